@@ -1,0 +1,63 @@
+/*
+ * Requests and their handlers. The front end (net/conn) decodes a frame's
+ * header and body into an sk_request and calls the API's handler; the handler
+ * answers with sk_request_respond (now or later, for parked requests such as
+ * long-poll Fetch or JoinGroup) or sk_request_no_response (acks=0 Produce).
+ * Responses on one connection always leave in request order.
+ */
+#ifndef SKIFF_API_H
+#define SKIFF_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "skiff/arena.h"
+#include "skiff/broker.h"
+#include "skiff/proto.h"
+
+struct sk_reply;
+
+typedef struct sk_request {
+    sk_broker *broker;          /* the broker */
+    kf_request_header hdr;      /* decoded header; client_id lives in `arena` */
+    const kf_api *api;          /* schema entry of hdr.api_key */
+    void *body;                 /* decoded request struct (in `arena`) */
+    sk_arena arena;             /* request-scoped memory, freed with the request */
+    uint8_t *frame;             /* the request frame (owned), bytes/records in `body` point here */
+    size_t frame_len;           /* bytes in frame */
+    struct sk_reply *reply;     /* the connection's slot for the answer (owned by the net layer) */
+    uint64_t conn_id;           /* id of the connection, for logs */
+    char peer[64];              /* "host:port" of the client, for logs */
+    const char *advertised_host; /* host to advertise to this client (in `arena`) */
+    int32_t advertised_port;    /* port to advertise to this client */
+} sk_request;
+
+/* A handler: must eventually call exactly one of sk_request_respond,
+ * sk_request_no_response or sk_request_close. */
+typedef void (*sk_api_handler)(sk_request *req);
+
+/* Encodes `response` (the API's response struct, at the request's version)
+ * into the request's reply slot, then frees the request. If the connection is
+ * gone (a parked request outlived it) the response is dropped. */
+void sk_request_respond(sk_request *req, const void *response);
+/* Completes the slot without a response (acks=0 Produce) and frees the request. */
+void sk_request_no_response(sk_request *req);
+/* Closes the connection after earlier responses are sent (Kafka's answer to
+ * requests it cannot answer) and frees the request. `why` is logged. */
+void sk_request_close(sk_request *req, const char *why);
+
+/* Allocates a zeroed struct of the API's response type in the request arena. */
+void *sk_request_response(sk_request *req);
+
+/* The handler for `key`, or NULL when skiff does not serve it. Only APIs with
+ * a handler are advertised by ApiVersions. */
+sk_api_handler sk_api_handler_find(int16_t key);
+/* Handles a decoded request: dispatches to the API's handler. */
+void sk_api_dispatch(sk_request *req);
+
+/* Handlers (src/api/<name>.c). */
+void sk_api_versions(sk_request *req);
+void sk_api_metadata(sk_request *req);
+
+#endif

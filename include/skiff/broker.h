@@ -1,0 +1,33 @@
+/*
+ * The broker: the state every handler reaches, owned by the event-loop
+ * thread. One instance per process, created by main and passed to handlers
+ * through each request.
+ */
+#ifndef SKIFF_BROKER_H
+#define SKIFF_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "skiff/config.h"
+
+struct event_base;
+struct sk_meta;
+struct sk_listener;
+struct sk_conn;
+
+typedef struct sk_broker {
+    const sk_config *config;      /* borrowed; outlives the broker */
+    struct event_base *base;      /* the one event loop */
+    struct sk_meta *meta;         /* cluster id, topics, topic ids */
+    struct sk_listener *listeners; /* accepting sockets (list) */
+    /* state */
+    struct sk_conn *conns;        /* open connections (list) */
+    size_t nconns;                /* number of open connections */
+    uint64_t next_conn_id;        /* id of the next accepted connection, for logs */
+    void (*drained)(struct sk_broker *b); /* called when the last connection closes while draining */
+    bool stopping;                /* shutdown started: no new connections */
+} sk_broker;
+
+#endif

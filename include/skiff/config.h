@@ -1,0 +1,120 @@
+/*
+ * Broker configuration. Keys use Kafka's names; values come from, in rising
+ * precedence: built-in defaults < JSON file (--config) < environment
+ * (SKIFF_ + the key in capitals with dots and dashes as underscores, e.g.
+ * SKIFF_LOG_DIRS) < command-line flags (--key=value or --key value, with
+ * Kafka's key name). The key table in src/config/config.c is the only list of
+ * keys; it also drives validation, --help, the accessors below and the
+ * documented defaults (docs/configuration.md, config.example.json).
+ */
+#ifndef SKIFF_CONFIG_H
+#define SKIFF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sk_config {
+    /* Network */
+    char *listeners;            /* listeners: "PLAINTEXT://host:port[,...]"; port 0 = any free port */
+    char *advertised_listeners; /* advertised.listeners; NULL/empty = the address the client connected to */
+    int32_t socket_request_max_bytes; /* socket.request.max.bytes: largest request frame, bytes */
+    int64_t connection_output_max_bytes; /* skiff.connection.output.max.bytes: unsent response bytes
+                                            per connection before its reads pause */
+    /* Identity and storage */
+    int32_t node_id;            /* node.id */
+    char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */
+    char *log_level;            /* log.level: debug, info, warn, error */
+    /* Topics */
+    int32_t num_partitions;             /* num.partitions: default partition count for new topics */
+    int16_t default_replication_factor; /* default.replication.factor (must be 1 on one node) */
+    bool auto_create_topics_enable;     /* auto.create.topics.enable */
+    int32_t message_max_bytes;          /* message.max.bytes: largest record batch, bytes */
+    /* Log store (topic-level defaults, Kafka's broker names) */
+    int64_t log_segment_bytes;            /* log.segment.bytes */
+    int64_t log_roll_ms;                  /* log.roll.ms (segment.ms for topics) */
+    int64_t log_retention_ms;             /* log.retention.ms; -1 = unlimited */
+    int64_t log_retention_bytes;          /* log.retention.bytes; -1 = unlimited */
+    int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
+    int64_t log_flush_interval_messages;  /* log.flush.interval.messages */
+    int64_t log_flush_interval_ms;        /* log.flush.interval.ms; -1 = only by messages/OS */
+    int32_t log_index_interval_bytes;     /* log.index.interval.bytes */
+    int32_t log_index_size_max_bytes;     /* log.index.size.max.bytes */
+    int64_t file_delete_delay_ms;         /* file.delete.delay.ms (log.segment.delete.delay.ms) */
+    char *log_message_timestamp_type;     /* log.message.timestamp.type: CreateTime or LogAppendTime */
+    int64_t log_message_timestamp_before_max_ms; /* log.message.timestamp.before.max.ms */
+    int64_t log_message_timestamp_after_max_ms;  /* log.message.timestamp.after.max.ms */
+    /* Group coordinator */
+    int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: wait for
+                                                 more members before the first rebalance of
+                                                 an empty group, ms */
+    int32_t group_min_session_timeout_ms; /* group.min.session.timeout.ms: smallest session
+                                             timeout a member may ask for, ms */
+    int32_t group_max_session_timeout_ms; /* group.max.session.timeout.ms: largest one, ms */
+    int32_t group_max_size;               /* group.max.size: members per classic group */
+    int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions: partitions of
+                                             __consumer_offsets (fixed once created) */
+    int32_t offsets_retention_minutes;    /* offsets.retention.minutes: committed offsets of
+                                             an empty group live this long, minutes */
+    /* Transaction coordinator */
+    int32_t transaction_max_timeout_ms;   /* transaction.max.timeout.ms: largest transaction
+                                             timeout a producer may ask for, ms */
+    int32_t transactional_id_expiration_ms; /* transactional.id.expiration.ms: an idle
+                                               transactional id is forgotten after this, ms */
+    int32_t transaction_state_log_num_partitions; /* transaction.state.log.num.partitions:
+                                                     partitions of __transaction_state */
+    /* Shutdown */
+    int64_t shutdown_timeout_ms;          /* skiff.shutdown.timeout.ms: longest wait for in-flight work */
+
+    /* State (not keys): filled by sk_config_load */
+    int warnings;                         /* warnings logged while loading (unknown keys, ...) */
+} sk_config;
+
+/* Result of sk_config_load. */
+typedef enum sk_config_status {
+    SK_CONFIG_OK = 0,    /* start the broker */
+    SK_CONFIG_EXIT = 1,  /* --help or --version printed; exit 0 */
+    SK_CONFIG_ERROR = 2, /* a bad value or file; a message naming the key was logged; exit 2 */
+} sk_config_status;
+
+/* Fills `c` from defaults, then the JSON file named by --config / -c (if
+ * any), then `envp` (NULL-terminated "NAME=value" strings, SKIFF_* used; NULL
+ * = none), then `argv` (argv[0] is the program name). Unknown keys in the
+ * file, environment or flags log a warning (counted in c->warnings) and are
+ * ignored. On SK_CONFIG_OK, strings are heap copies owned by `c` and
+ * sk_log_threshold follows log.level. On any other status `c` holds nothing
+ * (it has been freed and zeroed); sk_config_free on it is still safe. */
+sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp);
+/* Frees the strings of `c` and zeroes it. Safe on a zeroed struct. */
+void sk_config_free(sk_config *c);
+
+/* The key table, in table order (i from 0): Kafka's key name, and skiff's
+ * default as the text a flag would carry. Both NULL when i is out of range.
+ * Static storage. For DescribeConfigs, docs checks and tests. */
+const char *sk_config_key_name(int i);
+const char *sk_config_key_default(int i);
+/* Writes the value of key `name` in `c` as text (integers in decimal,
+ * booleans as true/false) into `buf` (NUL-terminated, truncated to `len`).
+ * Returns the full length as snprintf does, or -1 if `name` is not a key. */
+int sk_config_format_value(const sk_config *c, const char *name, char *buf, size_t len);
+
+/* One entry of a listeners / advertised.listeners string, e.g.
+ * "PLAINTEXT://[::1]:9092" -> {"PLAINTEXT", "::1", 9092}. */
+typedef struct sk_listener_addr {
+    char name[16];  /* listener name, upper-case; only "PLAINTEXT" is accepted for now */
+    char host[256]; /* host name, IPv4 or IPv6 address without brackets; "" = all interfaces */
+    int port;       /* 0-65535; 0 = any free port (listeners only) */
+} sk_listener_addr;
+
+/* Most entries a listener list may hold. */
+#define SK_LISTENERS_MAX 16
+
+/* Parses a comma-separated list of NAME://host:port (Kafka's listeners
+ * syntax; spaces around commas allowed; an IPv6 host in brackets; names must
+ * be unique; at most SK_LISTENERS_MAX entries). Fills up to `max` entries of
+ * `out` (`out` may be NULL when `max` is 0) and returns how many the string
+ * holds (may exceed `max`, like snprintf); "" holds 0. Returns -1 if
+ * malformed, with a static reason in `*why` when `why` is not NULL. */
+int sk_listeners_parse(const char *s, sk_listener_addr *out, int max, const char **why);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * The segmented log store: one Kafka-format log per partition, the shared
+ * base under produce, fetch, the coordinators' internal topics and the
+ * cleaner. The on-disk layout is Kafka's byte for byte (docs/log-format.md),
+ * so kafka-dump-log reads a skiff data dir:
+ *
+ *   <dir>/<topic>-<partition>/<20-digit base offset>.log        record batches v2
+ *                             <20-digit base offset>.index      offset -> position
+ *                             <20-digit base offset>.timeindex  timestamp -> offset
+ *                             partition.metadata                topic id
+ *   <dir>/recovery-point-offset-checkpoint, log-start-offset-checkpoint
+ *   <dir>/.kafka_cleanshutdown                                  clean-stop marker
+ *
+ * Threading: everything here runs on the event-loop thread. fsync and file
+ * deletion run on background workers (bg.h) and report back to the loop; a
+ * partition's recovery point advances when its fsync completes.
+ *
+ * Offsets (Kafka's terms): log start offset <= high watermark <= log end
+ * offset. With one replica the high watermark is the log end offset.
+ */
+#ifndef SKIFF_LOGSTORE_H
+#define SKIFF_LOGSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "skiff/bg.h"
+#include "skiff/config.h"
+#include "skiff/record.h"
+
+struct event_base;
+
+/* ---- Per-topic log configuration ---- */
+
+/* Kafka's topic-level log settings (broker keys log.* give the defaults). */
+typedef struct sk_log_config {
+    int64_t segment_bytes;           /* segment.bytes: roll when the next append would pass it (<= 2^31-1) */
+    int64_t segment_ms;              /* segment.ms: roll when the active segment's first batch is this old */
+    int64_t retention_ms;            /* retention.ms: delete segments older than this; -1 = forever */
+    int64_t retention_bytes;         /* retention.bytes: delete oldest segments beyond this size; -1 = no limit */
+    int64_t flush_messages;          /* flush.messages: fsync after this many unflushed records */
+    int64_t flush_ms;                /* flush.ms: fsync when unflushed data is this old; -1 = never by time */
+    int32_t index_interval_bytes;    /* index.interval.bytes: bytes between offset index entries */
+    int32_t max_index_size_bytes;    /* segment.index.bytes: preallocated size of each index file */
+    int64_t file_delete_delay_ms;    /* file.delete.delay.ms: keep *.deleted files this long */
+    int32_t max_message_bytes;       /* max.message.bytes: largest record batch */
+    sk_timestamp_type timestamp_type;   /* message.timestamp.type */
+    int64_t timestamp_before_max_ms; /* message.timestamp.before.max.ms */
+    int64_t timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
+    bool compact;                    /* cleanup.policy=compact: retention skips it, keys required */
+} sk_log_config;
+
+/* Fills `lc` from the broker's log.* keys (Kafka's topic defaults). */
+void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg);
+
+/* ---- The store ---- */
+
+typedef struct sk_logstore sk_logstore;
+typedef struct sk_partition sk_partition;
+
+/* Options for sk_logstore_open; zero-initialise and set what you need. */
+typedef struct sk_logstore_opts {
+    int64_t (*now_ms)(void *arg); /* wall clock in ms; NULL = CLOCK_REALTIME. Tests inject one. */
+    void *clock_arg;              /* passed to now_ms */
+    sk_bg *bg;                    /* shared workers; NULL = the store creates (and frees) its own */
+} sk_logstore_opts;
+
+/* Opens (creating if needed) the log directory `dir`: lists the partition
+ * directories, reads the checkpoints, removes leftovers (*.deleted files,
+ * *-delete directories, *.tmp files), then:
+ *  - after a clean shutdown (.kafka_cleanshutdown present) trusts the files
+ *    and loads each partition lazily, on first use;
+ *  - otherwise recovers every partition now: from the recovery point on,
+ *    every batch is CRC-checked, a torn or corrupt tail is truncated and the
+ *    indexes of the scanned segments are rebuilt.
+ * The marker is removed either way. Periodic tasks are armed on `base`:
+ * retention every log.retention.check.interval.ms, flush.ms checks, and the
+ * checkpoint writer. `opts` may be NULL. Returns NULL (and logs) on failure. */
+sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk_config *cfg,
+                              const sk_logstore_opts *opts);
+
+/* Clean shutdown: fsyncs every partition, trims the active indexes, writes
+ * both checkpoints and the clean-shutdown marker, waits for background jobs,
+ * and frees the store and its partitions. Slices still held stay readable. */
+void sk_logstore_close(sk_logstore *s);
+
+/* Simulates a crash (kill -9) for tests: frees memory and closes files with no
+ * flush, no trimming, no checkpoints and no marker. Background jobs already
+ * queued finish first. */
+void sk_logstore_close_unclean(sk_logstore *s);
+
+/* The store's clock (opts.now_ms), ms. */
+int64_t sk_logstore_now(const sk_logstore *s);
+
+/* The store's workers (its own or opts.bg). */
+sk_bg *sk_logstore_bg(const sk_logstore *s);
+
+/* Calls `fn` for every partition (found on disk or created), in no
+ * particular order. `fn` must not create or delete partitions. */
+void sk_logstore_foreach(sk_logstore *s, void (*fn)(sk_partition *p, void *arg), void *arg);
+
+/* Number of partitions. */
+size_t sk_logstore_count(const sk_logstore *s);
+
+/* Creates partition `index` of `topic` with its directory (and
+ * partition.metadata when `topic_id` is not NULL; Kafka's
+ * PartitionMetadataFile format, written and fsynced in the background).
+ * `cfg` NULL = the broker defaults. On success or when the partition already
+ * exists, *out is the partition. Returns NONE, TOPIC_ALREADY_EXISTS,
+ * INVALID_TOPIC_EXCEPTION (empty, ".", "..", over 249 chars, or a character
+ * outside [a-zA-Z0-9._-]), or KAFKA_STORAGE_ERROR. */
+int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t index,
+                                     const uint8_t topic_id[16], const sk_log_config *cfg,
+                                     sk_partition **out);
+
+/* The partition, or NULL. */
+sk_partition *sk_logstore_find(sk_logstore *s, const char *topic, int32_t index);
+
+/* Deletes a partition as Kafka does: its directory is renamed to
+ * `<topic>-<index>.<uuid>-delete` now and removed in the background. Append
+ * listeners are called with info NULL. `p` is invalid afterwards; slices
+ * already read stay valid. Returns NONE or KAFKA_STORAGE_ERROR. */
+int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p);
+
+/* One retention pass over every partition (what the periodic task runs):
+ * see sk_partition_retention. Returns the number of segments deleted. */
+int sk_logstore_run_retention(sk_logstore *s);
+
+/* One flush.ms pass (what the periodic task runs): schedules an fsync for
+ * every partition whose oldest unflushed append is flush_ms old. */
+void sk_logstore_run_flush_check(sk_logstore *s);
+
+/* Writes both checkpoint files in the background (what the periodic task
+ * runs; also run after delete_records). */
+void sk_logstore_checkpoint(sk_logstore *s);
+
+/* ---- Partitions ---- */
+
+const char *sk_partition_topic(const sk_partition *p);
+int32_t sk_partition_index(const sk_partition *p);
+/* Copies the topic id into `out` and returns true when the partition has one
+ * (given at creation or read from partition.metadata). */
+bool sk_partition_topic_id(sk_partition *p, uint8_t out[16]);
+
+/* The partition's log settings (a copy is kept). */
+const sk_log_config *sk_partition_config(const sk_partition *p);
+/* Changes the settings live (AlterConfigs); applies from the next append,
+ * roll or retention pass. */
+void sk_partition_set_config(sk_partition *p, const sk_log_config *cfg);
+/* Partition leader epoch stamped on appended batches (0 until leadership
+ * exists). */
+void sk_partition_set_leader_epoch(sk_partition *p, int32_t epoch);
+
+/* Offsets; each loads a lazily opened partition first. */
+int64_t sk_partition_log_start_offset(sk_partition *p);
+int64_t sk_partition_high_watermark(sk_partition *p);
+int64_t sk_partition_log_end_offset(sk_partition *p);
+/* Offset below which everything is known to be fsynced. */
+int64_t sk_partition_recovery_point(sk_partition *p);
+/* Segments and total bytes of the log. */
+size_t sk_partition_segment_count(sk_partition *p);
+int64_t sk_partition_size_bytes(sk_partition *p);
+
+/* What an append did. */
+typedef struct sk_append_info {
+    int64_t base_offset;       /* first offset assigned */
+    int64_t last_offset;       /* last offset assigned */
+    int64_t log_append_time;   /* ms, or -1 unless the topic uses LogAppendTime */
+    int64_t log_start_offset;  /* after the append */
+    int64_t record_count;      /* records appended */
+    int32_t batch_count;       /* batches appended */
+    int64_t max_timestamp;     /* largest batch max timestamp appended */
+} sk_append_info;
+
+/* Appends `len` bytes of record batches (one or more, magic 2) from a client.
+ * Every batch is validated first (sk_batch_validate with the partition's
+ * rules); then offsets are assigned in place starting at the log end offset
+ * (the buffer is rewritten: base offset, leader epoch, max timestamp and
+ * LogAppendTime, CRC where needed), the segment rolls if needed, and the
+ * bytes go to the active segment in one write. `now_ms` is the append time.
+ * Returns NONE, a validation error (nothing is written, though headers of
+ * earlier batches in `records` may have been rewritten), INVALID_RECORD for
+ * an empty buffer, RECORD_LIST_TOO_LARGE when `len` exceeds segment.bytes,
+ * or KAFKA_STORAGE_ERROR when the write fails (the segment is cut back). */
+int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
+                            sk_append_info *out);
+
+/* The same for the broker's own writers (coordinators: control batches, any
+ * base offset in the input); `origin` selects Kafka's client-only checks. */
+int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records,
+                                   size_t len, int64_t now_ms, sk_append_info *out);
+
+/* ---- Append listeners (long-poll Fetch and other waiters) ----
+ * A listener is owned by the caller (embed it in the waiter). It fires once,
+ * on the next successful append to the partition, after the append is
+ * complete, and is then detached; re-arm it from the callback to keep
+ * listening. On partition deletion or store close it fires with info NULL.
+ * A callback may add or remove any listener. */
+typedef struct sk_append_listener sk_append_listener;
+typedef void (*sk_append_fn)(sk_partition *p, const sk_append_info *info, void *arg);
+struct sk_append_listener {
+    sk_append_fn fn;
+    void *arg;
+    sk_append_listener *prev, *next; /* list links, owned by the partition */
+};
+/* Arms `l` (fn and arg set by the caller) on `p`; it must not be armed already. */
+void sk_partition_listen(sk_partition *p, sk_append_listener *l);
+/* Disarms `l` if it is armed (safe to call when it is not). */
+void sk_partition_unlisten(sk_append_listener *l);
+
+/* ---- Reads ---- */
+
+/* An open .log file shared by its segment and every slice read from it. The
+ * fd stays open until the last reference goes, even after retention or a
+ * partition delete removed the file. References may be dropped from any
+ * thread. */
+typedef struct sk_segment_file sk_segment_file;
+int sk_segment_file_fd(const sk_segment_file *f);
+sk_segment_file *sk_segment_file_ref(sk_segment_file *f);
+void sk_segment_file_unref(sk_segment_file *f);
+
+/* Whole batches in one segment file: bytes [position, position + length). */
+typedef struct sk_log_slice {
+    sk_segment_file *file;  /* one reference owned by the holder; NULL when empty */
+    int64_t position;       /* file offset of the first batch */
+    int64_t length;         /* bytes */
+} sk_log_slice;
+
+/* Drops the slice's reference (NULL file is a no-op) and empties it. */
+void sk_log_slice_release(sk_log_slice *s);
+/* Copies the slice into `buf` (slice->length bytes). Returns 0 or -1 (errno). */
+int sk_log_slice_copy(const sk_log_slice *s, void *buf);
+
+/* Result of sk_partition_read. */
+typedef struct sk_read_result {
+    sk_log_slice slice;        /* the data; empty when nothing is readable */
+    int64_t first_offset;      /* base offset of the first batch, -1 when empty */
+    int64_t next_offset;       /* offset after the last batch returned (fetch_offset when empty) */
+    int64_t high_watermark;    /* at the time of the read */
+    int64_t log_start_offset;  /* at the time of the read */
+} sk_read_result;
+
+/* Reads whole batches from `fetch_offset` on (the batch containing it
+ * first), from one segment, stopping before `max_bytes` would be passed and
+ * before any batch starting at or after `max_offset` (exclusive bound: the
+ * high watermark, later the last stable offset). The first batch is always
+ * returned whole even when larger than max_bytes (KIP-74). The lookup is a
+ * binary search over segments, the sparse offset index, then a short scan of
+ * batch headers. Returns NONE (possibly with an empty slice: fetch_offset at
+ * the end) or OFFSET_OUT_OF_RANGE (below the log start offset or above the
+ * log end offset), or KAFKA_STORAGE_ERROR. Release out->slice when done. */
+int16_t sk_partition_read(sk_partition *p, int64_t fetch_offset, int32_t max_bytes, int64_t max_offset,
+                          sk_read_result *out);
+
+/* ListOffsets special timestamps (ListOffsetsRequest). */
+#define SK_LIST_OFFSETS_LATEST (-1LL)        /* the high watermark */
+#define SK_LIST_OFFSETS_EARLIEST (-2LL)      /* the log start offset */
+#define SK_LIST_OFFSETS_MAX_TIMESTAMP (-3LL) /* the record with the largest timestamp (KIP-734) */
+#define SK_LIST_OFFSETS_EARLIEST_LOCAL (-4LL) /* = earliest: no tiered storage */
+
+/* ListOffsets for one partition: for a timestamp >= 0 the first offset whose
+ * record timestamp is >= `timestamp` (via the time index, then the batches),
+ * with that record's timestamp in *found_ts; *offset = *found_ts = -1 when
+ * no record is that new. Special values above give their offset with
+ * *found_ts -1 (MAX_TIMESTAMP gives the timestamp found). Records of
+ * compressed batches are not decompressed: their batch's base offset and max
+ * timestamp stand for them. Returns NONE or KAFKA_STORAGE_ERROR. */
+int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, int64_t *offset,
+                                          int64_t *found_ts);
+
+/* DeleteRecords: moves the log start offset up to `offset` (-1 = the high
+ * watermark); whole segments below it are deleted at once. Lowering it is a
+ * no-op. Returns NONE with the new log start offset in *low_watermark, or
+ * OFFSET_OUT_OF_RANGE when `offset` is above the high watermark. */
+int16_t sk_partition_delete_records(sk_partition *p, int64_t offset, int64_t *low_watermark);
+
+/* Retention for one partition (skipped for compacted topics): deletes whole
+ * segments, oldest first and never the active one, while the segment's
+ * largest timestamp is more than retention.ms before `now_ms`, while the log
+ * is larger than retention.bytes by at least the segment's size, and while
+ * the segment lies wholly below the log start offset. The log start offset
+ * moves to the next remaining segment. Deleted segments are renamed with a
+ * `.deleted` suffix and unlinked in the background after file.delete.delay.ms.
+ * Returns the number of segments deleted. */
+int sk_partition_retention(sk_partition *p, int64_t now_ms);
+
+/* Rolls a new active segment now (if the active one is not empty). Returns
+ * NONE or KAFKA_STORAGE_ERROR. */
+int16_t sk_partition_roll(sk_partition *p);
+
+/* Schedules an fsync of everything appended so far (the background worker
+ * runs it; the recovery point advances when it completes). */
+void sk_partition_flush(sk_partition *p);
+
+#endif

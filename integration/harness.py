@@ -1,0 +1,175 @@
+"""Starts and stops real skiff processes for the integration tests.
+
+A Broker is one skiff process on an ephemeral port (or a given one) with its
+own data directory. Its stdout and stderr go to a log file next to the data
+directory; the port is learnt from the `listening on HOST:PORT` log line.
+Inherited SKIFF_* variables are removed from the broker's environment, so a
+test sees only the configuration it asks for.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SKIFF_BIN = os.environ.get('SKIFF_BIN') or str(REPO / 'build' / 'skiff')
+
+LISTENING = re.compile(r'listening on (\S+):(\d+)')
+# Lines that mean a sanitizer found a bug (UBSan, ASan, LSan).
+SANITIZER_MARKERS = ('runtime error', 'AddressSanitizer', 'LeakSanitizer')
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+class BrokerError(AssertionError):
+    """The broker did not start, did not stop, or stopped badly."""
+
+
+def broker_env(extra=None):
+    """The environment for a skiff process: ours without SKIFF_*, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith('SKIFF_')}
+    env.update(extra or {})
+    return env
+
+
+def run_skiff(*args, env=None, timeout=15.0):
+    """Runs skiff to completion (for --help, --version, bad configs);
+    returns the CompletedProcess with text stdout and stderr."""
+    res = subprocess.run([SKIFF_BIN, *map(str, args)], env=broker_env(env), stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, errors='replace', timeout=timeout)
+    bad = sanitizer_lines(res.stdout + res.stderr)
+    if bad:
+        raise BrokerError('sanitizer report from skiff:\n' + res.stderr)
+    return res
+
+
+def config_args(config):
+    """{'num.partitions': 3, 'auto.create.topics.enable': False} -> flags."""
+    argv = []
+    for key, value in config.items():
+        if isinstance(value, bool):
+            value = 'true' if value else 'false'
+        argv += [f'--{key}', str(value)]
+    return argv
+
+
+def sanitizer_lines(text):
+    return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKERS)]
+
+
+class Broker:
+    def __init__(self, workdir, name, config=None, args=(), env=None, data_dir=None):
+        workdir = Path(workdir)
+        self.name = name
+        self.data_dir = Path(data_dir) if data_dir else workdir / f'{name}-data'
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / f'{name}.log'
+        self.config = dict(config or {})
+        self.args = list(args)
+        self.env = dict(env or {})
+        self.proc = None
+        self.host = '127.0.0.1'
+        self.port = 0
+        self._log_offset = 0
+        self._stop_requested = False
+
+    # State.
+    @property
+    def bootstrap(self):
+        return f'{self.host}:{self.port}'
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def log(self):
+        """Everything this broker (all its runs) wrote to stdout and stderr."""
+        try:
+            return self.log_path.read_text(errors='replace')
+        except FileNotFoundError:
+            return ''
+
+    @property
+    def run_log(self):
+        """What the current (or last) run wrote."""
+        return self.log[self._log_offset:]
+
+    def log_tail(self, lines=200):
+        return '\n'.join(self.log.splitlines()[-lines:])
+
+    # Process control.
+    def argv(self, port=0):
+        argv = [SKIFF_BIN]
+        if 'listeners' not in self.config:
+            argv += ['--listeners', f'PLAINTEXT://127.0.0.1:{port}']
+        if 'log.dirs' not in self.config:
+            argv += ['--log.dirs', str(self.data_dir)]
+        return argv + config_args(self.config) + self.args
+
+    def start(self, port=0, timeout=START_TIMEOUT):
+        """Starts skiff and waits for its listening line; returns self."""
+        assert not self.running, 'already running'
+        self._log_offset = len(self.log)
+        self._stop_requested = False
+        with open(self.log_path, 'a') as log:
+            self.proc = subprocess.Popen(self.argv(port), stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, env=broker_env(self.env))
+        deadline = time.monotonic() + timeout
+        while True:
+            m = LISTENING.search(self.run_log)
+            if m:
+                self.host, self.port = m.group(1).strip('[]'), int(m.group(2))
+                return self
+            rc = self.proc.poll()
+            if rc is not None:
+                raise BrokerError(f'skiff exited with status {rc} before listening:\n{self.run_log}')
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                raise BrokerError(f'no "listening on" line within {timeout}s:\n{self.run_log}')
+            time.sleep(0.02)
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT, expect=0):
+        """Sends `sig` and waits for the exit; returns the exit status (negative:
+        killed by that signal). Raises unless the status is `expect` (None: any)."""
+        if self.proc is None:
+            return None
+        self._stop_requested = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise BrokerError(f'skiff did not exit within {timeout}s of signal {sig}:\n{self.run_log}')
+        rc = self.proc.returncode
+        if expect is not None and rc != expect:
+            raise BrokerError(f'skiff exited with status {rc}, expected {expect}:\n{self.run_log}')
+        return rc
+
+    def restart(self, **stop_kw):
+        """Stops the broker (SIGTERM, status 0) and starts it again on the same
+        port and data directory."""
+        self.stop(**stop_kw)
+        return self.start(port=self.port)
+
+    def finish(self):
+        """End-of-test checks: stops a running broker with SIGTERM (status 0
+        expected), fails if it had exited on its own, or if a sanitizer spoke."""
+        if self.proc is not None:
+            if self.running:
+                self.stop()
+            elif not self._stop_requested:
+                raise BrokerError(f'skiff exited on its own with status {self.proc.returncode}:\n'
+                                  f'{self.run_log}')
+        self.check_sanitizers()
+
+    def check_sanitizers(self):
+        bad = sanitizer_lines(self.log)
+        if bad:
+            raise BrokerError('sanitizer report in the skiff log:\n' + '\n'.join(bad[:20]))

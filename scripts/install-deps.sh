@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages skiff needs to build and test: compilers,
+# libraries, the unit-test framework and the Kafka clients the integration
+# tests drive. Only missing packages are installed (checked with dpkg-query),
+# so a second run does nothing and prints nothing. Needs root, or sudo.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config
+    clang libclang-rt-14-dev            # libFuzzer and the clang sanitizer runtimes
+    libevent-dev libssl-dev
+    zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
+    check libcjson-dev
+    librdkafka-dev kcat
+    python3 python3-pytest python3-confluent-kafka python3-kafka
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == installed ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -eq 0 ]]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "install-deps: missing packages (${missing[*]}); run as root or install sudo" >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q)
+if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; } \
+       </dev/null >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "install-deps: apt-get failed" >&2
+    exit 1
+fi

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Runs every test skiff has, in this order:
+#   1. release build (build/, warnings are errors), unit tests (ctest),
+#      integration tests (pytest integration/ against build/skiff);
+#   2. ASan+UBSan build (build-asan/), unit tests and integration tests
+#      against build-asan/skiff; a sanitizer report fails the test;
+#   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
+#      SKIFF_FUZZ_SECONDS seconds, seeded from tests/data/requests.
+# It keeps going after a failure and ends with one line, `N passed, N failed`,
+# counting unit tests, integration tests and fuzz runs (a build that fails
+# counts as one failure); the exit status is non-zero if anything failed.
+#
+# Environment:
+#   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
+#   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
+#   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
+#   SKIFF_JOBS=N           build and test parallelism (default 2)
+#   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+PY=/usr/bin/python3
+JOBS=${SKIFF_JOBS:-2}
+FUZZ_SECONDS=${SKIFF_FUZZ_SECONDS:-60}
+FUZZ_JOBS=$JOBS
+LOGS=$ROOT/build/test-logs
+SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+
+passed=0
+failed=0
+failures=()
+started=$SECONDS
+
+stage() { printf '\n==> %s (%ds)\n' "$*" $((SECONDS - started)); }
+
+fail() {
+    failed=$((failed + 1))
+    failures+=("$1")
+}
+
+# count_junit FILE LABEL: adds a JUnit XML file's results (ctest or pytest) to the totals.
+count_junit() {
+    local file=$1 label=$2 out p f
+    if [[ ! -s $file ]]; then
+        fail "$label: no results (crashed or timed out)"
+        return
+    fi
+    out=$("$PY" - "$file" "$label" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+passed = 0
+for tc in ET.parse(sys.argv[1]).getroot().iter('testcase'):
+    name = (tc.get('classname', '') + '::' + tc.get('name', '')).strip(':')
+    bad = tc.find('failure') is not None or tc.find('error') is not None
+    if bad or tc.get('status') == 'notrun':      # notrun: ctest found no executable
+        print(f'FAILED {sys.argv[2]}: {name}')
+    elif tc.find('skipped') is None:
+        passed += 1
+print(passed)
+EOF
+    ) || { fail "$label: unreadable results $file"; return; }
+    p=$(tail -n 1 <<<"$out")
+    passed=$((passed + p))
+    while IFS= read -r f; do
+        [[ $f == FAILED\ * ]] && fail "${f#FAILED }"
+    done <<<"$out"
+}
+
+# build DIR LABEL [TARGET...] -- CMAKE_ARGS...: configure and build; logs to $LOGS/LABEL.build.log.
+build() {
+    local dir=$1 label=$2 log=$LOGS/$2.build.log targets=()
+    shift 2
+    while [[ $# -gt 0 && $1 != -- ]]; do targets+=(--target "$1"); shift; done
+    shift
+    if ! { cmake -S "$ROOT" -B "$dir" "$@" && cmake --build "$dir" -j "$JOBS" "${targets[@]}"; } >"$log" 2>&1; then
+        tail -n 80 "$log"
+        fail "build: $label (log: $log)"
+        return 1
+    fi
+}
+
+# unit DIR LABEL: ctest in DIR.
+unit() {
+    local junit=$LOGS/$2.ctest.xml
+    rm -f "$junit"
+    ctest --test-dir "$1" --output-on-failure --no-tests=ignore -j "$JOBS" --timeout 300 \
+        --output-junit "$junit"
+    count_junit "$junit" "$2"
+}
+
+# integration BIN LABEL [PYTEST_ARGS...]: the pytest suite against skiff binary BIN.
+integration() {
+    local bin=$1 label=$2 junit=$LOGS/$2.pytest.xml
+    shift 2
+    rm -f "$junit"
+    # shellcheck disable=SC2086  # PYTEST_ARGS is split on purpose
+    SKIFF_BIN=$bin timeout -k 10 1200 "$PY" -m pytest "$ROOT/integration" -q --tb=short \
+        --junitxml="$junit" "$@" ${PYTEST_ARGS:-}
+    count_junit "$junit" "$label"
+}
+
+# fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
+fuzz_one() {
+    local name=$1 work corpus artifacts=$ROOT/build-fuzz/artifacts/$1 rc
+    work=$(mktemp -d)
+    corpus=$work/corpus
+    mkdir -p "$corpus" "$artifacts"
+    # libFuzzer adds to its corpus directory: seed a copy, never the tree.
+    if [[ -d $ROOT/tests/data/requests ]]; then
+        find "$ROOT/tests/data/requests" -maxdepth 1 -type f ! -name '*.py' ! -name '*.md' \
+            -exec cp {} "$corpus/" \;
+    fi
+    env "${SAN_ENV[@]}" timeout -k 10 $((FUZZ_SECONDS + 120)) "$ROOT/build-fuzz/$name" \
+        -max_total_time="$FUZZ_SECONDS" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "$corpus" >"$LOGS/$name.fuzz.log" 2>&1
+    rc=$?
+    echo "$rc" >"$LOGS/$name.fuzz.rc"
+    rm -rf "$work"
+}
+
+mkdir -p "$LOGS"
+
+stage "dependencies"
+if ! scripts/install-deps.sh; then
+    echo "test.sh: installing dependencies failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+stage "release build (build/)"
+if build "$ROOT/build" release -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON; then
+    stage "unit tests (release)"
+    unit "$ROOT/build" release
+    stage "integration tests (release)"
+    integration "$ROOT/build/skiff" release
+fi
+
+if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
+    stage "SKIFF_QUICK set: skipping the sanitizer and fuzz stages"
+else
+    stage "ASan+UBSan build (build-asan/)"
+    if build "$ROOT/build-asan" asan -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON \
+        -DSKIFF_SANITIZE=address,undefined; then
+        stage "unit tests (ASan+UBSan)"
+        export "${SAN_ENV[@]}"
+        unit "$ROOT/build-asan" asan
+        stage "integration tests (ASan+UBSan)"
+        if [[ ${SKIFF_ASAN_PYTEST:-all} == smoke ]]; then
+            integration "$ROOT/build-asan/skiff" asan -m smoke
+        else
+            integration "$ROOT/build-asan/skiff" asan
+        fi
+        unset ASAN_OPTIONS UBSAN_OPTIONS
+    fi
+
+    fuzzers=()
+    for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
+        [[ -e $f ]] && fuzzers+=("$(basename "$f" .c)")
+    done
+    if [[ $FUZZ_SECONDS == 0 || ${#fuzzers[@]} -eq 0 ]]; then
+        stage "fuzzing skipped (SKIFF_FUZZ_SECONDS=$FUZZ_SECONDS, ${#fuzzers[@]} targets)"
+    else
+        stage "libFuzzer build (build-fuzz/): ${fuzzers[*]}"
+        built=()
+        for name in "${fuzzers[@]}"; do
+            build "$ROOT/build-fuzz" "fuzz-$name" "$name" -- -DCMAKE_C_COMPILER=clang \
+                -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_FUZZ=ON -DSKIFF_SANITIZE=address,undefined \
+                && built+=("$name")
+        done
+        stage "fuzzing ${built[*]} for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"
+        running=0
+        for name in "${built[@]}"; do
+            rm -f "$LOGS/$name.fuzz.rc"
+            fuzz_one "$name" &
+            running=$((running + 1))
+            if [[ $running -ge $FUZZ_JOBS ]]; then
+                wait -n
+                running=$((running - 1))
+            fi
+        done
+        wait
+        for name in "${built[@]}"; do
+            rc=$(cat "$LOGS/$name.fuzz.rc" 2>/dev/null || echo missing)
+            if [[ $rc == 0 ]]; then
+                passed=$((passed + 1))
+                echo "$name: ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
+                    "$LOGS/$name.fuzz.log" | grep -o '[0-9]*$' || echo '?') runs)"
+            else
+                tail -n 60 "$LOGS/$name.fuzz.log"
+                fail "fuzz: $name exited $rc (log: $LOGS/$name.fuzz.log, crash inputs: build-fuzz/artifacts/$name/)"
+            fi
+        done
+    fi
+fi
+
+stage "done"
+for f in "${failures[@]}"; do
+    echo "FAILED $f"
+done
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,158 @@
+/*
+ * Metadata v0-13: this node as the only broker and the controller, the
+ * cluster id, and the requested topics with their partitions (leader = this
+ * node, leader epoch 0, replicas = isr = [this node]).
+ *
+ * Behaviour, as Kafka answers:
+ * - Topics: v0 empty array = all topics; v1+ null = all topics, empty = none.
+ *   v10+ may name a topic by id only: an unknown id is UNKNOWN_TOPIC_ID.
+ * - An unknown topic is created when auto.create.topics.enable is on and the
+ *   request allows it (allow_auto_topic_creation, v4+; always allowed
+ *   before v4) with num.partitions partitions; otherwise it is
+ *   UNKNOWN_TOPIC_OR_PARTITION. An invalid name is INVALID_TOPIC_EXCEPTION.
+ *   Kafka answers a topic it has just started creating with
+ *   LEADER_NOT_AVAILABLE and clients ask again; skiff creates it before
+ *   answering, so the first answer already carries its partitions.
+ * - Internal topics are never auto-created through Metadata.
+ * - Authorized operations (v8+): without an authorizer every operation is
+ *   allowed, so the bit sets of all topic and cluster operations are returned
+ *   when asked for, else Kafka's "not requested" value INT32_MIN.
+ */
+#include <string.h>
+
+#include "kf_msgs.h"
+#include "skiff/api.h"
+#include "skiff/errors.h"
+#include "skiff/log.h"
+#include "skiff/meta.h"
+
+/* AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7,
+ * DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
+ * IDEMPOTENT_WRITE 12. */
+#define TOPIC_OPERATIONS ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+#define CLUSTER_OPERATIONS ((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
+#define OPERATIONS_NOT_REQUESTED INT32_MIN
+
+typedef struct metadata_ctx {
+    sk_request *req;
+    kf_metadata_response_topic *topics; /* answer, `n` filled of `cap` */
+    int32_t n, cap;
+    int32_t *node;                      /* [this node id], shared by replica and isr lists */
+    bool include_ops;
+} metadata_ctx;
+
+static int fill_topic(metadata_ctx *x, kf_metadata_response_topic *out, const sk_topic *t)
+{
+    out->error_code = SK_ERR_NONE;
+    out->name = kf_str_c(t->name);
+    memcpy(out->topic_id.b, t->id, 16);
+    out->is_internal = t->internal;
+    out->topic_authorized_operations = x->include_ops ? TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    kf_metadata_response_partition *parts =
+        sk_arena_alloc(&x->req->arena, (size_t)t->partitions * sizeof *parts);
+    if (!parts)
+        return -1;
+    for (int32_t i = 0; i < t->partitions; i++) {
+        parts[i].partition_index = i;
+        parts[i].leader_id = x->node[0];
+        parts[i].leader_epoch = 0;
+        parts[i].replica_nodes.items = x->node;
+        parts[i].replica_nodes.n = 1;
+        parts[i].isr_nodes.items = x->node;
+        parts[i].isr_nodes.n = 1;
+    }
+    out->partitions.items = parts;
+    out->partitions.n = t->partitions;
+    return 0;
+}
+
+static void add_all(sk_topic *t, void *arg)
+{
+    metadata_ctx *x = arg;
+    if (x->n < x->cap && fill_topic(x, &x->topics[x->n], t) == 0)
+        x->n++;
+}
+
+/* Answers one requested topic: found, created, or an error entry. */
+static int answer_topic(metadata_ctx *x, const kf_metadata_request_topic *rt, bool may_create)
+{
+    sk_request *req = x->req;
+    sk_meta *meta = req->broker->meta;
+    kf_metadata_response_topic *out = &x->topics[x->n++];
+    out->topic_authorized_operations = OPERATIONS_NOT_REQUESTED;
+    out->name = rt->name;
+    out->topic_id = rt->topic_id;
+    if (!rt->name.p) {
+        sk_topic *t = sk_meta_topic_by_id(meta, rt->topic_id.b);
+        if (!t) {
+            out->error_code = SK_ERR_UNKNOWN_TOPIC_ID;
+            return 0;
+        }
+        return fill_topic(x, out, t);
+    }
+    sk_topic *t = sk_meta_topic(meta, rt->name.p, (size_t)rt->name.len);
+    if (t)
+        return fill_topic(x, out, t);
+    if (sk_topic_name_check(rt->name.p, (size_t)rt->name.len) != SK_ERR_NONE) {
+        out->error_code = SK_ERR_INVALID_TOPIC_EXCEPTION;
+        return 0;
+    }
+    if (!may_create || sk_topic_is_internal(rt->name.p)) {
+        out->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return 0;
+    }
+    int16_t err = sk_meta_create_topic(meta, rt->name.p, req->broker->config->num_partitions, &t);
+    if (err == SK_ERR_NONE) {
+        sk_info("api", "auto-created topic %s for a Metadata request from %s", t->name, req->peer);
+        return fill_topic(x, out, t);
+    }
+    out->error_code = err;
+    return 0;
+}
+
+void sk_api_metadata(sk_request *req)
+{
+    const kf_metadata_request *body = req->body;
+    kf_metadata_response *resp = sk_request_response(req);
+    const sk_config *cfg = req->broker->config;
+    sk_meta *meta = req->broker->meta;
+    int16_t version = req->hdr.api_version;
+
+    metadata_ctx x = {.req = req, .include_ops = body->include_topic_authorized_operations};
+    x.node = sk_arena_alloc(&req->arena, sizeof *x.node);
+    kf_metadata_response_broker *broker = sk_arena_alloc(&req->arena, sizeof *broker);
+    bool all = body->topics.n < 0 || (version == 0 && body->topics.n == 0);
+    x.cap = all ? sk_meta_topic_count(meta) : body->topics.n;
+    x.topics = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.topics + 1);
+    if (!x.node || !broker || !x.topics) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    x.node[0] = cfg->node_id;
+
+    if (all) {
+        sk_meta_foreach(meta, add_all, &x);
+    } else {
+        bool may_create = cfg->auto_create_topics_enable && body->allow_auto_topic_creation;
+        for (int32_t i = 0; i < body->topics.n; i++) {
+            if (answer_topic(&x, &body->topics.items[i], may_create) < 0) {
+                sk_request_close(req, "out of memory");
+                return;
+            }
+        }
+    }
+
+    broker->node_id = cfg->node_id;
+    broker->host = kf_str_c(req->advertised_host);
+    broker->port = req->advertised_port;
+    broker->rack.len = -1;
+    resp->brokers.items = broker;
+    resp->brokers.n = 1;
+    resp->cluster_id = kf_str_c(sk_meta_cluster_id(meta));
+    resp->controller_id = cfg->node_id;
+    resp->topics.items = x.topics;
+    resp->topics.n = x.n;
+    resp->cluster_authorized_operations =
+        body->include_cluster_authorized_operations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    sk_request_respond(req, resp);
+}

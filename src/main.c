@@ -1,0 +1,111 @@
+/*
+ * skiff: a Kafka-compatible broker. main loads the configuration, opens the
+ * data directory, starts the listeners and runs the event loop until SIGTERM
+ * or SIGINT, then shuts down gracefully: stop accepting, answer what is in
+ * flight (bounded by skiff.shutdown.timeout.ms), close the stores, exit 0.
+ *
+ * Exit status: 0 after a clean stop or --help/--version, 1 when start-up
+ * fails (e.g. a port in use), 2 for a bad configuration.
+ */
+#include <event2/event.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skiff/broker.h"
+#include "skiff/config.h"
+#include "skiff/log.h"
+#include "skiff/meta.h"
+#include "skiff/net.h"
+
+extern char **environ;
+
+static void on_drained(sk_broker *b)
+{
+    event_base_loopexit(b->base, NULL);
+}
+
+static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sk_broker *b = arg;
+    sk_warn("main", "shutdown timeout: closing %zu connections with answers still owed",
+            sk_net_connection_count(b));
+    event_base_loopexit(b->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    sk_broker *b = arg;
+    if (b->stopping) {
+        sk_warn("main", "second %s: stopping now", strsignal((int)sig));
+        event_base_loopexit(b->base, NULL);
+        return;
+    }
+    sk_info("main", "%s: shutting down", strsignal((int)sig));
+    b->stopping = true;
+    sk_net_stop_listening(b);
+    int64_t ms = b->config->shutdown_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_base_once(b->base, -1, EV_TIMEOUT, on_shutdown_timeout, b, &tv);
+    sk_net_drain(b, on_drained);
+}
+
+/* The first directory of the log.dirs list. */
+static void first_log_dir(const char *dirs, char *out, size_t len)
+{
+    size_t n = strcspn(dirs, ",");
+    snprintf(out, len, "%.*s", (int)n, dirs);
+}
+
+int main(int argc, char **argv)
+{
+    sk_config cfg;
+    sk_config_status st = sk_config_load(&cfg, argc, argv, environ);
+    if (st != SK_CONFIG_OK) {
+        sk_config_free(&cfg);
+        return st == SK_CONFIG_EXIT ? 0 : 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    char dir[PATH_MAX];
+    first_log_dir(cfg.log_dirs, dir, sizeof dir);
+    sk_broker b = {.config = &cfg};
+    struct event *sigterm = NULL, *sigint = NULL;
+    if (!(b.base = event_base_new())) {
+        sk_error("main", "cannot create the event loop");
+        goto out;
+    }
+    if (!(b.meta = sk_meta_open(dir, cfg.node_id)))
+        goto out;
+    sigterm = evsignal_new(b.base, SIGTERM, on_signal, &b);
+    sigint = evsignal_new(b.base, SIGINT, on_signal, &b);
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0) {
+        sk_error("main", "cannot install signal handlers");
+        goto out;
+    }
+    if (sk_net_listen(&b) < 0)
+        goto out;
+    sk_info("main", "skiff %s started: node id %d, log dir %s", SKIFF_VERSION, cfg.node_id, dir);
+    event_base_dispatch(b.base);
+    rc = 0;
+    sk_info("main", "stopped");
+out:
+    sk_net_stop_listening(&b);
+    if (b.base)
+        sk_net_close_all(&b);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    sk_meta_close(b.meta);
+    if (b.base)
+        event_base_free(b.base);
+    sk_config_free(&cfg);
+    return rc;
+}

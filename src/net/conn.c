@@ -1,0 +1,420 @@
+/*
+ * Client connections: 4-byte size framing, request header and body
+ * decoding, dispatch, and the ordered reply queue.
+ *
+ * Every request read gets a reply slot at the tail of the connection's
+ * queue before it is dispatched; responses leave from the head only, so a
+ * parked request (long-poll Fetch, JoinGroup) holds back the answers to
+ * later requests on the same connection, as Kafka's ordering requires.
+ *
+ * Back-pressure: reading stops while the socket's unsent output exceeds
+ * skiff.connection.output.max.bytes or SK_CONN_MAX_INFLIGHT answers are
+ * owed, and resumes when the output has drained and fewer than half are owed.
+ *
+ * A connection is never freed inside a path that may still touch it: errors
+ * mark it closing and the free runs later from the event loop.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kf_msgs.h"
+#include "net_int.h"
+#include "skiff/api.h"
+#include "skiff/log.h"
+#include "skiff/net.h"
+
+static void conn_process_input(sk_conn *c);
+
+/* Formats `sa` as a numeric "host" and port. */
+static void sockaddr_host(const struct sockaddr *sa, socklen_t len, char *host, size_t hostlen, int *port)
+{
+    char serv[16];
+    if (getnameinfo(sa, len, host, (socklen_t)hostlen, serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV)) {
+        snprintf(host, hostlen, "?");
+        snprintf(serv, sizeof serv, "0");
+    }
+    *port = atoi(serv);
+}
+
+/* Logs a printable sample of bad bytes, at most 10 lines a second. */
+static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t *p, size_t len)
+{
+    static time_t window;
+    static int count;
+    time_t now = time(NULL);
+    if (now != window) {
+        window = now;
+        count = 0;
+    }
+    if (++count > 10)
+        return;
+    char hex[3 * 32 + 1];
+    size_t n = len < 32 ? len : 32;
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 3 * i, 4, "%02x ", p[i]);
+    hex[3 * n] = '\0';
+    sk_warn("net", "conn %llu from %s: %s; closing (%zu bytes: %s%s)", (unsigned long long)c->id, c->peer,
+            why, len, hex, len > n ? "..." : "");
+}
+
+static void conn_free(sk_conn *c)
+{
+    sk_broker *b = c->broker;
+    sk_reply *s = c->head;
+    while (s) {
+        sk_reply *next = s->next;
+        if (s->done) {
+            free(s->data);
+            free(s);
+        } else {
+            s->conn = NULL; /* the parked request frees it when it answers */
+        }
+        s = next;
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        b->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    b->nconns--;
+    sk_debug("net", "conn %llu from %s closed", (unsigned long long)c->id, c->peer);
+    bufferevent_free(c->bev);
+    free(c);
+    if (b->drained && b->nconns == 0) {
+        void (*done)(sk_broker *) = b->drained;
+        b->drained = NULL;
+        done(b);
+    }
+}
+
+static void conn_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_free(arg);
+}
+
+/* Frees the connection from the event loop, after the current callback. */
+static void conn_schedule_free(sk_conn *c)
+{
+    if (c->free_scheduled)
+        return;
+    c->free_scheduled = true;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    struct timeval now = {0, 0};
+    if (event_base_once(c->broker->base, -1, EV_TIMEOUT, conn_free_cb, c, &now) < 0)
+        sk_error("net", "conn %llu: cannot schedule close", (unsigned long long)c->id);
+}
+
+/* Closes a closing connection once nothing more is owed or unsent. */
+static void conn_maybe_finish(sk_conn *c)
+{
+    if (c->closing && !c->head && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_schedule_free(c);
+}
+
+void sk_conn_close_after_flush(sk_conn *c)
+{
+    c->closing = true;
+    c->reading = false;
+    bufferevent_disable(c->bev, EV_READ);
+    conn_maybe_finish(c);
+}
+
+/* Pauses or resumes reading according to the back-pressure bounds. */
+static void conn_update_reading(sk_conn *c)
+{
+    if (c->closing || c->free_scheduled)
+        return;
+    size_t unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
+    size_t max = (size_t)c->broker->config->connection_output_max_bytes;
+    if (c->reading && (unsent > max || c->inflight >= SK_CONN_MAX_INFLIGHT)) {
+        c->reading = false;
+        bufferevent_disable(c->bev, EV_READ);
+        sk_debug("net", "conn %llu: reads paused (%zu bytes unsent, %u owed)", (unsigned long long)c->id,
+                 unsent, c->inflight);
+    } else if (!c->reading && unsent <= max / 2 && c->inflight < SK_CONN_MAX_INFLIGHT / 2) {
+        c->reading = true;
+        bufferevent_enable(c->bev, EV_READ);
+        conn_process_input(c); /* frames already buffered raise no read event */
+    }
+}
+
+static void free_data_cb(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* Moves the answered slots at the head of the queue to the socket. */
+static void conn_flush(sk_conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    while (c->head && c->head->done) {
+        sk_reply *s = c->head;
+        c->head = s->next;
+        if (!c->head)
+            c->tail = NULL;
+        if (s->data && evbuffer_add_reference(out, s->data, s->len, free_data_cb, NULL) < 0) {
+            sk_error("net", "conn %llu: out of memory queueing a response", (unsigned long long)c->id);
+            free(s->data);
+            c->closing = true;
+        }
+        free(s);
+    }
+    conn_update_reading(c);
+    conn_maybe_finish(c);
+}
+
+void sk_conn_reply_done(sk_reply *slot)
+{
+    sk_conn *c = slot->conn;
+    slot->done = true;
+    if (!c) {
+        free(slot->data);
+        free(slot);
+        return;
+    }
+    c->inflight--;
+    if (c->head == slot && !c->free_scheduled)
+        conn_flush(c);
+}
+
+static sk_reply *conn_new_slot(sk_conn *c)
+{
+    sk_reply *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->conn = c;
+    if (c->tail)
+        c->tail->next = s;
+    else
+        c->head = s;
+    c->tail = s;
+    c->inflight++;
+    return s;
+}
+
+/* Decodes one frame and dispatches it; takes ownership of `frame`. */
+static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
+{
+    sk_request *req = calloc(1, sizeof *req);
+    if (!req) {
+        free(frame);
+        sk_error("net", "conn %llu: out of memory", (unsigned long long)c->id);
+        sk_conn_close_after_flush(c);
+        return;
+    }
+    sk_arena_init(&req->arena);
+    req->broker = c->broker;
+    req->frame = frame;
+    req->frame_len = len;
+    req->conn_id = c->id;
+    snprintf(req->peer, sizeof req->peer, "%s", c->peer);
+    req->advertised_host = sk_arena_strndup(&req->arena, c->advertised_host, strlen(c->advertised_host));
+    req->advertised_port = c->advertised_port;
+
+    sk_reader r;
+    sk_reader_init(&r, frame, len);
+    if (kf_request_header_decode(&r, &req->arena, &req->hdr) < 0 || !req->advertised_host) {
+        log_protocol_error(c, "malformed request header", frame, len);
+        goto close;
+    }
+    int16_t key = req->hdr.api_key, version = req->hdr.api_version;
+    req->api = kf_api_find(key);
+    if (!req->api || !sk_api_handler_find(key)) {
+        sk_warn("net", "conn %llu from %s (client %s): unsupported api key %d v%d; closing",
+                (unsigned long long)c->id, c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", key,
+                version);
+        goto close;
+    }
+    sk_debug("net", "conn %llu from %s (client %s): %s v%d correlation id %d", (unsigned long long)c->id,
+             c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", req->api->name, version,
+             req->hdr.correlation_id);
+    bool supported = version >= req->api->min_ver && version <= req->api->max_ver;
+    if (!supported && key != KF_API_API_VERSIONS) {
+        sk_warn("net", "conn %llu from %s (client %s): unsupported %s version %d; closing",
+                (unsigned long long)c->id, c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-",
+                req->api->name, version);
+        goto close;
+    }
+    if (!(req->reply = conn_new_slot(c)))
+        goto close;
+    if (supported) {
+        /* ApiVersions at an unknown version is answered without reading its body. */
+        req->body = sk_arena_alloc(&req->arena, req->api->request->size);
+        if (!req->body || kf_decode(req->api->request, version, kf_api_flexible(req->api, version), &r,
+                                    &req->arena, req->body) < 0) {
+            log_protocol_error(c, "malformed request body", frame, len);
+            sk_request_close(req, NULL);
+            return;
+        }
+    }
+    sk_api_dispatch(req);
+    return;
+close:
+    sk_arena_free(&req->arena);
+    free(req->frame);
+    free(req);
+    sk_conn_close_after_flush(c);
+}
+
+static void conn_process_input(sk_conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    int32_t max = c->broker->config->socket_request_max_bytes;
+    while (c->reading && !c->closing && !c->free_scheduled) {
+        size_t avail = evbuffer_get_length(in);
+        uint8_t hdr[4];
+        if (avail < 4)
+            break;
+        evbuffer_copyout(in, hdr, 4);
+        int32_t size = (int32_t)sk_be32(hdr);
+        if (size < 0 || size > max) {
+            sk_warn("net", "conn %llu from %s: request size %d is outside 0..%d (socket.request.max.bytes); "
+                    "closing",
+                    (unsigned long long)c->id, c->peer, size, max);
+            sk_conn_close_after_flush(c);
+            break;
+        }
+        if (avail - 4 < (size_t)size)
+            break;
+        uint8_t *frame = malloc(size ? (size_t)size : 1);
+        if (!frame) {
+            sk_error("net", "conn %llu: out of memory for a %d-byte request", (unsigned long long)c->id, size);
+            sk_conn_close_after_flush(c);
+            break;
+        }
+        evbuffer_drain(in, 4);
+        evbuffer_remove(in, frame, (size_t)size);
+        conn_handle_frame(c, frame, (size_t)size);
+        conn_update_reading(c);
+    }
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_process_input(arg);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    sk_conn *c = arg;
+    conn_update_reading(c);
+    conn_maybe_finish(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    sk_conn *c = arg;
+    if (what & BEV_EVENT_ERROR)
+        sk_debug("net", "conn %llu from %s: socket error: %s", (unsigned long long)c->id, c->peer,
+                 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        conn_schedule_free(c);
+}
+
+/* The host and port Metadata advertises to clients of listener `l`: the
+ * advertised.listeners entry of the same name, else the configured host
+ * when it is not a wildcard, else the address the client connected to. */
+static void conn_set_advertised(sk_conn *c, const sk_listener *l, int fd)
+{
+    const char *adv = c->broker->config->advertised_listeners;
+    if (adv && *adv) {
+        sk_listener_addr addrs[SK_LISTENERS_MAX];
+        int n = sk_listeners_parse(adv, addrs, SK_LISTENERS_MAX, NULL);
+        for (int i = 0; i < n && i < SK_LISTENERS_MAX; i++) {
+            if (!strcmp(addrs[i].name, l->name)) {
+                snprintf(c->advertised_host, sizeof c->advertised_host, "%s", addrs[i].host);
+                c->advertised_port = addrs[i].port;
+                return;
+            }
+        }
+    }
+    if (l->host[0] && strcmp(l->host, "0.0.0.0") && strcmp(l->host, "::")) {
+        snprintf(c->advertised_host, sizeof c->advertised_host, "%s", l->host);
+        c->advertised_port = l->port;
+        return;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int port = l->port;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        sockaddr_host((struct sockaddr *)&ss, len, c->advertised_host, sizeof c->advertised_host, &port);
+    else
+        snprintf(c->advertised_host, sizeof c->advertised_host, "localhost");
+    c->advertised_port = port;
+}
+
+void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr *peer, int peerlen)
+{
+    sk_conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c || !bev) {
+        sk_error("net", "out of memory accepting a connection");
+        free(c);
+        if (bev)
+            bufferevent_free(bev);
+        else
+            evutil_closesocket(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->broker = b;
+    c->bev = bev;
+    c->id = ++b->next_conn_id;
+    char host[128];
+    int port = 0;
+    sockaddr_host(peer, (socklen_t)peerlen, host, sizeof host, &port);
+    snprintf(c->peer, sizeof c->peer, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    conn_set_advertised(c, l, fd);
+    c->next = b->conns;
+    if (b->conns)
+        b->conns->prev = c;
+    b->conns = c;
+    b->nconns++;
+    c->reading = true;
+    bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    sk_debug("net", "conn %llu from %s accepted on %s:%d", (unsigned long long)c->id, c->peer, l->host, l->port);
+}
+
+void sk_net_drain(sk_broker *b, void (*done)(sk_broker *b))
+{
+    b->drained = done;
+    if (b->nconns == 0) {
+        b->drained = NULL;
+        done(b);
+        return;
+    }
+    for (sk_conn *c = b->conns; c; c = c->next)
+        sk_conn_close_after_flush(c);
+}
+
+void sk_net_close_all(sk_broker *b)
+{
+    b->drained = NULL;
+    while (b->conns)
+        conn_free(b->conns);
+}
+
+size_t sk_net_connection_count(const sk_broker *b)
+{
+    return b->nconns;
+}

@@ -1,0 +1,63 @@
+/*
+ * Internals shared by the files of src/net: connections, their ordered
+ * reply slots, and listeners.
+ */
+#ifndef SKIFF_NET_INT_H
+#define SKIFF_NET_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+
+#include "skiff/broker.h"
+
+struct bufferevent;
+struct evconnlistener;
+
+/* One answer owed to a client, in request order. A slot is created when a
+ * request is read and completed when the handler responds (or says no
+ * response); completed slots leave the head of the queue in order. */
+typedef struct sk_reply {
+    struct sk_reply *next; /* later request on the same connection */
+    struct sk_conn *conn;  /* NULL once the connection has closed (the response is dropped) */
+    uint8_t *data;         /* framed response (size prefix included), heap; NULL for none */
+    size_t len;            /* bytes in data */
+    bool done;             /* the handler has answered */
+} sk_reply;
+
+typedef struct sk_conn {
+    struct sk_conn *prev, *next; /* broker->conns list */
+    sk_broker *broker;
+    struct bufferevent *bev;     /* socket, closed on free */
+    uint64_t id;                 /* for logs */
+    char peer[64];               /* "host:port" of the client */
+    char advertised_host[256];   /* host Metadata advertises to this client */
+    int32_t advertised_port;     /* port Metadata advertises to this client */
+    /* state */
+    sk_reply *head, *tail;       /* owed answers, oldest first */
+    uint32_t inflight;           /* slots not yet answered */
+    bool reading;                /* reads enabled (not back-pressured) */
+    bool closing;                /* read no more; close once every owed answer is sent */
+    bool free_scheduled;         /* sk_conn_free will run from the loop */
+} sk_conn;
+
+typedef struct sk_listener {
+    struct sk_listener *next;
+    sk_broker *broker;          /* the broker accepted connections join */
+    struct evconnlistener *evl; /* owns the socket */
+    char name[16];              /* listener name, e.g. PLAINTEXT */
+    char host[256];             /* host as configured ("" = all interfaces) */
+    int port;                   /* bound port (the real one when configured as 0) */
+} sk_listener;
+
+/* Takes an accepted socket `fd` of listener `l`. */
+void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr *peer, int peerlen);
+/* Stops reading and closes once every owed answer has been sent. */
+void sk_conn_close_after_flush(sk_conn *c);
+/* Appends the completed slot's bytes to the socket in order (internal to the
+ * request layer: called when a slot completes). */
+void sk_conn_reply_done(sk_reply *slot);
+
+#endif
