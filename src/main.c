@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skiff/api.h"
 #include "skiff/broker.h"
 #include "skiff/config.h"
 #include "skiff/log.h"
+#include "skiff/logstore.h"
 #include "skiff/meta.h"
 #include "skiff/net.h"
+#include "skiff/topics.h"
 
 extern char **environ;
 
@@ -49,6 +52,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     sk_info("main", "%s: shutting down", strsignal((int)sig));
     b->stopping = true;
     sk_net_stop_listening(b);
+    sk_api_fetch_shutdown(b);
     int64_t ms = b->config->shutdown_timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     event_base_once(b->base, -1, EV_TIMEOUT, on_shutdown_timeout, b, &tv);
@@ -81,7 +85,8 @@ int main(int argc, char **argv)
         sk_error("main", "cannot create the event loop");
         goto out;
     }
-    if (!(b.meta = sk_meta_open(dir, cfg.node_id)))
+    if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, NULL)) ||
+        sk_topics_open(&b) < 0)
         goto out;
     sigterm = evsignal_new(b.base, SIGTERM, on_signal, &b);
     sigint = evsignal_new(b.base, SIGINT, on_signal, &b);
@@ -103,6 +108,8 @@ out:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    if (b.logs)
+        sk_logstore_close(b.logs);
     sk_meta_close(b.meta);
     if (b.base)
         event_base_free(b.base);

@@ -17,6 +17,7 @@
 #include "skiff/proto.h"
 
 struct sk_reply;
+struct request_cleanup;
 
 typedef struct sk_request {
     sk_broker *broker;          /* the broker */
@@ -27,6 +28,7 @@ typedef struct sk_request {
     uint8_t *frame;             /* the request frame (owned), bytes/records in `body` point here */
     size_t frame_len;           /* bytes in frame */
     struct sk_reply *reply;     /* the connection's slot for the answer (owned by the net layer) */
+    struct request_cleanup *cleanups; /* run when the request is freed (sk_request_on_free) */
     uint64_t conn_id;           /* id of the connection, for logs */
     char peer[64];              /* "host:port" of the client, for logs */
     const char *advertised_host; /* host to advertise to this client (in `arena`) */
@@ -47,7 +49,14 @@ void sk_request_no_response(sk_request *req);
  * requests it cannot answer) and frees the request. `why` is logged. */
 void sk_request_close(sk_request *req, const char *why);
 
-/* Allocates a zeroed struct of the API's response type in the request arena. */
+/* Registers `fn(arg)` to run when the request is freed, after its response
+ * was encoded or dropped (e.g. to release log slices the response refers
+ * to through kf_bytes.ext). Returns 0, or -1 when out of memory. */
+int sk_request_on_free(sk_request *req, void (*fn)(void *arg), void *arg);
+
+/* Allocates the API's response struct in the request arena, every field at
+ * its schema default (kf_init); NULL when out of memory. Elements of arrays
+ * the handler allocates are its own to initialise. */
 void *sk_request_response(sk_request *req);
 
 /* The handler for `key`, or NULL when skiff does not serve it. Only APIs with
@@ -58,6 +67,24 @@ void sk_api_dispatch(sk_request *req);
 
 /* Handlers (src/api/<name>.c). */
 void sk_api_versions(sk_request *req);
+void sk_api_produce(sk_request *req);
+void sk_api_fetch(sk_request *req);
+void sk_api_list_offsets(sk_request *req);
+
+/* Answers every parked Fetch now with what is readable (shutdown). */
+void sk_api_fetch_shutdown(sk_broker *b);
 void sk_api_metadata(sk_request *req);
+/* Group coordinator APIs (src/api/groups.c, src/api/offsets.c). */
+void sk_api_find_coordinator(sk_request *req);
+void sk_api_join_group(sk_request *req);
+void sk_api_sync_group(sk_request *req);
+void sk_api_heartbeat(sk_request *req);
+void sk_api_leave_group(sk_request *req);
+void sk_api_describe_groups(sk_request *req);
+void sk_api_list_groups(sk_request *req);
+void sk_api_delete_groups(sk_request *req);
+void sk_api_offset_commit(sk_request *req);
+void sk_api_offset_fetch(sk_request *req);
+void sk_api_offset_delete(sk_request *req);
 
 #endif

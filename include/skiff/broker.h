@@ -14,6 +14,7 @@
 
 struct event_base;
 struct sk_meta;
+struct sk_logstore;
 struct sk_listener;
 struct sk_conn;
 
@@ -21,6 +22,7 @@ typedef struct sk_broker {
     const sk_config *config;      /* borrowed; outlives the broker */
     struct event_base *base;      /* the one event loop */
     struct sk_meta *meta;         /* cluster id, topics, topic ids */
+    struct sk_logstore *logs;     /* partition logs */
     struct sk_listener *listeners; /* accepting sockets (list) */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */

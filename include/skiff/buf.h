@@ -51,6 +51,11 @@ typedef struct sk_writer {
     size_t len;   /* bytes written */
     size_t cap;   /* bytes allocated */
     int err;      /* set once an allocation failed */
+    /* Optional: called for `len` bytes held outside memory (kf_bytes.ext) at
+     * the current position `w->len`; the hook records them (e.g. as a file
+     * segment to send) without writing to `buf`. Returns 0 or -1. */
+    int (*splice)(struct sk_writer *w, const void *ext, size_t len);
+    void *splice_arg; /* for the hook */
 } sk_writer;
 
 /* Starts an empty writer with room for `hint` bytes (0 allowed). */

@@ -33,10 +33,14 @@ typedef struct kf_str {
 } kf_str;
 
 /* Bytes or records: a borrowed slice (for decoded requests, of the request
- * frame), `len` -1 with p == NULL for null. */
+ * frame), `len` -1 with p == NULL for null. In responses, `ext` may instead
+ * name `len` bytes held outside memory (a log file slice): the encoder then
+ * writes the length and hands `ext` to the writer's splice hook (see
+ * sk_writer) instead of copying; `p` is ignored. Decoding leaves ext NULL. */
 typedef struct kf_bytes {
     const uint8_t *p;
     int32_t len;
+    const void *ext;
 } kf_bytes;
 
 /* A UUID (topic id), 16 bytes as on the wire. All zero is Kafka's "zero UUID". */

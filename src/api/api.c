@@ -7,8 +7,12 @@
 #include "skiff/api.h"
 
 static const sk_api_handler handlers[] = {
+    [KF_API_PRODUCE] = sk_api_produce,
+    [KF_API_FETCH] = sk_api_fetch,
+    [KF_API_LIST_OFFSETS] = sk_api_list_offsets,
     [KF_API_METADATA] = sk_api_metadata,
     [KF_API_API_VERSIONS] = sk_api_versions,
+    [KF_API_FIND_COORDINATOR] = sk_api_find_coordinator,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

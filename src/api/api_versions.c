@@ -36,7 +36,10 @@ void sk_api_versions(sk_request *req)
     kf_api_versions_response *resp = sk_request_response(req);
     const kf_api_versions_request *body = req->body;
     int16_t version = req->hdr.api_version;
-
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     if (version < req->api->min_ver || version > req->api->max_ver) {
         sk_info("api", "conn %llu from %s: ApiVersions v%d unsupported, answering UNSUPPORTED_VERSION as v0",
                 (unsigned long long)req->conn_id, req->peer, version);
@@ -66,7 +69,6 @@ void sk_api_versions(sk_request *req)
     }
     resp->api_keys.items = keys;
     resp->api_keys.n = n;
-    resp->finalized_features_epoch = -1;
     if (req->hdr.client_id.p && version >= 3 && body)
         sk_debug("api", "conn %llu: client %s is %s %s", (unsigned long long)req->conn_id, req->hdr.client_id.p,
                  body->client_software_name.p ? body->client_software_name.p : "-",

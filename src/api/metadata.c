@@ -25,6 +25,7 @@
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/meta.h"
+#include "skiff/topics.h"
 
 /* AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7,
  * DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
@@ -90,22 +91,10 @@ static int answer_topic(metadata_ctx *x, const kf_metadata_request_topic *rt, bo
         }
         return fill_topic(x, out, t);
     }
-    sk_topic *t = sk_meta_topic(meta, rt->name.p, (size_t)rt->name.len);
-    if (t)
+    sk_topic *t;
+    int16_t err = sk_topics_find_or_create(req->broker, rt->name.p, (size_t)rt->name.len, may_create, &t);
+    if (err == SK_ERR_NONE)
         return fill_topic(x, out, t);
-    if (sk_topic_name_check(rt->name.p, (size_t)rt->name.len) != SK_ERR_NONE) {
-        out->error_code = SK_ERR_INVALID_TOPIC_EXCEPTION;
-        return 0;
-    }
-    if (!may_create || sk_topic_is_internal(rt->name.p)) {
-        out->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-        return 0;
-    }
-    int16_t err = sk_meta_create_topic(meta, rt->name.p, req->broker->config->num_partitions, &t);
-    if (err == SK_ERR_NONE) {
-        sk_info("api", "auto-created topic %s for a Metadata request from %s", t->name, req->peer);
-        return fill_topic(x, out, t);
-    }
     out->error_code = err;
     return 0;
 }
@@ -124,7 +113,7 @@ void sk_api_metadata(sk_request *req)
     bool all = body->topics.n < 0 || (version == 0 && body->topics.n == 0);
     x.cap = all ? sk_meta_topic_count(meta) : body->topics.n;
     x.topics = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.topics + 1);
-    if (!x.node || !broker || !x.topics) {
+    if (!resp || !x.node || !broker || !x.topics) {
         sk_request_close(req, "out of memory");
         return;
     }

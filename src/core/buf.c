@@ -130,6 +130,8 @@ void sk_writer_init(sk_writer *w, size_t hint)
     w->len = 0;
     w->cap = w->buf ? hint : 0;
     w->err = hint && !w->buf;
+    w->splice = NULL;
+    w->splice_arg = NULL;
 }
 
 void sk_writer_free(sk_writer *w)

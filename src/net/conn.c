@@ -67,6 +67,13 @@ static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t 
             why, len, hex, len > n ? "..." : "");
 }
 
+static void reply_free(sk_reply *s)
+{
+    if (s->out)
+        evbuffer_free(s->out);
+    free(s);
+}
+
 static void conn_free(sk_conn *c)
 {
     sk_broker *b = c->broker;
@@ -74,8 +81,7 @@ static void conn_free(sk_conn *c)
     while (s) {
         sk_reply *next = s->next;
         if (s->done) {
-            free(s->data);
-            free(s);
+            reply_free(s);
         } else {
             s->conn = NULL; /* the parked request frees it when it answers */
         }
@@ -151,13 +157,6 @@ static void conn_update_reading(sk_conn *c)
     }
 }
 
-static void free_data_cb(const void *data, size_t len, void *arg)
-{
-    (void)len;
-    (void)arg;
-    free((void *)data);
-}
-
 /* Moves the answered slots at the head of the queue to the socket. */
 static void conn_flush(sk_conn *c)
 {
@@ -167,12 +166,11 @@ static void conn_flush(sk_conn *c)
         c->head = s->next;
         if (!c->head)
             c->tail = NULL;
-        if (s->data && evbuffer_add_reference(out, s->data, s->len, free_data_cb, NULL) < 0) {
+        if (s->out && evbuffer_add_buffer(out, s->out) < 0) {
             sk_error("net", "conn %llu: out of memory queueing a response", (unsigned long long)c->id);
-            free(s->data);
             c->closing = true;
         }
-        free(s);
+        reply_free(s);
     }
     conn_update_reading(c);
     conn_maybe_finish(c);
@@ -183,8 +181,7 @@ void sk_conn_reply_done(sk_reply *slot)
     sk_conn *c = slot->conn;
     slot->done = true;
     if (!c) {
-        free(slot->data);
-        free(slot);
+        reply_free(slot);
         return;
     }
     c->inflight--;

@@ -15,6 +15,7 @@
 
 struct bufferevent;
 struct evconnlistener;
+struct evbuffer;
 
 /* One answer owed to a client, in request order. A slot is created when a
  * request is read and completed when the handler responds (or says no
@@ -22,8 +23,7 @@ struct evconnlistener;
 typedef struct sk_reply {
     struct sk_reply *next; /* later request on the same connection */
     struct sk_conn *conn;  /* NULL once the connection has closed (the response is dropped) */
-    uint8_t *data;         /* framed response (size prefix included), heap; NULL for none */
-    size_t len;            /* bytes in data */
+    struct evbuffer *out;  /* framed response (size prefix included); NULL for none */
     bool done;             /* the handler has answered */
 } sk_reply;
 

@@ -2,23 +2,140 @@
  * Completing requests: encode the response into the request's reply slot
  * (size prefix, response header, body), or complete the slot without one,
  * or close the connection; then free the request.
+ *
+ * Record data read from the log (kf_bytes.ext = an sk_log_slice) is not
+ * copied: the encoder leaves a hole where it goes, and the reply's evbuffer
+ * gets the surrounding bytes and, in each hole, a file segment that libevent
+ * sends with sendfile. Each file segment holds its own reference to the
+ * segment file until it has been sent.
  */
+#include <event2/buffer.h>
 #include <stdlib.h>
 
 #include "net_int.h"
 #include "skiff/api.h"
 #include "skiff/log.h"
+#include "skiff/logstore.h"
+
+/* A cleanup registered with sk_request_on_free (arena-allocated). */
+typedef struct request_cleanup {
+    struct request_cleanup *next;
+    void (*fn)(void *arg);
+    void *arg;
+} request_cleanup;
+
+/* A hole left by the encoder for a log slice (arena-allocated). */
+typedef struct splice_hole {
+    struct splice_hole *next;
+    size_t at;                 /* position in the encoded bytes */
+    const sk_log_slice *slice; /* the bytes to send there */
+} splice_hole;
+
+typedef struct splice_ctx {
+    sk_request *req;
+    splice_hole *head, **tail;
+} splice_ctx;
 
 void *sk_request_response(sk_request *req)
 {
-    return sk_arena_alloc(&req->arena, req->api->response->size);
+    void *resp = sk_arena_alloc(&req->arena, req->api->response->size);
+    if (resp)
+        kf_init(req->api->response, resp);
+    return resp;
+}
+
+int sk_request_on_free(sk_request *req, void (*fn)(void *arg), void *arg)
+{
+    request_cleanup *c = sk_arena_alloc(&req->arena, sizeof *c);
+    if (!c)
+        return -1;
+    c->fn = fn;
+    c->arg = arg;
+    c->next = req->cleanups;
+    req->cleanups = c;
+    return 0;
 }
 
 static void request_free(sk_request *req)
 {
+    for (request_cleanup *c = req->cleanups; c; c = c->next)
+        c->fn(c->arg);
     sk_arena_free(&req->arena);
     free(req->frame);
     free(req);
+}
+
+static int splice_slice(sk_writer *w, const void *ext, size_t len)
+{
+    splice_ctx *x = w->splice_arg;
+    const sk_log_slice *slice = ext;
+    splice_hole *h = sk_arena_alloc(&x->req->arena, sizeof *h);
+    if (!h || !slice->file || (size_t)slice->length != len)
+        return -1;
+    h->at = w->len;
+    h->slice = slice;
+    *x->tail = h;
+    x->tail = &h->next;
+    return 0;
+}
+
+static void free_data_cb(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+static void file_segment_done(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+    (void)seg;
+    (void)flags;
+    sk_segment_file_unref(arg);
+}
+
+/* Appends a slice as a sendfile-able file segment holding its own reference. */
+static int add_slice(struct evbuffer *out, const sk_log_slice *s)
+{
+    struct evbuffer_file_segment *seg =
+        evbuffer_file_segment_new(sk_segment_file_fd(s->file), s->position, s->length, 0);
+    if (!seg)
+        return -1;
+    evbuffer_file_segment_add_cleanup_cb(seg, file_segment_done, sk_segment_file_ref(s->file));
+    int rc = evbuffer_add_file_segment(out, seg, 0, s->length);
+    evbuffer_file_segment_free(seg);
+    return rc;
+}
+
+/* Builds the reply's evbuffer from the encoded bytes and the holes; takes `buf`. */
+static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *holes)
+{
+    struct evbuffer *out = evbuffer_new();
+    if (!out) {
+        free(buf);
+        return NULL;
+    }
+    int rc = 0;
+    if (!holes) {
+        rc = evbuffer_add_reference(out, buf, len, free_data_cb, NULL);
+        if (rc < 0)
+            free(buf);
+    } else {
+        size_t pos = 0;
+        for (const splice_hole *h = holes; h && rc == 0; h = h->next) {
+            rc = evbuffer_add(out, buf + pos, h->at - pos);
+            if (rc == 0)
+                rc = add_slice(out, h->slice);
+            pos = h->at;
+        }
+        if (rc == 0)
+            rc = evbuffer_add(out, buf + pos, len - pos);
+        free(buf);
+    }
+    if (rc < 0) {
+        evbuffer_free(out);
+        return NULL;
+    }
+    return out;
 }
 
 void sk_request_respond(sk_request *req, const void *response)
@@ -28,18 +145,27 @@ void sk_request_respond(sk_request *req, const void *response)
         int16_t key = req->hdr.api_key, version = req->hdr.api_version;
         bool flexible = kf_api_flexible(req->api, version);
         size_t size = kf_response_header_size(key, version) + kf_size(req->api->response, version, flexible, response);
+        splice_ctx x = {.req = req};
+        x.tail = &x.head;
+        size_t spliced = 0;
         sk_writer w;
         sk_writer_init(&w, 4 + size);
+        w.splice = splice_slice;
+        w.splice_arg = &x;
         sk_write_i32(&w, (int32_t)size);
         kf_response_header_encode(&w, key, version, req->hdr.correlation_id);
-        if (size > INT32_MAX || kf_encode(req->api->response, version, flexible, response, &w) < 0 ||
-            w.len != 4 + size) {
+        int rc = size > INT32_MAX ? -1 : kf_encode(req->api->response, version, flexible, response, &w);
+        for (const splice_hole *h = x.head; h; h = h->next)
+            spliced += (size_t)h->slice->length;
+        if (rc == 0 && w.len + spliced == 4 + size) {
+            uint8_t *buf = sk_writer_take(&w, &size);
+            slot->out = assemble(buf, size, x.head);
+        }
+        if (!slot->out) {
             sk_error("api", "conn %llu: cannot encode %s v%d response (%zu bytes); closing",
                      (unsigned long long)req->conn_id, req->api->name, version, size);
             sk_writer_free(&w);
             sk_conn_close_after_flush(slot->conn);
-        } else {
-            slot->data = sk_writer_take(&w, &slot->len);
         }
     }
     sk_conn_reply_done(slot);

@@ -163,7 +163,7 @@ static void set_default(const kf_field *f, void *p)
     }
     case KF_BYTES:
     case KF_RECORDS: {
-        kf_bytes b = {f->def_null ? NULL : empty_bytes, f->def_null ? -1 : 0};
+        kf_bytes b = {f->def_null ? NULL : empty_bytes, f->def_null ? -1 : 0, NULL};
         *(kf_bytes *)p = b;
         break;
     }
@@ -270,7 +270,7 @@ static int decode_value(uint8_t type, const kf_struct_desc *child, bool nullable
     case KF_BYTES:
     case KF_RECORDS: {
         int64_t n = read_length(r, flex, false);
-        kf_bytes b = {NULL, -1};
+        kf_bytes b = {NULL, -1, NULL};
         if (n == -2 || (n == -1 && !nullable) || (n > 0 && (uint64_t)n > sk_reader_left(r)))
             return fail(r);
         if (n >= 0) {
@@ -397,6 +397,12 @@ static void write_length(sk_writer *w, int64_t n, bool flex, bool i16)
         sk_write_i32(w, (int32_t)n);
 }
 
+/* Null bytes: a negative length, or no data in memory and none outside it. */
+static bool bytes_null(const kf_bytes *b)
+{
+    return b->len < 0 || (!b->p && !b->ext);
+}
+
 static size_t struct_size(const kf_struct_desc *d, int16_t v, bool flex, const void *msg);
 static void encode_struct(const kf_struct_desc *d, int16_t v, bool flex, const void *msg,
                           sk_writer *w);
@@ -413,7 +419,7 @@ static size_t value_size(uint8_t type, const kf_struct_desc *child, bool nullabl
     case KF_BYTES:
     case KF_RECORDS: {
         const kf_bytes *b = p;
-        int64_t n = wire_length(b->len, !b->p || b->len < 0, nullable);
+        int64_t n = wire_length(b->len, bytes_null(b), nullable);
         return length_size(n, flex, false) + (size_t)(n > 0 ? n : 0);
     }
     case KF_STRUCT:
@@ -465,10 +471,14 @@ static void encode_value(uint8_t type, const kf_struct_desc *child, bool nullabl
     case KF_BYTES:
     case KF_RECORDS: {
         const kf_bytes *b = p;
-        int64_t n = wire_length(b->len, !b->p || b->len < 0, nullable);
+        int64_t n = wire_length(b->len, bytes_null(b), nullable);
         write_length(w, n, flex, false);
-        if (n > 0)
+        if (n > 0 && b->ext) {
+            if (!w->splice || w->splice(w, b->ext, (size_t)n) < 0)
+                w->err = 1;
+        } else if (n > 0) {
             sk_write_raw(w, b->p, (size_t)n);
+        }
         break;
     }
     case KF_STRUCT:
@@ -520,7 +530,7 @@ static bool is_default(const kf_field *f, const void *p)
     case KF_BYTES:
     case KF_RECORDS: {
         const kf_bytes *b = p;
-        return (!b->p || b->len < 0) ? f->def_null : !f->def_null && b->len == 0;
+        return bytes_null(b) ? f->def_null : !f->def_null && b->len == 0;
     }
     case KF_ARRAY: {
         kf_array a = load_array(p);

@@ -11,117 +11,11 @@
  *   decoded back and re-encoded; every strict prefix of each is rejected.
  * - Headers v0-v2, and the captured first requests of real clients
  *   (tests/data/requests, see capture.py there).
+ * Produce, Fetch and ListOffsets are in test_codec_apis.c.
  */
-#include <check.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "codec_check.h"
 #include "kf_msgs.h"
 #include "skiff/proto.h"
-
-/* ---- helpers ---- */
-
-/* Decodes hex digits (spaces ignored) into `out`; returns the byte count. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int half = -1;
-    for (const char *p = hex; *p; p++) {
-        if (*p == ' ')
-            continue;
-        int d = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
-        ck_assert(d >= 0 && d < 16);
-        if (half < 0) {
-            half = d;
-        } else {
-            ck_assert_uint_lt(n, cap);
-            out[n++] = (uint8_t)(half << 4 | d);
-            half = -1;
-        }
-    }
-    ck_assert_int_lt(half, 0);
-    return n;
-}
-
-/* Encodes `msg` and checks the bytes are exactly `want` and kf_size agrees;
- * decodes `want` into a struct from `arena` (returned), checks nothing is
- * left over and that re-encoding gives `want` again; checks that every strict
- * prefix of `want` fails to decode. */
-static void *check_bytes(sk_arena *arena, const kf_struct_desc *d, int16_t v, bool flex,
-                         const void *msg, const uint8_t *want, size_t n)
-{
-    sk_writer w;
-    sk_writer_init(&w, 0);
-    ck_assert_int_eq(kf_encode(d, v, flex, msg, &w), 0);
-    size_t diff = 0;
-    while (diff < w.len && diff < n && w.buf[diff] == want[diff])
-        diff++;
-    ck_assert_msg(w.len == n && diff == n, "%s v%d: encoded %zu bytes, want %zu, first difference at %zu",
-                  d->name, v, w.len, n, diff);
-    ck_assert_uint_eq(kf_size(d, v, flex, msg), n);
-    sk_writer_free(&w);
-
-    void *out = sk_arena_alloc(arena, d->size);
-    sk_reader r;
-    sk_reader_init(&r, want, n);
-    ck_assert_msg(kf_decode(d, v, flex, &r, arena, out) == 0, "%s v%d: decode failed", d->name, v);
-    ck_assert_int_eq(r.err, 0);
-    ck_assert_uint_eq(sk_reader_left(&r), 0);
-    sk_writer_init(&w, 0);
-    ck_assert_int_eq(kf_encode(d, v, flex, out, &w), 0);
-    ck_assert_msg(w.len == n && (n == 0 || !memcmp(w.buf, want, n)), "%s v%d: re-encode differs",
-                  d->name, v);
-    sk_writer_free(&w);
-
-    for (size_t cut = 0; cut < n; cut++) {
-        sk_arena a = {0};
-        void *tmp = sk_arena_alloc(&a, d->size);
-        sk_reader_init(&r, want, cut);
-        ck_assert_msg(kf_decode(d, v, flex, &r, &a, tmp) == -1, "%s v%d: prefix %zu decoded",
-                      d->name, v, cut);
-        ck_assert_int_ne(r.err, 0);
-        sk_arena_free(&a);
-    }
-    return out;
-}
-
-/* check_bytes with the expected bytes given as hex. */
-static void *check_hex(sk_arena *arena, const kf_struct_desc *d, int16_t v, bool flex,
-                       const void *msg, const char *hex)
-{
-    static uint8_t buf[4096];
-    size_t n = unhex(hex, buf, sizeof buf);
-    return check_bytes(arena, d, v, flex, msg, buf, n);
-}
-
-/* Decodes hex into a new struct; returns the kf_decode result. */
-static int decode_hex(sk_arena *arena, const kf_struct_desc *d, int16_t v, bool flex,
-                      const char *hex, void **out)
-{
-    static uint8_t buf[4096];
-    size_t n = unhex(hex, buf, sizeof buf);
-    *out = sk_arena_alloc(arena, d->size);
-    sk_reader r;
-    sk_reader_init(&r, buf, n);
-    int rc = kf_decode(d, v, flex, &r, arena, *out);
-    if (rc == 0 && sk_reader_left(&r) != 0)
-        return 1; /* trailing bytes */
-    return rc;
-}
-
-static void assert_str(kf_str s, const char *want)
-{
-    if (!want) {
-        ck_assert_ptr_null(s.p);
-        ck_assert_int_eq(s.len, -1);
-    } else {
-        ck_assert_msg(kf_str_eq(s, want), "got '%.*s', want '%s'", s.p ? (int)s.len : 4,
-                      s.p ? s.p : "null", want);
-        ck_assert_int_eq(s.p[s.len], 0);
-    }
-}
 
 /* ---- wire forms through a hand-written descriptor ----
  * Version 0 is non-flexible without nulls, 1 non-flexible with nulls, 2 flexible. */
@@ -192,8 +86,8 @@ static void wire_sample(wire_msg *m, wire_elem *e)
     e->a = 1;
     e->s = kf_str_c("x");
     m->s = kf_str_c("hi");
-    m->b = (kf_bytes){sample_bytes, 3};
-    m->rec = (kf_bytes){sample_rec, 1};
+    m->b = (kf_bytes){sample_bytes, 3, NULL};
+    m->rec = (kf_bytes){sample_rec, 1, NULL};
     m->ints.items = sample_ints;
     m->ints.n = 2;
     m->elems.items = e;
@@ -208,6 +102,8 @@ static void wire_sample(wire_msg *m, wire_elem *e)
 }
 
 #define FIXED_TAIL "000102030405060708090a0b0c0d0e0f 01 3ff8000000000000 fffe 80000000 fe"
+#define NULLS_HEAD "0000 00000000 ffffffff 00000000 " /* "", empty, null, [] */
+#define TAGS_HEAD "01 01 00 01 01 " FIXED_TAIL " "      /* the v2 body before its tags */
 
 START_TEST(test_wire_plain)
 {
@@ -270,8 +166,8 @@ START_TEST(test_wire_nulls)
     wire_elem e;
     wire_sample(&m, &e);
     m.s = kf_str_c(NULL);
-    m.b = (kf_bytes){NULL, -1};
-    m.rec = (kf_bytes){NULL, -1};
+    m.b = (kf_bytes){NULL, -1, NULL};
+    m.rec = (kf_bytes){NULL, -1, NULL};
     m.ints.items = NULL;
     m.ints.n = -1;
     m.elems.n = 0;
@@ -297,19 +193,6 @@ START_TEST(test_wire_nulls)
     ck_assert_int_eq(d->ints.n, -1);
     ck_assert_int_eq(d->elems.n, 0);
 
-    /* A null where the version allows none is malformed. */
-    void *out;
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false, "ffff 00000000 ffffffff 00000000 00000000 " FIXED_TAIL, &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false, "0000 ffffffff ffffffff 00000000 00000000 " FIXED_TAIL, &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false, "0000 00000000 ffffffff ffffffff 00000000 " FIXED_TAIL, &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 1, false, "0000 00000000 ffffffff 00000000 ffffffff " FIXED_TAIL, &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, "01 01 00 01 00 " FIXED_TAIL " 00", &out), -1);
-    /* Null elements inside an array are malformed too. */
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 1, false, "0000 00000000 ffffffff 00000000 00000001 0001 ffff " FIXED_TAIL, &out), -1);
-    /* Lengths below -1 are malformed. */
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 1, false, "fffe 00000000 ffffffff 00000000 00000000 " FIXED_TAIL, &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 1, false, "0000 fffffffe ffffffff 00000000 00000000 " FIXED_TAIL, &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 1, false, "0000 00000000 ffffffff fffffffe 00000000 " FIXED_TAIL, &out), -1);
     sk_arena_free(&a);
 }
 END_TEST
@@ -333,7 +216,7 @@ END_TEST
 START_TEST(test_wire_tagged_fields)
 {
     sk_arena a = {0};
-    const char *head = "01 01 00 01 01 " FIXED_TAIL " ";
+    const char *head = TAGS_HEAD;
     char hex[512];
     void *out;
     /* Unknown tags are skipped whatever their content; known ones decoded. */
@@ -344,18 +227,6 @@ START_TEST(test_wire_tagged_fields)
     /* Tag numbers above 127 take a multi-byte varint. */
     snprintf(hex, sizeof hex, "%s 01 8002 02 ffff", head);
     ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), 0);
-    /* A known tag must fill exactly its size: short or long are malformed. */
-    snprintf(hex, sizeof hex, "%s 01 01 02 0000", head);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), -1);
-    snprintf(hex, sizeof hex, "%s 01 01 09 000000000000000500", head);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), -1);
-    /* A size beyond the input, and a count with fields missing. */
-    snprintf(hex, sizeof hex, "%s 01 07 05 0000", head);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), -1);
-    snprintf(hex, sizeof hex, "%s 02 07 00", head);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), -1);
-    snprintf(hex, sizeof hex, "%s ffffffff0f", head);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), -1);
     /* A known nullable tagged string may be null inside its tag. */
     snprintf(hex, sizeof hex, "%s 01 03 01 00", head);
     ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, hex, &out), 0);
@@ -364,14 +235,96 @@ START_TEST(test_wire_tagged_fields)
 }
 END_TEST
 
+/* A splice hook that records what it was handed. */
+static struct {
+    const void *ext;
+    size_t len, at;
+    int calls;
+} spliced;
+
+static int record_splice(sk_writer *w, const void *ext, size_t len)
+{
+    spliced.ext = ext;
+    spliced.len = len;
+    spliced.at = w->len;
+    spliced.calls++;
+    return 0;
+}
+
+/* Bytes held outside memory (kf_bytes.ext): the length is written, the bytes
+ * go to the writer's splice hook; with no hook the writer fails. */
+START_TEST(test_wire_bytes_outside_memory)
+{
+    static const int file_slice = 1;
+    wire_msg m;
+    wire_elem e;
+    wire_sample(&m, &e);
+    m.rec = (kf_bytes){NULL, 1000, &file_slice};
+    sk_writer w;
+    sk_writer_init(&w, 0);
+    w.splice = record_splice;
+    ck_assert_int_eq(kf_encode(&wire_desc, 2, true, &m, &w), 0);
+    ck_assert_int_eq(spliced.calls, 1);
+    ck_assert_ptr_eq(spliced.ext, &file_slice);
+    ck_assert_uint_eq(spliced.len, 1000);
+    /* "hi", 3 bytes, then the compact length 1001 (e9 07) of the records. */
+    ck_assert_uint_eq(spliced.at, 3 + 4 + 2);
+    ck_assert_uint_eq(w.buf[7], 0xe9);
+    ck_assert_uint_eq(w.buf[8], 0x07);
+    ck_assert_uint_eq(kf_size(&wire_desc, 2, true, &m), w.len + 1000);
+    sk_writer_free(&w);
+    sk_writer_init(&w, 0);
+    ck_assert_int_eq(kf_encode(&wire_desc, 2, true, &m, &w), -1);
+    sk_writer_free(&w);
+}
+END_TEST
+
+/* Malformed wire_msg bodies: each must fail to decode. */
+static const struct {
+    int16_t v;
+    const char *hex;
+} malformed[] = {
+    /* A null where the version allows none. */
+    {0, "ffff 00000000 ffffffff 00000000 00000000 " FIXED_TAIL},
+    {0, "0000 ffffffff ffffffff 00000000 00000000 " FIXED_TAIL},
+    {0, "0000 00000000 ffffffff ffffffff 00000000 " FIXED_TAIL},
+    {1, NULLS_HEAD "ffffffff " FIXED_TAIL},
+    {2, "01 01 00 01 00 " FIXED_TAIL " 00"},
+    /* A null element inside an array. */
+    {1, NULLS_HEAD "00000001 0001 ffff " FIXED_TAIL},
+    /* Lengths below -1. */
+    {1, "fffe 00000000 ffffffff 00000000 00000000 " FIXED_TAIL},
+    {1, "0000 fffffffe ffffffff 00000000 00000000 " FIXED_TAIL},
+    {1, "0000 00000000 ffffffff fffffffe 00000000 " FIXED_TAIL},
+    /* String and bytes lengths larger than what is left. */
+    {0, "7fff 6869"},
+    {0, "0000 7fffffff 01"},
+    {2, "05 6869"},
+    /* A known tag must fill exactly its size: short or long. */
+    {2, TAGS_HEAD "01 01 02 0000"},
+    {2, TAGS_HEAD "01 01 09 000000000000000500"},
+    /* A tag size beyond the input, a count with fields missing, a huge count. */
+    {2, TAGS_HEAD "01 07 05 0000"},
+    {2, TAGS_HEAD "02 07 00"},
+    {2, TAGS_HEAD "ffffffff0f"},
+};
+
+START_TEST(test_wire_malformed)
+{
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        sk_arena a = {0};
+        void *out;
+        ck_assert_msg(decode_hex(&a, &wire_desc, malformed[i].v, malformed[i].v >= 2,
+                                 malformed[i].hex, &out) == -1,
+                      "case %zu decoded", i);
+        sk_arena_free(&a);
+    }
+}
+END_TEST
+
 START_TEST(test_wire_lengths_beyond_input)
 {
     sk_arena a = {0};
-    void *out;
-    /* String and bytes lengths larger than what is left. */
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false, "7fff 6869", &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false, "0000 7fffffff 01", &out), -1);
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 2, true, "05 6869", &out), -1);
     /* Compact strings longer than 32767 bytes are malformed, as in Kafka. */
     static uint8_t big[0x8010];
     memset(big, 'a', sizeof big);
@@ -493,9 +446,6 @@ START_TEST(test_api_versions_response)
 END_TEST
 
 /* ---- Metadata ---- */
-
-static const uint8_t topic_uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-#define TOPIC_UUID_HEX "0102030405060708090a0b0c0d0e0f10"
 
 START_TEST(test_metadata_request)
 {
@@ -864,6 +814,106 @@ START_TEST(test_response_header)
 }
 END_TEST
 
+/* ---- captured client requests (tests/data/requests) ---- */
+
+/* Reads a captured frame (header and body), decodes both, checks the body is
+ * consumed exactly and re-encodes to the same bytes. Returns the body struct. */
+static void *decode_captured(sk_arena *a, const char *name, kf_request_header *h)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/requests/%s", SKIFF_TEST_DATA, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    uint8_t *buf = sk_arena_alloc(a, 4096);
+    size_t n = fread(buf, 1, 4096, f);
+    fclose(f);
+    ck_assert_uint_gt(n, 0);
+
+    sk_reader r;
+    sk_reader_init(&r, buf, n);
+    ck_assert_int_eq(kf_request_header_decode(&r, a, h), 0);
+    const kf_api *api = kf_api_find(h->api_key);
+    ck_assert_ptr_nonnull(api);
+    ck_assert(h->api_version >= api->min_ver && h->api_version <= api->max_ver);
+    bool flex = kf_api_flexible(api, h->api_version);
+    const uint8_t *body = r.pos;
+    size_t body_len = sk_reader_left(&r);
+    void *msg = sk_arena_alloc(a, api->request->size);
+    ck_assert_int_eq(kf_decode(api->request, h->api_version, flex, &r, a, msg), 0);
+    ck_assert_uint_eq(sk_reader_left(&r), 0);
+
+    sk_writer w;
+    sk_writer_init(&w, 0);
+    ck_assert_int_eq(kf_encode(api->request, h->api_version, flex, msg, &w), 0);
+    ck_assert_uint_eq(w.len, body_len);
+    if (body_len)
+        ck_assert_mem_eq(w.buf, body, body_len);
+    sk_writer_free(&w);
+    return msg;
+}
+
+START_TEST(test_captured_librdkafka)
+{
+    sk_arena a = {0};
+    kf_request_header h;
+    kf_api_versions_request *av = decode_captured(&a, "kcat_api_versions_v3.bin", &h);
+    ck_assert_int_eq(h.api_key, KF_API_API_VERSIONS);
+    ck_assert_int_eq(h.api_version, 3);
+    ck_assert_int_eq(h.correlation_id, 1);
+    assert_str(h.client_id, "rdkafka");
+    assert_str(av->client_software_name, "librdkafka");
+    assert_str(av->client_software_version, "2.0.2");
+
+    /* kcat -L: first a brokers-only refresh (no topics), then all topics. */
+    kf_metadata_request *md = decode_captured(&a, "kcat_metadata_v4_brokers.bin", &h);
+    ck_assert_int_eq(h.api_key, KF_API_METADATA);
+    ck_assert_int_eq(h.api_version, 4);
+    ck_assert_int_eq(h.correlation_id, 2);
+    assert_str(h.client_id, "rdkafka");
+    ck_assert_int_eq(md->topics.n, 0);
+    ck_assert(!md->allow_auto_topic_creation);
+    md = decode_captured(&a, "kcat_metadata_v4_all.bin", &h);
+    ck_assert_int_eq(h.correlation_id, 3);
+    ck_assert_int_eq(md->topics.n, -1);
+    ck_assert(md->allow_auto_topic_creation);
+
+    /* confluent-kafka-python names itself; list_topics(topic="orders"). */
+    av = decode_captured(&a, "confluent_kafka_api_versions_v3.bin", &h);
+    assert_str(h.client_id, "skiff-ck");
+    assert_str(av->client_software_name, "confluent-kafka-python");
+    assert_str(av->client_software_version, "1.7.0-rdkafka-2.0.2");
+    md = decode_captured(&a, "confluent_kafka_metadata_v4.bin", &h);
+    ck_assert_int_eq(h.api_version, 4);
+    assert_str(h.client_id, "skiff-ck");
+    ck_assert_int_eq(md->topics.n, 1);
+    assert_str(md->topics.items[0].name, "orders");
+    ck_assert(md->allow_auto_topic_creation);
+    sk_arena_free(&a);
+}
+END_TEST
+
+START_TEST(test_captured_kafka_python)
+{
+    sk_arena a = {0};
+    kf_request_header h;
+    kf_api_versions_request *av = decode_captured(&a, "kafka_python_api_versions_v0.bin", &h);
+    ck_assert_int_eq(h.api_key, KF_API_API_VERSIONS);
+    ck_assert_int_eq(h.api_version, 0);
+    ck_assert_int_eq(h.correlation_id, 1);
+    assert_str(h.client_id, "skiff-test");
+    assert_str(av->client_software_name, ""); /* absent before v3 */
+    /* The version probe: Metadata v0 with no topics (v0: empty = all topics). */
+    kf_metadata_request *md = decode_captured(&a, "kafka_python_metadata_v0.bin", &h);
+    ck_assert_int_eq(h.api_key, KF_API_METADATA);
+    ck_assert_int_eq(h.api_version, 0);
+    ck_assert_int_eq(h.correlation_id, 2);
+    assert_str(h.client_id, "skiff-test");
+    ck_assert_int_eq(md->topics.n, 0);
+    ck_assert(md->allow_auto_topic_creation); /* v0 default */
+    sk_arena_free(&a);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -873,6 +923,8 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_wire_nulls);
     tcase_add_test(tc, test_wire_bool_and_trailing);
     tcase_add_test(tc, test_wire_tagged_fields);
+    tcase_add_test(tc, test_wire_bytes_outside_memory);
+    tcase_add_test(tc, test_wire_malformed);
     tcase_add_test(tc, test_wire_lengths_beyond_input);
     suite_add_tcase(s, tc);
     tc = tcase_create("messages");
@@ -887,6 +939,10 @@ static Suite *codec_suite(void)
     tcase_add_test(tc, test_request_header_v1);
     tcase_add_test(tc, test_request_header_v2);
     tcase_add_test(tc, test_response_header);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("captured");
+    tcase_add_test(tc, test_captured_librdkafka);
+    tcase_add_test(tc, test_captured_kafka_python);
     suite_add_tcase(s, tc);
     return s;
 }

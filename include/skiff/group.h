@@ -1,0 +1,230 @@
+/*
+ * The group coordinator, classic protocol: consumer groups (and any other
+ * protocol type) that join, sync, heartbeat and leave, with their committed
+ * offsets. This node coordinates every group. Kafka's rules are followed
+ * observably (Apache Kafka 4.0 GroupMetadataManager and ClassicGroup):
+ * member ids handed out by the broker (KIP-394), static membership
+ * (KIP-345), session and rebalance timeouts, generation fencing, and
+ * offsets that expire offsets.retention.minutes after a group empties.
+ *
+ * The state machine lives in src/coord/group.c, whose header comment has
+ * the state diagram, the transition table and the state x API matrix.
+ *
+ * Requests come in as the decoded protocol structs (kf_msgs.h) and answers
+ * go out as response structs. JoinGroup and SyncGroup may wait for other
+ * members: their answers are delivered through the callbacks in
+ * sk_groups_opts, possibly before the call returns. Every pointer inside an
+ * answer (member ids, metadata, assignments) is borrowed from the
+ * coordinator and valid only until the callback returns, or, for the
+ * synchronous calls, until the next call into the coordinator; encode the
+ * answer before that. Callbacks must not call back into the coordinator.
+ *
+ * Durability: every change Kafka writes to __consumer_offsets (group
+ * metadata, offset commits, tombstones) is handed to sk_group_store.append
+ * as records in Kafka's key and value formats (group metadata key v2 /
+ * value v3, offset commit key v1 / value v3, or v1 with an expire
+ * timestamp) before the change is applied and answered. At start, the
+ * stored records are fed back through sk_groups_replay, then
+ * sk_groups_loaded arms the members' session timers.
+ *
+ * Timers (session, rebalance, pending sync, initial rebalance delay, offset
+ * expiration) are deadlines on one heap; with an event base the earliest
+ * arms a libevent timer, without one (tests) sk_groups_run_timers fires what
+ * is due by the injected clock. One thread owns everything (no locks).
+ */
+#ifndef SKIFF_GROUP_H
+#define SKIFF_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kf_msgs.h"
+#include "skiff/arena.h"
+#include "skiff/config.h"
+
+struct event_base;
+
+typedef struct sk_groups sk_groups;
+
+/* Classic group states (ClassicGroupState). */
+typedef enum sk_group_state {
+    SK_GROUP_EMPTY = 0,                /* no members (maybe committed offsets) */
+    SK_GROUP_PREPARING_REBALANCE = 1,  /* waiting for members to (re)join */
+    SK_GROUP_COMPLETING_REBALANCE = 2, /* joined; waiting for the leader's assignment */
+    SK_GROUP_STABLE = 3,               /* assignment handed out */
+    SK_GROUP_DEAD = 4,                 /* removed (deleted or expired) */
+} sk_group_state;
+
+/* Kafka's name of a state ("PreparingRebalance"); static storage. */
+const char *sk_group_state_name(sk_group_state s);
+
+/* One __consumer_offsets record in Kafka's formats (key and value start
+ * with their int16 version). value == NULL is a tombstone. */
+typedef struct sk_group_record {
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value; /* NULL for a tombstone */
+    size_t value_len;
+} sk_group_record;
+
+/* Where the coordinator writes __consumer_offsets. */
+typedef struct sk_group_store {
+    /* Appends `n` records, in order and as one batch, to partition
+     * `partition` of __consumer_offsets (Kafka's rule: abs(Java hashCode of
+     * the group id) % offsets.topic.num.partitions). `now_ms` is the
+     * append time. Returns SK_ERR_NONE once the records are stored, or a
+     * Kafka error code (the operation then fails as Kafka's does:
+     * KAFKA_STORAGE_ERROR becomes NOT_COORDINATOR, and so on). */
+    int16_t (*append)(void *arg, int32_t partition, const sk_group_record *records, int n, int64_t now_ms);
+    void *arg;
+} sk_group_store;
+
+/* Answers to parked requests: `waiter` is what the caller passed in. */
+typedef void (*sk_group_join_done)(void *waiter, const kf_join_group_response *resp);
+typedef void (*sk_group_sync_done)(void *waiter, const kf_sync_group_response *resp);
+
+typedef struct sk_groups_opts {
+    int64_t (*now_ms)(void *arg);    /* wall clock, ms; NULL = CLOCK_REALTIME. Tests inject one. */
+    void *clock_arg;                 /* passed to now_ms */
+    struct event_base *base;         /* loop for the timer; NULL = call sk_groups_run_timers */
+    const sk_group_store *store;     /* NULL = keep state in memory only */
+    sk_group_join_done join_done;    /* required */
+    sk_group_sync_done sync_done;    /* required */
+} sk_groups_opts;
+
+/* Creates the coordinator. `cfg` (borrowed, outlives it) gives
+ * group.min/max.session.timeout.ms, group.max.size,
+ * group.initial.rebalance.delay.ms, offsets.retention.minutes and
+ * offsets.topic.num.partitions. Returns NULL when out of memory. */
+sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts);
+/* Answers every parked JoinGroup and SyncGroup with NOT_COORDINATOR (the
+ * callbacks run), then frees everything. NULL is a no-op. */
+void sk_groups_close(sk_groups *gs);
+
+/* Fires every timer whose deadline has passed by the clock; returns how
+ * many fired. The libevent timer calls it; tests call it after moving the
+ * fake clock. */
+int sk_groups_run_timers(sk_groups *gs);
+/* Earliest armed deadline (ms by the clock), or -1 when none is armed. */
+int64_t sk_groups_next_deadline(const sk_groups *gs);
+
+/* The partition of __consumer_offsets that holds `group_id` (`len` bytes of
+ * UTF-8): abs(String.hashCode) % partitions, as Kafka computes it. */
+int32_t sk_group_partition_for(const char *group_id, size_t len, int32_t partitions);
+
+/* ---- Classic group membership ---- */
+
+/* Who sends a request: client id and host as DescribeGroups shows them
+ * ("/127.0.0.1", as Kafka prints an InetAddress). Borrowed. */
+typedef struct sk_group_client {
+    const char *client_id;
+    const char *client_host;
+} sk_group_client;
+
+/* JoinGroup at `version` (its rules differ: v0 has no rebalance timeout,
+ * v4+ requires a member id first, v9 may skip the assignment). The answer
+ * comes through join_done(waiter, ...), now or when the rebalance
+ * completes. Errors: INVALID_GROUP_ID, INVALID_SESSION_TIMEOUT,
+ * UNKNOWN_MEMBER_ID, MEMBER_ID_REQUIRED, INCONSISTENT_GROUP_PROTOCOL,
+ * GROUP_MAX_SIZE_REACHED, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS (a
+ * newer JoinGroup of the same member replaced this one), NOT_COORDINATOR
+ * (store failure or shutdown). */
+void sk_group_join(sk_groups *gs, const sk_group_client *client, int16_t version,
+                   const kf_join_group_request *req, void *waiter);
+/* SyncGroup at `version`: the leader's assignment is stored and handed to
+ * every member; followers wait for it. The answer comes through
+ * sync_done(waiter, ...). Errors: INVALID_GROUP_ID, UNKNOWN_MEMBER_ID,
+ * FENCED_INSTANCE_ID, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL,
+ * REBALANCE_IN_PROGRESS, NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE
+ * (store failure or shutdown). */
+void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *req, void *waiter);
+/* Heartbeat: returns NONE, INVALID_GROUP_ID, UNKNOWN_MEMBER_ID,
+ * FENCED_INSTANCE_ID, ILLEGAL_GENERATION or REBALANCE_IN_PROGRESS. */
+int16_t sk_group_heartbeat(sk_groups *gs, const kf_heartbeat_request *req);
+/* LeaveGroup of `n` members (v0-2 callers pass their one member_id as a
+ * member with a null group instance id). Fills out[i] (caller-allocated, n
+ * entries) with each member's id, instance id and error (UNKNOWN_MEMBER_ID,
+ * FENCED_INSTANCE_ID). Returns the group-level error: NONE or
+ * INVALID_GROUP_ID (a group that does not exist answers UNKNOWN_MEMBER_ID
+ * per member). */
+int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_request_member *members, int32_t n,
+                       kf_leave_group_response_member *out);
+
+/* ---- Administration ---- */
+
+/* Describes one group into `out` (DescribeGroups; member metadata and
+ * assignments in Stable only, assignments always). An unknown group is
+ * described as Dead with no error. Arrays are allocated in `arena`. Returns
+ * 0, or -1 when out of memory. */
+int sk_group_describe(sk_groups *gs, kf_str group_id, kf_describe_groups_response_group *out, sk_arena *arena);
+/* Lists groups for ListGroups: those whose state (case-insensitive, Kafka's
+ * names) is in `states` and whose type ("classic") is in `types`; an empty
+ * or null filter matches all. Allocates *out in `arena`; returns the count,
+ * or -1 when out of memory. */
+int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, const kf_str *types, int32_t ntypes,
+                       kf_list_groups_response_group **out, sk_arena *arena);
+/* Deletes an empty group and its committed offsets (DeleteGroups).
+ * Returns NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, or the store's error. */
+int16_t sk_group_delete(sk_groups *gs, kf_str group_id);
+
+/* ---- Offsets ---- */
+
+/* OffsetCommit at `version`. `resp` must mirror req->topics (same topics and
+ * partitions, in order) with each partition's error_code preset: partitions
+ * preset to an error (e.g. UNKNOWN_TOPIC_OR_PARTITION) are skipped; the
+ * others get NONE, OFFSET_METADATA_TOO_LARGE (metadata over 4096 bytes) or
+ * the group's error: INVALID_GROUP_ID, ILLEGAL_GENERATION,
+ * GROUP_ID_NOT_FOUND (v9+, unknown group with a generation),
+ * UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS,
+ * COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR (store failure). A commit
+ * with generation -1 and no member creates a "simple" group when needed. */
+void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
+                             kf_offset_commit_response *resp);
+/* OffsetFetch for one group (the v8+ shape; callers of v0-7 convert).
+ * `topics` NULL asks for every partition with a committed offset. Fills
+ * `out` (arrays in `arena`): committed offset, leader epoch and metadata,
+ * or -1, -1, "" for partitions without one (and for unknown groups). With
+ * `require_stable`, partitions with a pending transactional commit answer
+ * UNSTABLE_OFFSET_COMMIT. Returns 0, or -1 when out of memory. */
+int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch_request_group_topic *topics,
+                           int32_t ntopics, bool require_stable, kf_offset_fetch_response_group *out,
+                           sk_arena *arena);
+/* OffsetDelete (KIP-496). `resp` mirrors req->topics with partition errors
+ * preset as for sk_group_commit_offsets; the others get NONE or
+ * GROUP_SUBSCRIBED_TO_TOPIC. Returns the group-level error: NONE,
+ * INVALID_GROUP_ID, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, or the store's. */
+int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *req,
+                                kf_offset_delete_response *resp);
+
+/* ---- Transactional offset commits (for the transaction coordinator) ----
+ * TxnOffsetCommit keeps offsets pending per producer id until the
+ * transaction ends; OffsetFetch with require_stable reports them as
+ * UNSTABLE_OFFSET_COMMIT meanwhile. */
+
+/* Records a pending offset of producer `producer_id` for a group (created
+ * as a simple group if needed). Returns NONE or an error as for commits. */
+int16_t sk_group_txn_offset_add(sk_groups *gs, int64_t producer_id, kf_str group_id, kf_str topic,
+                                int32_t partition, int64_t offset, int32_t leader_epoch, kf_str metadata);
+/* Ends `producer_id`'s transaction: on commit its pending offsets become
+ * committed (and are stored), on abort they are dropped. Returns NONE or the
+ * store's error. */
+int16_t sk_group_txn_offsets_end(sk_groups *gs, int64_t producer_id, bool commit);
+
+/* ---- Persistence and introspection ---- */
+
+/* Applies one stored __consumer_offsets record (replay at start). Unknown
+ * key versions (KIP-848 and share-group records) are skipped. Returns 0, or
+ * -1 when the record is malformed (logged, skipped). */
+int sk_groups_replay(sk_groups *gs, const sk_group_record *rec);
+/* Ends the replay: arms the session timer of every loaded member. */
+void sk_groups_loaded(sk_groups *gs);
+
+/* The state of `group_id`, or SK_GROUP_DEAD when it does not exist. */
+sk_group_state sk_group_state_of(sk_groups *gs, const char *group_id);
+/* The generation of `group_id`, or -1 when it does not exist. */
+int32_t sk_group_generation_of(sk_groups *gs, const char *group_id);
+/* Number of groups. */
+size_t sk_groups_count(const sk_groups *gs);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * ListOffsets v0-10: per partition, the offset for a timestamp.
+ *
+ * Behaviour, as Kafka answers:
+ * - -1 (latest): the high watermark, or the last stable offset for
+ *   read_committed (the same until transactions exist); -2 (earliest) and
+ *   -4 (earliest local, v8+): the log start offset; -3 (max timestamp, v7+):
+ *   the offset and timestamp of the record with the largest timestamp;
+ *   -5 (earliest pending upload, v9+): none (no tiered storage).
+ *   These answer timestamp -1 except -3.
+ * - A timestamp >= 0: the first offset whose record timestamp is at least
+ *   it, with that timestamp; offset and timestamp -1 when no record is that
+ *   new.
+ * - v0 answers old_style_offsets: a list holding that one offset (empty when
+ *   there is none).
+ * - Unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION.
+ */
+#include "kf_msgs.h"
+#include "skiff/api.h"
+#include "skiff/errors.h"
+#include "skiff/topics.h"
+
+#define EARLIEST_PENDING_UPLOAD (-5LL)
+
+static int16_t lookup(sk_partition *p, int64_t ts, int8_t isolation_level, int64_t *offset, int64_t *found_ts)
+{
+    (void)isolation_level; /* the last stable offset is the high watermark until transactions exist */
+    *found_ts = -1;
+    switch (ts) {
+    case SK_LIST_OFFSETS_LATEST:
+        *offset = sk_partition_high_watermark(p);
+        return SK_ERR_NONE;
+    case SK_LIST_OFFSETS_EARLIEST:
+    case SK_LIST_OFFSETS_EARLIEST_LOCAL:
+        *offset = sk_partition_log_start_offset(p);
+        return SK_ERR_NONE;
+    case EARLIEST_PENDING_UPLOAD:
+        *offset = -1;
+        return SK_ERR_NONE;
+    default:
+        return sk_partition_offset_for_timestamp(p, ts, offset, found_ts);
+    }
+}
+
+void sk_api_list_offsets(sk_request *req)
+{
+    const kf_list_offsets_request *body = req->body;
+    kf_list_offsets_response *resp = sk_request_response(req);
+    int32_t ntopics = body->topics.n > 0 ? body->topics.n : 0;
+    kf_list_offsets_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)ntopics * sizeof *topics + 1);
+    if (!resp || !topics) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    for (int32_t i = 0; i < ntopics; i++) {
+        const kf_list_offsets_request_topic *rt = &body->topics.items[i];
+        kf_list_offsets_response_topic *out = &topics[i];
+        sk_topic *t = rt->name.p ? sk_meta_topic(req->broker->meta, rt->name.p, (size_t)rt->name.len) : NULL;
+        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
+        kf_list_offsets_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
+        int64_t *olds = sk_arena_alloc(&req->arena, (size_t)np * sizeof *olds + 1);
+        if (!parts || !olds) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        out->name = rt->name;
+        out->partitions.items = parts;
+        out->partitions.n = np;
+        for (int32_t j = 0; j < np; j++) {
+            const kf_list_offsets_request_partition *rp = &rt->partitions.items[j];
+            kf_list_offsets_response_partition *po = &parts[j];
+            sk_partition *p = t ? sk_topics_partition(req->broker, t, rp->partition_index) : NULL;
+            po->partition_index = rp->partition_index;
+            po->offset = -1;
+            po->timestamp = -1;
+            po->leader_epoch = -1;
+            if (!p) {
+                po->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            po->error_code = lookup(p, rp->timestamp, body->isolation_level, &po->offset, &po->timestamp);
+            if (po->error_code == SK_ERR_NONE && po->offset >= 0) {
+                po->leader_epoch = 0;
+                olds[j] = po->offset;
+                po->old_style_offsets.items = &olds[j];
+                po->old_style_offsets.n = 1;
+            }
+        }
+    }
+    resp->topics.items = topics;
+    resp->topics.n = ntopics;
+    sk_request_respond(req, resp);
+}

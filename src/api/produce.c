@@ -1,0 +1,123 @@
+/*
+ * Produce v3-12: append each partition's record batch to its log.
+ *
+ * Behaviour, as Kafka 4.0 answers:
+ * - v0-2 are advertised (librdkafka 2.0 enables compression only when
+ *   Produce v0 is listed, KAFKA-18659) but a v0-2 request closes the
+ *   connection: message formats v0/v1 are gone (KIP-896).
+ * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS for every partition.
+ * - Each partition's records must be exactly one magic-2 record batch
+ *   (ProduceRequest.validateRecords): INVALID_RECORD otherwise; then the
+ *   log validates it (CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
+ *   INVALID_TIMESTAMP, ...).
+ * - Unknown topics are created when auto.create.topics.enable allows it
+ *   (skiff's dev default; Kafka itself creates topics only from Metadata);
+ *   otherwise UNKNOWN_TOPIC_OR_PARTITION, as for a partition out of range.
+ *   Clients may not write to internal topics: INVALID_TOPIC_EXCEPTION.
+ * - acks=0: no response; but if any partition failed the connection is
+ *   closed, so the client learns something went wrong (KafkaApis).
+ * - acks=-1 with one replica means appended to the log, like acks=1.
+ */
+#include <string.h>
+
+#include "kf_msgs.h"
+#include "skiff/api.h"
+#include "skiff/errors.h"
+#include "skiff/log.h"
+#include "skiff/record.h"
+#include "skiff/topics.h"
+
+/* Appends one partition's records; returns the error code for its answer. */
+static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_produce_request_partition *in,
+                                 kf_produce_response_partition *out)
+{
+    sk_broker *b = req->broker;
+    sk_partition *p = sk_topics_partition(b, t, in->index);
+    if (!p)
+        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    sk_batch first;
+    if (!in->records.p || in->records.len <= 0 ||
+        sk_batch_header_parse(&first, in->records.p, (size_t)in->records.len) < 0)
+        return SK_ERR_CORRUPT_MESSAGE;
+    if (first.magic != 2 || first.size < (size_t)in->records.len)
+        return SK_ERR_INVALID_RECORD;
+    sk_append_info info;
+    /* The frame is owned by the request: the log rewrites the batch header in place. */
+    int16_t err = sk_partition_append(p, (uint8_t *)in->records.p, (size_t)in->records.len,
+                                      sk_logstore_now(b->logs), &info);
+    out->log_start_offset = sk_partition_log_start_offset(p);
+    if (err != SK_ERR_NONE)
+        return err;
+    out->base_offset = info.base_offset;
+    out->log_append_time_ms = info.log_append_time;
+    return SK_ERR_NONE;
+}
+
+void sk_api_produce(sk_request *req)
+{
+    const kf_produce_request *body = req->body;
+    int16_t version = req->hdr.api_version;
+    if (version < 3) {
+        sk_request_close(req, "Produce v0-2 (message formats v0 and v1) is not supported, as in Kafka 4");
+        return;
+    }
+    kf_produce_response *resp = sk_request_response(req);
+    int16_t acks = body->acks;
+    bool acks_valid = acks == -1 || acks == 0 || acks == 1;
+    bool any_error = false;
+
+    kf_produce_response_topic *topics =
+        sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics + 1);
+    if (!topics) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    for (int32_t i = 0; i < body->topic_data.n; i++) {
+        const kf_produce_request_topic *td = &body->topic_data.items[i];
+        kf_produce_response_topic *rt = &topics[i];
+        rt->name = td->name;
+        int32_t np = td->partition_data.n > 0 ? td->partition_data.n : 0;
+        kf_produce_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
+        if (!parts) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        rt->partition_responses.items = parts;
+        rt->partition_responses.n = np;
+
+        sk_topic *t = NULL;
+        int16_t terr = SK_ERR_INVALID_REQUIRED_ACKS;
+        if (acks_valid && td->name.p && sk_topic_is_internal(td->name.p))
+            terr = SK_ERR_INVALID_TOPIC_EXCEPTION;
+        else if (acks_valid && td->name.p)
+            terr = sk_topics_find_or_create(req->broker, td->name.p, (size_t)td->name.len, true, &t);
+        else if (acks_valid)
+            terr = SK_ERR_INVALID_TOPIC_EXCEPTION;
+        for (int32_t j = 0; j < np; j++) {
+            kf_produce_response_partition *out = &parts[j];
+            out->index = td->partition_data.items[j].index;
+            out->base_offset = -1;
+            out->log_append_time_ms = -1;
+            out->log_start_offset = -1;
+            out->current_leader.leader_id = -1;
+            out->current_leader.leader_epoch = -1;
+            out->error_code = terr == SK_ERR_NONE ? produce_partition(req, t, &td->partition_data.items[j], out) : terr;
+            if (out->error_code != SK_ERR_NONE) {
+                any_error = true;
+                sk_debug("api", "conn %llu: produce to %s-%d failed: %s", (unsigned long long)req->conn_id,
+                         td->name.p ? td->name.p : "(null)", out->index, sk_err_name(out->error_code));
+            }
+        }
+    }
+    resp->responses.items = topics;
+    resp->responses.n = body->topic_data.n > 0 ? body->topic_data.n : 0;
+
+    if (acks == 0) {
+        if (any_error)
+            sk_request_close(req, "acks=0 produce failed");
+        else
+            sk_request_no_response(req);
+        return;
+    }
+    sk_request_respond(req, resp);
+}

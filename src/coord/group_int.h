@@ -1,0 +1,258 @@
+/*
+ * Internals of the group coordinator shared by src/coord/group*.c: the
+ * group, member and offset structures, the timer heap, the group table and
+ * the helpers every part uses (state changes, the store, records).
+ *
+ * Files: group_table.c (lifecycle, table, timers, members, store),
+ * group.c (the state machine: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+ * timeouts), group_admin.c (DescribeGroups, ListGroups, DeleteGroups),
+ * group_offsets.c (commits, fetches, deletes, expiration, transactional
+ * offsets), group_records.c (__consumer_offsets formats and replay),
+ * group_store.c (the store on the log store).
+ */
+#ifndef SKIFF_GROUP_INT_H
+#define SKIFF_GROUP_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "skiff/buf.h"
+#include "skiff/group.h"
+
+#define GTIMER_IDLE SIZE_MAX
+/* Kafka's fixed coordinator settings that skiff does not expose. */
+#define GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (5 * 60 * 1000) /* classic new-member join timeout */
+#define OFFSET_METADATA_MAX_SIZE 4096                    /* offset.metadata.max.bytes */
+#define OFFSETS_RETENTION_CHECK_INTERVAL_MS 600000       /* offsets.retention.check.interval.ms */
+
+typedef struct ggroup ggroup;
+typedef struct gtimer gtimer;
+
+/* A deadline on the coordinator's heap; embedded in its owner. */
+struct gtimer {
+    int64_t deadline;                       /* ms by the clock */
+    size_t slot;                            /* heap index, GTIMER_IDLE when not armed */
+    uint64_t seq;                           /* arm order (sk_groups.arm_seq) */
+    void (*fn)(sk_groups *gs, gtimer *t);   /* runs once when due (disarmed first) */
+};
+
+/* A protocol a member supports (JoinGroup protocols, in preference order). */
+typedef struct gprotocol {
+    char *name;
+    uint8_t *metadata;
+    int32_t metadata_len;
+} gprotocol;
+
+typedef struct gmember {
+    ggroup *group;
+    /* identity and settings */
+    char *member_id;
+    char *group_instance_id;     /* static members (KIP-345); NULL = dynamic */
+    char *client_id;
+    char *client_host;
+    int32_t session_timeout_ms;
+    int32_t rebalance_timeout_ms;
+    gprotocol *protocols;        /* nprotocols, in the member's preference order */
+    int32_t nprotocols;
+    uint8_t *assignment;         /* from the leader's SyncGroup; NULL = empty */
+    int32_t assignment_len;
+    /* state */
+    void *join_waiter;           /* parked JoinGroup (awaiting join), or NULL */
+    int16_t join_version;        /* its request version */
+    void *sync_waiter;           /* parked SyncGroup (awaiting sync), or NULL */
+    bool is_new;                 /* joined, no join answer yet: may expire while waiting */
+    bool pending_sync;           /* joined this generation, has not sent SyncGroup */
+    gtimer heartbeat;            /* session expiry */
+    struct gmember *next;        /* group's members, in join order */
+} gmember;
+
+/* A member id handed out with MEMBER_ID_REQUIRED, not yet joined. */
+typedef struct gpending {
+    ggroup *group;
+    char *member_id;
+    gtimer timer;                /* session expiry */
+    struct gpending *next;
+} gpending;
+
+/* A committed offset. */
+typedef struct goffset {
+    int32_t partition;
+    int64_t offset;
+    int32_t leader_epoch;        /* -1 = none */
+    char *metadata;              /* never NULL ("" = none) */
+    int64_t commit_timestamp;    /* ms */
+    int64_t expire_timestamp;    /* ms; -1 unless a v2-4 commit gave a retention time */
+} goffset;
+
+/* The committed offsets of one topic, sorted by partition. */
+typedef struct gtopic {
+    char *name;
+    goffset *parts;
+    int32_t n, cap;
+} gtopic;
+
+struct ggroup {
+    /* identity */
+    char *group_id;
+    size_t group_id_len;
+    int32_t partition;           /* partition of __consumer_offsets */
+    /* state */
+    sk_group_state state;
+    sk_group_state previous_state;
+    int64_t current_state_timestamp; /* ms of the last state change, -1 = unknown */
+    int32_t generation_id;
+    char *protocol_type;         /* NULL = none yet (simple groups) */
+    char *protocol_name;         /* selected protocol; NULL outside a generation */
+    gmember *leader;
+    gmember *members;            /* in join order */
+    int32_t nmembers;
+    int32_t nawaiting_join;      /* members with a parked JoinGroup */
+    gpending *pending;           /* MEMBER_ID_REQUIRED ids */
+    int32_t npending;
+    bool new_member_added;       /* a member joined during the initial delay */
+    int32_t initial_delay_ms;    /* current step of the initial rebalance delay */
+    int32_t initial_remaining_ms;
+    gtimer join_timer;           /* join phase deadline (or initial delay) */
+    gtimer sync_timer;           /* pending-sync deadline */
+    int32_t sync_generation;     /* generation the sync deadline belongs to */
+    char **subscribed;           /* topics of the consumer protocol subscriptions */
+    int32_t nsubscribed;
+    bool subscribed_known;       /* false: not a parsable consumer group */
+    gtopic *topics;              /* committed offsets */
+    int32_t ntopics, topics_cap;
+    /* links */
+    ggroup *hash_next;
+    ggroup *prev, *next;         /* all groups, in creation order */
+};
+
+/* A pending transactional offset. */
+typedef struct gtxn_offset {
+    int64_t producer_id;
+    char *group_id;
+    char *topic;
+    int32_t partition;
+    int64_t offset;
+    int32_t leader_epoch;
+    char *metadata;
+    int64_t commit_timestamp;
+    struct gtxn_offset *next;
+} gtxn_offset;
+
+struct sk_groups {
+    /* configuration */
+    const sk_config *cfg;
+    sk_groups_opts opts;
+    sk_group_store store;        /* copy of *opts.store */
+    bool has_store;
+    /* state */
+    ggroup **buckets;            /* group id hash table */
+    size_t nbuckets;
+    size_t ngroups;
+    ggroup *first, *last;        /* creation order */
+    gtimer **heap;               /* armed timers, min-heap on deadline */
+    size_t nheap, heap_cap;
+    uint64_t arm_seq;            /* arms so far: orders equal deadlines, bounds a run */
+    gtimer expiration;           /* offsets.retention.check.interval.ms */
+    gtxn_offset *txn_offsets;
+    struct event *ev;            /* libevent timer at the earliest deadline */
+    bool closing;
+};
+
+/* ---- group_table.c ---- */
+int64_t group_now(const sk_groups *gs);
+ggroup *group_find(sk_groups *gs, const char *id, size_t len);
+ggroup *group_find_str(sk_groups *gs, kf_str id);
+/* Creates an Empty group; NULL when out of memory. */
+ggroup *group_create(sk_groups *gs, const char *id, size_t len);
+/* Removes the group (Dead) and frees it, answering any parked request. */
+void group_destroy(sk_groups *gs, ggroup *g, const char *reason);
+void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+gmember *member_find(const ggroup *g, const char *member_id);
+gmember *member_find_static(const ggroup *g, const char *group_instance_id);
+gpending *pending_find(const ggroup *g, const char *member_id);
+void pending_remove(sk_groups *gs, gpending *p);
+/* Unlinks and frees `m` (no rebalance logic): cancels its timer, answers a
+ * parked JoinGroup or SyncGroup with UNKNOWN_MEMBER_ID, picks a new leader. */
+void member_remove(sk_groups *gs, gmember *m);
+/* Answers a parked JoinGroup / SyncGroup with an error only. */
+void answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16_t err);
+void answer_sync_error(sk_groups *gs, void *waiter, int16_t err);
+/* Replaces the member's protocols with copies of `p` (n). Returns 0 or -1. */
+int member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, int32_t n);
+/* The member's metadata for `protocol`, or NULL. */
+const gprotocol *member_protocol(const gmember *m, const char *protocol);
+int member_set_assignment(gmember *m, const uint8_t *p, int32_t len);
+/* Recomputes the subscribed topics from the members' consumer protocol
+ * subscriptions (ClassicGroup.computeSubscribedTopics). */
+void group_compute_subscribed(ggroup *g);
+bool group_is_subscribed(const ggroup *g, const char *topic);
+bool group_uses_consumer_protocol(const ggroup *g);
+/* The largest rebalance timeout of the members, ms. */
+int32_t group_rebalance_timeout(const ggroup *g);
+
+void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t));
+void gtimer_arm(sk_groups *gs, gtimer *t, int64_t delay_ms);
+void gtimer_cancel(sk_groups *gs, gtimer *t);
+/* Re-arms the libevent timer at the earliest deadline (end of every call). */
+void groups_rearm(sk_groups *gs);
+
+/* Kafka's mapping of a store error to the error a client sees
+ * (appendGroupMetadataErrorToResponseError). */
+int16_t groups_append_error(int16_t err);
+
+char *gstrndup(const char *s, size_t n);
+char *gstrdup(const char *s);
+
+/* ---- group.c ---- */
+/* Starts a rebalance if the state allows one, else tries to end the join
+ * phase (GroupMetadataManager.maybePrepareRebalanceOrCompleteJoin). */
+void group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason);
+/* The group's join-phase and pending-sync deadlines passed. */
+void group_join_timer_expired(sk_groups *gs, ggroup *g);
+void group_sync_timer_expired(sk_groups *gs, ggroup *g);
+/* Arms the member's session timer `timeout_ms` from now. */
+void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
+
+/* ---- group_offsets.c ---- */
+goffset *offset_find(const ggroup *g, const char *topic, int32_t partition);
+/* Inserts or replaces an offset (metadata copied). Returns 0 or -1. */
+int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
+               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp);
+void offset_remove(ggroup *g, const char *topic, int32_t partition);
+void offsets_free(ggroup *g);
+/* Drops every pending transactional offset of the group. */
+void txn_offsets_drop_group(sk_groups *gs, const char *group_id);
+void groups_expiration_fire(sk_groups *gs, gtimer *t);
+
+/* ---- group_records.c ---- */
+/* A batch of __consumer_offsets records being built: keys and values are
+ * written to one buffer and located by offsets until the batch is sent. */
+typedef struct grecs {
+    sk_writer w;
+    struct grec {
+        size_t key_off, key_len;
+        size_t value_off, value_len;
+        bool tombstone;
+    } *items;
+    int n, cap;
+    int err;                     /* an allocation failed */
+} grecs;
+
+void grecs_init(grecs *b);
+void grecs_free(grecs *b);
+/* Group metadata (key v2, value v3) of `g` as it is now, members with
+ * their current assignments. */
+void grecs_group_metadata(grecs *b, const ggroup *g);
+void grecs_group_tombstone(grecs *b, const char *group_id);
+/* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
+void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
+void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition);
+/* Hands the batch to the store for group `g` (nothing to do when empty or
+ * without a store). Returns NONE, UNKNOWN_SERVER_ERROR when building
+ * failed, or the store's error as is (see groups_append_error). */
+int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b);
+
+#endif

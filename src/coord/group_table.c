@@ -1,0 +1,696 @@
+/*
+ * The group coordinator's housekeeping: opening and closing, the table of
+ * groups (hash by group id, plus creation order for listings), members and
+ * pending member ids, the timer heap and its one libevent timer, state
+ * changes with their log line, the consumer-protocol subscription parser,
+ * the __consumer_offsets partition rule, and store error mapping.
+ *
+ * Timers: every deadline (member sessions, join and sync phases, the
+ * initial rebalance delay, offset expiration) is a gtimer embedded in its
+ * owner and kept on one min-heap ordered by (deadline, arm order). A run
+ * fires only timers armed before it started, so a callback that re-arms
+ * with no delay waits for the next run (the next loop turn) instead of
+ * spinning inside this one.
+ */
+#include <assert.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "group_int.h"
+#include "skiff/errors.h"
+#include "skiff/log.h"
+
+/* ---- Small helpers ---- */
+
+char *gstrndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *gstrdup(const char *s)
+{
+    return gstrndup(s, strlen(s));
+}
+
+int64_t group_now(const sk_groups *gs)
+{
+    if (gs->opts.now_ms)
+        return gs->opts.now_ms(gs->opts.clock_arg);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *sk_group_state_name(sk_group_state s)
+{
+    switch (s) {
+    case SK_GROUP_EMPTY:
+        return "Empty";
+    case SK_GROUP_PREPARING_REBALANCE:
+        return "PreparingRebalance";
+    case SK_GROUP_COMPLETING_REBALANCE:
+        return "CompletingRebalance";
+    case SK_GROUP_STABLE:
+        return "Stable";
+    case SK_GROUP_DEAD:
+        return "Dead";
+    }
+    return "Unknown";
+}
+
+/* Java's String.hashCode of UTF-8 bytes: UTF-16 code units, invalid bytes
+ * read as U+FFFD as Java's decoder does. */
+static int32_t java_string_hash(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + len;
+    uint32_t h = 0;
+    while (p < end) {
+        uint32_t c = *p++;
+        int more = c >= 0xf0 && c < 0xf5 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
+        if (c >= 0x80 && (more == 0 || c >= 0xf5)) {
+            c = 0xfffd;
+        } else if (more) {
+            c &= 0x3fu >> more;
+            int i = 0;
+            for (; i < more && p < end && (*p & 0xc0) == 0x80; i++)
+                c = c << 6 | (*p++ & 0x3f);
+            if (i < more)
+                c = 0xfffd;
+        }
+        if (c > 0xffff) {
+            c -= 0x10000;
+            h = 31 * h + (0xd800 + (c >> 10));
+            h = 31 * h + (0xdc00 + (c & 0x3ff));
+        } else {
+            h = 31 * h + c;
+        }
+    }
+    return (int32_t)h;
+}
+
+int32_t sk_group_partition_for(const char *group_id, size_t len, int32_t partitions)
+{
+    int32_t h = java_string_hash(group_id, len);
+    int32_t a = h == INT32_MIN ? 0 : (h < 0 ? -h : h); /* Kafka's Utils.abs */
+    return partitions > 0 ? a % partitions : 0;
+}
+
+int16_t groups_append_error(int16_t err)
+{
+    switch (err) {
+    case SK_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+    case SK_ERR_NOT_ENOUGH_REPLICAS:
+    case SK_ERR_REQUEST_TIMED_OUT:
+        return SK_ERR_COORDINATOR_NOT_AVAILABLE;
+    case SK_ERR_NOT_LEADER_OR_FOLLOWER:
+    case SK_ERR_KAFKA_STORAGE_ERROR:
+        return SK_ERR_NOT_COORDINATOR;
+    case SK_ERR_MESSAGE_TOO_LARGE:
+    case SK_ERR_RECORD_LIST_TOO_LARGE:
+    case SK_ERR_INVALID_FETCH_SIZE:
+        return SK_ERR_UNKNOWN_SERVER_ERROR;
+    default:
+        return err;
+    }
+}
+
+/* ---- Timers ---- */
+
+static bool timer_before(const gtimer *a, const gtimer *b)
+{
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static void heap_set(sk_groups *gs, size_t i, gtimer *t)
+{
+    gs->heap[i] = t;
+    t->slot = i;
+}
+
+static void heap_up(sk_groups *gs, size_t i)
+{
+    gtimer *t = gs->heap[i];
+    while (i > 0 && timer_before(t, gs->heap[(i - 1) / 2])) {
+        heap_set(gs, i, gs->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(gs, i, t);
+}
+
+static void heap_down(sk_groups *gs, size_t i)
+{
+    gtimer *t = gs->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= gs->nheap)
+            break;
+        if (c + 1 < gs->nheap && timer_before(gs->heap[c + 1], gs->heap[c]))
+            c++;
+        if (!timer_before(gs->heap[c], t))
+            break;
+        heap_set(gs, i, gs->heap[c]);
+        i = c;
+    }
+    heap_set(gs, i, t);
+}
+
+static void heap_remove(sk_groups *gs, gtimer *t)
+{
+    size_t i = t->slot;
+    gtimer *last = gs->heap[--gs->nheap];
+    t->slot = GTIMER_IDLE;
+    if (last != t) {
+        heap_set(gs, i, last);
+        heap_up(gs, i);
+        heap_down(gs, last->slot);
+    }
+}
+
+void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t))
+{
+    t->deadline = 0;
+    t->slot = GTIMER_IDLE;
+    t->seq = 0;
+    t->fn = fn;
+}
+
+void groups_rearm(sk_groups *gs)
+{
+    if (!gs->ev)
+        return;
+    if (gs->nheap == 0) {
+        evtimer_del(gs->ev);
+        return;
+    }
+    int64_t delay = gs->heap[0]->deadline - group_now(gs);
+    if (delay < 0)
+        delay = 0;
+    struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000};
+    evtimer_add(gs->ev, &tv);
+}
+
+void gtimer_arm(sk_groups *gs, gtimer *t, int64_t delay_ms)
+{
+    if (t->slot != GTIMER_IDLE)
+        heap_remove(gs, t);
+    if (gs->nheap == gs->heap_cap) {
+        size_t cap = gs->heap_cap ? 2 * gs->heap_cap : 64;
+        gtimer **h = realloc(gs->heap, cap * sizeof *h);
+        if (!h) {
+            sk_error("group", "out of memory arming a timer");
+            return;
+        }
+        gs->heap = h;
+        gs->heap_cap = cap;
+    }
+    t->deadline = group_now(gs) + (delay_ms > 0 ? delay_ms : 0);
+    t->seq = ++gs->arm_seq;
+    gs->heap[gs->nheap] = t;
+    t->slot = gs->nheap++;
+    heap_up(gs, t->slot);
+    groups_rearm(gs);
+}
+
+void gtimer_cancel(sk_groups *gs, gtimer *t)
+{
+    if (t->slot == GTIMER_IDLE)
+        return;
+    heap_remove(gs, t);
+    groups_rearm(gs);
+}
+
+int sk_groups_run_timers(sk_groups *gs)
+{
+    int64_t now = group_now(gs);
+    uint64_t armed_before = gs->arm_seq;
+    int fired = 0;
+    while (gs->nheap > 0 && gs->heap[0]->deadline <= now && gs->heap[0]->seq <= armed_before) {
+        gtimer *t = gs->heap[0];
+        heap_remove(gs, t);
+        t->fn(gs, t);
+        fired++;
+    }
+    groups_rearm(gs);
+    return fired;
+}
+
+int64_t sk_groups_next_deadline(const sk_groups *gs)
+{
+    return gs->nheap ? gs->heap[0]->deadline : -1;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sk_groups_run_timers(arg);
+}
+
+/* ---- The table ---- */
+
+static uint64_t hash_id(const char *s, size_t len)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h;
+}
+
+ggroup *group_find(sk_groups *gs, const char *id, size_t len)
+{
+    for (ggroup *g = gs->buckets[hash_id(id, len) & (gs->nbuckets - 1)]; g; g = g->hash_next)
+        if (g->group_id_len == len && !memcmp(g->group_id, id, len))
+            return g;
+    return NULL;
+}
+
+ggroup *group_find_str(sk_groups *gs, kf_str id)
+{
+    return id.p ? group_find(gs, id.p, (size_t)id.len) : NULL;
+}
+
+static void table_grow(sk_groups *gs)
+{
+    size_t n = gs->nbuckets * 2;
+    ggroup **b = calloc(n, sizeof *b);
+    if (!b)
+        return; /* longer chains, still correct */
+    for (ggroup *g = gs->first; g; g = g->next) {
+        size_t i = hash_id(g->group_id, g->group_id_len) & (n - 1);
+        g->hash_next = b[i];
+        b[i] = g;
+    }
+    free(gs->buckets);
+    gs->buckets = b;
+    gs->nbuckets = n;
+}
+
+static void group_join_timer_fired(sk_groups *gs, gtimer *t);
+static void group_sync_timer_fired(sk_groups *gs, gtimer *t);
+
+ggroup *group_create(sk_groups *gs, const char *id, size_t len)
+{
+    ggroup *g = calloc(1, sizeof *g);
+    if (!g || !(g->group_id = gstrndup(id, len))) {
+        free(g);
+        return NULL;
+    }
+    g->group_id_len = len;
+    g->partition = sk_group_partition_for(id, len, gs->cfg->offsets_topic_num_partitions);
+    g->state = g->previous_state = SK_GROUP_EMPTY;
+    g->current_state_timestamp = -1;
+    gtimer_init(&g->join_timer, group_join_timer_fired);
+    gtimer_init(&g->sync_timer, group_sync_timer_fired);
+    if (gs->ngroups + 1 > gs->nbuckets)
+        table_grow(gs);
+    size_t i = hash_id(id, len) & (gs->nbuckets - 1);
+    g->hash_next = gs->buckets[i];
+    gs->buckets[i] = g;
+    g->prev = gs->last;
+    if (gs->last)
+        gs->last->next = g;
+    else
+        gs->first = g;
+    gs->last = g;
+    gs->ngroups++;
+    return g;
+}
+
+static void group_join_timer_fired(sk_groups *gs, gtimer *t)
+{
+    group_join_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, join_timer)));
+}
+
+static void group_sync_timer_fired(sk_groups *gs, gtimer *t)
+{
+    group_sync_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, sync_timer)));
+}
+
+void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
+{
+    if (!gs->closing && g->state != SK_GROUP_DEAD)
+        group_set_state(gs, g, SK_GROUP_DEAD, "%s", reason);
+    while (g->members)
+        member_remove(gs, g->members);
+    while (g->pending)
+        pending_remove(gs, g->pending);
+    gtimer_cancel(gs, &g->join_timer);
+    gtimer_cancel(gs, &g->sync_timer);
+    txn_offsets_drop_group(gs, g->group_id);
+    ggroup **pp = &gs->buckets[hash_id(g->group_id, g->group_id_len) & (gs->nbuckets - 1)];
+    while (*pp != g)
+        pp = &(*pp)->hash_next;
+    *pp = g->hash_next;
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        gs->first = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    else
+        gs->last = g->prev;
+    gs->ngroups--;
+    offsets_free(g);
+    for (int32_t i = 0; i < g->nsubscribed; i++)
+        free(g->subscribed[i]);
+    free(g->subscribed);
+    free(g->protocol_type);
+    free(g->protocol_name);
+    free(g->group_id);
+    free(g);
+}
+
+/* Valid previous states of each state (ClassicGroupState). */
+static bool transition_valid(sk_group_state from, sk_group_state to)
+{
+    switch (to) {
+    case SK_GROUP_EMPTY:
+        return from == SK_GROUP_PREPARING_REBALANCE;
+    case SK_GROUP_PREPARING_REBALANCE:
+        return from == SK_GROUP_STABLE || from == SK_GROUP_COMPLETING_REBALANCE || from == SK_GROUP_EMPTY;
+    case SK_GROUP_COMPLETING_REBALANCE:
+        return from == SK_GROUP_PREPARING_REBALANCE;
+    case SK_GROUP_STABLE:
+        return from == SK_GROUP_COMPLETING_REBALANCE;
+    case SK_GROUP_DEAD:
+        return true;
+    }
+    return false;
+}
+
+void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+{
+    assert(transition_valid(g->state, to));
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    sk_info("group", "group %s: %s -> %s: %s", g->group_id, sk_group_state_name(g->state), sk_group_state_name(to),
+            reason);
+    g->previous_state = g->state;
+    g->state = to;
+    g->current_state_timestamp = group_now(gs);
+}
+
+sk_group_state sk_group_state_of(sk_groups *gs, const char *group_id)
+{
+    ggroup *g = group_find(gs, group_id, strlen(group_id));
+    return g ? g->state : SK_GROUP_DEAD;
+}
+
+int32_t sk_group_generation_of(sk_groups *gs, const char *group_id)
+{
+    ggroup *g = group_find(gs, group_id, strlen(group_id));
+    return g ? g->generation_id : -1;
+}
+
+size_t sk_groups_count(const sk_groups *gs)
+{
+    return gs->ngroups;
+}
+
+/* ---- Members ---- */
+
+gmember *member_find(const ggroup *g, const char *member_id)
+{
+    for (gmember *m = g->members; m; m = m->next)
+        if (!strcmp(m->member_id, member_id))
+            return m;
+    return NULL;
+}
+
+gmember *member_find_static(const ggroup *g, const char *group_instance_id)
+{
+    for (gmember *m = g->members; m; m = m->next)
+        if (m->group_instance_id && !strcmp(m->group_instance_id, group_instance_id))
+            return m;
+    return NULL;
+}
+
+gpending *pending_find(const ggroup *g, const char *member_id)
+{
+    for (gpending *p = g->pending; p; p = p->next)
+        if (!strcmp(p->member_id, member_id))
+            return p;
+    return NULL;
+}
+
+void pending_remove(sk_groups *gs, gpending *p)
+{
+    ggroup *g = p->group;
+    gpending **pp = &g->pending;
+    while (*pp != p)
+        pp = &(*pp)->next;
+    *pp = p->next;
+    g->npending--;
+    gtimer_cancel(gs, &p->timer);
+    free(p->member_id);
+    free(p);
+}
+
+void answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16_t err)
+{
+    kf_join_group_response r;
+    kf_init(&kf_join_group_response_desc, &r);
+    r.error_code = err;
+    r.member_id = kf_str_c(member_id);
+    gs->opts.join_done(waiter, &r);
+}
+
+void answer_sync_error(sk_groups *gs, void *waiter, int16_t err)
+{
+    kf_sync_group_response r;
+    kf_init(&kf_sync_group_response_desc, &r);
+    r.error_code = err;
+    gs->opts.sync_done(waiter, &r);
+}
+
+static void protocols_free(gmember *m)
+{
+    for (int32_t i = 0; i < m->nprotocols; i++) {
+        free(m->protocols[i].name);
+        free(m->protocols[i].metadata);
+    }
+    free(m->protocols);
+    m->protocols = NULL;
+    m->nprotocols = 0;
+}
+
+void member_remove(sk_groups *gs, gmember *m)
+{
+    ggroup *g = m->group;
+    int16_t err = gs->closing ? SK_ERR_NOT_COORDINATOR : SK_ERR_UNKNOWN_MEMBER_ID;
+    if (m->join_waiter) {
+        void *w = m->join_waiter;
+        m->join_waiter = NULL;
+        g->nawaiting_join--;
+        answer_join_error(gs, w, gs->closing ? m->member_id : "", err);
+    }
+    if (m->sync_waiter) {
+        void *w = m->sync_waiter;
+        m->sync_waiter = NULL;
+        answer_sync_error(gs, w, err);
+    }
+    gmember **pp = &g->members;
+    while (*pp != m)
+        pp = &(*pp)->next;
+    *pp = m->next;
+    g->nmembers--;
+    if (g->leader == m)
+        g->leader = g->members;
+    gtimer_cancel(gs, &m->heartbeat);
+    protocols_free(m);
+    free(m->assignment);
+    free(m->member_id);
+    free(m->group_instance_id);
+    free(m->client_id);
+    free(m->client_host);
+    free(m);
+}
+
+int member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, int32_t n)
+{
+    gprotocol *np = calloc(n > 0 ? (size_t)n : 1, sizeof *np);
+    if (!np)
+        return -1;
+    for (int32_t i = 0; i < n; i++) {
+        np[i].name = gstrndup(p[i].name.p ? p[i].name.p : "", p[i].name.p ? (size_t)p[i].name.len : 0);
+        np[i].metadata_len = p[i].metadata.len > 0 ? p[i].metadata.len : 0;
+        np[i].metadata = malloc(np[i].metadata_len ? (size_t)np[i].metadata_len : 1);
+        if (!np[i].name || !np[i].metadata) {
+            for (int32_t j = 0; j <= i; j++) {
+                free(np[j].name);
+                free(np[j].metadata);
+            }
+            free(np);
+            return -1;
+        }
+        if (np[i].metadata_len)
+            memcpy(np[i].metadata, p[i].metadata.p, (size_t)np[i].metadata_len);
+    }
+    protocols_free(m);
+    m->protocols = np;
+    m->nprotocols = n;
+    return 0;
+}
+
+const gprotocol *member_protocol(const gmember *m, const char *protocol)
+{
+    for (int32_t i = 0; protocol && i < m->nprotocols; i++)
+        if (!strcmp(m->protocols[i].name, protocol))
+            return &m->protocols[i];
+    return NULL;
+}
+
+int member_set_assignment(gmember *m, const uint8_t *p, int32_t len)
+{
+    uint8_t *a = NULL;
+    if (len > 0) {
+        if (!(a = malloc((size_t)len)))
+            return -1;
+        memcpy(a, p, (size_t)len);
+    }
+    free(m->assignment);
+    m->assignment = a;
+    m->assignment_len = len > 0 ? len : 0;
+    return 0;
+}
+
+int32_t group_rebalance_timeout(const ggroup *g)
+{
+    int32_t t = 0;
+    for (const gmember *m = g->members; m; m = m->next)
+        if (m->rebalance_timeout_ms > t)
+            t = m->rebalance_timeout_ms;
+    return t;
+}
+
+bool group_uses_consumer_protocol(const ggroup *g)
+{
+    return g->protocol_type && !strcmp(g->protocol_type, "consumer");
+}
+
+/* Adds the topics of one ConsumerProtocolSubscription (any version starts
+ * with: int16 version, array of int16-length topic names). Returns 0 or -1
+ * when malformed. */
+static int add_subscription(ggroup *g, const uint8_t *p, int32_t len)
+{
+    sk_reader r;
+    sk_reader_init(&r, p, (size_t)len);
+    int16_t version = sk_read_i16(&r);
+    int32_t n = sk_read_i32(&r);
+    if (r.err || version < 0 || n < 0 || (size_t)n > sk_reader_left(&r) / 2)
+        return -1;
+    for (int32_t i = 0; i < n; i++) {
+        int16_t tl = sk_read_i16(&r);
+        const uint8_t *t = tl >= 0 ? sk_read_raw(&r, (size_t)tl) : NULL;
+        if (!t)
+            return -1;
+        bool seen = false;
+        for (int32_t j = 0; j < g->nsubscribed && !seen; j++)
+            seen = strlen(g->subscribed[j]) == (size_t)tl && !memcmp(g->subscribed[j], t, (size_t)tl);
+        if (seen)
+            continue;
+        char **s = realloc(g->subscribed, (size_t)(g->nsubscribed + 1) * sizeof *s);
+        if (!s)
+            return -1;
+        g->subscribed = s;
+        if (!(s[g->nsubscribed] = gstrndup((const char *)t, (size_t)tl)))
+            return -1;
+        g->nsubscribed++;
+    }
+    return 0;
+}
+
+void group_compute_subscribed(ggroup *g)
+{
+    for (int32_t i = 0; i < g->nsubscribed; i++)
+        free(g->subscribed[i]);
+    free(g->subscribed);
+    g->subscribed = NULL;
+    g->nsubscribed = 0;
+    g->subscribed_known = false;
+    if (!group_uses_consumer_protocol(g))
+        return;
+    if (!g->members) {
+        g->subscribed_known = true;
+        return;
+    }
+    if (!g->protocol_name)
+        return;
+    for (const gmember *m = g->members; m; m = m->next) {
+        const gprotocol *p = member_protocol(m, g->protocol_name);
+        if (!p || add_subscription(g, p->metadata, p->metadata_len) < 0) {
+            sk_warn("group", "group %s: cannot parse the consumer protocol subscription of member %s; "
+                    "the subscribed topics are unknown", g->group_id, m->member_id);
+            return;
+        }
+    }
+    g->subscribed_known = true;
+}
+
+bool group_is_subscribed(const ggroup *g, const char *topic)
+{
+    if (!g->subscribed_known)
+        return group_uses_consumer_protocol(g);
+    for (int32_t i = 0; i < g->nsubscribed; i++)
+        if (!strcmp(g->subscribed[i], topic))
+            return true;
+    return false;
+}
+
+/* ---- Lifecycle ---- */
+
+sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
+{
+    sk_groups *gs = calloc(1, sizeof *gs);
+    if (!gs)
+        return NULL;
+    gs->cfg = cfg;
+    gs->opts = *opts;
+    if (opts->store) {
+        gs->store = *opts->store;
+        gs->has_store = true;
+    }
+    gs->nbuckets = 64;
+    gs->buckets = calloc(gs->nbuckets, sizeof *gs->buckets);
+    if (!gs->buckets || (opts->base && !(gs->ev = evtimer_new(opts->base, on_timer, gs)))) {
+        free(gs->buckets);
+        free(gs);
+        return NULL;
+    }
+    gtimer_init(&gs->expiration, groups_expiration_fire);
+    gtimer_arm(gs, &gs->expiration, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+    return gs;
+}
+
+void sk_groups_close(sk_groups *gs)
+{
+    if (!gs)
+        return;
+    gs->closing = true;
+    while (gs->first)
+        group_destroy(gs, gs->first, "coordinator shutting down");
+    while (gs->txn_offsets) {
+        gtxn_offset *o = gs->txn_offsets;
+        gs->txn_offsets = o->next;
+        free(o->group_id);
+        free(o->topic);
+        free(o->metadata);
+        free(o);
+    }
+    if (gs->ev)
+        event_free(gs->ev);
+    free(gs->heap);
+    free(gs->buckets);
+    free(gs);
+}

@@ -1,0 +1,246 @@
+/*
+ * Internals of the log store shared by the src/log sources: the index files, the
+ * segments, partitions and the store itself. Nothing here is part of the
+ * public contract (include/skiff/logstore.h); the file layouts are in
+ * docs/log-format.md.
+ */
+#ifndef SKIFF_LOG_INT_H
+#define SKIFF_LOG_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "skiff/logstore.h"
+
+#define SK_OFFSET_INDEX_ENTRY 8  /* int32 relative offset, int32 position */
+#define SK_TIME_INDEX_ENTRY 12   /* int64 timestamp, int32 relative offset */
+#define SK_CLEAN_SHUTDOWN_FILE ".kafka_cleanshutdown"
+#define SK_RECOVERY_POINT_FILE "recovery-point-offset-checkpoint"
+#define SK_LOG_START_FILE "log-start-offset-checkpoint"
+#define SK_PARTITION_METADATA_FILE "partition.metadata"
+#define SK_DELETED_SUFFIX ".deleted"
+#define SK_DELETE_DIR_SUFFIX "-delete"
+#define SK_CHECKPOINT_INTERVAL_MS 60000 /* Kafka's log.flush.offset.checkpoint.interval.ms */
+#define SK_FLUSH_CHECK_MS 1000          /* how often flush.ms is checked */
+
+/* ---- Index files (index.c) ----
+ * A fixed-size-entry file mapped into memory. While writable (the active
+ * segment) the file is preallocated to its maximum size; trimming cuts it to
+ * the entries written and maps it read-only. */
+typedef struct sk_index {
+    int fd;               /* -1 when closed */
+    uint8_t *map;         /* mapping of the file; NULL when closed or empty */
+    size_t map_len;       /* bytes mapped */
+    uint32_t entry_size;  /* SK_OFFSET_INDEX_ENTRY or SK_TIME_INDEX_ENTRY */
+    uint32_t entries;     /* valid entries */
+    uint32_t max_entries; /* capacity (= entries once trimmed) */
+    bool writable;
+} sk_index;
+
+void sk_index_init(sk_index *ix, uint32_t entry_size);
+/* Opens `path`. Writable (max_bytes > 0): created if missing, entries =
+ * existing length / entry size, preallocated to max_bytes (rounded down to
+ * whole entries). Read-only (max_bytes == 0): ENOENT when missing. Returns 0
+ * or -1 with errno. */
+int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes);
+void sk_index_close(sk_index *ix);
+/* Cuts the file to the valid entries and maps it read-only. 0 or -1. */
+int sk_index_trim(sk_index *ix);
+/* Drops entries from `n` on (recovery). */
+void sk_index_truncate(sk_index *ix, uint32_t n);
+bool sk_index_full(const sk_index *ix);
+
+/* Offset index: appends (offset, position); refuses (returns -1) when full or
+ * not strictly after the last entry. */
+int sk_offset_index_append(sk_index *ix, int64_t base, int64_t offset, int64_t position);
+/* Position of the largest entry whose offset is <= `offset`; 0 when none. */
+int64_t sk_offset_index_lookup(const sk_index *ix, int64_t base, int64_t offset);
+/* Offset and position of the last entry: `base` and 0 when empty. */
+int64_t sk_offset_index_last_offset(const sk_index *ix, int64_t base);
+int64_t sk_offset_index_last_position(const sk_index *ix);
+/* Entries strictly increasing in offset and position, offsets below
+ * `next_offset` (when >= 0), positions below `log_size`. */
+bool sk_offset_index_sane(const sk_index *ix, int64_t base, int64_t next_offset, int64_t log_size);
+
+/* Time index: appends (timestamp, offset) when the timestamp is larger than
+ * the last entry's (Kafka's TimeIndex.maybeAppend). */
+void sk_time_index_maybe_append(sk_index *ix, int64_t base, int64_t timestamp, int64_t offset);
+/* Last entry, or (SK_NO_TIMESTAMP, base) when empty. */
+void sk_time_index_last(const sk_index *ix, int64_t base, int64_t *timestamp, int64_t *offset);
+/* Offset of the largest entry whose timestamp is <= `timestamp`; `base` when none. */
+int64_t sk_time_index_lookup(const sk_index *ix, int64_t base, int64_t timestamp);
+bool sk_time_index_sane(const sk_index *ix, int64_t base, int64_t next_offset);
+
+/* ---- Segment files ---- */
+struct sk_segment_file {
+    int fd;
+    atomic_int refs;
+};
+sk_segment_file *sk_segment_file_new(int fd);
+
+/* ---- Segments (segment.c) ---- */
+typedef struct sk_segment {
+    /* Identity */
+    int64_t base_offset;
+    char *prefix;              /* "<partition dir>/<20-digit base offset>" */
+    /* State */
+    sk_segment_file *file;     /* NULL until first use */
+    int64_t size;              /* valid bytes in the .log file */
+    int64_t mtime_ms;          /* .log modification time (retention fallback) */
+    int64_t next_offset;       /* last offset + 1, or -1 when not known yet */
+    sk_index offset_index;
+    sk_index time_index;
+    bool indexes_loaded;
+    bool active;               /* the last segment: writable, preallocated indexes */
+    int64_t max_timestamp;     /* largest batch max timestamp, SK_NO_TIMESTAMP if none */
+    int64_t offset_of_max_timestamp; /* last offset of that batch */
+    int64_t rolling_timestamp; /* max timestamp of the first batch, -1 if none/unknown */
+    int64_t created_ms;        /* clock at creation or load, for segment.ms without timestamps */
+    int64_t bytes_since_index; /* bytes appended since the last offset index entry */
+} sk_segment;
+
+/* A segment object for base offset `base` in `dir` (no file touched). */
+sk_segment *sk_segment_new(const char *dir, int64_t base);
+void sk_segment_free(sk_segment *seg);
+/* Path of one of the segment's files: suffix ".log", ".index", ... */
+void sk_segment_path(const sk_segment *seg, const char *suffix, char *out, size_t n);
+/* Creates the files of a new, empty active segment. 0 or -1. */
+int sk_segment_create(sk_segment *seg, const sk_log_config *cfg, int64_t now_ms);
+/* Opens the .log file if needed and records its size and mtime. 0 or -1. */
+int sk_segment_open(sk_segment *seg);
+/* Loads trusted indexes (after a clean shutdown or below the recovery
+ * point), checking them; rebuilds them from the log when missing or insane.
+ * `next_offset` is the segment's end (-1 unknown). 0 or -1. */
+int sk_segment_load_indexes(sk_segment *seg, const sk_log_config *cfg, int64_t next_offset);
+/* Scans the whole .log from the start: validates every batch (header, CRC,
+ * offsets from `min_offset` on), truncates at the first bad byte, rebuilds
+ * both indexes and sets next_offset and the timestamps. Returns the bytes
+ * truncated (>= 0) or -1 on I/O error. */
+int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t min_offset);
+/* Finds next_offset of a trusted active segment: scans batch headers from
+ * the last index entry to the end. 0, or -1 when the tail is not whole
+ * batches (the caller recovers the segment then). */
+int sk_segment_find_end(sk_segment *seg);
+/* Reads the batch header at `pos` (pos + 61 <= size). 0, or -1 when the
+ * header does not fit, is not magic 2 or its batch runs past `size`. */
+int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b);
+/* Position of the first batch whose last offset is >= `offset`, with its
+ * header in *b; -1 when there is none in this segment, -2 on I/O error. */
+int64_t sk_segment_find(sk_segment *seg, int64_t offset, sk_batch *b);
+/* Accounts one appended batch: max timestamp, index entries every
+ * index_interval_bytes. */
+void sk_segment_index_batch(sk_segment *seg, const sk_log_config *cfg, int64_t pos, int64_t last_offset,
+                            int64_t max_timestamp, int64_t size);
+/* Turns the active segment into a closed one: final time index entry, both
+ * indexes trimmed and mapped read-only. */
+void sk_segment_deactivate(sk_segment *seg);
+/* Largest timestamp for retention: max timestamp, or the file's mtime when
+ * no batch has one (Kafka's LogSegment.largestTimestamp). Needs the indexes
+ * loaded. */
+int64_t sk_segment_largest_timestamp(const sk_segment *seg);
+
+/* ---- Partitions (partition.c) ---- */
+struct sk_partition {
+    /* Identity and configuration */
+    sk_logstore *store;
+    char *topic;
+    int32_t index;
+    char *dir;                   /* "<store dir>/<topic>-<index>" */
+    uint8_t topic_id[16];
+    int topic_id_state;          /* 0 not read yet, 1 none, 2 known */
+    sk_log_config cfg;
+    int32_t leader_epoch;
+    /* State */
+    bool loaded;                 /* segments listed and the active one open */
+    sk_segment **segs;           /* sorted by base offset; the last is active */
+    size_t nsegs, segs_cap;
+    int64_t log_start_offset;
+    int64_t log_end_offset;
+    int64_t recovery_point;      /* everything below is fsynced */
+    bool log_start_checkpointed; /* log_start_offset came from the checkpoint (not loaded yet) */
+    int64_t unflushed_messages;  /* records appended since the last scheduled flush */
+    int64_t first_unflushed_ms;  /* clock at the first of them, -1 if none */
+    bool flush_running;          /* an fsync job is in flight */
+    int64_t flush_pending_to;    /* flush requested while one runs, -1 if none */
+    bool dir_dirty;              /* a segment file was created since the last flush */
+    sk_append_listener listeners; /* sentinel of the armed listeners */
+    int refs;                    /* store table + in-flight jobs */
+    bool deleted;                /* removed from the store; jobs ignore it */
+    struct sk_partition *hash_next;
+};
+
+sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index);
+void sk_partition_unref(sk_partition *p);
+/* Lists the segments and opens the active one (recovering from the recovery
+ * point when `recover`). 0 or -1. Idempotent once loaded. */
+int sk_partition_load(sk_partition *p, bool recover);
+/* Creates the first segment of a brand-new partition (dir exists). 0 or -1. */
+int sk_partition_init_empty(sk_partition *p);
+/* Schedules an fsync of everything below `upto`. */
+void sk_partition_flush_to(sk_partition *p, int64_t upto);
+/* Fires and detaches every listener with `info` (NULL: partition gone). */
+void sk_partition_fire_listeners(sk_partition *p, const sk_append_info *info);
+/* Frees the segments (indexes unmapped, file references dropped). */
+void sk_partition_free_segments(sk_partition *p);
+/* Removes segs[0 .. n-1]: renamed *.deleted, unlinked after the delay. */
+void sk_partition_delete_oldest(sk_partition *p, size_t n);
+
+/* ---- The store (logstore.c) ---- */
+typedef struct sk_delete_batch sk_delete_batch;
+
+struct sk_logstore {
+    /* Configuration */
+    char *dir;
+    struct event_base *base;
+    sk_bg *bg;
+    bool own_bg;
+    int64_t (*now_ms)(void *arg);
+    void *clock_arg;
+    sk_log_config defaults;
+    int64_t retention_check_ms;
+    bool recover_on_load;        /* the last stop was not clean */
+    /* State */
+    sk_partition **buckets;      /* hash table by (topic, index) */
+    size_t nbuckets;
+    size_t count;
+    struct event *retention_ev, *flush_ev, *checkpoint_ev;
+    bool checkpoint_running, checkpoint_again;
+    sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
+};
+
+/* Queues renamed files for unlinking after `delay_ms`, each with the file
+ * reference (may be NULL) to drop once unlinked. Takes the arrays. */
+void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
+                              size_t nfiles, int64_t delay_ms);
+
+/* ---- Checkpoints and metadata files (checkpoint.c) ---- */
+typedef struct sk_checkpoint_entry {
+    char *topic;
+    int32_t partition;
+    int64_t offset;
+} sk_checkpoint_entry;
+
+/* Parses Kafka's offset checkpoint text ("0\n<n>\n<topic> <partition> <offset>\n"...).
+ * Returns the number of entries (array in *out, free with
+ * sk_checkpoint_entries_free), or -1 when malformed. */
+int sk_checkpoint_parse(const char *text, size_t len, sk_checkpoint_entry **out);
+void sk_checkpoint_entries_free(sk_checkpoint_entry *e, int n);
+/* Reads a checkpoint file; a missing or malformed file gives 0 entries (and a
+ * warning when malformed). */
+int sk_checkpoint_read(const char *path, sk_checkpoint_entry **out);
+/* Renders the store's checkpoints: `which` 0 = recovery points, 1 = log
+ * start offsets. Heap string (caller frees), length in *len. */
+char *sk_checkpoint_render(sk_logstore *s, int which, size_t *len);
+/* Kafka's partition.metadata text for a topic id (heap, caller frees). */
+char *sk_partition_metadata_render(const uint8_t id[16], size_t *len);
+/* Parses partition.metadata; 0 and the id, or -1. */
+int sk_partition_metadata_parse(const char *text, uint8_t id[16]);
+
+/* ---- Helpers ---- */
+/* Writes all of `len` bytes at `off`. 0 or -1 (errno). */
+int sk_pwrite_full(int fd, const void *buf, size_t len, int64_t off);
+/* Reads exactly `len` bytes at `off`. 0, or -1 (errno; EIO for a short file). */
+int sk_pread_full(int fd, void *buf, size_t len, int64_t off);
+
+#endif

@@ -1,0 +1,808 @@
+/*
+ * The log directory as a whole (Kafka's LogManager for one log dir): the
+ * table of partitions, start-up (leftover cleanup, checkpoints, recovery
+ * after an unclean stop or lazy loading after a clean one), clean shutdown
+ * (fsync, trimmed indexes, checkpoints, the .kafka_cleanshutdown marker),
+ * partition creation and deletion, and the periodic tasks on the event loop:
+ * retention, flush.ms and checkpoint writing. Blocking file work (fsync,
+ * unlink) is handed to the background workers.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log_int.h"
+#include "skiff/errors.h"
+#include "skiff/fsutil.h"
+#include "skiff/log.h"
+#include "skiff/uuid.h"
+
+#define MAX_TOPIC_LEN 249 /* Kafka's Topic.MAX_NAME_LENGTH */
+#define CLEAN_SHUTDOWN_CONTENT "{\"version\":0,\"brokerEpoch\":-1}"
+
+void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
+{
+    memset(lc, 0, sizeof *lc);
+    lc->segment_bytes = cfg->log_segment_bytes > INT32_MAX ? INT32_MAX : cfg->log_segment_bytes;
+    lc->segment_ms = cfg->log_roll_ms;
+    lc->retention_ms = cfg->log_retention_ms;
+    lc->retention_bytes = cfg->log_retention_bytes;
+    lc->flush_messages = cfg->log_flush_interval_messages;
+    lc->flush_ms = cfg->log_flush_interval_ms;
+    lc->index_interval_bytes = cfg->log_index_interval_bytes;
+    lc->max_index_size_bytes = cfg->log_index_size_max_bytes;
+    lc->file_delete_delay_ms = cfg->file_delete_delay_ms;
+    lc->max_message_bytes = cfg->message_max_bytes;
+    lc->timestamp_type = cfg->log_message_timestamp_type &&
+                                 strcasecmp(cfg->log_message_timestamp_type, "LogAppendTime") == 0
+                             ? SK_TIMESTAMP_LOG_APPEND_TIME
+                             : SK_TIMESTAMP_CREATE_TIME;
+    lc->timestamp_before_max_ms = cfg->log_message_timestamp_before_max_ms;
+    lc->timestamp_after_max_ms = cfg->log_message_timestamp_after_max_ms;
+    lc->compact = false;
+}
+
+static int64_t wall_clock_ms(void *arg)
+{
+    struct timespec ts;
+    (void)arg;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t sk_logstore_now(const sk_logstore *s)
+{
+    return s->now_ms(s->clock_arg);
+}
+
+sk_bg *sk_logstore_bg(const sk_logstore *s)
+{
+    return s->bg;
+}
+
+/* ---- Partition table ---- */
+
+static size_t bucket_of(const sk_logstore *s, const char *topic, int32_t index)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *c = topic; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+    h = (h ^ (uint32_t)index) * 1099511628211ULL;
+    return (size_t)(h & (s->nbuckets - 1));
+}
+
+static int table_grow(sk_logstore *s)
+{
+    size_t n = s->nbuckets * 2;
+    sk_partition **b = calloc(n, sizeof *b);
+    if (!b)
+        return -1;
+    sk_partition **old = s->buckets;
+    size_t oldn = s->nbuckets;
+    s->buckets = b;
+    s->nbuckets = n;
+    for (size_t i = 0; i < oldn; i++) {
+        for (sk_partition *p = old[i], *next; p; p = next) {
+            next = p->hash_next;
+            size_t k = bucket_of(s, p->topic, p->index);
+            p->hash_next = b[k];
+            b[k] = p;
+        }
+    }
+    free(old);
+    return 0;
+}
+
+static void table_insert(sk_logstore *s, sk_partition *p)
+{
+    if (s->count >= s->nbuckets)
+        table_grow(s); /* on failure the chains just get longer */
+    size_t k = bucket_of(s, p->topic, p->index);
+    p->hash_next = s->buckets[k];
+    s->buckets[k] = p;
+    s->count++;
+}
+
+static void table_remove(sk_logstore *s, sk_partition *p)
+{
+    for (sk_partition **pp = &s->buckets[bucket_of(s, p->topic, p->index)]; *pp; pp = &(*pp)->hash_next) {
+        if (*pp == p) {
+            *pp = p->hash_next;
+            p->hash_next = NULL;
+            s->count--;
+            return;
+        }
+    }
+}
+
+sk_partition *sk_logstore_find(sk_logstore *s, const char *topic, int32_t index)
+{
+    for (sk_partition *p = s->buckets[bucket_of(s, topic, index)]; p; p = p->hash_next)
+        if (p->index == index && strcmp(p->topic, topic) == 0)
+            return p;
+    return NULL;
+}
+
+void sk_logstore_foreach(sk_logstore *s, void (*fn)(sk_partition *p, void *arg), void *arg)
+{
+    for (size_t i = 0; i < s->nbuckets; i++)
+        for (sk_partition *p = s->buckets[i], *next; p; p = next) {
+            next = p->hash_next;
+            fn(p, arg);
+        }
+}
+
+size_t sk_logstore_count(const sk_logstore *s)
+{
+    return s->count;
+}
+
+/* ---- Background file jobs ---- */
+
+/* Files (and possibly a whole directory) to unlink after a delay. */
+struct sk_delete_batch {
+    sk_logstore *store;
+    char **paths;            /* files to unlink */
+    size_t npaths;
+    sk_segment_file **files; /* references dropped after unlinking (closes off the loop) */
+    size_t nfiles;
+    char *tree;              /* a directory to empty and remove, or NULL */
+    struct event *timer;     /* pending delay, or NULL */
+    sk_delete_batch *next;   /* store->deletes list while the timer runs */
+};
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno != ENOENT)
+            sk_warn("log", "opendir %s: %m", dir);
+        return;
+    }
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (unlink(path) < 0 && errno == EISDIR)
+            remove_tree(path);
+    }
+    closedir(d);
+    if (rmdir(dir) < 0)
+        sk_warn("log", "rmdir %s: %m", dir);
+}
+
+static void delete_work(void *arg)
+{
+    sk_delete_batch *b = arg;
+    for (size_t i = 0; i < b->npaths; i++)
+        if (unlink(b->paths[i]) < 0 && errno != ENOENT)
+            sk_warn("log", "unlink %s: %m", b->paths[i]);
+    if (b->tree)
+        remove_tree(b->tree);
+    for (size_t i = 0; i < b->nfiles; i++)
+        sk_segment_file_unref(b->files[i]);
+    b->nfiles = 0;
+}
+
+static void delete_batch_free(void *arg)
+{
+    sk_delete_batch *b = arg;
+    for (size_t i = 0; i < b->npaths; i++)
+        free(b->paths[i]);
+    for (size_t i = 0; i < b->nfiles; i++)
+        sk_segment_file_unref(b->files[i]);
+    free(b->paths);
+    free(b->files);
+    free(b->tree);
+    if (b->timer)
+        event_free(b->timer);
+    free(b);
+}
+
+static void delete_submit(sk_delete_batch *b)
+{
+    if (sk_bg_submit(b->store->bg, SK_BG_DELETE, delete_work, delete_batch_free, b) < 0) {
+        delete_work(b);
+        delete_batch_free(b);
+    }
+}
+
+static void delete_unlink_pending(sk_logstore *s, sk_delete_batch *b)
+{
+    for (sk_delete_batch **pp = &s->deletes; *pp; pp = &(*pp)->next)
+        if (*pp == b) {
+            *pp = b->next;
+            return;
+        }
+}
+
+static void on_delete_timer(evutil_socket_t fd, short what, void *arg)
+{
+    sk_delete_batch *b = arg;
+    (void)fd;
+    (void)what;
+    delete_unlink_pending(b->store, b);
+    event_free(b->timer);
+    b->timer = NULL;
+    delete_submit(b);
+}
+
+static void delete_schedule(sk_logstore *s, sk_delete_batch *b, int64_t delay_ms)
+{
+    if (delay_ms > 0 && s->base) {
+        b->timer = evtimer_new(s->base, on_delete_timer, b);
+        struct timeval tv = { .tv_sec = (time_t)(delay_ms / 1000), .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000 };
+        if (b->timer && evtimer_add(b->timer, &tv) == 0) {
+            b->next = s->deletes;
+            s->deletes = b;
+            return;
+        }
+    }
+    delete_submit(b);
+}
+
+void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
+                              size_t nfiles, int64_t delay_ms)
+{
+    sk_delete_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        for (size_t i = 0; i < npaths; i++)
+            free(paths[i]);
+        for (size_t i = 0; i < nfiles; i++)
+            sk_segment_file_unref(files[i]);
+        free(paths);
+        free(files);
+        return;
+    }
+    *b = (sk_delete_batch){ .store = s, .paths = paths, .npaths = npaths, .files = files, .nfiles = nfiles };
+    delete_schedule(s, b, delay_ms);
+}
+
+/* Writes whole files atomically on the sync worker. */
+typedef struct write_job {
+    sk_logstore *store;  /* set for checkpoint jobs: clears checkpoint_running */
+    char *paths[2];
+    char *data[2];
+    size_t len[2];
+    int n;
+} write_job;
+
+static void write_work(void *arg)
+{
+    write_job *j = arg;
+    for (int i = 0; i < j->n; i++)
+        if (sk_file_write_atomic(j->paths[i], j->data[i], j->len[i]) < 0)
+            sk_error("log", "cannot write %s: %m", j->paths[i]);
+}
+
+static void write_job_free(write_job *j)
+{
+    for (int i = 0; i < j->n; i++) {
+        free(j->paths[i]);
+        free(j->data[i]);
+    }
+    free(j);
+}
+
+static void write_done(void *arg)
+{
+    write_job *j = arg;
+    sk_logstore *s = j->store;
+    write_job_free(j);
+    if (!s)
+        return;
+    s->checkpoint_running = false;
+    if (s->checkpoint_again) {
+        s->checkpoint_again = false;
+        sk_logstore_checkpoint(s);
+    }
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Renders both checkpoint files into a job. NULL when out of memory. */
+static write_job *checkpoint_job(sk_logstore *s)
+{
+    static const char *const names[2] = { SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE };
+    write_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    for (int i = 0; i < 2; i++) {
+        j->n = i + 1;
+        j->paths[i] = path_join(s->dir, names[i]);
+        j->data[i] = sk_checkpoint_render(s, i, &j->len[i]);
+        if (!j->paths[i] || !j->data[i]) {
+            write_job_free(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+void sk_logstore_checkpoint(sk_logstore *s)
+{
+    if (s->checkpoint_running) {
+        s->checkpoint_again = true;
+        return;
+    }
+    write_job *j = checkpoint_job(s);
+    if (!j)
+        return;
+    j->store = s;
+    if (sk_bg_submit(s->bg, SK_BG_SYNC, write_work, write_done, j) < 0) {
+        write_job_free(j);
+        return;
+    }
+    s->checkpoint_running = true;
+}
+
+/* ---- Periodic tasks ---- */
+
+typedef struct retention_ctx {
+    int64_t now;
+    int deleted;
+} retention_ctx;
+
+static void retention_one(sk_partition *p, void *arg)
+{
+    retention_ctx *r = arg;
+    /* Do not load a lazily opened partition that has nothing to delete. */
+    if (!p->loaded && p->cfg.retention_ms < 0 && p->cfg.retention_bytes < 0 && !p->log_start_checkpointed)
+        return;
+    r->deleted += sk_partition_retention(p, r->now);
+}
+
+int sk_logstore_run_retention(sk_logstore *s)
+{
+    retention_ctx r = { .now = sk_logstore_now(s) };
+    sk_logstore_foreach(s, retention_one, &r);
+    if (r.deleted > 0)
+        sk_logstore_checkpoint(s);
+    return r.deleted;
+}
+
+static void flush_check_one(sk_partition *p, void *arg)
+{
+    int64_t now = *(const int64_t *)arg;
+    int64_t waited;
+    if (!p->loaded || p->first_unflushed_ms < 0 || p->cfg.flush_ms < 0)
+        return;
+    if (!__builtin_sub_overflow(now, p->first_unflushed_ms, &waited) && waited >= p->cfg.flush_ms)
+        sk_partition_flush_to(p, p->log_end_offset);
+}
+
+void sk_logstore_run_flush_check(sk_logstore *s)
+{
+    int64_t now = sk_logstore_now(s);
+    sk_logstore_foreach(s, flush_check_one, &now);
+}
+
+static void on_retention_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sk_logstore_run_retention(arg);
+}
+
+static void on_flush_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sk_logstore_run_flush_check(arg);
+}
+
+static void on_checkpoint_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sk_logstore_checkpoint(arg);
+}
+
+static struct event *arm_timer(sk_logstore *s, int64_t every_ms, event_callback_fn cb)
+{
+    if (!s->base || every_ms <= 0)
+        return NULL;
+    struct event *ev = event_new(s->base, -1, EV_PERSIST, cb, s);
+    struct timeval tv = { .tv_sec = (time_t)(every_ms / 1000), .tv_usec = (suseconds_t)(every_ms % 1000) * 1000 };
+    if (ev && event_add(ev, &tv) < 0) {
+        event_free(ev);
+        ev = NULL;
+    }
+    return ev;
+}
+
+static void stop_timers(sk_logstore *s)
+{
+    struct event **evs[] = { &s->retention_ev, &s->flush_ev, &s->checkpoint_ev };
+    for (size_t i = 0; i < sizeof evs / sizeof *evs; i++) {
+        if (*evs[i])
+            event_free(*evs[i]);
+        *evs[i] = NULL;
+    }
+}
+
+/* ---- Open ---- */
+
+static bool topic_name_valid(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > MAX_TOPIC_LEN || strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
+        return false;
+    return strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* Parses a partition directory name "<topic>-<index>"; 0 or -1. */
+static int parse_partition_dir(const char *name, char *topic, size_t cap, int32_t *index)
+{
+    const char *dash = strrchr(name, '-');
+    if (!dash || dash == name || dash[1] == '\0' || (size_t)(dash - name) >= cap)
+        return -1;
+    int64_t v = 0;
+    for (const char *c = dash + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || v > INT32_MAX / 10)
+            return -1;
+        v = v * 10 + (*c - '0');
+    }
+    if (v > INT32_MAX)
+        return -1;
+    memcpy(topic, name, (size_t)(dash - name));
+    topic[dash - name] = '\0';
+    *index = (int32_t)v;
+    return topic_name_valid(topic) ? 0 : -1;
+}
+
+static void apply_checkpoint(sk_logstore *s, const char *file, bool log_start)
+{
+    sk_checkpoint_entry *e;
+    char *path = path_join(s->dir, file);
+    int n = path ? sk_checkpoint_read(path, &e) : 0;
+    free(path);
+    for (int i = 0; i < n; i++) {
+        sk_partition *p = sk_logstore_find(s, e[i].topic, e[i].partition);
+        if (!p)
+            continue;
+        if (log_start) {
+            p->log_start_offset = e[i].offset;
+            p->log_start_checkpointed = true;
+        } else {
+            p->recovery_point = e[i].offset;
+        }
+    }
+    if (n > 0)
+        sk_checkpoint_entries_free(e, n);
+}
+
+/* Lists the log directory: partitions, leftovers to remove. */
+static int scan_log_dir(sk_logstore *s)
+{
+    DIR *d = opendir(s->dir);
+    if (!d) {
+        sk_error("log", "opendir %s: %m", s->dir);
+        return -1;
+    }
+    struct dirent *de;
+    char topic[MAX_TOPIC_LEN + 1];
+    int32_t index;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        char *path = path_join(s->dir, name);
+        struct stat st;
+        if (!path || stat(path, &st) < 0) {
+            free(path);
+            continue;
+        }
+        size_t n = strlen(name);
+        if (!S_ISDIR(st.st_mode)) {
+            if (n > 4 && strcmp(name + n - 4, ".tmp") == 0)
+                unlink(path);
+            free(path);
+            continue;
+        }
+        if (n > strlen(SK_DELETE_DIR_SUFFIX) && strcmp(name + n - strlen(SK_DELETE_DIR_SUFFIX), SK_DELETE_DIR_SUFFIX) == 0) {
+            sk_delete_batch *b = calloc(1, sizeof *b);
+            if (b) {
+                *b = (sk_delete_batch){ .store = s, .tree = path };
+                delete_submit(b);
+                continue;
+            }
+        } else if (parse_partition_dir(name, topic, sizeof topic, &index) == 0 &&
+                   !sk_logstore_find(s, topic, index)) {
+            sk_partition *p = sk_partition_new(s, topic, index);
+            if (p)
+                table_insert(s, p);
+        }
+        free(path);
+    }
+    closedir(d);
+    return 0;
+}
+
+static void load_for_recovery(sk_partition *p, void *arg)
+{
+    (void)arg;
+    sk_partition_load(p, true);
+}
+
+sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk_config *cfg,
+                              const sk_logstore_opts *opts)
+{
+    sk_logstore *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->dir = strdup(dir);
+    s->nbuckets = 64;
+    s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
+    if (!s->dir || !s->buckets)
+        goto fail;
+    size_t n = strlen(s->dir);
+    while (n > 1 && s->dir[n - 1] == '/')
+        s->dir[--n] = '\0';
+    s->base = base;
+    s->now_ms = opts && opts->now_ms ? opts->now_ms : wall_clock_ms;
+    s->clock_arg = opts ? opts->clock_arg : NULL;
+    sk_log_config_from_broker(&s->defaults, cfg);
+    s->retention_check_ms = cfg->log_retention_check_interval_ms;
+    if (opts && opts->bg) {
+        s->bg = opts->bg;
+    } else {
+        s->bg = sk_bg_new(base);
+        s->own_bg = true;
+    }
+    if (!s->bg)
+        goto fail;
+    if (sk_mkdirs(s->dir) < 0) {
+        sk_error("log", "cannot create %s: %m", s->dir);
+        goto fail;
+    }
+
+    char *marker = path_join(s->dir, SK_CLEAN_SHUTDOWN_FILE);
+    if (!marker)
+        goto fail;
+    bool clean = access(marker, F_OK) == 0;
+    s->recover_on_load = !clean;
+    if (scan_log_dir(s) < 0) {
+        free(marker);
+        goto fail;
+    }
+    apply_checkpoint(s, SK_RECOVERY_POINT_FILE, false);
+    apply_checkpoint(s, SK_LOG_START_FILE, true);
+    /* The marker must be gone before the first append: a crash from now on
+     * is an unclean stop. */
+    if (clean && (unlink(marker) < 0 || sk_fsync_dir(s->dir) < 0)) {
+        sk_error("log", "cannot remove %s: %m", marker);
+        free(marker);
+        goto fail;
+    }
+    free(marker);
+    sk_info("log", "%s: %zu partitions, %s shutdown%s", s->dir, s->count, clean ? "clean" : "unclean",
+            clean ? "; loading lazily" : "; recovering");
+    if (!clean)
+        sk_logstore_foreach(s, load_for_recovery, NULL);
+
+    s->retention_ev = arm_timer(s, s->retention_check_ms, on_retention_timer);
+    int64_t flush_every = s->defaults.flush_ms > 0 && s->defaults.flush_ms < SK_FLUSH_CHECK_MS
+                              ? s->defaults.flush_ms
+                              : SK_FLUSH_CHECK_MS;
+    s->flush_ev = arm_timer(s, flush_every, on_flush_timer);
+    s->checkpoint_ev = arm_timer(s, SK_CHECKPOINT_INTERVAL_MS, on_checkpoint_timer);
+    return s;
+fail:
+    if (s->bg && s->own_bg)
+        sk_bg_free(s->bg);
+    free(s->buckets);
+    free(s->dir);
+    free(s);
+    return NULL;
+}
+
+/* ---- Close ---- */
+
+static void close_prepare(sk_partition *p, void *arg)
+{
+    (void)arg;
+    if (!p->loaded || p->nsegs == 0)
+        return;
+    sk_segment *act = p->segs[p->nsegs - 1];
+    sk_segment_deactivate(act);
+    /* The trimmed index files of the active segment need an fsync too. */
+    if (p->recovery_point > act->base_offset)
+        p->recovery_point = act->base_offset;
+    sk_partition_flush_to(p, p->log_end_offset);
+}
+
+static void close_listeners(sk_partition *p, void *arg)
+{
+    (void)arg;
+    sk_partition_fire_listeners(p, NULL);
+}
+
+static void free_partition(sk_partition *p, void *arg)
+{
+    (void)arg;
+    p->deleted = true;
+    sk_partition_unref(p);
+}
+
+static void store_free(sk_logstore *s)
+{
+    sk_logstore_foreach(s, free_partition, NULL);
+    if (s->own_bg)
+        sk_bg_free(s->bg);
+    free(s->buckets);
+    free(s->dir);
+    free(s);
+}
+
+void sk_logstore_close(sk_logstore *s)
+{
+    if (!s)
+        return;
+    stop_timers(s);
+    sk_logstore_foreach(s, close_listeners, NULL);
+    sk_logstore_foreach(s, close_prepare, NULL);
+    while (s->deletes) {
+        sk_delete_batch *b = s->deletes;
+        s->deletes = b->next;
+        event_free(b->timer);
+        b->timer = NULL;
+        delete_submit(b);
+    }
+    sk_bg_drain(s->bg);
+
+    write_job *j = checkpoint_job(s);
+    if (j) {
+        write_work(j);
+        write_job_free(j);
+    }
+    char *marker = path_join(s->dir, SK_CLEAN_SHUTDOWN_FILE);
+    if (!marker || sk_file_write_atomic(marker, CLEAN_SHUTDOWN_CONTENT, strlen(CLEAN_SHUTDOWN_CONTENT)) < 0)
+        sk_error("log", "cannot write the clean shutdown marker in %s: %m", s->dir);
+    free(marker);
+    sk_info("log", "%s: closed cleanly", s->dir);
+    store_free(s);
+}
+
+void sk_logstore_close_unclean(sk_logstore *s)
+{
+    if (!s)
+        return;
+    stop_timers(s);
+    sk_bg_drain(s->bg);
+    while (s->deletes) {
+        sk_delete_batch *b = s->deletes;
+        s->deletes = b->next;
+        delete_batch_free(b);
+    }
+    store_free(s);
+}
+
+/* ---- Partitions: create, delete, topic id ---- */
+
+int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t index,
+                                     const uint8_t topic_id[16], const sk_log_config *cfg,
+                                     sk_partition **out)
+{
+    *out = NULL;
+    if (!topic_name_valid(topic) || index < 0)
+        return SK_ERR_INVALID_TOPIC_EXCEPTION;
+    sk_partition *p = sk_logstore_find(s, topic, index);
+    if (p) {
+        *out = p;
+        return SK_ERR_TOPIC_ALREADY_EXISTS;
+    }
+    p = sk_partition_new(s, topic, index);
+    if (!p)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    if (cfg)
+        p->cfg = *cfg;
+    if (mkdir(p->dir, 0755) < 0) {
+        /* A directory left by someone else: adopt what is there. */
+        if (errno != EEXIST || sk_partition_load(p, false) < 0)
+            goto fail;
+    } else if (sk_partition_init_empty(p) < 0) {
+        goto fail;
+    }
+    if (topic_id) {
+        memcpy(p->topic_id, topic_id, 16);
+        p->topic_id_state = 2;
+        write_job *j = calloc(1, sizeof *j);
+        if (j) {
+            j->n = 1;
+            j->paths[0] = path_join(p->dir, SK_PARTITION_METADATA_FILE);
+            j->data[0] = sk_partition_metadata_render(topic_id, &j->len[0]);
+            if (!j->paths[0] || !j->data[0] || sk_bg_submit(s->bg, SK_BG_SYNC, write_work, write_done, j) < 0)
+                write_job_free(j);
+        }
+    } else {
+        p->topic_id_state = 1;
+    }
+    table_insert(s, p);
+    *out = p;
+    return SK_ERR_NONE;
+fail:
+    sk_error("log", "cannot create partition %s-%" PRId32 ": %m", topic, index);
+    sk_partition_unref(p);
+    return SK_ERR_KAFKA_STORAGE_ERROR;
+}
+
+int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
+{
+    uint8_t rnd[16];
+    char hex[33];
+    size_t n = strlen(s->dir) + strlen(p->topic) + 64;
+    char *dead = malloc(n);
+    if (!dead || sk_uuid_random(rnd) < 0) {
+        free(dead);
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(dead, n, "%s/%s-%" PRId32 ".%s%s", s->dir, p->topic, p->index, hex, SK_DELETE_DIR_SUFFIX);
+    if (rename(p->dir, dead) < 0) {
+        sk_error("log", "rename %s: %m", p->dir);
+        free(dead);
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    sk_info("log", "%s: deleted (renamed to %s)", p->dir, dead);
+    table_remove(s, p);
+    p->deleted = true;
+    sk_partition_fire_listeners(p, NULL);
+
+    sk_delete_batch *b = calloc(1, sizeof *b);
+    sk_segment_file **files = calloc(p->nsegs + 1, sizeof *files);
+    size_t nfiles = 0;
+    for (size_t i = 0; files && i < p->nsegs; i++) {
+        if (p->segs[i]->file) {
+            files[nfiles++] = p->segs[i]->file;
+            p->segs[i]->file = NULL;
+        }
+    }
+    sk_partition_free_segments(p);
+    if (b) {
+        *b = (sk_delete_batch){ .store = s, .tree = dead, .files = files, .nfiles = nfiles };
+        delete_schedule(s, b, p->cfg.file_delete_delay_ms);
+    } else {
+        free(dead);
+        for (size_t i = 0; i < nfiles; i++)
+            sk_segment_file_unref(files[i]);
+        free(files);
+    }
+    sk_partition_unref(p);
+    return SK_ERR_NONE;
+}
+
+bool sk_partition_topic_id(sk_partition *p, uint8_t out[16])
+{
+    if (p->topic_id_state == 0) {
+        char *path = path_join(p->dir, SK_PARTITION_METADATA_FILE);
+        char *text = path ? sk_file_read_all(path, 4096, NULL) : NULL;
+        p->topic_id_state = text && sk_partition_metadata_parse(text, p->topic_id) == 0 ? 2 : 1;
+        if (text && p->topic_id_state == 1)
+            sk_warn("log", "%s is malformed", path);
+        free(text);
+        free(path);
+    }
+    if (p->topic_id_state == 2)
+        memcpy(out, p->topic_id, 16);
+    return p->topic_id_state == 2;
+}
