@@ -17,6 +17,7 @@
 #include "skiff/api.h"
 #include "skiff/broker.h"
 #include "skiff/config.h"
+#include "skiff/fetch_session.h"
 #include "skiff/log.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
@@ -88,6 +89,10 @@ int main(int argc, char **argv)
     if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, NULL)) ||
         sk_topics_open(&b) < 0)
         goto out;
+    if (!(b.fetch_sessions = sk_fetch_sessions_new())) {
+        sk_error("main", "out of memory");
+        goto out;
+    }
     sigterm = evsignal_new(b.base, SIGTERM, on_signal, &b);
     sigint = evsignal_new(b.base, SIGINT, on_signal, &b);
     if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 || evsignal_add(sigint, NULL) < 0) {
@@ -108,6 +113,7 @@ out:
         event_free(sigterm);
     if (sigint)
         event_free(sigint);
+    sk_fetch_sessions_free(b.fetch_sessions);
     if (b.logs)
         sk_logstore_close(b.logs);
     sk_meta_close(b.meta);

@@ -15,6 +15,7 @@
 struct event_base;
 struct sk_meta;
 struct sk_logstore;
+struct sk_fetch_sessions;
 struct sk_listener;
 struct sk_conn;
 
@@ -23,6 +24,7 @@ typedef struct sk_broker {
     struct event_base *base;      /* the one event loop */
     struct sk_meta *meta;         /* cluster id, topics, topic ids */
     struct sk_logstore *logs;     /* partition logs */
+    struct sk_fetch_sessions *fetch_sessions; /* KIP-227 fetch session cache */
     struct sk_listener *listeners; /* accepting sockets (list) */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */

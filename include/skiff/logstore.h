@@ -64,6 +64,12 @@ typedef struct sk_logstore_opts {
     int64_t (*now_ms)(void *arg); /* wall clock in ms; NULL = CLOCK_REALTIME. Tests inject one. */
     void *clock_arg;              /* passed to now_ms */
     sk_bg *bg;                    /* shared workers; NULL = the store creates (and frees) its own */
+    /* Per-topic settings of the partitions found on disk, asked once per
+     * partition at open before it is loaded or recovered: fill *out and
+     * return true, or return false for the broker defaults. NULL = defaults
+     * for all (change them later with sk_partition_set_config). */
+    bool (*topic_config)(void *arg, const char *topic, sk_log_config *out);
+    void *topic_config_arg;       /* passed to topic_config */
 } sk_logstore_opts;
 
 /* Opens (creating if needed) the log directory `dir`: lists the partition

@@ -18,16 +18,17 @@
  *   parks: an append listener on every partition and one timer. An append
  *   re-reads; the timer (or shutdown) answers with what there is. No
  *   polling.
- * - Sessions (KIP-227): skiff declines to create fetch sessions (answers
- *   session id 0, which the protocol allows and clients handle by sending
- *   full fetches); a non-zero session id is FETCH_SESSION_ID_NOT_FOUND and
- *   session id 0 with an epoch other than -1 or 0 is
- *   INVALID_FETCH_SESSION_EPOCH.
+ * - Sessions (KIP-227, v7+; fetch_session.h): a full fetch may open a
+ *   session; incremental fetches then send only changed partitions and get
+ *   back only partitions with records, an error, or a changed high
+ *   watermark, last stable offset or log start offset. An unknown session is
+ *   FETCH_SESSION_ID_NOT_FOUND, a wrong epoch INVALID_FETCH_SESSION_EPOCH.
  * - Record data is sent from the log files with sendfile (kf_bytes.ext).
  */
 #include <event2/event.h>
 #include <string.h>
 
+#include "skiff/fetch_session.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
@@ -36,28 +37,34 @@
 
 typedef struct fetch_op fetch_op;
 
-/* One requested partition. */
+/* One partition to read (from the request, or from the session). */
 typedef struct fetch_part {
     fetch_op *op;
-    sk_partition *p;                       /* NULL when the partition answers an error */
-    const kf_fetch_request_partition *in;
-    kf_fetch_response_partition *out;
-    sk_log_slice slice;                    /* the data read, referenced by out->records.ext */
-    sk_append_listener listener;           /* armed while parked */
+    kf_str topic;                 /* name ("" when only the id is known) */
+    kf_uuid topic_id;
+    int32_t partition;
+    int64_t fetch_offset;
+    int32_t max_bytes;            /* partition_max_bytes */
+    sk_partition *p;              /* NULL when the partition answers an error */
+    int16_t error_code;
+    int64_t high_watermark, last_stable_offset, log_start_offset;
+    sk_log_slice slice;           /* the data read */
+    sk_append_listener listener;  /* armed while parked */
 } fetch_part;
 
 struct fetch_op {
     sk_request *req;
-    kf_fetch_response *resp;
     fetch_part *parts;
     int32_t nparts;
     int32_t max_bytes, min_bytes;
     int8_t isolation_level;
-    struct event *timer;                   /* while parked */
-    fetch_op *prev, *next;                 /* parked list */
+    int32_t session_id;           /* 0: no session */
+    bool incremental;             /* answer only partitions with news */
+    struct event *timer;          /* while parked */
+    fetch_op *prev, *next;        /* parked list */
 };
 
-static fetch_op *parked;                   /* parked fetches, for shutdown */
+static fetch_op *parked; /* parked fetches, answered at shutdown */
 
 static void release_slices(void *arg)
 {
@@ -75,47 +82,114 @@ static int64_t fetch_read(fetch_op *op, bool *error)
     *error = false;
     for (int32_t i = 0; i < op->nparts; i++) {
         fetch_part *fp = &op->parts[i];
-        kf_fetch_response_partition *out = fp->out;
         sk_log_slice_release(&fp->slice);
-        out->records.ext = NULL;
-        out->records.p = (const uint8_t *)"";
-        out->records.len = 0;
         if (!fp->p) {
             *error = true;
             continue;
         }
         int64_t hw = sk_partition_high_watermark(fp->p);
-        out->high_watermark = hw;
-        out->last_stable_offset = hw;
-        out->log_start_offset = sk_partition_log_start_offset(fp->p);
-        int64_t limit = fp->in->partition_max_bytes;
+        fp->high_watermark = hw;
+        fp->last_stable_offset = hw;
+        fp->log_start_offset = sk_partition_log_start_offset(fp->p);
+        int64_t limit = fp->max_bytes;
         if (op->max_bytes - total < limit)
             limit = op->max_bytes - total;
+        fp->error_code = SK_ERR_NONE;
         if (have_data && limit <= 0)
             continue;
         sk_read_result rr;
-        int16_t err = sk_partition_read(fp->p, fp->in->fetch_offset, limit > 0 ? (int32_t)limit : 0,
-                                        hw, &rr);
-        out->error_code = err;
-        if (err != SK_ERR_NONE) {
+        fp->error_code = sk_partition_read(fp->p, fp->fetch_offset, limit > 0 ? (int32_t)limit : 0, hw, &rr);
+        if (fp->error_code != SK_ERR_NONE) {
             *error = true;
             continue;
         }
-        if (!rr.slice.file || rr.slice.length == 0) {
-            sk_log_slice_release(&rr.slice);
-            continue;
-        }
-        if (have_data && rr.slice.length > limit) {
+        if (!rr.slice.file || rr.slice.length == 0 || (have_data && rr.slice.length > limit)) {
             sk_log_slice_release(&rr.slice);
             continue;
         }
         fp->slice = rr.slice;
-        out->records.ext = &fp->slice;
-        out->records.len = (int32_t)rr.slice.length;
         total += rr.slice.length;
         have_data = true;
     }
     return total;
+}
+
+/* True when an incremental response must carry the partition; records the
+ * answer in the session. */
+static bool session_news(fetch_op *op, sk_fetch_session *s, const fetch_part *fp)
+{
+    bool by_id = op->req->hdr.api_version >= 13;
+    sk_fetch_part_state *st =
+        s ? sk_fetch_session_upsert(s, by_id ? NULL : fp->topic.p, fp->topic_id.b, fp->partition) : NULL;
+    if (!st)
+        return true;
+    bool news = !op->incremental || !st->answered || fp->slice.length > 0 || fp->error_code != SK_ERR_NONE ||
+                st->high_watermark != fp->high_watermark || st->last_stable_offset != fp->last_stable_offset ||
+                st->log_start_offset != fp->log_start_offset;
+    st->answered = true;
+    st->high_watermark = fp->high_watermark;
+    st->last_stable_offset = fp->last_stable_offset;
+    st->log_start_offset = fp->log_start_offset;
+    st->error_code = fp->error_code;
+    return news;
+}
+
+static bool same_topic(const fetch_part *a, const fetch_part *b)
+{
+    return a->topic.len == b->topic.len && !memcmp(a->topic.p, b->topic.p, (size_t)a->topic.len) &&
+           !memcmp(a->topic_id.b, b->topic_id.b, 16);
+}
+
+static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_response_partition *po)
+{
+    po->partition_index = fp->partition;
+    po->error_code = fp->error_code;
+    po->high_watermark = fp->p ? fp->high_watermark : -1;
+    po->last_stable_offset = fp->p ? fp->last_stable_offset : -1;
+    po->log_start_offset = fp->p ? fp->log_start_offset : -1;
+    po->preferred_read_replica = -1;
+    po->diverging_epoch.epoch = -1;
+    po->diverging_epoch.end_offset = -1;
+    po->current_leader.leader_id = -1;
+    po->current_leader.leader_epoch = -1;
+    po->snapshot_id.end_offset = -1;
+    po->snapshot_id.epoch = -1;
+    po->aborted_transactions.n = op->isolation_level == 1 ? 0 : -1;
+    po->records.p = (const uint8_t *)"";
+    po->records.len = (int32_t)fp->slice.length;
+    po->records.ext = fp->slice.file ? &fp->slice : NULL;
+}
+
+/* Builds the response from the parts read (grouped by topic, in order). */
+static kf_fetch_response *fetch_response(fetch_op *op)
+{
+    sk_request *req = op->req;
+    kf_fetch_response *resp = sk_request_response(req);
+    kf_fetch_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *topics + 1);
+    kf_fetch_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *parts + 1);
+    if (!resp || !topics || !parts)
+        return NULL;
+    sk_fetch_session *s = op->session_id ? sk_fetch_session_find(req->broker->fetch_sessions, op->session_id) : NULL;
+    int32_t nt = 0, np = 0;
+    const fetch_part *last = NULL;
+    for (int32_t i = 0; i < op->nparts; i++) {
+        const fetch_part *fp = &op->parts[i];
+        if (!session_news(op, s, fp))
+            continue;
+        if (!last || !same_topic(last, fp)) {
+            topics[nt].topic = fp->topic;
+            topics[nt].topic_id = fp->topic_id;
+            topics[nt].partitions.items = &parts[np];
+            nt++;
+        }
+        last = fp;
+        fill_partition(op, fp, &parts[np++]);
+        topics[nt - 1].partitions.n++;
+    }
+    resp->responses.items = topics;
+    resp->responses.n = nt;
+    resp->session_id = op->session_id;
+    return resp;
 }
 
 static void fetch_unpark(fetch_op *op)
@@ -142,7 +216,12 @@ static void fetch_complete(fetch_op *op)
         sk_request_close(op->req, "out of memory");
         return;
     }
-    sk_request_respond(op->req, op->resp);
+    kf_fetch_response *resp = fetch_response(op);
+    if (!resp) {
+        sk_request_close(op->req, "out of memory");
+        return;
+    }
+    sk_request_respond(op->req, resp);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -162,7 +241,7 @@ static void on_append(sk_partition *p, const sk_append_info *info, void *arg)
     fetch_op *op = fp->op;
     if (!info) { /* the partition was deleted */
         fp->p = NULL;
-        fp->out->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        fp->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
     bool error;
     int64_t bytes = fetch_read(op, &error);
@@ -209,108 +288,153 @@ void sk_api_fetch_shutdown(sk_broker *b)
     }
 }
 
-/* Resolves a requested topic; sets *err when it is unknown. */
-static sk_topic *find_topic(sk_request *req, const kf_fetch_request_topic *rt, int16_t *err)
+/* Resolves a part's topic and partition log, or sets its error. */
+static void resolve(fetch_op *op, fetch_part *fp)
 {
+    sk_broker *b = op->req->broker;
     sk_topic *t;
-    if (req->hdr.api_version >= 13) {
-        t = sk_meta_topic_by_id(req->broker->meta, rt->topic_id.b);
-        *err = t ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_ID;
+    if (op->req->hdr.api_version >= 13) {
+        t = sk_meta_topic_by_id(b->meta, fp->topic_id.b);
+        fp->error_code = SK_ERR_UNKNOWN_TOPIC_ID;
     } else {
-        t = rt->topic.p ? sk_meta_topic(req->broker->meta, rt->topic.p, (size_t)rt->topic.len) : NULL;
-        *err = t ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        t = sk_meta_topic(b->meta, fp->topic.p, (size_t)fp->topic.len);
+        fp->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
-    return t;
+    if (!t)
+        return;
+    fp->p = sk_topics_partition(b, t, fp->partition);
+    fp->error_code = fp->p ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }
 
-/* Builds the response skeleton: one entry per requested partition. */
-static int fetch_prepare(fetch_op *op, const kf_fetch_request *body)
+/* Parts from the request itself (full fetches). */
+static int parts_from_request(fetch_op *op, const kf_fetch_request *body)
 {
-    sk_request *req = op->req;
-    int32_t ntopics = body->topics.n > 0 ? body->topics.n : 0;
-    for (int32_t i = 0; i < ntopics; i++)
+    for (int32_t i = 0; i < body->topics.n; i++)
         op->nparts += body->topics.items[i].partitions.n > 0 ? body->topics.items[i].partitions.n : 0;
-    kf_fetch_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)ntopics * sizeof *topics + 1);
-    op->parts = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *op->parts + 1);
-    if (!topics || !op->parts)
+    op->parts = sk_arena_alloc(&op->req->arena, (size_t)op->nparts * sizeof *op->parts + 1);
+    if (!op->parts)
         return -1;
     int32_t k = 0;
-    for (int32_t i = 0; i < ntopics; i++) {
+    for (int32_t i = 0; i < body->topics.n; i++) {
         const kf_fetch_request_topic *rt = &body->topics.items[i];
-        kf_fetch_response_topic *out = &topics[i];
-        int16_t terr;
-        sk_topic *t = find_topic(req, rt, &terr);
-        out->topic = rt->topic;
-        out->topic_id = rt->topic_id;
-        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
-        kf_fetch_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
-        if (!parts)
-            return -1;
-        out->partitions.items = parts;
-        out->partitions.n = np;
-        for (int32_t j = 0; j < np; j++, k++) {
+        for (int32_t j = 0; j < rt->partitions.n; j++, k++) {
             fetch_part *fp = &op->parts[k];
-            kf_fetch_response_partition *po = &parts[j];
-            fp->op = op;
-            fp->in = &rt->partitions.items[j];
-            fp->out = po;
-            po->partition_index = fp->in->partition;
-            po->high_watermark = -1;
-            po->last_stable_offset = -1;
-            po->log_start_offset = -1;
-            po->preferred_read_replica = -1;
-            po->diverging_epoch.epoch = -1;
-            po->diverging_epoch.end_offset = -1;
-            po->current_leader.leader_id = -1;
-            po->current_leader.leader_epoch = -1;
-            po->snapshot_id.end_offset = -1;
-            po->snapshot_id.epoch = -1;
-            po->aborted_transactions.n = op->isolation_level == 1 ? 0 : -1;
-            po->error_code = terr;
-            if (t) {
-                fp->p = sk_topics_partition(req->broker, t, fp->in->partition);
-                if (!fp->p)
-                    po->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            }
+            fp->topic = rt->topic.p ? rt->topic : kf_str_c("");
+            fp->topic_id = rt->topic_id;
+            fp->partition = rt->partitions.items[j].partition;
+            fp->fetch_offset = rt->partitions.items[j].fetch_offset;
+            fp->max_bytes = rt->partitions.items[j].partition_max_bytes;
         }
     }
-    op->resp->responses.items = topics;
-    op->resp->responses.n = ntopics;
     return 0;
+}
+
+/* Applies an incremental request to session `s`, then takes every
+ * partition of the session as the parts to read. */
+static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fetch_session *s)
+{
+    bool by_id = op->req->hdr.api_version >= 13;
+    for (int32_t i = 0; i < body->topics.n; i++) {
+        const kf_fetch_request_topic *rt = &body->topics.items[i];
+        for (int32_t j = 0; j < rt->partitions.n; j++) {
+            const kf_fetch_request_partition *rp = &rt->partitions.items[j];
+            sk_fetch_part_state *st =
+                sk_fetch_session_upsert(s, by_id ? NULL : rt->topic.p, rt->topic_id.b, rp->partition);
+            if (!st)
+                return -1;
+            st->fetch_offset = rp->fetch_offset;
+            st->partition_max_bytes = rp->partition_max_bytes;
+        }
+    }
+    for (int32_t i = 0; i < body->forgotten_topics_data.n; i++) {
+        const kf_fetch_request_forgotten_topic *ft = &body->forgotten_topics_data.items[i];
+        for (int32_t j = 0; j < ft->partitions.n; j++)
+            sk_fetch_session_forget(s, by_id ? NULL : ft->topic.p, ft->topic_id.b, ft->partitions.items[j]);
+    }
+    op->nparts = s->nparts;
+    op->parts = sk_arena_alloc(&op->req->arena, (size_t)op->nparts * sizeof *op->parts + 1);
+    if (!op->parts)
+        return -1;
+    for (int32_t i = 0; i < s->nparts; i++) {
+        const sk_fetch_part_state *st = &s->parts[i];
+        fetch_part *fp = &op->parts[i];
+        const char *name = st->topic ? st->topic : "";
+        fp->topic.p = sk_arena_strndup(&op->req->arena, name, strlen(name));
+        fp->topic.len = (int32_t)strlen(name);
+        memcpy(fp->topic_id.b, st->topic_id, 16);
+        fp->partition = st->partition;
+        fp->fetch_offset = st->fetch_offset;
+        fp->max_bytes = st->partition_max_bytes;
+        if (!fp->topic.p)
+            return -1;
+    }
+    return 0;
+}
+
+/* Picks the parts per the session fields; returns a top-level error code. */
+static int16_t fetch_session_start(fetch_op *op, const kf_fetch_request *body, int *rc)
+{
+    sk_fetch_sessions *cache = op->req->broker->fetch_sessions;
+    *rc = 0;
+    if (body->session_epoch == -1 || body->session_epoch == 0) {
+        if (body->session_id != 0)
+            sk_fetch_session_close(cache, body->session_id);
+        *rc = parts_from_request(op, body);
+        if (body->session_epoch == 0 && *rc == 0) {
+            sk_fetch_session *s = sk_fetch_session_create(cache);
+            op->session_id = s ? s->id : 0; /* 0: declined, the client keeps full fetches */
+        }
+        return SK_ERR_NONE;
+    }
+    if (body->session_id == 0)
+        return SK_ERR_INVALID_FETCH_SESSION_EPOCH;
+    sk_fetch_session *s = sk_fetch_session_find(cache, body->session_id);
+    if (!s)
+        return SK_ERR_FETCH_SESSION_ID_NOT_FOUND;
+    if (body->session_epoch != s->epoch)
+        return SK_ERR_INVALID_FETCH_SESSION_EPOCH;
+    s->epoch = s->epoch == INT32_MAX ? 1 : s->epoch + 1;
+    op->session_id = s->id;
+    op->incremental = true;
+    *rc = parts_from_session(op, body, s);
+    return SK_ERR_NONE;
 }
 
 void sk_api_fetch(sk_request *req)
 {
     const kf_fetch_request *body = req->body;
     fetch_op *op = sk_arena_alloc(&req->arena, sizeof *op);
-    kf_fetch_response *resp = sk_request_response(req);
-    if (!op || !resp) {
+    if (!op) {
         sk_request_close(req, "out of memory");
         return;
     }
     op->req = req;
-    op->resp = resp;
     op->max_bytes = body->max_bytes;
     op->min_bytes = body->min_bytes;
     op->isolation_level = body->isolation_level;
-
     if (body->isolation_level != 0 && body->isolation_level != 1) {
         sk_request_close(req, "Fetch isolation_level must be 0 or 1");
         return;
     }
-    if (body->session_id != 0) {
-        resp->error_code = SK_ERR_FETCH_SESSION_ID_NOT_FOUND;
-        sk_request_respond(req, resp);
-        return;
-    }
-    if (body->session_epoch != -1 && body->session_epoch != 0) {
-        resp->error_code = SK_ERR_INVALID_FETCH_SESSION_EPOCH;
-        sk_request_respond(req, resp);
-        return;
-    }
-    if (fetch_prepare(op, body) < 0) {
+    int rc;
+    int16_t err = fetch_session_start(op, body, &rc);
+    if (rc < 0) {
         sk_request_close(req, "out of memory");
         return;
+    }
+    if (err != SK_ERR_NONE) {
+        kf_fetch_response *resp = sk_request_response(req);
+        if (!resp) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        resp->error_code = err;
+        sk_request_respond(req, resp);
+        return;
+    }
+    for (int32_t i = 0; i < op->nparts; i++) {
+        op->parts[i].op = op;
+        resolve(op, &op->parts[i]);
     }
     bool error;
     int64_t bytes = fetch_read(op, &error);

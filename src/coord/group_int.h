@@ -115,6 +115,7 @@ struct ggroup {
     int32_t initial_delay_ms;    /* current step of the initial rebalance delay */
     int32_t initial_remaining_ms;
     gtimer join_timer;           /* join phase deadline (or initial delay) */
+    bool join_timer_initial;     /* join_timer is a step of the initial delay */
     gtimer sync_timer;           /* pending-sync deadline */
     int32_t sync_generation;     /* generation the sync deadline belongs to */
     char **subscribed;           /* topics of the consumer protocol subscriptions */
@@ -210,9 +211,15 @@ char *gstrdup(const char *s);
 /* Starts a rebalance if the state allows one, else tries to end the join
  * phase (GroupMetadataManager.maybePrepareRebalanceOrCompleteJoin). */
 void group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason);
+/* Checks a member's identity (ClassicGroup.validateMember): a group
+ * instance id unknown -> UNKNOWN_MEMBER_ID, mapped to another member id ->
+ * FENCED_INSTANCE_ID; an unknown member id -> UNKNOWN_MEMBER_ID. */
+int16_t group_validate_member(const ggroup *g, const char *member_id, kf_str group_instance_id);
 /* The group's join-phase and pending-sync deadlines passed. */
 void group_join_timer_expired(sk_groups *gs, ggroup *g);
 void group_sync_timer_expired(sk_groups *gs, ggroup *g);
+/* The member's session timer callback (gmember.heartbeat). */
+void member_session_expired(sk_groups *gs, gtimer *t);
 /* Arms the member's session timer `timeout_ms` from now. */
 void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
 
@@ -225,6 +232,8 @@ void offset_remove(ggroup *g, const char *topic, int32_t partition);
 void offsets_free(ggroup *g);
 /* Drops every pending transactional offset of the group. */
 void txn_offsets_drop_group(sk_groups *gs, const char *group_id);
+/* True when a transaction has a pending offset for the partition. */
+bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
 void groups_expiration_fire(sk_groups *gs, gtimer *t);
 
 /* ---- group_records.c ---- */
@@ -244,8 +253,9 @@ typedef struct grecs {
 void grecs_init(grecs *b);
 void grecs_free(grecs *b);
 /* Group metadata (key v2, value v3) of `g` as it is now, members with
- * their current assignments. */
-void grecs_group_metadata(grecs *b, const ggroup *g);
+ * their current assignments; `empty`: the record of a just-created group
+ * (generation 0, no protocol, no members). */
+void grecs_group_metadata(grecs *b, const ggroup *g, bool empty);
 void grecs_group_tombstone(grecs *b, const char *group_id);
 /* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
 void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);

@@ -490,8 +490,9 @@ static void apply_checkpoint(sk_logstore *s, const char *file, bool log_start)
         sk_checkpoint_entries_free(e, n);
 }
 
-/* Lists the log directory: partitions, leftovers to remove. */
-static int scan_log_dir(sk_logstore *s)
+/* Lists the log directory: partitions (with their topic's settings from
+ * `opts`), leftovers to remove. */
+static int scan_log_dir(sk_logstore *s, const sk_logstore_opts *opts)
 {
     DIR *d = opendir(s->dir);
     if (!d) {
@@ -528,8 +529,11 @@ static int scan_log_dir(sk_logstore *s)
         } else if (parse_partition_dir(name, topic, sizeof topic, &index) == 0 &&
                    !sk_logstore_find(s, topic, index)) {
             sk_partition *p = sk_partition_new(s, topic, index);
-            if (p)
+            if (p) {
+                if (opts && opts->topic_config && !opts->topic_config(opts->topic_config_arg, topic, &p->cfg))
+                    p->cfg = s->defaults;
                 table_insert(s, p);
+            }
         }
         free(path);
     }
@@ -580,7 +584,7 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
         goto fail;
     bool clean = access(marker, F_OK) == 0;
     s->recover_on_load = !clean;
-    if (scan_log_dir(s) < 0) {
+    if (scan_log_dir(s, opts) < 0) {
         free(marker);
         goto fail;
     }
@@ -594,8 +598,9 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
         goto fail;
     }
     free(marker);
-    sk_info("log", "%s: %zu partitions, %s shutdown%s", s->dir, s->count, clean ? "clean" : "unclean",
-            clean ? "; loading lazily" : "; recovering");
+    if (s->count > 0)
+        sk_info("log", "%s: %zu partitions after %s shutdown, %s", s->dir, s->count, clean ? "a clean" : "an unclean",
+                clean ? "loading them on first use" : "recovering them now");
     if (!clean)
         sk_logstore_foreach(s, load_for_recovery, NULL);
 

@@ -1,0 +1,70 @@
+/*
+ * Fetch sessions (KIP-227): the broker remembers the partitions a client
+ * fetches, so later requests list only what changed and responses carry
+ * only partitions with news.
+ *
+ *   session_id  session_epoch  meaning
+ *   0           -1             a full fetch without a session
+ *   X or 0       0             close X (if any), create a session, full fetch
+ *   X           -1             close X, then a full fetch without a session
+ *   X           >0             incremental fetch in session X at that epoch
+ *
+ * A session holds every partition's fetch offset and max bytes as last sent
+ * by the client, and the high watermark, last stable offset, log start
+ * offset and error last answered, to tell what changed. The cache holds at
+ * most SK_FETCH_SESSION_SLOTS sessions and evicts the least recently used
+ * (Kafka's max.incremental.fetch.session.cache.slots default is 1000).
+ */
+#ifndef SKIFF_FETCH_SESSION_H
+#define SKIFF_FETCH_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SK_FETCH_SESSION_SLOTS 1000
+
+/* One partition of a session (or of a sessionless fetch). */
+typedef struct sk_fetch_part_state {
+    char *topic;                 /* topic name (heap); NULL when only the id is known */
+    uint8_t topic_id[16];        /* topic id (zero when the client used names) */
+    int32_t partition;
+    int64_t fetch_offset;        /* from the client */
+    int32_t partition_max_bytes; /* from the client */
+    /* last answered, for incremental responses */
+    int64_t high_watermark;
+    int64_t last_stable_offset;
+    int64_t log_start_offset;
+    int16_t error_code;
+    bool answered;               /* answered at least once in this session */
+} sk_fetch_part_state;
+
+typedef struct sk_fetch_session {
+    int32_t id;                  /* > 0 */
+    int32_t epoch;               /* the epoch the next request must carry */
+    sk_fetch_part_state *parts;  /* in insertion order */
+    int32_t nparts, cap;
+    struct sk_fetch_session *lru_prev, *lru_next; /* most recently used first */
+    struct sk_fetch_session *hash_next;
+} sk_fetch_session;
+
+typedef struct sk_fetch_sessions sk_fetch_sessions;
+
+sk_fetch_sessions *sk_fetch_sessions_new(void);
+void sk_fetch_sessions_free(sk_fetch_sessions *c);
+
+/* Creates an empty session with a fresh id, evicting the least recently
+ * used one when the cache is full. NULL when out of memory. */
+sk_fetch_session *sk_fetch_session_create(sk_fetch_sessions *c);
+/* The session with `id`, marked most recently used; NULL if unknown. */
+sk_fetch_session *sk_fetch_session_find(sk_fetch_sessions *c, int32_t id);
+/* Removes and frees the session `id` (no-op when unknown). */
+void sk_fetch_session_close(sk_fetch_sessions *c, int32_t id);
+
+/* Adds or updates a partition (matched by topic name, or by topic id when
+ * `topic` is NULL). Returns the entry or NULL when out of memory. */
+sk_fetch_part_state *sk_fetch_session_upsert(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
+                                             int32_t partition);
+/* Removes a partition if present. */
+void sk_fetch_session_forget(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16], int32_t partition);
+
+#endif

@@ -1,0 +1,158 @@
+/* The fetch session cache (KIP-227); see fetch_session.h. */
+#include "skiff/fetch_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HASH_BUCKETS 1024
+
+struct sk_fetch_sessions {
+    sk_fetch_session *buckets[HASH_BUCKETS];
+    sk_fetch_session *lru_head, *lru_tail;
+    int32_t count;
+    int32_t next_id;
+};
+
+sk_fetch_sessions *sk_fetch_sessions_new(void)
+{
+    sk_fetch_sessions *c = calloc(1, sizeof *c);
+    if (c)
+        c->next_id = 1;
+    return c;
+}
+
+static void session_free(sk_fetch_session *s)
+{
+    for (int32_t i = 0; i < s->nparts; i++)
+        free(s->parts[i].topic);
+    free(s->parts);
+    free(s);
+}
+
+void sk_fetch_sessions_free(sk_fetch_sessions *c)
+{
+    if (!c)
+        return;
+    while (c->lru_head)
+        sk_fetch_session_close(c, c->lru_head->id);
+    free(c);
+}
+
+static sk_fetch_session **bucket(sk_fetch_sessions *c, int32_t id)
+{
+    return &c->buckets[(uint32_t)id % HASH_BUCKETS];
+}
+
+static void lru_unlink(sk_fetch_sessions *c, sk_fetch_session *s)
+{
+    if (s->lru_prev)
+        s->lru_prev->lru_next = s->lru_next;
+    else
+        c->lru_head = s->lru_next;
+    if (s->lru_next)
+        s->lru_next->lru_prev = s->lru_prev;
+    else
+        c->lru_tail = s->lru_prev;
+    s->lru_prev = s->lru_next = NULL;
+}
+
+static void lru_push(sk_fetch_sessions *c, sk_fetch_session *s)
+{
+    s->lru_next = c->lru_head;
+    if (c->lru_head)
+        c->lru_head->lru_prev = s;
+    else
+        c->lru_tail = s;
+    c->lru_head = s;
+}
+
+sk_fetch_session *sk_fetch_session_find(sk_fetch_sessions *c, int32_t id)
+{
+    for (sk_fetch_session *s = *bucket(c, id); s; s = s->hash_next) {
+        if (s->id == id) {
+            lru_unlink(c, s);
+            lru_push(c, s);
+            return s;
+        }
+    }
+    return NULL;
+}
+
+void sk_fetch_session_close(sk_fetch_sessions *c, int32_t id)
+{
+    for (sk_fetch_session **pp = bucket(c, id); *pp; pp = &(*pp)->hash_next) {
+        sk_fetch_session *s = *pp;
+        if (s->id == id) {
+            *pp = s->hash_next;
+            lru_unlink(c, s);
+            c->count--;
+            session_free(s);
+            return;
+        }
+    }
+}
+
+sk_fetch_session *sk_fetch_session_create(sk_fetch_sessions *c)
+{
+    if (c->count >= SK_FETCH_SESSION_SLOTS && c->lru_tail)
+        sk_fetch_session_close(c, c->lru_tail->id);
+    sk_fetch_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    do { /* ids are positive and not in use */
+        s->id = c->next_id;
+        c->next_id = c->next_id == INT32_MAX ? 1 : c->next_id + 1;
+    } while (sk_fetch_session_find(c, s->id));
+    s->epoch = 1;
+    s->hash_next = *bucket(c, s->id);
+    *bucket(c, s->id) = s;
+    lru_push(c, s);
+    c->count++;
+    return s;
+}
+
+static bool part_matches(const sk_fetch_part_state *p, const char *topic, const uint8_t topic_id[16],
+                         int32_t partition)
+{
+    if (p->partition != partition)
+        return false;
+    if (topic)
+        return p->topic && !strcmp(p->topic, topic);
+    return !memcmp(p->topic_id, topic_id, 16);
+}
+
+sk_fetch_part_state *sk_fetch_session_upsert(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
+                                             int32_t partition)
+{
+    for (int32_t i = 0; i < s->nparts; i++)
+        if (part_matches(&s->parts[i], topic, topic_id, partition))
+            return &s->parts[i];
+    if (s->nparts == s->cap) {
+        int32_t cap = s->cap ? s->cap * 2 : 8;
+        sk_fetch_part_state *a = realloc(s->parts, (size_t)cap * sizeof *a);
+        if (!a)
+            return NULL;
+        s->parts = a;
+        s->cap = cap;
+    }
+    sk_fetch_part_state *p = &s->parts[s->nparts];
+    memset(p, 0, sizeof *p);
+    if (topic && !(p->topic = strdup(topic)))
+        return NULL;
+    memcpy(p->topic_id, topic_id, 16);
+    p->partition = partition;
+    s->nparts++;
+    return p;
+}
+
+void sk_fetch_session_forget(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16], int32_t partition)
+{
+    for (int32_t i = 0; i < s->nparts; i++) {
+        if (part_matches(&s->parts[i], topic, topic_id, partition)) {
+            free(s->parts[i].topic);
+            memmove(&s->parts[i], &s->parts[i + 1], (size_t)(s->nparts - i - 1) * sizeof *s->parts);
+            s->nparts--;
+            return;
+        }
+    }
+}

@@ -1,0 +1,431 @@
+/*
+ * The records the group coordinator keeps in __consumer_offsets, in Apache
+ * Kafka's formats (group-coordinator message schemas), and their replay.
+ * Each key and value starts with its int16 version; versions 0-3 use
+ * int16-length strings, int32-length bytes and arrays, version 4 values are
+ * flexible (compact lengths, tagged fields after each struct).
+ *
+ * Keys:
+ *   v0, v1  offset commit   group string, topic string, partition int32
+ *   v2      group metadata  group string
+ *   v3+     KIP-848 and share-group records: skipped on replay
+ *
+ * OffsetCommitValue (written as v3; v1 when a v2-4 OffsetCommit gave a
+ * retention time):
+ *   offset int64, leaderEpoch int32 (v3+), metadata string,
+ *   commitTimestamp int64, expireTimestamp int64 (v1 only)
+ *
+ * GroupMetadataValue (written as v3):
+ *   protocolType string, generation int32, protocol string (nullable),
+ *   leader string (nullable), currentStateTimestamp int64 (v2+),
+ *   members array of: memberId string, groupInstanceId string (nullable,
+ *   v3+), clientId string, clientHost string, rebalanceTimeout int32 (v1+),
+ *   sessionTimeout int32, subscription bytes, assignment bytes
+ *
+ * A null value is a tombstone: the offset, or the group, is gone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group_int.h"
+#include "skiff/errors.h"
+#include "skiff/log.h"
+
+enum {
+    KEY_OFFSET_COMMIT = 1,   /* written; 0 is read too */
+    KEY_GROUP_METADATA = 2,
+    VALUE_OFFSET_COMMIT = 3,
+    VALUE_OFFSET_COMMIT_EXPIRE = 1,
+    VALUE_GROUP_METADATA = 3,
+};
+
+/* ---- Writing ---- */
+
+void grecs_init(grecs *b)
+{
+    memset(b, 0, sizeof *b);
+    sk_writer_init(&b->w, 256);
+}
+
+void grecs_free(grecs *b)
+{
+    sk_writer_free(&b->w);
+    free(b->items);
+    memset(b, 0, sizeof *b);
+}
+
+static void put_str(sk_writer *w, const char *s)
+{
+    if (!s) {
+        sk_write_i16(w, -1);
+        return;
+    }
+    size_t n = strlen(s);
+    sk_write_i16(w, (int16_t)(n > INT16_MAX ? INT16_MAX : n));
+    sk_write_raw(w, s, n > INT16_MAX ? INT16_MAX : n);
+}
+
+static void put_bytes(sk_writer *w, const uint8_t *p, int32_t n)
+{
+    sk_write_i32(w, n);
+    if (n > 0)
+        sk_write_raw(w, p, (size_t)n);
+}
+
+/* Starts a record: returns its slot with the key starting now, or NULL. */
+static struct grec *rec_begin(grecs *b)
+{
+    if (b->n == b->cap) {
+        int cap = b->cap ? 2 * b->cap : 8;
+        struct grec *it = realloc(b->items, (size_t)cap * sizeof *it);
+        if (!it) {
+            b->err = 1;
+            return NULL;
+        }
+        b->items = it;
+        b->cap = cap;
+    }
+    struct grec *r = &b->items[b->n++];
+    memset(r, 0, sizeof *r);
+    r->key_off = b->w.len;
+    return r;
+}
+
+/* Ends the key and starts the value (or marks a tombstone). */
+static void rec_value(grecs *b, struct grec *r, bool tombstone)
+{
+    r->key_len = b->w.len - r->key_off;
+    r->value_off = b->w.len;
+    r->tombstone = tombstone;
+}
+
+static void rec_end(grecs *b, struct grec *r)
+{
+    r->value_len = b->w.len - r->value_off;
+}
+
+static struct grec *group_key(grecs *b, const char *group_id)
+{
+    struct grec *r = rec_begin(b);
+    if (r) {
+        sk_write_i16(&b->w, KEY_GROUP_METADATA);
+        put_str(&b->w, group_id);
+    }
+    return r;
+}
+
+void grecs_group_metadata(grecs *b, const ggroup *g, bool empty)
+{
+    struct grec *r = group_key(b, g->group_id);
+    if (!r)
+        return;
+    rec_value(b, r, false);
+    sk_writer *w = &b->w;
+    sk_write_i16(w, VALUE_GROUP_METADATA);
+    put_str(w, empty || !g->protocol_type ? "" : g->protocol_type);
+    sk_write_i32(w, empty ? 0 : g->generation_id);
+    put_str(w, empty ? NULL : g->protocol_name);
+    put_str(w, empty || !g->leader ? NULL : g->leader->member_id);
+    sk_write_i64(w, g->current_state_timestamp);
+    sk_write_i32(w, empty ? 0 : g->nmembers);
+    for (const gmember *m = empty ? NULL : g->members; m; m = m->next) {
+        const gprotocol *p = member_protocol(m, g->protocol_name);
+        put_str(w, m->member_id);
+        put_str(w, m->group_instance_id);
+        put_str(w, m->client_id);
+        put_str(w, m->client_host);
+        sk_write_i32(w, m->rebalance_timeout_ms);
+        sk_write_i32(w, m->session_timeout_ms);
+        put_bytes(w, p ? p->metadata : NULL, p ? p->metadata_len : 0);
+        put_bytes(w, m->assignment, m->assignment_len);
+    }
+    rec_end(b, r);
+}
+
+void grecs_group_tombstone(grecs *b, const char *group_id)
+{
+    struct grec *r = group_key(b, group_id);
+    if (r) {
+        rec_value(b, r, true);
+        rec_end(b, r);
+    }
+}
+
+static struct grec *offset_key(grecs *b, const char *group_id, const char *topic, int32_t partition)
+{
+    struct grec *r = rec_begin(b);
+    if (r) {
+        sk_write_i16(&b->w, KEY_OFFSET_COMMIT);
+        put_str(&b->w, group_id);
+        put_str(&b->w, topic);
+        sk_write_i32(&b->w, partition);
+    }
+    return r;
+}
+
+void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o)
+{
+    struct grec *r = offset_key(b, group_id, topic, partition);
+    if (!r)
+        return;
+    rec_value(b, r, false);
+    sk_writer *w = &b->w;
+    if (o->expire_timestamp >= 0) {
+        sk_write_i16(w, VALUE_OFFSET_COMMIT_EXPIRE);
+        sk_write_i64(w, o->offset);
+        put_str(w, o->metadata);
+        sk_write_i64(w, o->commit_timestamp);
+        sk_write_i64(w, o->expire_timestamp);
+    } else {
+        sk_write_i16(w, VALUE_OFFSET_COMMIT);
+        sk_write_i64(w, o->offset);
+        sk_write_i32(w, o->leader_epoch);
+        put_str(w, o->metadata);
+        sk_write_i64(w, o->commit_timestamp);
+    }
+    rec_end(b, r);
+}
+
+void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
+{
+    struct grec *r = offset_key(b, group_id, topic, partition);
+    if (r) {
+        rec_value(b, r, true);
+        rec_end(b, r);
+    }
+}
+
+int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b)
+{
+    if (b->n == 0 || !gs->has_store)
+        return SK_ERR_NONE;
+    if (b->err || b->w.err)
+        return SK_ERR_UNKNOWN_SERVER_ERROR;
+    sk_group_record *recs = calloc((size_t)b->n, sizeof *recs);
+    if (!recs)
+        return SK_ERR_UNKNOWN_SERVER_ERROR;
+    for (int i = 0; i < b->n; i++) {
+        recs[i].key = b->w.buf + b->items[i].key_off;
+        recs[i].key_len = b->items[i].key_len;
+        recs[i].value = b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off;
+        recs[i].value_len = b->items[i].tombstone ? 0 : b->items[i].value_len;
+    }
+    int16_t err = gs->store.append(gs->store.arg, g->partition, recs, b->n, group_now(gs));
+    free(recs);
+    return err;
+}
+
+/* ---- Reading (replay) ---- */
+
+/* A string or bytes field: `len` -1 for null. Flexible versions use
+ * compact lengths (unsigned varint, length + 1, 0 = null). */
+static const uint8_t *get_field(sk_reader *r, bool flex, bool bytes, int32_t *len)
+{
+    int64_t n;
+    if (flex)
+        n = (int64_t)sk_read_uvarint(r) - 1;
+    else
+        n = bytes ? sk_read_i32(r) : sk_read_i16(r);
+    if (r->err || n < -1) {
+        sk_reader_fail(r);
+        *len = -1;
+        return NULL;
+    }
+    *len = (int32_t)n;
+    return n < 0 ? NULL : sk_read_raw(r, (size_t)n);
+}
+
+/* A heap copy of a string field; NULL for null (or on error, with r->err). */
+static char *get_str(sk_reader *r, bool flex)
+{
+    int32_t len;
+    const uint8_t *p = get_field(r, flex, false, &len);
+    if (!p)
+        return NULL;
+    char *s = gstrndup((const char *)p, (size_t)len);
+    if (!s)
+        sk_reader_fail(r);
+    return s;
+}
+
+static int32_t get_count(sk_reader *r, bool flex)
+{
+    int64_t n = flex ? (int64_t)sk_read_uvarint(r) - 1 : sk_read_i32(r);
+    if (r->err || n < 0 || (uint64_t)n > sk_reader_left(r)) {
+        sk_reader_fail(r);
+        return 0;
+    }
+    return (int32_t)n;
+}
+
+/* Skips the tagged fields that end a flexible struct. */
+static void skip_tags(sk_reader *r, bool flex)
+{
+    if (!flex)
+        return;
+    uint32_t n = sk_read_uvarint(r);
+    for (uint32_t i = 0; i < n && !r->err; i++) {
+        sk_read_uvarint(r);
+        sk_read_raw(r, sk_read_uvarint(r));
+    }
+}
+
+static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *rec)
+{
+    char *group = get_str(key, false), *topic = get_str(key, false);
+    int32_t partition = sk_read_i32(key);
+    int rc = -1;
+    if (key->err || !group || !topic)
+        goto out;
+    ggroup *g = group_find(gs, group, strlen(group));
+    if (!rec->value) {
+        if (g)
+            offset_remove(g, topic, partition);
+        rc = 0;
+        goto out;
+    }
+    sk_reader r;
+    sk_reader_init(&r, rec->value, rec->value_len);
+    int16_t v = sk_read_i16(&r);
+    bool flex = v >= 4;
+    int64_t offset = sk_read_i64(&r);
+    int32_t epoch = v >= 3 ? sk_read_i32(&r) : -1;
+    char *metadata = get_str(&r, flex);
+    int64_t commit_ts = sk_read_i64(&r);
+    int64_t expire_ts = v == 1 ? sk_read_i64(&r) : -1;
+    skip_tags(&r, flex);
+    if (!r.err && v >= 0 && v <= 4 && (g || (g = group_create(gs, group, strlen(group)))))
+        rc = offset_put(g, topic, partition, offset, epoch, metadata ? metadata : "", commit_ts, expire_ts);
+    free(metadata);
+out:
+    free(group);
+    free(topic);
+    return rc;
+}
+
+/* Reads one member of a GroupMetadataValue into a new member of `g`. */
+static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
+{
+    gmember *m = calloc(1, sizeof *m);
+    if (!m)
+        return -1;
+    m->group = g;
+    gtimer_init(&m->heartbeat, member_session_expired);
+    m->member_id = get_str(r, flex);
+    m->group_instance_id = v >= 3 ? get_str(r, flex) : NULL;
+    m->client_id = get_str(r, flex);
+    m->client_host = get_str(r, flex);
+    m->rebalance_timeout_ms = v >= 1 ? sk_read_i32(r) : -1;
+    m->session_timeout_ms = sk_read_i32(r);
+    if (m->rebalance_timeout_ms < 0)
+        m->rebalance_timeout_ms = m->session_timeout_ms;
+    int32_t sub_len, asg_len;
+    const uint8_t *sub = get_field(r, flex, true, &sub_len);
+    const uint8_t *asg = get_field(r, flex, true, &asg_len);
+    skip_tags(r, flex);
+    kf_join_group_request_protocol p = {.name = kf_str_c(g->protocol_name)};
+    p.metadata.p = sub;
+    p.metadata.len = sub_len > 0 ? sub_len : 0;
+    /* Link first: member_remove frees whatever was filled in. */
+    gmember **tail = &g->members;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = m;
+    g->nmembers++;
+    if (r->err || !m->member_id || !m->client_id || !m->client_host ||
+        member_set_protocols(m, &p, g->protocol_name ? 1 : 0) < 0 || member_set_assignment(m, asg, asg_len) < 0)
+        return -1;
+    return 0;
+}
+
+static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *rec)
+{
+    char *group = get_str(key, false);
+    if (key->err || !group) {
+        free(group);
+        return -1;
+    }
+    ggroup *g = group_find(gs, group, strlen(group));
+    if (!rec->value) {
+        if (g)
+            group_destroy(gs, g, "group tombstone replayed");
+        free(group);
+        return 0;
+    }
+    if (!g && !(g = group_create(gs, group, strlen(group)))) {
+        free(group);
+        return -1;
+    }
+    free(group);
+    while (g->members)
+        member_remove(gs, g->members);
+    while (g->pending)
+        pending_remove(gs, g->pending);
+    sk_reader r;
+    sk_reader_init(&r, rec->value, rec->value_len);
+    int16_t v = sk_read_i16(&r);
+    bool flex = v >= 4;
+    char *type = get_str(&r, flex);
+    g->generation_id = sk_read_i32(&r);
+    free(g->protocol_type);
+    free(g->protocol_name);
+    g->protocol_type = type && type[0] ? type : NULL;
+    if (!g->protocol_type)
+        free(type);
+    g->protocol_name = get_str(&r, flex);
+    char *leader = get_str(&r, flex);
+    g->current_state_timestamp = v >= 2 ? sk_read_i64(&r) : -1;
+    int32_t n = get_count(&r, flex);
+    int rc = v < 0 || v > 4 ? -1 : 0;
+    for (int32_t i = 0; i < n && rc == 0 && !r.err; i++)
+        rc = replay_member(g, &r, v, flex);
+    skip_tags(&r, flex);
+    if (r.err)
+        rc = -1;
+    if (rc < 0) {
+        while (g->members)
+            member_remove(gs, g->members);
+    }
+    g->leader = leader ? member_find(g, leader) : NULL;
+    if (!g->leader)
+        g->leader = g->members;
+    free(leader);
+    g->state = g->previous_state = g->members ? SK_GROUP_STABLE : SK_GROUP_EMPTY;
+    group_compute_subscribed(g);
+    return rc;
+}
+
+int sk_groups_replay(sk_groups *gs, const sk_group_record *rec)
+{
+    sk_reader key;
+    sk_reader_init(&key, rec->key, rec->key_len);
+    int16_t version = sk_read_i16(&key);
+    int rc = 0;
+    if (key.err)
+        rc = -1;
+    else if (version == 0 || version == 1)
+        rc = replay_offset(gs, &key, rec);
+    else if (version == KEY_GROUP_METADATA)
+        rc = replay_group(gs, &key, rec);
+    if (rc < 0)
+        sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)",
+                version, rec->key_len, rec->value ? "with a value" : "tombstone");
+    return rc;
+}
+
+void sk_groups_loaded(sk_groups *gs)
+{
+    size_t members = 0;
+    for (ggroup *g = gs->first; g; g = g->next) {
+        for (gmember *m = g->members; m; m = m->next, members++)
+            group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+        if (g->nmembers > gs->cfg->group_max_size) {
+            char reason[160];
+            snprintf(reason, sizeof reason, "freshly-loaded group (size %d) is over capacity %d", g->nmembers,
+                     gs->cfg->group_max_size);
+            group_maybe_rebalance(gs, g, reason);
+        }
+    }
+    sk_info("group", "loaded %zu groups with %zu members from __consumer_offsets", gs->ngroups, members);
+}
