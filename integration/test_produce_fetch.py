@@ -54,10 +54,16 @@ def big_payload(i):
     return (block * (MIB // len(block) + 1))[:MIB]
 
 
-def sample_specs(partitions, count=240, null_header_values=True):
+def sample_specs(partitions, count=240, null_header_values=False, null_key_and_value=True):
     """Records covering every shape: null/empty/plain keys, null/empty/plain
-    values, no/one/repeated/empty/binary headers, explicit and producer-set
-    timestamps, an explicit partition or the partitioner's choice."""
+    values, no/one/repeated/empty/binary (optionally null) headers, explicit
+    and producer-set timestamps, an explicit partition or the partitioner's
+    choice.
+
+    confluent-kafka-python 1.7.0 loses a reference to None for every consumed
+    record with a null header value and then aborts at exit (fixed in 1.8.2:
+    confluentinc/confluent-kafka-python#1191), so records it consumes carry
+    null header values sparingly (see NULL_HEADER)."""
     specs = []
     for i in range(count):
         if i % 3 == 0:
@@ -69,13 +75,20 @@ def sample_specs(partitions, count=240, null_header_values=True):
             if null_header_values:
                 headers.append(('null', None))
         specs.append({
-            'partition': i % partitions if i % 2 == 0 else None,
+            'partition': i // 2 % partitions if i % 2 == 0 else None,
             'key': None if i % 7 == 0 else b'' if i % 13 == 0 else b'key-%d' % (i % 17),
             'value': None if i % 11 == 0 else b'' if i % 5 == 0 else payload(i),
             'headers': headers,
             'timestamp': None if i % 4 == 3 else BASE_TS + i * 1000,
         })
+        if not null_key_and_value and specs[-1]['key'] is None and specs[-1]['value'] is None:
+            specs[-1]['key'] = b''
     return specs
+
+
+# One record with a null header value, for the confluent-kafka-python round trips.
+NULL_HEADER = {'partition': 0, 'key': b'null-header', 'value': b'v', 'headers': [('n', None), ('e', b'')],
+               'timestamp': BASE_TS}
 
 
 def big_specs(partition, count=3):
@@ -116,19 +129,21 @@ def assert_contiguous(msgs, start=0):
 # confluent-kafka-python.
 
 def producer_conf(bootstrap, **extra):
+    """librdkafka producer settings; keys in `extra` may spell dots as underscores."""
     conf = {'bootstrap.servers': bootstrap, 'acks': 'all', 'linger.ms': 5,
             'message.timeout.ms': int(TIMEOUT * 1000)}
-    conf.update(extra)
+    conf.update({k.replace('_', '.'): v for k, v in extra.items()})
     return conf
 
 
 def consumer_conf(bootstrap, **extra):
+    """librdkafka consumer settings; keys in `extra` may spell dots as underscores."""
     # group.id is mandatory in confluent-kafka-python, but with assign() and
     # no commits the consumer never needs the group coordinator.
     conf = {'bootstrap.servers': bootstrap, 'group.id': 'skiff-it', 'enable.auto.commit': False,
             'enable.auto.offset.store': False, 'check.crcs': True, 'fetch.wait.max.ms': 100,
             'auto.offset.reset': 'error'}
-    conf.update(extra)
+    conf.update({k.replace('_', '.'): v for k, v in extra.items()})
     return conf
 
 
@@ -218,7 +233,7 @@ def test_librdkafka_is_the_requested_one():
 # What librdkafka sends (see docs/clients.md); the highest version of each request.
 REQUEST_VERSIONS = {
     'debian': {'Produce': 7, 'Fetch': 11, 'ListOffsets': 2, 'Metadata': 4},
-    'recent': {'Produce': 10, 'Fetch': 16, 'ListOffsets': 7, 'Metadata': 12},
+    'recent': {'Produce': 10, 'Fetch': 16, 'ListOffsets': 7, 'Metadata': 13},
 }
 SENT = re.compile(r'Sent (\w+)Request \(v(\d+),')
 
@@ -245,6 +260,7 @@ def test_librdkafka_request_versions(start_broker):
     handler = Collect()
     log = logging.getLogger(f'librdkafka-{id(handler)}')
     log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
     log.propagate = False
     debug = {'debug': 'protocol', 'logger': log}
     (sent,) = produce_confluent(b.bootstrap, 'versions', [{'key': b'k', 'value': b'v', 'headers': None,
@@ -271,7 +287,7 @@ def test_librdkafka_request_versions(start_broker):
 
 def test_confluent_round_trip_every_record_shape(start_broker):
     b = start_broker(num_partitions=12, message_max_bytes=BIG_MAX_BYTES)
-    specs = sample_specs(12) + big_specs(partition=5)
+    specs = sample_specs(12) + [NULL_HEADER] + big_specs(partition=5)
     before = int(time.time() * 1000)
     sent = produce_confluent(b.bootstrap, 'shapes', specs, message_max_bytes=BIG_MAX_BYTES)
     after = int(time.time() * 1000)
@@ -322,10 +338,15 @@ def test_confluent_watermarks_offsets_for_times_and_list_topics(start_broker):
             (1, BASE_TS + 100_000 + 10_000, 10),  # the last record of partition 1
             (2, BASE_TS + 200_000 + 11_500, -1),  # after the last: no offset (-1)
         ]
-        tps = consumer.offsets_for_times([TopicPartition('times', p, ts) for p, ts, _ in queries],
-                                         timeout=TIMEOUT)
-        assert [(tp.partition, tp.offset, tp.error) for tp in tps] == \
+        # One query per partition and request: a request may name a partition once.
+        answers = [consumer.offsets_for_times([TopicPartition('times', p, ts)], timeout=TIMEOUT)
+                   for p, ts, _ in queries]
+        assert [(tp.partition, tp.offset, tp.error) for (tp,) in answers] == \
             [(p, want, None) for p, _, want in queries]
+        # Three partitions in one request.
+        tps = consumer.offsets_for_times([TopicPartition('times', p, BASE_TS + p * 100_000 + 3000)
+                                          for p in range(3)], timeout=TIMEOUT)
+        assert [(tp.partition, tp.offset, tp.error) for tp in tps] == [(p, 3, None) for p in range(3)]
     finally:
         consumer.close()
 
@@ -349,15 +370,15 @@ def test_kcat_round_trip_keys_and_headers(start_broker, tmp_path):
     assert [(m.offset, m.key, m.value, m.headers) for m in got[:5]] == [
         (0, b'k1', b'hello', (('a', b'1'), ('b', b'two'))),
         (1, b'k2', b'world with spaces', (('a', b'1'), ('b', b'two'))),
-        (2, b'k3', None, (('a', b'1'), ('b', b'two'))),
-        (3, None, b'no key', (('a', b'1'), ('b', b'two'))),
+        (2, b'k3', b'', (('a', b'1'), ('b', b'two'))),
+        (3, b'', b'no key', (('a', b'1'), ('b', b'two'))),
         (4, b'k5', b'v:with:colons', (('a', b'1'), ('b', b'two'))),
     ]
     assert [(m.offset, m.key, m.value, m.headers) for m in got[5:]] == \
         [(i + 5, b'key%d' % i, b'value%d' % i, (('file', b'yes'),)) for i in range(100)]
 
     md = kcat('-b', b.bootstrap, '-L', '-t', 'kc').decode()
-    assert ' topic "kc" with 1 partitions:' in md.splitlines()
+    assert '  topic "kc" with 1 partitions:' in md.splitlines()
     assert '    partition 0, leader 1, replicas: 1, isrs: 1' in md.splitlines()
 
 
@@ -375,7 +396,7 @@ def test_long_poll_wakes_on_produce_and_idles(start_broker):
     produce_confluent(b.bootstrap, 'lp', [{'key': None, 'value': b'first', 'headers': None, 'partition': 0,
                                            'timestamp': None}])
     wait_ms = 20000
-    consumer = Consumer(consumer_conf(b.bootstrap, **{'fetch.wait.max.ms': wait_ms}))
+    consumer = Consumer(consumer_conf(b.bootstrap, fetch_wait_max_ms=wait_ms))
     try:
         consumer.assign([TopicPartition('lp', 0, 1)])      # at the high watermark: nothing to read
         assert consumer.poll(1.0) is None                  # its first Fetch is now parked in the broker
@@ -402,15 +423,18 @@ def test_long_poll_wakes_on_produce_and_idles(start_broker):
 
 def test_produce_to_unknown_topic_without_auto_create_fails(start_broker):
     b = start_broker(auto_create_topics_enable=False)
-    producer = Producer(producer_conf(b.bootstrap, **{'message.timeout.ms': 3000}))
+    # librdkafka fails queued messages once the topic has been reported
+    # missing for topic.metadata.propagation.max.ms (default 30 s).
+    producer = Producer(producer_conf(b.bootstrap, message_timeout_ms=20000,
+                                      topic_metadata_propagation_max_ms=500))
     errors = []
     producer.produce('nowhere', value=b'x', on_delivery=lambda err, msg: errors.append(err))
     started = time.monotonic()
     assert producer.flush(TIMEOUT) == 0
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 15, 'timed out instead of failing on the Metadata error'
     (err,) = errors
     assert err is not None
-    assert err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC), err
+    assert err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART, err
     assert 'nowhere' not in Consumer(consumer_conf(b.bootstrap)).list_topics(timeout=TIMEOUT).topics
 
 
@@ -419,7 +443,7 @@ def test_fetch_past_the_end_follows_auto_offset_reset(start_broker, reset):
     b = start_broker(num_partitions=1)
     spec = {'key': None, 'headers': None, 'partition': 0, 'timestamp': BASE_TS}
     sent = produce_confluent(b.bootstrap, 'oor', [dict(spec, value=b'old-%d' % i) for i in range(5)])
-    consumer = Consumer(consumer_conf(b.bootstrap, **{'auto.offset.reset': reset}))
+    consumer = Consumer(consumer_conf(b.bootstrap, auto_offset_reset=reset))
     try:
         consumer.assign([TopicPartition('oor', 0, 100)])   # past the high watermark (5)
         got = []
@@ -446,7 +470,7 @@ def test_fetch_past_the_end_without_reset_reports_out_of_range(start_broker):
     b = start_broker(num_partitions=1)
     produce_confluent(b.bootstrap, 'oor', [{'key': None, 'value': b'x', 'headers': None, 'partition': 0,
                                             'timestamp': None}])
-    consumer = Consumer(consumer_conf(b.bootstrap, **{'auto.offset.reset': 'error'}))
+    consumer = Consumer(consumer_conf(b.bootstrap))
     try:
         consumer.assign([TopicPartition('oor', 0, 7)])
         m = None

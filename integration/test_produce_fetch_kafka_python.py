@@ -17,6 +17,12 @@ from test_produce_fetch import (BASE_TS, BIG_MAX_BYTES, TIMEOUT, Msg, assert_con
 TIMEOUT_MS = int(TIMEOUT * 1000)
 
 
+def kafka_python_specs(partitions):
+    """kafka-python cannot write a header with a null value, nor a record
+    whose key and value are both null."""
+    return sample_specs(partitions, null_header_values=False, null_key_and_value=False)
+
+
 def kp_msg(r):
     return Msg(r.partition, r.offset, r.key, r.value, headers_tuple(r.headers),
                ('create' if r.timestamp_type == 0 else 'append', r.timestamp))
@@ -68,8 +74,7 @@ def consume_kafka_python(bootstrap, topic, partitions, count):
 
 def test_kafka_python_round_trip_every_record_shape(start_broker):
     b = start_broker(num_partitions=12, message_max_bytes=BIG_MAX_BYTES)
-    # kafka-python cannot write a header with a null value.
-    sent = produce_kafka_python(b.bootstrap, 'kp', sample_specs(12, null_header_values=False) + big_specs(7))
+    sent = produce_kafka_python(b.bootstrap, 'kp', kafka_python_specs(12) + big_specs(7))
     assert_contiguous(sorted(sent, key=lambda m: m.offset))
     got = consume_kafka_python(b.bootstrap, 'kp', range(12), len(sent))
     assert_contiguous(got)
@@ -100,7 +105,7 @@ def test_kafka_python_offsets(start_broker):
 @pytest.mark.librdkafka
 def test_librdkafka_writes_kafka_python_reads(start_broker):
     b = start_broker(num_partitions=12, message_max_bytes=BIG_MAX_BYTES)
-    sent = produce_confluent(b.bootstrap, 'cross', sample_specs(12) + big_specs(3),
+    sent = produce_confluent(b.bootstrap, 'cross', sample_specs(12, null_header_values=True) + big_specs(3),
                              message_max_bytes=BIG_MAX_BYTES)
     got = consume_kafka_python(b.bootstrap, 'cross', range(12), len(sent))
     assert_contiguous(got)
@@ -110,7 +115,7 @@ def test_librdkafka_writes_kafka_python_reads(start_broker):
 @pytest.mark.librdkafka
 def test_kafka_python_writes_librdkafka_reads(start_broker):
     b = start_broker(num_partitions=12, message_max_bytes=BIG_MAX_BYTES)
-    sent = produce_kafka_python(b.bootstrap, 'cross', sample_specs(12, null_header_values=False) + big_specs(3))
+    sent = produce_kafka_python(b.bootstrap, 'cross', kafka_python_specs(12) + big_specs(3))
     got = consume_confluent(b.bootstrap, 'cross', range(12), len(sent), settle=0.5)
     assert_contiguous(got)
     assert_same(in_log_order(got), in_log_order(sent))

@@ -67,15 +67,45 @@ EOF
     done <<<"$out"
 }
 
-# build DIR LABEL [TARGET...] -- CMAKE_ARGS...: configure and build; logs to $LOGS/LABEL.build.log.
-build() {
-    local dir=$1 label=$2 log=$LOGS/$2.build.log targets=()
-    shift 2
-    while [[ $# -gt 0 && $1 != -- ]]; do targets+=(--target "$1"); shift; done
+# cmake_log LOG CMAKE_BUILD_ARGS...: cmake --build, output appended to LOG.
+cmake_log() {
+    local log=$1
     shift
-    if ! { cmake -S "$ROOT" -B "$dir" "$@" && cmake --build "$dir" -j "$JOBS" "${targets[@]}"; } >"$log" 2>&1; then
-        tail -n 80 "$log"
+    cmake --build "$@" -j "$JOBS" >>"$log" 2>&1
+}
+
+# show_errors LOG: the compiler and linker errors of a build log.
+show_errors() {
+    grep -E ': (fatal )?error|undefined reference|\*\*\*' "$1" | head -n 40
+}
+
+# build DIR LABEL CMAKE_ARGS...: configures DIR, builds skiff, then every other
+# target, keeping going past failures (one failure counted for the stage).
+# Returns 0 when skiff built, 1 when it did not, 2 when cmake could not configure.
+build() {
+    local dir=$1 label=$2 log=$LOGS/$2.build.log rc=0
+    shift 2
+    if ! cmake -S "$ROOT" -B "$dir" "$@" >"$log" 2>&1; then
+        tail -n 40 "$log"
+        fail "build: $label: cmake configure (log: $log)"
+        return 2
+    fi
+    cmake_log "$log" "$dir" --target skiff || rc=1
+    if ! cmake_log "$log" "$dir" -- -k; then
+        show_errors "$log"
         fail "build: $label (log: $log)"
+    fi
+    return $rc
+}
+
+# build_fuzzer NAME: configures build-fuzz (clang, libFuzzer, ASan+UBSan) and builds one target.
+build_fuzzer() {
+    local log=$LOGS/$1.build.log
+    if ! { cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+               -DSKIFF_FUZZ=ON -DSKIFF_SANITIZE=address,undefined >"$log" 2>&1 &&
+           cmake_log "$log" "$ROOT/build-fuzz" --target "$1"; }; then
+        show_errors "$log"
+        fail "build: $1 (log: $log)"
         return 1
     fi
 }
@@ -129,9 +159,13 @@ if ! scripts/install-deps.sh; then
 fi
 
 stage "release build (build/)"
-if build "$ROOT/build" release -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON; then
+build "$ROOT/build" release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON
+built=$?
+if [[ $built -lt 2 ]]; then
     stage "unit tests (release)"
     unit "$ROOT/build" release
+fi
+if [[ $built -eq 0 ]]; then
     stage "integration tests (release)"
     integration "$ROOT/build/skiff" release
 fi
@@ -140,19 +174,23 @@ if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
     stage "SKIFF_QUICK set: skipping the sanitizer and fuzz stages"
 else
     stage "ASan+UBSan build (build-asan/)"
-    if build "$ROOT/build-asan" asan -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON \
-        -DSKIFF_SANITIZE=address,undefined; then
+    build "$ROOT/build-asan" asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON \
+        -DSKIFF_SANITIZE=address,undefined
+    built=$?
+    export "${SAN_ENV[@]}"
+    if [[ $built -lt 2 ]]; then
         stage "unit tests (ASan+UBSan)"
-        export "${SAN_ENV[@]}"
         unit "$ROOT/build-asan" asan
+    fi
+    if [[ $built -eq 0 ]]; then
         stage "integration tests (ASan+UBSan)"
         if [[ ${SKIFF_ASAN_PYTEST:-all} == smoke ]]; then
             integration "$ROOT/build-asan/skiff" asan -m smoke
         else
             integration "$ROOT/build-asan/skiff" asan
         fi
-        unset ASAN_OPTIONS UBSAN_OPTIONS
     fi
+    unset ASAN_OPTIONS UBSAN_OPTIONS
 
     fuzzers=()
     for f in "$ROOT"/tests/fuzz/fuzz_*.c; do
@@ -162,15 +200,15 @@ else
         stage "fuzzing skipped (SKIFF_FUZZ_SECONDS=$FUZZ_SECONDS, ${#fuzzers[@]} targets)"
     else
         stage "libFuzzer build (build-fuzz/): ${fuzzers[*]}"
-        built=()
+        ready=()
         for name in "${fuzzers[@]}"; do
-            build "$ROOT/build-fuzz" "fuzz-$name" "$name" -- -DCMAKE_C_COMPILER=clang \
-                -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_FUZZ=ON -DSKIFF_SANITIZE=address,undefined \
-                && built+=("$name")
+            build_fuzzer "$name" && ready+=("$name")
         done
-        stage "fuzzing ${built[*]} for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"
+        if [[ ${#ready[@]} -gt 0 ]]; then
+            stage "fuzzing ${ready[*]} for ${FUZZ_SECONDS}s each, $FUZZ_JOBS at a time"
+        fi
         running=0
-        for name in "${built[@]}"; do
+        for name in "${ready[@]}"; do
             rm -f "$LOGS/$name.fuzz.rc"
             fuzz_one "$name" &
             running=$((running + 1))
@@ -180,7 +218,7 @@ else
             fi
         done
         wait
-        for name in "${built[@]}"; do
+        for name in "${ready[@]}"; do
             rc=$(cat "$LOGS/$name.fuzz.rc" 2>/dev/null || echo missing)
             if [[ $rc == 0 ]]; then
                 passed=$((passed + 1))

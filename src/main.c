@@ -18,6 +18,7 @@
 #include "skiff/broker.h"
 #include "skiff/config.h"
 #include "skiff/fetch_session.h"
+#include "skiff/group.h"
 #include "skiff/log.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
@@ -57,6 +58,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     int64_t ms = b->config->shutdown_timeout_ms;
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     event_base_once(b->base, -1, EV_TIMEOUT, on_shutdown_timeout, b, &tv);
+    sk_groups_unload(b->groups);
     sk_net_drain(b, on_drained);
 }
 
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, NULL)) ||
-        sk_topics_open(&b) < 0)
+        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0)
         goto out;
     if (!(b.fetch_sessions = sk_fetch_sessions_new())) {
         sk_error("main", "out of memory");
@@ -114,6 +116,7 @@ out:
     if (sigint)
         event_free(sigint);
     sk_fetch_sessions_free(b.fetch_sessions);
+    sk_groups_close(b.groups);
     if (b.logs)
         sk_logstore_close(b.logs);
     sk_meta_close(b.meta);

@@ -74,7 +74,9 @@ void sk_api_list_offsets(sk_request *req);
 /* Answers every parked Fetch now with what is readable (shutdown). */
 void sk_api_fetch_shutdown(sk_broker *b);
 void sk_api_metadata(sk_request *req);
-/* Group coordinator APIs (src/api/groups.c, src/api/offsets.c). */
+/* Group coordinator APIs (src/api/groups.c, src/api/offsets.c). sk_api_groups_start
+ * starts the coordinator on __consumer_offsets (b->groups); 0 or -1 (logged). */
+int sk_api_groups_start(sk_broker *b);
 void sk_api_find_coordinator(sk_request *req);
 void sk_api_join_group(sk_request *req);
 void sk_api_sync_group(sk_request *req);
@@ -86,5 +88,9 @@ void sk_api_delete_groups(sk_request *req);
 void sk_api_offset_commit(sk_request *req);
 void sk_api_offset_fetch(sk_request *req);
 void sk_api_offset_delete(sk_request *req);
+/* Admin APIs (src/api/topics_admin.c, configs.c, records_admin.c, cluster.c). */
+void sk_api_create_topics(sk_request *req);
+void sk_api_delete_topics(sk_request *req);
+void sk_api_create_partitions(sk_request *req);
 
 #endif

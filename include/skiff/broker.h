@@ -16,6 +16,7 @@ struct event_base;
 struct sk_meta;
 struct sk_logstore;
 struct sk_fetch_sessions;
+struct sk_groups;
 struct sk_listener;
 struct sk_conn;
 
@@ -25,6 +26,7 @@ typedef struct sk_broker {
     struct sk_meta *meta;         /* cluster id, topics, topic ids */
     struct sk_logstore *logs;     /* partition logs */
     struct sk_fetch_sessions *fetch_sessions; /* KIP-227 fetch session cache */
+    struct sk_groups *groups;     /* group coordinator (skiff/group.h) */
     struct sk_listener *listeners; /* accepting sockets (list) */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */

@@ -54,11 +54,13 @@ typedef enum sk_compression {
  * topic setting, never a batch's codec. */
 #define SK_COMPRESSION_PRODUCER (-1)
 
-/* zstd needs these request versions (KIP-110): a Produce below v7 carrying a
- * zstd batch, and a Fetch below v10 that would return one, are answered with
- * UNSUPPORTED_COMPRESSION_TYPE (ProduceRequest.validateRecords, and Kafka's
- * fetch path). librdkafka 2.0.2 enables zstd only when the broker advertises
- * both. */
+/* zstd needs these request versions (KIP-110). Kafka answers with
+ * UNSUPPORTED_COMPRESSION_TYPE, per partition: a Produce below v7 whose batch
+ * is zstd (ProduceRequest.validateRecords), and a Fetch below v10 of a
+ * partition whose topic has compression.type=zstd (KafkaApis'
+ * maybeConvertFetchedData; zstd batches kept from a "producer" topic are
+ * returned as they are). librdkafka 2.0.2 enables zstd only when the broker
+ * advertises both versions. */
 #define SK_ZSTD_MIN_PRODUCE_VERSION 7
 #define SK_ZSTD_MIN_FETCH_VERSION 10
 
@@ -143,9 +145,11 @@ int16_t sk_batch_decompress_records(const sk_batch *b, size_t cap, sk_writer *ou
 
 /* Records of a batch, compressed or not, ready for sk_record_next. */
 typedef struct sk_batch_records {
-    sk_batch batch;       /* an uncompressed view: the original header, then
-                             the decompressed records (points into `inflated`
-                             for compressed batches, else at the original) */
+    sk_batch batch;       /* the batch as a valid uncompressed batch: for a
+                             compressed one, its header (compression bits
+                             cleared, length and CRC recomputed) and the
+                             decompressed records, in `inflated`; otherwise
+                             the original, borrowed */
     sk_record_iter it;    /* pass &it to sk_record_next */
     sk_writer inflated;   /* owns the decompressed copy (empty if uncompressed) */
 } sk_batch_records;

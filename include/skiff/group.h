@@ -91,6 +91,7 @@ typedef struct sk_groups_opts {
     const sk_group_store *store;     /* NULL = keep state in memory only */
     sk_group_join_done join_done;    /* required */
     sk_group_sync_done sync_done;    /* required */
+    int32_t num_partitions;          /* partitions of __consumer_offsets; 0 = offsets.topic.num.partitions */
 } sk_groups_opts;
 
 /* Creates the coordinator. `cfg` (borrowed, outlives it) gives
@@ -98,8 +99,12 @@ typedef struct sk_groups_opts {
  * group.initial.rebalance.delay.ms, offsets.retention.minutes and
  * offsets.topic.num.partitions. Returns NULL when out of memory. */
 sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts);
-/* Answers every parked JoinGroup and SyncGroup with NOT_COORDINATOR (the
- * callbacks run), then frees everything. NULL is a no-op. */
+/* Shutdown begins: every parked JoinGroup and SyncGroup is answered
+ * NOT_COORDINATOR now (as Kafka answers them when a coordinator unloads),
+ * and later ones at once, so connections can drain. State is kept. */
+void sk_groups_unload(sk_groups *gs);
+/* Answers what is still parked with NOT_COORDINATOR (the callbacks run),
+ * then frees everything. NULL is a no-op. */
 void sk_groups_close(sk_groups *gs);
 
 /* Fires every timer whose deadline has passed by the clock; returns how
@@ -212,6 +217,16 @@ int16_t sk_group_txn_offset_add(sk_groups *gs, int64_t producer_id, kf_str group
 int16_t sk_group_txn_offsets_end(sk_groups *gs, int64_t producer_id, bool commit);
 
 /* ---- Persistence and introspection ---- */
+
+struct sk_broker;
+/* The coordinator of a running broker, stored in the log store: creates
+ * __consumer_offsets when missing (offsets.topic.num.partitions partitions,
+ * cleanup.policy=compact; an existing topic keeps its partition count, as
+ * in Kafka), opens the coordinator on the broker's loop with a store that
+ * appends one uncompressed record batch per change, replays every
+ * partition from its log start offset (control batches skipped) and arms
+ * the loaded members' sessions. Returns NULL on failure (logged). */
+sk_groups *sk_groups_start(struct sk_broker *b, sk_group_join_done join_done, sk_group_sync_done sync_done);
 
 /* Applies one stored __consumer_offsets record (replay at start). Unknown
  * key versions (KIP-848 and share-group records) are skipped. Returns 0, or

@@ -12,7 +12,20 @@ static const sk_api_handler handlers[] = {
     [KF_API_LIST_OFFSETS] = sk_api_list_offsets,
     [KF_API_METADATA] = sk_api_metadata,
     [KF_API_API_VERSIONS] = sk_api_versions,
+    [KF_API_OFFSET_COMMIT] = sk_api_offset_commit,
+    [KF_API_OFFSET_FETCH] = sk_api_offset_fetch,
     [KF_API_FIND_COORDINATOR] = sk_api_find_coordinator,
+    [KF_API_JOIN_GROUP] = sk_api_join_group,
+    [KF_API_HEARTBEAT] = sk_api_heartbeat,
+    [KF_API_LEAVE_GROUP] = sk_api_leave_group,
+    [KF_API_SYNC_GROUP] = sk_api_sync_group,
+    [KF_API_DESCRIBE_GROUPS] = sk_api_describe_groups,
+    [KF_API_LIST_GROUPS] = sk_api_list_groups,
+    [KF_API_DELETE_GROUPS] = sk_api_delete_groups,
+    [KF_API_OFFSET_DELETE] = sk_api_offset_delete,
+    [KF_API_CREATE_TOPICS] = sk_api_create_topics,
+    [KF_API_DELETE_TOPICS] = sk_api_delete_topics,
+    [KF_API_CREATE_PARTITIONS] = sk_api_create_partitions,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

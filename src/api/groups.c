@@ -1,8 +1,16 @@
 /*
  * Group APIs of the classic protocol: FindCoordinator v0-6, and the thin
- * handlers that hand JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
- * DescribeGroups, ListGroups and DeleteGroups to the group coordinator
- * (src/coord/group.c), which owns every rule.
+ * handlers that hand JoinGroup v0-9, SyncGroup v0-5, Heartbeat v0-4,
+ * LeaveGroup v0-5, DescribeGroups v0-5, ListGroups v0-5 and DeleteGroups
+ * v0-2 to the group coordinator (src/coord/group*.c, skiff/group.h), which
+ * owns every rule. JoinGroup and SyncGroup are parked there and answered
+ * through the callbacks below; responses on a connection still leave in
+ * request order.
+ *
+ * Layout differences handled here: LeaveGroup v0-2 names one member and
+ * carries its error at the top level; DescribeGroups v3+ reports the
+ * authorized operations when asked (everything: no authorizer); the
+ * client host is shown as Kafka prints an address ("/127.0.0.1").
  *
  * FindCoordinator, as Kafka answers:
  * - This node coordinates every group (key type 0) and transactional id
@@ -17,11 +25,17 @@
  * - v4+ answer each of coordinator_keys in request order.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
+#include "skiff/group.h"
 #include "skiff/log.h"
+
+/* AclOperation bits of a group without an authorizer: READ 3, DELETE 6,
+ * DESCRIBE 8. */
+#define GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
 
 /* FindCoordinator key types (CoordinatorType). */
 enum { KEY_TYPE_GROUP = 0, KEY_TYPE_TRANSACTION = 1, KEY_TYPE_SHARE = 2 };
@@ -86,5 +100,158 @@ void sk_api_find_coordinator(sk_request *req)
     }
     resp->coordinators.items = c;
     resp->coordinators.n = n;
+    sk_request_respond(req, resp);
+}
+
+/* ---- Membership ---- */
+
+static void join_done(void *waiter, const kf_join_group_response *resp)
+{
+    sk_request_respond(waiter, resp);
+}
+
+static void sync_done(void *waiter, const kf_sync_group_response *resp)
+{
+    sk_request_respond(waiter, resp);
+}
+
+int sk_api_groups_start(sk_broker *b)
+{
+    b->groups = sk_groups_start(b, join_done, sync_done);
+    return b->groups ? 0 : -1;
+}
+
+/* "/host" from the request's "host:port" or "[v6]:port". */
+static void client_host(const sk_request *req, char *out, size_t len)
+{
+    const char *p = req->peer, *end = strrchr(p, ':');
+    if (*p == '[') {
+        p++;
+        end = strchr(p, ']');
+    }
+    int n = end ? (int)(end - p) : (int)strlen(p);
+    snprintf(out, len, "/%.*s", n, p);
+}
+
+void sk_api_join_group(sk_request *req)
+{
+    char host[80];
+    client_host(req, host, sizeof host);
+    sk_group_client c = {req->hdr.client_id.p ? req->hdr.client_id.p : "", host};
+    sk_group_join(req->broker->groups, &c, req->hdr.api_version, req->body, req);
+}
+
+void sk_api_sync_group(sk_request *req)
+{
+    sk_group_sync(req->broker->groups, req->hdr.api_version, req->body, req);
+}
+
+void sk_api_heartbeat(sk_request *req)
+{
+    kf_heartbeat_response *resp = sk_request_response(req);
+    kf_init(&kf_heartbeat_response_desc, resp);
+    resp->error_code = sk_group_heartbeat(req->broker->groups, req->body);
+    sk_request_respond(req, resp);
+}
+
+void sk_api_leave_group(sk_request *req)
+{
+    const kf_leave_group_request *body = req->body;
+    kf_leave_group_response *resp = sk_request_response(req);
+    kf_init(&kf_leave_group_response_desc, resp);
+    const kf_leave_group_request_member *members = body->members.items;
+    int32_t n = body->members.n > 0 ? body->members.n : 0;
+    kf_leave_group_request_member one;
+    if (req->hdr.api_version <= 2) {
+        kf_init(&kf_leave_group_request_member_desc, &one);
+        one.member_id = body->member_id;
+        members = &one;
+        n = 1;
+    }
+    kf_leave_group_response_member *out = sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1);
+    if (!out) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    resp->error_code = sk_group_leave(req->broker->groups, body->group_id, members, n, out);
+    if (req->hdr.api_version <= 2) {
+        if (resp->error_code == SK_ERR_NONE)
+            resp->error_code = out[0].error_code;
+    } else if (resp->error_code == SK_ERR_NONE) {
+        resp->members.items = out;
+        resp->members.n = n;
+    }
+    sk_request_respond(req, resp);
+}
+
+/* ---- Administration ---- */
+
+void sk_api_describe_groups(sk_request *req)
+{
+    const kf_describe_groups_request *body = req->body;
+    kf_describe_groups_response *resp = sk_request_response(req);
+    kf_init(&kf_describe_groups_response_desc, resp);
+    int32_t n = body->groups.n > 0 ? body->groups.n : 0;
+    kf_describe_groups_response_group *out = sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1);
+    if (!out) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        kf_init(&kf_describe_groups_response_group_desc, &out[i]);
+        if (sk_group_describe(req->broker->groups, body->groups.items[i], &out[i], &req->arena) < 0) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        if (body->include_authorized_operations && out[i].error_code == SK_ERR_NONE)
+            out[i].authorized_operations = GROUP_OPERATIONS;
+    }
+    resp->groups.items = out;
+    resp->groups.n = n;
+    sk_request_respond(req, resp);
+}
+
+void sk_api_list_groups(sk_request *req)
+{
+    const kf_list_groups_request *body = req->body;
+    kf_list_groups_response *resp = sk_request_response(req);
+    kf_init(&kf_list_groups_response_desc, resp);
+    kf_list_groups_response_group *groups;
+    int32_t n = sk_groups_list(req->broker->groups, body->states_filter.items, body->states_filter.n,
+                               body->types_filter.items, body->types_filter.n, &groups, &req->arena);
+    if (n < 0) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    resp->groups.items = groups;
+    resp->groups.n = n;
+    sk_request_respond(req, resp);
+}
+
+void sk_api_delete_groups(sk_request *req)
+{
+    const kf_delete_groups_request *body = req->body;
+    kf_delete_groups_response *resp = sk_request_response(req);
+    kf_init(&kf_delete_groups_response_desc, resp);
+    int32_t n = body->groups_names.n > 0 ? body->groups_names.n : 0;
+    kf_delete_groups_response_result *out = sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1);
+    if (!out) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    int32_t m = 0;
+    for (int32_t i = 0; i < n; i++) {
+        kf_str id = body->groups_names.items[i];
+        bool seen = false; /* Kafka answers each distinct group id once */
+        for (int32_t j = 0; j < m && !seen; j++)
+            seen = out[j].group_id.len == id.len && (id.len <= 0 || !memcmp(out[j].group_id.p, id.p, (size_t)id.len));
+        if (seen)
+            continue;
+        out[m].group_id = id;
+        out[m].error_code = sk_group_delete(req->broker->groups, id);
+        m++;
+    }
+    resp->results.items = out;
+    resp->results.n = m;
     sk_request_respond(req, resp);
 }

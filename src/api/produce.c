@@ -7,7 +7,8 @@
  *   connection: message formats v0/v1 are gone (KIP-896).
  * - acks other than -1, 0, 1: INVALID_REQUIRED_ACKS for every partition.
  * - Each partition's records must be exactly one magic-2 record batch
- *   (ProduceRequest.validateRecords): INVALID_RECORD otherwise; then the
+ *   (ProduceRequest.validateRecords): INVALID_RECORD otherwise; zstd needs
+ *   v7+ (UNSUPPORTED_COMPRESSION_TYPE, as Kafka's KIP-110 rule); then the
  *   log validates it (CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
  *   INVALID_TIMESTAMP, ...).
  * - Unknown topics are created when auto.create.topics.enable allows it
@@ -22,6 +23,7 @@
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/record.h"
@@ -41,6 +43,9 @@ static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_pr
         return SK_ERR_CORRUPT_MESSAGE;
     if (first.magic != 2 || first.size < (size_t)in->records.len)
         return SK_ERR_INVALID_RECORD;
+    if ((first.attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_ZSTD &&
+        req->hdr.api_version < SK_ZSTD_MIN_PRODUCE_VERSION)
+        return SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
     sk_append_info info;
     /* The frame is owned by the request: the log rewrites the batch header in place. */
     int16_t err = sk_partition_append(p, (uint8_t *)in->records.p, (size_t)in->records.len,

@@ -822,6 +822,10 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
                    void *waiter)
 {
     const char *mid = str_or(rq->member_id, "");
+    if (gs->closing) {
+        answer_join_error(gs, waiter, mid, SK_ERR_NOT_COORDINATOR);
+        return;
+    }
     if (rq->group_id.len <= 0) {
         answer_join_error(gs, waiter, mid, SK_ERR_INVALID_GROUP_ID);
         return;
@@ -914,6 +918,10 @@ static void remove_pending_sync(sk_groups *gs, ggroup *g, gmember *m)
 
 void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *rq, void *waiter)
 {
+    if (gs->closing) {
+        answer_sync_error(gs, waiter, SK_ERR_NOT_COORDINATOR);
+        return;
+    }
     if (rq->group_id.len <= 0) {
         answer_sync_error(gs, waiter, SK_ERR_INVALID_GROUP_ID);
         return;

@@ -147,6 +147,7 @@ struct sk_groups {
     sk_groups_opts opts;
     sk_group_store store;        /* copy of *opts.store */
     bool has_store;
+    int32_t num_partitions;      /* of __consumer_offsets */
     /* state */
     ggroup **buckets;            /* group id hash table */
     size_t nbuckets;
@@ -158,7 +159,7 @@ struct sk_groups {
     gtimer expiration;           /* offsets.retention.check.interval.ms */
     gtxn_offset *txn_offsets;
     struct event *ev;            /* libevent timer at the earliest deadline */
-    bool closing;
+    bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
 };
 
 /* ---- group_table.c ---- */

@@ -12,7 +12,6 @@
  * with no delay waits for the next run (the next loop turn) instead of
  * spinning inside this one.
  */
-#include <assert.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,7 +303,7 @@ ggroup *group_create(sk_groups *gs, const char *id, size_t len)
         return NULL;
     }
     g->group_id_len = len;
-    g->partition = sk_group_partition_for(id, len, gs->cfg->offsets_topic_num_partitions);
+    g->partition = sk_group_partition_for(id, len, gs->num_partitions);
     g->state = g->previous_state = SK_GROUP_EMPTY;
     g->current_state_timestamp = -1;
     gtimer_init(&g->join_timer, group_join_timer_fired);
@@ -388,7 +387,9 @@ static bool transition_valid(sk_group_state from, sk_group_state to)
 
 void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
 {
-    assert(transition_valid(g->state, to));
+    if (!transition_valid(g->state, to))
+        sk_error("group", "group %s: invalid transition %s -> %s", g->group_id, sk_group_state_name(g->state),
+                 sk_group_state_name(to));
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -657,6 +658,7 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
         return NULL;
     gs->cfg = cfg;
     gs->opts = *opts;
+    gs->num_partitions = opts->num_partitions > 0 ? opts->num_partitions : cfg->offsets_topic_num_partitions;
     if (opts->store) {
         gs->store = *opts->store;
         gs->has_store = true;
@@ -671,6 +673,27 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
     gtimer_init(&gs->expiration, groups_expiration_fire);
     gtimer_arm(gs, &gs->expiration, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
     return gs;
+}
+
+void sk_groups_unload(sk_groups *gs)
+{
+    gs->closing = true;
+    for (ggroup *g = gs->first; g; g = g->next) {
+        for (gmember *m = g->members; m; m = m->next) {
+            if (m->join_waiter) {
+                void *w = m->join_waiter;
+                m->join_waiter = NULL;
+                g->nawaiting_join--;
+                answer_join_error(gs, w, m->member_id, SK_ERR_NOT_COORDINATOR);
+            }
+            if (m->sync_waiter) {
+                void *w = m->sync_waiter;
+                m->sync_waiter = NULL;
+                answer_sync_error(gs, w, SK_ERR_NOT_COORDINATOR);
+            }
+        }
+    }
+    sk_info("group", "coordinator unloading: parked JoinGroup and SyncGroup requests answered NOT_COORDINATOR");
 }
 
 void sk_groups_close(sk_groups *gs)

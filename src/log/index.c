@@ -107,12 +107,6 @@ int sk_index_trim(sk_index *ix)
     return index_map(ix, len, false);
 }
 
-void sk_index_truncate(sk_index *ix, uint32_t n)
-{
-    if (n < ix->entries)
-        ix->entries = n;
-}
-
 bool sk_index_full(const sk_index *ix)
 {
     return ix->entries >= ix->max_entries;
@@ -160,6 +154,21 @@ int64_t sk_offset_index_lookup(const sk_index *ix, int64_t base, int64_t offset)
         else
             hi = mid;
     }
+    return lo == 0 ? 0 : off_pos(ix, lo - 1);
+}
+
+int64_t sk_offset_index_floor_position(const sk_index *ix, int64_t base, int64_t max_pos, int64_t max_offset)
+{
+    uint32_t lo = 0, hi = ix->entries; /* first entry with position > max_pos */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (off_pos(ix, mid) <= max_pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo > 0 && base + off_rel(ix, lo - 1) >= max_offset)
+        lo--;
     return lo == 0 ? 0 : off_pos(ix, lo - 1);
 }
 

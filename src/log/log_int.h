@@ -47,8 +47,6 @@ int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes);
 void sk_index_close(sk_index *ix);
 /* Cuts the file to the valid entries and maps it read-only. 0 or -1. */
 int sk_index_trim(sk_index *ix);
-/* Drops entries from `n` on (recovery). */
-void sk_index_truncate(sk_index *ix, uint32_t n);
 bool sk_index_full(const sk_index *ix);
 
 /* Offset index: appends (offset, position); refuses (returns -1) when full or
@@ -56,6 +54,9 @@ bool sk_index_full(const sk_index *ix);
 int sk_offset_index_append(sk_index *ix, int64_t base, int64_t offset, int64_t position);
 /* Position of the largest entry whose offset is <= `offset`; 0 when none. */
 int64_t sk_offset_index_lookup(const sk_index *ix, int64_t base, int64_t offset);
+/* Position of the last entry at or below `max_pos` whose (last) offset is
+ * below `max_offset`: a batch boundary; 0 when none. */
+int64_t sk_offset_index_floor_position(const sk_index *ix, int64_t base, int64_t max_pos, int64_t max_offset);
 /* Offset and position of the last entry: `base` and 0 when empty. */
 int64_t sk_offset_index_last_offset(const sk_index *ix, int64_t base);
 int64_t sk_offset_index_last_position(const sk_index *ix);
@@ -77,7 +78,6 @@ struct sk_segment_file {
     int fd;
     atomic_int refs;
 };
-sk_segment_file *sk_segment_file_new(int fd);
 
 /* ---- Segments (segment.c) ---- */
 typedef struct sk_segment {

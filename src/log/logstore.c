@@ -471,7 +471,7 @@ static int parse_partition_dir(const char *name, char *topic, size_t cap, int32_
 
 static void apply_checkpoint(sk_logstore *s, const char *file, bool log_start)
 {
-    sk_checkpoint_entry *e;
+    sk_checkpoint_entry *e = NULL;
     char *path = path_join(s->dir, file);
     int n = path ? sk_checkpoint_read(path, &e) : 0;
     free(path);
@@ -486,8 +486,7 @@ static void apply_checkpoint(sk_logstore *s, const char *file, bool log_start)
             p->recovery_point = e[i].offset;
         }
     }
-    if (n > 0)
-        sk_checkpoint_entries_free(e, n);
+    sk_checkpoint_entries_free(e, n);
 }
 
 /* Lists the log directory: partitions (with their topic's settings from
@@ -599,8 +598,8 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
     }
     free(marker);
     if (s->count > 0)
-        sk_info("log", "%s: %zu partitions after %s shutdown, %s", s->dir, s->count, clean ? "a clean" : "an unclean",
-                clean ? "loading them on first use" : "recovering them now");
+        sk_info("log", "%s: %zu partition%s after %s shutdown, %s", s->dir, s->count, s->count == 1 ? "" : "s",
+                clean ? "a clean" : "an unclean", clean ? "loading on first use" : "recovering now");
     if (!clean)
         sk_logstore_foreach(s, load_for_recovery, NULL);
 

@@ -725,20 +725,32 @@ int16_t sk_partition_read(sk_partition *p, int64_t fetch_offset, int32_t max_byt
         if (b.base_offset >= max_offset)
             break;
         int64_t first = b.base_offset;
-        int64_t len = (int64_t)b.size;
-        int64_t last = sk_batch_last_offset(&b);
-        while (pos + len < seg->size) {
-            if (sk_segment_read_header(seg, pos + len, &b) < 0 || b.base_offset >= max_offset ||
-                len + (int64_t)b.size > (int64_t)max_bytes)
+        int64_t end = pos + (int64_t)b.size;
+        int64_t next = sk_batch_last_offset(&b) + 1;
+        int64_t limit = pos + (int64_t)max_bytes;
+        /* Skip whole batches with the sparse index (its entries are batch
+         * starts), then scan the few headers left before the limit. */
+        bool have = false;
+        int64_t jump = sk_offset_index_floor_position(&seg->offset_index, seg->base_offset, limit, max_offset);
+        if (jump > end && sk_segment_read_header(seg, jump, &b) == 0) {
+            end = jump;
+            next = b.base_offset;
+            have = true;
+        }
+        while (end < seg->size) {
+            if (!have && sk_segment_read_header(seg, end, &b) < 0)
                 break;
-            len += (int64_t)b.size;
-            last = sk_batch_last_offset(&b);
+            have = false;
+            if (b.base_offset >= max_offset || end + (int64_t)b.size > limit)
+                break;
+            end += (int64_t)b.size;
+            next = sk_batch_last_offset(&b) + 1;
         }
         out->slice.file = sk_segment_file_ref(seg->file);
         out->slice.position = pos;
-        out->slice.length = len;
+        out->slice.length = end - pos;
         out->first_offset = first;
-        out->next_offset = last + 1;
+        out->next_offset = next;
         return SK_ERR_NONE;
     }
     return SK_ERR_NONE;

@@ -62,7 +62,7 @@ int sk_pread_full(int fd, void *buf, size_t len, int64_t off)
 
 /* ---- Segment files ---- */
 
-sk_segment_file *sk_segment_file_new(int fd)
+static sk_segment_file *segment_file_new(int fd)
 {
     sk_segment_file *f = malloc(sizeof *f);
     if (!f)
@@ -141,7 +141,7 @@ static int open_log_file(sk_segment *seg, int flags)
         sk_error("log", "open %s: %m", path);
         return -1;
     }
-    seg->file = sk_segment_file_new(fd);
+    seg->file = segment_file_new(fd);
     if (!seg->file) {
         close(fd);
         return -1;

@@ -2,8 +2,15 @@
  * Cluster metadata: meta.properties (cluster id, node id) and the topic
  * catalog. The catalog is a JSON document rewritten atomically on every
  * change:
- *   {"version": 1, "topics": [{"name": "t", "topic_id": "<22 chars>", "partitions": 3}, ...]}
+ *   {"version": 1,
+ *    "topics": [{"name": "t", "topic_id": "<22 chars>", "partitions": 3,
+ *                "configs": {"retention.ms": "1000"}}, ...],
+ *    "deleted": [{"name": "old", "topic_id": "<22 chars>", "partitions": 1}]}
+ * "configs" (dynamic topic configs, canonical text) and "deleted" (pending
+ * deletions, see meta.h) are omitted when empty.
  * Topics are kept in creation order (an array) with a hash index by name.
+ * Every mutation changes memory first, writes the catalog, and undoes the
+ * memory change when the write fails, so memory and disk always agree.
  */
 #include "skiff/meta.h"
 
@@ -23,6 +30,13 @@
 #define CATALOG_MAX_BYTES (64u << 20)
 #define TOPIC_NAME_MAX 249
 
+/* A topic deleted from the catalog whose logs may still exist. */
+typedef struct deletion {
+    char *name;
+    uint8_t id[16];
+    int32_t partitions;
+} deletion;
+
 struct sk_meta {
     char *dir;                            /* log dir holding the files */
     int32_t node_id;                      /* this node */
@@ -31,6 +45,8 @@ struct sk_meta {
     int32_t ntopics, cap;
     sk_topic **buckets;                   /* hash index by name, chained */
     uint32_t nbuckets;                    /* power of two */
+    deletion *deletions;                  /* pending deletions */
+    int32_t ndeletions, deletions_cap;
 };
 
 static uint32_t name_hash(const char *s, size_t len)
@@ -59,7 +75,7 @@ static int index_grow(sk_meta *m)
     return 0;
 }
 
-/* Adds `t` to the array and the index; takes ownership. */
+/* Adds `t` to the array and the index; takes ownership on success. */
 static int topic_add(sk_meta *m, sk_topic *t)
 {
     if (m->ntopics == m->cap) {
@@ -70,18 +86,34 @@ static int topic_add(sk_meta *m, sk_topic *t)
         m->topics = a;
         m->cap = cap;
     }
+    if ((uint32_t)m->ntopics + 1 > m->nbuckets / 2 && index_grow(m) < 0)
+        return -1;
     m->topics[m->ntopics++] = t;
-    if ((uint32_t)m->ntopics > m->nbuckets / 2)
-        return index_grow(m);
     uint32_t h = name_hash(t->name, strlen(t->name)) & (m->nbuckets - 1);
     t->next = m->buckets[h];
     m->buckets[h] = t;
     return 0;
 }
 
+/* Takes `t` out of the array (keeping the order) and the index. */
+static void topic_unlink(sk_meta *m, sk_topic *t)
+{
+    uint32_t h = name_hash(t->name, strlen(t->name)) & (m->nbuckets - 1);
+    sk_topic **pp = &m->buckets[h];
+    while (*pp != t)
+        pp = &(*pp)->next;
+    *pp = t->next;
+    int32_t i = 0;
+    while (m->topics[i] != t)
+        i++;
+    memmove(&m->topics[i], &m->topics[i + 1], (size_t)(m->ntopics - i - 1) * sizeof *m->topics);
+    m->ntopics--;
+}
+
 static void topic_free(sk_topic *t)
 {
     if (t) {
+        sk_topic_configs_free(&t->configs);
         free(t->name);
         free(t);
     }
@@ -106,20 +138,43 @@ sk_topic *sk_meta_topic_by_id(sk_meta *m, const uint8_t id[16])
     return NULL;
 }
 
-int16_t sk_topic_name_check(const char *name, size_t len)
+int16_t sk_topic_name_check_msg(const char *name, size_t len, char *msg, size_t msg_len)
 {
-    if (len == 0 || len > TOPIC_NAME_MAX)
+    const char *why = NULL;
+    if (len == 0)
+        why = "the empty string is not allowed";
+    else if (len == 1 && name[0] == '.')
+        why = "'.' is not allowed";
+    else if (len == 2 && name[0] == '.' && name[1] == '.')
+        why = "'..' is not allowed";
+    if (why) {
+        snprintf(msg, msg_len, "Topic name is invalid: %s", why);
         return SK_ERR_INVALID_TOPIC_EXCEPTION;
-    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+    }
+    if (len > TOPIC_NAME_MAX) {
+        snprintf(msg, msg_len, "Topic name is invalid: the length of '%.*s' is longer than the max allowed length %d",
+                 (int)len, name, TOPIC_NAME_MAX);
         return SK_ERR_INVALID_TOPIC_EXCEPTION;
+    }
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-';
-        if (!ok)
+        if (!ok) {
+            snprintf(msg, msg_len,
+                     "Topic name is invalid: '%.*s' contains one or more characters other than ASCII "
+                     "alphanumerics, '.', '_' and '-'",
+                     (int)len, name);
             return SK_ERR_INVALID_TOPIC_EXCEPTION;
+        }
     }
     return SK_ERR_NONE;
+}
+
+int16_t sk_topic_name_check(const char *name, size_t len)
+{
+    char msg[1];
+    return sk_topic_name_check_msg(name, len, msg, 0);
 }
 
 bool sk_topic_is_internal(const char *name)
@@ -140,20 +195,53 @@ static bool names_collide(const char *a, const char *b)
     return *a == *b;
 }
 
+sk_topic *sk_meta_topic_colliding(sk_meta *m, const char *name)
+{
+    if (!strpbrk(name, "._"))
+        return NULL;
+    for (int32_t i = 0; i < m->ntopics; i++)
+        if (strcmp(m->topics[i]->name, name) != 0 && names_collide(m->topics[i]->name, name))
+            return m->topics[i];
+    return NULL;
+}
+
+/* ---- The catalog file --------------------------------------------------- */
+
+static cJSON *topic_json(const char *name, const uint8_t id[16], int32_t partitions)
+{
+    char text[SK_UUID_STR_LEN + 1];
+    sk_uuid_to_string(id, text);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "topic_id", text);
+    cJSON_AddNumberToObject(o, "partitions", partitions);
+    return o;
+}
+
 static int catalog_save(sk_meta *m)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(root, "topics");
     cJSON_AddNumberToObject(root, "version", 1);
+    cJSON *arr = cJSON_AddArrayToObject(root, "topics");
     for (int32_t i = 0; i < m->ntopics; i++) {
         sk_topic *t = m->topics[i];
-        char id[SK_UUID_STR_LEN + 1];
-        sk_uuid_to_string(t->id, id);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", t->name);
-        cJSON_AddStringToObject(o, "topic_id", id);
-        cJSON_AddNumberToObject(o, "partitions", t->partitions);
+        cJSON *o = topic_json(t->name, t->id, t->partitions);
+        cJSON *configs = NULL;
+        for (int c = 0; c < SK_TC_COUNT; c++) {
+            if (!t->configs.value[c])
+                continue;
+            if (!configs)
+                configs = cJSON_AddObjectToObject(o, "configs");
+            cJSON_AddStringToObject(configs, sk_topic_config_def_get((sk_topic_config_id)c)->name,
+                                    t->configs.value[c]);
+        }
         cJSON_AddItemToArray(arr, o);
+    }
+    if (m->ndeletions > 0) {
+        cJSON *del = cJSON_AddArrayToObject(root, "deleted");
+        for (int32_t i = 0; i < m->ndeletions; i++)
+            cJSON_AddItemToArray(del, topic_json(m->deletions[i].name, m->deletions[i].id,
+                                                 m->deletions[i].partitions));
     }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -166,6 +254,58 @@ static int catalog_save(sk_meta *m)
         sk_error("meta", "cannot write %s: %s", path, strerror(errno));
     free(text);
     return rc;
+}
+
+/* Reads name, topic_id and partitions of a catalog entry; -1 if malformed. */
+static int entry_read(cJSON *o, const char **name, uint8_t id[16], int32_t *partitions)
+{
+    cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+    cJSON *i = cJSON_GetObjectItemCaseSensitive(o, "topic_id");
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "partitions");
+    if (!cJSON_IsString(n) || !cJSON_IsString(i) || !cJSON_IsNumber(p) ||
+        sk_topic_name_check(n->valuestring, strlen(n->valuestring)) != SK_ERR_NONE ||
+        sk_uuid_from_string(i->valuestring, id) < 0 || p->valuedouble < 1 || p->valuedouble > INT32_MAX)
+        return -1;
+    *name = n->valuestring;
+    *partitions = (int32_t)p->valuedouble;
+    return 0;
+}
+
+/* Loads the "configs" object of a topic entry; invalid entries are dropped
+ * with a warning (a config a later version removed, say). */
+static void configs_load(sk_topic *t, cJSON *o, const char *path)
+{
+    cJSON *configs = cJSON_GetObjectItemCaseSensitive(o, "configs");
+    cJSON *c;
+    cJSON_ArrayForEach(c, configs)
+    {
+        char msg[512];
+        if (!cJSON_IsString(c)) {
+            sk_warn("meta", "%s: topic %s: config %s is not a string; ignored", path, t->name, c->string);
+            continue;
+        }
+        if (sk_topic_configs_set(&t->configs, c->string, c->valuestring, msg, sizeof msg) != SK_ERR_NONE)
+            sk_warn("meta", "%s: topic %s: %s; ignored", path, t->name, msg);
+    }
+}
+
+static int deletion_add(sk_meta *m, const char *name, const uint8_t id[16], int32_t partitions)
+{
+    if (m->ndeletions == m->deletions_cap) {
+        int32_t cap = m->deletions_cap ? m->deletions_cap * 2 : 4;
+        deletion *d = realloc(m->deletions, (size_t)cap * sizeof *d);
+        if (!d)
+            return -1;
+        m->deletions = d;
+        m->deletions_cap = cap;
+    }
+    deletion *d = &m->deletions[m->ndeletions];
+    if (!(d->name = strdup(name)))
+        return -1;
+    memcpy(d->id, id, 16);
+    d->partitions = partitions;
+    m->ndeletions++;
+    return 0;
 }
 
 static int catalog_load(sk_meta *m)
@@ -191,30 +331,38 @@ static int catalog_load(sk_meta *m)
     cJSON *o;
     cJSON_ArrayForEach(o, arr)
     {
-        cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
-        cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "topic_id");
-        cJSON *parts = cJSON_GetObjectItemCaseSensitive(o, "partitions");
+        const char *name;
         sk_topic *t = calloc(1, sizeof *t);
-        if (!t || !cJSON_IsString(name) || !cJSON_IsString(id) || !cJSON_IsNumber(parts) ||
-            sk_topic_name_check(name->valuestring, strlen(name->valuestring)) != SK_ERR_NONE ||
-            sk_uuid_from_string(id->valuestring, t->id) < 0 || parts->valuedouble < 1 ||
-            parts->valuedouble > INT32_MAX || !(t->name = strdup(name->valuestring))) {
+        if (!t || entry_read(o, &name, t->id, &t->partitions) < 0 || sk_meta_topic(m, name, strlen(name)) ||
+            !(t->name = strdup(name))) {
             sk_error("meta", "%s is corrupt: bad topic entry", path);
             topic_free(t);
             rc = -1;
             break;
         }
-        t->partitions = (int32_t)parts->valuedouble;
         t->internal = sk_topic_is_internal(t->name);
+        configs_load(t, o, path);
         if (topic_add(m, t) < 0) {
             topic_free(t);
             rc = -1;
             break;
         }
     }
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "deleted"))
+    {
+        const char *name;
+        uint8_t id[16];
+        int32_t partitions;
+        if (rc == 0 && (entry_read(o, &name, id, &partitions) < 0 || deletion_add(m, name, id, partitions) < 0)) {
+            sk_error("meta", "%s is corrupt: bad deleted topic entry", path);
+            rc = -1;
+        }
+    }
     cJSON_Delete(root);
     return rc;
 }
+
+/* ---- meta.properties ---------------------------------------------------- */
 
 /* meta.properties, as Kafka writes it: key=value lines, '#' comments. */
 static int properties_load(sk_meta *m)
@@ -264,6 +412,8 @@ static int properties_load(sk_meta *m)
     return rc;
 }
 
+/* ---- Open and close ----------------------------------------------------- */
+
 sk_meta *sk_meta_open(const char *dir, int32_t node_id)
 {
     if (sk_mkdirs(dir) < 0) {
@@ -290,6 +440,9 @@ void sk_meta_close(sk_meta *m)
         return;
     for (int32_t i = 0; i < m->ntopics; i++)
         topic_free(m->topics[i]);
+    for (int32_t i = 0; i < m->ndeletions; i++)
+        free(m->deletions[i].name);
+    free(m->deletions);
     free(m->topics);
     free(m->buckets);
     free(m->dir);
@@ -301,7 +454,15 @@ const char *sk_meta_cluster_id(const sk_meta *m)
     return m->cluster_id;
 }
 
-int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions, sk_topic **out)
+const char *sk_meta_dir(const sk_meta *m)
+{
+    return m->dir;
+}
+
+/* ---- Changes ------------------------------------------------------------ */
+
+int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions,
+                             const sk_topic_configs *configs, sk_topic **out)
 {
     size_t len = strlen(name);
     if (sk_topic_name_check(name, len) != SK_ERR_NONE)
@@ -310,11 +471,11 @@ int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions, s
         return SK_ERR_TOPIC_ALREADY_EXISTS;
     if (partitions < 1)
         return SK_ERR_INVALID_PARTITIONS;
-    for (int32_t i = 0; i < m->ntopics; i++)
-        if (names_collide(m->topics[i]->name, name))
-            return SK_ERR_INVALID_TOPIC_EXCEPTION;
+    if (sk_meta_topic_colliding(m, name))
+        return SK_ERR_INVALID_TOPIC_EXCEPTION;
     sk_topic *t = calloc(1, sizeof *t);
-    if (!t || !(t->name = strdup(name)) || sk_uuid_random(t->id) < 0) {
+    if (!t || !(t->name = strdup(name)) || sk_uuid_random(t->id) < 0 ||
+        sk_topic_configs_copy(&t->configs, configs) < 0) {
         topic_free(t);
         return SK_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -325,13 +486,7 @@ int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions, s
         return SK_ERR_KAFKA_STORAGE_ERROR;
     }
     if (catalog_save(m) < 0) {
-        /* Undo: the topic was appended last and indexed at its bucket head. */
-        m->ntopics--;
-        uint32_t h = name_hash(name, len) & (m->nbuckets - 1);
-        sk_topic **pp = &m->buckets[h];
-        while (*pp != t)
-            pp = &(*pp)->next;
-        *pp = t->next;
+        topic_unlink(m, t);
         topic_free(t);
         return SK_ERR_KAFKA_STORAGE_ERROR;
     }
@@ -339,6 +494,82 @@ int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions, s
     sk_uuid_to_string(t->id, id);
     sk_info("meta", "created topic %s with %d partitions, topic id %s", name, partitions, id);
     *out = t;
+    return SK_ERR_NONE;
+}
+
+int16_t sk_meta_delete_topic(sk_meta *m, sk_topic *t)
+{
+    if (deletion_add(m, t->name, t->id, t->partitions) < 0)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    int32_t at = 0;
+    while (m->topics[at] != t)
+        at++;
+    topic_unlink(m, t);
+    if (catalog_save(m) < 0) {
+        /* Undo: put the topic back where it was. */
+        m->ndeletions--;
+        free(m->deletions[m->ndeletions].name);
+        topic_add(m, t); /* cannot fail: the array and index had room for it */
+        memmove(&m->topics[at + 1], &m->topics[at], (size_t)(m->ntopics - 1 - at) * sizeof *m->topics);
+        m->topics[at] = t;
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    char id[SK_UUID_STR_LEN + 1];
+    sk_uuid_to_string(t->id, id);
+    sk_info("meta", "deleted topic %s (topic id %s)", t->name, id);
+    topic_free(t);
+    return SK_ERR_NONE;
+}
+
+void sk_meta_foreach_deletion(sk_meta *m,
+                              void (*fn)(const char *name, const uint8_t id[16], int32_t partitions,
+                                         void *arg),
+                              void *arg)
+{
+    for (int32_t i = 0; i < m->ndeletions; i++)
+        fn(m->deletions[i].name, m->deletions[i].id, m->deletions[i].partitions, arg);
+}
+
+void sk_meta_deletion_done(sk_meta *m, const uint8_t id[16], bool persist)
+{
+    for (int32_t i = 0; i < m->ndeletions; i++) {
+        if (memcmp(m->deletions[i].id, id, 16) != 0)
+            continue;
+        free(m->deletions[i].name);
+        m->deletions[i] = m->deletions[--m->ndeletions];
+        if (persist)
+            catalog_save(m); /* on failure the next start redoes the (finished) deletion: harmless */
+        return;
+    }
+}
+
+int16_t sk_meta_set_partitions(sk_meta *m, sk_topic *t, int32_t partitions)
+{
+    if (partitions <= t->partitions)
+        return SK_ERR_INVALID_PARTITIONS;
+    int32_t old = t->partitions;
+    t->partitions = partitions;
+    if (catalog_save(m) < 0) {
+        t->partitions = old;
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    sk_info("meta", "topic %s: %d -> %d partitions", t->name, old, partitions);
+    return SK_ERR_NONE;
+}
+
+int16_t sk_meta_set_configs(sk_meta *m, sk_topic *t, const sk_topic_configs *configs)
+{
+    sk_topic_configs old = t->configs, copy = {0};
+    if (sk_topic_configs_copy(&copy, configs) < 0)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    t->configs = copy;
+    if (catalog_save(m) < 0) {
+        t->configs = old;
+        sk_topic_configs_free(&copy);
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    sk_topic_configs_free(&old);
+    sk_info("meta", "topic %s: configs updated", t->name);
     return SK_ERR_NONE;
 }
 

@@ -1,10 +1,12 @@
 /*
  * gzip codec (Kafka compression id 1) through zlib. Writes one gzip member
  * (RFC 1952, windowBits 15 + 16, as Java's GZIPOutputStream); reads one or
- * more concatenated members, as Java's GZIPInputStream does, and rejects
- * anything else after the last member.
+ * more concatenated members (Java's GZIPInputStream reads them too) and
+ * rejects anything else after the last member, which Java would ignore.
  */
 #include <limits.h>
+
+#define ZLIB_CONST /* next_in points at const input */
 #include <zlib.h>
 
 #include "compress_int.h"
@@ -21,7 +23,7 @@ static uInt chunk(size_t n)
 static void feed(z_stream *zs, const uint8_t **in, size_t *left)
 {
     if (zs->avail_in == 0 && *left > 0) {
-        zs->next_in = (Bytef *)(uintptr_t)*in;
+        zs->next_in = *in;
         zs->avail_in = chunk(*left);
         *in += zs->avail_in;
         *left -= zs->avail_in;

@@ -11,8 +11,8 @@
  *           record area of a batch with that codec; walk its records (keys
  *           required or not, bit 6), and rebuild it with the codec in bits
  *           3-5 (mod 5). A rebuilt batch must have a valid CRC and walk again.
- * Seeds: the record areas of tests/data/compressed/*.bin behind a first byte
- * (see docs/compression.md).
+ * Seeds: tests/data/compressed/fuzz_seeds (the captured record areas behind
+ * a first byte; written by tests/data/compressed/capture.py).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -357,6 +357,18 @@ START_TEST(test_zstd_format)
     for (int i = 0; i < 3; i++)
         ck_assert_mem_eq(d.buf + i * n, in, n);
     ck_assert_uint_gt(c.len, first);
+
+    /* Frames whose window the cap does not allow are refused before any
+     * output: hand-made frames (no content size) with a 1 MiB window and
+     * with a 1 GiB one, each holding one raw block "hello". */
+    uint8_t frame[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x29, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o' };
+    d.len = 0;
+    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_ZSTD, frame, sizeof frame, 100, &d), SK_COMPRESS_OK);
+    ck_assert_uint_eq(d.len, 5);
+    ck_assert_mem_eq(d.buf, "hello", 5);
+    frame[5] = 20 << 3; /* window log 10 + 20 */
+    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_ZSTD, frame, sizeof frame, 100, &d), SK_COMPRESS_TOO_LARGE);
+    ck_assert_uint_eq(d.len, 5);
     sk_writer_free(&d);
     sk_writer_free(&c);
     free(in);
@@ -663,7 +675,7 @@ static const struct vector {
     { "librdkafka_gzip.bin", SK_COMPRESSION_GZIP },       { "librdkafka_snappy.bin", SK_COMPRESSION_SNAPPY },
     { "librdkafka_lz4.bin", SK_COMPRESSION_LZ4 },         { "librdkafka_zstd.bin", SK_COMPRESSION_ZSTD },
     { "kafka_python_gzip.bin", SK_COMPRESSION_GZIP },     { "kafka_python_snappy.bin", SK_COMPRESSION_SNAPPY },
-    { "kafka_python_lz4.bin", SK_COMPRESSION_LZ4 },
+    { "kafka_python_lz4.bin", SK_COMPRESSION_LZ4 },       { "kafka_python_zstd.bin", SK_COMPRESSION_ZSTD },
 };
 #define N_VECTORS (int)(sizeof vectors / sizeof vectors[0])
 

@@ -290,8 +290,32 @@ START_TEST(test_sparse_index_lookup)
         ck_assert_int_eq(r.slice.position, (int64_t)(off / 3 * bs));
         sk_log_slice_release(&r.slice);
     }
+    /* Max bytes: the longest run of whole batches that fits (the index
+     * jump and the header scan must agree), at least one batch. */
+    static const int64_t maxes[] = { 1, 2, 7, 20, 100 };
+    for (size_t m = 0; m < sizeof maxes / sizeof *maxes; m++) {
+        for (int64_t delta = -1; delta <= 1; delta++) {
+            int64_t max = maxes[m] * (int64_t)bs + delta;
+            int64_t want = max / (int64_t)bs;
+            want = want < 1 ? 1 : want > 20 ? 20 : want;
+            for (int64_t from = 0; from < 60; from += 13) {
+                sk_read_result r;
+                int64_t left = 20 - from / 3;
+                int64_t n = want < left ? want : left;
+                ck_assert_int_eq(sk_partition_read(p, from, (int32_t)max, INT64_MAX, &r), SK_ERR_NONE);
+                ck_assert_int_eq(r.slice.length, n * (int64_t)bs);
+                ck_assert_int_eq(r.next_offset, (from / 3 + n) * 3);
+                sk_log_slice_release(&r.slice);
+                /* An upper offset bound inside the range stops before it. */
+                int64_t bound = (from / 3 + 2) * 3 + 1;
+                ck_assert_int_eq(sk_partition_read(p, from, (int32_t)max, bound, &r), SK_ERR_NONE);
+                int64_t nb = n < 3 ? n : 3;
+                ck_assert_int_eq(r.slice.length, nb * (int64_t)bs);
+                sk_log_slice_release(&r.slice);
+            }
+        }
+    }
     fx_done(&f);
-    (void)bs;
 }
 END_TEST
 
@@ -598,6 +622,15 @@ static char *read_text(const char *path)
     return buf;
 }
 
+/* Collects "topic-index" names of the partitions listed by sk_logstore_foreach. */
+static void collect_name(sk_partition *p, void *arg)
+{
+    char *out = arg;
+    char name[64];
+    snprintf(name, sizeof name, "%s-%d;", sk_partition_topic(p), (int)sk_partition_index(p));
+    strcat(out, name);
+}
+
 START_TEST(test_reopen_same_state)
 {
     fixture f;
@@ -654,6 +687,9 @@ START_TEST(test_reopen_same_state)
     snprintf(path, sizeof path, "%s/.kafka_cleanshutdown", f.dir);
     ck_assert(!test_exists(path));
     ck_assert_uint_eq(sk_logstore_count(f.store), 2);
+    char names[256] = "";
+    sk_logstore_foreach(f.store, collect_name, names);
+    ck_assert(strcmp(names, "orders-3;other.topic_x-0;") == 0 || strcmp(names, "other.topic_x-0;orders-3;") == 0);
     p = sk_logstore_find(f.store, "orders", 3);
     ck_assert_ptr_nonnull(p);
     uint8_t back[16];

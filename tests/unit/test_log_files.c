@@ -39,9 +39,9 @@ START_TEST(test_offset_index)
     ck_assert_int_eq(sk_offset_index_append(&ix, 100, 150, 21000), 0);
     ck_assert(sk_index_full(&ix));
     ck_assert_int_eq(sk_offset_index_append(&ix, 100, 160, 25200), -1);
-    sk_index_truncate(&ix, 3);
     ck_assert_int_eq(sk_index_trim(&ix), 0);
-    ck_assert_int_eq(test_file_size(path), 24);
+    ck_assert_int_eq(test_file_size(path), 40);
+    ck_assert_int_eq(sk_offset_index_append(&ix, 100, 160, 25200), -1); /* read-only now */
     sk_index_close(&ix);
 
     /* Exact bytes: relative offset then position, big-endian. */
@@ -55,11 +55,13 @@ START_TEST(test_offset_index)
 
     /* Read-only reopen; a writable reopen preallocates again. */
     ck_assert_int_eq(sk_index_open(&ix, path, 0), 0);
-    ck_assert_uint_eq(ix.entries, 3);
+    ck_assert_uint_eq(ix.entries, 5);
     ck_assert_int_eq(sk_offset_index_lookup(&ix, 100, 121), 8400);
+    ck_assert_int_eq(sk_offset_index_lookup(&ix, 100, 155), 21000);
     sk_index_close(&ix);
     ck_assert_int_eq(sk_index_open(&ix, path, 80), 0);
-    ck_assert_uint_eq(ix.entries, 3);
+    ck_assert_uint_eq(ix.entries, 5);
+    ck_assert_uint_eq(ix.max_entries, 10);
     ck_assert_int_eq(test_file_size(path), 80);
     /* Preallocated zeros are not entries: a trusted load of that file fails the check. */
     sk_index_close(&ix);

@@ -61,18 +61,18 @@ START_TEST(test_create_and_reload)
     ck_assert_uint_eq(strlen(cluster), SK_UUID_STR_LEN);
 
     sk_topic *t = NULL, *u = NULL;
-    ck_assert_int_eq(sk_meta_create_topic(m, "orders", 3, &t), SK_ERR_NONE);
+    ck_assert_int_eq(sk_meta_create_topic(m, "orders", 3, NULL, &t), SK_ERR_NONE);
     ck_assert_str_eq(t->name, "orders");
     ck_assert_int_eq(t->partitions, 3);
     ck_assert(!sk_uuid_is_zero(t->id));
     uint8_t id[16];
     memcpy(id, t->id, 16);
-    ck_assert_int_eq(sk_meta_create_topic(m, "orders", 1, &u), SK_ERR_TOPIC_ALREADY_EXISTS);
-    ck_assert_int_eq(sk_meta_create_topic(m, "or/ders", 1, &u), SK_ERR_INVALID_TOPIC_EXCEPTION);
-    ck_assert_int_eq(sk_meta_create_topic(m, "zero", 0, &u), SK_ERR_INVALID_PARTITIONS);
-    ck_assert_int_eq(sk_meta_create_topic(m, "a.b", 1, &u), SK_ERR_NONE);
-    ck_assert_int_eq(sk_meta_create_topic(m, "a_b", 1, &u), SK_ERR_INVALID_TOPIC_EXCEPTION);
-    ck_assert_int_eq(sk_meta_create_topic(m, "__consumer_offsets", 1, &u), SK_ERR_NONE);
+    ck_assert_int_eq(sk_meta_create_topic(m, "orders", 1, NULL, &u), SK_ERR_TOPIC_ALREADY_EXISTS);
+    ck_assert_int_eq(sk_meta_create_topic(m, "or/ders", 1, NULL, &u), SK_ERR_INVALID_TOPIC_EXCEPTION);
+    ck_assert_int_eq(sk_meta_create_topic(m, "zero", 0, NULL, &u), SK_ERR_INVALID_PARTITIONS);
+    ck_assert_int_eq(sk_meta_create_topic(m, "a.b", 1, NULL, &u), SK_ERR_NONE);
+    ck_assert_int_eq(sk_meta_create_topic(m, "a_b", 1, NULL, &u), SK_ERR_INVALID_TOPIC_EXCEPTION);
+    ck_assert_int_eq(sk_meta_create_topic(m, "__consumer_offsets", 1, NULL, &u), SK_ERR_NONE);
     ck_assert(u->internal);
     ck_assert_int_eq(sk_meta_topic_count(m), 3);
     sk_meta_close(m);
@@ -100,7 +100,7 @@ START_TEST(test_many_topics_indexed)
     for (int i = 0; i < 300; i++) {
         sk_topic *t;
         snprintf(name, sizeof name, "t%d", i);
-        ck_assert_int_eq(sk_meta_create_topic(m, name, 1 + i % 4, &t), SK_ERR_NONE);
+        ck_assert_int_eq(sk_meta_create_topic(m, name, 1 + i % 4, NULL, &t), SK_ERR_NONE);
     }
     for (int i = 0; i < 300; i++) {
         snprintf(name, sizeof name, "t%d", i);

@@ -32,7 +32,7 @@ static uint8_t *build(int n, size_t *size)
 {
     sk_writer w;
     sk_record_spec recs[16];
-    char keys[16][8], vals[16][16];
+    char keys[16][16], vals[16][24];
     sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
     ck_assert_int_le(n, 16);
     for (int i = 0; i < n; i++) {

@@ -3,20 +3,21 @@
 
 Runs a fake single-node broker on 127.0.0.1 (an ephemeral port) that answers
 ApiVersions (Produce 0-7, Fetch 0-11, Metadata 0-5, FindCoordinator 0-2,
-ApiVersions 0-3: enough for librdkafka 2.0.2 to enable every codec, zstd included, and for
-kafka-python 2.0.2 to pick Produce v7), Metadata (itself as node 0, the
+ApiVersions 0-3: enough for librdkafka 2.0.2 to enable every codec, zstd
+included, and for kafka-python 2.0.2 to pick Produce v7), Metadata (itself as node 0, the
 asked-for topics with one partition led by it) and Produce (success), and
 keeps the records bytes of the first partition of each Produce request.
 
 Each client then produces the same four records (see RECORDS and
 MANIFEST.txt) to partition 0 with one codec, and the batch it wrote is saved
-as OUTDIR/<client>_<codec>.bin.
+as OUTDIR/<client>_<codec>.bin. Fuzzer seeds made from them go to
+OUTDIR/fuzz_seeds (see write_fuzz_seeds).
 
-Clients: librdkafka 2.0.2 through confluent-kafka-python 1.7.0 (gzip,
-snappy, lz4, zstd) and kafka-python 2.0.2 (gzip, snappy, lz4; its snappy and
-lz4 need Debian's python3-snappy and python3-lz4, and zstd would need the
-zstandard module, which Debian 12 does not package). kafkajs is not
-installed on these machines and is skipped.
+Clients: librdkafka 2.0.2 through confluent-kafka-python 1.7.0 and
+kafka-python 2.0.2, each with gzip, snappy, lz4 and zstd (kafka-python's
+snappy, lz4 and zstd need Debian's python3-snappy, python3-lz4 and
+python3-zstandard). kafkajs is not installed on these machines and is
+skipped.
 
 Usage: /usr/bin/python3 capture.py [OUTDIR]   (default: this directory)
 """
@@ -204,9 +205,30 @@ def run_kafka_python(port, codec):
     p.close(5)
 
 
+def write_fuzz_seeds(outdir):
+    """Seeds for tests/fuzz/fuzz_decompress.c, in OUTDIR/fuzz_seeds: the record
+    area of each batch behind the target's first byte (codec in bits 0-2),
+    in stream mode, in batch mode (count byte 3: 4 records; rebuilt to the
+    next codec) and in batch mode with keys required."""
+    seeds = os.path.join(outdir, "fuzz_seeds")
+    os.makedirs(seeds, exist_ok=True)
+    for name in sorted(os.listdir(outdir)):
+        if not name.endswith(".bin"):
+            continue
+        with open(os.path.join(outdir, name), "rb") as f:
+            batch = f.read()
+        codec, area = batch[22] & 7, batch[61:]
+        modes = {"stream": bytes([codec]),
+                 "batch": bytes([codec | 0x80 | ((codec + 1) % 5) << 3, 3]),
+                 "batch_keys": bytes([codec | 0xC0, 3])}
+        for mode, head in modes.items():
+            with open(os.path.join(seeds, "%s_%s" % (name[:-4], mode)), "wb") as f:
+                f.write(head + area)
+
+
 CLIENTS = [
     ("librdkafka", run_librdkafka, ["gzip", "snappy", "lz4", "zstd"]),
-    ("kafka_python", run_kafka_python, ["gzip", "snappy", "lz4"]),
+    ("kafka_python", run_kafka_python, ["gzip", "snappy", "lz4", "zstd"]),
 ]
 
 
@@ -234,6 +256,7 @@ def main():
             print("saved %s (%d bytes, attributes 0x%04x)"
                   % (path, len(records), struct.unpack(">h", records[21:23])[0]), flush=True)
     srv.shutdown()
+    write_fuzz_seeds(outdir)
 
 
 if __name__ == "__main__":

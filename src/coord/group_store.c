@@ -1,0 +1,170 @@
+/*
+ * The group coordinator on a running broker: __consumer_offsets in the log
+ * store. At start the topic is created when missing (internal, compacted)
+ * and every partition is replayed into the coordinator; afterwards each
+ * change the coordinator makes is appended to the group's partition as one
+ * uncompressed record batch (no producer id), exactly as Kafka's
+ * coordinator writes it, so kafka-dump-log and Kafka's own tools read it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group_int.h"
+#include "skiff/broker.h"
+#include "skiff/compress.h"
+#include "skiff/errors.h"
+#include "skiff/log.h"
+#include "skiff/logstore.h"
+#include "skiff/record.h"
+#include "skiff/topics.h"
+
+#define OFFSETS_TOPIC "__consumer_offsets"
+#define REPLAY_READ_BYTES (1 << 20)
+
+static int16_t log_append(void *arg, int32_t partition, const sk_group_record *recs, int n, int64_t now_ms)
+{
+    sk_broker *b = arg;
+    sk_partition *p = sk_logstore_find(b->logs, OFFSETS_TOPIC, partition);
+    if (!p)
+        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    sk_record_spec *specs = calloc((size_t)n, sizeof *specs);
+    if (!specs)
+        return SK_ERR_UNKNOWN_SERVER_ERROR;
+    for (int i = 0; i < n; i++) {
+        specs[i].key = recs[i].key;
+        specs[i].key_len = recs[i].key_len;
+        specs[i].value = recs[i].value;
+        specs[i].value_len = recs[i].value_len;
+        specs[i].timestamp = now_ms;
+    }
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
+    sk_writer w;
+    sk_writer_init(&w, 256);
+    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    if (sk_batch_build(&w, &spec, specs, n) == 0) {
+        sk_append_info info;
+        err = sk_partition_append_origin(p, SK_APPEND_COORDINATOR, w.buf, w.len, now_ms, &info);
+    }
+    sk_writer_free(&w);
+    free(specs);
+    return err;
+}
+
+/* Feeds the records of one batch (in `buf`) to the coordinator. */
+static void replay_batch(sk_groups *gs, const sk_batch *batch, size_t cap, const char *where)
+{
+    if (batch->attributes & SK_BATCH_CONTROL)
+        return;
+    sk_batch_records br;
+    int16_t err = sk_batch_records_open(&br, batch, cap);
+    if (err != SK_ERR_NONE) {
+        sk_warn("group", "%s: skipping the batch at offset %lld: %s", where, (long long)batch->base_offset,
+                sk_err_name(err));
+        return;
+    }
+    sk_record rec;
+    while (sk_record_next(&br.it, &rec) == 1) {
+        if (!rec.key)
+            continue;
+        sk_group_record gr = {rec.key, (size_t)rec.key_len, rec.value, rec.value ? (size_t)rec.value_len : 0};
+        sk_groups_replay(gs, &gr);
+    }
+    sk_batch_records_close(&br);
+}
+
+/* Replays one partition from its log start offset to its high watermark. */
+static int replay_partition(sk_groups *gs, sk_partition *p, size_t cap)
+{
+    char where[64];
+    snprintf(where, sizeof where, "%s-%d", OFFSETS_TOPIC, sk_partition_index(p));
+    int64_t offset = sk_partition_log_start_offset(p), end = sk_partition_high_watermark(p);
+    while (offset < end) {
+        sk_read_result rr;
+        int16_t err = sk_partition_read(p, offset, REPLAY_READ_BYTES, end, &rr);
+        if (err != SK_ERR_NONE) {
+            sk_error("group", "%s: cannot read at offset %lld: %s", where, (long long)offset, sk_err_name(err));
+            return -1;
+        }
+        if (rr.slice.length <= 0 || rr.next_offset <= offset) {
+            sk_log_slice_release(&rr.slice);
+            break;
+        }
+        uint8_t *buf = malloc((size_t)rr.slice.length);
+        if (!buf || sk_log_slice_copy(&rr.slice, buf) < 0) {
+            sk_error("group", "%s: cannot read %lld bytes at offset %lld", where, (long long)rr.slice.length,
+                     (long long)offset);
+            free(buf);
+            sk_log_slice_release(&rr.slice);
+            return -1;
+        }
+        size_t len = (size_t)rr.slice.length;
+        for (size_t at = 0; at < len;) {
+            sk_batch batch;
+            if (sk_batch_header_parse(&batch, buf + at, len - at) < 0 || batch.size < SK_BATCH_HEADER_SIZE ||
+                batch.size > len - at)
+                break;
+            if (sk_batch_last_offset(&batch) >= offset)
+                replay_batch(gs, &batch, cap, where);
+            at += batch.size;
+        }
+        offset = rr.next_offset;
+        free(buf);
+        sk_log_slice_release(&rr.slice);
+    }
+    return 0;
+}
+
+/* The topic, created when missing. */
+static sk_topic *offsets_topic(sk_broker *b)
+{
+    sk_topic *t = sk_meta_topic(b->meta, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    if (t)
+        return t;
+    sk_topic_configs configs;
+    memset(&configs, 0, sizeof configs);
+    char msg[128];
+    int16_t err = sk_topic_configs_set(&configs, "cleanup.policy", "compact", msg, sizeof msg);
+    if (err == SK_ERR_NONE)
+        err = sk_topics_create_with_configs(b, OFFSETS_TOPIC, b->config->offsets_topic_num_partitions, &configs,
+                                            &t);
+    sk_topic_configs_free(&configs);
+    if (err != SK_ERR_NONE) {
+        sk_error("group", "cannot create %s: %s", OFFSETS_TOPIC, sk_err_name(err));
+        return NULL;
+    }
+    sk_info("group", "created %s with %d partitions", OFFSETS_TOPIC, t->partitions);
+    return t;
+}
+
+sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_sync_done sync_done)
+{
+    sk_topic *t = offsets_topic(b);
+    if (!t)
+        return NULL;
+    if (t->partitions != b->config->offsets_topic_num_partitions)
+        sk_warn("group", "%s has %d partitions; offsets.topic.num.partitions (%d) applies only when it is created",
+                OFFSETS_TOPIC, t->partitions, b->config->offsets_topic_num_partitions);
+    sk_group_store store = {log_append, b};
+    sk_groups_opts opts = {.base = b->base,
+                           .store = &store,
+                           .join_done = join_done,
+                           .sync_done = sync_done,
+                           .num_partitions = t->partitions};
+    sk_groups *gs = sk_groups_open(b->config, &opts);
+    if (!gs) {
+        sk_error("group", "cannot start the group coordinator: out of memory");
+        return NULL;
+    }
+    size_t cap = sk_decompress_cap(b->config->message_max_bytes);
+    for (int32_t i = 0; i < t->partitions; i++) {
+        sk_partition *p = sk_topics_partition(b, t, i);
+        if (!p || replay_partition(gs, p, cap) < 0) {
+            sk_error("group", "cannot load %s-%d", OFFSETS_TOPIC, i);
+            sk_groups_close(gs);
+            return NULL;
+        }
+    }
+    sk_groups_loaded(gs);
+    return gs;
+}
