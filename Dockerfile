@@ -19,7 +19,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libevent-core-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 \
+        libevent-2.1-7 libevent-core-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 \
         libssl3 zlib1g liblz4-1 libzstd1 libsnappy1v5 libcjson1 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/skiff --shell /usr/sbin/nologin skiff \

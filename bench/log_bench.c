@@ -1,8 +1,9 @@
 /*
  * Log store throughput against the disk's own sequential bandwidth.
  *
- * Writes --bytes of record batches (--record-size records, --batch-size
- * batches, uncompressed, built once) through sk_partition_append with the
+ * Writes --bytes of record batches (--record-size records in --batch-size
+ * batches, uncompressed, built once; whole batches only, so the default 1 GiB
+ * stays inside one 1 GiB segment) through sk_partition_append with the
  * broker's default log settings, then reads them back with sk_partition_read
  * (1 MiB max bytes, slices copied out with pread). The baseline does the same
  * I/O to a plain file with the same fsync behaviour: one write(2) per batch,
@@ -11,12 +12,17 @@
  * (10^6 bytes) and the store/baseline ratio.
  *
  *   log_bench [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] [--runs N]
+ *   log_bench --partitions N [--dir DIR]
+ *
+ * The second form measures start-up instead: N partitions with one record
+ * each; the time to open after a clean shutdown (lazy loading), to load them
+ * all on first use, to open after a crash (every partition recovered) and to
+ * close cleanly (one syncfs).
  *
  * Each of --runs rounds (default 3) runs the baseline then the store; the
- * medians are printed, which tames a shared machine's noise.
- * DIR (new or empty) defaults to a new directory under /tmp, removed
- * afterwards. Reads run right after the writes, so both read figures are
- * page-cache reads.
+ * medians are printed, which tames a shared machine's noise. DIR (new or
+ * empty) defaults to a new directory under /tmp, removed afterwards. Reads
+ * run right after the writes, so both read figures are page-cache reads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +50,7 @@ typedef struct bench_opts {
     size_t record_size;
     size_t batch_size;
     int runs;
+    int partitions; /* > 0: the start-up measurement */
 } bench_opts;
 
 static double now_s(void)
@@ -99,9 +106,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->batch_size = (size_t)parse_size(v);
         else if (strcmp(a, "--runs") == 0)
             o->runs = atoi(v);
+        else if (strcmp(a, "--partitions") == 0)
+            o->partitions = atoi(v);
         else {
-            fprintf(stderr, "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] [--runs N]\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] [--runs N]\n"
+                            "       %s --partitions N [--dir DIR]\n",
+                    argv[0], argv[0]);
             return -1;
         }
         i++;
@@ -191,7 +201,7 @@ static int run_baseline(const bench_opts *o, const char *dir, const uint8_t *bat
         return -1;
     double t0 = now_s();
     int64_t written = 0, since_sync = 0;
-    while (written < o->bytes) {
+    while (written + (int64_t)bsize <= o->bytes) {
         if (since_sync + (int64_t)bsize > segment_bytes) {
             fsync(fd);
             since_sync = 0;
@@ -235,7 +245,7 @@ static int run_store(const bench_opts *o, const char *dir, const sk_config *cfg,
     int64_t now = sk_logstore_now(s);
     double t0 = now_s();
     int64_t written = 0;
-    while (written < o->bytes) {
+    while (written + (int64_t)bsize <= o->bytes) {
         /* The append rewrites the header in place: give it a fresh copy, as
          * a request frame would be. */
         memcpy(buf, batch, bsize);
@@ -299,6 +309,77 @@ static void print_row(const char *name, const result *base, const result *store,
     printf("%-34s %9.0f MB/s %7.0f MB/s %7.2fx\n", name, a, b, b / a);
 }
 
+/* Partition i is topic "t<i / 10>", index i % 10. */
+static sk_partition *nth_partition(sk_logstore *s, int i)
+{
+    char topic[32];
+    snprintf(topic, sizeof topic, "t%d", i / 10);
+    return sk_logstore_find(s, topic, i % 10);
+}
+
+static int run_startup(const bench_opts *o, const char *dir, const sk_config *cfg)
+{
+    char sdir[4096];
+    snprintf(sdir, sizeof sdir, "%s/store", dir);
+    struct event_base *base = event_base_new();
+    sk_logstore *s = sk_logstore_open(sdir, base, cfg, NULL);
+    if (!s)
+        return -1;
+    size_t bsize;
+    bench_opts one = *o;
+    one.record_size = one.batch_size = 64;
+    uint8_t *batch = build_batch(&one, sk_logstore_now(s), &bsize);
+    double t0 = now_s();
+    for (int i = 0; i < o->partitions; i++) {
+        char topic[32];
+        sk_partition *p;
+        snprintf(topic, sizeof topic, "t%d", i / 10);
+        uint8_t *copy = malloc(bsize);
+        memcpy(copy, batch, bsize);
+        if (sk_logstore_create_partition(s, topic, i % 10, NULL, NULL, &p) != 0 ||
+            sk_partition_append(p, copy, bsize, sk_logstore_now(s), NULL) != 0)
+            return -1;
+        free(copy);
+    }
+    double create_s = now_s() - t0;
+    t0 = now_s();
+    sk_logstore_close(s);
+    double close_s = now_s() - t0;
+
+    t0 = now_s();
+    s = sk_logstore_open(sdir, base, cfg, NULL);
+    double open_clean_s = now_s() - t0;
+    t0 = now_s();
+    int64_t total = 0;
+    for (int i = 0; s && i < o->partitions; i++)
+        total += sk_partition_log_end_offset(nth_partition(s, i));
+    double touch_s = now_s() - t0;
+    if (!s || total != o->partitions)
+        return -1;
+    sk_logstore_close_unclean(s);
+
+    t0 = now_s();
+    s = sk_logstore_open(sdir, base, cfg, NULL);
+    double open_crash_s = now_s() - t0;
+    if (!s || sk_partition_log_end_offset(nth_partition(s, o->partitions - 1)) != 1)
+        return -1;
+    t0 = now_s();
+    sk_logstore_close(s);
+    double close2_s = now_s() - t0;
+
+    printf("%d partitions, one record each\n", o->partitions);
+    printf("  create + append:                    %8.3f s\n", create_s);
+    printf("  clean close (syncfs, checkpoints):  %8.3f s\n", close_s);
+    printf("  open after a clean shutdown:        %8.3f s\n", open_clean_s);
+    printf("  first use of every partition:       %8.3f s\n", touch_s);
+    printf("  open after a crash (recover all):   %8.3f s\n", open_crash_s);
+    printf("  clean close after recovery:         %8.3f s\n", close2_s);
+    free(batch);
+    event_base_free(base);
+    nftw(sdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -317,9 +398,18 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
+    print_machine(dir);
+    if (o.partitions > 0) {
+        int rc = run_startup(&o, dir, &cfg);
+        if (rc < 0)
+            fprintf(stderr, "benchmark failed\n");
+        sk_config_free(&cfg);
+        if (!o.dir)
+            nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return rc < 0;
+    }
     size_t bsize;
     uint8_t *batch = build_batch(&o, (int64_t)time(NULL) * 1000, &bsize);
-    print_machine(dir);
     printf("data:    %" PRId64 " MiB in %zu-byte batches of %zu records of %zu bytes, segment.bytes %" PRId64
            ", flush by roll and close\n\n",
            o.bytes >> 20, bsize, o.batch_size / o.record_size, o.record_size, cfg.log_segment_bytes);

@@ -99,9 +99,10 @@ def fill_timestamps(want, got, before, after):
 
 
 def kafkajs_specs(partitions, count):
-    """sample_specs without null header values (kafkajs cannot write them),
-    and with a partition for every record that has no key (kafkajs spreads
-    those round-robin from a random start)."""
+    """sample_specs with a partition for every record that has no key
+    (kafkajs spreads those round-robin from a random start), and without null
+    header values (confluent-kafka-python 1.7.0, which reads them back,
+    mishandles them: see sample_specs)."""
     specs = sample_specs(partitions, count, null_header_values=False)
     for i, s in enumerate(specs):
         if s['key'] is None and s['partition'] is None:

@@ -216,6 +216,9 @@ def test_produce_v3_then_fetch_v4_returns_the_same_bytes(start_broker):
         p = fetch(c, 'raw', 0, 0)
     assert (p['error_code'], p['high_watermark'], p['last_stable_offset']) == (NONE, 6, 6)
     assert p['aborted_transactions'] in (None, [])
+    # One segment: Kafka rolls on time by the new batch's timestamp minus the
+    # segment's first (LogSegment.timeWaitedForRoll), and these are old (2023).
+    assert [f.name for f in (b.data_dir / 'raw-0').glob('*.log')] == ['00000000000000000000.log']
     # Two batches, bytes unchanged from the attributes on (what the CRC covers),
     # base offsets 0 and 3.
     first, second = p['records'][:len(batch)], p['records'][len(batch):]

@@ -6,6 +6,7 @@ In every case the broker serves the same bytes, keys, headers, timestamps and
 offsets as before, and new records continue at the high watermark with no
 gap and no duplicate."""
 
+import select
 import signal
 import subprocess
 import sys
@@ -127,7 +128,8 @@ def test_sigkill_during_heavy_produce_leaves_a_valid_prefix(start_broker):
     producer = subprocess.Popen([sys.executable, '-c', HEAVY_PRODUCER, b.bootstrap], stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
     try:
-        assert producer.stdout.readline() == 'producing\n'
+        ready, _, _ = select.select([producer.stdout], [], [], TIMEOUT)
+        assert ready and producer.stdout.readline() == 'producing\n', 'the producer never got an ack'
         time.sleep(1.0)
         b.stop(signal.SIGKILL, expect=-signal.SIGKILL)
     finally:

@@ -7,12 +7,14 @@
  * Exit status: 0 after a clean stop or --help/--version, 1 when start-up
  * fails (e.g. a port in use), 2 for a bad configuration.
  */
+#include <errno.h>
 #include <event2/event.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "skiff/api.h"
 #include "skiff/broker.h"
@@ -62,6 +64,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     sk_net_drain(b, on_drained);
 }
 
+/* Every loaded partition keeps its active segment and indexes open, and
+ * every client a socket: raise the open-file limit to the hard limit. */
+static void raise_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            sk_warn("main", "cannot raise the open-file limit: %s", strerror(errno));
+    }
+}
+
 /* The first directory of the log.dirs list. */
 static void first_log_dir(const char *dirs, char *out, size_t len)
 {
@@ -78,6 +92,7 @@ int main(int argc, char **argv)
         return st == SK_CONFIG_EXIT ? 0 : 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    raise_file_limit();
 
     int rc = 1;
     char dir[PATH_MAX];

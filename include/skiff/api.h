@@ -92,5 +92,13 @@ void sk_api_offset_delete(sk_request *req);
 void sk_api_create_topics(sk_request *req);
 void sk_api_delete_topics(sk_request *req);
 void sk_api_create_partitions(sk_request *req);
+void sk_api_describe_configs(sk_request *req);
+void sk_api_alter_configs(sk_request *req);
+void sk_api_incremental_alter_configs(sk_request *req);
+void sk_api_delete_records(sk_request *req);
+void sk_api_describe_cluster(sk_request *req);
+void sk_api_describe_log_dirs(sk_request *req);
+void sk_api_offset_for_leader_epoch(sk_request *req);
+void sk_api_elect_leaders(sk_request *req);
 
 #endif

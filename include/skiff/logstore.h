@@ -80,15 +80,20 @@ typedef struct sk_logstore_opts {
  *  - otherwise recovers every partition now: from the recovery point on,
  *    every batch is CRC-checked, a torn or corrupt tail is truncated and the
  *    indexes of the scanned segments are rebuilt.
- * The marker is removed either way. Periodic tasks are armed on `base`:
- * retention every log.retention.check.interval.ms, flush.ms checks, and the
- * checkpoint writer. `opts` may be NULL. Returns NULL (and logs) on failure. */
+ * The marker is removed either way. Periodic tasks are armed on `base`
+ * (required): retention every log.retention.check.interval.ms, flush.ms
+ * checks every second (or log.flush.interval.ms when shorter), and the
+ * checkpoint writer every 60 s. `opts` may be NULL. Returns NULL (and logs)
+ * on failure. */
 sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk_config *cfg,
                               const sk_logstore_opts *opts);
 
-/* Clean shutdown: fsyncs every partition, trims the active indexes, writes
- * both checkpoints and the clean-shutdown marker, waits for background jobs,
- * and frees the store and its partitions. Slices still held stay readable. */
+/* Clean shutdown: waits for background jobs, trims the active indexes,
+ * flushes the log directory's file system with one syncfs (instead of an
+ * fsync per file: thousands of partitions close in one call), writes both
+ * checkpoints and the clean-shutdown marker, and frees the store and its
+ * partitions. Append listeners fire with info NULL. Slices still held stay
+ * readable. Blocks the calling (loop) thread: for shutdown only. */
 void sk_logstore_close(sk_logstore *s);
 
 /* Simulates a crash (kill -9) for tests: frees memory and closes files with no

@@ -173,6 +173,9 @@ int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker,
  * other than skiff's default; its value is then formatted into `buf`. */
 bool sk_config_key_is_set(const sk_config *broker, const char *key, char *buf, size_t len);
 
+/* True when the comma list `list` (canonical text) holds `item`. */
+bool sk_topic_config_list_has(const char *list, const char *item);
+
 /* The log settings of a topic: the broker's (sk_log_config_from_broker) with
  * the topic's overrides applied (segment.*, retention.*, flush.*,
  * index.interval.bytes, file.delete.delay.ms, max.message.bytes,

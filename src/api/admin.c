@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void *sk_admin_array(sk_request *req, const kf_struct_desc *desc, int32_t n)
@@ -48,4 +49,45 @@ kf_str sk_admin_str(sk_request *req, const char *s)
         r.len = (int32_t)strlen(p);
     }
     return r;
+}
+
+/* Indexes of `n` names sorted by name then position, to find duplicates
+ * without a quadratic scan. */
+typedef struct name_ref {
+    const kf_str *name;
+    int32_t index;
+} name_ref;
+
+static int cmp_name_ref(const void *a, const void *b)
+{
+    const name_ref *x = a, *y = b;
+    int32_t lx = x->name->len < 0 ? -1 : x->name->len, ly = y->name->len < 0 ? -1 : y->name->len;
+    int32_t m = lx < ly ? lx : ly;
+    int c = m > 0 ? memcmp(x->name->p, y->name->p, (size_t)m) : 0;
+    if (c == 0)
+        c = (lx > ly) - (lx < ly);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* For each of `n` names (stride `stride` bytes apart, starting at `first`):
+ * dup[i] = 1 when the name appears more than once, 2 when it is a later
+ * occurrence of such a name (answered by the first). Null names are never
+ * duplicates. Returns -1 when out of memory. */
+int sk_admin_find_duplicates(sk_request *req, const void *first, size_t stride, int32_t n, uint8_t *dup)
+{
+    name_ref *refs = sk_arena_alloc(&req->arena, (size_t)n * sizeof *refs + 1);
+    if (!refs)
+        return -1;
+    for (int32_t i = 0; i < n; i++)
+        refs[i] = (name_ref){(const kf_str *)((const char *)first + (size_t)i * stride), i};
+    qsort(refs, (size_t)n, sizeof *refs, cmp_name_ref);
+    for (int32_t i = 1; i < n; i++) {
+        const kf_str *a = refs[i - 1].name, *b = refs[i].name;
+        if (a->p && b->p && a->len == b->len && (a->len <= 0 || !memcmp(a->p, b->p, (size_t)a->len))) {
+            if (!dup[refs[i - 1].index])
+                dup[refs[i - 1].index] = 1;
+            dup[refs[i].index] = 2;
+        }
+    }
+    return 0;
 }

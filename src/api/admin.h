@@ -7,6 +7,7 @@
 #ifndef SKIFF_API_ADMIN_H
 #define SKIFF_API_ADMIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "skiff/api.h"
@@ -23,6 +24,13 @@ kf_str sk_admin_printf(sk_request *req, const char *fmt, ...) __attribute__((for
 /* A copy of `s` in the request arena (strings of a decoded request already
  * live there; this is for values computed into stack buffers). */
 kf_str sk_admin_str(sk_request *req, const char *s);
+
+/* Finds repeated names among `n` strings (kf_str values `stride` bytes
+ * apart, starting at `first`): dup[i] = 1 when name i appears more than
+ * once, 2 when it is a later occurrence of such a name (answered by the
+ * first). Null strings are never duplicates. Sorting keeps this O(n log n)
+ * whatever the request holds. Returns -1 when out of memory. */
+int sk_admin_find_duplicates(sk_request *req, const void *first, size_t stride, int32_t n, uint8_t *dup);
 
 /* Kafka's resource types in DescribeConfigs and the AlterConfigs APIs
  * (ConfigResource.Type). */

@@ -26,6 +26,14 @@ static const sk_api_handler handlers[] = {
     [KF_API_CREATE_TOPICS] = sk_api_create_topics,
     [KF_API_DELETE_TOPICS] = sk_api_delete_topics,
     [KF_API_CREATE_PARTITIONS] = sk_api_create_partitions,
+    [KF_API_DESCRIBE_CONFIGS] = sk_api_describe_configs,
+    [KF_API_ALTER_CONFIGS] = sk_api_alter_configs,
+    [KF_API_INCREMENTAL_ALTER_CONFIGS] = sk_api_incremental_alter_configs,
+    [KF_API_DELETE_RECORDS] = sk_api_delete_records,
+    [KF_API_DESCRIBE_CLUSTER] = sk_api_describe_cluster,
+    [KF_API_DESCRIBE_LOG_DIRS] = sk_api_describe_log_dirs,
+    [KF_API_OFFSET_FOR_LEADER_EPOCH] = sk_api_offset_for_leader_epoch,
+    [KF_API_ELECT_LEADERS] = sk_api_elect_leaders,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

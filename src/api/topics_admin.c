@@ -88,47 +88,6 @@ static int16_t check_replicas(sk_request *req, const int32_t *ids, int32_t n, kf
     return SK_ERR_NONE;
 }
 
-/* Indexes of `n` names sorted by name then position, to find duplicates
- * without a quadratic scan. */
-typedef struct name_ref {
-    const kf_str *name;
-    int32_t index;
-} name_ref;
-
-static int cmp_name_ref(const void *a, const void *b)
-{
-    const name_ref *x = a, *y = b;
-    int32_t lx = x->name->len < 0 ? -1 : x->name->len, ly = y->name->len < 0 ? -1 : y->name->len;
-    int32_t m = lx < ly ? lx : ly;
-    int c = m > 0 ? memcmp(x->name->p, y->name->p, (size_t)m) : 0;
-    if (c == 0)
-        c = (lx > ly) - (lx < ly);
-    return c ? c : (x->index > y->index) - (x->index < y->index);
-}
-
-/* For each of `n` names (stride `stride` bytes apart, starting at `first`):
- * dup[i] = 1 when the name appears more than once, 2 when it is a later
- * occurrence of such a name (answered by the first). Null names are never
- * duplicates. Returns -1 when out of memory. */
-static int find_duplicates(sk_request *req, const void *first, size_t stride, int32_t n, uint8_t *dup)
-{
-    name_ref *refs = sk_arena_alloc(&req->arena, (size_t)n * sizeof *refs + 1);
-    if (!refs)
-        return -1;
-    for (int32_t i = 0; i < n; i++)
-        refs[i] = (name_ref){(const kf_str *)((const char *)first + (size_t)i * stride), i};
-    qsort(refs, (size_t)n, sizeof *refs, cmp_name_ref);
-    for (int32_t i = 1; i < n; i++) {
-        const kf_str *a = refs[i - 1].name, *b = refs[i].name;
-        if (a->p && b->p && a->len == b->len && (a->len <= 0 || !memcmp(a->p, b->p, (size_t)a->len))) {
-            if (!dup[refs[i - 1].index])
-                dup[refs[i - 1].index] = 1;
-            dup[refs[i].index] = 2;
-        }
-    }
-    return 0;
-}
-
 /* ---- CreateTopics ------------------------------------------------------- */
 
 /* What the first pass decided for one requested topic. */
@@ -298,7 +257,7 @@ void sk_api_create_topics(sk_request *req)
     topic_plan *plans = sk_arena_alloc(&req->arena, (size_t)n * sizeof *plans + 1);
     uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
     if (!resp || !results || !plans || !dup ||
-        (n > 0 && find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
+        (n > 0 && sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
         sk_request_close(req, "out of memory");
         return;
     }
@@ -420,8 +379,8 @@ void sk_api_delete_topics(sk_request *req)
         e[i].name_key = e[i].kind == BY_NAME ? e[i].name : (kf_str){NULL, -1};
         e[i].id_key = e[i].kind == BY_ID ? (kf_str){(const char *)e[i].id.b, 16} : (kf_str){NULL, -1};
     }
-    if (n > 0 && (find_duplicates(req, &e[0].name_key, sizeof *e, n, dup_name) < 0 ||
-                  find_duplicates(req, &e[0].id_key, sizeof *e, n, dup_id) < 0)) {
+    if (n > 0 && (sk_admin_find_duplicates(req, &e[0].name_key, sizeof *e, n, dup_name) < 0 ||
+                  sk_admin_find_duplicates(req, &e[0].id_key, sizeof *e, n, dup_id) < 0)) {
         sk_request_close(req, "out of memory");
         return;
     }
@@ -532,7 +491,7 @@ void sk_api_create_partitions(sk_request *req)
     uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
     sk_topic **topics = sk_arena_alloc(&req->arena, (size_t)n * sizeof *topics + 1);
     if (!resp || !results || !dup || !topics ||
-        (n > 0 && find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
+        (n > 0 && sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
         sk_request_close(req, "out of memory");
         return;
     }

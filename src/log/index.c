@@ -31,6 +31,11 @@ static int index_map(sk_index *ix, size_t len, bool writable)
     void *m = mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, ix->fd, 0);
     if (m == MAP_FAILED)
         return -1;
+    /* Lookups are binary searches and appends touch one page: without this
+     * a first touch of the (sparse, preallocated) file makes the kernel read
+     * ahead and zero-fill many pages, which dominated recovery and start-up
+     * with thousands of partitions. */
+    madvise(m, len, MADV_RANDOM);
     ix->map = m;
     ix->map_len = len;
     return 0;
@@ -44,7 +49,7 @@ static void index_unmap(sk_index *ix)
     ix->map_len = 0;
 }
 
-int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes)
+int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes, bool fresh)
 {
     bool writable = max_bytes > 0;
     ix->fd = open(path, (writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0644);
@@ -53,7 +58,11 @@ int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes)
     struct stat st;
     if (fstat(ix->fd, &st) < 0)
         goto fail;
-    uint64_t entries = (uint64_t)st.st_size / ix->entry_size;
+    /* A fresh index ignores the old bytes rather than truncating the file to
+     * zero: ext4 flushes a file truncated to zero when it is closed
+     * (auto_da_alloc), which made recovering thousands of partitions slow.
+     * Bytes past `entries` are never trusted, and trimming cuts them off. */
+    uint64_t entries = fresh ? 0 : (uint64_t)st.st_size / ix->entry_size;
     if (entries > UINT32_MAX / ix->entry_size) {
         errno = EFBIG;
         goto fail;
@@ -74,6 +83,12 @@ int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes)
     }
     if (index_map(ix, len, writable) < 0)
         goto fail;
+    if (!writable) {
+        /* A read-only map needs no descriptor: thousands of closed segments
+         * cost no file descriptors for their indexes. */
+        close(ix->fd);
+        ix->fd = -1;
+    }
     return 0;
 fail: {
     int e = errno;

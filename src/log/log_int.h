@@ -29,7 +29,7 @@
  * segment) the file is preallocated to its maximum size; trimming cuts it to
  * the entries written and maps it read-only. */
 typedef struct sk_index {
-    int fd;               /* -1 when closed */
+    int fd;               /* -1 when closed or opened read-only (the map stays) */
     uint8_t *map;         /* mapping of the file; NULL when closed or empty */
     size_t map_len;       /* bytes mapped */
     uint32_t entry_size;  /* SK_OFFSET_INDEX_ENTRY or SK_TIME_INDEX_ENTRY */
@@ -39,11 +39,12 @@ typedef struct sk_index {
 } sk_index;
 
 void sk_index_init(sk_index *ix, uint32_t entry_size);
-/* Opens `path`. Writable (max_bytes > 0): created if missing, entries =
- * existing length / entry size, preallocated to max_bytes (rounded down to
- * whole entries). Read-only (max_bytes == 0): ENOENT when missing. Returns 0
- * or -1 with errno. */
-int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes);
+/* Opens `path`. Writable (max_bytes > 0): created if missing; entries =
+ * existing length / entry size, or 0 when `fresh` (the file and its inode are
+ * reused, old bytes ignored); preallocated to max_bytes (rounded down to whole
+ * entries). Read-only (max_bytes == 0): ENOENT when missing. Returns 0 or -1
+ * with errno. */
+int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes, bool fresh);
 void sk_index_close(sk_index *ix);
 /* Cuts the file to the valid entries and maps it read-only. 0 or -1. */
 int sk_index_trim(sk_index *ix);

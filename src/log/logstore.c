@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -621,17 +622,30 @@ fail:
 
 /* ---- Close ---- */
 
-static void close_prepare(sk_partition *p, void *arg)
+static void close_segments(sk_partition *p, void *arg)
 {
     (void)arg;
-    if (!p->loaded || p->nsegs == 0)
-        return;
-    sk_segment *act = p->segs[p->nsegs - 1];
-    sk_segment_deactivate(act);
-    /* The trimmed index files of the active segment need an fsync too. */
-    if (p->recovery_point > act->base_offset)
-        p->recovery_point = act->base_offset;
-    sk_partition_flush_to(p, p->log_end_offset);
+    if (p->loaded && p->nsegs > 0)
+        sk_segment_deactivate(p->segs[p->nsegs - 1]);
+}
+
+static void mark_flushed(sk_partition *p, void *arg)
+{
+    (void)arg;
+    if (p->loaded)
+        p->recovery_point = p->log_end_offset;
+}
+
+/* One syncfs for the whole store instead of an fsync per file: every log,
+ * trimmed index and directory entry is durable when it returns. */
+static int sync_all(const sk_logstore *s)
+{
+    int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = syncfs(fd);
+    close(fd);
+    return rc;
 }
 
 static void close_listeners(sk_partition *p, void *arg)
@@ -663,7 +677,6 @@ void sk_logstore_close(sk_logstore *s)
         return;
     stop_timers(s);
     sk_logstore_foreach(s, close_listeners, NULL);
-    sk_logstore_foreach(s, close_prepare, NULL);
     while (s->deletes) {
         sk_delete_batch *b = s->deletes;
         s->deletes = b->next;
@@ -672,6 +685,11 @@ void sk_logstore_close(sk_logstore *s)
         delete_submit(b);
     }
     sk_bg_drain(s->bg);
+    sk_logstore_foreach(s, close_segments, NULL);
+    if (sync_all(s) == 0)
+        sk_logstore_foreach(s, mark_flushed, NULL);
+    else
+        sk_error("log", "syncfs %s: %m; recovery points stay where they were", s->dir);
 
     write_job *j = checkpoint_job(s);
     if (j) {

@@ -289,13 +289,11 @@ int sk_partition_load(sk_partition *p, bool recover)
         p->log_start_offset = p->log_end_offset;
     p->log_start_checkpointed = false;
     p->loaded = true;
-    if (recover) {
-        if (p->recovery_point > p->log_end_offset)
-            p->recovery_point = p->log_end_offset;
-        sk_partition_flush_to(p, p->log_end_offset);
-    } else {
+    /* As Kafka's LogLoader: after a clean stop everything is flushed; after
+     * recovery the recovery point only moves when the next flush completes
+     * (a roll, flush.messages/flush.ms or the clean shutdown). */
+    if (!recover || p->recovery_point > p->log_end_offset)
         p->recovery_point = p->log_end_offset;
-    }
     return 0;
 fail:
     sk_error("log", "%s: cannot load the partition", p->dir);

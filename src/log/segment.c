@@ -165,21 +165,19 @@ int sk_segment_open(sk_segment *seg)
     return 0;
 }
 
-/* Opens fresh, empty, writable indexes (old files removed). */
+/* Opens empty, writable indexes (old contents dropped). */
 static int open_fresh_indexes(sk_segment *seg, const sk_log_config *cfg)
 {
     char path[4096];
     sk_index_close(&seg->offset_index);
     sk_index_close(&seg->time_index);
     sk_segment_path(seg, ".index", path, sizeof path);
-    unlink(path);
-    if (sk_index_open(&seg->offset_index, path, cfg->max_index_size_bytes) < 0) {
+    if (sk_index_open(&seg->offset_index, path, cfg->max_index_size_bytes, true) < 0) {
         sk_error("log", "open %s: %m", path);
         return -1;
     }
     sk_segment_path(seg, ".timeindex", path, sizeof path);
-    unlink(path);
-    if (sk_index_open(&seg->time_index, path, cfg->max_index_size_bytes) < 0) {
+    if (sk_index_open(&seg->time_index, path, cfg->max_index_size_bytes, true) < 0) {
         sk_error("log", "open %s: %m", path);
         return -1;
     }
@@ -344,10 +342,10 @@ int sk_segment_load_indexes(sk_segment *seg, const sk_log_config *cfg, int64_t n
         return -1;
     int64_t max_bytes = seg->active ? cfg->max_index_size_bytes : 0;
     sk_segment_path(seg, ".index", path, sizeof path);
-    bool ok = sk_index_open(&seg->offset_index, path, max_bytes) == 0;
+    bool ok = sk_index_open(&seg->offset_index, path, max_bytes, false) == 0;
     if (ok) {
         sk_segment_path(seg, ".timeindex", path, sizeof path);
-        ok = sk_index_open(&seg->time_index, path, max_bytes) == 0;
+        ok = sk_index_open(&seg->time_index, path, max_bytes, false) == 0;
     }
     ok = ok && sk_offset_index_sane(&seg->offset_index, seg->base_offset, next_offset, seg->size) &&
          sk_time_index_sane(&seg->time_index, seg->base_offset, next_offset);

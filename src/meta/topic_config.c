@@ -655,7 +655,7 @@ static bool has_override(const sk_topic_configs *c, sk_topic_config_id id, int64
     return true;
 }
 
-static bool list_has(const char *list, const char *item)
+bool sk_topic_config_list_has(const char *list, const char *item)
 {
     size_t n = strlen(item);
     for (const char *p = list; *p;) {
@@ -702,8 +702,8 @@ void sk_topic_log_config(const sk_topic_configs *c, const sk_config *broker, sk_
                                   ? SK_TIMESTAMP_LOG_APPEND_TIME
                                   : SK_TIMESTAMP_CREATE_TIME;
     const char *policy = c && c->value[SK_TC_CLEANUP_POLICY] ? c->value[SK_TC_CLEANUP_POLICY] : "delete";
-    out->compact = list_has(policy, "compact");
-    if (!list_has(policy, "delete")) {
+    out->compact = sk_topic_config_list_has(policy, "compact");
+    if (!sk_topic_config_list_has(policy, "delete")) {
         out->retention_ms = -1;
         out->retention_bytes = -1;
     }

@@ -15,7 +15,7 @@ START_TEST(test_offset_index)
     snprintf(path, sizeof path, "%s/00000000000000000100.index", dir);
     sk_index ix;
     sk_index_init(&ix, SK_OFFSET_INDEX_ENTRY);
-    ck_assert_int_eq(sk_index_open(&ix, path, 43), 0); /* rounded down: 5 entries */
+    ck_assert_int_eq(sk_index_open(&ix, path, 43, false), 0); /* rounded down: 5 entries */
     ck_assert_int_eq(test_file_size(path), 40);
     ck_assert_uint_eq(ix.max_entries, 5);
     ck_assert_int_eq(sk_offset_index_lookup(&ix, 100, 150), 0);
@@ -54,23 +54,28 @@ START_TEST(test_offset_index)
     ck_assert_mem_eq(bytes, want, 24);
 
     /* Read-only reopen; a writable reopen preallocates again. */
-    ck_assert_int_eq(sk_index_open(&ix, path, 0), 0);
+    ck_assert_int_eq(sk_index_open(&ix, path, 0, false), 0);
     ck_assert_uint_eq(ix.entries, 5);
     ck_assert_int_eq(sk_offset_index_lookup(&ix, 100, 121), 8400);
     ck_assert_int_eq(sk_offset_index_lookup(&ix, 100, 155), 21000);
     sk_index_close(&ix);
-    ck_assert_int_eq(sk_index_open(&ix, path, 80), 0);
+    ck_assert_int_eq(sk_index_open(&ix, path, 80, false), 0);
     ck_assert_uint_eq(ix.entries, 5);
     ck_assert_uint_eq(ix.max_entries, 10);
     ck_assert_int_eq(test_file_size(path), 80);
     /* Preallocated zeros are not entries: a trusted load of that file fails the check. */
     sk_index_close(&ix);
-    ck_assert_int_eq(sk_index_open(&ix, path, 0), 0);
+    ck_assert_int_eq(sk_index_open(&ix, path, 0, false), 0);
     ck_assert_uint_eq(ix.entries, 10);
     ck_assert(!sk_offset_index_sane(&ix, 100, -1, 1 << 30));
     sk_index_close(&ix);
+    /* A fresh open empties the same file. */
+    ck_assert_int_eq(sk_index_open(&ix, path, 80, true), 0);
+    ck_assert_uint_eq(ix.entries, 0);
+    ck_assert_uint_eq(ix.max_entries, 10);
+    sk_index_close(&ix);
     snprintf(path, sizeof path, "%s/missing.index", dir);
-    ck_assert_int_eq(sk_index_open(&ix, path, 0), -1);
+    ck_assert_int_eq(sk_index_open(&ix, path, 0, false), -1);
     test_rmtree(dir);
 }
 END_TEST
@@ -83,7 +88,7 @@ START_TEST(test_time_index)
     sk_index ix;
     int64_t ts, off;
     sk_index_init(&ix, SK_TIME_INDEX_ENTRY);
-    ck_assert_int_eq(sk_index_open(&ix, path, 40), 0); /* 3 entries */
+    ck_assert_int_eq(sk_index_open(&ix, path, 40, false), 0); /* 3 entries */
     sk_time_index_last(&ix, 0, &ts, &off);
     ck_assert_int_eq(ts, -1);
     ck_assert_int_eq(off, 0);

@@ -288,8 +288,11 @@ START_TEST(test_recovery_point_trusts_older_segments)
     ck_assert_uint_eq(sk_partition_segment_count(p), 3);
     seg_path(&f, 0, ".log", path, sizeof path);
     ck_assert_int_eq(test_file_size(path), (int64_t)(3 * bs));
-    /* The recovered tail is fsynced in the background. */
+    /* The recovered tail counts as flushed only after the next fsync. */
     ck_assert_int_eq(sk_partition_recovery_point(p), 12);
+    sk_bg_drain(sk_logstore_bg(f.store));
+    ck_assert_int_eq(sk_partition_recovery_point(p), 12);
+    sk_partition_flush(p);
     sk_bg_drain(sk_logstore_bg(f.store));
     ck_assert_int_eq(sk_partition_recovery_point(p), 14);
     fx_done(&f);

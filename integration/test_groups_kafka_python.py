@@ -1,0 +1,119 @@
+"""Consumer groups through kafka-python 2.0.2 (JoinGroup v2, SyncGroup v1,
+OffsetCommit v2, OffsetFetch v1): KafkaConsumer joins a group, consumes,
+commits with metadata and reads it back with committed(); a second consumer
+splits the partitions with it; KafkaAdminClient lists, describes, reads the
+offsets of and deletes groups (NON_EMPTY_GROUP while members remain). Offsets
+committed by librdkafka are read by kafka-python and the other way round."""
+
+import time
+
+from confluent_kafka import Consumer
+from confluent_kafka import TopicPartition as CTopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import GroupIdNotFoundError, NoError, NonEmptyGroupError
+from kafka.structs import OffsetAndMetadata
+
+from test_groups import TIMEOUT, create_topic, produce
+
+CLIENT_TIMEOUT_MS = 10000
+
+
+def kp_consumer(bootstrap, group, topic):
+    return KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, client_id='kp',
+                         auto_offset_reset='earliest', enable_auto_commit=False, session_timeout_ms=6000,
+                         heartbeat_interval_ms=300, request_timeout_ms=CLIENT_TIMEOUT_MS + 1000,
+                         api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS, metadata_max_age_ms=1000)
+
+
+def poll_until(consumers, cond, what, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    got = []
+    while time.monotonic() < deadline:
+        for c in consumers:
+            for recs in c.poll(timeout_ms=50).values():
+                got.extend(recs)
+        if cond(got):
+            return got
+    raise AssertionError(f'{what}: {[c.assignment() for c in consumers]}')
+
+
+def admin_client(bootstrap):
+    return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=CLIENT_TIMEOUT_MS,
+                            api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
+
+
+def test_kafka_python_group_consume_commit_committed(start_broker):
+    b = start_broker()
+    create_topic(b.bootstrap, 'kt', 4)
+    produce(b.bootstrap, 'kt', 40, 4)
+    c1 = kp_consumer(b.bootstrap, 'kp', 'kt')
+    try:
+        got = poll_until([c1], lambda got: len(got) >= 40, 'one consumer reads everything')
+        assert sorted(int(r.value) for r in got) == list(range(40))
+        assert c1.assignment() == {TopicPartition('kt', p) for p in range(4)}
+        c1.commit({TopicPartition('kt', 0): OffsetAndMetadata(10, 'kp-meta'),
+                   TopicPartition('kt', 1): OffsetAndMetadata(3, None)})
+        assert c1.committed(TopicPartition('kt', 0)) == 10
+        assert c1.committed(TopicPartition('kt', 1)) == 3
+        assert c1.committed(TopicPartition('kt', 2)) is None
+
+        # A second member: the four partitions split two and two.
+        c2 = kp_consumer(b.bootstrap, 'kp', 'kt')
+        try:
+            poll_until([c1, c2], lambda _: len(c1.assignment()) == 2 and len(c2.assignment()) == 2,
+                       'two members, two partitions each')
+            assert c1.assignment() | c2.assignment() == {TopicPartition('kt', p) for p in range(4)}
+        finally:
+            c2.close()
+    finally:
+        c1.close()
+
+    # librdkafka reads what kafka-python committed, metadata included.
+    c = Consumer({'bootstrap.servers': b.bootstrap, 'group.id': 'kp'})
+    try:
+        tps = c.committed([CTopicPartition('kt', p) for p in range(2)], timeout=TIMEOUT)
+        assert [tp.offset for tp in tps] == [10, 3]
+        c.commit(offsets=[CTopicPartition('kt', 3, 33)], asynchronous=False)
+    finally:
+        c.close()
+    c = kp_consumer(b.bootstrap, 'kp', 'kt')
+    try:
+        assert c.committed(TopicPartition('kt', 3)) == 33
+    finally:
+        c.close()
+
+
+def test_kafka_python_admin_groups(start_broker):
+    b = start_broker()
+    create_topic(b.bootstrap, 'at', 2)
+    produce(b.bootstrap, 'at', 4, 2)
+    admin = admin_client(b.bootstrap)
+    c = kp_consumer(b.bootstrap, 'ag', 'at')
+    try:
+        poll_until([c], lambda got: len(got) >= 4, 'the member reads')
+        c.commit({TopicPartition('at', 0): OffsetAndMetadata(2, 'm0'), TopicPartition('at', 1): OffsetAndMetadata(1, '')})
+
+        assert ('ag', 'consumer') in admin.list_consumer_groups()
+        (info,) = admin.describe_consumer_groups(['ag'])
+        assert (info.group, info.state, info.protocol_type, info.protocol) == ('ag', 'Stable', 'consumer', 'range')
+        (member,) = info.members
+        assert (member.client_id, member.client_host) == ('kp', '/127.0.0.1')
+        assert member.member_id.startswith('kp-')
+        assert sorted(member.member_metadata.subscription) == ['at']
+        assert {(t, tuple(ps)) for t, ps in member.member_assignment.assignment} == {('at', (0, 1))}
+
+        offsets = admin.list_consumer_group_offsets('ag')
+        assert offsets == {TopicPartition('at', 0): OffsetAndMetadata(2, 'm0'),
+                           TopicPartition('at', 1): OffsetAndMetadata(1, '')}
+        assert admin.delete_consumer_groups(['ag']) == [('ag', NonEmptyGroupError)]
+    finally:
+        c.close()
+
+    (info,) = admin.describe_consumer_groups(['ag'])
+    assert (info.state, info.members) == ('Empty', [])
+    assert admin.delete_consumer_groups(['ag', 'never']) == [('ag', NoError), ('never', GroupIdNotFoundError)]
+    assert 'ag' not in [g for g, _ in admin.list_consumer_groups()]
+    assert admin.list_consumer_group_offsets('ag') == {}
+    (info,) = admin.describe_consumer_groups(['ag'])
+    assert info.state == 'Dead'
+    admin.close()

@@ -1,0 +1,667 @@
+/*
+ * Configs: DescribeConfigs v0-4, AlterConfigs v0-2 and
+ * IncrementalAlterConfigs v0-1, answered as a Kafka 4.0 broker answers them
+ * (ConfigHelper for describing, ConfigAdminManager then the controller's
+ * ConfigurationControlManager for altering).
+ *
+ * Resources:
+ * - TOPIC (2): every topic config of the table (topic_config.h) with its
+ *   value, source, synonyms (v1+), type and documentation (v3+). Altering
+ *   validates each value (INVALID_CONFIG with Kafka's message), then the
+ *   rules across configs, then that the topic exists
+ *   (UNKNOWN_TOPIC_OR_PARTITION); accepted changes are persisted and applied
+ *   to the partitions at once. AlterConfigs replaces the whole set of a
+ *   topic's overrides; IncrementalAlterConfigs SETs, DELETEs, APPENDs to or
+ *   SUBTRACTs from lists.
+ * - BROKER (4): the broker's keys (config.h) as read-only static configs
+ *   (name = this node id; "" = the cluster-wide dynamic defaults, none).
+ *   skiff has no dynamic broker configs: setting any is INVALID_REQUEST
+ *   "Cannot update these configs dynamically", as Kafka answers for its
+ *   read-only keys.
+ * - BROKER_LOGGER (8): the "root" logger, whose level can be changed with
+ *   IncrementalAlterConfigs (KIP-412): TRACE/DEBUG, INFO, WARN, ERROR/FATAL.
+ * - Other types (GROUP, CLIENT_METRICS, ...): INVALID_REQUEST.
+ * A resource named twice in one alter request fails both times with
+ * INVALID_REQUEST; so do repeated config names and null values (except for
+ * DELETE).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "kf_msgs.h"
+#include "skiff/errors.h"
+#include "skiff/log.h"
+#include "skiff/topics.h"
+
+#define ROOT_LOGGER "root"
+#define VALID_LOG_LEVELS "DEBUG, ERROR, FATAL, INFO, TRACE, WARN"
+
+/* IncrementalAlterConfigs operations (AlterConfigOp.OpType). */
+enum { OP_SET = 0, OP_DELETE = 1, OP_APPEND = 2, OP_SUBTRACT = 3 };
+
+static const char *resource_type_name(int8_t type)
+{
+    switch (type) {
+    case SK_RESOURCE_TOPIC:
+        return "TOPIC";
+    case SK_RESOURCE_BROKER:
+        return "BROKER";
+    case SK_RESOURCE_BROKER_LOGGER:
+        return "BROKER_LOGGER";
+    case 16:
+        return "CLIENT_METRICS";
+    case 32:
+        return "GROUP";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+/* A broker resource name must be empty (cluster default) or this node's id:
+ * Kafka's validateResourceNameIsCurrentNodeId. */
+static int16_t check_broker_name(sk_request *req, kf_str name, bool allow_empty, const char *what, kf_str *msg)
+{
+    int32_t node = req->broker->config->node_id;
+    if (allow_empty && name.len <= 0)
+        return SK_ERR_NONE;
+    char *end = NULL;
+    long id = name.p && name.len > 0 ? strtol(name.p, &end, 10) : 0;
+    if (!end || *end || end == name.p) {
+        *msg = sk_admin_printf(req, "%s id must be an integer, but it is: %s", what, name.p ? name.p : "null");
+        return SK_ERR_INVALID_REQUEST;
+    }
+    if (id != node) {
+        *msg = sk_admin_printf(req, "Unexpected broker id, expected %d, but received %ld", node, id);
+        return SK_ERR_INVALID_REQUEST;
+    }
+    return SK_ERR_NONE;
+}
+
+/* ---- DescribeConfigs ---------------------------------------------------- */
+
+typedef struct describe_ctx {
+    sk_request *req;
+    const kf_describe_configs_request_describe_configs_resource *in;
+    bool synonyms;      /* include_synonyms */
+    bool documentation; /* include_documentation */
+    kf_describe_configs_response_describe_configs_resource_result *entries;
+    int32_t n;
+} describe_ctx;
+
+/* True when config `name` is asked for (null or empty keys = all). */
+static bool wanted(const describe_ctx *x, const char *name)
+{
+    if (x->in->configuration_keys.n <= 0)
+        return true;
+    for (int32_t i = 0; i < x->in->configuration_keys.n; i++)
+        if (kf_str_eq(x->in->configuration_keys.items[i], name))
+            return true;
+    return false;
+}
+
+/* Appends one entry; `syn` may be NULL when `nsyn` is 0. Returns -1 when out
+ * of memory. */
+static int add_entry(describe_ctx *x, const char *name, const char *value, sk_config_source source, bool read_only,
+                     sk_config_type type, const char *doc, const sk_config_synonym *syn, int nsyn)
+{
+    kf_describe_configs_response_describe_configs_resource_result *e = &x->entries[x->n++];
+    e->name = kf_str_c(name);
+    e->value = sk_admin_str(x->req, value);
+    e->read_only = read_only;
+    e->is_default = source == SK_CONFIG_SOURCE_DEFAULT_CONFIG;
+    e->config_source = (int8_t)source;
+    e->config_type = (int8_t)type;
+    if (x->documentation && doc)
+        e->documentation = kf_str_c(doc);
+    if (!e->value.p)
+        return -1;
+    if (!x->synonyms || nsyn == 0)
+        return 0;
+    kf_describe_configs_response_describe_configs_synonym *s =
+        sk_admin_array(x->req, &kf_describe_configs_response_describe_configs_synonym_desc, nsyn);
+    if (!s)
+        return -1;
+    for (int i = 0; i < nsyn; i++) {
+        s[i].name = sk_admin_str(x->req, syn[i].name);
+        s[i].value = sk_admin_str(x->req, syn[i].value);
+        s[i].source = (int8_t)syn[i].source;
+        if (!s[i].name.p || !s[i].value.p)
+            return -1;
+    }
+    e->synonyms.items = s;
+    e->synonyms.n = nsyn;
+    return 0;
+}
+
+static int16_t describe_topic(describe_ctx *x, kf_str *msg)
+{
+    sk_request *req = x->req;
+    char text[512];
+    if (sk_topic_name_check_msg(x->in->resource_name.p, (size_t)x->in->resource_name.len, text, sizeof text) !=
+        SK_ERR_NONE) {
+        *msg = sk_admin_str(req, text);
+        return SK_ERR_INVALID_TOPIC_EXCEPTION;
+    }
+    sk_topic *t = sk_meta_topic(req->broker->meta, x->in->resource_name.p, (size_t)x->in->resource_name.len);
+    if (!t)
+        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    x->entries = sk_admin_array(req, &kf_describe_configs_response_describe_configs_resource_result_desc, SK_TC_COUNT);
+    if (!x->entries)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    for (int i = 0; i < SK_TC_COUNT; i++) {
+        const sk_topic_config_def *d = sk_topic_config_def_get((sk_topic_config_id)i);
+        if (!wanted(x, d->name))
+            continue;
+        char scratch[128], syn_scratch[128];
+        sk_config_source src;
+        sk_config_synonym syn[SK_CONFIG_SYNONYMS_MAX];
+        const char *v = sk_topic_config_value(&t->configs, req->broker->config, (sk_topic_config_id)i, scratch,
+                                              sizeof scratch, &src);
+        int nsyn = sk_topic_config_synonyms(&t->configs, req->broker->config, (sk_topic_config_id)i, syn_scratch,
+                                            sizeof syn_scratch, syn);
+        if (add_entry(x, d->name, v, src, false, d->type, d->doc, syn, nsyn) < 0)
+            return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    return SK_ERR_NONE;
+}
+
+/* The DescribeConfigs type of a broker key, from its default's shape. */
+static sk_config_type broker_key_type(const char *def)
+{
+    if (!strcmp(def, "true") || !strcmp(def, "false"))
+        return SK_CONFIG_TYPE_BOOLEAN;
+    char *end;
+    strtoll(def, &end, 10);
+    return *def && !*end ? SK_CONFIG_TYPE_LONG : SK_CONFIG_TYPE_STRING;
+}
+
+static int16_t describe_broker(describe_ctx *x, kf_str *msg)
+{
+    sk_request *req = x->req;
+    int16_t err = check_broker_name(req, x->in->resource_name, true, "Broker", msg);
+    if (err != SK_ERR_NONE || x->in->resource_name.len <= 0)
+        return err; /* "" = the dynamic cluster defaults: skiff has none */
+    int32_t nkeys = 0;
+    while (sk_config_key_name(nkeys))
+        nkeys++;
+    x->entries = sk_admin_array(req, &kf_describe_configs_response_describe_configs_resource_result_desc, nkeys);
+    if (!x->entries)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    for (int32_t i = 0; i < nkeys; i++) {
+        const char *name = sk_config_key_name(i), *def = sk_config_key_default(i);
+        if (!wanted(x, name))
+            continue;
+        char value[1024];
+        bool set = sk_config_key_is_set(req->broker->config, name, value, sizeof value);
+        sk_config_synonym syn[2];
+        int nsyn = 0;
+        if (set)
+            syn[nsyn++] = (sk_config_synonym){name, value, SK_CONFIG_SOURCE_STATIC_BROKER_CONFIG};
+        syn[nsyn++] = (sk_config_synonym){name, def, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
+        if (add_entry(x, name, set ? value : def, syn[0].source, true, broker_key_type(def), NULL, syn, nsyn) < 0)
+            return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    return SK_ERR_NONE;
+}
+
+static const char *log_level_name(void)
+{
+    switch (sk_log_threshold) {
+    case SK_LOG_DEBUG:
+        return "DEBUG";
+    case SK_LOG_INFO:
+        return "INFO";
+    case SK_LOG_WARN:
+        return "WARN";
+    default:
+        return "ERROR";
+    }
+}
+
+static int16_t describe_logger(describe_ctx *x, kf_str *msg)
+{
+    if (x->in->resource_name.len <= 0) {
+        *msg = kf_str_c("Broker id must not be empty");
+        return SK_ERR_INVALID_REQUEST;
+    }
+    int16_t err = check_broker_name(x->req, x->in->resource_name, false, "Broker", msg);
+    if (err != SK_ERR_NONE)
+        return err;
+    x->entries = sk_admin_array(x->req, &kf_describe_configs_response_describe_configs_resource_result_desc, 1);
+    if (!x->entries)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    if (wanted(x, ROOT_LOGGER) && add_entry(x, ROOT_LOGGER, log_level_name(),
+                                            SK_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER_CONFIG, false,
+                                            SK_CONFIG_TYPE_UNKNOWN, NULL, NULL, 0) < 0)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    return SK_ERR_NONE;
+}
+
+void sk_api_describe_configs(sk_request *req)
+{
+    const kf_describe_configs_request *body = req->body;
+    kf_describe_configs_response *resp = sk_request_response(req);
+    int32_t n = body->resources.n > 0 ? body->resources.n : 0;
+    kf_describe_configs_response_describe_configs_result *results =
+        sk_admin_array(req, &kf_describe_configs_response_describe_configs_result_desc, n);
+    if (!resp || !results) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const kf_describe_configs_request_describe_configs_resource *in = &body->resources.items[i];
+        kf_describe_configs_response_describe_configs_result *out = &results[i];
+        describe_ctx x = {.req = req, .in = in, .synonyms = body->include_synonyms,
+                          .documentation = body->include_documentation};
+        out->resource_type = in->resource_type;
+        out->resource_name = in->resource_name;
+        switch (in->resource_type) {
+        case SK_RESOURCE_TOPIC:
+            out->error_code = describe_topic(&x, &out->error_message);
+            break;
+        case SK_RESOURCE_BROKER:
+            out->error_code = describe_broker(&x, &out->error_message);
+            break;
+        case SK_RESOURCE_BROKER_LOGGER:
+            out->error_code = describe_logger(&x, &out->error_message);
+            break;
+        default:
+            out->error_code = SK_ERR_INVALID_REQUEST;
+            out->error_message = sk_admin_printf(req, "Unsupported resource type: %s",
+                                                 resource_type_name(in->resource_type));
+            break;
+        }
+        if (out->error_code == SK_ERR_NONE) {
+            out->configs.items = x.entries;
+            out->configs.n = x.n;
+        }
+    }
+    resp->results.items = results;
+    resp->results.n = n;
+    sk_request_respond(req, resp);
+}
+
+/* ---- Altering ----------------------------------------------------------- */
+
+/* One requested change, from either alter API. */
+typedef struct alter_op {
+    kf_str name;
+    kf_str value;
+    int8_t op; /* OP_*; AlterConfigs sends only SETs */
+} alter_op;
+
+/* One resource of an alter request. */
+typedef struct alter_resource {
+    int8_t type;
+    kf_str name;
+    alter_op *ops;
+    int32_t nops;
+} alter_resource;
+
+/* The checks every resource gets first (ConfigAdminManager.preprocess):
+ * repeated config names and null values. */
+static int16_t preprocess(sk_request *req, const alter_resource *r, kf_str *msg)
+{
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)r->nops + 1);
+    if (!dup || (r->nops > 0 && sk_admin_find_duplicates(req, &r->ops[0].name, sizeof r->ops[0], r->nops, dup) < 0))
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    for (int32_t i = 0; i < r->nops; i++) {
+        if (dup[i]) {
+            *msg = kf_str_c("Error due to duplicate config keys");
+            return SK_ERR_INVALID_REQUEST;
+        }
+    }
+    char names[512];
+    size_t o = 0;
+    for (int32_t i = 0; i < r->nops; i++)
+        if (r->ops[i].op != OP_DELETE && !r->ops[i].value.p && o < sizeof names)
+            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", o ? ", " : "", r->ops[i].name.p);
+    if (o > 0) {
+        *msg = sk_admin_printf(req, "Null value not supported for : %s", names);
+        return SK_ERR_INVALID_REQUEST;
+    }
+    return SK_ERR_NONE;
+}
+
+/* Splits a comma list into `parts` (at most `max`, empty parts dropped when
+ * `drop_empty`); returns the count. Writes into `buf`. */
+static int split_list(const char *s, char *buf, size_t len, char **parts, int max, bool drop_empty)
+{
+    snprintf(buf, len, "%s", s);
+    int n = 0;
+    char *p = buf;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if ((*p || !drop_empty) && n < max)
+            parts[n++] = p;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+}
+
+/* APPEND / SUBTRACT on a list config (ConfigurationControlManager): the
+ * current value, else the default, with the values added or removed. */
+static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_config_id id, const alter_op *op,
+                             char *msg, size_t msg_len)
+{
+    const char *cur = c->value[id] ? c->value[id] : sk_topic_config_def_get(id)->default_value;
+    enum { MAX_PARTS = 256 };
+    char curbuf[2048], opbuf[2048];
+    char *have[MAX_PARTS], *given[MAX_PARTS];
+    int nhave = split_list(cur, curbuf, sizeof curbuf, have, MAX_PARTS, true);
+    int ngiven = split_list(op->value.p, opbuf, sizeof opbuf, given, MAX_PARTS, false);
+    for (int g = 0; g < ngiven; g++) {
+        int at = -1;
+        for (int h = 0; h < nhave && at < 0; h++)
+            if (!strcmp(have[h], given[g]))
+                at = h;
+        if (op->op == OP_APPEND && at < 0 && nhave < MAX_PARTS)
+            have[nhave++] = given[g];
+        if (op->op == OP_SUBTRACT && at >= 0) {
+            memmove(&have[at], &have[at + 1], (size_t)(nhave - at - 1) * sizeof *have);
+            nhave--;
+        }
+    }
+    size_t len = 1;
+    for (int h = 0; h < nhave; h++)
+        len += strlen(have[h]) + 1;
+    char *joined = sk_arena_alloc(&req->arena, len);
+    if (!joined)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    for (int h = 0; h < nhave; h++) {
+        if (h)
+            strcat(joined, ",");
+        strcat(joined, have[h]);
+    }
+    return sk_topic_configs_set(c, sk_topic_config_def_get(id)->name, joined, msg, msg_len);
+}
+
+/* Computes the new overrides of a topic from `r` into `next` (starting from
+ * `current`, or from nothing when `replace`). */
+static int16_t plan_topic_configs(sk_request *req, const alter_resource *r, bool replace,
+                                  const sk_topic_configs *current, sk_topic_configs *next, kf_str *msg)
+{
+    char text[1024];
+    if (sk_topic_configs_copy(next, replace ? NULL : current) < 0)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    for (int32_t i = 0; i < r->nops; i++) {
+        const alter_op *op = &r->ops[i];
+        int id = sk_topic_config_find(op->name.p, (size_t)op->name.len);
+        int16_t err = SK_ERR_NONE;
+        switch (op->op) {
+        case OP_SET:
+            err = sk_topic_configs_set(next, op->name.p, op->value.p, text, sizeof text);
+            break;
+        case OP_DELETE:
+            if (id >= 0)
+                sk_topic_configs_set(next, op->name.p, NULL, text, sizeof text);
+            break;
+        case OP_APPEND:
+        case OP_SUBTRACT:
+            if (id < 0 || sk_topic_config_def_get((sk_topic_config_id)id)->type != SK_CONFIG_TYPE_LIST) {
+                snprintf(text, sizeof text, "Can't %s to key %s because its type is not LIST.",
+                         op->op == OP_APPEND ? "APPEND" : "SUBTRACT", op->name.p);
+                err = SK_ERR_INVALID_CONFIG;
+            } else {
+                err = apply_list_op(req, next, (sk_topic_config_id)id, op, text, sizeof text);
+            }
+            break;
+        default:
+            snprintf(text, sizeof text, "Unknown operations type %d", op->op);
+            err = SK_ERR_INVALID_REQUEST;
+            break;
+        }
+        if (err != SK_ERR_NONE) {
+            *msg = sk_admin_str(req, text);
+            return err;
+        }
+    }
+    int16_t err = sk_topic_configs_check(next, req->broker->config, text, sizeof text);
+    if (err != SK_ERR_NONE)
+        *msg = sk_admin_str(req, text);
+    return err;
+}
+
+static int16_t alter_topic(sk_request *req, const alter_resource *r, bool replace, bool validate_only, kf_str *msg)
+{
+    char text[512];
+    if (r->name.len <= 0) {
+        *msg = kf_str_c("Default topic resources are not allowed.");
+        return SK_ERR_INVALID_REQUEST;
+    }
+    if (sk_topic_name_check_msg(r->name.p, (size_t)r->name.len, text, sizeof text) != SK_ERR_NONE) {
+        *msg = sk_admin_str(req, text);
+        return SK_ERR_INVALID_TOPIC_EXCEPTION;
+    }
+    sk_topic *t = sk_meta_topic(req->broker->meta, r->name.p, (size_t)r->name.len);
+    sk_topic_configs next = {0};
+    int16_t err = plan_topic_configs(req, r, replace, t ? &t->configs : NULL, &next, msg);
+    if (err == SK_ERR_NONE && !t) {
+        *msg = sk_admin_printf(req, "The topic '%s' does not exist.", r->name.p);
+        err = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (err == SK_ERR_NONE && !validate_only) {
+        err = sk_topics_set_configs(req->broker, t, &next);
+        if (err != SK_ERR_NONE)
+            *msg = kf_str_c("The configs could not be written to the data directory.");
+    }
+    sk_topic_configs_free(&next);
+    return err;
+}
+
+/* skiff has no dynamic broker configs: every SET (or list change) names a
+ * key that cannot be updated dynamically; DELETEs of unset keys are no-ops. */
+static int16_t alter_broker(sk_request *req, const alter_resource *r, kf_str *msg)
+{
+    int16_t err = check_broker_name(req, r->name, true, "Node", msg);
+    if (err != SK_ERR_NONE)
+        return err;
+    char names[512];
+    size_t o = 0;
+    for (int32_t i = 0; i < r->nops; i++) {
+        const alter_op *op = &r->ops[i];
+        bool known = false;
+        for (int k = 0; sk_config_key_name(k) && !known; k++)
+            known = kf_str_eq(op->name, sk_config_key_name(k));
+        if (op->op == OP_APPEND || op->op == OP_SUBTRACT) {
+            *msg = known ? sk_admin_printf(req, "Config value %s is not allowed for config key: %s",
+                                           op->op == OP_APPEND ? "append" : "subtract", op->name.p)
+                         : sk_admin_printf(req, "Unknown config name: %s", op->name.p);
+            return SK_ERR_INVALID_CONFIG;
+        }
+        if (op->op != OP_SET && op->op != OP_DELETE) {
+            *msg = sk_admin_printf(req, "Unknown operations type %d", op->op);
+            return SK_ERR_INVALID_REQUEST;
+        }
+        if (op->op == OP_SET && o < sizeof names)
+            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", o ? ", " : "", op->name.p);
+    }
+    if (o > 0) {
+        *msg = sk_admin_printf(req, "Cannot update these configs dynamically: Set(%s)", names);
+        return SK_ERR_INVALID_REQUEST;
+    }
+    return SK_ERR_NONE;
+}
+
+/* Kafka's log4j levels onto skiff's. */
+static int log_level_parse(const char *level)
+{
+    static const struct {
+        const char *name;
+        sk_log_level level;
+    } levels[] = {{"TRACE", SK_LOG_DEBUG}, {"DEBUG", SK_LOG_DEBUG}, {"INFO", SK_LOG_INFO},
+                  {"WARN", SK_LOG_WARN},   {"ERROR", SK_LOG_ERROR}, {"FATAL", SK_LOG_ERROR}};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (!strcmp(level, levels[i].name))
+            return (int)levels[i].level;
+    return -1;
+}
+
+/* BROKER_LOGGER (IncrementalAlterConfigs only): the root logger's level. */
+static int16_t alter_logger(sk_request *req, const alter_resource *r, bool validate_only, kf_str *msg)
+{
+    int16_t err = check_broker_name(req, r->name, false, "Node", msg);
+    if (err != SK_ERR_NONE)
+        return err;
+    int level = -1;
+    for (int32_t i = 0; i < r->nops; i++) {
+        const alter_op *op = &r->ops[i];
+        if (op->op == OP_APPEND || op->op == OP_SUBTRACT) {
+            *msg = sk_admin_printf(req, "%s operation is not allowed for the BROKER_LOGGER resource",
+                                   op->op == OP_APPEND ? "APPEND" : "SUBTRACT");
+            return SK_ERR_INVALID_REQUEST;
+        }
+        if (op->op != OP_SET && op->op != OP_DELETE) {
+            *msg = sk_admin_printf(req, "Unknown operation type %d is not allowed for the BROKER_LOGGER resource",
+                                   op->op);
+            return SK_ERR_INVALID_REQUEST;
+        }
+        if (!kf_str_eq(op->name, ROOT_LOGGER)) {
+            *msg = sk_admin_printf(req, "Logger %s does not exist!", op->name.p);
+            return SK_ERR_INVALID_CONFIG;
+        }
+        if (op->op == OP_DELETE) {
+            *msg = kf_str_c("Removing the log level of the " ROOT_LOGGER " logger is not allowed");
+            return SK_ERR_INVALID_REQUEST;
+        }
+        level = log_level_parse(op->value.p);
+        if (level < 0) {
+            *msg = sk_admin_printf(req, "Cannot set the log level of %s to %s as it is not a supported log level. "
+                                   "Valid log levels are " VALID_LOG_LEVELS, op->name.p, op->value.p);
+            return SK_ERR_INVALID_CONFIG;
+        }
+    }
+    if (level >= 0 && !validate_only) {
+        sk_warn("api", "conn %llu: log level set to %s", (unsigned long long)req->conn_id, r->ops[r->nops - 1].value.p);
+        sk_log_threshold = (sk_log_level)level;
+    }
+    return SK_ERR_NONE;
+}
+
+/* Answers every resource of an alter request: `res` holds them in request
+ * order; `err` and `msg` receive each one's answer. */
+static void alter_all(sk_request *req, alter_resource *res, int32_t n, bool incremental, bool validate_only,
+                      int16_t *err, kf_str *msg)
+{
+    /* A resource (type and name) given twice fails both times. */
+    kf_str *keys = sk_arena_alloc(&req->arena, (size_t)n * sizeof *keys + 1);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
+    for (int32_t i = 0; keys && i < n; i++)
+        keys[i] = sk_admin_printf(req, "%d:%.*s", res[i].type, res[i].name.len > 0 ? res[i].name.len : 0,
+                                  res[i].name.p ? res[i].name.p : "");
+    if (!keys || !dup || (n > 0 && sk_admin_find_duplicates(req, keys, sizeof *keys, n, dup) < 0)) {
+        for (int32_t i = 0; i < n; i++)
+            err[i] = SK_ERR_KAFKA_STORAGE_ERROR;
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        alter_resource *r = &res[i];
+        if (dup[i]) {
+            err[i] = SK_ERR_INVALID_REQUEST;
+            msg[i] = kf_str_c("Each resource must appear at most once.");
+            continue;
+        }
+        err[i] = preprocess(req, r, &msg[i]);
+        if (err[i] != SK_ERR_NONE)
+            continue;
+        if (r->type == SK_RESOURCE_TOPIC) {
+            err[i] = alter_topic(req, r, !incremental, validate_only, &msg[i]);
+        } else if (r->type == SK_RESOURCE_BROKER) {
+            err[i] = alter_broker(req, r, &msg[i]);
+        } else if (r->type == SK_RESOURCE_BROKER_LOGGER && incremental) {
+            err[i] = alter_logger(req, r, validate_only, &msg[i]);
+        } else {
+            err[i] = SK_ERR_INVALID_REQUEST;
+            msg[i] = sk_admin_printf(req, "Unknown resource type %d", r->type);
+        }
+        sk_info("api", "conn %llu: %s %s %s%s: %s%s%s", (unsigned long long)req->conn_id,
+                incremental ? "IncrementalAlterConfigs" : "AlterConfigs", resource_type_name(r->type),
+                r->name.p ? r->name.p : "", validate_only ? " (validate only)" : "", sk_err_name(err[i]),
+                msg[i].p ? ": " : "", msg[i].p ? msg[i].p : "");
+    }
+}
+
+void sk_api_alter_configs(sk_request *req)
+{
+    const kf_alter_configs_request *body = req->body;
+    kf_alter_configs_response *resp = sk_request_response(req);
+    int32_t n = body->resources.n > 0 ? body->resources.n : 0;
+    kf_alter_configs_response_alter_configs_resource_response *out =
+        sk_admin_array(req, &kf_alter_configs_response_alter_configs_resource_response_desc, n);
+    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res + 1);
+    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err + 1);
+    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg + 1);
+    if (!resp || !out || !res || !err || !msg) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const kf_alter_configs_request_alter_configs_resource *in = &body->resources.items[i];
+        int32_t nops = in->configs.n > 0 ? in->configs.n : 0;
+        res[i] = (alter_resource){in->resource_type, in->resource_name,
+                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op) + 1), nops};
+        if (!res[i].ops) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        for (int32_t j = 0; j < nops; j++)
+            res[i].ops[j] = (alter_op){in->configs.items[j].name, in->configs.items[j].value, OP_SET};
+        msg[i] = (kf_str){NULL, -1};
+    }
+    alter_all(req, res, n, false, body->validate_only, err, msg);
+    for (int32_t i = 0; i < n; i++) {
+        out[i].error_code = err[i];
+        out[i].error_message = msg[i];
+        out[i].resource_type = res[i].type;
+        out[i].resource_name = res[i].name;
+    }
+    resp->responses.items = out;
+    resp->responses.n = n;
+    sk_request_respond(req, resp);
+}
+
+void sk_api_incremental_alter_configs(sk_request *req)
+{
+    const kf_incremental_alter_configs_request *body = req->body;
+    kf_incremental_alter_configs_response *resp = sk_request_response(req);
+    int32_t n = body->resources.n > 0 ? body->resources.n : 0;
+    kf_incremental_alter_configs_response_alter_configs_resource_response *out =
+        sk_admin_array(req, &kf_incremental_alter_configs_response_alter_configs_resource_response_desc, n);
+    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res + 1);
+    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err + 1);
+    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg + 1);
+    if (!resp || !out || !res || !err || !msg) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        const kf_incremental_alter_configs_request_alter_configs_resource *in = &body->resources.items[i];
+        int32_t nops = in->configs.n > 0 ? in->configs.n : 0;
+        res[i] = (alter_resource){in->resource_type, in->resource_name,
+                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op) + 1), nops};
+        if (!res[i].ops) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        for (int32_t j = 0; j < nops; j++) {
+            const kf_incremental_alter_configs_request_alterable_config *c = &in->configs.items[j];
+            res[i].ops[j] = (alter_op){c->name, c->value, c->config_operation};
+        }
+        msg[i] = (kf_str){NULL, -1};
+    }
+    alter_all(req, res, n, true, body->validate_only, err, msg);
+    for (int32_t i = 0; i < n; i++) {
+        out[i].error_code = err[i];
+        out[i].error_message = msg[i];
+        out[i].resource_type = res[i].type;
+        out[i].resource_name = res[i].name;
+    }
+    resp->responses.items = out;
+    resp->responses.n = n;
+    sk_request_respond(req, resp);
+}
