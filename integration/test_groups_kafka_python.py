@@ -5,6 +5,7 @@ splits the partitions with it; KafkaAdminClient lists, describes, reads the
 offsets of and deletes groups (NON_EMPTY_GROUP while members remain). Offsets
 committed by librdkafka are read by kafka-python and the other way round."""
 
+import threading
 import time
 
 from confluent_kafka import Consumer
@@ -37,6 +38,35 @@ def poll_until(consumers, cond, what, timeout=TIMEOUT):
     raise AssertionError(f'{what}: {[c.assignment() for c in consumers]}')
 
 
+class Poller(threading.Thread):
+    """Polls a KafkaConsumer in its own thread: kafka-python rejoins a group
+    only inside poll(), which blocks while its own JoinGroup is parked."""
+
+    def __init__(self, consumer):
+        super().__init__(daemon=True)
+        self.consumer = consumer
+        self.stop = threading.Event()
+        self.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.consumer.poll(timeout_ms=50)
+
+    def close(self):
+        self.stop.set()
+        self.join(TIMEOUT)
+        self.consumer.close()
+
+
+def wait_for(cond, what, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError(what)
+
+
 def admin_client(bootstrap):
     return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=CLIENT_TIMEOUT_MS,
                             api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
@@ -57,16 +87,19 @@ def test_kafka_python_group_consume_commit_committed(start_broker):
         assert c1.committed(TopicPartition('kt', 1)) == 3
         assert c1.committed(TopicPartition('kt', 2)) is None
 
-        # A second member: the four partitions split two and two.
-        c2 = kp_consumer(b.bootstrap, 'kp', 'kt')
-        try:
-            poll_until([c1, c2], lambda _: len(c1.assignment()) == 2 and len(c2.assignment()) == 2,
-                       'two members, two partitions each')
-            assert c1.assignment() | c2.assignment() == {TopicPartition('kt', p) for p in range(4)}
-        finally:
-            c2.close()
     finally:
         c1.close()
+
+    # Two members, each polled in its own thread: two partitions each.
+    p1 = Poller(kp_consumer(b.bootstrap, 'kp', 'kt'))
+    p2 = Poller(kp_consumer(b.bootstrap, 'kp', 'kt'))
+    try:
+        a1, a2 = p1.consumer.assignment, p2.consumer.assignment
+        wait_for(lambda: len(a1()) == 2 and len(a2()) == 2 and a1() | a2() == {TopicPartition('kt', p) for p in range(4)},
+                 'two members, two partitions each')
+    finally:
+        p1.close()
+        p2.close()
 
     # librdkafka reads what kafka-python committed, metadata included.
     c = Consumer({'bootstrap.servers': b.bootstrap, 'group.id': 'kp'})

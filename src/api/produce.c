@@ -17,6 +17,8 @@
  *   Clients may not write to internal topics: INVALID_TOPIC_EXCEPTION.
  * - acks=0: no response; but if any partition failed the connection is
  *   closed, so the client learns something went wrong (KafkaApis).
+ * - compression.type other than "producer" recompresses batches of another
+ *   codec; compacted topics need a key on every record (INVALID_RECORD).
  * - acks=-1 with one replica means appended to the log, like acks=1.
  */
 #include <string.h>
@@ -28,6 +30,28 @@
 #include "skiff/log.h"
 #include "skiff/record.h"
 #include "skiff/topics.h"
+
+/* Applies the topic's compression.type and cleanup.policy to batch `b`
+ * (Kafka's LogValidator): a codec other than the batch's means decompress,
+ * check every record and recompress into `rebuilt` (left empty when the
+ * batch is kept as it came); a compacted topic's compressed batch is
+ * decompressed to check that every record has a key. The CRC of a batch is
+ * checked before it is rebuilt, so a corrupt batch is never given a new one. */
+static int16_t conform_compression(const sk_topic *t, const sk_log_config *lc, const sk_batch *b,
+                                   sk_writer *rebuilt)
+{
+    int32_t level;
+    int codec = sk_topic_compression(t, &level);
+    size_t cap = sk_decompress_cap(lc->max_message_bytes);
+    if (sk_batch_needs_recompression(b, codec)) {
+        if (!sk_batch_crc_valid(b->data, b->size))
+            return SK_ERR_CORRUPT_MESSAGE;
+        return sk_batch_recompress(b, codec, level, cap, lc->compact, rebuilt);
+    }
+    if (lc->compact && (b->attributes & SK_BATCH_COMPRESSION_MASK) != SK_COMPRESSION_NONE)
+        return sk_batch_check_keys(b, cap);
+    return SK_ERR_NONE;
+}
 
 /* Appends one partition's records; returns the error code for its answer. */
 static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_produce_request_partition *in,
@@ -46,10 +70,20 @@ static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_pr
     if ((first.attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_ZSTD &&
         req->hdr.api_version < SK_ZSTD_MIN_PRODUCE_VERSION)
         return SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
-    sk_append_info info;
     /* The frame is owned by the request: the log rewrites the batch header in place. */
-    int16_t err = sk_partition_append(p, (uint8_t *)in->records.p, (size_t)in->records.len,
-                                      sk_logstore_now(b->logs), &info);
+    uint8_t *records = (uint8_t *)in->records.p;
+    size_t len = (size_t)in->records.len;
+    sk_writer rebuilt;
+    sk_writer_init(&rebuilt, 0);
+    int16_t err = conform_compression(t, sk_partition_config(p), &first, &rebuilt);
+    if (err == SK_ERR_NONE && rebuilt.len) {
+        records = rebuilt.buf;
+        len = rebuilt.len;
+    }
+    sk_append_info info;
+    if (err == SK_ERR_NONE)
+        err = sk_partition_append(p, records, len, sk_logstore_now(b->logs), &info);
+    sk_writer_free(&rebuilt);
     out->log_start_offset = sk_partition_log_start_offset(p);
     if (err != SK_ERR_NONE)
         return err;
