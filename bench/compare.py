@@ -322,7 +322,10 @@ def report(runner):
                "medians over rounds; ratio = skiff / peer.\n")
     out.append("| figure | unit | skiff | peer | skiff/peer | skiff % of limit | peer % of limit |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
+    fill = f"{runner.args.fill_bytes >> 20} MiB" if runner.args.fill_bytes != GIB else "1 GiB"
     for figure, metric, label, unit, limit in ROWS:
+        if figure == "fill-1g":
+            label = label.replace("1 GiB", fill)
         cells = []
         meds = {}
         for kind in ("skiff", "peer"):
@@ -334,7 +337,8 @@ def report(runner):
                 cells.append(fmt(meds[kind], unit))
         ratio = "–"
         if meds["skiff"] is not None and meds["peer"]:
-            ratio = f"{meds['skiff'] / meds['peer']:.2f}x"
+            q = meds["skiff"] / meds["peer"]
+            ratio = f"{q:.2f}x" if q >= 0.1 else f"{q:.2g}x"
         pct = ["", ""]
         if limit == "loopback" and limits.get("loopback_mb_per_s"):
             pct = [f"{100 * meds[k] / limits['loopback_mb_per_s']:.0f}%" if meds[k] else "–"
@@ -346,7 +350,8 @@ def report(runner):
                f"({limits.get('loopback_tool')})")
     out.append(f"- loopback TCP round trip (python ping-pong, 64 B): p50 {limits.get('rtt_p50_us', 0):.0f} us, "
                f"p99 {limits.get('rtt_p99_us', 0):.0f} us")
-    out.append(f"- sequential write to the data disk, 1 GiB: {limits.get('disk_sync_mb_per_s', 0):,.0f} MB/s "
+    out.append(f"- sequential write to the data disk, {limits.get('disk_mib', 1024)} MiB: "
+               f"{limits.get('disk_sync_mb_per_s', 0):,.0f} MB/s "
                f"with fdatasync, {limits.get('disk_cache_mb_per_s', 0):,.0f} MB/s into the page cache")
     for kind in ("skiff", "peer"):
         notes = sorted({f"{fig}: {r.get('reason') or r.get('note')}"
@@ -465,6 +470,7 @@ def measure_limits(workdir, quick):
         limits["loopback_tool"] = "python sender/receiver, 1 MiB writes"
     limits["rtt_p50_us"], limits["rtt_p99_us"] = rtt_python(2000 if quick else 20000)
     mib = 256 if quick else 1024
+    limits["disk_mib"] = mib
     limits["disk_sync_mb_per_s"] = disk_write(os.path.join(workdir, "dd.tmp"), mib, True)
     limits["disk_cache_mb_per_s"] = disk_write(os.path.join(workdir, "dd.tmp"), mib, False)
     return limits

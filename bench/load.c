@@ -31,7 +31,6 @@
  * fatal error) give {"status":"unsupported","reason":..}, exit status 0.
  * Other failures give "status":"error", exit status 1.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <math.h>

@@ -18,7 +18,6 @@
  * listen_ms is when the first TCP connect succeeded. Exit status 0, or 1 when
  * the broker never answered within --timeout-ms (default 10000).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>

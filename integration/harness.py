@@ -7,6 +7,7 @@ Inherited SKIFF_* variables are removed from the broker's environment, so a
 test sees only the configuration it asks for.
 """
 
+import ctypes
 import os
 import re
 import signal
@@ -22,6 +23,15 @@ LISTENING = re.compile(r'listening on (\S+):(\d+)')
 SANITIZER_MARKERS = ('runtime error', 'AddressSanitizer', 'LeakSanitizer')
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """Runs in the child before exec: skiff gets SIGKILL if pytest dies, so an
+    interrupted run leaves no broker behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class BrokerError(AssertionError):
@@ -117,7 +127,8 @@ class Broker:
         self._stop_requested = False
         with open(self.log_path, 'a') as log:
             self.proc = subprocess.Popen(self.argv(port), stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=broker_env(self.env))
+                                         stderr=subprocess.STDOUT, env=broker_env(self.env),
+                                         preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while True:
             m = LISTENING.search(self.run_log)

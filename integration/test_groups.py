@@ -7,15 +7,18 @@ also after a broker restart; every message is consumed exactly once across
 rebalances; offsets committed with commit() are read back with committed()
 and survive a restart; AdminClient.list_groups describes the group.
 
-Consumers poll in this one thread, round robin; a member's partitions are
-tracked from its rebalance callbacks (incremental ones for
-cooperative-sticky)."""
+Consumers poll in this one thread, round robin, except those that commit
+synchronously: a commit waits behind its consumer's own JoinGroup on the
+coordinator connection (in Kafka too), so each of them polls in its own
+thread. A member's partitions are tracked from its rebalance callbacks
+(incremental ones for cooperative-sticky)."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -85,6 +88,28 @@ class Member:
 
     def close(self):
         self.consumer.close()
+
+
+class ThreadedMember(Member):
+    """A Member polling in its own thread until closed."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop.is_set():
+            super().poll()
+
+    def poll(self):
+        time.sleep(0.01)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(TIMEOUT)
+        super().close()
 
 
 def poll_until(members, cond, what, timeout=TIMEOUT):
@@ -179,7 +204,7 @@ def test_every_message_consumed_exactly_once_across_rebalances(start_broker, ass
     create_topic(b.bootstrap, 't', 6)
     n = 600
     produce(b.bootstrap, 't', n, 6)
-    members = [Member(b.bootstrap, 'gx', 't', assignor, commit_each=True) for _ in range(2)]
+    members = [ThreadedMember(b.bootstrap, 'gx', 't', assignor, commit_each=True) for _ in range(2)]
     everyone = list(members)
 
     def consumed(k):
@@ -187,7 +212,7 @@ def test_every_message_consumed_exactly_once_across_rebalances(start_broker, ass
 
     try:
         poll_until(members, consumed(150), '150 records')
-        members.append(Member(b.bootstrap, 'gx', 't', assignor, commit_each=True))
+        members.append(ThreadedMember(b.bootstrap, 'gx', 't', assignor, commit_each=True))
         everyone.append(members[-1])
         poll_until(members, consumed(300), '300 records')
         members.pop(0).close()
@@ -239,14 +264,14 @@ def test_consumer_resumes_where_it_committed_after_restart(start_broker):
     b = start_broker()
     create_topic(b.bootstrap, 't', 2)
     produce(b.bootstrap, 't', 20, 2)
-    m = Member(b.bootstrap, 'gr', 't', commit_each=True)
+    m = ThreadedMember(b.bootstrap, 'gr', 't', commit_each=True)
     try:
         poll_until([m], lambda: len(m.records) >= 20, '20 records')
     finally:
         m.close()
     b.restart()
     produce(b.bootstrap, 't', 10, 2)
-    m = Member(b.bootstrap, 'gr', 't', commit_each=True)
+    m = ThreadedMember(b.bootstrap, 'gr', 't', commit_each=True)
     try:
         poll_until([m], lambda: len(m.records) >= 10, '10 new records')
         end = time.monotonic() + 1

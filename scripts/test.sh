@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test skiff has, in this order:
+#   0. client set-up: kafkajs (npm ci in integration/js) and librdkafka 2.15
+#      (scripts/build-librdkafka.sh, cached in build/librdkafka-2.15);
 #   1. release build (build/, warnings are errors), unit tests (ctest),
-#      integration tests (pytest integration/ against build/skiff);
+#      integration tests (pytest integration/ against build/skiff), then the
+#      tests marked librdkafka again with librdkafka 2.15 loaded;
 #   2. ASan+UBSan build (build-asan/), unit tests and integration tests
 #      against build-asan/skiff; a sanitizer report fails the test;
 #   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
@@ -16,6 +19,7 @@
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
 #   SKIFF_JOBS=N           build and test parallelism (default 2)
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
+#   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -158,6 +162,17 @@ if ! scripts/install-deps.sh; then
     exit 1
 fi
 
+stage "clients: kafkajs (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh)"
+if ! (cd integration/js && npm ci --no-audit --no-fund --loglevel=error) >"$LOGS/npm.log" 2>&1; then
+    tail -n 40 "$LOGS/npm.log"
+    fail "npm ci in integration/js (log: $LOGS/npm.log)"
+fi
+LIBRDKAFKA_DIR=${SKIFF_LIBRDKAFKA_DIR:-$ROOT/build/librdkafka-2.15}
+if ! scripts/build-librdkafka.sh "$LIBRDKAFKA_DIR"; then
+    fail "build: librdkafka 2.15 (scripts/build-librdkafka.sh)"
+    LIBRDKAFKA_DIR=
+fi
+
 stage "release build (build/)"
 build "$ROOT/build" release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIFF_WERROR=ON
 built=$?
@@ -168,6 +183,11 @@ fi
 if [[ $built -eq 0 ]]; then
     stage "integration tests (release)"
     integration "$ROOT/build/skiff" release
+    if [[ -n $LIBRDKAFKA_DIR ]]; then
+        stage "integration tests (release, librdkafka 2.15, -m librdkafka)"
+        SKIFF_LIBRDKAFKA=recent LD_LIBRARY_PATH=$LIBRDKAFKA_DIR/lib \
+            integration "$ROOT/build/skiff" release-librdkafka-2.15 -m librdkafka
+    fi
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then

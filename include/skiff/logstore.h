@@ -7,6 +7,8 @@
  *   <dir>/<topic>-<partition>/<20-digit base offset>.log        record batches v2
  *                             <20-digit base offset>.index      offset -> position
  *                             <20-digit base offset>.timeindex  timestamp -> offset
+ *                             <20-digit base offset>.txnindex   aborted transactions
+ *                             <20-digit offset>.snapshot        producer state at that offset
  *                             partition.metadata                topic id
  *   <dir>/recovery-point-offset-checkpoint, log-start-offset-checkpoint
  *   <dir>/.kafka_cleanshutdown                                  clean-stop marker
@@ -15,8 +17,18 @@
  * deletion run on background workers (bg.h) and report back to the loop; a
  * partition's recovery point advances when its fsync completes.
  *
- * Offsets (Kafka's terms): log start offset <= high watermark <= log end
- * offset. With one replica the high watermark is the log end offset.
+ * Offsets (Kafka's terms): log start offset <= last stable offset <= high
+ * watermark <= log end offset. With one replica the high watermark is the
+ * log end offset; the last stable offset is the first offset of the oldest
+ * transaction still open on the partition, else the high watermark.
+ *
+ * Idempotent and transactional producers (KIP-98): every batch with a
+ * producer id is checked against the partition's producer state (epoch,
+ * sequence, open transaction) as it is appended; transaction markers
+ * (control batches from the transaction coordinator) end transactions, and
+ * aborted ones are recorded in the segment's .txnindex for read_committed
+ * fetches. The state is snapshotted at each roll and at a clean shutdown,
+ * and rebuilt from the newest snapshot plus the batches after it at load.
  */
 #ifndef SKIFF_LOGSTORE_H
 #define SKIFF_LOGSTORE_H
@@ -25,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "skiff/arena.h"
 #include "skiff/bg.h"
 #include "skiff/config.h"
 #include "skiff/record.h"
@@ -182,6 +195,9 @@ typedef struct sk_append_info {
     int64_t record_count;      /* records appended */
     int32_t batch_count;       /* batches appended */
     int64_t max_timestamp;     /* largest batch max timestamp appended */
+    bool duplicate;            /* a retried batch already in the log (idempotent producer):
+                                  nothing was written; base/last offset and max timestamp
+                                  are those of the stored batch, log_append_time -1 */
 } sk_append_info;
 
 /* Appends `len` bytes of record batches (one or more, magic 2) from a client.
@@ -193,12 +209,23 @@ typedef struct sk_append_info {
  * Returns NONE, a validation error (nothing is written, though headers of
  * earlier batches in `records` may have been rewritten), INVALID_RECORD for
  * an empty buffer, RECORD_LIST_TOO_LARGE when `len` exceeds segment.bytes,
- * or KAFKA_STORAGE_ERROR when the write fails (the segment is cut back). */
+ * or KAFKA_STORAGE_ERROR when the write fails (the segment is cut back).
+ * Batches with a producer id then pass the producer checks (Kafka 4.0's
+ * ProducerAppendInfo): INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * INVALID_TXN_STATE; a retry of one of the producer's last five batches is
+ * answered NONE with that batch's offsets and out->duplicate set (Kafka's
+ * DUPLICATE_SEQUENCE_NUMBER handling: nothing is written, no listener
+ * fires). */
 int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
                             sk_append_info *out);
 
 /* The same for the broker's own writers (coordinators: control batches, any
- * base offset in the input); `origin` selects Kafka's client-only checks. */
+ * base offset in the input); `origin` selects Kafka's client-only checks.
+ * A transaction marker (control batch whose record key is an ABORT or
+ * COMMIT control record) ends the producer's open transaction; an aborted
+ * one is added to the active segment's .txnindex. Markers check the epoch
+ * (INVALID_PRODUCER_EPOCH) and coordinator epoch
+ * (TRANSACTION_COORDINATOR_FENCED); sequences are not checked. */
 int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records,
                                    size_t len, int64_t now_ms, sk_append_info *out);
 
@@ -263,6 +290,70 @@ typedef struct sk_read_result {
  * log end offset), or KAFKA_STORAGE_ERROR. Release out->slice when done. */
 int16_t sk_partition_read(sk_partition *p, int64_t fetch_offset, int32_t max_bytes, int64_t max_offset,
                           sk_read_result *out);
+
+/* ---- Transactions and producers (KIP-98) ---- */
+
+/* Appends a transaction marker for `producer_id` at `producer_epoch` (what
+ * Kafka's WriteTxnMarkers does on the partition leader): a control batch
+ * (transactional and control bits, base sequence -1) holding one record
+ * whose key is the control type (int16 version 0, int16 type: 0 ABORT,
+ * 1 COMMIT) and whose value is the end-transaction marker (int16 version
+ * 0, int32 coordinator epoch), timestamp `now_ms`, appended with
+ * SK_APPEND_COORDINATOR. Returns what sk_partition_append_origin returns. */
+int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t producer_epoch,
+                                   int32_t coordinator_epoch, bool commit, int64_t now_ms, sk_append_info *out);
+
+/* The last stable offset: the first offset of the oldest transaction still
+ * open on the partition, else the high watermark; never below the log start
+ * offset (Kafka's UnifiedLog.lastStableOffset). read_committed reads stop
+ * here. */
+int64_t sk_partition_last_stable_offset(sk_partition *p);
+
+/* An aborted transaction (Kafka's AbortedTxn, one .txnindex entry). */
+typedef struct sk_aborted_txn {
+    int64_t producer_id;
+    int64_t first_offset;       /* its first data offset */
+    int64_t last_offset;        /* the ABORT marker's offset */
+    int64_t last_stable_offset; /* the partition's last stable offset once it ended */
+} sk_aborted_txn;
+
+/* The aborted transactions a read_committed fetch of [fetch_offset,
+ * upper_bound) must be told about (Kafka's collectAbortedTransactions):
+ * from the segment holding fetch_offset on, every entry with last offset >=
+ * fetch_offset and first offset < upper_bound, stopping after the segment
+ * whose entry's last stable offset reaches upper_bound. The array is
+ * allocated in `arena` (*out NULL and *n 0 when none). Returns NONE or
+ * KAFKA_STORAGE_ERROR (an index cannot be read; UNKNOWN_SERVER_ERROR when
+ * out of memory). */
+int16_t sk_partition_aborted_txns(sk_partition *p, int64_t fetch_offset, int64_t upper_bound, sk_arena *arena,
+                                  sk_aborted_txn **out, int32_t *n);
+
+/* One producer of the partition (DescribeProducers, KIP-664). */
+typedef struct sk_producer_info {
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t last_sequence;            /* -1 when no batch is remembered */
+    int64_t last_timestamp;           /* ms, -1 none */
+    int32_t coordinator_epoch;        /* of the last marker, -1 none */
+    int64_t current_txn_start_offset; /* first offset of its open transaction, -1 none */
+} sk_producer_info;
+
+/* Every producer the partition knows, in `arena` (*out NULL when none).
+ * Returns NONE, KAFKA_STORAGE_ERROR (the partition cannot be loaded) or
+ * UNKNOWN_SERVER_ERROR (out of memory). */
+int16_t sk_partition_producers(sk_partition *p, sk_arena *arena, sk_producer_info **out, int32_t *n);
+
+/* Called for each record of a scan with its batch (header fields only:
+ * producer id, attributes, offsets) and the record (pointers valid during
+ * the call). */
+typedef void (*sk_record_fn)(void *arg, const sk_batch *batch, const sk_record *rec);
+
+/* Replays the partition (coordinators loading their internal topics): every
+ * record of every data batch from the log start offset to the high
+ * watermark, in offset order; control batches are skipped, compressed ones
+ * inflated up to `cap` bytes (a batch that cannot be is skipped with a
+ * warning). Returns 0, or -1 on a read error (logged). */
+int sk_partition_scan_records(sk_partition *p, size_t cap, sk_record_fn fn, void *arg);
 
 /* ListOffsets special timestamps (ListOffsetsRequest). */
 #define SK_LIST_OFFSETS_LATEST (-1LL)        /* the high watermark */

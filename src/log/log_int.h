@@ -21,6 +21,8 @@
 #define SK_PARTITION_METADATA_FILE "partition.metadata"
 #define SK_DELETED_SUFFIX ".deleted"
 #define SK_DELETE_DIR_SUFFIX "-delete"
+#define SK_TXN_INDEX_ENTRY 34    /* int16 version, int64 producer id, first, last, last stable offset */
+#define SK_SNAPSHOT_SUFFIX ".snapshot"
 #define SK_CHECKPOINT_INTERVAL_MS 60000 /* Kafka's log.flush.offset.checkpoint.interval.ms */
 #define SK_FLUSH_CHECK_MS 1000          /* how often flush.ms is checked */
 
@@ -99,6 +101,11 @@ typedef struct sk_segment {
     int64_t rolling_timestamp; /* max timestamp of the first batch, -1 if none/unknown */
     int64_t created_ms;        /* clock at creation or load, for segment.ms without timestamps */
     int64_t bytes_since_index; /* bytes appended since the last offset index entry */
+    /* Aborted transactions whose markers lie in this segment (.txnindex) */
+    sk_aborted_txn *aborted;   /* in file order (marker offsets ascending) */
+    size_t naborted, aborted_cap;
+    bool txn_index_loaded;     /* `aborted` holds the file's entries */
+    int txn_fd;                /* open for appends (then fsynced with the segment), else -1 */
 } sk_segment;
 
 /* A segment object for base offset `base` in `dir` (no file touched). */
@@ -141,6 +148,123 @@ void sk_segment_deactivate(sk_segment *seg);
  * loaded. */
 int64_t sk_segment_largest_timestamp(const sk_segment *seg);
 
+/* ---- Aborted-transaction index (txn_index.c) ----
+ * Kafka's TransactionIndex: one 34-byte entry per aborted transaction whose
+ * ABORT marker is in the segment, in marker order (docs/log-format.md). */
+
+/* Reads the segment's .txnindex into memory once (a missing file is empty;
+ * a partial trailing entry or an entry of another version ends it). 0 or -1. */
+int sk_txn_index_load(sk_segment *seg);
+/* Appends one entry to the file and the memory copy. 0 or -1 (errno). */
+int sk_txn_index_append(sk_segment *seg, const sk_aborted_txn *t);
+/* Drops the entries whose last offset is >= `offset` (Kafka's truncateTo).
+ * 0 or -1. */
+int sk_txn_index_truncate(sk_segment *seg, int64_t offset);
+/* Frees the memory copy and closes the file. */
+void sk_txn_index_close(sk_segment *seg);
+
+/* ---- Producer state (producer_state.c) ----
+ * Kafka's ProducerStateManager for one partition: per producer id the epoch,
+ * the last batches (sequence ranges, for duplicates), the coordinator epoch
+ * of the last marker and the first offset of its open transaction. The
+ * producers with an open transaction form a list ordered by that offset:
+ * its head gives the last stable offset. */
+#define SK_PRODUCER_BATCHES 5 /* Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN */
+
+typedef struct sk_producer_batch {
+    int32_t first_seq, last_seq;    /* sequence range of the batch */
+    int64_t first_offset, last_offset;
+    int64_t timestamp;              /* the batch's max timestamp, ms */
+} sk_producer_batch;
+
+typedef struct sk_producer_entry {
+    int64_t producer_id;
+    int16_t producer_epoch;         /* -1 until known */
+    int32_t coordinator_epoch;      /* of the last marker, -1 none */
+    int64_t last_timestamp;         /* ms, -1 none */
+    int64_t txn_first_offset;       /* first offset of the open transaction, -1 none */
+    sk_producer_batch batches[SK_PRODUCER_BATCHES]; /* oldest first */
+    int nbatches;
+    struct sk_producer_entry *hash_next;
+    struct sk_producer_entry *txn_prev, *txn_next; /* open-transaction list links */
+} sk_producer_entry;
+
+typedef struct sk_producer_state {
+    sk_producer_entry **buckets;    /* hash table by producer id */
+    size_t nbuckets, count;
+    sk_producer_entry *txn_head, *txn_tail; /* open transactions, by first offset */
+} sk_producer_state;
+
+/* A transaction ended by a marker in an append. */
+typedef struct sk_completed_txn {
+    int64_t producer_id;
+    int64_t first_offset, last_offset; /* last = the marker's offset */
+    bool aborted;
+} sk_completed_txn;
+
+/* The changes of one append, checked but not applied yet (Kafka's
+ * ProducerAppendInfo, for every producer of the append). */
+typedef struct sk_producer_staged {
+    sk_producer_entry e;            /* the entry as it will be */
+    int16_t stored_epoch;           /* its epoch before the append (-1: new producer) */
+} sk_producer_staged;
+
+typedef struct sk_producer_append {
+    sk_producer_staged *staged;
+    size_t nstaged, staged_cap;
+    sk_completed_txn *done;         /* transactions the markers of the append end */
+    size_t ndone, done_cap;
+} sk_producer_append;
+
+void sk_producer_state_init(sk_producer_state *ps);
+/* Frees every entry; the state is empty and reusable. */
+void sk_producer_state_clear(sk_producer_state *ps);
+const sk_producer_entry *sk_producer_state_find(const sk_producer_state *ps, int64_t producer_id);
+/* First offset of the earliest open transaction, or -1 when none is open. */
+int64_t sk_producer_state_first_unstable(const sk_producer_state *ps);
+
+/* Checks batch `b` (whole, at `b->data`; producer id >= 0) that will get
+ * offsets from `first_offset` on, with its max timestamp `max_timestamp`,
+ * against the stored state and what `pa` staged before, and stages its
+ * effect (Kafka 4.0 ProducerAppendInfo with transaction version 0/1):
+ *  - DUPLICATE_SEQUENCE_NUMBER (clients only): the same epoch and sequence
+ *    range as one of the producer's last five stored batches; *dup is that
+ *    batch. The caller answers success with its offsets and writes nothing.
+ *  - INVALID_PRODUCER_EPOCH: an epoch below the producer's (a marker's too);
+ *  - OUT_OF_ORDER_SEQUENCE_NUMBER (clients only): a new epoch not starting at
+ *    sequence 0, or a sequence that does not follow the last one (any
+ *    sequence is accepted from a producer the partition does not know);
+ *  - INVALID_TXN_STATE: a non-transactional batch while the producer's
+ *    transaction is open;
+ *  - TRANSACTION_COORDINATOR_FENCED: a marker from an older coordinator epoch;
+ *  - INVALID_RECORD: a control batch whose marker cannot be read.
+ * `replay` (rebuilding from the log) skips every check. Returns NONE, an
+ * error above, or UNKNOWN_SERVER_ERROR when out of memory. */
+int16_t sk_producer_append_batch(sk_producer_append *pa, const sk_producer_state *ps, const sk_batch *b,
+                                 int64_t first_offset, int64_t max_timestamp, sk_append_origin origin,
+                                 bool replay, sk_producer_batch *dup);
+/* Applies what `pa` staged (after the write succeeded) and fills pa->done.
+ * 0, or -1 when out of memory (some producers keep their old state). */
+int sk_producer_append_commit(sk_producer_append *pa, sk_producer_state *ps);
+/* Frees `pa` (committed or not). */
+void sk_producer_append_free(sk_producer_append *pa);
+/* Commits `pa` into the partition's state and records its aborted
+ * transactions in `seg` (the segment holding their markers) with the last
+ * stable offset they leave behind. 0, or -1 (logged) on a failure. */
+int sk_partition_apply_producers(sk_partition *p, sk_segment *seg, sk_producer_append *pa);
+
+/* Kafka's producer snapshot file (ProducerSnapshot version 1): int16
+ * version, uint32 CRC-32C of everything after it, int32 count, then per
+ * producer: int64 id, int16 epoch, int32 last sequence, int64 last offset,
+ * int32 offset delta, int64 timestamp, int32 coordinator epoch, int64 first
+ * offset of the open transaction. Only the last batch of each producer is
+ * kept, as in Kafka. Heap buffer (caller frees), length in *len; NULL when
+ * out of memory. */
+uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len);
+/* Loads a snapshot into `ps` (cleared first). 0, or -1 when it is corrupt
+ * (version, CRC, length). */
+int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t len);
+
 /* ---- Partitions (partition.c) ---- */
 struct sk_partition {
     /* Identity and configuration */
@@ -166,6 +290,7 @@ struct sk_partition {
     int64_t flush_pending_to;    /* flush requested while one runs, -1 if none */
     bool dir_dirty;              /* a segment file was created since the last flush */
     sk_append_listener listeners; /* sentinel of the armed listeners */
+    sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */
     int refs;                    /* store table + in-flight jobs */
     bool deleted;                /* removed from the store; jobs ignore it */
     struct sk_partition *hash_next;
@@ -186,6 +311,20 @@ void sk_partition_fire_listeners(sk_partition *p, const sk_append_info *info);
 void sk_partition_free_segments(sk_partition *p);
 /* Removes segs[0 .. n-1]: renamed *.deleted, unlinked after the delay. */
 void sk_partition_delete_oldest(sk_partition *p, size_t n);
+/* Loads segment i's indexes on first use. 0 or -1. */
+int sk_partition_ensure_segment(sk_partition *p, size_t i);
+/* Index of the segment holding `offset` (0 when below every segment). */
+size_t sk_partition_find_segment(const sk_partition *p, int64_t offset);
+
+/* Producer state of a loaded partition (producer_state.c): the newest
+ * snapshot at or below the log end offset (newer ones are deleted), then
+ * the batches after it, whose aborted transactions are written to their
+ * segments' .txnindex again. 0 or -1. */
+int sk_partition_load_producers(sk_partition *p);
+/* Writes `<log end offset>.snapshot` (in the background when `later`, else
+ * now without fsync: the caller syncs the file system) and deletes the
+ * snapshots older than the segment before the active one. */
+void sk_partition_snapshot_producers(sk_partition *p, bool later);
 
 /* ---- The store (logstore.c) ---- */
 typedef struct sk_delete_batch sk_delete_batch;
@@ -209,6 +348,10 @@ struct sk_logstore {
     bool checkpoint_running, checkpoint_again;
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
 };
+
+/* Writes `len` bytes of `data` to `path` atomically on the sync worker
+ * (sk_file_write_atomic). Takes both heap buffers. */
+void sk_logstore_write_later(sk_logstore *s, char *path, char *data, size_t len);
 
 /* Queues renamed files for unlinking after `delay_ms`, each with the file
  * reference (may be NULL) to drop once unlinked. Takes the arrays. */

@@ -310,6 +310,25 @@ static void write_done(void *arg)
     }
 }
 
+void sk_logstore_write_later(sk_logstore *s, char *path, char *data, size_t len)
+{
+    write_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        sk_error("log", "cannot write %s: out of memory", path);
+        free(path);
+        free(data);
+        return;
+    }
+    j->n = 1;
+    j->paths[0] = path;
+    j->data[0] = data;
+    j->len[0] = len;
+    if (sk_bg_submit(s->bg, SK_BG_SYNC, write_work, write_done, j) < 0) {
+        sk_error("log", "cannot write %s: out of memory", path);
+        write_job_free(j);
+    }
+}
+
 static char *path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
@@ -625,8 +644,12 @@ fail:
 static void close_segments(sk_partition *p, void *arg)
 {
     (void)arg;
-    if (p->loaded && p->nsegs > 0)
+    if (p->loaded && p->nsegs > 0) {
         sk_segment_deactivate(p->segs[p->nsegs - 1]);
+        /* The snapshot at the log end offset makes the next load read no
+         * batch (Kafka's clean-shutdown snapshot). */
+        sk_partition_snapshot_producers(p, false);
+    }
 }
 
 static void mark_flushed(sk_partition *p, void *arg)

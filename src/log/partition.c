@@ -2,10 +2,12 @@
  * A partition's log (Kafka's UnifiedLog + LocalLog for one replica): the
  * ordered segments, the log start offset, log end offset (= high watermark)
  * and recovery point. This file loads a partition from its directory (with
- * recovery after an unclean stop), validates and appends batches, rolls
- * segments, schedules fsyncs on the background worker, and answers reads and
- * offset-by-timestamp lookups. Retention and DeleteRecords are in
- * retention.c; the directory-level work is in logstore.c.
+ * recovery after an unclean stop), validates and appends batches (with the
+ * producer checks of producer_state.c), rolls segments, schedules fsyncs on
+ * the background worker, and answers reads and offset-by-timestamp lookups.
+ * Retention and DeleteRecords are in retention.c; the directory-level work
+ * is in logstore.c; producer state, the last stable offset and aborted
+ * transactions are in producer_state.c and txn_index.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,6 +57,7 @@ sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index)
     p->first_unflushed_ms = -1;
     p->flush_pending_to = -1;
     p->listeners.next = p->listeners.prev = &p->listeners;
+    sk_producer_state_init(&p->producers);
     p->refs = 1;
     return p;
 }
@@ -73,6 +76,7 @@ void sk_partition_unref(sk_partition *p)
     if (--p->refs > 0)
         return;
     sk_partition_free_segments(p);
+    sk_producer_state_clear(&p->producers);
     free(p->topic);
     free(p->dir);
     free(p);
@@ -199,7 +203,7 @@ static int list_segments(sk_partition *p)
 static void drop_segments_from(sk_partition *p, size_t from)
 {
     char path[4096];
-    static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex" };
+    static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex", SK_SNAPSHOT_SUFFIX };
     for (size_t i = from; i < p->nsegs; i++) {
         sk_warn("log", "%s: deleting segment %" PRId64 " after a truncated one", p->dir, p->segs[i]->base_offset);
         for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes; k++) {
@@ -294,6 +298,10 @@ int sk_partition_load(sk_partition *p, bool recover)
      * (a roll, flush.messages/flush.ms or the clean shutdown). */
     if (!recover || p->recovery_point > p->log_end_offset)
         p->recovery_point = p->log_end_offset;
+    if (sk_partition_load_producers(p) < 0) {
+        p->loaded = false;
+        goto fail;
+    }
     return 0;
 fail:
     sk_error("log", "%s: cannot load the partition", p->dir);
@@ -301,8 +309,7 @@ fail:
     return -1;
 }
 
-/* Loads segment i's indexes on first use. */
-static int ensure_segment(sk_partition *p, size_t i)
+int sk_partition_ensure_segment(sk_partition *p, size_t i)
 {
     sk_segment *seg = p->segs[i];
     if (seg->indexes_loaded)
@@ -315,9 +322,8 @@ static int ensure_segment(sk_partition *p, size_t i)
     return 0;
 }
 
-/* Index of the segment holding `offset`: the last with base <= offset (0 when
- * the offset is below every segment). */
-static size_t find_segment(const sk_partition *p, int64_t offset)
+/* The last segment with base <= offset. */
+size_t sk_partition_find_segment(const sk_partition *p, int64_t offset)
 {
     size_t lo = 0, hi = p->nsegs;
     while (lo < hi) {
@@ -510,7 +516,7 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
         return;
     }
     flush_job *j = calloc(1, sizeof *j);
-    if (!j || !(j->fds = calloc(3 * p->nsegs, sizeof *j->fds)))
+    if (!j || !(j->fds = calloc(4 * p->nsegs, sizeof *j->fds)))
         goto oom;
     j->p = p;
     j->upto = upto;
@@ -519,7 +525,7 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
         if (seg_end(p, i) <= p->recovery_point || seg->base_offset >= upto || !seg->file)
             continue;
         if (add_fd(j, seg->file->fd) < 0 || add_fd(j, seg->offset_index.fd) < 0 ||
-            add_fd(j, seg->time_index.fd) < 0)
+            add_fd(j, seg->time_index.fd) < 0 || add_fd(j, seg->txn_fd) < 0)
             j->err = errno;
     }
     if (p->dir_dirty && !(j->dir = strdup(p->dir)))
@@ -585,6 +591,9 @@ int16_t sk_partition_roll(sk_partition *p)
     sk_segment_deactivate(old);
     p->dir_dirty = true;
     sk_debug("log", "%s: rolled segment %" PRId64, p->dir, seg->base_offset);
+    /* Kafka snapshots the producer state at every roll (start-up then
+     * rescans at most the last segments). */
+    sk_partition_snapshot_producers(p, true);
     /* Kafka flushes the segment it rolled away from. */
     sk_partition_flush_to(p, seg->base_offset);
     return SK_ERR_NONE;
@@ -614,14 +623,40 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
         .max_timestamp = SK_NO_TIMESTAMP,
     };
 
-    /* Validate every batch and assign its offsets in the buffer. */
+    /* Validate every batch, check its producer, and assign its offsets in
+     * the buffer. */
+    sk_producer_append pa = {0};
+    int16_t err = SK_ERR_NONE;
     int64_t next = p->log_end_offset;
     for (size_t pos = 0; pos < len;) {
         sk_batch b;
-        int16_t err = sk_batch_validate(records + pos, len - pos, &rules, now_ms, &b);
+        err = sk_batch_validate(records + pos, len - pos, &rules, now_ms, &b);
         if (err != SK_ERR_NONE)
-            return err;
+            goto out;
         int64_t max_ts = log_append_time ? now_ms : b.records_max_timestamp;
+        if (b.producer_id >= 0) {
+            sk_producer_batch dup;
+            err = sk_producer_append_batch(&pa, &p->producers, &b, next, max_ts, origin, false, &dup);
+            if (err == SK_ERR_DUPLICATE_SEQUENCE_NUMBER) {
+                /* Kafka answers a retried batch with its first append. */
+                info = (sk_append_info){
+                    .base_offset = dup.first_offset,
+                    .last_offset = dup.last_offset,
+                    .log_append_time = -1,
+                    .log_start_offset = p->log_start_offset,
+                    .record_count = dup.last_offset - dup.first_offset + 1,
+                    .batch_count = 1,
+                    .max_timestamp = dup.timestamp,
+                    .duplicate = true,
+                };
+                if (out)
+                    *out = info;
+                err = SK_ERR_NONE;
+                goto out;
+            }
+            if (err != SK_ERR_NONE)
+                goto out;
+        }
         sk_batch_assign(records + pos, b.size, next, p->leader_epoch, p->cfg.timestamp_type, max_ts);
         next += b.record_count;
         info.record_count += b.record_count;
@@ -630,14 +665,16 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
             info.max_timestamp = max_ts;
         pos += b.size;
     }
-    if ((int64_t)len > p->cfg.segment_bytes)
-        return SK_ERR_RECORD_LIST_TOO_LARGE;
+    if ((int64_t)len > p->cfg.segment_bytes) {
+        err = SK_ERR_RECORD_LIST_TOO_LARGE;
+        goto out;
+    }
 
     sk_segment *seg = active_seg(p);
     if (should_roll(p, seg, len, next - 1, now_ms)) {
-        int16_t err = sk_partition_roll(p);
+        err = sk_partition_roll(p);
         if (err != SK_ERR_NONE)
-            return err;
+            goto out;
         seg = active_seg(p);
     }
     int64_t start = seg->size;
@@ -645,7 +682,8 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
         sk_error("log", "%s.log: write failed: %m", seg->prefix);
         if (ftruncate(seg->file->fd, (off_t)start) < 0)
             sk_error("log", "%s.log: cannot cut back a failed write: %m", seg->prefix);
-        return SK_ERR_KAFKA_STORAGE_ERROR;
+        err = SK_ERR_KAFKA_STORAGE_ERROR;
+        goto out;
     }
     for (size_t pos = 0; pos < len;) {
         sk_batch b;
@@ -661,6 +699,8 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
     p->unflushed_messages += info.record_count;
     if (p->first_unflushed_ms < 0)
         p->first_unflushed_ms = sk_logstore_now(p->store);
+    if (pa.nstaged > 0)
+        sk_partition_apply_producers(p, seg, &pa);
 
     info.last_offset = next - 1;
     info.log_start_offset = p->log_start_offset;
@@ -669,7 +709,9 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
     if (p->unflushed_messages >= p->cfg.flush_messages)
         sk_partition_flush_to(p, p->log_end_offset);
     sk_partition_fire_listeners(p, &info);
-    return SK_ERR_NONE;
+out:
+    sk_producer_append_free(&pa);
+    return err;
 }
 
 int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
@@ -708,11 +750,11 @@ int16_t sk_partition_read(sk_partition *p, int64_t fetch_offset, int32_t max_byt
         return SK_ERR_OFFSET_OUT_OF_RANGE;
     if (max_offset > p->log_end_offset)
         max_offset = p->log_end_offset;
-    for (size_t i = find_segment(p, fetch_offset); i < p->nsegs && fetch_offset < max_offset; i++) {
+    for (size_t i = sk_partition_find_segment(p, fetch_offset); i < p->nsegs && fetch_offset < max_offset; i++) {
         sk_segment *seg = p->segs[i];
         if (seg->base_offset >= max_offset)
             break;
-        if (ensure_segment(p, i) < 0)
+        if (sk_partition_ensure_segment(p, i) < 0)
             return SK_ERR_KAFKA_STORAGE_ERROR;
         sk_batch b;
         int64_t pos = sk_segment_find(seg, fetch_offset, &b);
@@ -811,7 +853,7 @@ static int16_t max_timestamp_offset(sk_partition *p, int64_t *offset, int64_t *f
 {
     size_t best = p->nsegs;
     for (size_t i = 0; i < p->nsegs; i++) {
-        if (ensure_segment(p, i) < 0)
+        if (sk_partition_ensure_segment(p, i) < 0)
             return SK_ERR_KAFKA_STORAGE_ERROR;
         if (p->segs[i]->max_timestamp >= 0 &&
             (best == p->nsegs || p->segs[i]->max_timestamp > p->segs[best]->max_timestamp))
@@ -851,9 +893,9 @@ int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, in
             return SK_ERR_NONE;
     }
     int64_t ls = p->log_start_offset;
-    for (size_t i = find_segment(p, ls); i < p->nsegs; i++) {
+    for (size_t i = sk_partition_find_segment(p, ls); i < p->nsegs; i++) {
         sk_segment *seg = p->segs[i];
-        if (ensure_segment(p, i) < 0)
+        if (sk_partition_ensure_segment(p, i) < 0)
             return SK_ERR_KAFKA_STORAGE_ERROR;
         if (seg->max_timestamp < timestamp)
             continue;

@@ -19,7 +19,7 @@
 
 void sk_partition_delete_oldest(sk_partition *p, size_t n)
 {
-    static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex" };
+    static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex", SK_SNAPSHOT_SUFFIX };
     enum { NSUFFIX = sizeof suffixes / sizeof *suffixes };
     char **paths = calloc(n * NSUFFIX, sizeof *paths);
     sk_segment_file **files = calloc(n, sizeof *files);

@@ -1,9 +1,10 @@
 /*
- * Log segments: one .log file of record batches plus its .index and
- * .timeindex, named by the segment's base offset (Kafka's LogSegment). This
- * file opens, creates, scans and recovers segments and keeps the indexes in
- * step with appended batches; partition.c decides when to roll, read or
- * delete them. Segment files are refcounted so read slices outlive deletion.
+ * Log segments: one .log file of record batches plus its .index,
+ * .timeindex and .txnindex (txn_index.c), named by the segment's base
+ * offset (Kafka's LogSegment). This file opens, creates, scans and recovers
+ * segments and keeps the indexes in step with appended batches; partition.c
+ * decides when to roll, read or delete them. Segment files are refcounted
+ * so read slices outlive deletion.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,6 +112,7 @@ sk_segment *sk_segment_new(const char *dir, int64_t base)
     seg->max_timestamp = SK_NO_TIMESTAMP;
     seg->offset_of_max_timestamp = -1;
     seg->rolling_timestamp = SK_NO_TIMESTAMP;
+    seg->txn_fd = -1;
     sk_index_init(&seg->offset_index, SK_OFFSET_INDEX_ENTRY);
     sk_index_init(&seg->time_index, SK_TIME_INDEX_ENTRY);
     return seg;
@@ -122,6 +124,7 @@ void sk_segment_free(sk_segment *seg)
         return;
     sk_index_close(&seg->offset_index);
     sk_index_close(&seg->time_index);
+    sk_txn_index_close(seg);
     sk_segment_file_unref(seg->file);
     free(seg->prefix);
     free(seg);

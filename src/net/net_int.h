@@ -16,6 +16,7 @@
 struct bufferevent;
 struct evconnlistener;
 struct evbuffer;
+struct event;
 
 /* One answer owed to a client, in request order. A slot is created when a
  * request is read and completed when the handler responds (or says no
@@ -30,7 +31,9 @@ typedef struct sk_reply {
 typedef struct sk_conn {
     struct sk_conn *prev, *next; /* broker->conns list */
     sk_broker *broker;
-    struct bufferevent *bev;     /* socket, closed on free */
+    struct bufferevent *bev;     /* socket (closed on free); its output buffer sends responses */
+    struct event *rev;           /* read readiness of the socket */
+    struct evbuffer *in;         /* bytes read, not yet framed */
     uint64_t id;                 /* for logs */
     char peer[64];               /* "host:port" of the client */
     char advertised_host[256];   /* host Metadata advertises to this client */

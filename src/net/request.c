@@ -114,6 +114,8 @@ static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *ho
         free(buf);
         return NULL;
     }
+    /* Headed for a socket: file segments stay unread and go out by sendfile. */
+    evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
     int rc = 0;
     if (!holes) {
         rc = evbuffer_add_reference(out, buf, len, free_data_cb, NULL);
