@@ -5,7 +5,8 @@ take over the partitions of one that closes, and of one killed with SIGKILL
 once its session times out; static members come back without a rebalance,
 also after a broker restart; every message is consumed exactly once across
 rebalances; offsets committed with commit() are read back with committed()
-and survive a restart; AdminClient.list_groups describes the group.
+and survive a restart; AdminClient.list_groups describes the group. Marked
+librdkafka: scripts/test.sh runs them again under librdkafka 2.15.
 
 Consumers poll in this one thread, round robin, except those that commit
 synchronously: a commit waits behind its consumer's own JoinGroup on the
@@ -28,6 +29,10 @@ from confluent_kafka.admin import AdminClient, NewTopic
 TIMEOUT = 30.0      # seconds any one step may take
 SESSION_MS = 6000   # session.timeout.ms of the consumers (the broker's minimum)
 ASSIGNORS = ['range', 'roundrobin', 'cooperative-sticky']
+
+# Also run under librdkafka 2.15 (SKIFF_LIBRDKAFKA=recent, scripts/test.sh):
+# OffsetCommit v9, OffsetFetch v9, flexible DescribeGroups and ListGroups.
+pytestmark = pytest.mark.librdkafka
 
 
 def create_topic(bootstrap, name, partitions):

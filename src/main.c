@@ -26,6 +26,7 @@
 #include "skiff/meta.h"
 #include "skiff/net.h"
 #include "skiff/topics.h"
+#include "skiff/txn.h"
 
 extern char **environ;
 
@@ -104,7 +105,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, NULL)) ||
-        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0)
+        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
     if (!(b.fetch_sessions = sk_fetch_sessions_new())) {
         sk_error("main", "out of memory");
@@ -131,6 +132,7 @@ out:
     if (sigint)
         event_free(sigint);
     sk_fetch_sessions_free(b.fetch_sessions);
+    sk_txns_stop(b.txns);
     sk_groups_close(b.groups);
     if (b.logs)
         sk_logstore_close(b.logs);

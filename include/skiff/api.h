@@ -88,6 +88,15 @@ void sk_api_delete_groups(sk_request *req);
 void sk_api_offset_commit(sk_request *req);
 void sk_api_offset_fetch(sk_request *req);
 void sk_api_offset_delete(sk_request *req);
+/* Producer and transaction APIs (src/api/txn.c, txn_admin.c; skiff/txn.h). */
+void sk_api_init_producer_id(sk_request *req);
+void sk_api_add_partitions_to_txn(sk_request *req);
+void sk_api_add_offsets_to_txn(sk_request *req);
+void sk_api_end_txn(sk_request *req);
+void sk_api_txn_offset_commit(sk_request *req);
+void sk_api_describe_producers(sk_request *req);
+void sk_api_describe_transactions(sk_request *req);
+void sk_api_list_transactions(sk_request *req);
 /* Admin APIs (src/api/topics_admin.c, configs.c, records_admin.c, cluster.c). */
 void sk_api_create_topics(sk_request *req);
 void sk_api_delete_topics(sk_request *req);

@@ -17,6 +17,7 @@ struct sk_meta;
 struct sk_logstore;
 struct sk_fetch_sessions;
 struct sk_groups;
+struct sk_txns;
 struct sk_listener;
 struct sk_conn;
 
@@ -27,6 +28,7 @@ typedef struct sk_broker {
     struct sk_logstore *logs;     /* partition logs */
     struct sk_fetch_sessions *fetch_sessions; /* KIP-227 fetch session cache */
     struct sk_groups *groups;     /* group coordinator (skiff/group.h) */
+    struct sk_txns *txns;         /* transaction coordinator and producer ids (skiff/txn.h) */
     struct sk_listener *listeners; /* accepting sockets (list) */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */

@@ -34,6 +34,14 @@ static const sk_api_handler handlers[] = {
     [KF_API_DESCRIBE_LOG_DIRS] = sk_api_describe_log_dirs,
     [KF_API_OFFSET_FOR_LEADER_EPOCH] = sk_api_offset_for_leader_epoch,
     [KF_API_ELECT_LEADERS] = sk_api_elect_leaders,
+    [KF_API_INIT_PRODUCER_ID] = sk_api_init_producer_id,
+    [KF_API_ADD_PARTITIONS_TO_TXN] = sk_api_add_partitions_to_txn,
+    [KF_API_ADD_OFFSETS_TO_TXN] = sk_api_add_offsets_to_txn,
+    [KF_API_END_TXN] = sk_api_end_txn,
+    [KF_API_TXN_OFFSET_COMMIT] = sk_api_txn_offset_commit,
+    [KF_API_DESCRIBE_PRODUCERS] = sk_api_describe_producers,
+    [KF_API_DESCRIBE_TRANSACTIONS] = sk_api_describe_transactions,
+    [KF_API_LIST_TRANSACTIONS] = sk_api_list_transactions,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

@@ -8,11 +8,14 @@
  *   partition with data is returned whole even when it is larger, so a
  *   consumer always makes progress. Later partitions whose next batch does
  *   not fit give no records.
- * - Each partition answers its high watermark, last stable offset (= high
- *   watermark until transactions exist), log start offset, preferred read
- *   replica -1, and aborted transactions (null for read_uncommitted, empty
- *   for read_committed). A fetch offset outside [log start offset, high
- *   watermark] is OFFSET_OUT_OF_RANGE; unknown topics are
+ * - Each partition answers its high watermark, last stable offset (the
+ *   first offset of its oldest open transaction, else the high watermark),
+ *   log start offset, preferred read replica -1, and aborted transactions:
+ *   null for read_uncommitted; for read_committed, which reads only below
+ *   the last stable offset, those of the .txnindex files that overlap the
+ *   records returned (KIP-98), so the consumer drops their records. A fetch
+ *   offset outside [log start offset, high watermark] is
+ *   OFFSET_OUT_OF_RANGE; unknown topics are
  *   UNKNOWN_TOPIC_OR_PARTITION (by name, v<13) or UNKNOWN_TOPIC_ID (v13+).
  * - Long poll: with fewer than min_bytes and no partition error, the request
  *   parks: an append listener on every partition and one timer. An append
@@ -53,6 +56,7 @@ typedef struct fetch_part {
     int16_t error_code;
     int64_t high_watermark, last_stable_offset, log_start_offset;
     sk_log_slice slice;           /* the data read */
+    int64_t read_end;             /* offset after the data read */
     sk_append_listener listener;  /* armed while parked */
 } fetch_part;
 
@@ -93,7 +97,7 @@ static int64_t fetch_read(fetch_op *op, bool *error)
         }
         int64_t hw = sk_partition_high_watermark(fp->p);
         fp->high_watermark = hw;
-        fp->last_stable_offset = hw;
+        fp->last_stable_offset = sk_partition_last_stable_offset(fp->p);
         fp->log_start_offset = sk_partition_log_start_offset(fp->p);
         int64_t limit = fp->max_bytes;
         if (op->max_bytes - total < limit)
@@ -102,7 +106,8 @@ static int64_t fetch_read(fetch_op *op, bool *error)
         if (have_data && limit <= 0)
             continue;
         sk_read_result rr;
-        fp->error_code = sk_partition_read(fp->p, fp->fetch_offset, limit > 0 ? (int32_t)limit : 0, hw, &rr);
+        fp->error_code = sk_partition_read(fp->p, fp->fetch_offset, limit > 0 ? (int32_t)limit : 0,
+                                           op->isolation_level == 1 ? fp->last_stable_offset : hw, &rr);
         if (fp->error_code != SK_ERR_NONE) {
             *error = true;
             continue;
@@ -112,6 +117,7 @@ static int64_t fetch_read(fetch_op *op, bool *error)
             continue;
         }
         fp->slice = rr.slice;
+        fp->read_end = rr.next_offset;
         total += rr.slice.length;
         have_data = true;
     }
@@ -142,6 +148,29 @@ static bool same_topic(const fetch_part *a, const fetch_part *b)
 {
     return a->topic.len == b->topic.len && !memcmp(a->topic.p, b->topic.p, (size_t)a->topic.len) &&
            !memcmp(a->topic_id.b, b->topic_id.b, 16);
+}
+
+/* read_committed: the aborted transactions overlapping the records read. */
+static int fill_aborted(const fetch_op *op, const fetch_part *fp, kf_fetch_response_partition *po)
+{
+    po->aborted_transactions.n = 0;
+    if (!fp->slice.file || fp->slice.length == 0)
+        return 0;
+    sk_aborted_txn *a;
+    int32_t n;
+    sk_arena *arena = &op->req->arena;
+    if (sk_partition_aborted_txns(fp->p, fp->fetch_offset, fp->read_end, arena, &a, &n) != SK_ERR_NONE)
+        return -1;
+    kf_fetch_response_aborted_transaction *out = sk_arena_alloc(arena, (size_t)n * sizeof *out + 1);
+    if (!out)
+        return -1;
+    for (int32_t i = 0; i < n; i++) {
+        out[i].producer_id = a[i].producer_id;
+        out[i].first_offset = a[i].first_offset;
+    }
+    po->aborted_transactions.items = out;
+    po->aborted_transactions.n = n;
+    return 0;
 }
 
 static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_response_partition *po)
@@ -187,7 +216,10 @@ static kf_fetch_response *fetch_response(fetch_op *op)
             nt++;
         }
         last = fp;
-        fill_partition(op, fp, &parts[np++]);
+        fill_partition(op, fp, &parts[np]);
+        if (op->isolation_level == 1 && fill_aborted(op, fp, &parts[np]) < 0)
+            return NULL;
+        np++;
         topics[nt - 1].partitions.n++;
     }
     resp->responses.items = topics;

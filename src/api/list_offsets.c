@@ -3,7 +3,8 @@
  *
  * Behaviour, as Kafka answers:
  * - -1 (latest): the high watermark, or the last stable offset for
- *   read_committed (the same until transactions exist); -2 (earliest) and
+ *   read_committed (the first offset of the oldest open transaction, else
+ *   the high watermark); -2 (earliest) and
  *   -4 (earliest local, v8+): the log start offset; -3 (max timestamp, v7+):
  *   the offset and timestamp of the record with the largest timestamp;
  *   -5 (earliest pending upload, v9+): none (no tiered storage).
@@ -24,11 +25,10 @@
 
 static int16_t lookup(sk_partition *p, int64_t ts, int8_t isolation_level, int64_t *offset, int64_t *found_ts)
 {
-    (void)isolation_level; /* the last stable offset is the high watermark until transactions exist */
     *found_ts = -1;
     switch (ts) {
     case SK_LIST_OFFSETS_LATEST:
-        *offset = sk_partition_high_watermark(p);
+        *offset = isolation_level == 1 ? sk_partition_last_stable_offset(p) : sk_partition_high_watermark(p);
         return SK_ERR_NONE;
     case SK_LIST_OFFSETS_EARLIEST:
     case SK_LIST_OFFSETS_EARLIEST_LOCAL:

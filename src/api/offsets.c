@@ -93,7 +93,8 @@ static int fetch_single(sk_request *req, const kf_offset_fetch_request *body, kf
     for (int32_t i = 0; i < g.topics.n; i++) {
         const kf_offset_fetch_response_group_topic *gt = &g.topics.items[i];
         rt[i].name = gt->name;
-        rt[i].partitions.items = sk_arena_alloc(&req->arena, (size_t)gt->partitions.n * sizeof *rt[i].partitions.items + 1);
+        size_t np = (size_t)gt->partitions.n;
+        rt[i].partitions.items = sk_arena_alloc(&req->arena, np * sizeof *rt[i].partitions.items + 1);
         rt[i].partitions.n = gt->partitions.n;
         if (!rt[i].partitions.items)
             return -1;

@@ -198,8 +198,6 @@ int32_t group_rebalance_timeout(const ggroup *g);
 void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t));
 void gtimer_arm(sk_groups *gs, gtimer *t, int64_t delay_ms);
 void gtimer_cancel(sk_groups *gs, gtimer *t);
-/* Re-arms the libevent timer at the earliest deadline (end of every call). */
-void groups_rearm(sk_groups *gs);
 
 /* Kafka's mapping of a store error to the error a client sees
  * (appendGroupMetadataErrorToResponseError). */

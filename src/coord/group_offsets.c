@@ -153,26 +153,34 @@ static int16_t validate_commit(const ggroup *g, const char *member_id, kf_str gr
     return g->state == SK_GROUP_COMPLETING_REBALANCE ? SK_ERR_REBALANCE_IN_PROGRESS : SK_ERR_NONE;
 }
 
-/* Calls fn on every partition of a commit still marked NONE. */
-#define FOR_EACH_OPEN_PARTITION(req, resp, t, p, rp)                                                 \
-    for (int32_t t = 0; t < (req)->topics.n; t++)                                                     \
-        for (int32_t p = 0; p < (req)->topics.items[t].partitions.n; p++)                             \
-            for (kf_offset_commit_response_partition *rp = &(resp)->topics.items[t].partitions.items[p]; \
-                 rp && rp->error_code == SK_ERR_NONE; rp = NULL)
+/* Steps (*t, *p) to the next partition of a commit whose answer is still
+ * NONE; start from t = 0, p = -1. False at the end. */
+static bool next_open(const kf_offset_commit_request *req, const kf_offset_commit_response *resp, int32_t *t,
+                      int32_t *p)
+{
+    while (*t < req->topics.n) {
+        if (++*p < req->topics.items[*t].partitions.n) {
+            if (resp->topics.items[*t].partitions.items[*p].error_code == SK_ERR_NONE)
+                return true;
+        } else {
+            (*t)++;
+            *p = -1;
+        }
+    }
+    return false;
+}
 
 static void commit_fail_all(const kf_offset_commit_request *req, kf_offset_commit_response *resp, int16_t err)
 {
-    FOR_EACH_OPEN_PARTITION(req, resp, t, p, rp)
-        rp->error_code = err;
+    for (int32_t t = 0, p = -1; next_open(req, resp, &t, &p);)
+        resp->topics.items[t].partitions.items[p].error_code = err;
 }
 
 void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
                              kf_offset_commit_response *resp)
 {
-    bool any = false;
-    FOR_EACH_OPEN_PARTITION(req, resp, t, p, rp)
-        any = true;
-    if (!any)
+    int32_t t0 = 0, p0 = -1;
+    if (!next_open(req, resp, &t0, &p0))
         return;
     const char *gid = req->group_id.p ? req->group_id.p : "";
     const char *mid = req->member_id.p ? req->member_id.p : "";
@@ -207,11 +215,10 @@ void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_com
     int64_t expire = req->retention_time_ms == -1 ? -1 : now + req->retention_time_ms;
     grecs b;
     grecs_init(&b);
-    FOR_EACH_OPEN_PARTITION(req, resp, t, p, rp)
-    {
+    for (int32_t t = 0, p = -1; next_open(req, resp, &t, &p);) {
         const kf_offset_commit_request_partition *rq = &req->topics.items[t].partitions.items[p];
         if (rq->committed_metadata.len > OFFSET_METADATA_MAX_SIZE) {
-            rp->error_code = SK_ERR_OFFSET_METADATA_TOO_LARGE;
+            resp->topics.items[t].partitions.items[p].error_code = SK_ERR_OFFSET_METADATA_TOO_LARGE;
             continue;
         }
         goffset o = {rq->partition_index, rq->committed_offset, rq->committed_leader_epoch,
@@ -226,13 +233,12 @@ void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_com
         commit_fail_all(req, resp, groups_append_error(err));
         return;
     }
-    FOR_EACH_OPEN_PARTITION(req, resp, t, p, rp)
-    {
+    for (int32_t t = 0, p = -1; next_open(req, resp, &t, &p);) {
         const kf_offset_commit_request_partition *rq = &req->topics.items[t].partitions.items[p];
         if (offset_put(g, req->topics.items[t].name.p, rq->partition_index, rq->committed_offset,
                        rq->committed_leader_epoch, rq->committed_metadata.p,
                        rq->commit_timestamp == -1 ? now : rq->commit_timestamp, expire) < 0)
-            rp->error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
+            resp->topics.items[t].partitions.items[p].error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
     }
     sk_debug("group", "group %s: offsets committed by member '%s' generation %d", g->group_id, mid, generation);
 }

@@ -181,7 +181,8 @@ void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t))
     t->fn = fn;
 }
 
-void groups_rearm(sk_groups *gs)
+/* Re-arms the libevent timer at the earliest deadline. */
+static void groups_rearm(sk_groups *gs)
 {
     if (!gs->ev)
         return;
