@@ -29,6 +29,10 @@ def run_admin(broker, steps):
     return json.loads(res.stdout)['results']
 
 
+def user_topics(names):
+    return sorted(n for n in names if not n.startswith('__'))
+
+
 def step(op, **args):
     return {'op': op, 'args': args}
 
@@ -83,7 +87,7 @@ def test_admin_round_trip(broker):
     cluster = results[9]['ok']
     assert (cluster['controller'], [b['nodeId'] for b in cluster['brokers']]) == (1, [1])
     assert results[10] == {'ok': None}
-    assert sorted(results[11]['ok']) == ['__consumer_offsets', 'js1']
+    assert user_topics(results[11]['ok']) == ['js1']
 
     (offsets,) = run_admin(broker, [{'op': 'fetchTopicOffsets', 'args': 'js1'}])
     by_partition = {o['partition']: (o['low'], o['high']) for o in offsets['ok']}
@@ -118,4 +122,4 @@ def test_admin_errors(broker):
     assert 'error' in results[8]
     assert error_types(results[9]) == ['UNKNOWN_TOPIC_OR_PARTITION']
     assert results[10] == {'ok': True}
-    assert sorted(results[11]['ok']) == ['__consumer_offsets', 'ok']
+    assert user_topics(results[11]['ok']) == ['ok']

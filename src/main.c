@@ -99,12 +99,14 @@ int main(int argc, char **argv)
     char dir[PATH_MAX];
     first_log_dir(cfg.log_dirs, dir, sizeof dir);
     sk_broker b = {.config = &cfg};
+    /* Partitions found on disk are recovered with their topic's settings. */
+    sk_logstore_opts log_opts = {.topic_config = sk_topics_log_config, .topic_config_arg = &b};
     struct event *sigterm = NULL, *sigint = NULL;
     if (!(b.base = event_base_new())) {
         sk_error("main", "cannot create the event loop");
         goto out;
     }
-    if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, NULL)) ||
+    if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
         sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
     if (!(b.fetch_sessions = sk_fetch_sessions_new())) {

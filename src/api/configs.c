@@ -325,59 +325,67 @@ static int16_t preprocess(sk_request *req, const alter_resource *r, kf_str *msg)
     return SK_ERR_NONE;
 }
 
-/* Splits a comma list into `parts` (at most `max`, empty parts dropped when
- * `drop_empty`); returns the count. Writes into `buf`. */
-static int split_list(const char *s, char *buf, size_t len, char **parts, int max, bool drop_empty)
+/* Splits a comma list (a copy in the request arena) into its parts, empty
+ * ones dropped when `drop_empty`; *n receives the count. NULL when out of
+ * memory. */
+static char **split_list(sk_request *req, const char *s, bool drop_empty, int32_t *n)
 {
-    snprintf(buf, len, "%s", s);
-    int n = 0;
-    char *p = buf;
-    for (;;) {
+    size_t len = strlen(s);
+    int32_t max = 1;
+    for (const char *p = s; *p; p++)
+        max += *p == ',';
+    char *copy = sk_arena_strndup(&req->arena, s, len);
+    char **parts = sk_arena_alloc(&req->arena, (size_t)max * sizeof *parts);
+    if (!copy || !parts)
+        return NULL;
+    *n = 0;
+    for (char *p = copy;;) {
         char *comma = strchr(p, ',');
         if (comma)
             *comma = '\0';
-        if ((*p || !drop_empty) && n < max)
-            parts[n++] = p;
+        if (*p || !drop_empty)
+            parts[(*n)++] = p;
         if (!comma)
-            return n;
+            return parts;
         p = comma + 1;
     }
 }
 
 /* APPEND / SUBTRACT on a list config (ConfigurationControlManager): the
- * current value, else the default, with the values added or removed. */
+ * current value, else the default, with the given values added (when
+ * missing) or removed (their first occurrence). */
 static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_config_id id, const alter_op *op,
                              char *msg, size_t msg_len)
 {
     const char *cur = c->value[id] ? c->value[id] : sk_topic_config_def_get(id)->default_value;
-    enum { MAX_PARTS = 256 };
-    char curbuf[2048], opbuf[2048];
-    char *have[MAX_PARTS], *given[MAX_PARTS];
-    int nhave = split_list(cur, curbuf, sizeof curbuf, have, MAX_PARTS, true);
-    int ngiven = split_list(op->value.p, opbuf, sizeof opbuf, given, MAX_PARTS, false);
-    for (int g = 0; g < ngiven; g++) {
-        int at = -1;
-        for (int h = 0; h < nhave && at < 0; h++)
-            if (!strcmp(have[h], given[g]))
+    int32_t nhave, ngiven;
+    char **have = split_list(req, cur, true, &nhave);
+    char **given = split_list(req, op->value.p, false, &ngiven);
+    char **out = sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out + 1);
+    if (!have || !given || !out)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    memcpy(out, have, (size_t)nhave * sizeof *out);
+    int32_t n = nhave;
+    size_t len = 1;
+    for (int32_t g = 0; g < ngiven; g++) {
+        int32_t at = -1;
+        for (int32_t h = 0; h < n && at < 0; h++)
+            if (!strcmp(out[h], given[g]))
                 at = h;
-        if (op->op == OP_APPEND && at < 0 && nhave < MAX_PARTS)
-            have[nhave++] = given[g];
+        if (op->op == OP_APPEND && at < 0)
+            out[n++] = given[g];
         if (op->op == OP_SUBTRACT && at >= 0) {
-            memmove(&have[at], &have[at + 1], (size_t)(nhave - at - 1) * sizeof *have);
-            nhave--;
+            memmove(&out[at], &out[at + 1], (size_t)(n - at - 1) * sizeof *out);
+            n--;
         }
     }
-    size_t len = 1;
-    for (int h = 0; h < nhave; h++)
-        len += strlen(have[h]) + 1;
+    for (int32_t h = 0; h < n; h++)
+        len += strlen(out[h]) + 1;
     char *joined = sk_arena_alloc(&req->arena, len);
     if (!joined)
         return SK_ERR_KAFKA_STORAGE_ERROR;
-    for (int h = 0; h < nhave; h++) {
-        if (h)
-            strcat(joined, ",");
-        strcat(joined, have[h]);
-    }
+    for (int32_t h = 0, o = 0; h < n; h++)
+        o += snprintf(joined + o, len - (size_t)o, "%s%s", h ? "," : "", out[h]);
     return sk_topic_configs_set(c, sk_topic_config_def_get(id)->name, joined, msg, msg_len);
 }
 

@@ -37,6 +37,7 @@
  * nor grown: TOPIC_AUTHORIZATION_FAILED, as for a principal without the
  * right (Kafka 4.0 lets a super user do both, and breaks its groups).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,8 +348,8 @@ static bool uuid_zero(const kf_uuid *u)
 
 static int cmp_entry_topic(const void *a, const void *b)
 {
-    const del_entry *x = *(del_entry *const *)a, *y = *(del_entry *const *)b;
-    return (x->t > y->t) - (x->t < y->t);
+    uintptr_t x = (uintptr_t)(*(del_entry *const *)a)->t, y = (uintptr_t)(*(del_entry *const *)b)->t;
+    return (x > y) - (x < y);
 }
 
 void sk_api_delete_topics(sk_request *req)

@@ -1,7 +1,8 @@
 /*
  * The group coordinator on a running broker: __consumer_offsets in the log
- * store. At start the topic is created when missing (internal, compacted)
- * and every partition is replayed into the coordinator; afterwards each
+ * store. At start every partition of the topic, if it exists, is replayed
+ * into the coordinator; the topic (internal, compacted) is created by the
+ * first write, as Kafka creates it on first use; afterwards each
  * change the coordinator makes is appended to the group's partition as one
  * uncompressed record batch (no producer id), exactly as Kafka's
  * coordinator writes it, so kafka-dump-log and Kafka's own tools read it.
@@ -22,10 +23,14 @@
 #define OFFSETS_TOPIC "__consumer_offsets"
 #define REPLAY_READ_BYTES (1 << 20)
 
+static sk_topic *offsets_topic(sk_broker *b);
+
 static int16_t log_append(void *arg, int32_t partition, const sk_group_record *recs, int n, int64_t now_ms)
 {
     sk_broker *b = arg;
     sk_partition *p = sk_logstore_find(b->logs, OFFSETS_TOPIC, partition);
+    if (!p && offsets_topic(b)) /* created by the first write, as Kafka creates it on first use */
+        p = sk_logstore_find(b->logs, OFFSETS_TOPIC, partition);
     if (!p)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     sk_record_spec *specs = calloc((size_t)n, sizeof *specs);
@@ -139,10 +144,8 @@ static sk_topic *offsets_topic(sk_broker *b)
 
 sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_sync_done sync_done)
 {
-    sk_topic *t = offsets_topic(b);
-    if (!t)
-        return NULL;
-    if (t->partitions != b->config->offsets_topic_num_partitions)
+    sk_topic *t = sk_meta_topic(b->meta, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    if (t && t->partitions != b->config->offsets_topic_num_partitions)
         sk_warn("group", "%s has %d partitions; offsets.topic.num.partitions (%d) applies only when it is created",
                 OFFSETS_TOPIC, t->partitions, b->config->offsets_topic_num_partitions);
     sk_group_store store = {log_append, b};
@@ -150,14 +153,14 @@ sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_
                            .store = &store,
                            .join_done = join_done,
                            .sync_done = sync_done,
-                           .num_partitions = t->partitions};
+                           .num_partitions = t ? t->partitions : b->config->offsets_topic_num_partitions};
     sk_groups *gs = sk_groups_open(b->config, &opts);
     if (!gs) {
         sk_error("group", "cannot start the group coordinator: out of memory");
         return NULL;
     }
     size_t cap = sk_decompress_cap(b->config->message_max_bytes);
-    for (int32_t i = 0; i < t->partitions; i++) {
+    for (int32_t i = 0; t && i < t->partitions; i++) {
         sk_partition *p = sk_topics_partition(b, t, i);
         if (!p || replay_partition(gs, p, cap) < 0) {
             sk_error("group", "cannot load %s-%d", OFFSETS_TOPIC, i);

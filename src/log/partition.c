@@ -559,16 +559,23 @@ void sk_partition_flush(sk_partition *p)
 
 /* ---- Roll ---- */
 
+/* Kafka's LogSegment.shouldRoll: by size, by segment.ms, by full indexes, or
+ * when the relative offset would overflow. Time is measured as Kafka does
+ * (timeWaitedForRoll): from the segment's first batch's max timestamp to the
+ * new batches' max timestamp when both exist, else from the segment's
+ * creation to now, so appending old CreateTime records does not roll. */
 static bool should_roll(const sk_partition *p, const sk_segment *seg, size_t len, int64_t last_offset,
-                        int64_t now_ms)
+                        int64_t max_timestamp, int64_t now_ms)
 {
     if (seg->size == 0)
         return false;
     if (seg->size > p->cfg.segment_bytes - (int64_t)len)
         return true;
-    int64_t since = seg->rolling_timestamp >= 0 ? seg->rolling_timestamp : seg->created_ms;
+    bool by_timestamp = seg->rolling_timestamp >= 0 && max_timestamp >= 0;
+    int64_t since = by_timestamp ? seg->rolling_timestamp : seg->created_ms;
+    int64_t until = by_timestamp ? max_timestamp : now_ms;
     int64_t waited;
-    if (!__builtin_sub_overflow(now_ms, since, &waited) && waited > p->cfg.segment_ms)
+    if (!__builtin_sub_overflow(until, since, &waited) && waited > p->cfg.segment_ms)
         return true;
     if (sk_index_full(&seg->offset_index) || sk_index_full(&seg->time_index))
         return true;
@@ -671,7 +678,7 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
     }
 
     sk_segment *seg = active_seg(p);
-    if (should_roll(p, seg, len, next - 1, now_ms)) {
+    if (should_roll(p, seg, len, next - 1, info.max_timestamp, now_ms)) {
         err = sk_partition_roll(p);
         if (err != SK_ERR_NONE)
             goto out;

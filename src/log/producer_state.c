@@ -608,7 +608,8 @@ void sk_partition_snapshot_producers(sk_partition *p, bool later)
 /* ---- Rebuilding at load ---- */
 
 /* Replays the producer batches of the log from `from` to its end into
- * p->producers (no checks), rewriting the .txnindex entries from `from` on. */
+ * p->producers (no checks), rewriting the .txnindex entries from `from` on
+ * (dropping those of batches no longer in the log). */
 static int rebuild_from(sk_partition *p, int64_t from)
 {
     uint8_t *buf = NULL;
@@ -686,9 +687,10 @@ int sk_partition_load_producers(sk_partition *p)
     free(offs);
     if (from < p->segs[0]->base_offset)
         from = p->segs[0]->base_offset;
-    if (from >= p->log_end_offset)
-        return 0;
-    sk_debug("log", "%s: rebuilding the producer state from offset %" PRId64, p->dir, from);
+    /* Even with nothing to replay, .txnindex entries at or beyond `from`
+     * belong to batches a crash took away. */
+    if (from < p->log_end_offset)
+        sk_debug("log", "%s: rebuilding the producer state from offset %" PRId64, p->dir, from);
     if (rebuild_from(p, from) < 0) {
         sk_error("log", "%s: cannot rebuild the producer state from offset %" PRId64, p->dir, from);
         return -1;

@@ -379,12 +379,18 @@ START_TEST(test_roll_by_time)
     ck_assert_int_eq(sk_partition_append(p, b, size, T0 + 1000, NULL), SK_ERR_NONE);
     free(b);
     ck_assert_uint_eq(sk_partition_segment_count(p), 1);
+    /* Kafka measures by record timestamps when they exist: old records
+     * appended long after do not roll (LogSegment.timeWaitedForRoll). */
     b = test_batch(1, 10, T0 + 900, 3, &size);
-    ck_assert_int_eq(sk_partition_append(p, b, size, T0 + 1001, NULL), SK_ERR_NONE);
+    ck_assert_int_eq(sk_partition_append(p, b, size, T0 + 50000, NULL), SK_ERR_NONE);
+    free(b);
+    ck_assert_uint_eq(sk_partition_segment_count(p), 1);
+    b = test_batch(1, 10, T0 + 1001, 4, &size);
+    ck_assert_int_eq(sk_partition_append(p, b, size, T0 + 50001, NULL), SK_ERR_NONE);
     free(b);
     ck_assert_uint_eq(sk_partition_segment_count(p), 2);
     char path[512];
-    test_seg_path(path, sizeof path, f.dir, "t-0", 2, ".log");
+    test_seg_path(path, sizeof path, f.dir, "t-0", 3, ".log");
     ck_assert(test_exists(path));
     /* An explicit roll of an empty active segment does nothing. */
     ck_assert_int_eq(sk_partition_roll(p), SK_ERR_NONE);

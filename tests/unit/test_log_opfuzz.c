@@ -2,10 +2,13 @@
  * Random operation sequences against one partition (the shape of Redpanda's
  * storage opfuzz): appends, rolls, clean close + reopen, crashes with a torn
  * or garbage tail, reads, DeleteRecords, retention and flushes, from fixed
- * seeds. After every step: log start <= high watermark = log end, recovery
- * point <= log end, every loaded index sane (monotonic, inside its segment);
- * reads and periodic full scans check every batch's CRC, offset contiguity
- * and each record's value against a model of what was appended.
+ * seeds, with two idempotent producers that also write transactions and
+ * their markers. After every step: log start <= last stable offset <= high
+ * watermark = log end, recovery point <= log end, every loaded index sane
+ * (monotonic, inside its segment), the last stable offset and the aborted
+ * transactions (.txnindex) equal to what the model says; reads and periodic
+ * full scans check every batch's CRC, offset contiguity and each record's
+ * value against a model of what was appended.
  */
 #include "test_log_util.h"
 
@@ -13,10 +16,24 @@
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
+enum { REC_PLAIN, REC_IDEMPOTENT, REC_TXN, REC_COMMIT, REC_ABORT };
+
 typedef struct model_rec {
     uint32_t seed; /* the batch's seed */
     int32_t index; /* the record's index in its batch */
+    int kind;      /* REC_*: plain, producer data (outside or in a transaction), marker */
+    int64_t pid;   /* producer (1 or 2) of the producer kinds */
 } model_rec;
+
+#define NPRODUCERS 3 /* producer ids 1 and 2 */
+
+/* What the model says about producers at the log end. */
+typedef struct model_state {
+    int64_t open[NPRODUCERS];     /* first offset of the open transaction, -1 */
+    int32_t next_seq[NPRODUCERS]; /* next sequence */
+    sk_aborted_txn aborted[4096]; /* every aborted transaction, in marker order */
+    int naborted;
+} model_state;
 
 typedef struct fuzz {
     uint64_t rng;
@@ -58,13 +75,41 @@ static void fuzz_open(fuzz *f)
     ck_assert_ptr_nonnull(f->p);
 }
 
-static void model_set(fuzz *f, int64_t off, uint32_t seed, int32_t index)
+static void model_set(fuzz *f, int64_t off, uint32_t seed, int32_t index, int kind, int64_t pid)
 {
     if ((size_t)off >= f->model_cap) {
         f->model_cap = f->model_cap ? f->model_cap * 2 : 1024;
         f->model = realloc(f->model, f->model_cap * sizeof *f->model);
     }
-    f->model[off] = (model_rec){ seed, index };
+    f->model[off] = (model_rec){ seed, index, kind, pid };
+}
+
+/* Replays the model up to the log end (Kafka's rules, as the log must). */
+static void model_scan(fuzz *f, model_state *st)
+{
+    int64_t leo = sk_partition_log_end_offset(f->p);
+    memset(st, 0, sizeof *st);
+    for (int i = 0; i < NPRODUCERS; i++)
+        st->open[i] = -1;
+    for (int64_t off = 0; off < leo; off++) {
+        const model_rec *m = &f->model[off];
+        if (m->kind == REC_IDEMPOTENT || m->kind == REC_TXN) {
+            st->next_seq[m->pid]++;
+            if (m->kind == REC_TXN && st->open[m->pid] < 0)
+                st->open[m->pid] = off;
+        } else if ((m->kind == REC_COMMIT || m->kind == REC_ABORT) && st->open[m->pid] >= 0) {
+            int64_t first = st->open[m->pid];
+            st->open[m->pid] = -1;
+            if (m->kind == REC_ABORT) {
+                int64_t lso = off + 1;
+                for (int i = 1; i < NPRODUCERS; i++)
+                    if (st->open[i] >= 0 && st->open[i] < lso)
+                        lso = st->open[i];
+                ck_assert_int_lt(st->naborted, 4096);
+                st->aborted[st->naborted++] = (sk_aborted_txn){m->pid, first, off, lso};
+            }
+        }
+    }
 }
 
 /* Checks one batch read back: CRC, and every record's value against the model. */
@@ -74,6 +119,12 @@ static void check_batch(fuzz *f, const uint8_t *data, size_t size)
     ck_assert_int_eq(sk_batch_header_parse(&b, data, size), 0);
     ck_assert_uint_eq(b.size, size);
     ck_assert(sk_batch_crc_valid(data, size));
+    if (b.attributes & SK_BATCH_CONTROL) {
+        int kind = f->model[b.base_offset].kind;
+        ck_assert(kind == REC_COMMIT || kind == REC_ABORT);
+        ck_assert_int_eq(b.producer_id, f->model[b.base_offset].pid);
+        return;
+    }
     sk_record_iter it;
     sk_record rec;
     sk_record_iter_init(&it, &b);
@@ -101,6 +152,32 @@ static void check_invariants(fuzz *f)
     ck_assert_int_eq(hwm, leo);
     ck_assert_int_le(sk_partition_recovery_point(p), leo);
     ck_assert_uint_ge(p->nsegs, 1);
+
+    /* Transactions: the last stable offset and the aborted ones. */
+    model_state st;
+    model_scan(f, &st);
+    int64_t lso = leo;
+    for (int i = 1; i < NPRODUCERS; i++)
+        if (st.open[i] >= 0 && st.open[i] < lso)
+            lso = st.open[i];
+    ck_assert_int_eq(sk_partition_last_stable_offset(p), lso > ls ? lso : ls);
+    sk_arena arena = {0};
+    sk_aborted_txn *a;
+    int32_t n;
+    ck_assert_int_eq(sk_partition_aborted_txns(p, ls, leo + 1, &arena, &a, &n), SK_ERR_NONE);
+    int k = 0;
+    for (int i = 0; i < st.naborted; i++) {
+        if (st.aborted[i].last_offset < ls)
+            continue;
+        ck_assert_int_lt(k, n);
+        ck_assert_int_eq(a[k].producer_id, st.aborted[i].producer_id);
+        ck_assert_int_eq(a[k].first_offset, st.aborted[i].first_offset);
+        ck_assert_int_eq(a[k].last_offset, st.aborted[i].last_offset);
+        ck_assert_int_eq(a[k].last_stable_offset, st.aborted[i].last_stable_offset);
+        k++;
+    }
+    ck_assert_int_eq(k, n);
+    sk_arena_free(&arena);
     for (size_t i = 0; i < p->nsegs; i++) {
         sk_segment *seg = p->segs[i];
         int64_t end = i + 1 < p->nsegs ? p->segs[i + 1]->base_offset : leo;
@@ -148,10 +225,71 @@ static void op_append(fuzz *f)
     ck_assert_int_eq(info.base_offset, off);
     for (int i = 0; i < nb; i++)
         for (int r = 0; r < counts[i]; r++)
-            model_set(f, off++, seeds[i], r);
+            model_set(f, off++, seeds[i], r, REC_PLAIN, -1);
     ck_assert_int_eq(info.last_offset, off - 1);
     sk_writer_free(&w);
     f->appends++;
+}
+
+/* A batch of producer 1 or 2: a transactional one (opening a transaction
+ * or in it), an idempotent one outside transactions, sometimes the retry of
+ * the previous batch (a duplicate) or a non-transactional batch inside a
+ * transaction (refused). */
+static void op_producer(fuzz *f)
+{
+    model_state st;
+    model_scan(f, &st);
+    int64_t pid = 1 + rnd(f, 2);
+    bool txn = st.open[pid] >= 0 || rnd(f, 2);
+    bool misfit = st.open[pid] >= 0 && rnd(f, 8) == 0;
+    int n = 1 + (int)rnd(f, 4);
+    uint32_t seed = f->next_seed++;
+    sk_record_spec recs[4];
+    char vals[4][32];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(vals[i], sizeof vals[i], "v%u-%d", seed, i);
+        recs[i] = (sk_record_spec){ .key = "k", .key_len = 1, .value = vals[i], .value_len = (size_t)len,
+                                    .timestamp = f->clock.now };
+    }
+    sk_batch_spec spec = { .producer_id = pid, .producer_epoch = 0, .base_sequence = st.next_seq[pid],
+                           .attributes = txn && !misfit ? SK_BATCH_TRANSACTIONAL : 0 };
+    sk_writer w;
+    sk_writer_init(&w, 0);
+    ck_assert_int_eq(sk_batch_build(&w, &spec, recs, n), 0);
+    uint8_t *copy = malloc(w.len);
+    memcpy(copy, w.buf, w.len);
+    int64_t off = sk_partition_log_end_offset(f->p);
+    sk_append_info info;
+    int16_t err = sk_partition_append(f->p, w.buf, w.len, f->clock.now, &info);
+    if (misfit) {
+        ck_assert_int_eq(err, SK_ERR_INVALID_TXN_STATE);
+    } else {
+        ck_assert_int_eq(err, SK_ERR_NONE);
+        ck_assert_int_eq(info.base_offset, off);
+        for (int i = 0; i < n; i++)
+            model_set(f, off + i, seed, i, txn ? REC_TXN : REC_IDEMPOTENT, pid);
+        if (rnd(f, 4) == 0) {
+            ck_assert_int_eq(sk_partition_append(f->p, copy, w.len, f->clock.now, &info), SK_ERR_NONE);
+            ck_assert(info.duplicate);
+            ck_assert_int_eq(info.base_offset, off);
+        }
+    }
+    ck_assert_int_eq(sk_partition_log_end_offset(f->p), misfit ? off : off + n);
+    free(copy);
+    sk_writer_free(&w);
+    f->appends++;
+}
+
+/* A COMMIT or ABORT marker of producer 1 or 2 (with or without a transaction). */
+static void op_marker(fuzz *f)
+{
+    int64_t pid = 1 + rnd(f, 2);
+    bool commit = rnd(f, 2);
+    int64_t off = sk_partition_log_end_offset(f->p);
+    sk_append_info info;
+    ck_assert_int_eq(sk_partition_append_marker(f->p, pid, 0, 0, commit, f->clock.now, &info), SK_ERR_NONE);
+    ck_assert_int_eq(info.base_offset, off);
+    model_set(f, off, 0, 0, commit ? REC_COMMIT : REC_ABORT, pid);
 }
 
 static void op_read(fuzz *f)
@@ -241,8 +379,12 @@ static void fuzz_run(uint64_t seed, int steps)
     for (int step = 0; step < steps; step++) {
         f.clock.now += rnd(&f, 100);
         uint32_t op = rnd(&f, 100);
-        if (op < 50) {
+        if (op < 30) {
             op_append(&f);
+        } else if (op < 43) {
+            op_producer(&f);
+        } else if (op < 50) {
+            op_marker(&f);
         } else if (op < 56) {
             ck_assert_int_eq(sk_partition_roll(f.p), SK_ERR_NONE);
             f.rolls++;
