@@ -306,7 +306,7 @@ def commit(c, version, group, generation, member, instance=None, offset=5):
     (answer,) = r.array(lambda: (r.str(), r.array(lambda: (r.r.i32(), r.r.i16()))))
     r.done()
     assert answer[0] == 'wt'
-    ((partition, err),) = answer[1]
+    ((_, err),) = answer[1]
     return err
 
 

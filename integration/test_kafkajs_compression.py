@@ -7,6 +7,8 @@ kafka-python (Fetch v4) and a kafkajs group consumer read the exact keys,
 values, headers and timestamps back. A topic with compression.type=lz4
 stores kafkajs's gzip batches as lz4, still read byte for byte; a compacted
 topic refuses a gzip batch with a record without a key (INVALID_RECORD).
+segment.ms rolls by the records' own timestamps, as in Kafka, so batches
+stamped long ago do not each get a segment.
 
 integration/js/node_modules must hold the pinned kafkajs: `npm ci` in
 integration/js (scripts/test.sh runs it)."""
@@ -35,9 +37,7 @@ def create(bootstrap, topic, partitions, config=None):
 
 def stored_batches(data_dir, topic, partition):
     """(base offset, record count, codec) of each batch in the partition's
-    segments, in offset order; every batch must be magic 2. (The records'
-    timestamps are old, so, as in Kafka, segment.ms rolls a segment at
-    every append.)"""
+    segments, in offset order; every batch must be magic 2."""
     out = []
     for segment in sorted((data_dir / f'{topic}-{partition}').glob('*.log')):
         data, pos = segment.read_bytes(), 0

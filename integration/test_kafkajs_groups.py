@@ -30,7 +30,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from test_groups import create_topic
-from test_produce_fetch import BASE_TS, Msg, headers_tuple, payload, produce_confluent
+from test_produce_fetch import BASE_TS, Msg, payload, produce_confluent
 from test_produce_fetch_kafkajs import Expect, js_message, run_kafkajs
 
 JS_DIR = Path(__file__).resolve().parent / 'js'

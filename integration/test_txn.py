@@ -18,8 +18,9 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_INVALID, Consumer, KafkaException, Producer, TopicPartition
 
 from kafka_wire import Connection, Writer
-from test_idempotence import request
+from test_idempotence import init_producer_id, producer_batch, request
 from test_produce_fetch import TIMEOUT, consume_confluent, consumer_conf
+from test_produce_fetch_wire import create_topic, decode_fetch_v4, decode_produce_v3
 
 pytestmark = pytest.mark.librdkafka
 
@@ -317,3 +318,91 @@ def test_api_versions_advertise_the_transaction_apis(broker):
         keys = c.api_versions(3)['api_keys']
     assert {k: keys[k] for k in (22, 24, 25, 26, 28, 61, 65, 66)} == {
         22: (0, 5), 24: (0, 4), 25: (0, 3), 26: (0, 4), 28: (0, 3), 61: (0, 0), 65: (0, 0), 66: (0, 1)}
+
+
+# ---- A transaction on the wire: AddPartitionsToTxn, EndTxn, read_committed Fetch v4 ----
+
+def add_partitions_v(conn, version, txn_id, pid, epoch, topics):
+    w = Writer().string(txn_id).raw(struct.pack('>qh', pid, epoch)).array_len(len(topics))
+    for name, parts in topics:
+        w.string(name).array_len(len(parts))
+        for p in parts:
+            w.i32(p)
+    r = conn.request(24, version, w.bytes())
+    assert r.i32() == 0
+    out = r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16()))))
+    r.done()
+    return out
+
+
+def end_txn_v1(conn, txn_id, pid, epoch, commit):
+    r = conn.request(26, 1, Writer().string(txn_id).raw(struct.pack('>qh', pid, epoch)).bool(commit).bytes())
+    assert r.i32() == 0
+    err = r.i16()
+    r.done()
+    return err
+
+
+def produce_txn(conn, txn_id, topic, batch):
+    w = Writer().string(txn_id).i16(-1).i32(10000).array_len(1).string(topic).array_len(1).i32(0)
+    w.i32(len(batch)).raw(batch)
+    ((_, (p,)),) = decode_produce_v3(conn.request(0, 3, w.bytes()))
+    return p['error_code'], p['base_offset']
+
+
+def fetch_isolated(conn, topic, offset, isolation):
+    w = Writer().i32(-1).i32(0).i32(1).i32(1 << 20).i8(isolation)
+    w.array_len(1).string(topic).array_len(1).i32(0).raw(struct.pack('>q', offset)).i32(1 << 20)
+    ((_, (p,)),) = decode_fetch_v4(conn.request(1, 4, w.bytes()))
+    return p
+
+
+def test_transaction_on_the_wire(start_broker):
+    b = start_broker()
+    create_topic(b, 'tw')
+    with Connection(b.host, b.port) as c:
+        err, pid, epoch = init_producer_id(c, 1, txn_id='w')
+        assert (err, epoch) == (0, 0)
+        batch = producer_batch(pid, 0, 0, [b'x', b'y', b'z'], transactional=True)
+        # KIP-890 verification: the partition was not added yet.
+        assert produce_txn(c, 'w', 'tw', batch)[0] == 48  # INVALID_TXN_STATE
+        # An unknown topic: nothing added, the others not attempted.
+        assert add_partitions_v(c, 1, 'w', pid, 0, [('tw', [0]), ('nope', [0])]) == \
+            [('tw', [(0, 55)]), ('nope', [(0, 3)])]
+        assert add_partitions_v(c, 1, 'w', pid, 0, [('tw', [0])]) == [('tw', [(0, 0)])]
+        assert produce_txn(c, 'w', 'tw', batch) == (0, 0)
+        p = fetch_isolated(c, 'tw', 0, 1)
+        assert (p['high_watermark'], p['last_stable_offset'], p['records'], p['aborted_transactions']) == \
+            (3, 0, b'', [])
+        assert fetch_isolated(c, 'tw', 0, 0)['aborted_transactions'] is None
+        assert end_txn_v1(c, 'w', pid, 0, False) == 0
+        assert end_txn_v1(c, 'w', pid, 0, False) == 0   # a retry
+        assert end_txn_v1(c, 'w', pid, 0, True) == 48   # INVALID_TXN_STATE
+        p = fetch_isolated(c, 'tw', 0, 1)
+        assert (p['high_watermark'], p['last_stable_offset'], p['aborted_transactions']) == (4, 4, [(pid, 0)])
+        # A new producer fences the old epoch: INVALID_PRODUCER_EPOCH before v2, PRODUCER_FENCED from v2.
+        assert init_producer_id(c, 1, txn_id='w')[2] == 1
+        assert add_partitions_v(c, 1, 'w', pid, 0, [('tw', [0])]) == [('tw', [(0, 47)])]
+        assert add_partitions_v(c, 2, 'w', pid, 0, [('tw', [0])]) == [('tw', [(0, 90)])]
+        assert produce_txn(c, 'w', 'tw', producer_batch(pid, 0, 3, [b'late'], transactional=True))[0] == 47
+
+
+def test_parked_read_committed_fetch_wakes_when_the_transaction_ends(start_broker):
+    b = start_broker()
+    create_topic(b, 'tp')
+    with Connection(b.host, b.port) as c, Connection(b.host, b.port, timeout=15) as f:
+        _, pid, _ = init_producer_id(c, 1, txn_id='park')
+        assert add_partitions_v(c, 1, 'park', pid, 0, [('tp', [0])]) == [('tp', [(0, 0)])]
+        assert produce_txn(c, 'park', 'tp', producer_batch(pid, 0, 0, [b'p'], transactional=True)) == (0, 0)
+        # A read_committed long poll: nothing is stable yet, so it parks ...
+        w = Writer().i32(-1).i32(10000).i32(1).i32(1 << 20).i8(1)
+        w.array_len(1).string('tp').array_len(1).i32(0).raw(struct.pack('>q', 0)).i32(1 << 20)
+        cid = f.send(1, 4, w.bytes())
+        time.sleep(0.3)
+        started = time.monotonic()
+        # ... and the COMMIT marker (an append) moves the last stable offset and wakes it.
+        assert end_txn_v1(c, 'park', pid, 0, True) == 0
+        ((_, (p,)),) = decode_fetch_v4(f.recv(1, 4, cid))
+        assert time.monotonic() - started < 5
+        assert (p['high_watermark'], p['last_stable_offset'], p['aborted_transactions']) == (2, 2, [])
+        assert len(p['records']) > 0
