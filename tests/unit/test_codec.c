@@ -914,6 +914,28 @@ START_TEST(test_captured_kafka_python)
 }
 END_TEST
 
+START_TEST(test_captured_kafkajs)
+{
+    sk_arena a = {0};
+    kf_request_header h;
+    /* kafkajs 2.2.4 starts with ApiVersions v2 (empty body). */
+    decode_captured(&a, "kafkajs_api_versions_v2.bin", &h);
+    ck_assert_int_eq(h.api_key, KF_API_API_VERSIONS);
+    ck_assert_int_eq(h.api_version, 2);
+    ck_assert_int_eq(h.correlation_id, 0);
+    assert_str(h.client_id, "skiff-capture");
+    /* admin.fetchTopicMetadata({topics: ['orders']}): Metadata v6, no auto-creation. */
+    kf_metadata_request *md = decode_captured(&a, "kafkajs_metadata_v6.bin", &h);
+    ck_assert_int_eq(h.api_key, KF_API_METADATA);
+    ck_assert_int_eq(h.api_version, 6);
+    ck_assert_int_eq(h.correlation_id, 1);
+    ck_assert_int_eq(md->topics.n, 1);
+    assert_str(md->topics.items[0].name, "orders");
+    ck_assert(!md->allow_auto_topic_creation);
+    sk_arena_free(&a);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
@@ -943,6 +965,7 @@ static Suite *codec_suite(void)
     tc = tcase_create("captured");
     tcase_add_test(tc, test_captured_librdkafka);
     tcase_add_test(tc, test_captured_kafka_python);
+    tcase_add_test(tc, test_captured_kafkajs);
     suite_add_tcase(s, tc);
     return s;
 }
