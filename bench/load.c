@@ -80,7 +80,7 @@ static options opt = {
 static char result[4096];
 static size_t result_len;
 
-static void result_add(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void result_add(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -127,7 +127,7 @@ static void finish(const char *status, const char *reason)
     exit(strcmp(status, "error") == 0 ? 1 : 0);
 }
 
-static void fail(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
     char reason[512];
     va_list ap;

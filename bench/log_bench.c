@@ -89,7 +89,7 @@ static int64_t parse_size(const char *s)
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
     *o = (bench_opts){ .bytes = 1LL << 30, .record_size = 1024, .batch_size = 16384, .runs = 3 };
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -114,7 +114,6 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                     argv[0], argv[0]);
             return -1;
         }
-        i++;
     }
     if (o->record_size < 16 || o->batch_size < o->record_size || o->bytes <= 0 || o->runs < 1 || o->runs > 99) {
         fprintf(stderr, "need record-size >= 16, batch-size >= record-size, bytes > 0, 1 <= runs <= 99\n");

@@ -12,7 +12,7 @@ packages=(
     zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
     check libcjson-dev
     librdkafka-dev kcat
-    python3 python3-pytest python3-pytest-timeout python3-confluent-kafka python3-kafka
+    python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-confluent-kafka python3-kafka
 )
 # node and npm for the kafkajs tests; any installation will do (a nodesource
 # nodejs bundles npm, and Debian's npm package would conflict with it).

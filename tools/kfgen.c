@@ -31,19 +31,20 @@
 
 /* Field types, in the order and spelling of kf_type in include/skiff/proto.h. */
 enum { T_BOOL, T_INT8, T_INT16, T_INT32, T_INT64, T_UINT16, T_UINT32, T_FLOAT64, T_UUID,
-       T_STRING, T_BYTES, T_RECORDS, T_STRUCT, T_ARRAY, T_NTYPES };
+       T_STRING, T_BYTES, T_RECORDS, T_STRUCT, T_ARRAY, T_NSTRUCT, T_NTYPES };
 
 static const char *const type_names[T_NTYPES] = {
     "bool", "int8", "int16", "int32", "int64", "uint16", "uint32", "float64", "uuid",
-    "string", "bytes", "records", NULL, NULL,
+    "string", "bytes", "records", NULL, NULL, NULL,
 };
 static const char *const type_enums[T_NTYPES] = {
     "KF_BOOL", "KF_INT8", "KF_INT16", "KF_INT32", "KF_INT64", "KF_UINT16", "KF_UINT32",
     "KF_FLOAT64", "KF_UUID", "KF_STRING", "KF_BYTES", "KF_RECORDS", "KF_STRUCT", "KF_ARRAY",
+    "KF_NULLABLE_STRUCT",
 };
 static const char *const type_ctypes[T_NTYPES] = {
     "bool", "int8_t", "int16_t", "int32_t", "int64_t", "uint16_t", "uint32_t", "double",
-    "kf_uuid", "kf_str", "kf_bytes", "kf_bytes", NULL, NULL,
+    "kf_uuid", "kf_str", "kf_bytes", "kf_bytes", NULL, NULL, NULL,
 };
 /* Inclusive value ranges of the integer types, for checking defaults. */
 static const long long type_min[T_NTYPES] = {0, INT8_MIN, INT16_MIN, INT32_MIN, LLONG_MIN, 0, 0};
@@ -56,7 +57,7 @@ typedef struct field {
     char name[NAME_MAX_LEN];
     int type;                   /* T_* */
     int elem;                   /* element T_* of arrays */
-    sdef *child;                /* struct of T_STRUCT fields and struct arrays */
+    sdef *child;                /* struct of T_STRUCT and T_NSTRUCT fields and struct arrays */
     int vmin, vmax;             /* versions the field exists in */
     int nmin, nmax;             /* nullable versions; nmin > nmax when never null */
     int tag;                    /* -1 when not tagged */
@@ -99,6 +100,8 @@ typedef struct line {
 static const char *cur_file;
 static api apis[MAX_APIS];
 static int napis;
+
+static void die(int lineno, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 static void die(int lineno, const char *fmt, ...)
 {
@@ -210,7 +213,7 @@ static bool int_like(int t)
 
 static bool nullable_type(int t)
 {
-    return t == T_STRING || t == T_BYTES || t == T_RECORDS || t == T_ARRAY;
+    return t == T_STRING || t == T_BYTES || t == T_RECORDS || t == T_ARRAY || t == T_STRUCT;
 }
 
 /* Finds or creates the struct `name` of message `m`. */
@@ -339,6 +342,15 @@ static void parse_field(api *a, msg *m, sdef *s, line *lines, int nlines, int *p
     if (f->vmin > a->vmax)
         die(ln->no, "field %s: versions %s are outside the API's versions", f->name, ln->tok[2]);
     parse_modifiers(a, ln, 3, f);
+    if (f->type == T_STRUCT && f->nmin <= f->nmax) {
+        /* A nullable struct is a pointer in C (NULL = null, the default), so
+         * it must be nullable in every version it exists in. */
+        if (f->nmin > f->vmin || f->nmax < f->vmax)
+            die(ln->no, "field %s: a nullable struct must be nullable in all its versions (%s)",
+                f->name, ln->tok[2]);
+        f->type = T_NSTRUCT;
+        f->def_null = true;
+    }
     for (int i = 0; f->tag >= 0 && i < s->nfields; i++) {
         if (s->fields[i].tag == f->tag)
             die(ln->no, "tag %d used twice in one struct", f->tag);
@@ -556,6 +568,8 @@ static void emit_struct_decl(FILE *h, const api *a, bool req, sdef *s)
         if (f->type == T_ARRAY)
             fprintf(h, "    struct { %s *items; int32_t n; } %s;\n",
                     f->elem == T_STRUCT ? elem : type_ctypes[f->elem], f->name);
+        else if (f->type == T_NSTRUCT)
+            fprintf(h, "    %s *%s; /* NULL = null */\n", elem, f->name);
         else
             fprintf(h, "    %s %s;\n", f->type == T_STRUCT ? elem : type_ctypes[f->type], f->name);
     }

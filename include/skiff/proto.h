@@ -72,6 +72,8 @@ typedef enum kf_type {
     KF_RECORDS,
     KF_STRUCT, /* a nested struct held inline */
     KF_ARRAY,  /* elements of `elem` type; structs when elem == KF_STRUCT */
+    KF_NULLABLE_STRUCT, /* a pointer to a nested struct, NULL = null; nullable in every
+                         * version the field exists in (kfgen checks the schema) */
 } kf_type;
 
 #define KF_VMAX INT16_MAX /* "and every later version" in version ranges */
@@ -90,7 +92,7 @@ typedef struct kf_field {
     int32_t tag;                  /* tag number, or -1 when not a tagged field */
     int64_t def;                  /* default of integer and bool fields */
     bool def_null;                /* default of string/bytes/array fields is null (else empty) */
-    const kf_struct_desc *child;  /* struct of KF_STRUCT fields and struct arrays */
+    const kf_struct_desc *child;  /* struct of KF_STRUCT/KF_NULLABLE_STRUCT fields and struct arrays */
 } kf_field;
 
 struct kf_struct_desc {
@@ -111,7 +113,8 @@ typedef struct kf_api {
 } kf_api;
 
 /* Decodes a message body of `version` into `out` (a zeroed struct of
- * desc->size bytes). Strings are copied into `arena`, arrays allocated there;
+ * desc->size bytes). Strings are copied into `arena`, arrays and non-null
+ * nullable structs allocated there;
  * bytes and records point into the reader's buffer. An array count larger
  * than the bytes left is rejected before anything is allocated. Returns 0, or
  * -1 when the bytes are short or malformed (r->err is then set). Trailing
@@ -131,7 +134,8 @@ int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const 
 
 /* Sets every field of `msg` (a struct of desc->size bytes) to its schema
  * default: integers and bools to `default`, strings, bytes and arrays to
- * empty or null per def_null, nested structs likewise. Handlers call it on a
+ * empty or null per def_null, nested structs likewise, nullable structs to
+ * NULL (kf_init allocates nothing). Handlers call it on a
  * response before filling in what they know. */
 void kf_init(const kf_struct_desc *desc, void *msg);
 

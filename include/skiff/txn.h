@@ -175,6 +175,16 @@ int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t
 int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id,
                                  int16_t producer_epoch, const sk_txn_partition *parts, int32_t n,
                                  int16_t *errors);
+/* Produce of a transactional batch to `topic`-`partition` (Kafka 3.6+'s
+ * partition verification, KIP-890 part 1: a late or stray transactional
+ * write must not open a transaction no marker will close). NONE when
+ * `tc` or `transactional_id` is NULL or the transaction is Ongoing with
+ * the partition; else as Kafka's AddPartitionsToTxnManager tells
+ * producers: INVALID_TXN_STATE (partition not added), INVALID_PRODUCER_EPOCH
+ * (fenced), INVALID_PRODUCER_ID_MAPPING, INVALID_REQUEST, or the retriable
+ * NOT_ENOUGH_REPLICAS (completing or loading). */
+int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t producer_id,
+                             int16_t producer_epoch, const char *topic, int32_t partition);
 /* EndTxn from the client: INVALID_REQUEST, INVALID_PRODUCER_ID_MAPPING,
  * PRODUCER_FENCED, CONCURRENT_TRANSACTIONS (the same outcome is being
  * completed), INVALID_TXN_STATE (nothing open, or the other outcome), or

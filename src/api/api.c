@@ -42,6 +42,7 @@ static const sk_api_handler handlers[] = {
     [KF_API_DESCRIBE_PRODUCERS] = sk_api_describe_producers,
     [KF_API_DESCRIBE_TRANSACTIONS] = sk_api_describe_transactions,
     [KF_API_LIST_TRANSACTIONS] = sk_api_list_transactions,
+    [KF_API_DESCRIBE_TOPIC_PARTITIONS] = sk_api_describe_topic_partitions,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

@@ -23,15 +23,12 @@
 #include <sys/statvfs.h>
 
 #include "admin.h"
+#include "authorized_ops.h"
 #include "kf_msgs.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/topics.h"
 
-/* AclOperation bits of the cluster resource without an authorizer: CREATE 5,
- * ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS
- * 11, IDEMPOTENT_WRITE 12 (as Metadata answers). */
-#define CLUSTER_OPERATIONS ((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
 #define ENDPOINT_BROKER 1
 #define ENDPOINT_CONTROLLER 2
 #define LEADER_EPOCH 0 /* the epoch of every partition */
@@ -66,7 +63,7 @@ void sk_api_describe_cluster(sk_request *req)
         resp->cluster_id = kf_str_c(sk_meta_cluster_id(req->broker->meta));
         resp->controller_id = req->broker->config->node_id;
         if (body->include_cluster_authorized_operations)
-            resp->cluster_authorized_operations = CLUSTER_OPERATIONS;
+            resp->cluster_authorized_operations = SK_CLUSTER_OPERATIONS;
     }
     sk_request_respond(req, resp);
 }

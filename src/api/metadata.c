@@ -20,6 +20,7 @@
  */
 #include <string.h>
 
+#include "authorized_ops.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
@@ -27,11 +28,6 @@
 #include "skiff/meta.h"
 #include "skiff/topics.h"
 
-/* AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7,
- * DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
- * IDEMPOTENT_WRITE 12. */
-#define TOPIC_OPERATIONS ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
-#define CLUSTER_OPERATIONS ((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
 #define OPERATIONS_NOT_REQUESTED INT32_MIN
 
 typedef struct metadata_ctx {
@@ -48,7 +44,7 @@ static int fill_topic(metadata_ctx *x, kf_metadata_response_topic *out, const sk
     out->name = kf_str_c(t->name);
     memcpy(out->topic_id.b, t->id, 16);
     out->is_internal = t->internal;
-    out->topic_authorized_operations = x->include_ops ? TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+    out->topic_authorized_operations = x->include_ops ? SK_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
     kf_metadata_response_partition *parts =
         sk_arena_alloc(&x->req->arena, (size_t)t->partitions * sizeof *parts);
     if (!parts)
@@ -142,6 +138,6 @@ void sk_api_metadata(sk_request *req)
     resp->topics.items = x.topics;
     resp->topics.n = x.n;
     resp->cluster_authorized_operations =
-        body->include_cluster_authorized_operations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED;
+        body->include_cluster_authorized_operations ? SK_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED;
     sk_request_respond(req, resp);
 }

@@ -11,6 +11,14 @@
  *   v7+ (UNSUPPORTED_COMPRESSION_TYPE, as Kafka's KIP-110 rule); then the
  *   log validates it (CORRUPT_MESSAGE, INVALID_RECORD, MESSAGE_TOO_LARGE,
  *   INVALID_TIMESTAMP, ...).
+ * - A transactional batch with a transactional id must belong to that
+ *   transaction's partitions (partition verification of Kafka 3.6+,
+ *   KIP-890): INVALID_TXN_STATE, INVALID_PRODUCER_EPOCH when fenced,
+ *   NOT_ENOUGH_REPLICAS (retriable) while the transaction completes. Then
+ *   the log checks the producer's epoch and sequence: a retried batch is
+ *   answered with its first offsets (DUPLICATE_SEQUENCE_NUMBER handling),
+ *   else OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH,
+ *   INVALID_TXN_STATE.
  * - Unknown topics are created when auto.create.topics.enable allows it
  *   (skiff's dev default; Kafka itself creates topics only from Metadata);
  *   otherwise UNKNOWN_TOPIC_OR_PARTITION, as for a partition out of range.
@@ -30,6 +38,7 @@
 #include "skiff/log.h"
 #include "skiff/record.h"
 #include "skiff/topics.h"
+#include "skiff/txn.h"
 
 /* Applies the topic's compression.type and cleanup.policy to batch `b`
  * (Kafka's LogValidator): a codec other than the batch's means decompress,
@@ -70,6 +79,13 @@ static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_pr
     if ((first.attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_ZSTD &&
         req->hdr.api_version < SK_ZSTD_MIN_PRODUCE_VERSION)
         return SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    if (first.attributes & SK_BATCH_TRANSACTIONAL) {
+        const kf_produce_request *body = req->body;
+        int16_t err = sk_txn_check_produce(b->txns, body->transactional_id.p, first.producer_id,
+                                           first.producer_epoch, t->name, in->index);
+        if (err != SK_ERR_NONE)
+            return err;
+    }
     /* The frame is owned by the request: the log rewrites the batch header in place. */
     uint8_t *records = (uint8_t *)in->records.p;
     size_t len = (size_t)in->records.len;

@@ -189,14 +189,16 @@ oom:
 
 /* ---- AddOffsetsToTxn, EndTxn ---- */
 
-/* The __consumer_offsets partition of `group_id`, or -1 when the topic is
- * missing (no group coordinator). */
+/* The __consumer_offsets partition of `group_id` (the group coordinator
+ * creates the topic on its first write, with offsets.topic.num.partitions
+ * partitions), or -1 without a group id. */
 static int32_t offsets_partition(sk_broker *b, kf_str group_id)
 {
     sk_topic *t = sk_meta_topic(b->meta, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
-    if (!t || !group_id.p)
+    if (!group_id.p)
         return -1;
-    return sk_group_partition_for(group_id.p, (size_t)group_id.len, t->partitions);
+    return sk_group_partition_for(group_id.p, (size_t)group_id.len,
+                                  t ? t->partitions : b->config->offsets_topic_num_partitions);
 }
 
 void sk_api_add_offsets_to_txn(sk_request *req)

@@ -361,7 +361,8 @@ static bool expire_offsets(const sk_groups *gs, ggroup *g, int64_t now, grecs *b
             const goffset *o = &gt->parts[p];
             int64_t base = since_empty && g->current_state_timestamp >= 0 ? g->current_state_timestamp
                                                                            : o->commit_timestamp;
-            bool expired = o->expire_timestamp >= 0 ? now >= o->expire_timestamp : now - base >= retention_ms;
+            /* base <= now - retention: a replayed timestamp far in the past cannot overflow now - base. */
+            bool expired = o->expire_timestamp >= 0 ? now >= o->expire_timestamp : base <= now - retention_ms;
             if (!expired || txn_offset_pending(gs, g->group_id, gt->name, o->partition))
                 all = false;
             else if (b)

@@ -793,6 +793,32 @@ int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int6
     return SK_ERR_NONE;
 }
 
+int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t producer_id,
+                             int16_t producer_epoch, const char *topic, int32_t partition)
+{
+    if (!tc || !transactional_id)
+        return SK_ERR_NONE;
+    sk_txn_partition tp = {topic, partition};
+    int16_t perr = SK_ERR_NONE;
+    int16_t err = sk_txn_verify_partitions(tc, transactional_id, producer_id, producer_epoch, &tp, 1, &perr);
+    if (err == SK_ERR_NONE)
+        err = perr;
+    /* AddPartitionsToTxnManager's translation for producers. */
+    switch (err) {
+    case SK_ERR_PRODUCER_FENCED:
+        return SK_ERR_INVALID_PRODUCER_EPOCH;
+    case SK_ERR_TRANSACTION_ABORTABLE:
+        return SK_ERR_INVALID_TXN_STATE;
+    case SK_ERR_CONCURRENT_TRANSACTIONS:
+    case SK_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case SK_ERR_COORDINATOR_NOT_AVAILABLE:
+    case SK_ERR_NOT_COORDINATOR:
+        return SK_ERR_NOT_ENOUGH_REPLICAS;
+    default:
+        return err;
+    }
+}
+
 int16_t sk_txn_end(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
                    bool commit)
 {

@@ -6,7 +6,9 @@
  * written to the partition logs as control batches, and on
  * __consumer_offsets partitions handed to the group coordinator, which
  * then commits or drops the producer's pending transactional offsets
- * (skiff/group.h sk_group_txn_offsets_end).
+ * (skiff/group.h sk_group_txn_offsets_end; the group coordinator creates
+ * __consumer_offsets on its first write, so its partition may not exist
+ * yet: the offsets are ended all the same).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +48,13 @@ static int16_t write_marker(void *arg, const char *topic, int32_t partition, int
                             int16_t producer_epoch, bool commit, int64_t now_ms)
 {
     sk_broker *b = arg;
+    bool offsets = !strcmp(topic, OFFSETS_TOPIC);
     sk_partition *p = sk_logstore_find(b->logs, topic, partition);
-    if (!p)
-        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    int16_t err = sk_partition_append_marker(p, producer_id, producer_epoch, 0, commit, now_ms, NULL);
-    if (err == SK_ERR_NONE && !strcmp(topic, OFFSETS_TOPIC) && b->groups) {
+    /* __consumer_offsets exists once the group coordinator first wrote to
+     * it: without it there is nothing of this producer to mark. */
+    int16_t err = p ? sk_partition_append_marker(p, producer_id, producer_epoch, 0, commit, now_ms, NULL)
+                    : offsets ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (err == SK_ERR_NONE && offsets && b->groups) {
         int16_t gerr = sk_group_txn_offsets_end(b->groups, producer_id, commit);
         if (gerr != SK_ERR_NONE)
             sk_error("txn", "producer %lld: the group coordinator could not %s its offsets: %s",

@@ -176,7 +176,7 @@ static int list_segments(sk_partition *p)
         sk_logstore_delete_later(p->store, dead, ndead, NULL, 0, 0);
     else
         free(dead);
-    if (rc == 0)
+    if (rc == 0 && n > 1) /* bases is NULL when there is no segment */
         qsort(bases, n, sizeof *bases, cmp_i64);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         sk_segment *seg = sk_segment_new(p->dir, bases[i]);

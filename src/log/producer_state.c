@@ -466,6 +466,10 @@ int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t
             sk_producer_state_clear(ps);
             return -1;
         }
+        /* A producer id listed twice: the later entry wins (as Kafka's map
+         * put), so the earlier one leaves the open-transaction list. */
+        if (e->txn_first_offset >= 0)
+            txn_unlink(ps, e);
         e->producer_epoch = (int16_t)sk_be16(p + 8);
         int32_t last_seq = (int32_t)sk_be32(p + 10);
         int64_t last_offset = (int64_t)sk_be64(p + 14);

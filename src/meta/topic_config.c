@@ -379,7 +379,7 @@ typedef struct list_ctx {
 } list_ctx;
 
 /* Appends formatted text at buf[*o], never past `cap`; *o counts what was wanted. */
-static void append(char *buf, size_t cap, size_t *o, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t cap, size_t *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

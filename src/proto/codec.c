@@ -13,7 +13,12 @@
  *   meaning null) and end every struct with its tagged fields: an unsigned
  *   varint count, then per field its tag, its size and its value. Unknown
  *   tags are skipped; known tags are decoded from exactly `size` bytes;
- * - records are nullable bytes in every version.
+ * - records are nullable bytes in every version;
+ * - a nullable struct (KF_NULLABLE_STRUCT, held by pointer) starts with a
+ *   marker: an int8, negative for null and else followed by the struct
+ *   (written as -1 and 1); as a tagged field the marker is an unsigned varint,
+ *   0 for null (Kafka's generator reads it as a signed int, so a value of
+ *   2^31 or more is null too). The struct is allocated in the arena on decode.
  * A null where the version does not allow one is malformed on decode and is
  * written as empty on encode. Array counts and lengths larger than the bytes
  * left are rejected before anything is allocated, as Kafka does.
@@ -175,6 +180,9 @@ static void set_default(const kf_field *f, void *p)
     case KF_STRUCT:
         set_struct_defaults(f->child, p);
         break;
+    case KF_NULLABLE_STRUCT:
+        *(void **)p = NULL;
+        break;
     case KF_UUID:
         memset(p, 0, sizeof(kf_uuid));
         break;
@@ -314,11 +322,33 @@ static int decode_array(const kf_field *f, int16_t v, bool flex, sk_reader *r, s
     return 0;
 }
 
+/* A nullable struct: its marker (see the top of this file), then, unless
+ * null, the struct in a new arena block whose address is stored at `p`. */
+static int decode_nullable_struct(const kf_field *f, int16_t v, bool flex, sk_reader *r,
+                                  sk_arena *arena, void *p)
+{
+    bool is_null = f->tag >= 0 ? (int32_t)sk_read_uvarint(r) <= 0 : sk_read_i8(r) < 0;
+    void *child = NULL;
+    if (r->err)
+        return -1;
+    if (!is_null) {
+        child = sk_arena_alloc(arena, f->child->size);
+        if (!child)
+            return fail(r);
+        if (decode_struct(f->child, v, flex, r, arena, child))
+            return -1;
+    }
+    *(void **)p = child;
+    return 0;
+}
+
 static int decode_field(const kf_field *f, int16_t v, bool flex, sk_reader *r, sk_arena *arena,
                         void *p)
 {
     if (f->type == KF_ARRAY)
         return decode_array(f, v, flex, r, arena, p);
+    if (f->type == KF_NULLABLE_STRUCT)
+        return decode_nullable_struct(f, v, flex, r, arena, p);
     return decode_value(f->type, f->child, can_be_null(f, v), v, flex, r, arena, p);
 }
 
@@ -491,6 +521,10 @@ static void encode_value(uint8_t type, const kf_struct_desc *child, bool nullabl
 
 static size_t field_size(const kf_field *f, int16_t v, bool flex, const void *p)
 {
+    if (f->type == KF_NULLABLE_STRUCT) {
+        const void *child = *(void *const *)p;
+        return 1 + (child ? struct_size(f->child, v, flex, child) : 0);
+    }
     if (f->type != KF_ARRAY)
         return value_size(f->type, f->child, can_be_null(f, v), v, flex, p);
     kf_array a = load_array(p);
@@ -504,6 +538,16 @@ static size_t field_size(const kf_field *f, int16_t v, bool flex, const void *p)
 
 static void encode_field(const kf_field *f, int16_t v, bool flex, const void *p, sk_writer *w)
 {
+    if (f->type == KF_NULLABLE_STRUCT) {
+        const void *child = *(void *const *)p;
+        if (f->tag >= 0)
+            sk_write_uvarint(w, child ? 1 : 0);
+        else
+            sk_write_i8(w, child ? 1 : -1);
+        if (child)
+            encode_struct(f->child, v, flex, child, w);
+        return;
+    }
     if (f->type != KF_ARRAY) {
         encode_value(f->type, f->child, can_be_null(f, v), v, flex, p, w);
         return;
@@ -538,6 +582,8 @@ static bool is_default(const kf_field *f, const void *p)
     }
     case KF_STRUCT:
         return struct_is_default(f->child, p);
+    case KF_NULLABLE_STRUCT:
+        return *(void *const *)p == NULL;
     case KF_UUID: {
         static const kf_uuid zero;
         return !memcmp(p, &zero, sizeof zero);
