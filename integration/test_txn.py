@@ -357,6 +357,18 @@ def fetch_isolated(conn, topic, offset, isolation):
     return p
 
 
+def latest_offset(conn, topic, isolation):
+    """ListOffsets v2 latest (-1) of partition 0 at `isolation`."""
+    w = Writer().i32(-1).i8(isolation).array_len(1).string(topic).array_len(1).i32(0).raw(struct.pack('>q', -1))
+    r = conn.request(2, 2, w.bytes())
+    assert r.i32() == 0
+    ((_, ((partition, error, _ts, offset),)),) = r.array(
+        lambda: (r.string(), r.array(lambda: (r.i32(), r.i16()) + struct.unpack('>qq', r.take(16)))))
+    r.done()
+    assert (partition, error) == (0, 0)
+    return offset
+
+
 def test_transaction_on_the_wire(start_broker):
     b = start_broker()
     create_topic(b, 'tw')
@@ -375,11 +387,14 @@ def test_transaction_on_the_wire(start_broker):
         assert (p['high_watermark'], p['last_stable_offset'], p['records'], p['aborted_transactions']) == \
             (3, 0, b'', [])
         assert fetch_isolated(c, 'tw', 0, 0)['aborted_transactions'] is None
+        # ListOffsets latest: the last stable offset for read_committed.
+        assert (latest_offset(c, 'tw', 1), latest_offset(c, 'tw', 0)) == (0, 3)
         assert end_txn_v1(c, 'w', pid, 0, False) == 0
         assert end_txn_v1(c, 'w', pid, 0, False) == 0   # a retry
         assert end_txn_v1(c, 'w', pid, 0, True) == 48   # INVALID_TXN_STATE
         p = fetch_isolated(c, 'tw', 0, 1)
         assert (p['high_watermark'], p['last_stable_offset'], p['aborted_transactions']) == (4, 4, [(pid, 0)])
+        assert latest_offset(c, 'tw', 1) == 4
         # A new producer fences the old epoch: INVALID_PRODUCER_EPOCH before v2, PRODUCER_FENCED from v2.
         assert init_producer_id(c, 1, txn_id='w')[2] == 1
         assert add_partitions_v(c, 1, 'w', pid, 0, [('tw', [0])]) == [('tw', [(0, 47)])]

@@ -18,6 +18,7 @@
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
 #   SKIFF_JOBS=N           build and test parallelism (default 2)
+#   SKIFF_PYTEST_WORKERS=N parallel pytest workers (default 3; 1 runs the tests one by one)
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
 #   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
 set -uo pipefail
@@ -28,6 +29,9 @@ PY=/usr/bin/python3
 JOBS=${SKIFF_JOBS:-2}
 FUZZ_SECONDS=${SKIFF_FUZZ_SECONDS:-60}
 FUZZ_JOBS=$JOBS
+# Integration tests mostly wait on the network and on client timers: run them in
+# parallel (pytest-xdist); every test has its own broker, port and data dir.
+PYTEST_WORKERS=${SKIFF_PYTEST_WORKERS:-3}
 LOGS=$ROOT/build/test-logs
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 
@@ -128,6 +132,9 @@ integration() {
     local bin=$1 label=$2 junit=$LOGS/$2.pytest.xml
     shift 2
     rm -f "$junit"
+    if [[ $PYTEST_WORKERS -gt 1 ]]; then
+        set -- -n "$PYTEST_WORKERS" "$@"
+    fi
     # shellcheck disable=SC2086  # PYTEST_ARGS is split on purpose
     SKIFF_BIN=$bin timeout -k 10 1200 "$PY" -m pytest "$ROOT/integration" -q --tb=short \
         --junitxml="$junit" "$@" ${PYTEST_ARGS:-}

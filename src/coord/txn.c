@@ -8,22 +8,22 @@
  * when EndTxn is answered, and CONCURRENT_TRANSACTIONS is only seen while
  * failed markers wait for a retry.
  *
- *                 InitProducerId
- *                  +---------+
- *                  v         |        AddPartitions / AddOffsets
- *   (new id) --> Empty ------+-----------------------+
- *                  ^  ^                              v
- *   InitProducerId |  |        AddPartitions  +-> Ongoing --+
- *                  |  |        (more)         +-----+ |      |
- *                  |  |                               |      | timeout or
- *   CompleteCommit |  | CompleteAbort       EndTxn    |      | InitProducerId:
- *        ^         |  |      ^              commit    |      | epoch + 1
- *        |  all markers      |  all markers    v      |      v (PrepareEpochFence,
- *   PrepareCommit <---- Ongoing ---> PrepareAbort <---+------+  never stored)
- *                      EndTxn commit  EndTxn abort
- *
- * (CompleteCommit and CompleteAbort go back to Ongoing on AddPartitions and
- * to Empty on InitProducerId, like Empty.)
+ *                  InitProducerId: epoch + 1
+ *                    +------+
+ *                    v      |
+ *   new id -----> Empty ----+
+ *                  ^  |
+ *   InitProducerId |  | AddPartitions / AddOffsets       AddPartitions (more)
+ *   (epoch + 1)    |  v                                   +----+
+ *                  |  +--------------------------------> Ongoing <--+
+ *                  |  ^ AddPartitions / AddOffsets        |    |
+ *                  |  |                     EndTxn commit |    | EndTxn abort, or the timeout or
+ *                  |  |                                   v    v InitProducerId (epoch + 1 first)
+ *                  |  |                     PrepareCommit      PrepareAbort
+ *                  |  |                           | markers         | markers
+ *                  |  |                           v                 v
+ *                  +--+-------------------- CompleteCommit      CompleteAbort
+ *                                           (CompleteAbort has the same exits)
  *
  * Transition table (target <- allowed sources: function):
  *   Empty          <- Empty, CompleteCommit, CompleteAbort : init_transactional

@@ -131,7 +131,8 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
  * batches (the caller recovers the segment then). */
 int sk_segment_find_end(sk_segment *seg);
 /* Reads the batch header at `pos` (pos + 61 <= size). 0, or -1 when the
- * header does not fit, is not magic 2 or its batch runs past `size`. */
+ * header does not fit, is not magic 2, its batch runs past `size` or its
+ * last offset is not an int64 (negative delta, overflow). */
 int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b);
 /* Position of the first batch whose last offset is >= `offset`, with its
  * header in *b; -1 when there is none in this segment, -2 on I/O error. */

@@ -176,13 +176,15 @@ int64_t sk_producer_state_first_unstable(const sk_producer_state *ps)
 
 /* ---- Sequences (DefaultRecordBatch.incrementSequence/decrementSequence) ---- */
 
+/* Java's int arithmetic wraps: so does ours (in uint32_t), as replayed
+ * batches and snapshots may hold any sequence and delta. */
 static int32_t seq_increment(int32_t seq, int32_t by)
 {
     if (seq == NO_SEQUENCE)
         return NO_SEQUENCE;
-    if (seq > INT32_MAX - by)
-        return by - (INT32_MAX - seq) - 1;
-    return seq + by;
+    if (seq > (int32_t)((uint32_t)INT32_MAX - (uint32_t)by))
+        return (int32_t)((uint32_t)by - ((uint32_t)INT32_MAX - (uint32_t)seq) - 1u);
+    return (int32_t)((uint32_t)seq + (uint32_t)by);
 }
 
 static int32_t seq_decrement(int32_t seq, int32_t by)
@@ -190,8 +192,8 @@ static int32_t seq_decrement(int32_t seq, int32_t by)
     if (seq == NO_SEQUENCE)
         return NO_SEQUENCE;
     if (seq < by)
-        return INT32_MAX - (by - seq) + 1;
-    return seq - by;
+        return (int32_t)((uint32_t)INT32_MAX - ((uint32_t)by - (uint32_t)seq) + 1u);
+    return (int32_t)((uint32_t)seq - (uint32_t)by);
 }
 
 static bool in_sequence(int32_t last, int32_t next)
@@ -438,7 +440,7 @@ uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len)
             sk_put_be16(p + 8, (uint16_t)e->producer_epoch);
             sk_put_be32(p + 10, (uint32_t)(last ? last->last_seq : NO_SEQUENCE));
             sk_put_be64(p + 14, (uint64_t)(last ? last->last_offset : -1));
-            sk_put_be32(p + 22, (uint32_t)(last ? (int32_t)(last->last_offset - last->first_offset) : 0));
+            sk_put_be32(p + 22, last ? (uint32_t)((uint64_t)last->last_offset - (uint64_t)last->first_offset) : 0);
             sk_put_be64(p + 26, (uint64_t)e->last_timestamp);
             sk_put_be32(p + 34, (uint32_t)e->coordinator_epoch);
             sk_put_be64(p + 38, (uint64_t)e->txn_first_offset);
@@ -479,7 +481,9 @@ int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t
         e->txn_first_offset = (int64_t)sk_be64(p + 38);
         e->nbatches = 0;
         if (last_offset >= 0) {
-            sk_producer_batch pb = {seq_decrement(last_seq, delta), last_seq, last_offset - delta, last_offset,
+            /* delta is untrusted: wrap as Java's long arithmetic does, not overflow. */
+            int64_t first_offset = (int64_t)((uint64_t)last_offset - (uint64_t)(int64_t)delta);
+            sk_producer_batch pb = {seq_decrement(last_seq, delta), last_seq, first_offset, last_offset,
                                     e->last_timestamp};
             entry_add_batch(e, &pb);
         }

@@ -213,7 +213,8 @@ int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b)
     sk_batch_header_parse(b, hdr, sizeof hdr);
     b->data = NULL; /* the header buffer is local */
     if (b->magic != 2 || b->batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
-        (int64_t)b->size > seg->size - pos)
+        (int64_t)b->size > seg->size - pos || b->last_offset_delta < 0 ||
+        b->base_offset > INT64_MAX - b->last_offset_delta) /* its last offset must be an int64 */
         return -1;
     return 0;
 }
@@ -309,8 +310,10 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
         p = scan_window(&sc, pos, b.size);
         if (!p || !sk_batch_crc_valid(p, b.size))
             break;
+        if (b.last_offset_delta < 0 || b.base_offset < next || b.base_offset > INT64_MAX - b.last_offset_delta)
+            break;
         int64_t last = sk_batch_last_offset(&b);
-        if (b.last_offset_delta < 0 || b.base_offset < next || last - seg->base_offset > INT32_MAX)
+        if (last - seg->base_offset > INT32_MAX)
             break;
         sk_segment_index_batch(seg, cfg, pos, last, b.max_timestamp, (int64_t)b.size);
         pos += (int64_t)b.size;

@@ -366,6 +366,33 @@ START_TEST(test_snapshot_bytes)
 }
 END_TEST
 
+/* A producer listed twice in a snapshot: the later entry wins, and the open
+ * transaction list holds it once (found by fuzz_log_files). */
+START_TEST(test_snapshot_duplicate_producer)
+{
+    uint8_t buf[10 + 2 * 46] = {0};
+    sk_put_be16(buf, 1);
+    sk_put_be32(buf + 6, 2);
+    for (int i = 0; i < 2; i++) {
+        uint8_t *e = buf + 10 + 46 * i;
+        sk_put_be64(e, 42);                           /* producer id */
+        sk_put_be64(e + 14, (uint64_t)(500 + 200 * i)); /* last offset */
+        sk_put_be32(e + 34, UINT32_MAX);              /* coordinator epoch -1 */
+        sk_put_be64(e + 38, (uint64_t)(500 + 200 * i)); /* open transaction */
+    }
+    sk_put_be32(buf + 2, sk_crc32c(0, buf + 6, sizeof buf - 6));
+    sk_producer_state ps;
+    sk_producer_state_init(&ps);
+    ck_assert_int_eq(sk_producer_snapshot_parse(&ps, buf, sizeof buf), 0);
+    ck_assert_uint_eq(ps.count, 1);
+    ck_assert_int_eq(sk_producer_state_first_unstable(&ps), 700);
+    ck_assert_ptr_eq(ps.txn_head, ps.txn_tail);
+    ck_assert_ptr_null(ps.txn_head->txn_next);
+    ck_assert_ptr_null(ps.txn_head->txn_prev);
+    sk_producer_state_clear(&ps);
+}
+END_TEST
+
 /* The state every reopen must give back (see fill_state). */
 static void check_state(fixture *f)
 {
@@ -486,6 +513,7 @@ static Suite *producer_state_suite(void)
     tcase_add_test(tc, test_transactions);
     tcase_add_test(tc, test_aborted_across_segments);
     tcase_add_test(tc, test_snapshot_bytes);
+    tcase_add_test(tc, test_snapshot_duplicate_producer);
     tcase_add_test(tc, test_reopen_clean);
     tcase_add_test(tc, test_reopen_unclean_rebuilds);
     tcase_add_test(tc, test_reopen_from_older_snapshot);

@@ -687,6 +687,18 @@ START_TEST(test_verify_and_offset_commit)
     ck_assert_int_eq(sk_txn_check_offset_commit(f.tc, "v", pid, 1, 3), SK_ERR_INVALID_PRODUCER_EPOCH);
     ck_assert_int_eq(sk_txn_check_offset_commit(f.tc, "v", pid + 1, 0, 3), SK_ERR_INVALID_PRODUCER_ID_MAPPING);
     ck_assert_int_eq(sk_txn_check_offset_commit(f.tc, "", pid, 0, 3), SK_ERR_INVALID_REQUEST);
+
+    /* Produce of transactional batches (KIP-890 verification). */
+    ck_assert_int_eq(sk_txn_check_produce(f.tc, NULL, pid, 0, "a", 1), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_check_produce(NULL, "v", pid, 0, "a", 1), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_check_produce(f.tc, "v", pid, 0, "a", 0), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_check_produce(f.tc, "v", pid, 0, "a", 1), SK_ERR_INVALID_TXN_STATE);
+    ck_assert_int_eq(sk_txn_check_produce(f.tc, "v", pid, 1, "a", 0), SK_ERR_INVALID_PRODUCER_EPOCH);
+    ck_assert_int_eq(sk_txn_check_produce(f.tc, "v", pid + 1, 0, "a", 0), SK_ERR_INVALID_PRODUCER_ID_MAPPING);
+    f.marker_error = SK_ERR_KAFKA_STORAGE_ERROR;
+    strcpy(f.fail_topic, "a");
+    ck_assert_int_eq(sk_txn_end(f.tc, "v", pid, 0, true), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_check_produce(f.tc, "v", pid, 0, "a", 0), SK_ERR_NOT_ENOUGH_REPLICAS);
     fx_done(&f);
 }
 END_TEST

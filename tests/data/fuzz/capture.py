@@ -15,7 +15,8 @@ The broker is stopped with SIGTERM (a clean stop: producer snapshots,
 checkpoints, trimmed indexes), and seeds are cut from its data directory:
 
   record_batch/   option byte + the .log bytes of a segment (each target's
-                  header comment says what the option bytes mean)
+                  header comment says what the option bytes mean), and the
+                  client batches of tests/data/compressed as Produce records
   coord_records/  option byte + __consumer_offsets and __transaction_state
                   .log bytes, and the same records in the target's
                   length-prefixed framing
@@ -143,8 +144,10 @@ def entry(kind, data):
     return struct.pack('>BH', kind, len(data)) + data
 
 
-def pack_partition(store, part, segments):
-    """A fuzz_log_files partition container of `part` (first `segments` segments)."""
+def pack_partition(store, part, segments, checkpoints=True):
+    """A fuzz_log_files partition container of `part` (first `segments`
+    segments; without the checkpoints the target recovers every segment and
+    checks that a clean restart keeps the offsets)."""
     out = bytearray()
     logs = sorted(part.glob('*.log'))[:segments]
     for n, log in enumerate(logs):
@@ -163,6 +166,8 @@ def pack_partition(store, part, segments):
     name = part.name.rsplit('-', 1)[0]
     for kind, fname in ((6, 'recovery-point-offset-checkpoint'), (7, 'log-start-offset-checkpoint')):
         f = store / fname
+        if not checkpoints:
+            break
         if f.exists():
             lines = f.read_text().splitlines()
             mine = [ln.replace(name + ' 0 ', 'fuzz 0 ', 1) for ln in lines[2:] if ln.startswith(name + ' 0 ')]
@@ -222,6 +227,8 @@ def main():
         txns = store / '__transaction_state-0'
 
         rb = HERE / 'record_batch'
+        for f in sorted((REPO / 'tests' / 'data' / 'compressed').glob('*.bin')):
+            write_seed(rb, f.stem, b'\x00' + f.read_bytes())  # client batches of every codec (MANIFEST.txt)
         for n, log in enumerate(sorted(part.glob('*.log'))[:4]):
             write_seed(rb, f'broker_fuzz_segment{n}', b'\x02' + whole_batches(log.read_bytes(), 4096))
 
@@ -252,10 +259,10 @@ def main():
         if txnidx:
             write_seed(lf, 'broker_txnindex', b'\x05' + txnidx[0].read_bytes())
         for segs in (1, 3):
-            packed = pack_partition(store, part, segs)
-            write_seed(lf, f'broker_partition_{segs}seg_recover', b'\x16' + packed)  # mode 6, reopen
-            write_seed(lf, f'broker_partition_{segs}seg_clean', b'\x1e' + packed)    # + clean marker
-        write_seed(lf, 'broker_txn_state_partition_recover', b'\x16' + pack_partition(store, txns, 2))
+            # mode 6, closed cleanly and opened again; the recovering seeds without checkpoints
+            write_seed(lf, f'broker_partition_{segs}seg_recover', b'\x16' + pack_partition(store, part, segs, False))
+            write_seed(lf, f'broker_partition_{segs}seg_clean', b'\x1e' + pack_partition(store, part, segs))
+        write_seed(lf, 'broker_txn_state_partition_recover', b'\x16' + pack_partition(store, txns, 2, False))
     print('seeds written under', HERE)
 
 
