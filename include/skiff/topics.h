@@ -48,6 +48,13 @@ int16_t sk_topics_create_with_configs(sk_broker *b, const char *name, int32_t pa
 int16_t sk_topics_find_or_create(sk_broker *b, const char *name, size_t len, bool may_create,
                                  sk_topic **out);
 
+/* An internal topic of a coordinator (__consumer_offsets,
+ * __transaction_state): the existing one, or a new compacted topic with
+ * `partitions` partitions and, when `segment_bytes` is not NULL, that
+ * segment.bytes. Created on first use, as Kafka does. NULL (logged) when it
+ * cannot be created. */
+sk_topic *sk_topics_internal(sk_broker *b, const char *name, int32_t partitions, const char *segment_bytes);
+
 /* The log of partition `index` of `t`, or NULL when out of range. */
 sk_partition *sk_topics_partition(sk_broker *b, const sk_topic *t, int32_t index);
 

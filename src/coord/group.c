@@ -484,7 +484,8 @@ static void complete_join(sk_groups *gs, ggroup *g)
         arm_join_timer(gs, g, group_rebalance_timeout(g), false);
         return;
     }
-    g->generation_id++;
+    /* Java int arithmetic: a replayed generation of INT32_MAX wraps, as in Kafka. */
+    g->generation_id = (int32_t)((uint32_t)g->generation_id + 1u);
     free(g->protocol_name);
     g->protocol_name = NULL;
     if (g->members) {

@@ -123,23 +123,7 @@ static int replay_partition(sk_groups *gs, sk_partition *p, size_t cap)
 /* The topic, created when missing. */
 static sk_topic *offsets_topic(sk_broker *b)
 {
-    sk_topic *t = sk_meta_topic(b->meta, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
-    if (t)
-        return t;
-    sk_topic_configs configs;
-    memset(&configs, 0, sizeof configs);
-    char msg[128];
-    int16_t err = sk_topic_configs_set(&configs, "cleanup.policy", "compact", msg, sizeof msg);
-    if (err == SK_ERR_NONE)
-        err = sk_topics_create_with_configs(b, OFFSETS_TOPIC, b->config->offsets_topic_num_partitions, &configs,
-                                            &t);
-    sk_topic_configs_free(&configs);
-    if (err != SK_ERR_NONE) {
-        sk_error("group", "cannot create %s: %s", OFFSETS_TOPIC, sk_err_name(err));
-        return NULL;
-    }
-    sk_info("group", "created %s with %d partitions", OFFSETS_TOPIC, t->partitions);
-    return t;
+    return sk_topics_internal(b, OFFSETS_TOPIC, b->config->offsets_topic_num_partitions, NULL);
 }
 
 sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_sync_done sync_done)

@@ -73,25 +73,7 @@ static void replay_record(void *arg, const sk_batch *batch, const sk_record *rec
 /* The topic, created when missing. */
 static sk_topic *state_topic(sk_broker *b)
 {
-    sk_topic *t = sk_meta_topic(b->meta, TXN_TOPIC, strlen(TXN_TOPIC));
-    if (t)
-        return t;
-    sk_topic_configs configs;
-    memset(&configs, 0, sizeof configs);
-    char msg[128];
-    int16_t err = sk_topic_configs_set(&configs, "cleanup.policy", "compact", msg, sizeof msg);
-    if (err == SK_ERR_NONE)
-        err = sk_topic_configs_set(&configs, "segment.bytes", TXN_SEGMENT_BYTES, msg, sizeof msg);
-    if (err == SK_ERR_NONE)
-        err = sk_topics_create_with_configs(b, TXN_TOPIC, b->config->transaction_state_log_num_partitions,
-                                            &configs, &t);
-    sk_topic_configs_free(&configs);
-    if (err != SK_ERR_NONE) {
-        sk_error("txn", "cannot create %s: %s", TXN_TOPIC, sk_err_name(err));
-        return NULL;
-    }
-    sk_info("txn", "created %s with %d partitions", TXN_TOPIC, t->partitions);
-    return t;
+    return sk_topics_internal(b, TXN_TOPIC, b->config->transaction_state_log_num_partitions, TXN_SEGMENT_BYTES);
 }
 
 sk_txns *sk_txns_start(sk_broker *b, const char *log_dir)

@@ -109,6 +109,12 @@ typedef struct sk_segment {
 } sk_segment;
 
 /* A segment object for base offset `base` in `dir` (no file touched). */
+/* The offset of a file named "<20-digit offset><suffix>" (e.g. ".log",
+ * ".snapshot"), or -1 when `name` is not such a name. */
+int64_t sk_offset_file_name(const char *name, const char *suffix);
+/* qsort comparator of int64_t offsets, ascending. */
+int sk_offset_cmp(const void *a, const void *b);
+
 sk_segment *sk_segment_new(const char *dir, int64_t base);
 void sk_segment_free(sk_segment *seg);
 /* Path of one of the segment's files: suffix ".log", ".index", ... */

@@ -104,25 +104,6 @@ static bool has_suffix(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Parses "<20 digits>.log"; -1 otherwise. */
-static int64_t log_file_base(const char *name)
-{
-    if (strlen(name) != 24 || strcmp(name + 20, ".log") != 0)
-        return -1;
-    int64_t v = 0;
-    for (int i = 0; i < 20; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (name[i] - '0');
-    }
-    return v;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* Lists the directory: segments by base offset (size and mtime from stat),
  * leftover *.deleted files queued for unlinking, *.tmp and *.cleaned removed. */
@@ -157,7 +138,7 @@ static int list_segments(sk_partition *p)
             unlink(path);
             continue;
         }
-        int64_t base = log_file_base(name);
+        int64_t base = sk_offset_file_name(name, ".log");
         if (base < 0)
             continue;
         if (n == cap) {
@@ -177,7 +158,7 @@ static int list_segments(sk_partition *p)
     else
         free(dead);
     if (rc == 0 && n > 1) /* bases is NULL when there is no segment */
-        qsort(bases, n, sizeof *bases, cmp_i64);
+        qsort(bases, n, sizeof *bases, sk_offset_cmp);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         sk_segment *seg = sk_segment_new(p->dir, bases[i]);
         struct stat st;

@@ -500,25 +500,6 @@ static void snapshot_path(const sk_partition *p, int64_t offset, char *out, size
     snprintf(out, n, "%s/%020" PRId64 SK_SNAPSHOT_SUFFIX, p->dir, offset);
 }
 
-/* Offset of a "<20 digits>.snapshot" name, or -1. */
-static int64_t snapshot_offset(const char *name)
-{
-    if (strlen(name) != 20 + strlen(SK_SNAPSHOT_SUFFIX) || strcmp(name + 20, SK_SNAPSHOT_SUFFIX) != 0)
-        return -1;
-    int64_t v = 0;
-    for (int i = 0; i < 20; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (name[i] - '0');
-    }
-    return v;
-}
-
-static int cmp_offset(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* The snapshot offsets in the partition directory, ascending (heap array in
  * *out, caller frees). Returns the count, or -1. */
@@ -531,7 +512,7 @@ static int list_snapshots(const sk_partition *p, int64_t **out)
     int n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        int64_t off = snapshot_offset(de->d_name);
+        int64_t off = sk_offset_file_name(de->d_name, SK_SNAPSHOT_SUFFIX);
         if (off < 0)
             continue;
         if (n == cap) {
@@ -549,7 +530,7 @@ static int list_snapshots(const sk_partition *p, int64_t **out)
     }
     closedir(d);
     if (n > 1)
-        qsort(*out, (size_t)n, sizeof **out, cmp_offset);
+        qsort(*out, (size_t)n, sizeof **out, sk_offset_cmp);
     return n;
 }
 

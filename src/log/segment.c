@@ -94,6 +94,25 @@ void sk_segment_file_unref(sk_segment_file *f)
 
 /* ---- Segments ---- */
 
+int64_t sk_offset_file_name(const char *name, const char *suffix)
+{
+    if (strlen(name) != 20 + strlen(suffix) || strcmp(name + 20, suffix) != 0)
+        return -1;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    return v;
+}
+
+int sk_offset_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 sk_segment *sk_segment_new(const char *dir, int64_t base)
 {
     sk_segment *seg = calloc(1, sizeof *seg);

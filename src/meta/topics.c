@@ -193,3 +193,25 @@ int16_t sk_topics_set_configs(sk_broker *b, sk_topic *t, const sk_topic_configs 
         sk_topics_configure(b, t);
     return err;
 }
+
+sk_topic *sk_topics_internal(sk_broker *b, const char *name, int32_t partitions, const char *segment_bytes)
+{
+    sk_topic *t = sk_meta_topic(b->meta, name, strlen(name));
+    if (t)
+        return t;
+    sk_topic_configs configs;
+    memset(&configs, 0, sizeof configs);
+    char msg[128];
+    int16_t err = sk_topic_configs_set(&configs, "cleanup.policy", "compact", msg, sizeof msg);
+    if (err == SK_ERR_NONE && segment_bytes)
+        err = sk_topic_configs_set(&configs, "segment.bytes", segment_bytes, msg, sizeof msg);
+    if (err == SK_ERR_NONE)
+        err = sk_topics_create_with_configs(b, name, partitions, &configs, &t);
+    sk_topic_configs_free(&configs);
+    if (err != SK_ERR_NONE) {
+        sk_error("topics", "cannot create %s: %s", name, sk_err_name(err));
+        return NULL;
+    }
+    sk_info("topics", "created %s with %d partitions", name, t->partitions);
+    return t;
+}
