@@ -68,7 +68,10 @@ void sk_api_find_coordinator(sk_request *req)
 {
     const kf_find_coordinator_request *body = req->body;
     kf_find_coordinator_response *resp = sk_request_response(req);
-    kf_init(&kf_find_coordinator_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
 
     if (req->hdr.api_version < 4) {
         coordinator_answer a = find_coordinator(req, body->key_type);
@@ -149,7 +152,10 @@ void sk_api_sync_group(sk_request *req)
 void sk_api_heartbeat(sk_request *req)
 {
     kf_heartbeat_response *resp = sk_request_response(req);
-    kf_init(&kf_heartbeat_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     resp->error_code = sk_group_heartbeat(req->broker->groups, req->body);
     sk_request_respond(req, resp);
 }
@@ -158,7 +164,10 @@ void sk_api_leave_group(sk_request *req)
 {
     const kf_leave_group_request *body = req->body;
     kf_leave_group_response *resp = sk_request_response(req);
-    kf_init(&kf_leave_group_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     const kf_leave_group_request_member *members = body->members.items;
     int32_t n = body->members.n > 0 ? body->members.n : 0;
     kf_leave_group_request_member one;
@@ -190,7 +199,10 @@ void sk_api_describe_groups(sk_request *req)
 {
     const kf_describe_groups_request *body = req->body;
     kf_describe_groups_response *resp = sk_request_response(req);
-    kf_init(&kf_describe_groups_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     int32_t n = body->groups.n > 0 ? body->groups.n : 0;
     kf_describe_groups_response_group *out = sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1);
     if (!out) {
@@ -215,7 +227,10 @@ void sk_api_list_groups(sk_request *req)
 {
     const kf_list_groups_request *body = req->body;
     kf_list_groups_response *resp = sk_request_response(req);
-    kf_init(&kf_list_groups_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     kf_list_groups_response_group *groups;
     int32_t n = sk_groups_list(req->broker->groups, body->states_filter.items, body->states_filter.n,
                                body->types_filter.items, body->types_filter.n, &groups, &req->arena);
@@ -232,7 +247,10 @@ void sk_api_delete_groups(sk_request *req)
 {
     const kf_delete_groups_request *body = req->body;
     kf_delete_groups_response *resp = sk_request_response(req);
-    kf_init(&kf_delete_groups_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     int32_t n = body->groups_names.n > 0 ? body->groups_names.n : 0;
     kf_delete_groups_response_result *out = sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1);
     if (!out) {

@@ -32,7 +32,10 @@ void sk_api_offset_commit(sk_request *req)
 {
     const kf_offset_commit_request *body = req->body;
     kf_offset_commit_response *resp = sk_request_response(req);
-    kf_init(&kf_offset_commit_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     kf_offset_commit_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics + 1);
     if (!topics) {
@@ -118,7 +121,10 @@ void sk_api_offset_fetch(sk_request *req)
 {
     const kf_offset_fetch_request *body = req->body;
     kf_offset_fetch_response *resp = sk_request_response(req);
-    kf_init(&kf_offset_fetch_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     if (req->hdr.api_version < 8) {
         if (fetch_single(req, body, resp) < 0) {
             sk_request_close(req, "out of memory");
@@ -149,7 +155,10 @@ void sk_api_offset_delete(sk_request *req)
 {
     const kf_offset_delete_request *body = req->body;
     kf_offset_delete_response *resp = sk_request_response(req);
-    kf_init(&kf_offset_delete_response_desc, resp);
+    if (!resp) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     kf_offset_delete_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics + 1);
     if (!topics) {
