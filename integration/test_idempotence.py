@@ -225,8 +225,15 @@ class LossyProxy:
                 client.sendall(f)
         except (OSError, IndexError):
             pass
-        client.close()
-        upstream.close()
+        # shutdown() first: close() alone sends no FIN while the request
+        # thread is still blocked reading the same socket, and the client
+        # would wait for an answer until its timeout.
+        for sock in (client, upstream):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
 
 def test_confluent_idempotent_producer_exactly_once_with_retries(start_broker):
