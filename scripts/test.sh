@@ -16,6 +16,7 @@
 # Environment:
 #   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
+#   SKIFF_FUZZ_JOBS=N      fuzz targets run at the same time (default SKIFF_JOBS)
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
 #   SKIFF_JOBS=N           build and test parallelism (default 2)
 #   SKIFF_PYTEST_WORKERS=N parallel pytest workers (default 3; 1 runs the tests one by one)
@@ -28,7 +29,7 @@ ROOT=$PWD
 PY=/usr/bin/python3
 JOBS=${SKIFF_JOBS:-2}
 FUZZ_SECONDS=${SKIFF_FUZZ_SECONDS:-60}
-FUZZ_JOBS=$JOBS
+FUZZ_JOBS=${SKIFF_FUZZ_JOBS:-$JOBS}
 # Integration tests mostly wait on the network and on client timers: run them in
 # parallel (pytest-xdist); every test has its own broker, port and data dir.
 PYTEST_WORKERS=${SKIFF_PYTEST_WORKERS:-3}
