@@ -8,7 +8,7 @@
 #   2. ASan+UBSan build (build-asan/), unit tests and integration tests
 #      against build-asan/skiff; a sanitizer report fails the test;
 #   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
-#      SKIFF_FUZZ_SECONDS seconds, seeded from tests/data/requests.
+#      SKIFF_FUZZ_SECONDS seconds, each seeded from its corpus (fuzz_seeds below).
 # It keeps going after a failure and ends with one line, `N passed, N failed`,
 # counting unit tests, integration tests and fuzz runs (a build that fails
 # counts as one failure); the exit status is non-zero if anything failed.
@@ -143,14 +143,24 @@ integration() {
 }
 
 # fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
+# fuzz_seeds NAME: the seed corpus directory of fuzz target NAME.
+fuzz_seeds() {
+    case $1 in
+        fuzz_request) echo "$ROOT/tests/data/requests" ;;
+        fuzz_decompress) echo "$ROOT/tests/data/compressed/fuzz_seeds" ;;
+        *) echo "$ROOT/tests/data/fuzz/${1#fuzz_}" ;;
+    esac
+}
+
 fuzz_one() {
-    local name=$1 work corpus artifacts=$ROOT/build-fuzz/artifacts/$1 rc
+    local name=$1 work corpus seeds artifacts=$ROOT/build-fuzz/artifacts/$1 rc
     work=$(mktemp -d)
     corpus=$work/corpus
     mkdir -p "$corpus" "$artifacts"
     # libFuzzer adds to its corpus directory: seed a copy, never the tree.
-    if [[ -d $ROOT/tests/data/requests ]]; then
-        find "$ROOT/tests/data/requests" -maxdepth 1 -type f ! -name '*.py' ! -name '*.md' \
+    seeds=$(fuzz_seeds "$name")
+    if [[ -d $seeds ]]; then
+        find "$seeds" -maxdepth 1 -type f ! -name '*.py' ! -name '*.md' ! -name '*.txt' \
             -exec cp {} "$corpus/" \;
     fi
     env "${SAN_ENV[@]}" timeout -k 10 $((FUZZ_SECONDS + 120)) "$ROOT/build-fuzz/$name" \
