@@ -247,6 +247,27 @@ void sk_partition_listen(sk_partition *p, sk_append_listener *l);
 /* Disarms `l` if it is armed (safe to call when it is not). */
 void sk_partition_unlisten(sk_append_listener *l);
 
+/* ---- Flush waiters (acknowledging only durable appends) ----
+ * Kafka fsyncs inside the append when flush.messages is reached, so the
+ * producer's answer follows the fsync. skiff fsyncs on a background thread;
+ * a producer's answer waits on a flush waiter instead. A waiter is owned by
+ * the caller; it fires once and is then detached. */
+typedef struct sk_flush_waiter sk_flush_waiter;
+typedef void (*sk_flush_fn)(sk_partition *p, bool durable, void *arg);
+struct sk_flush_waiter {
+    sk_flush_fn fn;
+    void *arg;
+    int64_t offset;          /* wait until everything below this offset is fsynced */
+    sk_flush_waiter *next;   /* list link, owned by the partition */
+};
+/* Arms `w` (fn, arg, offset set) to fire when the fsync that the flush
+ * policy has already scheduled makes everything below w->offset durable
+ * (durable=true), or when that fsync fails (durable=false). Returns false
+ * without arming when there is nothing to wait for: the offset is already
+ * below the recovery point, or no scheduled fsync covers it (the flush
+ * policy asked for none). */
+bool sk_partition_await_flush(sk_partition *p, sk_flush_waiter *w);
+
 /* ---- Reads ---- */
 
 /* An open .log file shared by its segment and every slice read from it. The

@@ -27,7 +27,9 @@
  *   closed, so the client learns something went wrong (KafkaApis).
  * - compression.type other than "producer" recompresses batches of another
  *   codec; compacted topics need a key on every record (INVALID_RECORD).
- * - acks=-1 with one replica means appended to the log, like acks=1.
+ * - acks=-1 with one replica means appended to the log, like acks=1. When
+ *   the flush policy (flush.messages) asks for an fsync after an append, the
+ *   answer waits for it (Kafka flushes inside the append).
  */
 #include <string.h>
 
@@ -62,10 +64,53 @@ static int16_t conform_compression(const sk_topic *t, const sk_log_config *lc, c
     return SK_ERR_NONE;
 }
 
+/* A produce request waiting for fsyncs its appends asked for. */
+typedef struct produce_op {
+    sk_request *req;
+    kf_produce_response *resp;
+    int32_t waiting; /* partitions whose fsync has not completed */
+} produce_op;
+
+/* One partition's wait for its fsync. */
+typedef struct flush_wait {
+    sk_flush_waiter waiter;
+    produce_op *op;
+    kf_produce_response_partition *out;
+} flush_wait;
+
+static void on_flushed(sk_partition *p, bool durable, void *arg)
+{
+    (void)p;
+    flush_wait *fw = arg;
+    if (!durable) {
+        fw->out->error_code = SK_ERR_KAFKA_STORAGE_ERROR;
+        fw->out->base_offset = -1;
+    }
+    if (--fw->op->waiting == 0)
+        sk_request_respond(fw->op->req, fw->op->resp);
+}
+
+/* When the flush policy made this append schedule an fsync, the answer waits
+ * for it, as Kafka's answer follows its synchronous flush. */
+static void await_flush(produce_op *op, sk_partition *p, int64_t last_offset, kf_produce_response_partition *out)
+{
+    flush_wait *fw = sk_arena_alloc(&op->req->arena, sizeof *fw);
+    if (!fw)
+        return;
+    fw->waiter.fn = on_flushed;
+    fw->waiter.arg = fw;
+    fw->waiter.offset = last_offset + 1;
+    fw->op = op;
+    fw->out = out;
+    if (sk_partition_await_flush(p, &fw->waiter))
+        op->waiting++;
+}
+
 /* Appends one partition's records; returns the error code for its answer. */
-static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_produce_request_partition *in,
+static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_produce_request_partition *in,
                                  kf_produce_response_partition *out)
 {
+    sk_request *req = op->req;
     sk_broker *b = req->broker;
     sk_partition *p = sk_topics_partition(b, t, in->index);
     if (!p)
@@ -105,6 +150,8 @@ static int16_t produce_partition(sk_request *req, const sk_topic *t, const kf_pr
         return err;
     out->base_offset = info.base_offset;
     out->log_append_time_ms = info.log_append_time;
+    if (((const kf_produce_request *)req->body)->acks != 0)
+        await_flush(op, p, info.last_offset, out);
     return SK_ERR_NONE;
 }
 
@@ -117,6 +164,13 @@ void sk_api_produce(sk_request *req)
         return;
     }
     kf_produce_response *resp = sk_request_response(req);
+    produce_op *op = sk_arena_alloc(&req->arena, sizeof *op);
+    if (!resp || !op) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
+    op->req = req;
+    op->resp = resp;
     int16_t acks = body->acks;
     bool acks_valid = acks == -1 || acks == 0 || acks == 1;
     bool any_error = false;
@@ -156,7 +210,7 @@ void sk_api_produce(sk_request *req)
             out->log_start_offset = -1;
             out->current_leader.leader_id = -1;
             out->current_leader.leader_epoch = -1;
-            out->error_code = terr == SK_ERR_NONE ? produce_partition(req, t, &td->partition_data.items[j], out) : terr;
+            out->error_code = terr == SK_ERR_NONE ? produce_partition(op, t, &td->partition_data.items[j], out) : terr;
             if (out->error_code != SK_ERR_NONE) {
                 any_error = true;
                 sk_debug("api", "conn %llu: produce to %s-%d failed: %s", (unsigned long long)req->conn_id,
@@ -174,5 +228,6 @@ void sk_api_produce(sk_request *req)
             sk_request_no_response(req);
         return;
     }
-    sk_request_respond(req, resp);
+    if (op->waiting == 0)
+        sk_request_respond(req, resp);
 }

@@ -138,7 +138,7 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
 int sk_segment_find_end(sk_segment *seg);
 /* Reads the batch header at `pos` (pos + 61 <= size). 0, or -1 when the
  * header does not fit, is not magic 2, its batch runs past `size` or its
- * last offset is not an int64 (negative delta, overflow). */
+ * last offset + 1 is not an int64 (negative delta, overflow). */
 int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b);
 /* Position of the first batch whose last offset is >= `offset`, with its
  * header in *b; -1 when there is none in this segment, -2 on I/O error. */
@@ -295,6 +295,8 @@ struct sk_partition {
     int64_t first_unflushed_ms;  /* clock at the first of them, -1 if none */
     bool flush_running;          /* an fsync job is in flight */
     int64_t flush_pending_to;    /* flush requested while one runs, -1 if none */
+    int64_t flush_running_to;    /* recovery point the running fsync job gives */
+    sk_flush_waiter *flush_waiters; /* waiting for a scheduled fsync (sk_partition_await_flush) */
     bool dir_dirty;              /* a segment file was created since the last flush */
     sk_append_listener listeners; /* sentinel of the armed listeners */
     sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */

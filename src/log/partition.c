@@ -139,7 +139,9 @@ static int list_segments(sk_partition *p)
             continue;
         }
         int64_t base = sk_offset_file_name(name, ".log");
-        if (base < 0)
+        /* Index entries hold int32 offsets relative to the base: a base this
+         * close to the int64 limit is not a segment's (base + delta overflows). */
+        if (base < 0 || base > INT64_MAX - INT32_MAX)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
@@ -450,6 +452,41 @@ static void flush_work(void *arg)
         j->err = errno;
 }
 
+bool sk_partition_await_flush(sk_partition *p, sk_flush_waiter *w)
+{
+    if (w->offset <= p->recovery_point || !p->flush_running ||
+        (p->flush_running_to < w->offset && p->flush_pending_to < w->offset))
+        return false;
+    w->next = p->flush_waiters;
+    p->flush_waiters = w;
+    return true;
+}
+
+/* Fires the waiters a finished fsync job (to `upto`, failed when `err`)
+ * answers; with a failure every waiter it covered learns it. */
+static void fire_flush_waiters(sk_partition *p, int64_t upto, int err)
+{
+    sk_flush_waiter *w = p->flush_waiters, *keep = NULL, *fire = NULL;
+    while (w) {
+        sk_flush_waiter *next = w->next;
+        /* Done when answered, failed, or when no fsync is coming for it. */
+        bool done = p->deleted || !p->flush_running || w->offset <= p->recovery_point || (err && w->offset <= upto);
+        w->next = done ? fire : keep;
+        if (done)
+            fire = w;
+        else
+            keep = w;
+        w = next;
+    }
+    p->flush_waiters = keep;
+    while (fire) {
+        w = fire;
+        fire = w->next;
+        w->next = NULL;
+        w->fn(p, !p->deleted && w->offset <= p->recovery_point, w->arg);
+    }
+}
+
 static void flush_done(void *arg)
 {
     flush_job *j = arg;
@@ -466,6 +503,7 @@ static void flush_done(void *arg)
         if (again > p->recovery_point)
             sk_partition_flush_to(p, again);
     }
+    fire_flush_waiters(p, j->upto, j->err);
     sk_partition_unref(p);
     free(j->fds);
     free(j->dir);
@@ -515,6 +553,7 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
         goto oom;
     p->dir_dirty = false;
     p->flush_running = true;
+    p->flush_running_to = upto;
     p->refs++;
     if (upto >= p->log_end_offset) {
         p->unflushed_messages = 0;

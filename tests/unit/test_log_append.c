@@ -511,6 +511,48 @@ static void on_append(sk_partition *p, const sk_append_info *info, void *arg)
         sk_partition_listen(p, st->self);
 }
 
+typedef struct flush_state {
+    int calls;
+    bool durable;
+    int64_t recovery_point; /* the partition's, when the waiter fired */
+} flush_state;
+
+static void on_flushed(sk_partition *p, bool durable, void *arg)
+{
+    flush_state *st = arg;
+    st->calls++;
+    st->durable = durable;
+    st->recovery_point = sk_partition_recovery_point(p);
+}
+
+START_TEST(test_await_flush)
+{
+    fixture f;
+    fx_init(&f);
+    sk_log_config lc = fx_config(&f);
+    lc.flush_messages = 3;
+    sk_partition *p = fx_create(&f, &lc);
+    flush_state st = {0};
+    sk_flush_waiter w = {.fn = on_flushed, .arg = &st};
+    /* Below flush.messages no fsync is scheduled: nothing to wait for. */
+    sk_append_info a = test_append(p, 2, 5, T0, 1);
+    w.offset = a.last_offset + 1;
+    ck_assert(!sk_partition_await_flush(p, &w));
+    /* The append that reaches flush.messages schedules one: wait for it. */
+    a = test_append(p, 1, 5, T0, 2);
+    w.offset = a.last_offset + 1;
+    ck_assert(sk_partition_await_flush(p, &w));
+    ck_assert_int_eq(st.calls, 0);
+    sk_bg_drain(sk_logstore_bg(f.store));
+    ck_assert_int_eq(st.calls, 1);
+    ck_assert(st.durable);
+    ck_assert_int_eq(st.recovery_point, 3);
+    /* Once durable, there is nothing left to wait for. */
+    ck_assert(!sk_partition_await_flush(p, &w));
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_listeners)
 {
     fixture f;
@@ -741,6 +783,7 @@ static Suite *append_suite(void)
     tcase_add_test(tc, test_roll_by_full_index);
     tcase_add_test(tc, test_offset_for_timestamp);
     tcase_add_test(tc, test_listeners);
+    tcase_add_test(tc, test_await_flush);
     tcase_add_test(tc, test_delete_records);
     tcase_add_test(tc, test_slice_outlives_deletion);
     tcase_add_test(tc, test_reopen_same_state);
