@@ -600,6 +600,17 @@ int sk_txns_replay(sk_txns *tc, const uint8_t *key, size_t key_len, const uint8_
     return 0;
 }
 
+/* The timeout of a replayed Ongoing transaction: its start and timeout are
+ * untrusted bytes, so a sum below 0 (or overflowing down) is due now and
+ * one overflowing up never comes. */
+static int64_t replayed_deadline(const txn_meta *m)
+{
+    int64_t deadline;
+    if (__builtin_add_overflow(m->start_ms, (int64_t)m->timeout_ms, &deadline))
+        return m->start_ms < 0 ? 0 : INT64_MAX;
+    return deadline < 0 ? 0 : deadline;
+}
+
 void sk_txns_loaded(sk_txns *tc)
 {
     tc->loading = false;
@@ -608,7 +619,7 @@ void sk_txns_loaded(sk_txns *tc)
         for (txn_meta *m = tc->buckets[i]; m; m = m->hash_next) {
             n++;
             if (m->state == SK_TXN_ONGOING)
-                arm(m, m->start_ms + m->timeout_ms);
+                arm(m, replayed_deadline(m));
             else if (m->state == SK_TXN_PREPARE_COMMIT || m->state == SK_TXN_PREPARE_ABORT)
                 send_markers(m);
         }
@@ -910,7 +921,8 @@ static bool list_match(const txn_meta *m, const sk_txn_state *states, int32_t ns
         ok = states[i] == m->state;
     if (!ok)
         return false;
-    return min_duration_ms < 0 || t - m->start_ms > min_duration_ms;
+    /* t - start > min, without overflow on a replayed start time */
+    return min_duration_ms < 0 || m->start_ms < t - min_duration_ms;
 }
 
 int32_t sk_txns_list(sk_txns *tc, const sk_txn_state *states, int32_t nstates, const int64_t *producer_ids,

@@ -233,7 +233,7 @@ int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b)
     b->data = NULL; /* the header buffer is local */
     if (b->magic != 2 || b->batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
         (int64_t)b->size > seg->size - pos || b->last_offset_delta < 0 ||
-        b->base_offset > INT64_MAX - b->last_offset_delta) /* its last offset must be an int64 */
+        b->base_offset >= INT64_MAX - b->last_offset_delta) /* last offset + 1 must be an int64 */
         return -1;
     return 0;
 }
@@ -329,7 +329,7 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
         p = scan_window(&sc, pos, b.size);
         if (!p || !sk_batch_crc_valid(p, b.size))
             break;
-        if (b.last_offset_delta < 0 || b.base_offset < next || b.base_offset > INT64_MAX - b.last_offset_delta)
+        if (b.last_offset_delta < 0 || b.base_offset < next || b.base_offset >= INT64_MAX - b.last_offset_delta)
             break;
         int64_t last = sk_batch_last_offset(&b);
         if (last - seg->base_offset > INT32_MAX)

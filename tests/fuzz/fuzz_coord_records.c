@@ -15,7 +15,8 @@
  *              inflated with a 256 KiB cap, keyless records skipped.
  * Every record goes to both coordinators (each skips the other's keys).
  * Once loaded, every group is listed, described and its offsets fetched,
- * every transactional id listed and described; each __transaction_state
+ * every transactional id listed (with and without a duration filter) and
+ * described; each __transaction_state
  * value that decodes must re-encode stably (encode, decode, encode gives
  * the same bytes).
  * Seeds: tests/data/fuzz/coord_records (records and .log bytes written by
@@ -43,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static sk_config cfg;
+static char *scratch;          /* holds the producer id block file */
 static sk_producer_ids *ids;
 static int64_t now_ms;
 
@@ -64,6 +66,13 @@ static void on_sync(void *waiter, const kf_sync_group_response *resp)
     (void)resp;
 }
 
+static void remove_scratch(void)
+{
+    sk_producer_ids_close(ids);
+    fuzz_rm_tree(scratch);
+    free(scratch);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -71,10 +80,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char *args[] = {"fuzz_coord_records", NULL};
     fuzz_check(sk_config_load(&cfg, 1, args, NULL) == SK_CONFIG_OK);
     sk_log_threshold = SK_LOG_ERROR + 1; /* malformed records are expected: stay quiet */
-    char *dir = fuzz_scratch_dir("skiff-fuzz-coord");
-    ids = sk_producer_ids_open(dir);
+    scratch = fuzz_scratch_dir("skiff-fuzz-coord");
+    ids = sk_producer_ids_open(scratch);
     fuzz_check(ids != NULL);
-    free(dir); /* the directory stays: it holds the id block file */
+    atexit(remove_scratch);
     return 0;
 }
 
@@ -165,6 +174,7 @@ static void inspect(coords *c)
         fuzz_check(sk_group_fetch_offsets(c->groups, groups[i].group_id, NULL, 0, true, &o, &arena) == 0);
     }
     sk_txn_info *txns;
+    fuzz_check(sk_txns_list(c->txns, NULL, -1, NULL, 0, 0, &txns, &arena) >= 0); /* duration filter */
     n = sk_txns_list(c->txns, NULL, -1, NULL, 0, -1, &txns, &arena);
     fuzz_check(n >= 0);
     for (int32_t i = 0; i < n; i++) {

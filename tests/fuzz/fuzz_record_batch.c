@@ -151,7 +151,7 @@ static void produce_walk(uint8_t *buf, size_t len, bool fix_crc, const sk_batch_
         fuzz_check(b.data == buf + at && b.size >= SK_BATCH_HEADER_SIZE && b.size <= len - at);
         check_valid_batch(&b, rules, target);
         producer_apply(live, &b, next_offset, rules->origin, false);
-        if (b.base_offset <= INT64_MAX - b.last_offset_delta) /* what sk_segment_read_header lets through */
+        if (b.base_offset < INT64_MAX - b.last_offset_delta) /* what sk_segment_read_header lets through */
             producer_apply(replayed, &b, b.base_offset, rules->origin, true);
         sk_batch_assign(buf + at, b.size, next_offset, 7, rules->timestamp_type, b.records_max_timestamp);
         fuzz_check(sk_batch_crc_valid(buf + at, b.size));

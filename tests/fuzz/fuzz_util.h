@@ -1,9 +1,10 @@
 /*
  * Helpers shared by the libFuzzer targets that read untrusted disk bytes
- * (fuzz_record_batch.c, fuzz_log_files.c): an abort-on-failure check, the
- * invariants of a producer state (src/log/log_int.h) that every decoder
- * feeding it must keep, and a scratch directory on tmpfs when there is one
- * (the log store's clean close calls syncfs, cheap there).
+ * (fuzz_record_batch.c, fuzz_log_files.c, fuzz_coord_records.c): a check
+ * that aborts naming itself, the invariants of a producer state
+ * (src/log/log_int.h) that every decoder feeding it must keep, and a
+ * scratch directory on tmpfs when there is one (the log store's clean close
+ * calls syncfs, cheap there).
  */
 #ifndef SKIFF_FUZZ_UTIL_H
 #define SKIFF_FUZZ_UTIL_H

@@ -129,7 +129,7 @@ def whole_batches(log, limit):
     at = 0
     while at + 61 <= len(log):
         end = at + 12 + struct.unpack_from('>i', log, at + 8)[0]
-        if end > limit and at > 0:
+        if (end > limit or end > len(log)) and at > 0:
             break
         at = end
     return log[:at]
@@ -242,9 +242,10 @@ def main():
             write_seed(cr, f'broker_{name}_records_timers', b'\x02' + frame(recs))
 
         lf = HERE / 'log_files'
-        write_seed(lf, 'broker_recovery_point_checkpoint', b'\x00' + (store / 'recovery-point-offset-checkpoint').read_bytes())
-        if (store / 'log-start-offset-checkpoint').exists():
-            write_seed(lf, 'broker_log_start_checkpoint', b'\x00' + (store / 'log-start-offset-checkpoint').read_bytes())
+        for name, fname in (('recovery_point', 'recovery-point-offset-checkpoint'),
+                            ('log_start', 'log-start-offset-checkpoint')):
+            if (store / fname).exists():
+                write_seed(lf, f'broker_{name}_checkpoint', b'\x00' + (store / fname).read_bytes())
         write_seed(lf, 'broker_partition_metadata', b'\x01' + (part / 'partition.metadata').read_bytes())
         snaps = sorted(part.glob('*.snapshot'))
         write_seed(lf, 'broker_producer_snapshot', b'\x02' + snaps[-1].read_bytes())
