@@ -118,7 +118,7 @@ struct ggroup {
     bool join_timer_initial;     /* join_timer is a step of the initial delay */
     gtimer sync_timer;           /* pending-sync deadline */
     int32_t sync_generation;     /* generation the sync deadline belongs to */
-    char **subscribed;           /* topics of the consumer protocol subscriptions */
+    char **subscribed;           /* topics of the consumer protocol subscriptions, sorted, unique */
     int32_t nsubscribed;
     bool subscribed_known;       /* false: not a parsable consumer group */
     gtopic *topics;              /* committed offsets */

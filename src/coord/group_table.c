@@ -581,10 +581,10 @@ bool group_uses_consumer_protocol(const ggroup *g)
     return g->protocol_type && !strcmp(g->protocol_type, "consumer");
 }
 
-/* Adds the topics of one ConsumerProtocolSubscription (any version starts
- * with: int16 version, array of int16-length topic names). Returns 0 or -1
- * when malformed. */
-static int add_subscription(ggroup *g, const uint8_t *p, int32_t len)
+/* Appends the topics of one ConsumerProtocolSubscription (any version
+ * starts with: int16 version, array of int16-length topic names) to
+ * g->subscribed, whose capacity is *cap. Returns 0 or -1 when malformed. */
+static int add_subscription(ggroup *g, int32_t *cap, const uint8_t *p, int32_t len)
 {
     sk_reader r;
     sk_reader_init(&r, p, (size_t)len);
@@ -597,20 +597,40 @@ static int add_subscription(ggroup *g, const uint8_t *p, int32_t len)
         const uint8_t *t = tl >= 0 ? sk_read_raw(&r, (size_t)tl) : NULL;
         if (!t)
             return -1;
-        bool seen = false;
-        for (int32_t j = 0; j < g->nsubscribed && !seen; j++)
-            seen = strlen(g->subscribed[j]) == (size_t)tl && !memcmp(g->subscribed[j], t, (size_t)tl);
-        if (seen)
-            continue;
-        char **s = realloc(g->subscribed, (size_t)(g->nsubscribed + 1) * sizeof *s);
-        if (!s)
-            return -1;
-        g->subscribed = s;
-        if (!(s[g->nsubscribed] = gstrndup((const char *)t, (size_t)tl)))
+        if (g->nsubscribed == *cap) {
+            int32_t grown = *cap ? *cap * 2 : 16;
+            char **a = realloc(g->subscribed, (size_t)grown * sizeof *a);
+            if (!a)
+                return -1;
+            g->subscribed = a;
+            *cap = grown;
+        }
+        if (!(g->subscribed[g->nsubscribed] = gstrndup((const char *)t, (size_t)tl)))
             return -1;
         g->nsubscribed++;
     }
     return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts g->subscribed and drops repeated names: members usually share
+ * their topics, and lookups then take a binary search. */
+static void sort_unique(ggroup *g)
+{
+    if (g->nsubscribed > 1)
+        qsort(g->subscribed, (size_t)g->nsubscribed, sizeof *g->subscribed, cmp_names);
+    int32_t k = 0;
+    for (int32_t i = 0; i < g->nsubscribed; i++) {
+        if (k > 0 && !strcmp(g->subscribed[k - 1], g->subscribed[i]))
+            free(g->subscribed[i]);
+        else
+            g->subscribed[k++] = g->subscribed[i];
+    }
+    g->nsubscribed = k;
 }
 
 void group_compute_subscribed(ggroup *g)
@@ -629,14 +649,16 @@ void group_compute_subscribed(ggroup *g)
     }
     if (!g->protocol_name)
         return;
+    int32_t cap = 0;
     for (const gmember *m = g->members; m; m = m->next) {
         const gprotocol *p = member_protocol(m, g->protocol_name);
-        if (!p || add_subscription(g, p->metadata, p->metadata_len) < 0) {
+        if (!p || add_subscription(g, &cap, p->metadata, p->metadata_len) < 0) {
             sk_warn("group", "group %s: cannot parse the consumer protocol subscription of member %s; "
                     "the subscribed topics are unknown", g->group_id, m->member_id);
             return;
         }
     }
+    sort_unique(g);
     g->subscribed_known = true;
 }
 
@@ -644,10 +666,8 @@ bool group_is_subscribed(const ggroup *g, const char *topic)
 {
     if (!g->subscribed_known)
         return group_uses_consumer_protocol(g);
-    for (int32_t i = 0; i < g->nsubscribed; i++)
-        if (!strcmp(g->subscribed[i], topic))
-            return true;
-    return false;
+    return g->nsubscribed > 0 &&
+           bsearch(&topic, g->subscribed, (size_t)g->nsubscribed, sizeof *g->subscribed, cmp_names) != NULL;
 }
 
 /* ---- Lifecycle ---- */
