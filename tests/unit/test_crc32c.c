@@ -60,9 +60,12 @@ START_TEST(test_rfc3720_vectors)
 }
 END_TEST
 
+/* Both paths agree on every length and alignment, including the lengths
+ * where the hardware path switches to three streams of 256 and of 8192
+ * bytes (3 x 256 = 768, 3 x 8192 = 24576) and runs several rounds. */
 START_TEST(test_paths_agree)
 {
-    enum { N = 1024 };
+    enum { N = 2 * 3 * 8192 + 100 };
     uint8_t *buf = malloc(N + 8);
     uint32_t x = 12345;
     for (int i = 0; i < N + 8; i++) {
@@ -70,9 +73,14 @@ START_TEST(test_paths_agree)
         buf[i] = (uint8_t)(x >> 16);
     }
     for (int off = 0; off < 8; off++)
-        for (int len = 0; len <= N; len += (len < 64 ? 1 : 37))
+        for (int len = 0; len <= N; len += (len < 64 ? 1 : len < 2048 ? 37 : 1021))
             ck_assert_uint_eq(sk_crc32c_hw(0, buf + off, (size_t)len),
                               sk_crc32c_sw(0, buf + off, (size_t)len));
+    static const int edges[] = {767, 768, 775, 1536, 24575, 24576, 24583, 49152, 49159, N};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        for (int off = 0; off < 8; off++)
+            ck_assert_uint_eq(sk_crc32c_hw(0x1234567u, buf + off, (size_t)edges[i]),
+                              sk_crc32c_sw(0x1234567u, buf + off, (size_t)edges[i]));
     free(buf);
 }
 END_TEST
