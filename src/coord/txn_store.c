@@ -1,7 +1,8 @@
 /*
  * The transaction coordinator on a running broker: __transaction_state in
- * the log store (created when missing: internal, compacted, Kafka's
- * transaction.state.log.segment.bytes of 100 MiB), one uncompressed record
+ * the log store (created by its first write, as Kafka creates it on first
+ * use: internal, compacted, Kafka's transaction.state.log.segment.bytes of
+ * 100 MiB), one uncompressed record
  * batch without producer id per transition, replayed at start; markers
  * written to the partition logs as control batches, and on
  * __consumer_offsets partitions handed to the group coordinator, which
@@ -25,11 +26,15 @@
 #define OFFSETS_TOPIC "__consumer_offsets"
 #define TXN_SEGMENT_BYTES "104857600" /* Kafka's transaction.state.log.segment.bytes */
 
+static sk_topic *state_topic(sk_broker *b);
+
 static int16_t log_append(void *arg, int32_t partition, const uint8_t *key, size_t key_len, const uint8_t *value,
                           size_t value_len, int64_t now_ms)
 {
     sk_broker *b = arg;
     sk_partition *p = sk_logstore_find(b->logs, TXN_TOPIC, partition);
+    if (!p && state_topic(b)) /* created by the first write, as Kafka creates it on first use */
+        p = sk_logstore_find(b->logs, TXN_TOPIC, partition);
     if (!p)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     sk_record_spec rec = {.key = key, .key_len = key_len, .value = value, .value_len = value_len,
@@ -78,10 +83,8 @@ static sk_topic *state_topic(sk_broker *b)
 
 sk_txns *sk_txns_start(sk_broker *b, const char *log_dir)
 {
-    sk_topic *t = state_topic(b);
-    if (!t)
-        return NULL;
-    if (t->partitions != b->config->transaction_state_log_num_partitions)
+    sk_topic *t = sk_meta_topic(b->meta, TXN_TOPIC, strlen(TXN_TOPIC));
+    if (t && t->partitions != b->config->transaction_state_log_num_partitions)
         sk_warn("txn",
                 "%s has %d partitions; transaction.state.log.num.partitions (%d) applies only when it is created",
                 TXN_TOPIC, t->partitions, b->config->transaction_state_log_num_partitions);
@@ -89,7 +92,7 @@ sk_txns *sk_txns_start(sk_broker *b, const char *log_dir)
     if (!ids)
         return NULL;
     sk_txn_store store = {log_append, write_marker, b};
-    sk_txns_opts opts = {.base = b->base, .store = &store, .ids = ids, .num_partitions = t->partitions};
+    sk_txns_opts opts = {.base = b->base, .store = &store, .ids = ids, .num_partitions = t ? t->partitions : b->config->transaction_state_log_num_partitions};
     sk_txns *tc = sk_txns_open(b->config, &opts);
     if (!tc) {
         sk_error("txn", "cannot start the transaction coordinator: out of memory");
@@ -97,7 +100,7 @@ sk_txns *sk_txns_start(sk_broker *b, const char *log_dir)
         return NULL;
     }
     size_t cap = sk_decompress_cap(b->config->message_max_bytes);
-    for (int32_t i = 0; i < t->partitions; i++) {
+    for (int32_t i = 0; t && i < t->partitions; i++) {
         sk_partition *p = sk_topics_partition(b, t, i);
         if (!p || sk_partition_scan_records(p, cap, replay_record, tc) < 0) {
             sk_error("txn", "cannot load %s-%d", TXN_TOPIC, i);
