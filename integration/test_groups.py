@@ -23,7 +23,7 @@ import threading
 import time
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 TIMEOUT = 30.0      # seconds any one step may take
@@ -89,7 +89,21 @@ class Member:
             return
         self.records.append((m.partition(), m.offset(), m.value()))
         if self.commit_each:
-            self.consumer.commit(message=m, asynchronous=False)
+            self._commit(m)
+
+    def _commit(self, m):
+        # A commit that lands between JoinGroup and SyncGroup is answered
+        # REBALANCE_IN_PROGRESS, by Kafka too. The partition stays this
+        # member's until its revoke callback runs (in poll), so retry.
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                self.consumer.commit(message=m, asynchronous=False)
+                return
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError.REBALANCE_IN_PROGRESS or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self):
         self.consumer.close()
