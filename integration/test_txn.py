@@ -84,8 +84,9 @@ def test_aborted_transaction_only_read_uncommitted(start_broker):
 
 def transform(b, group, producer, count, commit):
     """Consumes `count` records of 'in' in group `group`, produces them
-    upper-cased to 'out' and their offsets in one transaction; returns the
-    positions sent."""
+    upper-cased to 'out' and their offsets in one transaction, then commits
+    it, aborts it (commit False) or leaves it open (commit None); returns
+    the positions sent."""
     c = Consumer({'bootstrap.servers': b.bootstrap, 'group.id': group, 'auto.offset.reset': 'earliest',
                   'enable.auto.commit': False, 'isolation.level': 'read_committed'})
     try:
@@ -105,7 +106,8 @@ def transform(b, group, producer, count, commit):
             producer.commit_transaction(TIMEOUT)
         else:
             assert producer.flush(TIMEOUT) == 0
-            producer.abort_transaction(TIMEOUT)
+            if commit is False:
+                producer.abort_transaction(TIMEOUT)
         return sorted((tp.partition, tp.offset) for tp in positions)
     finally:
         c.close()

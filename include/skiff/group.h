@@ -68,15 +68,26 @@ typedef struct sk_group_record {
     size_t value_len;
 } sk_group_record;
 
+/* One batch the coordinator writes to __consumer_offsets. */
+typedef struct sk_group_batch {
+    int32_t partition;              /* of __consumer_offsets (Kafka's rule: abs(Java
+                                     * hashCode of the group id) % offsets.topic.num.partitions) */
+    const sk_group_record *records; /* n, in order */
+    int n;
+    int64_t producer_id;            /* -1; a TxnOffsetCommit's producer: the batch is transactional */
+    int16_t producer_epoch;         /* -1, or the producer's epoch */
+    int64_t now_ms;                 /* append time */
+} sk_group_batch;
+
 /* Where the coordinator writes __consumer_offsets. */
 typedef struct sk_group_store {
-    /* Appends `n` records, in order and as one batch, to partition
-     * `partition` of __consumer_offsets (Kafka's rule: abs(Java hashCode of
-     * the group id) % offsets.topic.num.partitions). `now_ms` is the
-     * append time. Returns SK_ERR_NONE once the records are stored, or a
-     * Kafka error code (the operation then fails as Kafka's does:
-     * KAFKA_STORAGE_ERROR becomes NOT_COORDINATOR, and so on). */
-    int16_t (*append)(void *arg, int32_t partition, const sk_group_record *records, int n, int64_t now_ms);
+    /* Appends the batch as one record batch. Returns SK_ERR_NONE once the
+     * records are stored, with the offset of the first one in *base_offset
+     * (the coordinator orders transactional and plain commits of a
+     * partition by it, as Kafka does), or a Kafka error code (the
+     * operation then fails as Kafka's does: KAFKA_STORAGE_ERROR becomes
+     * NOT_COORDINATOR, and so on). */
+    int16_t (*append)(void *arg, const sk_group_batch *batch, int64_t *base_offset);
     void *arg;
 } sk_group_store;
 
@@ -202,19 +213,28 @@ int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch
 int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *req,
                                 kf_offset_delete_response *resp);
 
-/* ---- Transactional offset commits (for the transaction coordinator) ----
- * TxnOffsetCommit keeps offsets pending per producer id until the
- * transaction ends; OffsetFetch with require_stable reports them as
- * UNSTABLE_OFFSET_COMMIT meanwhile. */
+/* ---- Transactional offset commits (KIP-98, KIP-447) ----
+ * TxnOffsetCommit writes the offsets to __consumer_offsets in a
+ * transactional batch of the producer, and keeps them pending until the
+ * transaction's marker reaches that partition; OffsetFetch with
+ * require_stable reports them as UNSTABLE_OFFSET_COMMIT meanwhile. */
 
-/* Records a pending offset of producer `producer_id` for a group (created
- * as a simple group if needed). Returns NONE or an error as for commits. */
-int16_t sk_group_txn_offset_add(sk_groups *gs, int64_t producer_id, kf_str group_id, kf_str topic,
-                                int32_t partition, int64_t offset, int32_t leader_epoch, kf_str metadata);
-/* Ends `producer_id`'s transaction: on commit its pending offsets become
- * committed (and are stored), on abort they are dropped. Returns NONE or the
- * store's error. */
-int16_t sk_group_txn_offsets_end(sk_groups *gs, int64_t producer_id, bool commit);
+/* TxnOffsetCommit (the transaction coordinator has checked the producer).
+ * `resp` mirrors req->topics with partition errors preset as for
+ * sk_group_commit_offsets; the others get NONE, OFFSET_METADATA_TOO_LARGE,
+ * or the group's error (ClassicGroup.validateOffsetCommit for a
+ * transactional commit, v3 member fields): INVALID_GROUP_ID,
+ * ILLEGAL_GENERATION (unknown group with a generation, or another
+ * generation), UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, or the store's.
+ * Without a generation an unknown group is created as a simple group. */
+void sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_request *req,
+                                 kf_txn_offset_commit_response *resp);
+/* A COMMIT (`commit`) or ABORT marker of `producer_id` was written to (or
+ * replayed from) partition `partition` of __consumer_offsets: the
+ * producer's pending offsets of the groups on that partition are
+ * committed, unless a later record (by offset in the partition) already
+ * committed the same topic partition, or dropped. */
+void sk_groups_txn_marker(sk_groups *gs, int32_t partition, int64_t producer_id, bool commit);
 
 /* ---- Persistence and introspection ---- */
 
@@ -224,14 +244,24 @@ struct sk_broker;
  * cleanup.policy=compact; an existing topic keeps its partition count, as
  * in Kafka), opens the coordinator on the broker's loop with a store that
  * appends one uncompressed record batch per change, replays every
- * partition from its log start offset (control batches skipped) and arms
- * the loaded members' sessions. Returns NULL on failure (logged). */
+ * partition from its log start offset (transaction markers completing the
+ * pending transactional offsets) and arms the loaded members' sessions. Returns NULL on failure (logged). */
 sk_groups *sk_groups_start(struct sk_broker *b, sk_group_join_done join_done, sk_group_sync_done sync_done);
 
-/* Applies one stored __consumer_offsets record (replay at start). Unknown
- * key versions (KIP-848 and share-group records) are skipped. Returns 0, or
- * -1 when the record is malformed (logged, skipped). */
-int sk_groups_replay(sk_groups *gs, const sk_group_record *rec);
+/* Applies one stored __consumer_offsets record (replay at start): `offset`
+ * is its offset in the partition, `producer_id` that of its batch when the
+ * batch is transactional (its offsets are then pending until
+ * sk_groups_txn_marker replays the marker), else -1. Unknown key versions
+ * (KIP-848 and share-group records) are skipped. Returns 0, or -1 when the
+ * record is malformed (logged, skipped). */
+int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, int64_t producer_id);
+/* Replays one record batch of partition `partition` of __consumer_offsets
+ * (parsed, whole; compressed ones inflated up to `cap` bytes): its records
+ * through sk_groups_replay (with the producer id when the batch is
+ * transactional), a transaction marker through sk_groups_txn_marker.
+ * Unreadable batches are logged and skipped. */
+struct sk_batch;
+void sk_groups_replay_batch(sk_groups *gs, int32_t partition, const struct sk_batch *batch, size_t cap);
 /* Ends the replay: arms the session timer of every loaded member. */
 void sk_groups_loaded(sk_groups *gs);
 

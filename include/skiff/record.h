@@ -197,6 +197,24 @@ void sk_record_iter_init(sk_record_iter *it, const sk_batch *b);
  * bytes left over after the last record). */
 int sk_record_next(sk_record_iter *it, sk_record *rec);
 
+/* Control record types (Kafka's ControlRecordType). */
+#define SK_CONTROL_ABORT 0
+#define SK_CONTROL_COMMIT 1
+
+/* The end-transaction marker of a control batch (Kafka's
+ * EndTransactionMarker, written by WriteTxnMarkers). */
+typedef struct sk_txn_marker {
+    int16_t type;              /* SK_CONTROL_ABORT or SK_CONTROL_COMMIT */
+    int32_t coordinator_epoch;
+    int64_t timestamp;         /* ms */
+} sk_txn_marker;
+
+/* Reads the marker of control batch `b` (parsed, whole): record key int16
+ * version + int16 type, value int16 version + int32 coordinator epoch.
+ * Returns 1 for a marker, 0 for another kind of control record, -1 when
+ * malformed or compressed. */
+int sk_batch_txn_marker(const sk_batch *b, sk_txn_marker *out);
+
 /* ---- Builder (uncompressed batches; used by tests, benchmarks and the
  * broker's own writers such as control records) ---- */
 

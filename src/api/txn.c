@@ -24,10 +24,12 @@
  *   partition (AddOffsetsToTxn first: INVALID_TXN_STATE otherwise), the
  *   producer id current (INVALID_PRODUCER_ID_MAPPING) and the epoch current
  *   (INVALID_PRODUCER_EPOCH); unknown topics and partitions are
- *   UNKNOWN_TOPIC_OR_PARTITION. The offsets wait in the group coordinator
- *   until the transaction's marker commits or drops them; meanwhile
- *   OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT.
- *   Member id and generation (v3) are not checked against the group.
+ *   UNKNOWN_TOPIC_OR_PARTITION. The group coordinator checks v3's member
+ *   id, group instance id and generation against the group, writes the
+ *   offsets to __consumer_offsets in the producer's transactional batch
+ *   and keeps them pending until the transaction's marker commits or
+ *   drops them; meanwhile OffsetFetch with require_stable answers
+ *   UNSTABLE_OFFSET_COMMIT.
  */
 #include <string.h>
 
@@ -278,16 +280,14 @@ void sk_api_txn_offset_commit(sk_request *req)
             parts[j].partition_index = rp->partition_index;
             if (!t || rp->partition_index < 0 || rp->partition_index >= t->partitions)
                 parts[j].error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-            else if (err != SK_ERR_NONE)
-                parts[j].error_code = err;
             else
-                parts[j].error_code = sk_group_txn_offset_add(b->groups, body->producer_id, body->group_id, rt->name,
-                                                              rp->partition_index, rp->committed_offset,
-                                                              rp->committed_leader_epoch, rp->committed_metadata);
+                parts[j].error_code = err;
         }
     }
     resp->topics.items = topics;
     resp->topics.n = nt;
+    if (err == SK_ERR_NONE)
+        sk_group_txn_commit_offsets(b->groups, body, resp);
     sk_debug("api", "conn %llu: TxnOffsetCommit '%s' group '%s': %s", (unsigned long long)req->conn_id,
              body->transactional_id.p ? body->transactional_id.p : "(null)", body->group_id.p ? body->group_id.p : "",
              sk_err_name(err));

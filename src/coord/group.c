@@ -458,7 +458,7 @@ static int16_t store_group(sk_groups *gs, ggroup *g, bool empty)
     grecs b;
     grecs_init(&b);
     grecs_group_metadata(&b, g, empty);
-    int16_t err = grecs_append(gs, g, &b);
+    int16_t err = grecs_append(gs, g, &b, NULL);
     grecs_free(&b);
     if (err != SK_ERR_NONE)
         sk_warn("group", "group %s: cannot store the group metadata: %s", g->group_id, sk_err_name(err));

@@ -6,8 +6,8 @@
  * Files: group_table.c (lifecycle, table, timers, members, store),
  * group.c (the state machine: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
  * timeouts), group_admin.c (DescribeGroups, ListGroups, DeleteGroups),
- * group_offsets.c (commits, fetches, deletes, expiration, transactional
- * offsets), group_records.c (__consumer_offsets formats and replay),
+ * group_offsets.c (commits, fetches, deletes, expiration), group_txn.c
+ * (transactional offsets and their markers), group_records.c (__consumer_offsets formats and replay),
  * group_store.c (the store on the log store).
  */
 #ifndef SKIFF_GROUP_INT_H
@@ -84,6 +84,8 @@ typedef struct goffset {
     char *metadata;              /* never NULL ("" = none) */
     int64_t commit_timestamp;    /* ms */
     int64_t expire_timestamp;    /* ms; -1 unless a v2-4 commit gave a retention time */
+    int64_t record_offset;       /* of its record in __consumer_offsets: the later record wins
+                                  * when a transaction commits offsets (-1 = none) */
 } goffset;
 
 /* The committed offsets of one topic, sorted by partition. */
@@ -128,18 +130,52 @@ struct ggroup {
     ggroup *prev, *next;         /* all groups, in creation order */
 };
 
-/* A pending transactional offset. */
+/* A pending transactional offset: written to __consumer_offsets in the
+ * producer's transactional batch, committed or dropped by its marker. */
 typedef struct gtxn_offset {
     int64_t producer_id;
     char *group_id;
+    int32_t coord_partition;     /* the group's partition of __consumer_offsets */
     char *topic;
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch;
     char *metadata;
     int64_t commit_timestamp;
+    int64_t record_offset;       /* of its record in __consumer_offsets */
     struct gtxn_offset *next;
 } gtxn_offset;
+
+/* One partition of an OffsetCommit or a TxnOffsetCommit, as the
+ * request's next() yields it. */
+typedef struct gcommit {
+    int32_t t, p;                /* position in the request (next() steps it) */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int32_t leader_epoch;
+    kf_str metadata;             /* null = none */
+    int64_t commit_timestamp;    /* ms, -1 = now */
+    int16_t *error_code;         /* its answer in the response */
+} gcommit;
+
+/* A commit of either kind (OffsetMetadataManager.commitOffset and
+ * commitTransactionalOffset). */
+typedef struct gcommit_req {
+    kf_str group_id;
+    kf_str member_id;
+    kf_str group_instance_id;
+    int32_t generation;
+    int16_t unknown_group_error; /* an unknown group with a generation */
+    int64_t producer_id;         /* -1: a plain commit; else a transaction's */
+    int16_t producer_epoch;
+    int64_t expire_timestamp;    /* ms, -1 = none */
+    /* Steps `it` to the next partition of `req` (start: t = 0, p = -1) and
+     * fills it; false at the end. */
+    bool (*next)(const void *req, void *resp, gcommit *it);
+    const void *req;
+    void *resp;
+} gcommit_req;
 
 struct sk_groups {
     /* configuration */
@@ -157,7 +193,8 @@ struct sk_groups {
     size_t nheap, heap_cap;
     uint64_t arm_seq;            /* arms so far: orders equal deadlines, bounds a run */
     gtimer expiration;           /* offsets.retention.check.interval.ms */
-    gtxn_offset *txn_offsets;
+    gtxn_offset *txn_offsets;    /* pending transactional offsets */
+    int64_t next_record_offset;  /* without a store: the offset the next record would get */
     struct event *ev;            /* libevent timer at the earliest deadline */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
 };
@@ -226,14 +263,28 @@ void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
 goffset *offset_find(const ggroup *g, const char *topic, int32_t partition);
 /* Inserts or replaces an offset (metadata copied). Returns 0 or -1. */
 int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
-               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp);
-void offset_remove(ggroup *g, const char *topic, int32_t partition);
+               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset);
+/* Applies an offset tombstone: the committed offset and every pending
+ * transactional one of the partition are gone (OffsetMetadataManager.replay). */
+void offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition);
 void offsets_free(ggroup *g);
-/* Drops every pending transactional offset of the group. */
-void txn_offsets_drop_group(sk_groups *gs, const char *group_id);
-/* True when a transaction has a pending offset for the partition. */
-bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
+/* Validates, stores as one batch (transactional for a producer) and
+ * applies a commit; answers through each partition's error_code. */
+void group_commit(sk_groups *gs, const gcommit_req *c);
 void groups_expiration_fire(sk_groups *gs, gtimer *t);
+
+/* ---- group_txn.c ---- */
+/* Adds or replaces producer_id's pending offset of a partition for `g`.
+ * Returns 0 or -1. */
+int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
+                   int64_t offset, int32_t leader_epoch, const char *metadata, int64_t commit_timestamp,
+                   int64_t record_offset);
+/* Drops the pending transactional offsets of a group: of one topic
+ * partition, or all with `topic` NULL. */
+void txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
+/* True when a transaction has a pending offset for the partition; with
+ * `topic` NULL, for any partition of the group. */
+bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
 
 /* ---- group_records.c ---- */
 /* A batch of __consumer_offsets records being built: keys and values are
@@ -247,6 +298,8 @@ typedef struct grecs {
     } *items;
     int n, cap;
     int err;                     /* an allocation failed */
+    int64_t producer_id;         /* -1 (grecs_init); a transaction's: the batch is transactional */
+    int16_t producer_epoch;
 } grecs;
 
 void grecs_init(grecs *b);
@@ -259,9 +312,11 @@ void grecs_group_tombstone(grecs *b, const char *group_id);
 /* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
 void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
 void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition);
-/* Hands the batch to the store for group `g` (nothing to do when empty or
- * without a store). Returns NONE, UNKNOWN_SERVER_ERROR when building
- * failed, or the store's error as is (see groups_append_error). */
-int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b);
+/* Hands the batch to the store for group `g` (nothing to do when empty).
+ * `base_offset` (may be NULL) gets the offset of its first record in
+ * __consumer_offsets (without a store, a counter's). Returns NONE,
+ * UNKNOWN_SERVER_ERROR when building failed, or the store's error as is
+ * (see groups_append_error). */
+int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b, int64_t *base_offset);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * Committed offsets of the group coordinator: OffsetCommit, OffsetFetch,
- * OffsetDelete, expiration, and the pending offsets of transactions.
+ * OffsetDelete and expiration (TxnOffsetCommit shares the commit path; its
+ * pending offsets live in group_txn.c).
  * Kafka's rules (OffsetMetadataManager, ClassicGroup.validateOffsetCommit):
  *
  * - A commit with generation -1 and no member id comes from a consumer
@@ -58,7 +59,7 @@ goffset *offset_find(const ggroup *g, const char *topic, int32_t partition)
 }
 
 int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
-               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp)
+               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset)
 {
     char *md = gstrdup(metadata ? metadata : "");
     if (!md)
@@ -95,15 +96,16 @@ int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, 
     }
     goffset *o = &t->parts[i];
     free(o->metadata);
-    *o = (goffset){partition, offset, leader_epoch, md, commit_timestamp, expire_timestamp};
+    *o = (goffset){partition, offset, leader_epoch, md, commit_timestamp, expire_timestamp, record_offset};
     return 0;
 fail:
     free(md);
     return -1;
 }
 
-void offset_remove(ggroup *g, const char *topic, int32_t partition)
+void offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition)
 {
+    txn_offsets_drop(gs, g->group_id, topic, partition);
     gtopic *t = topic_find(g, topic);
     if (!t)
         return;
@@ -134,113 +136,173 @@ void offsets_free(ggroup *g)
     g->ntopics = g->topics_cap = 0;
 }
 
-/* ---- OffsetCommit ---- */
+/* ---- OffsetCommit and TxnOffsetCommit ---- */
 
-/* ClassicGroup.validateOffsetCommit for a plain (not transactional) commit. */
-static int16_t validate_commit(const ggroup *g, const char *member_id, kf_str group_instance_id, int32_t generation)
+/* ClassicGroup.validateOffsetCommit. Transactional commits come from
+ * producers whose requests before v3 carry no member: they are accepted
+ * without one, and in CompletingRebalance too. */
+static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
 {
-    if (generation < 0 && g->state == SK_GROUP_EMPTY)
+    const char *member_id = c->member_id.p ? c->member_id.p : "";
+    bool transactional = c->producer_id >= 0;
+    if (c->generation < 0 && g->state == SK_GROUP_EMPTY)
         return SK_ERR_NONE;
-    if (generation >= 0 || member_id[0] || group_instance_id.p) {
-        int16_t err = group_validate_member(g, member_id, group_instance_id);
+    if (c->generation >= 0 || member_id[0] || c->group_instance_id.p) {
+        int16_t err = group_validate_member(g, member_id, c->group_instance_id);
         if (err != SK_ERR_NONE)
             return err;
-        if (generation != g->generation_id)
+        if (c->generation != g->generation_id)
             return SK_ERR_ILLEGAL_GENERATION;
-    } else if (g->state != SK_GROUP_EMPTY) {
+    } else if (!transactional && g->state != SK_GROUP_EMPTY) {
         return SK_ERR_UNKNOWN_MEMBER_ID;
     }
-    return g->state == SK_GROUP_COMPLETING_REBALANCE ? SK_ERR_REBALANCE_IN_PROGRESS : SK_ERR_NONE;
+    return !transactional && g->state == SK_GROUP_COMPLETING_REBALANCE ? SK_ERR_REBALANCE_IN_PROGRESS
+                                                                       : SK_ERR_NONE;
 }
 
-/* Steps (*t, *p) to the next partition of a commit whose answer is still
- * NONE; start from t = 0, p = -1. False at the end. */
-static bool next_open(const kf_offset_commit_request *req, const kf_offset_commit_response *resp, int32_t *t,
-                      int32_t *p)
+/* Visits the partitions of a commit (each's answer is *it.error_code). */
+#define FOR_EACH_ITEM(c, it) for (gcommit it = {.t = 0, .p = -1}; (c)->next((c)->req, (c)->resp, &it);)
+
+static void commit_fail_all(const gcommit_req *c, int16_t err)
 {
-    while (*t < req->topics.n) {
-        if (++*p < req->topics.items[*t].partitions.n) {
-            if (resp->topics.items[*t].partitions.items[*p].error_code == SK_ERR_NONE)
-                return true;
-        } else {
-            (*t)++;
-            *p = -1;
-        }
+    FOR_EACH_ITEM(c, it)
+    {
+        if (*it.error_code == SK_ERR_NONE)
+            *it.error_code = err;
     }
-    return false;
 }
 
-static void commit_fail_all(const kf_offset_commit_request *req, kf_offset_commit_response *resp, int16_t err)
+/* The group a commit goes to (created as a simple group when it has no
+ * generation), or NULL with the error set on every item. */
+static ggroup *commit_group(sk_groups *gs, const gcommit_req *c)
 {
-    for (int32_t t = 0, p = -1; next_open(req, resp, &t, &p);)
-        resp->topics.items[t].partitions.items[p].error_code = err;
-}
-
-void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
-                             kf_offset_commit_response *resp)
-{
-    int32_t t0 = 0, p0 = -1;
-    if (!next_open(req, resp, &t0, &p0))
-        return;
-    const char *gid = req->group_id.p ? req->group_id.p : "";
-    const char *mid = req->member_id.p ? req->member_id.p : "";
-    int32_t generation = req->generation_id_or_member_epoch;
-    ggroup *g = group_find_str(gs, req->group_id);
-    if (!req->group_id.p) {
-        commit_fail_all(req, resp, SK_ERR_INVALID_GROUP_ID);
-        return;
+    if (c->group_id.len <= 0) {
+        commit_fail_all(c, SK_ERR_INVALID_GROUP_ID);
+        return NULL;
     }
+    ggroup *g = group_find_str(gs, c->group_id);
     if (!g) {
-        if (generation >= 0) {
-            commit_fail_all(req, resp, version >= 9 ? SK_ERR_GROUP_ID_NOT_FOUND : SK_ERR_ILLEGAL_GENERATION);
-            return;
+        if (c->generation >= 0) {
+            commit_fail_all(c, c->unknown_group_error);
+            return NULL;
         }
-        if (!(g = group_create(gs, gid, (size_t)req->group_id.len))) {
-            commit_fail_all(req, resp, SK_ERR_UNKNOWN_SERVER_ERROR);
-            return;
+        if (!(g = group_create(gs, c->group_id.p, (size_t)c->group_id.len))) {
+            commit_fail_all(c, SK_ERR_UNKNOWN_SERVER_ERROR);
+            return NULL;
         }
-        sk_info("group", "group %s: created as a simple consumer group by a manual offset commit", gid);
+        sk_info("group", "group %s: created as a simple consumer group by a manual offset commit", g->group_id);
     }
-    int16_t err = validate_commit(g, mid, req->group_instance_id, generation);
+    int16_t err = validate_commit(g, c);
     if (err != SK_ERR_NONE) {
-        commit_fail_all(req, resp, err);
-        return;
+        commit_fail_all(c, err);
+        return NULL;
     }
-    if (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_PREPARING_REBALANCE) {
+    return g;
+}
+
+void group_commit(sk_groups *gs, const gcommit_req *c)
+{
+    bool any = false;
+    FOR_EACH_ITEM(c, it)
+    {
+        any = any || *it.error_code == SK_ERR_NONE;
+    }
+    if (!any) /* Kafka does not reach the coordinator when no partition is left */
+        return;
+    ggroup *g = commit_group(gs, c);
+    if (!g)
+        return;
+    bool transactional = c->producer_id >= 0;
+    const char *mid = c->member_id.p ? c->member_id.p : "";
+    if (!transactional && (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_PREPARING_REBALANCE)) {
         gmember *m = member_find(g, mid);
         if (m)
             group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
     }
     int64_t now = group_now(gs);
-    int64_t expire = req->retention_time_ms == -1 ? -1 : now + req->retention_time_ms;
     grecs b;
     grecs_init(&b);
-    for (int32_t t = 0, p = -1; next_open(req, resp, &t, &p);) {
-        const kf_offset_commit_request_partition *rq = &req->topics.items[t].partitions.items[p];
-        if (rq->committed_metadata.len > OFFSET_METADATA_MAX_SIZE) {
-            resp->topics.items[t].partitions.items[p].error_code = SK_ERR_OFFSET_METADATA_TOO_LARGE;
+    b.producer_id = c->producer_id;
+    b.producer_epoch = c->producer_epoch;
+    FOR_EACH_ITEM(c, it)
+    {
+        if (*it.error_code != SK_ERR_NONE)
+            continue;
+        if (it.metadata.len > OFFSET_METADATA_MAX_SIZE) {
+            *it.error_code = SK_ERR_OFFSET_METADATA_TOO_LARGE;
             continue;
         }
-        goffset o = {rq->partition_index, rq->committed_offset, rq->committed_leader_epoch,
-                     (char *)(rq->committed_metadata.p ? rq->committed_metadata.p : ""),
-                     rq->commit_timestamp == -1 ? now : rq->commit_timestamp, expire};
-        grecs_offset_commit(&b, g->group_id, req->topics.items[t].name.p, rq->partition_index, &o);
+        goffset o = {it.partition, it.offset, it.leader_epoch, (char *)(it.metadata.p ? it.metadata.p : ""),
+                     it.commit_timestamp == -1 ? now : it.commit_timestamp, c->expire_timestamp, -1};
+        grecs_offset_commit(&b, g->group_id, it.topic, it.partition, &o);
     }
-    err = grecs_append(gs, g, &b);
+    int64_t record_offset = -1;
+    int16_t err = grecs_append(gs, g, &b, &record_offset);
     grecs_free(&b);
     if (err != SK_ERR_NONE) {
-        sk_warn("group", "group %s: cannot store committed offsets: %s", g->group_id, sk_err_name(err));
-        commit_fail_all(req, resp, groups_append_error(err));
+        sk_warn("group", "group %s: cannot store %scommitted offsets: %s", g->group_id,
+                transactional ? "transactionally " : "", sk_err_name(err));
+        commit_fail_all(c, groups_append_error(err));
         return;
     }
-    for (int32_t t = 0, p = -1; next_open(req, resp, &t, &p);) {
-        const kf_offset_commit_request_partition *rq = &req->topics.items[t].partitions.items[p];
-        if (offset_put(g, req->topics.items[t].name.p, rq->partition_index, rq->committed_offset,
-                       rq->committed_leader_epoch, rq->committed_metadata.p,
-                       rq->commit_timestamp == -1 ? now : rq->commit_timestamp, expire) < 0)
-            resp->topics.items[t].partitions.items[p].error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
+    FOR_EACH_ITEM(c, it)
+    {
+        if (*it.error_code != SK_ERR_NONE)
+            continue;
+        const char *md = it.metadata.p ? it.metadata.p : "";
+        int64_t ts = it.commit_timestamp == -1 ? now : it.commit_timestamp;
+        int rc = transactional ? txn_offset_put(gs, g, c->producer_id, it.topic, it.partition, it.offset,
+                                                it.leader_epoch, md, ts, record_offset)
+                               : offset_put(g, it.topic, it.partition, it.offset, it.leader_epoch, md, ts,
+                                            c->expire_timestamp, record_offset);
+        if (rc < 0)
+            *it.error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
+        record_offset++;
     }
-    sk_debug("group", "group %s: offsets committed by member '%s' generation %d", g->group_id, mid, generation);
+    sk_debug("group", "group %s: offsets committed by member '%s' generation %d%s", g->group_id, mid, c->generation,
+             transactional ? " in a transaction" : "");
+}
+
+/* gcommit_req.next of an OffsetCommit. */
+static bool offset_commit_next(const void *req, void *resp, gcommit *it)
+{
+    const kf_offset_commit_request *rq = req;
+    kf_offset_commit_response *rs = resp;
+    while (it->t < rq->topics.n) {
+        if (++it->p < rq->topics.items[it->t].partitions.n) {
+            const kf_offset_commit_request_partition *x = &rq->topics.items[it->t].partitions.items[it->p];
+            it->topic = rq->topics.items[it->t].name.p;
+            it->partition = x->partition_index;
+            it->offset = x->committed_offset;
+            it->leader_epoch = x->committed_leader_epoch;
+            it->metadata = x->committed_metadata;
+            it->commit_timestamp = x->commit_timestamp;
+            it->error_code = &rs->topics.items[it->t].partitions.items[it->p].error_code;
+            return true;
+        }
+        it->t++;
+        it->p = -1;
+    }
+    return false;
+}
+
+void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
+                             kf_offset_commit_response *resp)
+{
+    gcommit_req c = {
+        .group_id = req->group_id,
+        .member_id = req->member_id,
+        .group_instance_id = req->group_instance_id,
+        .generation = req->generation_id_or_member_epoch,
+        .unknown_group_error = version >= 9 ? SK_ERR_GROUP_ID_NOT_FOUND : SK_ERR_ILLEGAL_GENERATION,
+        .producer_id = -1,
+        .producer_epoch = -1,
+        .expire_timestamp = req->retention_time_ms == -1 ? -1 : group_now(gs) + req->retention_time_ms,
+        .next = offset_commit_next,
+        .req = req,
+        .resp = resp,
+    };
+    group_commit(gs, &c);
 }
 
 /* ---- OffsetFetch ---- */
@@ -319,7 +381,7 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
                 grecs_offset_tombstone(&b, g->group_id, topic, part);
         }
     }
-    int16_t err = grecs_append(gs, g, &b);
+    int16_t err = grecs_append(gs, g, &b, NULL);
     grecs_free(&b);
     if (err != SK_ERR_NONE)
         return groups_append_error(err);
@@ -327,7 +389,7 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
         const char *topic = req->topics.items[t].name.p ? req->topics.items[t].name.p : "";
         for (int32_t p = 0; p < req->topics.items[t].partitions.n; p++)
             if (resp->topics.items[t].partitions.items[p].error_code == SK_ERR_NONE)
-                offset_remove(g, topic, req->topics.items[t].partitions.items[p].partition_index);
+                offset_remove(gs, g, topic, req->topics.items[t].partitions.items[p].partition_index);
     }
     return SK_ERR_NONE;
 }
@@ -337,7 +399,7 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
 /* Finds the group's expired offsets (OffsetMetadataManager.
  * cleanupExpiredOffsets) and adds a tombstone for each to `b`, or, with `b`
  * NULL, removes them. True when every offset expired. */
-static bool expire_offsets(const sk_groups *gs, ggroup *g, int64_t now, grecs *b)
+static bool expire_offsets(sk_groups *gs, ggroup *g, int64_t now, grecs *b)
 {
     if (g->ntopics == 0)
         return true;
@@ -368,18 +430,10 @@ static bool expire_offsets(const sk_groups *gs, ggroup *g, int64_t now, grecs *b
             else if (b)
                 grecs_offset_tombstone(b, g->group_id, gt->name, o->partition);
             else
-                offset_remove(g, gt->name, o->partition);
+                offset_remove(gs, g, gt->name, o->partition);
         }
     }
     return all;
-}
-
-static bool txn_pending_for_group(const sk_groups *gs, const char *group_id)
-{
-    for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
-        if (!strcmp(o->group_id, group_id))
-            return true;
-    return false;
 }
 
 void groups_expiration_fire(sk_groups *gs, gtimer *t)
@@ -391,11 +445,11 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t)
         grecs b;
         grecs_init(&b);
         bool all = expire_offsets(gs, g, now, &b);
-        bool delete = all && g->state == SK_GROUP_EMPTY && !txn_pending_for_group(gs, g->group_id);
+        bool delete = all && g->state == SK_GROUP_EMPTY && !txn_offset_pending(gs, g->group_id, NULL, -1);
         if (delete)
             grecs_group_tombstone(&b, g->group_id);
         int n = b.n;
-        int16_t err = grecs_append(gs, g, &b);
+        int16_t err = grecs_append(gs, g, &b, NULL);
         if (err != SK_ERR_NONE)
             sk_warn("group", "group %s: cannot store expired offsets: %s", g->group_id, sk_err_name(err));
         else if (delete)
@@ -408,124 +462,4 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t)
     if (tombstones)
         sk_info("group", "offset expiration wrote %d tombstones", tombstones);
     gtimer_arm(gs, t, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
-}
-
-/* ---- Transactional offsets ---- */
-
-bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition)
-{
-    for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
-        if (o->partition == partition && !strcmp(o->group_id, group_id) && !strcmp(o->topic, topic))
-            return true;
-    return false;
-}
-
-static void txn_offset_free(gtxn_offset *o)
-{
-    free(o->group_id);
-    free(o->topic);
-    free(o->metadata);
-    free(o);
-}
-
-void txn_offsets_drop_group(sk_groups *gs, const char *group_id)
-{
-    for (gtxn_offset **pp = &gs->txn_offsets; *pp;) {
-        gtxn_offset *o = *pp;
-        if (!strcmp(o->group_id, group_id)) {
-            *pp = o->next;
-            txn_offset_free(o);
-        } else {
-            pp = &o->next;
-        }
-    }
-}
-
-int16_t sk_group_txn_offset_add(sk_groups *gs, int64_t producer_id, kf_str group_id, kf_str topic, int32_t partition,
-                                int64_t offset, int32_t leader_epoch, kf_str metadata)
-{
-    if (group_id.len <= 0)
-        return SK_ERR_INVALID_GROUP_ID;
-    if (metadata.len > OFFSET_METADATA_MAX_SIZE)
-        return SK_ERR_OFFSET_METADATA_TOO_LARGE;
-    if (!group_find_str(gs, group_id) && !group_create(gs, group_id.p, (size_t)group_id.len))
-        return SK_ERR_UNKNOWN_SERVER_ERROR;
-    gtxn_offset *o = NULL;
-    for (gtxn_offset *x = gs->txn_offsets; x && !o; x = x->next)
-        if (x->producer_id == producer_id && x->partition == partition && kf_str_eq(group_id, x->group_id) &&
-            kf_str_eq(topic, x->topic))
-            o = x;
-    char *md = gstrdup(metadata.p ? metadata.p : "");
-    if (!md)
-        return SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (!o) {
-        o = calloc(1, sizeof *o);
-        if (!o || !(o->group_id = gstrdup(group_id.p)) || !(o->topic = gstrdup(topic.p ? topic.p : ""))) {
-            if (o)
-                txn_offset_free(o);
-            free(md);
-            return SK_ERR_UNKNOWN_SERVER_ERROR;
-        }
-        o->producer_id = producer_id;
-        o->partition = partition;
-        o->next = gs->txn_offsets;
-        gs->txn_offsets = o;
-    }
-    free(o->metadata);
-    o->metadata = md;
-    o->offset = offset;
-    o->leader_epoch = leader_epoch;
-    o->commit_timestamp = group_now(gs);
-    return SK_ERR_NONE;
-}
-
-int16_t sk_group_txn_offsets_end(sk_groups *gs, int64_t producer_id, bool commit)
-{
-    int16_t result = SK_ERR_NONE;
-    while (commit) {
-        /* One group at a time: its offsets go to its partition in one batch. */
-        const gtxn_offset *first = NULL;
-        for (const gtxn_offset *o = gs->txn_offsets; o && !first; o = o->next)
-            if (o->producer_id == producer_id)
-                first = o;
-        if (!first)
-            break;
-        ggroup *g = group_find(gs, first->group_id, strlen(first->group_id));
-        if (!g && !(g = group_create(gs, first->group_id, strlen(first->group_id))))
-            return SK_ERR_UNKNOWN_SERVER_ERROR;
-        grecs b;
-        grecs_init(&b);
-        for (const gtxn_offset *o = first; o; o = o->next) {
-            if (o->producer_id != producer_id || strcmp(o->group_id, g->group_id))
-                continue;
-            goffset go = {o->partition, o->offset, o->leader_epoch, o->metadata, o->commit_timestamp, -1};
-            grecs_offset_commit(&b, g->group_id, o->topic, o->partition, &go);
-        }
-        int16_t err = grecs_append(gs, g, &b);
-        grecs_free(&b);
-        if (err != SK_ERR_NONE)
-            result = groups_append_error(err);
-        for (gtxn_offset **pp = &gs->txn_offsets; *pp;) {
-            gtxn_offset *o = *pp;
-            if (o->producer_id == producer_id && !strcmp(o->group_id, g->group_id)) {
-                if (err == SK_ERR_NONE)
-                    offset_put(g, o->topic, o->partition, o->offset, o->leader_epoch, o->metadata,
-                               o->commit_timestamp, -1);
-                *pp = o->next;
-                txn_offset_free(o);
-            } else {
-                pp = &o->next;
-            }
-        }
-    }
-    for (gtxn_offset **pp = &gs->txn_offsets; *pp;) {
-        gtxn_offset *o = *pp;
-        if (o->producer_id == producer_id) {
-            *pp = o->next;
-            txn_offset_free(o);
-        } else {
-            pp = &o->next;
-        }
-    }
-    return result;
 }

@@ -29,8 +29,10 @@
 #include <string.h>
 
 #include "group_int.h"
+#include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
+#include "skiff/record.h"
 
 enum {
     KEY_OFFSET_COMMIT = 1,   /* written; 0 is read too */
@@ -46,6 +48,8 @@ void grecs_init(grecs *b)
 {
     memset(b, 0, sizeof *b);
     sk_writer_init(&b->w, 256);
+    b->producer_id = -1;
+    b->producer_epoch = -1;
 }
 
 void grecs_free(grecs *b)
@@ -196,23 +200,32 @@ void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, i
     }
 }
 
-int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b)
+int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b, int64_t *base_offset)
 {
-    if (b->n == 0 || !gs->has_store)
+    if (b->n == 0)
         return SK_ERR_NONE;
     if (b->err || b->w.err)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
-    sk_group_record *recs = calloc((size_t)b->n, sizeof *recs);
-    if (!recs)
-        return SK_ERR_UNKNOWN_SERVER_ERROR;
-    for (int i = 0; i < b->n; i++) {
-        recs[i].key = b->w.buf + b->items[i].key_off;
-        recs[i].key_len = b->items[i].key_len;
-        recs[i].value = b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off;
-        recs[i].value_len = b->items[i].tombstone ? 0 : b->items[i].value_len;
+    int64_t base = gs->next_record_offset;
+    int16_t err = SK_ERR_NONE;
+    if (gs->has_store) {
+        sk_group_record *recs = calloc((size_t)b->n, sizeof *recs);
+        if (!recs)
+            return SK_ERR_UNKNOWN_SERVER_ERROR;
+        for (int i = 0; i < b->n; i++) {
+            recs[i].key = b->w.buf + b->items[i].key_off;
+            recs[i].key_len = b->items[i].key_len;
+            recs[i].value = b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off;
+            recs[i].value_len = b->items[i].tombstone ? 0 : b->items[i].value_len;
+        }
+        sk_group_batch batch = {g->partition, recs, b->n, b->producer_id, b->producer_epoch, group_now(gs)};
+        err = gs->store.append(gs->store.arg, &batch, &base);
+        free(recs);
+    } else {
+        gs->next_record_offset += b->n;
     }
-    int16_t err = gs->store.append(gs->store.arg, g->partition, recs, b->n, group_now(gs));
-    free(recs);
+    if (err == SK_ERR_NONE && base_offset)
+        *base_offset = base;
     return err;
 }
 
@@ -271,7 +284,8 @@ static void skip_tags(sk_reader *r, bool flex)
     }
 }
 
-static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *rec)
+static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *rec, int64_t offset_in_log,
+                         int64_t producer_id)
 {
     char *group = get_str(key, false), *topic = get_str(key, false);
     int32_t partition = sk_read_i32(key);
@@ -281,7 +295,7 @@ static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *r
     ggroup *g = group_find(gs, group, strlen(group));
     if (!rec->value) {
         if (g)
-            offset_remove(g, topic, partition);
+            offset_remove(gs, g, topic, partition);
         rc = 0;
         goto out;
     }
@@ -295,8 +309,14 @@ static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *r
     int64_t commit_ts = sk_read_i64(&r);
     int64_t expire_ts = v == 1 ? sk_read_i64(&r) : -1;
     skip_tags(&r, flex);
-    if (!r.err && v >= 0 && v <= 4 && (g || (g = group_create(gs, group, strlen(group)))))
-        rc = offset_put(g, topic, partition, offset, epoch, metadata ? metadata : "", commit_ts, expire_ts);
+    if (r.err || v < 0 || v > 4 || (!g && !(g = group_create(gs, group, strlen(group)))))
+        rc = -1;
+    else if (producer_id >= 0)
+        rc = txn_offset_put(gs, g, producer_id, topic, partition, offset, epoch, metadata ? metadata : "",
+                            commit_ts, offset_in_log);
+    else
+        rc = offset_put(g, topic, partition, offset, epoch, metadata ? metadata : "", commit_ts, expire_ts,
+                        offset_in_log);
     free(metadata);
 out:
     free(group);
@@ -396,8 +416,10 @@ static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *re
     return rc;
 }
 
-int sk_groups_replay(sk_groups *gs, const sk_group_record *rec)
+int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, int64_t producer_id)
 {
+    if (offset >= gs->next_record_offset)
+        gs->next_record_offset = offset + 1;
     sk_reader key;
     sk_reader_init(&key, rec->key, rec->key_len);
     int16_t version = sk_read_i16(&key);
@@ -405,13 +427,43 @@ int sk_groups_replay(sk_groups *gs, const sk_group_record *rec)
     if (key.err)
         rc = -1;
     else if (version == 0 || version == 1)
-        rc = replay_offset(gs, &key, rec);
+        rc = replay_offset(gs, &key, rec, offset, producer_id);
     else if (version == KEY_GROUP_METADATA)
         rc = replay_group(gs, &key, rec);
     if (rc < 0)
         sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)",
                 version, rec->key_len, rec->value ? "with a value" : "tombstone");
     return rc;
+}
+
+void sk_groups_replay_batch(sk_groups *gs, int32_t partition, const sk_batch *batch, size_t cap)
+{
+    if (batch->attributes & SK_BATCH_CONTROL) {
+        sk_txn_marker mk;
+        int m = sk_batch_txn_marker(batch, &mk);
+        if (m < 0)
+            sk_warn("group", "__consumer_offsets-%d: skipping the unreadable control batch at offset %lld",
+                    partition, (long long)batch->base_offset);
+        else if (m > 0)
+            sk_groups_txn_marker(gs, partition, batch->producer_id, mk.type == SK_CONTROL_COMMIT);
+        return;
+    }
+    int64_t producer_id = batch->attributes & SK_BATCH_TRANSACTIONAL ? batch->producer_id : -1;
+    sk_batch_records br;
+    int16_t err = sk_batch_records_open(&br, batch, cap);
+    if (err != SK_ERR_NONE) {
+        sk_warn("group", "__consumer_offsets-%d: skipping the batch at offset %lld: %s", partition,
+                (long long)batch->base_offset, sk_err_name(err));
+        return;
+    }
+    sk_record rec;
+    while (sk_record_next(&br.it, &rec) == 1) {
+        if (!rec.key)
+            continue;
+        sk_group_record gr = {rec.key, (size_t)rec.key_len, rec.value, rec.value ? (size_t)rec.value_len : 0};
+        sk_groups_replay(gs, &gr, batch->base_offset + rec.offset_delta, producer_id);
+    }
+    sk_batch_records_close(&br);
 }
 
 void sk_groups_loaded(sk_groups *gs)

@@ -4,8 +4,11 @@
  * into the coordinator; the topic (internal, compacted) is created by the
  * first write, as Kafka creates it on first use; afterwards each
  * change the coordinator makes is appended to the group's partition as one
- * uncompressed record batch (no producer id), exactly as Kafka's
- * coordinator writes it, so kafka-dump-log and Kafka's own tools read it.
+ * uncompressed record batch (no producer id, or the producer's
+ * transactional batch for TxnOffsetCommit), exactly as Kafka's coordinator
+ * writes it, so kafka-dump-log and Kafka's own tools read it. Replay
+ * honours transaction markers: offsets of a transaction without one stay
+ * pending.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,57 +28,42 @@
 
 static sk_topic *offsets_topic(sk_broker *b);
 
-static int16_t log_append(void *arg, int32_t partition, const sk_group_record *recs, int n, int64_t now_ms)
+static int16_t log_append(void *arg, const sk_group_batch *gb, int64_t *base_offset)
 {
     sk_broker *b = arg;
-    sk_partition *p = sk_logstore_find(b->logs, OFFSETS_TOPIC, partition);
+    sk_partition *p = sk_logstore_find(b->logs, OFFSETS_TOPIC, gb->partition);
     if (!p && offsets_topic(b)) /* created by the first write, as Kafka creates it on first use */
-        p = sk_logstore_find(b->logs, OFFSETS_TOPIC, partition);
+        p = sk_logstore_find(b->logs, OFFSETS_TOPIC, gb->partition);
     if (!p)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    sk_record_spec *specs = calloc((size_t)n, sizeof *specs);
+    sk_record_spec *specs = calloc((size_t)gb->n, sizeof *specs);
     if (!specs)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
-    for (int i = 0; i < n; i++) {
-        specs[i].key = recs[i].key;
-        specs[i].key_len = recs[i].key_len;
-        specs[i].value = recs[i].value;
-        specs[i].value_len = recs[i].value_len;
-        specs[i].timestamp = now_ms;
+    for (int i = 0; i < gb->n; i++) {
+        specs[i].key = gb->records[i].key;
+        specs[i].key_len = gb->records[i].key_len;
+        specs[i].value = gb->records[i].value;
+        specs[i].value_len = gb->records[i].value_len;
+        specs[i].timestamp = gb->now_ms;
     }
-    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
+    /* A TxnOffsetCommit's batch is the producer's, transactional, without
+     * a sequence (the coordinator's writes are not deduplicated). */
+    sk_batch_spec spec = {.attributes = gb->producer_id >= 0 ? SK_BATCH_TRANSACTIONAL : 0,
+                          .producer_id = gb->producer_id,
+                          .producer_epoch = gb->producer_epoch,
+                          .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 256);
     int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (sk_batch_build(&w, &spec, specs, n) == 0) {
+    if (sk_batch_build(&w, &spec, specs, gb->n) == 0) {
         sk_append_info info;
-        err = sk_partition_append_origin(p, SK_APPEND_COORDINATOR, w.buf, w.len, now_ms, &info);
+        err = sk_partition_append_origin(p, SK_APPEND_COORDINATOR, w.buf, w.len, gb->now_ms, &info);
+        if (err == SK_ERR_NONE)
+            *base_offset = info.base_offset;
     }
     sk_writer_free(&w);
     free(specs);
     return err;
-}
-
-/* Feeds the records of one batch (in `buf`) to the coordinator. */
-static void replay_batch(sk_groups *gs, const sk_batch *batch, size_t cap, const char *where)
-{
-    if (batch->attributes & SK_BATCH_CONTROL)
-        return;
-    sk_batch_records br;
-    int16_t err = sk_batch_records_open(&br, batch, cap);
-    if (err != SK_ERR_NONE) {
-        sk_warn("group", "%s: skipping the batch at offset %lld: %s", where, (long long)batch->base_offset,
-                sk_err_name(err));
-        return;
-    }
-    sk_record rec;
-    while (sk_record_next(&br.it, &rec) == 1) {
-        if (!rec.key)
-            continue;
-        sk_group_record gr = {rec.key, (size_t)rec.key_len, rec.value, rec.value ? (size_t)rec.value_len : 0};
-        sk_groups_replay(gs, &gr);
-    }
-    sk_batch_records_close(&br);
 }
 
 /* Replays one partition from its log start offset to its high watermark. */
@@ -110,7 +98,7 @@ static int replay_partition(sk_groups *gs, sk_partition *p, size_t cap)
                 batch.size > len - at)
                 break;
             if (sk_batch_last_offset(&batch) >= offset)
-                replay_batch(gs, &batch, cap, where);
+                sk_groups_replay_batch(gs, sk_partition_index(p), &batch, cap);
             at += batch.size;
         }
         offset = rr.next_offset;

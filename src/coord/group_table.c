@@ -344,7 +344,7 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
         pending_remove(gs, g->pending);
     gtimer_cancel(gs, &g->join_timer);
     gtimer_cancel(gs, &g->sync_timer);
-    txn_offsets_drop_group(gs, g->group_id);
+    txn_offsets_drop(gs, g->group_id, NULL, -1); /* every pending offset belongs to a group */
     ggroup **pp = &gs->buckets[hash_id(g->group_id, g->group_id_len) & (gs->nbuckets - 1)];
     while (*pp != g)
         pp = &(*pp)->hash_next;
@@ -724,14 +724,6 @@ void sk_groups_close(sk_groups *gs)
     gs->closing = true;
     while (gs->first)
         group_destroy(gs, gs->first, "coordinator shutting down");
-    while (gs->txn_offsets) {
-        gtxn_offset *o = gs->txn_offsets;
-        gs->txn_offsets = o->next;
-        free(o->group_id);
-        free(o->topic);
-        free(o->metadata);
-        free(o);
-    }
     if (gs->ev)
         event_free(gs->ev);
     free(gs->heap);

@@ -6,10 +6,10 @@
  * batch without producer id per transition, replayed at start; markers
  * written to the partition logs as control batches, and on
  * __consumer_offsets partitions handed to the group coordinator, which
- * then commits or drops the producer's pending transactional offsets
- * (skiff/group.h sk_group_txn_offsets_end; the group coordinator creates
- * __consumer_offsets on its first write, so its partition may not exist
- * yet: the offsets are ended all the same).
+ * then commits or drops the producer's pending transactional offsets of
+ * that partition (skiff/group.h sk_groups_txn_marker). The group
+ * coordinator creates __consumer_offsets on its first write: a partition
+ * that does not exist holds no offsets of the producer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,12 +59,8 @@ static int16_t write_marker(void *arg, const char *topic, int32_t partition, int
      * it: without it there is nothing of this producer to mark. */
     int16_t err = p ? sk_partition_append_marker(p, producer_id, producer_epoch, 0, commit, now_ms, NULL)
                     : offsets ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (err == SK_ERR_NONE && offsets && b->groups) {
-        int16_t gerr = sk_group_txn_offsets_end(b->groups, producer_id, commit);
-        if (gerr != SK_ERR_NONE)
-            sk_error("txn", "producer %lld: the group coordinator could not %s its offsets: %s",
-                     (long long)producer_id, commit ? "commit" : "drop", sk_err_name(gerr));
-    }
+    if (err == SK_ERR_NONE && offsets && b->groups)
+        sk_groups_txn_marker(b->groups, partition, producer_id, commit);
     return err;
 }
 

@@ -49,8 +49,6 @@
 #define SNAPSHOT_CRC_FROM 6
 #define SNAPSHOT_ENTRY 46
 #define SNAPSHOT_MAX_BYTES (256u << 20)
-#define CONTROL_ABORT 0    /* ControlRecordType ids */
-#define CONTROL_COMMIT 1
 
 /* ---- The table ---- */
 
@@ -264,53 +262,28 @@ static int add_done(sk_producer_append *pa, const sk_completed_txn *t)
     return 0;
 }
 
-/* Reads the end-transaction marker of a control batch (Kafka's
- * EndTransactionMarker): record key int16 version + int16 type (0 abort,
- * 1 commit), value int16 version + int32 coordinator epoch. Returns 1 for a
- * marker, 0 for another kind of control record, -1 when malformed. */
-static int read_marker(const sk_batch *b, int16_t *type, int32_t *coordinator_epoch, int64_t *timestamp)
-{
-    if (!b->data || (b->attributes & SK_BATCH_COMPRESSION_MASK) != 0)
-        return -1;
-    sk_record_iter it;
-    sk_record rec;
-    sk_record_iter_init(&it, b);
-    if (sk_record_next(&it, &rec) != 1 || rec.key_len < 4)
-        return -1;
-    *type = (int16_t)sk_be16(rec.key + 2);
-    if (*type != CONTROL_ABORT && *type != CONTROL_COMMIT)
-        return 0;
-    if (rec.value_len < 6)
-        return -1;
-    *coordinator_epoch = (int32_t)sk_be32(rec.value + 2);
-    *timestamp = rec.timestamp;
-    return 1;
-}
-
 static int16_t append_marker(sk_producer_append *pa, sk_producer_staged *st, const sk_batch *b,
                              int64_t offset, bool replay)
 {
     sk_producer_entry *e = &st->e;
-    int16_t type;
-    int32_t coordinator_epoch;
-    int64_t timestamp;
-    int m = read_marker(b, &type, &coordinator_epoch, &timestamp);
+    sk_txn_marker mk;
+    int m = sk_batch_txn_marker(b, &mk);
     if (m <= 0)
         return m < 0 && !replay ? SK_ERR_INVALID_RECORD : SK_ERR_NONE;
     if (!replay && b->producer_epoch < e->producer_epoch)
         return SK_ERR_INVALID_PRODUCER_EPOCH;
-    if (!replay && e->coordinator_epoch > coordinator_epoch)
+    if (!replay && e->coordinator_epoch > mk.coordinator_epoch)
         return SK_ERR_TRANSACTION_COORDINATOR_FENCED;
     /* Only a transaction with data is completed (it moves the last stable
      * offset and may need a .txnindex entry). */
     if (e->txn_first_offset >= 0) {
-        sk_completed_txn t = {e->producer_id, e->txn_first_offset, offset, type == CONTROL_ABORT};
+        sk_completed_txn t = {e->producer_id, e->txn_first_offset, offset, mk.type == SK_CONTROL_ABORT};
         if (add_done(pa, &t) < 0)
             return SK_ERR_UNKNOWN_SERVER_ERROR;
     }
     entry_set_epoch(e, b->producer_epoch);
-    e->coordinator_epoch = coordinator_epoch;
-    e->last_timestamp = timestamp;
+    e->coordinator_epoch = mk.coordinator_epoch;
+    e->last_timestamp = mk.timestamp;
     e->txn_first_offset = -1;
     return SK_ERR_NONE;
 }
@@ -694,7 +667,7 @@ int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t
 {
     uint8_t key[4], value[6];
     sk_put_be16(key, 0);
-    sk_put_be16(key + 2, commit ? CONTROL_COMMIT : CONTROL_ABORT);
+    sk_put_be16(key + 2, commit ? SK_CONTROL_COMMIT : SK_CONTROL_ABORT);
     sk_put_be16(value, 0);
     sk_put_be32(value + 2, (uint32_t)coordinator_epoch);
     sk_record_spec rec = {.key = key, .key_len = sizeof key, .value = value, .value_len = sizeof value,

@@ -215,3 +215,22 @@ void sk_batch_assign(uint8_t *batch, size_t size, int64_t base_offset, int32_t l
     sk_put_be32(batch + SK_BATCH_CRC,
                 sk_crc32c(0, batch + SK_BATCH_ATTRIBUTES, size - SK_BATCH_ATTRIBUTES));
 }
+
+int sk_batch_txn_marker(const sk_batch *b, sk_txn_marker *out)
+{
+    if (!b->data || (b->attributes & SK_BATCH_COMPRESSION_MASK) != 0)
+        return -1;
+    sk_record_iter it;
+    sk_record rec;
+    sk_record_iter_init(&it, b);
+    if (sk_record_next(&it, &rec) != 1 || rec.key_len < 4)
+        return -1;
+    out->type = (int16_t)sk_be16(rec.key + 2);
+    if (out->type != SK_CONTROL_ABORT && out->type != SK_CONTROL_COMMIT)
+        return 0;
+    if (rec.value_len < 6)
+        return -1;
+    out->coordinator_epoch = (int32_t)sk_be32(rec.value + 2);
+    out->timestamp = rec.timestamp;
+    return 1;
+}

@@ -8,10 +8,12 @@
  * coordinators' timers a day later once loaded.
  *   framing 0: records one after another, each a zigzag varint key length,
  *              the key, a zigzag varint value length (-1: tombstone), the
- *              value, as inside a record batch;
+ *              value, as inside a record batch; a key of odd length is in
+ *              a transactional batch of producer 7; key length -2 is
+ *              instead a marker of producer 7 (next byte odd: COMMIT);
  *   framing 1: the bytes of a .log file of the topic, replayed as the
- *              stores do (src/coord/group_store.c, src/log/scan.c): batch
- *              headers without CRC, control batches skipped, records
+ *              stores do (sk_groups_replay_batch, src/log/scan.c): batch
+ *              headers without CRC, markers ending transactions, records
  *              inflated with a 256 KiB cap, keyless records skipped.
  * Every record goes to both coordinators (each skips the other's keys).
  * Once loaded, every group is listed, described and its offsets fetched,
@@ -114,12 +116,11 @@ static void check_txn_value(const uint8_t *value, size_t len)
     sk_writer_free(&w2);
 }
 
-static void replay_one(coords *c, const uint8_t *key, int32_t key_len, const uint8_t *value, int32_t value_len)
+/* The transaction coordinator's side of one record. */
+static void replay_txn(coords *c, const uint8_t *key, int32_t key_len, const uint8_t *value, int32_t value_len)
 {
     if (!key)
-        return; /* both stores skip keyless records */
-    sk_group_record gr = {key, (size_t)key_len, value, value ? (size_t)value_len : 0};
-    sk_groups_replay(c->groups, &gr);
+        return; /* the store skips keyless records */
     sk_txns_replay(c->txns, key, (size_t)key_len, value, value ? (size_t)value_len : 0);
     if (value)
         check_txn_value(value, (size_t)value_len);
@@ -132,12 +133,22 @@ static void replay_list(coords *c, const uint8_t *p, size_t len)
     sk_reader_init(&r, p, len);
     while (sk_reader_left(&r) > 0) {
         int32_t klen = sk_read_varint(&r);
+        if (klen == -2) { /* a marker of producer 7 on partition 0 */
+            int8_t commit = sk_read_i8(&r);
+            if (!r.err)
+                sk_groups_txn_marker(c->groups, 0, 7, commit & 1);
+            continue;
+        }
         const uint8_t *key = klen >= 0 ? sk_read_raw(&r, (size_t)klen) : NULL;
         int32_t vlen = sk_read_varint(&r);
         const uint8_t *value = vlen >= 0 ? sk_read_raw(&r, (size_t)vlen) : NULL;
         if (r.err)
             return;
-        replay_one(c, key, klen, value, vlen);
+        if (key) {
+            sk_group_record gr = {key, (size_t)klen, value, value ? (size_t)vlen : 0};
+            sk_groups_replay(c->groups, &gr, (int64_t)(r.pos - p), (klen & 1) ? 7 : -1);
+        }
+        replay_txn(c, key, klen, value, vlen);
     }
 }
 
@@ -148,11 +159,12 @@ static void replay_log(coords *c, const uint8_t *p, size_t len)
         sk_batch b;
         if (sk_batch_header_parse(&b, p + at, len - at) < 0 || b.size < SK_BATCH_HEADER_SIZE || b.size > len - at)
             return;
+        sk_groups_replay_batch(c->groups, 0, &b, FUZZ_CAP);
         sk_batch_records br;
         if (!(b.attributes & SK_BATCH_CONTROL) && sk_batch_records_open(&br, &b, FUZZ_CAP) == 0) {
             sk_record rec;
             while (sk_record_next(&br.it, &rec) == 1)
-                replay_one(c, rec.key, rec.key_len, rec.value, rec.value_len);
+                replay_txn(c, rec.key, rec.key_len, rec.value, rec.value_len);
             sk_batch_records_close(&br);
         }
         at += b.size;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kf_msgs.h"
+#include "skiff/arena.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/log.h"
@@ -37,9 +38,13 @@ typedef struct waiter {
     char assignment[64];
 } waiter;
 
-/* A record the store was given. */
+/* A record the store was given, or a transaction marker (marker: 1 ABORT,
+ * 2 COMMIT) the test wrote to the same log. */
 typedef struct stored {
     int32_t partition;
+    int64_t offset;        /* in the partition's log (one counter for all) */
+    int64_t producer_id;   /* of its batch when transactional, else -1 */
+    int marker;
     uint8_t key[256];
     size_t key_len;
     uint8_t value[1024];
@@ -51,6 +56,7 @@ static UNUSED sk_groups *gs;
 static UNUSED int64_t now_ms;
 static UNUSED stored records[256];
 static UNUSED int nrecords;
+static UNUSED int64_t next_offset; /* the store's log end offset */
 static UNUSED int16_t store_fails; /* error the store returns, 0 = store */
 static UNUSED int test_over;       /* teardown: parked waiters (on a finished test's stack) are gone */
 static UNUSED const sk_group_client client = {"client", "/127.0.0.1"};
@@ -115,26 +121,43 @@ static inline void on_sync(void *arg, const kf_sync_group_response *r)
              r->assignment.p ? (const char *)r->assignment.p : "");
 }
 
-static inline int16_t store_append(void *arg, int32_t partition, const sk_group_record *recs, int n, int64_t t)
+static inline int16_t store_append(void *arg, const sk_group_batch *b, int64_t *base_offset)
 {
     (void)arg;
-    (void)t;
     if (store_fails)
         return store_fails;
-    for (int i = 0; i < n; i++) {
+    *base_offset = next_offset;
+    for (int i = 0; i < b->n; i++) {
         ck_assert_int_lt(nrecords, 256);
         stored *s = &records[nrecords++];
-        s->partition = partition;
-        ck_assert_uint_le(recs[i].key_len, sizeof s->key);
-        memcpy(s->key, recs[i].key, recs[i].key_len);
-        s->key_len = recs[i].key_len;
-        s->value_len = recs[i].value ? (long)recs[i].value_len : -1;
-        if (recs[i].value) {
-            ck_assert_uint_le(recs[i].value_len, sizeof s->value);
-            memcpy(s->value, recs[i].value, recs[i].value_len);
+        memset(s, 0, sizeof *s);
+        s->partition = b->partition;
+        s->offset = next_offset++;
+        s->producer_id = b->producer_id;
+        ck_assert_uint_le(b->records[i].key_len, sizeof s->key);
+        memcpy(s->key, b->records[i].key, b->records[i].key_len);
+        s->key_len = b->records[i].key_len;
+        s->value_len = b->records[i].value ? (long)b->records[i].value_len : -1;
+        if (b->records[i].value) {
+            ck_assert_uint_le(b->records[i].value_len, sizeof s->value);
+            memcpy(s->value, b->records[i].value, b->records[i].value_len);
         }
     }
     return SK_ERR_NONE;
+}
+
+/* Writes a transaction marker to the log and tells the coordinator, as the
+ * transaction coordinator does. */
+static inline void store_marker(int32_t partition, int64_t producer_id, bool commit)
+{
+    ck_assert_int_lt(nrecords, 256);
+    stored *s = &records[nrecords++];
+    memset(s, 0, sizeof *s);
+    s->partition = partition;
+    s->offset = next_offset++;
+    s->producer_id = producer_id;
+    s->marker = commit ? 2 : 1;
+    sk_groups_txn_marker(gs, partition, producer_id, commit);
 }
 
 static UNUSED const sk_group_store test_store = {store_append, NULL};
@@ -156,6 +179,7 @@ static inline void setup(void)
     cfg.offsets_retention_minutes = 10080;
     now_ms = 1700000000000;
     nrecords = 0;
+    next_offset = 0;
     store_fails = 0;
     test_over = 0;
     sk_log_threshold = SK_LOG_ERROR;
@@ -353,6 +377,54 @@ static inline int16_t commit_one(int16_t version, const char *group, int32_t gen
     commit_resp_parts[0].partition_index = partition;
     sk_group_commit_offsets(gs, version, &rq, &resp);
     return commit_resp_parts[0].error_code;
+}
+
+/* OffsetFetch of one partition (all with topic NULL), arrays in `a`. */
+static inline kf_offset_fetch_response_group fetch(const char *group, const char *topic, int32_t partition,
+                                                   bool stable, sk_arena *a)
+{
+    static kf_offset_fetch_request_group_topic t;
+    static int32_t part;
+    part = partition;
+    t.name = kf_str_c(topic);
+    t.partition_indexes.items = &part;
+    t.partition_indexes.n = 1;
+    kf_offset_fetch_response_group out;
+    ck_assert_int_eq(sk_group_fetch_offsets(gs, kf_str_c(group), topic ? &t : NULL, topic ? 1 : -1, stable, &out, a),
+                     0);
+    return out;
+}
+
+/* The committed offset of one partition (-1 when none). */
+static inline int64_t committed(const char *group, const char *topic, int32_t partition)
+{
+    sk_arena a = {0};
+    kf_offset_fetch_response_group out = fetch(group, topic, partition, false, &a);
+    ck_assert_int_eq(out.topics.n, 1);
+    ck_assert_int_eq(out.topics.items[0].partitions.n, 1);
+    int64_t o = out.topics.items[0].partitions.items[0].committed_offset;
+    sk_arena_free(&a);
+    return o;
+}
+
+/* Replays every stored record into a fresh coordinator, which replaces gs. */
+static inline void restart(void)
+{
+    test_over = 1;
+    sk_groups_close(gs);
+    test_over = 0;
+    gs = open_groups();
+    for (int i = 0; i < nrecords; i++) {
+        const stored *x = &records[i];
+        if (x->marker) {
+            sk_groups_txn_marker(gs, x->partition, x->producer_id, x->marker == 2);
+            continue;
+        }
+        sk_group_record r = {x->key, x->key_len, x->value_len < 0 ? NULL : x->value,
+                             x->value_len < 0 ? 0 : (size_t)x->value_len};
+        ck_assert_int_eq(sk_groups_replay(gs, &r, x->offset, x->producer_id), 0);
+    }
+    sk_groups_loaded(gs);
 }
 
 #endif

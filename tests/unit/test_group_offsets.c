@@ -3,7 +3,7 @@
  * durability (src/coord/group_offsets.c, group_admin.c, group_records.c):
  * OffsetCommit / OffsetFetch / OffsetDelete rules and errors, retention and
  * expiration on the fake clock, DescribeGroups / ListGroups / DeleteGroups,
- * transactional offsets and require_stable, the exact bytes of the
+ * the exact bytes of the
  * __consumer_offsets records, replay into a fresh coordinator (offsets and
  * static members survive), and store failures.
  */
@@ -11,33 +11,6 @@
 #include "skiff/buf.h"
 #include "skiff/group.h"
 #include "test_group.h"
-
-static kf_offset_fetch_response_group fetch(const char *group, const char *topic, int32_t partition, bool stable,
-                                            sk_arena *a)
-{
-    static kf_offset_fetch_request_group_topic t;
-    static int32_t part;
-    part = partition;
-    t.name = kf_str_c(topic);
-    t.partition_indexes.items = &part;
-    t.partition_indexes.n = 1;
-    kf_offset_fetch_response_group out;
-    ck_assert_int_eq(sk_group_fetch_offsets(gs, kf_str_c(group), topic ? &t : NULL, topic ? 1 : -1, stable, &out, a),
-                     0);
-    return out;
-}
-
-/* The committed offset of one partition (-1 when none). */
-static int64_t committed(const char *group, const char *topic, int32_t partition)
-{
-    sk_arena a = {0};
-    kf_offset_fetch_response_group out = fetch(group, topic, partition, false, &a);
-    ck_assert_int_eq(out.topics.n, 1);
-    ck_assert_int_eq(out.topics.items[0].partitions.n, 1);
-    int64_t o = out.topics.items[0].partitions.items[0].committed_offset;
-    sk_arena_free(&a);
-    return o;
-}
 
 /* A ConsumerProtocolSubscription v0 of `topic`, as consumers send it. */
 static const char *subscription(const char *topic, int32_t *len)
@@ -269,21 +242,6 @@ END_TEST
 
 /* ---- Replay ---- */
 
-/* Replays every stored record into a fresh coordinator, which replaces gs. */
-static void restart(void)
-{
-    test_over = 1;
-    sk_groups_close(gs);
-    test_over = 0;
-    gs = open_groups();
-    for (int i = 0; i < nrecords; i++) {
-        sk_group_record r = {records[i].key, records[i].key_len, records[i].value_len < 0 ? NULL : records[i].value,
-                             records[i].value_len < 0 ? 0 : (size_t)records[i].value_len};
-        ck_assert_int_eq(sk_groups_replay(gs, &r), 0);
-    }
-    sk_groups_loaded(gs);
-}
-
 START_TEST(test_replay_restores_offsets_and_static_members)
 {
     waiter w = {0}, s = {0};
@@ -345,7 +303,7 @@ START_TEST(test_replay_old_and_flexible_versions)
     put_str(&v, "");
     sk_write_i64(&v, now_ms);
     sk_group_record r = {k.buf, k.len, v.buf, v.len};
-    ck_assert_int_eq(sk_groups_replay(gs, &r), 0);
+    ck_assert_int_eq(sk_groups_replay(gs, &r, 0, -1), 0);
     ck_assert_int_eq(committed("old", "t", 2), 11);
 
     k.len = v.len = 0;
@@ -380,7 +338,7 @@ START_TEST(test_replay_old_and_flexible_versions)
     sk_write_i8(&v, 0);
     sk_write_uvarint(&v, 0); /* value tagged fields */
     r = (sk_group_record){k.buf, k.len, v.buf, v.len};
-    ck_assert_int_eq(sk_groups_replay(gs, &r), 0);
+    ck_assert_int_eq(sk_groups_replay(gs, &r, 0, -1), 0);
     ck_assert_int_eq(sk_group_state_of(gs, "flex"), SK_GROUP_STABLE);
     ck_assert_int_eq(sk_group_generation_of(gs, "flex"), 3);
     sk_arena a = {0};
@@ -392,13 +350,13 @@ START_TEST(test_replay_old_and_flexible_versions)
 
     /* Truncated values and unknown key versions. */
     r.value_len = v.len - 5;
-    ck_assert_int_eq(sk_groups_replay(gs, &r), -1);
+    ck_assert_int_eq(sk_groups_replay(gs, &r, 0, -1), -1);
     k.len = 0;
     sk_write_i16(&k, 3);
     r = (sk_group_record){k.buf, k.len, NULL, 0};
-    ck_assert_int_eq(sk_groups_replay(gs, &r), 0);
+    ck_assert_int_eq(sk_groups_replay(gs, &r, 0, -1), 0);
     r.key_len = 1;
-    ck_assert_int_eq(sk_groups_replay(gs, &r), -1);
+    ck_assert_int_eq(sk_groups_replay(gs, &r, 0, -1), -1);
     sk_writer_free(&k);
     sk_writer_free(&v);
 }
@@ -597,34 +555,7 @@ START_TEST(test_retention_time_expires)
 }
 END_TEST
 
-/* ---- Transactions, store failures, unload ---- */
-
-START_TEST(test_transactional_offsets)
-{
-    ck_assert_int_eq(commit_one(8, "g", -1, "", "t", 0, 1), SK_ERR_NONE);
-    ck_assert_int_eq(sk_group_txn_offset_add(gs, 77, kf_str_c("g"), kf_str_c("t"), 0, 50, 2, kf_str_c("x")),
-                     SK_ERR_NONE);
-    sk_arena a = {0};
-    kf_offset_fetch_response_group out = fetch("g", "t", 0, true, &a);
-    ck_assert_int_eq(out.topics.items[0].partitions.items[0].error_code, SK_ERR_UNSTABLE_OFFSET_COMMIT);
-    ck_assert_int_eq(out.topics.items[0].partitions.items[0].committed_offset, -1);
-    ck_assert_int_eq(committed("g", "t", 0), 1);
-    nrecords = 0;
-    ck_assert_int_eq(sk_group_txn_offsets_end(gs, 77, true), SK_ERR_NONE);
-    ck_assert_int_eq(nrecords, 1);
-    out = fetch("g", "t", 0, true, &a);
-    ck_assert_int_eq(out.topics.items[0].partitions.items[0].error_code, SK_ERR_NONE);
-    ck_assert_int_eq(out.topics.items[0].partitions.items[0].committed_offset, 50);
-    ck_assert_int_eq(out.topics.items[0].partitions.items[0].committed_leader_epoch, 2);
-    ck_assert_int_eq(sk_group_txn_offset_add(gs, 78, kf_str_c("g"), kf_str_c("t"), 0, 60, 2, kf_str_c("")),
-                     SK_ERR_NONE);
-    ck_assert_int_eq(sk_group_txn_offsets_end(gs, 78, false), SK_ERR_NONE);
-    ck_assert_int_eq(committed("g", "t", 0), 50);
-    ck_assert_int_eq(sk_group_txn_offset_add(gs, 79, kf_str_c(""), kf_str_c("t"), 0, 60, 2, kf_str_c("")),
-                     SK_ERR_INVALID_GROUP_ID);
-    sk_arena_free(&a);
-}
-END_TEST
+/* ---- Store failures, unload ---- */
 
 START_TEST(test_store_failures)
 {
@@ -684,7 +615,6 @@ static Suite *group_offsets_suite(void)
     tcase_add_test(tc, test_expiration_of_simple_group);
     tcase_add_test(tc, test_expiration_counts_from_empty);
     tcase_add_test(tc, test_retention_time_expires);
-    tcase_add_test(tc, test_transactional_offsets);
     tcase_add_test(tc, test_store_failures);
     tcase_add_test(tc, test_unload);
     suite_add_tcase(s, tc);
