@@ -61,6 +61,8 @@ typedef struct sk_config {
                                              timeout a producer may ask for, ms */
     int32_t transactional_id_expiration_ms; /* transactional.id.expiration.ms: an idle
                                                transactional id is forgotten after this, ms */
+    int32_t transaction_cleanup_interval_ms; /* transaction.remove.expired.transaction.
+                                                cleanup.interval.ms: expiry check period, ms */
     int32_t transaction_state_log_num_partitions; /* transaction.state.log.num.partitions:
                                                      partitions of __transaction_state */
     /* Shutdown */

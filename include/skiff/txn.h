@@ -19,7 +19,10 @@
  * WriteTxnMarkers is a function call here).
  *
  * Timers (transaction timeouts, marker retries) are libevent timers, one
- * per transactional id, with an event base; without one (tests)
+ * per transactional id, plus one that looks for idle ids every
+ * transaction.remove.expired.transaction.cleanup.interval.ms: an id with
+ * nothing in flight, unchanged for transactional.id.expiration.ms, is
+ * forgotten (a tombstone is stored). Without an event base (tests)
  * sk_txns_run_timers fires what is due by the injected clock. One thread
  * owns everything (no locks).
  */

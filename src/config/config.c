@@ -155,6 +155,9 @@ static const key_def keys[] = {
         1, INT32_MAX, "Largest transaction timeout a producer may ask for, ms"),
     INT(KT_INT32, "transactional.id.expiration.ms", transactional_id_expiration_ms, "604800000",
         NULL, 1, INT32_MAX, "Forget a transactional id idle for this long, ms"),
+    INT(KT_INT32, "transaction.remove.expired.transaction.cleanup.interval.ms",
+        transaction_cleanup_interval_ms, "3600000", NULL, 1, INT32_MAX,
+        "How often idle transactional ids are looked for, ms"),
     INT(KT_INT32, "transaction.state.log.num.partitions", transaction_state_log_num_partitions,
         "1", "50", 1, INT32_MAX, "Partitions of __transaction_state (fixed once it exists)"),
     /* Shutdown */

@@ -96,6 +96,8 @@ struct sk_txns {
     int64_t marker_retry_ms;
     /* State */
     bool loading;                 /* until sk_txns_loaded */
+    int64_t expire_deadline;      /* next look for idle ids, ms by the clock; -1 none */
+    struct event *expire_timer;   /* with an event base */
     txn_meta **buckets;           /* by transactional id */
     size_t nbuckets, count;
 };
@@ -284,10 +286,38 @@ static void arm(txn_meta *m, int64_t deadline)
     evtimer_add(m->timer, &tv);
 }
 
+static void expire_ids(sk_txns *tc);
+
+static void on_expire_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    expire_ids(arg);
+}
+
+/* Arms the next look for idle transactional ids. */
+static void arm_expiration(sk_txns *tc)
+{
+    int64_t interval = tc->cfg->transaction_cleanup_interval_ms;
+    tc->expire_deadline = now(tc) + interval;
+    if (!tc->base)
+        return;
+    if (!tc->expire_timer && !(tc->expire_timer = evtimer_new(tc->base, on_expire_timer, tc))) {
+        sk_error("txn", "cannot arm the transactional id expiration timer: out of memory");
+        return;
+    }
+    struct timeval tv = {(time_t)(interval / 1000), (suseconds_t)(interval % 1000) * 1000};
+    evtimer_add(tc->expire_timer, &tv);
+}
+
 int sk_txns_run_timers(sk_txns *tc)
 {
     int fired = 0;
     int64_t t = now(tc);
+    if (tc->expire_deadline >= 0 && tc->expire_deadline <= t) {
+        expire_ids(tc);
+        fired++;
+    }
     for (size_t i = 0; i < tc->nbuckets; i++) {
         for (txn_meta *m = tc->buckets[i]; m; m = m->hash_next) {
             if (m->deadline >= 0 && m->deadline <= t) {
@@ -319,6 +349,25 @@ static int16_t append_error(int16_t err)
     }
 }
 
+/* Appends m's record to __transaction_state: value `v`, or a tombstone
+ * with `v` NULL. Returns the store's error (NONE without a store). */
+static int16_t store(const txn_meta *m, const txn_value *v, int64_t at_ms)
+{
+    sk_txns *tc = m->tc;
+    if (!tc->has_store)
+        return SK_ERR_NONE;
+    sk_writer key, value;
+    sk_writer_init(&key, 64);
+    sk_writer_init(&value, 128);
+    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    if (txn_key_encode(&key, m->id) == 0 && (!v || txn_value_encode(&value, v) == 0))
+        err = tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions), key.buf, key.len,
+                               v ? value.buf : NULL, v ? value.len : 0, at_ms);
+    sk_writer_free(&key);
+    sk_writer_free(&value);
+    return err;
+}
+
 /* Frees a target's parts unless they are m's own. */
 static void target_drop(const txn_meta *m, txn_value *v)
 {
@@ -334,29 +383,18 @@ static void target_drop(const txn_meta *m, txn_value *v)
  * then applies it. */
 static int16_t transit(txn_meta *m, txn_value *v, const char *reason)
 {
-    sk_txns *tc = m->tc;
     if (!(valid_previous[v->state] & BIT(m->state))) {
         sk_error("txn", "%s: refusing the transition %s -> %s (%s)", m->id, state_names[m->state],
                  state_names[v->state], reason);
         target_drop(m, v);
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     }
-    if (tc->has_store) {
-        sk_writer key, value;
-        sk_writer_init(&key, 64);
-        sk_writer_init(&value, 128);
-        int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
-        if (txn_key_encode(&key, m->id) == 0 && txn_value_encode(&value, v) == 0)
-            err = tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions), key.buf,
-                                   key.len, value.buf, value.len, v->update_ms);
-        sk_writer_free(&key);
-        sk_writer_free(&value);
-        if (err != SK_ERR_NONE) {
-            sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[m->state], state_names[v->state],
-                    sk_err_name(err));
-            target_drop(m, v);
-            return append_error(err);
-        }
+    int16_t err = store(m, v, v->update_ms);
+    if (err != SK_ERR_NONE) {
+        sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[m->state], state_names[v->state],
+                sk_err_name(err));
+        target_drop(m, v);
+        return append_error(err);
     }
     sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[m->state],
             state_names[v->state], v->producer_id, v->producer_epoch, reason);
@@ -509,6 +547,41 @@ static void fire(txn_meta *m)
     }
 }
 
+/* Kafka's removeExpiredTransactionalIds: an id with nothing in flight
+ * (Empty, CompleteCommit or CompleteAbort, no marker retry) whose last
+ * change is transactional.id.expiration.ms old is forgotten once its
+ * tombstone is stored; its next InitProducerId starts over with a new
+ * producer id. */
+static void expire_ids(sk_txns *tc)
+{
+    int64_t t = now(tc), cutoff = t - tc->cfg->transactional_id_expiration_ms;
+    int expired = 0;
+    for (size_t i = 0; i < tc->nbuckets; i++) {
+        for (txn_meta **pp = &tc->buckets[i]; *pp;) {
+            txn_meta *m = *pp;
+            bool idle = (m->state == SK_TXN_EMPTY || m->state == SK_TXN_COMPLETE_COMMIT ||
+                         m->state == SK_TXN_COMPLETE_ABORT) &&
+                        m->deadline < 0 && m->update_ms <= cutoff;
+            int16_t err = idle ? store(m, NULL, t) : SK_ERR_NONE;
+            if (!idle || err != SK_ERR_NONE) {
+                if (err != SK_ERR_NONE)
+                    sk_warn("txn", "%s: cannot store the expiration: %s", m->id, sk_err_name(err));
+                pp = &m->hash_next;
+                continue;
+            }
+            sk_info("txn", "%s: expired (producer %" PRId64 ", idle since %" PRId64 " ms)", m->id, m->producer_id,
+                    t - m->update_ms);
+            *pp = m->hash_next;
+            tc->count--;
+            meta_free(m);
+            expired++;
+        }
+    }
+    if (expired)
+        sk_info("txn", "expired %d transactional id%s", expired, expired == 1 ? "" : "s");
+    arm_expiration(tc);
+}
+
 /* ---- Lifecycle and replay ---- */
 
 sk_txns *sk_txns_open(const sk_config *cfg, const sk_txns_opts *opts)
@@ -528,6 +601,7 @@ sk_txns *sk_txns_open(const sk_config *cfg, const sk_txns_opts *opts)
     tc->num_partitions = opts->num_partitions > 0 ? opts->num_partitions : cfg->transaction_state_log_num_partitions;
     tc->marker_retry_ms = opts->marker_retry_ms > 0 ? opts->marker_retry_ms : MARKER_RETRY_MS;
     tc->loading = true;
+    tc->expire_deadline = -1;
     return tc;
 }
 
@@ -543,6 +617,8 @@ void sk_txns_close(sk_txns *tc)
             m = next;
         }
     }
+    if (tc->expire_timer)
+        event_free(tc->expire_timer);
     free(tc->buckets);
     free(tc);
 }
@@ -625,6 +701,7 @@ void sk_txns_loaded(sk_txns *tc)
         }
     }
     sk_info("txn", "loaded %zu transactional id%s", n, n == 1 ? "" : "s");
+    arm_expiration(tc);
 }
 
 sk_producer_ids *sk_txns_producer_ids(sk_txns *tc)

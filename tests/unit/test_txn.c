@@ -6,7 +6,8 @@
  * bumps, retries, fencing, id rotation at epoch exhaustion), the state x
  * API -> answer matrix of txn.c's header, the stored records (exact bytes,
  * replay, Kafka's flexible v1 values, tombstones), timeouts aborting with a
- * bumped epoch, marker retries, store failures, verification, the
+ * bumped epoch, marker retries, store failures, expiration of idle
+ * transactional ids, verification, the
  * TxnOffsetCommit check, DescribeTransactions and ListTransactions.
  */
 #include <check.h>
@@ -120,6 +121,8 @@ static void fx_init(fixture *f)
     f->dir = strdup(tmpl);
     f->cfg.transaction_max_timeout_ms = 900000;
     f->cfg.transaction_state_log_num_partitions = 50;
+    f->cfg.transactional_id_expiration_ms = 604800000;
+    f->cfg.transaction_cleanup_interval_ms = 3600000;
     f->now = T0;
     f->ids = sk_producer_ids_open(f->dir);
     ck_assert_ptr_nonnull(f->ids);
@@ -666,6 +669,57 @@ START_TEST(test_replay_timeout_and_rotation)
 }
 END_TEST
 
+START_TEST(test_expiration)
+{
+    fixture f;
+    fx_init(&f);
+    const int64_t hour = 3600000, day = 24 * hour;
+    int64_t idle = init(&f, "idle", 0);
+    int64_t done = init(&f, "done", 0);
+    ck_assert_int_eq(sk_txn_add_partitions(f.tc, "done", done, 0, &P_A0, 1), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_end(f.tc, "done", done, 0, true), SK_ERR_NONE);
+    int64_t open = init(&f, "open", 0);
+    ck_assert_int_eq(sk_txn_add_partitions(f.tc, "open", open, 0, &P_A1, 1), SK_ERR_NONE);
+
+    /* Six days on: the open transaction has been aborted by its timeout
+     * (and so changed); nothing is idle for seven days yet. */
+    f.now = T0 + 6 * day;
+    ck_assert_int_eq(sk_txns_run_timers(f.tc), 2);
+    ck_assert_int_eq(state_of(&f, "open", NULL), SK_TXN_COMPLETE_ABORT);
+    ck_assert_int_eq(state_of(&f, "idle", NULL), SK_TXN_EMPTY);
+    ck_assert_int_eq(state_of(&f, "done", NULL), SK_TXN_COMPLETE_COMMIT);
+
+    /* A store failure keeps the ids until a later look succeeds. */
+    f.now = T0 + 7 * day + 2 * hour;
+    f.append_error = SK_ERR_NOT_ENOUGH_REPLICAS;
+    ck_assert_int_eq(sk_txns_run_timers(f.tc), 1);
+    ck_assert_int_eq(state_of(&f, "idle", NULL), SK_TXN_EMPTY);
+    f.append_error = 0;
+    ck_assert_int_eq(sk_txns_run_timers(f.tc), 0); /* the next look is an hour away */
+    f.now += hour;
+    int before = f.nrecs;
+    ck_assert_int_eq(sk_txns_run_timers(f.tc), 1);
+    ck_assert_int_eq(state_of(&f, "idle", NULL), SK_TXN_DEAD);
+    ck_assert_int_eq(state_of(&f, "done", NULL), SK_TXN_DEAD);
+    ck_assert_int_eq(state_of(&f, "open", NULL), SK_TXN_COMPLETE_ABORT);
+    /* One tombstone each, keyed by the id. */
+    ck_assert_int_eq(f.nrecs, before + 2);
+    for (int i = before; i < f.nrecs; i++) {
+        ck_assert(f.recs[i].tombstone);
+        char *id;
+        ck_assert_int_eq(txn_key_decode(f.recs[i].key, f.recs[i].key_len, &id), 0);
+        ck_assert(!strcmp(id, "idle") || !strcmp(id, "done"));
+        free(id);
+    }
+    /* Its producer starts over: a new producer id, epoch 0. */
+    int64_t again = init(&f, "idle", 0);
+    ck_assert_int_ne(again, idle);
+    ck_assert_int_ne(again, done);
+    ck_assert_int_ne(again, open);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_verify_and_offset_commit)
 {
     fixture f;
@@ -763,6 +817,7 @@ static Suite *txn_suite(void)
     tcase_add_test(tc, test_store_failures);
     tcase_add_test(tc, test_replay);
     tcase_add_test(tc, test_replay_timeout_and_rotation);
+    tcase_add_test(tc, test_expiration);
     tcase_add_test(tc, test_verify_and_offset_commit);
     tcase_add_test(tc, test_describe_and_list);
     suite_add_tcase(s, tc);
