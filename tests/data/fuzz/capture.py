@@ -10,7 +10,9 @@ confluent-kafka (librdkafka):
   - a transactional producer commits one transaction and aborts another
     (control batches, a .txnindex entry, __transaction_state records);
   - a consumer group reads "fuzz" and commits offsets (group metadata and
-    offset commit records in __consumer_offsets).
+    offset commit records in __consumer_offsets);
+  - another group's offsets go to a committed and an aborted transaction
+    (transactional batches and markers in __consumer_offsets).
 The broker is stopped with SIGTERM (a clean stop: producer snapshots,
 checkpoints, trimmed indexes), and seeds are cut from its data directory:
 
@@ -210,6 +212,23 @@ def drive(bootstrap):
             got += 1
             if got % 10 == 0:
                 c.commit(m, asynchronous=False)
+    c.close()
+    # Offsets sent to transactions (transactional batches and markers in
+    # __consumer_offsets): one committed, one aborted.
+    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'fuzz-ctp', 'auto.offset.reset': 'earliest',
+                  'enable.auto.commit': False})
+    c.subscribe([TOPIC])
+    for commit in (True, False):
+        t.begin_transaction()
+        for _ in range(10):
+            m = c.poll(10)
+            if m is not None and not m.error():
+                t.produce(TOPIC, key=b'ctp', value=m.value())
+        t.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 30)
+        if commit:
+            t.commit_transaction(30)
+        else:
+            t.abort_transaction(30)
     c.close()
 
 
