@@ -11,13 +11,14 @@ import signal
 import socket
 import struct
 import threading
+import time
 
 import pytest
 from confluent_kafka import Producer
 
 from kafka_wire import Connection, Reader, Writer
 from test_produce_fetch import TIMEOUT, consume_confluent
-from test_produce_fetch_wire import (API_PRODUCE, BASE_TS, create_topic, crc32c, decode_batch, decode_produce_v3,
+from test_produce_fetch_wire import (API_PRODUCE, create_topic, crc32c, decode_batch, decode_produce_v3,
                                      fetch, produce_request, record)
 
 pytestmark = pytest.mark.librdkafka
@@ -32,10 +33,13 @@ INVALID_PRODUCER_EPOCH = 47
 
 def producer_batch(pid, epoch, seq, values, transactional=False):
     """An uncompressed batch of `values` (null keys) from producer `pid` at
-    `epoch`, first sequence `seq`; base offset 0."""
+    `epoch`, first sequence `seq`; base offset 0, timestamps from now (a
+    partition forgets a producer whose newest batch timestamp is
+    producer.id.expiration.ms old, as Kafka does)."""
     n = len(values)
     attributes = 0x10 if transactional else 0
-    after_crc = struct.pack('>hiqqqhii', attributes, n - 1, BASE_TS, BASE_TS + n - 1, pid, epoch, seq, n)
+    ts = int(time.time() * 1000)
+    after_crc = struct.pack('>hiqqqhii', attributes, n - 1, ts, ts + n - 1, pid, epoch, seq, n)
     after_crc += b''.join(record(i, i, None, v) for i, v in enumerate(values))
     after_length = struct.pack('>ibI', -1, 2, crc32c(after_crc)) + after_crc
     return struct.pack('>qi', 0, len(after_length)) + after_length
@@ -260,3 +264,32 @@ def test_confluent_idempotent_producer_exactly_once_with_retries(start_broker):
     for q in range(3):
         assert [int(m.value) for m in got if m.partition == q] == list(range(q, 600, 3))
         assert [m.offset for m in got if m.partition == q] == list(range(200))
+
+
+def test_idle_producer_expires_and_goes_on(start_broker):
+    """producer.id.expiration.ms: the partition forgets an idle producer
+    (DescribeProducers no longer lists it); the same producer's next batch,
+    at its next sequence, is accepted as a new producer's."""
+    from test_txn import describe_producers
+    b = start_broker(producer_id_expiration_ms=1500, producer_id_expiration_check_interval_ms=200)
+    p = Producer({'bootstrap.servers': b.bootstrap, 'enable.idempotence': True, 'linger.ms': 0})
+    errors = []
+    for i in range(5):
+        p.produce('idle', value=b'%d' % i, partition=0, on_delivery=lambda err, msg: err and errors.append(err))
+    assert p.flush(TIMEOUT) == 0
+    (before,) = describe_producers(b, 'idle', [0])
+    assert len(before['producers']) == 1
+    pid = before['producers'][0]['producer_id']
+    assert before['producers'][0]['last_sequence'] == 4
+    deadline = time.monotonic() + TIMEOUT
+    while describe_producers(b, 'idle', [0])[0]['producers'] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert describe_producers(b, 'idle', [0])[0]['producers'] == []
+    for i in range(5, 10):
+        p.produce('idle', value=b'%d' % i, partition=0, on_delivery=lambda err, msg: err and errors.append(err))
+    assert p.flush(TIMEOUT) == 0
+    assert errors == []
+    ((after,),) = [d['producers'] for d in describe_producers(b, 'idle', [0])]
+    assert (after['producer_id'], after['last_sequence']) == (pid, 9)
+    got = consume_confluent(b.bootstrap, 'idle', [0], 10, settle=0.5)
+    assert [(m.offset, m.value) for m in got] == [(i, b'%d' % i) for i in range(10)]

@@ -44,6 +44,11 @@ typedef struct sk_config {
     char *log_message_timestamp_type;     /* log.message.timestamp.type: CreateTime or LogAppendTime */
     int64_t log_message_timestamp_before_max_ms; /* log.message.timestamp.before.max.ms */
     int64_t log_message_timestamp_after_max_ms;  /* log.message.timestamp.after.max.ms */
+    int32_t producer_id_expiration_ms;    /* producer.id.expiration.ms: a partition forgets
+                                             a producer idle this long (no open transaction,
+                                             newest batch timestamp this old), ms */
+    int32_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.
+                                                         interval.ms: how often, ms */
     /* Group coordinator */
     int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: wait for
                                                  more members before the first rebalance of

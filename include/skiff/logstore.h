@@ -151,6 +151,14 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p);
  * see sk_partition_retention. Returns the number of segments deleted. */
 int sk_logstore_run_retention(sk_logstore *s);
 
+/* One producer.id.expiration.check.interval.ms pass (what the periodic
+ * task runs): every loaded partition forgets its producers with no open
+ * transaction whose newest batch timestamp is producer.id.expiration.ms
+ * old (Kafka's removeExpiredProducers; such a producer's next batch is
+ * accepted with any sequence, as a new producer's). Partitions loaded
+ * later do the same when they load. Returns how many were forgotten. */
+size_t sk_logstore_expire_producers(sk_logstore *s);
+
 /* One flush.ms pass (what the periodic task runs): schedules an fsync for
  * every partition whose oldest unflushed append is flush_ms old. */
 void sk_logstore_run_flush_check(sk_logstore *s);

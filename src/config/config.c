@@ -136,6 +136,10 @@ static const key_def keys[] = {
     INT(KT_INT64, "log.message.timestamp.after.max.ms", log_message_timestamp_after_max_ms,
         "3600000", NULL, 0, INT64_MAX,
         "Reject a batch whose CreateTime is further than this in the future, ms"),
+    INT(KT_INT32, "producer.id.expiration.ms", producer_id_expiration_ms, "86400000", NULL, 1,
+        INT32_MAX, "Forget an idempotent producer idle on a partition for this long, ms"),
+    INT(KT_INT32, "producer.id.expiration.check.interval.ms", producer_id_expiration_check_interval_ms,
+        "600000", NULL, 1, INT32_MAX, "How often idle producers are looked for, ms"),
     /* Group coordinator */
     INT(KT_INT32, "group.initial.rebalance.delay.ms", group_initial_rebalance_delay_ms, "0",
         "3000", 0, INT32_MAX,

@@ -229,6 +229,10 @@ void sk_producer_state_clear(sk_producer_state *ps);
 const sk_producer_entry *sk_producer_state_find(const sk_producer_state *ps, int64_t producer_id);
 /* First offset of the earliest open transaction, or -1 when none is open. */
 int64_t sk_producer_state_first_unstable(const sk_producer_state *ps);
+/* Forgets the producers without an open transaction whose newest batch
+ * timestamp is `expiration_ms` or more before `now_ms` (Kafka's
+ * ProducerStateManager.removeExpiredProducers). Returns how many. */
+size_t sk_producer_state_expire(sk_producer_state *ps, int64_t now_ms, int64_t expiration_ms);
 
 /* Checks batch `b` (whole, at `b->data`; producer id >= 0) that will get
  * offsets from `first_offset` on, with its max timestamp `max_timestamp`,
@@ -348,12 +352,14 @@ struct sk_logstore {
     void *clock_arg;
     sk_log_config defaults;
     int64_t retention_check_ms;
+    int64_t producer_expiration_ms;       /* producer.id.expiration.ms */
+    int64_t producer_check_ms;            /* producer.id.expiration.check.interval.ms */
     bool recover_on_load;        /* the last stop was not clean */
     /* State */
     sk_partition **buckets;      /* hash table by (topic, index) */
     size_t nbuckets;
     size_t count;
-    struct event *retention_ev, *flush_ev, *checkpoint_ev;
+    struct event *retention_ev, *flush_ev, *checkpoint_ev, *producers_ev;
     bool checkpoint_running, checkpoint_again;
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
 };

@@ -415,6 +415,29 @@ void sk_logstore_run_flush_check(sk_logstore *s)
     sk_logstore_foreach(s, flush_check_one, &now);
 }
 
+static void expire_producers_one(sk_partition *p, void *arg)
+{
+    size_t *removed = arg;
+    if (p->loaded)
+        *removed += sk_producer_state_expire(&p->producers, sk_logstore_now(p->store), p->store->producer_expiration_ms);
+}
+
+size_t sk_logstore_expire_producers(sk_logstore *s)
+{
+    size_t removed = 0;
+    sk_logstore_foreach(s, expire_producers_one, &removed);
+    if (removed)
+        sk_info("log", "forgot %zu producer%s idle for producer.id.expiration.ms", removed, removed == 1 ? "" : "s");
+    return removed;
+}
+
+static void on_producers_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sk_logstore_expire_producers(arg);
+}
+
 static void on_retention_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -451,7 +474,7 @@ static struct event *arm_timer(sk_logstore *s, int64_t every_ms, event_callback_
 
 static void stop_timers(sk_logstore *s)
 {
-    struct event **evs[] = { &s->retention_ev, &s->flush_ev, &s->checkpoint_ev };
+    struct event **evs[] = { &s->retention_ev, &s->flush_ev, &s->checkpoint_ev, &s->producers_ev };
     for (size_t i = 0; i < sizeof evs / sizeof *evs; i++) {
         if (*evs[i])
             event_free(*evs[i]);
@@ -585,6 +608,8 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
     s->clock_arg = opts ? opts->clock_arg : NULL;
     sk_log_config_from_broker(&s->defaults, cfg);
     s->retention_check_ms = cfg->log_retention_check_interval_ms;
+    s->producer_expiration_ms = cfg->producer_id_expiration_ms;
+    s->producer_check_ms = cfg->producer_id_expiration_check_interval_ms;
     if (opts && opts->bg) {
         s->bg = opts->bg;
     } else {
@@ -629,6 +654,7 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
                               : SK_FLUSH_CHECK_MS;
     s->flush_ev = arm_timer(s, flush_every, on_flush_timer);
     s->checkpoint_ev = arm_timer(s, SK_CHECKPOINT_INTERVAL_MS, on_checkpoint_timer);
+    s->producers_ev = arm_timer(s, s->producer_check_ms, on_producers_timer);
     return s;
 fail:
     if (s->bg && s->own_bg)

@@ -135,6 +135,27 @@ static sk_producer_entry *entry_get_or_add(sk_producer_state *ps, int64_t produc
     return e;
 }
 
+size_t sk_producer_state_expire(sk_producer_state *ps, int64_t now_ms, int64_t expiration_ms)
+{
+    size_t removed = 0;
+    for (size_t i = 0; i < ps->nbuckets; i++) {
+        for (sk_producer_entry **pp = &ps->buckets[i]; *pp;) {
+            sk_producer_entry *e = *pp;
+            int64_t idle;
+            if (e->txn_first_offset < 0 &&
+                (__builtin_sub_overflow(now_ms, e->last_timestamp, &idle) || idle >= expiration_ms)) {
+                *pp = e->hash_next;
+                free(e);
+                ps->count--;
+                removed++;
+            } else {
+                pp = &e->hash_next;
+            }
+        }
+    }
+    return removed;
+}
+
 /* Open transactions, ordered by first offset: appends start transactions at
  * growing offsets, so the walk from the tail is one step. */
 static void txn_link(sk_producer_state *ps, sk_producer_entry *e)
@@ -657,6 +678,8 @@ int sk_partition_load_producers(sk_partition *p)
         sk_error("log", "%s: cannot rebuild the producer state from offset %" PRId64, p->dir, from);
         return -1;
     }
+    /* Producers that expired while the partition was closed stay forgotten. */
+    sk_producer_state_expire(&p->producers, sk_logstore_now(p->store), p->store->producer_expiration_ms);
     return 0;
 }
 

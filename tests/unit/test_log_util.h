@@ -50,6 +50,8 @@ static inline void test_config(sk_config *c)
     c->log_message_timestamp_type = "CreateTime";
     c->log_message_timestamp_before_max_ms = INT64_MAX;
     c->log_message_timestamp_after_max_ms = 3600000;
+    c->producer_id_expiration_ms = 86400000;
+    c->producer_id_expiration_check_interval_ms = 600000;
 }
 
 static inline char *test_tmpdir(void)

@@ -5,8 +5,9 @@
  * unknown producers, the INT32_MAX -> 0 wrap), transactions (last stable
  * offset, INVALID_TXN_STATE, markers, fenced markers), the .txnindex bytes
  * and the aborted-transaction lookup across segments, producer snapshots
- * (exact bytes, corruption) and the state after a clean and an unclean
- * reopen, with the .txnindex rebuilt from the log.
+ * (exact bytes, corruption), the state after a clean and an unclean
+ * reopen, with the .txnindex rebuilt from the log, and the expiration of
+ * idle producers (producer.id.expiration.ms).
  */
 #include "test_log_util.h"
 
@@ -504,6 +505,59 @@ START_TEST(test_reopen_from_older_snapshot)
 }
 END_TEST
 
+/* The producers the partition knows, as DescribeProducers lists them. */
+static int32_t producer_count(fixture *f)
+{
+    sk_arena arena = {0};
+    sk_producer_info *pi;
+    int32_t n;
+    ck_assert_int_eq(sk_partition_producers(f->p, &arena, &pi, &n), SK_ERR_NONE);
+    sk_arena_free(&arena);
+    return n;
+}
+
+START_TEST(test_expiration)
+{
+    fixture f;
+    fx_init(&f);
+    const int64_t day = 86400000;
+    produce_at(&f, 1, 0, 0, 2, false, 0); /* idle from T0 (+1 for its second record) */
+    produce_at(&f, 2, 0, 0, 1, true, 2);  /* a transaction left open */
+    f.clock.now = T0 + day - 1;
+    produce_at(&f, 3, 0, 0, 1, false, 3); /* active */
+    ck_assert_uint_eq(sk_logstore_expire_producers(f.store), 0);
+    /* A day after its newest batch timestamp, producer 1 is forgotten; the
+     * open transaction keeps producer 2. */
+    f.clock.now = T0 + day + 1;
+    ck_assert_uint_eq(sk_logstore_expire_producers(f.store), 1);
+    ck_assert_int_eq(producer_count(&f), 2);
+    /* Forgotten, it is a new producer: its first batch again is written,
+     * not answered as a duplicate. */
+    produce_at(&f, 1, 0, 0, 2, false, 4);
+    produce_at(&f, 1, 0, 2, 1, false, 6);
+    /* Producer 2's transaction ends (the marker's timestamp counts). */
+    marker(&f, 2, 0, false, 7);
+    f.clock.now = T0 + 2 * day;
+    ck_assert_uint_eq(sk_logstore_expire_producers(f.store), 1); /* 3 */
+    f.clock.now = T0 + 2 * day + 2;
+    ck_assert_uint_eq(sk_logstore_expire_producers(f.store), 2); /* 1 and 2 */
+    ck_assert_int_eq(producer_count(&f), 0);
+    /* One that expires while the partition is closed is gone when it loads. */
+    produce_at(&f, 4, 0, 0, 1, false, 8);
+    sk_logstore_close(f.store);
+    f.clock.now = T0 + 3 * day + 1;
+    fx_open(&f);
+    ck_assert_int_eq(producer_count(&f), 1);
+    sk_logstore_close(f.store);
+    f.clock.now = T0 + 3 * day + 2;
+    fx_open(&f);
+    ck_assert_int_eq(producer_count(&f), 0);
+    /* ... and may go on at any sequence. */
+    produce_at(&f, 4, 0, 42, 1, false, 9);
+    fx_done(&f);
+}
+END_TEST
+
 static Suite *producer_state_suite(void)
 {
     Suite *s = suite_create("producer_state");
@@ -517,6 +571,7 @@ static Suite *producer_state_suite(void)
     tcase_add_test(tc, test_reopen_clean);
     tcase_add_test(tc, test_reopen_unclean_rebuilds);
     tcase_add_test(tc, test_reopen_from_older_snapshot);
+    tcase_add_test(tc, test_expiration);
     suite_add_tcase(s, tc);
     return s;
 }
