@@ -9,6 +9,7 @@ import pytest
 
 import kafka_wire as kw
 from kafka_wire import API_METADATA, API_VERSIONS, Connection
+from test_produce_fetch import consume_confluent
 
 pytestmark = pytest.mark.smoke
 
@@ -77,6 +78,38 @@ def test_pipelined_requests_answered_in_order(broker):
                 assert kw.decode_api_versions(r, version)['error_code'] == 0
             else:
                 assert kw.decode_metadata(r, version)['brokers'][0]['node_id'] == 1
+
+
+@pytest.mark.parametrize('chunk', [None, 1000, 65536 + 7])
+def test_large_requests_in_pieces_answered_in_order(broker, chunk):
+    """Requests of 64 KiB and more are read straight into their frame;
+    whatever way the bytes arrive (all at once, or in pieces that split
+    size prefixes and frames anywhere), every request is served, in order,
+    and the log holds exactly what was sent."""
+    from test_produce_fetch_wire import API_PRODUCE, decode_produce_v3, produce_request, record_batch
+    topic = f'big-{chunk}'
+    values = [b'%d' % i * n for i, n in enumerate([70_000, 10, 200_000, 65_400, 65_600, 500_000, 3])]
+    with Connection(broker.host, broker.port) as c:
+        wire = b''.join(kw.encode_request(API_PRODUCE, 3, 500 + i,
+                                          produce_request(3, topic, 0, record_batch([(None, v, ())])))
+                        for i, v in enumerate(values))
+        if chunk is None:
+            c.send_raw(wire)
+        else:
+            for at in range(0, len(wire), chunk):
+                c.send_raw(wire[at:at + chunk])
+        for i in range(len(values)):
+            ((_, (p,)),) = decode_produce_v3(c.recv(API_PRODUCE, 3, 500 + i))
+            assert (p['error_code'], p['base_offset']) == (0, i)
+    got = consume_confluent(broker.bootstrap, topic, [0], len(values))
+    assert [m.value for m in got] == values
+
+
+def test_client_vanishing_mid_large_frame(broker):
+    s = socket.create_connection((broker.host, broker.port))
+    s.sendall(struct.pack('>i', 1_000_000) + b'\0' * 300_000)
+    s.close()
+    assert_serving(broker)
 
 
 def test_request_at_size_limit_is_served(start_broker):

@@ -14,8 +14,12 @@
  * Reads bypass the bufferevent: libevent 2.1 reads at most 4 KiB per
  * readv, which costs a system call per 4 KiB of produced data, so the
  * connection reads itself, SK_CONN_READ_CHUNK bytes at a time, into its own
- * input buffer. Writes go through the bufferevent, whose
- * output buffer drains to the socket (file segments by sendfile).
+ * input buffer. A request of SK_CONN_DIRECT_MIN bytes or more that has not
+ * fully arrived gets its frame buffer at once (as Kafka's NetworkReceive
+ * allocates on reading the size) and the rest of it is read straight into
+ * place, not copied out of the input buffer. Writes go through the
+ * bufferevent, whose output buffer drains to the socket (file segments by
+ * sendfile).
  *
  * A connection is never freed inside a path that may still touch it: errors
  * mark it closing and the free runs later from the event loop.
@@ -46,6 +50,8 @@
  * SK_CONN_WRITE_CHUNK bytes per write. */
 #define SK_CONN_READ_CHUNK (256 * 1024)
 #define SK_CONN_WRITE_CHUNK (1024 * 1024)
+/* Requests at least this large are read straight into their frame buffer. */
+#define SK_CONN_DIRECT_MIN (64 * 1024)
 
 static void conn_process_input(sk_conn *c);
 
@@ -111,6 +117,7 @@ static void conn_free(sk_conn *c)
     sk_debug("net", "conn %llu from %s closed", (unsigned long long)c->id, c->peer);
     event_free(c->rev);
     evbuffer_free(c->in);
+    free(c->frame);
     bufferevent_free(c->bev);
     free(c);
     if (b->drained && b->nconns == 0) {
@@ -285,11 +292,35 @@ close:
     sk_conn_close_after_flush(c);
 }
 
+/* Moves buffered bytes into the frame being read in place; dispatches it
+ * once whole. True when it was dispatched. */
+static bool conn_fill_frame(sk_conn *c)
+{
+    size_t want = c->frame_size - c->frame_filled, avail = evbuffer_get_length(c->in);
+    size_t take = avail < want ? avail : want;
+    if (take) {
+        evbuffer_remove(c->in, c->frame + c->frame_filled, take);
+        c->frame_filled += take;
+    }
+    if (c->frame_filled < c->frame_size)
+        return false;
+    uint8_t *frame = c->frame;
+    c->frame = NULL;
+    conn_handle_frame(c, frame, c->frame_size);
+    conn_update_reading(c);
+    return true;
+}
+
 static void conn_process_input(sk_conn *c)
 {
     struct evbuffer *in = c->in;
     int32_t max = c->broker->config->socket_request_max_bytes;
     while (c->reading && !c->closing && !c->free_scheduled) {
+        if (c->frame) {
+            if (!conn_fill_frame(c))
+                break;
+            continue;
+        }
         size_t avail = evbuffer_get_length(in);
         uint8_t hdr[4];
         if (avail < 4)
@@ -303,7 +334,8 @@ static void conn_process_input(sk_conn *c)
             sk_conn_close_after_flush(c);
             break;
         }
-        if (avail - 4 < (size_t)size)
+        bool whole = avail - 4 >= (size_t)size;
+        if (!whole && size < SK_CONN_DIRECT_MIN)
             break;
         uint8_t *frame = malloc(size ? (size_t)size : 1);
         if (!frame) {
@@ -312,13 +344,16 @@ static void conn_process_input(sk_conn *c)
             break;
         }
         evbuffer_drain(in, 4);
-        evbuffer_remove(in, frame, (size_t)size);
-        conn_handle_frame(c, frame, (size_t)size);
-        conn_update_reading(c);
+        c->frame = frame;
+        c->frame_size = (size_t)size;
+        c->frame_filled = 0;
+        if (!conn_fill_frame(c))
+            break;
     }
 }
 
-/* Reads what the socket has (up to SK_CONN_READ_CHUNK) into the input buffer. */
+/* Reads what the socket has: the rest of a frame being read in place, then
+ * up to SK_CONN_READ_CHUNK more into the input buffer. */
 static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -331,12 +366,18 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         conn_schedule_free(c);
         return;
     }
-    struct iovec iov[2];
-    for (int i = 0; i < n; i++) {
-        iov[i].iov_base = v[i].iov_base;
-        iov[i].iov_len = v[i].iov_len;
+    struct iovec iov[3];
+    int k = 0;
+    size_t direct = c->frame ? c->frame_size - c->frame_filled : 0;
+    if (direct) {
+        iov[k].iov_base = c->frame + c->frame_filled;
+        iov[k++].iov_len = direct;
     }
-    ssize_t got = readv(fd, iov, n);
+    for (int i = 0; i < n; i++) {
+        iov[k].iov_base = v[i].iov_base;
+        iov[k++].iov_len = v[i].iov_len;
+    }
+    ssize_t got = readv(fd, iov, k);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         evbuffer_commit_space(in, v, 0);
         return;
@@ -350,6 +391,9 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     size_t left = (size_t)got;
+    size_t to_frame = left < direct ? left : direct;
+    c->frame_filled += to_frame;
+    left -= to_frame;
     for (int i = 0; i < n; i++) {
         if (v[i].iov_len > left)
             v[i].iov_len = left;

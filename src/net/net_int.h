@@ -34,6 +34,9 @@ typedef struct sk_conn {
     struct bufferevent *bev;     /* socket (closed on free); its output buffer sends responses */
     struct event *rev;           /* read readiness of the socket */
     struct evbuffer *in;         /* bytes read, not yet framed */
+    uint8_t *frame;              /* a large request read straight into place (NULL: none) */
+    size_t frame_size;           /* its size, bytes (the 4-byte size prefix excluded) */
+    size_t frame_filled;         /* bytes of it read so far */
     uint64_t id;                 /* for logs */
     char peer[64];               /* "host:port" of the client */
     char advertised_host[256];   /* host Metadata advertises to this client */
