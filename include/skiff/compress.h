@@ -170,6 +170,23 @@ void sk_batch_records_close(sk_batch_records *br);
  * has a non-null key. Returns SK_ERR_NONE, INVALID_RECORD, or a codec error. */
 int16_t sk_batch_check_records(const sk_batch *b, size_t cap, bool require_keys);
 
+/* One record LogValidator rejects on its own (KIP-467: the Produce
+ * response's record_errors). */
+typedef struct sk_record_error {
+    int32_t index;            /* in its batch, from 0 */
+    int16_t code;             /* INVALID_RECORD (no key, compacted topic) or INVALID_TIMESTAMP */
+    int64_t timestamp;        /* the record's, ms */
+} sk_record_error;
+
+/* Finds the records of batch `b` (inflated up to `cap` bytes when
+ * compressed) that sk_record_check rejects under `rules` at `now_ms`, for a
+ * batch the append refused with INVALID_RECORD or INVALID_TIMESTAMP. Fills
+ * out[0..max-1] in record order; returns how many there are in all (may
+ * exceed `max`; 0 when the refusal was about the batch's structure), or -1
+ * when the records cannot be read. */
+int32_t sk_batch_record_errors(const sk_batch *b, const sk_batch_rules *rules, int64_t now_ms, size_t cap,
+                               sk_record_error *out, int32_t max);
+
 /* (c) The compacted-topic rule ("Compacted topic cannot accept message
  * without key"): sk_batch_check_records with require_keys. */
 int16_t sk_batch_check_keys(const sk_batch *b, size_t cap);

@@ -66,6 +66,8 @@ typedef struct sk_log_config {
 
 /* Fills `lc` from the broker's log.* keys (Kafka's topic defaults). */
 void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg);
+/* The rules batches appended by `origin` are validated against under `lc`. */
+sk_batch_rules sk_log_config_rules(const sk_log_config *lc, sk_append_origin origin);
 
 /* ---- The store ---- */
 

@@ -197,6 +197,13 @@ void sk_record_iter_init(sk_record_iter *it, const sk_batch *b);
  * bytes left over after the last record). */
 int sk_record_next(sk_record_iter *it, sk_record *rec);
 
+/* LogValidator.validateRecord for one record of batch `b` under `rules`
+ * at `now_ms`: a record without key in a compacted topic is INVALID_RECORD
+ * (checked first); under CreateTime a timestamp (other than -1) outside
+ * [now - before_max, now + after_max], or a batch claiming LogAppendTime, is
+ * INVALID_TIMESTAMP; otherwise NONE. */
+int16_t sk_record_check(const sk_batch *b, const sk_record *rec, const sk_batch_rules *rules, int64_t now_ms);
+
 /* Control record types (Kafka's ControlRecordType). */
 #define SK_CONTROL_ABORT 0
 #define SK_CONTROL_COMMIT 1

@@ -31,6 +31,7 @@
  *   the flush policy (flush.messages) asks for an fsync after an append, the
  *   answer waits for it (Kafka flushes inside the append).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "kf_msgs.h"
@@ -62,6 +63,71 @@ static int16_t conform_compression(const sk_topic *t, const sk_log_config *lc, c
     if (lc->compact && (b->attributes & SK_BATCH_COMPRESSION_MASK) != SK_COMPRESSION_NONE)
         return sk_batch_check_keys(b, cap);
     return SK_ERR_NONE;
+}
+
+/* KIP-467: after a partition's append failed with INVALID_RECORD or
+ * INVALID_TIMESTAMP, names the records LogValidator rejects one by one in
+ * the first batch that has any (record_errors, with Kafka's messages),
+ * sets error_message and the code they call for (any timestamp error:
+ * INVALID_TIMESTAMP). Leaves `out` alone when the refusal was about a
+ * batch's structure. */
+static void fill_record_errors(sk_request *req, const sk_topic *t, const kf_produce_request_partition *in,
+                               const sk_log_config *lc, int64_t now, kf_produce_response_partition *out)
+{
+    sk_batch_rules rules = sk_log_config_rules(lc, SK_APPEND_CLIENT);
+    size_t cap = sk_decompress_cap(lc->max_message_bytes), len = (size_t)in->records.len;
+    sk_batch b;
+    int32_t n = 0;
+    for (size_t pos = 0; n == 0 && sk_batch_header_parse(&b, in->records.p + pos, len - pos) == 0 &&
+                         b.size >= SK_BATCH_HEADER_SIZE && b.size <= len - pos;
+         pos += b.size)
+        n = sk_batch_record_errors(&b, &rules, now, cap, NULL, 0);
+    sk_record_error *errs = n > 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *errs) : NULL;
+    kf_produce_response_record_error *re = errs ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *re) : NULL;
+    if (!re || sk_batch_record_errors(&b, &rules, now, cap, errs, n) != n)
+        return;
+    bool timestamps = false;
+    sk_writer first3;
+    sk_writer_init(&first3, 256);
+    for (int32_t i = 0; i < n; i++) {
+        char msg[256];
+        if (errs[i].code == SK_ERR_INVALID_RECORD)
+            snprintf(msg, sizeof msg, "Compacted topic cannot accept message without key in topic partition %s-%d.",
+                     t->name, in->index);
+        else if (lc->timestamp_type == SK_TIMESTAMP_CREATE_TIME && errs[i].timestamp != SK_NO_TIMESTAMP)
+            snprintf(msg, sizeof msg,
+                     "Timestamp %lld of message with offset %lld is out of range. The timestamp should be within "
+                     "[%lld, %lld]",
+                     (long long)errs[i].timestamp, (long long)(b.base_offset + errs[i].index),
+                     (long long)(now - lc->timestamp_before_max_ms), (long long)(now + lc->timestamp_after_max_ms));
+        else
+            snprintf(msg, sizeof msg,
+                     "Invalid timestamp type in message with offset %lld. Producer should not set timestamp type "
+                     "to LogAppendTime.",
+                     (long long)(b.base_offset + errs[i].index));
+        timestamps |= errs[i].code == SK_ERR_INVALID_TIMESTAMP;
+        re[i].batch_index = errs[i].index;
+        re[i].batch_index_error_message = kf_str_c(sk_arena_strndup(&req->arena, msg, strlen(msg)));
+        if (i < 3) {
+            char item[300];
+            int k = snprintf(item, sizeof item, "%sRecordError(batchIndex=%d, message='%s')", i ? ", " : "",
+                             errs[i].index, msg);
+            sk_write_raw(&first3, item, (size_t)k < sizeof item ? (size_t)k : sizeof item - 1);
+        }
+    }
+    char top[1200];
+    if (timestamps)
+        snprintf(top, sizeof top, "One or more records have been rejected due to invalid timestamp");
+    else
+        snprintf(top, sizeof top,
+                 "One or more records have been rejected due to %d record errors in total, and only showing the "
+                 "first three errors at most: [%.*s]",
+                 n, first3.err ? 0 : (int)first3.len, first3.err ? "" : (const char *)first3.buf);
+    sk_writer_free(&first3);
+    out->record_errors.items = re;
+    out->record_errors.n = n;
+    out->error_message = kf_str_c(sk_arena_strndup(&req->arena, top, strlen(top)));
+    out->error_code = timestamps ? SK_ERR_INVALID_TIMESTAMP : SK_ERR_INVALID_RECORD;
 }
 
 /* A produce request waiting for fsyncs its appends asked for. */
@@ -142,10 +208,16 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
         len = rebuilt.len;
     }
     sk_append_info info;
+    int64_t now = sk_logstore_now(b->logs);
     if (err == SK_ERR_NONE)
-        err = sk_partition_append(p, records, len, sk_logstore_now(b->logs), &info);
+        err = sk_partition_append(p, records, len, now, &info);
     sk_writer_free(&rebuilt);
     out->log_start_offset = sk_partition_log_start_offset(p);
+    if (err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP) {
+        out->error_code = err;
+        fill_record_errors(req, t, in, sk_partition_config(p), now, out);
+        return out->error_code;
+    }
     if (err != SK_ERR_NONE)
         return err;
     out->base_offset = info.base_offset;

@@ -52,6 +52,18 @@ void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
     lc->compact = false;
 }
 
+sk_batch_rules sk_log_config_rules(const sk_log_config *lc, sk_append_origin origin)
+{
+    return (sk_batch_rules){
+        .max_message_bytes = lc->max_message_bytes,
+        .timestamp_type = lc->timestamp_type,
+        .timestamp_before_max_ms = lc->timestamp_before_max_ms,
+        .timestamp_after_max_ms = lc->timestamp_after_max_ms,
+        .compact = lc->compact,
+        .origin = origin,
+    };
+}
+
 static int64_t wall_clock_ms(void *arg)
 {
     struct timespec ts;

@@ -635,14 +635,7 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
         return SK_ERR_KAFKA_STORAGE_ERROR;
     if (len == 0)
         return SK_ERR_INVALID_RECORD;
-    sk_batch_rules rules = {
-        .max_message_bytes = p->cfg.max_message_bytes,
-        .timestamp_type = p->cfg.timestamp_type,
-        .timestamp_before_max_ms = p->cfg.timestamp_before_max_ms,
-        .timestamp_after_max_ms = p->cfg.timestamp_after_max_ms,
-        .compact = p->cfg.compact,
-        .origin = origin,
-    };
+    sk_batch_rules rules = sk_log_config_rules(&p->cfg, origin);
     bool log_append_time = p->cfg.timestamp_type == SK_TIMESTAMP_LOG_APPEND_TIME;
     sk_append_info info = {
         .base_offset = p->log_end_offset,

@@ -124,8 +124,17 @@ static bool timestamp_invalid(const sk_batch *b, int64_t ts, int64_t now, const 
     return (b->attributes & SK_BATCH_TIMESTAMP_TYPE) != 0;
 }
 
+int16_t sk_record_check(const sk_batch *b, const sk_record *rec, const sk_batch_rules *rules, int64_t now_ms)
+{
+    if (rules->compact && rec->key_len < 0)
+        return SK_ERR_INVALID_RECORD;
+    return timestamp_invalid(b, rec->timestamp, now_ms, rules) ? SK_ERR_INVALID_TIMESTAMP : SK_ERR_NONE;
+}
+
 /* Walks every record of an uncompressed batch (LogValidator's per-record
- * checks plus the structural ones of DefaultRecord.readFrom). */
+ * checks plus the structural ones of DefaultRecord.readFrom). As Kafka's
+ * processRecordErrors: any timestamp error makes the batch
+ * INVALID_TIMESTAMP, else a key error INVALID_RECORD. */
 static int16_t validate_records(sk_batch *b, const sk_batch_rules *r, int64_t now)
 {
     sk_record_iter it;
@@ -139,10 +148,9 @@ static int16_t validate_records(sk_batch *b, const sk_batch_rules *r, int64_t no
     while ((rc = sk_record_next(&it, &rec)) == 1) {
         if (rec.offset_delta != i)
             return SK_ERR_INVALID_RECORD;
-        if (r->compact && rec.key_len < 0)
-            bad_key = true;
-        if (timestamp_invalid(b, rec.timestamp, now, r))
-            bad_timestamp = true;
+        int16_t err = sk_record_check(b, &rec, r, now);
+        bad_key |= err == SK_ERR_INVALID_RECORD;
+        bad_timestamp |= err == SK_ERR_INVALID_TIMESTAMP;
         if (rec.timestamp > max_ts)
             max_ts = rec.timestamp;
         i++;

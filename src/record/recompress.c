@@ -101,6 +101,23 @@ int16_t sk_batch_check_records(const sk_batch *b, size_t cap, bool require_keys)
     return err;
 }
 
+int32_t sk_batch_record_errors(const sk_batch *b, const sk_batch_rules *rules, int64_t now_ms, size_t cap,
+                               sk_record_error *out, int32_t max)
+{
+    sk_batch_records br;
+    if (sk_batch_records_open(&br, b, cap) != SK_ERR_NONE)
+        return -1;
+    sk_record rec;
+    int32_t n = 0;
+    for (int32_t i = 0; sk_record_next(&br.it, &rec) == 1; i++) {
+        int16_t err = sk_record_check(&br.batch, &rec, rules, now_ms);
+        if (err != SK_ERR_NONE && n++ < max)
+            out[n - 1] = (sk_record_error){i, err, rec.timestamp};
+    }
+    sk_batch_records_close(&br);
+    return n;
+}
+
 int16_t sk_batch_check_keys(const sk_batch *b, size_t cap)
 {
     return sk_batch_check_records(b, cap, true);

@@ -897,6 +897,48 @@ START_TEST(test_keys)
 }
 END_TEST
 
+START_TEST(test_record_errors)
+{
+    /* KIP-467: the records LogValidator rejects one by one, in any codec. */
+    int codec = all_codecs[_i];
+    size_t size;
+    uint8_t *bad = varied_batch(60, codec, 17, &size);
+    sk_batch h = parse(bad, size);
+    sk_batch_rules rules = lenient_rules();
+    rules.compact = true;
+    sk_record_error errs[4];
+    ck_assert_int_eq(sk_batch_record_errors(&h, &rules, BASE_TS, MIB, NULL, 0), 1);
+    ck_assert_int_eq(sk_batch_record_errors(&h, &rules, BASE_TS, MIB, errs, 4), 1);
+    ck_assert_int_eq(errs[0].index, 17);
+    ck_assert_int_eq(errs[0].code, SK_ERR_INVALID_RECORD);
+    /* Timestamps: varied_batch stamps record i at BASE_TS + (13 i) % 50; a
+     * window of 30 ms after BASE_TS + 49 leaves out those below BASE_TS + 19. */
+    rules.timestamp_before_max_ms = 30;
+    int32_t n = sk_batch_record_errors(&h, &rules, BASE_TS + 49, MIB, NULL, 0);
+    int32_t want = 0;
+    for (int i = 0; i < 60; i++)
+        want += i == 17 || (13 * i) % 50 < 19;
+    ck_assert_int_eq(n, want);
+    ck_assert_int_eq(sk_batch_record_errors(&h, &rules, BASE_TS + 49, MIB, errs, 4), n);
+    /* Records 0 (+0 ms), 1 (+13) and 4 (+52 % 50 = 2) come first. */
+    ck_assert_int_eq(errs[0].index, 0);
+    ck_assert_int_eq(errs[0].code, SK_ERR_INVALID_TIMESTAMP);
+    ck_assert_int_eq(errs[0].timestamp, BASE_TS);
+    ck_assert_int_eq(errs[1].index, 1);
+    ck_assert_int_eq(errs[1].timestamp, BASE_TS + 13);
+    ck_assert_int_eq(errs[2].index, 4);
+    free(bad);
+    /* A batch that cannot be read has none to name. */
+    uint8_t junk[SK_BATCH_HEADER_SIZE + 4] = {0};
+    sk_put_be32(junk + SK_BATCH_LENGTH, sizeof junk - SK_BATCH_LOG_OVERHEAD);
+    junk[SK_BATCH_MAGIC] = 2;
+    junk[SK_BATCH_ATTRIBUTES + 1] = (uint8_t)codec;
+    sk_put_be32(junk + SK_BATCH_RECORD_COUNT, 3);
+    h = parse(junk, sizeof junk);
+    ck_assert_int_le(sk_batch_record_errors(&h, &rules, BASE_TS, MIB, errs, 4), 0);
+}
+END_TEST
+
 /* Builds a batch with codec `codec` whose record area is `area` compressed
  * (no check that it walks), count as given. */
 static uint8_t *batch_with_area(int codec, const uint8_t *area, size_t len, int32_t count, size_t *size)
@@ -1072,6 +1114,7 @@ static Suite *compress_suite(void)
     tcase_add_loop_test(tc, test_recompress_matrix, 0, N_CODECS);
     tcase_add_test(tc, test_recompress_stable);
     tcase_add_loop_test(tc, test_keys, 0, N_CODECS);
+    tcase_add_loop_test(tc, test_record_errors, 0, N_CODECS);
     tcase_add_loop_test(tc, test_bad_records_inside, 0, N_CODECS);
     tcase_add_loop_test(tc, test_corrupt_stream_in_batch, 0, 4);
     tcase_add_test(tc, test_needs_recompression);

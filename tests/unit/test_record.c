@@ -380,15 +380,27 @@ START_TEST(test_validate_timestamps)
     sk_put_be16(b + SK_BATCH_ATTRIBUTES, SK_BATCH_TIMESTAMP_TYPE);
     fix_crc(b, size);
     ck_assert_int_eq(sk_batch_validate(b, size, &r, NOW, &out), SK_ERR_INVALID_TIMESTAMP);
-    /* A timestamp error wins over a missing key in a compacted topic. */
+    /* LogValidator.validateRecord checks a record's key before its
+     * timestamp: a keyless record in a compacted topic is INVALID_RECORD
+     * whatever its timestamp ... */
     free(b);
-    sk_record_spec rec = { .key = NULL, .value = "v", .value_len = 1, .timestamp = NOW + 7200000 };
+    sk_record_spec recs[2] = {
+        { .key = NULL, .value = "v", .value_len = 1, .timestamp = NOW + 7200000 },
+        { .key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = NOW },
+    };
     sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
     sk_writer w;
     sk_writer_init(&w, 0);
-    ck_assert_int_eq(sk_batch_build(&w, &spec, &rec, 1), 0);
+    ck_assert_int_eq(sk_batch_build(&w, &spec, recs, 2), 0);
     r = rules();
     r.compact = true;
+    ck_assert_int_eq(validate(w.buf, w.len, &r), SK_ERR_INVALID_RECORD);
+    /* ... and a timestamp error in any record makes the batch INVALID_TIMESTAMP
+     * (processRecordErrors). */
+    recs[0].timestamp = NOW;
+    recs[1].timestamp = NOW + 7200000;
+    w.len = 0;
+    ck_assert_int_eq(sk_batch_build(&w, &spec, recs, 2), 0);
     ck_assert_int_eq(validate(w.buf, w.len, &r), SK_ERR_INVALID_TIMESTAMP);
     sk_writer_free(&w);
 }
