@@ -81,7 +81,8 @@ typedef struct goffset {
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch;        /* -1 = none */
-    char *metadata;              /* never NULL ("" = none) */
+    char *metadata;              /* metadata_len bytes (any, NUL too) + a NUL; never NULL */
+    int32_t metadata_len;
     int64_t commit_timestamp;    /* ms */
     int64_t expire_timestamp;    /* ms; -1 unless a v2-4 commit gave a retention time */
     int64_t record_offset;       /* of its record in __consumer_offsets: the later record wins
@@ -140,7 +141,8 @@ typedef struct gtxn_offset {
     int32_t partition;
     int64_t offset;
     int32_t leader_epoch;
-    char *metadata;
+    char *metadata;              /* as goffset's */
+    int32_t metadata_len;
     int64_t commit_timestamp;
     int64_t record_offset;       /* of its record in __consumer_offsets */
     struct gtxn_offset *next;
@@ -241,6 +243,8 @@ void gtimer_cancel(sk_groups *gs, gtimer *t);
 int16_t groups_append_error(int16_t err);
 
 char *gstrndup(const char *s, size_t n);
+/* A NUL-terminated heap copy of the bytes of `s` (null: ""), or NULL. */
+char *gmemdup(kf_str s);
 char *gstrdup(const char *s);
 
 /* ---- group.c ---- */
@@ -261,9 +265,9 @@ void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
 
 /* ---- group_offsets.c ---- */
 goffset *offset_find(const ggroup *g, const char *topic, int32_t partition);
-/* Inserts or replaces an offset (metadata copied). Returns 0 or -1. */
+/* Inserts or replaces an offset (metadata copied, null = ""). Returns 0 or -1. */
 int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
-               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset);
+               kf_str metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset);
 /* Applies an offset tombstone: the committed offset and every pending
  * transactional one of the partition are gone (OffsetMetadataManager.replay). */
 void offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition);
@@ -277,7 +281,7 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t);
 /* Adds or replaces producer_id's pending offset of a partition for `g`.
  * Returns 0 or -1. */
 int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
-                   int64_t offset, int32_t leader_epoch, const char *metadata, int64_t commit_timestamp,
+                   int64_t offset, int32_t leader_epoch, kf_str metadata, int64_t commit_timestamp,
                    int64_t record_offset);
 /* Drops the pending transactional offsets of a group: of one topic
  * partition, or all with `topic` NULL. */

@@ -59,9 +59,9 @@ goffset *offset_find(const ggroup *g, const char *topic, int32_t partition)
 }
 
 int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
-               const char *metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset)
+               kf_str metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset)
 {
-    char *md = gstrdup(metadata ? metadata : "");
+    char *md = gmemdup(metadata);
     if (!md)
         return -1;
     gtopic *t = topic_find(g, topic);
@@ -96,7 +96,8 @@ int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, 
     }
     goffset *o = &t->parts[i];
     free(o->metadata);
-    *o = (goffset){partition, offset, leader_epoch, md, commit_timestamp, expire_timestamp, record_offset};
+    *o = (goffset){partition,        offset,           leader_epoch, md, metadata.p ? metadata.len : 0,
+                   commit_timestamp, expire_timestamp, record_offset};
     return 0;
 fail:
     free(md);
@@ -232,8 +233,14 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
             *it.error_code = SK_ERR_OFFSET_METADATA_TOO_LARGE;
             continue;
         }
-        goffset o = {it.partition, it.offset, it.leader_epoch, (char *)(it.metadata.p ? it.metadata.p : ""),
-                     it.commit_timestamp == -1 ? now : it.commit_timestamp, c->expire_timestamp, -1};
+        goffset o = {it.partition,
+                     it.offset,
+                     it.leader_epoch,
+                     (char *)(it.metadata.p ? it.metadata.p : ""),
+                     it.metadata.p ? it.metadata.len : 0,
+                     it.commit_timestamp == -1 ? now : it.commit_timestamp,
+                     c->expire_timestamp,
+                     -1};
         grecs_offset_commit(&b, g->group_id, it.topic, it.partition, &o);
     }
     int64_t record_offset = -1;
@@ -249,11 +256,10 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
     {
         if (*it.error_code != SK_ERR_NONE)
             continue;
-        const char *md = it.metadata.p ? it.metadata.p : "";
         int64_t ts = it.commit_timestamp == -1 ? now : it.commit_timestamp;
         int rc = transactional ? txn_offset_put(gs, g, c->producer_id, it.topic, it.partition, it.offset,
-                                                it.leader_epoch, md, ts, record_offset)
-                               : offset_put(g, it.topic, it.partition, it.offset, it.leader_epoch, md, ts,
+                                                it.leader_epoch, it.metadata, ts, record_offset)
+                               : offset_put(g, it.topic, it.partition, it.offset, it.leader_epoch, it.metadata, ts,
                                             c->expire_timestamp, record_offset);
         if (rc < 0)
             *it.error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
@@ -314,8 +320,9 @@ static void fill_partition(kf_offset_fetch_response_group_partition *out, int32_
     out->error_code = unstable ? SK_ERR_UNSTABLE_OFFSET_COMMIT : SK_ERR_NONE;
     out->committed_offset = o && !unstable ? o->offset : -1;
     out->committed_leader_epoch = o && !unstable ? o->leader_epoch : -1;
-    const char *md = o && !unstable ? o->metadata : "";
-    out->metadata = kf_str_c(sk_arena_strndup(arena, md, strlen(md)));
+    bool has = o && !unstable;
+    out->metadata.p = sk_arena_strndup(arena, has ? o->metadata : "", has ? (size_t)o->metadata_len : 0);
+    out->metadata.len = has ? o->metadata_len : 0;
 }
 
 int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch_request_group_topic *topics,

@@ -59,15 +59,20 @@ void grecs_free(grecs *b)
     memset(b, 0, sizeof *b);
 }
 
-static void put_str(sk_writer *w, const char *s)
+/* An int16-length string of `n` bytes of `s` (NULL: null). */
+static void put_strn(sk_writer *w, const char *s, size_t n)
 {
     if (!s) {
         sk_write_i16(w, -1);
         return;
     }
-    size_t n = strlen(s);
     sk_write_i16(w, (int16_t)(n > INT16_MAX ? INT16_MAX : n));
     sk_write_raw(w, s, n > INT16_MAX ? INT16_MAX : n);
+}
+
+static void put_str(sk_writer *w, const char *s)
+{
+    put_strn(w, s, s ? strlen(s) : 0);
 }
 
 static void put_bytes(sk_writer *w, const uint8_t *p, int32_t n)
@@ -178,14 +183,14 @@ void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int3
     if (o->expire_timestamp >= 0) {
         sk_write_i16(w, VALUE_OFFSET_COMMIT_EXPIRE);
         sk_write_i64(w, o->offset);
-        put_str(w, o->metadata);
+        put_strn(w, o->metadata, (size_t)o->metadata_len);
         sk_write_i64(w, o->commit_timestamp);
         sk_write_i64(w, o->expire_timestamp);
     } else {
         sk_write_i16(w, VALUE_OFFSET_COMMIT);
         sk_write_i64(w, o->offset);
         sk_write_i32(w, o->leader_epoch);
-        put_str(w, o->metadata);
+        put_strn(w, o->metadata, (size_t)o->metadata_len);
         sk_write_i64(w, o->commit_timestamp);
     }
     rec_end(b, r);
@@ -305,19 +310,17 @@ static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *r
     bool flex = v >= 4;
     int64_t offset = sk_read_i64(&r);
     int32_t epoch = v >= 3 ? sk_read_i32(&r) : -1;
-    char *metadata = get_str(&r, flex);
+    kf_str metadata; /* bytes exactly: metadata may hold NULs */
+    metadata.p = (const char *)get_field(&r, flex, false, &metadata.len);
     int64_t commit_ts = sk_read_i64(&r);
     int64_t expire_ts = v == 1 ? sk_read_i64(&r) : -1;
     skip_tags(&r, flex);
     if (r.err || v < 0 || v > 4 || (!g && !(g = group_create(gs, group, strlen(group)))))
         rc = -1;
     else if (producer_id >= 0)
-        rc = txn_offset_put(gs, g, producer_id, topic, partition, offset, epoch, metadata ? metadata : "",
-                            commit_ts, offset_in_log);
+        rc = txn_offset_put(gs, g, producer_id, topic, partition, offset, epoch, metadata, commit_ts, offset_in_log);
     else
-        rc = offset_put(g, topic, partition, offset, epoch, metadata ? metadata : "", commit_ts, expire_ts,
-                        offset_in_log);
-    free(metadata);
+        rc = offset_put(g, topic, partition, offset, epoch, metadata, commit_ts, expire_ts, offset_in_log);
 out:
     free(group);
     free(topic);

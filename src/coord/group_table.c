@@ -34,6 +34,11 @@ char *gstrndup(const char *s, size_t n)
     return d;
 }
 
+char *gmemdup(kf_str s)
+{
+    return gstrndup(s.p ? s.p : "", s.p && s.len > 0 ? (size_t)s.len : 0);
+}
+
 char *gstrdup(const char *s)
 {
     return gstrndup(s, strlen(s));

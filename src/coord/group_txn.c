@@ -56,7 +56,7 @@ void txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, in
 }
 
 int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
-                   int64_t offset, int32_t leader_epoch, const char *metadata, int64_t commit_timestamp,
+                   int64_t offset, int32_t leader_epoch, kf_str metadata, int64_t commit_timestamp,
                    int64_t record_offset)
 {
     gtxn_offset *o = NULL;
@@ -64,7 +64,7 @@ int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const ch
         if (x->producer_id == producer_id && x->partition == partition && !strcmp(x->group_id, g->group_id) &&
             !strcmp(x->topic, topic))
             o = x;
-    char *md = gstrdup(metadata);
+    char *md = gmemdup(metadata);
     if (!md)
         return -1;
     if (!o) {
@@ -83,6 +83,7 @@ int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const ch
     }
     free(o->metadata);
     o->metadata = md;
+    o->metadata_len = metadata.p ? metadata.len : 0;
     o->offset = offset;
     o->leader_epoch = leader_epoch;
     o->commit_timestamp = commit_timestamp;
@@ -146,8 +147,8 @@ void sk_groups_txn_marker(sk_groups *gs, int32_t partition, int64_t producer_id,
         const goffset *cur = g ? offset_find(g, o->topic, o->partition) : NULL;
         if (!g || (cur && cur->record_offset > o->record_offset))
             dropped++;
-        else if (offset_put(g, o->topic, o->partition, o->offset, o->leader_epoch, o->metadata,
-                            o->commit_timestamp, -1, o->record_offset) == 0)
+        else if (offset_put(g, o->topic, o->partition, o->offset, o->leader_epoch,
+                            (kf_str){o->metadata, o->metadata_len}, o->commit_timestamp, -1, o->record_offset) == 0)
             committed++;
         else
             sk_error("group", "group %s: out of memory committing the transactional offset of %s-%d", g->group_id,

@@ -79,6 +79,29 @@ START_TEST(test_simple_commit_and_fetch)
 }
 END_TEST
 
+START_TEST(test_metadata_bytes_exact)
+{
+    /* Metadata is a string of any characters, NUL included (librdkafka's
+     * test 0099 commits "Hello\0world!"): kept, fetched and replayed whole. */
+    static const char md[] = "Hello\0world!";
+    kf_offset_commit_request rq;
+    kf_offset_commit_response resp;
+    commit_request(&rq, &resp, "s", -1, "", "t", 1, 42);
+    commit_parts[0].committed_metadata = (kf_str){md, 12};
+    sk_group_commit_offsets(gs, 8, &rq, &resp);
+    ck_assert_int_eq(commit_resp_parts[0].error_code, SK_ERR_NONE);
+    for (int pass = 0; pass < 2; pass++) {
+        sk_arena a = {0};
+        kf_offset_fetch_response_group out = fetch("s", "t", 0, false, &a);
+        ck_assert_int_eq(out.topics.items[0].partitions.items[0].committed_offset, 42);
+        ck_assert_int_eq(out.topics.items[0].partitions.items[0].metadata.len, 12);
+        ck_assert_mem_eq(out.topics.items[0].partitions.items[0].metadata.p, md, 12);
+        sk_arena_free(&a);
+        restart();
+    }
+}
+END_TEST
+
 START_TEST(test_commit_errors)
 {
     ck_assert_int_eq(commit_one(8, "g", 3, "m", "t", 0, 5), SK_ERR_ILLEGAL_GENERATION);
@@ -604,6 +627,7 @@ static Suite *group_offsets_suite(void)
     TCase *tc = tcase_create("offsets");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_simple_commit_and_fetch);
+    tcase_add_test(tc, test_metadata_bytes_exact);
     tcase_add_test(tc, test_commit_errors);
     tcase_add_test(tc, test_commit_keeps_session);
     tcase_add_test(tc, test_record_bytes);
