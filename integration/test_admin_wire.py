@@ -109,22 +109,18 @@ def create_topics(broker, version, topics, validate_only=False):
             w.arr(assignments, lambda a: w.i32(a[0]).arr(a[1], w.i32).tags())
             w.arr(list(configs.items()), lambda kv: w.s(kv[0]).s(kv[1]).tags())
             w.tags()
-        w.arr(topics, topic).i32(30000)
-        if version >= 1:
-            w.bool(validate_only)
+        w.arr(topics, topic).i32(30000).bool(validate_only)
         w.tags()
 
     r = call(broker, CREATE_TOPICS, version, body)
-    if version >= 2:
-        assert r.i32() == 0
+    assert r.i32() == 0
 
     def result():
         out = {'name': r.s()}
         if version >= 7:
             out['topic_id'] = r.uuid()
         out['error_code'] = r.i16()
-        if version >= 1:
-            out['error_message'] = r.s(nullable=True)
+        out['error_message'] = r.s(nullable=True)
         if version >= 5:
             out['num_partitions'] = r.i32()
             out['replication_factor'] = r.i16()
@@ -158,15 +154,14 @@ def test_create_topics_v7_answers_id_partitions_and_configs(broker):
     assert md['topic_id'] == t['topic_id']
 
 
-@pytest.mark.parametrize('version', range(8))
+@pytest.mark.parametrize('version', range(2, 8))
 def test_create_topics_every_version(broker, version):
     got = create_topics(broker, version, [(f'cv{version}', 1, 1, {}, []), (f'cv{version}', 1, 1, {}, []),
                                           (f'ok{version}', 3, -1, {}, [])])
     assert set(got) == {f'cv{version}', f'ok{version}'}
     assert got[f'cv{version}']['error_code'] == INVALID_REQUEST
     assert got[f'ok{version}']['error_code'] == NONE
-    if version >= 1:
-        assert got[f'cv{version}']['error_message'] == 'Duplicate topic name.'
+    assert got[f'cv{version}']['error_message'] == 'Duplicate topic name.'
     if version >= 5:
         assert got[f'cv{version}']['num_partitions'] == -1
         assert got[f'ok{version}']['num_partitions'] == 3
@@ -215,7 +210,7 @@ def test_too_many_partitions_in_one_request(broker):
 # ---- DeleteTopics ----------------------------------------------------------
 
 def delete_topics(broker, version, entries):
-    """entries: names (v0-5) or (name, topic_id) pairs (v6)."""
+    """entries: names (v1-5) or (name, topic_id) pairs (v6)."""
     def body(w):
         if version >= 6:
             w.arr(entries, lambda e: w.s(e[0]).uuid(e[1]).tags())
@@ -224,8 +219,7 @@ def delete_topics(broker, version, entries):
         w.i32(30000).tags()
 
     r = call(broker, DELETE_TOPICS, version, body)
-    if version >= 1:
-        assert r.i32() == 0
+    assert r.i32() == 0
 
     def result():
         out = (r.s(nullable=version >= 6), r.uuid() if version >= 6 else None, r.i16(),
@@ -278,7 +272,7 @@ def test_delete_topics_v6_by_id_and_errors(broker):
     assert not names & {'byid', 'byname'}
 
 
-@pytest.mark.parametrize('version', range(6))
+@pytest.mark.parametrize('version', range(1, 6))
 def test_delete_topics_by_name_every_version(broker, version):
     name = f'del{version}'
     assert create_topics(broker, 4, [(name, 2, 1, {}, [])])[name]['error_code'] == NONE
@@ -345,8 +339,7 @@ def describe_configs(broker, version, resources, synonyms=False, documentation=F
     """resources: [(type, name, keys or None)] -> [(error, message, type, name, {config: entry})]."""
     def body(w):
         w.arr(resources, lambda res: w.i8(res[0]).s(res[1]).arr(res[2], w.s).tags())
-        if version >= 1:
-            w.bool(synonyms)
+        w.bool(synonyms)
         if version >= 3:
             w.bool(documentation)
         w.tags()
@@ -355,18 +348,14 @@ def describe_configs(broker, version, resources, synonyms=False, documentation=F
     assert r.i32() == 0
 
     def entry():
-        e = {'name': r.s(), 'value': r.s(nullable=True), 'read_only': r.bool()}
-        if version == 0:
-            e['is_default'] = r.bool()
-        else:
-            e['source'] = r.i8()
-        e['sensitive'] = r.bool()
-        if version >= 1:
-            def syn():
-                s = (r.s(), r.s(nullable=True), r.i8())
-                r.end()
-                return s
-            e['synonyms'] = r.arr(syn)
+        e = {'name': r.s(), 'value': r.s(nullable=True), 'read_only': r.bool(), 'source': r.i8(),
+             'sensitive': r.bool()}
+
+        def syn():
+            s = (r.s(), r.s(nullable=True), r.i8())
+            r.end()
+            return s
+        e['synonyms'] = r.arr(syn)
         if version >= 3:
             e['type'] = r.i8()
             e['doc'] = r.s(nullable=True)
@@ -383,7 +372,7 @@ def describe_configs(broker, version, resources, synonyms=False, documentation=F
     return res
 
 
-@pytest.mark.parametrize('version', range(5))
+@pytest.mark.parametrize('version', range(1, 5))
 def test_describe_configs_every_version(start_broker, version):
     b = start_broker(log_segment_bytes=2097152)
     assert create_topics(b, 5, [('dc', 1, 1, {'retention.ms': '5000'}, [])])['dc']['error_code'] == NONE
@@ -392,12 +381,9 @@ def test_describe_configs_every_version(start_broker, version):
     assert (err, msg, rtype, rname, len(cfg)) == (NONE, None, TOPIC, 'dc', 33)
     ret, seg = cfg['retention.ms'], cfg['segment.bytes']
     assert (ret['value'], seg['value']) == ('5000', '2097152')
-    if version == 0:
-        assert (ret['is_default'], seg['is_default'], cfg['preallocate']['is_default']) == (False, False, True)
-    else:
-        assert (ret['source'], seg['source'], cfg['preallocate']['source']) == (1, 4, 5)
-        assert ret['synonyms'] == [('retention.ms', '5000', 1), ('log.retention.hours', '168', 5)]
-        assert seg['synonyms'] == [('log.segment.bytes', '2097152', 4), ('log.segment.bytes', '1073741824', 5)]
+    assert (ret['source'], seg['source'], cfg['preallocate']['source']) == (1, 4, 5)
+    assert ret['synonyms'] == [('retention.ms', '5000', 1), ('log.retention.hours', '168', 5)]
+    assert seg['synonyms'] == [('log.segment.bytes', '2097152', 4), ('log.segment.bytes', '1073741824', 5)]
     if version >= 3:
         types = {n: e['type'] for n, e in cfg.items()}
         assert (types['retention.ms'], types['segment.bytes'], types['cleanup.policy'], types['preallocate'],
@@ -619,7 +605,7 @@ def test_describe_cluster(broker, version):
         assert (d['error_code'], d['error_message']) == (UNSUPPORTED_ENDPOINT_TYPE, 'Unsupported endpoint type 7')
 
 
-@pytest.mark.parametrize('version', range(5))
+@pytest.mark.parametrize('version', range(1, 5))
 def test_describe_log_dirs(broker, version):
     create_topics(broker, 5, [('ld', 2, 1, {}, [])])
     produce_values(broker, 'ld', 3)
@@ -668,7 +654,7 @@ def test_describe_log_dirs(broker, version):
     assert res['topics'] == {'ld': [(1, 0, 0, False)]}
 
 
-@pytest.mark.parametrize('version', range(5))
+@pytest.mark.parametrize('version', range(2, 5))
 def test_offset_for_leader_epoch(broker, version):
     create_topics(broker, 5, [('ep', 1, 1, {}, [])])
     produce_values(broker, 'ep', 4)
@@ -679,19 +665,16 @@ def test_offset_for_leader_epoch(broker, version):
             if version >= 3:
                 w.i32(-1)
             w.arr([('ep', parts), ('missing', [(0, -1, 0)])], lambda t: w.s(t[0]).arr(
-                t[1], lambda p: (w.i32(p[0]), w.i32(p[1]) if version >= 2 else None, w.i32(p[2]), w.tags())).tags())
+                t[1], lambda p: (w.i32(p[0]), w.i32(p[1]), w.i32(p[2]), w.tags())).tags())
             w.tags()
         return write
 
-    parts = [(0, -1, 0), (0, -1, 5), (0, -1, -3), (0, -1, -1), (3, -1, 0)]
-    if version >= 2:
-        parts += [(0, 0, 0), (0, 1, 0)]
+    parts = [(0, -1, 0), (0, -1, 5), (0, -1, -3), (0, -1, -1), (3, -1, 0), (0, 0, 0), (0, 1, 0)]
     r = call(broker, OFFSET_FOR_LEADER_EPOCH, version, body(parts))
-    if version >= 2:
-        assert r.i32() == 0
+    assert r.i32() == 0
 
     def part():
-        out = (r.i16(), r.i32(), r.i32() if version >= 1 else None, r.i64())
+        out = (r.i16(), r.i32(), r.i32(), r.i64())
         r.end()
         return out
 
@@ -702,13 +685,9 @@ def test_offset_for_leader_epoch(broker, version):
     got = dict(r.arr(topic))
     r.end()
     r.done()
-    e = 0 if version >= 1 else None
-    want = [(NONE, 0, e, 4), (NONE, 0, -1 if e is not None else None, -1), (NONE, 0, -3 if e is not None else None, 1),
-            (NONE, 0, -1 if e is not None else None, -1), (UNKNOWN_TOPIC_OR_PARTITION, 3, -1 if e is not None else None,
-                                                           -1)]
-    if version >= 2:
-        want += [(NONE, 0, 0, 4), (UNKNOWN_LEADER_EPOCH, 0, -1, -1)]
-    assert got == {'ep': want, 'missing': [(UNKNOWN_TOPIC_OR_PARTITION, 0, -1 if e is not None else None, -1)]}
+    want = [(NONE, 0, 0, 4), (NONE, 0, -1, -1), (NONE, 0, -3, 1), (NONE, 0, -1, -1),
+            (UNKNOWN_TOPIC_OR_PARTITION, 3, -1, -1), (NONE, 0, 0, 4), (UNKNOWN_LEADER_EPOCH, 0, -1, -1)]
+    assert got == {'ep': want, 'missing': [(UNKNOWN_TOPIC_OR_PARTITION, 0, -1, -1)]}
 
 
 @pytest.mark.parametrize('version', range(3))
@@ -756,9 +735,24 @@ def test_elect_leaders(broker, version):
         assert (top, res) == (INVALID_REQUEST, [('el', [(0, INVALID_REQUEST, 'Unknown election type 5')])])
 
 
+@pytest.mark.parametrize('api,version', [(LIST_OFFSETS, 0), (CREATE_TOPICS, 0), (CREATE_TOPICS, 1),
+                                         (DELETE_TOPICS, 0), (OFFSET_FOR_LEADER_EPOCH, 0),
+                                         (OFFSET_FOR_LEADER_EPOCH, 1), (DESCRIBE_CONFIGS, 0),
+                                         (DESCRIBE_LOG_DIRS, 0), (8, 0), (8, 1), (9, 0)])
+def test_versions_kafka_4_removed_close_the_connection(broker, api, version):
+    """KIP-896: Kafka 4 refuses these versions (the request is not enabled:
+    the connection is closed), so a client that still sends them fails here
+    as it would against Kafka."""
+    with Connection(broker.host, broker.port) as c:
+        c.send(api, version, b'')
+        assert c.wait_closed()
+    with Connection(broker.host, broker.port) as c:
+        assert c.api_versions(3)['error_code'] == NONE
+
+
 def test_api_versions_advertise_the_admin_apis(broker):
     with Connection(broker.host, broker.port) as c:
         keys = c.api_versions(3)['api_keys']
     assert {k: keys[k] for k in (19, 20, 21, 23, 32, 33, 35, 37, 43, 44, 60)} == {
-        19: (0, 7), 20: (0, 6), 21: (0, 2), 23: (0, 4), 32: (0, 4), 33: (0, 2), 35: (0, 4), 37: (0, 3),
+        19: (2, 7), 20: (1, 6), 21: (0, 2), 23: (2, 4), 32: (1, 4), 33: (0, 2), 35: (1, 4), 37: (0, 3),
         43: (0, 2), 44: (0, 1), 60: (0, 1)}

@@ -110,7 +110,6 @@ static int add_entry(describe_ctx *x, const char *name, const char *value, sk_co
     e->name = kf_str_c(name);
     e->value = sk_admin_str(x->req, value);
     e->read_only = read_only;
-    e->is_default = source == SK_CONFIG_SOURCE_DEFAULT_CONFIG;
     e->config_source = (int8_t)source;
     e->config_type = (int8_t)type;
     if (x->documentation && doc)

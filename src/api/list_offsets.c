@@ -1,5 +1,5 @@
 /*
- * ListOffsets v0-10: per partition, the offset for a timestamp.
+ * ListOffsets v1-10: per partition, the offset for a timestamp.
  *
  * Behaviour, as Kafka answers:
  * - -1 (latest): the high watermark, or the last stable offset for
@@ -12,8 +12,6 @@
  * - A timestamp >= 0: the first offset whose record timestamp is at least
  *   it, with that timestamp; offset and timestamp -1 when no record is that
  *   new.
- * - v0 answers old_style_offsets: a list holding that one offset (empty when
- *   there is none).
  * - Unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION.
  */
 #include "kf_msgs.h"
@@ -58,8 +56,7 @@ void sk_api_list_offsets(sk_request *req)
         sk_topic *t = rt->name.p ? sk_meta_topic(req->broker->meta, rt->name.p, (size_t)rt->name.len) : NULL;
         int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
         kf_list_offsets_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
-        int64_t *olds = sk_arena_alloc(&req->arena, (size_t)np * sizeof *olds + 1);
-        if (!parts || !olds) {
+        if (!parts) {
             sk_request_close(req, "out of memory");
             return;
         }
@@ -79,12 +76,8 @@ void sk_api_list_offsets(sk_request *req)
                 continue;
             }
             po->error_code = lookup(p, rp->timestamp, body->isolation_level, &po->offset, &po->timestamp);
-            if (po->error_code == SK_ERR_NONE && po->offset >= 0) {
+            if (po->error_code == SK_ERR_NONE && po->offset >= 0)
                 po->leader_epoch = 0;
-                olds[j] = po->offset;
-                po->old_style_offsets.items = &olds[j];
-                po->old_style_offsets.n = 1;
-            }
         }
     }
     resp->topics.items = topics;

@@ -1,13 +1,13 @@
 /*
- * Offset APIs: OffsetCommit v0-9, OffsetFetch v0-9 and OffsetDelete v0,
+ * Offset APIs: OffsetCommit v2-9, OffsetFetch v1-9 and OffsetDelete v0,
  * thin handlers over the group coordinator (src/coord/group_offsets.c).
  *
  * Behaviour, as Kafka answers:
  * - OffsetCommit and OffsetDelete: a partition of a topic that does not
  *   exist, or beyond its partition count, is UNKNOWN_TOPIC_OR_PARTITION;
- *   the coordinator handles the rest. v0 (which Kafka kept in ZooKeeper)
- *   commits like v1 with generation -1: a simple commit.
- * - OffsetFetch v0-7 carry one group at the top level (v2+ with a
+ *   the coordinator handles the rest. Kafka 4 no longer serves OffsetCommit
+ *   v0-1 and OffsetFetch v0 (KIP-896): neither does skiff.
+ * - OffsetFetch v1-7 carry one group at the top level (v2+ with a
  *   top-level error code; a null topic list means every partition with a
  *   committed offset); v8+ carry several groups, each answered in turn.
  *   Partitions without a committed offset answer offset -1, metadata "".
@@ -73,7 +73,7 @@ static int fetch_group(sk_request *req, kf_str group_id, const kf_offset_fetch_r
                                   &req->arena);
 }
 
-/* OffsetFetch v0-7: one group at the top level. */
+/* OffsetFetch v1-7: one group at the top level. */
 static int fetch_single(sk_request *req, const kf_offset_fetch_request *body, kf_offset_fetch_response *resp)
 {
     int32_t n = body->topics.n;

@@ -157,7 +157,6 @@ typedef struct gcommit {
     int64_t offset;
     int32_t leader_epoch;
     kf_str metadata;             /* null = none */
-    int64_t commit_timestamp;    /* ms, -1 = now */
     int16_t *error_code;         /* its answer in the response */
 } gcommit;
 

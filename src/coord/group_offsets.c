@@ -238,7 +238,7 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
                      it.leader_epoch,
                      (char *)(it.metadata.p ? it.metadata.p : ""),
                      it.metadata.p ? it.metadata.len : 0,
-                     it.commit_timestamp == -1 ? now : it.commit_timestamp,
+                     now,
                      c->expire_timestamp,
                      -1};
         grecs_offset_commit(&b, g->group_id, it.topic, it.partition, &o);
@@ -256,10 +256,9 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
     {
         if (*it.error_code != SK_ERR_NONE)
             continue;
-        int64_t ts = it.commit_timestamp == -1 ? now : it.commit_timestamp;
         int rc = transactional ? txn_offset_put(gs, g, c->producer_id, it.topic, it.partition, it.offset,
-                                                it.leader_epoch, it.metadata, ts, record_offset)
-                               : offset_put(g, it.topic, it.partition, it.offset, it.leader_epoch, it.metadata, ts,
+                                                it.leader_epoch, it.metadata, now, record_offset)
+                               : offset_put(g, it.topic, it.partition, it.offset, it.leader_epoch, it.metadata, now,
                                             c->expire_timestamp, record_offset);
         if (rc < 0)
             *it.error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
@@ -282,7 +281,6 @@ static bool offset_commit_next(const void *req, void *resp, gcommit *it)
             it->offset = x->committed_offset;
             it->leader_epoch = x->committed_leader_epoch;
             it->metadata = x->committed_metadata;
-            it->commit_timestamp = x->commit_timestamp;
             it->error_code = &rs->topics.items[it->t].partitions.items[it->p].error_code;
             return true;
         }

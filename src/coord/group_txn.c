@@ -104,7 +104,6 @@ static bool txn_commit_next(const void *req, void *resp, gcommit *it)
             it->offset = x->committed_offset;
             it->leader_epoch = x->committed_leader_epoch;
             it->metadata = x->committed_metadata;
-            it->commit_timestamp = -1;
             it->error_code = &rs->topics.items[it->t].partitions.items[it->p].error_code;
             return true;
         }

@@ -206,9 +206,9 @@ START_TEST(test_list_offsets)
     const kf_api *api = kf_api_find(KF_API_LIST_OFFSETS);
     ck_assert_int_eq(api->max_ver, 10);
     ck_assert_int_eq(api->flex_min, 6);
+    ck_assert_int_eq(api->min_ver, 1); /* v0 is gone from Kafka 4 (KIP-896) */
     kf_list_offsets_request_partition p;
     kf_init(&kf_list_offsets_request_partition_desc, &p);
-    ck_assert_int_eq(p.max_num_offsets, 1);
     p.timestamp = -1;
     kf_list_offsets_request_topic t = {kf_str_c("t"), {&p, 1}};
     kf_list_offsets_request req;
@@ -218,8 +218,8 @@ START_TEST(test_list_offsets)
     req.topics.items = &t;
     req.topics.n = 1;
     req.timeout_ms = 1000;
-    check_hex(&a, &kf_list_offsets_request_desc, 0, false, &req,
-              "ffffffff 00000001 0001 74 00000001 00000000 ffffffffffffffff 00000001");
+    check_hex(&a, &kf_list_offsets_request_desc, 1, false, &req,
+              "ffffffff 00000001 0001 74 00000001 00000000 ffffffffffffffff");
     check_hex(&a, &kf_list_offsets_request_desc, 2, false, &req,
               "ffffffff 01 00000001 0001 74 00000001 00000000 ffffffffffffffff");
     kf_list_offsets_request *d = check_hex(&a, &kf_list_offsets_request_desc, 6, true, &req,
@@ -228,11 +228,8 @@ START_TEST(test_list_offsets)
     d = roundtrip(&a, api, true, 10, &req);
     ck_assert_int_eq(d->timeout_ms, 1000);
 
-    int64_t old[] = {5};
     kf_list_offsets_response_partition rp;
     kf_init(&kf_list_offsets_response_partition_desc, &rp);
-    rp.old_style_offsets.items = old;
-    rp.old_style_offsets.n = 1;
     rp.timestamp = -1;
     rp.offset = 5;
     rp.leader_epoch = 0;
@@ -241,13 +238,11 @@ START_TEST(test_list_offsets)
     kf_init(&kf_list_offsets_response_desc, &resp);
     resp.topics.items = &rt;
     resp.topics.n = 1;
-    kf_list_offsets_response *dr = check_hex(&a, &kf_list_offsets_response_desc, 0, false, &resp,
-        "00000001 0001 74 00000001 00000000 0000 00000001 0000000000000005");
-    ck_assert_int_eq(dr->topics.items[0].partitions.items[0].offset, -1);
-    ck_assert_int_eq(dr->topics.items[0].partitions.items[0].old_style_offsets.items[0], 5);
+    kf_list_offsets_response *dr = check_hex(&a, &kf_list_offsets_response_desc, 1, false, &resp,
+        "00000001 0001 74 00000001 00000000 0000 ffffffffffffffff 0000000000000005");
+    ck_assert_int_eq(dr->topics.items[0].partitions.items[0].offset, 5);
     dr = check_hex(&a, &kf_list_offsets_response_desc, 6, true, &resp,
         "00000000 02 0274 02 00000000 0000 ffffffffffffffff 0000000000000005 00000000 00 00 00");
-    ck_assert_int_eq(dr->topics.items[0].partitions.items[0].old_style_offsets.n, 0);
     dr = roundtrip(&a, api, false, 10, &resp);
     ck_assert_int_eq(dr->topics.items[0].partitions.items[0].leader_epoch, 0);
     sk_arena_free(&a);
