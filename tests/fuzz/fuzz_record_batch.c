@@ -16,7 +16,8 @@
  *    sk_batch_check_records, sk_batch_recompress (the rebuilt batch must
  *    have a valid CRC, validate again and hold the same records), the
  *    producer checks (live and replay) and sk_batch_assign (the CRC must
- *    stay valid); the first invalid batch ends the walk;
+ *    stay valid); the first invalid batch ends the walk, after
+ *    sk_batch_record_errors has named its culprit records (KIP-467);
  *  - as the coordinators replay a log (src/log/scan.c, src/coord/
  *    group_store.c): header parse only, no CRC, sk_batch_records_open and
  *    every record.
@@ -85,8 +86,10 @@ static void check_valid_batch(const sk_batch *b, const sk_batch_rules *rules, in
     fuzz_check(codec < SK_COMPRESSION_COUNT && b->record_count > 0 &&
                (int64_t)b->record_count == (int64_t)b->last_offset_delta + 1);
     int16_t err = sk_batch_check_records(b, FUZZ_CAP, rules->compact);
-    if (codec == SK_COMPRESSION_NONE)
+    if (codec == SK_COMPRESSION_NONE) {
         fuzz_check(err == SK_ERR_NONE); /* validate walked the same records */
+        fuzz_check(sk_batch_record_errors(b, rules, FUZZ_NOW, FUZZ_CAP, NULL, 0) == 0);
+    }
     if (err != SK_ERR_NONE)
         return;
 
@@ -134,6 +137,25 @@ static void producer_apply(sk_producer_state *ps, const sk_batch *b, int64_t fir
     fuzz_check_producers(ps);
 }
 
+/* The record errors named for a batch refused with `err` (KIP-467): in
+ * record order, within the batch, each INVALID_RECORD or INVALID_TIMESTAMP;
+ * an uncompressed batch refused for its records names at least one. */
+static void check_record_errors(const uint8_t *p, size_t avail, const sk_batch_rules *rules, int16_t err)
+{
+    sk_batch b;
+    if (sk_batch_header_parse(&b, p, avail) < 0 || b.size < SK_BATCH_HEADER_SIZE || b.size > avail)
+        return;
+    sk_record_error errs[8];
+    int32_t n = sk_batch_record_errors(&b, rules, FUZZ_NOW, FUZZ_CAP, errs, 8);
+    fuzz_check(n >= -1);
+    for (int32_t i = 0; i < n && i < 8; i++) {
+        fuzz_check(errs[i].index >= 0 && (i == 0 || errs[i].index > errs[i - 1].index));
+        fuzz_check(errs[i].code == SK_ERR_INVALID_RECORD || errs[i].code == SK_ERR_INVALID_TIMESTAMP);
+    }
+    if (err == SK_ERR_INVALID_TIMESTAMP && (b.attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_NONE)
+        fuzz_check(n >= 1);
+}
+
 /* Walks the records as a Produce request's: validate, check, rebuild,
  * producer checks, offsets assigned in place. */
 static void produce_walk(uint8_t *buf, size_t len, bool fix_crc, const sk_batch_rules *rules, int target,
@@ -146,7 +168,10 @@ static void produce_walk(uint8_t *buf, size_t len, bool fix_crc, const sk_batch_
             b.size <= len - at)
             sk_put_be32(buf + at + SK_BATCH_CRC,
                         sk_crc32c(0, buf + at + SK_BATCH_ATTRIBUTES, b.size - SK_BATCH_ATTRIBUTES));
-        if (sk_batch_validate(buf + at, len - at, rules, FUZZ_NOW, &b) != SK_ERR_NONE)
+        int16_t err = sk_batch_validate(buf + at, len - at, rules, FUZZ_NOW, &b);
+        if (err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP)
+            check_record_errors(buf + at, len - at, rules, err);
+        if (err != SK_ERR_NONE)
             return;
         fuzz_check(b.data == buf + at && b.size >= SK_BATCH_HEADER_SIZE && b.size <= len - at);
         check_valid_batch(&b, rules, target);
