@@ -421,7 +421,7 @@ static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *re
 
 int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, int64_t producer_id)
 {
-    if (offset >= gs->next_record_offset)
+    if (offset >= gs->next_record_offset && offset < INT64_MAX)
         gs->next_record_offset = offset + 1;
     sk_reader key;
     sk_reader_init(&key, rec->key, rec->key_len);
@@ -464,7 +464,9 @@ void sk_groups_replay_batch(sk_groups *gs, int32_t partition, const sk_batch *ba
         if (!rec.key)
             continue;
         sk_group_record gr = {rec.key, (size_t)rec.key_len, rec.value, rec.value ? (size_t)rec.value_len : 0};
-        sk_groups_replay(gs, &gr, batch->base_offset + rec.offset_delta, producer_id);
+        /* A corrupt log may hold any base offset: wrap as Java's long would. */
+        int64_t offset = (int64_t)((uint64_t)batch->base_offset + (uint64_t)(int64_t)rec.offset_delta);
+        sk_groups_replay(gs, &gr, offset, producer_id);
     }
     sk_batch_records_close(&br);
 }
