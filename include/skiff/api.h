@@ -111,5 +111,10 @@ void sk_api_describe_cluster(sk_request *req);
 void sk_api_describe_log_dirs(sk_request *req);
 void sk_api_offset_for_leader_epoch(sk_request *req);
 void sk_api_elect_leaders(sk_request *req);
+/* ACL APIs (src/api/acls.c): answered as by a Kafka broker without an
+ * authorizer, SECURITY_DISABLED. */
+void sk_api_describe_acls(sk_request *req);
+void sk_api_create_acls(sk_request *req);
+void sk_api_delete_acls(sk_request *req);
 
 #endif
