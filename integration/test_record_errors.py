@@ -24,11 +24,12 @@ INVALID_TIMESTAMP = 32
 KEY_MESSAGE = 'Compacted topic cannot accept message without key in topic partition %s-0.'
 
 
-def batch(records, base_ts, codec=0):
+def batch(records, base_ts, codec=0, deltas=None):
     """A batch of (key, value, timestamp) records, compressed with gzip
-    when codec is 1; base offset 0."""
+    when codec is 1; base offset 0; offset deltas 0..n-1 unless given."""
     n = len(records)
-    body = b''.join(record(i, ts - base_ts, k, v) for i, (k, v, ts) in enumerate(records))
+    deltas = deltas or range(n)
+    body = b''.join(record(d, ts - base_ts, k, v) for d, (k, v, ts) in zip(deltas, records))
     if codec == 1:
         body = gzip.compress(body)
     max_ts = max(ts for _, _, ts in records)
@@ -79,6 +80,16 @@ def test_keyless_records_in_a_compacted_topic(broker, codec):
     ok = produce_v8(broker, topic, batch([(b'k', b'good', now)], now, codec))
     assert (ok['error_code'], ok['base_offset'], ok['record_errors'], ok['error_message']) == (0, 0, [], None)
     assert stored(broker, topic, 1) == [b'good']
+
+
+def test_a_malformed_batch_names_no_record(broker):
+    """A batch refused for its structure (offset deltas not 0..n-1) is
+    INVALID_RECORD with no record named, as Kafka's InvalidRecordException,
+    even when it also holds a keyless record for a compacted topic."""
+    create(broker.bootstrap, 'shape', {'cleanup.policy': 'compact'})
+    now = int(time.time() * 1000)
+    p = produce_v8(broker, 'shape', batch([(b'a', b'0', now), (None, b'1', now)], now, deltas=[0, 5]))
+    assert (p['error_code'], p['record_errors'], p['error_message']) == (INVALID_RECORD, [], None)
 
 
 def test_timestamps_out_of_range(start_broker):

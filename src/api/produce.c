@@ -31,6 +31,7 @@
  *   the flush policy (flush.messages) asks for an fsync after an append, the
  *   answer waits for it (Kafka flushes inside the append).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,18 +71,26 @@ static int16_t conform_compression(const sk_topic *t, const sk_log_config *lc, c
  * the first batch that has any (record_errors, with Kafka's messages),
  * sets error_message and the code they call for (any timestamp error:
  * INVALID_TIMESTAMP). Leaves `out` alone when the refusal was about a
- * batch's structure. */
+ * batch's structure (Kafka then names no record): a batch is checked
+ * without the per-record rules first. */
 static void fill_record_errors(sk_request *req, const sk_topic *t, const kf_produce_request_partition *in,
                                const sk_log_config *lc, int64_t now, kf_produce_response_partition *out)
 {
-    sk_batch_rules rules = sk_log_config_rules(lc, SK_APPEND_CLIENT);
+    /* Batches ahead of the refused one already carry their assigned base
+     * offsets, so the structure check skips the client-only header rules. */
+    sk_batch_rules rules = sk_log_config_rules(lc, SK_APPEND_CLIENT), structure = rules;
+    structure.origin = SK_APPEND_COORDINATOR;
+    structure.compact = false;
+    structure.timestamp_before_max_ms = structure.timestamp_after_max_ms = INT64_MAX;
     size_t cap = sk_decompress_cap(lc->max_message_bytes), len = (size_t)in->records.len;
     sk_batch b;
     int32_t n = 0;
-    for (size_t pos = 0; n == 0 && sk_batch_header_parse(&b, in->records.p + pos, len - pos) == 0 &&
-                         b.size >= SK_BATCH_HEADER_SIZE && b.size <= len - pos;
-         pos += b.size)
+    for (size_t pos = 0; n == 0 && pos < len; pos += b.size) {
+        if (sk_batch_validate(in->records.p + pos, len - pos, &structure, now, &b) != SK_ERR_NONE ||
+            sk_batch_check_records(&b, cap, false) != SK_ERR_NONE)
+            return;
         n = sk_batch_record_errors(&b, &rules, now, cap, NULL, 0);
+    }
     sk_record_error *errs = n > 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *errs) : NULL;
     kf_produce_response_record_error *re = errs ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *re) : NULL;
     if (!re || sk_batch_record_errors(&b, &rules, now, cap, errs, n) != n)
