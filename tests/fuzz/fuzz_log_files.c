@@ -190,7 +190,10 @@ static void fuzz_index(const uint8_t *p, size_t n, bool offsets)
         sk_time_index_last(&ix, base_offset, &ts, &off);
         fuzz_check(off >= base_offset && (next < 0 || off < next || ix.entries == 0));
         for (int64_t t = -2; t < 64; t++) {
-            int64_t found = sk_time_index_lookup(&ix, base_offset, ts == SK_NO_TIMESTAMP ? t : ts - t);
+            int64_t target = t;
+            if (ts != SK_NO_TIMESTAMP && __builtin_sub_overflow(ts, t, &target))
+                target = t < 0 ? INT64_MAX : INT64_MIN;
+            int64_t found = sk_time_index_lookup(&ix, base_offset, target);
             fuzz_check(found >= base_offset && (next < 0 || found < next || ix.entries == 0));
         }
     }
