@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "skiff/htab.h"
+
 #define SK_FETCH_SESSION_SLOTS 1000
 
 /* One partition of a session (or of a sessionless fetch). */
@@ -44,7 +46,7 @@ typedef struct sk_fetch_session {
     sk_fetch_part_state *parts;  /* in insertion order */
     int32_t nparts, cap;
     struct sk_fetch_session *lru_prev, *lru_next; /* most recently used first */
-    struct sk_fetch_session *hash_next;
+    sk_hnode node;               /* in the cache's table by id (internal) */
 } sk_fetch_session;
 
 typedef struct sk_fetch_sessions sk_fetch_sessions;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "skiff/htab.h"
 #include "skiff/logstore.h"
 #include "skiff/topic_config.h"
 #include "skiff/uuid.h"
@@ -33,7 +34,7 @@ typedef struct sk_topic {
     sk_log_config log_config;  /* settings of every partition log */
     int compression;           /* compression.type: sk_compression or SK_COMPRESSION_PRODUCER */
     int32_t compression_level; /* level for that codec, or SK_COMPRESSION_LEVEL_DEFAULT */
-    struct sk_topic *next;     /* hash chain (internal) */
+    sk_hnode node;             /* in the catalog's index by name (internal) */
 } sk_topic;
 
 /* The topic's compression.type (compress.h: a codec, or

@@ -4,18 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HASH_BUCKETS 1024
-
 struct sk_fetch_sessions {
-    sk_fetch_session *buckets[HASH_BUCKETS];
+    sk_htab table;               /* sessions by id; buckets reserved for every slot */
     sk_fetch_session *lru_head, *lru_tail;
-    int32_t count;
     int32_t next_id;
 };
 
 sk_fetch_sessions *sk_fetch_sessions_new(void)
 {
     sk_fetch_sessions *c = calloc(1, sizeof *c);
+    if (c && sk_htab_reserve(&c->table, SK_FETCH_SESSION_SLOTS) < 0) {
+        free(c);
+        return NULL;
+    }
     if (c)
         c->next_id = 1;
     return c;
@@ -35,12 +36,18 @@ void sk_fetch_sessions_free(sk_fetch_sessions *c)
         return;
     while (c->lru_head)
         sk_fetch_session_close(c, c->lru_head->id);
+    sk_htab_free(&c->table);
     free(c);
 }
 
-static sk_fetch_session **bucket(sk_fetch_sessions *c, int32_t id)
+static sk_fetch_session *session_lookup(sk_fetch_sessions *c, int32_t id)
 {
-    return &c->buckets[(uint32_t)id % HASH_BUCKETS];
+    for (sk_hnode *n = sk_htab_chain(&c->table, (uint32_t)id); n; n = n->next) {
+        sk_fetch_session *s = SK_CONTAINER_OF(n, sk_fetch_session, node);
+        if (s->id == id)
+            return s;
+    }
+    return NULL;
 }
 
 static void lru_unlink(sk_fetch_sessions *c, sk_fetch_session *s)
@@ -68,33 +75,27 @@ static void lru_push(sk_fetch_sessions *c, sk_fetch_session *s)
 
 sk_fetch_session *sk_fetch_session_find(sk_fetch_sessions *c, int32_t id)
 {
-    for (sk_fetch_session *s = *bucket(c, id); s; s = s->hash_next) {
-        if (s->id == id) {
-            lru_unlink(c, s);
-            lru_push(c, s);
-            return s;
-        }
+    sk_fetch_session *s = session_lookup(c, id);
+    if (s) {
+        lru_unlink(c, s);
+        lru_push(c, s);
     }
-    return NULL;
+    return s;
 }
 
 void sk_fetch_session_close(sk_fetch_sessions *c, int32_t id)
 {
-    for (sk_fetch_session **pp = bucket(c, id); *pp; pp = &(*pp)->hash_next) {
-        sk_fetch_session *s = *pp;
-        if (s->id == id) {
-            *pp = s->hash_next;
-            lru_unlink(c, s);
-            c->count--;
-            session_free(s);
-            return;
-        }
+    sk_fetch_session *s = session_lookup(c, id);
+    if (s) {
+        sk_htab_remove(&c->table, &s->node);
+        lru_unlink(c, s);
+        session_free(s);
     }
 }
 
 sk_fetch_session *sk_fetch_session_create(sk_fetch_sessions *c)
 {
-    if (c->count >= SK_FETCH_SESSION_SLOTS && c->lru_tail)
+    if (c->table.count >= SK_FETCH_SESSION_SLOTS && c->lru_tail)
         sk_fetch_session_close(c, c->lru_tail->id);
     sk_fetch_session *s = calloc(1, sizeof *s);
     if (!s)
@@ -102,12 +103,10 @@ sk_fetch_session *sk_fetch_session_create(sk_fetch_sessions *c)
     do { /* ids are positive and not in use */
         s->id = c->next_id;
         c->next_id = c->next_id == INT32_MAX ? 1 : c->next_id + 1;
-    } while (sk_fetch_session_find(c, s->id));
+    } while (session_lookup(c, s->id));
     s->epoch = 1;
-    s->hash_next = *bucket(c, s->id);
-    *bucket(c, s->id) = s;
+    sk_htab_insert(&c->table, &s->node, (uint32_t)s->id); /* reserved for every slot */
     lru_push(c, s);
-    c->count++;
     return s;
 }
 

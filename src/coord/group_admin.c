@@ -91,7 +91,7 @@ static bool filter_any(const kf_str *f, int32_t n, const char *name)
 int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, const kf_str *types, int32_t ntypes,
                        kf_list_groups_response_group **out, sk_arena *arena)
 {
-    kf_list_groups_response_group *l = sk_arena_alloc(arena, gs->ngroups * sizeof *l + 1);
+    kf_list_groups_response_group *l = sk_arena_alloc(arena, gs->index.count * sizeof *l + 1);
     if (!l)
         return -1;
     int32_t n = 0;

@@ -20,6 +20,7 @@
 
 #include "skiff/buf.h"
 #include "skiff/group.h"
+#include "skiff/htab.h"
 
 #define GTIMER_IDLE SIZE_MAX
 /* Kafka's fixed coordinator settings that skiff does not expose. */
@@ -127,7 +128,7 @@ struct ggroup {
     gtopic *topics;              /* committed offsets */
     int32_t ntopics, topics_cap;
     /* links */
-    ggroup *hash_next;
+    sk_hnode node;               /* in the table by group id */
     ggroup *prev, *next;         /* all groups, in creation order */
 };
 
@@ -186,9 +187,7 @@ struct sk_groups {
     bool has_store;
     int32_t num_partitions;      /* of __consumer_offsets */
     /* state */
-    ggroup **buckets;            /* group id hash table */
-    size_t nbuckets;
-    size_t ngroups;
+    sk_htab index;               /* groups by id; index.count groups; buckets reserved at open */
     ggroup *first, *last;        /* creation order */
     gtimer **heap;               /* armed timers, min-heap on deadline */
     size_t nheap, heap_cap;

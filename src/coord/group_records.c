@@ -484,5 +484,5 @@ void sk_groups_loaded(sk_groups *gs)
             group_maybe_rebalance(gs, g, reason);
         }
     }
-    sk_info("group", "loaded %zu groups with %zu members from __consumer_offsets", gs->ngroups, members);
+    sk_info("group", "loaded %zu groups with %zu members from __consumer_offsets", gs->index.count, members);
 }

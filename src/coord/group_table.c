@@ -261,41 +261,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- The table ---- */
 
-static uint64_t hash_id(const char *s, size_t len)
-{
-    uint64_t h = 14695981039346656037ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-    return h;
-}
-
 ggroup *group_find(sk_groups *gs, const char *id, size_t len)
 {
-    for (ggroup *g = gs->buckets[hash_id(id, len) & (gs->nbuckets - 1)]; g; g = g->hash_next)
-        if (g->group_id_len == len && !memcmp(g->group_id, id, len))
+    uint64_t h = sk_hash_bytes(id, len);
+    for (sk_hnode *n = sk_htab_chain(&gs->index, h); n; n = n->next) {
+        ggroup *g = SK_CONTAINER_OF(n, ggroup, node);
+        if (n->hash == h && g->group_id_len == len && !memcmp(g->group_id, id, len))
             return g;
+    }
     return NULL;
 }
 
 ggroup *group_find_str(sk_groups *gs, kf_str id)
 {
     return id.p ? group_find(gs, id.p, (size_t)id.len) : NULL;
-}
-
-static void table_grow(sk_groups *gs)
-{
-    size_t n = gs->nbuckets * 2;
-    ggroup **b = calloc(n, sizeof *b);
-    if (!b)
-        return; /* longer chains, still correct */
-    for (ggroup *g = gs->first; g; g = g->next) {
-        size_t i = hash_id(g->group_id, g->group_id_len) & (n - 1);
-        g->hash_next = b[i];
-        b[i] = g;
-    }
-    free(gs->buckets);
-    gs->buckets = b;
-    gs->nbuckets = n;
 }
 
 static void group_join_timer_fired(sk_groups *gs, gtimer *t);
@@ -314,18 +293,13 @@ ggroup *group_create(sk_groups *gs, const char *id, size_t len)
     g->current_state_timestamp = -1;
     gtimer_init(&g->join_timer, group_join_timer_fired);
     gtimer_init(&g->sync_timer, group_sync_timer_fired);
-    if (gs->ngroups + 1 > gs->nbuckets)
-        table_grow(gs);
-    size_t i = hash_id(id, len) & (gs->nbuckets - 1);
-    g->hash_next = gs->buckets[i];
-    gs->buckets[i] = g;
+    sk_htab_insert(&gs->index, &g->node, sk_hash_bytes(id, len)); /* reserved at open */
     g->prev = gs->last;
     if (gs->last)
         gs->last->next = g;
     else
         gs->first = g;
     gs->last = g;
-    gs->ngroups++;
     return g;
 }
 
@@ -350,10 +324,7 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
     gtimer_cancel(gs, &g->join_timer);
     gtimer_cancel(gs, &g->sync_timer);
     txn_offsets_drop(gs, g->group_id, NULL, -1); /* every pending offset belongs to a group */
-    ggroup **pp = &gs->buckets[hash_id(g->group_id, g->group_id_len) & (gs->nbuckets - 1)];
-    while (*pp != g)
-        pp = &(*pp)->hash_next;
-    *pp = g->hash_next;
+    sk_htab_remove(&gs->index, &g->node);
     if (g->prev)
         g->prev->next = g->next;
     else
@@ -362,7 +333,6 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
         g->next->prev = g->prev;
     else
         gs->last = g->prev;
-    gs->ngroups--;
     offsets_free(g);
     for (int32_t i = 0; i < g->nsubscribed; i++)
         free(g->subscribed[i]);
@@ -422,7 +392,7 @@ int32_t sk_group_generation_of(sk_groups *gs, const char *group_id)
 
 size_t sk_groups_count(const sk_groups *gs)
 {
-    return gs->ngroups;
+    return gs->index.count;
 }
 
 /* ---- Members ---- */
@@ -689,10 +659,8 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
         gs->store = *opts->store;
         gs->has_store = true;
     }
-    gs->nbuckets = 64;
-    gs->buckets = calloc(gs->nbuckets, sizeof *gs->buckets);
-    if (!gs->buckets || (opts->base && !(gs->ev = evtimer_new(opts->base, on_timer, gs)))) {
-        free(gs->buckets);
+    if (sk_htab_reserve(&gs->index, 64) < 0 || (opts->base && !(gs->ev = evtimer_new(opts->base, on_timer, gs)))) {
+        sk_htab_free(&gs->index);
         free(gs);
         return NULL;
     }
@@ -732,6 +700,6 @@ void sk_groups_close(sk_groups *gs)
     if (gs->ev)
         event_free(gs->ev);
     free(gs->heap);
-    free(gs->buckets);
+    sk_htab_free(&gs->index);
     free(gs);
 }

@@ -56,6 +56,7 @@
 
 #include "skiff/errors.h"
 #include "skiff/group.h"
+#include "skiff/htab.h"
 #include "skiff/log.h"
 #include "txn_int.h"
 
@@ -80,7 +81,7 @@ struct txn_meta {
     bool fence_failed;            /* a fencing abort could not be stored: do not bump again */
     int64_t deadline;             /* timer (timeout or marker retry), ms by the clock; -1 none */
     struct event *timer;          /* with an event base */
-    txn_meta *hash_next;
+    sk_hnode node;                /* in the table by transactional id */
 };
 
 struct sk_txns {
@@ -98,8 +99,7 @@ struct sk_txns {
     bool loading;                 /* until sk_txns_loaded */
     int64_t expire_deadline;      /* next look for idle ids, ms by the clock; -1 none */
     struct event *expire_timer;   /* with an event base */
-    txn_meta **buckets;           /* by transactional id */
-    size_t nbuckets, count;
+    sk_htab metas;                /* txn_meta by transactional id */
 };
 
 static const char *const state_names[SK_TXN_NSTATES] = {
@@ -159,44 +159,23 @@ static bool epoch_exhausted(int16_t epoch)
 
 /* ---- The table ---- */
 
-static size_t hash_id(const char *id, size_t n)
+static uint64_t id_hash(const char *id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return (size_t)(h % n);
+    return sk_hash_bytes(id, strlen(id));
+}
+
+static txn_meta *meta_of(sk_hnode *n)
+{
+    return SK_CONTAINER_OF(n, txn_meta, node);
 }
 
 static txn_meta *meta_find(const sk_txns *tc, const char *id)
 {
-    if (tc->nbuckets == 0)
-        return NULL;
-    for (txn_meta *m = tc->buckets[hash_id(id, tc->nbuckets)]; m; m = m->hash_next)
-        if (!strcmp(m->id, id))
-            return m;
+    uint64_t h = id_hash(id);
+    for (sk_hnode *n = sk_htab_chain(&tc->metas, h); n; n = n->next)
+        if (n->hash == h && !strcmp(meta_of(n)->id, id))
+            return meta_of(n);
     return NULL;
-}
-
-static int table_grow(sk_txns *tc)
-{
-    size_t n = tc->nbuckets ? tc->nbuckets * 2 : 64;
-    txn_meta **b = calloc(n, sizeof *b);
-    if (!b)
-        return -1;
-    for (size_t i = 0; i < tc->nbuckets; i++) {
-        txn_meta *m = tc->buckets[i];
-        while (m) {
-            txn_meta *next = m->hash_next;
-            size_t k = hash_id(m->id, n);
-            m->hash_next = b[k];
-            b[k] = m;
-            m = next;
-        }
-    }
-    free(tc->buckets);
-    tc->buckets = b;
-    tc->nbuckets = n;
-    return 0;
 }
 
 static void parts_free(txn_part *parts, int32_t n)
@@ -219,10 +198,10 @@ static void meta_free(txn_meta *m)
  * first InitProducerId transition is stored. */
 static txn_meta *meta_add(sk_txns *tc, const char *id, int64_t producer_id, int32_t timeout_ms)
 {
-    if (tc->count >= tc->nbuckets && table_grow(tc) < 0)
-        return NULL;
     txn_meta *m = calloc(1, sizeof *m);
-    if (!m || !(m->id = strdup(id))) {
+    if (!m || !(m->id = strdup(id)) || sk_htab_insert(&tc->metas, &m->node, id_hash(id)) < 0) {
+        if (m)
+            free(m->id);
         free(m);
         return NULL;
     }
@@ -236,10 +215,6 @@ static txn_meta *meta_add(sk_txns *tc, const char *id, int64_t producer_id, int3
     m->start_ms = -1;
     m->update_ms = now(tc);
     m->deadline = -1;
-    size_t k = hash_id(id, tc->nbuckets);
-    m->hash_next = tc->buckets[k];
-    tc->buckets[k] = m;
-    tc->count++;
     return m;
 }
 
@@ -318,12 +293,12 @@ int sk_txns_run_timers(sk_txns *tc)
         expire_ids(tc);
         fired++;
     }
-    for (size_t i = 0; i < tc->nbuckets; i++) {
-        for (txn_meta *m = tc->buckets[i]; m; m = m->hash_next) {
-            if (m->deadline >= 0 && m->deadline <= t) {
-                fire(m);
-                fired++;
-            }
+    size_t bucket;
+    for (sk_hnode *n = sk_htab_next(&tc->metas, NULL, &bucket); n; n = sk_htab_next(&tc->metas, n, &bucket)) {
+        txn_meta *m = meta_of(n);
+        if (m->deadline >= 0 && m->deadline <= t) {
+            fire(m);
+            fired++;
         }
     }
     return fired;
@@ -556,26 +531,24 @@ static void expire_ids(sk_txns *tc)
 {
     int64_t t = now(tc), cutoff = t - tc->cfg->transactional_id_expiration_ms;
     int expired = 0;
-    for (size_t i = 0; i < tc->nbuckets; i++) {
-        for (txn_meta **pp = &tc->buckets[i]; *pp;) {
-            txn_meta *m = *pp;
-            bool idle = (m->state == SK_TXN_EMPTY || m->state == SK_TXN_COMPLETE_COMMIT ||
-                         m->state == SK_TXN_COMPLETE_ABORT) &&
-                        m->deadline < 0 && m->update_ms <= cutoff;
-            int16_t err = idle ? store(m, NULL, t) : SK_ERR_NONE;
-            if (!idle || err != SK_ERR_NONE) {
-                if (err != SK_ERR_NONE)
-                    sk_warn("txn", "%s: cannot store the expiration: %s", m->id, sk_err_name(err));
-                pp = &m->hash_next;
-                continue;
-            }
-            sk_info("txn", "%s: expired (producer %" PRId64 ", idle since %" PRId64 " ms)", m->id, m->producer_id,
-                    t - m->update_ms);
-            *pp = m->hash_next;
-            tc->count--;
-            meta_free(m);
-            expired++;
+    size_t bucket;
+    for (sk_hnode *n = sk_htab_next(&tc->metas, NULL, &bucket), *next; n; n = next) {
+        next = sk_htab_next(&tc->metas, n, &bucket);
+        txn_meta *m = meta_of(n);
+        bool idle = (m->state == SK_TXN_EMPTY || m->state == SK_TXN_COMPLETE_COMMIT ||
+                     m->state == SK_TXN_COMPLETE_ABORT) &&
+                    m->deadline < 0 && m->update_ms <= cutoff;
+        int16_t err = idle ? store(m, NULL, t) : SK_ERR_NONE;
+        if (!idle || err != SK_ERR_NONE) {
+            if (err != SK_ERR_NONE)
+                sk_warn("txn", "%s: cannot store the expiration: %s", m->id, sk_err_name(err));
+            continue;
         }
+        sk_info("txn", "%s: expired (producer %" PRId64 ", idle since %" PRId64 " ms)", m->id, m->producer_id,
+                t - m->update_ms);
+        sk_htab_remove(&tc->metas, n);
+        meta_free(m);
+        expired++;
     }
     if (expired)
         sk_info("txn", "expired %d transactional id%s", expired, expired == 1 ? "" : "s");
@@ -609,30 +582,21 @@ void sk_txns_close(sk_txns *tc)
 {
     if (!tc)
         return;
-    for (size_t i = 0; i < tc->nbuckets; i++) {
-        txn_meta *m = tc->buckets[i];
-        while (m) {
-            txn_meta *next = m->hash_next;
-            meta_free(m);
-            m = next;
-        }
+    size_t bucket;
+    for (sk_hnode *n = sk_htab_next(&tc->metas, NULL, &bucket), *next; n; n = next) {
+        next = sk_htab_next(&tc->metas, n, &bucket);
+        meta_free(meta_of(n));
     }
     if (tc->expire_timer)
         event_free(tc->expire_timer);
-    free(tc->buckets);
+    sk_htab_free(&tc->metas);
     free(tc);
 }
 
 static void meta_remove(sk_txns *tc, txn_meta *m)
 {
-    for (txn_meta **pp = &tc->buckets[hash_id(m->id, tc->nbuckets)]; *pp; pp = &(*pp)->hash_next) {
-        if (*pp == m) {
-            *pp = m->hash_next;
-            tc->count--;
-            meta_free(m);
-            return;
-        }
-    }
+    sk_htab_remove(&tc->metas, &m->node);
+    meta_free(m);
 }
 
 int sk_txns_replay(sk_txns *tc, const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len)
@@ -691,14 +655,14 @@ void sk_txns_loaded(sk_txns *tc)
 {
     tc->loading = false;
     size_t n = 0;
-    for (size_t i = 0; i < tc->nbuckets; i++) {
-        for (txn_meta *m = tc->buckets[i]; m; m = m->hash_next) {
-            n++;
-            if (m->state == SK_TXN_ONGOING)
-                arm(m, replayed_deadline(m));
-            else if (m->state == SK_TXN_PREPARE_COMMIT || m->state == SK_TXN_PREPARE_ABORT)
-                send_markers(m);
-        }
+    size_t bucket;
+    for (sk_hnode *h = sk_htab_next(&tc->metas, NULL, &bucket); h; h = sk_htab_next(&tc->metas, h, &bucket)) {
+        txn_meta *m = meta_of(h);
+        n++;
+        if (m->state == SK_TXN_ONGOING)
+            arm(m, replayed_deadline(m));
+        else if (m->state == SK_TXN_PREPARE_COMMIT || m->state == SK_TXN_PREPARE_ABORT)
+            send_markers(m);
     }
     sk_info("txn", "loaded %zu transactional id%s", n, n == 1 ? "" : "s");
     arm_expiration(tc);
@@ -1008,12 +972,14 @@ int32_t sk_txns_list(sk_txns *tc, const sk_txn_state *states, int32_t nstates, c
     *out = NULL;
     int64_t t = now(tc);
     int32_t n = 0;
-    if (tc->count > 0 && !(*out = sk_arena_alloc(arena, tc->count * sizeof **out)))
+    if (tc->metas.count > 0 && !(*out = sk_arena_alloc(arena, tc->metas.count * sizeof **out)))
         return -1;
-    for (size_t i = 0; i < tc->nbuckets; i++)
-        for (const txn_meta *m = tc->buckets[i]; m; m = m->hash_next)
-            if (list_match(m, states, nstates, producer_ids, nids, min_duration_ms, t) &&
-                fill_info(m, &(*out)[n++], arena, false) < 0)
-                return -1;
+    size_t bucket;
+    for (sk_hnode *h = sk_htab_next(&tc->metas, NULL, &bucket); h; h = sk_htab_next(&tc->metas, h, &bucket)) {
+        const txn_meta *m = meta_of(h);
+        if (list_match(m, states, nstates, producer_ids, nids, min_duration_ms, t) &&
+            fill_info(m, &(*out)[n++], arena, false) < 0)
+            return -1;
+    }
     return n;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "skiff/htab.h"
 #include "skiff/logstore.h"
 
 #define SK_OFFSET_INDEX_ENTRY 8  /* int32 relative offset, int32 position */
@@ -192,13 +193,12 @@ typedef struct sk_producer_entry {
     int64_t txn_first_offset;       /* first offset of the open transaction, -1 none */
     sk_producer_batch batches[SK_PRODUCER_BATCHES]; /* oldest first */
     int nbatches;
-    struct sk_producer_entry *hash_next;
+    sk_hnode node;                  /* in the table by producer id */
     struct sk_producer_entry *txn_prev, *txn_next; /* open-transaction list links */
 } sk_producer_entry;
 
 typedef struct sk_producer_state {
-    sk_producer_entry **buckets;    /* hash table by producer id */
-    size_t nbuckets, count;
+    sk_htab table;                  /* sk_producer_entry by producer id; table.count entries */
     sk_producer_entry *txn_head, *txn_tail; /* open transactions, by first offset */
 } sk_producer_state;
 
@@ -306,7 +306,7 @@ struct sk_partition {
     sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */
     int refs;                    /* store table + in-flight jobs */
     bool deleted;                /* removed from the store; jobs ignore it */
-    struct sk_partition *hash_next;
+    sk_hnode node;               /* in the store's table by (topic, index) */
 };
 
 sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index);
@@ -356,9 +356,7 @@ struct sk_logstore {
     int64_t producer_check_ms;            /* producer.id.expiration.check.interval.ms */
     bool recover_on_load;        /* the last stop was not clean */
     /* State */
-    sk_partition **buckets;      /* hash table by (topic, index) */
-    size_t nbuckets;
-    size_t count;
+    sk_htab partitions;          /* by (topic, index); buckets reserved at open */
     struct event *retention_ev, *flush_ev, *checkpoint_ev, *producers_ev;
     bool checkpoint_running, checkpoint_again;
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */

@@ -84,79 +84,39 @@ sk_bg *sk_logstore_bg(const sk_logstore *s)
 
 /* ---- Partition table ---- */
 
-static size_t bucket_of(const sk_logstore *s, const char *topic, int32_t index)
+static uint64_t partition_hash(const char *topic, int32_t index)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const char *c = topic; *c; c++)
-        h = (h ^ (uint8_t)*c) * 1099511628211ULL;
-    h = (h ^ (uint32_t)index) * 1099511628211ULL;
-    return (size_t)(h & (s->nbuckets - 1));
-}
-
-static int table_grow(sk_logstore *s)
-{
-    size_t n = s->nbuckets * 2;
-    sk_partition **b = calloc(n, sizeof *b);
-    if (!b)
-        return -1;
-    sk_partition **old = s->buckets;
-    size_t oldn = s->nbuckets;
-    s->buckets = b;
-    s->nbuckets = n;
-    for (size_t i = 0; i < oldn; i++) {
-        for (sk_partition *p = old[i], *next; p; p = next) {
-            next = p->hash_next;
-            size_t k = bucket_of(s, p->topic, p->index);
-            p->hash_next = b[k];
-            b[k] = p;
-        }
-    }
-    free(old);
-    return 0;
+    return sk_hash_more(sk_hash_bytes(topic, strlen(topic)), &index, sizeof index);
 }
 
 static void table_insert(sk_logstore *s, sk_partition *p)
 {
-    if (s->count >= s->nbuckets)
-        table_grow(s); /* on failure the chains just get longer */
-    size_t k = bucket_of(s, p->topic, p->index);
-    p->hash_next = s->buckets[k];
-    s->buckets[k] = p;
-    s->count++;
-}
-
-static void table_remove(sk_logstore *s, sk_partition *p)
-{
-    for (sk_partition **pp = &s->buckets[bucket_of(s, p->topic, p->index)]; *pp; pp = &(*pp)->hash_next) {
-        if (*pp == p) {
-            *pp = p->hash_next;
-            p->hash_next = NULL;
-            s->count--;
-            return;
-        }
-    }
+    sk_htab_insert(&s->partitions, &p->node, partition_hash(p->topic, p->index)); /* reserved at open */
 }
 
 sk_partition *sk_logstore_find(sk_logstore *s, const char *topic, int32_t index)
 {
-    for (sk_partition *p = s->buckets[bucket_of(s, topic, index)]; p; p = p->hash_next)
-        if (p->index == index && strcmp(p->topic, topic) == 0)
+    uint64_t h = partition_hash(topic, index);
+    for (sk_hnode *n = sk_htab_chain(&s->partitions, h); n; n = n->next) {
+        sk_partition *p = SK_CONTAINER_OF(n, sk_partition, node);
+        if (n->hash == h && p->index == index && strcmp(p->topic, topic) == 0)
             return p;
+    }
     return NULL;
 }
 
 void sk_logstore_foreach(sk_logstore *s, void (*fn)(sk_partition *p, void *arg), void *arg)
 {
-    for (size_t i = 0; i < s->nbuckets; i++)
-        for (sk_partition *p = s->buckets[i], *next; p; p = next) {
-            next = p->hash_next;
-            fn(p, arg);
-        }
+    size_t bucket;
+    for (sk_hnode *n = sk_htab_next(&s->partitions, NULL, &bucket), *next; n; n = next) {
+        next = sk_htab_next(&s->partitions, n, &bucket);
+        fn(SK_CONTAINER_OF(n, sk_partition, node), arg);
+    }
 }
 
 size_t sk_logstore_count(const sk_logstore *s)
 {
-    return s->count;
+    return s->partitions.count;
 }
 
 /* ---- Background file jobs ---- */
@@ -608,9 +568,7 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
     if (!s)
         return NULL;
     s->dir = strdup(dir);
-    s->nbuckets = 64;
-    s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
-    if (!s->dir || !s->buckets)
+    if (!s->dir || sk_htab_reserve(&s->partitions, 64) < 0)
         goto fail;
     size_t n = strlen(s->dir);
     while (n > 1 && s->dir[n - 1] == '/')
@@ -654,8 +612,9 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
         goto fail;
     }
     free(marker);
-    if (s->count > 0)
-        sk_info("log", "%s: %zu partition%s after %s shutdown, %s", s->dir, s->count, s->count == 1 ? "" : "s",
+    size_t count = s->partitions.count;
+    if (count > 0)
+        sk_info("log", "%s: %zu partition%s after %s shutdown, %s", s->dir, count, count == 1 ? "" : "s",
                 clean ? "a clean" : "an unclean", clean ? "loading on first use" : "recovering now");
     if (!clean)
         sk_logstore_foreach(s, load_for_recovery, NULL);
@@ -671,7 +630,7 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
 fail:
     if (s->bg && s->own_bg)
         sk_bg_free(s->bg);
-    free(s->buckets);
+    sk_htab_free(&s->partitions);
     free(s->dir);
     free(s);
     return NULL;
@@ -727,7 +686,7 @@ static void store_free(sk_logstore *s)
     sk_logstore_foreach(s, free_partition, NULL);
     if (s->own_bg)
         sk_bg_free(s->bg);
-    free(s->buckets);
+    sk_htab_free(&s->partitions);
     free(s->dir);
     free(s);
 }
@@ -847,7 +806,7 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     }
     sk_info("log", "%s: deleted (renamed to %s)", p->dir, dead);
-    table_remove(s, p);
+    sk_htab_remove(&s->partitions, &p->node);
     p->deleted = true;
     sk_partition_fire_listeners(p, NULL);
 

@@ -52,9 +52,9 @@
 
 /* ---- The table ---- */
 
-static size_t bucket_of(int64_t producer_id, size_t n)
+static uint64_t id_hash(int64_t producer_id)
 {
-    return (size_t)(((uint64_t)producer_id * 0x9E3779B97F4A7C15ull) >> 32) % n;
+    return sk_hash_bytes(&producer_id, sizeof producer_id);
 }
 
 void sk_producer_state_init(sk_producer_state *ps)
@@ -64,48 +64,24 @@ void sk_producer_state_init(sk_producer_state *ps)
 
 void sk_producer_state_clear(sk_producer_state *ps)
 {
-    for (size_t i = 0; i < ps->nbuckets; i++) {
-        sk_producer_entry *e = ps->buckets[i];
-        while (e) {
-            sk_producer_entry *next = e->hash_next;
-            free(e);
-            e = next;
-        }
+    size_t bucket;
+    for (sk_hnode *n = sk_htab_next(&ps->table, NULL, &bucket), *next; n; n = next) {
+        next = sk_htab_next(&ps->table, n, &bucket);
+        free(SK_CONTAINER_OF(n, sk_producer_entry, node));
     }
-    free(ps->buckets);
+    sk_htab_free(&ps->table);
     sk_producer_state_init(ps);
 }
 
 const sk_producer_entry *sk_producer_state_find(const sk_producer_state *ps, int64_t producer_id)
 {
-    if (ps->nbuckets == 0)
-        return NULL;
-    for (sk_producer_entry *e = ps->buckets[bucket_of(producer_id, ps->nbuckets)]; e; e = e->hash_next)
+    uint64_t h = id_hash(producer_id);
+    for (sk_hnode *n = sk_htab_chain(&ps->table, h); n; n = n->next) {
+        const sk_producer_entry *e = SK_CONTAINER_OF(n, sk_producer_entry, node);
         if (e->producer_id == producer_id)
             return e;
-    return NULL;
-}
-
-static int table_grow(sk_producer_state *ps)
-{
-    size_t n = ps->nbuckets ? ps->nbuckets * 2 : 16;
-    sk_producer_entry **b = calloc(n, sizeof *b);
-    if (!b)
-        return -1;
-    for (size_t i = 0; i < ps->nbuckets; i++) {
-        sk_producer_entry *e = ps->buckets[i];
-        while (e) {
-            sk_producer_entry *next = e->hash_next;
-            size_t k = bucket_of(e->producer_id, n);
-            e->hash_next = b[k];
-            b[k] = e;
-            e = next;
-        }
     }
-    free(ps->buckets);
-    ps->buckets = b;
-    ps->nbuckets = n;
-    return 0;
+    return NULL;
 }
 
 static void entry_reset(sk_producer_entry *e, int64_t producer_id)
@@ -123,34 +99,29 @@ static sk_producer_entry *entry_get_or_add(sk_producer_state *ps, int64_t produc
     sk_producer_entry *e = (sk_producer_entry *)sk_producer_state_find(ps, producer_id);
     if (e)
         return e;
-    if (ps->count >= ps->nbuckets && table_grow(ps) < 0)
-        return NULL;
     if (!(e = malloc(sizeof *e)))
         return NULL;
     entry_reset(e, producer_id);
-    size_t k = bucket_of(producer_id, ps->nbuckets);
-    e->hash_next = ps->buckets[k];
-    ps->buckets[k] = e;
-    ps->count++;
+    if (sk_htab_insert(&ps->table, &e->node, id_hash(producer_id)) < 0) {
+        free(e);
+        return NULL;
+    }
     return e;
 }
 
 size_t sk_producer_state_expire(sk_producer_state *ps, int64_t now_ms, int64_t expiration_ms)
 {
     size_t removed = 0;
-    for (size_t i = 0; i < ps->nbuckets; i++) {
-        for (sk_producer_entry **pp = &ps->buckets[i]; *pp;) {
-            sk_producer_entry *e = *pp;
-            int64_t idle;
-            if (e->txn_first_offset < 0 &&
-                (__builtin_sub_overflow(now_ms, e->last_timestamp, &idle) || idle >= expiration_ms)) {
-                *pp = e->hash_next;
-                free(e);
-                ps->count--;
-                removed++;
-            } else {
-                pp = &e->hash_next;
-            }
+    size_t bucket;
+    for (sk_hnode *n = sk_htab_next(&ps->table, NULL, &bucket), *next; n; n = next) {
+        next = sk_htab_next(&ps->table, n, &bucket);
+        sk_producer_entry *e = SK_CONTAINER_OF(n, sk_producer_entry, node);
+        int64_t idle;
+        if (e->txn_first_offset < 0 &&
+            (__builtin_sub_overflow(now_ms, e->last_timestamp, &idle) || idle >= expiration_ms)) {
+            sk_htab_remove(&ps->table, n);
+            free(e);
+            removed++;
         }
     }
     return removed;
@@ -264,7 +235,8 @@ static sk_producer_staged *stage(sk_producer_append *pa, const sk_producer_entry
         st->e = *stored;
     else
         entry_reset(&st->e, producer_id);
-    st->e.hash_next = st->e.txn_prev = st->e.txn_next = NULL;
+    st->e.node = (sk_hnode){0};
+    st->e.txn_prev = st->e.txn_next = NULL;
     st->stored_epoch = stored ? stored->producer_epoch : -1;
     return st;
 }
@@ -420,26 +392,26 @@ int sk_partition_apply_producers(sk_partition *p, sk_segment *seg, sk_producer_a
 
 uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len)
 {
-    size_t n = SNAPSHOT_HEADER + ps->count * SNAPSHOT_ENTRY;
+    size_t n = SNAPSHOT_HEADER + ps->table.count * SNAPSHOT_ENTRY;
     uint8_t *buf = malloc(n);
     if (!buf)
         return NULL;
     sk_put_be16(buf, SNAPSHOT_VERSION);
-    sk_put_be32(buf + 6, (uint32_t)ps->count);
+    sk_put_be32(buf + 6, (uint32_t)ps->table.count);
     uint8_t *p = buf + SNAPSHOT_HEADER;
-    for (size_t i = 0; i < ps->nbuckets; i++) {
-        for (const sk_producer_entry *e = ps->buckets[i]; e; e = e->hash_next) {
-            const sk_producer_batch *last = e->nbatches ? &e->batches[e->nbatches - 1] : NULL;
-            sk_put_be64(p, (uint64_t)e->producer_id);
-            sk_put_be16(p + 8, (uint16_t)e->producer_epoch);
-            sk_put_be32(p + 10, (uint32_t)(last ? last->last_seq : NO_SEQUENCE));
-            sk_put_be64(p + 14, (uint64_t)(last ? last->last_offset : -1));
-            sk_put_be32(p + 22, last ? (uint32_t)((uint64_t)last->last_offset - (uint64_t)last->first_offset) : 0);
-            sk_put_be64(p + 26, (uint64_t)e->last_timestamp);
-            sk_put_be32(p + 34, (uint32_t)e->coordinator_epoch);
-            sk_put_be64(p + 38, (uint64_t)e->txn_first_offset);
-            p += SNAPSHOT_ENTRY;
-        }
+    size_t bucket;
+    for (const sk_hnode *h = sk_htab_next(&ps->table, NULL, &bucket); h; h = sk_htab_next(&ps->table, h, &bucket)) {
+        const sk_producer_entry *e = SK_CONTAINER_OF(h, sk_producer_entry, node);
+        const sk_producer_batch *last = e->nbatches ? &e->batches[e->nbatches - 1] : NULL;
+        sk_put_be64(p, (uint64_t)e->producer_id);
+        sk_put_be16(p + 8, (uint16_t)e->producer_epoch);
+        sk_put_be32(p + 10, (uint32_t)(last ? last->last_seq : NO_SEQUENCE));
+        sk_put_be64(p + 14, (uint64_t)(last ? last->last_offset : -1));
+        sk_put_be32(p + 22, last ? (uint32_t)((uint64_t)last->last_offset - (uint64_t)last->first_offset) : 0);
+        sk_put_be64(p + 26, (uint64_t)e->last_timestamp);
+        sk_put_be32(p + 34, (uint32_t)e->coordinator_epoch);
+        sk_put_be64(p + 38, (uint64_t)e->txn_first_offset);
+        p += SNAPSHOT_ENTRY;
     }
     sk_put_be32(buf + 2, sk_crc32c(0, buf + SNAPSHOT_CRC_FROM, n - SNAPSHOT_CRC_FROM));
     *len = n;
@@ -762,22 +734,22 @@ int16_t sk_partition_producers(sk_partition *p, sk_arena *arena, sk_producer_inf
     if (sk_partition_load(p, p->store->recover_on_load) < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     const sk_producer_state *ps = &p->producers;
-    if (ps->count == 0)
+    if (ps->table.count == 0)
         return SK_ERR_NONE;
-    sk_producer_info *a = sk_arena_alloc(arena, ps->count * sizeof *a);
+    sk_producer_info *a = sk_arena_alloc(arena, ps->table.count * sizeof *a);
     if (!a)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
-    for (size_t i = 0; i < ps->nbuckets; i++) {
-        for (const sk_producer_entry *e = ps->buckets[i]; e; e = e->hash_next) {
-            a[(*n)++] = (sk_producer_info){
-                .producer_id = e->producer_id,
-                .producer_epoch = e->producer_epoch,
-                .last_sequence = entry_last_seq(e),
-                .last_timestamp = e->last_timestamp,
-                .coordinator_epoch = e->coordinator_epoch,
-                .current_txn_start_offset = e->txn_first_offset,
-            };
-        }
+    size_t bucket;
+    for (const sk_hnode *h = sk_htab_next(&ps->table, NULL, &bucket); h; h = sk_htab_next(&ps->table, h, &bucket)) {
+        const sk_producer_entry *e = SK_CONTAINER_OF(h, sk_producer_entry, node);
+        a[(*n)++] = (sk_producer_info){
+            .producer_id = e->producer_id,
+            .producer_epoch = e->producer_epoch,
+            .last_sequence = entry_last_seq(e),
+            .last_timestamp = e->last_timestamp,
+            .coordinator_epoch = e->coordinator_epoch,
+            .current_txn_start_offset = e->txn_first_offset,
+        };
     }
     *out = a;
     return SK_ERR_NONE;

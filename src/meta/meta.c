@@ -43,37 +43,10 @@ struct sk_meta {
     char cluster_id[SK_UUID_STR_LEN + 1]; /* from meta.properties */
     sk_topic **topics;                    /* creation order */
     int32_t ntopics, cap;
-    sk_topic **buckets;                   /* hash index by name, chained */
-    uint32_t nbuckets;                    /* power of two */
+    sk_htab index;                        /* topics by name */
     deletion *deletions;                  /* pending deletions */
     int32_t ndeletions, deletions_cap;
 };
-
-static uint32_t name_hash(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (uint8_t)s[i]) * 16777619u;
-    return h;
-}
-
-static int index_grow(sk_meta *m)
-{
-    uint32_t n = m->nbuckets ? m->nbuckets * 2 : 64;
-    sk_topic **b = calloc(n, sizeof *b);
-    if (!b)
-        return -1;
-    free(m->buckets);
-    m->buckets = b;
-    m->nbuckets = n;
-    for (int32_t i = 0; i < m->ntopics; i++) {
-        sk_topic *t = m->topics[i];
-        uint32_t h = name_hash(t->name, strlen(t->name)) & (n - 1);
-        t->next = b[h];
-        b[h] = t;
-    }
-    return 0;
-}
 
 /* Adds `t` to the array and the index; takes ownership on success. */
 static int topic_add(sk_meta *m, sk_topic *t)
@@ -86,23 +59,16 @@ static int topic_add(sk_meta *m, sk_topic *t)
         m->topics = a;
         m->cap = cap;
     }
-    if ((uint32_t)m->ntopics + 1 > m->nbuckets / 2 && index_grow(m) < 0)
+    if (sk_htab_insert(&m->index, &t->node, sk_hash_bytes(t->name, strlen(t->name))) < 0)
         return -1;
     m->topics[m->ntopics++] = t;
-    uint32_t h = name_hash(t->name, strlen(t->name)) & (m->nbuckets - 1);
-    t->next = m->buckets[h];
-    m->buckets[h] = t;
     return 0;
 }
 
 /* Takes `t` out of the array (keeping the order) and the index. */
 static void topic_unlink(sk_meta *m, sk_topic *t)
 {
-    uint32_t h = name_hash(t->name, strlen(t->name)) & (m->nbuckets - 1);
-    sk_topic **pp = &m->buckets[h];
-    while (*pp != t)
-        pp = &(*pp)->next;
-    *pp = t->next;
+    sk_htab_remove(&m->index, &t->node);
     int32_t i = 0;
     while (m->topics[i] != t)
         i++;
@@ -121,12 +87,12 @@ static void topic_free(sk_topic *t)
 
 sk_topic *sk_meta_topic(sk_meta *m, const char *name, size_t len)
 {
-    if (!m->nbuckets)
-        return NULL;
-    uint32_t h = name_hash(name, len) & (m->nbuckets - 1);
-    for (sk_topic *t = m->buckets[h]; t; t = t->next)
-        if (strlen(t->name) == len && !memcmp(t->name, name, len))
+    uint64_t h = sk_hash_bytes(name, len);
+    for (sk_hnode *n = sk_htab_chain(&m->index, h); n; n = n->next) {
+        sk_topic *t = SK_CONTAINER_OF(n, sk_topic, node);
+        if (n->hash == h && strlen(t->name) == len && !memcmp(t->name, name, len))
             return t;
+    }
     return NULL;
 }
 
@@ -421,7 +387,7 @@ sk_meta *sk_meta_open(const char *dir, int32_t node_id)
         return NULL;
     }
     sk_meta *m = calloc(1, sizeof *m);
-    if (!m || !(m->dir = strdup(dir)) || index_grow(m) < 0) {
+    if (!m || !(m->dir = strdup(dir))) {
         sk_meta_close(m);
         return NULL;
     }
@@ -444,7 +410,7 @@ void sk_meta_close(sk_meta *m)
         free(m->deletions[i].name);
     free(m->deletions);
     free(m->topics);
-    free(m->buckets);
+    sk_htab_free(&m->index);
     free(m->dir);
     free(m);
 }

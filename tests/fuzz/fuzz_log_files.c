@@ -149,12 +149,12 @@ static void fuzz_snapshot(const uint8_t *p, size_t n, bool fix_crc)
         fuzz_check(out != NULL);
         sk_producer_state back;
         sk_producer_state_init(&back);
-        fuzz_check(sk_producer_snapshot_parse(&back, out, len) == 0 && back.count == ps.count);
+        fuzz_check(sk_producer_snapshot_parse(&back, out, len) == 0 && back.table.count == ps.table.count);
         fuzz_check_producers(&back);
         sk_producer_state_clear(&back);
         free(out);
     } else {
-        fuzz_check(ps.count == 0 && ps.txn_head == NULL);
+        fuzz_check(ps.table.count == 0 && ps.txn_head == NULL);
     }
     sk_producer_state_clear(&ps);
     free(buf);

@@ -29,21 +29,21 @@ static inline void fuzz_fail(const char *what, const char *file, int line)
 
 /* The open-transaction list of `ps` is a well-linked chain, ordered by
  * first offset, of distinct entries of the table with an open transaction,
- * and the table holds `count` entries. */
+ * and the table holds `table.count` entries. */
 static inline void fuzz_check_producers(const sk_producer_state *ps)
 {
-    size_t entries = 0;
-    for (size_t i = 0; i < ps->nbuckets; i++)
-        for (const sk_producer_entry *e = ps->buckets[i]; e; e = e->hash_next) {
-            fuzz_check(entries++ < ps->count);
-            fuzz_check(sk_producer_state_find(ps, e->producer_id) == e);
-            fuzz_check(e->nbatches >= 0 && e->nbatches <= SK_PRODUCER_BATCHES);
-        }
-    fuzz_check(entries == ps->count);
+    size_t entries = 0, bucket;
+    for (const sk_hnode *n = sk_htab_next(&ps->table, NULL, &bucket); n; n = sk_htab_next(&ps->table, n, &bucket)) {
+        const sk_producer_entry *e = SK_CONTAINER_OF(n, sk_producer_entry, node);
+        fuzz_check(entries++ < ps->table.count);
+        fuzz_check(sk_producer_state_find(ps, e->producer_id) == e);
+        fuzz_check(e->nbatches >= 0 && e->nbatches <= SK_PRODUCER_BATCHES);
+    }
+    fuzz_check(entries == ps->table.count);
     size_t open = 0;
     const sk_producer_entry *prev = NULL;
     for (const sk_producer_entry *e = ps->txn_head; e; prev = e, e = e->txn_next) {
-        fuzz_check(open++ < ps->count);
+        fuzz_check(open++ < ps->table.count);
         fuzz_check(e->txn_prev == prev && e->txn_first_offset >= 0);
         fuzz_check(sk_producer_state_find(ps, e->producer_id) == e);
         fuzz_check(!prev || prev->txn_first_offset <= e->txn_first_offset);

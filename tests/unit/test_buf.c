@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "skiff/buf.h"
+#include "unit_run.h"
 
 /* Asserts that the writer holds exactly the `n` bytes at `want`. */
 static void assert_bytes(const sk_writer *w, const void *want, size_t n)
@@ -369,9 +370,5 @@ static Suite *buf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(buf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(buf_suite());
 }

@@ -16,6 +16,7 @@
 #include "codec_check.h"
 #include "kf_msgs.h"
 #include "skiff/proto.h"
+#include "unit_run.h"
 
 /* ---- wire forms through a hand-written descriptor ----
  * Version 0 is non-flexible without nulls, 1 non-flexible with nulls, 2 flexible. */
@@ -972,9 +973,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(codec_suite());
 }

@@ -9,6 +9,7 @@
 #include "codec_check.h"
 #include "kf_msgs.h"
 #include "skiff/proto.h"
+#include "unit_run.h"
 
 static const uint8_t sample_records[] = {0xaa, 0xbb, 0xcc};
 
@@ -282,9 +283,5 @@ static Suite *codec_apis_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_apis_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(codec_apis_suite());
 }

@@ -16,6 +16,7 @@
 #include "codec_check.h"
 #include "kf_msgs.h"
 #include "skiff/proto.h"
+#include "unit_run.h"
 
 /* ---- a hand-written descriptor: version 0 plain, version 1 flexible ---- */
 
@@ -327,9 +328,5 @@ static Suite *codec_nullable_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_nullable_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(codec_nullable_suite());
 }

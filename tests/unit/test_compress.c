@@ -20,6 +20,7 @@
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
 #include "skiff/record.h"
+#include "unit_run.h"
 
 #define KIB ((size_t)1024)
 #define MIB (KIB * KIB)
@@ -1125,9 +1126,5 @@ static Suite *compress_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(compress_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(compress_suite());
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "skiff/crc32c.h"
+#include "unit_run.h"
 
 static const char check_input[] = "123456789";
 #define CHECK_VALUE 0xE3069283u
@@ -101,9 +102,5 @@ static Suite *crc32c_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(crc32c_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(crc32c_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "skiff/fetch_session.h"
+#include "unit_run.h"
 
 static const uint8_t zero_id[16];
 
@@ -80,9 +81,5 @@ int main(void)
     tcase_add_test(tc, test_upsert_forget);
     tcase_add_test(tc, test_eviction_lru);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sk_unit_run(s);
 }

@@ -10,6 +10,7 @@
 #include "kf_msgs.h"
 #include "skiff/group.h"
 #include "test_group.h"
+#include "unit_run.h"
 
 /* ---- JoinGroup: member ids, first rebalance, sync ---- */
 
@@ -715,9 +716,5 @@ static Suite *group_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(group_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(group_suite());
 }

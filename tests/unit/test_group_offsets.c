@@ -11,6 +11,7 @@
 #include "skiff/buf.h"
 #include "skiff/group.h"
 #include "test_group.h"
+#include "unit_run.h"
 
 /* A ConsumerProtocolSubscription v0 of `topic`, as consumers send it. */
 static const char *subscription(const char *topic, int32_t *len)
@@ -647,9 +648,5 @@ static Suite *group_offsets_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(group_offsets_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(group_offsets_suite());
 }

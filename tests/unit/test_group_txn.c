@@ -11,6 +11,7 @@
 #include "kf_msgs.h"
 #include "skiff/group.h"
 #include "test_group.h"
+#include "unit_run.h"
 
 static kf_txn_offset_commit_request_partition txn_parts[1];
 static kf_txn_offset_commit_request_topic txn_topics[1];
@@ -269,9 +270,5 @@ int main(void)
     tcase_add_test(tc, test_tombstones_drop_pending);
     tcase_add_test(tc, test_generation_checks);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return sk_unit_run(s);
 }

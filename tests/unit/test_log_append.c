@@ -10,6 +10,7 @@
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
 #include "skiff/uuid.h"
+#include "unit_run.h"
 
 typedef struct fixture {
     char *dir;
@@ -793,9 +794,5 @@ static Suite *append_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(append_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(append_suite());
 }

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "skiff/bg.h"
+#include "unit_run.h"
 
 enum { NJOBS = 200 };
 
@@ -134,9 +135,5 @@ static Suite *bg_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(bg_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(bg_suite());
 }

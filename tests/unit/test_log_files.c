@@ -7,6 +7,7 @@
 
 #include "../../src/log/log_int.h"
 #include "skiff/uuid.h"
+#include "unit_run.h"
 
 START_TEST(test_offset_index)
 {
@@ -198,9 +199,5 @@ static Suite *files_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(files_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(files_suite());
 }

@@ -15,6 +15,7 @@
 #include "../../src/log/log_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
+#include "unit_run.h"
 
 enum { REC_PLAIN, REC_IDEMPOTENT, REC_TXN, REC_COMMIT, REC_ABORT };
 
@@ -454,9 +455,5 @@ static Suite *opfuzz_suite(void)
 int main(void)
 {
     sk_log_threshold = SK_LOG_ERROR;
-    SRunner *sr = srunner_create(opfuzz_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(opfuzz_suite());
 }

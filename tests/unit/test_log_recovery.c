@@ -9,6 +9,7 @@
 
 #include "skiff/errors.h"
 #include "skiff/log.h"
+#include "unit_run.h"
 
 typedef struct fixture {
     char *dir;
@@ -405,9 +406,5 @@ static Suite *recovery_suite(void)
 int main(void)
 {
     sk_log_threshold = SK_LOG_ERROR;
-    SRunner *sr = srunner_create(recovery_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(recovery_suite());
 }

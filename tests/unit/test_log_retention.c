@@ -9,6 +9,7 @@
 
 #include "skiff/errors.h"
 #include "skiff/log.h"
+#include "unit_run.h"
 
 typedef struct fixture {
     char *dir;
@@ -301,9 +302,5 @@ static Suite *retention_suite(void)
 int main(void)
 {
     sk_log_threshold = SK_LOG_WARN;
-    SRunner *sr = srunner_create(retention_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(retention_suite());
 }

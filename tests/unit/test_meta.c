@@ -17,6 +17,7 @@
 #include "skiff/fsutil.h"
 #include "skiff/meta.h"
 #include "skiff/topics.h"
+#include "unit_run.h"
 
 static char dir[64];
 
@@ -385,9 +386,5 @@ int main(void)
     tcase_add_test(tc, test_topics_create_grow_configure_delete);
     tcase_add_test(tc, test_interrupted_deletion_is_finished_at_start);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sk_unit_run(s);
 }

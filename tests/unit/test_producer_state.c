@@ -14,6 +14,7 @@
 #include "../../src/log/log_int.h"
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
+#include "unit_run.h"
 
 typedef struct fixture {
     char *dir;
@@ -385,7 +386,7 @@ START_TEST(test_snapshot_duplicate_producer)
     sk_producer_state ps;
     sk_producer_state_init(&ps);
     ck_assert_int_eq(sk_producer_snapshot_parse(&ps, buf, sizeof buf), 0);
-    ck_assert_uint_eq(ps.count, 1);
+    ck_assert_uint_eq(ps.table.count, 1);
     ck_assert_int_eq(sk_producer_state_first_unstable(&ps), 700);
     ck_assert_ptr_eq(ps.txn_head, ps.txn_tail);
     ck_assert_ptr_null(ps.txn_head->txn_next);
@@ -578,9 +579,5 @@ static Suite *producer_state_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(producer_state_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(producer_state_suite());
 }

@@ -11,6 +11,7 @@
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
 #include "skiff/record.h"
+#include "unit_run.h"
 
 #define NOW 1700000000000LL
 
@@ -507,9 +508,5 @@ static Suite *record_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(record_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(record_suite());
 }

@@ -10,6 +10,7 @@
 #include "skiff/errors.h"
 #include "skiff/meta.h"
 #include "skiff/topic_config.h"
+#include "unit_run.h"
 
 /* Parses `value` for config `name`; returns the canonical text or the error
  * message (static buffer). */
@@ -297,9 +298,5 @@ int main(void)
     tcase_add_test(tc, test_values_sources_synonyms);
     tcase_add_test(tc, test_log_config_and_compression);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sk_unit_run(s);
 }

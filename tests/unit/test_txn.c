@@ -22,6 +22,7 @@
 #include "skiff/fsutil.h"
 #include "skiff/group.h"
 #include "skiff/txn.h"
+#include "unit_run.h"
 
 #define T0 1700000000000LL
 
@@ -826,9 +827,5 @@ static Suite *txn_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(txn_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return sk_unit_run(txn_suite());
 }

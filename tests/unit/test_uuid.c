@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "skiff/uuid.h"
+#include "unit_run.h"
 
 START_TEST(test_uuid_strings)
 {
@@ -33,9 +34,5 @@ int main(void)
     TCase *tc = tcase_create("uuid");
     tcase_add_test(tc, test_uuid_strings);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return sk_unit_run(s);
 }
