@@ -139,6 +139,19 @@ int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const 
  * response before filling in what they know. */
 void kf_init(const kf_struct_desc *desc, void *msg);
 
+/* Makes the struct array at `dst_array` (a generated array of `dst_elem`
+ * structs) echo the one at `src_array` (of `src_elem` structs), as responses
+ * echo their request's topics and partitions: the same count (a null array
+ * stays null), each element set to its defaults (kf_init) and then given
+ * every field its source element has under the same name and type, nested
+ * struct arrays mirrored alike. Elements are allocated in `arena`; strings,
+ * bytes and arrays of scalars are shared with the source, not copied. A
+ * response field that shares a request field's name but not its meaning (a
+ * ListOffsets timestamp) must be set afterwards. Returns 0, or -1 when out
+ * of memory. */
+int kf_mirror_array(const kf_struct_desc *dst_elem, void *dst_array, const kf_struct_desc *src_elem,
+                    const void *src_array, sk_arena *arena);
+
 /* The API table entry for `key`, or NULL when skiff does not serve that key. */
 const kf_api *kf_api_find(int16_t key);
 /* True when `version` of the API uses flexible encoding. */

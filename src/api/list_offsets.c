@@ -44,32 +44,20 @@ void sk_api_list_offsets(sk_request *req)
 {
     const kf_list_offsets_request *body = req->body;
     kf_list_offsets_response *resp = sk_request_response(req);
-    int32_t ntopics = body->topics.n > 0 ? body->topics.n : 0;
-    kf_list_offsets_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)ntopics * sizeof *topics + 1);
-    if (!resp || !topics) {
+    if (!resp || kf_mirror_array(&kf_list_offsets_response_topic_desc, &resp->topics,
+                                 &kf_list_offsets_request_topic_desc, &body->topics, &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
     }
-    for (int32_t i = 0; i < ntopics; i++) {
+    for (int32_t i = 0; i < resp->topics.n; i++) {
         const kf_list_offsets_request_topic *rt = &body->topics.items[i];
-        kf_list_offsets_response_topic *out = &topics[i];
         sk_topic *t = rt->name.p ? sk_meta_topic(req->broker->meta, rt->name.p, (size_t)rt->name.len) : NULL;
-        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
-        kf_list_offsets_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
-        if (!parts) {
-            sk_request_close(req, "out of memory");
-            return;
-        }
-        out->name = rt->name;
-        out->partitions.items = parts;
-        out->partitions.n = np;
-        for (int32_t j = 0; j < np; j++) {
+        for (int32_t j = 0; j < rt->partitions.n; j++) {
             const kf_list_offsets_request_partition *rp = &rt->partitions.items[j];
-            kf_list_offsets_response_partition *po = &parts[j];
+            kf_list_offsets_response_partition *po = &resp->topics.items[i].partitions.items[j];
             sk_partition *p = t ? sk_topics_partition(req->broker, t, rp->partition_index) : NULL;
-            po->partition_index = rp->partition_index;
             po->offset = -1;
-            po->timestamp = -1;
+            po->timestamp = -1; /* mirrored from the request's target timestamp */
             po->leader_epoch = -1;
             if (!p) {
                 po->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -80,7 +68,5 @@ void sk_api_list_offsets(sk_request *req)
                 po->leader_epoch = 0;
         }
     }
-    resp->topics.items = topics;
-    resp->topics.n = ntopics;
     sk_request_respond(req, resp);
 }

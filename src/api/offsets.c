@@ -32,34 +32,16 @@ void sk_api_offset_commit(sk_request *req)
 {
     const kf_offset_commit_request *body = req->body;
     kf_offset_commit_response *resp = sk_request_response(req);
-    if (!resp) {
+    if (!resp || kf_mirror_array(&kf_offset_commit_response_topic_desc, &resp->topics,
+                                 &kf_offset_commit_request_topic_desc, &body->topics, &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
     }
-    int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
-    kf_offset_commit_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics + 1);
-    if (!topics) {
-        sk_request_close(req, "out of memory");
-        return;
+    for (int32_t i = 0; i < resp->topics.n; i++) {
+        kf_offset_commit_response_topic *t = &resp->topics.items[i];
+        for (int32_t j = 0; j < t->partitions.n; j++)
+            t->partitions.items[j].error_code = partition_error(req, t->name, t->partitions.items[j].partition_index);
     }
-    for (int32_t i = 0; i < nt; i++) {
-        const kf_offset_commit_request_topic *rt = &body->topics.items[i];
-        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
-        topics[i].name = rt->name;
-        topics[i].partitions.items = sk_arena_alloc(&req->arena, (size_t)np * sizeof *topics[i].partitions.items + 1);
-        topics[i].partitions.n = np;
-        if (!topics[i].partitions.items) {
-            sk_request_close(req, "out of memory");
-            return;
-        }
-        for (int32_t j = 0; j < np; j++) {
-            int32_t p = rt->partitions.items[j].partition_index;
-            topics[i].partitions.items[j].partition_index = p;
-            topics[i].partitions.items[j].error_code = partition_error(req, rt->name, p);
-        }
-    }
-    resp->topics.items = topics;
-    resp->topics.n = nt;
     sk_group_commit_offsets(req->broker->groups, req->hdr.api_version, body, resp);
     sk_request_respond(req, resp);
 }
@@ -76,43 +58,15 @@ static int fetch_group(sk_request *req, kf_str group_id, const kf_offset_fetch_r
 /* OffsetFetch v1-7: one group at the top level. */
 static int fetch_single(sk_request *req, const kf_offset_fetch_request *body, kf_offset_fetch_response *resp)
 {
-    int32_t n = body->topics.n;
-    kf_offset_fetch_request_group_topic *topics = NULL;
-    if (n > 0) {
-        if (!(topics = sk_arena_alloc(&req->arena, (size_t)n * sizeof *topics)))
-            return -1;
-        for (int32_t i = 0; i < n; i++) {
-            topics[i].name = body->topics.items[i].name;
-            topics[i].partition_indexes.items = body->topics.items[i].partition_indexes.items;
-            topics[i].partition_indexes.n = body->topics.items[i].partition_indexes.n;
-        }
-    }
+    kf_offset_fetch_request_group rg; /* the v8+ form of the request's topics (null: all) */
     kf_offset_fetch_response_group g;
-    if (fetch_group(req, body->group_id, topics, n, body->require_stable, &g) < 0)
+    if (kf_mirror_array(&kf_offset_fetch_request_group_topic_desc, &rg.topics, &kf_offset_fetch_request_topic_desc,
+                        &body->topics, &req->arena) < 0 ||
+        fetch_group(req, body->group_id, rg.topics.items, rg.topics.n, body->require_stable, &g) < 0)
         return -1;
-    kf_offset_fetch_response_topic *rt = sk_arena_alloc(&req->arena, (size_t)g.topics.n * sizeof *rt + 1);
-    if (!rt)
+    if (kf_mirror_array(&kf_offset_fetch_response_topic_desc, &resp->topics,
+                        &kf_offset_fetch_response_group_topic_desc, &g.topics, &req->arena) < 0)
         return -1;
-    for (int32_t i = 0; i < g.topics.n; i++) {
-        const kf_offset_fetch_response_group_topic *gt = &g.topics.items[i];
-        rt[i].name = gt->name;
-        size_t np = (size_t)gt->partitions.n;
-        rt[i].partitions.items = sk_arena_alloc(&req->arena, np * sizeof *rt[i].partitions.items + 1);
-        rt[i].partitions.n = gt->partitions.n;
-        if (!rt[i].partitions.items)
-            return -1;
-        for (int32_t j = 0; j < gt->partitions.n; j++) {
-            const kf_offset_fetch_response_group_partition *gp = &gt->partitions.items[j];
-            kf_offset_fetch_response_partition *p = &rt[i].partitions.items[j];
-            p->partition_index = gp->partition_index;
-            p->committed_offset = gp->committed_offset;
-            p->committed_leader_epoch = gp->committed_leader_epoch;
-            p->metadata = gp->metadata;
-            p->error_code = gp->error_code;
-        }
-    }
-    resp->topics.items = rt;
-    resp->topics.n = g.topics.n;
     resp->error_code = g.error_code;
     return 0;
 }
@@ -155,34 +109,16 @@ void sk_api_offset_delete(sk_request *req)
 {
     const kf_offset_delete_request *body = req->body;
     kf_offset_delete_response *resp = sk_request_response(req);
-    if (!resp) {
+    if (!resp || kf_mirror_array(&kf_offset_delete_response_topic_desc, &resp->topics,
+                                 &kf_offset_delete_request_topic_desc, &body->topics, &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
     }
-    int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
-    kf_offset_delete_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics + 1);
-    if (!topics) {
-        sk_request_close(req, "out of memory");
-        return;
+    for (int32_t i = 0; i < resp->topics.n; i++) {
+        kf_offset_delete_response_topic *t = &resp->topics.items[i];
+        for (int32_t j = 0; j < t->partitions.n; j++)
+            t->partitions.items[j].error_code = partition_error(req, t->name, t->partitions.items[j].partition_index);
     }
-    for (int32_t i = 0; i < nt; i++) {
-        const kf_offset_delete_request_topic *rt = &body->topics.items[i];
-        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
-        topics[i].name = rt->name;
-        topics[i].partitions.items = sk_arena_alloc(&req->arena, (size_t)np * sizeof *topics[i].partitions.items + 1);
-        topics[i].partitions.n = np;
-        if (!topics[i].partitions.items) {
-            sk_request_close(req, "out of memory");
-            return;
-        }
-        for (int32_t j = 0; j < np; j++) {
-            int32_t p = rt->partitions.items[j].partition_index;
-            topics[i].partitions.items[j].partition_index = p;
-            topics[i].partitions.items[j].error_code = partition_error(req, rt->name, p);
-        }
-    }
-    resp->topics.items = topics;
-    resp->topics.n = nt;
     resp->error_code = sk_group_delete_offsets(req->broker->groups, body, resp);
     if (resp->error_code != SK_ERR_NONE)
         resp->topics.n = 0;

@@ -41,27 +41,19 @@ void sk_api_delete_records(sk_request *req)
 {
     const kf_delete_records_request *body = req->body;
     kf_delete_records_response *resp = sk_request_response(req);
-    int32_t n = body->topics.n > 0 ? body->topics.n : 0;
-    kf_delete_records_response_delete_records_topic_result *topics =
-        sk_admin_array(req, &kf_delete_records_response_delete_records_topic_result_desc, n);
-    if (!resp || !topics) {
+    if (!resp || kf_mirror_array(&kf_delete_records_response_delete_records_topic_result_desc, &resp->topics,
+                                 &kf_delete_records_request_delete_records_topic_desc, &body->topics,
+                                 &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
     }
-    for (int32_t i = 0; i < n; i++) {
+    for (int32_t i = 0; i < resp->topics.n; i++) {
         const kf_delete_records_request_delete_records_topic *in = &body->topics.items[i];
-        int32_t np = in->partitions.n > 0 ? in->partitions.n : 0;
-        kf_delete_records_response_delete_records_partition_result *parts =
-            sk_admin_array(req, &kf_delete_records_response_delete_records_partition_result_desc, np);
-        if (!parts) {
-            sk_request_close(req, "out of memory");
-            return;
-        }
+        kf_delete_records_response_delete_records_partition_result *parts = resp->topics.items[i].partitions.items;
         sk_topic *t = sk_meta_topic(req->broker->meta, in->name.p, (size_t)in->name.len);
-        for (int32_t j = 0; j < np; j++) {
+        for (int32_t j = 0; j < in->partitions.n; j++) {
             const kf_delete_records_request_delete_records_partition *rp = &in->partitions.items[j];
             int64_t low = -1;
-            parts[j].partition_index = rp->partition_index;
             parts[j].error_code = t ? delete_partition_records(req, t, rp->partition_index, rp->offset, &low)
                                     : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             parts[j].low_watermark = parts[j].error_code == SK_ERR_NONE ? low : -1;
@@ -69,11 +61,6 @@ void sk_api_delete_records(sk_request *req)
                     (unsigned long long)req->conn_id, in->name.p, rp->partition_index, (long long)rp->offset,
                     sk_err_name(parts[j].error_code), (long long)parts[j].low_watermark);
         }
-        topics[i].name = in->name;
-        topics[i].partitions.items = parts;
-        topics[i].partitions.n = np;
     }
-    resp->topics.items = topics;
-    resp->topics.n = n;
     sk_request_respond(req, resp);
 }

@@ -248,9 +248,8 @@ void sk_api_txn_offset_commit(sk_request *req)
     const kf_txn_offset_commit_request *body = req->body;
     sk_broker *b = req->broker;
     kf_txn_offset_commit_response *resp = sk_request_response(req);
-    int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
-    kf_txn_offset_commit_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics + 1);
-    if (!resp || !topics) {
+    if (!resp || kf_mirror_array(&kf_txn_offset_commit_response_topic_desc, &resp->topics,
+                                 &kf_txn_offset_commit_request_topic_desc, &body->topics, &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
     }
@@ -263,29 +262,17 @@ void sk_api_txn_offset_commit(sk_request *req)
     else
         err = sk_txn_check_offset_commit(b->txns, str_or_null(body->transactional_id), body->producer_id,
                                          body->producer_epoch, p);
-    for (int32_t i = 0; i < nt; i++) {
-        const kf_txn_offset_commit_request_topic *rt = &body->topics.items[i];
-        int32_t np = rt->partitions.n > 0 ? rt->partitions.n : 0;
-        kf_txn_offset_commit_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
-        if (!parts) {
-            sk_request_close(req, "out of memory");
-            return;
-        }
+    for (int32_t i = 0; i < resp->topics.n; i++) {
+        kf_txn_offset_commit_response_topic *rt = &resp->topics.items[i];
         sk_topic *t = rt->name.p ? sk_meta_topic(b->meta, rt->name.p, (size_t)rt->name.len) : NULL;
-        topics[i].name = rt->name;
-        topics[i].partitions.items = parts;
-        topics[i].partitions.n = np;
-        for (int32_t j = 0; j < np; j++) {
-            const kf_txn_offset_commit_request_partition *rp = &rt->partitions.items[j];
-            parts[j].partition_index = rp->partition_index;
+        for (int32_t j = 0; j < rt->partitions.n; j++) {
+            kf_txn_offset_commit_response_partition *rp = &rt->partitions.items[j];
             if (!t || rp->partition_index < 0 || rp->partition_index >= t->partitions)
-                parts[j].error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                rp->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else
-                parts[j].error_code = err;
+                rp->error_code = err;
         }
     }
-    resp->topics.items = topics;
-    resp->topics.n = nt;
     if (err == SK_ERR_NONE)
         sk_group_txn_commit_offsets(b->groups, body, resp);
     sk_debug("api", "conn %llu: TxnOffsetCommit '%s' group '%s': %s", (unsigned long long)req->conn_id,

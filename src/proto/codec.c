@@ -671,6 +671,59 @@ int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const 
     return w->err ? -1 : 0;
 }
 
+/* ---- Mirroring ---- */
+
+/* The field of `desc` with the name and type of `like`, or NULL. */
+static const kf_field *field_like(const kf_struct_desc *desc, const kf_field *like)
+{
+    for (uint16_t i = 0; i < desc->nfields; i++) {
+        const kf_field *f = &desc->fields[i];
+        if (f->type == like->type && f->elem == like->elem && !strcmp(f->name, like->name))
+            return f;
+    }
+    return NULL;
+}
+
+static int mirror_struct(const kf_struct_desc *dd, void *dst, const kf_struct_desc *sd, const void *src,
+                         sk_arena *arena)
+{
+    for (uint16_t i = 0; i < dd->nfields; i++) {
+        const kf_field *df = &dd->fields[i];
+        const kf_field *sf = field_like(sd, df);
+        if (!sf || df->type == KF_NULLABLE_STRUCT)
+            continue;
+        void *dp = (char *)dst + df->offset;
+        const void *sp = (const char *)src + sf->offset;
+        if (df->type == KF_STRUCT) {
+            if (mirror_struct(df->child, dp, sf->child, sp, arena) < 0)
+                return -1;
+        } else if (df->type == KF_ARRAY && df->elem == KF_STRUCT) {
+            if (kf_mirror_array(df->child, dp, sf->child, sp, arena) < 0)
+                return -1;
+        } else {
+            memcpy(dp, sp, df->type == KF_ARRAY ? sizeof(kf_array) : elem_size(df->type, NULL));
+        }
+    }
+    return 0;
+}
+
+int kf_mirror_array(const kf_struct_desc *dst_elem, void *dst_array, const kf_struct_desc *src_elem,
+                    const void *src_array, sk_arena *arena)
+{
+    kf_array in = load_array(src_array);
+    kf_array out = {NULL, in.n};
+    if (in.n > 0 && !(out.items = sk_arena_alloc(arena, (size_t)in.n * dst_elem->size)))
+        return -1;
+    for (int32_t i = 0; i < in.n; i++) {
+        void *e = (char *)out.items + (size_t)i * dst_elem->size;
+        kf_init(dst_elem, e);
+        if (mirror_struct(dst_elem, e, src_elem, (const char *)in.items + (size_t)i * src_elem->size, arena) < 0)
+            return -1;
+    }
+    store_array(dst_array, out);
+    return 0;
+}
+
 const kf_api *kf_api_find(int16_t key)
 {
     size_t lo = 0, hi = kf_napis;

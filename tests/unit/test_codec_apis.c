@@ -269,6 +269,55 @@ START_TEST(test_every_version_defaults)
 }
 END_TEST
 
+/* A response echoes its request: ListOffsets topics and partitions, the
+ * fields of the same name and type copied (timestamp too), the others at
+ * their defaults; arrays of scalars shared; a null array stays null. */
+START_TEST(test_mirror_array)
+{
+    sk_arena a = {0};
+    kf_list_offsets_request_partition rp[3] = {{0, 5, -2}, {7, -1, 1234}, {2, 0, -1}};
+    kf_list_offsets_request_topic rt[2] = {{kf_str_c("a"), {rp, 2}}, {kf_str_c("bb"), {rp + 2, 1}}};
+    kf_list_offsets_request rq;
+    kf_init(&kf_list_offsets_request_desc, &rq);
+    rq.topics.items = rt;
+    rq.topics.n = 2;
+    kf_list_offsets_response rs;
+    kf_init(&kf_list_offsets_response_desc, &rs);
+    ck_assert_int_eq(kf_mirror_array(&kf_list_offsets_response_topic_desc, &rs.topics,
+                                     &kf_list_offsets_request_topic_desc, &rq.topics, &a), 0);
+    ck_assert_int_eq(rs.topics.n, 2);
+    ck_assert_ptr_eq(rs.topics.items[1].name.p, rt[1].name.p);
+    ck_assert_int_eq(rs.topics.items[1].name.len, 2);
+    ck_assert_int_eq(rs.topics.items[0].partitions.n, 2);
+    ck_assert_int_eq(rs.topics.items[1].partitions.n, 1);
+    const kf_list_offsets_response_partition *p = &rs.topics.items[0].partitions.items[1];
+    ck_assert_int_eq(p->partition_index, 7);
+    ck_assert_int_eq(p->timestamp, 1234);
+    ck_assert_int_eq(p->error_code, 0);
+    ck_assert_int_eq(p->offset, -1);       /* the schema default */
+    ck_assert_int_eq(p->leader_epoch, -1); /* current_leader_epoch has another name */
+    ck_assert_int_eq(rs.topics.items[1].partitions.items[0].partition_index, 2);
+
+    kf_offset_fetch_request_topic ft = {kf_str_c("t"), {NULL, -1}};
+    int32_t idx[2] = {3, 1};
+    kf_offset_fetch_request_topic ft2 = {kf_str_c("u"), {idx, 2}};
+    kf_offset_fetch_request_topic both[2] = {ft, ft2};
+    struct { kf_offset_fetch_request_topic *items; int32_t n; } in = {both, 2}, none = {NULL, -1};
+    kf_offset_fetch_request_group g;
+    ck_assert_int_eq(kf_mirror_array(&kf_offset_fetch_request_group_topic_desc, &g.topics,
+                                     &kf_offset_fetch_request_topic_desc, &in, &a), 0);
+    ck_assert_int_eq(g.topics.n, 2);
+    ck_assert_int_eq(g.topics.items[0].partition_indexes.n, -1);
+    ck_assert_ptr_eq(g.topics.items[1].partition_indexes.items, idx);
+    ck_assert_int_eq(g.topics.items[1].partition_indexes.n, 2);
+    ck_assert_int_eq(kf_mirror_array(&kf_offset_fetch_request_group_topic_desc, &g.topics,
+                                     &kf_offset_fetch_request_topic_desc, &none, &a), 0);
+    ck_assert_int_eq(g.topics.n, -1);
+    ck_assert_ptr_null(g.topics.items);
+    sk_arena_free(&a);
+}
+END_TEST
+
 static Suite *codec_apis_suite(void)
 {
     Suite *s = suite_create("codec_apis");
@@ -277,6 +326,7 @@ static Suite *codec_apis_suite(void)
     tcase_add_test(tc, test_fetch);
     tcase_add_test(tc, test_list_offsets);
     tcase_add_test(tc, test_every_version_defaults);
+    tcase_add_test(tc, test_mirror_array);
     suite_add_tcase(s, tc);
     return s;
 }
