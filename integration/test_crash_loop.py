@@ -13,8 +13,10 @@ clients work against it.
   (integration/js/crash_copy.js, which needs `npm ci` in integration/js).
 
 Each kill waits until the clients have made progress since the last start,
-so every kill lands in the middle of their work; at least MIN_KILLS of them
-must land before the clients finish.
+so it lands in the middle of their work. The clients are paced by a budget
+(Budget): they may get STEP records past their progress at the last
+restart, so they cannot finish before all KILLS kills have landed, however
+fast they run; after the last kill the budget is lifted.
 """
 
 import json
@@ -34,27 +36,59 @@ from test_txn_kafkajs import JS_DIR
 pytestmark = pytest.mark.librdkafka
 
 KILLS = 5
-MIN_KILLS = 3  # kills that must land before the clients finish
 DEADLINE = 180.0
 
 
-def crash_loop(b, progress, worker_done):
-    """Kills and restarts `b` up to KILLS times, each once progress() has
-    grown since the previous start; returns how many kills happened before
-    the worker was done. The caller's thread must stay alive while the
-    broker runs (it is the broker's parent for PR_SET_PDEATHSIG)."""
+class Budget:
+    """How far the clients may get (records produced, or copied): `step`
+    past their progress at the last restart, unbounded after the last kill.
+    A client in another process reads it from `path`."""
+
+    UNBOUNDED = 10 ** 12
+
+    def __init__(self, step, path=None):
+        self.step, self.path, self.limit = step, path, 0
+        self.allow(0)
+
+    def allow(self, progress):
+        self.set(max(self.limit, progress + self.step))
+
+    def set(self, limit):
+        self.limit = limit
+        if self.path:
+            tmp = self.path.with_suffix('.tmp')
+            tmp.write_text(str(limit))
+            os.replace(tmp, self.path)
+
+    def wait(self, used, idle=lambda: time.sleep(0.01)):
+        """Blocks an in-process client until it may go past `used`, calling
+        idle() meanwhile."""
+        while used >= self.limit:
+            idle()
+
+
+def crash_loop(b, progress, budget, worker_done):
+    """Kills and restarts `b` KILLS times, each once progress() has grown
+    since the previous start, moving the budget on after each restart and
+    lifting it at the end. Returns how many kills happened before the worker
+    was done. The caller's thread must stay alive while the broker runs (it
+    is the broker's parent for PR_SET_PDEATHSIG)."""
     deadline = time.monotonic() + DEADLINE
     kills = 0
-    for _ in range(KILLS):
-        mark = progress()
-        while progress() == mark and not worker_done.is_set():
-            assert time.monotonic() < deadline, 'the clients made no progress'
-            time.sleep(0.02)
-        if worker_done.is_set():
-            break
-        b.stop(signal.SIGKILL, expect=-signal.SIGKILL)
-        b.start(port=b.port)
-        kills += 1
+    try:
+        for _ in range(KILLS):
+            mark = progress()
+            while progress() == mark and not worker_done.is_set():
+                assert time.monotonic() < deadline, 'the clients made no progress'
+                time.sleep(0.02)
+            if worker_done.is_set():
+                break
+            b.stop(signal.SIGKILL, expect=-signal.SIGKILL)
+            b.start(port=b.port)
+            kills += 1
+            budget.allow(progress())
+    finally:
+        budget.set(Budget.UNBOUNDED)
     return kills
 
 
@@ -100,7 +134,8 @@ def check_copy(b, group):
 
 def test_idempotent_producer_survives_kills(start_broker):
     b = start_broker(num_partitions=2)
-    n = 80000
+    n = 60000
+    budget = Budget(n // (2 * KILLS))
     acked, failed = {0: [], 1: []}, []
 
     def on_delivery(err, m):
@@ -116,6 +151,7 @@ def test_idempotent_producer_survives_kills(start_broker):
     def produce():
         try:
             for i in range(n):
+                budget.wait(i, idle=lambda: p.poll(0.01))  # poll: acknowledgements are progress
                 while True:
                     try:
                         p.produce('crash', value=b'%08d' % i, partition=i % 2, on_delivery=on_delivery)
@@ -123,17 +159,15 @@ def test_idempotent_producer_survives_kills(start_broker):
                     except BufferError:
                         p.poll(0.05)
                 p.poll(0)
-                if i % 500 == 0:
-                    time.sleep(0.01)  # spread the work over the kills
             p.flush(DEADLINE)
         finally:
             done.set()
 
     t = threading.Thread(target=produce)
     t.start()
-    kills = crash_loop(b, lambda: len(acked[0]) + len(acked[1]), done)
+    kills = crash_loop(b, lambda: len(acked[0]) + len(acked[1]), budget, done)
     t.join(DEADLINE)
-    assert kills >= MIN_KILLS
+    assert kills == KILLS
     assert not t.is_alive()
     assert failed == []
     got = read_all(b.bootstrap, 'crash', 2, n)
@@ -146,7 +180,8 @@ def test_idempotent_producer_survives_kills(start_broker):
 def test_consume_transform_produce_survives_kills(start_broker):
     b = start_broker(num_partitions=3)
     seed_input(b)
-    commits = [0]
+    budget = Budget(3 * PER_PARTITION // (2 * KILLS))
+    copied_so_far = [0]
     done = threading.Event()
     errors = []
 
@@ -179,6 +214,7 @@ def test_consume_transform_produce_survives_kills(start_broker):
             pr = transactional_producer()
             copied = 0
             while copied < 3 * PER_PARTITION:
+                budget.wait(copied)
                 msgs = [m for m in c.consume(5, 0.5) if m.error() is None]
                 if not msgs:
                     continue
@@ -189,7 +225,7 @@ def test_consume_transform_produce_survives_kills(start_broker):
                     pr.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), TIMEOUT)
                     retried(lambda: pr.commit_transaction(TIMEOUT))
                     copied += len(msgs)
-                    commits[0] += 1
+                    copied_so_far[0] = copied
                 except KafkaException as e:
                     try:
                         if not e.args[0].txn_requires_abort():
@@ -206,9 +242,9 @@ def test_consume_transform_produce_survives_kills(start_broker):
 
     t = threading.Thread(target=copy)
     t.start()
-    kills = crash_loop(b, lambda: commits[0], done)
+    kills = crash_loop(b, lambda: copied_so_far[0], budget, done)
     t.join(DEADLINE)
-    assert kills >= MIN_KILLS
+    assert kills == KILLS
     assert not t.is_alive()
     assert errors == []
     check_copy(b, 'crash-copy')
@@ -219,8 +255,10 @@ def test_kafkajs_consume_transform_produce_survives_kills(start_broker, tmp_path
         pytest.fail('kafkajs is not installed: run `npm ci` in integration/js (scripts/test.sh does)')
     b = start_broker(num_partitions=3)
     seed_input(b)
+    budget = Budget(3 * PER_PARTITION // (2 * KILLS), tmp_path / 'budget')
     job = {'brokers': [b.bootstrap], 'input': 'crash-in', 'output': 'crash-out', 'groupId': 'crash-js',
-           'transactionalId': 'crash-js', 'total': 3 * PER_PARTITION, 'perTransaction': 5}
+           'transactionalId': 'crash-js', 'total': 3 * PER_PARTITION, 'perTransaction': 5,
+           'budgetFile': str(budget.path)}
     env = dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING='1')
     errors = tmp_path / 'crash_copy.err'
     with open(errors, 'w') as err:
@@ -228,19 +266,19 @@ def test_kafkajs_consume_transform_produce_survives_kills(start_broker, tmp_path
                                 stderr=err, text=True, env=env, cwd=JS_DIR)
     proc.stdin.write(json.dumps(job))
     proc.stdin.close()
-    commits, done, lines = [0], threading.Event(), []
+    copied, done, lines = [0], threading.Event(), []
 
     def read_progress():
         for line in proc.stdout:
             lines.append(line)
             if line.startswith('commit '):
-                commits[0] = int(line.split()[1])
+                copied[0] = int(line.split()[2])
         done.set()
 
     reader = threading.Thread(target=read_progress)
     reader.start()
     try:
-        kills = crash_loop(b, lambda: commits[0], done)
+        kills = crash_loop(b, lambda: copied[0], budget, done)
         rc = proc.wait(DEADLINE)
     finally:
         if proc.poll() is None:
@@ -248,5 +286,5 @@ def test_kafkajs_consume_transform_produce_survives_kills(start_broker, tmp_path
         reader.join()
     assert rc == 0, f'crash_copy.js exited {rc}:\n{errors.read_text()}'
     assert lines[-1] == f'done {3 * PER_PARTITION}\n'
-    assert kills >= MIN_KILLS
+    assert kills == KILLS
     check_copy(b, 'crash-js')

@@ -3,7 +3,8 @@
 //
 // Reads one JSON job from stdin:
 //   {"brokers": ["127.0.0.1:9092"], "input": "in", "output": "out",
-//    "groupId": "g", "transactionalId": "x", "total": 1200, "perTransaction": 5}
+//    "groupId": "g", "transactionalId": "x", "total": 1200, "perTransaction": 5,
+//    "budgetFile": "/path"}
 // Copies `total` records of `input` to the same partition of `output`, at
 // most perTransaction records per transaction, each transaction also
 // committing the group's offsets (sendOffsets). When a transaction fails
@@ -11,10 +12,13 @@
 // the same transactional id (which fences the old one) and asks the group's
 // committed offset whether the transaction got through before retrying the
 // records after it: the way an application keeps exactly-once across
-// crashes. Prints "commit N COPIED" after each commit and "done COPIED" at
-// the end; exits 1 with the error on stderr if something else fails.
+// crashes. It starts no transaction while COPIED is at or past the number
+// in budgetFile (the test paces it so). Prints "commit N COPIED" after each
+// commit and "done COPIED" at the end; exits 1 with the error on stderr if
+// something else fails.
 'use strict'
 
+const fs = require('fs')
 const { Kafka, logLevel } = require('kafkajs')
 
 const RETRY_MS = 300
@@ -94,6 +98,10 @@ async function main () {
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning }) => {
       for (let i = 0; i < batch.messages.length && isRunning(); i += job.perTransaction) {
         const msgs = batch.messages.slice(i, i + job.perTransaction)
+        while (copied >= Number(fs.readFileSync(job.budgetFile, 'utf8'))) {
+          await sleep(10)
+          await heartbeat().catch(() => {})
+        }
         await copy(batch.topic, batch.partition, msgs)
         resolveOffset(msgs[msgs.length - 1].offset)
         copied += msgs.length
