@@ -49,7 +49,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 say "fetching $PACKAGE with npm pack into $work"
-(cd "$work" && npm pack --silent "$PACKAGE" >/dev/null)
+(cd "$work" && npm pack --silent --fetch-retries=4 "$PACKAGE" >/dev/null)
 tar -xzf "$work"/*.tgz -C "$work" package/deps/librdkafka
 src=$work/package/deps/librdkafka
 [[ -x $src/configure ]] || { say "no deps/librdkafka/configure in $PACKAGE"; exit 1; }

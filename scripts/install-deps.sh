@@ -37,7 +37,7 @@ fi
 echo "install-deps: installing ${missing[*]}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q)
+apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -o Acquire::Retries=3) # a dropped download is retried
 if ! { "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; } \
        </dev/null >"$log" 2>&1; then
     cat "$log" >&2

@@ -181,7 +181,7 @@ if ! scripts/install-deps.sh; then
 fi
 
 stage "clients: kafkajs (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh)"
-if ! (cd integration/js && npm ci --no-audit --no-fund --loglevel=error) >"$LOGS/npm.log" 2>&1; then
+if ! (cd integration/js && npm ci --no-audit --no-fund --loglevel=error --fetch-retries=4) >"$LOGS/npm.log" 2>&1; then
     tail -n 40 "$LOGS/npm.log"
     fail "npm ci in integration/js (log: $LOGS/npm.log)"
 fi
