@@ -226,9 +226,11 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
  * transactional commit, v3 member fields): INVALID_GROUP_ID,
  * ILLEGAL_GENERATION (unknown group with a generation, or another
  * generation), UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, or the store's.
- * Without a generation an unknown group is created as a simple group. */
-void sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_request *req,
-                                 kf_txn_offset_commit_response *resp);
+ * Without a generation an unknown group is created as a simple group.
+ * Scratch copies of the topics go to `arena`. Returns 0, or -1 when out of
+ * memory (nothing committed). */
+int sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_request *req,
+                                kf_txn_offset_commit_response *resp, sk_arena *arena);
 /* A COMMIT (`commit`) or ABORT marker of `producer_id` was written to (or
  * replayed from) partition `partition` of __consumer_offsets: the
  * producer's pending offsets of the groups on that partition are

@@ -273,8 +273,10 @@ void sk_api_txn_offset_commit(sk_request *req)
                 rp->error_code = err;
         }
     }
-    if (err == SK_ERR_NONE)
-        sk_group_txn_commit_offsets(b->groups, body, resp);
+    if (err == SK_ERR_NONE && sk_group_txn_commit_offsets(b->groups, body, resp, &req->arena) < 0) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
     sk_debug("api", "conn %llu: TxnOffsetCommit '%s' group '%s': %s", (unsigned long long)req->conn_id,
              body->transactional_id.p ? body->transactional_id.p : "(null)", body->group_id.p ? body->group_id.p : "",
              sk_err_name(err));

@@ -149,10 +149,9 @@ typedef struct gtxn_offset {
     struct gtxn_offset *next;
 } gtxn_offset;
 
-/* One partition of an OffsetCommit or a TxnOffsetCommit, as the
- * request's next() yields it. */
+/* One partition of a commit, as commit_next (group_offsets.c) yields it. */
 typedef struct gcommit {
-    int32_t t, p;                /* position in the request (next() steps it) */
+    int32_t t, p;                /* position in the request (commit_next steps it) */
     const char *topic;
     int32_t partition;
     int64_t offset;
@@ -162,7 +161,8 @@ typedef struct gcommit {
 } gcommit;
 
 /* A commit of either kind (OffsetMetadataManager.commitOffset and
- * commitTransactionalOffset). */
+ * commitTransactionalOffset), its partitions in OffsetCommit's form (a
+ * TxnOffsetCommit's are mirrored into it: the fields are the same). */
 typedef struct gcommit_req {
     kf_str group_id;
     kf_str member_id;
@@ -172,11 +172,9 @@ typedef struct gcommit_req {
     int64_t producer_id;         /* -1: a plain commit; else a transaction's */
     int16_t producer_epoch;
     int64_t expire_timestamp;    /* ms, -1 = none */
-    /* Steps `it` to the next partition of `req` (start: t = 0, p = -1) and
-     * fills it; false at the end. */
-    bool (*next)(const void *req, void *resp, gcommit *it);
-    const void *req;
-    void *resp;
+    const kf_offset_commit_request_topic *topics;
+    int32_t ntopics;
+    kf_offset_commit_response_topic *results; /* mirrors topics; partition errors preset */
 } gcommit_req;
 
 struct sk_groups {

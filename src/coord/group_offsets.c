@@ -161,8 +161,29 @@ static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
                                                                        : SK_ERR_NONE;
 }
 
+/* Steps `it` to the next partition of `c` (start: t = 0, p = -1) and fills
+ * it; false at the end. */
+static bool commit_next(const gcommit_req *c, gcommit *it)
+{
+    while (it->t < c->ntopics) {
+        if (++it->p < c->topics[it->t].partitions.n) {
+            const kf_offset_commit_request_partition *x = &c->topics[it->t].partitions.items[it->p];
+            it->topic = c->topics[it->t].name.p;
+            it->partition = x->partition_index;
+            it->offset = x->committed_offset;
+            it->leader_epoch = x->committed_leader_epoch;
+            it->metadata = x->committed_metadata;
+            it->error_code = &c->results[it->t].partitions.items[it->p].error_code;
+            return true;
+        }
+        it->t++;
+        it->p = -1;
+    }
+    return false;
+}
+
 /* Visits the partitions of a commit (each's answer is *it.error_code). */
-#define FOR_EACH_ITEM(c, it) for (gcommit it = {.t = 0, .p = -1}; (c)->next((c)->req, (c)->resp, &it);)
+#define FOR_EACH_ITEM(c, it) for (gcommit it = {.t = 0, .p = -1}; commit_next((c), &it);)
 
 static void commit_fail_all(const gcommit_req *c, int16_t err)
 {
@@ -268,28 +289,6 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
              transactional ? " in a transaction" : "");
 }
 
-/* gcommit_req.next of an OffsetCommit. */
-static bool offset_commit_next(const void *req, void *resp, gcommit *it)
-{
-    const kf_offset_commit_request *rq = req;
-    kf_offset_commit_response *rs = resp;
-    while (it->t < rq->topics.n) {
-        if (++it->p < rq->topics.items[it->t].partitions.n) {
-            const kf_offset_commit_request_partition *x = &rq->topics.items[it->t].partitions.items[it->p];
-            it->topic = rq->topics.items[it->t].name.p;
-            it->partition = x->partition_index;
-            it->offset = x->committed_offset;
-            it->leader_epoch = x->committed_leader_epoch;
-            it->metadata = x->committed_metadata;
-            it->error_code = &rs->topics.items[it->t].partitions.items[it->p].error_code;
-            return true;
-        }
-        it->t++;
-        it->p = -1;
-    }
-    return false;
-}
-
 void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
                              kf_offset_commit_response *resp)
 {
@@ -302,9 +301,9 @@ void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_com
         .producer_id = -1,
         .producer_epoch = -1,
         .expire_timestamp = req->retention_time_ms == -1 ? -1 : group_now(gs) + req->retention_time_ms,
-        .next = offset_commit_next,
-        .req = req,
-        .resp = resp,
+        .topics = req->topics.items,
+        .ntopics = req->topics.n,
+        .results = resp->topics.items,
     };
     group_commit(gs, &c);
 }

@@ -91,31 +91,15 @@ int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const ch
     return 0;
 }
 
-/* gcommit_req.next of a TxnOffsetCommit. */
-static bool txn_commit_next(const void *req, void *resp, gcommit *it)
+int sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_request *req,
+                                kf_txn_offset_commit_response *resp, sk_arena *arena)
 {
-    const kf_txn_offset_commit_request *rq = req;
-    kf_txn_offset_commit_response *rs = resp;
-    while (it->t < rq->topics.n) {
-        if (++it->p < rq->topics.items[it->t].partitions.n) {
-            const kf_txn_offset_commit_request_partition *x = &rq->topics.items[it->t].partitions.items[it->p];
-            it->topic = rq->topics.items[it->t].name.p;
-            it->partition = x->partition_index;
-            it->offset = x->committed_offset;
-            it->leader_epoch = x->committed_leader_epoch;
-            it->metadata = x->committed_metadata;
-            it->error_code = &rs->topics.items[it->t].partitions.items[it->p].error_code;
-            return true;
-        }
-        it->t++;
-        it->p = -1;
-    }
-    return false;
-}
-
-void sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_request *req,
-                                 kf_txn_offset_commit_response *resp)
-{
+    kf_array topics, results; /* req->topics and resp->topics in OffsetCommit's form */
+    if (kf_mirror_array(&kf_offset_commit_request_topic_desc, &topics, &kf_txn_offset_commit_request_topic_desc,
+                        &req->topics, arena) < 0 ||
+        kf_mirror_array(&kf_offset_commit_response_topic_desc, &results, &kf_txn_offset_commit_response_topic_desc,
+                        &resp->topics, arena) < 0)
+        return -1;
     gcommit_req c = {
         .group_id = req->group_id,
         .member_id = req->member_id,
@@ -125,11 +109,15 @@ void sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_reque
         .producer_id = req->producer_id,
         .producer_epoch = req->producer_epoch,
         .expire_timestamp = -1,
-        .next = txn_commit_next,
-        .req = req,
-        .resp = resp,
+        .topics = topics.items,
+        .ntopics = topics.n,
+        .results = results.items,
     };
     group_commit(gs, &c);
+    for (int32_t t = 0; t < resp->topics.n; t++)
+        for (int32_t p = 0; p < resp->topics.items[t].partitions.n; p++)
+            resp->topics.items[t].partitions.items[p].error_code = c.results[t].partitions.items[p].error_code;
+    return 0;
 }
 
 void sk_groups_txn_marker(sk_groups *gs, int32_t partition, int64_t producer_id, bool commit)

@@ -684,18 +684,30 @@ static const kf_field *field_like(const kf_struct_desc *desc, const kf_field *li
     return NULL;
 }
 
-static int mirror_struct(const kf_struct_desc *dd, void *dst, const kf_struct_desc *sd, const void *src,
+/* For each field of `dd`, the field of `sd` it is mirrored from (NULL:
+ * none), in `arena`; NULL when out of memory. */
+static const kf_field **match_fields(const kf_struct_desc *dd, const kf_struct_desc *sd, sk_arena *arena)
+{
+    const kf_field **match = sk_arena_alloc(arena, (size_t)dd->nfields * sizeof *match + 1);
+    for (uint16_t i = 0; match && i < dd->nfields; i++)
+        match[i] = dd->fields[i].type == KF_NULLABLE_STRUCT ? NULL : field_like(sd, &dd->fields[i]);
+    return match;
+}
+
+/* Copies into `dst` (of `dd`, already initialised) the fields `match` pairs
+ * with fields of `src`. */
+static int mirror_struct(const kf_struct_desc *dd, const kf_field *const *match, void *dst, const void *src,
                          sk_arena *arena)
 {
     for (uint16_t i = 0; i < dd->nfields; i++) {
-        const kf_field *df = &dd->fields[i];
-        const kf_field *sf = field_like(sd, df);
-        if (!sf || df->type == KF_NULLABLE_STRUCT)
+        const kf_field *df = &dd->fields[i], *sf = match[i];
+        if (!sf)
             continue;
         void *dp = (char *)dst + df->offset;
         const void *sp = (const char *)src + sf->offset;
         if (df->type == KF_STRUCT) {
-            if (mirror_struct(df->child, dp, sf->child, sp, arena) < 0)
+            const kf_field **inner = match_fields(df->child, sf->child, arena);
+            if (!inner || mirror_struct(df->child, inner, dp, sp, arena) < 0)
                 return -1;
         } else if (df->type == KF_ARRAY && df->elem == KF_STRUCT) {
             if (kf_mirror_array(df->child, dp, sf->child, sp, arena) < 0)
@@ -712,12 +724,14 @@ int kf_mirror_array(const kf_struct_desc *dst_elem, void *dst_array, const kf_st
 {
     kf_array in = load_array(src_array);
     kf_array out = {NULL, in.n};
-    if (in.n > 0 && !(out.items = sk_arena_alloc(arena, (size_t)in.n * dst_elem->size)))
+    const kf_field **match = NULL; /* matched once for every element */
+    if (in.n > 0 && (!(out.items = sk_arena_alloc(arena, (size_t)in.n * dst_elem->size)) ||
+                     !(match = match_fields(dst_elem, src_elem, arena))))
         return -1;
     for (int32_t i = 0; i < in.n; i++) {
         void *e = (char *)out.items + (size_t)i * dst_elem->size;
         kf_init(dst_elem, e);
-        if (mirror_struct(dst_elem, e, src_elem, (const char *)in.items + (size_t)i * src_elem->size, arena) < 0)
+        if (mirror_struct(dst_elem, match, e, (const char *)in.items + (size_t)i * src_elem->size, arena) < 0)
             return -1;
     }
     store_array(dst_array, out);

@@ -51,7 +51,9 @@ static int16_t txn_commit_member(int64_t producer_id, const char *group, const c
     txn_resp_topics[0].partitions.n = 1;
     resp.topics.items = txn_resp_topics;
     resp.topics.n = 1;
-    sk_group_txn_commit_offsets(gs, &rq, &resp);
+    sk_arena a = {0};
+    ck_assert_int_eq(sk_group_txn_commit_offsets(gs, &rq, &resp, &a), 0);
+    sk_arena_free(&a);
     return txn_resp_parts[0].error_code;
 }
 
@@ -156,7 +158,9 @@ START_TEST(test_metadata_too_large)
     rq.topics.n = 1;
     resp.topics.items = &rtopic;
     resp.topics.n = 1;
-    sk_group_txn_commit_offsets(gs, &rq, &resp);
+    sk_arena a = {0};
+    ck_assert_int_eq(sk_group_txn_commit_offsets(gs, &rq, &resp, &a), 0);
+    sk_arena_free(&a);
     ck_assert_int_eq(rparts[0].error_code, SK_ERR_NONE);
     ck_assert_int_eq(rparts[1].error_code, SK_ERR_OFFSET_METADATA_TOO_LARGE);
     ck_assert_int_eq(nrecords, 1);
