@@ -21,9 +21,9 @@ def produce(bootstrap, topic, values):
     assert p.flush(10) == 0
 
 
-def fetch_v7(session_id, epoch, parts, forgotten=()):
+def fetch_v7(session_id, epoch, parts, forgotten=(), max_bytes=1 << 20):
     """parts: [(topic, partition, fetch_offset)]; forgotten: [(topic, [partitions])]."""
-    w = Writer().i32(-1).i32(0).i32(0).i32(1 << 20).i8(0).i32(session_id).i32(epoch)
+    w = Writer().i32(-1).i32(0).i32(0).i32(max_bytes).i8(0).i32(session_id).i32(epoch)
     by_topic = {}
     for t, p, off in parts:
         by_topic.setdefault(t, []).append((p, off))
@@ -55,8 +55,10 @@ def record_count(records):
     return n
 
 
-def decode(r):
-    """Fetch v7 response -> (error_code, session_id, {(topic, partition): (error, hw, records)})."""
+def decode(r, bases=None):
+    """Fetch v7 response -> (error_code, session_id, {(topic, partition): (error, hw, records)}).
+    With `bases` (a dict), also sets bases[(topic, partition)] to the base
+    offset of the first batch returned."""
     r.i32()  # throttle_time_ms
     error, session = r.i16(), r.i32()
     out = {}
@@ -70,7 +72,10 @@ def decode(r):
             for _ in range(max(n_aborted, 0)):
                 r.take(16)
             size = r.i32()
-            out[(topic, p)] = (err, hw, record_count(r.take(size)) if size > 0 else 0)
+            records = r.take(size) if size > 0 else b''
+            out[(topic, p)] = (err, hw, record_count(records))
+            if bases is not None and records:
+                bases[(topic, p)] = i64(Reader(records[:8]))
     r.done()
     return error, session, out
 
@@ -111,6 +116,52 @@ def test_fetch_session_lifecycle(broker):
         assert (err, got_sid, parts) == (0, 0, {('fs2', 0): (0, 2, 2)})
         err, _, _ = decode(c.request(API_FETCH, 7, fetch_v7(sid, 5, [])))
         assert err == FETCH_SESSION_ID_NOT_FOUND
+
+
+def test_session_keeps_offsets_of_partitions_without_news(broker):
+    """A partition the session-opening fetch found with nothing new keeps its
+    fetch offset in the session: a later incremental fetch that does not list
+    it reads on from there, not from the log's start. (franz-go consumers
+    stalled on this: they were sent the batch at offset 0 over and over.)"""
+    produce(broker.bootstrap, 'quiet', [b'a', b'b', b'c'])
+    produce(broker.bootstrap, 'busy', [b'x'])
+    with Connection(broker.host, broker.port) as c:
+        err, sid, parts = decode(c.request(API_FETCH, 7, fetch_v7(0, 0, [('quiet', 0, 3), ('busy', 0, 0)])))
+        assert (err, parts) == (0, {('quiet', 0): (0, 3, 0), ('busy', 0): (0, 1, 1)})
+
+        produce(broker.bootstrap, 'quiet', [b'd', b'e'])
+        bases = {}
+        err, _, parts = decode(c.request(API_FETCH, 7, fetch_v7(sid, 1, [('busy', 0, 1)])), bases)
+        assert (err, parts, bases) == (0, {('quiet', 0): (0, 5, 2)}, {('quiet', 0): 3})
+
+
+def test_incremental_fetch_rotates_partitions_that_returned_records(broker):
+    """Under a response max_bytes that one batch fills, an incremental fetch
+    serves the session's partitions in turn: a partition that returned records
+    goes to the end of the session's order, as in Kafka."""
+    for v in (b'1', b'2', b'3'):
+        produce(broker.bootstrap, 'rot0', [v])
+    for v in (b'4', b'5'):
+        produce(broker.bootstrap, 'rot1', [v])
+    with Connection(broker.host, broker.port) as c:
+        bases = {}
+        err, sid, parts = decode(c.request(API_FETCH, 7, fetch_v7(0, 0, [('rot0', 0, 0), ('rot1', 0, 0)], max_bytes=1)),
+                                 bases)
+        assert (err, parts, bases) == (0, {('rot0', 0): (0, 3, 1), ('rot1', 0): (0, 2, 0)}, {('rot0', 0): 0})
+
+        # rot0 is still first: it returns its next batch, then goes last.
+        bases = {}
+        err, _, parts = decode(c.request(API_FETCH, 7, fetch_v7(sid, 1, [('rot0', 0, 1)], max_bytes=1)), bases)
+        assert (err, parts, bases) == (0, {('rot0', 0): (0, 3, 1)}, {('rot0', 0): 1})
+
+        # Now rot1 comes first, though rot0 has a batch left.
+        bases = {}
+        err, _, parts = decode(c.request(API_FETCH, 7, fetch_v7(sid, 2, [('rot0', 0, 2)], max_bytes=1)), bases)
+        assert (err, parts, bases) == (0, {('rot1', 0): (0, 2, 1)}, {('rot1', 0): 0})
+
+        bases = {}
+        err, _, parts = decode(c.request(API_FETCH, 7, fetch_v7(sid, 3, [('rot1', 0, 1)], max_bytes=1)), bases)
+        assert (err, parts, bases) == (0, {('rot0', 0): (0, 3, 1)}, {('rot0', 0): 2})
 
 
 def test_sessionless_fetch_of_unknown_topic(broker):

@@ -4,9 +4,12 @@
 #      (scripts/build-librdkafka.sh, cached in build/librdkafka-2.15);
 #   1. release build (build/, warnings are errors), unit tests (ctest),
 #      integration tests (pytest integration/ against build/skiff), then the
-#      tests marked librdkafka again with librdkafka 2.15 loaded;
-#   2. ASan+UBSan build (build-asan/), unit tests and integration tests
-#      against build-asan/skiff; a sanitizer report fails the test;
+#      tests marked librdkafka again with librdkafka 2.15 loaded, then
+#      franz-go's kgo suite (scripts/franz-go.sh: the consumer-group ETL
+#      tests 3 times, the whole package once);
+#   2. ASan+UBSan build (build-asan/), unit tests, integration tests and the
+#      kgo ETL tests once against build-asan/skiff; a sanitizer report fails
+#      the test;
 #   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
 #      SKIFF_FUZZ_SECONDS seconds, each seeded from its corpus (fuzz_seeds below).
 # It keeps going after a failure and ends with one line, `N passed, N failed`,
@@ -15,6 +18,8 @@
 #
 # Environment:
 #   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
+#   SKIFF_KGO=0            skip franz-go's kgo suite
+#   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1 (default 3)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
 #   SKIFF_FUZZ_JOBS=N      fuzz targets run at the same time (default SKIFF_JOBS)
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
@@ -208,6 +213,25 @@ if [[ $built -eq 0 ]]; then
     fi
 fi
 
+# kgo STAGE: franz-go's own suite (scripts/franz-go.sh); its JUnit results count.
+kgo() {
+    local bin=$1 label=$2 junit=$LOGS/$2.junit.xml rc
+    shift 2
+    rm -f "$junit"
+    scripts/franz-go.sh "$bin" "$junit" "$@"
+    rc=$?
+    if [[ $rc == 2 ]]; then
+        fail "$label: franz-go's kgo tests could not be built (log: build/franz-go-*/build.log)"
+    else
+        count_junit "$junit" "$label"
+    fi
+}
+
+if [[ $built -eq 0 && ${SKIFF_KGO:-1} != 0 ]]; then
+    stage "franz-go kgo suite (release): the ETL tests ${SKIFF_KGO_ETL_RUNS:-3} times, the whole package once"
+    kgo "$ROOT/build/skiff" kgo-release "${SKIFF_KGO_ETL_RUNS:-3}" whole
+fi
+
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
     stage "SKIFF_QUICK set: skipping the sanitizer and fuzz stages"
 else
@@ -226,6 +250,10 @@ else
             integration "$ROOT/build-asan/skiff" asan -m smoke
         else
             integration "$ROOT/build-asan/skiff" asan
+        fi
+        if [[ ${SKIFF_KGO:-1} != 0 ]]; then
+            stage "franz-go kgo suite (ASan+UBSan): the ETL tests once"
+            kgo "$ROOT/build-asan/skiff" kgo-asan 1 etl
         fi
     fi
     unset ASAN_OPTIONS UBSAN_OPTIONS

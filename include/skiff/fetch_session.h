@@ -38,6 +38,7 @@ typedef struct sk_fetch_part_state {
     int64_t log_start_offset;
     int16_t error_code;
     bool answered;               /* answered at least once in this session */
+    bool sent_records;           /* records in the response being built (see sk_fetch_session_rotate) */
 } sk_fetch_part_state;
 
 typedef struct sk_fetch_session {
@@ -62,11 +63,22 @@ sk_fetch_session *sk_fetch_session_find(sk_fetch_sessions *c, int32_t id);
 /* Removes and frees the session `id` (no-op when unknown). */
 void sk_fetch_session_close(sk_fetch_sessions *c, int32_t id);
 
-/* Adds or updates a partition (matched by topic name, or by topic id when
- * `topic` is NULL). Returns the entry or NULL when out of memory. */
+/* The entry of a partition (matched by topic name, or by topic id when
+ * `topic` is NULL); NULL when the session does not hold it. */
+sk_fetch_part_state *sk_fetch_session_part(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
+                                           int32_t partition);
+/* Adds or updates a partition (matched as sk_fetch_session_part). Returns the
+ * entry or NULL when out of memory. */
 sk_fetch_part_state *sk_fetch_session_upsert(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
                                              int32_t partition);
 /* Removes a partition if present. */
 void sk_fetch_session_forget(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16], int32_t partition);
+/* Moves the partitions flagged sent_records to the end of the session's
+ * order, keeping the relative order on both sides, and clears the flags.
+ * Incremental fetches read partitions in session order under max_bytes, so
+ * this keeps partitions with steady traffic from starving the others
+ * (Kafka's IncrementalFetchContext does the same). Without memory for the
+ * reordering the order stays as it is. */
+void sk_fetch_session_rotate(sk_fetch_session *s);
 
 #endif

@@ -22,10 +22,14 @@
  *   re-reads; the timer (or shutdown) answers with what there is. No
  *   polling.
  * - Sessions (KIP-227, v7+; fetch_session.h): a full fetch may open a
- *   session; incremental fetches then send only changed partitions and get
+ *   session, which starts with every partition of that fetch at its fetch
+ *   offset; incremental fetches then send only changed partitions and get
  *   back only partitions with records, an error, or a changed high
- *   watermark, last stable offset or log start offset. An unknown session is
- *   FETCH_SESSION_ID_NOT_FOUND, a wrong epoch INVALID_FETCH_SESSION_EPOCH.
+ *   watermark, last stable offset or log start offset. They read the
+ *   session's partitions in order, and a partition that returned records
+ *   moves to the end of that order (fairness under max_bytes, as Kafka). An
+ *   unknown session is FETCH_SESSION_ID_NOT_FOUND, a wrong epoch
+ *   INVALID_FETCH_SESSION_EPOCH.
  * - A topic with compression.type=zstd answers Fetch below v10 with
  *   UNSUPPORTED_COMPRESSION_TYPE (KIP-110; Kafka decides by the topic
  *   config, not by each batch's codec).
@@ -130,9 +134,10 @@ static bool session_news(fetch_op *op, sk_fetch_session *s, const fetch_part *fp
 {
     bool by_id = op->req->hdr.api_version >= 13;
     sk_fetch_part_state *st =
-        s ? sk_fetch_session_upsert(s, by_id ? NULL : fp->topic.p, fp->topic_id.b, fp->partition) : NULL;
+        s ? sk_fetch_session_part(s, by_id ? NULL : fp->topic.p, fp->topic_id.b, fp->partition) : NULL;
     if (!st)
         return true;
+    st->sent_records = op->incremental && fp->slice.length > 0;
     bool news = !op->incremental || !st->answered || fp->slice.length > 0 || fp->error_code != SK_ERR_NONE ||
                 st->high_watermark != fp->high_watermark || st->last_stable_offset != fp->last_stable_offset ||
                 st->log_start_offset != fp->log_start_offset;
@@ -222,6 +227,8 @@ static kf_fetch_response *fetch_response(fetch_op *op)
         np++;
         topics[nt - 1].partitions.n++;
     }
+    if (s)
+        sk_fetch_session_rotate(s);
     resp->responses.items = topics;
     resp->responses.n = nt;
     resp->session_id = op->session_id;
@@ -370,9 +377,9 @@ static int parts_from_request(fetch_op *op, const kf_fetch_request *body)
     return 0;
 }
 
-/* Applies an incremental request to session `s`, then takes every
- * partition of the session as the parts to read. */
-static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fetch_session *s)
+/* Records the fetch offset and max bytes of every partition the request
+ * lists in session `s`, adding the partitions it does not hold yet. */
+static int session_update(const fetch_op *op, const kf_fetch_request *body, sk_fetch_session *s)
 {
     bool by_id = op->req->hdr.api_version >= 13;
     for (int32_t i = 0; i < body->topics.n; i++) {
@@ -387,6 +394,16 @@ static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fet
             st->partition_max_bytes = rp->partition_max_bytes;
         }
     }
+    return 0;
+}
+
+/* Applies an incremental request to session `s`, then takes every
+ * partition of the session as the parts to read. */
+static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fetch_session *s)
+{
+    bool by_id = op->req->hdr.api_version >= 13;
+    if (session_update(op, body, s) < 0)
+        return -1;
     for (int32_t i = 0; i < body->forgotten_topics_data.n; i++) {
         const kf_fetch_request_forgotten_topic *ft = &body->forgotten_topics_data.items[i];
         for (int32_t j = 0; j < ft->partitions.n; j++)
@@ -422,7 +439,13 @@ static int16_t fetch_session_start(fetch_op *op, const kf_fetch_request *body, i
             sk_fetch_session_close(cache, body->session_id);
         *rc = parts_from_request(op, body);
         if (body->session_epoch == 0 && *rc == 0) {
+            /* The session starts with every partition of the request at its
+             * fetch offset: the next incremental fetch lists only changes. */
             sk_fetch_session *s = sk_fetch_session_create(cache);
+            if (s && session_update(op, body, s) < 0) {
+                sk_fetch_session_close(cache, s->id);
+                s = NULL;
+            }
             op->session_id = s ? s->id : 0; /* 0: declined, the client keeps full fetches */
         }
         return SK_ERR_NONE;

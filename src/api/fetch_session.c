@@ -120,12 +120,21 @@ static bool part_matches(const sk_fetch_part_state *p, const char *topic, const 
     return !memcmp(p->topic_id, topic_id, 16);
 }
 
-sk_fetch_part_state *sk_fetch_session_upsert(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
-                                             int32_t partition)
+sk_fetch_part_state *sk_fetch_session_part(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
+                                           int32_t partition)
 {
     for (int32_t i = 0; i < s->nparts; i++)
         if (part_matches(&s->parts[i], topic, topic_id, partition))
             return &s->parts[i];
+    return NULL;
+}
+
+sk_fetch_part_state *sk_fetch_session_upsert(sk_fetch_session *s, const char *topic, const uint8_t topic_id[16],
+                                             int32_t partition)
+{
+    sk_fetch_part_state *found = sk_fetch_session_part(s, topic, topic_id, partition);
+    if (found)
+        return found;
     if (s->nparts == s->cap) {
         int32_t cap = s->cap ? s->cap * 2 : 8;
         sk_fetch_part_state *a = realloc(s->parts, (size_t)cap * sizeof *a);
@@ -154,4 +163,21 @@ void sk_fetch_session_forget(sk_fetch_session *s, const char *topic, const uint8
             return;
         }
     }
+}
+
+void sk_fetch_session_rotate(sk_fetch_session *s)
+{
+    sk_fetch_part_state *moved = malloc((size_t)s->nparts * sizeof *moved + 1);
+    int32_t kept = 0, nmoved = 0;
+    for (int32_t i = 0; i < s->nparts; i++) {
+        bool move = s->parts[i].sent_records;
+        s->parts[i].sent_records = false;
+        if (move && moved)
+            moved[nmoved++] = s->parts[i];
+        else
+            s->parts[kept++] = s->parts[i];
+    }
+    if (moved)
+        memcpy(&s->parts[kept], moved, (size_t)nmoved * sizeof *moved);
+    free(moved);
 }

@@ -10,9 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int sk_dir_open(const char *dir)
+{
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int sk_fsync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = sk_dir_open(dir);
     if (fd < 0)
         return -1;
     int rc = fsync(fd);
@@ -36,39 +41,55 @@ static int write_full(int fd, const void *data, size_t len)
     return 0;
 }
 
-int sk_file_write_atomic(const char *path, const void *data, size_t len)
+int sk_file_write_atomic_at(int dirfd, const char *name, const void *data, size_t len)
 {
     char tmp[PATH_MAX];
-    char dir[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", name) >= (int)sizeof tmp) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
     if (write_full(fd, data, len) < 0 || fsync(fd) < 0) {
         int e = errno;
         close(fd);
-        unlink(tmp);
+        unlinkat(dirfd, tmp, 0);
         errno = e;
         return -1;
     }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
+    if (close(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
         int e = errno;
-        unlink(tmp);
+        unlinkat(dirfd, tmp, 0);
         errno = e;
         return -1;
     }
-    snprintf(dir, sizeof dir, "%s", path);
+    return fsync(dirfd);
+}
+
+int sk_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     char *slash = strrchr(dir, '/');
+    const char *name = slash ? path + (slash - dir) + 1 : path;
     if (slash == dir)
         slash[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    return sk_fsync_dir(dir);
+    int dirfd = sk_dir_open(dir);
+    if (dirfd < 0)
+        return -1;
+    int rc = sk_file_write_atomic_at(dirfd, name, data, len);
+    int e = errno;
+    close(dirfd);
+    errno = e;
+    return rc;
 }
 
 char *sk_file_read_all(const char *path, size_t max, size_t *len)

@@ -305,7 +305,7 @@ struct sk_partition {
     sk_append_listener listeners; /* sentinel of the armed listeners */
     sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */
     int refs;                    /* store table + in-flight jobs */
-    bool deleted;                /* removed from the store; jobs ignore it */
+    atomic_bool deleted;         /* removed from the store; queued jobs skip it (read by the sync worker) */
     sk_hnode node;               /* in the store's table by (topic, index) */
 };
 
@@ -362,9 +362,10 @@ struct sk_logstore {
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
 };
 
-/* Writes `len` bytes of `data` to `path` atomically on the sync worker
- * (sk_file_write_atomic). Takes both heap buffers. */
-void sk_logstore_write_later(sk_logstore *s, char *path, char *data, size_t len);
+/* Writes `len` bytes of `data` to the file `name` in the partition's
+ * directory atomically on the sync worker (sk_file_write_atomic_at); not at
+ * all once the partition is deleted. Takes `data` (heap). */
+void sk_partition_write_later(sk_partition *p, const char *name, char *data, size_t len);
 
 /* Queues renamed files for unlinking after `delay_ms`, each with the file
  * reference (may be NULL) to drop once unlinked. Takes the arrays. */

@@ -242,9 +242,15 @@ void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_se
     delete_schedule(s, b, delay_ms);
 }
 
-/* Writes whole files atomically on the sync worker. */
+/* Writes whole files atomically on the sync worker. A partition's job names
+ * its files relative to the partition directory, open as `dirfd` (the write
+ * follows the directory if the partition is deleted and it is renamed), and
+ * holds a reference on the partition; it is skipped once the partition is
+ * deleted, so a topic created again under the same name never sees it. */
 typedef struct write_job {
     sk_logstore *store;  /* set for checkpoint jobs: clears checkpoint_running */
+    sk_partition *p;     /* set for a partition's files (reference held) */
+    int dirfd;           /* the partition directory, -1 for absolute paths */
     char *paths[2];
     char *data[2];
     size_t len[2];
@@ -254,9 +260,14 @@ typedef struct write_job {
 static void write_work(void *arg)
 {
     write_job *j = arg;
-    for (int i = 0; i < j->n; i++)
-        if (sk_file_write_atomic(j->paths[i], j->data[i], j->len[i]) < 0)
-            sk_error("log", "cannot write %s: %m", j->paths[i]);
+    if (j->p && atomic_load(&j->p->deleted))
+        return;
+    for (int i = 0; i < j->n; i++) {
+        int rc = j->dirfd >= 0 ? sk_file_write_atomic_at(j->dirfd, j->paths[i], j->data[i], j->len[i])
+                               : sk_file_write_atomic(j->paths[i], j->data[i], j->len[i]);
+        if (rc < 0)
+            sk_error("log", "cannot write %s%s%s: %m", j->p ? j->p->dir : "", j->p ? "/" : "", j->paths[i]);
+    }
 }
 
 static void write_job_free(write_job *j)
@@ -265,13 +276,25 @@ static void write_job_free(write_job *j)
         free(j->paths[i]);
         free(j->data[i]);
     }
+    if (j->dirfd >= 0)
+        close(j->dirfd);
     free(j);
+}
+
+static write_job *write_job_new(void)
+{
+    write_job *j = calloc(1, sizeof *j);
+    if (j)
+        j->dirfd = -1;
+    return j;
 }
 
 static void write_done(void *arg)
 {
     write_job *j = arg;
     sk_logstore *s = j->store;
+    if (j->p)
+        sk_partition_unref(j->p);
     write_job_free(j);
     if (!s)
         return;
@@ -282,23 +305,27 @@ static void write_done(void *arg)
     }
 }
 
-void sk_logstore_write_later(sk_logstore *s, char *path, char *data, size_t len)
+void sk_partition_write_later(sk_partition *p, const char *name, char *data, size_t len)
 {
-    write_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        sk_error("log", "cannot write %s: out of memory", path);
-        free(path);
+    write_job *j = write_job_new();
+    if (!j || !(j->paths[0] = strdup(name)) ||
+        (j->dirfd = sk_dir_open(p->dir)) < 0) {
+        sk_error("log", "cannot write %s/%s: %s", p->dir, name, j && j->paths[0] ? strerror(errno) : "out of memory");
         free(data);
+        if (j)
+            write_job_free(j);
         return;
     }
     j->n = 1;
-    j->paths[0] = path;
     j->data[0] = data;
     j->len[0] = len;
-    if (sk_bg_submit(s->bg, SK_BG_SYNC, write_work, write_done, j) < 0) {
-        sk_error("log", "cannot write %s: out of memory", path);
+    j->p = p;
+    if (sk_bg_submit(p->store->bg, SK_BG_SYNC, write_work, write_done, j) < 0) {
+        sk_error("log", "cannot write %s/%s: out of memory", p->dir, name);
         write_job_free(j);
+        return;
     }
+    p->refs++;
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -314,7 +341,7 @@ static char *path_join(const char *dir, const char *name)
 static write_job *checkpoint_job(sk_logstore *s)
 {
     static const char *const names[2] = { SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE };
-    write_job *j = calloc(1, sizeof *j);
+    write_job *j = write_job_new();
     if (!j)
         return NULL;
     for (int i = 0; i < 2; i++) {
@@ -767,14 +794,12 @@ int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t 
     if (topic_id) {
         memcpy(p->topic_id, topic_id, 16);
         p->topic_id_state = 2;
-        write_job *j = calloc(1, sizeof *j);
-        if (j) {
-            j->n = 1;
-            j->paths[0] = path_join(p->dir, SK_PARTITION_METADATA_FILE);
-            j->data[0] = sk_partition_metadata_render(topic_id, &j->len[0]);
-            if (!j->paths[0] || !j->data[0] || sk_bg_submit(s->bg, SK_BG_SYNC, write_work, write_done, j) < 0)
-                write_job_free(j);
-        }
+        size_t len;
+        char *text = sk_partition_metadata_render(topic_id, &len);
+        if (text)
+            sk_partition_write_later(p, SK_PARTITION_METADATA_FILE, text, len);
+        else
+            sk_error("log", "cannot write %s/%s: out of memory", p->dir, SK_PARTITION_METADATA_FILE);
     } else {
         p->topic_id_state = 1;
     }

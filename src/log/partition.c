@@ -436,19 +436,29 @@ typedef struct flush_job {
     int64_t upto;     /* recovery point once done */
     int *fds;         /* dup'ed descriptors to fsync and close */
     size_t nfds;
-    char *dir;        /* partition directory to fsync (new files), or NULL */
+    int dirfd;        /* partition directory to fsync (new files), or -1 */
     int err;          /* errno of the first failure */
 } flush_job;
 
+static void flush_job_free(flush_job *j)
+{
+    if (j->dirfd >= 0)
+        close(j->dirfd);
+    free(j->fds);
+    free(j);
+}
+
+/* On the sync worker; nothing to sync once the partition is deleted. */
 static void flush_work(void *arg)
 {
     flush_job *j = arg;
+    bool deleted = atomic_load(&j->p->deleted);
     for (size_t i = 0; i < j->nfds; i++) {
-        if (fsync(j->fds[i]) < 0 && !j->err)
+        if (!deleted && fsync(j->fds[i]) < 0 && !j->err)
             j->err = errno;
         close(j->fds[i]);
     }
-    if (j->dir && sk_fsync_dir(j->dir) < 0 && !j->err)
+    if (!deleted && j->dirfd >= 0 && fsync(j->dirfd) < 0 && !j->err)
         j->err = errno;
 }
 
@@ -505,9 +515,7 @@ static void flush_done(void *arg)
     }
     fire_flush_waiters(p, j->upto, j->err);
     sk_partition_unref(p);
-    free(j->fds);
-    free(j->dir);
-    free(j);
+    flush_job_free(j);
 }
 
 static int add_fd(flush_job *j, int fd)
@@ -535,6 +543,8 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
         return;
     }
     flush_job *j = calloc(1, sizeof *j);
+    if (j)
+        j->dirfd = -1;
     if (!j || !(j->fds = calloc(4 * p->nsegs, sizeof *j->fds)))
         goto oom;
     j->p = p;
@@ -547,8 +557,8 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
             add_fd(j, seg->time_index.fd) < 0 || add_fd(j, seg->txn_fd) < 0)
             j->err = errno;
     }
-    if (p->dir_dirty && !(j->dir = strdup(p->dir)))
-        goto oom;
+    if (p->dir_dirty && (j->dirfd = sk_dir_open(p->dir)) < 0)
+        j->err = errno;
     if (sk_bg_submit(p->store->bg, SK_BG_SYNC, flush_work, flush_done, j) < 0)
         goto oom;
     p->dir_dirty = false;
@@ -565,9 +575,7 @@ oom:
     if (j) {
         for (size_t i = 0; i < j->nfds; i++)
             close(j->fds[i]);
-        free(j->fds);
-        free(j->dir);
-        free(j);
+        flush_job_free(j);
     }
 }
 

@@ -535,15 +535,12 @@ void sk_partition_snapshot_producers(sk_partition *p, bool later)
     snapshot_path(p, p->log_end_offset, path, sizeof path);
     size_t len;
     uint8_t *data = sk_producer_snapshot_render(&p->producers, &len);
-    char *heap_path = later ? strdup(path) : NULL;
-    if (!data || (later && !heap_path)) {
+    if (!data) {
         sk_error("log", "%s: cannot snapshot the producer state: out of memory", p->dir);
-        free(data);
-        free(heap_path);
         return;
     }
     if (later) {
-        sk_logstore_write_later(p->store, heap_path, (char *)data, len);
+        sk_partition_write_later(p, strrchr(path, '/') + 1, (char *)data, len);
     } else {
         if (write_unsynced(path, data, len) < 0)
             sk_error("log", "cannot write %s: %m", path);

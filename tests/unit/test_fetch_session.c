@@ -57,6 +57,32 @@ START_TEST(test_upsert_forget)
 }
 END_TEST
 
+START_TEST(test_part_and_rotate)
+{
+    sk_fetch_sessions *c = sk_fetch_sessions_new();
+    sk_fetch_session *s = sk_fetch_session_create(c);
+    for (int i = 0; i < 5; i++)
+        sk_fetch_session_upsert(s, "t", zero_id, i)->fetch_offset = 100 + i;
+    ck_assert_ptr_null(sk_fetch_session_part(s, "t", zero_id, 5));
+    ck_assert_ptr_null(sk_fetch_session_part(s, "u", zero_id, 0));
+    ck_assert_int_eq(s->nparts, 5);
+    sk_fetch_session_part(s, "t", zero_id, 1)->sent_records = true;
+    sk_fetch_session_part(s, "t", zero_id, 3)->sent_records = true;
+    sk_fetch_session_rotate(s);
+    static const int32_t order[] = {0, 2, 4, 1, 3};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(s->parts[i].partition, order[i]);
+        ck_assert_int_eq(s->parts[i].fetch_offset, 100 + order[i]);
+        ck_assert(!s->parts[i].sent_records);
+        ck_assert_str_eq(s->parts[i].topic, "t");
+    }
+    sk_fetch_session_rotate(s); /* no flags: the order stays */
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(s->parts[i].partition, order[i]);
+    sk_fetch_sessions_free(c);
+}
+END_TEST
+
 START_TEST(test_eviction_lru)
 {
     sk_fetch_sessions *c = sk_fetch_sessions_new();
@@ -79,6 +105,7 @@ int main(void)
     TCase *tc = tcase_create("fetch_session");
     tcase_add_test(tc, test_create_find_close);
     tcase_add_test(tc, test_upsert_forget);
+    tcase_add_test(tc, test_part_and_rotate);
     tcase_add_test(tc, test_eviction_lru);
     suite_add_tcase(s, tc);
     return sk_unit_run(s);
