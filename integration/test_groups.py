@@ -279,6 +279,39 @@ def test_commit_and_committed_survive_restart(start_broker):
         c.close()
 
 
+def test_deleted_topic_takes_its_committed_offsets_along(start_broker):
+    """Deleting a topic removes every group's offsets of it, with tombstones
+    (Kafka's onPartitionsDeleted): a topic created again under the name
+    starts without them, also after a restart; other topics keep theirs."""
+    b = start_broker()
+    create_topic(b.bootstrap, 'gone', 2)
+    create_topic(b.bootstrap, 'kept', 1)
+    for group in ('gd1', 'gd2'):
+        c = Consumer(consumer_conf(b.bootstrap, group))
+        try:
+            offsets = [TopicPartition('gone', 0, 7), TopicPartition('gone', 1, 3), TopicPartition('kept', 0, 4)]
+            assert all(tp.error is None for tp in c.commit(offsets=offsets, asynchronous=False))
+        finally:
+            c.close()
+    admin = AdminClient({'bootstrap.servers': b.bootstrap})
+    admin.delete_topics(['gone'])['gone'].result(timeout=TIMEOUT)
+    create_topic(b.bootstrap, 'gone', 2)
+
+    def committed(group):
+        c = Consumer(consumer_conf(b.bootstrap, group))
+        try:
+            got = c.committed([TopicPartition('gone', 0), TopicPartition('gone', 1), TopicPartition('kept', 0)],
+                              timeout=TIMEOUT)
+            return [(tp.topic, tp.partition, tp.offset) for tp in got]
+        finally:
+            c.close()
+
+    want = [('gone', 0, -1001), ('gone', 1, -1001), ('kept', 0, 4)]
+    assert committed('gd1') == want and committed('gd2') == want
+    b.restart()
+    assert committed('gd1') == want and committed('gd2') == want
+
+
 def test_consumer_resumes_where_it_committed_after_restart(start_broker):
     b = start_broker()
     create_topic(b.bootstrap, 't', 2)

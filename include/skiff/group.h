@@ -180,6 +180,12 @@ int sk_group_describe(sk_groups *gs, kf_str group_id, kf_describe_groups_respons
  * or -1 when out of memory. */
 int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, const kf_str *types, int32_t ntypes,
                        kf_list_groups_response_group **out, sk_arena *arena);
+/* The topic `topic` was deleted: every group's committed and pending
+ * transactional offsets of its partitions go, each with a tombstone in
+ * __consumer_offsets (OffsetMetadataManager.onPartitionsDeleted), so a
+ * topic created again under the name starts without them. A group whose
+ * tombstones cannot be stored keeps its offsets (logged). */
+void sk_groups_topic_deleted(sk_groups *gs, const char *topic);
 /* Deletes an empty group and its committed offsets (DeleteGroups).
  * Returns NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, or the store's error. */
 int16_t sk_group_delete(sk_groups *gs, kf_str group_id);

@@ -109,15 +109,6 @@ int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, con
     return n;
 }
 
-/* True when a pending offset of the same group partition precedes `o`. */
-static bool pending_earlier(const sk_groups *gs, const gtxn_offset *o)
-{
-    for (const gtxn_offset *x = gs->txn_offsets; x != o; x = x->next)
-        if (x->partition == o->partition && !strcmp(x->group_id, o->group_id) && !strcmp(x->topic, o->topic))
-            return true;
-    return false;
-}
-
 int16_t sk_group_delete(sk_groups *gs, kf_str group_id)
 {
     ggroup *g = group_find_str(gs, group_id);
@@ -127,17 +118,8 @@ int16_t sk_group_delete(sk_groups *gs, kf_str group_id)
         return SK_ERR_NON_EMPTY_GROUP;
     grecs b;
     grecs_init(&b);
-    int32_t offsets = 0;
-    for (int32_t t = 0; t < g->ntopics; t++) {
-        for (int32_t p = 0; p < g->topics[t].n; p++, offsets++)
-            grecs_offset_tombstone(&b, g->group_id, g->topics[t].name, g->topics[t].parts[p].partition);
-    }
-    /* Pending transactional offsets go too (deleteAllOffsets): one
-     * tombstone per partition that has no committed offset. */
-    for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
-        if (!strcmp(o->group_id, g->group_id) && !offset_find(g, o->topic, o->partition) &&
-            !pending_earlier(gs, o))
-            grecs_offset_tombstone(&b, g->group_id, o->topic, o->partition);
+    /* Pending transactional offsets go too (deleteAllOffsets). */
+    int32_t offsets = offset_tombstones(gs, g, NULL, &b);
     grecs_group_tombstone(&b, g->group_id);
     int16_t err = grecs_append(gs, g, &b, NULL);
     grecs_free(&b);

@@ -312,6 +312,10 @@ void grecs_group_tombstone(grecs *b, const char *group_id);
 /* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
 void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
 void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition);
+/* Adds to `b` a tombstone for each committed offset of group g (of `topic`
+ * only, unless NULL) and one for each partition with only pending
+ * transactional offsets. Returns the number of committed offsets. */
+int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b);
 /* Hands the batch to the store for group `g` (nothing to do when empty).
  * `base_offset` (may be NULL) gets the offset of its first record in
  * __consumer_offsets (without a store, a counter's). Returns NONE,

@@ -398,6 +398,67 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
     return SK_ERR_NONE;
 }
 
+/* ---- Tombstones for a group's offsets, deleted topics ---- */
+
+/* True when a pending offset of the same group partition precedes `o`. */
+static bool pending_earlier(const sk_groups *gs, const gtxn_offset *o)
+{
+    for (const gtxn_offset *x = gs->txn_offsets; x != o; x = x->next)
+        if (x->partition == o->partition && !strcmp(x->group_id, o->group_id) && !strcmp(x->topic, o->topic))
+            return true;
+    return false;
+}
+
+int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b)
+{
+    int32_t committed = 0;
+    for (int32_t t = 0; t < g->ntopics; t++) {
+        if (topic && strcmp(g->topics[t].name, topic))
+            continue;
+        for (int32_t p = 0; p < g->topics[t].n; p++, committed++)
+            grecs_offset_tombstone(b, g->group_id, g->topics[t].name, g->topics[t].parts[p].partition);
+    }
+    for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
+        if (!strcmp(o->group_id, g->group_id) && (!topic || !strcmp(o->topic, topic)) &&
+            !offset_find(g, o->topic, o->partition) && !pending_earlier(gs, o))
+            grecs_offset_tombstone(b, g->group_id, o->topic, o->partition);
+    return committed;
+}
+
+/* The first pending transactional offset of group g for topic, or NULL. */
+static const gtxn_offset *txn_offset_of_topic(const sk_groups *gs, const ggroup *g, const char *topic)
+{
+    for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
+        if (!strcmp(o->group_id, g->group_id) && !strcmp(o->topic, topic))
+            return o;
+    return NULL;
+}
+
+void sk_groups_topic_deleted(sk_groups *gs, const char *topic)
+{
+    for (ggroup *g = gs->first; g; g = g->next) {
+        grecs b;
+        grecs_init(&b);
+        offset_tombstones(gs, g, topic, &b);
+        int n = b.n;
+        int16_t err = n > 0 ? grecs_append(gs, g, &b, NULL) : SK_ERR_NONE;
+        grecs_free(&b);
+        if (err != SK_ERR_NONE) {
+            sk_warn("group", "group %s: cannot store the removal of the offsets of deleted topic %s: %s",
+                    g->group_id, topic, sk_err_name(err));
+            continue;
+        }
+        const gtopic *gt;
+        while ((gt = topic_find(g, topic)))
+            offset_remove(gs, g, topic, gt->parts[0].partition);
+        const gtxn_offset *o;
+        while ((o = txn_offset_of_topic(gs, g, topic)))
+            txn_offsets_drop(gs, g->group_id, topic, o->partition);
+        if (n > 0)
+            sk_info("group", "group %s: %d offsets of deleted topic %s removed", g->group_id, n, topic);
+    }
+}
+
 /* ---- Expiration ---- */
 
 /* Finds the group's expired offsets (OffsetMetadataManager.

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "skiff/errors.h"
+#include "skiff/group.h"
 #include "skiff/log.h"
 
 /* Creates the logs of partitions [0, t->partitions) that do not exist yet. */
@@ -164,6 +165,8 @@ int16_t sk_topics_delete(sk_broker *b, sk_topic *t)
         free(name);
         return err;
     }
+    if (b->groups)
+        sk_groups_topic_deleted(b->groups, name);
     bool all = true;
     for (int32_t i = 0; i < partitions; i++) {
         sk_partition *p = sk_logstore_find(b->logs, name, i);

@@ -229,6 +229,37 @@ START_TEST(test_tombstones_drop_pending)
 }
 END_TEST
 
+START_TEST(test_deleted_topic_drops_offsets)
+{
+    ck_assert_int_eq(commit_one(8, "d", -1, "", "t", 1, 3), SK_ERR_NONE);
+    ck_assert_int_eq(commit_one(8, "d", -1, "", "u", 0, 6), SK_ERR_NONE);
+    ck_assert_int_eq(txn_commit(97, "d", "t", 0, 4), SK_ERR_NONE);
+    ck_assert_int_eq(txn_commit(98, "d", "t", 0, 5), SK_ERR_NONE);
+    ck_assert_int_eq(txn_commit(98, "d", "t", 1, 9), SK_ERR_NONE);
+    int before = nrecords;
+    sk_groups_topic_deleted(gs, "t");
+    /* t-1 (committed and pending: one tombstone), t-0 (pending twice: one). */
+    ck_assert_int_eq(nrecords - before, 2);
+    ck_assert_int_eq(records[before].value_len, -1);
+    ck_assert_int_eq(records[before + 1].value_len, -1);
+    ck_assert_int_eq(committed("d", "t", 1), -1);
+    ck_assert_int_eq(stable_error("d", "t", 0), SK_ERR_NONE);
+    ck_assert_int_eq(committed("d", "u", 0), 6);
+    /* The markers that follow commit nothing of t. */
+    store_marker(partition_of("d"), 97, true);
+    store_marker(partition_of("d"), 98, true);
+    ck_assert_int_eq(committed("d", "t", 0), -1);
+    ck_assert_int_eq(committed("d", "t", 1), -1);
+    before = nrecords;
+    sk_groups_topic_deleted(gs, "t"); /* nothing left: nothing written */
+    ck_assert_int_eq(nrecords, before);
+    restart();
+    ck_assert_int_eq(committed("d", "t", 0), -1);
+    ck_assert_int_eq(committed("d", "t", 1), -1);
+    ck_assert_int_eq(committed("d", "u", 0), 6);
+}
+END_TEST
+
 START_TEST(test_generation_checks)
 {
     char a[64];
@@ -273,6 +304,7 @@ int main(void)
     tcase_add_test(tc, test_later_record_wins);
     tcase_add_test(tc, test_tombstones_drop_pending);
     tcase_add_test(tc, test_generation_checks);
+    tcase_add_test(tc, test_deleted_topic_drops_offsets);
     suite_add_tcase(s, tc);
     return sk_unit_run(s);
 }
