@@ -18,6 +18,9 @@ packages=(
 # node and npm for the kafkajs tests; any installation will do (a nodesource
 # nodejs bundles npm, and Debian's npm package would conflict with it).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# A JDK (17+) and Maven for integration/java.
+command -v javac >/dev/null 2>&1 || packages+=(default-jdk-headless)
+command -v mvn >/dev/null 2>&1 || packages+=(maven)
 
 missing=()
 for p in "${packages[@]}"; do

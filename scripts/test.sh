@@ -6,7 +6,8 @@
 #      integration tests (pytest integration/ against build/skiff), then the
 #      tests marked librdkafka again with librdkafka 2.15 loaded, then
 #      franz-go's kgo suite (scripts/franz-go.sh: the consumer-group ETL
-#      tests 3 times, the whole package once);
+#      tests 3 times, the whole package once), then the Java client and
+#      Kafka Streams tests (integration/java, Maven + JUnit 5);
 #   2. ASan+UBSan build (build-asan/), unit tests, integration tests and the
 #      kgo ETL tests once against build-asan/skiff; a sanitizer report fails
 #      the test;
@@ -19,6 +20,7 @@
 # Environment:
 #   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
 #   SKIFF_KGO=0            skip franz-go's kgo suite
+#   SKIFF_JAVA=0           skip the Java client and Kafka Streams tests
 #   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1 (default 3)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
 #   SKIFF_FUZZ_JOBS=N      fuzz targets run at the same time (default SKIFF_JOBS)
@@ -230,6 +232,27 @@ kgo() {
 if [[ $built -eq 0 && ${SKIFF_KGO:-1} != 0 ]]; then
     stage "franz-go kgo suite (release): the ETL tests ${SKIFF_KGO_ETL_RUNS:-3} times, the whole package once"
     kgo "$ROOT/build/skiff" kgo-release "${SKIFF_KGO_ETL_RUNS:-3}" whole
+fi
+
+# java BIN LABEL: the Java client and Kafka Streams tests (integration/java, Maven).
+java_tests() {
+    local bin=$1 label=$2 reports=$ROOT/integration/java/target/surefire-reports f
+    rm -rf "$reports"
+    (cd integration/java && mvn -B -q test -Dskiff.bin="$bin") \
+        >"$LOGS/$label.maven.log" 2>&1
+    if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
+        tail -n 40 "$LOGS/$label.maven.log"
+        fail "$label: no results (log: $LOGS/$label.maven.log)"
+        return
+    fi
+    for f in "$reports"/TEST-*.xml; do
+        count_junit "$f" "$label"
+    done
+}
+
+if [[ $built -eq 0 && ${SKIFF_JAVA:-1} != 0 ]]; then
+    stage "Java client and Kafka Streams 4.4 (integration/java)"
+    java_tests "$ROOT/build/skiff" java
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
