@@ -6,8 +6,8 @@
 #      integration tests (pytest integration/ against build/skiff), then the
 #      tests marked librdkafka again with librdkafka 2.15 loaded, then
 #      franz-go's kgo suite (scripts/franz-go.sh: the consumer-group ETL
-#      tests 3 times, the whole package once), then the Java client and
-#      Kafka Streams tests (integration/java, Maven + JUnit 5);
+#      tests 3 times, the whole package once), then the Java client, Kafka
+#      Streams and MirrorMaker 2 tests (integration/java, Maven + JUnit 5);
 #   2. ASan+UBSan build (build-asan/), unit tests, integration tests and the
 #      kgo ETL tests once against build-asan/skiff; a sanitizer report fails
 #      the test;
@@ -234,12 +234,12 @@ if [[ $built -eq 0 && ${SKIFF_KGO:-1} != 0 ]]; then
     kgo "$ROOT/build/skiff" kgo-release "${SKIFF_KGO_ETL_RUNS:-3}" whole
 fi
 
-# java BIN LABEL: the Java client and Kafka Streams tests (integration/java, Maven).
+# java BIN LABEL [MAVEN_ARGS...]: tests of integration/java (Maven, JUnit 5).
 java_tests() {
     local bin=$1 label=$2 reports=$ROOT/integration/java/target/surefire-reports f
+    shift 2
     rm -rf "$reports"
-    (cd integration/java && mvn -B -q test -Dskiff.bin="$bin") \
-        >"$LOGS/$label.maven.log" 2>&1
+    (cd integration/java && mvn -B -q test -Dskiff.bin="$bin" "$@") >"$LOGS/$label.maven.log" 2>&1
     if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
         tail -n 40 "$LOGS/$label.maven.log"
         fail "$label: no results (log: $LOGS/$label.maven.log)"
@@ -251,8 +251,9 @@ java_tests() {
 }
 
 if [[ $built -eq 0 && ${SKIFF_JAVA:-1} != 0 ]]; then
-    stage "Java client and Kafka Streams 4.4 (integration/java)"
+    stage "Java client and Kafka Streams 4.4, MirrorMaker 2 (integration/java)"
     java_tests "$ROOT/build/skiff" java
+    java_tests "$ROOT/build/skiff" java-mm2 -Pmm2 -Dtest=MirrorMakerTest
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
