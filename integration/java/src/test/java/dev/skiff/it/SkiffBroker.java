@@ -17,8 +17,9 @@ import java.util.stream.Stream;
 
 /**
  * One skiff process on an ephemeral loopback port with a fresh data
- * directory, as the Python harness starts it: the binary comes from the
- * system property skiff.bin, the port from its "listening on HOST:PORT" line.
+ * directory, as the Python harness starts it (its HTTP control plane on an
+ * ephemeral port too): the binary comes from the system property skiff.bin,
+ * the port from its "listening on HOST:PORT" line.
  * close() stops it with SIGTERM, expects exit status 0 and no sanitizer
  * report, and removes the data directory.
  */
@@ -34,7 +35,8 @@ final class SkiffBroker implements AutoCloseable {
     SkiffBroker(String... extraArgs) throws IOException, InterruptedException {
         dataDir = Files.createTempDirectory("skiff-java-");
         List<String> argv = new ArrayList<>(List.of(System.getProperty("skiff.bin", "../../build/skiff"),
-                "--listeners", "PLAINTEXT://127.0.0.1:0", "--log.dirs", dataDir.toString()));
+                "--listeners", "PLAINTEXT://127.0.0.1:0", "--log.dirs", dataDir.toString(),
+                "--skiff.http.listeners", "http://127.0.0.1:0"));
         argv.addAll(List.of(extraArgs));
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("SKIFF_"));
