@@ -26,9 +26,8 @@
  *   back only partitions with records, an error, or a changed high
  *   watermark, last stable offset or log start offset. An unknown session is
  *   FETCH_SESSION_ID_NOT_FOUND, a wrong epoch INVALID_FETCH_SESSION_EPOCH.
- * - A topic with compression.type=zstd answers Fetch below v10 with
- *   UNSUPPORTED_COMPRESSION_TYPE (KIP-110; Kafka decides by the topic
- *   config, not by each batch's codec).
+ * - Every version serves batches as stored, zstd ones below v10 too: Kafka 4
+ *   dropped KIP-110's refusal together with down-conversion (KAFKA-18269).
  * - Record data is sent from the log files with sendfile (kf_bytes.ext).
  */
 #include <event2/event.h>
@@ -338,11 +337,6 @@ static void resolve(fetch_op *op, fetch_part *fp)
     }
     if (!t)
         return;
-    int32_t level;
-    if (op->req->hdr.api_version < SK_ZSTD_MIN_FETCH_VERSION && sk_topic_compression(t, &level) == SK_COMPRESSION_ZSTD) {
-        fp->error_code = SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
-        return;
-    }
     fp->p = sk_topics_partition(b, t, fp->partition);
     fp->error_code = fp->p ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }
