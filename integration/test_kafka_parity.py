@@ -151,3 +151,109 @@ def test_lz4_dependent_blocks_with_a_bad_crc_are_corrupt_message(broker):
     with Connection(broker.host, broker.port) as c:
         create_topic(c, 't')
         assert produce(c, 3, 't', bytes(bad))['error_code'] == CORRUPT_MESSAGE
+
+
+# Dynamic broker configs (KIP-226): what Kafka 4.4's DynamicBrokerConfig
+# accepts per broker ("1") and as the cluster default (""), and how
+# DescribeConfigs then reports each key's sources.
+
+BROKER = 4
+INVALID_CONFIG = 40
+INVALID_REQUEST = 42
+DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG = 2, 3, 4, 5
+RELOGIN = 'sasl.kerberos.min.time.before.relogin'       # per broker only, LONG, default 60000
+SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
+
+
+def incremental(conn, resource, ops, validate_only=False):
+    r = kfs.call(conn, 44, 1, {'resources': [{
+        'resource_type': BROKER, 'resource_name': resource,
+        'configs': [{'name': k, 'config_operation': op, 'value': v} for k, op, v in ops]}],
+        'validate_only': validate_only})
+    (res,) = r['responses']
+    return res['error_code'], res['error_message']
+
+
+def alter(conn, resource, configs):
+    r = kfs.call(conn, 33, 2, {'resources': [{'resource_type': BROKER, 'resource_name': resource,
+                                              'configs': [{'name': k, 'value': v} for k, v in configs]}]})
+    (res,) = r['responses']
+    return res['error_code'], res['error_message']
+
+
+def describe(conn, resource, keys=None):
+    """{name: (value, read_only, source, [(synonym, value, source)])}"""
+    r = kfs.call(conn, 32, 4, {'resources': [{'resource_type': BROKER, 'resource_name': resource,
+                                              'configuration_keys': keys}], 'include_synonyms': True})
+    (res,) = r['results']
+    assert res['error_code'] == NONE, res
+    return {e['name']: (e['value'], e['read_only'], e['config_source'],
+                        [(s['name'], s['value'], s['source']) for s in e['synonyms']]) for e in res['configs']}
+
+
+def test_dynamic_broker_configs_per_broker_and_cluster_default(start_broker):
+    b = start_broker(node_id=1)
+    with Connection(b.host, b.port) as c:
+        assert describe(c, '1', [RELOGIN]) == {RELOGIN: ('60000', False, DEFAULT_CONFIG,
+                                                         [(RELOGIN, '60000', DEFAULT_CONFIG)])}
+        assert incremental(c, '1', [(RELOGIN, SET, '61000')]) == (NONE, None)
+        assert incremental(c, '', [('log.cleaner.threads', SET, '3')]) == (NONE, None)
+        assert incremental(c, '1', [('log.cleaner.threads', SET, '2')]) == (NONE, None)
+        want = {
+            RELOGIN: ('61000', False, DYNAMIC_BROKER_CONFIG,
+                      [(RELOGIN, '61000', DYNAMIC_BROKER_CONFIG), (RELOGIN, '60000', DEFAULT_CONFIG)]),
+            'log.cleaner.threads': ('2', False, DYNAMIC_BROKER_CONFIG,
+                                    [('log.cleaner.threads', '2', DYNAMIC_BROKER_CONFIG),
+                                     ('log.cleaner.threads', '3', DYNAMIC_DEFAULT_BROKER_CONFIG),
+                                     ('log.cleaner.threads', '1', DEFAULT_CONFIG)]),
+        }
+        assert describe(c, '1', [RELOGIN, 'log.cleaner.threads']) == want
+        assert describe(c, '') == {'log.cleaner.threads': ('3', False, DYNAMIC_DEFAULT_BROKER_CONFIG,
+                                                           [('log.cleaner.threads', '3',
+                                                             DYNAMIC_DEFAULT_BROKER_CONFIG)])}
+    b.stop()
+    b.restart()
+    with Connection(b.host, b.port) as c:
+        assert describe(c, '1', [RELOGIN, 'log.cleaner.threads']) == want
+        # DELETE falls back to the cluster default, then to Kafka's default.
+        assert incremental(c, '1', [('log.cleaner.threads', DELETE, None)]) == (NONE, None)
+        assert describe(c, '1', ['log.cleaner.threads'])['log.cleaner.threads'][:3] == \
+            ('3', False, DYNAMIC_DEFAULT_BROKER_CONFIG)
+        # AlterConfigs replaces the whole per-broker set.
+        assert alter(c, '1', [('num.io.threads', '4')]) == (NONE, None)
+        got = describe(c, '1', [RELOGIN, 'num.io.threads'])
+        assert got[RELOGIN][:3] == ('60000', False, DEFAULT_CONFIG)
+        assert got['num.io.threads'][:3] == ('4', False, DYNAMIC_BROKER_CONFIG)
+
+
+def test_dynamic_broker_config_refusals(start_broker):
+    b = start_broker(node_id=1)
+    with Connection(b.host, b.port) as c:
+        assert incremental(c, '', [(RELOGIN, SET, '61000')]) == (
+            INVALID_REQUEST, 'Cannot update these configs at default cluster level, broker id must be specified: '
+                             f'[{RELOGIN}]')
+        assert incremental(c, '', [('listener.name.plaintext.ssl.keystore.type', SET, 'PKCS12')])[0] == \
+            INVALID_REQUEST
+        assert incremental(c, '1', [('num.partitions', SET, '3')]) == (
+            INVALID_REQUEST, 'Cannot update these configs dynamically: [num.partitions]')
+        assert incremental(c, '1', [(RELOGIN, SET, 'abc')]) == (
+            INVALID_REQUEST, f'Invalid value abc for configuration {RELOGIN}: Not a number of type LONG')
+        assert incremental(c, '1', [(RELOGIN, APPEND, '1')]) == (
+            INVALID_CONFIG, f'Config value append is not allowed for config key: {RELOGIN}')
+        assert incremental(c, '7', [(RELOGIN, SET, '1')]) == (
+            INVALID_REQUEST, 'Unexpected broker id, expected 1, but received 7')
+        assert incremental(c, '1', [(RELOGIN, SET, '61000')], validate_only=True) == (NONE, None)
+        assert describe(c, '1', [RELOGIN])[RELOGIN][2] == DEFAULT_CONFIG
+        # Keys neither Kafka nor skiff knows are kept as custom configs.
+        assert incremental(c, '1', [('custom.key', SET, 'x')]) == (NONE, None)
+
+
+def test_dynamic_broker_list_config_append_subtract(start_broker):
+    b = start_broker(node_id=1)
+    key = 'ssl.cipher.suites'
+    with Connection(b.host, b.port) as c:
+        assert incremental(c, '1', [(key, APPEND, 'A')]) == (NONE, None)
+        assert incremental(c, '1', [(key, APPEND, 'B,A')]) == (NONE, None)
+        assert describe(c, '1', [key])[key][0] == 'A,B'
+        assert incremental(c, '1', [(key, SUBTRACT, 'A')]) == (NONE, None)
+        assert describe(c, '1', [key])[key][0] == 'B'
