@@ -76,8 +76,7 @@ def test_admin_round_trip(broker):
     entries = {e['configName']: e for e in res['configEntries']}
     assert (entries['retention.ms']['configValue'], entries['retention.ms']['configSource']) == ('120000', 1)
     assert entries['retention.ms']['configSynonyms'] == [
-        {'configName': 'retention.ms', 'configValue': '120000', 'configSource': 1},
-        {'configName': 'log.retention.hours', 'configValue': '168', 'configSource': 5}]
+        {'configName': 'retention.ms', 'configValue': '120000', 'configSource': 1}]
     assert (entries['cleanup.policy']['configValue'], entries['cleanup.policy']['isDefault']) == ('delete', True)
     assert results[4]['ok']['resources'][0]['errorCode'] == 0
     assert results[5]['ok']['resources'][0]['configEntries'][0]['configValue'] == '60000'

@@ -176,9 +176,13 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
 {
     po->partition_index = fp->partition;
     po->error_code = fp->error_code;
-    po->high_watermark = fp->p ? fp->high_watermark : -1;
-    po->last_stable_offset = fp->p ? fp->last_stable_offset : -1;
-    po->log_start_offset = fp->p ? fp->log_start_offset : -1;
+    /* As Kafka: a partition that failed (unknown, or a read error such as
+     * OFFSET_OUT_OF_RANGE) reports no offsets; an unknown one an empty list
+     * of aborted transactions (KafkaApis), a read error a null one. */
+    bool ok = fp->p && fp->error_code == SK_ERR_NONE;
+    po->high_watermark = ok ? fp->high_watermark : -1;
+    po->last_stable_offset = ok ? fp->last_stable_offset : -1;
+    po->log_start_offset = ok ? fp->log_start_offset : -1;
     po->preferred_read_replica = -1;
     po->diverging_epoch.epoch = -1;
     po->diverging_epoch.end_offset = -1;
@@ -186,7 +190,7 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
     po->current_leader.leader_epoch = -1;
     po->snapshot_id.end_offset = -1;
     po->snapshot_id.epoch = -1;
-    po->aborted_transactions.n = op->isolation_level == 1 ? 0 : -1;
+    po->aborted_transactions.n = op->isolation_level == 1 || !fp->p ? 0 : -1;
     po->records.p = (const uint8_t *)"";
     po->records.len = (int32_t)fp->slice.length;
     po->records.ext = fp->slice.file ? &fp->slice : NULL;

@@ -230,7 +230,11 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
     if (err == SK_ERR_NONE)
         err = sk_partition_append(p, records, len, now, &info);
     sk_writer_free(&rebuilt);
-    out->log_start_offset = sk_partition_log_start_offset(p);
+    /* A successful append and LogValidator's refusals (Kafka's
+     * RecordValidationException) carry the log start offset; every other
+     * error answers -1 (LogAppendInfo.UNKNOWN_LOG_APPEND_INFO). */
+    if (err == SK_ERR_NONE || err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP)
+        out->log_start_offset = sk_partition_log_start_offset(p);
     if (err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP) {
         out->error_code = err;
         fill_record_errors(req, t, in, sk_partition_config(p), now, out);

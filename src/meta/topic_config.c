@@ -614,9 +614,18 @@ int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker,
     int n = 0;
     if (c && c->value[id])
         out[n++] = (sk_config_synonym){d->name, c->value[id], SK_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG};
-    if (d->broker_key && broker && sk_config_key_is_set(broker, d->broker_key, scratch, scratch_len))
+    bool broker_set = d->broker_key && broker && sk_config_key_is_set(broker, d->broker_key, scratch, scratch_len);
+    if (broker_set)
         out[n++] = (sk_config_synonym){d->broker_key, scratch, SK_CONFIG_SOURCE_STATIC_BROKER_CONFIG};
-    if (d->synonym)
+    /* A fallback key (log.retention.hours for log.retention.ms, whose own
+     * default is null) is listed only beside a broker value, as Kafka 4.4
+     * lists it. */
+    static const char *const fallbacks[] = {"log.retention.hours", "log.roll.hours", "log.roll.jitter.hours",
+                                            "log.flush.scheduler.interval.ms"};
+    bool fallback = false;
+    for (size_t i = 0; d->synonym && i < sizeof fallbacks / sizeof fallbacks[0]; i++)
+        fallback = fallback || !strcmp(d->synonym, fallbacks[i]);
+    if (d->synonym && (!fallback || broker_set))
         out[n++] = (sk_config_synonym){d->synonym, d->synonym_value, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
     return n;
 }
