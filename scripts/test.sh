@@ -5,6 +5,9 @@
 #   1. release build (build/, warnings are errors), unit tests (ctest),
 #      integration tests (pytest integration/ against build/skiff), then the
 #      tests marked librdkafka again with librdkafka 2.15 loaded;
+#   1b. conformance: skiff against Apache Kafka 4.4.0 (scripts/kafka-oracle.sh
+#      resolves its jars with Maven into build/kafka-oracle, tests/conformance
+#      compares their answers; report in build/conformance/report.md);
 #   2. ASan+UBSan build (build-asan/), unit tests and integration tests
 #      against build-asan/skiff; a sanitizer report fails the test;
 #   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
@@ -22,6 +25,7 @@
 #   SKIFF_PYTEST_WORKERS=N parallel pytest workers (default 3; 1 runs the tests one by one)
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
 #   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
+#   SKIFF_CONFORMANCE=0    skip the conformance stage (Apache Kafka oracle)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -142,6 +146,21 @@ integration() {
     count_junit "$junit" "$label"
 }
 
+# conformance BIN: the differential tests (tests/conformance) of skiff binary
+# BIN against Apache Kafka 4.4.0, whose jars are resolved first.
+conformance() {
+    local junit=$LOGS/conformance.pytest.xml
+    rm -f "$junit"
+    if ! scripts/kafka-oracle.sh resolve >"$LOGS/kafka-oracle-resolve.log" 2>&1; then
+        tail -n 40 "$LOGS/kafka-oracle-resolve.log"
+        fail "conformance: resolving Apache Kafka with Maven (log: $LOGS/kafka-oracle-resolve.log)"
+        return
+    fi
+    SKIFF_BIN=$1 timeout -k 10 600 "$PY" -m pytest "$ROOT/tests/conformance" -q --tb=short \
+        --junitxml="$junit"
+    count_junit "$junit" conformance
+}
+
 # fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
 # fuzz_seeds NAME: the seed corpus directory of fuzz target NAME.
 fuzz_seeds() {
@@ -206,6 +225,11 @@ if [[ $built -eq 0 ]]; then
         SKIFF_LIBRDKAFKA=recent LD_LIBRARY_PATH=$LIBRDKAFKA_DIR/lib \
             integration "$ROOT/build/skiff" release-librdkafka-2.15 -m librdkafka
     fi
+fi
+
+if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
+    stage "conformance: skiff vs Apache Kafka 4.4.0 (tests/conformance)"
+    conformance "$ROOT/build/skiff"
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
