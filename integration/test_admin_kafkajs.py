@@ -103,7 +103,7 @@ def test_admin_errors(broker):
         step('alterConfigs', resources=[{'type': TOPIC, 'name': 'ok',
                                          'configEntries': [{'name': 'cleanup.policy', 'value': 'compact,nope'}]}]),
         step('alterConfigs', resources=[{'type': BROKER, 'name': '1',
-                                         'configEntries': [{'name': 'log.retention.ms', 'value': '1'}]}]),
+                                         'configEntries': [{'name': 'num.partitions', 'value': '1'}]}]),
         step('produce', topic='ok', messages=[{'value': 'x', 'partition': 0}]),
         step('deleteTopicRecords', topic='ok', partitions=[{'partition': 0, 'offset': '5'}]),
         step('deleteTopics', topics=['never-created']),
