@@ -8,6 +8,8 @@
 #   1b. conformance: skiff against Apache Kafka 4.4.0 (scripts/kafka-oracle.sh
 #      resolves its jars with Maven into build/kafka-oracle, tests/conformance
 #      compares their answers; report in build/conformance/report.md);
+#   1c. the Java client: kafka-clients 4.4.0 JUnit tests (integration/java,
+#      Maven) against build/skiff;
 #   2. ASan+UBSan build (build-asan/), unit tests and integration tests
 #      against build-asan/skiff; a sanitizer report fails the test;
 #   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
@@ -25,7 +27,7 @@
 #   SKIFF_PYTEST_WORKERS=N parallel pytest workers (default 3; 1 runs the tests one by one)
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
 #   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
-#   SKIFF_CONFORMANCE=0    skip the conformance stage (Apache Kafka oracle)
+#   SKIFF_CONFORMANCE=0    skip the conformance and Java stages (no JVM)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -161,6 +163,22 @@ conformance() {
     count_junit "$junit" conformance
 }
 
+# java_tests BIN: the kafka-clients JUnit tests (integration/java) against BIN.
+java_tests() {
+    local reports=$ROOT/build/java-it/surefire-reports f
+    rm -rf "$reports"
+    (cd integration/java && SKIFF_BIN=$1 timeout -k 10 900 mvn -q -B -Dmaven.repo.local="$ROOT/build/m2" \
+        -Daether.connector.http.retryHandler.count=4 test) >"$LOGS/java.log" 2>&1
+    if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
+        tail -n 40 "$LOGS/java.log"
+        fail "java: no results (log: $LOGS/java.log)"
+        return
+    fi
+    for f in "$reports"/TEST-*.xml; do
+        count_junit "$f" java
+    done
+}
+
 # fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
 # fuzz_seeds NAME: the seed corpus directory of fuzz target NAME.
 fuzz_seeds() {
@@ -230,6 +248,8 @@ fi
 if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
     stage "conformance: skiff vs Apache Kafka 4.4.0 (tests/conformance)"
     conformance "$ROOT/build/skiff"
+    stage "Java client: kafka-clients 4.4.0 (integration/java)"
+    java_tests "$ROOT/build/skiff"
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
