@@ -85,7 +85,7 @@ def test_create_list_describe_alter_grow_delete(broker):
     assert cfg['message.timestamp.after.max.ms'].value == '3600000'
     assert cfg['compression.type'].value == 'producer'
     assert 'message.downconversion.enable' not in cfg
-    assert len(cfg) == 33
+    assert len(cfg) == 37
     syn = cfg['retention.ms'].synonyms
     assert (syn['retention.ms'].value, syn['retention.ms'].source) == ('60000', DYNAMIC_TOPIC_CONFIG)
     assert 'log.retention.hours' not in syn       # Kafka 4.4: only beside a broker value

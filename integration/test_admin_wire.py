@@ -145,7 +145,7 @@ def test_create_topics_v7_answers_id_partitions_and_configs(broker):
     assert (t['error_code'], t['error_message'], t['num_partitions'], t['replication_factor']) == (NONE, None, 2, 1)
     assert t['topic_id'] != bytes(16)
     configs = {c[0]: c[1:] for c in t['configs']}
-    assert len(configs) == 33
+    assert len(configs) == 37
     assert configs['retention.ms'] == ('1234', False, 1, False)
     assert configs['cleanup.policy'] == ('compact,delete', False, 1, False)
     assert configs['segment.ms'] == ('604800000', False, 5, False)
@@ -379,7 +379,7 @@ def test_describe_configs_every_version(start_broker, version):
     assert create_topics(b, 5, [('dc', 1, 1, {'retention.ms': '5000'}, [])])['dc']['error_code'] == NONE
     ((err, msg, rtype, rname, cfg),) = describe_configs(b, version, [(TOPIC, 'dc', None)], synonyms=True,
                                                         documentation=True)
-    assert (err, msg, rtype, rname, len(cfg)) == (NONE, None, TOPIC, 'dc', 33)
+    assert (err, msg, rtype, rname, len(cfg)) == (NONE, None, TOPIC, 'dc', 37)
     ret, seg = cfg['retention.ms'], cfg['segment.bytes']
     assert (ret['value'], seg['value']) == ('5000', '2097152')
     assert (ret['source'], seg['source'], cfg['preallocate']['source']) == (1, 4, 5)
@@ -401,7 +401,7 @@ def test_describe_configs_keys_broker_and_logger(broker):
     assert list(res[0][4]) == ['segment.ms']
     assert res[0][4]['segment.ms']['synonyms'] == []
     assert res[0][4]['segment.ms']['doc'] is None
-    assert len(res[1][4]) == 33
+    assert len(res[1][4]) == 37
     assert res[2][:2] == (UNKNOWN_TOPIC_OR_PARTITION, None)
     assert res[3][:2] == (INVALID_TOPIC_EXCEPTION, "Topic name is invalid: 'bad name' contains one or more "
                                                    "characters other than ASCII alphanumerics, '.', '_' and '-'")

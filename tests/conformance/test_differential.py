@@ -34,14 +34,9 @@ REPORT = Path(os.environ.get('SKIFF_CONFORMANCE_REPORT', ROOT / 'build' / 'confo
 # entry of docs/compatibility.md ("Known differences") that explains it.
 # Patterns are fnmatch patterns ('[[]' matches a literal '[').
 MIN_INSYNC = 'min.insync.replicas is a cluster default on Kafka'
-TOPIC_CONFIGS_44 = 'topic configs new in Kafka 4.4'
 KNOWN = {
     ('describe-configs', '*', '*configs[[]name=min.insync.replicas]*'): MIN_INSYNC,
     ('create-topics', '*', '*configs[[]name=min.insync.replicas]*'): MIN_INSYNC,
-    ('describe-configs', '*', 'topic-all-names'): TOPIC_CONFIGS_44,
-    **{('create-topics', '*', f'*configs[[]name={name}]'): TOPIC_CONFIGS_44
-       for name in ('errors.deadletterqueue.group.enable', 'max.decompressed.message.bytes',
-                    'remote.copy.lag.bytes', 'remote.copy.lag.ms')},
     ('incremental-alter-configs', '*', 'bad-op.*.error_code'): 'unknown IncrementalAlterConfigs operation',
     ('incremental-alter-configs', '*', 'logger.*.error_code'): 'loggers other than root',
     ('api-versions', '*', '*features*'): 'feature flags',

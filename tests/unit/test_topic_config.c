@@ -49,7 +49,7 @@ static void broker_config(sk_config *c, int argc, char **argv)
 
 START_TEST(test_table)
 {
-    ck_assert_int_eq(SK_TC_COUNT, 33);
+    ck_assert_int_eq(SK_TC_COUNT, 37);
     for (int i = 0; i < SK_TC_COUNT; i++) {
         const sk_topic_config_def *d = sk_topic_config_def_get((sk_topic_config_id)i);
         ck_assert_ptr_nonnull(d->name);
