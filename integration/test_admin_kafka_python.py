@@ -41,7 +41,7 @@ def test_create_describe_alter_grow_delete(admin):
     cfg = configs(admin, 'kp')
     assert cfg['retention.ms'] == ('90000', 1)
     assert cfg['segment.bytes'] == ('1073741824', 5)
-    assert len(cfg) == 33
+    assert len(cfg) == 37
 
     (resp,) = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, 'kp',
                                                   configs={'retention.ms': '1000', 'cleanup.policy': 'compact'})]),

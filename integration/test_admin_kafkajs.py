@@ -76,8 +76,7 @@ def test_admin_round_trip(broker):
     entries = {e['configName']: e for e in res['configEntries']}
     assert (entries['retention.ms']['configValue'], entries['retention.ms']['configSource']) == ('120000', 1)
     assert entries['retention.ms']['configSynonyms'] == [
-        {'configName': 'retention.ms', 'configValue': '120000', 'configSource': 1},
-        {'configName': 'log.retention.hours', 'configValue': '168', 'configSource': 5}]
+        {'configName': 'retention.ms', 'configValue': '120000', 'configSource': 1}]
     assert (entries['cleanup.policy']['configValue'], entries['cleanup.policy']['isDefault']) == ('delete', True)
     assert results[4]['ok']['resources'][0]['errorCode'] == 0
     assert results[5]['ok']['resources'][0]['configEntries'][0]['configValue'] == '60000'
@@ -104,7 +103,7 @@ def test_admin_errors(broker):
         step('alterConfigs', resources=[{'type': TOPIC, 'name': 'ok',
                                          'configEntries': [{'name': 'cleanup.policy', 'value': 'compact,nope'}]}]),
         step('alterConfigs', resources=[{'type': BROKER, 'name': '1',
-                                         'configEntries': [{'name': 'log.retention.ms', 'value': '1'}]}]),
+                                         'configEntries': [{'name': 'num.partitions', 'value': '1'}]}]),
         step('produce', topic='ok', messages=[{'value': 'x', 'partition': 0}]),
         step('deleteTopicRecords', topic='ok', partitions=[{'partition': 0, 'offset': '5'}]),
         step('deleteTopics', topics=['never-created']),

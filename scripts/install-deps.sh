@@ -14,13 +14,11 @@ packages=(
     librdkafka-dev kcat
     python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-confluent-kafka python3-kafka
     python3-snappy python3-lz4          # kafka-python's snappy and lz4 codecs
+    openjdk-17-jdk-headless maven       # Apache Kafka as the oracle (scripts/kafka-oracle.sh), Java tests
 )
 # node and npm for the kafkajs tests; any installation will do (a nodesource
 # nodejs bundles npm, and Debian's npm package would conflict with it).
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-# A JDK (17+) and Maven for integration/java.
-command -v javac >/dev/null 2>&1 || packages+=(default-jdk-headless)
-command -v mvn >/dev/null 2>&1 || packages+=(maven)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,10 +4,14 @@
 #      (scripts/build-librdkafka.sh, cached in build/librdkafka-2.15);
 #   1. release build (build/, warnings are errors), unit tests (ctest),
 #      integration tests (pytest integration/ against build/skiff), then the
-#      tests marked librdkafka again with librdkafka 2.15 loaded, then
-#      franz-go's kgo suite (scripts/franz-go.sh: the consumer-group ETL
-#      tests 3 times, the whole package once), then the Java client, Kafka
-#      Streams and MirrorMaker 2 tests (integration/java, Maven + JUnit 5);
+#      tests marked librdkafka again with librdkafka 2.15 loaded;
+#   1b. conformance: skiff against Apache Kafka 4.4.0 (scripts/kafka-oracle.sh
+#      resolves its jars with Maven into build/kafka-oracle, tests/conformance
+#      compares their answers; report in build/conformance/report.md);
+#   1c. franz-go's kgo suite (scripts/franz-go.sh: the consumer-group ETL
+#      tests SKIFF_KGO_ETL_RUNS times, the whole package once);
+#   1d. the Java client, Kafka Streams and MirrorMaker 2 (integration/java,
+#      Maven + JUnit 5) against build/skiff, MirrorMaker 2 into Kafka 4.4;
 #   2. ASan+UBSan build (build-asan/), unit tests, integration tests and the
 #      kgo ETL tests once against build-asan/skiff; a sanitizer report fails
 #      the test;
@@ -20,6 +24,8 @@
 # Environment:
 #   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
 #   SKIFF_KGO=0            skip franz-go's kgo suite
+#   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1c (default 2)
+#   SKIFF_KGO=0            skip franz-go's kgo suite
 #   SKIFF_JAVA=0           skip the Java client and Kafka Streams tests
 #   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1 (default 3)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
@@ -29,6 +35,7 @@
 #   SKIFF_PYTEST_WORKERS=N parallel pytest workers (default 3; 1 runs the tests one by one)
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
 #   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
+#   SKIFF_CONFORMANCE=0    skip the conformance and Java stages (no JVM)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -149,6 +156,45 @@ integration() {
     count_junit "$junit" "$label"
 }
 
+# conformance BIN: the differential tests (tests/conformance) of skiff binary
+# BIN against Apache Kafka 4.4.0, whose jars are resolved first.
+conformance() {
+    local junit=$LOGS/conformance.pytest.xml
+    rm -f "$junit"
+    if ! scripts/kafka-oracle.sh resolve >"$LOGS/kafka-oracle-resolve.log" 2>&1; then
+        tail -n 40 "$LOGS/kafka-oracle-resolve.log"
+        fail "conformance: resolving Apache Kafka with Maven (log: $LOGS/kafka-oracle-resolve.log)"
+        return
+    fi
+    SKIFF_BIN=$1 timeout -k 10 600 "$PY" -m pytest "$ROOT/tests/conformance" -q --tb=short \
+        --junitxml="$junit"
+    count_junit "$junit" conformance
+}
+
+# java_tests BIN LABEL [MAVEN_ARGS...] [-- WRAPPER...]: the JUnit tests of
+# integration/java against BIN, Maven run under WRAPPER when given.
+java_tests() {
+    local bin=$1 label=$2 reports=$ROOT/build/java-it/surefire-reports f wrapper=() mvn_args=()
+    shift 2
+    while [[ $# -gt 0 && $1 != -- ]]; do
+        mvn_args+=("$1")
+        shift
+    done
+    [[ ${1:-} == -- ]] && shift && wrapper=("$@")
+    rm -rf "$reports"
+    (cd integration/java && SKIFF_BIN=$bin timeout -k 10 900 "${wrapper[@]}" mvn -q -B \
+        -Dmaven.repo.local="$ROOT/build/m2" -Daether.connector.http.retryHandler.count=4 test "${mvn_args[@]}") \
+        >"$LOGS/$label.log" 2>&1
+    if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
+        tail -n 40 "$LOGS/$label.log"
+        fail "$label: no results (log: $LOGS/$label.log)"
+        return
+    fi
+    for f in "$reports"/TEST-*.xml; do
+        count_junit "$f" "$label"
+    done
+}
+
 # fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
 # fuzz_seeds NAME: the seed corpus directory of fuzz target NAME.
 fuzz_seeds() {
@@ -215,7 +261,12 @@ if [[ $built -eq 0 ]]; then
     fi
 fi
 
-# kgo STAGE: franz-go's own suite (scripts/franz-go.sh); its JUnit results count.
+if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
+    stage "conformance: skiff vs Apache Kafka 4.4.0 (tests/conformance)"
+    conformance "$ROOT/build/skiff"
+fi
+
+# kgo BIN LABEL ETL_RUNS whole|etl: franz-go's own suite (scripts/franz-go.sh).
 kgo() {
     local bin=$1 label=$2 junit=$LOGS/$2.junit.xml rc
     shift 2
@@ -230,30 +281,16 @@ kgo() {
 }
 
 if [[ $built -eq 0 && ${SKIFF_KGO:-1} != 0 ]]; then
-    stage "franz-go kgo suite (release): the ETL tests ${SKIFF_KGO_ETL_RUNS:-3} times, the whole package once"
-    kgo "$ROOT/build/skiff" kgo-release "${SKIFF_KGO_ETL_RUNS:-3}" whole
+    stage "franz-go kgo suite (release): the ETL tests ${SKIFF_KGO_ETL_RUNS:-2} times, the whole package once"
+    kgo "$ROOT/build/skiff" kgo-release "${SKIFF_KGO_ETL_RUNS:-2}" whole
 fi
 
-# java BIN LABEL [MAVEN_ARGS...]: tests of integration/java (Maven, JUnit 5).
-java_tests() {
-    local bin=$1 label=$2 reports=$ROOT/integration/java/target/surefire-reports f
-    shift 2
-    rm -rf "$reports"
-    (cd integration/java && mvn -B -q test -Dskiff.bin="$bin" "$@") >"$LOGS/$label.maven.log" 2>&1
-    if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
-        tail -n 40 "$LOGS/$label.maven.log"
-        fail "$label: no results (log: $LOGS/$label.maven.log)"
-        return
-    fi
-    for f in "$reports"/TEST-*.xml; do
-        count_junit "$f" "$label"
-    done
-}
-
-if [[ $built -eq 0 && ${SKIFF_JAVA:-1} != 0 ]]; then
-    stage "Java client and Kafka Streams 4.4, MirrorMaker 2 (integration/java)"
+if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
+    stage "Java client, Kafka Streams (integration/java); MirrorMaker 2 from skiff into Kafka 4.4"
     java_tests "$ROOT/build/skiff" java
-    java_tests "$ROOT/build/skiff" java-mm2 -Pmm2 -Dtest=MirrorMakerTest
+    # connect-mirror 4.3.1 needs the 4.3 clients: the pom's mm2 profile.
+    java_tests "$ROOT/build/skiff" java-mm2 -Pmm2 -Dtest=MirrorMakerTest \
+        -- "$PY" "$ROOT/tests/conformance/oracle.py"
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then

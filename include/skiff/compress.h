@@ -54,15 +54,12 @@ typedef enum sk_compression {
  * topic setting, never a batch's codec. */
 #define SK_COMPRESSION_PRODUCER (-1)
 
-/* zstd needs these request versions (KIP-110). Kafka answers with
- * UNSUPPORTED_COMPRESSION_TYPE, per partition: a Produce below v7 whose batch
- * is zstd (ProduceRequest.validateRecords), and a Fetch below v10 of a
- * partition whose topic has compression.type=zstd (KafkaApis'
- * maybeConvertFetchedData; zstd batches kept from a "producer" topic are
- * returned as they are). librdkafka 2.0.2 enables zstd only when the broker
- * advertises both versions. */
+/* zstd needs Produce v7 (KIP-110): a Produce below v7 whose batch is zstd is
+ * UNSUPPORTED_COMPRESSION_TYPE for that partition (ProduceRequest
+ * .validateRecords, still in Kafka 4.4). Fetch has no such rule any more:
+ * Kafka 4 serves zstd batches at every Fetch version (KAFKA-18269 removed the
+ * check with down-conversion). */
 #define SK_ZSTD_MIN_PRODUCE_VERSION 7
-#define SK_ZSTD_MIN_FETCH_VERSION 10
 
 /* Compression levels: Kafka's compression.<codec>.level topic and producer
  * configs (KIP-390), with Kafka's ranges and defaults. Snappy has no level. */
@@ -115,6 +112,15 @@ int sk_compress(int codec, int level, const void *in, size_t len, sk_writer *out
  * failure out->len is unchanged. The buffer grows to at most the length it
  * had plus `cap` bytes. */
 int sk_decompress(int codec, const void *in, size_t len, size_t cap, sk_writer *out);
+
+/* False when the LZ4 frame starting at `frame` (`len` bytes, a batch's
+ * record area) has a descriptor Kafka's Lz4BlockInputStream refuses with a
+ * RuntimeException (FLG.validate/BD.validate): dependent blocks ("Dependent
+ * block stream is unsupported", lz4js writes them), a version other than 1,
+ * reserved bits set, or a block size id outside 4-7. Kafka answers such a
+ * Produce with UNKNOWN_SERVER_ERROR. Input too short for a descriptor is left
+ * to the decoder (true). */
+bool sk_lz4_frame_kafka_readable(const uint8_t *frame, size_t len);
 
 /* The recommended cap for a topic: 64 x max.message.bytes, at least 8 MiB and
  * at most 1 GiB (docs/compression.md). `max_message_bytes` <= 0 gives the

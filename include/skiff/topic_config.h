@@ -1,5 +1,5 @@
 /*
- * Topic configs: the table of every topic-level config Kafka 4.0 knows
+ * Topic configs: the table of every topic-level config Kafka 4.4 knows
  * (LogConfig's non-internal keys), the one source for CreateTopics,
  * DescribeConfigs, AlterConfigs, IncrementalAlterConfigs and the log
  * settings of each partition.
@@ -35,6 +35,7 @@ typedef enum sk_topic_config_id {
     SK_TC_COMPRESSION_TYPE,
     SK_TC_COMPRESSION_ZSTD_LEVEL,
     SK_TC_DELETE_RETENTION_MS,
+    SK_TC_ERRORS_DEADLETTERQUEUE_GROUP_ENABLE,
     SK_TC_FILE_DELETE_DELAY_MS,
     SK_TC_FLUSH_MESSAGES,
     SK_TC_FLUSH_MS,
@@ -44,6 +45,7 @@ typedef enum sk_topic_config_id {
     SK_TC_LOCAL_RETENTION_BYTES,
     SK_TC_LOCAL_RETENTION_MS,
     SK_TC_MAX_COMPACTION_LAG_MS,
+    SK_TC_MAX_DECOMPRESSED_MESSAGE_BYTES,
     SK_TC_MAX_MESSAGE_BYTES,
     SK_TC_MESSAGE_TIMESTAMP_AFTER_MAX_MS,
     SK_TC_MESSAGE_TIMESTAMP_BEFORE_MAX_MS,
@@ -52,6 +54,8 @@ typedef enum sk_topic_config_id {
     SK_TC_MIN_COMPACTION_LAG_MS,
     SK_TC_MIN_INSYNC_REPLICAS,
     SK_TC_PREALLOCATE,
+    SK_TC_REMOTE_COPY_LAG_BYTES,
+    SK_TC_REMOTE_COPY_LAG_MS,
     SK_TC_REMOTE_LOG_COPY_DISABLE,
     SK_TC_REMOTE_LOG_DELETE_ON_DISABLE,
     SK_TC_REMOTE_STORAGE_ENABLE,

@@ -46,7 +46,8 @@ void sk_api_describe_cluster(sk_request *req)
         return;
     }
     bool v0 = req->hdr.api_version == 0;
-    resp->endpoint_type = body->endpoint_type;
+    /* A broker answers as a broker endpoint, whatever type was asked for. */
+    resp->endpoint_type = ENDPOINT_BROKER;
     if (body->endpoint_type != ENDPOINT_BROKER && body->endpoint_type != ENDPOINT_CONTROLLER) {
         resp->error_code = v0 ? SK_ERR_INVALID_REQUEST : SK_ERR_UNSUPPORTED_ENDPOINT_TYPE;
         resp->error_message = sk_admin_printf(req, "Unsupported endpoint type %d", body->endpoint_type);

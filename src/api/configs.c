@@ -13,11 +13,13 @@
  *   to the partitions at once. AlterConfigs replaces the whole set of a
  *   topic's overrides; IncrementalAlterConfigs SETs, DELETEs, APPENDs to or
  *   SUBTRACTs from lists.
- * - BROKER (4): the broker's keys (config.h) as read-only static configs
- *   (name = this node id; "" = the cluster-wide dynamic defaults, none).
- *   skiff has no dynamic broker configs: setting any is INVALID_REQUEST
- *   "Cannot update these configs dynamically", as Kafka answers for its
- *   read-only keys.
+ * - BROKER (4): name = this node id, or "" for the cluster defaults. Kafka's
+ *   dynamic broker keys (broker_configs.h) can be set per broker and, but
+ *   for the per-broker-only ones, as cluster defaults; they are persisted
+ *   and described with their sources (DYNAMIC_BROKER_CONFIG,
+ *   DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG, DEFAULT_CONFIG);
+ *   skiff's other keys are read-only (INVALID_REQUEST "Cannot update these
+ *   configs dynamically"). skiff stores them but does not apply them.
  * - BROKER_LOGGER (8): the "root" logger, whose level can be changed with
  *   IncrementalAlterConfigs (KIP-412): TRACE/DEBUG, INFO, WARN, ERROR/FATAL.
  * - Other types (GROUP, CLIENT_METRICS, ...): INVALID_REQUEST.
@@ -25,12 +27,14 @@
  * INVALID_REQUEST; so do repeated config names and null values (except for
  * DELETE).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "kf_msgs.h"
+#include "skiff/broker_configs.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/topics.h"
@@ -101,20 +105,21 @@ static bool wanted(const describe_ctx *x, const char *name)
     return false;
 }
 
-/* Appends one entry; `syn` may be NULL when `nsyn` is 0. Returns -1 when out
- * of memory. */
+/* Appends one entry; `value` may be NULL (Kafka's null), `syn` may be NULL
+ * when `nsyn` is 0. Returns -1 when out of memory. */
 static int add_entry(describe_ctx *x, const char *name, const char *value, sk_config_source source, bool read_only,
                      sk_config_type type, const char *doc, const sk_config_synonym *syn, int nsyn)
 {
     kf_describe_configs_response_describe_configs_resource_result *e = &x->entries[x->n++];
-    e->name = kf_str_c(name);
+    e->name = sk_admin_str(x->req, name);
     e->value = sk_admin_str(x->req, value);
     e->read_only = read_only;
     e->config_source = (int8_t)source;
     e->config_type = (int8_t)type;
+    e->is_sensitive = type == SK_CONFIG_TYPE_PASSWORD;
     if (x->documentation && doc)
         e->documentation = kf_str_c(doc);
-    if (!e->value.p)
+    if (!e->name.p || (value && !e->value.p))
         return -1;
     if (!x->synonyms || nsyn == 0)
         return 0;
@@ -176,33 +181,89 @@ static sk_config_type broker_key_type(const char *def)
     return *def && !*end ? SK_CONFIG_TYPE_LONG : SK_CONFIG_TYPE_STRING;
 }
 
+/* One broker key: its value and synonyms, most specific first as Kafka lists
+ * them: this broker's dynamic value, the cluster default, the static value
+ * (`static_value`, NULL when not set), the default (`def`, NULL = null).
+ * Password values are never shown. */
+static int describe_broker_key(describe_ctx *x, const sk_broker_configs *dyn, const char *node, const char *name,
+                               const char *static_value, const char *def, sk_config_type type)
+{
+    const sk_dynamic_key *k = sk_dynamic_key_find(name);
+    sk_config_synonym syn[4];
+    int nsyn = 0;
+    const char *dyn_node = k ? sk_broker_configs_get(dyn, node, name) : NULL;
+    const char *dyn_default = k ? sk_broker_configs_get(dyn, "", name) : NULL;
+    if (dyn_node)
+        syn[nsyn++] = (sk_config_synonym){name, dyn_node, SK_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG};
+    if (dyn_default)
+        syn[nsyn++] = (sk_config_synonym){name, dyn_default, SK_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG};
+    if (static_value)
+        syn[nsyn++] = (sk_config_synonym){name, static_value, SK_CONFIG_SOURCE_STATIC_BROKER_CONFIG};
+    if (def)
+        syn[nsyn++] = (sk_config_synonym){name, def, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
+    bool secret = type == SK_CONFIG_TYPE_PASSWORD;
+    const char *value = nsyn && !secret ? syn[0].value : NULL;
+    sk_config_source source = nsyn ? syn[0].source : SK_CONFIG_SOURCE_DEFAULT_CONFIG;
+    return add_entry(x, name, value, source, k == NULL, type, NULL, syn, secret ? 0 : nsyn);
+}
+
+/* BROKER "<id>": every key skiff knows (config.h), then every other key
+ * Kafka can change dynamically; BROKER "": the cluster defaults set. */
 static int16_t describe_broker(describe_ctx *x, kf_str *msg)
 {
     sk_request *req = x->req;
     int16_t err = check_broker_name(req, x->in->resource_name, true, "Broker", msg);
-    if (err != SK_ERR_NONE || x->in->resource_name.len <= 0)
-        return err; /* "" = the dynamic cluster defaults: skiff has none */
-    int32_t nkeys = 0;
+    if (err != SK_ERR_NONE)
+        return err;
+    sk_broker_configs *dyn = sk_broker_configs_load(sk_meta_dir(req->broker->meta));
+    if (!dyn)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    int32_t nkeys = 0, ndyn = 0;
     while (sk_config_key_name(nkeys))
         nkeys++;
-    x->entries = sk_admin_array(req, &kf_describe_configs_response_describe_configs_resource_result_desc, nkeys);
+    while (sk_dynamic_key_at(ndyn))
+        ndyn++;
+    const char *value;
+    int32_t nset = 0;
+    while (sk_broker_configs_key_at(dyn, "", nset, &value))
+        nset++;
+    x->entries = sk_admin_array(req, &kf_describe_configs_response_describe_configs_resource_result_desc,
+                                nkeys + ndyn + nset);
     if (!x->entries)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
-    for (int32_t i = 0; i < nkeys; i++) {
-        const char *name = sk_config_key_name(i), *def = sk_config_key_default(i);
-        if (!wanted(x, name))
-            continue;
-        char value[1024];
-        bool set = sk_config_key_is_set(req->broker->config, name, value, sizeof value);
-        sk_config_synonym syn[2];
-        int nsyn = 0;
-        if (set)
-            syn[nsyn++] = (sk_config_synonym){name, value, SK_CONFIG_SOURCE_STATIC_BROKER_CONFIG};
-        syn[nsyn++] = (sk_config_synonym){name, def, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
-        if (add_entry(x, name, set ? value : def, syn[0].source, true, broker_key_type(def), NULL, syn, nsyn) < 0)
-            return SK_ERR_KAFKA_STORAGE_ERROR;
+        err = SK_ERR_KAFKA_STORAGE_ERROR;
+    if (x->entries && x->in->resource_name.len <= 0) {
+        const char *name;
+        for (int i = 0; err == SK_ERR_NONE && (name = sk_broker_configs_key_at(dyn, "", i, &value)); i++) {
+            const sk_dynamic_key *k = sk_dynamic_key_find(name);
+            sk_config_type type = k ? k->type : SK_CONFIG_TYPE_STRING;
+            sk_config_synonym syn = {name, value, SK_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG};
+            if (wanted(x, name) && add_entry(x, name, type == SK_CONFIG_TYPE_PASSWORD ? NULL : value,
+                                             syn.source, false, type, NULL, &syn, 1) < 0)
+                err = SK_ERR_KAFKA_STORAGE_ERROR;
+        }
+    } else if (x->entries) {
+        const char *node = x->in->resource_name.p;
+        for (int32_t i = 0; err == SK_ERR_NONE && sk_config_key_name(i); i++) {
+            const char *name = sk_config_key_name(i), *def = sk_config_key_default(i);
+            const sk_dynamic_key *k = sk_dynamic_key_find(name);
+            char set_value[1024];
+            bool set = sk_config_key_is_set(req->broker->config, name, set_value, sizeof set_value);
+            if (wanted(x, name) && describe_broker_key(x, dyn, node, name, set ? set_value : NULL, def,
+                                                       k ? k->type : broker_key_type(def)) < 0)
+                err = SK_ERR_KAFKA_STORAGE_ERROR;
+        }
+        const sk_dynamic_key *k;
+        for (int i = 0; err == SK_ERR_NONE && (k = sk_dynamic_key_at(i)); i++) {
+            bool skiff_key = false;
+            for (int32_t j = 0; sk_config_key_name(j) && !skiff_key; j++)
+                skiff_key = !strcmp(sk_config_key_name(j), k->name);
+            if (!skiff_key && wanted(x, k->name) &&
+                describe_broker_key(x, dyn, node, k->name, NULL, k->default_value, k->type) < 0)
+                err = SK_ERR_KAFKA_STORAGE_ERROR;
+        }
     }
-    return SK_ERR_NONE;
+    sk_broker_configs_free(dyn);
+    return err;
 }
 
 static const char *log_level_name(void)
@@ -350,19 +411,17 @@ static char **split_list(sk_request *req, const char *s, bool drop_empty, int32_
     }
 }
 
-/* APPEND / SUBTRACT on a list config (ConfigurationControlManager): the
- * current value, else the default, with the given values added (when
- * missing) or removed (their first occurrence). */
-static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_config_id id, const alter_op *op,
-                             char *msg, size_t msg_len)
+/* APPEND / SUBTRACT on a list config (ConfigurationControlManager): `cur`
+ * with the values of `given` added (when missing) or removed (their first
+ * occurrence), joined in the request arena; NULL when out of memory. */
+static char *list_op(sk_request *req, const char *cur, const char *given_list, int8_t op)
 {
-    const char *cur = c->value[id] ? c->value[id] : sk_topic_config_def_get(id)->default_value;
     int32_t nhave, ngiven;
     char **have = split_list(req, cur, true, &nhave);
-    char **given = split_list(req, op->value.p, false, &ngiven);
-    char **out = sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out + 1);
-    if (!have || !given || !out)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
+    char **given = split_list(req, given_list, false, &ngiven);
+    char **out = have && given ? sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out + 1) : NULL;
+    if (!out)
+        return NULL;
     memcpy(out, have, (size_t)nhave * sizeof *out);
     int32_t n = nhave;
     size_t len = 1;
@@ -371,9 +430,9 @@ static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_conf
         for (int32_t h = 0; h < n && at < 0; h++)
             if (!strcmp(out[h], given[g]))
                 at = h;
-        if (op->op == OP_APPEND && at < 0)
+        if (op == OP_APPEND && at < 0)
             out[n++] = given[g];
-        if (op->op == OP_SUBTRACT && at >= 0) {
+        if (op == OP_SUBTRACT && at >= 0) {
             memmove(&out[at], &out[at + 1], (size_t)(n - at - 1) * sizeof *out);
             n--;
         }
@@ -382,9 +441,21 @@ static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_conf
         len += strlen(out[h]) + 1;
     char *joined = sk_arena_alloc(&req->arena, len);
     if (!joined)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
+        return NULL;
+    joined[0] = '\0';
     for (int32_t h = 0, o = 0; h < n; h++)
         o += snprintf(joined + o, len - (size_t)o, "%s%s", h ? "," : "", out[h]);
+    return joined;
+}
+
+/* A topic's list config: the current value, else the default, changed by `op`. */
+static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_config_id id, const alter_op *op,
+                             char *msg, size_t msg_len)
+{
+    const char *cur = c->value[id] ? c->value[id] : sk_topic_config_def_get(id)->default_value;
+    char *joined = list_op(req, cur, op->value.p, op->op);
+    if (!joined)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
     return sk_topic_configs_set(c, sk_topic_config_def_get(id)->name, joined, msg, msg_len);
 }
 
@@ -461,38 +532,70 @@ static int16_t alter_topic(sk_request *req, const alter_resource *r, bool replac
     return err;
 }
 
-/* skiff has no dynamic broker configs: every SET (or list change) names a
- * key that cannot be updated dynamically; DELETEs of unset keys are no-ops. */
-static int16_t alter_broker(sk_request *req, const alter_resource *r, kf_str *msg)
+/* BROKER "<id>" or "" (the cluster default): Kafka's dynamic broker configs
+ * (skiff/broker_configs.h). AlterConfigs (`replace`) sets the resource's
+ * whole set; IncrementalAlterConfigs SETs, DELETEs (unset keys: no-op), and
+ * APPENDs to or SUBTRACTs from LIST keys. Checked as Kafka checks, then
+ * stored unless `validate_only`. */
+static int16_t alter_broker(sk_request *req, const alter_resource *r, bool replace, bool validate_only, kf_str *msg)
 {
     int16_t err = check_broker_name(req, r->name, true, "Node", msg);
     if (err != SK_ERR_NONE)
         return err;
-    char names[512];
-    size_t o = 0;
+    const char **names = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *names + 1);
+    const char **values = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *values + 1);
+    if (!names || !values)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    int n = 0;
     for (int32_t i = 0; i < r->nops; i++) {
         const alter_op *op = &r->ops[i];
-        bool known = false;
-        for (int k = 0; sk_config_key_name(k) && !known; k++)
-            known = kf_str_eq(op->name, sk_config_key_name(k));
+        const sk_dynamic_key *k = sk_dynamic_key_find(op->name.p);
         if (op->op == OP_APPEND || op->op == OP_SUBTRACT) {
-            *msg = known ? sk_admin_printf(req, "Config value %s is not allowed for config key: %s",
-                                           op->op == OP_APPEND ? "append" : "subtract", op->name.p)
-                         : sk_admin_printf(req, "Unknown config name: %s", op->name.p);
-            return SK_ERR_INVALID_CONFIG;
-        }
-        if (op->op != OP_SET && op->op != OP_DELETE) {
+            if (!k || k->type != SK_CONFIG_TYPE_LIST) {
+                *msg = sk_admin_printf(req, "Config value %s is not allowed for config key: %s",
+                                       op->op == OP_APPEND ? "append" : "subtract", op->name.p);
+                return SK_ERR_INVALID_CONFIG;
+            }
+        } else if (op->op != OP_SET && op->op != OP_DELETE) {
             *msg = sk_admin_printf(req, "Unknown operations type %d", op->op);
             return SK_ERR_INVALID_REQUEST;
         }
-        if (op->op == OP_SET && o < sizeof names)
-            o += (size_t)snprintf(names + o, sizeof names - o, "%s%s", o ? ", " : "", op->name.p);
+        if (op->op != OP_DELETE) {
+            names[n] = op->name.p;
+            values[n++] = op->value.p;
+        }
     }
-    if (o > 0) {
-        *msg = sk_admin_printf(req, "Cannot update these configs dynamically: Set(%s)", names);
-        return SK_ERR_INVALID_REQUEST;
+    char text[1024];
+    err = sk_dynamic_configs_check(names, values, n, r->name.len > 0, text, sizeof text);
+    if (err != SK_ERR_NONE) {
+        *msg = sk_admin_str(req, text);
+        return err;
     }
-    return SK_ERR_NONE;
+    if (validate_only)
+        return SK_ERR_NONE;
+    const char *dir = sk_meta_dir(req->broker->meta), *res = r->name.len > 0 ? r->name.p : "";
+    sk_broker_configs *dyn = sk_broker_configs_load(dir);
+    if (!dyn)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    if (replace)
+        sk_broker_configs_clear(dyn, res);
+    for (int32_t i = 0; i < r->nops && err == SK_ERR_NONE; i++) {
+        const alter_op *op = &r->ops[i];
+        const char *v = op->op == OP_DELETE ? NULL : op->value.p;
+        if (op->op == OP_APPEND || op->op == OP_SUBTRACT) {
+            const char *cur = sk_broker_configs_get(dyn, res, op->name.p);
+            v = list_op(req, cur ? cur : "", op->value.p, op->op);
+        }
+        if ((op->op != OP_DELETE && !v) || sk_broker_configs_set(dyn, res, op->name.p, v) < 0)
+            err = SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    if (err == SK_ERR_NONE && sk_broker_configs_save(dyn, dir) < 0) {
+        sk_error("api", "%s: writing the dynamic broker configs: %s", dir, strerror(errno));
+        *msg = kf_str_c("The configs could not be written to the data directory.");
+        err = SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    sk_broker_configs_free(dyn);
+    return err;
 }
 
 /* Kafka's log4j levels onto skiff's. */
@@ -579,7 +682,7 @@ static void alter_all(sk_request *req, alter_resource *res, int32_t n, bool incr
         if (r->type == SK_RESOURCE_TOPIC) {
             err[i] = alter_topic(req, r, !incremental, validate_only, &msg[i]);
         } else if (r->type == SK_RESOURCE_BROKER) {
-            err[i] = alter_broker(req, r, &msg[i]);
+            err[i] = alter_broker(req, r, !incremental, validate_only, &msg[i]);
         } else if (r->type == SK_RESOURCE_BROKER_LOGGER && incremental) {
             err[i] = alter_logger(req, r, validate_only, &msg[i]);
         } else {

@@ -30,9 +30,8 @@
  *   moves to the end of that order (fairness under max_bytes, as Kafka). An
  *   unknown session is FETCH_SESSION_ID_NOT_FOUND, a wrong epoch
  *   INVALID_FETCH_SESSION_EPOCH.
- * - A topic with compression.type=zstd answers Fetch below v10 with
- *   UNSUPPORTED_COMPRESSION_TYPE (KIP-110; Kafka decides by the topic
- *   config, not by each batch's codec).
+ * - Every version serves batches as stored, zstd ones below v10 too: Kafka 4
+ *   dropped KIP-110's refusal together with down-conversion (KAFKA-18269).
  * - Record data is sent from the log files with sendfile (kf_bytes.ext).
  */
 #include <event2/event.h>
@@ -182,9 +181,13 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
 {
     po->partition_index = fp->partition;
     po->error_code = fp->error_code;
-    po->high_watermark = fp->p ? fp->high_watermark : -1;
-    po->last_stable_offset = fp->p ? fp->last_stable_offset : -1;
-    po->log_start_offset = fp->p ? fp->log_start_offset : -1;
+    /* As Kafka: a partition that failed (unknown, or a read error such as
+     * OFFSET_OUT_OF_RANGE) reports no offsets; an unknown one an empty list
+     * of aborted transactions (KafkaApis), a read error a null one. */
+    bool ok = fp->p && fp->error_code == SK_ERR_NONE;
+    po->high_watermark = ok ? fp->high_watermark : -1;
+    po->last_stable_offset = ok ? fp->last_stable_offset : -1;
+    po->log_start_offset = ok ? fp->log_start_offset : -1;
     po->preferred_read_replica = -1;
     po->diverging_epoch.epoch = -1;
     po->diverging_epoch.end_offset = -1;
@@ -192,7 +195,7 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
     po->current_leader.leader_epoch = -1;
     po->snapshot_id.end_offset = -1;
     po->snapshot_id.epoch = -1;
-    po->aborted_transactions.n = op->isolation_level == 1 ? 0 : -1;
+    po->aborted_transactions.n = op->isolation_level == 1 || !fp->p ? 0 : -1;
     po->records.p = (const uint8_t *)"";
     po->records.len = (int32_t)fp->slice.length;
     po->records.ext = fp->slice.file ? &fp->slice : NULL;
@@ -345,11 +348,6 @@ static void resolve(fetch_op *op, fetch_part *fp)
     }
     if (!t)
         return;
-    int32_t level;
-    if (op->req->hdr.api_version < SK_ZSTD_MIN_FETCH_VERSION && sk_topic_compression(t, &level) == SK_COMPRESSION_ZSTD) {
-        fp->error_code = SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
-        return;
-    }
     fp->p = sk_topics_partition(b, t, fp->partition);
     fp->error_code = fp->p ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }

@@ -108,9 +108,15 @@ void sk_api_find_coordinator(sk_request *req)
 
 /* ---- Membership ---- */
 
+/* Kafka answers a failed JoinGroup v7+ with a null protocol name
+ * (JoinGroupResponse: ProtocolName nullable from v7). */
 static void join_done(void *waiter, const kf_join_group_response *resp)
 {
-    sk_request_respond(waiter, resp);
+    sk_request *req = waiter;
+    kf_join_group_response r = *resp;
+    if (r.error_code != SK_ERR_NONE && req->hdr.api_version >= 7)
+        r.protocol_name = kf_str_c(NULL);
+    sk_request_respond(req, &r);
 }
 
 static void sync_done(void *waiter, const kf_sync_group_response *resp)

@@ -25,6 +25,8 @@
  *   Clients may not write to internal topics: INVALID_TOPIC_EXCEPTION.
  * - acks=0: no response; but if any partition failed the connection is
  *   closed, so the client learns something went wrong (KafkaApis).
+ * - An LZ4 batch whose frame has dependent blocks (or another descriptor
+ *   Kafka's Lz4BlockInputStream refuses) is UNKNOWN_SERVER_ERROR.
  * - compression.type other than "producer" recompresses batches of another
  *   codec; compacted topics need a key on every record (INVALID_RECORD).
  * - acks=-1 with one replica means appended to the log, like acks=1. When
@@ -49,10 +51,15 @@
  * check every record and recompress into `rebuilt` (left empty when the
  * batch is kept as it came); a compacted topic's compressed batch is
  * decompressed to check that every record has a key. The CRC of a batch is
- * checked before it is rebuilt, so a corrupt batch is never given a new one. */
+ * checked before it is rebuilt, so a corrupt batch is never given a new one.
+ * First, an LZ4 frame Kafka cannot read is UNKNOWN_SERVER_ERROR, as Kafka
+ * answers after its CRC check (CORRUPT_MESSAGE when that fails). */
 static int16_t conform_compression(const sk_topic *t, const sk_log_config *lc, const sk_batch *b,
                                    sk_writer *rebuilt)
 {
+    if ((b->attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_LZ4 &&
+        !sk_lz4_frame_kafka_readable(b->data + SK_BATCH_HEADER_SIZE, b->size - SK_BATCH_HEADER_SIZE))
+        return sk_batch_crc_valid(b->data, b->size) ? SK_ERR_UNKNOWN_SERVER_ERROR : SK_ERR_CORRUPT_MESSAGE;
     int32_t level;
     int codec = sk_topic_compression(t, &level);
     size_t cap = sk_decompress_cap(lc->max_message_bytes);
@@ -196,6 +203,8 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
         return SK_ERR_CORRUPT_MESSAGE;
     if (first.magic != 2 || first.size < (size_t)in->records.len)
         return SK_ERR_INVALID_RECORD;
+    if (first.size > (size_t)in->records.len)
+        return SK_ERR_CORRUPT_MESSAGE; /* the batch runs past the records (as sk_batch_validate) */
     if ((first.attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_ZSTD &&
         req->hdr.api_version < SK_ZSTD_MIN_PRODUCE_VERSION)
         return SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
@@ -221,7 +230,11 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
     if (err == SK_ERR_NONE)
         err = sk_partition_append(p, records, len, now, &info);
     sk_writer_free(&rebuilt);
-    out->log_start_offset = sk_partition_log_start_offset(p);
+    /* A successful append and LogValidator's refusals (Kafka's
+     * RecordValidationException) carry the log start offset; every other
+     * error answers -1 (LogAppendInfo.UNKNOWN_LOG_APPEND_INFO). */
+    if (err == SK_ERR_NONE || err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP)
+        out->log_start_offset = sk_partition_log_start_offset(p);
     if (err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP) {
         out->error_code = err;
         fill_record_errors(req, t, in, sk_partition_config(p), now, out);

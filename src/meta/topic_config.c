@@ -1,10 +1,11 @@
 /*
- * The topic config table (skiff/topic_config.h): one row per Kafka 4.0
+ * The topic config table (skiff/topic_config.h): one row per Kafka 4.4
  * topic config with its type, default, broker synonyms, validator and a
  * line of documentation, plus the parser that turns client text into
  * canonical values with Kafka's ConfigDef rules and messages.
  *
- * Defaults and ranges are Kafka 4.0's (LogConfig, KIP-1030: segment.bytes
+ * Defaults and ranges are Kafka 4.4's (LogConfig; 4.4 added errors.deadletterqueue.group.enable,
+ * max.decompressed.message.bytes, remote.copy.lag.bytes and remote.copy.lag.ms; KIP-1030: segment.bytes
  * at least 1 MiB, message.timestamp.after.max.ms one hour). Removed in 4.0
  * and so unknown here: message.format.version,
  * message.timestamp.difference.max.ms, message.downconversion.enable.
@@ -77,6 +78,8 @@ static const row rows[SK_TC_COUNT] = {
     LONG_ROW(SK_TC_DELETE_RETENTION_MS, "delete.retention.ms", "86400000", NULL,
              "log.cleaner.delete.retention.ms", "86400000", 0,
              "How long tombstones stay readable in a compacted topic, ms"),
+    BOOL_ROW(SK_TC_ERRORS_DEADLETTERQUEUE_GROUP_ENABLE, "errors.deadletterqueue.group.enable", NULL,
+             "Share groups may write undeliverable records here (Kafka 4.4; skiff has no share groups)"),
     LONG_ROW(SK_TC_FILE_DELETE_DELAY_MS, "file.delete.delay.ms", "60000", "file.delete.delay.ms",
              "log.segment.delete.delay.ms", "60000", 0,
              "Wait before a segment removed from the log is deleted from disk, ms"),
@@ -104,6 +107,9 @@ static const row rows[SK_TC_COUNT] = {
     LONG_ROW(SK_TC_MAX_COMPACTION_LAG_MS, "max.compaction.lag.ms", I64_MAX_TEXT, NULL,
              "log.cleaner.max.compaction.lag.ms", I64_MAX_TEXT, 1,
              "Longest a record may stay uncompacted in a compacted topic, ms"),
+    INT_ROW(SK_TC_MAX_DECOMPRESSED_MESSAGE_BYTES, "max.decompressed.message.bytes", "2147483639", NULL,
+            "max.decompressed.message.bytes", "2147483639", 1, 2147483639,
+            "Largest record after decompression, bytes (Kafka 4.4; accepted, skiff does not enforce it)"),
     INT_ROW(SK_TC_MAX_MESSAGE_BYTES, "max.message.bytes", "1048588", "message.max.bytes",
             "message.max.bytes", "1048588", 0, INT32_MAX,
             "Largest record batch accepted, after compression, bytes"),
@@ -128,6 +134,10 @@ static const row rows[SK_TC_COUNT] = {
             INT32_MAX, "Replicas that must acknowledge an acks=all write (accepted; skiff has one)"),
     BOOL_ROW(SK_TC_PREALLOCATE, "preallocate", "log.preallocate",
              "Preallocate segment files (accepted; skiff does not preallocate)"),
+    LONG_ROW(SK_TC_REMOTE_COPY_LAG_BYTES, "remote.copy.lag.bytes", "-1", NULL, "log.remote.copy.lag.bytes", "-1",
+             -1, "Size lag before a segment is copied to tiered storage, bytes (Kafka 4.4; no tiered storage in skiff)"),
+    LONG_ROW(SK_TC_REMOTE_COPY_LAG_MS, "remote.copy.lag.ms", "0", NULL, "log.remote.copy.lag.ms", "0", -1,
+             "Time lag before a segment is copied to tiered storage, ms (Kafka 4.4; no tiered storage in skiff)"),
     BOOL_ROW(SK_TC_REMOTE_LOG_COPY_DISABLE, "remote.log.copy.disable", NULL,
              "Stop copying segments to tiered storage (no tiered storage in skiff)"),
     BOOL_ROW(SK_TC_REMOTE_LOG_DELETE_ON_DISABLE, "remote.log.delete.on.disable", NULL,
@@ -614,9 +624,18 @@ int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker,
     int n = 0;
     if (c && c->value[id])
         out[n++] = (sk_config_synonym){d->name, c->value[id], SK_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG};
-    if (d->broker_key && broker && sk_config_key_is_set(broker, d->broker_key, scratch, scratch_len))
+    bool broker_set = d->broker_key && broker && sk_config_key_is_set(broker, d->broker_key, scratch, scratch_len);
+    if (broker_set)
         out[n++] = (sk_config_synonym){d->broker_key, scratch, SK_CONFIG_SOURCE_STATIC_BROKER_CONFIG};
-    if (d->synonym)
+    /* A fallback key (log.retention.hours for log.retention.ms, whose own
+     * default is null) is listed only beside a broker value, as Kafka 4.4
+     * lists it. */
+    static const char *const fallbacks[] = {"log.retention.hours", "log.roll.hours", "log.roll.jitter.hours",
+                                            "log.flush.scheduler.interval.ms"};
+    bool fallback = false;
+    for (size_t i = 0; d->synonym && i < sizeof fallbacks / sizeof fallbacks[0]; i++)
+        fallback = fallback || !strcmp(d->synonym, fallbacks[i]);
+    if (d->synonym && (!fallback || broker_set))
         out[n++] = (sk_config_synonym){d->synonym, d->synonym_value, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
     return n;
 }

@@ -10,13 +10,33 @@
  * (1-2 fast, 3-17 LZ4 HC, which liblz4 caps at 12).
  *
  * Reading accepts any valid frame (checksums are verified when present),
- * frames one after another, and skippable frames.
+ * frames one after another, and skippable frames. Produce is stricter:
+ * sk_lz4_frame_kafka_readable() refuses the descriptors Kafka's
+ * Lz4BlockInputStream cannot read.
  */
 #include <lz4frame.h>
 
 #include "compress_int.h"
 
 #define KAFKA_LZ4_FAST_LEVEL 9 /* Kafka's default level: the fast compressor */
+
+/* Frame descriptor bytes after the 4-byte magic number (LZ4 frame format). */
+#define LZ4_FLG_RESERVED 0x03      /* bits 0-1: must be 0 */
+#define LZ4_FLG_INDEPENDENT 0x20   /* bit 5: blocks are independent */
+#define LZ4_FLG_VERSION_MASK 0xC0  /* bits 6-7: version, must be 01 */
+#define LZ4_FLG_VERSION_1 0x40
+#define LZ4_BD_RESERVED 0x8F       /* bits 0-3 and 7: must be 0 */
+#define LZ4_BD_SIZE_SHIFT 4        /* bits 4-6: block maximum size id, 4-7 */
+
+bool sk_lz4_frame_kafka_readable(const uint8_t *frame, size_t len)
+{
+    if (len < 6)
+        return true; /* too short for a descriptor: the decoder calls it corrupt */
+    uint8_t flg = frame[4], bd = frame[5];
+    int size_id = (bd >> LZ4_BD_SIZE_SHIFT) & 7;
+    return (flg & LZ4_FLG_RESERVED) == 0 && (flg & LZ4_FLG_INDEPENDENT) &&
+           (flg & LZ4_FLG_VERSION_MASK) == LZ4_FLG_VERSION_1 && (bd & LZ4_BD_RESERVED) == 0 && size_id >= 4;
+}
 
 int sk_lz4_compress(const uint8_t *in, size_t len, int level, sk_sink *out)
 {

@@ -46,8 +46,8 @@ class StreamsTest {
 
     @Test
     void exactlyOnceWordCountAcrossARestart() throws Exception {
-        try (SkiffBroker broker = new SkiffBroker();
-             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
+        try (Broker broker = Broker.start();
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap))) {
             admin.createTopics(List.of(new NewTopic("lines", 2, (short) 1), new NewTopic("counts", 2, (short) 1)))
                     .all().get();
             Path state = Files.createTempDirectory("skiff-streams-");
@@ -68,9 +68,9 @@ class StreamsTest {
         }
     }
 
-    private static void produce(SkiffBroker broker, String... lines) throws Exception {
+    private static void produce(Broker broker, String... lines) throws Exception {
         Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
@@ -81,7 +81,7 @@ class StreamsTest {
 
     /** Runs the word count until the output shows `want` as every word's
      * latest count (read_committed), then closes it. */
-    private static void runUntil(SkiffBroker broker, Path state, Map<String, Long> want) throws Exception {
+    private static void runUntil(Broker broker, Path state, Map<String, Long> want) throws Exception {
         StreamsBuilder b = new StreamsBuilder();
         b.stream("lines", Consumed.with(Serdes.String(), Serdes.String()))
                 .flatMapValues(line -> List.of(line.split(" ")))
@@ -91,7 +91,7 @@ class StreamsTest {
                 .to("counts", Produced.with(Serdes.String(), Serdes.Long()));
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
@@ -101,7 +101,7 @@ class StreamsTest {
             streams.start();
             Map<String, Long> latest = new TreeMap<>();
             Properties c = new Properties();
-            c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
+            c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap);
             c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
             c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
