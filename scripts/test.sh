@@ -25,9 +25,6 @@
 #   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
 #   SKIFF_KGO=0            skip franz-go's kgo suite
 #   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1c (default 2)
-#   SKIFF_KGO=0            skip franz-go's kgo suite
-#   SKIFF_JAVA=0           skip the Java client and Kafka Streams tests
-#   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1 (default 3)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
 #   SKIFF_FUZZ_JOBS=N      fuzz targets run at the same time (default SKIFF_JOBS)
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
