@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         sk_error("main", "cannot create the event loop");
         goto out;
     }
-    if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
+    if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
         sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
     if (!(b.fetch_sessions = sk_fetch_sessions_new())) {
