@@ -5,16 +5,21 @@
 #   1. release build (build/, warnings are errors), unit tests (ctest),
 #      integration tests (pytest integration/ against build/skiff), then the
 #      tests marked librdkafka again with librdkafka 2.15 loaded;
-#   2. ASan+UBSan build (build-asan/), unit tests and integration tests
+#   2. the container image: scripts/build-image.sh builds the Dockerfile
+#      with buildah (base cached in build/image), then
+#      integration/test_image.py runs it (skipped with SKIFF_QUICK unless
+#      SKIFF_IMAGE=1; SKIFF_IMAGE=0 always skips it);
+#   3. ASan+UBSan build (build-asan/), unit tests and integration tests
 #      against build-asan/skiff; a sanitizer report fails the test;
-#   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
+#   4. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
 #      SKIFF_FUZZ_SECONDS seconds, each seeded from its corpus (fuzz_seeds below).
 # It keeps going after a failure and ends with one line, `N passed, N failed`,
 # counting unit tests, integration tests and fuzz runs (a build that fails
 # counts as one failure); the exit status is non-zero if anything failed.
 #
 # Environment:
-#   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
+#   SKIFF_QUICK=1          skip stages 2, 3 and 4 (the local inner loop)
+#   SKIFF_IMAGE=0|1        skip or run the image stage (default: run unless SKIFF_QUICK)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
 #   SKIFF_FUZZ_JOBS=N      fuzz targets run at the same time (default SKIFF_JOBS)
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
@@ -142,6 +147,21 @@ integration() {
     count_junit "$junit" "$label"
 }
 
+# image_stage: builds the container image and runs integration/test_image.py on it.
+image_stage() {
+    local tag=localhost/skiff:test junit=$LOGS/image.pytest.xml
+    rm -f "$junit"
+    if ! scripts/build-image.sh "$tag" 2>"$LOGS/image.build.log" >/dev/null; then
+        tail -n 40 "$LOGS/image.build.log"
+        fail "build: container image (log: $LOGS/image.build.log, build/image/bud.log)"
+        return
+    fi
+    # shellcheck disable=SC2086  # PYTEST_ARGS is split on purpose
+    SKIFF_IMAGE_TAG=$tag SKIFF_IMAGE_STORE=$ROOT/build/image timeout -k 10 600 "$PY" -m pytest \
+        "$ROOT/integration/test_image.py" -q --tb=short --junitxml="$junit" ${PYTEST_ARGS:-}
+    count_junit "$junit" image
+}
+
 # fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
 # fuzz_seeds NAME: the seed corpus directory of fuzz target NAME.
 fuzz_seeds() {
@@ -206,6 +226,11 @@ if [[ $built -eq 0 ]]; then
         SKIFF_LIBRDKAFKA=recent LD_LIBRARY_PATH=$LIBRDKAFKA_DIR/lib \
             integration "$ROOT/build/skiff" release-librdkafka-2.15 -m librdkafka
     fi
+fi
+
+if [[ ${SKIFF_IMAGE:-$([[ ${SKIFF_QUICK:-0} != 0 ]] && echo 0 || echo 1)} != 0 ]]; then
+    stage "container image (scripts/build-image.sh, integration/test_image.py)"
+    image_stage
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then
