@@ -4,7 +4,9 @@ broker, as facts read from their sources, with the fixed ports (9092, 9093,
 
 - testcontainers-java's org.testcontainers.kafka.KafkaHelper.envVars(), for
   apache/kafka;
-- testcontainers-go's modules/kafka, for Confluent's images;
+- testcontainers-go's modules/kafka, testcontainers-python's
+  community/kafka (default mode) and testcontainers-node's modules/kafka
+  (KRaft mode), all three written for Confluent's images;
 - apache/kafka's docker/examples single-node plaintext compose file.
 Listener hosts are `host` (0.0.0.0 in a container, 127.0.0.1 on a shared
 machine)."""
@@ -39,6 +41,40 @@ def testcontainers_go(plain, broker, controller, host='0.0.0.0'):
     env['KAFKA_REST_BOOTSTRAP_SERVERS'] = env['KAFKA_LISTENERS']
     env['KAFKA_BROKER_ID'] = '1'
     return env
+
+
+def testcontainers_python(plain, broker, host='0.0.0.0'):
+    return {
+        'KAFKA_LISTENERS': f'PLAINTEXT://{host}:{plain},BROKER://{host}:{broker}',
+        'KAFKA_LISTENER_SECURITY_PROTOCOL_MAP': 'BROKER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'KAFKA_INTER_BROKER_LISTENER_NAME': 'BROKER',
+        'KAFKA_BROKER_ID': '1',
+        'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR': '1',
+        'KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS': '1',
+        'KAFKA_LOG_FLUSH_INTERVAL_MESSAGES': '10000000',
+        'KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS': '0',
+    }
+
+
+def testcontainers_node_kraft(plain, broker, controller, host='0.0.0.0'):
+    return {
+        'KAFKA_LISTENER_SECURITY_PROTOCOL_MAP': 'BROKER:PLAINTEXT,PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'KAFKA_INTER_BROKER_LISTENER_NAME': 'BROKER',
+        'KAFKA_BROKER_ID': '1',
+        'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR': '1',
+        'KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS': '1',
+        'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR': '1',
+        'KAFKA_LOG_FLUSH_INTERVAL_MESSAGES': LONG_MAX,
+        'KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS': '0',
+        'KAFKA_CONFLUENT_SUPPORT_METRICS_ENABLE': 'false',
+        'KAFKA_ADVERTISED_LISTENERS': f'BROKER://localhost:{broker}',
+        'KAFKA_LISTENERS': f'PLAINTEXT://{host}:{plain},BROKER://{host}:{broker},CONTROLLER://{host}:{controller}',
+        'CLUSTER_ID': '4L6g3nShT-eMCtK--X86sw',
+        'KAFKA_NODE_ID': '1',
+        'KAFKA_PROCESS_ROLES': 'broker,controller',
+        'KAFKA_CONTROLLER_QUORUM_VOTERS': f'1@localhost:{controller}',
+        'KAFKA_CONTROLLER_LISTENER_NAMES': 'CONTROLLER',
+    }
 
 
 def apache_kafka_single_node(host_port, internal, controller, with_listeners=True):

@@ -147,20 +147,25 @@ class Run:
 class Container:
     """A working container of the image. start() runs the image as a
     container engine would: the image's entrypoint followed by the command,
-    as the image's user, with its environment plus `env`."""
+    as the image's user, with its environment plus `env`, and a host name
+    that /etc/hosts resolves (to 127.0.0.1: the network is the host's)."""
 
     def __init__(self, tmp_path):
         self.tmp_path = tmp_path
         self.name = f'skiff-test-{uuid.uuid4().hex[:12]}'
-        buildah('from', '--pull-never', '--name', self.name, IMAGE)
+        buildah('from', '--pull-never', '--name', self.name, '--add-host', f'{self.name}:127.0.0.1', IMAGE)
         self.config = image_config()
         self.runs = []
 
-    def start(self, command=(), env=None, volumes=(), entrypoint=None):
-        argv = list(self.config['Entrypoint'] if entrypoint is None else entrypoint) + list(command)
-        opts = ['--isolation', 'chroot', '--user', self.config['User']]
+    def options(self, env):
+        opts = ['--isolation', 'chroot', '--user', self.config['User'], '--hostname', self.name]
         for k, v in (env or {}).items():
             opts += ['--env', f'{k}={v}']
+        return opts
+
+    def start(self, command=(), env=None, volumes=(), entrypoint=None):
+        argv = list(self.config['Entrypoint'] if entrypoint is None else entrypoint) + list(command)
+        opts = self.options(env)
         for v in volumes:
             opts += ['--volume', v]
         log_path = self.tmp_path / f'{self.name}-{len(self.runs)}.log'
@@ -173,10 +178,7 @@ class Container:
 
     def exec(self, *argv, env=None):
         """Runs a command to completion in the container (docker exec)."""
-        opts = ['--isolation', 'chroot', '--user', self.config['User']]
-        for k, v in (env or {}).items():
-            opts += ['--env', f'{k}={v}']
-        return buildah('run', *opts, self.name, '--', *argv, check=False)
+        return buildah('run', *self.options(env), self.name, '--', *argv, check=False)
 
     def copy(self, text, dest, mode='0777'):
         """Puts a file in the running container, as Testcontainers'
@@ -292,8 +294,7 @@ def test_testcontainers_java_sequence(container):
     env = kafka_env.testcontainers_java(plain, broker_port, controller)
     c = container()
     run = c.start(command=['sh', '-c', f'while [ ! -f {starter} ]; do sleep 0.1; done; {starter}'], env=env)
-    hostname = c.exec('hostname').stdout.strip()
-    assert hostname
+    hostname = c.name  # Java reads the container's host name from docker inspect
     c.copy(f'#!/bin/bash\nexport KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:{plain},'
            f'BROKER://{hostname}:{broker_port}\n/etc/kafka/docker/run \n', starter)
     run.wait_line(READY)
@@ -319,7 +320,7 @@ def test_testcontainers_go_sequence(container):
     c = container()
     run = c.start(entrypoint=['sh'], command=['-c', f'while [ ! -f {starter} ]; do sleep 0.1; done; bash {starter}'],
                   env=env)
-    hostname = c.exec('hostname').stdout.strip()
+    hostname = c.name
     c.copy('#!/bin/bash\n'
            'source /etc/confluent/docker/bash-config\n'
            f'export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:{plain},BROKER://{hostname}:{broker_port}\n'
@@ -334,6 +335,66 @@ def test_testcontainers_go_sequence(container):
     assert advertised(plain) == [('127.0.0.1', plain)]
     assert refused(controller)
     assert produce_consume(f'127.0.0.1:{plain}', 'tc-go', ['1', '2', '3']) == ['0:1', '1:2', '2:3']
+    assert run.stop() == 0
+
+
+def test_testcontainers_python_sequence(container):
+    """testcontainers-python's KafkaContainer in its default mode (written
+    for Confluent's images): the command (a string docker-py splits), the
+    script put at /tc-start.sh (starts a ZooKeeper the image does not have,
+    exports the advertised listeners with $(hostname -i), sources and runs
+    Confluent's steps), the wait for "[KafkaServer id=N] started"."""
+    plain, broker_port = free_port(), free_port()
+    env = kafka_env.testcontainers_python(plain, broker_port)
+    c = container()
+    run = c.start(command=['sh', '-c', 'while [ ! -f /tc-start.sh ]; do sleep 0.1; done; sh /tc-start.sh'], env=env)
+    c.copy('#!/bin/bash\n'
+           "echo 'clientPort=2181' > zookeeper.properties\n"
+           "echo 'dataDir=/var/lib/zookeeper/data' >> zookeeper.properties\n"
+           "echo 'dataLogDir=/var/lib/zookeeper/log' >> zookeeper.properties\n"
+           'zookeeper-server-start zookeeper.properties &\n'
+           "export KAFKA_ZOOKEEPER_CONNECT='localhost:2181'\n"
+           f'export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:{plain},BROKER://$(hostname -i):{broker_port}\n'
+           '. /etc/confluent/docker/bash-config\n'
+           '/etc/confluent/docker/configure\n'
+           '/etc/confluent/docker/launch', '/tc-start.sh', mode='0644')
+    run.wait_line(re.compile(r'.*\[KafkaServer id=\d+\] started.*'))
+    assert advertised(plain) == [('127.0.0.1', plain)]
+    assert advertised(broker_port) == [('127.0.0.1', broker_port)]
+    assert produce_consume(f'127.0.0.1:{plain}', 'tc-py', ['z']) == ['0:z']
+    assert run.stop() == 0
+
+
+def test_testcontainers_node_sequence(container):
+    """testcontainers-node's KafkaContainer in KRaft mode (a Confluent tag
+    >= 8.0.0, or withKraft()): entrypoint sh, a command that logs "Waiting
+    for script..." then waits for the script, the script exporting the
+    advertised listeners and running /etc/confluent/docker/run, then the
+    default wait: the port answers from outside, and one of the in-container
+    checks (/proc/net/tcp with awk and grep, nc, bash's /dev/tcp) succeeds."""
+    plain, broker_port, controller = free_port(), free_port(), free_port()
+    env = kafka_env.testcontainers_node_kraft(plain, broker_port, controller)
+    starter = '/tmp/testcontainers_start.sh'
+    c = container()
+    run = c.start(entrypoint=['sh'], env=env, command=[
+        '-c', f"echo 'Waiting for script...'; while [ ! -f {starter} ]; do sleep 0.1; done; {starter}"])
+    run.wait_line(re.compile('Waiting for script...'))
+    c.copy(f'#!/bin/bash\nexport KAFKA_ADVERTISED_LISTENERS=BROKER://{c.name}:{broker_port},'
+           f'PLAINTEXT://127.0.0.1:{plain}\n/etc/confluent/docker/run \n', starter)
+    deadline = time.monotonic() + TIMEOUT
+    while refused(plain):
+        assert time.monotonic() < deadline and run.proc.poll() is None, run.log
+        time.sleep(0.05)
+    checks = [['/bin/sh', '-c', f"cat /proc/net/tcp* | awk '{{print $2}}' | grep -i :{plain:04x}"],
+              ['/bin/sh', '-c', f'nc -vz -w 1 localhost {plain}'],
+              ['/bin/bash', '-c', f'</dev/tcp/localhost/{plain}']]
+    # One passing is enough for the module: busybox's awk and grep do;
+    # its nc has no -z and its ash no /dev/tcp.
+    assert [c.exec(*cmd).returncode for cmd in checks] == [0, 1, 1]
+    assert advertised(plain) == [('127.0.0.1', plain)]
+    assert advertised(broker_port) == [(c.name, broker_port)]
+    assert refused(controller)
+    assert produce_consume(f'127.0.0.1:{plain}', 'tc-node', ['n']) == ['0:n']
     assert run.stop() == 0
 
 
