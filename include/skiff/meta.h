@@ -57,8 +57,9 @@ typedef struct sk_meta sk_meta;
 sk_meta *sk_meta_open(const char *dir, int32_t node_id);
 /* sk_meta_open, where a new directory gets `cluster_id` (Kafka's 22-character
  * form, e.g. apache/kafka's CLUSTER_ID; NULL = random) as kafka-storage
- * format would give it. Fails when `cluster_id` is malformed; a directory
- * formatted with another id keeps it (a warning says so). */
+ * format would give it. A malformed `cluster_id` gets a warning and a random
+ * id instead; a directory formatted with another id keeps it (a warning
+ * says so). */
 sk_meta *sk_meta_open_cluster(const char *dir, int32_t node_id, const char *cluster_id);
 void sk_meta_close(sk_meta *m);
 

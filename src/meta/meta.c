@@ -331,8 +331,9 @@ static int catalog_load(sk_meta *m)
 /* ---- meta.properties ---------------------------------------------------- */
 
 /* meta.properties, as Kafka writes it: key=value lines, '#' comments. A new
- * directory gets `cluster_id` (checked to be a Kafka UUID), or a random id
- * when it is NULL; an existing one keeps its own. */
+ * directory gets `cluster_id`, or a random id when it is NULL or not a Kafka
+ * UUID (testcontainers-go's examples give "test-cluster"); an existing one
+ * keeps its own. */
 static int properties_load(sk_meta *m, const char *cluster_id)
 {
     char path[PATH_MAX];
@@ -345,9 +346,9 @@ static int properties_load(sk_meta *m, const char *cluster_id)
         }
         uint8_t id[16];
         if (cluster_id && sk_uuid_from_string(cluster_id, id) < 0) {
-            sk_error("meta", "cluster id \"%s\" is not a Kafka UUID (22 characters of "
-                     "URL-safe base64)", cluster_id);
-            return -1;
+            sk_warn("meta", "cluster id \"%s\" is not a Kafka UUID (22 characters of URL-safe "
+                    "base64); a random one is used", cluster_id);
+            cluster_id = NULL;
         }
         if (!cluster_id && sk_uuid_random(id) < 0)
             return -1;

@@ -62,12 +62,18 @@ START_TEST(test_topic_names)
 }
 END_TEST
 
-/* A new directory takes a given cluster id (apache/kafka's CLUSTER_ID);
- * a formatted one keeps its own; a malformed id fails. */
+/* A new directory takes a given cluster id (apache/kafka's CLUSTER_ID),
+ * a random one when the given one is malformed; a formatted one keeps its own. */
 START_TEST(test_given_cluster_id)
 {
-    ck_assert_ptr_null(sk_meta_open_cluster(dir, 1, "not-a-uuid"));
-    sk_meta *m = sk_meta_open_cluster(dir, 1, "4L6g3nShT-eMCtK--X86sw");
+    char other[256];
+    snprintf(other, sizeof other, "%s/other", dir);
+    sk_meta *m = sk_meta_open_cluster(other, 1, "test-cluster");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(strlen(sk_meta_cluster_id(m)), SK_UUID_STR_LEN);
+    ck_assert_str_ne(sk_meta_cluster_id(m), "test-cluster");
+    sk_meta_close(m);
+    m = sk_meta_open_cluster(dir, 1, "4L6g3nShT-eMCtK--X86sw");
     ck_assert_ptr_nonnull(m);
     ck_assert_str_eq(sk_meta_cluster_id(m), "4L6g3nShT-eMCtK--X86sw");
     sk_meta_close(m);
