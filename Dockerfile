@@ -7,8 +7,8 @@
 # the /var/lib/skiff volume. A drop-in for apache/kafka in Testcontainers.
 
 FROM debian:bookworm-slim AS build
-RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+RUN apt-get -o Acquire::Retries=3 update \
+    && DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=3 install -y --no-install-recommends \
         build-essential cmake pkg-config busybox-static \
         libevent-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libcjson-dev \
     && rm -rf /var/lib/apt/lists/*

@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import time
+import types
 import uuid
 from pathlib import Path
 
@@ -253,7 +254,7 @@ def test_run_produce_consume_group_restart(container, tmp_path):
     health = c.exec('/usr/local/bin/skiff', 'healthcheck', env=env)
     assert health.returncode == 0 and health.stdout.startswith(f'healthy: 127.0.0.1:{port} '), health
 
-    broker = type('Endpoint', (), {'bootstrap': bootstrap})()
+    broker = types.SimpleNamespace(bootstrap=bootstrap)
     js = KafkajsConsumers(broker)
     try:
         js.start('c1', 'billing', ['orders'])

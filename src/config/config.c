@@ -666,6 +666,8 @@ static int load_env(sk_config *c, char **envp)
 static void print_help(void)
 {
     printf("usage: skiff [-c FILE | --config FILE] [--KEY=VALUE | --KEY VALUE]...\n"
+           "       skiff healthcheck [the same settings]\n"
+           "       skiff COMMAND [ARG]...\n"
            "       skiff -h | --help\n"
            "       skiff -V | --version\n"
            "\n"
@@ -675,8 +677,9 @@ static void print_help(void)
            "apache/kafka's KAFKA_<KEY> variables, SKIFF_<KEY> variables (capitals, dots\n"
            "as underscores), then these flags. A bad value stops start-up with status 2.\n"
            "\n"
-           "  skiff healthcheck [settings]   exit 0 if the broker configured by the same\n"
-           "                                 settings answers ApiVersions, else 1\n"
+           "healthcheck exits 0 if the broker these settings describe answers ApiVersions,\n"
+           "else 1. A COMMAND (a first argument that is no option) runs in skiff's place,\n"
+           "as a container's command does.\n"
            "\n"
            "  -c, --config FILE   read settings from a JSON or .properties file\n"
            "  -h, --help          show this help and exit\n"
