@@ -43,8 +43,9 @@ def testcontainers_go(plain, broker, controller, host='0.0.0.0'):
     return env
 
 
-def testcontainers_python(plain, broker, host='0.0.0.0'):
-    return {
+def testcontainers_python(plain, broker, controller=None, host='0.0.0.0'):
+    """The default mode, or with a controller port the with_kraft() mode."""
+    env = {
         'KAFKA_LISTENERS': f'PLAINTEXT://{host}:{plain},BROKER://{host}:{broker}',
         'KAFKA_LISTENER_SECURITY_PROTOCOL_MAP': 'BROKER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
         'KAFKA_INTER_BROKER_LISTENER_NAME': 'BROKER',
@@ -54,6 +55,17 @@ def testcontainers_python(plain, broker, host='0.0.0.0'):
         'KAFKA_LOG_FLUSH_INTERVAL_MESSAGES': '10000000',
         'KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS': '0',
     }
+    if controller is not None:
+        env.update({
+            'CLUSTER_ID': 'MkU3OEVBNTcwNTJENDM2Qk',
+            'KAFKA_NODE_ID': '1',
+            'KAFKA_LISTENER_SECURITY_PROTOCOL_MAP': env['KAFKA_LISTENER_SECURITY_PROTOCOL_MAP'] + ',CONTROLLER:PLAINTEXT',
+            'KAFKA_LISTENERS': env['KAFKA_LISTENERS'] + f',CONTROLLER://{host}:{controller}',
+            'KAFKA_PROCESS_ROLES': 'broker,controller',
+            'KAFKA_CONTROLLER_QUORUM_VOTERS': f'1@localhost:{controller}',
+            'KAFKA_CONTROLLER_LISTENER_NAMES': 'CONTROLLER',
+        })
+    return env
 
 
 def testcontainers_node_kraft(plain, broker, controller, host='0.0.0.0'):

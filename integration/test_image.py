@@ -339,29 +339,39 @@ def test_testcontainers_go_sequence(container):
     assert run.stop() == 0
 
 
-def test_testcontainers_python_sequence(container):
-    """testcontainers-python's KafkaContainer in its default mode (written
-    for Confluent's images): the command (a string docker-py splits), the
-    script put at /tc-start.sh (starts a ZooKeeper the image does not have,
-    exports the advertised listeners with $(hostname -i), sources and runs
-    Confluent's steps), the wait for "[KafkaServer id=N] started"."""
-    plain, broker_port = free_port(), free_port()
-    env = kafka_env.testcontainers_python(plain, broker_port)
+PYTHON_ZOOKEEPER_BOOT = ("echo 'clientPort=2181' > zookeeper.properties\n"
+                         "echo 'dataDir=/var/lib/zookeeper/data' >> zookeeper.properties\n"
+                         "echo 'dataLogDir=/var/lib/zookeeper/log' >> zookeeper.properties\n"
+                         'zookeeper-server-start zookeeper.properties &\n'
+                         "export KAFKA_ZOOKEEPER_CONNECT='localhost:2181'\n")
+PYTHON_KRAFT_BOOT = ("sed -i '/KAFKA_ZOOKEEPER_CONNECT/d' /etc/confluent/docker/configure\n"
+                     "echo 'kafka-storage format --ignore-formatted -t MkU3OEVBNTcwNTJENDM2Qk "
+                     "-c /etc/kafka/kafka.properties' >> /etc/confluent/docker/configure\n")
+
+
+@pytest.mark.parametrize('kraft', [False, True], ids=['default', 'with_kraft'])
+def test_testcontainers_python_sequence(container, kraft):
+    """testcontainers-python's KafkaContainer (written for Confluent's
+    images), in its default mode and with .with_kraft(): the command (a
+    string docker-py splits), the script put at /tc-start.sh (its boot
+    commands: a ZooKeeper the image does not have, or edits of Confluent's
+    configure; the advertised listeners with $(hostname -i); Confluent's
+    steps), the wait for "[KafkaServer id=N] started" or "Kafka Server
+    started"."""
+    plain, broker_port, controller = free_port(), free_port(), free_port()
+    env = kafka_env.testcontainers_python(plain, broker_port, controller if kraft else None)
     c = container()
     run = c.start(command=['sh', '-c', 'while [ ! -f /tc-start.sh ]; do sleep 0.1; done; sh /tc-start.sh'], env=env)
-    c.copy('#!/bin/bash\n'
-           "echo 'clientPort=2181' > zookeeper.properties\n"
-           "echo 'dataDir=/var/lib/zookeeper/data' >> zookeeper.properties\n"
-           "echo 'dataLogDir=/var/lib/zookeeper/log' >> zookeeper.properties\n"
-           'zookeeper-server-start zookeeper.properties &\n'
-           "export KAFKA_ZOOKEEPER_CONNECT='localhost:2181'\n"
+    c.copy('#!/bin/bash\n' + (PYTHON_KRAFT_BOOT if kraft else PYTHON_ZOOKEEPER_BOOT) +
            f'export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:{plain},BROKER://$(hostname -i):{broker_port}\n'
            '. /etc/confluent/docker/bash-config\n'
            '/etc/confluent/docker/configure\n'
            '/etc/confluent/docker/launch', '/tc-start.sh', mode='0644')
-    run.wait_line(re.compile(r'.*\[KafkaServer id=\d+\] started.*'))
+    run.wait_line(re.compile(r'.*Kafka Server started.*' if kraft else r'.*\[KafkaServer id=\d+\] started.*'))
     assert advertised(plain) == [('127.0.0.1', plain)]
     assert advertised(broker_port) == [('127.0.0.1', broker_port)]
+    if kraft:
+        assert refused(controller)
     assert produce_consume(f'127.0.0.1:{plain}', 'tc-py', ['z']) == ['0:z']
     assert run.stop() == 0
 

@@ -344,15 +344,25 @@ static int properties_load(sk_meta *m, const char *cluster_id)
             sk_error("meta", "cannot read %s: %s", path, strerror(errno));
             return -1;
         }
-        uint8_t id[16];
-        if (cluster_id && sk_uuid_from_string(cluster_id, id) < 0) {
+        /* Kafka decodes a given id leniently (java.util.Base64: unused
+         * trailing bits may be set, as in the widely copied
+         * MkU3OEVBNTcwNTJENDM2Qk) and keeps the text as given. */
+        static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789-_";
+        if (cluster_id && (strlen(cluster_id) != SK_UUID_STR_LEN ||
+                           strspn(cluster_id, b64url) != SK_UUID_STR_LEN)) {
             sk_warn("meta", "cluster id \"%s\" is not a Kafka UUID (22 characters of URL-safe "
                     "base64); a random one is used", cluster_id);
             cluster_id = NULL;
         }
-        if (!cluster_id && sk_uuid_random(id) < 0)
-            return -1;
-        sk_uuid_to_string(id, m->cluster_id);
+        uint8_t id[16];
+        if (cluster_id) {
+            memcpy(m->cluster_id, cluster_id, SK_UUID_STR_LEN + 1);
+        } else {
+            if (sk_uuid_random(id) < 0)
+                return -1;
+            sk_uuid_to_string(id, m->cluster_id);
+        }
         char body[256];
         int n = snprintf(body, sizeof body, "#Written by skiff\nversion=1\ncluster.id=%s\nnode.id=%d\n",
                          m->cluster_id, m->node_id);

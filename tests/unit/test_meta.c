@@ -73,6 +73,12 @@ START_TEST(test_given_cluster_id)
     ck_assert_uint_eq(strlen(sk_meta_cluster_id(m)), SK_UUID_STR_LEN);
     ck_assert_str_ne(sk_meta_cluster_id(m), "test-cluster");
     sk_meta_close(m);
+    /* Unused trailing bits set: Kafka takes it, and so does skiff, as given. */
+    snprintf(other, sizeof other, "%s/lenient", dir);
+    m = sk_meta_open_cluster(other, 1, "MkU3OEVBNTcwNTJENDM2Qk");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(sk_meta_cluster_id(m), "MkU3OEVBNTcwNTJENDM2Qk");
+    sk_meta_close(m);
     m = sk_meta_open_cluster(dir, 1, "4L6g3nShT-eMCtK--X86sw");
     ck_assert_ptr_nonnull(m);
     ck_assert_str_eq(sk_meta_cluster_id(m), "4L6g3nShT-eMCtK--X86sw");
