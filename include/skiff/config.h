@@ -81,6 +81,9 @@ typedef struct sk_config {
     /* State (not keys): filled by sk_config_load */
     int warnings;                         /* warnings logged while loading (unknown keys, ...) */
     char *ignored;                        /* Kafka keys accepted and ignored, ", "-joined; NULL = none */
+    uint8_t time_rank[2];                 /* what set log.retention.ms [0] and log.roll.ms [1]:
+                                             0 the key itself, else the rank of the alias
+                                             (sk_config_time_alias); 255 the default */
     char *cluster_id;                     /* CLUSTER_ID from the environment (apache/kafka's
                                              image): the id a new data directory gets; NULL = random */
 } sk_config;
@@ -152,6 +155,14 @@ int sk_kafka_env_key(const char *name, size_t name_len, char *key, size_t key_le
  * (NUL-terminated); returns 0, or -1 if `advertised` is malformed or the
  * result does not fit. */
 int sk_kafka_listeners_from_advertised(const char *advertised, char *out, size_t len);
+
+/* Kafka's coarser spellings of two time keys: log.retention.minutes (rank
+ * 1) and log.retention.hours (rank 2) of log.retention.ms, log.roll.hours
+ * (rank 1) of log.roll.ms. As in Kafka, the ms key wins over its aliases
+ * and a lower rank over a higher one, whatever the order or source. If
+ * `name` is an alias, returns its rank with the key it sets in *target
+ * (static) and its unit in *unit_ms; else 0. */
+int sk_config_time_alias(const char *name, const char **target, int64_t *unit_ms);
 
 /* Why skiff accepts Kafka broker key `name` and ignores it (static text,
  * e.g. "KRaft" for process.roles), or NULL if it is not such a key. */

@@ -280,6 +280,12 @@ static void join_allowed(const key_def *k, const char *sep, char *buf, size_t le
         n += (size_t)snprintf(buf + n, len - n, "%s%s", a == k->allowed ? "" : sep, *a);
 }
 
+/* Index in sk_config.time_rank of a time key that has Kafka aliases, or -1. */
+static int time_slot(const char *name)
+{
+    return !strcmp(name, "log.retention.ms") ? 0 : !strcmp(name, "log.roll.ms") ? 1 : -1;
+}
+
 /* Strict decimal: optional sign, digits, nothing else. Returns 0, -1 if
  * `text` is not an integer, or 1 if it is one beyond int64. */
 static int parse_int64(const char *text, int64_t *out)
@@ -394,6 +400,9 @@ static int set_value(sk_config *c, const key_def *k, const char *text, const cha
         *(int64_t *)f = v;
         break;
     }
+    int slot = time_slot(k->name);
+    if (slot >= 0 && strcmp(origin, "the defaults") != 0)
+        c->time_rank[slot] = 0;
     return 0;
 }
 
@@ -423,14 +432,44 @@ static int note_ignored(sk_config *c, const char *name, const char *reason)
     return 0;
 }
 
-/* Sets Kafka key `name` from any source: a key of the table, a Kafka key
- * skiff accepts and ignores, or an unknown one (a warning naming `what`). */
+/* Alias `name` (of `rank`, in `unit_ms`) sets `target` unless the key or a
+ * lower-ranked alias already did; a negative value is -1 (no limit), as in
+ * Kafka. */
+static int apply_time_alias(sk_config *c, const char *name, const char *value, const char *target,
+                            int64_t unit_ms, int rank, const char *origin)
+{
+    int64_t v = 0;
+    if (parse_int64(value, &v) != 0 || v > INT64_MAX / unit_ms) {
+        sk_error("config", "%s: bad value \"%s\" from %s: must be an integer of at most %" PRId64,
+                 name, value, origin, INT64_MAX / unit_ms);
+        return -1;
+    }
+    int slot = time_slot(target);
+    if (rank > c->time_rank[slot])
+        return note_ignored(c, name, c->time_rank[slot] ? "a finer alias is set" : "the ms key is set");
+    char ms[32], via[400];
+    snprintf(ms, sizeof ms, "%" PRId64, v < 0 ? -1 : v * unit_ms);
+    snprintf(via, sizeof via, "%s as %s", origin, name);
+    if (set_value(c, key_find(target, strlen(target)), ms, via) != 0)
+        return -1;
+    c->time_rank[slot] = (uint8_t)rank;
+    return 0;
+}
+
+/* Sets Kafka key `name` from any source: a key of the table, an alias of
+ * one, a Kafka key skiff accepts and ignores, or an unknown one (a warning
+ * naming `what`). */
 static int apply_key(sk_config *c, const char *name, const char *value, const char *what,
                      const char *origin)
 {
     const key_def *k = key_find(name, strlen(name));
     if (k)
         return set_value(c, k, value, origin);
+    const char *target;
+    int64_t unit_ms;
+    int rank = sk_config_time_alias(name, &target, &unit_ms);
+    if (rank)
+        return apply_time_alias(c, name, value, target, unit_ms, rank, origin);
     const char *reason = sk_config_ignored_reason(name);
     if (reason)
         return note_ignored(c, name, reason);
@@ -762,10 +801,20 @@ static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass,
             i++;
         const key_def *k = key_find(name, len);
         if (!k) {
-            char key[128];
+            char key[128], origin[160];
+            const char *target;
+            int64_t unit_ms;
             snprintf(key, sizeof key, "%.*s", (int)len, name);
+            snprintf(origin, sizeof origin, "flag --%s", key);
+            bool alias = sk_config_time_alias(key, &target, &unit_ms) != 0;
             const char *reason = sk_config_ignored_reason(key);
-            if (pass == ARGS_SCAN && !reason)
+            if (alias && !value) {
+                sk_error("config", "%s: flag --%s needs a value", key, key);
+                return SK_CONFIG_ERROR;
+            }
+            if (alias && pass == ARGS_APPLY && apply_key(c, key, value, "flag", origin) != 0)
+                return SK_CONFIG_ERROR;
+            if (pass == ARGS_SCAN && !alias && !reason)
                 warn_unknown(c, "flag", (int)len + 2, a, "the command line");
             if (pass == ARGS_SCAN && reason && note_ignored(c, key, reason) != 0)
                 return SK_CONFIG_ERROR;
@@ -816,6 +865,7 @@ sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp
     sk_config_status st;
 
     memset(c, 0, sizeof *c);
+    memset(c->time_rank, 255, sizeof c->time_rank);
     for (int i = 0; i < NKEYS; i++)
         if (set_value(c, &keys[i], keys[i].def, "the defaults") != 0)
             goto fail;

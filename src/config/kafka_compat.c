@@ -80,6 +80,30 @@ int sk_kafka_listeners_from_advertised(const char *advertised, char *out, size_t
     return 0;
 }
 
+/* ---- Time keys' aliases ------------------------------------------------- */
+
+static const struct {
+    const char *name, *target;
+    int64_t unit_ms;
+    int rank;
+} time_aliases[] = {
+    {"log.retention.minutes", "log.retention.ms", 60000, 1},
+    {"log.retention.hours", "log.retention.ms", 3600000, 2},
+    {"log.roll.hours", "log.roll.ms", 3600000, 1},
+};
+
+int sk_config_time_alias(const char *name, const char **target, int64_t *unit_ms)
+{
+    for (size_t i = 0; i < sizeof time_aliases / sizeof time_aliases[0]; i++) {
+        if (strcmp(name, time_aliases[i].name) == 0) {
+            *target = time_aliases[i].target;
+            *unit_ms = time_aliases[i].unit_ms;
+            return time_aliases[i].rank;
+        }
+    }
+    return 0;
+}
+
 /* ---- Keys accepted and ignored ------------------------------------------ */
 
 typedef struct ignored_key {

@@ -783,9 +783,9 @@ START_TEST(test_kafka_server_properties)
     ck_assert_int_eq(c.socket_request_max_bytes, 104857600);
     ck_assert_int_eq(c.log_segment_bytes, 1073741824);
     ck_assert_int_eq(c.log_retention_check_interval_ms, 300000);
-    ck_assert_int_eq(c.warnings, 1);
-    ck_assert_msg(strstr(logged, "unknown key \"log.retention.hours\" in config file ") != NULL,
-                  "%s", logged);
+    ck_assert_int_eq(c.log_retention_ms, 168 * 3600000LL);
+    ck_assert_int_eq(c.warnings, 0);
+    ck_assert_msg(strstr(logged, "WARN") == NULL, "%s", logged);
     ck_assert_str_eq(c.ignored,
                      "process.roles (KRaft), controller.quorum.bootstrap.servers (KRaft), "
                      "inter.broker.listener.name (KRaft), num.network.threads (JVM tuning), "
@@ -814,6 +814,55 @@ static void write_temp_suffix(const char *text, const char *suffix, char *path)
     ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
     close(fd);
 }
+
+/* log.retention.minutes/hours and log.roll.hours: converted to ms; the ms
+ * key beats its aliases and minutes beat hours, whatever the source. */
+START_TEST(test_time_aliases)
+{
+    static const struct {
+        const char *file, *env, *flag;
+        int64_t retention_ms, roll_ms;
+        const char *ignored;
+    } cases[] = {
+        {"log.retention.hours=2\n", NULL, NULL, 7200000, 604800000, NULL},
+        {"log.retention.hours=2\nlog.retention.minutes=30\n", NULL, NULL, 1800000, 604800000, NULL},
+        {"log.retention.minutes=30\nlog.retention.hours=2\n", NULL, NULL, 1800000, 604800000,
+         "log.retention.hours (a finer alias is set)"},
+        {"log.retention.ms=5000\n", "KAFKA_LOG_RETENTION_HOURS=1", NULL, 5000, 604800000,
+         "log.retention.hours (the ms key is set)"},
+        {"log.retention.hours=5\n", NULL, "--log.retention.ms=1", 1, 604800000, NULL},
+        {"", NULL, "--log.retention.hours=-1", -1, 604800000, NULL},
+        {"log.roll.hours=1\n", NULL, NULL, 604800000, 3600000, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64];
+        write_temp_suffix(cases[i].file, ".properties", path);
+        char *envp[] = {(char *)cases[i].env, NULL};
+        char *argv[] = {"skiff", "--config", path, (char *)cases[i].flag};
+        sk_config c;
+        ck_assert_int_eq(load(&c, cases[i].flag ? 4 : 3, argv, envp), SK_CONFIG_OK);
+        ck_assert_msg(c.log_retention_ms == cases[i].retention_ms, "case %zu: %lld", i,
+                      (long long)c.log_retention_ms);
+        ck_assert_int_eq(c.log_roll_ms, cases[i].roll_ms);
+        ck_assert_int_eq(c.warnings, 0);
+        if (cases[i].ignored)
+            ck_assert_str_eq(c.ignored, cases[i].ignored);
+        else
+            ck_assert_ptr_null(c.ignored);
+        sk_config_free(&c);
+        unlink(path);
+    }
+    char *bad[] = {"skiff", "--log.retention.hours=x"};
+    expect_error(ARGC(bad), bad, NULL, "log.retention.hours: bad value \"x\" from flag "
+                                       "--log.retention.hours: must be an integer of at most "
+                                       "2562047788015");
+    char *big[] = {"skiff", "--log.retention.minutes=153722867280913"};
+    expect_error(ARGC(big), big, NULL, "must be an integer of at most 153722867280912");
+    char *zero[] = {"skiff", "--log.roll.hours=0"};
+    expect_error(ARGC(zero), zero, NULL, "log.roll.ms: bad value \"0\" from flag "
+                                         "--log.roll.hours as log.roll.hours: must be from 1");
+}
+END_TEST
 
 START_TEST(test_file_format)
 {
@@ -978,6 +1027,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_kafka_server_properties);
     tcase_add_test(tc, test_file_format);
     tcase_add_test(tc, test_listener_protocols);
+    tcase_add_test(tc, test_time_aliases);
     tcase_add_test(tc, test_example_file);
     tcase_add_test(tc, test_docs_table);
     suite_add_tcase(s, tc);
