@@ -150,6 +150,12 @@ int sk_listeners_parse(const char *s, sk_listener_addr *out, int max, const char
  * variables such as KAFKA_HEAP_OPTS), -1 when the key does not fit. */
 int sk_kafka_env_key(const char *name, size_t name_len, char *key, size_t key_len);
 
+/* skiff's log.level for a log4j level (apache/kafka's
+ * KAFKA_LOG4J_ROOT_LOGLEVEL, any case): TRACE and DEBUG -> "debug", INFO ->
+ * "info", WARN -> "warn", ERROR, FATAL and OFF -> "error". NULL for anything
+ * else. Static strings. */
+const char *sk_kafka_log4j_level(const char *level);
+
 /* apache/kafka's listeners when only advertised listeners are given: each
  * entry of `advertised` with its host replaced by 0.0.0.0. Writes into `out`
  * (NUL-terminated); returns 0, or -1 if `advertised` is malformed or the

@@ -640,7 +640,8 @@ static const char *env_get(char **envp, const char *name)
 
 /* apache/kafka's image variables: KAFKA_<KEY> (sk_kafka_env_key), the
  * listeners derived from the advertised ones when KAFKA_LISTENERS is unset
- * (as that image's configure script does), and CLUSTER_ID. */
+ * (as that image's configure script does), CLUSTER_ID, and the log4j root
+ * level as log.level. */
 static int load_kafka_env(sk_config *c, char **envp)
 {
     for (char **e = envp; e && *e; e++) {
@@ -661,6 +662,16 @@ static int load_kafka_env(sk_config *c, char **envp)
             set_value(c, key_find("listeners", 9), derived,
                       "KAFKA_ADVERTISED_LISTENERS (listeners on 0.0.0.0, as apache/kafka "
                       "derives them)") != 0)
+            return -1;
+    }
+    const char *log4j = env_get(envp, "KAFKA_LOG4J_ROOT_LOGLEVEL");
+    if (log4j && *log4j) {
+        const char *level = sk_kafka_log4j_level(log4j);
+        if (!level)
+            warn_unknown(c, "log4j level", (int)strlen(log4j), log4j,
+                         "environment KAFKA_LOG4J_ROOT_LOGLEVEL");
+        else if (set_value(c, key_find("log.level", 9), level,
+                           "environment KAFKA_LOG4J_ROOT_LOGLEVEL") != 0)
             return -1;
     }
     const char *cluster_id = env_get(envp, "CLUSTER_ID");

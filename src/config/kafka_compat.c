@@ -62,6 +62,18 @@ int sk_kafka_env_key(const char *name, size_t name_len, char *key, size_t key_le
     return 1;
 }
 
+const char *sk_kafka_log4j_level(const char *level)
+{
+    static const char *const map[][2] = {
+        {"TRACE", "debug"}, {"DEBUG", "debug"}, {"INFO", "info"}, {"WARN", "warn"},
+        {"ERROR", "error"}, {"FATAL", "error"}, {"OFF", "error"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcasecmp(level, map[i][0]) == 0)
+            return map[i][1];
+    return NULL;
+}
+
 int sk_kafka_listeners_from_advertised(const char *advertised, char *out, size_t len)
 {
     sk_listener_addr addr[SK_LISTENERS_MAX];

@@ -585,6 +585,16 @@ START_TEST(test_kafka_env_key)
     ck_assert_int_eq(sk_kafka_env_key("KAFKA_NODE_ID=3", 13, key, sizeof key), 1);
     ck_assert_str_eq(key, "node.id");
 
+    ck_assert_str_eq(sk_kafka_log4j_level("TRACE"), "debug");
+    ck_assert_str_eq(sk_kafka_log4j_level("debug"), "debug");
+    ck_assert_str_eq(sk_kafka_log4j_level("Info"), "info");
+    ck_assert_str_eq(sk_kafka_log4j_level("WARN"), "warn");
+    ck_assert_str_eq(sk_kafka_log4j_level("ERROR"), "error");
+    ck_assert_str_eq(sk_kafka_log4j_level("FATAL"), "error");
+    ck_assert_str_eq(sk_kafka_log4j_level("OFF"), "error");
+    ck_assert_ptr_null(sk_kafka_log4j_level("WARNING"));
+    ck_assert_ptr_null(sk_kafka_log4j_level(""));
+
     char out[256];
     ck_assert_int_eq(sk_kafka_listeners_from_advertised(
                          "PLAINTEXT_HOST://localhost:9092,PLAINTEXT://broker:19092", out, sizeof out),
@@ -704,6 +714,21 @@ START_TEST(test_kafka_env_precedence)
         ck_assert_str_eq(c.listeners, derive[i][2]);
         sk_config_free(&c);
     }
+
+    /* The log4j root level is skiff's log.level; SKIFF_LOG_LEVEL still wins. */
+    char *log4j[] = {"KAFKA_LOG4J_ROOT_LOGLEVEL=WARN", NULL};
+    ck_assert_int_eq(load(&c, 1, argv, log4j), SK_CONFIG_OK);
+    ck_assert_str_eq(c.log_level, "warn");
+    sk_config_free(&c);
+    char *both[] = {"SKIFF_LOG_LEVEL=debug", "KAFKA_LOG4J_ROOT_LOGLEVEL=ERROR", NULL};
+    ck_assert_int_eq(load(&c, 1, argv, both), SK_CONFIG_OK);
+    ck_assert_str_eq(c.log_level, "debug");
+    sk_config_free(&c);
+    char *odd[] = {"KAFKA_LOG4J_ROOT_LOGLEVEL=LOUD", NULL};
+    ck_assert_int_eq(load(&c, 1, argv, odd), SK_CONFIG_OK);
+    ck_assert_str_eq(c.log_level, "info");
+    ck_assert_int_eq(c.warnings, 1);
+    sk_config_free(&c);
 
     /* A bad KAFKA_* value stops start-up, naming the variable. */
     char *bad[] = {"KAFKA_NUM_PARTITIONS=many", NULL};
