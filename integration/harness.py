@@ -11,6 +11,7 @@ import ctypes
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -56,10 +57,22 @@ def run_skiff(*args, env=None, timeout=15.0):
     return res
 
 
+def free_port():
+    """A 127.0.0.1 port nothing listens on now, for a test that must name its
+    ports up front (a listener list with several entries)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
 def config_args(config):
-    """{'num.partitions': 3, 'auto.create.topics.enable': False} -> flags."""
+    """{'num.partitions': 3, 'auto.create.topics.enable': False} -> flags; a
+    None value passes no flag (for `listeners` and `log.dirs`: none of the
+    harness's either, so the environment or a file sets them)."""
     argv = []
     for key, value in config.items():
+        if value is None:
+            continue
         if isinstance(value, bool):
             value = 'true' if value else 'false'
         argv += [f'--{key}', str(value)]

@@ -12,6 +12,10 @@
 #      tests SKIFF_KGO_ETL_RUNS times, the whole package once);
 #   1d. the Java client, Kafka Streams and MirrorMaker 2 (integration/java,
 #      Maven + JUnit 5) against build/skiff, MirrorMaker 2 into Kafka 4.4;
+#   1e. the container image: scripts/build-image.sh builds the Dockerfile
+#      with buildah (base cached in build/image), then
+#      integration/test_image.py runs it (skipped with SKIFF_QUICK unless
+#      SKIFF_IMAGE=1; SKIFF_IMAGE=0 always skips it);
 #   2. ASan+UBSan build (build-asan/), unit tests, integration tests and the
 #      kgo ETL tests once against build-asan/skiff; a sanitizer report fails
 #      the test;
@@ -25,6 +29,7 @@
 #   SKIFF_QUICK=1          skip stages 2 and 3 (the local inner loop)
 #   SKIFF_KGO=0            skip franz-go's kgo suite
 #   SKIFF_KGO_ETL_RUNS=N   runs of the kgo ETL tests in stage 1c (default 2)
+#   SKIFF_IMAGE=0|1        skip or run the image stage (default: run unless SKIFF_QUICK)
 #   SKIFF_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips stage 3)
 #   SKIFF_FUZZ_JOBS=N      fuzz targets run at the same time (default SKIFF_JOBS)
 #   SKIFF_ASAN_PYTEST=all  integration tests under ASan: all (default) or smoke
@@ -192,6 +197,21 @@ java_tests() {
     done
 }
 
+# image_stage: builds the container image and runs integration/test_image.py on it.
+image_stage() {
+    local tag=localhost/skiff:test junit=$LOGS/image.pytest.xml
+    rm -f "$junit"
+    if ! scripts/build-image.sh "$tag" 2>"$LOGS/image.build.log" >/dev/null; then
+        tail -n 40 "$LOGS/image.build.log"
+        fail "build: container image (log: $LOGS/image.build.log, build/image/bud.log)"
+        return
+    fi
+    # shellcheck disable=SC2086  # PYTEST_ARGS is split on purpose
+    SKIFF_IMAGE_TAG=$tag SKIFF_IMAGE_STORE=$ROOT/build/image timeout -k 10 600 "$PY" -m pytest \
+        "$ROOT/integration/test_image.py" -q --tb=short --junitxml="$junit" ${PYTEST_ARGS:-}
+    count_junit "$junit" image
+}
+
 # fuzz_one NAME: runs one fuzz target; writes its status to $LOGS/NAME.fuzz.rc.
 # fuzz_seeds NAME: the seed corpus directory of fuzz target NAME.
 fuzz_seeds() {
@@ -288,6 +308,15 @@ if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
     # connect-mirror 4.3.1 needs the 4.3 clients: the pom's mm2 profile.
     java_tests "$ROOT/build/skiff" java-mm2 -Pmm2 -Dtest=MirrorMakerTest \
         -- "$PY" "$ROOT/tests/conformance/oracle.py"
+fi
+
+if [[ ${SKIFF_IMAGE:-$([[ ${SKIFF_QUICK:-0} != 0 ]] && echo 0 || echo 1)} != 0 ]]; then
+    if [[ $(id -u) -ne 0 ]]; then
+        stage "container image skipped: buildah's chroot isolation needs root (CI runs as root)"
+    else
+        stage "container image (scripts/build-image.sh, integration/test_image.py)"
+        image_stage
+    fi
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then

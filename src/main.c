@@ -6,6 +6,12 @@
  *
  * Exit status: 0 after a clean stop or --help/--version, 1 when start-up
  * fails (e.g. a port in use), 2 for a bad configuration.
+ *
+ * A first argument that is not an option is a command: `skiff healthcheck`
+ * (skiff/healthcheck.h), or any other program, which skiff runs in its
+ * place. In the container image skiff is the entrypoint, and tools that
+ * replace the command, as Testcontainers does with "sh -c ...", expect it
+ * to run as given.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -15,12 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "skiff/api.h"
 #include "skiff/broker.h"
 #include "skiff/config.h"
 #include "skiff/fetch_session.h"
 #include "skiff/group.h"
+#include "skiff/healthcheck.h"
 #include "skiff/log.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
@@ -77,6 +85,17 @@ static void raise_file_limit(void)
     }
 }
 
+/* Kafka's own readiness lines, which tools wait for in a broker's log:
+ * Testcontainers for Java and Go wait for "Transitioning from RECOVERY to
+ * RUNNING" (Kafka 4's BrokerServer), testcontainers-python for "Kafka
+ * Server started" (KRaft) or "[KafkaServer id=N] started" (its default). */
+static void log_kafka_ready(int32_t node_id)
+{
+    sk_info("main", "ready, in Kafka's words: [BrokerServer id=%d] Transitioning from RECOVERY to "
+            "RUNNING; [KafkaServer id=%d] started; [KafkaRaftServer nodeId=%d] Kafka Server started",
+            node_id, node_id, node_id);
+}
+
 /* The first directory of the log.dirs list. */
 static void first_log_dir(const char *dirs, char *out, size_t len)
 {
@@ -86,6 +105,14 @@ static void first_log_dir(const char *dirs, char *out, size_t len)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && argv[1][0] != '-') {
+        if (!strcmp(argv[1], "healthcheck"))
+            return sk_healthcheck_main(argc - 1, argv + 1, environ);
+        execvp(argv[1], argv + 1);
+        fprintf(stderr, "skiff: cannot run \"%s\": %s (settings are --KEY=VALUE; see --help)\n",
+                argv[1], strerror(errno));
+        return 127;
+    }
     sk_config cfg;
     sk_config_status st = sk_config_load(&cfg, argc, argv, environ);
     if (st != SK_CONFIG_OK) {
@@ -106,7 +133,7 @@ int main(int argc, char **argv)
         sk_error("main", "cannot create the event loop");
         goto out;
     }
-    if (!(b.meta = sk_meta_open(dir, cfg.node_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
+    if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
         sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
     if (!(b.fetch_sessions = sk_fetch_sessions_new())) {
@@ -122,6 +149,7 @@ int main(int argc, char **argv)
     if (sk_net_listen(&b) < 0)
         goto out;
     sk_info("main", "skiff %s started: node id %d, log dir %s", SKIFF_VERSION, cfg.node_id, dir);
+    log_kafka_ready(cfg.node_id);
     event_base_dispatch(b.base);
     rc = 0;
     sk_info("main", "stopped");

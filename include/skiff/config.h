@@ -16,11 +16,16 @@
 
 typedef struct sk_config {
     /* Network */
-    char *listeners;            /* listeners: "PLAINTEXT://host:port[,...]"; port 0 = any free port */
+    char *listeners;            /* listeners: "NAME://host:port[,...]"; port 0 = any free port.
+                                   After loading, without controller.listener.names' entries */
     char *advertised_listeners; /* advertised.listeners; NULL/empty = the address the client connected to */
     int32_t socket_request_max_bytes; /* socket.request.max.bytes: largest request frame, bytes */
     int64_t connection_output_max_bytes; /* skiff.connection.output.max.bytes: unsent response bytes
                                             per connection before its reads pause */
+    char *listener_security_protocol_map; /* listener.security.protocol.map: "NAME:PROTOCOL,...";
+                                             a listener's protocol (only PLAINTEXT is served) */
+    char *controller_listener_names; /* controller.listener.names: KRaft controller listeners,
+                                        accepted in `listeners` but never opened */
     /* Identity and storage */
     int32_t node_id;            /* node.id */
     char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */
@@ -75,6 +80,12 @@ typedef struct sk_config {
 
     /* State (not keys): filled by sk_config_load */
     int warnings;                         /* warnings logged while loading (unknown keys, ...) */
+    char *ignored;                        /* Kafka keys accepted and ignored, ", "-joined; NULL = none */
+    uint8_t time_rank[2];                 /* what set log.retention.ms [0] and log.roll.ms [1]:
+                                             0 the key itself, else the rank of the alias
+                                             (sk_config_time_alias); 255 the default */
+    char *cluster_id;                     /* CLUSTER_ID from the environment (apache/kafka's
+                                             image): the id a new data directory gets; NULL = random */
 } sk_config;
 
 /* Result of sk_config_load. */
@@ -84,11 +95,14 @@ typedef enum sk_config_status {
     SK_CONFIG_ERROR = 2, /* a bad value or file; a message naming the key was logged; exit 2 */
 } sk_config_status;
 
-/* Fills `c` from defaults, then the JSON file named by --config / -c (if
- * any), then `envp` (NULL-terminated "NAME=value" strings, SKIFF_* used; NULL
- * = none), then `argv` (argv[0] is the program name). Unknown keys in the
- * file, environment or flags log a warning (counted in c->warnings) and are
- * ignored. On SK_CONFIG_OK, strings are heap copies owned by `c` and
+/* Fills `c` from defaults, then the file named by --config / -c, else by the
+ * SKIFF_CONFIG variable (JSON, or a Kafka server.properties: by the name's
+ * extension, else by content), then `envp` (NULL-terminated "NAME=value"
+ * strings; apache/kafka's KAFKA_* variables, then SKIFF_* ones, which win;
+ * NULL = none), then `argv` (argv[0] is the program name). Kafka keys that
+ * mean nothing to one skiff node (KRaft, replication, thread counts) are
+ * accepted and listed once in an info line; other unknown keys log a warning
+ * (counted in c->warnings) and are ignored. On SK_CONFIG_OK, strings are heap copies owned by `c` and
  * sk_log_threshold follows log.level. On any other status `c` holds nothing
  * (it has been freed and zeroed); sk_config_free on it is still safe. */
 sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp);
@@ -108,7 +122,7 @@ int sk_config_format_value(const sk_config *c, const char *name, char *buf, size
 /* One entry of a listeners / advertised.listeners string, e.g.
  * "PLAINTEXT://[::1]:9092" -> {"PLAINTEXT", "::1", 9092}. */
 typedef struct sk_listener_addr {
-    char name[16];  /* listener name, upper-case; only "PLAINTEXT" is accepted for now */
+    char name[16];  /* listener name, upper-case; letters, digits, '_' and '-' */
     char host[256]; /* host name, IPv4 or IPv6 address without brackets; "" = all interfaces */
     int port;       /* 0-65535; 0 = any free port (listeners only) */
 } sk_listener_addr;
@@ -123,5 +137,61 @@ typedef struct sk_listener_addr {
  * holds (may exceed `max`, like snprintf); "" holds 0. Returns -1 if
  * malformed, with a static reason in `*why` when `why` is not NULL. */
 int sk_listeners_parse(const char *s, sk_listener_addr *out, int max, const char **why);
+
+/* ---- Apache Kafka's conventions (src/config/kafka_compat.c) ------------- */
+
+/* The server property named by an apache/kafka image variable: "KAFKA_"
+ * removed, lower case, then each run of underscores mapped as that image's
+ * KafkaDockerWrapper does ("_" -> ".", "__" -> "_", "___" -> "-", longer
+ * runs threes first): KAFKA_LOG_DIRS -> log.dirs, KAFKA_A__B -> a_b,
+ * KAFKA_A___B -> a-b. `name` is the variable's name, `name_len` bytes.
+ * Returns 1 with the key in `key` (NUL-terminated), 0 when `name` is no
+ * server property (no KAFKA_ prefix, or one of the image's JVM and log4j
+ * variables such as KAFKA_HEAP_OPTS), -1 when the key does not fit. */
+int sk_kafka_env_key(const char *name, size_t name_len, char *key, size_t key_len);
+
+/* skiff's log.level for a log4j level (apache/kafka's
+ * KAFKA_LOG4J_ROOT_LOGLEVEL, any case): TRACE and DEBUG -> "debug", INFO ->
+ * "info", WARN -> "warn", ERROR, FATAL and OFF -> "error". NULL for anything
+ * else. Static strings. */
+const char *sk_kafka_log4j_level(const char *level);
+
+/* apache/kafka's listeners when only advertised listeners are given: each
+ * entry of `advertised` with its host replaced by 0.0.0.0. Writes into `out`
+ * (NUL-terminated); returns 0, or -1 if `advertised` is malformed or the
+ * result does not fit. */
+int sk_kafka_listeners_from_advertised(const char *advertised, char *out, size_t len);
+
+/* Kafka's coarser spellings of two time keys: log.retention.minutes (rank
+ * 1) and log.retention.hours (rank 2) of log.retention.ms, log.roll.hours
+ * (rank 1) of log.roll.ms. As in Kafka, the ms key wins over its aliases
+ * and a lower rank over a higher one, whatever the order or source. If
+ * `name` is an alias, returns its rank with the key it sets in *target
+ * (static) and its unit in *unit_ms; else 0. */
+int sk_config_time_alias(const char *name, const char **target, int64_t *unit_ms);
+
+/* Why skiff accepts Kafka broker key `name` and ignores it (static text,
+ * e.g. "KRaft" for process.roles), or NULL if it is not such a key. */
+const char *sk_config_ignored_reason(const char *name);
+
+/* One key=value of a properties file, unescaped; `line` is where it starts
+ * (from 1). Returns 0 to go on, anything else to stop the parse with it. */
+typedef int (*sk_properties_cb)(const char *key, const char *value, int line, void *arg);
+
+/* Parses `text` (NUL-terminated) with java.util.Properties' rules: '#' and
+ * '!' comments, key and value split by '=', ':' or white space, a line
+ * ending in an odd number of backslashes continues on the next, escapes
+ * \t \n \r \f \uXXXX (as UTF-8) and \c = c. Calls `cb` per entry in file
+ * order. Returns 0, what `cb` returned to stop, or -1 on a malformed \u
+ * escape (its line in *bad_line) or when out of memory (*bad_line 0). */
+int sk_properties_parse(const char *text, sk_properties_cb cb, void *arg, int *bad_line);
+
+/* After loading: checks every listener's protocol in
+ * listener.security.protocol.map (only PLAINTEXT is served), and removes
+ * the entries named by controller.listener.names from listeners and
+ * advertised.listeners, logging each. Returns 0, or -1 (logged, naming the
+ * key) when a listener has no protocol or one skiff does not serve, or
+ * when no listener is left. */
+int sk_config_resolve_listeners(sk_config *c);
 
 #endif

@@ -55,6 +55,12 @@ typedef struct sk_meta sk_meta;
  * Topic configs the catalog holds that are no longer valid are dropped with
  * a warning. */
 sk_meta *sk_meta_open(const char *dir, int32_t node_id);
+/* sk_meta_open, where a new directory gets `cluster_id` (Kafka's 22-character
+ * form, e.g. apache/kafka's CLUSTER_ID; NULL = random) as kafka-storage
+ * format would give it. A malformed `cluster_id` gets a warning and a random
+ * id instead; a directory formatted with another id keeps it (a warning
+ * says so). */
+sk_meta *sk_meta_open_cluster(const char *dir, int32_t node_id, const char *cluster_id);
 void sk_meta_close(sk_meta *m);
 
 /* Kafka's cluster id: 22 characters of base64url (static for the process). */

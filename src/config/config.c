@@ -8,9 +8,11 @@
  * table; docs/configuration.md and config.example.json are checked against
  * it by tests/unit/test_config.c.
  *
- * Sources, lowest precedence first: defaults, the JSON file given by
- * --config (comments allowed: the text goes through cJSON_Minify first),
- * the environment, the command line.
+ * Sources, lowest precedence first: defaults, the file given by --config
+ * or SKIFF_CONFIG (JSON with comments allowed: the text goes through
+ * cJSON_Minify first; or a Kafka server.properties), the environment
+ * (apache/kafka's KAFKA_* variables, then SKIFF_*), the command line.
+ * Kafka's own conventions live in kafka_compat.c.
  */
 #include "skiff/config.h"
 
@@ -79,6 +81,12 @@ static const key_def keys[] = {
               check_advertised,
               "Addresses given to clients in Metadata; empty = the address each client "
               "connected to"),
+    STR("listener.security.protocol.map", listener_security_protocol_map,
+        "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", NULL, 1,
+        "Security protocol of each listener name, NAME:PROTOCOL comma-separated; skiff serves "
+        "PLAINTEXT"),
+    STR("controller.listener.names", controller_listener_names, "", "none, required with KRaft",
+        0, "Listener names of a KRaft controller: accepted in listeners, never opened"),
     INT(KT_INT32, "socket.request.max.bytes", socket_request_max_bytes, "104857600", NULL,
         1, INT32_MAX, "Largest request frame a client may send, bytes"),
     INT(KT_INT64, "skiff.connection.output.max.bytes", connection_output_max_bytes, "16777216",
@@ -272,6 +280,12 @@ static void join_allowed(const key_def *k, const char *sep, char *buf, size_t le
         n += (size_t)snprintf(buf + n, len - n, "%s%s", a == k->allowed ? "" : sep, *a);
 }
 
+/* Index in sk_config.time_rank of a time key that has Kafka aliases, or -1. */
+static int time_slot(const char *name)
+{
+    return !strcmp(name, "log.retention.ms") ? 0 : !strcmp(name, "log.roll.ms") ? 1 : -1;
+}
+
 /* Strict decimal: optional sign, digits, nothing else. Returns 0, -1 if
  * `text` is not an integer, or 1 if it is one beyond int64. */
 static int parse_int64(const char *text, int64_t *out)
@@ -386,6 +400,9 @@ static int set_value(sk_config *c, const key_def *k, const char *text, const cha
         *(int64_t *)f = v;
         break;
     }
+    int slot = time_slot(k->name);
+    if (slot >= 0 && strcmp(origin, "the defaults") != 0)
+        c->time_rank[slot] = 0;
     return 0;
 }
 
@@ -394,6 +411,70 @@ static void warn_unknown(sk_config *c, const char *what, int len, const char *na
 {
     sk_warn("config", "unknown %s \"%.*s\" in %s ignored", what, len, name, origin);
     c->warnings++;
+}
+
+/* Adds `name` to the keys accepted and ignored (once). */
+static int note_ignored(sk_config *c, const char *name, const char *reason)
+{
+    size_t nlen = strlen(name);
+    for (const char *p = c->ignored; p && (p = strstr(p, name)); p += nlen)
+        if ((p == c->ignored || p[-1] == ' ') && (p[nlen] == ' ' || p[nlen] == '\0'))
+            return 0;
+    size_t old = c->ignored ? strlen(c->ignored) : 0;
+    size_t len = old + nlen + strlen(reason) + 8;
+    char *grown = realloc(c->ignored, len);
+    if (!grown) {
+        sk_error("config", "out of memory");
+        return -1;
+    }
+    snprintf(grown + old, len - old, "%s%s (%s)", old ? ", " : "", name, reason);
+    c->ignored = grown;
+    return 0;
+}
+
+/* Alias `name` (of `rank`, in `unit_ms`) sets `target` unless the key or a
+ * lower-ranked alias already did; a negative value is -1 (no limit), as in
+ * Kafka. */
+static int apply_time_alias(sk_config *c, const char *name, const char *value, const char *target,
+                            int64_t unit_ms, int rank, const char *origin)
+{
+    int64_t v = 0;
+    if (parse_int64(value, &v) != 0 || v > INT64_MAX / unit_ms) {
+        sk_error("config", "%s: bad value \"%s\" from %s: must be an integer of at most %" PRId64,
+                 name, value, origin, INT64_MAX / unit_ms);
+        return -1;
+    }
+    int slot = time_slot(target);
+    if (rank > c->time_rank[slot])
+        return note_ignored(c, name, c->time_rank[slot] ? "a finer alias is set" : "the ms key is set");
+    char ms[32], via[400];
+    snprintf(ms, sizeof ms, "%" PRId64, v < 0 ? -1 : v * unit_ms);
+    snprintf(via, sizeof via, "%s as %s", origin, name);
+    if (set_value(c, key_find(target, strlen(target)), ms, via) != 0)
+        return -1;
+    c->time_rank[slot] = (uint8_t)rank;
+    return 0;
+}
+
+/* Sets Kafka key `name` from any source: a key of the table, an alias of
+ * one, a Kafka key skiff accepts and ignores, or an unknown one (a warning
+ * naming `what`). */
+static int apply_key(sk_config *c, const char *name, const char *value, const char *what,
+                     const char *origin)
+{
+    const key_def *k = key_find(name, strlen(name));
+    if (k)
+        return set_value(c, k, value, origin);
+    const char *target;
+    int64_t unit_ms;
+    int rank = sk_config_time_alias(name, &target, &unit_ms);
+    if (rank)
+        return apply_time_alias(c, name, value, target, unit_ms, rank, origin);
+    const char *reason = sk_config_ignored_reason(name);
+    if (reason)
+        return note_ignored(c, name, reason);
+    warn_unknown(c, what, (int)strlen(name), name, origin);
+    return 0;
 }
 
 /* ---- Sources ------------------------------------------------------------ */
@@ -454,6 +535,51 @@ static const char *json_value_text(const key_def *k, const cJSON *item, char *bu
     return NULL;
 }
 
+typedef struct props_ctx {
+    sk_config *c;
+    const char *path;
+} props_ctx;
+
+static int props_entry(const char *key, const char *value, int line, void *arg)
+{
+    props_ctx *ctx = arg;
+    char origin[320];
+    snprintf(origin, sizeof origin, "config file %s line %d", ctx->path, line);
+    return apply_key(ctx->c, key, value, "key", origin);
+}
+
+/* A Kafka server.properties file. */
+static int load_properties(sk_config *c, const char *path, const char *text)
+{
+    props_ctx ctx = {c, path};
+    int bad_line = 0;
+    int rc = sk_properties_parse(text, props_entry, &ctx, &bad_line);
+    if (rc != 0 && bad_line)
+        sk_error("config", "config file %s line %d: malformed \\uXXXX escape", path, bad_line);
+    else if (rc != 0 && rc != -1)
+        rc = -1;
+    return rc;
+}
+
+/* A file is read as properties when its name ends in .properties, as JSON
+ * when it ends in .json, else as JSON when its first character (past white
+ * space and comments) opens an object or an array. */
+static bool is_properties(const char *path, const char *text)
+{
+    size_t n = strlen(path);
+    if (n >= 11 && strcmp(path + n - 11, ".properties") == 0)
+        return true;
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0)
+        return false;
+    char *copy = strdup(text);
+    if (!copy)
+        return false;
+    cJSON_Minify(copy);
+    bool json = copy[0] == '{' || copy[0] == '[';
+    free(copy);
+    return !json;
+}
+
 static int load_file(sk_config *c, const char *path)
 {
     char origin[300];
@@ -461,6 +587,11 @@ static int load_file(sk_config *c, const char *path)
     char *text = read_file(path);
     if (!text)
         return -1;
+    if (is_properties(path, text)) {
+        int rc = load_properties(c, path, text);
+        free(text);
+        return rc;
+    }
     cJSON_Minify(text);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
@@ -478,7 +609,10 @@ static int load_file(sk_config *c, const char *path)
         cJSON_ArrayForEach(item, root) {
             const key_def *k = key_find(item->string, strlen(item->string));
             if (!k) {
-                warn_unknown(c, "key", (int)strlen(item->string), item->string, origin);
+                if (apply_key(c, item->string, "", "key", origin) != 0) {
+                    rc = -1;
+                    break;
+                }
                 continue;
             }
             char buf[32];
@@ -494,11 +628,70 @@ static int load_file(sk_config *c, const char *path)
     return rc;
 }
 
-static int load_env(sk_config *c, char **envp)
+/* The value of variable `name` in `envp`, or NULL. */
+static const char *env_get(char **envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+/* apache/kafka's image variables: KAFKA_<KEY> (sk_kafka_env_key), the
+ * listeners derived from the advertised ones when KAFKA_LISTENERS is unset
+ * (as that image's configure script does), CLUSTER_ID, and the log4j root
+ * level as log.level. */
+static int load_kafka_env(sk_config *c, char **envp)
 {
     for (char **e = envp; e && *e; e++) {
         const char *eq = strchr(*e, '=');
-        if (strncmp(*e, "SKIFF_", 6) != 0 || !eq)
+        char key[128];
+        if (!eq || sk_kafka_env_key(*e, (size_t)(eq - *e), key, sizeof key) != 1)
+            continue;
+        char origin[160];
+        snprintf(origin, sizeof origin, "environment %.*s", (int)(eq - *e), *e);
+        if (apply_key(c, key, eq + 1, "variable", origin) != 0)
+            return -1;
+    }
+    const char *adv = env_get(envp, "KAFKA_ADVERTISED_LISTENERS");
+    const char *roles = env_get(envp, "KAFKA_PROCESS_ROLES");
+    if (adv && *adv && !env_get(envp, "KAFKA_LISTENERS") && !(roles && !strcmp(roles, "controller"))) {
+        char derived[4096];
+        if (sk_kafka_listeners_from_advertised(adv, derived, sizeof derived) == 0 &&
+            set_value(c, key_find("listeners", 9), derived,
+                      "KAFKA_ADVERTISED_LISTENERS (listeners on 0.0.0.0, as apache/kafka "
+                      "derives them)") != 0)
+            return -1;
+    }
+    const char *log4j = env_get(envp, "KAFKA_LOG4J_ROOT_LOGLEVEL");
+    if (log4j && *log4j) {
+        const char *level = sk_kafka_log4j_level(log4j);
+        if (!level)
+            warn_unknown(c, "log4j level", (int)strlen(log4j), log4j,
+                         "environment KAFKA_LOG4J_ROOT_LOGLEVEL");
+        else if (set_value(c, key_find("log.level", 9), level,
+                           "environment KAFKA_LOG4J_ROOT_LOGLEVEL") != 0)
+            return -1;
+    }
+    const char *cluster_id = env_get(envp, "CLUSTER_ID");
+    if (cluster_id && *cluster_id) {
+        free(c->cluster_id);
+        if (!(c->cluster_id = strdup(cluster_id))) {
+            sk_error("config", "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_env(sk_config *c, char **envp)
+{
+    if (load_kafka_env(c, envp) != 0)
+        return -1;
+    for (char **e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (strncmp(*e, "SKIFF_", 6) != 0 || !eq || strncmp(*e, "SKIFF_CONFIG=", 13) == 0)
             continue;
         size_t len = (size_t)(eq - *e);
         const key_def *k = NULL;
@@ -523,15 +716,22 @@ static int load_env(sk_config *c, char **envp)
 static void print_help(void)
 {
     printf("usage: skiff [-c FILE | --config FILE] [--KEY=VALUE | --KEY VALUE]...\n"
+           "       skiff healthcheck [the same settings]\n"
+           "       skiff COMMAND [ARG]...\n"
            "       skiff -h | --help\n"
            "       skiff -V | --version\n"
            "\n"
            "A Kafka-compatible broker. Settings, lowest precedence first: the defaults\n"
-           "below, the JSON file given by --config (Kafka's key names at the top level,\n"
-           "comments allowed), environment variables SKIFF_<KEY> (capitals, dots as\n"
-           "underscores), then these flags. A bad value stops start-up with status 2.\n"
+           "below, the file given by --config or SKIFF_CONFIG (JSON with Kafka's key\n"
+           "names at the top level, comments allowed; or a Kafka server.properties),\n"
+           "apache/kafka's KAFKA_<KEY> variables, SKIFF_<KEY> variables (capitals, dots\n"
+           "as underscores), then these flags. A bad value stops start-up with status 2.\n"
            "\n"
-           "  -c, --config FILE   read settings from a JSON file\n"
+           "healthcheck exits 0 if the broker these settings describe answers ApiVersions,\n"
+           "else 1. A COMMAND (a first argument that is no option) runs in skiff's place,\n"
+           "as a container's command does.\n"
+           "\n"
+           "  -c, --config FILE   read settings from a JSON or .properties file\n"
            "  -h, --help          show this help and exit\n"
            "  -V, --version       show the version and exit\n"
            "\n"
@@ -612,8 +812,23 @@ static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass,
             i++;
         const key_def *k = key_find(name, len);
         if (!k) {
-            if (pass == ARGS_SCAN)
+            char key[128], origin[160];
+            const char *target;
+            int64_t unit_ms;
+            snprintf(key, sizeof key, "%.*s", (int)len, name);
+            snprintf(origin, sizeof origin, "flag --%s", key);
+            bool alias = sk_config_time_alias(key, &target, &unit_ms) != 0;
+            const char *reason = sk_config_ignored_reason(key);
+            if (alias && !value) {
+                sk_error("config", "%s: flag --%s needs a value", key, key);
+                return SK_CONFIG_ERROR;
+            }
+            if (alias && pass == ARGS_APPLY && apply_key(c, key, value, "flag", origin) != 0)
+                return SK_CONFIG_ERROR;
+            if (pass == ARGS_SCAN && !alias && !reason)
                 warn_unknown(c, "flag", (int)len + 2, a, "the command line");
+            if (pass == ARGS_SCAN && reason && note_ignored(c, key, reason) != 0)
+                return SK_CONFIG_ERROR;
             continue;
         }
         if (!value) {
@@ -645,6 +860,11 @@ static int check_loaded(sk_config *c)
                 "\"%.*s\"", (int)(comma - c->log_dirs), c->log_dirs);
         c->warnings++;
     }
+    if (sk_config_resolve_listeners(c) != 0)
+        return -1;
+    if (c->ignored)
+        sk_info("config", "Kafka keys accepted and ignored (they mean nothing to one skiff "
+                "node): %s", c->ignored);
     return 0;
 }
 
@@ -656,6 +876,7 @@ sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp
     sk_config_status st;
 
     memset(c, 0, sizeof *c);
+    memset(c->time_rank, 255, sizeof c->time_rank);
     for (int i = 0; i < NKEYS; i++)
         if (set_value(c, &keys[i], keys[i].def, "the defaults") != 0)
             goto fail;
@@ -664,7 +885,9 @@ sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp
         sk_config_free(c);
         return st;
     }
-    if (config_path && load_file(c, config_path) != 0)
+    if (!config_path)
+        config_path = env_get(envp, "SKIFF_CONFIG");
+    if (config_path && *config_path && load_file(c, config_path) != 0)
         goto fail;
     if (load_env(c, envp) != 0)
         goto fail;
@@ -686,5 +909,7 @@ void sk_config_free(sk_config *c)
             keys[i].type == KT_ENUM)
             free(*(char **)key_field(c, &keys[i]));
     }
+    free(c->ignored);
+    free(c->cluster_id);
     memset(c, 0, sizeof *c);
 }

@@ -330,8 +330,11 @@ static int catalog_load(sk_meta *m)
 
 /* ---- meta.properties ---------------------------------------------------- */
 
-/* meta.properties, as Kafka writes it: key=value lines, '#' comments. */
-static int properties_load(sk_meta *m)
+/* meta.properties, as Kafka writes it: key=value lines, '#' comments. A new
+ * directory gets `cluster_id`, or a random id when it is NULL or not a Kafka
+ * UUID (testcontainers-go's examples give "test-cluster"); an existing one
+ * keeps its own. */
+static int properties_load(sk_meta *m, const char *cluster_id)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", m->dir, META_FILE);
@@ -341,10 +344,25 @@ static int properties_load(sk_meta *m)
             sk_error("meta", "cannot read %s: %s", path, strerror(errno));
             return -1;
         }
+        /* Kafka decodes a given id leniently (java.util.Base64: unused
+         * trailing bits may be set, as in the widely copied
+         * MkU3OEVBNTcwNTJENDM2Qk) and keeps the text as given. */
+        static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789-_";
+        if (cluster_id && (strlen(cluster_id) != SK_UUID_STR_LEN ||
+                           strspn(cluster_id, b64url) != SK_UUID_STR_LEN)) {
+            sk_warn("meta", "cluster id \"%s\" is not a Kafka UUID (22 characters of URL-safe "
+                    "base64); a random one is used", cluster_id);
+            cluster_id = NULL;
+        }
         uint8_t id[16];
-        if (sk_uuid_random(id) < 0)
-            return -1;
-        sk_uuid_to_string(id, m->cluster_id);
+        if (cluster_id) {
+            memcpy(m->cluster_id, cluster_id, SK_UUID_STR_LEN + 1);
+        } else {
+            if (sk_uuid_random(id) < 0)
+                return -1;
+            sk_uuid_to_string(id, m->cluster_id);
+        }
         char body[256];
         int n = snprintf(body, sizeof body, "#Written by skiff\nversion=1\ncluster.id=%s\nnode.id=%d\n",
                          m->cluster_id, m->node_id);
@@ -375,12 +393,20 @@ static int properties_load(sk_meta *m)
         sk_error("meta", "%s has no cluster.id", path);
         rc = -1;
     }
+    if (!rc && cluster_id && strcmp(cluster_id, m->cluster_id) != 0)
+        sk_warn("meta", "%s was formatted with cluster id %s; the requested %s is not used",
+                path, m->cluster_id, cluster_id);
     return rc;
 }
 
 /* ---- Open and close ----------------------------------------------------- */
 
 sk_meta *sk_meta_open(const char *dir, int32_t node_id)
+{
+    return sk_meta_open_cluster(dir, node_id, NULL);
+}
+
+sk_meta *sk_meta_open_cluster(const char *dir, int32_t node_id, const char *cluster_id)
 {
     if (sk_mkdirs(dir) < 0) {
         sk_error("meta", "cannot create log dir %s: %s", dir, strerror(errno));
@@ -392,7 +418,7 @@ sk_meta *sk_meta_open(const char *dir, int32_t node_id)
         return NULL;
     }
     m->node_id = node_id;
-    if (properties_load(m) < 0 || catalog_load(m) < 0) {
+    if (properties_load(m, cluster_id) < 0 || catalog_load(m) < 0) {
         sk_meta_close(m);
         return NULL;
     }

@@ -3,7 +3,9 @@
  * precedence file < environment < flags, both flag forms, comments in the
  * JSON file, unknown keys, every class of bad value, --help/--version, the
  * listeners parser, and that config.example.json and docs/configuration.md
- * match the key table.
+ * match the key table; Kafka's conventions: KAFKA_* variables, properties
+ * files (Kafka 4.x's own server.properties), ignored KRaft keys, listener
+ * names and controller listeners.
  */
 #include <check.h>
 #include <cjson/cJSON.h>
@@ -137,7 +139,7 @@ START_TEST(test_key_table_accessors)
 {
     char *argv[] = {"skiff"};
     sk_config c;
-    char buf[64];
+    char buf[128];
     ck_assert_int_eq(load(&c, ARGC(argv), argv, NULL), SK_CONFIG_OK);
     ck_assert_str_eq(sk_config_key_name(0), "listeners");
     ck_assert_str_eq(sk_config_key_default(0), "PLAINTEXT://localhost:9092");
@@ -155,7 +157,7 @@ START_TEST(test_key_table_accessors)
         ck_assert_str_eq(buf, sk_config_key_default(n));
         n++;
     }
-    ck_assert_int_eq(n, 37);
+    ck_assert_int_eq(n, 39);
     ck_assert_ptr_null(sk_config_key_default(n));
     sk_config_free(&c);
 }
@@ -269,7 +271,8 @@ START_TEST(test_unknown_keys_warn)
     sk_config_status st;
     char *logged = load_captured(STDERR_FILENO, &c, ARGC(argv), argv, envp, &st);
     ck_assert_int_eq(st, SK_CONFIG_OK);
-    ck_assert_int_eq(c.warnings, 6);
+    ck_assert_int_eq(c.warnings, 5);
+    ck_assert_str_eq(c.ignored, "zookeeper.connect (ZooKeeper)");
     ck_assert_int_eq(c.num_partitions, 6);
     ck_assert_int_eq(c.node_id, 9);
     static const char *const warnings[] = {
@@ -277,7 +280,8 @@ START_TEST(test_unknown_keys_warn)
         "unknown flag \"--also.bogus\" in the command line ignored",
         "unknown flag \"--bare.unknown\" in the command line ignored",
         "unknown key \"no.such.key\" in config file ",
-        "unknown key \"zookeeper.connect\" in config file ",
+        "Kafka keys accepted and ignored (they mean nothing to one skiff node): "
+        "zookeeper.connect (ZooKeeper)\n",
         "unknown variable \"SKIFF_NO_SUCH\" in the environment ignored",
     };
     for (size_t i = 0; i < sizeof warnings / sizeof warnings[0]; i++)
@@ -335,7 +339,6 @@ START_TEST(test_bad_flag_values)
         {"--log.dirs", "", "must not be empty"},
         {"--listeners", "", "needs at least one NAME://host:port"},
         {"--listeners", "localhost:9092", "expected NAME://host:port"},
-        {"--listeners", "SSL://:9093", "only PLAINTEXT listeners are supported"},
         {"--advertised.listeners", "PLAINTEXT://:9092",
          "an advertised host must be an address clients can reach, not empty or a wildcard"},
         {"--advertised.listeners", "PLAINTEXT://0.0.0.0:9092",
@@ -395,7 +398,7 @@ START_TEST(test_bad_files)
 {
     static const char *const bad[][2] = {
         /* file, message after "<key>: bad value " or "config file <path>: " */
-        {"", "invalid JSON: unexpected end of file"},
+        {"{", "invalid JSON: unexpected end of file"},
         {"{\"num.partitions\": 3", "invalid JSON: unexpected end of file"},
         {"{\"num.partitions\": 3} x", "invalid JSON near \"x\""},
         {"[1, 2]", "expected a JSON object of key: value pairs"},
@@ -494,6 +497,12 @@ START_TEST(test_listeners_valid)
     expect_listener(&out[0], "PLAINTEXT", "2001:db8::5", 19092);
     ck_assert_int_eq(sk_listeners_parse("PLAINTEXT://broker-1.example_net:1", out, 2, &why), 1);
     expect_listener(&out[0], "PLAINTEXT", "broker-1.example_net", 1);
+    /* Any name: Testcontainers' TC-0, apache/kafka's PLAINTEXT_HOST, SSL. */
+    ck_assert_int_eq(sk_listeners_parse("tc-0://h:1,PLAINTEXT_HOST://:2", out, 2, &why), 2);
+    expect_listener(&out[0], "TC-0", "h", 1);
+    expect_listener(&out[1], "PLAINTEXT_HOST", "", 2);
+    ck_assert_int_eq(sk_listeners_parse("SSL://h:1", out, 2, &why), 1);
+    expect_listener(&out[0], "SSL", "h", 1);
     ck_assert_int_eq(sk_listeners_parse("", out, 2, &why), 0);
     ck_assert_int_eq(sk_listeners_parse("   ", out, 2, &why), 0);
     /* Counting only, like snprintf with a zero size. */
@@ -509,7 +518,7 @@ START_TEST(test_listeners_invalid)
         {"://h:1", "missing listener name before ://"},
         {"PLAIN TEXT://h:1", "bad character in listener name"},
         {"AVERYLONGLISTENERNAME://h:1", "listener name too long"},
-        {"SSL://h:1", "only PLAINTEXT listeners are supported"},
+        {"TC+0://h:1", "bad character in listener name"},
         {"PLAINTEXT://localhost", "missing ':port'"},
         {"PLAINTEXT://h:", "port must be a number from 0 to 65535"},
         {"PLAINTEXT://h:65536", "port must be a number from 0 to 65535"},
@@ -534,6 +543,437 @@ START_TEST(test_listeners_invalid)
         ck_assert_ptr_nonnull(why);
         ck_assert_str_eq(why, bad[i][1]);
     }
+}
+END_TEST
+
+/* ---- Kafka's conventions ------------------------------------------------ */
+
+START_TEST(test_kafka_env_key)
+{
+    static const char *const map[][2] = {
+        /* variable, key ("" = not a server property) */
+        {"KAFKA_LOG_DIRS", "log.dirs"},
+        {"KAFKA_ADVERTISED_LISTENERS", "advertised.listeners"},
+        {"KAFKA_NUM_PARTITIONS", "num.partitions"},
+        {"KAFKA_AUTO_CREATE_TOPICS_ENABLE", "auto.create.topics.enable"},
+        {"KAFKA_LISTENER_NAME_SECURE_SCRAM___SHA___256_SASL_JAAS_CONFIG",
+         "listener.name.secure.scram-sha-256.sasl.jaas.config"},
+        {"KAFKA_A__B", "a_b"},
+        {"KAFKA_A___B", "a-b"},
+        {"KAFKA_A____B", "a-.b"},
+        {"KAFKA_A_____B", "a-_b"},
+        {"KAFKA_A______B", "a--b"},
+        {"KAFKA_HEAP_OPTS", ""},
+        {"KAFKA_OPTS", ""},
+        {"KAFKA_LOG4J_ROOT_LOGLEVEL", ""},
+        {"KAFKA_", ""},
+        {"KAFKA", ""},
+        {"SKIFF_LOG_DIRS", ""},
+        {"kafka_log_dirs", ""},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        char key[128] = "untouched";
+        int rc = sk_kafka_env_key(map[i][0], strlen(map[i][0]), key, sizeof key);
+        ck_assert_msg(rc == (*map[i][1] ? 1 : 0), "%s: %d", map[i][0], rc);
+        if (rc == 1)
+            ck_assert_str_eq(key, map[i][1]);
+    }
+    char small[8];
+    ck_assert_int_eq(sk_kafka_env_key("KAFKA_LOG_DIRS", 14, small, sizeof small), -1);
+    /* Only `name_len` bytes are the name. */
+    char key[32];
+    ck_assert_int_eq(sk_kafka_env_key("KAFKA_NODE_ID=3", 13, key, sizeof key), 1);
+    ck_assert_str_eq(key, "node.id");
+
+    static const char *const levels[][2] = {
+        {"TRACE", "debug"}, {"debug", "debug"}, {"Info", "info"}, {"WARN", "warn"},
+        {"ERROR", "error"}, {"FATAL", "error"}, {"OFF", "error"}, {"WARNING", NULL}, {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        const char *got = sk_kafka_log4j_level(levels[i][0]);
+        ck_assert_msg(levels[i][1] ? got && !strcmp(got, levels[i][1]) : !got, "%s", levels[i][0]);
+    }
+
+    char out[256];
+    ck_assert_int_eq(sk_kafka_listeners_from_advertised(
+                         "PLAINTEXT_HOST://localhost:9092,PLAINTEXT://broker:19092", out, sizeof out),
+                     0);
+    ck_assert_str_eq(out, "PLAINTEXT_HOST://0.0.0.0:9092,PLAINTEXT://0.0.0.0:19092");
+    ck_assert_int_eq(sk_kafka_listeners_from_advertised("PLAINTEXT://[::1]:9092", out, sizeof out), 0);
+    ck_assert_str_eq(out, "PLAINTEXT://0.0.0.0:9092");
+    ck_assert_int_eq(sk_kafka_listeners_from_advertised("localhost:9092", out, sizeof out), -1);
+    ck_assert_int_eq(sk_kafka_listeners_from_advertised("PLAINTEXT://h:1", out, 10), -1);
+}
+END_TEST
+
+START_TEST(test_ignored_reason)
+{
+    ck_assert_str_eq(sk_config_ignored_reason("process.roles"), "KRaft");
+    ck_assert_str_eq(sk_config_ignored_reason("controller.quorum.voters"), "KRaft");
+    ck_assert_str_eq(sk_config_ignored_reason("controller.quorum.bootstrap.servers"), "KRaft");
+    ck_assert_str_eq(sk_config_ignored_reason("transaction.state.log.min.isr"), "one replica");
+    ck_assert_str_eq(sk_config_ignored_reason("replica.lag.time.max.ms"), "one replica");
+    ck_assert_str_eq(sk_config_ignored_reason("num.io.threads"), "JVM tuning");
+    ck_assert_str_eq(sk_config_ignored_reason("zookeeper.connect"), "ZooKeeper");
+    ck_assert_ptr_null(sk_config_ignored_reason("controller.quorum."));
+    ck_assert_ptr_null(sk_config_ignored_reason("process.roles.x"));
+    ck_assert_ptr_null(sk_config_ignored_reason("num.partitions"));
+    ck_assert_ptr_null(sk_config_ignored_reason("log.retention.hours"));
+}
+END_TEST
+
+/* The environment Testcontainers' Java KafkaContainer gives apache/kafka,
+ * plus the advertised listeners its start script exports. */
+START_TEST(test_testcontainers_env)
+{
+    char *envp[] = {
+        "CLUSTER_ID=4L6g3nShT-eMCtK--X86sw",
+        "KAFKA_LISTENERS=BROKER://0.0.0.0:9093,PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9094",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=BROKER:PLAINTEXT,PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "KAFKA_INTER_BROKER_LISTENER_NAME=BROKER",
+        "KAFKA_PROCESS_ROLES=broker,controller",
+        "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
+        "KAFKA_NODE_ID=1",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS=1@localhost:9094",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1",
+        "KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS=1",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1",
+        "KAFKA_LOG_FLUSH_INTERVAL_MESSAGES=9223372036854775807",
+        "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0",
+        "KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:32771,BROKER://0af1c2d3e4f5:9093",
+        "PATH=/bin",
+        NULL,
+    };
+    char *argv[] = {"skiff"};
+    sk_config c;
+    sk_config_status st;
+    char *logged = load_captured(STDERR_FILENO, &c, ARGC(argv), argv, envp, &st);
+    ck_assert_int_eq(st, SK_CONFIG_OK);
+    ck_assert_int_eq(c.warnings, 0);
+    ck_assert_str_eq(c.listeners, "BROKER://0.0.0.0:9093,PLAINTEXT://0.0.0.0:9092");
+    ck_assert_str_eq(c.advertised_listeners, "PLAINTEXT://localhost:32771,BROKER://0af1c2d3e4f5:9093");
+    ck_assert_str_eq(c.controller_listener_names, "CONTROLLER");
+    ck_assert_int_eq(c.node_id, 1);
+    ck_assert_int_eq(c.offsets_topic_num_partitions, 1);
+    ck_assert_int_eq(c.log_flush_interval_messages, INT64_MAX);
+    ck_assert_int_eq(c.group_initial_rebalance_delay_ms, 0);
+    ck_assert_str_eq(c.cluster_id, "4L6g3nShT-eMCtK--X86sw");
+    ck_assert_str_eq(c.ignored, "inter.broker.listener.name (KRaft), process.roles (KRaft), "
+                                "controller.quorum.voters (KRaft), "
+                                "offsets.topic.replication.factor (one replica), "
+                                "transaction.state.log.replication.factor (one replica), "
+                                "transaction.state.log.min.isr (one replica)");
+    ck_assert_ptr_nonnull(strstr(logged, "listeners: CONTROLLER://0.0.0.0:9094 is a KRaft "
+                                         "controller listener (controller.listener.names); "
+                                         "skiff has no controller quorum and does not open it"));
+    const char *line = strstr(logged, "Kafka keys accepted and ignored");
+    ck_assert_ptr_nonnull(line);
+    ck_assert_ptr_null(strstr(line + 1, "Kafka keys accepted and ignored"));
+    free(logged);
+    sk_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_kafka_env_precedence)
+{
+    char path[64];
+    write_temp("{\"num.partitions\": 2, \"log.dirs\": \"/from/file\", \"node.id\": 4}", path);
+    /* SKIFF_* wins over KAFKA_* whatever their order; KAFKA_* wins over the
+     * file; flags win over both. */
+    char *envp[] = {"SKIFF_NUM_PARTITIONS=5", "KAFKA_NUM_PARTITIONS=3", "KAFKA_LOG_DIRS=/from/kafka",
+                    "KAFKA_NODE_ID=7", NULL};
+    char *argv[] = {"skiff", "--config", path, "--node.id=8"};
+    sk_config c;
+    ck_assert_int_eq(load(&c, ARGC(argv), argv, envp), SK_CONFIG_OK);
+    ck_assert_int_eq(c.num_partitions, 5);
+    ck_assert_str_eq(c.log_dirs, "/from/kafka");
+    ck_assert_int_eq(c.node_id, 8);
+    ck_assert_ptr_null(c.cluster_id);
+    sk_config_free(&c);
+
+    /* Listeners derived from the advertised ones only when KAFKA_LISTENERS is
+     * unset and the node is not a controller only; SKIFF_LISTENERS beats
+     * the derived listeners too. */
+    static const char *const derive[][3] = {
+        /* two variables, the listeners loaded */
+        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT_HOST://localhost:9092,PLAINTEXT://broker:19092",
+         "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT",
+         "PLAINTEXT_HOST://0.0.0.0:9092,PLAINTEXT://0.0.0.0:19092"},
+        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092",
+         "KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:9092", "PLAINTEXT://127.0.0.1:9092"},
+        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092", "KAFKA_PROCESS_ROLES=controller",
+         "PLAINTEXT://localhost:9092"},
+        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092",
+         "SKIFF_LISTENERS=PLAINTEXT://127.0.0.1:0", "PLAINTEXT://127.0.0.1:0"},
+    };
+    for (size_t i = 0; i < sizeof derive / sizeof derive[0]; i++) {
+        char *env[] = {(char *)derive[i][0], (char *)derive[i][1], NULL};
+        ck_assert_int_eq(load(&c, 1, argv, env), SK_CONFIG_OK);
+        ck_assert_str_eq(c.listeners, derive[i][2]);
+        sk_config_free(&c);
+    }
+
+    /* The log4j root level is skiff's log.level; SKIFF_LOG_LEVEL still wins. */
+    char *log4j[] = {"KAFKA_LOG4J_ROOT_LOGLEVEL=WARN", NULL};
+    ck_assert_int_eq(load(&c, 1, argv, log4j), SK_CONFIG_OK);
+    ck_assert_str_eq(c.log_level, "warn");
+    sk_config_free(&c);
+    char *both[] = {"SKIFF_LOG_LEVEL=debug", "KAFKA_LOG4J_ROOT_LOGLEVEL=ERROR", NULL};
+    ck_assert_int_eq(load(&c, 1, argv, both), SK_CONFIG_OK);
+    ck_assert_str_eq(c.log_level, "debug");
+    sk_config_free(&c);
+    char *odd[] = {"KAFKA_LOG4J_ROOT_LOGLEVEL=LOUD", NULL};
+    ck_assert_int_eq(load(&c, 1, argv, odd), SK_CONFIG_OK);
+    ck_assert_str_eq(c.log_level, "info");
+    ck_assert_int_eq(c.warnings, 1);
+    sk_config_free(&c);
+
+    /* A bad KAFKA_* value stops start-up, naming the variable. */
+    char *bad[] = {"KAFKA_NUM_PARTITIONS=many", NULL};
+    expect_error(1, argv, bad, "num.partitions: bad value \"many\" from environment "
+                               "KAFKA_NUM_PARTITIONS: not an integer");
+    unlink(path);
+}
+END_TEST
+
+typedef struct props_seen {
+    char text[1024]; /* "line:key=value|" per entry */
+    int stop_at;     /* entry number whose callback returns 7; 0 = never */
+    int n;
+} props_seen;
+
+static int props_collect(const char *key, const char *value, int line, void *arg)
+{
+    props_seen *seen = arg;
+    size_t used = strlen(seen->text);
+    snprintf(seen->text + used, sizeof seen->text - used, "%d:%s=%s|", line, key, value);
+    return ++seen->n == seen->stop_at ? 7 : 0;
+}
+
+START_TEST(test_properties_parse)
+{
+    const char *text = "# comment\n"
+                       "  ! also a comment\n"
+                       "\n"
+                       "a=1\n"
+                       "b = two words  \n"
+                       "c:3\n"
+                       "d 4\n"
+                       "\t e\t=\t5\r\n"
+                       "empty=\n"
+                       "bare\n"
+                       "cont=one, \\\n"
+                       "     two\n"
+                       "slashes=x\\\\\n"
+                       "k\\=ey\\ x=v\\tw\\u0041\\u00e9\\q\n"
+                       "url=PLAINTEXT://:9092\r"
+                       "last=end";
+    props_seen seen = {.text = ""};
+    int bad_line = -1;
+    ck_assert_int_eq(sk_properties_parse(text, props_collect, &seen, &bad_line), 0);
+    ck_assert_int_eq(bad_line, 0);
+    ck_assert_str_eq(seen.text, "4:a=1|5:b=two words  |6:c=3|7:d=4|8:e=5|9:empty=|10:bare=|"
+                                "11:cont=one, two|13:slashes=x\\|"
+                                "14:k=ey x=v\tw" "A\xc3\xa9q|15:url=PLAINTEXT://:9092|16:last=end|");
+
+    props_seen stop = {.text = "", .stop_at = 2};
+    ck_assert_int_eq(sk_properties_parse("a=1\nb=2\nc=3\n", props_collect, &stop, &bad_line), 7);
+    ck_assert_str_eq(stop.text, "1:a=1|2:b=2|");
+
+    props_seen bad = {.text = ""};
+    ck_assert_int_eq(sk_properties_parse("a=1\n\nb=\\u12G4\n", props_collect, &bad, &bad_line), -1);
+    ck_assert_int_eq(bad_line, 3);
+    ck_assert_str_eq(bad.text, "1:a=1|");
+}
+END_TEST
+
+/* Kafka 4.x's own config/server.properties starts skiff: its client
+ * listener opened, the controller's set aside, the rest ignored or used. */
+START_TEST(test_kafka_server_properties)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/kafka/server.properties", SKIFF_TEST_DATA);
+    char *argv[] = {"skiff", "--config", path};
+    sk_config c;
+    sk_config_status st;
+    char *logged = load_captured(STDERR_FILENO, &c, ARGC(argv), argv, NULL, &st);
+    ck_assert_int_eq(st, SK_CONFIG_OK);
+    ck_assert_str_eq(c.listeners, "PLAINTEXT://:9092");
+    ck_assert_str_eq(c.advertised_listeners, "PLAINTEXT://localhost:9092");
+    ck_assert_str_eq(c.log_dirs, "/tmp/kraft-combined-logs");
+    ck_assert_int_eq(c.node_id, 1);
+    ck_assert_int_eq(c.num_partitions, 1);
+    ck_assert_int_eq(c.socket_request_max_bytes, 104857600);
+    ck_assert_int_eq(c.log_segment_bytes, 1073741824);
+    ck_assert_int_eq(c.log_retention_check_interval_ms, 300000);
+    ck_assert_int_eq(c.log_retention_ms, 168 * 3600000LL);
+    ck_assert_int_eq(c.warnings, 0);
+    ck_assert_msg(strstr(logged, "WARN") == NULL, "%s", logged);
+    ck_assert_str_eq(c.ignored,
+                     "process.roles (KRaft), controller.quorum.bootstrap.servers (KRaft), "
+                     "inter.broker.listener.name (KRaft), num.network.threads (JVM tuning), "
+                     "num.io.threads (JVM tuning), socket.send.buffer.bytes (JVM tuning), "
+                     "socket.receive.buffer.bytes (JVM tuning), "
+                     "num.recovery.threads.per.data.dir (JVM tuning), "
+                     "offsets.topic.replication.factor (one replica), "
+                     "share.coordinator.state.topic.replication.factor (one replica), "
+                     "share.coordinator.state.topic.min.isr (one replica), "
+                     "transaction.state.log.replication.factor (one replica), "
+                     "transaction.state.log.min.isr (one replica)");
+    ck_assert_ptr_nonnull(strstr(logged, "listeners: CONTROLLER://:9093 is a KRaft controller "
+                                         "listener"));
+    free(logged);
+    sk_config_free(&c);
+}
+END_TEST
+
+/* A temporary file named with `suffix`, holding `text`. */
+static void write_temp_suffix(const char *text, const char *suffix, char *path)
+{
+    snprintf(path, 64, "/tmp/skiff-test-config-XXXXXX%s", suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    ck_assert_int_ge(fd, 0);
+    size_t len = strlen(text);
+    ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+/* log.retention.minutes/hours and log.roll.hours: converted to ms; the ms
+ * key beats its aliases and minutes beat hours, whatever the source. */
+START_TEST(test_time_aliases)
+{
+    static const struct {
+        const char *file, *env, *flag;
+        int64_t retention_ms, roll_ms;
+        const char *ignored;
+    } cases[] = {
+        {"log.retention.hours=2\n", NULL, NULL, 7200000, 604800000, NULL},
+        {"log.retention.hours=2\nlog.retention.minutes=30\n", NULL, NULL, 1800000, 604800000, NULL},
+        {"log.retention.minutes=30\nlog.retention.hours=2\n", NULL, NULL, 1800000, 604800000,
+         "log.retention.hours (a finer alias is set)"},
+        {"log.retention.ms=5000\n", "KAFKA_LOG_RETENTION_HOURS=1", NULL, 5000, 604800000,
+         "log.retention.hours (the ms key is set)"},
+        {"log.retention.hours=5\n", NULL, "--log.retention.ms=1", 1, 604800000, NULL},
+        {"", NULL, "--log.retention.hours=-1", -1, 604800000, NULL},
+        {"log.roll.hours=1\n", NULL, NULL, 604800000, 3600000, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64];
+        write_temp_suffix(cases[i].file, ".properties", path);
+        char *envp[] = {(char *)cases[i].env, NULL};
+        char *argv[] = {"skiff", "--config", path, (char *)cases[i].flag};
+        sk_config c;
+        ck_assert_int_eq(load(&c, cases[i].flag ? 4 : 3, argv, envp), SK_CONFIG_OK);
+        ck_assert_msg(c.log_retention_ms == cases[i].retention_ms, "case %zu: %lld", i,
+                      (long long)c.log_retention_ms);
+        ck_assert_int_eq(c.log_roll_ms, cases[i].roll_ms);
+        ck_assert_int_eq(c.warnings, 0);
+        if (cases[i].ignored)
+            ck_assert_str_eq(c.ignored, cases[i].ignored);
+        else
+            ck_assert_ptr_null(c.ignored);
+        sk_config_free(&c);
+        unlink(path);
+    }
+    char *bad[] = {"skiff", "--log.retention.hours=x"};
+    expect_error(ARGC(bad), bad, NULL, "log.retention.hours: bad value \"x\" from flag "
+                                       "--log.retention.hours: must be an integer of at most "
+                                       "2562047788015");
+    char *big[] = {"skiff", "--log.retention.minutes=153722867280913"};
+    expect_error(ARGC(big), big, NULL, "must be an integer of at most 153722867280912");
+    char *zero[] = {"skiff", "--log.roll.hours=0"};
+    expect_error(ARGC(zero), zero, NULL, "log.roll.ms: bad value \"0\" from flag "
+                                         "--log.roll.hours as log.roll.hours: must be from 1");
+}
+END_TEST
+
+START_TEST(test_file_format)
+{
+    static const struct {
+        const char *suffix, *text;
+        int partitions;   /* expected num.partitions; 0 = load fails */
+        const char *error;
+    } cases[] = {
+        {"", "num.partitions=4\n", 4, NULL},
+        {"", "  // a comment\n{\"num.partitions\": 5}", 5, NULL},
+        {"", "", 1, NULL},
+        {".properties", "num.partitions: 6", 6, NULL},
+        {".properties", "{\"num.partitions\": 5}", 1, NULL},
+        {".json", "num.partitions=4", 0, "invalid JSON near \"num.partitions=4\""},
+        {".properties", "num.partitions=zero", 0,
+         "num.partitions: bad value \"zero\" from config file "},
+        {".properties", "a=1\nnum.partitions=\\u00", 0, " line 2: malformed \\uXXXX escape"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64];
+        write_temp_suffix(cases[i].text, cases[i].suffix, path);
+        char *argv[] = {"skiff", "--config", path};
+        if (cases[i].partitions) {
+            sk_config c;
+            ck_assert_int_eq(load(&c, ARGC(argv), argv, NULL), SK_CONFIG_OK);
+            ck_assert_msg(c.num_partitions == cases[i].partitions, "case %zu: %d", i,
+                          c.num_partitions);
+            sk_config_free(&c);
+        } else {
+            expect_error(ARGC(argv), argv, NULL, cases[i].error);
+        }
+        unlink(path);
+    }
+    /* SKIFF_CONFIG names the file when --config does not. */
+    char path[64], other[64];
+    write_temp_suffix("num.partitions=9\n", ".properties", path);
+    write_temp_suffix("num.partitions=3\n", ".properties", other);
+    char env[96];
+    snprintf(env, sizeof env, "SKIFF_CONFIG=%s", path);
+    char *envp[] = {env, NULL};
+    char *argv[] = {"skiff", "--config", other};
+    sk_config c;
+    ck_assert_int_eq(load(&c, 1, argv, envp), SK_CONFIG_OK);
+    ck_assert_int_eq(c.num_partitions, 9);
+    ck_assert_int_eq(c.warnings, 0);
+    sk_config_free(&c);
+    ck_assert_int_eq(load(&c, ARGC(argv), argv, envp), SK_CONFIG_OK);
+    ck_assert_int_eq(c.num_partitions, 3);
+    sk_config_free(&c);
+    unlink(path);
+    unlink(other);
+}
+END_TEST
+
+START_TEST(test_listener_protocols)
+{
+    static const char *const bad[][3] = {
+        /* listeners, listener.security.protocol.map, message */
+        {"BROKER://:9093", NULL,
+         "listeners: listener BROKER has no security protocol in listener.security.protocol.map"},
+        {"SSL://:9093", NULL, "listeners: listener SSL uses SSL; only PLAINTEXT listeners are "
+                              "supported"},
+        {"A://:1", "A:SASL_SSL", "listener A uses SASL_SSL; only PLAINTEXT"},
+        {"A://:1", "A:TLS", "listener.security.protocol.map: bad value \"A:TLS\": a protocol is "
+                            "not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"},
+        {"A://:1", "A", "listener.security.protocol.map: bad value \"A\": expected NAME:PROTOCOL "
+                        "pairs, comma-separated"},
+        {"CONTROLLER://:9093", "CONTROLLER:PLAINTEXT",
+         "listeners: no listener left for clients once the controller listeners (CONTROLLER) "
+         "are set aside"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char l[64], m[64];
+        snprintf(l, sizeof l, "--listeners=%s", bad[i][0]);
+        snprintf(m, sizeof m, "--listener.security.protocol.map=%s",
+                 bad[i][1] ? bad[i][1] : "PLAINTEXT:PLAINTEXT,SSL:SSL");
+        char *argv[] = {"skiff", l, m, "--controller.listener.names=CONTROLLER"};
+        expect_error(ARGC(argv), argv, NULL, bad[i][2]);
+    }
+    /* Names and protocols match in any case; spaces around entries are fine. */
+    char *argv[] = {"skiff", "--listeners=tc-0://:0, Plaintext://:0",
+                    "--listener.security.protocol.map= TC-0 : plaintext , PLAINTEXT:PLAINTEXT",
+                    "--controller.listener.names=CONTROLLER"};
+    sk_config c;
+    ck_assert_int_eq(load(&c, ARGC(argv), argv, NULL), SK_CONFIG_OK);
+    ck_assert_str_eq(c.listeners, "tc-0://:0, Plaintext://:0");
+    sk_config_free(&c);
 }
 END_TEST
 
@@ -603,6 +1043,15 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_help_and_version);
     tcase_add_test(tc, test_listeners_valid);
     tcase_add_test(tc, test_listeners_invalid);
+    tcase_add_test(tc, test_kafka_env_key);
+    tcase_add_test(tc, test_ignored_reason);
+    tcase_add_test(tc, test_testcontainers_env);
+    tcase_add_test(tc, test_kafka_env_precedence);
+    tcase_add_test(tc, test_properties_parse);
+    tcase_add_test(tc, test_kafka_server_properties);
+    tcase_add_test(tc, test_file_format);
+    tcase_add_test(tc, test_listener_protocols);
+    tcase_add_test(tc, test_time_aliases);
     tcase_add_test(tc, test_example_file);
     tcase_add_test(tc, test_docs_table);
     suite_add_tcase(s, tc);

@@ -62,6 +62,38 @@ START_TEST(test_topic_names)
 }
 END_TEST
 
+/* A new directory takes a given cluster id (apache/kafka's CLUSTER_ID),
+ * a random one when the given one is malformed; a formatted one keeps its own. */
+START_TEST(test_given_cluster_id)
+{
+    char other[256];
+    snprintf(other, sizeof other, "%s/other", dir);
+    sk_meta *m = sk_meta_open_cluster(other, 1, "test-cluster");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_uint_eq(strlen(sk_meta_cluster_id(m)), SK_UUID_STR_LEN);
+    ck_assert_str_ne(sk_meta_cluster_id(m), "test-cluster");
+    sk_meta_close(m);
+    /* Unused trailing bits set: Kafka takes it, and so does skiff, as given. */
+    snprintf(other, sizeof other, "%s/lenient", dir);
+    m = sk_meta_open_cluster(other, 1, "MkU3OEVBNTcwNTJENDM2Qk");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(sk_meta_cluster_id(m), "MkU3OEVBNTcwNTJENDM2Qk");
+    sk_meta_close(m);
+    m = sk_meta_open_cluster(dir, 1, "4L6g3nShT-eMCtK--X86sw");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(sk_meta_cluster_id(m), "4L6g3nShT-eMCtK--X86sw");
+    sk_meta_close(m);
+    m = sk_meta_open_cluster(dir, 1, "5L6g3nShT-eMCtK--X86sw");
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(sk_meta_cluster_id(m), "4L6g3nShT-eMCtK--X86sw");
+    sk_meta_close(m);
+    m = sk_meta_open(dir, 1);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_str_eq(sk_meta_cluster_id(m), "4L6g3nShT-eMCtK--X86sw");
+    sk_meta_close(m);
+}
+END_TEST
+
 START_TEST(test_create_and_reload)
 {
     sk_meta *m = sk_meta_open(dir, 1);
@@ -377,6 +409,7 @@ int main(void)
     TCase *tc = tcase_create("meta");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_topic_names);
+    tcase_add_test(tc, test_given_cluster_id);
     tcase_add_test(tc, test_create_and_reload);
     tcase_add_test(tc, test_many_topics_indexed);
     tcase_add_test(tc, test_node_id_mismatch_and_corruption);
