@@ -274,4 +274,17 @@ int32_t sk_group_generation_of(sk_groups *gs, const char *group_id);
 /* Number of groups. */
 size_t sk_groups_count(const sk_groups *gs);
 
+/* Control plane (src/coord/group_control.c). Members of `group_id`, or -1
+ * when it does not exist. */
+int32_t sk_group_member_count(sk_groups *gs, const char *group_id);
+/* Starts a rebalance of a Stable or CompletingRebalance group (members see
+ * REBALANCE_IN_PROGRESS on their next heartbeat). NONE (also when one is
+ * already in progress), GROUP_ID_NOT_FOUND, or NON_EMPTY_GROUP standing for
+ * "the group is Empty: nothing to rebalance". */
+int16_t sk_group_force_rebalance(sk_groups *gs, const char *group_id);
+/* Removes a member as if its session had expired (then rebalances).
+ * NONE, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, or REBALANCE_IN_PROGRESS when
+ * the member is parked in a JoinGroup or SyncGroup (alive by definition). */
+int16_t sk_group_expire_member(sk_groups *gs, const char *group_id, const char *member_id);
+
 #endif
