@@ -92,7 +92,8 @@ static bool share_key(const kf_struct_desc *a, const kf_struct_desc *b)
     for (uint16_t i = 0; i < a->nfields; i++) {
         const kf_field *f = &a->fields[i];
         if (is_scalar(f->type) && (in_list(partition_names, f->name) || in_list(topic_names, f->name) ||
-                                   !strcmp(f->name, "key") || !strcmp(f->name, "group_id")) &&
+                                   !strcmp(f->name, "key") || !strcmp(f->name, "group_id") ||
+                                   !strcmp(f->name, "transactional_id")) &&
             scalar_source(b, f))
             return true;
     }
