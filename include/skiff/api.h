@@ -35,6 +35,7 @@ typedef struct sk_request {
     const char *advertised_host; /* host to advertise to this client (in `arena`) */
     int32_t advertised_port;    /* port to advertise to this client */
     struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
+    int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
 } sk_request;
 
 /* A handler: must eventually call exactly one of sk_request_respond,

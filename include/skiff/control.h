@@ -59,6 +59,39 @@ void sk_control_on_response(struct sk_request *req, void *response);
  * sk_control_close, whichever comes first). */
 void sk_control_hold_reply(sk_broker *b, struct sk_reply *slot, int32_t ms, void (*release)(struct sk_reply *slot));
 
+/* ---- Request metrics (src/control/stats.c) ----------------------------- */
+
+#define SK_STATS_APIS 128      /* API keys counted: 0..127 */
+#define SK_STATS_VERSIONS 32   /* versions counted per API: 0..31 */
+#define SK_STATS_ERRORS 160    /* error codes counted: -1..158 (index code + 1) */
+#define SK_STATS_BUCKETS 14    /* latency histogram buckets (sk_stats_bucket_ms), +Inf last */
+
+/* Request metrics (src/control/stats.c), read by GET /metrics. */
+typedef struct sk_stats {
+    uint64_t requests[SK_STATS_APIS][SK_STATS_VERSIONS];  /* by API and version */
+    uint64_t errors[SK_STATS_APIS][SK_STATS_ERRORS];      /* non-zero error codes in responses */
+    uint64_t latency[SK_STATS_APIS][SK_STATS_BUCKETS];    /* cumulative-free counts per bucket */
+    double latency_sum_ms[SK_STATS_APIS];                 /* sum of latencies, ms */
+    uint64_t answered[SK_STATS_APIS];                     /* requests answered or dropped */
+    uint64_t request_bytes;                               /* request frames read, bytes */
+    uint64_t response_bytes;                              /* responses queued, bytes */
+    uint64_t produce_record_bytes;                        /* record bytes in Produce requests */
+    uint64_t fetch_record_bytes;                          /* record bytes in Fetch responses */
+} sk_stats;
+
+/* Upper bounds of the latency buckets, ms (the last, +Inf, is not listed). */
+extern const double sk_stats_bucket_ms[SK_STATS_BUCKETS - 1];
+
+/* The broker's request metrics. */
+const sk_stats *sk_control_stats(const sk_broker *b);
+
+/* Counts a decoded request (API, version, bytes, produced record bytes) and
+ * stamps req->arrival_ns. */
+void sk_stats_request(struct sk_request *req);
+/* Counts its answer: latency, error codes, response bytes (`bytes` 0 and
+ * `response` NULL when none was sent), fetched record bytes. */
+void sk_stats_response(struct sk_request *req, const void *response, size_t bytes);
+
 /* ---- Fault rules (src/control/fault.c) ---------------------------------- */
 
 /* Adds a rule from its JSON form (docs/testing-with-skiff.md, openapi.json

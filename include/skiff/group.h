@@ -198,7 +198,7 @@ int16_t sk_group_delete(sk_groups *gs, kf_str group_id);
 void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
                              kf_offset_commit_response *resp);
 /* OffsetFetch for one group (the v8+ shape; callers of v0-7 convert).
- * `topics` NULL asks for every partition with a committed offset. Fills
+ * `topics` NULL with `ntopics` -1 asks for every partition with a committed offset. Fills
  * `out` (arrays in `arena`): committed offset, leader epoch and metadata,
  * or -1, -1, "" for partitions without one (and for unknown groups). With
  * `require_stable`, partitions with a pending transactional commit answer

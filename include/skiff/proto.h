@@ -166,6 +166,12 @@ typedef enum kf_error_place {
 void *kf_error_response(const kf_api *api, int16_t version, const void *request, int16_t error_code,
                         kf_error_place place, sk_arena *arena);
 
+/* Calls fn(code, arg) for every non-zero error code of `msg` (a struct of
+ * `desc` at `version`): the int16 fields named error_code or *_error_code,
+ * nested structs and struct arrays included. */
+void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg,
+                      void (*fn)(int16_t code, void *arg), void *arg);
+
 /* Sets the int16/int32/int64 field `name` of `msg` (a struct of `desc`) when
  * it exists in `version` (e.g. throttle_time_ms). Returns 0, or -1 when there
  * is no such integer field in that version. */

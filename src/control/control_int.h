@@ -53,6 +53,7 @@ typedef struct sk_held_reply {
 
 struct sk_capture;
 
+
 typedef struct sk_control {
     sk_broker *broker;
     sk_fault_rule *rules;         /* oldest first */
@@ -60,6 +61,7 @@ typedef struct sk_control {
     int nrules;
     sk_held_reply *held;          /* responses held back by delays */
     struct sk_capture *capture;   /* capture ring (src/control/capture.c), NULL until configured */
+    sk_stats stats;               /* request metrics */
 } sk_control;
 
 /* Finds the first rule that fires for `req` (counting matches); NULL if none. */

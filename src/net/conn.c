@@ -292,6 +292,8 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
             return;
         }
     }
+    if (c->broker->control)
+        sk_stats_request(req);
     if (c->broker->intercept && sk_control_on_request(req))
         return;
     sk_api_dispatch(req);

@@ -173,6 +173,8 @@ void sk_request_respond(sk_request *req, const void *response)
             sk_conn_close_after_flush(slot->conn);
         }
     }
+    if (req->broker->control)
+        sk_stats_response(req, response, slot->out ? evbuffer_get_length(slot->out) : 0);
     if (req->ctl && req->ctl->close_after && slot->conn)
         sk_conn_close_after_flush(slot->conn);
     if (req->ctl && req->ctl->delay_ms > 0)
@@ -186,6 +188,8 @@ void sk_request_no_response(sk_request *req)
 {
     if (req->ctl)
         sk_control_on_response(req, NULL);
+    if (req->broker->control)
+        sk_stats_response(req, NULL, 0);
     sk_conn_reply_done(req->reply);
     request_free(req);
 }
@@ -195,6 +199,8 @@ void sk_request_close(sk_request *req, const char *why)
     sk_reply *slot = req->reply;
     if (req->ctl)
         sk_control_on_response(req, NULL);
+    if (req->broker->control)
+        sk_stats_response(req, NULL, 0);
     if (why)
         sk_warn("api", "conn %llu from %s: %s; closing", (unsigned long long)req->conn_id, req->peer, why);
     if (slot->conn)

@@ -279,3 +279,26 @@ int kf_set_int_field(const kf_struct_desc *desc, int16_t version, void *msg, con
     }
     return -1;
 }
+
+void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg,
+                      void (*fn)(int16_t code, void *arg), void *arg)
+{
+    for (uint16_t i = 0; i < desc->nfields; i++) {
+        const kf_field *f = &desc->fields[i];
+        if (!present(f, version))
+            continue;
+        const char *p = (const char *)msg + f->offset;
+        if (is_error_field(f) && *(const int16_t *)p) {
+            fn(*(const int16_t *)p, arg);
+        } else if (f->type == KF_STRUCT) {
+            kf_foreach_error(f->child, version, p, fn, arg);
+        } else if (f->type == KF_NULLABLE_STRUCT && *(void *const *)p) {
+            kf_foreach_error(f->child, version, *(void *const *)p, fn, arg);
+        } else if (array_of_struct(f)) {
+            kf_array a;
+            memcpy(&a, p, sizeof a);
+            for (int32_t k = 0; k < a.n; k++)
+                kf_foreach_error(f->child, version, (const char *)a.items + (size_t)k * f->child->size, fn, arg);
+        }
+    }
+}
