@@ -13,7 +13,7 @@ packages=(
     check libcjson-dev
     librdkafka-dev kcat
     python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-confluent-kafka python3-kafka
-    python3-prometheus-client           # its text parser checks GET /metrics
+    python3-prometheus-client python3-jsonschema  # check GET /metrics and the OpenAPI schemas
 )
 # node and npm for the kafkajs tests; any installation will do (a nodesource
 # nodejs bundles npm, and Debian's npm package would conflict with it).
