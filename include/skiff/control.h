@@ -117,9 +117,10 @@ int sk_api_key_parse(const char *s);
 /* ---- Request capture (src/control/capture.c) ---------------------------- */
 
 /* Starts (or restarts with new settings) capturing: `spec` has capacity
- * (entries kept, oldest dropped first), apis (names or keys; absent = all),
- * bodies (bool: decoded request/response JSON). NULL on success, else a
- * static message (and nothing changes). */
+ * (entries kept, oldest dropped first; a new capacity drops the entries),
+ * apis (names or keys; absent = all), bodies (bool: decoded request and
+ * response JSON). NULL on success, else `detail` holding a message naming
+ * the field (and nothing changes). */
 const char *sk_capture_configure(sk_broker *b, const struct cJSON *spec, char *detail, size_t detail_len);
 /* Stops capturing; entries stay readable. */
 void sk_capture_stop(sk_broker *b);
