@@ -8,15 +8,18 @@ import urllib.request
 
 
 class Control:
-    def __init__(self, url):
+    def __init__(self, url, token=None):
         assert url, 'the broker has no HTTP control plane'
         self.url = url.rstrip('/')
+        self.token = token
 
     def request(self, method, path, body=None, raw=None, timeout=60):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None:
             req.add_header('Content-Type', 'application/json')
+        if self.token:
+            req.add_header('Authorization', f'Bearer {self.token}')
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 text = resp.read().decode()

@@ -13,8 +13,8 @@ from test_control_faults import metadata
 from test_groups import create_topic
 
 
-def ctl(broker, *args, url=None, timeout=60):
-    env = broker_env({'SKIFF_HTTP_URL': url or broker.http_url})
+def ctl(broker, *args, url=None, timeout=60, env=None):
+    env = broker_env(dict({'SKIFF_HTTP_URL': url or broker.http_url}, **(env or {})))
     return subprocess.run([SKIFF_BIN, 'ctl', *map(str, args)], env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -84,3 +84,11 @@ def test_broker_group_topic_capture(broker):
     assert ctl(broker, 'topic', 'describe', 'cap-t').returncode == 0
     assert 'partitions' in ctl(broker, 'topic', 'roll', 'cap-t').stdout
     assert 'segments_deleted: 0' in ctl(broker, 'retention').stdout
+
+
+def test_token(start_broker):
+    b = start_broker(config={'skiff.http.token': 't0k'})
+    res = ctl(b, 'fault', 'list')
+    assert res.returncode == 1 and 'unauthorized (HTTP 401)' in res.stderr
+    assert ctl(b, '--token', 't0k', 'fault', 'list').stdout == 'no fault rules\n'
+    assert ctl(b, 'fault', 'list', env={'SKIFF_HTTP_TOKEN': 't0k'}).returncode == 0

@@ -99,3 +99,31 @@ def test_default_address_taken_only_warns(start_broker):
         assert 'running without the HTTP control plane' in b.run_log
     finally:
         holder.close()
+
+
+def test_bearer_token(start_broker):
+    b = start_broker(config={'skiff.http.token': 's3cret'})
+    assert Control(b.http_url).get('/v1/faults') == (
+        401, {'error': 'unauthorized', 'detail': 'this skiff requires Authorization: Bearer <skiff.http.token>'})
+    assert Control(b.http_url, token='wrong').get('/v1/broker')[0] == 401
+    assert Control(b.http_url).get('/healthz') == (200, {'status': 'ok'})
+    assert Control(b.http_url).get('/readyz')[0] == 200
+    assert Control(b.http_url, token='s3cret').get('/v1/faults') == (200, {'rules': []})
+
+
+def test_malformed_http_keeps_serving(broker):
+    host, port = broker.http_url[len('http://'):].rsplit(':', 1)
+    bad = [b'GARBAGE\r\n\r\n', b'GET /healthz HTTP/9.9\r\n\r\n',
+           b'GET /healthz HTTP/1.1\r\nHost: x\r\nX: ' + b'a' * 20000 + b'\r\n\r\n',
+           b'POST /v1/faults HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+           b'POST /v1/faults HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n',
+           b'\x00\xff' * 100]
+    for raw in bad:
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(raw)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+    c = Control(broker.http_url)
+    assert c.get('/healthz') == (200, {'status': 'ok'})
+    assert c.get('/v1/faults') == (200, {'rules': []})

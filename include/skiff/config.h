@@ -23,6 +23,8 @@ typedef struct sk_config {
                                             per connection before its reads pause */
     char *http_listeners;       /* skiff.http.listeners: "http://host:port" of the HTTP control
                                    plane; empty = off */
+    char *http_token;           /* skiff.http.token: bearer token the control plane requires
+                                   (not for /healthz, /readyz); empty = none */
     /* Identity and storage */
     int32_t node_id;            /* node.id */
     char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */

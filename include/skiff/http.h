@@ -4,7 +4,9 @@
  * default http://localhost:9644; empty turns it off). JSON in and out;
  * errors are {"error": "<kind>", "detail": "<message>"} with the matching
  * status; request bodies over SK_HTTP_BODY_MAX bytes are refused (413);
- * unknown JSON fields are refused (400) naming the field. Long waits are
+ * unknown JSON fields are refused (400) naming the field; with
+ * skiff.http.token set, every request but /healthz and /readyz must carry
+ * "Authorization: Bearer TOKEN" (else 401). Long waits are
  * parked on the loop, never blocking it. The endpoints are listed in
  * docs/openapi.json (also served at GET /openapi.json).
  */

@@ -88,6 +88,9 @@ static const key_def keys[] = {
     {"skiff.http.listeners", KT_STRING, F(http_listeners), "http://localhost:9644", "no such key", 0, 0, NULL,
      check_http_listener,
      "Address of the HTTP control plane for tests, http://host:port; port 0 = any free port; empty = off"},
+    STR("skiff.http.token", http_token, "", "no such key", 0,
+        "Bearer token the HTTP control plane requires (Authorization header; not for /healthz and "
+        "/readyz); empty = none"),
     /* Identity and storage */
     INT(KT_INT32, "node.id", node_id, "1", "none, required", 0, INT32_MAX,
         "This broker's id, given to clients in Metadata and kept in the data directory"),

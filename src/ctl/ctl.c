@@ -5,9 +5,10 @@
  * body field (or a query parameter for GET). Durations take ms, s or m
  * suffixes (plain numbers are ms).
  *
- *   skiff ctl [--url http://host:port] [--json] COMMAND [ARGS] [FLAGS]
+ *   skiff ctl [--url http://host:port] [--token T] [--json] COMMAND [ARGS] [FLAGS]
  *
- * The URL defaults to $SKIFF_HTTP_URL, else http://localhost:9644. Exit
+ * The URL defaults to $SKIFF_HTTP_URL, else http://localhost:9644; the
+ * token (skiff.http.token) to $SKIFF_HTTP_TOKEN. Exit
  * statuses: skiff/ctl.h.
  */
 #include "ctl_int.h"
@@ -119,9 +120,10 @@ static const ctl_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: skiff ctl [--url http://host:port] [--json] COMMAND [ARGS] [FLAGS]\n"
+    fprintf(f, "usage: skiff ctl [--url http://host:port] [--token T] [--json] COMMAND [ARGS] [FLAGS]\n"
                "  --url   the HTTP control plane (default $SKIFF_HTTP_URL, else http://localhost:9644)\n"
                "  --json  print skiff's JSON answers as they are\n"
+               "  --token bearer token (skiff.http.token; default $SKIFF_HTTP_TOKEN)\n"
                "durations (D): 500ms, 2s, 1m, or plain milliseconds\n"
                "exit status: 0 done (wait: condition met), 1 refused by skiff, 2 bad usage,\n"
                "             3 wait timed out, 4 skiff unreachable\ncommands:\n");
@@ -242,7 +244,8 @@ static void add_query(char *path, size_t len, const cJSON *body)
 
 int sk_ctl_main(int argc, char **argv)
 {
-    ctl_opts o = {getenv("SKIFF_HTTP_URL") ? getenv("SKIFF_HTTP_URL") : "http://localhost:9644", false, 10000};
+    ctl_opts o = {getenv("SKIFF_HTTP_URL") ? getenv("SKIFF_HTTP_URL") : "http://localhost:9644", false, 10000,
+                  getenv("SKIFF_HTTP_TOKEN")};
     int i = 1;
     for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
         if (!strcmp(argv[i], "--json")) {
@@ -251,6 +254,8 @@ int sk_ctl_main(int argc, char **argv)
             o.url = argv[++i];
         } else if (!strncmp(argv[i], "--url=", 6)) {
             o.url = argv[i] + 6;
+        } else if (!strcmp(argv[i], "--token") && i + 1 < argc) {
+            o.token = argv[++i];
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return SK_CTL_OK;

@@ -84,11 +84,13 @@ int ctl_http(const ctl_opts *o, const char *method, const char *path, const char
         return SK_CTL_UNREACHABLE;
     }
     size_t blen = body ? strlen(body) : 0;
-    char head[1024];
+    char head[3072], auth[1024] = "";
+    if (o->token && *o->token)
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", o->token);
     int n = snprintf(head, sizeof head,
                      "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nAccept: application/json\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                     method, path, host, blen);
+                     "Content-Type: application/json\r\n%sContent-Length: %zu\r\n\r\n",
+                     method, path, host, auth, blen);
     int rc = SK_CTL_UNREACHABLE;
     char *buf = NULL;
     size_t len = 0, cap = 0;

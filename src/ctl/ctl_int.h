@@ -14,6 +14,7 @@ typedef struct ctl_opts {
     const char *url;      /* http://host:port of the control plane */
     bool json;            /* print the server's JSON as is */
     int io_timeout_ms;    /* socket timeout, ms (waits add their own timeout) */
+    const char *token;    /* bearer token, or NULL */
 } ctl_opts;
 
 typedef struct ctl_answer {

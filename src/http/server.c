@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_int.h"
 #include "skiff/config.h"
@@ -165,6 +166,15 @@ static void http_cb(struct evhttp_request *ev, void *arg)
     }
     if (!path || !*path)
         path = "/";
+    const char *token = b->config->http_token;
+    if (token && *token && strcmp(path, "/healthz") && strcmp(path, "/readyz")) {
+        const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
+        if (!auth || strncasecmp(auth, "Bearer ", 7) || strcmp(auth + 7, token)) {
+            evhttp_add_header(evhttp_request_get_output_headers(ev), "WWW-Authenticate", "Bearer");
+            sk_http_reply_error(r, 401, "unauthorized", "this skiff requires Authorization: Bearer <skiff.http.token>");
+            return;
+        }
+    }
     int method = (int)evhttp_request_get_command(ev);
     bool other_method = false;
     for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++) {
