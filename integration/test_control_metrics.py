@@ -35,7 +35,8 @@ def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))))
 
 
-def test_metrics_parse_and_count(broker):
+def test_metrics_parse_and_count(start_broker):
+    broker = start_broker(log_flush_interval_messages=1)  # an fsync per append, for the fsync histogram
     ctl = Control(broker.http_url)
     create_topic(broker.bootstrap, 'm', 2)
     ctl.fault(api='Produce', error='NOT_LEADER_OR_FOLLOWER', once=True)
@@ -72,4 +73,8 @@ def test_metrics_parse_and_count(broker):
     assert samples[('kafka_coordinator_group_groupmetadatamanager_numgroupsempty', ())] >= 1
     assert samples[('skiff_transactions_open', ())] == 1
     assert samples[('kafka_server_socketservermetrics_connection_count', ())] >= 1
+    assert families['kafka_log_logflushstats_logflushrateandtimems'].type == 'histogram'
+    fsyncs = samples[('kafka_log_logflushstats_logflushrateandtimems_count', ())]
+    assert fsyncs >= 1
+    assert value(samples, 'kafka_log_logflushstats_logflushrateandtimems_bucket', le='+Inf') == fsyncs
     p.abort_transaction(TIMEOUT)

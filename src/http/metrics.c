@@ -135,6 +135,20 @@ static void log_metrics(struct evbuffer *b, sk_broker *br)
     out(b, "kafka_controller_kafkacontroller_globaltopiccount %d\n", sk_meta_topic_count(br->meta));
     family(b, "kafka_controller_kafkacontroller_globalpartitioncount", "gauge", "Partitions of all topics.");
     out(b, "kafka_controller_kafkacontroller_globalpartitioncount %lld\n", (long long)partitions);
+    static const double bounds[SK_FSYNC_BUCKETS - 1] = SK_FSYNC_BUCKET_MS;
+    const sk_fsync_stats *fs = sk_logstore_fsync_stats(br->logs);
+    family(b, "kafka_log_logflushstats_logflushrateandtimems", "histogram", "Partition fsync latency, ms.");
+    uint64_t cum = 0;
+    for (int i = 0; i < SK_FSYNC_BUCKETS; i++) {
+        cum += fs->buckets[i];
+        if (i < SK_FSYNC_BUCKETS - 1)
+            out(b, "kafka_log_logflushstats_logflushrateandtimems_bucket{le=\"%g\"} %llu\n", bounds[i],
+                (unsigned long long)cum);
+        else
+            out(b, "kafka_log_logflushstats_logflushrateandtimems_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    }
+    out(b, "kafka_log_logflushstats_logflushrateandtimems_sum %.3f\n", fs->sum_ms);
+    out(b, "kafka_log_logflushstats_logflushrateandtimems_count %llu\n", (unsigned long long)fs->count);
     family(b, "kafka_server_socketservermetrics_connection_count", "gauge", "Open Kafka client connections.");
     out(b, "kafka_server_socketservermetrics_connection_count %zu\n", sk_net_connection_count(br));
 }
