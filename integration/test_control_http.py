@@ -85,20 +85,24 @@ def test_bad_address_is_a_config_error(tmp_path):
 
 
 def test_default_address_taken_only_warns(start_broker):
-    # Whoever holds 9644 (another skiff, or this test), skiff starts anyway.
-    holder = socket.socket()
-    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        holder.bind(('127.0.0.1', 9644))
-        holder.listen(1)
-    except OSError:
-        pass  # taken by someone else already: the same situation
+    # Hold 9644 on every address localhost has (skiff binds the first); one
+    # that someone else holds already makes the same situation.
+    holders = []
+    for family, kind, proto, _, addr in socket.getaddrinfo('localhost', 9644, type=socket.SOCK_STREAM):
+        s = socket.socket(family, kind, proto)
+        try:
+            s.bind(addr)
+            s.listen(1)
+            holders.append(s)
+        except OSError:
+            s.close()
     try:
         b = start_broker(config={'skiff.http.listeners': 'http://localhost:9644'})
         assert b.http_url is None
         assert 'running without the HTTP control plane' in b.run_log
     finally:
-        holder.close()
+        for s in holders:
+            s.close()
 
 
 def test_bearer_token(start_broker):
