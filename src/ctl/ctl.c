@@ -138,7 +138,10 @@ static long long parse_duration(const char *s)
     double v = strtod(s, &end);
     if (end == s || v < 0)
         return -1;
-    double mult = !strcmp(end, "") || !strcmp(end, "ms") ? 1 : !strcmp(end, "s") ? 1000 : !strcmp(end, "m") ? 60000 : -1;
+    double mult = !strcmp(end, "") || !strcmp(end, "ms") ? 1
+                  : !strcmp(end, "s")                  ? 1000
+                  : !strcmp(end, "m")                  ? 60000
+                                                       : -1;
     return mult < 0 ? -1 : (long long)(v * mult);
 }
 

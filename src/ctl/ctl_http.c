@@ -94,7 +94,8 @@ int ctl_http(const ctl_opts *o, const char *method, const char *path, const char
     int rc = SK_CTL_UNREACHABLE;
     char *buf = NULL;
     size_t len = 0, cap = 0;
-    if (n < 0 || (size_t)n >= sizeof head || send_all(fd, head, (size_t)n) < 0 || (blen && send_all(fd, body, blen) < 0))
+    if (n < 0 || (size_t)n >= sizeof head || send_all(fd, head, (size_t)n) < 0 ||
+        (blen && send_all(fd, body, blen) < 0))
         goto done;
     for (;;) {
         if (len + 4096 + 1 > cap) {
