@@ -5,7 +5,8 @@ a record; a transactional producer aborts after an abortable Produce error
 and is fenced (the broker aborts its transaction) after PRODUCER_FENCED on
 EndTxn; a kafkajs consumer rejoins its group after REBALANCE_IN_PROGRESS on
 a Heartbeat; kafka-python carries on when its connection is dropped
-mid-fetch; an OffsetCommit error reaches librdkafka's commit callback."""
+mid-fetch; librdkafka's consumer refetches after NOT_LEADER_OR_FOLLOWER on
+Fetch; an OffsetCommit error reaches librdkafka's commit callback."""
 
 import time
 
@@ -44,6 +45,18 @@ def test_idempotent_producer_retries_without_loss_or_duplicates(broker, error, t
     assert len(got) == 300
     for p in range(3):
         assert [int(m.value) for m in got if m.partition == p] == list(range(p, 300, 3))
+
+
+def test_consumer_refetches_after_fetch_errors(broker):
+    ctl = Control(broker.http_url)
+    create_topic(broker.bootstrap, 'fe', 2)
+    produce_all(broker.bootstrap, 'fe', 40, 2)
+    rule = ctl.fault(api='Fetch', topic='fe', error='NOT_LEADER_OR_FOLLOWER', times=3)
+    got = consume_confluent(broker.bootstrap, 'fe', [0, 1], 40, settle=0.5)
+    assert ctl.fault_get(rule['id'])['fired'] == 3
+    assert len(got) == 40
+    for p in range(2):
+        assert [int(m.value) for m in got if m.partition == p] == list(range(p, 40, 2))
 
 
 def test_transaction_aborted_after_abortable_produce_error(broker):
