@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 SKIFF_BIN = os.environ.get('SKIFF_BIN') or str(REPO / 'build' / 'skiff')
 
 LISTENING = re.compile(r'listening on (\S+):(\d+)')
+HTTP_AT = re.compile(r'http control plane at (http://\S+)')
 # Lines that mean a sanitizer found a bug (UBSan, ASan, LSan).
 SANITIZER_MARKERS = ('runtime error', 'AddressSanitizer', 'LeakSanitizer')
 START_TIMEOUT = 10.0
@@ -96,6 +97,7 @@ class Broker:
         self.proc = None
         self.host = '127.0.0.1'
         self.port = 0
+        self.http_url = None  # the HTTP control plane, e.g. http://127.0.0.1:PORT
         self._log_offset = 0
         self._stop_requested = False
 
@@ -131,6 +133,8 @@ class Broker:
             argv += ['--listeners', f'PLAINTEXT://127.0.0.1:{port}']
         if 'log.dirs' not in self.config:
             argv += ['--log.dirs', str(self.data_dir)]
+        if 'skiff.http.listeners' not in self.config:
+            argv += ['--skiff.http.listeners', 'http://127.0.0.1:0']
         return argv + config_args(self.config) + self.args
 
     def start(self, port=0, timeout=START_TIMEOUT):
@@ -144,17 +148,20 @@ class Broker:
                                          preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while True:
-            m = LISTENING.search(self.run_log)
-            if m:
+            log = self.run_log
+            m = LISTENING.search(log)
+            if m and 'started:' in log:
                 self.host, self.port = m.group(1).strip('[]'), int(m.group(2))
+                h = HTTP_AT.search(log)
+                self.http_url = h.group(1) if h else None
                 return self
             rc = self.proc.poll()
             if rc is not None:
-                raise BrokerError(f'skiff exited with status {rc} before listening:\n{self.run_log}')
+                raise BrokerError(f'skiff exited with status {rc} before it started:\n{self.run_log}')
             if time.monotonic() > deadline:
                 self.proc.kill()
                 self.proc.wait()
-                raise BrokerError(f'no "listening on" line within {timeout}s:\n{self.run_log}')
+                raise BrokerError(f'no "listening on" and "started" lines within {timeout}s:\n{self.run_log}')
             time.sleep(0.02)
 
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT, expect=0):

@@ -26,9 +26,12 @@
 #include "skiff/api.h"
 #include "skiff/broker.h"
 #include "skiff/config.h"
+#include "skiff/control.h"
+#include "skiff/ctl.h"
 #include "skiff/fetch_session.h"
 #include "skiff/group.h"
 #include "skiff/healthcheck.h"
+#include "skiff/http.h"
 #include "skiff/log.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
@@ -105,6 +108,8 @@ static void first_log_dir(const char *dirs, char *out, size_t len)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "ctl"))
+        return sk_ctl_main(argc - 1, argv + 1);
     if (argc > 1 && argv[1][0] != '-') {
         if (!strcmp(argv[1], "healthcheck"))
             return sk_healthcheck_main(argc - 1, argv + 1, environ);
@@ -136,7 +141,7 @@ int main(int argc, char **argv)
     if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
         sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
-    if (!(b.fetch_sessions = sk_fetch_sessions_new())) {
+    if (!(b.fetch_sessions = sk_fetch_sessions_new()) || sk_control_open(&b) < 0) {
         sk_error("main", "out of memory");
         goto out;
     }
@@ -146,7 +151,7 @@ int main(int argc, char **argv)
         sk_error("main", "cannot install signal handlers");
         goto out;
     }
-    if (sk_net_listen(&b) < 0)
+    if (sk_net_listen(&b) < 0 || sk_http_start(&b) < 0)
         goto out;
     sk_info("main", "skiff %s started: node id %d, log dir %s", SKIFF_VERSION, cfg.node_id, dir);
     log_kafka_ready(cfg.node_id);
@@ -155,8 +160,10 @@ int main(int argc, char **argv)
     sk_info("main", "stopped");
 out:
     sk_net_stop_listening(&b);
+    sk_http_stop(&b);
     if (b.base)
         sk_net_close_all(&b);
+    sk_control_close(&b);
     if (sigterm)
         event_free(sigterm);
     if (sigint)

@@ -18,6 +18,7 @@
 
 struct sk_reply;
 struct request_cleanup;
+struct sk_req_ctl;
 
 typedef struct sk_request {
     sk_broker *broker;          /* the broker */
@@ -33,6 +34,8 @@ typedef struct sk_request {
     char peer[64];              /* "host:port" of the client, for logs */
     const char *advertised_host; /* host to advertise to this client (in `arena`) */
     int32_t advertised_port;    /* port to advertise to this client */
+    struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
+    int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
 } sk_request;
 
 /* A handler: must eventually call exactly one of sk_request_respond,
@@ -48,6 +51,10 @@ void sk_request_no_response(sk_request *req);
 /* Closes the connection after earlier responses are sent (Kafka's answer to
  * requests it cannot answer) and frees the request. `why` is logged. */
 void sk_request_close(sk_request *req, const char *why);
+/* Never answers (a blackhole fault): the slot stays owed, so later responses
+ * on the connection are held back too, until the connection closes. Frees
+ * the request. */
+void sk_request_abandon(sk_request *req);
 
 /* Registers `fn(arg)` to run when the request is freed, after its response
  * was encoded or dropped (e.g. to release log slices the response refers

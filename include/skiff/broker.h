@@ -20,6 +20,8 @@ struct sk_groups;
 struct sk_txns;
 struct sk_listener;
 struct sk_conn;
+struct sk_control;
+struct sk_http;
 
 typedef struct sk_broker {
     const sk_config *config;      /* borrowed; outlives the broker */
@@ -30,12 +32,17 @@ typedef struct sk_broker {
     struct sk_groups *groups;     /* group coordinator (skiff/group.h) */
     struct sk_txns *txns;         /* transaction coordinator and producer ids (skiff/txn.h) */
     struct sk_listener *listeners; /* accepting sockets (list) */
+    struct sk_control *control;   /* fault rules and request capture (skiff/control.h) */
+    struct sk_http *http;         /* the HTTP control plane (skiff/http.h), NULL when off */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */
     size_t nconns;                /* number of open connections */
     uint64_t next_conn_id;        /* id of the next accepted connection, for logs */
     void (*drained)(struct sk_broker *b); /* called when the last connection closes while draining */
     bool stopping;                /* shutdown started: no new connections */
+    bool intercept;               /* requests go through sk_control_on_request (rules or capture) */
+    bool reads_paused;            /* control plane: no connection reads requests */
+    bool refusing;                /* control plane: new connections are closed at once */
 } sk_broker;
 
 #endif

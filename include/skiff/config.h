@@ -26,6 +26,10 @@ typedef struct sk_config {
                                              a listener's protocol (only PLAINTEXT is served) */
     char *controller_listener_names; /* controller.listener.names: KRaft controller listeners,
                                         accepted in `listeners` but never opened */
+    char *http_listeners;       /* skiff.http.listeners: "http://host:port" of the HTTP control
+                                   plane; empty = off */
+    char *http_token;           /* skiff.http.token: bearer token the control plane requires
+                                   (not for /healthz, /readyz); empty = none */
     /* Identity and storage */
     int32_t node_id;            /* node.id */
     char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */
@@ -126,6 +130,11 @@ typedef struct sk_listener_addr {
     char host[256]; /* host name, IPv4 or IPv6 address without brackets; "" = all interfaces */
     int port;       /* 0-65535; 0 = any free port (listeners only) */
 } sk_listener_addr;
+
+/* Parses skiff.http.listeners: one "http://host:port" (an IPv6 host in
+ * brackets; port 0-65535). Fills `out` (name "HTTP") and returns NULL, or a
+ * static reason when malformed. */
+const char *sk_http_listener_parse(const char *s, sk_listener_addr *out);
 
 /* Most entries a listener list may hold. */
 #define SK_LISTENERS_MAX 16

@@ -204,7 +204,7 @@ int16_t sk_group_delete(sk_groups *gs, kf_str group_id);
 void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
                              kf_offset_commit_response *resp);
 /* OffsetFetch for one group (the v8+ shape; callers of v0-7 convert).
- * `topics` NULL asks for every partition with a committed offset. Fills
+ * `topics` NULL with `ntopics` -1 asks for every partition with a committed offset. Fills
  * `out` (arrays in `arena`): committed offset, leader epoch and metadata,
  * or -1, -1, "" for partitions without one (and for unknown groups). With
  * `require_stable`, partitions with a pending transactional commit answer
@@ -279,5 +279,18 @@ sk_group_state sk_group_state_of(sk_groups *gs, const char *group_id);
 int32_t sk_group_generation_of(sk_groups *gs, const char *group_id);
 /* Number of groups. */
 size_t sk_groups_count(const sk_groups *gs);
+
+/* Control plane (src/coord/group_control.c). Members of `group_id`, or -1
+ * when it does not exist. */
+int32_t sk_group_member_count(sk_groups *gs, const char *group_id);
+/* Starts a rebalance of a Stable or CompletingRebalance group (members see
+ * REBALANCE_IN_PROGRESS on their next heartbeat). NONE (also when one is
+ * already in progress), GROUP_ID_NOT_FOUND, or NON_EMPTY_GROUP standing for
+ * "the group is Empty: nothing to rebalance". */
+int16_t sk_group_force_rebalance(sk_groups *gs, const char *group_id);
+/* Removes a member as if its session had expired (then rebalances).
+ * NONE, GROUP_ID_NOT_FOUND, UNKNOWN_MEMBER_ID, or REBALANCE_IN_PROGRESS when
+ * the member is parked in a JoinGroup or SyncGroup (alive by definition). */
+int16_t sk_group_expire_member(sk_groups *gs, const char *group_id, const char *member_id);
 
 #endif

@@ -149,6 +149,18 @@ sk_partition *sk_logstore_find(sk_logstore *s, const char *topic, int32_t index)
  * already read stay valid. Returns NONE or KAFKA_STORAGE_ERROR. */
 int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p);
 
+/* Latency of the partition fsyncs (flush jobs) so far: counts per bucket
+ * (upper bounds SK_FSYNC_BUCKET_MS, ms; the last bucket is the rest), their
+ * sum (ms) and count. For GET /metrics (Kafka's LogFlushRateAndTimeMs). */
+#define SK_FSYNC_BUCKETS 12
+#define SK_FSYNC_BUCKET_MS {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000}
+typedef struct sk_fsync_stats {
+    uint64_t buckets[SK_FSYNC_BUCKETS];
+    double sum_ms;
+    uint64_t count;
+} sk_fsync_stats;
+const sk_fsync_stats *sk_logstore_fsync_stats(const sk_logstore *s);
+
 /* One retention pass over every partition (what the periodic task runs):
  * see sk_partition_retention. Returns the number of segments deleted. */
 int sk_logstore_run_retention(sk_logstore *s);

@@ -13,6 +13,7 @@
 #ifndef SKIFF_NET_H
 #define SKIFF_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,10 @@ void sk_net_stop_listening(sk_broker *b);
 void sk_net_drain(sk_broker *b, void (*done)(sk_broker *b));
 /* Closes every remaining connection at once (end of shutdown). */
 void sk_net_close_all(sk_broker *b);
+/* Stops (true) or resumes (false) reading requests on every connection,
+ * those accepted meanwhile included (a control-plane fault: the broker looks
+ * hung; responses already owed still go out). */
+void sk_net_pause_reads(sk_broker *b, bool paused);
 /* Number of open connections. */
 size_t sk_net_connection_count(const sk_broker *b);
 

@@ -152,6 +152,38 @@ void kf_init(const kf_struct_desc *desc, void *msg);
 int kf_mirror_array(const kf_struct_desc *dst_elem, void *dst_array, const kf_struct_desc *src_elem,
                     const void *src_array, sk_arena *arena);
 
+/* Where kf_error_response puts the error code. */
+typedef enum kf_error_place {
+    KF_ERR_DEEPEST,    /* per partition (innermost echoed elements), else the level above */
+    KF_ERR_SHALLOWEST, /* the outermost level that has an error code (request-level errors) */
+} kf_error_place;
+
+/* Builds, in `arena`, the response of `api` at `version` that answers
+ * `request` (its decoded request struct, or NULL) with `error_code`, from the
+ * schema tables alone (src/proto/error_response.c): the request's topics,
+ * partitions and keys echoed, every other field at its default, the error in
+ * the error_code fields `place` selects. NULL when out of memory. */
+void *kf_error_response(const kf_api *api, int16_t version, const void *request, int16_t error_code,
+                        kf_error_place place, sk_arena *arena);
+
+/* Calls fn(code, arg) for every non-zero error code of `msg` (a struct of
+ * `desc` at `version`): the int16 fields named error_code or *_error_code,
+ * nested structs and struct arrays included. */
+void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg,
+                      void (*fn)(int16_t code, void *arg), void *arg);
+
+/* Sets the int16/int32/int64 field `name` of `msg` (a struct of `desc`) when
+ * it exists in `version` (e.g. throttle_time_ms). Returns 0, or -1 when there
+ * is no such integer field in that version. */
+int kf_set_int_field(const kf_struct_desc *desc, int16_t version, void *msg, const char *name, int64_t value);
+
+struct cJSON;
+/* `msg` (a struct of `desc` at `version`) as a JSON object (src/proto/json.c):
+ * every field present in the version under its schema name; bytes and
+ * records as {"size": N}; UUIDs in Kafka's base64 text. The caller frees it
+ * with cJSON_Delete; NULL when out of memory. */
+struct cJSON *kf_to_json(const kf_struct_desc *desc, int16_t version, const void *msg);
+
 /* The API table entry for `key`, or NULL when skiff does not serve that key. */
 const kf_api *kf_api_find(int16_t key);
 /* True when `version` of the API uses flexible encoding. */

@@ -59,6 +59,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
 static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
 
 static const char *check_advertised(const char *value);
+static const char *check_http_listener(const char *value);
 
 #define F(field) offsetof(sk_config, field)
 #define STR(n, field, def, kdef, minlen, doc) \
@@ -92,6 +93,12 @@ static const key_def keys[] = {
     INT(KT_INT64, "skiff.connection.output.max.bytes", connection_output_max_bytes, "16777216",
         "no such key", 1, INT64_MAX,
         "Unsent response bytes per connection before skiff stops reading its requests"),
+    {"skiff.http.listeners", KT_STRING, F(http_listeners), "http://localhost:9644", "no such key", 0, 0, NULL,
+     check_http_listener,
+     "Address of the HTTP control plane for tests, http://host:port; port 0 = any free port; empty = off"},
+    STR("skiff.http.token", http_token, "", "no such key", 0,
+        "Bearer token the HTTP control plane requires (Authorization header; not for /healthz and "
+        "/readyz); empty = none"),
     /* Identity and storage */
     INT(KT_INT32, "node.id", node_id, "1", "none, required", 0, INT32_MAX,
         "This broker's id, given to clients in Metadata and kept in the data directory"),
@@ -256,6 +263,13 @@ int sk_config_format_value(const sk_config *c, const char *name, char *buf, size
 
 /* ---- Values ------------------------------------------------------------- */
 
+/* skiff.http.listeners: empty, or one http://host:port (sk_http_listener_parse). */
+static const char *check_http_listener(const char *value)
+{
+    sk_listener_addr a;
+    return *value ? sk_http_listener_parse(value, &a) : NULL;
+}
+
 static const char *check_advertised(const char *value)
 {
     sk_listener_addr addr[SK_LISTENERS_MAX];
@@ -320,6 +334,8 @@ static int set_value(sk_config *c, const key_def *k, const char *text, const cha
     case KT_STRING:
         if ((int64_t)strlen(text) < k->min)
             why = "must not be empty";
+        else if (k->check)
+            why = k->check(text);
         break;
     case KT_LISTENERS: {
         int n = sk_listeners_parse(text, NULL, 0, &why);

@@ -12,7 +12,9 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_space(char ch)
 {
@@ -156,4 +158,16 @@ int sk_listeners_parse(const char *s, sk_listener_addr *out, int max, const char
     if (why)
         *why = err;
     return -1;
+}
+
+const char *sk_http_listener_parse(const char *s, sk_listener_addr *out)
+{
+    memset(out, 0, sizeof *out);
+    if (strncasecmp(s, "http://", 7) != 0)
+        return "expected http://host:port";
+    snprintf(out->name, sizeof out->name, "HTTP");
+    const char *p = s + 7, *end = s + strlen(s);
+    if (end > p && end[-1] == '/')
+        end--;
+    return parse_host_port(p, end, out);
 }

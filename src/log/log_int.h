@@ -360,6 +360,7 @@ struct sk_logstore {
     struct event *retention_ev, *flush_ev, *checkpoint_ev, *producers_ev;
     bool checkpoint_running, checkpoint_again;
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
+    sk_fsync_stats fsync;        /* flush job latencies (sk_logstore_fsync_stats) */
 };
 
 /* Writes `len` bytes of `data` to the file `name` in the partition's

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -438,6 +439,7 @@ typedef struct flush_job {
     size_t nfds;
     int dirfd;        /* partition directory to fsync (new files), or -1 */
     int err;          /* errno of the first failure */
+    double ms;        /* time the fsyncs took (worker thread), ms */
 } flush_job;
 
 static void flush_job_free(flush_job *j)
@@ -453,6 +455,8 @@ static void flush_work(void *arg)
 {
     flush_job *j = arg;
     bool deleted = atomic_load(&j->p->deleted);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < j->nfds; i++) {
         if (!deleted && fsync(j->fds[i]) < 0 && !j->err)
             j->err = errno;
@@ -460,6 +464,25 @@ static void flush_work(void *arg)
     }
     if (!deleted && j->dirfd >= 0 && fsync(j->dirfd) < 0 && !j->err)
         j->err = errno;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    j->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+/* Adds a flush job's latency to the store's fsync histogram. */
+static void count_fsync(sk_fsync_stats *st, double ms)
+{
+    static const double bounds[SK_FSYNC_BUCKETS - 1] = SK_FSYNC_BUCKET_MS;
+    int b = 0;
+    while (b < SK_FSYNC_BUCKETS - 1 && ms > bounds[b])
+        b++;
+    st->buckets[b]++;
+    st->sum_ms += ms;
+    st->count++;
+}
+
+const sk_fsync_stats *sk_logstore_fsync_stats(const sk_logstore *s)
+{
+    return &s->fsync;
 }
 
 bool sk_partition_await_flush(sk_partition *p, sk_flush_waiter *w)
@@ -502,6 +525,8 @@ static void flush_done(void *arg)
     flush_job *j = arg;
     sk_partition *p = j->p;
     p->flush_running = false;
+    if (p->store)
+        count_fsync(&p->store->fsync, j->ms);
     if (!p->deleted) {
         if (j->err) {
             sk_error("log", "%s: fsync failed: %s", p->dir, strerror(j->err));

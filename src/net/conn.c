@@ -43,6 +43,7 @@
 #include "kf_msgs.h"
 #include "net_int.h"
 #include "skiff/api.h"
+#include "skiff/control.h"
 #include "skiff/log.h"
 #include "skiff/net.h"
 
@@ -100,7 +101,7 @@ static void conn_free(sk_conn *c)
     sk_reply *s = c->head;
     while (s) {
         sk_reply *next = s->next;
-        if (s->done) {
+        if (s->done || s->abandoned) {
             reply_free(s);
         } else {
             s->conn = NULL; /* the parked request frees it when it answers */
@@ -150,7 +151,8 @@ static void conn_schedule_free(sk_conn *c)
 /* Closes a closing connection once nothing more is owed or unsent. */
 static void conn_maybe_finish(sk_conn *c)
 {
-    if (c->closing && !c->head && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    /* An abandoned (blackholed) head holds back everything after it for good. */
+    if (c->closing && (!c->head || c->head->abandoned) && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
         conn_schedule_free(c);
 }
 
@@ -167,6 +169,13 @@ static void conn_update_reading(sk_conn *c)
 {
     if (c->closing || c->free_scheduled)
         return;
+    if (c->broker->reads_paused) {
+        if (c->reading) {
+            c->reading = false;
+            event_del(c->rev);
+        }
+        return;
+    }
     size_t unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
     size_t max = (size_t)c->broker->config->connection_output_max_bytes;
     if (c->reading && (unsent > max || c->inflight >= SK_CONN_MAX_INFLIGHT)) {
@@ -283,6 +292,10 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
             return;
         }
     }
+    if (c->broker->control)
+        sk_stats_request(req);
+    if (c->broker->intercept && sk_control_on_request(req))
+        return;
     sk_api_dispatch(req);
     return;
 close:
@@ -490,11 +503,12 @@ void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr 
         b->conns->prev = c;
     b->conns = c;
     b->nconns++;
-    c->reading = true;
+    c->reading = !b->reads_paused;
     bufferevent_setcb(bev, NULL, conn_write_cb, conn_event_cb, c);
     bufferevent_set_max_single_write(bev, SK_CONN_WRITE_CHUNK);
     bufferevent_enable(bev, EV_WRITE);
-    event_add(c->rev, NULL);
+    if (c->reading)
+        event_add(c->rev, NULL);
     sk_debug("net", "conn %llu from %s accepted on %s:%d", (unsigned long long)c->id, c->peer, l->host, l->port);
 }
 
@@ -515,6 +529,13 @@ void sk_net_close_all(sk_broker *b)
     b->drained = NULL;
     while (b->conns)
         conn_free(b->conns);
+}
+
+void sk_net_pause_reads(sk_broker *b, bool paused)
+{
+    b->reads_paused = paused;
+    for (sk_conn *c = b->conns; c; c = c->next)
+        conn_update_reading(c);
 }
 
 size_t sk_net_connection_count(const sk_broker *b)

@@ -26,7 +26,7 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     (void)evl;
     sk_listener *l = arg;
     sk_broker *b = l->broker;
-    if (b->stopping) {
+    if (b->stopping || b->refusing) {
         evutil_closesocket(fd);
         return;
     }

@@ -26,6 +26,7 @@ typedef struct sk_reply {
     struct sk_conn *conn;  /* NULL once the connection has closed (the response is dropped) */
     struct evbuffer *out;  /* framed response (size prefix included); NULL for none */
     bool done;             /* the handler has answered */
+    bool abandoned;        /* never answered (blackhole fault): freed with the connection */
 } sk_reply;
 
 typedef struct sk_conn {

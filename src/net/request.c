@@ -14,6 +14,7 @@
 
 #include "net_int.h"
 #include "skiff/api.h"
+#include "skiff/control.h"
 #include "skiff/log.h"
 #include "skiff/logstore.h"
 
@@ -143,6 +144,8 @@ static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *ho
 void sk_request_respond(sk_request *req, const void *response)
 {
     sk_reply *slot = req->reply;
+    if (req->ctl) /* control plane: throttle_time_ms and capture edit or read the response */
+        sk_control_on_response(req, (void *)response);
     if (slot->conn) {
         int16_t key = req->hdr.api_key, version = req->hdr.api_version;
         bool flexible = kf_api_flexible(req->api, version);
@@ -170,12 +173,23 @@ void sk_request_respond(sk_request *req, const void *response)
             sk_conn_close_after_flush(slot->conn);
         }
     }
-    sk_conn_reply_done(slot);
+    if (req->broker->control)
+        sk_stats_response(req, response, slot->out ? evbuffer_get_length(slot->out) : 0);
+    if (req->ctl && req->ctl->close_after && slot->conn)
+        sk_conn_close_after_flush(slot->conn);
+    if (req->ctl && req->ctl->delay_ms > 0)
+        sk_control_hold_reply(req->broker, slot, req->ctl->delay_ms, sk_conn_reply_done);
+    else
+        sk_conn_reply_done(slot);
     request_free(req);
 }
 
 void sk_request_no_response(sk_request *req)
 {
+    if (req->ctl)
+        sk_control_on_response(req, NULL);
+    if (req->broker->control)
+        sk_stats_response(req, NULL, 0);
     sk_conn_reply_done(req->reply);
     request_free(req);
 }
@@ -183,10 +197,26 @@ void sk_request_no_response(sk_request *req)
 void sk_request_close(sk_request *req, const char *why)
 {
     sk_reply *slot = req->reply;
+    if (req->ctl)
+        sk_control_on_response(req, NULL);
+    if (req->broker->control)
+        sk_stats_response(req, NULL, 0);
     if (why)
         sk_warn("api", "conn %llu from %s: %s; closing", (unsigned long long)req->conn_id, req->peer, why);
     if (slot->conn)
         sk_conn_close_after_flush(slot->conn);
     sk_conn_reply_done(slot);
+    request_free(req);
+}
+
+void sk_request_abandon(sk_request *req)
+{
+    sk_reply *slot = req->reply;
+    if (slot->conn) {
+        slot->abandoned = true;
+    } else {
+        slot->done = true;
+        sk_conn_reply_done(slot); /* the connection is gone: free the slot */
+    }
     request_free(req);
 }
