@@ -9,10 +9,10 @@ directory, and driven over loopback by real clients (kcat, kafkajs).
   /var/lib/skiff volume, a health check that needs no shell;
 - produce and consume with kcat and a kafkajs consumer group, then a restart
   that keeps the data and the group's offsets in the volume;
-- Testcontainers' start sequences replayed exactly as the Java module
-  (org.testcontainers.kafka.KafkaContainer) and the Go module do them:
-  command override, start script copied in, advertised listeners exported,
-  the wait for Kafka's readiness log line;
+- Testcontainers' start sequences replayed exactly as its Kafka modules for
+  Java (org.testcontainers.kafka.KafkaContainer), Go, Python and Node do
+  them: command or entrypoint override, start script copied in, advertised
+  listeners exported, the wait for Kafka's readiness log line or the port;
 - apache/kafka's documented single-node environment, with and without
   KAFKA_LISTENERS, and Kafka 4.x's shipped server.properties mounted where
   that image reads it.
@@ -49,9 +49,11 @@ READY = re.compile(r'.*Transitioning from RECOVERY to RUNNING.*')  # Testcontain
 pytestmark = pytest.mark.skipif(not IMAGE, reason='SKIFF_IMAGE_TAG unset: scripts/test.sh builds the image')
 
 
+BUILDAH = ['buildah', '--root', str(STORE / 'storage'), '--runroot', str(STORE / 'run'), '--storage-driver', 'vfs']
+
+
 def buildah(*args, check=True, timeout=120):
-    cmd = ['buildah', '--root', str(STORE / 'storage'), '--runroot', str(STORE / 'run'),
-           '--storage-driver', 'vfs', *map(str, args)]
+    cmd = [*BUILDAH, *map(str, args)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     if check:
         assert res.returncode == 0, f'{" ".join(cmd)} exited {res.returncode}:\n{res.stderr}'
@@ -171,8 +173,7 @@ class Container:
             opts += ['--volume', v]
         log_path = self.tmp_path / f'{self.name}-{len(self.runs)}.log'
         with open(log_path, 'w') as log:
-            proc = subprocess.Popen(['buildah', '--root', str(STORE / 'storage'), '--runroot', str(STORE / 'run'),
-                                     '--storage-driver', 'vfs', 'run', *opts, self.name, '--', *argv],
+            proc = subprocess.Popen([*BUILDAH, 'run', *opts, self.name, '--', *argv],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self.runs.append(Run(proc, log_path))
         return self.runs[-1]
