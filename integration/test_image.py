@@ -114,9 +114,9 @@ class Run:
             assert time.monotonic() < deadline, f'no line {regex.pattern} within {timeout}s:\n{self.log}'
             time.sleep(0.05)
 
-    def skiff_pid(self):
-        """The pid of the skiff process under this run (buildah run -> chroot
-        runtime -> exec -> maybe a shell -> skiff)."""
+    def descendants(self):
+        """(pid, command name) of every process under this buildah run
+        (buildah run -> chroot runtime -> exec -> maybe a shell -> skiff)."""
         children = {}
         for d in Path('/proc').iterdir():
             if d.name.isdigit():
@@ -127,12 +127,17 @@ class Run:
                 comm = stat[stat.index('(') + 1:stat.rindex(')')]
                 ppid = int(stat[stat.rindex(')') + 2:].split()[1])
                 children.setdefault(ppid, []).append((int(d.name), comm))
-        todo = [self.proc.pid]
+        found, todo = [], [self.proc.pid]
         while todo:
             for pid, comm in children.get(todo.pop(), []):
-                if comm == 'skiff':
-                    return pid
+                found.append((pid, comm))
                 todo.append(pid)
+        return found
+
+    def skiff_pid(self):
+        for pid, comm in self.descendants():
+            if comm == 'skiff':
+                return pid
         raise AssertionError(f'no skiff process under buildah run {self.proc.pid}:\n{self.log}')
 
     def stop(self):
@@ -142,7 +147,14 @@ class Run:
         return self.proc.wait(TIMEOUT)
 
     def kill(self):
+        """SIGKILL to everything the run started (killing buildah alone
+        would leave them running), then to buildah."""
         if self.proc.poll() is None:
+            for pid, _ in self.descendants():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.proc.kill()
             self.proc.wait()
 
