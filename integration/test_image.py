@@ -9,10 +9,10 @@ directory, and driven over loopback by real clients (kcat, kafkajs).
   /var/lib/skiff volume, a health check that needs no shell;
 - produce and consume with kcat and a kafkajs consumer group, then a restart
   that keeps the data and the group's offsets in the volume;
-- Testcontainers' start sequences replayed exactly as the Java module
-  (org.testcontainers.kafka.KafkaContainer) and the Go module do them:
-  command override, start script copied in, advertised listeners exported,
-  the wait for Kafka's readiness log line;
+- Testcontainers' start sequences replayed exactly as its Kafka modules for
+  Java (org.testcontainers.kafka.KafkaContainer), Go, Python and Node do
+  them: command or entrypoint override, start script copied in, advertised
+  listeners exported, the wait for Kafka's readiness log line or the port;
 - apache/kafka's documented single-node environment, with and without
   KAFKA_LISTENERS, and Kafka 4.x's shipped server.properties mounted where
   that image reads it.
@@ -49,9 +49,11 @@ READY = re.compile(r'.*Transitioning from RECOVERY to RUNNING.*')  # Testcontain
 pytestmark = pytest.mark.skipif(not IMAGE, reason='SKIFF_IMAGE_TAG unset: scripts/test.sh builds the image')
 
 
+BUILDAH = ['buildah', '--root', str(STORE / 'storage'), '--runroot', str(STORE / 'run'), '--storage-driver', 'vfs']
+
+
 def buildah(*args, check=True, timeout=120):
-    cmd = ['buildah', '--root', str(STORE / 'storage'), '--runroot', str(STORE / 'run'),
-           '--storage-driver', 'vfs', *map(str, args)]
+    cmd = [*BUILDAH, *map(str, args)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     if check:
         assert res.returncode == 0, f'{" ".join(cmd)} exited {res.returncode}:\n{res.stderr}'
@@ -112,9 +114,9 @@ class Run:
             assert time.monotonic() < deadline, f'no line {regex.pattern} within {timeout}s:\n{self.log}'
             time.sleep(0.05)
 
-    def skiff_pid(self):
-        """The pid of the skiff process under this run (buildah run -> chroot
-        runtime -> exec -> maybe a shell -> skiff)."""
+    def descendants(self):
+        """(pid, command name) of every process under this buildah run
+        (buildah run -> chroot runtime -> exec -> maybe a shell -> skiff)."""
         children = {}
         for d in Path('/proc').iterdir():
             if d.name.isdigit():
@@ -125,12 +127,17 @@ class Run:
                 comm = stat[stat.index('(') + 1:stat.rindex(')')]
                 ppid = int(stat[stat.rindex(')') + 2:].split()[1])
                 children.setdefault(ppid, []).append((int(d.name), comm))
-        todo = [self.proc.pid]
+        found, todo = [], [self.proc.pid]
         while todo:
             for pid, comm in children.get(todo.pop(), []):
-                if comm == 'skiff':
-                    return pid
+                found.append((pid, comm))
                 todo.append(pid)
+        return found
+
+    def skiff_pid(self):
+        for pid, comm in self.descendants():
+            if comm == 'skiff':
+                return pid
         raise AssertionError(f'no skiff process under buildah run {self.proc.pid}:\n{self.log}')
 
     def stop(self):
@@ -140,7 +147,14 @@ class Run:
         return self.proc.wait(TIMEOUT)
 
     def kill(self):
+        """SIGKILL to everything the run started (killing buildah alone
+        would leave them running), then to buildah."""
         if self.proc.poll() is None:
+            for pid, _ in self.descendants():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.proc.kill()
             self.proc.wait()
 
@@ -171,8 +185,7 @@ class Container:
             opts += ['--volume', v]
         log_path = self.tmp_path / f'{self.name}-{len(self.runs)}.log'
         with open(log_path, 'w') as log:
-            proc = subprocess.Popen(['buildah', '--root', str(STORE / 'storage'), '--runroot', str(STORE / 'run'),
-                                     '--storage-driver', 'vfs', 'run', *opts, self.name, '--', *argv],
+            proc = subprocess.Popen([*BUILDAH, 'run', *opts, self.name, '--', *argv],
                                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self.runs.append(Run(proc, log_path))
         return self.runs[-1]
