@@ -58,6 +58,7 @@ sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index)
     p->flush_pending_to = -1;
     p->listeners.next = p->listeners.prev = &p->listeners;
     sk_producer_state_init(&p->producers);
+    p->cleaner_offset = -1;
     p->refs = 1;
     return p;
 }
@@ -250,7 +251,7 @@ int sk_partition_load(sk_partition *p, bool recover)
         return 0;
     if (p->deleted)
         return -1;
-    if (list_segments(p) < 0)
+    if (sk_cleaner_recover_swaps(p) < 0 || list_segments(p) < 0)
         goto fail;
     if (p->nsegs == 0)
         return sk_partition_init_empty(p);
