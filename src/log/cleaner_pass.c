@@ -148,6 +148,7 @@ typedef struct ongoing_abort {
 typedef struct txn_scan {
     const sk_aborted_txn *aborted; /* by first offset */
     size_t naborted, next;
+    int64_t from;                /* the scan's first offset: transactions ended before it are skipped */
     ongoing_abort *ab;
     size_t nab, abcap;
     int64_t *committed;          /* producers with a committed transaction in progress */
@@ -156,11 +157,14 @@ typedef struct txn_scan {
     bool oom;
 } txn_scan;
 
-static void txn_scan_init(txn_scan *t, const sk_clean_job *job, sk_segment *out)
+/* Kafka's collectAbortedTransactions(from, ...): the aborted transactions
+ * whose marker is at or after `from`. */
+static void txn_scan_init(txn_scan *t, const sk_clean_job *job, int64_t from, sk_segment *out)
 {
     memset(t, 0, sizeof *t);
     t->aborted = job->aborted;
     t->naborted = job->naborted;
+    t->from = from;
     t->out = out;
 }
 
@@ -182,7 +186,7 @@ static void consume_aborts_to(txn_scan *t, int64_t offset)
 {
     while (t->next < t->naborted && t->aborted[t->next].first_offset <= offset) {
         const sk_aborted_txn *a = &t->aborted[t->next++];
-        if (find_abort(t, a->producer_id))
+        if (a->last_offset < t->from || find_abort(t, a->producer_id))
             continue;
         if (t->nab == t->abcap) {
             size_t cap = t->abcap ? t->abcap * 2 : 8;
@@ -342,11 +346,12 @@ static int map_batch(void *arg, const sk_batch *b)
 static int build_map(sk_clean_job *job)
 {
     map_ctx c = { .job = job };
-    txn_scan_init(&c.txn, job, NULL);
+    size_t first = 0;
+    while (first < job->nsegs && job->segs[first].end <= job->first_dirty)
+        first++;
+    txn_scan_init(&c.txn, job, first < job->nsegs ? job->segs[first].base : job->first_dirty, NULL);
     int rc = 0;
-    for (size_t i = 0; i < job->nsegs && rc == 0; i++) {
-        if (job->segs[i].end <= job->first_dirty)
-            continue;
+    for (size_t i = first; i < job->nsegs && rc == 0; i++) {
         int64_t before = job->map.latest;
         rc = scan_segment(job, &job->segs[i], false, map_batch, &c);
         if (rc == 1 && job->map.latest == before && before < job->first_dirty)
@@ -606,7 +611,7 @@ static int clean_group(sk_clean_job *job, sk_clean_group *g)
     c.out = sk_segment_new(job->dir, first->base);
     if (!c.out)
         goto out;
-    txn_scan_init(&c.txn, job, c.out);
+    txn_scan_init(&c.txn, job, first->base, c.out);
     snprintf(path, sizeof path, "%s.log" SK_CLEANED_SUFFIX, c.out->prefix);
     if ((c.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         goto io;

@@ -361,6 +361,35 @@ START_TEST(test_transactions)
 }
 END_TEST
 
+/* An abort in one group does not touch the producer's next, committed
+ * transaction in the next group (aborted transactions ended before a
+ * group are not its concern: Kafka's collectAbortedTransactions). */
+START_TEST(test_abort_then_commit_across_groups)
+{
+    fixture f;
+    fx_init(&f);
+    put_txn(&f, 7, 0, "k1", "aborted");    /* 0 */
+    marker(&f, 7, false);                  /* 1 */
+    roll(&f);
+    put_txn(&f, 7, 1, "k2", "committed");  /* 2 */
+    marker(&f, 7, true);                   /* 3 */
+    roll(&f);
+    put(&f, "z", "z");                     /* 4 */
+    f.lc.segment_bytes = f.p->segs[0]->size + 20; /* one segment per group */
+    sk_partition_set_config(f.p, &f.lc);
+    clean(&f);
+    rec_out r[8];
+    int n = read_all(f.p, r, 8);
+    ck_assert_int_eq(n, 4);
+    expect(&r[0], 1, "ctl", NULL);
+    expect(&r[1], 2, "k2", "committed");
+    expect(&r[2], 3, "ctl", NULL);
+    expect(&r[3], 4, "z", "z");
+    ck_assert_uint_eq(sk_partition_segment_count(f.p), 3);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_last_batch_of_producer_kept_empty)
 {
     fixture f;
@@ -864,6 +893,7 @@ static Suite *cleaner_suite(void)
     tcase_add_test(tc, test_newest_value_per_key);
     tcase_add_test(tc, test_tombstones_kept_then_dropped);
     tcase_add_test(tc, test_transactions);
+    tcase_add_test(tc, test_abort_then_commit_across_groups);
     tcase_add_test(tc, test_last_batch_of_producer_kept_empty);
     tcase_add_test(tc, test_open_transaction_and_active_segment_not_cleaned);
     tcase_add_test(tc, test_min_compaction_lag);
