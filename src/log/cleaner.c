@@ -186,7 +186,7 @@ static sk_clean_job *job_new(sk_cleaner *cl, sk_partition *p, const cleanable *c
                                        sk_segment_file_ref(seg->file) };
         job->nsegs++;
     }
-    int64_t end = job->segs[c->nsegs - 1].end;
+    int64_t end = job->upper_bound = job->segs[c->nsegs - 1].end;
     size_t cap = 0;
     for (size_t i = 0; i < p->nsegs; i++) {
         sk_segment *seg = p->segs[i];

@@ -352,10 +352,10 @@ static int build_map(sk_clean_job *job)
     txn_scan_init(&c.txn, job, first < job->nsegs ? job->segs[first].base : job->first_dirty, NULL);
     int rc = 0;
     for (size_t i = first; i < job->nsegs && rc == 0; i++) {
-        int64_t before = job->map.latest;
         rc = scan_segment(job, &job->segs[i], false, map_batch, &c);
-        if (rc == 1 && job->map.latest == before && before < job->first_dirty)
-            rc = -1;
+        /* A whole segment: the map covers it to its end, gaps included. */
+        if (rc == 0 && job->segs[i].end - 1 > job->map.latest)
+            job->map.latest = job->segs[i].end - 1;
     }
     txn_scan_free(&c.txn);
     if (rc < 0 || job->map.latest < job->first_dirty) {
@@ -370,7 +370,7 @@ static int build_map(sk_clean_job *job)
 
 typedef struct clean_ctx {
     sk_clean_job *job;
-    txn_scan txn;
+    txn_scan *txn;               /* carried from group to group, as Kafka's */
     sk_segment *out;             /* the .cleaned segment being written */
     int fd;                      /* its .log.cleaned */
     sk_writer buf;               /* bytes not yet written */
@@ -493,7 +493,7 @@ static int filter_batch(void *arg, const sk_batch *b)
     bool control = (b->attributes & SK_BATCH_CONTROL) != 0;
     bool horizon_set = (b->attributes & SK_BATCH_DELETE_HORIZON) != 0;
     int64_t now = job->now_ms;
-    bool can_discard = control ? txn_on_control(&c->txn, b) : txn_on_batch(&c->txn, b);
+    bool can_discard = control ? txn_on_control(c->txn, b) : txn_on_batch(c->txn, b);
     bool discard = control ? can_discard && horizon_set && b->base_timestamp <= now : can_discard;
     bool retain_empty = false;
     const sk_clean_producer *pr = b->producer_id >= 0 ? find_producer(job, b->producer_id) : NULL;
@@ -502,7 +502,11 @@ static int filter_batch(void *arg, const sk_batch *b)
                                                  : control && b->producer_epoch == pr->producer_epoch;
     job->stats.bytes_read += (int64_t)b->size;
     job->stats.records_read += b->record_count;
-    if (c->txn.oom)
+    /* Kafka also keeps the round's last batch, emptied if need be, so the
+     * cleaned range keeps its end offset. */
+    if (sk_batch_last_offset(b) + 1 == job->upper_bound)
+        retain_empty = true;
+    if (c->txn->oom)
         return -1;
     if (discard && !retain_empty)
         return 0;
@@ -600,10 +604,10 @@ static int fsync_path(const char *path)
 }
 
 /* Writes, syncs and closes the .cleaned files of group `g`. 0 or -1. */
-static int clean_group(sk_clean_job *job, sk_clean_group *g)
+static int clean_group(sk_clean_job *job, sk_clean_group *g, txn_scan *txn)
 {
     const sk_clean_seg *first = &job->segs[g->first];
-    clean_ctx c = { .job = job, .fd = -1 };
+    clean_ctx c = { .job = job, .txn = txn, .fd = -1 };
     char path[4200];
     int rc = -1;
     sk_writer_init(&c.buf, 0);
@@ -611,7 +615,7 @@ static int clean_group(sk_clean_job *job, sk_clean_group *g)
     c.out = sk_segment_new(job->dir, first->base);
     if (!c.out)
         goto out;
-    txn_scan_init(&c.txn, job, first->base, c.out);
+    txn->out = c.out;
     snprintf(path, sizeof path, "%s.log" SK_CLEANED_SUFFIX, c.out->prefix);
     if ((c.fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         goto io;
@@ -656,10 +660,8 @@ io:
 out:
     if (c.fd >= 0)
         close(c.fd);
-    if (c.out) {
-        txn_scan_free(&c.txn);
-        sk_segment_free(c.out);
-    }
+    txn->out = NULL;
+    sk_segment_free(c.out);
     sk_writer_free(&c.buf);
     sk_writer_free(&c.area);
     free(c.kept);
@@ -701,12 +703,15 @@ void sk_clean_job_run(void *arg)
     sk_clean_map_init(&job->map, job->dedupe_buffer_bytes);
     if (build_map(job) == 0 && group_segments(job, job->map.latest + 1) == 0) {
         job->end_offset = job->map.latest + 1;
+        txn_scan txn;
+        txn_scan_init(&txn, job, job->segs[0].base, NULL);
         for (size_t i = 0; i < job->ngroups; i++) {
-            if (atomic_load(&job->p->deleted) || clean_group(job, &job->groups[i]) < 0)
+            if (atomic_load(&job->p->deleted) || clean_group(job, &job->groups[i], &txn) < 0)
                 break;
             job->groups[i].written = true;
             job->groups_written++;
         }
+        txn_scan_free(&txn);
     }
     sk_clean_map_free(&job->map);
 }

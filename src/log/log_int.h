@@ -417,7 +417,8 @@ typedef struct sk_clean_job {
     sk_log_config cfg;           /* copy: segment.bytes, index settings */
     sk_clean_seg *segs;          /* the log's first segments, up to the first uncleanable one */
     size_t nsegs;
-    int64_t first_dirty;         /* the dirty range is [first_dirty, segs[nsegs-1].end) */
+    int64_t first_dirty;         /* the dirty range is [first_dirty, upper_bound) */
+    int64_t upper_bound;         /* segs[nsegs-1].end: the round's end (its last batch is kept) */
     sk_aborted_txn *aborted;     /* aborted transactions starting below that end, by first offset */
     size_t naborted;
     sk_clean_producer *producers; /* by producer id */

@@ -390,6 +390,32 @@ START_TEST(test_abort_then_commit_across_groups)
 }
 END_TEST
 
+/* The round's last batch stays (emptied) even when nothing of it is kept
+ * (Kafka's upperBoundOffsetOfCleaningRound rule). */
+START_TEST(test_last_batch_of_round_kept_empty)
+{
+    fixture f;
+    fx_init(&f);
+    put(&f, "a", "a");                     /* 0 */
+    put_txn(&f, 9, 0, "y", "aborted");     /* 1: the round's last batch */
+    roll(&f);
+    marker(&f, 9, false);                  /* 2: its ABORT, in the active segment */
+    put_txn(&f, 9, 1, "w", "committed");   /* 3: producer 9's last data */
+    marker(&f, 9, true);                   /* 4 */
+    clean(&f);
+    rec_out r[8];
+    int n = read_all(f.p, r, 8);
+    ck_assert_int_eq(n, 5);
+    expect(&r[0], 0, "a", "a");
+    ck_assert_int_eq(r[1].offset, 1);
+    ck_assert_int_eq(r[1].batch_records, 0);
+    ck_assert(r[1].attributes & SK_BATCH_TRANSACTIONAL);
+    expect(&r[2], 2, "ctl", NULL);
+    expect(&r[3], 3, "w", "committed");
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_last_batch_of_producer_kept_empty)
 {
     fixture f;
@@ -894,6 +920,7 @@ static Suite *cleaner_suite(void)
     tcase_add_test(tc, test_tombstones_kept_then_dropped);
     tcase_add_test(tc, test_transactions);
     tcase_add_test(tc, test_abort_then_commit_across_groups);
+    tcase_add_test(tc, test_last_batch_of_round_kept_empty);
     tcase_add_test(tc, test_last_batch_of_producer_kept_empty);
     tcase_add_test(tc, test_open_transaction_and_active_segment_not_cleaned);
     tcase_add_test(tc, test_min_compaction_lag);
