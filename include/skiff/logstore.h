@@ -434,6 +434,22 @@ int sk_partition_retention(sk_partition *p, int64_t now_ms);
  * start (logged). */
 int sk_logstore_clean_now(sk_partition *p);
 
+/* What the log cleaner has done since the store opened (for metrics; Kafka's
+ * LogCleaner metrics and per-pass CleanerStats, summed). */
+typedef struct sk_cleaner_stats {
+    int64_t passes;            /* passes completed */
+    int64_t bytes_read;        /* bytes read by the passes (map building and copying) */
+    int64_t bytes_written;     /* bytes of the cleaned segments */
+    int64_t records_read;      /* records the copying read */
+    int64_t records_removed;   /* records it dropped */
+    int64_t last_pass_ms;      /* duration of the last pass, ms (-1 none) */
+    double last_dirty_ratio;   /* dirty ratio of the log the last pass cleaned */
+    bool running;              /* a pass is in flight */
+} sk_cleaner_stats;
+
+/* Fills `out` (zeros, last_pass_ms -1, when the cleaner is not started). */
+void sk_logstore_cleaner_stats(const sk_logstore *s, sk_cleaner_stats *out);
+
 /* Rolls a new active segment now (if the active one is not empty). Returns
  * NONE or KAFKA_STORAGE_ERROR. */
 int16_t sk_partition_roll(sk_partition *p);

@@ -40,6 +40,7 @@ struct sk_cleaner {
     int64_t dedupe_buffer_bytes;
     size_t io_buffer_bytes;
     bool running;                /* a pass is in flight (one cleaner thread) */
+    sk_cleaner_stats stats;
 };
 
 static const char *const swap_suffixes[] = { ".log", ".index", ".timeindex", ".txnindex" };
@@ -284,9 +285,19 @@ static void pass_done(void *arg)
     sk_clean_job *job = arg;
     sk_partition *p = job->p;
     sk_logstore *s = p->store;
+    sk_cleaner *cl = s->cleaner;
+    int64_t ms = sk_logstore_now(s) - job->started_ms;
     p->cleaning = false;
-    if (s->cleaner)
-        s->cleaner->running = false;
+    if (cl) {
+        cl->running = false;
+        cl->stats.passes++;
+        cl->stats.bytes_read += job->stats.bytes_read;
+        cl->stats.bytes_written += job->stats.bytes_written;
+        cl->stats.records_read += job->stats.records_read;
+        cl->stats.records_removed += job->stats.records_read - job->stats.records_kept;
+        cl->stats.last_pass_ms = ms;
+        cl->stats.last_dirty_ratio = job->dirty_ratio;
+    }
     size_t swapped = 0;
     for (size_t i = 0; i < job->groups_written; i++) {
         if (p->deleted)
@@ -297,7 +308,6 @@ static void pass_done(void *arg)
     if (!p->deleted && job->end_offset >= 0 && swapped == job->ngroups) {
         p->cleaner_offset = job->end_offset;
         sk_logstore_checkpoint(s);
-        int64_t ms = sk_logstore_now(s) - job->started_ms;
         sk_info("cleaner",
                 "%s: cleaned offsets below %" PRId64 " (dirty ratio %.2f) in %" PRId64 " ms: %" PRId64
                 " bytes read, %" PRId64 " written, %" PRId64 " records read, %" PRId64 " kept, %zu segment%s",
@@ -347,12 +357,23 @@ int sk_logstore_clean_now(sk_partition *p)
     return start_pass(cl, p, &c) ? 1 : -1;
 }
 
+void sk_logstore_cleaner_stats(const sk_logstore *s, sk_cleaner_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->last_pass_ms = -1;
+    if (s->cleaner) {
+        *out = s->cleaner->stats;
+        out->running = s->cleaner->running;
+    }
+}
+
 int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
 {
     sk_cleaner *cl = calloc(1, sizeof *cl);
     if (!cl)
         return -1;
     cl->store = s;
+    cl->stats.last_pass_ms = -1;
     cl->dedupe_buffer_bytes = cfg->log_cleaner_dedupe_buffer_size;
     cl->io_buffer_bytes = cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : 1 << 19;
     if (cfg->log_cleaner_enable && s->base) {

@@ -222,6 +222,16 @@ START_TEST(test_newest_value_per_key)
     expect(&r[1], 3, "c", "c1");
     expect(&r[2], 4, "b", "b2");
     expect(&r[3], 5, "a", "a3");
+    sk_cleaner_stats st;
+    sk_logstore_cleaner_stats(f.store, &st);
+    ck_assert_int_eq(st.passes, 1);
+    ck_assert_int_eq(st.records_read, 5);
+    ck_assert_int_eq(st.records_removed, 2);
+    ck_assert(!st.running);
+    ck_assert(st.last_dirty_ratio == 1.0);
+    ck_assert_int_ge(st.last_pass_ms, 0);
+    ck_assert_int_gt(st.bytes_written, 0);
+    ck_assert_int_gt(st.bytes_read, st.bytes_written);
     ck_assert_int_eq(sk_partition_log_start_offset(f.p), 0);
     ck_assert_int_eq(sk_partition_log_end_offset(f.p), 6);
     /* A read at a removed offset gets the next batch. */
