@@ -13,6 +13,7 @@ at its last commit after a restart."""
 import signal
 import time
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
@@ -127,6 +128,7 @@ def fillers(n, tag):
     return [(b'filler-%s-%d' % (tag, i), b'x' * 200) for i in range(n)]
 
 
+@pytest.mark.smoke
 def test_compaction_newest_value_per_key(start_broker):
     b = start_broker(config=CLEANER)
     create_topic(b.bootstrap, TOPIC, {'cleanup.policy': 'delete'})

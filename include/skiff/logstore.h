@@ -431,7 +431,7 @@ int sk_partition_retention(sk_partition *p, int64_t now_ms);
  * segments in on the loop when done. Returns 1 when a pass started, 0 when
  * there is nothing to do (not a compacted topic, no cleanable segment, a
  * pass already running, or the cleaner not started), -1 when it could not
- * start (logged). */
+ * start (logged). A log a failed pass left uncleanable is tried again. */
 int sk_logstore_clean_now(sk_partition *p);
 
 /* What the log cleaner has done since the store opened (for metrics; Kafka's

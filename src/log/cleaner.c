@@ -119,7 +119,8 @@ static void consider(sk_partition *p, void *arg)
 {
     choose_ctx *ctx = arg;
     cleanable c;
-    if (!p->cfg.compact || p->cleaning || p->deleted || sk_partition_load(p, p->store->recover_on_load) < 0 ||
+    if (!p->cfg.compact || p->cleaning || p->uncleanable || p->deleted ||
+        sk_partition_load(p, p->store->recover_on_load) < 0 ||
         !find_cleanable(p, ctx->now, &c))
         return;
     if (!c.forced && c.ratio <= p->cfg.min_cleanable_ratio)
@@ -313,6 +314,9 @@ static void pass_done(void *arg)
                 " bytes read, %" PRId64 " written, %" PRId64 " records read, %" PRId64 " kept, %zu segment%s",
                 p->dir, job->end_offset, job->dirty_ratio, ms, job->stats.bytes_read, job->stats.bytes_written,
                 job->stats.records_read, job->stats.records_kept, swapped, swapped == 1 ? "" : "s");
+    } else if (!p->deleted && job->failed) {
+        p->uncleanable = true;
+        sk_error("cleaner", "%s: cleaning failed; the log is not cleaned again until restart", p->dir);
     } else if (!p->deleted) {
         sk_warn("cleaner", "%s: cleaning pass incomplete (%zu of %zu groups swapped in)", p->dir, swapped,
                 job->ngroups);
@@ -354,6 +358,7 @@ int sk_logstore_clean_now(sk_partition *p)
     if (!cl || cl->running || !p->cfg.compact || p->deleted || sk_partition_load(p, p->store->recover_on_load) < 0 ||
         !find_cleanable(p, sk_logstore_now(p->store), &c))
         return 0;
+    p->uncleanable = false; /* asked for by hand: try again */
     return start_pass(cl, p, &c) ? 1 : -1;
 }
 

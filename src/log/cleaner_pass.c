@@ -277,14 +277,19 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
 {
     sk_log_scan sc = { .fd = sk_segment_file_fd(seg->file), .win_pos = -1, .min_read = job->io_buffer_bytes };
     int rc = 0;
+    int64_t next = seg->base;
     for (int64_t pos = 0; pos < seg->size && rc == 0;) {
         const uint8_t *p = sk_log_scan_window(&sc, pos, SK_BATCH_HEADER_SIZE);
         sk_batch b;
+        /* Whole batches, offsets increasing within the segment's range. */
         if (!p || sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE) < 0 || b.magic != 2 ||
-            b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD || (int64_t)b.size > seg->size - pos) {
+            b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD || (int64_t)b.size > seg->size - pos ||
+            b.last_offset_delta < 0 || b.base_offset < next || b.base_offset >= seg->end ||
+            b.last_offset_delta >= seg->end - b.base_offset) {
             rc = -1;
             break;
         }
+        next = sk_batch_last_offset(&b) + 1;
         p = sk_log_scan_window(&sc, pos, b.size);
         if (!p || (check && !sk_batch_crc_valid(p, b.size))) {
             rc = -1;
@@ -651,6 +656,10 @@ static int clean_group(sk_clean_job *job, sk_clean_group *g, txn_scan *txn)
     snprintf(path, sizeof path, "%s.timeindex" SK_CLEANED_SUFFIX, c.out->prefix);
     if (fsync_path(path) < 0)
         goto io;
+    if (c.out->naborted == 0) { /* as Kafka, no .txnindex without an entry */
+        snprintf(path, sizeof path, "%s.txnindex" SK_CLEANED_SUFFIX, c.out->prefix);
+        unlink(path);
+    }
     g->size = c.written;
     job->stats.bytes_written += c.written;
     rc = 0;
@@ -701,13 +710,19 @@ void sk_clean_job_run(void *arg)
     if (atomic_load(&job->p->deleted))
         return;
     sk_clean_map_init(&job->map, job->dedupe_buffer_bytes);
+    job->failed = true;
     if (build_map(job) == 0 && group_segments(job, job->map.latest + 1) == 0) {
+        job->failed = false;
         job->end_offset = job->map.latest + 1;
         txn_scan txn;
         txn_scan_init(&txn, job, job->segs[0].base, NULL);
         for (size_t i = 0; i < job->ngroups; i++) {
-            if (atomic_load(&job->p->deleted) || clean_group(job, &job->groups[i], &txn) < 0)
+            if (atomic_load(&job->p->deleted))
                 break;
+            if (clean_group(job, &job->groups[i], &txn) < 0) {
+                job->failed = true;
+                break;
+            }
             job->groups[i].written = true;
             job->groups_written++;
         }

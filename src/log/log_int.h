@@ -324,6 +324,7 @@ struct sk_partition {
     sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */
     int64_t cleaner_offset;      /* first dirty offset (cleaner-offset-checkpoint), -1 unknown */
     bool cleaning;               /* a cleaner pass over this log is in flight */
+    bool uncleanable;            /* a pass failed reading it: skipped until restart (Kafka's uncleanable partitions) */
     int refs;                    /* store table + in-flight jobs */
     atomic_bool deleted;         /* removed from the store; queued jobs skip it (read by the sync worker) */
     sk_hnode node;               /* in the store's table by (topic, index) */
@@ -432,6 +433,7 @@ typedef struct sk_clean_job {
     int64_t end_offset;          /* the pass cleaned below this; -1 when it failed */
     sk_clean_group *groups;
     size_t ngroups, groups_written;
+    bool failed;                 /* a segment could not be read or written */
     sk_clean_stats stats;
 } sk_clean_job;
 

@@ -853,6 +853,35 @@ START_TEST(test_clean_while_reading)
 }
 END_TEST
 
+/* A corrupt batch fails the pass: nothing is swapped, and the periodic
+ * cleaner leaves the log alone until restart (clean_now tries again). */
+START_TEST(test_corrupt_segment_left_alone)
+{
+    fixture f;
+    fx_init(&f);
+    put(&f, "a", "1");
+    put(&f, "a", "2");
+    roll(&f);
+    put(&f, "z", "z");
+    char path[512];
+    test_seg_path(path, sizeof path, f.dir, "c-0", 0, ".log");
+    int fd = open(path, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, "X", 1, 64), 1); /* inside the first batch's records */
+    close(fd);
+    int64_t size = sk_partition_size_bytes(f.p);
+    clean(&f);
+    ck_assert(f.p->uncleanable);
+    ck_assert_int_eq(sk_partition_size_bytes(f.p), size);
+    ck_assert_int_eq(f.p->cleaner_offset, -1);
+    test_seg_path(path, sizeof path, f.dir, "c-0", 0, ".log.cleaned");
+    ck_assert(!test_exists(path));
+    clean(&f); /* by hand: tried again, fails again */
+    ck_assert(f.p->uncleanable);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_offset_map)
 {
     sk_clean_map m;
@@ -940,6 +969,7 @@ static Suite *cleaner_suite(void)
     tcase_add_test(tc, test_dirty_ratio_selection);
     tcase_add_loop_test(tc, test_crash_points, 0, 5);
     tcase_add_test(tc, test_clean_while_reading);
+    tcase_add_test(tc, test_corrupt_segment_left_alone);
     tcase_add_test(tc, test_small_dedupe_buffer_several_passes);
     suite_add_tcase(s, tc);
     return s;
