@@ -11,12 +11,14 @@
  * copying reads it again) and written. The baseline, in the same run on the
  * same disk: the same bytes read sequentially from a file twice, and the
  * pass's output written and fsynced, with 1 MiB reads and writes; the
- * pass's time against the baseline's is the ratio printed. The map's peak
- * size (slots x 24 bytes) is printed against log.cleaner.dedupe.buffer.size,
- * and the process's peak RSS growth during the pass (VmHWM).
+ * pass's time against the baseline's is the ratio printed. The process's
+ * peak RSS growth during the pass (VmHWM: the key map and buffers) is printed
+ * against log.cleaner.dedupe.buffer.size. Produce: 16 KiB batches appended to
+ * another partition on the loop thread while the pass runs, then for the
+ * same time without it. --io-rate sets log.cleaner.io.max.bytes.per.second.
  *
  *   clean_bench [--dir DIR] [--bytes N] [--record-size N] [--batch-size N]
- *               [--distinct PCT] [--segment N] [--dedupe N]
+ *               [--distinct PCT] [--segment N] [--dedupe N] [--io-rate BYTES_PER_S]
  *
  * Reads are page-cache reads when the data fits in memory (as on the
  * machine in docs/benchmarks.md): the figure is then the cleaner's CPU cost.
@@ -42,6 +44,7 @@
 typedef struct opts {
     const char *dir;
     int64_t bytes, segment, dedupe;
+    const char *io_rate;        /* log.cleaner.io.max.bytes.per.second, NULL = none */
     size_t record_size, batch_size;
     int distinct;
 } opts;
@@ -153,8 +156,9 @@ static double baseline(const char *pdir, int64_t out_bytes)
 
 /* Appends 16 KiB batches to `p` for as long as the pass on `s` runs (its
  * completion is taken from `base`, polled every 4 MiB), or, with `s` NULL,
- * for 64 MiB; returns MB/s. */
-static double append_mbps(sk_partition *p, const opts *o, uint64_t *rng, sk_logstore *s, struct event_base *base)
+ * for `secs` seconds; returns MB/s. */
+static double append_mbps(sk_partition *p, const opts *o, uint64_t *rng, sk_logstore *s, struct event_base *base,
+                          double secs_alone)
 {
     size_t size;
     uint8_t *b = build_batch(o, rng, 1000, &size);
@@ -162,7 +166,7 @@ static double append_mbps(sk_partition *p, const opts *o, uint64_t *rng, sk_logs
     int64_t bytes = 0;
     double t0 = now_s();
     sk_cleaner_stats st = { .running = s != NULL };
-    while (s ? st.running : bytes < (64 << 20)) {
+    while (s ? st.running : now_s() - t0 < secs_alone) {
         memcpy(copy, b, size);
         sk_append_info info;
         if (sk_partition_append(p, copy, size, 1700000000000LL, &info) != 0)
@@ -199,9 +203,11 @@ int main(int argc, char **argv)
             o.segment = parse_size(v);
         else if (!strcmp(a, "--dedupe"))
             o.dedupe = parse_size(v);
+        else if (!strcmp(a, "--io-rate"))
+            o.io_rate = v;
         else {
             fprintf(stderr, "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] "
-                            "[--distinct PCT] [--segment N] [--dedupe N]\n", argv[0]);
+                            "[--distinct PCT] [--segment N] [--dedupe N] [--io-rate BYTES_PER_S]\n", argv[0]);
             return 2;
         }
     }
@@ -213,6 +219,8 @@ int main(int argc, char **argv)
         return 1;
     cfg.log_cleaner_enable = false;
     cfg.log_cleaner_dedupe_buffer_size = o.dedupe;
+    if (o.io_rate)
+        cfg.log_cleaner_io_max_bytes_per_second = (char *)o.io_rate;
     sk_log_threshold = SK_LOG_WARN;
     struct event_base *base = event_base_new();
     sk_logstore *s = sk_logstore_open(dir, base, &cfg, NULL);
@@ -242,23 +250,29 @@ int main(int argc, char **argv)
     sk_bg_drain(sk_logstore_bg(s));
     sync();
 
-    /* Produce throughput to another partition on the loop thread, alone and
-     * while the pass runs on the cleaner's thread. */
+    /* Produce throughput to another partition on the loop thread while the
+     * pass runs on the cleaner's thread, then for as long without it. */
     sk_log_config plain;
     sk_log_config_from_broker(&plain, &cfg);
+    plain.file_delete_delay_ms = 0;
     sk_partition *other;
     if (sk_logstore_create_partition(s, "other", 0, NULL, &plain, &other) != 0)
         return 1;
-    double alone = append_mbps(other, &o, &rng, NULL, NULL);
-
     int64_t hwm0 = vm_hwm_kib();
     double t0 = now_s();
     if (sk_logstore_clean_now(p) != 1)
         return 1;
-    double during = append_mbps(other, &o, &rng, s, base);
+    double during = append_mbps(other, &o, &rng, s, base, 0);
     sk_bg_drain(sk_logstore_bg(s));
     double secs = now_s() - t0;
     int64_t hwm1 = vm_hwm_kib();
+    /* The same time of produce without the pass (the same page-cache and
+     * writeback conditions). */
+    sk_logstore_delete_partition(s, other);
+    sync();
+    if (sk_logstore_create_partition(s, "other2", 0, NULL, &plain, &other) != 0)
+        return 1;
+    double alone = append_mbps(other, &o, &rng, NULL, NULL, secs);
     sk_cleaner_stats st;
     sk_logstore_cleaner_stats(s, &st);
 

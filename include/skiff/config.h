@@ -55,6 +55,7 @@ typedef struct sk_config {
     int64_t log_cleaner_dedupe_buffer_size; /* log.cleaner.dedupe.buffer.size: key map memory, bytes */
     int32_t log_cleaner_io_buffer_size;   /* log.cleaner.io.buffer.size: read buffer, bytes */
     int64_t log_cleaner_backoff_ms;       /* log.cleaner.backoff.ms: wait between looks, ms */
+    char *log_cleaner_io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second: a number > 0 */
     char *log_cleaner_min_cleanable_ratio; /* log.cleaner.min.cleanable.ratio: a number in [0, 1] */
     int64_t log_cleaner_delete_retention_ms;   /* log.cleaner.delete.retention.ms */
     int64_t log_cleaner_min_compaction_lag_ms; /* log.cleaner.min.compaction.lag.ms */

@@ -58,6 +58,7 @@ static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NUL
 
 static const char *check_advertised(const char *value);
 static const char *check_ratio(const char *value);
+static const char *check_rate(const char *value);
 
 #define F(field) offsetof(sk_config, field)
 #define STR(n, field, def, kdef, minlen, doc) \
@@ -153,6 +154,9 @@ static const key_def keys[] = {
         INT32_MAX, "Read buffer of the cleaner, bytes"),
     INT(KT_INT64, "log.cleaner.backoff.ms", log_cleaner_backoff_ms, "15000", NULL, 0, INT64_MAX,
         "Wait between the cleaner's looks for a log to clean, ms"),
+    {"log.cleaner.io.max.bytes.per.second", KT_STRING, F(log_cleaner_io_max_bytes_per_second),
+     "1.7976931348623157E308", NULL, 1, 0, NULL, check_rate,
+     "Most bytes a second the cleaner reads and writes, a positive number (the default: no limit)"},
     {"log.cleaner.min.cleanable.ratio", KT_STRING, F(log_cleaner_min_cleanable_ratio), "0.5", NULL,
      1, 0, NULL, check_ratio,
      "Share of uncleaned bytes at which a compacted log is cleaned (topic: min.cleanable.dirty.ratio)"},
@@ -295,6 +299,17 @@ static const char *check_ratio(const char *value)
     double d = strtod(value, &end);
     if (errno || end == value || *end != '\0' || !(d >= 0.0 && d <= 1.0))
         return "must be a number from 0 to 1";
+    return NULL;
+}
+
+/* A positive number (Kafka's double keys such as log.cleaner.io.max.bytes.per.second). */
+static const char *check_rate(const char *value)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(value, &end);
+    if (errno || end == value || *end != '\0' || !(d > 0.0))
+        return "must be a number above 0";
     return NULL;
 }
 
@@ -479,7 +494,7 @@ static const char *json_value_text(const key_def *k, const cJSON *item, char *bu
         }
         why = "not an integer a JSON number holds exactly (up to 2^53); "
               "write large values as strings, e.g. \"9223372036854775807\"";
-    } else if (cJSON_IsNumber(item) && k->check == check_ratio) {
+    } else if (cJSON_IsNumber(item) && (k->check == check_ratio || k->check == check_rate)) {
         snprintf(buf, len, "%.17g", item->valuedouble);
         return buf;
     } else if (cJSON_IsBool(item) && k->type == KT_BOOL) {

@@ -39,6 +39,7 @@ struct sk_cleaner {
     struct event *timer;
     int64_t dedupe_buffer_bytes;
     size_t io_buffer_bytes;
+    double io_max_bytes_per_second;
     bool running;                /* a pass is in flight (one cleaner thread) */
     sk_cleaner_stats stats;
 };
@@ -174,6 +175,7 @@ static sk_clean_job *job_new(sk_cleaner *cl, sk_partition *p, const cleanable *c
     job->delete_retention_ms = p->cfg.delete_retention_ms;
     job->dedupe_buffer_bytes = cl->dedupe_buffer_bytes;
     job->io_buffer_bytes = cl->io_buffer_bytes;
+    job->io_max_bytes_per_second = cl->io_max_bytes_per_second;
     job->decompress_cap = sk_decompress_cap(p->cfg.max_message_bytes);
     job->dirty_ratio = c->ratio;
     job->end_offset = -1;
@@ -381,6 +383,11 @@ int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
     cl->stats.last_pass_ms = -1;
     cl->dedupe_buffer_bytes = cfg->log_cleaner_dedupe_buffer_size;
     cl->io_buffer_bytes = cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : 1 << 19;
+    cl->io_max_bytes_per_second = cfg->log_cleaner_io_max_bytes_per_second
+                                      ? strtod(cfg->log_cleaner_io_max_bytes_per_second, NULL)
+                                      : 0;
+    if (!(cl->io_max_bytes_per_second > 0))
+        cl->io_max_bytes_per_second = 1.7976931348623157e308;
     if (cfg->log_cleaner_enable && s->base) {
         int64_t every = cfg->log_cleaner_backoff_ms > 0 ? cfg->log_cleaner_backoff_ms : 1;
         cl->timer = event_new(s->base, -1, EV_PERSIST, on_cleaner_timer, cl);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log_int.h"
@@ -267,6 +268,37 @@ static bool txn_on_control(txn_scan *t, const sk_batch *b)
     return false;
 }
 
+/* ---- I/O throttle (Kafka's Throttler) ---- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Counts `bytes` of I/O; every 300 ms (or sooner, once the window holds
+ * 300 ms worth of bytes at the limit), sleeps for as long as the window's
+ * rate exceeds log.cleaner.io.max.bytes.per.second. */
+static void throttle(sk_clean_job *job, int64_t bytes)
+{
+    double now = mono_s();
+    if (job->throttle_start == 0)
+        job->throttle_start = now;
+    job->throttle_bytes += bytes;
+    double elapsed = now - job->throttle_start;
+    if (elapsed < 0.3 && (double)job->throttle_bytes < job->io_max_bytes_per_second * 0.3)
+        return;
+    double want = (double)job->throttle_bytes / job->io_max_bytes_per_second;
+    if (want > elapsed) {
+        double pause = want - elapsed;
+        struct timespec ts = { .tv_sec = (time_t)pause, .tv_nsec = (long)((pause - (double)(time_t)pause) * 1e9) };
+        nanosleep(&ts, NULL);
+    }
+    job->throttle_start = mono_s();
+    job->throttle_bytes = 0;
+}
+
 /* ---- Reading segments ---- */
 
 /* Calls `fn` on every batch of job segment `seg` (whole, CRC checked when
@@ -296,6 +328,7 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
             break;
         }
         sk_batch_header_parse(&b, p, b.size);
+        throttle((sk_clean_job *)job, (int64_t)b.size);
         rc = fn(arg, &b);
         pos += (int64_t)b.size;
     }
@@ -581,6 +614,7 @@ static int filter_batch(void *arg, const sk_batch *b)
     if (c->buf.len >= job->io_buffer_bytes) {
         if (sk_pwrite_full(c->fd, c->buf.buf, c->buf.len, c->written) < 0)
             return -1;
+        throttle(job, (int64_t)c->buf.len);
         c->written += (int64_t)c->buf.len;
         c->buf.len = 0;
     }

@@ -426,6 +426,9 @@ typedef struct sk_clean_job {
     size_t nproducers;
     int64_t now_ms, delete_retention_ms, dedupe_buffer_bytes;
     size_t io_buffer_bytes, decompress_cap;
+    double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
+    double throttle_start;       /* worker: monotonic seconds of the current measurement window */
+    int64_t throttle_bytes;      /* worker: bytes read and written in it */
     double dirty_ratio;          /* when chosen, for the log line */
     int64_t started_ms;
     /* Results (worker) */

@@ -882,6 +882,38 @@ START_TEST(test_corrupt_segment_left_alone)
 }
 END_TEST
 
+/* log.cleaner.io.max.bytes.per.second: a pass over about 240 KB of reads
+ * (the log twice) at 100 KB/s cannot finish in under 1.5 s. (A lower bound
+ * only: a busy machine makes it slower, never faster.) */
+START_TEST(test_io_throttle)
+{
+    fixture f;
+    fx_init(&f);
+    f.cfg.log_cleaner_io_max_bytes_per_second = "100000";
+    sk_logstore_close(f.store);
+    fx_open(&f);
+    char v[1024];
+    memset(v, 'v', sizeof v - 1);
+    v[sizeof v - 1] = '\0';
+    for (int i = 0; i < 120; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i % 10);
+        put(&f, k, v);
+    }
+    roll(&f);
+    put(&f, "z", "z");
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    clean(&f);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    ck_assert_msg(secs >= 1.5, "pass took %.2f s", secs);
+    rec_out r[16];
+    ck_assert_int_eq(read_all(f.p, r, 16), 11);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_offset_map)
 {
     sk_clean_map m;
@@ -970,6 +1002,7 @@ static Suite *cleaner_suite(void)
     tcase_add_loop_test(tc, test_crash_points, 0, 5);
     tcase_add_test(tc, test_clean_while_reading);
     tcase_add_test(tc, test_corrupt_segment_left_alone);
+    tcase_add_test(tc, test_io_throttle);
     tcase_add_test(tc, test_small_dedupe_buffer_several_passes);
     suite_add_tcase(s, tc);
     return s;
