@@ -41,6 +41,7 @@ struct sk_cleaner {
     size_t io_buffer_bytes;
     double io_max_bytes_per_second;
     bool running;                /* a pass is in flight (one cleaner thread) */
+    atomic_bool stop;            /* the store is closing: a pass in flight gives up */
     sk_cleaner_stats stats;
 };
 
@@ -176,6 +177,7 @@ static sk_clean_job *job_new(sk_cleaner *cl, sk_partition *p, const cleanable *c
     job->dedupe_buffer_bytes = cl->dedupe_buffer_bytes;
     job->io_buffer_bytes = cl->io_buffer_bytes;
     job->io_max_bytes_per_second = cl->io_max_bytes_per_second;
+    job->stop = &cl->stop;
     job->decompress_cap = sk_decompress_cap(p->cfg.max_message_bytes);
     job->dirty_ratio = c->ratio;
     job->end_offset = -1;
@@ -319,6 +321,8 @@ static void pass_done(void *arg)
     } else if (!p->deleted && job->failed) {
         p->uncleanable = true;
         sk_error("cleaner", "%s: cleaning failed; the log is not cleaned again until restart", p->dir);
+    } else if (!p->deleted && job->stopped) {
+        sk_info("cleaner", "%s: cleaning stopped for shutdown", p->dir);
     } else if (!p->deleted) {
         sk_warn("cleaner", "%s: cleaning pass incomplete (%zu of %zu groups swapped in)", p->dir, swapped,
                 job->ngroups);
@@ -380,6 +384,7 @@ int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
     if (!cl)
         return -1;
     cl->store = s;
+    atomic_init(&cl->stop, false);
     cl->stats.last_pass_ms = -1;
     cl->dedupe_buffer_bytes = cfg->log_cleaner_dedupe_buffer_size;
     cl->io_buffer_bytes = cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : 1 << 19;
@@ -405,6 +410,8 @@ int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
 
 void sk_cleaner_stop(sk_logstore *s)
 {
+    if (s->cleaner)
+        atomic_store(&s->cleaner->stop, true);
     if (s->cleaner && s->cleaner->timer) {
         event_free(s->cleaner->timer);
         s->cleaner->timer = NULL;

@@ -302,7 +302,8 @@ static void throttle(sk_clean_job *job, int64_t bytes)
 /* ---- Reading segments ---- */
 
 /* Calls `fn` on every batch of job segment `seg` (whole, CRC checked when
- * `check`). Returns 0, 1 when `fn` asked to stop, -1 on a bad batch or I/O. */
+ * `check`). Returns 0, 1 when `fn` asked to stop, -1 on a bad batch or I/O,
+ * or when the pass is to give up (job->stopped set). */
 typedef int (*batch_fn)(void *arg, const sk_batch *b);
 
 static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool check, batch_fn fn, void *arg)
@@ -328,14 +329,19 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
             break;
         }
         sk_batch_header_parse(&b, p, b.size);
+        if (atomic_load(job->stop) || atomic_load(&job->p->deleted)) {
+            ((sk_clean_job *)job)->stopped = true;
+            rc = -2;
+            break;
+        }
         throttle((sk_clean_job *)job, (int64_t)b.size);
         rc = fn(arg, &b);
         pos += (int64_t)b.size;
     }
     free(sc.buf);
-    if (rc < 0)
+    if (rc == -1)
         sk_error("cleaner", "%s: segment %" PRId64 " cannot be read or holds a corrupt batch", job->dir, seg->base);
-    return rc;
+    return rc < 0 ? -1 : rc;
 }
 
 /* ---- Phase 1: the offset map ---- */
@@ -397,7 +403,7 @@ static int build_map(sk_clean_job *job)
     }
     txn_scan_free(&c.txn);
     if (rc < 0 || job->map.latest < job->first_dirty) {
-        if (rc >= 0)
+        if (rc >= 0 && !job->stopped)
             sk_warn("cleaner", "%s: log.cleaner.dedupe.buffer.size holds no batch of the dirty range", job->dir);
         return -1;
     }
@@ -754,7 +760,7 @@ void sk_clean_job_run(void *arg)
             if (atomic_load(&job->p->deleted))
                 break;
             if (clean_group(job, &job->groups[i], &txn) < 0) {
-                job->failed = true;
+                job->failed = !job->stopped;
                 break;
             }
             job->groups[i].written = true;
@@ -763,4 +769,6 @@ void sk_clean_job_run(void *arg)
         txn_scan_free(&txn);
     }
     sk_clean_map_free(&job->map);
+    if (job->stopped)
+        job->failed = false;
 }

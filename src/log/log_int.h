@@ -414,6 +414,7 @@ typedef struct sk_clean_stats {
 
 typedef struct sk_clean_job {
     sk_partition *p;             /* reference held; only `deleted` is read on the worker */
+    const atomic_bool *stop;     /* set when the store closes: the pass gives up */
     char *dir;                   /* copy of p->dir */
     sk_log_config cfg;           /* copy: segment.bytes, index settings */
     sk_clean_seg *segs;          /* the log's first segments, up to the first uncleanable one */
@@ -437,6 +438,7 @@ typedef struct sk_clean_job {
     sk_clean_group *groups;
     size_t ngroups, groups_written;
     bool failed;                 /* a segment could not be read or written */
+    bool stopped;                /* given up: store closing or partition deleted */
     sk_clean_stats stats;
 } sk_clean_job;
 
@@ -451,7 +453,8 @@ void sk_clean_group_unlink(const char *dir, int64_t base);
 int sk_cleaner_recover_swaps(sk_partition *p);
 /* Starts the cleaner of `s` (periodic look every log.cleaner.backoff.ms). */
 int sk_cleaner_start(sk_logstore *s, const sk_config *cfg);
-/* Stops its timer; a pass in flight finishes when the workers drain. */
+/* Stops its timer and tells a pass in flight to give up at its next batch
+ * (its unfinished .cleaned files are removed; the workers' drain waits). */
 void sk_cleaner_stop(sk_logstore *s);
 /* Frees it (after the workers drained). */
 void sk_cleaner_free(sk_logstore *s);

@@ -914,6 +914,42 @@ START_TEST(test_io_throttle)
 }
 END_TEST
 
+/* Closing the store stops a pass in flight: nothing is swapped in, no
+ * .cleaned file is left, and the log is as it was. (The throttle keeps the
+ * pass running for seconds.) */
+START_TEST(test_close_stops_a_pass)
+{
+    fixture f;
+    fx_init(&f);
+    f.cfg.log_cleaner_io_max_bytes_per_second = "100000";
+    sk_logstore_close(f.store);
+    fx_open(&f);
+    char v[1024];
+    memset(v, 'v', sizeof v - 1);
+    v[sizeof v - 1] = '\0';
+    for (int i = 0; i < 120; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i % 10);
+        put(&f, k, v);
+    }
+    roll(&f);
+    put(&f, "z", "z");
+    ck_assert_int_eq(sk_logstore_clean_now(f.p), 1);
+    sk_logstore_close(f.store);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls %s/c-0 | grep -E 'cleaned|swap'", f.dir);
+    ck_assert_int_ne(system(cmd), 0);
+    f.cfg.log_cleaner_io_max_bytes_per_second = NULL;
+    fx_open(&f);
+    rec_out r[128];
+    ck_assert_int_eq(read_all(f.p, r, 128), 121);
+    ck_assert_int_eq(f.p->cleaner_offset, -1);
+    clean(&f);
+    ck_assert_int_eq(read_all(f.p, r, 128), 11);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_offset_map)
 {
     sk_clean_map m;
@@ -1003,6 +1039,7 @@ static Suite *cleaner_suite(void)
     tcase_add_test(tc, test_clean_while_reading);
     tcase_add_test(tc, test_corrupt_segment_left_alone);
     tcase_add_test(tc, test_io_throttle);
+    tcase_add_test(tc, test_close_stops_a_pass);
     tcase_add_test(tc, test_small_dedupe_buffer_several_passes);
     suite_add_tcase(s, tc);
     return s;
