@@ -603,8 +603,13 @@ static bool should_roll(const sk_partition *p, const sk_segment *seg, size_t len
     bool by_timestamp = seg->rolling_timestamp >= 0 && max_timestamp >= 0;
     int64_t since = by_timestamp ? seg->rolling_timestamp : seg->created_ms;
     int64_t until = by_timestamp ? max_timestamp : now_ms;
+    /* Kafka's LogConfig.maxSegmentMs: a compacted log rolls by
+     * max.compaction.lag.ms too, so its records can become cleanable. */
+    int64_t roll_ms = p->cfg.segment_ms;
+    if (p->cfg.compact && p->cfg.max_compaction_lag_ms > 0 && p->cfg.max_compaction_lag_ms < roll_ms)
+        roll_ms = p->cfg.max_compaction_lag_ms;
     int64_t waited;
-    if (!__builtin_sub_overflow(until, since, &waited) && waited > p->cfg.segment_ms)
+    if (!__builtin_sub_overflow(until, since, &waited) && waited > roll_ms)
         return true;
     if (sk_index_full(&seg->offset_index) || sk_index_full(&seg->time_index))
         return true;

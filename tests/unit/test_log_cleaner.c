@@ -505,6 +505,25 @@ START_TEST(test_min_compaction_lag)
 }
 END_TEST
 
+/* A compacted log rolls by max.compaction.lag.ms when it is below segment.ms
+ * (Kafka's LogConfig.maxSegmentMs). */
+START_TEST(test_max_compaction_lag_rolls)
+{
+    fixture f;
+    fx_init(&f);
+    f.lc.max_compaction_lag_ms = 5000;
+    sk_partition_set_config(f.p, &f.lc);
+    put(&f, "a", "1");
+    f.clock.now = T0 + 5000;
+    put(&f, "a", "2");
+    ck_assert_uint_eq(sk_partition_segment_count(f.p), 1);
+    f.clock.now = T0 + 5001;
+    put(&f, "a", "3");
+    ck_assert_uint_eq(sk_partition_segment_count(f.p), 2);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_compressed_batches_keep_codec)
 {
     fixture f;
@@ -1031,6 +1050,7 @@ static Suite *cleaner_suite(void)
     tcase_add_test(tc, test_last_batch_of_producer_kept_empty);
     tcase_add_test(tc, test_open_transaction_and_active_segment_not_cleaned);
     tcase_add_test(tc, test_min_compaction_lag);
+    tcase_add_test(tc, test_max_compaction_lag_rolls);
     tcase_add_test(tc, test_compressed_batches_keep_codec);
     tcase_add_test(tc, test_offsets_and_indexes_after_cleaning);
     tcase_add_test(tc, test_reader_keeps_old_segment);
