@@ -524,6 +524,47 @@ START_TEST(test_max_compaction_lag_rolls)
 }
 END_TEST
 
+/* Groups whose every record goes become empty segments (as in Kafka); reads,
+ * timestamps and restarts (clean and unclean) step over them. */
+START_TEST(test_empty_cleaned_segments)
+{
+    fixture f;
+    fx_init(&f);
+    for (int i = 0; i < 3; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", i);
+        put(&f, "a", v);
+        roll(&f);
+    }
+    put(&f, "z", "z");
+    f.lc.segment_bytes = f.p->segs[0]->size + 10; /* one segment per group */
+    sk_partition_set_config(f.p, &f.lc);
+    clean(&f);
+    ck_assert_uint_eq(sk_partition_segment_count(f.p), 4);
+    ck_assert_int_eq(f.p->segs[0]->size, 0);
+    ck_assert_int_eq(f.p->segs[1]->size, 0);
+    for (int round = 0; round < 3; round++) {
+        rec_out r[4];
+        ck_assert_int_eq(read_all(f.p, r, 4), 2);
+        expect(&r[0], 2, "a", "2");
+        expect(&r[1], 3, "z", "z");
+        int64_t off, ts;
+        ck_assert_int_eq(sk_partition_offset_for_timestamp(f.p, T0, &off, &ts), SK_ERR_NONE);
+        ck_assert_int_eq(off, 2);
+        sk_read_result rr;
+        ck_assert_int_eq(sk_partition_read(f.p, 0, 1 << 20, 4, &rr), SK_ERR_NONE);
+        ck_assert_int_eq(rr.first_offset, 2);
+        sk_log_slice_release(&rr.slice);
+        if (round == 0)
+            sk_logstore_close(f.store);
+        else
+            sk_logstore_close_unclean(f.store);
+        fx_open(&f);
+    }
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_compressed_batches_keep_codec)
 {
     fixture f;
@@ -1051,6 +1092,7 @@ static Suite *cleaner_suite(void)
     tcase_add_test(tc, test_open_transaction_and_active_segment_not_cleaned);
     tcase_add_test(tc, test_min_compaction_lag);
     tcase_add_test(tc, test_max_compaction_lag_rolls);
+    tcase_add_test(tc, test_empty_cleaned_segments);
     tcase_add_test(tc, test_compressed_batches_keep_codec);
     tcase_add_test(tc, test_offsets_and_indexes_after_cleaning);
     tcase_add_test(tc, test_reader_keeps_old_segment);
