@@ -185,7 +185,8 @@ bool sk_partition_topic_id(sk_partition *p, uint8_t out[16]);
 /* The partition's log settings (a copy is kept). */
 const sk_log_config *sk_partition_config(const sk_partition *p);
 /* Changes the settings live (AlterConfigs); applies from the next append,
- * roll or retention pass. */
+ * roll, retention pass or cleaner look (cleanup.policy turns compaction on
+ * and off without a restart). */
 void sk_partition_set_config(sk_partition *p, const sk_log_config *cfg);
 /* Partition leader epoch stamped on appended batches (0 until leadership
  * exists). */
