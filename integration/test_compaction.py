@@ -6,7 +6,8 @@ log.segment.bytes is small so the data lies in closed segments. Waiting is
 bounded polling of what a read_uncommitted consumer from offset 0 sees, until
 it is exactly the newest value per key at its original offset (no aborted
 record, no older value). Tombstones stay until delete.retention.ms and then
-go. A SIGKILL right after more overwrites, a restart, and the same result.
+go. A SIGKILL right after more overwrites, a restart, and the same result;
+a SIGKILL inside a (throttled) pass leaves the log as it was.
 __consumer_offsets shrinks under thousands of commits and the group resumes
 at its last commit after a restart."""
 
@@ -182,6 +183,33 @@ def test_compaction_newest_value_per_key(start_broker):
     assert read_all(b.bootstrap) == expected(state)
     produced = produce(b.bootstrap, [(b'new', b'after')])
     assert produced[0][1] == last[-1][1] + 1
+
+
+def test_sigkill_during_a_pass(start_broker):
+    """The pass is slowed by log.cleaner.io.max.bytes.per.second so the kill
+    lands in it (after its start line, before its end line): after the
+    restart the log reads exactly as before, its .cleaned files are gone,
+    and the next passes reach the cleaned state."""
+    b = start_broker(config=dict(CLEANER, **{'log.cleaner.io.max.bytes.per.second': 20000}))
+    create_topic(b.bootstrap, TOPIC, {'cleanup.policy': 'delete'})
+    keys = [b'key-%02d' % i for i in range(40)]
+    written = []
+    for r in range(5):
+        written += produce(b.bootstrap, [(k, b'v-%d-%s' % (r, k)) for k in keys])
+    written += produce(b.bootstrap, fillers(80, b'a'))
+    before = read_all(b.bootstrap)
+    alter_topic(b.bootstrap, TOPIC, {'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.01'})
+    deadline = time.monotonic() + WAIT
+    while 'cleaning offsets' not in b.log and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 'cleaning offsets' in b.log
+    assert 'cleaned offsets' not in b.log
+    b.stop(signal.SIGKILL, expect=-signal.SIGKILL)
+    b.start(port=b.port)
+    # Nothing is swapped in before the pass ends: the log is as it was.
+    assert read_all(b.bootstrap) == before
+    wait_for(b.bootstrap, latest(written), 'after SIGKILL in a pass')
+    assert not [p.name for p in (b.data_dir / f'{TOPIC}-0').iterdir() if p.name.endswith(('.cleaned', '.swap'))]
 
 
 def offsets_log_bytes(b):

@@ -341,6 +341,8 @@ static bool start_pass(sk_cleaner *cl, sk_partition *p, const cleanable *c)
     }
     p->cleaning = true;
     cl->running = true;
+    sk_info("cleaner", "%s: cleaning offsets %" PRId64 " to %" PRId64 " (dirty ratio %.2f%s)", p->dir,
+            c->first_dirty, job->upper_bound, c->ratio, c->forced ? ", max.compaction.lag.ms passed" : "");
     return true;
 }
 
