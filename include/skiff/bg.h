@@ -1,5 +1,5 @@
 /*
- * Background workers: blocking work (fsync, unlink, later the log cleaner)
+ * Background workers: blocking work (fsync, unlink, the log cleaner)
  * runs off the event loop, one thread per job queue, jobs of a queue in
  * submission order (the shape of Redis' bio.c).
  *
@@ -24,6 +24,7 @@ typedef struct sk_bg sk_bg;
 typedef enum sk_bg_queue {
     SK_BG_SYNC = 0,   /* fsync of segments, checkpoints and metadata files */
     SK_BG_DELETE = 1, /* unlink of deleted segments and partition directories */
+    SK_BG_CLEAN = 2,  /* log cleaner passes (compaction) */
     SK_BG_NQUEUES
 } sk_bg_queue;
 

@@ -58,6 +58,17 @@ typedef struct sk_config {
                                              newest batch timestamp this old), ms */
     int32_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.
                                                          interval.ms: how often, ms */
+    /* Log cleaner */
+    bool log_cleaner_enable;              /* log.cleaner.enable */
+    int32_t log_cleaner_threads;          /* log.cleaner.threads (accepted; one thread) */
+    int64_t log_cleaner_dedupe_buffer_size; /* log.cleaner.dedupe.buffer.size: key map memory, bytes */
+    int32_t log_cleaner_io_buffer_size;   /* log.cleaner.io.buffer.size: read buffer, bytes */
+    int64_t log_cleaner_backoff_ms;       /* log.cleaner.backoff.ms: wait between looks, ms */
+    char *log_cleaner_io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second: a number > 0 */
+    char *log_cleaner_min_cleanable_ratio; /* log.cleaner.min.cleanable.ratio: a number in [0, 1] */
+    int64_t log_cleaner_delete_retention_ms;   /* log.cleaner.delete.retention.ms */
+    int64_t log_cleaner_min_compaction_lag_ms; /* log.cleaner.min.compaction.lag.ms */
+    int64_t log_cleaner_max_compaction_lag_ms; /* log.cleaner.max.compaction.lag.ms */
     /* Group coordinator */
     int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: wait for
                                                  more members before the first rebalance of

@@ -61,7 +61,12 @@ typedef struct sk_log_config {
     sk_timestamp_type timestamp_type;   /* message.timestamp.type */
     int64_t timestamp_before_max_ms; /* message.timestamp.before.max.ms */
     int64_t timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
-    bool compact;                    /* cleanup.policy=compact: retention skips it, keys required */
+    bool compact;                    /* cleanup.policy has compact: keys required, the cleaner compacts it
+                                        (retention applies too when it also has delete) */
+    int64_t delete_retention_ms;     /* delete.retention.ms: tombstones and markers outlive their first cleaning this long */
+    int64_t min_compaction_lag_ms;   /* min.compaction.lag.ms: newer segments are not cleaned */
+    int64_t max_compaction_lag_ms;   /* max.compaction.lag.ms: an older dirty batch forces a cleaning */
+    double min_cleanable_ratio;      /* min.cleanable.dirty.ratio: dirty share that triggers a cleaning */
 } sk_log_config;
 
 /* Fills `lc` from the broker's log.* keys (Kafka's topic defaults). */
@@ -192,7 +197,8 @@ bool sk_partition_topic_id(sk_partition *p, uint8_t out[16]);
 /* The partition's log settings (a copy is kept). */
 const sk_log_config *sk_partition_config(const sk_partition *p);
 /* Changes the settings live (AlterConfigs); applies from the next append,
- * roll or retention pass. */
+ * roll, retention pass or cleaner look (cleanup.policy turns compaction on
+ * and off without a restart). */
 void sk_partition_set_config(sk_partition *p, const sk_log_config *cfg);
 /* Partition leader epoch stamped on appended batches (0 until leadership
  * exists). */
@@ -420,7 +426,9 @@ int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, in
  * OFFSET_OUT_OF_RANGE when `offset` is above the high watermark. */
 int16_t sk_partition_delete_records(sk_partition *p, int64_t offset, int64_t *low_watermark);
 
-/* Retention for one partition (skipped for compacted topics): deletes whole
+/* Retention for one partition (a cleanup.policy without delete has
+ * retention.ms and retention.bytes -1, so only the log start offset rule
+ * applies, as in Kafka): deletes whole
  * segments, oldest first and never the active one, while the segment's
  * largest timestamp is more than retention.ms before `now_ms`, while the log
  * is larger than retention.bytes by at least the segment's size, and while
@@ -429,6 +437,31 @@ int16_t sk_partition_delete_records(sk_partition *p, int64_t offset, int64_t *lo
  * `.deleted` suffix and unlinked in the background after file.delete.delay.ms.
  * Returns the number of segments deleted. */
 int sk_partition_retention(sk_partition *p, int64_t now_ms);
+
+/* Starts a log cleaner pass over `p` now (Kafka's LogCleaner, see
+ * docs/cleaner.md), whatever its dirty ratio: for a "compact now" control
+ * and tests. The pass runs on the SK_BG_CLEAN worker and swaps the cleaned
+ * segments in on the loop when done. Returns 1 when a pass started, 0 when
+ * there is nothing to do (not a compacted topic, no cleanable segment, a
+ * pass already running, or the cleaner not started), -1 when it could not
+ * start (logged). A log a failed pass left uncleanable is tried again. */
+int sk_logstore_clean_now(sk_partition *p);
+
+/* What the log cleaner has done since the store opened (for metrics; Kafka's
+ * LogCleaner metrics and per-pass CleanerStats, summed). */
+typedef struct sk_cleaner_stats {
+    int64_t passes;            /* passes completed */
+    int64_t bytes_read;        /* bytes read by the passes (map building and copying) */
+    int64_t bytes_written;     /* bytes of the cleaned segments */
+    int64_t records_read;      /* records the copying read */
+    int64_t records_removed;   /* records it dropped */
+    int64_t last_pass_ms;      /* duration of the last pass, ms (-1 none) */
+    double last_dirty_ratio;   /* dirty ratio of the log the last pass cleaned */
+    bool running;              /* a pass is in flight */
+} sk_cleaner_stats;
+
+/* Fills `out` (zeros, last_pass_ms -1, when the cleaner is not started). */
+void sk_logstore_cleaner_stats(const sk_logstore *s, sk_cleaner_stats *out);
 
 /* Rolls a new active segment now (if the active one is not empty). Returns
  * NONE or KAFKA_STORAGE_ERROR. */

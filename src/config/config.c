@@ -60,6 +60,8 @@ static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NUL
 
 static const char *check_advertised(const char *value);
 static const char *check_http_listener(const char *value);
+static const char *check_ratio(const char *value);
+static const char *check_rate(const char *value);
 
 #define F(field) offsetof(sk_config, field)
 #define STR(n, field, def, kdef, minlen, doc) \
@@ -155,6 +157,32 @@ static const key_def keys[] = {
         INT32_MAX, "Forget an idempotent producer idle on a partition for this long, ms"),
     INT(KT_INT32, "producer.id.expiration.check.interval.ms", producer_id_expiration_check_interval_ms,
         "600000", NULL, 1, INT32_MAX, "How often idle producers are looked for, ms"),
+    /* Log cleaner (compacted topics) */
+    BOOL("log.cleaner.enable", log_cleaner_enable, "true", NULL,
+         "Run the log cleaner, which compacts topics whose cleanup.policy has compact"),
+    INT(KT_INT32, "log.cleaner.threads", log_cleaner_threads, "1", NULL, 0, INT32_MAX,
+        "Cleaner threads (accepted; skiff cleans with one background thread)"),
+    INT(KT_INT64, "log.cleaner.dedupe.buffer.size", log_cleaner_dedupe_buffer_size, "134217728",
+        NULL, 1048576, INT64_MAX,
+        "Most memory of the key-to-offset map of one cleaning pass, bytes (24 bytes per key)"),
+    INT(KT_INT32, "log.cleaner.io.buffer.size", log_cleaner_io_buffer_size, "524288", NULL, 1024,
+        INT32_MAX, "Read buffer of the cleaner, bytes"),
+    INT(KT_INT64, "log.cleaner.backoff.ms", log_cleaner_backoff_ms, "15000", NULL, 0, INT64_MAX,
+        "Wait between the cleaner's looks for a log to clean, ms"),
+    {"log.cleaner.io.max.bytes.per.second", KT_STRING, F(log_cleaner_io_max_bytes_per_second),
+     "1.7976931348623157E308", NULL, 1, 0, NULL, check_rate,
+     "Most bytes a second the cleaner reads and writes, a positive number (the default: no limit)"},
+    {"log.cleaner.min.cleanable.ratio", KT_STRING, F(log_cleaner_min_cleanable_ratio), "0.5", NULL,
+     1, 0, NULL, check_ratio,
+     "Share of uncleaned bytes at which a compacted log is cleaned (topic: min.cleanable.dirty.ratio)"},
+    INT(KT_INT64, "log.cleaner.delete.retention.ms", log_cleaner_delete_retention_ms, "86400000",
+        NULL, 0, INT64_MAX,
+        "Tombstones and transaction markers stay this long after their batch was first cleaned, ms"),
+    INT(KT_INT64, "log.cleaner.min.compaction.lag.ms", log_cleaner_min_compaction_lag_ms, "0",
+        NULL, 0, INT64_MAX, "Records stay uncompacted at least this long, ms"),
+    INT(KT_INT64, "log.cleaner.max.compaction.lag.ms", log_cleaner_max_compaction_lag_ms,
+        "9223372036854775807", NULL, 1, INT64_MAX,
+        "A log whose oldest uncleaned record is this old is cleaned whatever its ratio, ms"),
     /* Group coordinator */
     INT(KT_INT32, "group.initial.rebalance.delay.ms", group_initial_rebalance_delay_ms, "0",
         "3000", 0, INT32_MAX,
@@ -285,6 +313,28 @@ static const char *check_advertised(const char *value)
     return NULL;
 }
 
+/* A number from 0 to 1 (Kafka's double keys such as log.cleaner.min.cleanable.ratio). */
+static const char *check_ratio(const char *value)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(value, &end);
+    if (errno || end == value || *end != '\0' || !(d >= 0.0 && d <= 1.0))
+        return "must be a number from 0 to 1";
+    return NULL;
+}
+
+/* A positive number (Kafka's double keys such as log.cleaner.io.max.bytes.per.second). */
+static const char *check_rate(const char *value)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(value, &end);
+    if (errno || end == value || *end != '\0' || !(d > 0.0))
+        return "must be a number above 0";
+    return NULL;
+}
+
 /* The allowed values of an enum key, joined by `sep`. */
 static void join_allowed(const key_def *k, const char *sep, char *buf, size_t len)
 {
@@ -334,7 +384,7 @@ static int set_value(sk_config *c, const key_def *k, const char *text, const cha
     case KT_STRING:
         if ((int64_t)strlen(text) < k->min)
             why = "must not be empty";
-        else if (k->check)
+        if (!why && k->check)
             why = k->check(text);
         break;
     case KT_LISTENERS: {
@@ -539,6 +589,9 @@ static const char *json_value_text(const key_def *k, const cJSON *item, char *bu
         }
         why = "not an integer a JSON number holds exactly (up to 2^53); "
               "write large values as strings, e.g. \"9223372036854775807\"";
+    } else if (cJSON_IsNumber(item) && (k->check == check_ratio || k->check == check_rate)) {
+        snprintf(buf, len, "%.17g", item->valuedouble);
+        return buf;
     } else if (cJSON_IsBool(item) && k->type == KT_BOOL) {
         return cJSON_IsTrue(item) ? "true" : "false";
     } else {

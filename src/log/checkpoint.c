@@ -138,7 +138,11 @@ static void render_one(sk_partition *p, void *arg)
 {
     render_ctx *r = arg;
     int64_t off;
-    if (r->which == 0) {
+    if (r->which == 2) {
+        if (p->cleaner_offset < 0)
+            return;
+        off = p->cleaner_offset;
+    } else if (r->which == 0) {
         off = p->recovery_point;
     } else if (p->loaded) {
         if (p->nsegs == 0 || p->log_start_offset <= p->segs[0]->base_offset)

@@ -19,6 +19,9 @@
 #define SK_CLEAN_SHUTDOWN_FILE ".kafka_cleanshutdown"
 #define SK_RECOVERY_POINT_FILE "recovery-point-offset-checkpoint"
 #define SK_LOG_START_FILE "log-start-offset-checkpoint"
+#define SK_CLEANER_OFFSET_FILE "cleaner-offset-checkpoint"
+#define SK_CLEANED_SUFFIX ".cleaned"
+#define SK_SWAP_SUFFIX ".swap"
 #define SK_PARTITION_METADATA_FILE "partition.metadata"
 #define SK_DELETED_SUFFIX ".deleted"
 #define SK_DELETE_DIR_SUFFIX "-delete"
@@ -128,6 +131,21 @@ int sk_segment_open(sk_segment *seg);
  * point), checking them; rebuilds them from the log when missing or insane.
  * `next_offset` is the segment's end (-1 unknown). 0 or -1. */
 int sk_segment_load_indexes(sk_segment *seg, const sk_log_config *cfg, int64_t next_offset);
+/* Sequential reader over a .log file: keeps a window [win_pos, win_pos +
+ * win_len) of the file in `buf` (recovery and the cleaner). Zero-initialise
+ * with fd set, win_pos -1 and min_read (0 = 1 MiB); free `buf` when done. */
+typedef struct sk_log_scan {
+    int fd;
+    uint8_t *buf;
+    size_t cap;
+    int64_t win_pos;
+    size_t win_len;
+    size_t min_read;           /* bytes read at least per refill */
+} sk_log_scan;
+/* Makes bytes [pos, pos + n) available and returns them, or NULL (I/O error
+ * or the file ends first). Valid until the next call. */
+const uint8_t *sk_log_scan_window(sk_log_scan *sc, int64_t pos, size_t n);
+
 /* Scans the whole .log from the start: validates every batch (header, CRC,
  * offsets from `min_offset` on), truncates at the first bad byte, rebuilds
  * both indexes and sets next_offset and the timestamps. Returns the bytes
@@ -304,6 +322,9 @@ struct sk_partition {
     bool dir_dirty;              /* a segment file was created since the last flush */
     sk_append_listener listeners; /* sentinel of the armed listeners */
     sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */
+    int64_t cleaner_offset;      /* first dirty offset (cleaner-offset-checkpoint), -1 unknown */
+    bool cleaning;               /* a cleaner pass over this log is in flight */
+    bool uncleanable;            /* a pass failed reading it: skipped until restart (Kafka's uncleanable partitions) */
     int refs;                    /* store table + in-flight jobs */
     atomic_bool deleted;         /* removed from the store; queued jobs skip it (read by the sync worker) */
     sk_hnode node;               /* in the store's table by (topic, index) */
@@ -324,6 +345,11 @@ void sk_partition_fire_listeners(sk_partition *p, const sk_append_info *info);
 void sk_partition_free_segments(sk_partition *p);
 /* Removes segs[0 .. n-1]: renamed *.deleted, unlinked after the delay. */
 void sk_partition_delete_oldest(sk_partition *p, size_t n);
+/* Retires segs[from .. from+n-1] (the array is left to the caller): their
+ * files (and producer snapshots when `snapshots`) renamed *.deleted and
+ * unlinked after file.delete.delay.ms, the segment objects freed; open
+ * slices keep their file descriptors. */
+void sk_partition_retire_segments(sk_partition *p, size_t from, size_t n, bool snapshots);
 /* Loads segment i's indexes on first use. 0 or -1. */
 int sk_partition_ensure_segment(sk_partition *p, size_t i);
 /* Index of the segment holding `offset` (0 when below every segment). */
@@ -338,6 +364,100 @@ int sk_partition_load_producers(sk_partition *p);
  * now without fsync: the caller syncs the file system) and deletes the
  * snapshots older than the segment before the active one. */
 void sk_partition_snapshot_producers(sk_partition *p, bool later);
+
+/* ---- Log cleaner (cleaner.c on the loop, cleaner_pass.c on its worker) ---- */
+
+/* Key -> newest offset of one pass (Kafka's SkimpyOffsetMap): 128-bit key
+ * hashes and offsets in an open-addressing table that grows up to the
+ * dedupe buffer and fills to 90% of it. */
+typedef struct sk_clean_map {
+    struct map_slot *slots;
+    size_t cap, count;
+    size_t max_slots, max_entries;
+    int64_t latest;              /* last offset of the last batch indexed, -1 none */
+} sk_clean_map;
+
+void sk_clean_map_init(sk_clean_map *m, int64_t max_bytes);
+void sk_clean_map_free(sk_clean_map *m);
+/* True when `n` more keys fit. */
+bool sk_clean_map_has_room(const sk_clean_map *m, size_t n);
+/* Records `offset` as the newest of `key`. 0, or -1 when full / out of memory. */
+int sk_clean_map_put(sk_clean_map *m, const uint8_t *key, size_t len, int64_t offset);
+/* The newest offset of `key`, -1 when absent. */
+int64_t sk_clean_map_get(const sk_clean_map *m, const uint8_t *key, size_t len);
+
+/* One segment of a pass: immutable (never the active one). */
+typedef struct sk_clean_seg {
+    int64_t base, end;           /* offsets [base, end): end = the next segment's base */
+    int64_t size;                /* bytes */
+    int64_t mtime_ms;
+    sk_segment_file *file;       /* reference held by the job */
+} sk_clean_seg;
+
+/* A producer the partition knows (Kafka's lastRecordsOfActiveProducers). */
+typedef struct sk_clean_producer {
+    int64_t producer_id;
+    int64_t last_data_offset;    /* last offset of its last data batch, -1 none */
+    int16_t producer_epoch;
+} sk_clean_producer;
+
+/* Job segments [first, first + count) cleaned into one segment. */
+typedef struct sk_clean_group {
+    size_t first, count;
+    int64_t size;                /* bytes of the cleaned segment */
+    bool written;                /* its .cleaned files are complete and synced */
+} sk_clean_group;
+
+typedef struct sk_clean_stats {
+    int64_t bytes_read, bytes_written, records_read, records_kept;
+} sk_clean_stats;
+
+typedef struct sk_clean_job {
+    sk_partition *p;             /* reference held; only `deleted` is read on the worker */
+    const atomic_bool *stop;     /* set when the store closes: the pass gives up */
+    char *dir;                   /* copy of p->dir */
+    sk_log_config cfg;           /* copy: segment.bytes, index settings */
+    sk_clean_seg *segs;          /* the log's first segments, up to the first uncleanable one */
+    size_t nsegs;
+    int64_t first_dirty;         /* the dirty range is [first_dirty, upper_bound) */
+    int64_t upper_bound;         /* segs[nsegs-1].end: the round's end (its last batch is kept) */
+    sk_aborted_txn *aborted;     /* aborted transactions starting below that end, by first offset */
+    size_t naborted;
+    sk_clean_producer *producers; /* by producer id */
+    size_t nproducers;
+    int64_t now_ms, delete_retention_ms, dedupe_buffer_bytes;
+    size_t io_buffer_bytes, decompress_cap;
+    double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
+    double throttle_start;       /* worker: monotonic seconds of the current measurement window */
+    int64_t throttle_bytes;      /* worker: bytes read and written in it */
+    double dirty_ratio;          /* when chosen, for the log line */
+    int64_t started_ms;
+    /* Results (worker) */
+    sk_clean_map map;
+    int64_t end_offset;          /* the pass cleaned below this; -1 when it failed */
+    sk_clean_group *groups;
+    size_t ngroups, groups_written;
+    bool failed;                 /* a segment could not be read or written */
+    bool stopped;                /* given up: store closing or partition deleted */
+    sk_clean_stats stats;
+} sk_clean_job;
+
+/* Runs the pass (the worker's job function). */
+void sk_clean_job_run(void *arg);
+/* Unlinks the .cleaned files of the group based at `base`. */
+void sk_clean_group_unlink(const char *dir, int64_t base);
+/* Finishes swaps a crash interrupted, before the directory is listed
+ * (Kafka's LogLoader): each `<base>.log.swap` replaces the segments whose
+ * base offsets lie in its offset range, then every *.swap file loses its
+ * suffix (their indexes are rebuilt). 0 or -1. */
+int sk_cleaner_recover_swaps(sk_partition *p);
+/* Starts the cleaner of `s` (periodic look every log.cleaner.backoff.ms). */
+int sk_cleaner_start(sk_logstore *s, const sk_config *cfg);
+/* Stops its timer and tells a pass in flight to give up at its next batch
+ * (its unfinished .cleaned files are removed; the workers' drain waits). */
+void sk_cleaner_stop(sk_logstore *s);
+/* Frees it (after the workers drained). */
+void sk_cleaner_free(sk_logstore *s);
 
 /* ---- The store (logstore.c) ---- */
 typedef struct sk_delete_batch sk_delete_batch;
@@ -361,6 +481,7 @@ struct sk_logstore {
     bool checkpoint_running, checkpoint_again;
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
     sk_fsync_stats fsync;        /* flush job latencies (sk_logstore_fsync_stats) */
+    struct sk_cleaner *cleaner;  /* the log cleaner (cleaner.c), NULL when disabled */
 };
 
 /* Writes `len` bytes of `data` to the file `name` in the partition's
@@ -389,7 +510,7 @@ void sk_checkpoint_entries_free(sk_checkpoint_entry *e, int n);
  * warning when malformed). */
 int sk_checkpoint_read(const char *path, sk_checkpoint_entry **out);
 /* Renders the store's checkpoints: `which` 0 = recovery points, 1 = log
- * start offsets. Heap string (caller frees), length in *len. */
+ * start offsets, 2 = first dirty offsets of the cleaner. Heap string (caller frees), length in *len. */
 char *sk_checkpoint_render(sk_logstore *s, int which, size_t *len);
 /* Kafka's partition.metadata text for a topic id (heap, caller frees). */
 char *sk_partition_metadata_render(const uint8_t id[16], size_t *len);

@@ -50,6 +50,10 @@ void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
     lc->timestamp_before_max_ms = cfg->log_message_timestamp_before_max_ms;
     lc->timestamp_after_max_ms = cfg->log_message_timestamp_after_max_ms;
     lc->compact = false;
+    lc->delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
+    lc->min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
+    lc->max_compaction_lag_ms = cfg->log_cleaner_max_compaction_lag_ms;
+    lc->min_cleanable_ratio = cfg->log_cleaner_min_cleanable_ratio ? strtod(cfg->log_cleaner_min_cleanable_ratio, NULL) : 0.5;
 }
 
 sk_batch_rules sk_log_config_rules(const sk_log_config *lc, sk_append_origin origin)
@@ -251,9 +255,9 @@ typedef struct write_job {
     sk_logstore *store;  /* set for checkpoint jobs: clears checkpoint_running */
     sk_partition *p;     /* set for a partition's files (reference held) */
     int dirfd;           /* the partition directory, -1 for absolute paths */
-    char *paths[2];
-    char *data[2];
-    size_t len[2];
+    char *paths[3];
+    char *data[3];
+    size_t len[3];
     int n;
 } write_job;
 
@@ -337,14 +341,14 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-/* Renders both checkpoint files into a job. NULL when out of memory. */
+/* Renders the checkpoint files into a job. NULL when out of memory. */
 static write_job *checkpoint_job(sk_logstore *s)
 {
-    static const char *const names[2] = { SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE };
+    static const char *const names[3] = { SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE, SK_CLEANER_OFFSET_FILE };
     write_job *j = write_job_new();
     if (!j)
         return NULL;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         j->n = i + 1;
         j->paths[i] = path_join(s->dir, names[i]);
         j->data[i] = sk_checkpoint_render(s, i, &j->len[i]);
@@ -473,6 +477,7 @@ static struct event *arm_timer(sk_logstore *s, int64_t every_ms, event_callback_
 
 static void stop_timers(sk_logstore *s)
 {
+    sk_cleaner_stop(s);
     struct event **evs[] = { &s->retention_ev, &s->flush_ev, &s->checkpoint_ev, &s->producers_ev };
     for (size_t i = 0; i < sizeof evs / sizeof *evs; i++) {
         if (*evs[i])
@@ -511,7 +516,8 @@ static int parse_partition_dir(const char *name, char *topic, size_t cap, int32_
     return topic_name_valid(topic) ? 0 : -1;
 }
 
-static void apply_checkpoint(sk_logstore *s, const char *file, bool log_start)
+/* `which`: 0 recovery points, 1 log start offsets, 2 cleaner offsets. */
+static void apply_checkpoint(sk_logstore *s, const char *file, int which)
 {
     sk_checkpoint_entry *e = NULL;
     char *path = path_join(s->dir, file);
@@ -521,9 +527,11 @@ static void apply_checkpoint(sk_logstore *s, const char *file, bool log_start)
         sk_partition *p = sk_logstore_find(s, e[i].topic, e[i].partition);
         if (!p)
             continue;
-        if (log_start) {
+        if (which == 1) {
             p->log_start_offset = e[i].offset;
             p->log_start_checkpointed = true;
+        } else if (which == 2) {
+            p->cleaner_offset = e[i].offset;
         } else {
             p->recovery_point = e[i].offset;
         }
@@ -629,8 +637,9 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
         free(marker);
         goto fail;
     }
-    apply_checkpoint(s, SK_RECOVERY_POINT_FILE, false);
-    apply_checkpoint(s, SK_LOG_START_FILE, true);
+    apply_checkpoint(s, SK_RECOVERY_POINT_FILE, 0);
+    apply_checkpoint(s, SK_LOG_START_FILE, 1);
+    apply_checkpoint(s, SK_CLEANER_OFFSET_FILE, 2);
     /* The marker must be gone before the first append: a crash from now on
      * is an unclean stop. */
     if (clean && (unlink(marker) < 0 || sk_fsync_dir(s->dir) < 0)) {
@@ -653,6 +662,8 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
     s->flush_ev = arm_timer(s, flush_every, on_flush_timer);
     s->checkpoint_ev = arm_timer(s, SK_CHECKPOINT_INTERVAL_MS, on_checkpoint_timer);
     s->producers_ev = arm_timer(s, s->producer_check_ms, on_producers_timer);
+    if (sk_cleaner_start(s, cfg) < 0)
+        sk_error("log", "%s: cannot start the log cleaner", s->dir);
     return s;
 fail:
     if (s->bg && s->own_bg)
@@ -711,6 +722,7 @@ static void free_partition(sk_partition *p, void *arg)
 static void store_free(sk_logstore *s)
 {
     sk_logstore_foreach(s, free_partition, NULL);
+    sk_cleaner_free(s);
     if (s->own_bg)
         sk_bg_free(s->bg);
     sk_htab_free(&s->partitions);

@@ -59,6 +59,7 @@ sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index)
     p->flush_pending_to = -1;
     p->listeners.next = p->listeners.prev = &p->listeners;
     sk_producer_state_init(&p->producers);
+    p->cleaner_offset = -1;
     p->refs = 1;
     return p;
 }
@@ -251,7 +252,7 @@ int sk_partition_load(sk_partition *p, bool recover)
         return 0;
     if (p->deleted)
         return -1;
-    if (list_segments(p) < 0)
+    if (sk_cleaner_recover_swaps(p) < 0 || list_segments(p) < 0)
         goto fail;
     if (p->nsegs == 0)
         return sk_partition_init_empty(p);
@@ -627,8 +628,13 @@ static bool should_roll(const sk_partition *p, const sk_segment *seg, size_t len
     bool by_timestamp = seg->rolling_timestamp >= 0 && max_timestamp >= 0;
     int64_t since = by_timestamp ? seg->rolling_timestamp : seg->created_ms;
     int64_t until = by_timestamp ? max_timestamp : now_ms;
+    /* Kafka's LogConfig.maxSegmentMs: a compacted log rolls by
+     * max.compaction.lag.ms too, so its records can become cleanable. */
+    int64_t roll_ms = p->cfg.segment_ms;
+    if (p->cfg.compact && p->cfg.max_compaction_lag_ms > 0 && p->cfg.max_compaction_lag_ms < roll_ms)
+        roll_ms = p->cfg.max_compaction_lag_ms;
     int64_t waited;
-    if (!__builtin_sub_overflow(until, since, &waited) && waited > p->cfg.segment_ms)
+    if (!__builtin_sub_overflow(until, since, &waited) && waited > roll_ms)
         return true;
     if (sk_index_full(&seg->offset_index) || sk_index_full(&seg->time_index))
         return true;

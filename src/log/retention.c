@@ -17,19 +17,20 @@
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
-void sk_partition_delete_oldest(sk_partition *p, size_t n)
+void sk_partition_retire_segments(sk_partition *p, size_t from, size_t n, bool snapshots)
 {
     static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex", SK_SNAPSHOT_SUFFIX };
-    enum { NSUFFIX = sizeof suffixes / sizeof *suffixes };
-    char **paths = calloc(n * NSUFFIX, sizeof *paths);
+    size_t nsuffix = sizeof suffixes / sizeof *suffixes - (snapshots ? 0 : 1);
+    char **paths = calloc(n * nsuffix, sizeof *paths);
     sk_segment_file **files = calloc(n, sizeof *files);
     size_t npaths = 0, nfiles = 0;
     char src[4096], dst[4200];
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < from + n; i++) {
         sk_segment *seg = p->segs[i];
-        sk_info("log", "%s: deleting segment %" PRId64 " (%" PRId64 " bytes)", p->dir, seg->base_offset, seg->size);
-        for (size_t k = 0; k < NSUFFIX; k++) {
+        if (snapshots)
+            sk_info("log", "%s: deleting segment %" PRId64 " (%" PRId64 " bytes)", p->dir, seg->base_offset, seg->size);
+        for (size_t k = 0; k < nsuffix; k++) {
             sk_segment_path(seg, suffixes[k], src, sizeof src);
             snprintf(dst, sizeof dst, "%s%s", src, SK_DELETED_SUFFIX);
             if (rename(src, dst) < 0) {
@@ -45,19 +46,25 @@ void sk_partition_delete_oldest(sk_partition *p, size_t n)
             seg->file = NULL;
         }
         sk_segment_free(seg);
+        p->segs[i] = NULL;
     }
+    sk_logstore_delete_later(p->store, paths, npaths, files, nfiles, p->cfg.file_delete_delay_ms);
+}
+
+void sk_partition_delete_oldest(sk_partition *p, size_t n)
+{
+    sk_partition_retire_segments(p, 0, n, true);
     memmove(p->segs, p->segs + n, (p->nsegs - n) * sizeof *p->segs);
     p->nsegs -= n;
     if (p->log_start_offset < p->segs[0]->base_offset)
         p->log_start_offset = p->segs[0]->base_offset;
     if (p->recovery_point < p->segs[0]->base_offset)
         p->recovery_point = p->segs[0]->base_offset;
-    sk_logstore_delete_later(p->store, paths, npaths, files, nfiles, p->cfg.file_delete_delay_ms);
 }
 
 int sk_partition_retention(sk_partition *p, int64_t now_ms)
 {
-    if (p->cfg.compact || sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_load(p, p->store->recover_on_load) < 0)
         return 0;
     size_t n = 0;
     if (p->cfg.retention_ms >= 0) {

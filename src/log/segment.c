@@ -269,22 +269,12 @@ void sk_segment_index_batch(sk_segment *seg, const sk_log_config *cfg, int64_t p
     seg->bytes_since_index += size;
 }
 
-/* Sequential reader over the .log file for recovery: keeps a window
- * [win_pos, win_pos + win_len) of the file in `buf`. */
-typedef struct log_scan {
-    int fd;
-    uint8_t *buf;
-    size_t cap;
-    int64_t win_pos;
-    size_t win_len;
-} log_scan;
-
-/* Makes bytes [pos, pos + n) available and returns them, or NULL. */
-static const uint8_t *scan_window(log_scan *sc, int64_t pos, size_t n)
+const uint8_t *sk_log_scan_window(sk_log_scan *sc, int64_t pos, size_t n)
 {
     if (pos >= sc->win_pos && pos + (int64_t)n <= sc->win_pos + (int64_t)sc->win_len)
         return sc->buf + (pos - sc->win_pos);
-    size_t want = n > RECOVER_BUF_BYTES ? n : RECOVER_BUF_BYTES;
+    size_t min_read = sc->min_read ? sc->min_read : RECOVER_BUF_BYTES;
+    size_t want = n > min_read ? n : min_read;
     if (want > sc->cap) {
         uint8_t *b = realloc(sc->buf, want);
         if (!b)
@@ -313,20 +303,20 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
     seg->offset_of_max_timestamp = -1;
     seg->rolling_timestamp = SK_NO_TIMESTAMP;
 
-    log_scan sc = { .fd = seg->file->fd, .win_pos = -1 };
+    sk_log_scan sc = { .fd = seg->file->fd, .win_pos = -1 };
     int64_t pos = 0;
     int64_t next = seg->base_offset > min_offset ? seg->base_offset : min_offset;
     int64_t first = next;
     while (file_size - pos >= SK_BATCH_HEADER_SIZE) {
         sk_batch b;
-        const uint8_t *p = scan_window(&sc, pos, SK_BATCH_HEADER_SIZE);
+        const uint8_t *p = sk_log_scan_window(&sc, pos, SK_BATCH_HEADER_SIZE);
         if (!p)
             break;
         sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE);
         if (b.magic != 2 || b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
             (int64_t)b.size > file_size - pos)
             break;
-        p = scan_window(&sc, pos, b.size);
+        p = sk_log_scan_window(&sc, pos, b.size);
         if (!p || !sk_batch_crc_valid(p, b.size))
             break;
         if (b.last_offset_delta < 0 || b.base_offset < next || b.base_offset >= INT64_MAX - b.last_offset_delta)

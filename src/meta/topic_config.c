@@ -75,7 +75,7 @@ static const row rows[SK_TC_COUNT] = {
     INT_ROW(SK_TC_COMPRESSION_ZSTD_LEVEL, "compression.zstd.level", "3", NULL,
             "compression.zstd.level", "3", -131072, 22,
             "zstd level used when the broker recompresses to zstd"),
-    LONG_ROW(SK_TC_DELETE_RETENTION_MS, "delete.retention.ms", "86400000", NULL,
+    LONG_ROW(SK_TC_DELETE_RETENTION_MS, "delete.retention.ms", "86400000", "log.cleaner.delete.retention.ms",
              "log.cleaner.delete.retention.ms", "86400000", 0,
              "How long tombstones stay readable in a compacted topic, ms"),
     BOOL_ROW(SK_TC_ERRORS_DEADLETTERQUEUE_GROUP_ENABLE, "errors.deadletterqueue.group.enable", NULL,
@@ -104,7 +104,8 @@ static const row rows[SK_TC_COUNT] = {
     LONG_ROW(SK_TC_LOCAL_RETENTION_MS, "local.retention.ms", "-2", NULL, "log.local.retention.ms",
              "-2", -2,
              "Local time limit with tiered storage; -2 = retention.ms (no tiered storage in skiff)"),
-    LONG_ROW(SK_TC_MAX_COMPACTION_LAG_MS, "max.compaction.lag.ms", I64_MAX_TEXT, NULL,
+    LONG_ROW(SK_TC_MAX_COMPACTION_LAG_MS, "max.compaction.lag.ms", I64_MAX_TEXT,
+             "log.cleaner.max.compaction.lag.ms",
              "log.cleaner.max.compaction.lag.ms", I64_MAX_TEXT, 1,
              "Longest a record may stay uncompacted in a compacted topic, ms"),
     INT_ROW(SK_TC_MAX_DECOMPRESSED_MESSAGE_BYTES, "max.decompressed.message.bytes", "2147483639", NULL,
@@ -125,9 +126,9 @@ static const row rows[SK_TC_COUNT] = {
         timestamp_types,
         "Keep the producer's timestamps (CreateTime) or stamp the append time (LogAppendTime)"),
     ROW(SK_TC_MIN_CLEANABLE_DIRTY_RATIO, "min.cleanable.dirty.ratio", SK_CONFIG_TYPE_DOUBLE, "0.5",
-        NULL, "log.cleaner.min.cleanable.ratio", "0.5", CHECK_UNIT_RANGE, 0, 1, NULL,
+        "log.cleaner.min.cleanable.ratio", "log.cleaner.min.cleanable.ratio", "0.5", CHECK_UNIT_RANGE, 0, 1, NULL,
         "Share of uncompacted log at which the cleaner compacts a compacted topic"),
-    LONG_ROW(SK_TC_MIN_COMPACTION_LAG_MS, "min.compaction.lag.ms", "0", NULL,
+    LONG_ROW(SK_TC_MIN_COMPACTION_LAG_MS, "min.compaction.lag.ms", "0", "log.cleaner.min.compaction.lag.ms",
              "log.cleaner.min.compaction.lag.ms", "0", 0,
              "Shortest time a record stays uncompacted in a compacted topic, ms"),
     INT_ROW(SK_TC_MIN_INSYNC_REPLICAS, "min.insync.replicas", "1", NULL, "min.insync.replicas", "1", 1,
@@ -720,6 +721,14 @@ void sk_topic_log_config(const sk_topic_configs *c, const sk_config *broker, sk_
         out->timestamp_type = strcmp(c->value[SK_TC_MESSAGE_TIMESTAMP_TYPE], "LogAppendTime") == 0
                                   ? SK_TIMESTAMP_LOG_APPEND_TIME
                                   : SK_TIMESTAMP_CREATE_TIME;
+    if (has_override(c, SK_TC_DELETE_RETENTION_MS, &v))
+        out->delete_retention_ms = v;
+    if (has_override(c, SK_TC_MIN_COMPACTION_LAG_MS, &v))
+        out->min_compaction_lag_ms = v;
+    if (has_override(c, SK_TC_MAX_COMPACTION_LAG_MS, &v))
+        out->max_compaction_lag_ms = v;
+    if (c && c->value[SK_TC_MIN_CLEANABLE_DIRTY_RATIO])
+        out->min_cleanable_ratio = strtod(c->value[SK_TC_MIN_CLEANABLE_DIRTY_RATIO], NULL);
     const char *policy = c && c->value[SK_TC_CLEANUP_POLICY] ? c->value[SK_TC_CLEANUP_POLICY] : "delete";
     out->compact = sk_topic_config_list_has(policy, "compact");
     if (!sk_topic_config_list_has(policy, "delete")) {

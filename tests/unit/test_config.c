@@ -157,7 +157,7 @@ START_TEST(test_key_table_accessors)
         ck_assert_str_eq(buf, sk_config_key_default(n));
         n++;
     }
-    ck_assert_int_eq(n, 41);
+    ck_assert_int_eq(n, 51);
     ck_assert_ptr_null(sk_config_key_default(n));
     sk_config_free(&c);
 }
@@ -346,6 +346,9 @@ START_TEST(test_bad_flag_values)
         {"--advertised.listeners", "PLAINTEXT://[::]:9092",
          "an advertised host must be an address clients can reach, not empty or a wildcard"},
         {"--advertised.listeners", "PLAINTEXT://h:0", "an advertised port cannot be 0"},
+        {"--log.cleaner.min.cleanable.ratio", "1.5", "must be a number from 0 to 1"},
+        {"--log.cleaner.min.cleanable.ratio", "half", "must be a number from 0 to 1"},
+        {"--log.cleaner.io.max.bytes.per.second", "0", "must be a number above 0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *argv[] = {"skiff", (char *)bad[i][0], (char *)bad[i][1]};

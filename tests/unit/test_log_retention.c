@@ -2,7 +2,7 @@
  * Retention: whole segments deleted by retention.ms (by their largest
  * timestamp) and retention.bytes, never the active segment, the log start
  * offset advancing, files renamed *.deleted and unlinked after
- * file.delete.delay.ms, compacted topics skipped; and the flush policy
+ * file.delete.delay.ms, compact-only topics skipped (compact,delete kept); and the flush policy
  * (flush.messages, flush.ms) advancing the recovery point.
  */
 #include "test_log_util.h"
@@ -139,10 +139,19 @@ START_TEST(test_retention_by_size)
 }
 END_TEST
 
+/* cleanup.policy=compact: the topic config turns retention off. */
 static void compacted(sk_log_config *lc)
 {
+    lc->retention_ms = -1;
+    lc->retention_bytes = -1;
+    lc->compact = true;
+}
+
+/* cleanup.policy=compact,delete: retention applies as well. */
+static void compacted_and_deleted(sk_log_config *lc)
+{
     lc->retention_ms = 0;
-    lc->retention_bytes = 0;
+    lc->retention_bytes = -1;
     lc->compact = true;
 }
 
@@ -154,6 +163,18 @@ START_TEST(test_compacted_topics_skipped)
     ck_assert_int_eq(sk_logstore_run_retention(f.store), 0);
     ck_assert_uint_eq(sk_partition_segment_count(f.p), 4);
     ck_assert_int_eq(sk_partition_log_start_offset(f.p), 0);
+    fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_compact_delete_keeps_retention)
+{
+    fixture f;
+    fx_init(&f, 4, compacted_and_deleted);
+    f.clock.now = T0 + 86400000;
+    ck_assert_int_eq(sk_logstore_run_retention(f.store), 3);
+    ck_assert_uint_eq(sk_partition_segment_count(f.p), 1);
+    ck_assert_int_eq(sk_partition_log_start_offset(f.p), 6);
     fx_done(&f);
 }
 END_TEST
@@ -290,6 +311,7 @@ static Suite *retention_suite(void)
     tcase_add_test(tc, test_never_the_active_segment);
     tcase_add_test(tc, test_retention_by_size);
     tcase_add_test(tc, test_compacted_topics_skipped);
+    tcase_add_test(tc, test_compact_delete_keeps_retention);
     tcase_add_test(tc, test_file_delete_delay);
     tcase_add_test(tc, test_delete_timer_fires_through_loop);
     tcase_add_test(tc, test_flush_messages);
