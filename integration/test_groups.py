@@ -93,15 +93,19 @@ class Member:
 
     def _commit(self, m):
         # A commit that lands between JoinGroup and SyncGroup is answered
-        # REBALANCE_IN_PROGRESS, by Kafka too. The partition stays this
-        # member's until its revoke callback runs (in poll), so retry.
+        # REBALANCE_IN_PROGRESS, and one sent with the generation the group
+        # just left (the JoinGroup answer crossed it) ILLEGAL_GENERATION, by
+        # Kafka too. The partition stays this member's until its revoke
+        # callback runs (in poll), so retry: the client learns the new
+        # generation meanwhile.
+        retry = (KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION)
         deadline = time.monotonic() + TIMEOUT
         while True:
             try:
                 self.consumer.commit(message=m, asynchronous=False)
                 return
             except KafkaException as e:
-                if e.args[0].code() != KafkaError.REBALANCE_IN_PROGRESS or time.monotonic() > deadline:
+                if e.args[0].code() not in retry or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 
