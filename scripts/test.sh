@@ -8,8 +8,9 @@
 #   1b. conformance: skiff against Apache Kafka 4.4.0 (scripts/kafka-oracle.sh
 #      resolves its jars with Maven into build/kafka-oracle, tests/conformance
 #      compares their answers; report in build/conformance/report.md);
-#   1c. the Java client: kafka-clients 4.4.0 JUnit tests (integration/java,
-#      Maven) against build/skiff;
+#   1c. Java: kafka-clients and Kafka Streams 4.4.0 JUnit tests (integration/java,
+#      Maven) against build/skiff, then MirrorMaker 2 from skiff to Apache Kafka
+#      (integration/java/mirror);
 #   2. ASan+UBSan build (build-asan/), unit tests and integration tests
 #      against build-asan/skiff; a sanitizer report fails the test;
 #   3. libFuzzer build (build-fuzz/, clang), every fuzz_* target for
@@ -163,19 +164,20 @@ conformance() {
     count_junit "$junit" conformance
 }
 
-# java_tests BIN: the kafka-clients JUnit tests (integration/java) against BIN.
+# java_tests BIN MODULE OUT: the JUnit tests of Maven module MODULE against
+# skiff binary BIN; OUT is the module's build directory under build/.
 java_tests() {
-    local reports=$ROOT/build/java-it/surefire-reports f
+    local reports=$ROOT/build/$3/surefire-reports f
     rm -rf "$reports"
-    (cd integration/java && SKIFF_BIN=$1 timeout -k 10 900 mvn -q -B -Dmaven.repo.local="$ROOT/build/m2" \
-        -Daether.connector.http.retryHandler.count=4 test) >"$LOGS/java.log" 2>&1
+    (cd "$2" && SKIFF_BIN=$1 timeout -k 10 900 mvn -q -B -Dmaven.repo.local="$ROOT/build/m2" \
+        -Daether.connector.http.retryHandler.count=4 test) >"$LOGS/$3.log" 2>&1
     if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
-        tail -n 40 "$LOGS/java.log"
-        fail "java: no results (log: $LOGS/java.log)"
+        tail -n 40 "$LOGS/$3.log"
+        fail "$3: no results (log: $LOGS/$3.log)"
         return
     fi
     for f in "$reports"/TEST-*.xml; do
-        count_junit "$f" java
+        count_junit "$f" "$3"
     done
 }
 
@@ -248,8 +250,10 @@ fi
 if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
     stage "conformance: skiff vs Apache Kafka 4.4.0 (tests/conformance)"
     conformance "$ROOT/build/skiff"
-    stage "Java client: kafka-clients 4.4.0 (integration/java)"
-    java_tests "$ROOT/build/skiff"
+    stage "Java: kafka-clients and Kafka Streams 4.4.0 (integration/java)"
+    java_tests "$ROOT/build/skiff" integration/java java-it
+    stage "Java: MirrorMaker 2 from skiff to Apache Kafka (integration/java/mirror)"
+    java_tests "$ROOT/build/skiff" integration/java/mirror java-mirror-it
 fi
 
 if [[ ${SKIFF_QUICK:-0} != 0 ]]; then

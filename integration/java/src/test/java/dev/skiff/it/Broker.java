@@ -34,6 +34,11 @@ final class Broker implements AutoCloseable {
         this.skiff = process != null;
     }
 
+    /** A broker someone else runs (nothing to stop). */
+    static Broker external(String bootstrap) {
+        return new Broker(bootstrap, null);
+    }
+
     static Broker start(String... extraArgs) throws IOException, InterruptedException {
         String given = System.getProperty("kafka.bootstrap", "");
         if (!given.isEmpty()) {
