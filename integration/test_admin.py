@@ -140,7 +140,8 @@ def test_create_errors(broker):
                                              "the max allowed length 249"),
         'a_b': (INVALID_TOPIC_EXCEPTION, "Topic 'a_b' collides with existing topic: a.b"),
         'rf3': (INVALID_REPLICATION_FACTOR, 'Unable to replicate the partition 3 time(s): The target replication '
-                                            'factor of 3 cannot be reached because only 1 broker(s) are registered.'),
+                                            'factor of 3 cannot be reached because only 1 broker(s) are registered '
+                                            'or some brokers have all their log directories cordoned.'),
         'zero': (INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.'),
         'badcfg': (INVALID_CONFIG, 'Invalid value soon for configuration retention.ms: Not a number of type LONG'),
         'unknowncfg': (INVALID_CONFIG, 'Unknown topic config name: retention.mins'),

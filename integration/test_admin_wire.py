@@ -262,7 +262,7 @@ def test_delete_topics_v6_by_id_and_errors(broker):
         ('byid', byid, NONE, None),
         ('byname', got[1][1], NONE, None),
         (None, unknown, UNKNOWN_TOPIC_ID, None),
-        ('nope', bytes(16), UNKNOWN_TOPIC_OR_PARTITION, None),
+        ('nope', bytes(16), UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.'),
         (None, bytes(16), INVALID_REQUEST, 'Neither topic name nor id were specified.'),
         ('both', unknown, INVALID_REQUEST, 'You may not specify both topic name and topic id.'),
         ('dup', bytes(16), INVALID_REQUEST, 'Duplicate topic name.'),
@@ -279,7 +279,9 @@ def test_delete_topics_by_name_every_version(broker, version):
     assert create_topics(broker, 4, [(name, 2, 1, {}, [])])[name]['error_code'] == NONE
     got = delete_topics(broker, version, [name, 'missing'])
     assert [(g[0], g[2]) for g in got] == [(name, NONE), ('missing', UNKNOWN_TOPIC_OR_PARTITION)]
-    assert delete_topics(broker, version, [name]) == [(name, None, UNKNOWN_TOPIC_OR_PARTITION, None)]
+    # Kafka's default message from v5 (the first with error_message).
+    msg = 'This server does not host this topic-partition.' if version >= 5 else None
+    assert delete_topics(broker, version, [name]) == [(name, None, UNKNOWN_TOPIC_OR_PARTITION, msg)]
 
 
 def test_deleted_topic_is_unknown_to_produce_fetch_and_list_offsets(start_broker):
@@ -379,7 +381,7 @@ def test_describe_configs_every_version(start_broker, version):
     assert create_topics(b, 5, [('dc', 1, 1, {'retention.ms': '5000'}, [])])['dc']['error_code'] == NONE
     ((err, msg, rtype, rname, cfg),) = describe_configs(b, version, [(TOPIC, 'dc', None)], synonyms=True,
                                                         documentation=True)
-    assert (err, msg, rtype, rname, len(cfg)) == (NONE, None, TOPIC, 'dc', 37)
+    assert (err, msg, rtype, rname, len(cfg)) == (NONE, '', TOPIC, 'dc', 37)
     ret, seg = cfg['retention.ms'], cfg['segment.bytes']
     assert (ret['value'], seg['value']) == ('5000', '2097152')
     assert (ret['source'], seg['source'], cfg['preallocate']['source']) == (1, 4, 5)
@@ -402,13 +404,13 @@ def test_describe_configs_keys_broker_and_logger(broker):
     assert res[0][4]['segment.ms']['synonyms'] == []
     assert res[0][4]['segment.ms']['doc'] is None
     assert len(res[1][4]) == 37
-    assert res[2][:2] == (UNKNOWN_TOPIC_OR_PARTITION, None)
+    assert res[2][:2] == (UNKNOWN_TOPIC_OR_PARTITION, '')        # Kafka: '' when it has no message
     assert res[3][:2] == (INVALID_TOPIC_EXCEPTION, "Topic name is invalid: 'bad name' contains one or more "
                                                    "characters other than ASCII alphanumerics, '.', '_' and '-'")
     node = res[4][4]['node.id']
     assert (node['value'], node['read_only'], node['source'], node['type']) == ('1', True, 5, 5)
-    assert res[5][:2] == (NONE, None) and res[5][4] == {}
-    assert res[6][:2] == (INVALID_REQUEST, 'Unexpected broker id, expected 1, but received 2')
+    assert res[5][:2] == (NONE, '') and res[5][4] == {}
+    assert res[6][:2] == (INVALID_REQUEST, 'Unexpected broker id, expected 1 or empty string, but received 2')
     assert res[7][:2] == (INVALID_REQUEST, 'Broker id must be an integer, but it is: x')
     assert (res[8][0], res[8][4]['root']['value'], res[8][4]['root']['source']) == (NONE, 'INFO', 6)
     assert res[9][:2] == (INVALID_REQUEST, 'Unsupported resource type: GROUP')

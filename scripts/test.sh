@@ -10,8 +10,9 @@
 #      compares their answers; report in build/conformance/report.md);
 #   1c. franz-go's kgo suite (scripts/franz-go.sh: the consumer-group ETL
 #      tests SKIFF_KGO_ETL_RUNS times, the whole package once);
-#   1d. the Java client, Kafka Streams and MirrorMaker 2 (integration/java,
-#      Maven + JUnit 5) against build/skiff, MirrorMaker 2 into Kafka 4.4;
+#   1d. Java: kafka-clients and Kafka Streams 4.4.0 JUnit tests (integration/java,
+#      Maven) against build/skiff, then MirrorMaker 2 from skiff to Apache Kafka
+#      (integration/java/mirror);
 #   1e. the container image: scripts/build-image.sh builds the Dockerfile
 #      with buildah (base cached in build/image), then
 #      integration/test_image.py runs it (skipped with SKIFF_QUICK unless
@@ -173,27 +174,20 @@ conformance() {
     count_junit "$junit" conformance
 }
 
-# java_tests BIN LABEL [MAVEN_ARGS...] [-- WRAPPER...]: the JUnit tests of
-# integration/java against BIN, Maven run under WRAPPER when given.
+# java_tests BIN MODULE OUT: the JUnit tests of Maven module MODULE against
+# skiff binary BIN; OUT is the module's build directory under build/.
 java_tests() {
-    local bin=$1 label=$2 reports=$ROOT/build/java-it/surefire-reports f wrapper=() mvn_args=()
-    shift 2
-    while [[ $# -gt 0 && $1 != -- ]]; do
-        mvn_args+=("$1")
-        shift
-    done
-    [[ ${1:-} == -- ]] && shift && wrapper=("$@")
+    local reports=$ROOT/build/$3/surefire-reports f
     rm -rf "$reports"
-    (cd integration/java && SKIFF_BIN=$bin timeout -k 10 900 "${wrapper[@]}" mvn -q -B \
-        -Dmaven.repo.local="$ROOT/build/m2" -Daether.connector.http.retryHandler.count=4 test "${mvn_args[@]}") \
-        >"$LOGS/$label.log" 2>&1
+    (cd "$2" && SKIFF_BIN=$1 timeout -k 10 900 mvn -q -B -Dmaven.repo.local="$ROOT/build/m2" \
+        -Daether.connector.http.retryHandler.count=4 test) >"$LOGS/$3.log" 2>&1
     if ! compgen -G "$reports/TEST-*.xml" >/dev/null; then
-        tail -n 40 "$LOGS/$label.log"
-        fail "$label: no results (log: $LOGS/$label.log)"
+        tail -n 40 "$LOGS/$3.log"
+        fail "$3: no results (log: $LOGS/$3.log)"
         return
     fi
     for f in "$reports"/TEST-*.xml; do
-        count_junit "$f" "$label"
+        count_junit "$f" "$3"
     done
 }
 
@@ -303,11 +297,10 @@ if [[ $built -eq 0 && ${SKIFF_KGO:-1} != 0 ]]; then
 fi
 
 if [[ $built -eq 0 && ${SKIFF_CONFORMANCE:-1} != 0 ]]; then
-    stage "Java client, Kafka Streams (integration/java); MirrorMaker 2 from skiff into Kafka 4.4"
-    java_tests "$ROOT/build/skiff" java
-    # connect-mirror 4.3.1 needs the 4.3 clients: the pom's mm2 profile.
-    java_tests "$ROOT/build/skiff" java-mm2 -Pmm2 -Dtest=MirrorMakerTest \
-        -- "$PY" "$ROOT/tests/conformance/oracle.py"
+    stage "Java: kafka-clients and Kafka Streams 4.4.0 (integration/java)"
+    java_tests "$ROOT/build/skiff" integration/java java-it
+    stage "Java: MirrorMaker 2 from skiff to Apache Kafka (integration/java/mirror)"
+    java_tests "$ROOT/build/skiff" integration/java/mirror java-mirror-it
 fi
 
 if [[ ${SKIFF_IMAGE:-$([[ ${SKIFF_QUICK:-0} != 0 ]] && echo 0 || echo 1)} != 0 ]]; then

@@ -150,4 +150,11 @@ const char *sk_err_name(int16_t code);
 /* True when Kafka marks the error retriable (clients retry it). */
 bool sk_err_retriable(int16_t code);
 
+/* The default messages of Kafka's exceptions (Errors.java), which Kafka
+ * sends where a response has an error message and nothing more specific. */
+#define SK_ERR_MSG_UNKNOWN_TOPIC_OR_PARTITION "This server does not host this topic-partition."
+#define SK_ERR_MSG_INVALID_REQUEST                                                                        \
+    "This most likely occurs because of a request being malformed by the client library or the message " \
+    "was sent to an incompatible broker. See the broker logs for more details."
+
 #endif

@@ -77,7 +77,9 @@ static int16_t check_broker_name(sk_request *req, kf_str name, bool allow_empty,
         return SK_ERR_INVALID_REQUEST;
     }
     if (id != node) {
-        *msg = sk_admin_printf(req, "Unexpected broker id, expected %d, but received %ld", node, id);
+        /* DescribeConfigs (what = "Broker") names the cluster default too. */
+        *msg = sk_admin_printf(req, "Unexpected broker id, expected %d%s, but received %ld", node,
+                               allow_empty && !strcmp(what, "Broker") ? " or empty string" : "", id);
         return SK_ERR_INVALID_REQUEST;
     }
     return SK_ERR_NONE;
@@ -329,14 +331,20 @@ void sk_api_describe_configs(sk_request *req)
             break;
         default:
             out->error_code = SK_ERR_INVALID_REQUEST;
-            out->error_message = sk_admin_printf(req, "Unsupported resource type: %s",
-                                                 resource_type_name(in->resource_type));
+            /* Types Kafka 4.4 has but skiff does not serve are named; for
+             * others Kafka gives its generic message. */
+            out->error_message = strcmp(resource_type_name(in->resource_type), "UNKNOWN")
+                                     ? sk_admin_printf(req, "Unsupported resource type: %s",
+                                                       resource_type_name(in->resource_type))
+                                     : kf_str_c(SK_ERR_MSG_INVALID_REQUEST);
             break;
         }
         if (out->error_code == SK_ERR_NONE) {
             out->configs.items = x.entries;
             out->configs.n = x.n;
         }
+        if (!out->error_message.p)
+            out->error_message = kf_str_c(""); /* Kafka's answer when it has no message */
     }
     resp->results.items = results;
     resp->results.n = n;

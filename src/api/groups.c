@@ -55,8 +55,7 @@ static coordinator_answer find_coordinator(const sk_request *req, int8_t key_typ
                             req->advertised_port};
     if (key_type != KEY_TYPE_GROUP && key_type != KEY_TYPE_TRANSACTION) {
         a.error_code = SK_ERR_INVALID_REQUEST;
-        a.error_message = key_type == KEY_TYPE_SHARE ? "Share groups are not supported"
-                                                     : "Unknown coordinator type";
+        a.error_message = key_type == KEY_TYPE_SHARE ? "Share groups are not supported" : SK_ERR_MSG_INVALID_REQUEST;
         a.node_id = -1;
         a.host = "";
         a.port = -1;
@@ -99,7 +98,7 @@ void sk_api_find_coordinator(sk_request *req)
         c[i].host = kf_str_c(a.host);
         c[i].port = a.port;
         c[i].error_code = a.error_code;
-        c[i].error_message = a.error_code == SK_ERR_NONE ? kf_str_c(NULL) : kf_str_c(a.error_message);
+        c[i].error_message = kf_str_c(a.error_code == SK_ERR_NONE ? "" : a.error_message); /* Kafka: "" */
     }
     resp->coordinators.items = c;
     resp->coordinators.n = n;

@@ -213,7 +213,8 @@ static int16_t plan_topic(sk_request *req, const kf_create_topics_request_creata
     int32_t rf = in->replication_factor == -1 ? b->config->default_replication_factor : in->replication_factor;
     if (rf > 1) {
         plan->msg = sk_admin_printf(req, "Unable to replicate the partition %d time(s): The target replication "
-                                    "factor of %d cannot be reached because only 1 broker(s) are registered.",
+                                    "factor of %d cannot be reached because only 1 broker(s) are registered or "
+                                    "some brokers have all their log directories cordoned.",
                                     rf, rf);
         return SK_ERR_INVALID_REPLICATION_FACTOR;
     }
@@ -424,6 +425,8 @@ void sk_api_delete_topics(sk_request *req)
             out->error_message = kf_str_c("The provided topic name maps to an ID that was already supplied.");
         } else if (!e[i].t) {
             out->error_code = e[i].kind == BY_NAME ? SK_ERR_UNKNOWN_TOPIC_OR_PARTITION : SK_ERR_UNKNOWN_TOPIC_ID;
+            if (e[i].kind == BY_NAME)
+                out->error_message = kf_str_c(SK_ERR_MSG_UNKNOWN_TOPIC_OR_PARTITION);
         } else {
             sk_topic *t = e[i].t;
             out->name = sk_admin_str(req, t->name);

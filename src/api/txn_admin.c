@@ -84,6 +84,8 @@ void sk_api_describe_producers(sk_request *req)
             sk_partition *p = t ? sk_topics_partition(req->broker, t, parts[j].partition_index) : NULL;
             if (describe_partition(req, p, &parts[j]) < 0)
                 goto oom;
+            if (!t) /* Kafka names the error only for an unknown topic */
+                parts[j].error_message = kf_str_c(SK_ERR_MSG_UNKNOWN_TOPIC_OR_PARTITION);
         }
     }
     resp->topics.items = topics;

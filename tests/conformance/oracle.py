@@ -106,20 +106,3 @@ class KafkaOracle:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-
-
-def main(argv):
-    """`oracle.py COMMAND...`: runs COMMAND with a fresh Kafka up, its
-    bootstrap in the environment as KAFKA_ORACLE_BOOTSTRAP (scripts/test.sh
-    gives MirrorMaker 2 its target this way); exits with COMMAND's status."""
-    import tempfile
-    with tempfile.TemporaryDirectory(prefix='kafka-oracle-') as tmp:
-        kafka = KafkaOracle(tmp).start()
-        try:
-            return subprocess.call(argv, env={**os.environ, 'KAFKA_ORACLE_BOOTSTRAP': kafka.bootstrap})
-        finally:
-            kafka.stop()
-
-
-if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))

@@ -34,21 +34,22 @@ final class Broker implements AutoCloseable {
         this.skiff = process != null;
     }
 
+    /** A broker someone else runs (nothing to stop). */
+    static Broker external(String bootstrap) {
+        return new Broker(bootstrap, null);
+    }
+
     static Broker start(String... extraArgs) throws IOException, InterruptedException {
         String given = System.getProperty("kafka.bootstrap", "");
         if (!given.isEmpty()) {
             return new Broker(given, null);
         }
-        return skiff(extraArgs);
-    }
-
-    /** A skiff of its own, whatever kafka.bootstrap says (its HTTP control
-     * plane on an ephemeral port too, so several can run at once). */
-    static Broker skiff(String... extraArgs) throws IOException, InterruptedException {
         String bin = System.getenv().getOrDefault("SKIFF_BIN", "../../build/skiff");
         Path data = Files.createTempDirectory("skiff-java-");
         List<String> argv = new ArrayList<>(List.of(bin, "--listeners", "PLAINTEXT://127.0.0.1:0",
-                "--log.dirs", data.toString(), "--node.id", "1", "--skiff.http.listeners", "http://127.0.0.1:0"));
+                "--log.dirs", data.toString(), "--node.id", "1",
+                // the HTTP control plane on an ephemeral port: several skiffs run at once
+                "--skiff.http.listeners", "http://127.0.0.1:0"));
         argv.addAll(List.of(extraArgs));
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("SKIFF_"));
