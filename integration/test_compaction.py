@@ -11,13 +11,17 @@ a SIGKILL inside a (throttled) pass leaves the log as it was.
 __consumer_offsets shrinks under thousands of commits and the group resumes
 at its last commit after a restart."""
 
+import json
 import signal
+import subprocess
 import time
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
+from control import Control
+from harness import SKIFF_BIN, broker_env
 from test_produce_fetch import TIMEOUT, consumer_conf, producer_conf
 
 WAIT = 90.0                  # seconds the cleaner may take to reach a state
@@ -183,6 +187,46 @@ def test_compaction_newest_value_per_key(start_broker):
     assert read_all(b.bootstrap) == expected(state)
     produced = produce(b.bootstrap, [(b'new', b'after')])
     assert produced[0][1] == last[-1][1] + 1
+
+
+def test_compact_now_through_the_control_plane(start_broker):
+    """POST /v1/topics/T/compact runs the cleaner over the topic now and
+    answers once the passes are done: no sleeping for the background
+    cleaner, whose checks here are an hour apart."""
+    b = start_broker(config={'log.segment.bytes': 16384, 'log.cleaner.backoff.ms': 3600000})
+    ctl = Control(b.http_url)
+    create_topic(b.bootstrap, TOPIC, {'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.99'})
+    create_topic(b.bootstrap, 'plain', {'cleanup.policy': 'delete'})
+    keys = [b'key-%03d' % i for i in range(100)]
+    written = []
+    for r in range(4):
+        written += produce(b.bootstrap, [(k, b'round-%d-%s' % (r, k)) for k in keys])
+    state = latest(written)
+    assert len(read_all(b.bootstrap)) == len(written)
+    # The active segment is never cleaned: roll it, so every record is in a
+    # closed segment.
+    assert ctl.post(f'/v1/topics/{TOPIC}/roll')[0] == 200
+
+    status, body = ctl.post(f'/v1/topics/{TOPIC}/compact', {'timeout_ms': 60000})
+    assert status == 200 and body['met'] is True, body
+    assert body['state']['passes'] == 1 and body['state']['running'] is False
+    assert body['state']['records_removed'] == 300
+    assert read_all(b.bootstrap) == expected(state)
+
+    # The same from the command line: nothing left to clean, done at once.
+    res = subprocess.run([SKIFF_BIN, 'ctl', '--json', 'topic', 'compact', TOPIC, '--timeout', '30s'],
+                         env=broker_env({'SKIFF_HTTP_URL': b.http_url}), capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)['state']['passes'] == 1
+
+    assert ctl.post('/v1/topics/plain/compact')[0] == 409
+    assert ctl.post('/v1/topics/nope/compact')[0] == 404
+    assert ctl.post(f'/v1/topics/{TOPIC}/partitions/3/compact')[0] == 404
+    assert ctl.post(f'/v1/topics/{TOPIC}/compact', {'nope': 1})[0] == 400
+    metrics = ctl.get('/metrics')[1]
+    passes = [line for line in metrics.splitlines() if line.startswith('skiff_log_cleaner_passes_total ')]
+    assert passes and int(passes[0].split()[1]) >= 1
 
 
 def test_sigkill_during_a_pass(start_broker):

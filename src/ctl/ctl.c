@@ -101,6 +101,7 @@ static const ctl_cmd commands[] = {
     {"topic roll", "POST", "/v1/topics/%s/roll", 1, "TOPIC", no_flags, false, false, NULL},
     {"partition roll", "POST", "/v1/topics/%s/partitions/%s/roll", 2, "TOPIC PARTITION", no_flags, false, false,
      NULL},
+    {"topic compact", "POST", "/v1/topics/%s/compact", 1, "TOPIC [--timeout D]", no_flags, false, true, human_wait},
     {"retention", "POST", "/v1/log/retention", 0, "", no_flags, false, false, NULL},
     {"txn describe", "GET", "/v1/transactions/%s", 1, "TRANSACTIONAL_ID", no_flags, false, false, NULL},
     {"broker", "GET", "/v1/broker", 0, "", no_flags, false, false, NULL},

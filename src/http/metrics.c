@@ -149,6 +149,24 @@ static void log_metrics(struct evbuffer *b, sk_broker *br)
     }
     out(b, "kafka_log_logflushstats_logflushrateandtimems_sum %.3f\n", fs->sum_ms);
     out(b, "kafka_log_logflushstats_logflushrateandtimems_count %llu\n", (unsigned long long)fs->count);
+    sk_cleaner_stats cs;
+    sk_logstore_cleaner_stats(br->logs, &cs);
+    static const char *const cleaner[][2] = {
+        {"skiff_log_cleaner_passes_total", "Log cleaner passes completed."},
+        {"skiff_log_cleaner_bytes_read_total", "Bytes the log cleaner read."},
+        {"skiff_log_cleaner_bytes_written_total", "Bytes of the segments the log cleaner wrote."},
+        {"skiff_log_cleaner_records_removed_total", "Records the log cleaner removed."},
+    };
+    const int64_t totals[] = {cs.passes, cs.bytes_read, cs.bytes_written, cs.records_removed};
+    for (int i = 0; i < 4; i++) {
+        family(b, cleaner[i][0], "counter", cleaner[i][1]);
+        out(b, "%s %lld\n", cleaner[i][0], (long long)totals[i]);
+    }
+    family(b, "kafka_log_logcleaner_max_clean_time_secs", "gauge", "Duration of the last log cleaner pass, s.");
+    out(b, "kafka_log_logcleaner_max_clean_time_secs %.3f\n", cs.last_pass_ms < 0 ? 0.0 : cs.last_pass_ms / 1e3);
+    family(b, "kafka_log_logcleanermanager_max_dirty_percent", "gauge",
+           "Dirty ratio of the log the last pass cleaned, percent.");
+    out(b, "kafka_log_logcleanermanager_max_dirty_percent %.1f\n", cs.last_dirty_ratio * 100);
     family(b, "kafka_server_socketservermetrics_connection_count", "gauge", "Open Kafka client connections.");
     out(b, "kafka_server_socketservermetrics_connection_count %zu\n", sk_net_connection_count(br));
 }

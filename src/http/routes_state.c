@@ -1,7 +1,8 @@
 /*
  * Routes: waits on group, topic, partition and transaction states; group
  * description and controls (force a rebalance, expire a member); topic and
- * partition state; log controls (roll the active segment, apply retention).
+ * partition state; log controls (roll the active segment, apply retention,
+ * compact now).
  */
 #include <cjson/cJSON.h>
 #include <event2/http.h>
@@ -412,6 +413,79 @@ static void topic_roll(sk_http_req *r)
     sk_http_reply_json(r, 200, topic_json(r->b, name));
 }
 
+/* The log cleaner's totals since the store opened. */
+static cJSON *cleaner_json(const sk_cleaner_stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "running", st->running);
+    cJSON_AddNumberToObject(o, "passes", (double)st->passes);
+    cJSON_AddNumberToObject(o, "bytes_read", (double)st->bytes_read);
+    cJSON_AddNumberToObject(o, "bytes_written", (double)st->bytes_written);
+    cJSON_AddNumberToObject(o, "records_read", (double)st->records_read);
+    cJSON_AddNumberToObject(o, "records_removed", (double)st->records_removed);
+    cJSON_AddNumberToObject(o, "last_pass_ms", (double)st->last_pass_ms);
+    return o;
+}
+
+/* "Compact now": starts a cleaner pass on each partition of the topic (or
+ * the one asked for) in turn, the cleaner running one at a time, until none
+ * has cleanable segments left (the active segment, anything newer than
+ * min.compaction.lag.ms and anything from the last stable offset on stay, as
+ * in every pass); met once the last pass has swapped its segments in. */
+static bool check_compact(sk_broker *b, const void *arg, cJSON **state)
+{
+    const wait_cond *c = arg;
+    sk_cleaner_stats st;
+    sk_logstore_cleaner_stats(b->logs, &st);
+    *state = cleaner_json(&st);
+    if (st.running)
+        return false;
+    const sk_topic *t = sk_meta_topic(b->meta, c->name, strlen(c->name));
+    for (int32_t i = 0; t && i < t->partitions; i++) {
+        sk_partition *p = c->partition < 0 || c->partition == i ? sk_logstore_find(b->logs, c->name, i) : NULL;
+        if (p && sk_logstore_clean_now(p) != 0)
+            return false; /* started (or could not start, logged): look again */
+    }
+    return true;
+}
+
+static void compact_now(sk_http_req *r)
+{
+    static const char *const fields[] = {"timeout_ms", NULL};
+    char detail[256];
+    int64_t timeout = WAIT_DEFAULT_MS;
+    if (sk_jsonv_fields(r->body, fields, detail, sizeof detail) < 0 ||
+        sk_jsonv_int(r->body, "timeout_ms", 0, SK_HTTP_WAIT_MAX_MS, &timeout, detail, sizeof detail) < 0) {
+        sk_http_reply_error(r, 400, "bad_request", "%s", detail);
+        return;
+    }
+    wait_cond c = {.a = -1, .b = -1, .partition = -1};
+    const char *name = r->params[0];
+    const sk_topic *t = sk_meta_topic(r->b->meta, name, strlen(name));
+    if (!t || strlen(name) >= sizeof c.name) {
+        sk_http_reply_error(r, 404, "not_found", "no topic %s", name);
+        return;
+    }
+    snprintf(c.name, sizeof c.name, "%s", name);
+    if (r->params[1]) {
+        char *end;
+        long v = strtol(r->params[1], &end, 10);
+        if (*end || v < 0 || v >= t->partitions) {
+            sk_http_reply_error(r, 404, "not_found", "no partition %s of topic %s", r->params[1], name);
+            return;
+        }
+        c.partition = (int32_t)v;
+    }
+    sk_partition *p = sk_logstore_find(r->b->logs, name, c.partition < 0 ? 0 : c.partition);
+    if (!p || !sk_partition_config(p)->compact) {
+        sk_http_reply_error(r, 409, "conflict", "topic %s is not compacted (cleanup.policy has no compact)", name);
+        return;
+    }
+    char what[400];
+    snprintf(what, sizeof what, "compaction of %s", name);
+    sk_http_wait_start(r, check_compact, &c, sizeof c, timeout, what);
+}
+
 static void retention_now(sk_http_req *r)
 {
     char detail[256];
@@ -436,6 +510,8 @@ const sk_http_route sk_http_routes_state[] = {
     {EVHTTP_REQ_GET, "/v1/topics/{}", topic_get, false},
     {EVHTTP_REQ_POST, "/v1/topics/{}/roll", topic_roll, true},
     {EVHTTP_REQ_POST, "/v1/topics/{}/partitions/{}/roll", topic_roll, true},
+    {EVHTTP_REQ_POST, "/v1/topics/{}/compact", compact_now, true},
+    {EVHTTP_REQ_POST, "/v1/topics/{}/partitions/{}/compact", compact_now, true},
     {EVHTTP_REQ_POST, "/v1/log/retention", retention_now, true},
     {EVHTTP_REQ_GET, "/v1/transactions/{}", txn_get, false},
     {0, NULL, NULL, false},
