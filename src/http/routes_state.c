@@ -380,6 +380,23 @@ static void txn_get(sk_http_req *r)
 
 static const char *const no_fields[] = {NULL};
 
+/* The partition of a .../partitions/{p}/... route in *out (-1 for a route
+ * without one); false, answered 404, when the topic has no such partition. */
+static bool partition_param(sk_http_req *r, const sk_topic *t, int32_t *out)
+{
+    *out = -1;
+    if (!r->params[1])
+        return true;
+    char *end;
+    long v = strtol(r->params[1], &end, 10);
+    if (*end || v < 0 || v >= t->partitions) {
+        sk_http_reply_error(r, 404, "not_found", "no partition %s of topic %s", r->params[1], t->name);
+        return false;
+    }
+    *out = (int32_t)v;
+    return true;
+}
+
 static void topic_roll(sk_http_req *r)
 {
     char detail[256];
@@ -393,16 +410,9 @@ static void topic_roll(sk_http_req *r)
         sk_http_reply_error(r, 404, "not_found", "no topic %s", name);
         return;
     }
-    int32_t only = -1;
-    if (r->params[1]) {
-        char *end;
-        long v = strtol(r->params[1], &end, 10);
-        if (*end || v < 0 || v >= t->partitions) {
-            sk_http_reply_error(r, 404, "not_found", "no partition %s of topic %s", r->params[1], name);
-            return;
-        }
-        only = (int32_t)v;
-    }
+    int32_t only;
+    if (!partition_param(r, t, &only))
+        return;
     for (int32_t i = 0; i < t->partitions; i++) {
         sk_partition *p = only < 0 || only == i ? sk_logstore_find(r->b->logs, name, i) : NULL;
         if (p && sk_partition_roll(p) != SK_ERR_NONE) {
@@ -467,15 +477,8 @@ static void compact_now(sk_http_req *r)
         return;
     }
     snprintf(c.name, sizeof c.name, "%s", name);
-    if (r->params[1]) {
-        char *end;
-        long v = strtol(r->params[1], &end, 10);
-        if (*end || v < 0 || v >= t->partitions) {
-            sk_http_reply_error(r, 404, "not_found", "no partition %s of topic %s", r->params[1], name);
-            return;
-        }
-        c.partition = (int32_t)v;
-    }
+    if (!partition_param(r, t, &c.partition))
+        return;
     sk_partition *p = sk_logstore_find(r->b->logs, name, c.partition < 0 ? 0 : c.partition);
     if (!p || !sk_partition_config(p)->compact) {
         sk_http_reply_error(r, 409, "conflict", "topic %s is not compacted (cleanup.policy has no compact)", name);
