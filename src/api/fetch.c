@@ -230,7 +230,7 @@ static kf_fetch_response *fetch_response(fetch_op *op)
         np++;
         topics[nt - 1].partitions.n++;
     }
-    if (s)
+    if (s && op->incremental)
         sk_fetch_session_rotate(s);
     resp->responses.items = topics;
     resp->responses.n = nt;

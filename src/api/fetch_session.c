@@ -167,9 +167,14 @@ void sk_fetch_session_forget(sk_fetch_session *s, const char *topic, const uint8
 
 void sk_fetch_session_rotate(sk_fetch_session *s)
 {
-    sk_fetch_part_state *moved = malloc((size_t)s->nparts * sizeof *moved + 1);
-    int32_t kept = 0, nmoved = 0;
-    for (int32_t i = 0; i < s->nparts; i++) {
+    int32_t first = 0;
+    while (first < s->nparts && !s->parts[first].sent_records)
+        first++;
+    if (first == s->nparts)
+        return; /* nothing returned records: no copy, no allocation */
+    sk_fetch_part_state *moved = malloc((size_t)(uint32_t)s->nparts * sizeof *moved);
+    int32_t kept = first, nmoved = 0;
+    for (int32_t i = first; i < s->nparts; i++) {
         bool move = s->parts[i].sent_records;
         s->parts[i].sent_records = false;
         if (move && moved)
