@@ -14,10 +14,22 @@ report. When a test fails, the brokers' logs are attached to its report.
 """
 
 import json
+import sys
 
 import pytest
 
 from harness import Broker, BrokerError
+
+
+def pytest_collection_modifyitems(items):
+    """Marks `kafka_python` every test of a module that imports kafka-python,
+    so the PyPI client run (scripts/test.sh) picks them up."""
+    kafka = sys.modules.get('kafka')
+    for item in items:
+        module = getattr(item, 'module', None)
+        if kafka is not None and module is not None and any(
+                v is kafka or getattr(v, '__module__', '').split('.')[0] == 'kafka' for v in vars(module).values()):
+            item.add_marker(pytest.mark.kafka_python)
 
 
 @pytest.hookimpl(hookwrapper=True)

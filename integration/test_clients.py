@@ -6,8 +6,10 @@ import re
 import subprocess
 
 import pytest
+from client_versions import LIBRDKAFKA
 from confluent_kafka.admin import AdminClient
-from kafka import KafkaAdminClient, KafkaClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kp import broker_ids, check_version, timeouts
 
 CLIENT_TIMEOUT_MS = 10000
 
@@ -15,7 +17,7 @@ CLIENT_TIMEOUT_MS = 10000
 def auto_create(bootstrap, topic):
     """Has kafka-python's producer ask for `topic`; the broker auto-creates it."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, max_block_ms=CLIENT_TIMEOUT_MS,
-                             api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
+                             **timeouts(CLIENT_TIMEOUT_MS))
     try:
         return producer.partitions_for(topic)
     finally:
@@ -68,7 +70,8 @@ def test_confluent_list_topics_and_cluster_id_persisted(broker):
     b = md.brokers[1]
     assert (b.id, b.host, b.port) == (1, '127.0.0.1', broker.port)
     assert md.controller_id == 1
-    assert md.orig_broker_id == 1
+    # Newer librdkafka (2.15, 2.16) may answer from its bootstrap connection, which has no node id (-1).
+    assert md.orig_broker_id in ((1,) if LIBRDKAFKA == 'debian' else (1, -1))
     cluster_id = md.cluster_id
     assert cluster_id
 
@@ -89,29 +92,24 @@ def test_confluent_list_topics_shows_partitions(start_broker):
 
 @pytest.mark.smoke
 def test_kafka_python_client_probes_and_connects(broker):
-    client = KafkaClient(bootstrap_servers=broker.bootstrap, api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
-    try:
-        assert client.check_version(timeout=CLIENT_TIMEOUT_MS / 1000) >= (0, 10, 0)
-    finally:
-        client.close()
+    assert check_version(broker.bootstrap, CLIENT_TIMEOUT_MS) >= (0, 10, 0)
 
 
 def test_kafka_python_admin_describe_cluster(broker):
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=CLIENT_TIMEOUT_MS,
-                             api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
+                             **timeouts(CLIENT_TIMEOUT_MS))
     try:
         cluster = admin.describe_cluster()
         assert cluster['controller_id'] == 1
         assert cluster['cluster_id']
-        assert [(b['node_id'], b['host'], b['port']) for b in cluster['brokers']] == \
-            [(1, '127.0.0.1', broker.port)]
+        assert broker_ids(cluster) == [(1, '127.0.0.1', broker.port)]
         assert [t for t in admin.list_topics() if not t.startswith('__')] == []
     finally:
         admin.close()
 
 
 def test_kafka_python_consumer_topics(broker):
-    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS,
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, **timeouts(CLIENT_TIMEOUT_MS),
                              request_timeout_ms=CLIENT_TIMEOUT_MS + 1000)
     try:
         topics = consumer.topics()

@@ -1,11 +1,13 @@
 """Request capture through the HTTP control plane: the versions each real
-client uses and what it sent (librdkafka's OffsetCommit v7 carrying the
-committed offset, kafkajs's and kafka-python's Produce v7), the bounded
+client uses and what it sent (librdkafka 2.0.2's OffsetCommit v7 carrying the
+committed offset, kafkajs's and kafka-python 2.0.2's Produce v7; the newer
+versions of the PyPI run), the bounded
 ring, filters (API, client id, since, limit), API selection, bodies off,
 clear and stop, and the error codes of answers (injected ones included)."""
 
 import time
 
+from client_versions import KAFKA_PYTHON, LIBRDKAFKA
 from confluent_kafka import Consumer
 from kafka import KafkaProducer
 
@@ -23,6 +25,12 @@ def versions(entries):
     for e in entries:
         out.setdefault((e['client_id'], e['api']), set()).add(e['api_version'])
     return out
+
+
+# The versions each client library sends (client_versions.py names the run's).
+RDK_VERSIONS = {'debian': {'OffsetCommit': 7, 'JoinGroup': 5, 'Fetch': 11},
+                'pypi': {'OffsetCommit': 9, 'JoinGroup': 5, 'Fetch': 16}}
+KAFKA_PYTHON_PRODUCE = {'debian': 7, 'pypi': 9}
 
 
 def test_client_versions_and_commit_contents(broker):
@@ -49,11 +57,10 @@ def test_client_versions_and_commit_contents(broker):
     status, body = ctl.get('/v1/capture')
     assert status == 200
     seen = versions(body['entries'])
-    assert seen[('rdk', 'OffsetCommit')] == {7}
-    assert seen[('rdk', 'JoinGroup')] == {5}
-    assert seen[('rdk', 'Fetch')] == {11}
+    rdk = RDK_VERSIONS[LIBRDKAFKA]
+    assert {api: seen[('rdk', api)] for api in rdk} == {api: {v} for api, v in rdk.items()}
     assert seen[('skiff-it-kafkajs', 'Produce')] == {7}
-    assert seen[('kafka-python', 'Produce')] == {7}
+    assert seen[('kafka-python', 'Produce')] == {KAFKA_PYTHON_PRODUCE[KAFKA_PYTHON]}
     status, body = ctl.get('/v1/capture?api=OffsetCommit&client_id=rdk')
     [commit] = body['entries']
     assert commit['request']['group_id'] == 'cap-g'

@@ -27,6 +27,7 @@ import threading
 import time
 
 import pytest
+from client_versions import LIBRDKAFKA
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from test_produce_fetch import TIMEOUT
@@ -177,6 +178,11 @@ def test_idempotent_producer_survives_kills(start_broker):
         assert [v for _, v in got[part]] == [b'%08d' % i for i in range(part, n, 2)]
 
 
+@pytest.mark.skipif(LIBRDKAFKA == 'pypi', reason=(
+    "librdkafka 2.16.0 (the PyPI wheel's) re-bootstraps when its only broker is killed, and the decommissioned "
+    "broker handle never terminates ('Handle is terminating in state TRY_CONNECT' every millisecond in its debug "
+    "log), so send_offsets_to_transaction waits for ever after the first restart; seen outside the test too, "
+    "while 2.0.2 and 2.15.1 pass"))
 def test_consume_transform_produce_survives_kills(start_broker):
     b = start_broker(num_partitions=3)
     seed_input(b)

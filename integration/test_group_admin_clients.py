@@ -7,14 +7,15 @@
   describeGroups, listGroups, deleteGroups (NON_EMPTY_GROUP 68,
   GROUP_ID_NOT_FOUND 69); a consumer started afterwards reads from the
   offsets set.
-- kafka-python 2.0.2 KafkaAdminClient: list_consumer_group_offsets,
-  describe_consumer_groups, delete_consumer_groups on a kafkajs group. It has
+- kafka-python's KafkaAdminClient (2.0.2: list_consumer_group_offsets,
+  describe_consumer_groups, delete_consumer_groups; 3.0.12: list_group_offsets,
+  describe_groups, delete_groups, through kp.py) on a kafkajs group. 2.0.2 has
   no alter_consumer_group_offsets (that came with kafka-python 2.1), so
   offsets are altered the way its users do it: a KafkaConsumer with assign()
   commits with generation -1, which an active group refuses.
-- confluent-kafka-python 1.7 AdminClient: list_groups only (its
-  list/alter/delete consumer group offsets and delete_consumer_groups came
-  in 1.9 and 2.0); offsets are altered with Consumer.commit after assign().
+- confluent-kafka-python's AdminClient list_groups (1.7 has nothing newer).
+  Its list/alter/delete consumer group offsets and delete_consumer_groups
+  came in 1.9 and 2.0; offsets are altered with Consumer.commit after assign().
 - OffsetCommit without a generation on the wire, as Kafka's classic group
   coordinator (ClassicGroup.validateOffsetCommit) answers it: accepted while
   the group is Empty; UNKNOWN_MEMBER_ID (25) without a member id or with an
@@ -28,12 +29,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from client_versions import LIBRDKAFKA
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka import TopicPartition as KTopicPartition
 from kafka.errors import CommitFailedError, GroupIdNotFoundError, NoError, NonEmptyGroupError
-from kafka.structs import OffsetAndMetadata
+from kp import KP3, delete_groups, describe_group, group_offsets, list_groups, offset_and_metadata, timeouts
 
 from test_groups import create_topic, produce
 from test_groups_wire import OFFSET_COMMIT, OFFSET_FETCH, Body, call, connect, join, sync
@@ -159,23 +161,23 @@ def test_kafkajs_admin_group_offsets(start_broker):
 
 def kp_admin(bootstrap):
     return KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=CLIENT_TIMEOUT_MS,
-                            api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
+                            **timeouts(CLIENT_TIMEOUT_MS))
 
 
 def kp_commit(bootstrap, group, offsets):
     """Commits like a kafka-python consumer using assign(): OffsetCommit v2
     with generation -1 and no member id."""
     c = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                      api_version_auto_timeout_ms=CLIENT_TIMEOUT_MS)
+                      **timeouts(CLIENT_TIMEOUT_MS))
     try:
         c.assign(list(offsets))
-        c.commit({tp: OffsetAndMetadata(o, '') for tp, o in offsets.items()})
+        c.commit({tp: offset_and_metadata(o, '') for tp, o in offsets.items()})
     finally:
         c.close()
 
 
 def test_kafka_python_admin_on_a_kafkajs_group(start_broker):
-    assert not hasattr(KafkaAdminClient, 'alter_consumer_group_offsets')  # kafka-python 2.0.2
+    assert KP3 or not hasattr(KafkaAdminClient, 'alter_consumer_group_offsets')  # kafka-python 2.0.2
     b = start_broker()
     create_topic(b.bootstrap, 'kt', 2)
     produce(b.bootstrap, 'kt', 10, 2)
@@ -187,20 +189,19 @@ def test_kafka_python_admin_on_a_kafkajs_group(start_broker):
         js.wait_messages('c1', 10)
         js.wait_committed('c1', {('kt', 0): 5, ('kt', 1): 5})
 
-        assert ('kj', 'consumer') in admin.list_consumer_groups()
-        (info,) = admin.describe_consumer_groups(['kj'])
+        assert ('kj', 'consumer') in list_groups(admin)
+        info = describe_group(admin, 'kj')
         assert (info.group, info.state, info.protocol_type, info.protocol) == \
             ('kj', 'Stable', 'consumer', 'RoundRobinAssigner')
         (member,) = info.members
         assert (member.member_id, member.client_id, member.client_host) == \
             (js.of('c1', 'join')[0]['memberId'], 'skiff-it-c1', '/127.0.0.1')
-        assert member.member_metadata.subscription == ['kt']
-        assert [(t, sorted(ps)) for t, ps in member.member_assignment.assignment] == [('kt', [0, 1])]
+        assert member.subscription == ['kt']
+        assert [(t, sorted(ps)) for t, ps in member.assignment] == [('kt', [0, 1])]
 
-        assert admin.list_consumer_group_offsets('kj') == {tp0: OffsetAndMetadata(5, ''),
-                                                          tp1: OffsetAndMetadata(5, '')}
-        assert admin.list_consumer_group_offsets('kj', partitions=[tp1]) == {tp1: OffsetAndMetadata(5, '')}
-        assert admin.delete_consumer_groups(['kj']) == [('kj', NonEmptyGroupError)]
+        assert group_offsets(admin, 'kj') == {tp0: (5, ''), tp1: (5, '')}
+        assert group_offsets(admin, 'kj', partitions=[tp1]) == {tp1: (5, '')}
+        assert delete_groups(admin, ['kj']) == [('kj', NonEmptyGroupError)]
         # An assign()-mode commit (generation -1) on the active group: Kafka
         # answers UNKNOWN_MEMBER_ID, which kafka-python reports this way.
         with pytest.raises(CommitFailedError):
@@ -209,8 +210,7 @@ def test_kafka_python_admin_on_a_kafkajs_group(start_broker):
 
         # Empty now: the same commit alters the group's offset.
         kp_commit(b.bootstrap, 'kj', {tp0: 2})
-        assert admin.list_consumer_group_offsets('kj') == {tp0: OffsetAndMetadata(2, ''),
-                                                          tp1: OffsetAndMetadata(5, '')}
+        assert group_offsets(admin, 'kj') == {tp0: (2, ''), tp1: (5, '')}
         # The group's next kafkajs consumer resumes there.
         js.start('c2', 'kj', ['kt'])
         got = js.wait_messages('c2', 3)
@@ -219,9 +219,9 @@ def test_kafka_python_admin_on_a_kafkajs_group(start_broker):
     finally:
         js.close()
 
-    assert admin.delete_consumer_groups(['kj', 'never']) == [('kj', NoError), ('never', GroupIdNotFoundError)]
-    assert admin.list_consumer_group_offsets('kj') == {}
-    assert admin.list_consumer_groups() == []
+    assert delete_groups(admin, ['kj', 'never']) == [('kj', NoError), ('never', GroupIdNotFoundError)]
+    assert group_offsets(admin, 'kj') == {}
+    assert list_groups(admin) == []
     admin.close()
 
 
@@ -236,9 +236,10 @@ def confluent_commit(bootstrap, group, offsets):
 
 
 def test_confluent_admin_list_groups_and_commits(start_broker):
-    for api in ('list_consumer_groups', 'describe_consumer_groups', 'delete_consumer_groups',
-                'list_consumer_group_offsets', 'alter_consumer_group_offsets'):
-        assert not hasattr(AdminClient, api), api   # not in confluent-kafka-python 1.7
+    if LIBRDKAFKA != 'pypi':        # Debian's confluent-kafka-python 1.7, under either librdkafka
+        for api in ('list_consumer_groups', 'describe_consumer_groups', 'delete_consumer_groups',
+                    'list_consumer_group_offsets', 'alter_consumer_group_offsets'):
+            assert not hasattr(AdminClient, api), api
     b = start_broker()
     create_topic(b.bootstrap, 'ct', 2)
     produce(b.bootstrap, 'ct', 4, 2)

@@ -20,6 +20,7 @@ import subprocess
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KTopicPartition
+from kp import timeouts
 
 from test_kafkajs_groups import KafkajsConsumers, normalized
 from test_produce_fetch import (BASE_TS, Msg, assert_same, consume_confluent, headers_tuple, in_log_order,
@@ -68,7 +69,7 @@ def specs(partitions, count, start=0):
 
 def consume_kafka_python(bootstrap, topic, partitions, count):
     c = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=3000, enable_auto_commit=False,
-                      api_version_auto_timeout_ms=10000)
+                      **timeouts(10000))
     try:
         c.assign([KTopicPartition(topic, p) for p in range(partitions)])
         c.seek_to_beginning()

@@ -9,6 +9,7 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
+from kp import timeouts
 
 from test_produce_fetch import (BASE_TS, BIG_MAX_BYTES, TIMEOUT, Msg, assert_contiguous, assert_same,
                                 big_specs, by_partition, consume_confluent, headers_tuple, in_log_order,
@@ -34,7 +35,7 @@ def produce_kafka_python(bootstrap, topic, specs):
     the producer's RecordMetadata)."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks='all', linger_ms=5,
                              max_request_size=BIG_MAX_BYTES, request_timeout_ms=TIMEOUT_MS,
-                             api_version_auto_timeout_ms=TIMEOUT_MS, max_block_ms=TIMEOUT_MS)
+                             **timeouts(TIMEOUT_MS), max_block_ms=TIMEOUT_MS)
     try:
         futures = [producer.send(topic, value=s['value'], key=s['key'], headers=s['headers'],
                                  partition=s['partition'], timestamp_ms=s['timestamp']) for s in specs]
@@ -54,7 +55,7 @@ def produce_kafka_python(bootstrap, topic, specs):
 def kafka_python_consumer(bootstrap):
     return KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                          auto_offset_reset='none', fetch_max_wait_ms=100,
-                         api_version_auto_timeout_ms=TIMEOUT_MS, request_timeout_ms=TIMEOUT_MS + 1000)
+                         **timeouts(TIMEOUT_MS), request_timeout_ms=TIMEOUT_MS + 1000)
 
 
 def consume_kafka_python(bootstrap, topic, partitions, count):

@@ -12,7 +12,7 @@ packages=(
     zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
     check libcjson-dev
     librdkafka-dev kcat
-    python3 python3-pytest python3-pytest-timeout python3-pytest-xdist python3-confluent-kafka python3-kafka
+    python3 python3-venv python3-pytest python3-pytest-timeout python3-pytest-xdist python3-confluent-kafka python3-kafka
     python3-snappy python3-lz4          # kafka-python's snappy and lz4 codecs
     openjdk-17-jdk-headless maven       # Apache Kafka as the oracle (scripts/kafka-oracle.sh), Java tests
     buildah debootstrap                 # the container image: built and run in the image stage

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test skiff has, in this order:
-#   0. client set-up: kafkajs (npm ci in integration/js) and librdkafka 2.15
-#      (scripts/build-librdkafka.sh, cached in build/librdkafka-2.15);
+#   0. client set-up: kafkajs (npm ci in integration/js), librdkafka 2.15
+#      (scripts/build-librdkafka.sh, cached in build/librdkafka-2.15) and the
+#      newest PyPI clients (scripts/pypi-clients.sh, in build/venv-pypi);
 #   1. release build (build/, warnings are errors), unit tests (ctest),
 #      integration tests (pytest integration/ against build/skiff), then the
-#      tests marked librdkafka again with librdkafka 2.15 loaded;
+#      tests marked librdkafka again with librdkafka 2.15 loaded, then those
+#      marked librdkafka or kafka_python with the PyPI clients;
 #   1b. conformance: skiff against Apache Kafka 4.4.0 (scripts/kafka-oracle.sh
 #      resolves its jars with Maven into build/kafka-oracle, tests/conformance
 #      compares their answers; report in build/conformance/report.md);
@@ -244,7 +246,7 @@ if ! scripts/install-deps.sh; then
     exit 1
 fi
 
-stage "clients: kafkajs (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh)"
+stage "clients: kafkajs (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh), PyPI (scripts/pypi-clients.sh)"
 if ! (cd integration/js && npm ci --no-audit --no-fund --loglevel=error --fetch-retries=4) >"$LOGS/npm.log" 2>&1; then
     tail -n 40 "$LOGS/npm.log"
     fail "npm ci in integration/js (log: $LOGS/npm.log)"
@@ -253,6 +255,12 @@ LIBRDKAFKA_DIR=${SKIFF_LIBRDKAFKA_DIR:-$ROOT/build/librdkafka-2.15}
 if ! scripts/build-librdkafka.sh "$LIBRDKAFKA_DIR"; then
     fail "build: librdkafka 2.15 (scripts/build-librdkafka.sh)"
     LIBRDKAFKA_DIR=
+fi
+PYPI_VENV=$ROOT/build/venv-pypi
+if ! scripts/pypi-clients.sh "$PYPI_VENV" >"$LOGS/pypi-clients.log" 2>&1; then
+    tail -n 40 "$LOGS/pypi-clients.log"
+    fail "PyPI clients (scripts/pypi-clients.sh, log: $LOGS/pypi-clients.log)"
+    PYPI_VENV=
 fi
 
 stage "release build (build/)"
@@ -269,6 +277,11 @@ if [[ $built -eq 0 ]]; then
         stage "integration tests (release, librdkafka 2.15, -m librdkafka)"
         SKIFF_LIBRDKAFKA=recent LD_LIBRARY_PATH=$LIBRDKAFKA_DIR/lib \
             integration "$ROOT/build/skiff" release-librdkafka-2.15 -m librdkafka
+    fi
+    if [[ -n $PYPI_VENV ]]; then
+        stage "integration tests (release, PyPI clients: confluent-kafka 2.16.2, kafka-python 3.0.12)"
+        PY=$PYPI_VENV/bin/python SKIFF_LIBRDKAFKA=pypi SKIFF_KAFKA_PYTHON=pypi \
+            integration "$ROOT/build/skiff" release-pypi -m 'librdkafka or kafka_python'
     fi
 fi
 
