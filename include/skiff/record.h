@@ -69,6 +69,7 @@ enum {
 #define SK_BATCH_DELETE_HORIZON 0x40
 
 #define SK_NO_TIMESTAMP (-1LL) /* Kafka's RecordBatch.NO_TIMESTAMP */
+#define SK_NO_SEQUENCE (-1)    /* Kafka's RecordBatch.NO_SEQUENCE: base sequence of a batch without one */
 
 /* Timestamp type of a topic (message.timestamp.type) or a batch (attribute bit 3). */
 typedef enum sk_timestamp_type {

@@ -245,6 +245,8 @@ void sk_producer_state_init(sk_producer_state *ps);
 /* Frees every entry; the state is empty and reusable. */
 void sk_producer_state_clear(sk_producer_state *ps);
 const sk_producer_entry *sk_producer_state_find(const sk_producer_state *ps, int64_t producer_id);
+/* The sequence of the last record of the entry's last batch, SK_NO_SEQUENCE if none. */
+int32_t sk_producer_entry_last_seq(const sk_producer_entry *e);
 /* First offset of the earliest open transaction, or -1 when none is open. */
 int64_t sk_producer_state_first_unstable(const sk_producer_state *ps);
 /* Forgets the producers without an open transaction whose newest batch

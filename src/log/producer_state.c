@@ -10,10 +10,11 @@
  *
  * An append stages its changes per producer in an sk_producer_append and
  * applies them only after the bytes are written, as Kafka's UnifiedLog does
- * with ProducerAppendInfo. The state is snapshotted in Kafka's format
- * (`<offset>.snapshot`, ProducerSnapshot v1) at each roll and at a clean
- * close, and rebuilt at load from the newest snapshot at or below the log
- * end offset plus the batch headers after it.
+ * with ProducerAppendInfo. The state renders to and parses from Kafka's
+ * snapshot format (ProducerSnapshot v1); partition_txn.c keeps the
+ * partition's snapshot files and its transaction features.
+ *
+ * This file knows the table only, not partitions or files.
  *
  * Rules (ProducerAppendInfo.checkProducerEpoch/checkSequence/appendDataBatch/
  * appendEndTxnMarker):
@@ -28,27 +29,17 @@
  * epochs. Since KIP-360 (Kafka 2.5) the log never answers
  * UNKNOWN_PRODUCER_ID: a producer it does not know starts where it says.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log_int.h"
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
-#include "skiff/fsutil.h"
-#include "skiff/log.h"
 
-#define NO_SEQUENCE (-1)
 #define SNAPSHOT_VERSION 1
 #define SNAPSHOT_HEADER 10 /* int16 version, uint32 crc, int32 count */
 #define SNAPSHOT_CRC_FROM 6
 #define SNAPSHOT_ENTRY 46
-#define SNAPSHOT_MAX_BYTES (256u << 20)
 
 /* ---- The table ---- */
 
@@ -170,8 +161,8 @@ int64_t sk_producer_state_first_unstable(const sk_producer_state *ps)
  * batches and snapshots may hold any sequence and delta. */
 static int32_t seq_increment(int32_t seq, int32_t by)
 {
-    if (seq == NO_SEQUENCE)
-        return NO_SEQUENCE;
+    if (seq == SK_NO_SEQUENCE)
+        return SK_NO_SEQUENCE;
     if (seq > (int32_t)((uint32_t)INT32_MAX - (uint32_t)by))
         return (int32_t)((uint32_t)by - ((uint32_t)INT32_MAX - (uint32_t)seq) - 1u);
     return (int32_t)((uint32_t)seq + (uint32_t)by);
@@ -179,8 +170,8 @@ static int32_t seq_increment(int32_t seq, int32_t by)
 
 static int32_t seq_decrement(int32_t seq, int32_t by)
 {
-    if (seq == NO_SEQUENCE)
-        return NO_SEQUENCE;
+    if (seq == SK_NO_SEQUENCE)
+        return SK_NO_SEQUENCE;
     if (seq < by)
         return (int32_t)((uint32_t)INT32_MAX - ((uint32_t)by - (uint32_t)seq) + 1u);
     return (int32_t)((uint32_t)seq - (uint32_t)by);
@@ -191,9 +182,9 @@ static bool in_sequence(int32_t last, int32_t next)
     return (int64_t)next == (int64_t)last + 1 || (next == 0 && last == INT32_MAX);
 }
 
-static int32_t entry_last_seq(const sk_producer_entry *e)
+int32_t sk_producer_entry_last_seq(const sk_producer_entry *e)
 {
-    return e->nbatches ? e->batches[e->nbatches - 1].last_seq : NO_SEQUENCE;
+    return e->nbatches ? e->batches[e->nbatches - 1].last_seq : SK_NO_SEQUENCE;
 }
 
 /* A new epoch forgets the batches of the old one. */
@@ -314,7 +305,7 @@ int16_t sk_producer_append_batch(sk_producer_append *pa, const sk_producer_state
         if (b->producer_epoch != e->producer_epoch) {
             if (b->base_sequence != 0 && e->producer_epoch != -1)
                 return SK_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
-        } else if (st->stored_epoch != -1 && !in_sequence(entry_last_seq(e), b->base_sequence)) {
+        } else if (st->stored_epoch != -1 && !in_sequence(sk_producer_entry_last_seq(e), b->base_sequence)) {
             return SK_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
         }
     }
@@ -368,26 +359,6 @@ void sk_producer_append_free(sk_producer_append *pa)
     memset(pa, 0, sizeof *pa);
 }
 
-int sk_partition_apply_producers(sk_partition *p, sk_segment *seg, sk_producer_append *pa)
-{
-    int rc = sk_producer_append_commit(pa, &p->producers);
-    for (size_t i = 0; i < pa->ndone; i++) {
-        const sk_completed_txn *t = &pa->done[i];
-        if (!t->aborted)
-            continue;
-        /* Kafka's ProducerStateManager.lastStableOffset(completedTxn): the
-         * next transaction still open, else just after the marker. */
-        int64_t lso = sk_producer_state_first_unstable(&p->producers);
-        sk_aborted_txn a = {t->producer_id, t->first_offset, t->last_offset, lso >= 0 ? lso : t->last_offset + 1};
-        if (sk_txn_index_append(seg, &a) < 0) {
-            sk_error("log", "%s.txnindex: cannot record the aborted transaction of producer %" PRId64 ": %m",
-                     seg->prefix, t->producer_id);
-            rc = -1;
-        }
-    }
-    return rc;
-}
-
 /* ---- Snapshots ---- */
 
 uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len)
@@ -405,7 +376,7 @@ uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len)
         const sk_producer_batch *last = e->nbatches ? &e->batches[e->nbatches - 1] : NULL;
         sk_put_be64(p, (uint64_t)e->producer_id);
         sk_put_be16(p + 8, (uint16_t)e->producer_epoch);
-        sk_put_be32(p + 10, (uint32_t)(last ? last->last_seq : NO_SEQUENCE));
+        sk_put_be32(p + 10, (uint32_t)(last ? last->last_seq : SK_NO_SEQUENCE));
         sk_put_be64(p + 14, (uint64_t)(last ? last->last_offset : -1));
         sk_put_be32(p + 22, last ? (uint32_t)((uint64_t)last->last_offset - (uint64_t)last->first_offset) : 0);
         sk_put_be64(p + 26, (uint64_t)e->last_timestamp);
@@ -459,295 +430,4 @@ int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t
             e->txn_first_offset = -1;
     }
     return 0;
-}
-
-static void snapshot_path(const sk_partition *p, int64_t offset, char *out, size_t n)
-{
-    snprintf(out, n, "%s/%020" PRId64 SK_SNAPSHOT_SUFFIX, p->dir, offset);
-}
-
-
-/* The snapshot offsets in the partition directory, ascending (heap array in
- * *out, caller frees). Returns the count, or -1. */
-static int list_snapshots(const sk_partition *p, int64_t **out)
-{
-    *out = NULL;
-    DIR *d = opendir(p->dir);
-    if (!d)
-        return -1;
-    int n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        int64_t off = sk_offset_file_name(de->d_name, SK_SNAPSHOT_SUFFIX);
-        if (off < 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4;
-            int64_t *a = realloc(*out, (size_t)cap * sizeof *a);
-            if (!a) {
-                closedir(d);
-                free(*out);
-                *out = NULL;
-                return -1;
-            }
-            *out = a;
-        }
-        (*out)[n++] = off;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(*out, (size_t)n, sizeof **out, sk_offset_cmp);
-    return n;
-}
-
-static void remove_snapshot(const sk_partition *p, int64_t offset)
-{
-    char path[4096];
-    snapshot_path(p, offset, path, sizeof path);
-    if (unlink(path) < 0 && errno != ENOENT)
-        sk_warn("log", "cannot delete %s: %m", path);
-}
-
-/* Writes `len` bytes to `path` through a .tmp file and a rename, without
- * fsync (the caller syncs the whole file system). 0 or -1. */
-static int write_unsynced(const char *path, const uint8_t *data, size_t len)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -1;
-    int rc = sk_pwrite_full(fd, data, len, 0);
-    if (close(fd) < 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -1;
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
-}
-
-void sk_partition_snapshot_producers(sk_partition *p, bool later)
-{
-    if (!p->loaded || p->deleted || p->nsegs == 0)
-        return;
-    char path[4096];
-    snapshot_path(p, p->log_end_offset, path, sizeof path);
-    size_t len;
-    uint8_t *data = sk_producer_snapshot_render(&p->producers, &len);
-    if (!data) {
-        sk_error("log", "%s: cannot snapshot the producer state: out of memory", p->dir);
-        return;
-    }
-    if (later) {
-        sk_partition_write_later(p, strrchr(path, '/') + 1, (char *)data, len);
-    } else {
-        if (write_unsynced(path, data, len) < 0)
-            sk_error("log", "cannot write %s: %m", path);
-        free(data);
-    }
-    /* Keep the snapshots from the segment before the active one on: enough
-     * to start from if the newest is lost with the tail of the log. */
-    int64_t keep_from = p->segs[p->nsegs > 1 ? p->nsegs - 2 : 0]->base_offset;
-    int64_t *offs;
-    int n = list_snapshots(p, &offs);
-    for (int i = 0; i < n; i++)
-        if (offs[i] < keep_from)
-            remove_snapshot(p, offs[i]);
-    free(offs);
-}
-
-/* ---- Rebuilding at load ---- */
-
-/* Replays the producer batches of the log from `from` to its end into
- * p->producers (no checks), rewriting the .txnindex entries from `from` on
- * (dropping those of batches no longer in the log). */
-static int rebuild_from(sk_partition *p, int64_t from)
-{
-    uint8_t *buf = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    for (size_t i = sk_partition_find_segment(p, from); rc == 0 && i < p->nsegs; i++) {
-        sk_segment *seg = p->segs[i];
-        if (sk_partition_ensure_segment(p, i) < 0 || sk_txn_index_truncate(seg, from) < 0) {
-            rc = -1;
-            break;
-        }
-        sk_batch b;
-        int64_t pos = sk_segment_find(seg, from, &b);
-        if (pos == -2)
-            rc = -1;
-        while (rc == 0 && pos >= 0 && pos < seg->size) {
-            if (sk_segment_read_header(seg, pos, &b) < 0)
-                break;
-            if (b.producer_id >= 0 && sk_batch_last_offset(&b) >= from) {
-                if (b.attributes & SK_BATCH_CONTROL) {
-                    if (b.size > cap) {
-                        uint8_t *nb = realloc(buf, b.size);
-                        if (!nb) {
-                            rc = -1;
-                            break;
-                        }
-                        buf = nb;
-                        cap = b.size;
-                    }
-                    if (sk_pread_full(seg->file->fd, buf, b.size, pos) < 0) {
-                        rc = -1;
-                        break;
-                    }
-                    sk_batch_header_parse(&b, buf, b.size);
-                }
-                sk_producer_append pa = {0};
-                if (sk_producer_append_batch(&pa, &p->producers, &b, b.base_offset, b.max_timestamp,
-                                             SK_APPEND_CLIENT, true, NULL) != SK_ERR_NONE ||
-                    sk_partition_apply_producers(p, seg, &pa) < 0)
-                    rc = -1;
-                sk_producer_append_free(&pa);
-            }
-            pos += (int64_t)b.size;
-        }
-    }
-    free(buf);
-    return rc;
-}
-
-int sk_partition_load_producers(sk_partition *p)
-{
-    sk_producer_state_clear(&p->producers);
-    int64_t *offs;
-    int n = list_snapshots(p, &offs);
-    int64_t from = -1;
-    for (int i = n - 1; i >= 0; i--) {
-        char path[4096];
-        snapshot_path(p, offs[i], path, sizeof path);
-        if (offs[i] > p->log_end_offset) {
-            sk_info("log", "%s: deleting a snapshot beyond the log end offset %" PRId64, path, p->log_end_offset);
-            remove_snapshot(p, offs[i]);
-            continue;
-        }
-        size_t len;
-        char *data = sk_file_read_all(path, SNAPSHOT_MAX_BYTES, &len);
-        if (data && sk_producer_snapshot_parse(&p->producers, (const uint8_t *)data, len) == 0) {
-            free(data);
-            from = offs[i];
-            break;
-        }
-        sk_warn("log", "%s: %s, deleting it", path, data ? "corrupt snapshot" : strerror(errno));
-        free(data);
-        remove_snapshot(p, offs[i]);
-    }
-    free(offs);
-    if (from < p->segs[0]->base_offset)
-        from = p->segs[0]->base_offset;
-    /* Even with nothing to replay, .txnindex entries at or beyond `from`
-     * belong to batches a crash took away. */
-    if (from < p->log_end_offset)
-        sk_debug("log", "%s: rebuilding the producer state from offset %" PRId64, p->dir, from);
-    if (rebuild_from(p, from) < 0) {
-        sk_error("log", "%s: cannot rebuild the producer state from offset %" PRId64, p->dir, from);
-        return -1;
-    }
-    /* Producers that expired while the partition was closed stay forgotten. */
-    sk_producer_state_expire(&p->producers, sk_logstore_now(p->store), p->store->producer_expiration_ms);
-    return 0;
-}
-
-/* ---- Markers and reads (logstore.h) ---- */
-
-int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t producer_epoch,
-                                   int32_t coordinator_epoch, bool commit, int64_t now_ms, sk_append_info *out)
-{
-    uint8_t key[4], value[6];
-    sk_put_be16(key, 0);
-    sk_put_be16(key + 2, commit ? SK_CONTROL_COMMIT : SK_CONTROL_ABORT);
-    sk_put_be16(value, 0);
-    sk_put_be32(value + 2, (uint32_t)coordinator_epoch);
-    sk_record_spec rec = {.key = key, .key_len = sizeof key, .value = value, .value_len = sizeof value,
-                          .timestamp = now_ms};
-    sk_batch_spec spec = {.attributes = SK_BATCH_TRANSACTIONAL | SK_BATCH_CONTROL,
-                          .producer_id = producer_id,
-                          .producer_epoch = producer_epoch,
-                          .base_sequence = NO_SEQUENCE};
-    sk_writer w;
-    sk_writer_init(&w, 128);
-    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (sk_batch_build(&w, &spec, &rec, 1) == 0)
-        err = sk_partition_append_origin(p, SK_APPEND_COORDINATOR, w.buf, w.len, now_ms, out);
-    sk_writer_free(&w);
-    return err;
-}
-
-
-int64_t sk_partition_last_stable_offset(sk_partition *p)
-{
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
-        return -1;
-    int64_t first = sk_producer_state_first_unstable(&p->producers);
-    if (first < 0 || first > p->log_end_offset)
-        return p->log_end_offset;
-    return first < p->log_start_offset ? p->log_start_offset : first;
-}
-
-int16_t sk_partition_aborted_txns(sk_partition *p, int64_t fetch_offset, int64_t upper_bound, sk_arena *arena,
-                                  sk_aborted_txn **out, int32_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
-    size_t cap = 0;
-    for (size_t i = sk_partition_find_segment(p, fetch_offset); i < p->nsegs; i++) {
-        sk_segment *seg = p->segs[i];
-        if (sk_txn_index_load(seg) < 0)
-            return SK_ERR_KAFKA_STORAGE_ERROR;
-        bool complete = false;
-        for (size_t k = 0; k < seg->naborted && !complete; k++) {
-            const sk_aborted_txn *t = &seg->aborted[k];
-            if (t->last_offset >= fetch_offset && t->first_offset < upper_bound) {
-                if ((size_t)*n == cap) {
-                    size_t ncap = cap ? cap * 2 : 4;
-                    sk_aborted_txn *a = sk_arena_alloc(arena, ncap * sizeof *a);
-                    if (!a)
-                        return SK_ERR_UNKNOWN_SERVER_ERROR;
-                    if (*n)
-                        memcpy(a, *out, (size_t)*n * sizeof *a);
-                    *out = a;
-                    cap = ncap;
-                }
-                (*out)[(*n)++] = *t;
-            }
-            complete = t->last_stable_offset >= upper_bound;
-        }
-        if (complete)
-            break;
-    }
-    return SK_ERR_NONE;
-}
-
-int16_t sk_partition_producers(sk_partition *p, sk_arena *arena, sk_producer_info **out, int32_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
-    const sk_producer_state *ps = &p->producers;
-    if (ps->table.count == 0)
-        return SK_ERR_NONE;
-    sk_producer_info *a = sk_arena_alloc(arena, ps->table.count * sizeof *a);
-    if (!a)
-        return SK_ERR_UNKNOWN_SERVER_ERROR;
-    size_t bucket;
-    for (const sk_hnode *h = sk_htab_next(&ps->table, NULL, &bucket); h; h = sk_htab_next(&ps->table, h, &bucket)) {
-        const sk_producer_entry *e = SK_CONTAINER_OF(h, sk_producer_entry, node);
-        a[(*n)++] = (sk_producer_info){
-            .producer_id = e->producer_id,
-            .producer_epoch = e->producer_epoch,
-            .last_sequence = entry_last_seq(e),
-            .last_timestamp = e->last_timestamp,
-            .coordinator_epoch = e->coordinator_epoch,
-            .current_txn_start_offset = e->txn_first_offset,
-        };
-    }
-    *out = a;
-    return SK_ERR_NONE;
 }
