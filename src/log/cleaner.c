@@ -282,6 +282,7 @@ static bool swap_group(sk_partition *p, sk_clean_job *job, const sk_clean_group 
     memmove(p->segs + i + 1, p->segs + i + g->count, (p->nsegs - i - g->count) * sizeof *p->segs);
     p->nsegs -= g->count - 1;
     p->dir_dirty = true;
+    sk_partition_check(p);
     return true;
 }
 

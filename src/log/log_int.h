@@ -337,6 +337,13 @@ void sk_partition_unref(sk_partition *p);
 /* Lists the segments and opens the active one (recovering from the recovery
  * point when `recover`). 0 or -1. Idempotent once loaded. */
 int sk_partition_load(sk_partition *p, bool recover);
+/* Checks a loaded partition's offset invariants (skiff/invariant.h; only in
+ * debug and sanitizer builds): segments ordered and not overlapping, the
+ * active segment last and ending at the log end offset, and
+ * log start offset <= last stable offset <= high watermark <= log end offset,
+ * recovery point and cleaner offset <= log end offset. Called after every
+ * change of those: load, append, roll, retention, DeleteRecords, a cleaner swap. */
+void sk_partition_check(const sk_partition *p);
 /* Creates the first segment of a brand-new partition (dir exists). 0 or -1. */
 int sk_partition_init_empty(sk_partition *p);
 /* Schedules an fsync of everything below `upto`. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log_int.h"
+#include "skiff/invariant.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
 #include "skiff/log.h"
@@ -287,11 +288,38 @@ int sk_partition_load(sk_partition *p, bool recover)
         p->loaded = false;
         goto fail;
     }
+    sk_partition_check(p);
     return 0;
 fail:
     sk_error("log", "%s: cannot load the partition", p->dir);
     sk_partition_free_segments(p);
     return -1;
+}
+
+void sk_partition_check(const sk_partition *p)
+{
+#ifdef SKIFF_CHECK_INVARIANTS
+    SK_INVARIANT(p->nsegs > 0, p->dir);
+    for (size_t i = 0; i < p->nsegs; i++) {
+        const sk_segment *seg = p->segs[i];
+        /* next_offset is -1 until a closed segment's indexes are loaded. */
+        SK_INVARIANT(seg->next_offset < 0 || seg->base_offset <= seg->next_offset, seg->prefix);
+        SK_INVARIANT(seg->active == (i + 1 == p->nsegs), seg->prefix);
+        if (i + 1 < p->nsegs) {
+            SK_INVARIANT(seg->base_offset < p->segs[i + 1]->base_offset, seg->prefix);
+            SK_INVARIANT(seg->next_offset <= p->segs[i + 1]->base_offset, seg->prefix);
+        }
+    }
+    int64_t first_unstable = sk_producer_state_first_unstable(&p->producers);
+    SK_INVARIANT(p->log_end_offset == p->segs[p->nsegs - 1]->next_offset, p->dir);
+    SK_INVARIANT(p->segs[0]->base_offset <= p->log_start_offset, p->dir);
+    SK_INVARIANT(p->log_start_offset <= p->log_end_offset, p->dir);
+    SK_INVARIANT(first_unstable <= p->log_end_offset, p->dir);
+    SK_INVARIANT(p->recovery_point <= p->log_end_offset, p->dir);
+    SK_INVARIANT(p->cleaner_offset <= p->log_end_offset, p->dir);
+#else
+    (void)p;
+#endif
 }
 
 int sk_partition_ensure_segment(sk_partition *p, size_t i)
@@ -656,6 +684,7 @@ int16_t sk_partition_roll(sk_partition *p)
     }
     sk_segment_deactivate(old);
     p->dir_dirty = true;
+    sk_partition_check(p);
     sk_debug("log", "%s: rolled segment %" PRId64, p->dir, seg->base_offset);
     /* Kafka snapshots the producer state at every roll (start-up then
      * rescans at most the last segments). */
@@ -760,6 +789,7 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
         p->first_unflushed_ms = sk_logstore_now(p->store);
     if (pa.nstaged > 0)
         sk_partition_apply_producers(p, seg, &pa);
+    sk_partition_check(p);
 
     info.last_offset = next - 1;
     info.log_start_offset = p->log_start_offset;

@@ -60,6 +60,7 @@ void sk_partition_delete_oldest(sk_partition *p, size_t n)
         p->log_start_offset = p->segs[0]->base_offset;
     if (p->recovery_point < p->segs[0]->base_offset)
         p->recovery_point = p->segs[0]->base_offset;
+    sk_partition_check(p);
 }
 
 int sk_partition_retention(sk_partition *p, int64_t now_ms)
@@ -111,6 +112,7 @@ int16_t sk_partition_delete_records(sk_partition *p, int64_t offset, int64_t *lo
             n++;
         if (n > 0)
             sk_partition_delete_oldest(p, n);
+        sk_partition_check(p);
         sk_logstore_checkpoint(p->store);
     }
     *low_watermark = p->log_start_offset;
