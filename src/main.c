@@ -36,6 +36,7 @@
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
 #include "skiff/net.h"
+#include "skiff/security.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"
 
@@ -139,7 +140,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
-        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
+        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)) ||
+        !(b.security = sk_security_new(&cfg, dir)))
         goto out;
     if (!(b.fetch_sessions = sk_fetch_sessions_new()) || sk_control_open(&b) < 0) {
         sk_error("main", "out of memory");
@@ -169,6 +171,7 @@ out:
     if (sigint)
         event_free(sigint);
     sk_fetch_sessions_free(b.fetch_sessions);
+    sk_security_free(b.security);
     sk_txns_stop(b.txns);
     sk_groups_close(b.groups);
     if (b.logs)
