@@ -3,6 +3,7 @@
  * exchange, with Kafka's rules (ScramSaslServer, ScramMessages): a gs2
  * header without channel binding ("n,,", or "n,a=<authzid>," where the
  * authzid must be the user name), user names escaped with =2C and =3D,
+ * the final nonce ending with the server's (Kafka checks no more),
  * extensions accepted and ignored, the client proof compared in constant
  * time. Any failure is reported to the client with Kafka's one generic
  * message (the caller's business); the reason here is for the log only.
@@ -304,7 +305,10 @@ static int client_final(sk_scram_server *s, const char *msg, size_t len, uint8_t
     sk_base64_encode((const uint8_t *)s->gs2_header, strlen(s->gs2_header), expect_cb);
     if ((size_t)cb_len != strlen(expect_cb) || memcmp(cb, expect_cb, (size_t)cb_len))
         return fail(why, why_len, "channel binding does not match the gs2 header");
-    if ((size_t)nonce_len != strlen(s->nonce) || memcmp(nonce, s->nonce, (size_t)nonce_len))
+    /* Kafka checks that the nonce ends with the server's (librdkafka 2.0 sends
+     * the client nonce once more in front of it). */
+    size_t want = strlen(s->nonce);
+    if ((size_t)nonce_len < want || memcmp(nonce + nonce_len - want, s->nonce, want))
         return fail(why, why_len, "Invalid client nonce in the final client message.");
     size_t klen = sk_scram_key_len(s->type);
     uint8_t client_proof[SK_SCRAM_MAX_KEY + 3];

@@ -161,7 +161,8 @@ static int load_plain_users(sk_sec_listener *l, const sk_config *c)
     }
     sk_jaas j;
     const char *why = sk_jaas_parse(text, &j);
-    if (!why && (strlen(j.module) < 15 || strcmp(j.module + strlen(j.module) - 15, "PlainLoginModule")))
+    size_t mlen = why ? 0 : strlen(j.module), slen = strlen("PlainLoginModule");
+    if (!why && (mlen < slen || strcmp(j.module + mlen - slen, "PlainLoginModule")))
         why = "PLAIN needs org.apache.kafka.common.security.plain.PlainLoginModule";
     for (size_t i = 0; !why && i < j.noptions; i++) {
         if (strncmp(j.options[i].key, "user_", 5) != 0 || !j.options[i].key[5])
