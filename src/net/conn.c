@@ -451,7 +451,8 @@ static void conn_process_input(sk_conn *c)
             break;
         evbuffer_copyout(in, hdr, 4);
         int32_t size = (int32_t)sk_be32(hdr);
-        if (!c->seen_bytes && !c->tls && hdr[0] == 0x16 && hdr[1] == 0x03) {
+        /* A TLS record (handshake 0x16, alert 0x15...) starts 0x14-0x17, 0x03. */
+        if (!c->seen_bytes && !c->tls && hdr[0] >= 0x14 && hdr[0] <= 0x17 && hdr[1] == 0x03) {
             sk_warn("net", "conn %llu from %s: a TLS handshake on %s listener %s (is the client configured "
                     "for SSL?); closing", (unsigned long long)c->id, c->peer,
                     sk_sec_protocol_name(c->auth.sec ? c->auth.sec->protocol : SK_SEC_PLAINTEXT), c->auth.listener);
@@ -563,7 +564,8 @@ static void conn_tls_log_error(const sk_conn *c, const char *what)
     char reason[256] = "";
     unsigned long e;
     while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
-        ERR_error_string_n(e, reason, sizeof reason); /* the last one names the cause */
+        if (ERR_GET_LIB(e) != 0 && ERR_reason_error_string(e)) /* libevent also records bare SSL_ERROR_* codes */
+            snprintf(reason, sizeof reason, "%s", ERR_reason_error_string(e));
     sk_warn("net", "conn %llu from %s on %s listener %s: %s%s%s; closing", (unsigned long long)c->id, c->peer,
             sk_sec_protocol_name(c->auth.sec->protocol), c->auth.listener, what, reason[0] ? ": " : "",
             reason[0] ? reason : (c->tls_ready ? "" : "the client closed during the handshake"));

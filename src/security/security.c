@@ -124,9 +124,9 @@ int64_t sk_auth_complete(sk_auth *a, const char *user, char *msg, size_t msg_len
 
 void sk_auth_log_failure(sk_auth *a, uint64_t conn_id, const char *peer, const char *user, const char *why)
 {
-    sk_warn("security", "conn %llu from %s on listener %s: authentication of principal User:%s with %s failed: "
-            "%s", (unsigned long long)conn_id, peer, a->listener, user && *user ? user : "(none)",
-            sk_sasl_mech_name(a->mechanism), why);
+    sk_warn("security", "conn %llu from %s on listener %s: authentication of principal User:%s%s%s failed: %s",
+            (unsigned long long)conn_id, peer, a->listener, user && *user ? user : "(none)",
+            a->mechanism ? " with " : "", a->mechanism ? sk_sasl_mech_name(a->mechanism) : "", why);
     a->state = SK_AUTH_FAILED;
     sk_auth_clear(a);
 }
