@@ -186,7 +186,7 @@ sk_scram_store *sk_scram_store_open(const char *dir)
         if (line[0] == '#' || line[0] == '\0')
             continue;
         if (load_line(s, line) < 0) {
-            sk_error("security", "%s: malformed credential (non-comment line %d)", s->path, lineno);
+            sk_error("security", "%s: malformed credential on line %d", s->path, lineno);
             OPENSSL_cleanse(text, len);
             free(text);
             sk_scram_store_free(s);
