@@ -64,6 +64,19 @@ static char *rule_part(const char **p, bool drop_lazy)
     return out;
 }
 
+/* True when a quantifier follows another (Java's possessive forms, or
+ * a{2}*): POSIX has no such forms, and glibc compiles long runs of them
+ * into exponentially large automata. */
+static bool stacked_quantifiers(const char *p)
+{
+    for (size_t i = 1; p[0] && p[i]; i++) {
+        bool escaped = i >= 2 && p[i - 2] == '\\';
+        if (!escaped && strchr("*+?}", p[i - 1]) && strchr("*+?{", p[i]))
+            return true;
+    }
+    return false;
+}
+
 const char *sk_principal_rules_parse(const char *text, sk_principal_rule **out, size_t *n)
 {
     *out = NULL;
@@ -82,6 +95,14 @@ const char *sk_principal_rules_parse(const char *text, sk_principal_rule **out, 
             p += 5;
             char *pattern = rule_part(&p, true);
             r.replacement = pattern ? rule_part(&p, false) : NULL;
+            if (pattern && stacked_quantifiers(pattern)) {
+                free(pattern);
+                free(r.replacement);
+                sk_principal_rules_free(*out, *n);
+                *out = NULL;
+                *n = 0;
+                return "a RULE's pattern repeats a quantifier (such as .*+); write one quantifier";
+            }
             if (!pattern || !r.replacement) {
                 free(pattern);
                 free(r.replacement);
