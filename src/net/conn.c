@@ -90,8 +90,8 @@ static void sockaddr_host(const struct sockaddr *sa, socklen_t len, char *host, 
     *port = atoi(serv);
 }
 
-/* Logs a printable sample of bad bytes, at most 10 lines a second. */
-static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t *p, size_t len)
+/* True while fewer than 10 lines about bad input were logged this second. */
+static bool bad_input_log_allowed(void)
 {
     static time_t window;
     static int count;
@@ -100,7 +100,13 @@ static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t 
         window = now;
         count = 0;
     }
-    if (++count > 10)
+    return ++count <= 10;
+}
+
+/* Logs a printable sample of bad bytes, at most 10 lines a second. */
+static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t *p, size_t len)
+{
+    if (!bad_input_log_allowed())
         return;
     char hex[3 * 32 + 1];
     size_t n = len < 32 ? len : 32;
@@ -552,14 +558,7 @@ static void conn_tls_read_cb(struct bufferevent *bev, void *arg)
 /* Logs why a TLS connection failed, at most 10 lines a second. */
 static void conn_tls_log_error(const sk_conn *c, const char *what)
 {
-    static time_t window;
-    static int count;
-    time_t now = time(NULL);
-    if (now != window) {
-        window = now;
-        count = 0;
-    }
-    if (++count > 10)
+    if (!bad_input_log_allowed())
         return;
     char reason[256] = "";
     unsigned long e;

@@ -89,6 +89,18 @@ const char *sk_sec_get(const sk_config *c, const char *listener, const char *mec
     return v ? v : sk_config_security_get(c, key);
 }
 
+const char *sk_sec_list_next(const char **p, size_t *len)
+{
+    while (**p == ' ' || **p == ',')
+        (*p)++;
+    *len = strcspn(*p, ", ");
+    if (!*len)
+        return NULL;
+    const char *item = *p;
+    *p += *len;
+    return item;
+}
+
 void sk_auth_clear(sk_auth *a)
 {
     sk_sasl_server_free(a->server);
@@ -193,12 +205,8 @@ static int setup_sasl(sk_sec_listener *l, const sk_config *c)
     const char *list = sk_sec_get(c, l->name, NULL, "sasl.enabled.mechanisms");
     if (!list)
         list = MECHANISMS_DEFAULT;
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ", ");
-        if (!n)
-            break;
+    size_t n;
+    for (const char *p; (p = sk_sec_list_next(&list, &n)) != NULL;) {
         unsigned bit = sk_sasl_mech_parse(p, n);
         if (!bit || bit == SK_SASL_OAUTHBEARER) {
             sk_error("security", "listener %s: sasl.enabled.mechanisms: %.*s is not served (skiff serves PLAIN, "
@@ -210,7 +218,6 @@ static int setup_sasl(sk_sec_listener *l, const sk_config *c)
             snprintf(l->mechanism_names[l->nmechanism_names++], sizeof l->mechanism_names[0], "%s",
                      sk_sasl_mech_name(bit));
         }
-        p += n;
     }
     if (!l->mechanisms) {
         sk_error("security", "listener %s: sasl.enabled.mechanisms is empty", l->name);

@@ -149,12 +149,8 @@ static int set_protocols(SSL_CTX *ctx, const sk_config *c, const char *listener)
     if (!list)
         list = "TLSv1.2,TLSv1.3";
     int lo = 0, hi = 0;
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ", ");
-        if (!n)
-            break;
+    size_t n;
+    for (const char *p; (p = sk_sec_list_next(&list, &n)) != NULL;) {
         int v = n == 7 && !strncmp(p, "TLSv1.2", 7) ? TLS1_2_VERSION
                 : n == 7 && !strncmp(p, "TLSv1.3", 7) ? TLS1_3_VERSION : 0;
         if (!v) {
@@ -164,7 +160,6 @@ static int set_protocols(SSL_CTX *ctx, const sk_config *c, const char *listener)
         }
         lo = lo && lo < v ? lo : v;
         hi = hi > v ? hi : v;
-        p += n;
     }
     if (!lo) {
         sk_error("security", "listener %s: ssl.enabled.protocols is empty", listener);
@@ -187,12 +182,8 @@ static int set_ciphers(SSL_CTX *ctx, const sk_config *c, const char *listener)
     SSL *probe = SSL_new(ctx);
     STACK_OF(SSL_CIPHER) *all = probe ? SSL_get1_supported_ciphers(probe) : NULL;
     int rc = 0;
-    for (const char *p = list; *p && rc == 0;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ", ");
-        if (!n)
-            break;
+    size_t n;
+    for (const char *p; rc == 0 && (p = sk_sec_list_next(&list, &n)) != NULL;) {
         bool found = false;
         for (int i = 0; all && i < sk_SSL_CIPHER_num(all) && !found; i++) {
             const SSL_CIPHER *ci = sk_SSL_CIPHER_value(all, i);
@@ -212,7 +203,6 @@ static int set_ciphers(SSL_CTX *ctx, const sk_config *c, const char *listener)
                      listener, (int)n, p);
             rc = -1;
         }
-        p += n;
     }
     sk_SSL_CIPHER_free(all);
     SSL_free(probe);
