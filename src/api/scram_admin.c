@@ -7,8 +7,8 @@
  * a named user without one gets RESOURCE_NOT_FOUND, a name given twice
  * DUPLICATE_RESOURCE. Only mechanisms and iteration counts are returned.
  *
- * Alter: per user, in request order: a user named twice (across deletions
- * and upsertions) gets DUPLICATE_RESOURCE; an empty name
+ * Alter: one result per user, in request order: a user named twice (across
+ * deletions and upsertions) gets DUPLICATE_RESOURCE and nothing changes; an empty name
  * UNACCEPTABLE_CREDENTIAL; a mechanism other than SCRAM-SHA-256 (1) and
  * SCRAM-SHA-512 (2) UNSUPPORTED_SASL_MECHANISM; iterations outside
  * 4096..16384 UNACCEPTABLE_CREDENTIAL; deleting a missing credential
@@ -134,22 +134,30 @@ void sk_api_describe_user_scram_credentials(sk_request *req)
     sk_request_respond(req, resp);
 }
 
-/* True when `name` occurs more than once among the request's deletions and upsertions. */
-static bool named_twice(const kf_alter_user_scram_credentials_request *body, kf_str name)
+/* How often `name` occurs among the request's deletions and upsertions, and
+ * whether an entry before position `pos` (deletions first, then upsertions)
+ * has it. */
+static int name_count(const kf_alter_user_scram_credentials_request *body, kf_str name, int32_t pos, bool *earlier)
 {
     int count = 0;
-    for (int32_t i = 0; i < body->deletions.n; i++)
-        count += same_name(body->deletions.items[i].name, name);
-    for (int32_t i = 0; i < body->upsertions.n; i++)
-        count += same_name(body->upsertions.items[i].name, name);
-    return count > 1;
+    *earlier = false;
+    for (int32_t i = 0; i < body->deletions.n + body->upsertions.n; i++) {
+        kf_str other = i < body->deletions.n ? body->deletions.items[i].name
+                                             : body->upsertions.items[i - body->deletions.n].name;
+        if (same_name(other, name)) {
+            count++;
+            *earlier |= i < pos;
+        }
+    }
+    return count;
 }
 
 /* The error of one deletion or upsertion before it is applied, or NONE. */
 static int16_t check_alter(const kf_alter_user_scram_credentials_request *body, kf_str name, int8_t mechanism,
                            const int32_t *iterations, const char **msg)
 {
-    if (named_twice(body, name)) {
+    bool earlier;
+    if (name_count(body, name, 0, &earlier) > 1) {
         *msg = "A user credential cannot be altered twice in the same request";
         return SK_ERR_DUPLICATE_RESOURCE;
     }
@@ -187,6 +195,9 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
     for (int32_t i = 0; i < body->deletions.n; i++) {
         const kf_alter_user_scram_credentials_request_scram_credential_deletion *d = &body->deletions.items[i];
         const char *msg = NULL;
+        bool earlier;
+        if (name_count(body, d->name, i, &earlier) > 1 && earlier)
+            continue; /* one result per user, as Kafka answers */
         int16_t err = check_alter(body, d->name, d->mechanism, NULL, &msg);
         char *user = sk_arena_strndup(&req->arena, d->name.p ? d->name.p : "", d->name.len > 0 ? (size_t)d->name.len : 0);
         if (!user) {
@@ -210,6 +221,9 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
     for (int32_t i = 0; i < body->upsertions.n; i++) {
         const kf_alter_user_scram_credentials_request_scram_credential_upsertion *u = &body->upsertions.items[i];
         const char *msg = NULL;
+        bool earlier;
+        if (name_count(body, u->name, body->deletions.n + i, &earlier) > 1 && earlier)
+            continue;
         int16_t err = check_alter(body, u->name, u->mechanism, &u->iterations, &msg);
         char *user = sk_arena_strndup(&req->arena, u->name.p ? u->name.p : "", u->name.len > 0 ? (size_t)u->name.len : 0);
         if (!user) {
