@@ -707,6 +707,8 @@ void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr 
     c->reading = !b->reads_paused;
     bufferevent_setcb(bev, tls ? conn_tls_read_cb : NULL, conn_write_cb, conn_event_cb, c);
     bufferevent_set_max_single_write(bev, SK_CONN_WRITE_CHUNK);
+    if (tls)
+        bufferevent_set_max_single_read(bev, SK_CONN_READ_CHUNK);
     bufferevent_enable(bev, EV_WRITE);
     if (c->reading)
         conn_read_on(c);

@@ -234,7 +234,7 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
     l->ssl_ctx = ctx;
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     /* No SSL_MODE_ENABLE_PARTIAL_WRITE: libevent's writer drains whole chains per SSL_write. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     if (load_keystore(ctx, c, l->name) < 0 || set_protocols(ctx, c, l->name) < 0 ||
         set_ciphers(ctx, c, l->name) < 0 ||
         load_truststore(ctx, c, l->name, l->client_auth != SK_CLIENT_AUTH_NONE) < 0)
