@@ -25,7 +25,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 ROOT = Path(__file__).resolve().parent.parent
-LISTENING = re.compile(r'listening on (\S+):(\d+) \((\S+), (\S+)\)')
+LISTENING = re.compile(r'listening on (\S+):(\d+) \((\S+)\), protocol (\S+)')
 PLAIN_JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
               'username="admin" password="admin-secret" user_alice="alice-secret" user_admin="admin-secret";')
 SCRAM_USERS = ('SCRAM-SHA-256=[name=bob,password=bob-secret];'
@@ -122,7 +122,7 @@ def test_four_listeners_each_advertises_itself(start_broker, certs):
         conf = client_conf(certs, ports, listener, mech, user, pw)
         assert metadata_broker(conf) == [('127.0.0.1', ports[listener])], listener
     for listener in ('SSL', 'SASL_PLAINTEXT', 'SASL_SSL'):
-        assert re.search(rf'listening on 127\.0\.0\.1:{ports[listener]} \({listener}, {listener}\)', b.log)
+        assert re.search(rf'listening on 127\.0\.0\.1:{ports[listener]} \({listener}\), protocol {listener}', b.log)
 
 
 def test_custom_listener_names_through_the_protocol_map(start_broker, certs):
@@ -437,6 +437,38 @@ def test_kafka_python(start_broker, certs, listener, mech, user, pw):
     assert got == [(i, f'm{i}'.encode()) for i in range(20)]
 
 
+# ---- OAUTHBEARER with unsecured tokens ---------------------------------------
+
+OAUTH = {'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER'}
+
+
+def oauth_conf(certs, ports, listener, principal, scope='kafka'):
+    conf = client_conf(certs, ports, listener)
+    conf.update({'sasl.mechanism': 'OAUTHBEARER', 'enable.sasl.oauthbearer.unsecure.jwt': True,
+                 'sasl.oauthbearer.config': f'principal={principal} scope={scope} lifeSeconds=3600'})
+    return conf
+
+
+def test_oauthbearer_unsecured_tokens(start_broker, certs):
+    jaas = ('org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required '
+            'unsecuredValidatorRequiredScope="kafka";')
+    b = start_broker(config=security_config(certs, **OAUTH, **{
+        'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config': jaas,
+        'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config': jaas, 'log.level': 'debug'}))
+    ports = listener_ports(b)
+    for listener in ('SASL_PLAINTEXT', 'SASL_SSL'):
+        conf = oauth_conf(certs, ports, listener, 'olive')
+        produce(conf, f'oauth-{listener}', [b'a', b'b'])
+        got, _ = consume_group(conf, f'oauth-{listener}', 2, f'g-{listener}')
+        assert [v for _, _, v in got] == [b'a', b'b']
+        assert f'listener {listener}: authenticated User:olive with OAUTHBEARER' in b.log
+    # A token without the required scope: the error challenge's text comes back.
+    err = auth_error(oauth_conf(certs, ports, 'SASL_SSL', 'olive', scope='other'))
+    assert '{"status":"insufficient_scope"}' in err.str(), err.str()
+    assert re.search(r'on listener SASL_SSL: authentication of principal User:olive with OAUTHBEARER failed: '
+                     r'the token lacks the required scope kafka', b.log)
+
+
 def test_kafka_python_wrong_password(start_broker, certs):
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
@@ -457,11 +489,12 @@ JS_DIR = ROOT / 'integration' / 'js'
     ('SASL_PLAINTEXT', 'plain', 'alice', 'alice-secret'),
     ('SASL_SSL', 'scram-sha-256', 'bob', 'bob-secret'),
     ('SASL_SSL', 'scram-sha-512', 'carol', 'carol-secret'),
+    ('SASL_PLAINTEXT', 'oauthbearer', 'olive', ''),
 ])
 def test_kafkajs(start_broker, certs, listener, mech, user, pw):
     if not (JS_DIR / 'node_modules' / 'kafkajs').is_dir():
         pytest.fail('kafkajs is not installed: run `npm ci` in integration/js (scripts/test.sh does)')
-    b = start_broker(config=security_config(certs))
+    b = start_broker(config=security_config(certs, **OAUTH))
     port = listener_ports(b)[listener]
     env = dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING='1', BROKER=f'127.0.0.1:{port}',
                CA=str(certs / 'ca.pem') if 'SSL' in listener else '', MECH=mech or '', USER=user or '',

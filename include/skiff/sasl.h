@@ -1,6 +1,6 @@
 /*
  * SASL mechanisms on the server side (Kafka's PlainSaslServer,
- * ScramSaslServer): one exchange per connection, fed the client's tokens
+ * ScramSaslServer, OAuthBearerSaslServer with unsecured tokens): one exchange per connection, fed the client's tokens
  * (SaslAuthenticate auth_bytes, or bare tokens after SaslHandshake v0).
  * The wire decoding of the tokens is here and is bounds-checked for
  * untrusted input (fuzzed by tests/fuzz/fuzz_sasl.c).
@@ -31,5 +31,8 @@ int sk_sasl_server_step(sk_sasl_server *s, const uint8_t *in, size_t len, uint8_
                         char *client_msg, size_t client_msg_len, char *why, size_t why_len);
 /* The user name the client gave (known after its first token), or "". */
 const char *sk_sasl_server_user(const sk_sasl_server *s);
+/* When the credential expires, wall-clock ms since the epoch (an
+ * OAUTHBEARER token's exp), or 0 when it does not. */
+int64_t sk_sasl_server_expiry_ms(const sk_sasl_server *s);
 
 #endif

@@ -75,6 +75,11 @@ typedef struct sk_sec_listener {
     int nmechanism_names;
     sk_plain_user *plain_users;     /* PLAIN: users of the JAAS entry (owned) */
     size_t nplain_users;
+    char *oauth_principal_claim;    /* OAUTHBEARER (skiff/oauth.h): the validator's options from the
+                                       OAuthBearerLoginModule entry (owned; NULL = default) */
+    char *oauth_scope_claim;
+    char *oauth_required_scope;
+    int64_t oauth_clock_skew_ms;
     int64_t reauth_ms;              /* connections.max.reauth.ms; 0 = no re-authentication */
     int64_t failed_auth_delay_ms;   /* connection.failed.authentication.delay.ms */
 } sk_sec_listener;
@@ -138,11 +143,13 @@ void sk_auth_clear(sk_auth *a);
 int64_t sk_auth_now_ms(void);
 /* A SASL exchange succeeded for `user`: sets the principal "User:<user>",
  * the state SK_AUTH_DONE and the session end (KIP-368: now +
- * connections.max.reauth.ms when that is set), and frees the exchange.
+ * connections.max.reauth.ms when that is set, and not after
+ * `credential_expiry_ms`, wall-clock ms, when not 0: an OAUTHBEARER
+ * token's exp, as Kafka does), and frees the exchange.
  * Returns the session lifetime for SaslAuthenticate v1+ (ms, 0 = none), or
  * -1 when a re-authentication would change the principal (Kafka refuses
  * that; its message in `msg`). Logs the success at debug level. */
-int64_t sk_auth_complete(sk_auth *a, const char *user, char *msg, size_t msg_len);
+int64_t sk_auth_complete(sk_auth *a, const char *user, int64_t credential_expiry_ms, char *msg, size_t msg_len);
 /* Logs one warning line for a refused authentication: connection, listener,
  * principal tried and the reason; marks the state SK_AUTH_FAILED. */
 void sk_auth_log_failure(sk_auth *a, uint64_t conn_id, const char *peer, const char *user, const char *why);

@@ -151,7 +151,7 @@ void sk_api_sasl_authenticate(sk_request *req)
     }
     free(out);
     if (rc == 1) {
-        int64_t lifetime = sk_auth_complete(a, user, msg, sizeof msg);
+        int64_t lifetime = sk_auth_complete(a, user, sk_sasl_server_expiry_ms(a->server), msg, sizeof msg);
         if (lifetime >= 0) {
             resp->session_lifetime_ms = lifetime;
             sk_request_respond(req, resp);

@@ -278,7 +278,8 @@ static void conn_sasl_raw_token(sk_conn *c, uint8_t *frame, size_t len)
     char msg[256], why[256] = "";
     int rc = sk_sasl_server_step(c->auth.server, frame, len, &out, &out_len, msg, sizeof msg, why, sizeof why);
     free(frame);
-    if (rc == 1 && sk_auth_complete(&c->auth, sk_sasl_server_user(c->auth.server), msg, sizeof msg) < 0) {
+    if (rc == 1 && sk_auth_complete(&c->auth, sk_sasl_server_user(c->auth.server),
+                                     sk_sasl_server_expiry_ms(c->auth.server), msg, sizeof msg) < 0) {
         snprintf(why, sizeof why, "%s", msg);
         rc = -1;
     }

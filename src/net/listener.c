@@ -127,7 +127,7 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         l->next = b->listeners;
         b->listeners = l;
         started++;
-        sk_info("net", "listening on %s%s%s:%d (%s, %s)", strchr(host, ':') ? "[" : "", host,
+        sk_info("net", "listening on %s%s%s:%d (%s), protocol %s", strchr(host, ':') ? "[" : "", host,
                 strchr(host, ':') ? "]" : "", port_used, a->name,
                 sk_sec_protocol_name(l->sec ? l->sec->protocol : SK_SEC_PLAINTEXT));
     }

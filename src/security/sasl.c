@@ -8,13 +8,18 @@
  *
  * SCRAM-SHA-256 / SCRAM-SHA-512 (skiff/scram.h): two tokens each way;
  * every failure gives the client Kafka's generic message.
+ *
+ * OAUTHBEARER (skiff/oauth.h): one token; a bad one is answered with the
+ * error challenge, and the client's \x01 reply fails the exchange with it.
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "skiff/oauth.h"
 #include "skiff/sasl.h"
 
 struct sk_sasl_server {
@@ -23,18 +28,22 @@ struct sk_sasl_server {
     sk_scram_server *scram;      /* SCRAM exchange (owned) */
     char user[256];              /* for logs and the principal */
     int done;                    /* 1 after success or failure */
+    char oauth_error[96];        /* OAUTHBEARER: the error challenge sent, awaiting \x01 ("" none) */
+    char oauth_why[128];         /* OAUTHBEARER: why the token was refused, for the log */
+    int64_t expiry_ms;           /* OAUTHBEARER: the token's exp, wall-clock ms; 0 none */
 };
 
 sk_sasl_server *sk_sasl_server_new(unsigned mech, const sk_sec_listener *l, const sk_scram_store *store)
 {
-    if (mech != SK_SASL_PLAIN && mech != SK_SASL_SCRAM_SHA_256 && mech != SK_SASL_SCRAM_SHA_512)
+    if (mech != SK_SASL_PLAIN && mech != SK_SASL_SCRAM_SHA_256 && mech != SK_SASL_SCRAM_SHA_512 &&
+        mech != SK_SASL_OAUTHBEARER)
         return NULL;
     sk_sasl_server *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->mech = mech;
     s->l = l;
-    if (mech != SK_SASL_PLAIN) {
+    if (mech == SK_SASL_SCRAM_SHA_256 || mech == SK_SASL_SCRAM_SHA_512) {
         s->scram = sk_scram_server_new(mech == SK_SASL_SCRAM_SHA_256 ? SK_SCRAM_TYPE_SHA_256
                                                                      : SK_SCRAM_TYPE_SHA_512, store);
         if (!s->scram) {
@@ -56,6 +65,11 @@ void sk_sasl_server_free(sk_sasl_server *s)
 const char *sk_sasl_server_user(const sk_sasl_server *s)
 {
     return s->user;
+}
+
+int64_t sk_sasl_server_expiry_ms(const sk_sasl_server *s)
+{
+    return s->expiry_ms;
 }
 
 /* Kafka's message for a SaslException (it never tells which part failed). */
@@ -121,6 +135,50 @@ static int plain_step(sk_sasl_server *s, const uint8_t *in, size_t len, char *ms
     return 1;
 }
 
+static int oauth_step(sk_sasl_server *s, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, char *msg,
+                      size_t msg_len, char *why, size_t why_len)
+{
+    if (s->oauth_error[0]) {
+        snprintf(msg, msg_len, "%s", s->oauth_error);
+        snprintf(why, why_len, "%s%s", s->oauth_why,
+                 len == 1 && in[0] == 0x01 ? "" : " (and the client did not acknowledge the error challenge)");
+        return -1;
+    }
+    const char *authz, *token;
+    size_t authz_len, token_len;
+    const char *bad = sk_oauth_parse_initial((const char *)in, len, &authz, &authz_len, &token, &token_len);
+    if (bad) {
+        snprintf(why, why_len, "%s", bad);
+        generic_message(s, msg, msg_len);
+        return -1;
+    }
+    const sk_sec_listener *l = s->l;
+    sk_oauth_options o = {.principal_claim = l->oauth_principal_claim ? l->oauth_principal_claim : "sub",
+                          .scope_claim = l->oauth_scope_claim ? l->oauth_scope_claim : "scope",
+                          .required_scope = l->oauth_required_scope,
+                          .clock_skew_ms = l->oauth_clock_skew_ms};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    const char *status;
+    if (sk_oauth_validate(&o, token, token_len, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, s->user,
+                          sizeof s->user, &s->expiry_ms, &status, s->oauth_why, sizeof s->oauth_why) < 0) {
+        /* RFC 7628 3.2.2: an error challenge; the client answers \x01. */
+        snprintf(s->oauth_error, sizeof s->oauth_error, "{\"status\":\"%s\"}", status);
+        *out_len = strlen(s->oauth_error);
+        if (!(*out = malloc(*out_len)))
+            return -1;
+        memcpy(*out, s->oauth_error, *out_len);
+        return 0;
+    }
+    if (authz_len && (authz_len != strlen(s->user) || memcmp(authz, s->user, authz_len))) {
+        snprintf(msg, msg_len, "Authentication failed: Client requested an authorization id (%.*s) that is "
+                 "different from the token's principal name (%s)", (int)authz_len, authz, s->user);
+        snprintf(why, why_len, "%s", msg);
+        return -1;
+    }
+    return 1;
+}
+
 int sk_sasl_server_step(sk_sasl_server *s, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
                         char *client_msg, size_t client_msg_len, char *why, size_t why_len)
 {
@@ -134,6 +192,8 @@ int sk_sasl_server_step(sk_sasl_server *s, const uint8_t *in, size_t len, uint8_
     int rc;
     if (s->mech == SK_SASL_PLAIN) {
         rc = plain_step(s, in, len, client_msg, client_msg_len, why, why_len);
+    } else if (s->mech == SK_SASL_OAUTHBEARER) {
+        rc = oauth_step(s, in, len, out, out_len, client_msg, client_msg_len, why, why_len);
     } else {
         rc = sk_scram_server_step(s->scram, in, len, out, out_len, why, why_len);
         snprintf(s->user, sizeof s->user, "%s", sk_scram_server_user(s->scram));

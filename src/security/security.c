@@ -114,7 +114,7 @@ int64_t sk_auth_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t sk_auth_complete(sk_auth *a, const char *user, char *msg, size_t msg_len)
+int64_t sk_auth_complete(sk_auth *a, const char *user, int64_t credential_expiry_ms, char *msg, size_t msg_len)
 {
     char principal[sizeof a->principal];
     snprintf(principal, sizeof principal, "User:%s", user);
@@ -128,6 +128,13 @@ int64_t sk_auth_complete(sk_auth *a, const char *user, char *msg, size_t msg_len
     a->reauthenticating = false;
     sk_auth_clear(a);
     int64_t lifetime = a->sec ? a->sec->reauth_ms : 0;
+    if (credential_expiry_ms) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t left = credential_expiry_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        left = left > 1 ? left : 1;
+        lifetime = lifetime > 0 && lifetime < left ? lifetime : left;
+    }
     a->session_end_ms = lifetime > 0 ? sk_auth_now_ms() + lifetime : 0;
     sk_debug("security", "listener %s: authenticated %s with %s", a->listener, a->principal,
              sk_sasl_mech_name(a->mechanism));
@@ -200,6 +207,45 @@ static int load_plain_users(sk_sec_listener *l, const sk_config *c)
     return 0;
 }
 
+/* OAUTHBEARER: only Kafka's default, unsecured validator; its options. */
+static int load_oauth_options(sk_sec_listener *l, const sk_config *c)
+{
+    if (sk_sec_get(c, l->name, "OAUTHBEARER", "sasl.server.callback.handler.class")) {
+        sk_error("security", "listener %s: OAUTHBEARER: sasl.server.callback.handler.class is set; skiff serves "
+                 "only Kafka's default validator of unsecured tokens", l->name);
+        return -1;
+    }
+    const char *text = sk_sec_get(c, l->name, "OAUTHBEARER", "sasl.jaas.config");
+    if (!text)
+        return 0;
+    sk_jaas j;
+    const char *why = sk_jaas_parse(text, &j);
+    for (size_t i = 0; !why && i < j.noptions; i++) {
+        const char *k = j.options[i].key, *v = j.options[i].value;
+        char **dst = !strcmp(k, "unsecuredValidatorPrincipalClaimName") ? &l->oauth_principal_claim
+                     : !strcmp(k, "unsecuredValidatorScopeClaimName")   ? &l->oauth_scope_claim
+                     : !strcmp(k, "unsecuredValidatorRequiredScope")    ? &l->oauth_required_scope
+                                                                        : NULL;
+        if (dst) {
+            free(*dst);
+            if (!(*dst = strdup(v)))
+                why = "out of memory";
+        } else if (!strcmp(k, "unsecuredValidatorAllowableClockSkewMs")) {
+            char *end;
+            long long ms = strtoll(v, &end, 10);
+            if (*end || end == v || ms < 0)
+                why = "unsecuredValidatorAllowableClockSkewMs must be an integer >= 0";
+            l->oauth_clock_skew_ms = ms;
+        }
+    }
+    sk_jaas_free(&j);
+    if (why) {
+        sk_error("security", "listener %s: OAUTHBEARER sasl.jaas.config: %s", l->name, why);
+        return -1;
+    }
+    return 0;
+}
+
 static int setup_sasl(sk_sec_listener *l, const sk_config *c)
 {
     const char *list = sk_sec_get(c, l->name, NULL, "sasl.enabled.mechanisms");
@@ -208,9 +254,9 @@ static int setup_sasl(sk_sec_listener *l, const sk_config *c)
     size_t n;
     for (const char *p; (p = sk_sec_list_next(&list, &n)) != NULL;) {
         unsigned bit = sk_sasl_mech_parse(p, n);
-        if (!bit || bit == SK_SASL_OAUTHBEARER) {
+        if (!bit) {
             sk_error("security", "listener %s: sasl.enabled.mechanisms: %.*s is not served (skiff serves PLAIN, "
-                     "SCRAM-SHA-256 and SCRAM-SHA-512)", l->name, (int)n, p);
+                     "SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER)", l->name, (int)n, p);
             return -1;
         }
         if (!(l->mechanisms & bit) && l->nmechanism_names < 8) {
@@ -224,6 +270,8 @@ static int setup_sasl(sk_sec_listener *l, const sk_config *c)
         return -1;
     }
     if ((l->mechanisms & SK_SASL_PLAIN) && load_plain_users(l, c) < 0)
+        return -1;
+    if ((l->mechanisms & SK_SASL_OAUTHBEARER) && load_oauth_options(l, c) < 0)
         return -1;
     return get_ms(c, l->name, NULL, "connections.max.reauth.ms", 0, &l->reauth_ms);
 }
@@ -305,6 +353,9 @@ void sk_security_free(sk_security *s)
             free(l->plain_users[k].password);
         }
         free(l->plain_users);
+        free(l->oauth_principal_claim);
+        free(l->oauth_scope_claim);
+        free(l->oauth_required_scope);
     }
     free(s->listeners);
     sk_scram_store_free(s->scram);

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the SASL and security parsers that read untrusted or
- * configured text: the PLAIN token, both SCRAM client messages, JAAS
- * entries, ssl.principal.mapping.rules and base64.
+ * configured text: the PLAIN token, both SCRAM client messages, the
+ * OAUTHBEARER message and unsecured token, JAAS entries,
+ * ssl.principal.mapping.rules and base64.
  *
  * The first byte picks the mode (its low 3 bits):
  * - 0: a PLAIN token against a listener with two users.
@@ -16,6 +17,8 @@
  *      after the first 0xff; 5: base64 decoding, whose output must encode
  *      to text of the input's length that decodes to the same bytes (the
  *      unused bits of the last character may differ).
+ * - 6: an OAUTHBEARER client first message through the OAUTHBEARER
+ *      mechanism (unsecured token validation), then \x01.
  * Seeds: tests/data/fuzz/sasl/.
  */
 #include <stdint.h>
@@ -30,8 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static sk_scram_store *store;
 static sk_plain_user users[] = {{"alice", "alice-secret"}, {"bob", "x"}};
-static sk_sec_listener listener = {.name = "SASL_SSL", .protocol = SK_SEC_SASL_SSL, .mechanisms = SK_SASL_PLAIN,
-                                   .plain_users = users, .nplain_users = 2};
+static sk_sec_listener listener = {.name = "SASL_SSL", .protocol = SK_SEC_SASL_SSL,
+                                   .mechanisms = SK_SASL_PLAIN | SK_SASL_OAUTHBEARER, .plain_users = users,
+                                   .nplain_users = 2, .oauth_required_scope = "read"};
 
 static char *text(const uint8_t *p, size_t n)
 {
@@ -87,12 +91,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *tail = cut ? cut + 1 : data + size;
     size_t tail_len = cut ? size - head - 1 : 0;
     switch (mode) {
-    case 0: {
-        sk_sasl_server *s = sk_sasl_server_new(SK_SASL_PLAIN, &listener, store);
+    case 0:
+    case 6: {
+        sk_sasl_server *s = sk_sasl_server_new(mode ? SK_SASL_OAUTHBEARER : SK_SASL_PLAIN, &listener, store);
         uint8_t *out;
         size_t out_len;
         char msg[256], why[256];
-        sk_sasl_server_step(s, data, size, &out, &out_len, msg, sizeof msg, why, sizeof why);
+        if (sk_sasl_server_step(s, data, size, &out, &out_len, msg, sizeof msg, why, sizeof why) == 0) {
+            free(out);
+            sk_sasl_server_step(s, (const uint8_t *)"\x01", 1, &out, &out_len, msg, sizeof msg, why, sizeof why);
+        }
         free(out);
         sk_sasl_server_free(s);
         break;

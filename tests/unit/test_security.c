@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "skiff/oauth.h"
 #include "skiff/sasl.h"
 #include "skiff/scram.h"
 #include "skiff/security.h"
@@ -399,6 +400,94 @@ START_TEST(test_principal_rules)
 }
 END_TEST
 
+/* base64url without padding of `json` into `out`. */
+static void b64url(const char *json, char *out)
+{
+    sk_base64_encode((const uint8_t *)json, strlen(json), out);
+    for (char *p = out; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+    char *pad = strchr(out, '=');
+    if (pad)
+        *pad = '\0';
+}
+
+static int validate(const sk_oauth_options *o, const char *header, const char *claims, const char *sig,
+                    char *principal, const char **status, char *why)
+{
+    char h[512], c[512], token[1100];
+    b64url(header, h);
+    b64url(claims, c);
+    snprintf(token, sizeof token, "%s.%s.%s", h, c, sig);
+    int64_t exp = 0;
+    return sk_oauth_validate(o, token, strlen(token), 1700000000000, principal, 64, &exp, status, why, 128);
+}
+
+START_TEST(test_oauth_unsecured_jws)
+{
+    sk_oauth_options o = {.principal_claim = "sub", .scope_claim = "scope"};
+    char principal[64], why[128];
+    const char *status;
+    const char *alg = "{\"alg\":\"none\"}";
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1700000001,\"iat\":1699999000}", "", principal,
+                              &status, why), 0);
+    ck_assert_str_eq(principal, "alice");
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1699999999}", "", principal, &status, why), -1);
+    ck_assert_str_eq(why, "the token expired");
+    ck_assert_str_eq(status, "invalid_token");
+    o.clock_skew_ms = 5000;
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1699999999}", "", principal, &status, why), 0);
+    o.clock_skew_ms = 0;
+    ck_assert_int_eq(validate(&o, "{\"alg\":\"HS256\"}", "{\"sub\":\"a\",\"exp\":1800000000}", "", principal, &status,
+                              why), -1);
+    ck_assert_str_eq(why, "the header's alg must be \"none\" (an unsecured JWS)");
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000}", "sig", principal, &status, why), -1);
+    ck_assert_int_eq(validate(&o, alg, "{\"exp\":1800000000}", "", principal, &status, why), -1);
+    ck_assert_str_eq(why, "no principal claim \"sub\"");
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\"}", "", principal, &status, why), -1);
+    ck_assert_str_eq(why, "no expiration time (exp)");
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"iat\":1900000000}", "", principal,
+                              &status, why), -1);
+    ck_assert_str_eq(why, "the token was issued after it expires");
+    o.required_scope = "read, write";
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":\"write read x\"}", "",
+                              principal, &status, why), 0);
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":[\"read\",\"write\"]}", "",
+                              principal, &status, why), 0);
+    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":\"read\"}", "", principal,
+                              &status, why), -1);
+    ck_assert_str_eq(status, "insufficient_scope");
+    ck_assert_str_eq(why, "the token lacks the required scope write");
+    o.required_scope = NULL;
+    o.principal_claim = "user";
+    ck_assert_int_eq(validate(&o, alg, "{\"user\":\"bob\",\"exp\":1800000000}", "", principal, &status, why), 0);
+    ck_assert_str_eq(principal, "bob");
+}
+END_TEST
+
+START_TEST(test_oauth_initial_response)
+{
+    const char *authz, *token;
+    size_t alen, tlen;
+    const char m1[] = "n,,\x01" "auth=Bearer abc.def.\x01\x01";
+    ck_assert_ptr_null(sk_oauth_parse_initial(m1, sizeof m1 - 1, &authz, &alen, &token, &tlen));
+    ck_assert_ptr_null(authz);
+    ck_assert_uint_eq(tlen, 8);
+    ck_assert_mem_eq(token, "abc.def.", 8);
+    const char m2[] = "n,a=alice,\x01" "host=h\x01" "auth=bearer t.u.\x01" "port=1\x01\x01";
+    ck_assert_ptr_null(sk_oauth_parse_initial(m2, sizeof m2 - 1, &authz, &alen, &token, &tlen));
+    ck_assert_uint_eq(alen, 5);
+    ck_assert_mem_eq(authz, "alice", 5);
+    ck_assert_mem_eq(token, "t.u.", 4);
+    static const char *const bad[] = {
+        "", "y,,\x01" "auth=Bearer t\x01\x01", "n,,\x01\x01", "n,,\x01" "auth=Basic t\x01\x01",
+        "n,,\x01" "auth=Bearer t\x01", "n,,auth=Bearer t\x01\x01", "n,,\x01=x\x01\x01",
+        "n,,\x01" "auth=Bearer t\x01\x01x", "n,a=x\x01" "auth=Bearer t\x01\x01", "n,,\x01" "au1h=x\x01\x01",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_ptr_nonnull(sk_oauth_parse_initial(bad[i], strlen(bad[i]), &authz, &alen, &token, &tlen));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("security");
@@ -412,6 +501,8 @@ int main(void)
     tcase_add_test(tc, test_bootstrap_errors);
     tcase_add_test(tc, test_jaas);
     tcase_add_test(tc, test_principal_rules);
+    tcase_add_test(tc, test_oauth_unsecured_jws);
+    tcase_add_test(tc, test_oauth_initial_response);
     suite_add_tcase(s, tc);
     return sk_unit_run(s);
 }
