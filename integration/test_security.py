@@ -556,3 +556,46 @@ def test_user_scram_credentials_admin(start_broker, certs, scram_admin):
     assert metadata_broker(conf) == [('127.0.0.1', ports['SASL_SSL'])]
     err = auth_error(client_conf(certs, ports, 'SASL_SSL', 'SCRAM-SHA-256', 'dave', 'wrong'))
     assert 'invalid credentials with SASL mechanism SCRAM-SHA-256' in err.str()
+
+
+def test_advertised_listeners_per_name_and_requested_client_auth(start_broker, certs):
+    """advertised.listeners gives each listener its own endpoint; with
+    ssl.client.auth=requested a client without a certificate is
+    User:ANONYMOUS and one with a certificate is named by it."""
+    b = start_broker(config=security_config(certs, **{
+        'ssl.client.auth': 'requested', 'ssl.truststore.location': str(certs / 'ca.pem'), 'log.level': 'debug'}))
+    ports = listener_ports(b)
+    b.stop()
+    adv = f'PLAINTEXT://plain.example:1111,SSL://localhost:{ports["SSL"]},SASL_SSL://secure.example:2222'
+    listeners = ','.join(f'{n}://127.0.0.1:{p}' for n, p in ports.items())
+    b = start_broker(config=security_config(certs, listeners=listeners, **{
+        'advertised.listeners': adv, 'ssl.client.auth': 'requested',
+        'ssl.truststore.location': str(certs / 'ca.pem'), 'log.level': 'debug'}), data_dir=b.data_dir)
+    assert metadata_broker(client_conf(certs, ports, 'SSL')) == [('localhost', ports['SSL'])]
+    assert metadata_broker(client_conf(certs, ports, 'SSL', client_cert=True)) == [('localhost', ports['SSL'])]
+    log = b.log
+    assert re.search(r'on listener SSL: TLSv1\.3 \S+, principal User:ANONYMOUS', log)
+    assert re.search(r'on listener SSL: TLSv1\.3 \S+, principal User:CN=client,OU=dev,O=skiff', log)
+    # The SASL_PLAINTEXT listener has no advertised entry: the address the client connected to.
+    conf = client_conf(certs, ports, 'SASL_PLAINTEXT', 'PLAIN', 'alice', 'alice-secret')
+    assert metadata_broker(conf) == [('127.0.0.1', ports['SASL_PLAINTEXT'])]
+
+
+def test_kcat_over_sasl_ssl_and_ssl_with_client_certificate(start_broker, certs):
+    b = start_broker(config=security_config(certs, **{
+        'listener.name.ssl.ssl.client.auth': 'required', 'ssl.truststore.location': str(certs / 'ca.pem')}))
+    ports = listener_ports(b)
+    sasl = ['-X', 'security.protocol=SASL_SSL', '-X', f'ssl.ca.location={certs / "ca.pem"}',
+            '-X', 'sasl.mechanism=SCRAM-SHA-512', '-X', 'sasl.username=carol', '-X', 'sasl.password=carol-secret']
+    tls = ['-X', 'security.protocol=SSL', '-X', f'ssl.ca.location={certs / "ca.pem"}',
+           '-X', f'ssl.certificate.location={certs / "client.crt"}', '-X', f'ssl.key.location={certs / "client.key"}']
+    subprocess.run(['kcat', '-b', f'127.0.0.1:{ports["SASL_SSL"]}', *sasl, '-P', '-t', 'kc'],
+                   input=b'one\ntwo\nthree\n', check=True, timeout=60)
+    out = subprocess.run(['kcat', '-b', f'127.0.0.1:{ports["SSL"]}', *tls, '-C', '-t', 'kc', '-o', 'beginning', '-e',
+                          '-f', '%o:%s\n'], capture_output=True, check=True, timeout=60).stdout
+    assert out.decode().split() == ['0:one', '1:two', '2:three']
+    # ssl.client.auth=required on the SSL listener only: without a certificate kcat fails.
+    res = subprocess.run(['kcat', '-b', f'127.0.0.1:{ports["SSL"]}', *tls[:4], '-L', '-m', '3'],
+                         capture_output=True, timeout=60)
+    assert res.returncode != 0
+    assert 'peer did not return a certificate' in b.log

@@ -877,6 +877,10 @@ static void print_help(void)
            "  -h, --help          show this help and exit\n"
            "  -V, --version       show the version and exit\n"
            "\n"
+           "TLS and SASL keys (ssl.*, sasl.*, listener.name.<listener>.*,\n"
+           "connections.max.reauth.ms, connection.failed.authentication.delay.ms,\n"
+           "skiff.scram.users) are read per listener: see docs/security.md.\n"
+           "\n"
            "Keys:\n");
     for (int i = 0; i < NKEYS; i++) {
         const key_def *k = &keys[i];
