@@ -599,3 +599,32 @@ def test_kcat_over_sasl_ssl_and_ssl_with_client_certificate(start_broker, certs)
                          capture_output=True, timeout=60)
     assert res.returncode != 0
     assert 'peer did not return a certificate' in b.log
+
+
+@pytest.mark.parametrize('extra,message', [
+    ({}, 'listener SSL: TLS needs a keystore: ssl.keystore.location (PEM key and certificates), or '
+         'ssl.keystore.key and ssl.keystore.certificate.chain'),
+    ({'ssl.keystore.location': '/nonexistent.pem'}, 'listener SSL: cannot read ssl.keystore.location /nonexistent.pem'),
+    ({'ssl.keystore.type': 'JKS', 'ssl.keystore.location': 'x'}, 'listener SSL: ssl.keystore.type JKS is not supported'),
+    ({'ssl.client.auth': 'sometimes'}, 'listener SSL: ssl.client.auth must be none, requested or required'),
+    ({'ssl.client.auth': 'required'}, 'listener SSL: ssl.client.auth needs a truststore'),
+    ({'ssl.enabled.protocols': 'TLSv1.1'}, 'listener SSL: ssl.enabled.protocols: "TLSv1.1" is not TLSv1.2 or TLSv1.3'),
+    ({'ssl.cipher.suites': 'TLS_NOPE'}, 'listener SSL: ssl.cipher.suites: TLS_NOPE is not a suite this OpenSSL offers'),
+    ({'ssl.principal.mapping.rules': 'RULE:x'}, 'ssl.principal.mapping.rules: a RULE needs the form'),
+    ({'sasl.enabled.mechanisms': 'GSSAPI'}, 'sasl.enabled.mechanisms: GSSAPI is not served'),
+    ({'listener.name.sasl_plaintext.plain.sasl.jaas.config': 'PlainLoginModule required user_a="b"'},
+     "PLAIN sasl.jaas.config: missing ';' at the end of the entry"),
+    ({'skiff.scram.users': 'SCRAM-SHA-256=[name=a,password=b,iterations=5]'},
+     'skiff.scram.users: iterations must be from 4096 to 16384'),
+])
+def test_unusable_security_settings_stop_start_up(tmp_path, certs, extra, message):
+    from harness import run_skiff
+    ssl_keys = {} if 'ssl.keystore.location' in extra or not extra or 'ssl.keystore.type' in extra else {
+        'ssl.keystore.location': str(certs / 'server.pem')}
+    args = ['--listeners', 'SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0', '--log.dirs', str(tmp_path / 'd'),
+            '--skiff.http.listeners', '']
+    for k, v in {**ssl_keys, **extra}.items():
+        args += [f'--{k}={v}']
+    res = run_skiff(*args)
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr, res.stderr

@@ -5,7 +5,8 @@
  * flight (bounded by skiff.shutdown.timeout.ms), close the stores, exit 0.
  *
  * Exit status: 0 after a clean stop or --help/--version, 1 when start-up
- * fails (e.g. a port in use), 2 for a bad configuration.
+ * fails (e.g. a port in use), 2 for a bad configuration (also a TLS or SASL
+ * setting that cannot be used, such as an unreadable keystore).
  *
  * A first argument that is not an option is a command: `skiff healthcheck`
  * (skiff/healthcheck.h), or any other program, which skiff runs in its
@@ -140,9 +141,12 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
-        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)) ||
-        !(b.security = sk_security_new(&cfg, dir)))
+        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
+    if (!(b.security = sk_security_new(&cfg, dir))) {
+        rc = 2; /* a TLS or SASL setting that cannot be used: a configuration error */
+        goto out;
+    }
     if (!(b.fetch_sessions = sk_fetch_sessions_new()) || sk_control_open(&b) < 0) {
         sk_error("main", "out of memory");
         goto out;
