@@ -381,7 +381,8 @@ def test_reauthentication_session_lifetime(start_broker, certs):
     not, so the broker closes its connection at the first request after the
     session ended, as Kafka does, and the client reconnects."""
     from confluent_kafka import libversion
-    b = start_broker(config=security_config(certs, **{'connections.max.reauth.ms': '3000', 'log.level': 'debug'}))
+    b = start_broker(config=security_config(certs, **{
+        'listener.name.sasl_plaintext.scram-sha-256.connections.max.reauth.ms': '3000', 'log.level': 'debug'}))
     conf = client_conf(certs, listener_ports(b), 'SASL_PLAINTEXT', 'SCRAM-SHA-256', 'bob', 'bob-secret')
     topic = 'reauth'
     p = Producer(conf)

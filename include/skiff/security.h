@@ -80,7 +80,9 @@ typedef struct sk_sec_listener {
     char *oauth_scope_claim;
     char *oauth_required_scope;
     int64_t oauth_clock_skew_ms;
-    int64_t reauth_ms;              /* connections.max.reauth.ms; 0 = no re-authentication */
+    int64_t reauth_ms[4];           /* connections.max.reauth.ms per mechanism (index: the bit's
+                                       position; listener.name.<l>.<mechanism>. prefix allowed);
+                                       0 = no re-authentication */
     int64_t failed_auth_delay_ms;   /* connection.failed.authentication.delay.ms */
 } sk_sec_listener;
 

@@ -127,7 +127,7 @@ int64_t sk_auth_complete(sk_auth *a, const char *user, int64_t credential_expiry
     a->state = SK_AUTH_DONE;
     a->reauthenticating = false;
     sk_auth_clear(a);
-    int64_t lifetime = a->sec ? a->sec->reauth_ms : 0;
+    int64_t lifetime = a->sec && a->mechanism ? a->sec->reauth_ms[__builtin_ctz(a->mechanism)] : 0;
     if (credential_expiry_ms) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -273,7 +273,11 @@ static int setup_sasl(sk_sec_listener *l, const sk_config *c)
         return -1;
     if ((l->mechanisms & SK_SASL_OAUTHBEARER) && load_oauth_options(l, c) < 0)
         return -1;
-    return get_ms(c, l->name, NULL, "connections.max.reauth.ms", 0, &l->reauth_ms);
+    for (int i = 0; i < 4; i++)
+        if ((l->mechanisms & (1u << i)) &&
+            get_ms(c, l->name, sk_sasl_mech_name(1u << i), "connections.max.reauth.ms", 0, &l->reauth_ms[i]) < 0)
+            return -1;
+    return 0;
 }
 
 static int setup_listener(sk_sec_listener *l, const sk_config *c, const char *name)
