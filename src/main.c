@@ -5,7 +5,8 @@
  * flight (bounded by skiff.shutdown.timeout.ms), close the stores, exit 0.
  *
  * Exit status: 0 after a clean stop or --help/--version, 1 when start-up
- * fails (e.g. a port in use), 2 for a bad configuration.
+ * fails (e.g. a port in use), 2 for a bad configuration (also a TLS or SASL
+ * setting that cannot be used, such as an unreadable keystore).
  *
  * A first argument that is not an option is a command: `skiff healthcheck`
  * (skiff/healthcheck.h), or any other program, which skiff runs in its
@@ -36,6 +37,7 @@
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
 #include "skiff/net.h"
+#include "skiff/security.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"
 
@@ -141,6 +143,10 @@ int main(int argc, char **argv)
     if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
         sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
+    if (!(b.security = sk_security_new(&cfg, dir))) {
+        rc = 2; /* a TLS or SASL setting that cannot be used: a configuration error */
+        goto out;
+    }
     if (!(b.fetch_sessions = sk_fetch_sessions_new()) || sk_control_open(&b) < 0) {
         sk_error("main", "out of memory");
         goto out;
@@ -169,6 +175,7 @@ out:
     if (sigint)
         event_free(sigint);
     sk_fetch_sessions_free(b.fetch_sessions);
+    sk_security_free(b.security);
     sk_txns_stop(b.txns);
     sk_groups_close(b.groups);
     if (b.logs)

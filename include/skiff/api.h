@@ -19,6 +19,7 @@
 struct sk_reply;
 struct request_cleanup;
 struct sk_req_ctl;
+struct sk_auth;
 
 typedef struct sk_request {
     sk_broker *broker;          /* the broker */
@@ -36,6 +37,9 @@ typedef struct sk_request {
     int32_t advertised_port;    /* port to advertise to this client */
     struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
     int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
+    struct sk_auth *auth;       /* the connection's authentication state (skiff/security.h);
+                                   valid only while the handler runs synchronously */
+    bool close_after;           /* close the connection once this response is sent */
 } sk_request;
 
 /* A handler: must eventually call exactly one of sk_request_respond,
@@ -123,5 +127,11 @@ void sk_api_elect_leaders(sk_request *req);
 void sk_api_describe_acls(sk_request *req);
 void sk_api_create_acls(sk_request *req);
 void sk_api_delete_acls(sk_request *req);
+/* SASL (src/api/sasl.c): SaslHandshake v0-1, SaslAuthenticate v0-2. */
+void sk_api_sasl_handshake(sk_request *req);
+void sk_api_sasl_authenticate(sk_request *req);
+/* SCRAM credentials (src/api/scram_admin.c, KIP-554). */
+void sk_api_describe_user_scram_credentials(sk_request *req);
+void sk_api_alter_user_scram_credentials(sk_request *req);
 
 #endif

@@ -23,7 +23,8 @@ typedef struct sk_config {
     int64_t connection_output_max_bytes; /* skiff.connection.output.max.bytes: unsent response bytes
                                             per connection before its reads pause */
     char *listener_security_protocol_map; /* listener.security.protocol.map: "NAME:PROTOCOL,...";
-                                             a listener's protocol (only PLAINTEXT is served) */
+                                             a listener's protocol: PLAINTEXT, SSL, SASL_PLAINTEXT
+                                             or SASL_SSL (skiff/security.h) */
     char *controller_listener_names; /* controller.listener.names: KRaft controller listeners,
                                         accepted in `listeners` but never opened */
     char *http_listeners;       /* skiff.http.listeners: "http://host:port" of the HTTP control
@@ -94,6 +95,10 @@ typedef struct sk_config {
     int64_t shutdown_timeout_ms;          /* skiff.shutdown.timeout.ms: longest wait for in-flight work */
 
     /* State (not keys): filled by sk_config_load */
+    char **security;                      /* security keys (sk_config_is_security_key) as
+                                             "key=value" strings, one per key, the last
+                                             source's value; read by src/security */
+    size_t nsecurity;                     /* entries in `security` */
     int warnings;                         /* warnings logged while loading (unknown keys, ...) */
     char *ignored;                        /* Kafka keys accepted and ignored, ", "-joined; NULL = none */
     uint8_t time_rank[2];                 /* what set log.retention.ms [0] and log.roll.ms [1]:
@@ -207,11 +212,23 @@ typedef int (*sk_properties_cb)(const char *key, const char *value, int line, vo
 int sk_properties_parse(const char *text, sk_properties_cb cb, void *arg, int *bad_line);
 
 /* After loading: checks every listener's protocol in
- * listener.security.protocol.map (only PLAINTEXT is served), and removes
+ * listener.security.protocol.map (one of Kafka's four), and removes
  * the entries named by controller.listener.names from listeners and
  * advertised.listeners, logging each. Returns 0, or -1 (logged, naming the
  * key) when a listener has no protocol or one skiff does not serve, or
  * when no listener is left. */
 int sk_config_resolve_listeners(sk_config *c);
+
+/* The security protocol of listener `name` in listener.security.protocol.map,
+ * as spelled there, into `proto`. Returns 0, or -1 when it has none. */
+int sk_config_listener_protocol(const sk_config *c, const char *name, char *proto, size_t len);
+
+/* True for the keys src/security reads, which are not rows of the key table
+ * because their names are open-ended: ssl.*, sasl.*, listener.name.* (Kafka's
+ * per-listener overrides), connections.max.reauth.ms,
+ * connection.failed.authentication.delay.ms and skiff.scram.users. */
+bool sk_config_is_security_key(const char *name);
+/* The value of security key `name` (exact name), or NULL when not set. */
+const char *sk_config_security_get(const sk_config *c, const char *name);
 
 #endif

@@ -25,7 +25,7 @@
 #define SK_CONN_MAX_INFLIGHT 256
 
 /* Starts listening on every entry of config->listeners. Each bound address
- * is logged as "listening on HOST:PORT (PLAINTEXT)" (with the real port when
+ * is logged as "listening on HOST:PORT (NAME), protocol PROTOCOL" (with the real port when
  * the configured port is 0). Returns 0, or -1 (logged) when an address cannot
  * be bound; listeners already started stay in broker->listeners. */
 int sk_net_listen(sk_broker *b);

@@ -46,6 +46,10 @@ static const sk_api_handler handlers[] = {
     [KF_API_DESCRIBE_TRANSACTIONS] = sk_api_describe_transactions,
     [KF_API_LIST_TRANSACTIONS] = sk_api_list_transactions,
     [KF_API_DESCRIBE_TOPIC_PARTITIONS] = sk_api_describe_topic_partitions,
+    [KF_API_SASL_HANDSHAKE] = sk_api_sasl_handshake,
+    [KF_API_SASL_AUTHENTICATE] = sk_api_sasl_authenticate,
+    [KF_API_DESCRIBE_USER_SCRAM_CREDENTIALS] = sk_api_describe_user_scram_credentials,
+    [KF_API_ALTER_USER_SCRAM_CREDENTIALS] = sk_api_alter_user_scram_credentials,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

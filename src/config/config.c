@@ -86,8 +86,8 @@ static const key_def keys[] = {
               "connected to"),
     STR("listener.security.protocol.map", listener_security_protocol_map,
         "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", NULL, 1,
-        "Security protocol of each listener name, NAME:PROTOCOL comma-separated; skiff serves "
-        "PLAINTEXT"),
+        "Security protocol of each listener name, NAME:PROTOCOL comma-separated: PLAINTEXT, "
+        "SSL, SASL_PLAINTEXT or SASL_SSL (docs/security.md)"),
     STR("controller.listener.names", controller_listener_names, "", "none, required with KRaft",
         0, "Listener names of a KRaft controller: accepted in listeners, never opened"),
     INT(KT_INT32, "socket.request.max.bytes", socket_request_max_bytes, "104857600", NULL,
@@ -522,6 +522,57 @@ static int apply_time_alias(sk_config *c, const char *name, const char *value, c
     return 0;
 }
 
+bool sk_config_is_security_key(const char *name)
+{
+    static const char *const prefixes[] = {"ssl.", "sasl.", "listener.name.", NULL};
+    static const char *const exact[] = {"connections.max.reauth.ms", "connection.failed.authentication.delay.ms",
+                                        "skiff.scram.users", NULL};
+    for (const char *const *p = prefixes; *p; p++)
+        if (strncmp(name, *p, strlen(*p)) == 0 && name[strlen(*p)] != '\0')
+            return true;
+    for (const char *const *p = exact; *p; p++)
+        if (strcmp(name, *p) == 0)
+            return true;
+    return false;
+}
+
+const char *sk_config_security_get(const sk_config *c, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < c->nsecurity; i++)
+        if (strncmp(c->security[i], name, n) == 0 && c->security[i][n] == '=')
+            return c->security[i] + n + 1;
+    return NULL;
+}
+
+/* Stores security key `name` (replacing an earlier value). */
+static int set_security(sk_config *c, const char *name, const char *value)
+{
+    size_t n = strlen(name);
+    char *kv = malloc(n + strlen(value) + 2);
+    if (!kv) {
+        sk_error("config", "%s: out of memory", name);
+        return -1;
+    }
+    sprintf(kv, "%s=%s", name, value);
+    for (size_t i = 0; i < c->nsecurity; i++) {
+        if (strncmp(c->security[i], name, n) == 0 && c->security[i][n] == '=') {
+            free(c->security[i]);
+            c->security[i] = kv;
+            return 0;
+        }
+    }
+    char **grown = realloc(c->security, (c->nsecurity + 1) * sizeof *grown);
+    if (!grown) {
+        free(kv);
+        sk_error("config", "%s: out of memory", name);
+        return -1;
+    }
+    c->security = grown;
+    c->security[c->nsecurity++] = kv;
+    return 0;
+}
+
 /* Sets Kafka key `name` from any source: a key of the table, an alias of
  * one, a Kafka key skiff accepts and ignores, or an unknown one (a warning
  * naming `what`). */
@@ -536,6 +587,8 @@ static int apply_key(sk_config *c, const char *name, const char *value, const ch
     int rank = sk_config_time_alias(name, &target, &unit_ms);
     if (rank)
         return apply_time_alias(c, name, value, target, unit_ms, rank, origin);
+    if (sk_config_is_security_key(name))
+        return set_security(c, name, value);
     const char *reason = sk_config_ignored_reason(name);
     if (reason)
         return note_ignored(c, name, reason);
@@ -677,6 +730,26 @@ static int load_file(sk_config *c, const char *path)
         rc = 0;
         cJSON_ArrayForEach(item, root) {
             const key_def *k = key_find(item->string, strlen(item->string));
+            if (!k && sk_config_is_security_key(item->string)) {
+                char num[32];
+                const char *v = cJSON_IsString(item) ? item->valuestring : NULL;
+                if (!v && cJSON_IsNumber(item)) {
+                    snprintf(num, sizeof num, "%.0f", item->valuedouble);
+                    v = num;
+                } else if (!v && cJSON_IsBool(item)) {
+                    v = cJSON_IsTrue(item) ? "true" : "false";
+                }
+                if (!v) {
+                    sk_error("config", "%s: bad value from %s: expected a string", item->string, origin);
+                    rc = -1;
+                    break;
+                }
+                if (set_security(c, item->string, v) != 0) {
+                    rc = -1;
+                    break;
+                }
+                continue;
+            }
             if (!k) {
                 if (apply_key(c, item->string, "", "key", origin) != 0) {
                     rc = -1;
@@ -804,6 +877,10 @@ static void print_help(void)
            "  -h, --help          show this help and exit\n"
            "  -V, --version       show the version and exit\n"
            "\n"
+           "TLS and SASL keys (ssl.*, sasl.*, listener.name.<listener>.*,\n"
+           "connections.max.reauth.ms, connection.failed.authentication.delay.ms,\n"
+           "skiff.scram.users) are read per listener: see docs/security.md.\n"
+           "\n"
            "Keys:\n");
     for (int i = 0; i < NKEYS; i++) {
         const key_def *k = &keys[i];
@@ -886,7 +963,7 @@ static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass,
             int64_t unit_ms;
             snprintf(key, sizeof key, "%.*s", (int)len, name);
             snprintf(origin, sizeof origin, "flag --%s", key);
-            bool alias = sk_config_time_alias(key, &target, &unit_ms) != 0;
+            bool alias = sk_config_time_alias(key, &target, &unit_ms) != 0 || sk_config_is_security_key(key);
             const char *reason = sk_config_ignored_reason(key);
             if (alias && !value) {
                 sk_error("config", "%s: flag --%s needs a value", key, key);
@@ -978,6 +1055,9 @@ void sk_config_free(sk_config *c)
             keys[i].type == KT_ENUM)
             free(*(char **)key_field(c, &keys[i]));
     }
+    for (size_t i = 0; i < c->nsecurity; i++)
+        free(c->security[i]);
+    free(c->security);
     free(c->ignored);
     free(c->cluster_id);
     memset(c, 0, sizeof *c);

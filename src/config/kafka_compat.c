@@ -358,6 +358,11 @@ static int map_lookup(const char *map, const char *name, char *proto, size_t len
     return rc;
 }
 
+int sk_config_listener_protocol(const sk_config *c, const char *name, char *proto, size_t len)
+{
+    return map_lookup(c->listener_security_protocol_map, name, proto, len) == 1 ? 0 : -1;
+}
+
 /* True if `name` is one of the comma-separated `names` (any case). */
 static bool name_listed(const char *names, const char *name)
 {
@@ -416,11 +421,6 @@ static int drop_controllers(sk_config *c, char **field, const char *key, bool ch
                 sk_error("config", "listeners: listener %s has no security protocol in "
                          "listener.security.protocol.map (\"%s\")", addr[i].name,
                          c->listener_security_protocol_map);
-                return -1;
-            }
-            if (strcasecmp(proto, "PLAINTEXT") != 0) {
-                sk_error("config", "listeners: listener %s uses %s; only PLAINTEXT listeners "
-                         "are supported", addr[i].name, proto);
                 return -1;
             }
         }

@@ -28,6 +28,9 @@
 #include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <event2/event.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -44,8 +47,11 @@
 #include "net_int.h"
 #include "skiff/api.h"
 #include "skiff/control.h"
+#include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/net.h"
+#include "skiff/sasl.h"
+#include "skiff/security.h"
 
 /* Bytes one read callback asks the socket for; responses are written up to
  * SK_CONN_WRITE_CHUNK bytes per write. */
@@ -55,6 +61,23 @@
 #define SK_CONN_DIRECT_MIN (64 * 1024)
 
 static void conn_process_input(sk_conn *c);
+
+/* Reads on: over TLS the bufferevent reads (and decrypts), else our event. */
+static void conn_read_on(sk_conn *c)
+{
+    if (c->tls)
+        bufferevent_enable(c->bev, EV_READ);
+    else
+        event_add(c->rev, NULL);
+}
+
+static void conn_read_off(sk_conn *c)
+{
+    if (c->tls)
+        bufferevent_disable(c->bev, EV_READ);
+    else
+        event_del(c->rev);
+}
 
 /* Formats `sa` as a numeric "host" and port. */
 static void sockaddr_host(const struct sockaddr *sa, socklen_t len, char *host, size_t hostlen, int *port)
@@ -67,8 +90,8 @@ static void sockaddr_host(const struct sockaddr *sa, socklen_t len, char *host, 
     *port = atoi(serv);
 }
 
-/* Logs a printable sample of bad bytes, at most 10 lines a second. */
-static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t *p, size_t len)
+/* True while fewer than 10 lines about bad input were logged this second. */
+static bool bad_input_log_allowed(void)
 {
     static time_t window;
     static int count;
@@ -77,7 +100,13 @@ static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t 
         window = now;
         count = 0;
     }
-    if (++count > 10)
+    return ++count <= 10;
+}
+
+/* Logs a printable sample of bad bytes, at most 10 lines a second. */
+static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t *p, size_t len)
+{
+    if (!bad_input_log_allowed())
         return;
     char hex[3 * 32 + 1];
     size_t n = len < 32 ? len : 32;
@@ -116,7 +145,9 @@ static void conn_free(sk_conn *c)
         c->next->prev = c->prev;
     b->nconns--;
     sk_debug("net", "conn %llu from %s closed", (unsigned long long)c->id, c->peer);
-    event_free(c->rev);
+    sk_auth_clear(&c->auth);
+    if (c->rev)
+        event_free(c->rev);
     evbuffer_free(c->in);
     free(c->frame);
     bufferevent_free(c->bev);
@@ -141,7 +172,7 @@ static void conn_schedule_free(sk_conn *c)
     if (c->free_scheduled)
         return;
     c->free_scheduled = true;
-    event_del(c->rev);
+    conn_read_off(c);
     bufferevent_disable(c->bev, EV_WRITE);
     struct timeval now = {0, 0};
     if (event_base_once(c->broker->base, -1, EV_TIMEOUT, conn_free_cb, c, &now) < 0)
@@ -160,7 +191,7 @@ void sk_conn_close_after_flush(sk_conn *c)
 {
     c->closing = true;
     c->reading = false;
-    event_del(c->rev);
+    conn_read_off(c);
     conn_maybe_finish(c);
 }
 
@@ -172,7 +203,7 @@ static void conn_update_reading(sk_conn *c)
     if (c->broker->reads_paused) {
         if (c->reading) {
             c->reading = false;
-            event_del(c->rev);
+            conn_read_off(c);
         }
         return;
     }
@@ -180,12 +211,12 @@ static void conn_update_reading(sk_conn *c)
     size_t max = (size_t)c->broker->config->connection_output_max_bytes;
     if (c->reading && (unsent > max || c->inflight >= SK_CONN_MAX_INFLIGHT)) {
         c->reading = false;
-        event_del(c->rev);
+        conn_read_off(c);
         sk_debug("net", "conn %llu: reads paused (%zu bytes unsent, %u owed)", (unsigned long long)c->id,
                  unsent, c->inflight);
     } else if (!c->reading && unsent <= max / 2 && c->inflight < SK_CONN_MAX_INFLIGHT / 2) {
         c->reading = true;
-        event_add(c->rev, NULL);
+        conn_read_on(c);
         conn_process_input(c); /* frames already buffered raise no read event */
     }
 }
@@ -237,9 +268,72 @@ static sk_reply *conn_new_slot(sk_conn *c)
     return s;
 }
 
+/* After SaslHandshake v0 a frame is a bare SASL token, answered by a bare
+ * size-prefixed token (Kafka's SaslServerAuthenticator without
+ * SaslAuthenticate headers); a failure just closes. Takes `frame`. */
+static void conn_sasl_raw_token(sk_conn *c, uint8_t *frame, size_t len)
+{
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    char msg[256], why[256] = "";
+    int rc = sk_sasl_server_step(c->auth.server, frame, len, &out, &out_len, msg, sizeof msg, why, sizeof why);
+    free(frame);
+    if (rc == 1 && sk_auth_complete(&c->auth, sk_sasl_server_user(c->auth.server),
+                                     sk_sasl_server_expiry_ms(c->auth.server), msg, sizeof msg) < 0) {
+        snprintf(why, sizeof why, "%s", msg);
+        rc = -1;
+    }
+    if (rc < 0) {
+        sk_auth_log_failure(&c->auth, c->id, c->peer, sk_sasl_server_user(c->auth.server), why);
+        free(out);
+        sk_conn_close_after_flush(c);
+        return;
+    }
+    sk_reply *slot = conn_new_slot(c);
+    uint8_t size[4] = {(uint8_t)(out_len >> 24), (uint8_t)(out_len >> 16), (uint8_t)(out_len >> 8),
+                       (uint8_t)out_len};
+    if (!slot || !(slot->out = evbuffer_new()) || evbuffer_add(slot->out, size, 4) < 0 ||
+        (out_len && evbuffer_add(slot->out, out, out_len) < 0)) {
+        free(out);
+        sk_error("net", "conn %llu: out of memory answering a SASL token", (unsigned long long)c->id);
+        if (slot)
+            sk_conn_reply_done(slot);
+        sk_conn_close_after_flush(c);
+        return;
+    }
+    free(out);
+    sk_conn_reply_done(slot);
+}
+
+/* Whether a connection that has not (or no longer) authenticated may send
+ * `key` (Kafka's SaslServerAuthenticator): before SaslHandshake only
+ * ApiVersions and SaslHandshake; after it only SaslAuthenticate (others get
+ * ILLEGAL_SASL_STATE, then the connection closes); once a KIP-368 session
+ * has expired only SaslHandshake. 1 = serve, 0 = close, -1 = answer
+ * ILLEGAL_SASL_STATE and close. */
+static int conn_auth_allows(sk_conn *c, int16_t key)
+{
+    switch (c->auth.state) {
+    case SK_AUTH_DONE:
+        if (c->auth.session_end_ms && key != KF_API_SASL_HANDSHAKE && sk_auth_now_ms() > c->auth.session_end_ms)
+            return 0;
+        return 1;
+    case SK_AUTH_HANDSHAKE:
+        return key == KF_API_API_VERSIONS || key == KF_API_SASL_HANDSHAKE;
+    case SK_AUTH_AUTHENTICATE:
+        return key == KF_API_SASL_AUTHENTICATE ? 1 : -1;
+    default:
+        return 0;
+    }
+}
+
 /* Decodes one frame and dispatches it; takes ownership of `frame`. */
 static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
 {
+    if (c->auth.state == SK_AUTH_RAW) {
+        conn_sasl_raw_token(c, frame, len);
+        return;
+    }
     sk_request *req = calloc(1, sizeof *req);
     if (!req) {
         free(frame);
@@ -255,6 +349,7 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     snprintf(req->peer, sizeof req->peer, "%s", c->peer);
     req->advertised_host = sk_arena_strndup(&req->arena, c->advertised_host, strlen(c->advertised_host));
     req->advertised_port = c->advertised_port;
+    req->auth = &c->auth;
 
     sk_reader r;
     sk_reader_init(&r, frame, len);
@@ -273,6 +368,14 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     sk_debug("net", "conn %llu from %s (client %s): %s v%d correlation id %d", (unsigned long long)c->id,
              c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", req->api->name, version,
              req->hdr.correlation_id);
+    int allowed = conn_auth_allows(c, key);
+    if (allowed == 0) {
+        sk_warn("net", "conn %llu from %s on listener %s: %s %s; closing", (unsigned long long)c->id, c->peer,
+                c->auth.listener, req->api->name,
+                c->auth.state == SK_AUTH_DONE ? "after the SASL session expired (connections.max.reauth.ms)"
+                                              : "before SASL authentication");
+        goto close;
+    }
     bool supported = version >= req->api->min_ver && version <= req->api->max_ver;
     if (!supported && key != KF_API_API_VERSIONS) {
         sk_warn("net", "conn %llu from %s (client %s): unsupported %s version %d; closing",
@@ -294,6 +397,21 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     }
     if (c->broker->control)
         sk_stats_request(req);
+    if (allowed < 0) {
+        sk_warn("net", "conn %llu from %s on listener %s: %s during SASL authentication; answering "
+                "ILLEGAL_SASL_STATE and closing", (unsigned long long)c->id, c->peer, c->auth.listener,
+                req->api->name);
+        void *resp = kf_error_response(req->api, version, req->body, SK_ERR_ILLEGAL_SASL_STATE, KF_ERR_DEEPEST,
+                                       &req->arena);
+        c->auth.state = SK_AUTH_FAILED;
+        if (!resp) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
+        req->close_after = true;
+        sk_request_respond(req, resp);
+        return;
+    }
     if (c->broker->intercept && sk_control_on_request(req))
         return;
     sk_api_dispatch(req);
@@ -340,6 +458,15 @@ static void conn_process_input(sk_conn *c)
             break;
         evbuffer_copyout(in, hdr, 4);
         int32_t size = (int32_t)sk_be32(hdr);
+        /* A TLS record (handshake 0x16, alert 0x15...) starts 0x14-0x17, 0x03. */
+        if (!c->seen_bytes && !c->tls && hdr[0] >= 0x14 && hdr[0] <= 0x17 && hdr[1] == 0x03) {
+            sk_warn("net", "conn %llu from %s: a TLS handshake on %s listener %s (is the client configured "
+                    "for SSL?); closing", (unsigned long long)c->id, c->peer,
+                    sk_sec_protocol_name(c->auth.sec ? c->auth.sec->protocol : SK_SEC_PLAINTEXT), c->auth.listener);
+            sk_conn_close_after_flush(c);
+            break;
+        }
+        c->seen_bytes = true;
         if (size < 0 || size > max) {
             sk_warn("net", "conn %llu from %s: request size %d is outside 0..%d (socket.request.max.bytes); "
                     "closing",
@@ -416,6 +543,53 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     conn_process_input(c);
 }
 
+/* TLS: the bufferevent has decrypted bytes; move them (no copy: the chains
+ * move) to the input buffer and frame them. */
+static void conn_tls_read_cb(struct bufferevent *bev, void *arg)
+{
+    sk_conn *c = arg;
+    if (evbuffer_add_buffer(c->in, bufferevent_get_input(bev)) < 0) {
+        sk_error("net", "conn %llu: out of memory reading", (unsigned long long)c->id);
+        conn_schedule_free(c);
+        return;
+    }
+    conn_process_input(c);
+}
+
+/* Logs why a TLS connection failed, at most 10 lines a second. */
+static void conn_tls_log_error(const sk_conn *c, const char *what)
+{
+    if (!bad_input_log_allowed())
+        return;
+    char reason[256] = "";
+    unsigned long e;
+    while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+        if (ERR_GET_LIB(e) != 0 && ERR_reason_error_string(e)) /* libevent also records bare SSL_ERROR_* codes */
+            snprintf(reason, sizeof reason, "%s", ERR_reason_error_string(e));
+    sk_warn("net", "conn %llu from %s on %s listener %s: %s%s%s; closing", (unsigned long long)c->id, c->peer,
+            sk_sec_protocol_name(c->auth.sec->protocol), c->auth.listener, what, reason[0] ? ": " : "",
+            reason[0] ? reason : (c->tls_ready ? "" : "the client closed during the handshake"));
+}
+
+/* TLS handshake done: the principal from the client certificate. */
+static void conn_tls_connected(sk_conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    c->tls_ready = true;
+    char principal[sizeof c->auth.principal];
+    sk_tls_principal(c->auth.sec, ssl, principal, sizeof principal);
+    if (!principal[0]) {
+        sk_warn("net", "conn %llu from %s on listener %s: no ssl.principal.mapping.rules rule matches the "
+                "client certificate; closing", (unsigned long long)c->id, c->peer, c->auth.listener);
+        conn_schedule_free(c);
+        return;
+    }
+    if (!sk_sec_is_sasl(c->auth.sec->protocol))
+        snprintf(c->auth.principal, sizeof c->auth.principal, "%s", principal);
+    sk_debug("net", "conn %llu from %s on listener %s: %s %s, principal %s", (unsigned long long)c->id, c->peer,
+             c->auth.listener, SSL_get_version(ssl), SSL_get_cipher_name(ssl), principal);
+}
+
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     (void)bev;
@@ -428,7 +602,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
     sk_conn *c = arg;
-    if (what & BEV_EVENT_ERROR)
+    if (what & BEV_EVENT_CONNECTED) {
+        conn_tls_connected(c);
+        return;
+    }
+    if (c->tls && !c->tls_ready && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+        conn_tls_log_error(c, "TLS handshake failed");
+    else if (c->tls && (what & BEV_EVENT_ERROR))
+        sk_debug("net", "conn %llu from %s: TLS error", (unsigned long long)c->id, c->peer);
+    else if (what & BEV_EVENT_ERROR)
         sk_debug("net", "conn %llu from %s: socket error: %s", (unsigned long long)c->id, c->peer,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
@@ -470,10 +652,24 @@ static void conn_set_advertised(sk_conn *c, const sk_listener *l, int fd)
 void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr *peer, int peerlen)
 {
     sk_conn *c = calloc(1, sizeof *c);
-    struct bufferevent *bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    struct event *rev = c ? event_new(b->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c) : NULL;
+    bool tls = l->sec && sk_sec_is_tls(l->sec->protocol);
+    struct bufferevent *bev = NULL;
+    struct event *rev = NULL;
+    if (tls) {
+        SSL *ssl = SSL_new(l->sec->ssl_ctx);
+        bev = ssl ? bufferevent_openssl_socket_new(b->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                   BEV_OPT_CLOSE_ON_FREE)
+                  : NULL;
+        if (!bev)
+            SSL_free(ssl);
+        else
+            bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    } else {
+        bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        rev = c ? event_new(b->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c) : NULL;
+    }
     struct evbuffer *in = evbuffer_new();
-    if (!c || !bev || !rev || !in) {
+    if (!c || !bev || (!tls && !rev) || !in) {
         sk_error("net", "out of memory accepting a connection");
         free(c);
         if (in)
@@ -488,6 +684,12 @@ void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr 
     }
     c->rev = rev;
     c->in = in;
+    c->tls = tls;
+    c->auth.sec = l->sec;
+    snprintf(c->listener, sizeof c->listener, "%s", l->name);
+    c->auth.listener = c->listener;
+    c->auth.state = l->sec && sk_sec_is_sasl(l->sec->protocol) ? SK_AUTH_HANDSHAKE : SK_AUTH_DONE;
+    snprintf(c->auth.principal, sizeof c->auth.principal, "User:ANONYMOUS");
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->broker = b;
@@ -504,11 +706,13 @@ void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr 
     b->conns = c;
     b->nconns++;
     c->reading = !b->reads_paused;
-    bufferevent_setcb(bev, NULL, conn_write_cb, conn_event_cb, c);
+    bufferevent_setcb(bev, tls ? conn_tls_read_cb : NULL, conn_write_cb, conn_event_cb, c);
     bufferevent_set_max_single_write(bev, SK_CONN_WRITE_CHUNK);
+    if (tls)
+        bufferevent_set_max_single_read(bev, SK_CONN_READ_CHUNK);
     bufferevent_enable(bev, EV_WRITE);
     if (c->reading)
-        event_add(c->rev, NULL);
+        conn_read_on(c);
     sk_debug("net", "conn %llu from %s accepted on %s:%d", (unsigned long long)c->id, c->peer, l->host, l->port);
 }
 

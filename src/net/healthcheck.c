@@ -55,11 +55,16 @@ int sk_healthcheck_main(int argc, char **argv, char **envp)
         sk_config_free(&c);
         return st == SK_CONFIG_EXIT ? 0 : 2;
     }
-    sk_listener_addr addr;
-    int rc = 1;
-    char why[160];
-    if (sk_listeners_parse(c.listeners, &addr, 1, NULL) < 1 || addr.port == 0) {
-        printf("unhealthy: no listener with a fixed port in \"%s\"\n", c.listeners);
+    /* The first listener without TLS: ApiVersions is answered before SASL
+     * authentication too. */
+    sk_listener_addr all[SK_LISTENERS_MAX], addr = {.port = 0};
+    int rc = 1, n = sk_listeners_parse(c.listeners, all, SK_LISTENERS_MAX, NULL);
+    char why[160], proto[32];
+    for (int i = 0; i < n && i < SK_LISTENERS_MAX && !addr.port; i++)
+        if (sk_config_listener_protocol(&c, all[i].name, proto, sizeof proto) == 0 && !strcasestr(proto, "SSL"))
+            addr = all[i];
+    if (addr.port == 0) {
+        printf("unhealthy: no PLAINTEXT or SASL_PLAINTEXT listener with a fixed port in \"%s\"\n", c.listeners);
     } else {
         const char *host = addr.host;
         if (!*host || !strcmp(host, "0.0.0.0"))

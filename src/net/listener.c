@@ -113,6 +113,7 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         snprintf(l->name, sizeof l->name, "%s", a->name);
         snprintf(l->host, sizeof l->host, "%s", a->host);
         l->port = port_used;
+        l->sec = sk_security_listener(b->security, a->name);
         l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
                                     LISTEN_BACKLOG, fd);
         if (!l->evl) {
@@ -126,8 +127,9 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         l->next = b->listeners;
         b->listeners = l;
         started++;
-        sk_info("net", "listening on %s%s%s:%d (%s)", strchr(host, ':') ? "[" : "", host,
-                strchr(host, ':') ? "]" : "", port_used, a->name);
+        sk_info("net", "listening on %s%s%s:%d (%s), protocol %s", strchr(host, ':') ? "[" : "", host,
+                strchr(host, ':') ? "]" : "", port_used, a->name,
+                sk_sec_protocol_name(l->sec ? l->sec->protocol : SK_SEC_PLAINTEXT));
     }
     freeaddrinfo(res);
     return started ? 0 : -1;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "skiff/broker.h"
+#include "skiff/security.h"
 
 struct bufferevent;
 struct evconnlistener;
@@ -33,7 +34,8 @@ typedef struct sk_conn {
     struct sk_conn *prev, *next; /* broker->conns list */
     sk_broker *broker;
     struct bufferevent *bev;     /* socket (closed on free); its output buffer sends responses */
-    struct event *rev;           /* read readiness of the socket */
+    struct event *rev;           /* read readiness of the socket (plaintext; NULL over TLS, where
+                                    the bufferevent reads and decrypts) */
     struct evbuffer *in;         /* bytes read, not yet framed */
     uint8_t *frame;              /* a large request read straight into place (NULL: none) */
     size_t frame_size;           /* its size, bytes (the 4-byte size prefix excluded) */
@@ -42,6 +44,11 @@ typedef struct sk_conn {
     char peer[64];               /* "host:port" of the client */
     char advertised_host[256];   /* host Metadata advertises to this client */
     int32_t advertised_port;     /* port Metadata advertises to this client */
+    char listener[16];           /* name of the listener that accepted it */
+    bool tls;                    /* bev is an OpenSSL bufferevent */
+    bool tls_ready;              /* the TLS handshake has completed */
+    bool seen_bytes;             /* a first frame size has been read (TLS-hello check) */
+    sk_auth auth;                /* authentication state and principal (skiff/security.h) */
     /* state */
     sk_reply *head, *tail;       /* owed answers, oldest first */
     uint32_t inflight;           /* slots not yet answered */
@@ -57,6 +64,8 @@ typedef struct sk_listener {
     char name[16];              /* listener name, e.g. PLAINTEXT */
     char host[256];             /* host as configured ("" = all interfaces) */
     int port;                   /* bound port (the real one when configured as 0) */
+    const sk_sec_listener *sec; /* the listener name's security settings (borrowed from
+                                   broker->security; NULL = PLAINTEXT) */
 } sk_listener;
 
 /* Takes an accepted socket `fd` of listener `l`. */

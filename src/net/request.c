@@ -94,11 +94,14 @@ static void file_segment_done(struct evbuffer_file_segment const *seg, int flags
     sk_segment_file_unref(arg);
 }
 
-/* Appends a slice as a sendfile-able file segment holding its own reference. */
-static int add_slice(struct evbuffer *out, const sk_log_slice *s)
+/* Appends a slice as a file segment holding its own reference: sent by
+ * sendfile on a plain socket; over TLS (`tls`) read into memory when added
+ * (pread, not mmap: a segment truncated meanwhile must not fault) and
+ * encrypted from there. */
+static int add_slice(struct evbuffer *out, const sk_log_slice *s, bool tls)
 {
-    struct evbuffer_file_segment *seg =
-        evbuffer_file_segment_new(sk_segment_file_fd(s->file), s->position, s->length, 0);
+    struct evbuffer_file_segment *seg = evbuffer_file_segment_new(sk_segment_file_fd(s->file), s->position,
+                                                                  s->length, tls ? EVBUF_FS_DISABLE_MMAP : 0);
     if (!seg)
         return -1;
     evbuffer_file_segment_add_cleanup_cb(seg, file_segment_done, sk_segment_file_ref(s->file));
@@ -108,15 +111,16 @@ static int add_slice(struct evbuffer *out, const sk_log_slice *s)
 }
 
 /* Builds the reply's evbuffer from the encoded bytes and the holes; takes `buf`. */
-static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *holes)
+static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *holes, bool tls)
 {
     struct evbuffer *out = evbuffer_new();
     if (!out) {
         free(buf);
         return NULL;
     }
-    /* Headed for a socket: file segments stay unread and go out by sendfile. */
-    evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
+    /* Headed for a plain socket: file segments stay unread and go out by sendfile. */
+    if (!tls)
+        evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
     int rc = 0;
     if (!holes) {
         rc = evbuffer_add_reference(out, buf, len, free_data_cb, NULL);
@@ -127,7 +131,7 @@ static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *ho
         for (const splice_hole *h = holes; h && rc == 0; h = h->next) {
             rc = evbuffer_add(out, buf + pos, h->at - pos);
             if (rc == 0)
-                rc = add_slice(out, h->slice);
+                rc = add_slice(out, h->slice, tls);
             pos = h->at;
         }
         if (rc == 0)
@@ -164,7 +168,7 @@ void sk_request_respond(sk_request *req, const void *response)
             spliced += (size_t)h->slice->length;
         if (rc == 0 && w.len + spliced == 4 + size) {
             uint8_t *buf = sk_writer_take(&w, &size);
-            slot->out = assemble(buf, size, x.head);
+            slot->out = assemble(buf, size, x.head, slot->conn->tls);
         }
         if (!slot->out) {
             sk_error("api", "conn %llu: cannot encode %s v%d response (%zu bytes); closing",
@@ -175,7 +179,7 @@ void sk_request_respond(sk_request *req, const void *response)
     }
     if (req->broker->control)
         sk_stats_response(req, response, slot->out ? evbuffer_get_length(slot->out) : 0);
-    if (req->ctl && req->ctl->close_after && slot->conn)
+    if (((req->ctl && req->ctl->close_after) || req->close_after) && slot->conn)
         sk_conn_close_after_flush(slot->conn);
     if (req->ctl && req->ctl->delay_ms > 0)
         sk_control_hold_reply(req->broker, slot, req->ctl->delay_ms, sk_conn_reply_done);

@@ -950,9 +950,6 @@ START_TEST(test_listener_protocols)
         /* listeners, listener.security.protocol.map, message */
         {"BROKER://:9093", NULL,
          "listeners: listener BROKER has no security protocol in listener.security.protocol.map"},
-        {"SSL://:9093", NULL, "listeners: listener SSL uses SSL; only PLAINTEXT listeners are "
-                              "supported"},
-        {"A://:1", "A:SASL_SSL", "listener A uses SASL_SSL; only PLAINTEXT"},
         {"A://:1", "A:TLS", "listener.security.protocol.map: bad value \"A:TLS\": a protocol is "
                             "not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"},
         {"A://:1", "A", "listener.security.protocol.map: bad value \"A\": expected NAME:PROTOCOL "
@@ -977,6 +974,36 @@ START_TEST(test_listener_protocols)
     ck_assert_int_eq(load(&c, ARGC(argv), argv, NULL), SK_CONFIG_OK);
     ck_assert_str_eq(c.listeners, "tc-0://:0, Plaintext://:0");
     sk_config_free(&c);
+}
+END_TEST
+
+/* Security keys (open-ended names) are kept aside for src/security: from
+ * flags, files and apache/kafka's variables, the last source winning, with
+ * no unknown-key warning. */
+START_TEST(test_security_keys)
+{
+    char path[64] = "/tmp/skiff-test-XXXXXX";
+    write_temp("{\"ssl.keystore.location\": \"/file.pem\", \"connections.max.reauth.ms\": 5000,\n"
+               " \"listener.name.sasl_ssl.plain.sasl.jaas.config\": \"x required;\"}", path);
+    char *argv[] = {"skiff", "--config", path, "--ssl.keystore.location=/flag.pem", "--sasl.enabled.mechanisms",
+                    "PLAIN"};
+    char *envp[] = {"KAFKA_SSL_CLIENT_AUTH=required", "KAFKA_SSL_KEYSTORE_LOCATION=/env.pem", NULL};
+    sk_config c;
+    ck_assert_int_eq(load(&c, ARGC(argv), argv, envp), SK_CONFIG_OK);
+    ck_assert_int_eq(c.warnings, 0);
+    ck_assert_str_eq(sk_config_security_get(&c, "ssl.keystore.location"), "/flag.pem");
+    ck_assert_str_eq(sk_config_security_get(&c, "ssl.client.auth"), "required");
+    ck_assert_str_eq(sk_config_security_get(&c, "sasl.enabled.mechanisms"), "PLAIN");
+    ck_assert_str_eq(sk_config_security_get(&c, "connections.max.reauth.ms"), "5000");
+    ck_assert_str_eq(sk_config_security_get(&c, "listener.name.sasl_ssl.plain.sasl.jaas.config"), "x required;");
+    ck_assert_ptr_null(sk_config_security_get(&c, "ssl.keystore"));
+    ck_assert_ptr_null(sk_config_security_get(&c, "ssl.truststore.location"));
+    sk_config_free(&c);
+    ck_assert(sk_config_is_security_key("ssl.cipher.suites"));
+    ck_assert(sk_config_is_security_key("listener.name.a.ssl.keystore.location"));
+    ck_assert(!sk_config_is_security_key("ssl."));
+    ck_assert(!sk_config_is_security_key("listeners"));
+    unlink(path);
 }
 END_TEST
 
@@ -1054,6 +1081,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_kafka_server_properties);
     tcase_add_test(tc, test_file_format);
     tcase_add_test(tc, test_listener_protocols);
+    tcase_add_test(tc, test_security_keys);
     tcase_add_test(tc, test_time_aliases);
     tcase_add_test(tc, test_example_file);
     tcase_add_test(tc, test_docs_table);
