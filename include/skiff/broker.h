@@ -22,6 +22,7 @@ struct sk_listener;
 struct sk_conn;
 struct sk_control;
 struct sk_http;
+struct sk_cluster;
 
 typedef struct sk_broker {
     const sk_config *config;      /* borrowed; outlives the broker */
@@ -34,6 +35,7 @@ typedef struct sk_broker {
     struct sk_listener *listeners; /* accepting sockets (list) */
     struct sk_control *control;   /* fault rules and request capture (skiff/control.h) */
     struct sk_http *http;         /* the HTTP control plane (skiff/http.h), NULL when off */
+    struct sk_cluster *cluster;   /* brokers and partition routes (skiff/cluster.h) */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */
     size_t nconns;                /* number of open connections */

@@ -41,6 +41,9 @@ void sk_net_close_all(sk_broker *b);
  * those accepted meanwhile included (a control-plane fault: the broker looks
  * hung; responses already owed still go out). */
 void sk_net_pause_reads(sk_broker *b, bool paused);
+/* Closes every connection of broker `node_id` at once (skiff/cluster.h: the
+ * broker went down); responses owed on them are dropped. */
+void sk_net_close_node(sk_broker *b, int32_t node_id);
 /* Number of open connections. */
 size_t sk_net_connection_count(const sk_broker *b);
 

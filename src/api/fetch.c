@@ -40,6 +40,7 @@
 #include "skiff/fetch_session.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
@@ -55,6 +56,8 @@ typedef struct fetch_part {
     int32_t partition;
     int64_t fetch_offset;
     int32_t max_bytes;            /* partition_max_bytes */
+    int32_t current_leader_epoch; /* from the request (v9+), -1 = none or from the session */
+    sk_route route;               /* the partition's leader when this broker is not it */
     sk_partition *p;              /* NULL when the partition answers an error */
     int16_t error_code;
     int64_t high_watermark, last_stable_offset, log_start_offset;
@@ -193,12 +196,48 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
     po->diverging_epoch.end_offset = -1;
     po->current_leader.leader_id = -1;
     po->current_leader.leader_epoch = -1;
+    /* KIP-951: the leader a client should turn to. */
+    if ((fp->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER || fp->error_code == SK_ERR_FENCED_LEADER_EPOCH) &&
+        fp->route.leader >= 0) {
+        po->current_leader.leader_id = fp->route.leader;
+        po->current_leader.leader_epoch = fp->route.leader_epoch;
+    }
     po->snapshot_id.end_offset = -1;
     po->snapshot_id.epoch = -1;
     po->aborted_transactions.n = op->isolation_level == 1 || !fp->p ? 0 : -1;
     po->records.p = (const uint8_t *)"";
     po->records.len = (int32_t)fp->slice.length;
     po->records.ext = fp->slice.file ? &fp->slice : NULL;
+}
+
+/* node_endpoints (v16+, KIP-951): every leader a current_leader names. */
+static int fill_endpoints(const fetch_op *op, kf_fetch_response *resp)
+{
+    int32_t ids[SK_CLUSTER_MAX_BROKERS], n = 0;
+    for (int32_t i = 0; i < op->nparts; i++) {
+        const fetch_part *fp = &op->parts[i];
+        if ((fp->error_code != SK_ERR_NOT_LEADER_OR_FOLLOWER && fp->error_code != SK_ERR_FENCED_LEADER_EPOCH) ||
+            fp->route.leader < 0)
+            continue;
+        bool seen = false;
+        for (int32_t j = 0; j < n; j++)
+            seen |= ids[j] == fp->route.leader;
+        if (!seen && n < SK_CLUSTER_MAX_BROKERS)
+            ids[n++] = fp->route.leader;
+    }
+    if (n == 0)
+        return 0;
+    kf_fetch_response_node_endpoint *e = sk_arena_alloc(&op->req->arena, (size_t)n * sizeof *e);
+    if (!e)
+        return -1;
+    for (int32_t i = 0; i < n; i++) {
+        e[i].node_id = ids[i];
+        sk_cluster_endpoint(op->req, ids[i], &e[i].host, &e[i].port);
+        e[i].rack = kf_str_c(sk_cluster_rack(op->req->broker, ids[i]));
+    }
+    resp->node_endpoints.items = e;
+    resp->node_endpoints.n = n;
+    return 0;
 }
 
 /* Builds the response from the parts read (grouped by topic, in order). */
@@ -232,6 +271,8 @@ static kf_fetch_response *fetch_response(fetch_op *op)
     }
     if (s && op->incremental)
         sk_fetch_session_rotate(s);
+    if (fill_endpoints(op, resp) < 0)
+        return NULL;
     resp->responses.items = topics;
     resp->responses.n = nt;
     resp->session_id = op->session_id;
@@ -350,6 +391,12 @@ static void resolve(fetch_op *op, fetch_part *fp)
         return;
     fp->p = sk_topics_partition(b, t, fp->partition);
     fp->error_code = fp->p ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (!fp->p)
+        return;
+    fp->error_code = sk_cluster_check_leader(op->req, t->name, t->partitions, fp->partition,
+                                             fp->current_leader_epoch, &fp->route);
+    if (fp->error_code != SK_ERR_NONE)
+        fp->p = NULL;
 }
 
 /* Parts from the request itself (full fetches). */
@@ -370,6 +417,7 @@ static int parts_from_request(fetch_op *op, const kf_fetch_request *body)
             fp->partition = rt->partitions.items[j].partition;
             fp->fetch_offset = rt->partitions.items[j].fetch_offset;
             fp->max_bytes = rt->partitions.items[j].partition_max_bytes;
+            fp->current_leader_epoch = rt->partitions.items[j].current_leader_epoch;
         }
     }
     return 0;
@@ -421,6 +469,7 @@ static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fet
         fp->partition = st->partition;
         fp->fetch_offset = st->fetch_offset;
         fp->max_bytes = st->partition_max_bytes;
+        fp->current_leader_epoch = -1;
         if (!fp->topic.p)
             return -1;
     }

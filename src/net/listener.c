@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net_int.h"
+#include "skiff/cluster.h"
 #include "skiff/config.h"
 #include "skiff/log.h"
 #include "skiff/net.h"
@@ -26,7 +27,7 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     (void)evl;
     sk_listener *l = arg;
     sk_broker *b = l->broker;
-    if (b->stopping || b->refusing) {
+    if (b->stopping || b->refusing || sk_cluster_refuses(b, l->node_id)) {
         evutil_closesocket(fd);
         return;
     }
@@ -71,21 +72,23 @@ static int bound_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* Starts every socket of one listeners entry. */
-static int listen_entry(sk_broker *b, const sk_listener_addr *a)
+/* Starts every socket of one listeners entry (index `li`) for broker
+ * `node` (skiff/cluster.h: its port follows from the entry's). */
+static int listen_entry(sk_broker *b, const sk_listener_addr *a, int32_t node, int32_t li)
 {
+    int32_t node_id = sk_cluster_node_id(b, node);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
     char port[16];
-    snprintf(port, sizeof port, "%d", a->port);
+    snprintf(port, sizeof port, "%d", sk_cluster_listen_port(b, node, li, a->port));
     int gai = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints, &res);
     if (gai) {
         sk_error("net", "cannot resolve listener host '%s': %s", a->host, gai_strerror(gai));
         return -1;
     }
-    int port_used = a->port, started = 0;
+    int port_used = sk_cluster_listen_port(b, node, li, a->port), started = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         if (port_used) {
             if (ai->ai_family == AF_INET6)
@@ -113,6 +116,9 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         snprintf(l->name, sizeof l->name, "%s", a->name);
         snprintf(l->host, sizeof l->host, "%s", a->host);
         l->port = port_used;
+        l->node_id = node_id;
+        l->index = li;
+        sk_cluster_set_bound_port(b, node, li, port_used);
         l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
                                     LISTEN_BACKLOG, fd);
         if (!l->evl) {
@@ -126,8 +132,12 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         l->next = b->listeners;
         b->listeners = l;
         started++;
-        sk_info("net", "listening on %s%s%s:%d (%s)", strchr(host, ':') ? "[" : "", host,
-                strchr(host, ':') ? "]" : "", port_used, a->name);
+        if (sk_cluster_size(b) > 1)
+            sk_info("net", "listening on %s%s%s:%d (%s, node %d)", strchr(host, ':') ? "[" : "", host,
+                    strchr(host, ':') ? "]" : "", port_used, a->name, node_id);
+        else
+            sk_info("net", "listening on %s%s%s:%d (%s)", strchr(host, ':') ? "[" : "", host,
+                    strchr(host, ':') ? "]" : "", port_used, a->name);
     }
     freeaddrinfo(res);
     return started ? 0 : -1;
@@ -142,9 +152,10 @@ int sk_net_listen(sk_broker *b)
         sk_error("net", "listeners '%s' unusable: %s", b->config->listeners, why);
         return -1;
     }
-    for (int i = 0; i < n; i++)
-        if (listen_entry(b, &addrs[i]) < 0)
-            return -1;
+    for (int32_t node = 0; node < sk_cluster_size(b); node++)
+        for (int i = 0; i < n; i++)
+            if (listen_entry(b, &addrs[i], node, i) < 0)
+                return -1;
     return 0;
 }
 

@@ -42,6 +42,9 @@ typedef struct sk_conn {
     char peer[64];               /* "host:port" of the client */
     char advertised_host[256];   /* host Metadata advertises to this client */
     int32_t advertised_port;     /* port Metadata advertises to this client */
+    bool advertised_from_config; /* advertised_port comes from advertised.listeners */
+    int32_t node_id;             /* the broker the listener belongs to (skiff/cluster.h) */
+    int32_t listener;            /* index of the listener in `listeners` */
     /* state */
     sk_reply *head, *tail;       /* owed answers, oldest first */
     uint32_t inflight;           /* slots not yet answered */
@@ -57,6 +60,8 @@ typedef struct sk_listener {
     char name[16];              /* listener name, e.g. PLAINTEXT */
     char host[256];             /* host as configured ("" = all interfaces) */
     int port;                   /* bound port (the real one when configured as 0) */
+    int32_t node_id;            /* the broker it belongs to (skiff/cluster.h) */
+    int32_t index;              /* its entry in `listeners` */
 } sk_listener;
 
 /* Takes an accepted socket `fd` of listener `l`. */
