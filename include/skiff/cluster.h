@@ -50,6 +50,8 @@ void sk_cluster_close(sk_broker *b);
 int32_t sk_cluster_size(const sk_broker *b);
 /* Node id of broker `index` (0 .. size-1). */
 int32_t sk_cluster_node_id(const sk_broker *b, int32_t index);
+/* True when `node_id` is one of the brokers (up or down). */
+bool sk_cluster_node_id_known(const sk_broker *b, int32_t node_id);
 /* True when `node_id` is one of the brokers and is up. */
 bool sk_cluster_node_up(const sk_broker *b, int32_t node_id);
 /* broker.rack of `node_id`, or NULL when none is configured. */
@@ -64,6 +66,8 @@ int32_t sk_cluster_controller(const sk_broker *b);
 int32_t sk_cluster_listen_port(const sk_broker *b, int32_t index, int32_t listener, int32_t configured);
 /* Records the port broker `index` bound for listener `listener`. */
 void sk_cluster_set_bound_port(sk_broker *b, int32_t index, int32_t listener, int32_t port);
+/* The port broker `index` bound for listener `listener` (0 before it did). */
+int32_t sk_cluster_bound_port(const sk_broker *b, int32_t index, int32_t listener);
 /* The port to advertise for `node_id` on listener `listener`, given that
  * the advertised.listeners entry of that listener (or, without one, the
  * first broker's own address) says `advertised` for node.id: advertised
@@ -129,7 +133,8 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
 /* Moves the leader of every partition of every topic to another replica
  * that is up (at random); returns the number of partitions moved. */
 int32_t sk_cluster_shuffle(sk_broker *b, uint32_t seed);
-/* Takes `node_id` down (its connections are closed and new ones refused;
+/* Takes `node_id` down (its connections are closed and its listening
+ * sockets too, so new connections are refused;
  * it leaves every ISR; the partitions it led move to the first replica of
  * their assignment that is up, or stay leaderless when `leaderless` or no
  * replica is up) or brings it back (it rejoins every ISR, and leaderless
@@ -137,8 +142,5 @@ int32_t sk_cluster_shuffle(sk_broker *b, uint32_t seed);
  * BROKER_NOT_AVAILABLE for an unknown node, INVALID_REQUEST when taking
  * down the last broker that is up. */
 int16_t sk_cluster_set_down(sk_broker *b, int32_t node_id, bool down, bool leaderless);
-
-/* True when connections to broker `node_id` are refused (it is down). */
-bool sk_cluster_refuses(const sk_broker *b, int32_t node_id);
 
 #endif

@@ -163,17 +163,17 @@ int32_t cluster_index(const sk_cluster *c, int32_t node_id)
     return i >= 0 && i < c->n ? (int32_t)i : -1;
 }
 
+bool sk_cluster_node_id_known(const sk_broker *b, int32_t node_id)
+{
+    return b->cluster ? cluster_index(b->cluster, node_id) >= 0 : node_id == b->config->node_id;
+}
+
 bool sk_cluster_node_up(const sk_broker *b, int32_t node_id)
 {
     if (!b->cluster)
         return node_id == b->config->node_id;
     int32_t i = cluster_index(b->cluster, node_id);
     return i >= 0 && !(b->cluster->down & (1u << i));
-}
-
-bool sk_cluster_refuses(const sk_broker *b, int32_t node_id)
-{
-    return b->cluster && !sk_cluster_node_up(b, node_id);
 }
 
 const char *sk_cluster_rack(const sk_broker *b, int32_t node_id)
@@ -206,6 +206,14 @@ void sk_cluster_set_bound_port(sk_broker *b, int32_t index, int32_t listener, in
     sk_cluster *c = b->cluster;
     if (c && listener >= 0 && listener < c->nlisteners && index >= 0 && index < c->n)
         c->bound[index][listener] = port;
+}
+
+int32_t sk_cluster_bound_port(const sk_broker *b, int32_t index, int32_t listener)
+{
+    const sk_cluster *c = b->cluster;
+    if (!c || listener < 0 || listener >= c->nlisteners || index < 0 || index >= c->n)
+        return 0;
+    return c->bound[index][listener];
 }
 
 int32_t sk_cluster_advertised_port(const sk_broker *b, int32_t node_id, int32_t listener, int32_t advertised,

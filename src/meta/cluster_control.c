@@ -61,10 +61,12 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
     int32_t n = cluster_topic_partitions(b, topic);
     if (partition < 0 || partition >= n)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (!c || c->n < 2)
+        return SK_ERR_BROKER_NOT_AVAILABLE;
     troute *t;
-    proute *p = c ? cluster_proute(b, topic, n, partition, &t) : NULL;
+    proute *p = cluster_proute(b, topic, n, partition, &t);
     if (!p)
-        return c ? SK_ERR_KAFKA_STORAGE_ERROR : SK_ERR_BROKER_NOT_AVAILABLE;
+        return SK_ERR_KAFKA_STORAGE_ERROR;
     int32_t target = -1;
     if (node_id >= 0) {
         target = cluster_index(c, node_id);
@@ -164,5 +166,6 @@ int16_t sk_cluster_set_down(sk_broker *b, int32_t node_id, bool down, bool leade
     }
     if (down)
         sk_net_close_node(b, node_id);
+    sk_net_node_listening(b, node_id, !down);
     return SK_ERR_NONE;
 }

@@ -27,7 +27,7 @@ static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct soc
     (void)evl;
     sk_listener *l = arg;
     sk_broker *b = l->broker;
-    if (b->stopping || b->refusing || sk_cluster_refuses(b, l->node_id)) {
+    if (b->stopping || b->refusing) {
         evutil_closesocket(fd);
         return;
     }
@@ -42,17 +42,17 @@ static void accept_error_cb(struct evconnlistener *evl, void *arg)
             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
-/* Binds one resolved address; returns the listening socket or -1. */
-static int bind_one(const struct addrinfo *ai)
+/* Binds one address; returns the listening socket or -1. */
+static int bind_one(const struct sockaddr *sa, socklen_t len)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ai->ai_family == AF_INET6)
+    if (sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+    if (bind(fd, sa, len) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -98,7 +98,7 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a, int32_t node, i
         }
         char host[128];
         getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
-        int fd = bind_one(ai);
+        int fd = bind_one(ai->ai_addr, ai->ai_addrlen);
         if (fd < 0) {
             sk_error("net", "cannot bind %s:%d (listeners entry %s://%s:%d): %s", host, port_used, a->name,
                      a->host, a->port, strerror(errno));
@@ -117,6 +117,9 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a, int32_t node, i
         snprintf(l->host, sizeof l->host, "%s", a->host);
         l->port = port_used;
         l->node_id = node_id;
+        l->addrlen = sizeof l->addr;
+        if (getsockname(fd, (struct sockaddr *)&l->addr, &l->addrlen) < 0)
+            l->addrlen = 0;
         l->index = li;
         sk_cluster_set_bound_port(b, node, li, port_used);
         l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
@@ -164,7 +167,35 @@ void sk_net_stop_listening(sk_broker *b)
     while (b->listeners) {
         sk_listener *l = b->listeners;
         b->listeners = l->next;
-        evconnlistener_free(l->evl);
+        if (l->evl)
+            evconnlistener_free(l->evl);
         free(l);
     }
+}
+
+int sk_net_node_listening(sk_broker *b, int32_t node_id, bool on)
+{
+    int rc = 0;
+    for (sk_listener *l = b->listeners; l; l = l->next) {
+        if (l->node_id != node_id || !!l->evl == on)
+            continue;
+        if (!on) {
+            evconnlistener_free(l->evl);
+            l->evl = NULL;
+            continue;
+        }
+        int fd = l->addrlen ? bind_one((const struct sockaddr *)&l->addr, l->addrlen) : -1;
+        if (fd >= 0)
+            l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                        LISTEN_BACKLOG, fd);
+        if (!l->evl) {
+            sk_error("net", "node %d: cannot listen on %s:%d again: %s", node_id, l->host, l->port, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            rc = -1;
+            continue;
+        }
+        evconnlistener_set_error_cb(l->evl, accept_error_cb);
+    }
+    return rc;
 }

@@ -56,7 +56,9 @@ typedef struct sk_conn {
 typedef struct sk_listener {
     struct sk_listener *next;
     sk_broker *broker;          /* the broker accepted connections join */
-    struct evconnlistener *evl; /* owns the socket */
+    struct evconnlistener *evl; /* owns the socket; NULL while its broker is down */
+    struct sockaddr_storage addr; /* the bound address, to bind again */
+    socklen_t addrlen;
     char name[16];              /* listener name, e.g. PLAINTEXT */
     char host[256];             /* host as configured ("" = all interfaces) */
     int port;                   /* bound port (the real one when configured as 0) */

@@ -1,0 +1,315 @@
+"""Several brokers in one process (skiff.cluster.brokers, docs/cluster.md):
+what clients see is a Kafka cluster. Metadata and DescribeCluster list every
+broker that is up with its own port and rack; partitions have Kafka's
+replica assignment with leaders spread; a request at a broker that does not
+lead the partition gets NOT_LEADER_OR_FOLLOWER with the leader and its
+endpoint (KIP-951); a coordinator request at the wrong broker gets
+NOT_COORDINATOR; leader epochs advance on every move and OffsetForLeaderEpoch
+answers from their history. Real clients (librdkafka, kafkajs) keep
+producing idempotently across random leader moves and brokers going down,
+and a consumer group keeps consuming across coordinator moves."""
+
+import random
+import threading
+import time
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+import kfs
+from control import Control
+from kafka_wire import Connection
+from test_produce_fetch import TIMEOUT, consume_confluent, producer_conf
+from test_produce_fetch_wire import record_batch
+
+NONE, NOT_LEADER, NOT_COORDINATOR = 0, 6, 16
+FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH = 74, 75
+
+pytestmark = pytest.mark.librdkafka
+
+
+@pytest.fixture
+def cluster(start_broker):
+    return start_broker(config={'skiff.cluster.brokers': 3, 'default.replication.factor': 3,
+                                'offsets.topic.num.partitions': 6, 'transaction.state.log.num.partitions': 6,
+                                'broker.rack': 'ra,rb,rc'})
+
+
+def create(bootstrap, name, partitions, rf=3):
+    admin = AdminClient({'bootstrap.servers': bootstrap})
+    admin.create_topics([NewTopic(name, partitions, rf)])[name].result(timeout=TIMEOUT)
+
+
+def route(ctl, topic, p):
+    status, body = ctl.get(f'/v1/cluster/topics/{topic}/partitions/{p}')
+    assert status == 200, body
+    return body
+
+
+def move(ctl, topic, p, node=None):
+    status, body = ctl.post(f'/v1/cluster/topics/{topic}/partitions/{p}/leader',
+                            {} if node is None else {'node_id': node})
+    assert status == 200, body
+    return body
+
+
+def assign(n, rf, partition, start, shift):
+    """Kafka's AdminUtils.assignReplicasToBrokersRackUnaware for one partition."""
+    first = (partition + start) % n
+    s = shift + partition // n
+    return [first] + [(first + 1 + (s + j) % (n - 1)) % n for j in range(rf - 1)]
+
+
+def error_count(ctl, request, error):
+    """kafka_network_requestmetrics_errors_total of one API and error."""
+    status, text = ctl.get('/metrics')
+    assert status == 200
+    for line in text.splitlines():
+        if line.startswith(f'kafka_network_requestmetrics_errors_total{{request="{request}",error="{error}"}}'):
+            return int(line.split()[-1])
+    return 0
+
+
+def wire(broker, node):
+    host, port = broker.nodes[node]
+    return Connection(host, port)
+
+
+def test_brokers_ports_racks_and_assignment(cluster):
+    assert sorted(cluster.nodes) == [1, 2, 3]
+    assert len({p for _, p in cluster.nodes.values()}) == 3
+    create(cluster.bootstrap, 'spread', 6)
+    for node in (1, 2, 3):  # every broker answers the same cluster
+        md = AdminClient({'bootstrap.servers': '%s:%d' % cluster.nodes[node]}).list_topics(timeout=TIMEOUT)
+        assert {b.id: (b.host, b.port) for b in md.brokers.values()} == cluster.nodes
+        assert md.controller_id == 1
+        parts = md.topics['spread'].partitions
+        # Kafka's assignment: the replica lists of one start index and shift.
+        reps = [parts[i].replicas for i in range(6)]
+        fits = [(s, h) for s in range(3) for h in range(3)
+                if all([r + 1 for r in assign(3, 3, i, s, h)] == reps[i] for i in range(6))]
+        assert len(fits) >= 1, reps
+        assert sorted(parts[i].leader for i in range(6)) == [1, 1, 2, 2, 3, 3]
+        assert all(parts[i].leader == reps[i][0] and sorted(parts[i].isrs) == [1, 2, 3] for i in range(6))
+    with wire(cluster, 2) as c:
+        dc = kfs.call(c, 60, 1, {'endpoint_type': 1})
+    assert dc['controller_id'] == 1
+    assert [(b['broker_id'], b['port'], b['rack']) for b in dc['brokers']] == \
+        [(n, cluster.nodes[n][1], r) for n, r in ((1, 'ra'), (2, 'rb'), (3, 'rc'))]
+
+
+def test_produce_and_fetch_need_the_leader(cluster):
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'lead', 1)
+    leader = route(ctl, 'lead', 0)['leader']
+    other = next(n for n in (1, 2, 3) if n != leader)
+    batch = record_batch([(b'k', b'v', [])])
+    produce = {'acks': -1, 'timeout_ms': 5000,
+               'topic_data': [{'name': 'lead', 'partition_data': [{'index': 0, 'records': batch}]}]}
+    with wire(cluster, other) as c:
+        r = kfs.call(c, 0, 11, produce)
+    p = r['responses'][0]['partition_responses'][0]
+    assert p['error_code'] == NOT_LEADER
+    assert (p['current_leader']['leader_id'], p['current_leader']['leader_epoch']) == (leader, 0)
+    assert [(e['node_id'], e['port'], e['rack']) for e in r['node_endpoints']] == \
+        [(leader, cluster.nodes[leader][1], 'r' + 'abc'[leader - 1])]
+    with wire(cluster, leader) as c:
+        r = kfs.call(c, 0, 11, produce)
+    assert r['responses'][0]['partition_responses'][0]['error_code'] == NONE
+    assert r['node_endpoints'] == []
+
+    fetch = {'replica_id': -1, 'max_wait_ms': 0, 'min_bytes': 0, 'max_bytes': 1 << 20, 'session_epoch': -1,
+             'topics': [{'topic': 'lead', 'partitions': [{'partition': 0, 'fetch_offset': 0,
+                                                          'current_leader_epoch': 0,
+                                                          'partition_max_bytes': 1 << 20}]}]}
+    with wire(cluster, other) as c:
+        r = kfs.call(c, 1, 12, fetch)
+    fp = r['responses'][0]['partitions'][0]
+    assert fp['error_code'] == NOT_LEADER
+    assert fp['current_leader']['leader_id'] == leader
+    with wire(cluster, leader) as c:
+        r = kfs.call(c, 1, 12, fetch)
+        assert r['responses'][0]['partitions'][0]['error_code'] == NONE
+        assert r['responses'][0]['partitions'][0]['high_watermark'] == 1
+
+    # A move bumps the epoch: the old epoch is fenced, a newer one unknown.
+    moved = move(ctl, 'lead', 0, other)
+    assert (moved['leader'], moved['leader_epoch']) == (other, 1)
+    with wire(cluster, other) as c:
+        assert kfs.call(c, 1, 12, fetch)['responses'][0]['partitions'][0]['error_code'] == FENCED_LEADER_EPOCH
+        fetch['topics'][0]['partitions'][0]['current_leader_epoch'] = 2
+        assert kfs.call(c, 1, 12, fetch)['responses'][0]['partitions'][0]['error_code'] == UNKNOWN_LEADER_EPOCH
+        fetch['topics'][0]['partitions'][0]['current_leader_epoch'] = 1
+        assert kfs.call(c, 1, 12, fetch)['responses'][0]['partitions'][0]['error_code'] == NONE
+        r = kfs.call(c, 0, 11, produce)  # stamped with epoch 1, at offset 1
+        assert r['responses'][0]['partition_responses'][0]['base_offset'] == 1
+        # OffsetForLeaderEpoch: epoch 0 ended where epoch 1 began (offset 1).
+        ofle = {'replica_id': -1, 'topics': [{'topic': 'lead', 'partitions': [
+            {'partition': 0, 'current_leader_epoch': 1, 'leader_epoch': e} for e in (0, 1, 2)]}]}
+        parts = kfs.call(c, 23, 4, ofle)['topics'][0]['partitions']
+        assert [(x['error_code'], x['leader_epoch'], x['end_offset']) for x in parts] == \
+            [(NONE, 0, 1), (NONE, 1, 2), (NONE, -1, -1)]
+    with wire(cluster, leader) as c:  # no longer the leader
+        parts = kfs.call(c, 23, 4, ofle)['topics'][0]['partitions']
+        assert [x['error_code'] for x in parts] == [NOT_LEADER] * 3
+
+
+def test_coordinators_spread_and_not_coordinator(cluster):
+    nodes = set()
+    for i in range(30):
+        with wire(cluster, 1) as c:
+            r = kfs.call(c, 10, 4, {'key_type': 0, 'coordinator_keys': ['g%d' % i]})
+        co = r['coordinators'][0]
+        assert co['error_code'] == NONE
+        assert co['port'] == cluster.nodes[co['node_id']][1]
+        nodes.add(co['node_id'])
+        other = next(n for n in (1, 2, 3) if n != co['node_id'])
+        hb = {'group_id': 'g%d' % i, 'generation_id': 1, 'member_id': 'm'}
+        with wire(cluster, other) as c:
+            assert kfs.call(c, 12, 4, hb)['error_code'] == NOT_COORDINATOR
+        with wire(cluster, co['node_id']) as c:
+            assert kfs.call(c, 12, 4, hb)['error_code'] != NOT_COORDINATOR
+    assert nodes == {1, 2, 3}
+
+
+def test_broker_down_and_up(cluster):
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'dn', 3)
+    before = [route(ctl, 'dn', p) for p in range(3)]
+    led = [r['partition'] for r in before if r['leader'] == 2]
+    with wire(cluster, 2) as c:
+        status, state = ctl.post('/v1/cluster/brokers/2/down')
+        assert status == 200 and [b['up'] for b in state['brokers']] == [True, False, True]
+        c.wait_closed()
+    with pytest.raises(OSError):
+        with wire(cluster, 2) as c:
+            c.api_versions()
+    after = [route(ctl, 'dn', p) for p in range(3)]
+    for b, a in zip(before, after):
+        assert 2 not in a['isr'] and a['replicas'] == b['replicas']
+        if b['partition'] in led:  # the next replica in the ISR took over, in a new epoch
+            assert a['leader'] == next(n for n in b['replicas'] if n != 2)
+            assert a['leader_epoch'] == b['leader_epoch'] + 1
+        else:
+            assert (a['leader'], a['leader_epoch']) == (b['leader'], b['leader_epoch'])
+    md = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_topics(timeout=TIMEOUT)
+    assert sorted(md.brokers) == [1, 3]
+    assert ctl.post('/v1/cluster/brokers/2/up')[0] == 200
+    with wire(cluster, 2) as c:
+        c.api_versions()
+    assert all(sorted(route(ctl, 'dn', p)['isr']) == [1, 2, 3] for p in range(3))
+    assert sorted(AdminClient({'bootstrap.servers': cluster.bootstrap}).list_topics(timeout=TIMEOUT).brokers) \
+        == [1, 2, 3]
+
+
+def disrupt(ctl, topic, partitions, stop, moves=20, cycles=3, seed=7):
+    """20 random leader moves and 3 broker down/up cycles, spread out."""
+    rnd = random.Random(seed)
+    plan = ['move'] * moves + ['cycle'] * cycles
+    rnd.shuffle(plan)
+    for step in plan:
+        if stop.is_set():
+            break
+        if step == 'move':
+            move(ctl, topic, rnd.randrange(partitions), rnd.choice([1, 2, 3]))
+        else:
+            node = rnd.choice([1, 2, 3])
+            assert ctl.post(f'/v1/cluster/brokers/{node}/down')[0] == 200
+            time.sleep(0.3)
+            assert ctl.post(f'/v1/cluster/brokers/{node}/up')[0] == 200
+        time.sleep(0.1)
+
+
+def check_exactly_once_in_order(got, acked, partitions):
+    for p in range(partitions):
+        values = [int(m.value) for m in got if m.partition == p]
+        assert len(values) == len(set(values)), f'duplicates in partition {p}'
+        assert values == sorted(values), f'out of order in partition {p}'
+        mine = sorted(v for q, v in acked if q == p)
+        assert values == mine, f'partition {p}: acknowledged {len(mine)}, stored {len(values)}'
+
+
+def test_idempotent_librdkafka_producer_across_moves_and_broker_loss(cluster):
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'idem', 3)
+    acked, failed = [], []
+    stop = threading.Event()
+    mover = threading.Thread(target=disrupt, args=(ctl, 'idem', 3, stop))
+    p = Producer(producer_conf(cluster.bootstrap_all, enable_idempotence=True, linger_ms=2,
+                               retry_backoff_ms=20, reconnect_backoff_ms=20, reconnect_backoff_max_ms=200,
+                               topic_metadata_refresh_interval_ms=1000))
+
+    def done(err, m):
+        if err:
+            failed.append(err)
+        else:
+            acked.append((m.partition(), int(m.value())))
+
+    mover.start()
+    i = 0
+    try:
+        while mover.is_alive():
+            p.produce('idem', value=b'%d' % i, partition=i % 3, on_delivery=done)
+            p.poll(0.001)
+            i += 1
+    finally:
+        stop.set()
+        mover.join()
+    assert p.flush(TIMEOUT) == 0
+    assert failed == []
+    assert len(acked) == i
+    got = consume_confluent(cluster.bootstrap_all, 'idem', [0, 1, 2], i, settle=0.5)
+    check_exactly_once_in_order(got, acked, 3)
+    epochs = [route(ctl, 'idem', q)['leader_epoch'] for q in range(3)]
+    assert sum(epochs) >= 20
+    assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0  # the client did meet the moves
+
+
+def test_consumer_group_across_coordinator_moves(cluster):
+    """A classic group (librdkafka) consuming with commits: the coordinator
+    moves twice, then its broker goes down; nothing is lost, and records are
+    seen again only after the last committed offset."""
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'cg', 3)
+    p = Producer(producer_conf(cluster.bootstrap_all))
+    for i in range(300):
+        p.produce('cg', value=b'%d' % i, partition=i % 3)
+    assert p.flush(TIMEOUT) == 0
+    c = Consumer({'bootstrap.servers': cluster.bootstrap_all, 'group.id': 'grp', 'auto.offset.reset': 'earliest',
+                  'enable.auto.commit': False, 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 200,
+                  'reconnect.backoff.ms': 20, 'reconnect.backoff.max.ms': 200, 'fetch.wait.max.ms': 100})
+    c.subscribe(['cg'])
+    seen = []
+    events = ['move', 'move', 'down']
+    deadline = time.monotonic() + TIMEOUT * 2
+    coordinator = None
+    try:
+        while len({v for v in seen}) < 300 and time.monotonic() < deadline:
+            m = c.poll(0.2)
+            if m is None or m.error():
+                continue
+            seen.append(int(m.value()))
+            if len(seen) % 10 == 0:
+                c.commit(asynchronous=False)
+            if events and len(seen) >= 60 * (4 - len(events)):
+                step = events.pop(0)
+                with wire(cluster, 1) as w:
+                    coordinator = kfs.call(w, 10, 4, {'key_type': 0, 'coordinator_keys': ['grp']})[
+                        'coordinators'][0]['node_id']
+                if step == 'move':
+                    target = next(n for n in (1, 2, 3) if n != coordinator)
+                    status, body = ctl.post('/v1/cluster/groups/grp/coordinator', {'node_id': target})
+                    assert status == 200 and body['leader'] == target, body
+                else:
+                    assert ctl.post(f'/v1/cluster/brokers/{coordinator}/down')[0] == 200
+    finally:
+        c.close()
+    assert sorted(set(seen)) == list(range(300))
+    # Duplicates only where offsets were not committed yet: at most the
+    # uncommitted tail per partition each time (10 records between commits).
+    assert len(seen) - 300 <= 3 * 30
+    assert events == []
+    assert sum(error_count(ctl, api, 'NOT_COORDINATOR') for api in ('Heartbeat', 'OffsetCommit', 'JoinGroup',
+                                                                      'SyncGroup', 'OffsetFetch')) > 0
+    assert ctl.post(f'/v1/cluster/brokers/{coordinator}/up')[0] == 200
