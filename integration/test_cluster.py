@@ -21,6 +21,7 @@ import kfs
 from control import Control
 from kafka_wire import Connection
 from test_produce_fetch import TIMEOUT, consume_confluent, producer_conf
+from test_control_openapi import check as check_schema
 from test_produce_fetch_wire import record_batch
 
 NONE, NOT_LEADER, NOT_COORDINATOR = 0, 6, 16
@@ -44,6 +45,7 @@ def create(bootstrap, name, partitions, rf=3):
 def route(ctl, topic, p):
     status, body = ctl.get(f'/v1/cluster/topics/{topic}/partitions/{p}')
     assert status == 200, body
+    check_schema('PartitionRoute', body)
     return body
 
 
@@ -181,6 +183,9 @@ def test_broker_down_and_up(cluster):
     with wire(cluster, 2) as c:
         status, state = ctl.post('/v1/cluster/brokers/2/down')
         assert status == 200 and [b['up'] for b in state['brokers']] == [True, False, True]
+        check_schema('ClusterState', state)
+        assert [(b['node_id'], b['rack'], b['listeners'][0]['port']) for b in state['brokers']] == \
+            [(n, 'r' + 'abc'[n - 1], cluster.nodes[n][1]) for n in (1, 2, 3)]
         c.wait_closed()
     with pytest.raises(OSError):
         with wire(cluster, 2) as c:
@@ -196,6 +201,12 @@ def test_broker_down_and_up(cluster):
     md = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_topics(timeout=TIMEOUT)
     assert sorted(md.brokers) == [1, 3]
     assert ctl.post('/v1/cluster/brokers/2/up')[0] == 200
+    for n in (1, 2, 3):  # the last broker up cannot go down
+        assert ctl.post(f'/v1/cluster/brokers/{n}/down')[0] == (409 if n == 3 else 200)
+    for n in (1, 2):
+        assert ctl.post(f'/v1/cluster/brokers/{n}/up')[0] == 200
+    assert ctl.post('/v1/cluster/brokers/4/down')[0] == 404
+    assert ctl.post('/v1/cluster/brokers/2/down', {'bogus': 1})[0] == 400
     with wire(cluster, 2) as c:
         c.api_versions()
     assert all(sorted(route(ctl, 'dn', p)['isr']) == [1, 2, 3] for p in range(3))
