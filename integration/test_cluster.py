@@ -324,3 +324,34 @@ def test_consumer_group_across_coordinator_moves(cluster):
     assert sum(error_count(ctl, api, 'NOT_COORDINATOR') for api in ('Heartbeat', 'OffsetCommit', 'JoinGroup',
                                                                       'SyncGroup', 'OffsetFetch')) > 0
     assert ctl.post(f'/v1/cluster/brokers/{coordinator}/up')[0] == 200
+
+
+def test_ctl_cluster_commands(cluster):
+    from test_control_cli import ctl
+    import json
+    create(cluster.bootstrap, 'cli', 2)
+    r = json.loads(ctl(cluster, '--json', 'partition', 'move', 'cli', 1, '--node', 3).stdout)
+    assert (r['leader'], r['leader_epoch']) == (3, 1)
+    r = json.loads(ctl(cluster, '--json', 'partition', 'route', 'cli', 1).stdout)
+    assert (r['leader'], r['leader_epoch']) == (3, 1)
+    r = json.loads(ctl(cluster, '--json', 'cluster', 'down', 3, '--leaderless', 'true').stdout)
+    assert [b['up'] for b in r['brokers']] == [True, True, False]
+    assert json.loads(ctl(cluster, '--json', 'partition', 'route', 'cli', 1).stdout)['leader'] == -1
+    md = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_topics('cli', timeout=TIMEOUT)
+    assert md.topics['cli'].partitions[1].leader == -1
+    assert md.topics['cli'].partitions[1].error.code() == 5  # LEADER_NOT_AVAILABLE
+    assert ctl(cluster, 'cluster', 'up', 3).returncode == 0
+    r = json.loads(ctl(cluster, '--json', 'partition', 'route', 'cli', 1).stdout)
+    assert (r['leader'], r['leader_epoch']) == (3, 3)
+    assert json.loads(ctl(cluster, '--json', 'cluster', 'shuffle', '--seed', 5).stdout)['moved'] >= 2
+    r = json.loads(ctl(cluster, '--json', 'group', 'move', 'some-group', '--node', 2).stdout)
+    assert (r['leader'], r['coordinator_of']) == (2, {'group_id': 'some-group'})
+    with wire(cluster, 1) as c:
+        co = kfs.call(c, 10, 4, {'key_type': 0, 'coordinator_keys': ['some-group']})['coordinators'][0]
+    assert (co['node_id'], co['port']) == (2, cluster.nodes[2][1])
+    r = json.loads(ctl(cluster, '--json', 'txn', 'move', 'some-txn', '--node', 3).stdout)
+    assert r['topic'] == '__transaction_state' and r['leader'] == 3
+    with wire(cluster, 1) as c:
+        co = kfs.call(c, 10, 4, {'key_type': 1, 'coordinator_keys': ['some-txn']})['coordinators'][0]
+    assert co['node_id'] == 3
+    assert ctl(cluster, 'partition', 'move', 'cli', 7).returncode == 1

@@ -67,6 +67,9 @@ static const ctl_flag capture_list_flags[] = {
     {NULL, NULL, F_STR},
 };
 static const ctl_flag no_flags[] = {{NULL, NULL, F_STR}};
+static const ctl_flag leader_flags[] = {{"node", "node_id", F_INT}, {NULL, NULL, F_STR}};
+static const ctl_flag down_flags[] = {{"leaderless", "leaderless", F_BOOL}, {NULL, NULL, F_STR}};
+static const ctl_flag seed_flags[] = {{"seed", "seed", F_INT}, {NULL, NULL, F_STR}};
 
 static void human_rule(const cJSON *r);
 static void human_rules(const cJSON *j);
@@ -116,6 +119,19 @@ static const ctl_cmd commands[] = {
      capture_list_flags, true, false, human_capture},
     {"capture clear", "DELETE", "/v1/capture", 0, "", no_flags, false, false, NULL},
     {"metrics", "GET", "/metrics", 0, "", no_flags, false, false, NULL},
+    {"cluster", "GET", "/v1/cluster", 0, "", no_flags, false, false, NULL},
+    {"cluster down", "POST", "/v1/cluster/brokers/%s/down", 1, "NODE_ID [--leaderless true|false]", down_flags,
+     false, false, NULL},
+    {"cluster up", "POST", "/v1/cluster/brokers/%s/up", 1, "NODE_ID", no_flags, false, false, NULL},
+    {"cluster shuffle", "POST", "/v1/cluster/leaders/shuffle", 0, "[--seed N]", seed_flags, false, false, NULL},
+    {"partition route", "GET", "/v1/cluster/topics/%s/partitions/%s", 2, "TOPIC PARTITION", no_flags, false,
+     false, NULL},
+    {"partition move", "POST", "/v1/cluster/topics/%s/partitions/%s/leader", 2, "TOPIC PARTITION [--node ID]",
+     leader_flags, false, false, NULL},
+    {"group move", "POST", "/v1/cluster/groups/%s/coordinator", 1, "GROUP [--node ID]", leader_flags, false,
+     false, NULL},
+    {"txn move", "POST", "/v1/cluster/transactions/%s/coordinator", 1, "TRANSACTIONAL_ID [--node ID]",
+     leader_flags, false, false, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, false, false, NULL},
 };
 

@@ -160,7 +160,7 @@ int16_t sk_cluster_set_down(sk_broker *b, int32_t node_id, bool down, bool leade
             } else {
                 p->isr |= (uint16_t)bit;
                 if (p->leader < 0)
-                    set_leader(b, t, k, p, cluster_elect(c, p));
+                    set_leader(b, t, k, p, i);
             }
         }
     }
