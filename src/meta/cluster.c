@@ -480,7 +480,7 @@ int32_t sk_cluster_coordinator(sk_broker *b, int key_type, const char *key, size
  * and stamps that epoch on the partition's next batches. */
 int cluster_new_epoch(sk_broker *b, const char *topic, int32_t partition, proute *p)
 {
-    sk_partition *log = sk_logstore_find(b->logs, topic, partition);
+    sk_partition *log = b->logs ? sk_logstore_find(b->logs, topic, partition) : NULL;
     int64_t start = log ? sk_partition_log_end_offset(log) : 0;
     epoch_start *h = realloc(p->hist, ((size_t)p->nhist + 1) * sizeof *h);
     if (!h)
