@@ -930,6 +930,11 @@ static int check_loaded(sk_config *c)
                  c->group_min_session_timeout_ms, c->group_max_session_timeout_ms);
         return -1;
     }
+    if (c->default_replication_factor > c->cluster_brokers) {
+        sk_error("config", "default.replication.factor (%d) must be at most skiff.cluster.brokers (%" PRId32 ")",
+                 c->default_replication_factor, c->cluster_brokers);
+        return -1;
+    }
     const char *comma = strchr(c->log_dirs, ',');
     if (comma) {
         sk_warn("config", "log.dirs lists several directories; skiff uses only the first, "
