@@ -9,9 +9,13 @@ answers from their history. Real clients (librdkafka, kafkajs) keep
 producing idempotently across random leader moves and brokers going down,
 and a consumer group keeps consuming across coordinator moves."""
 
+import json
+import os
 import random
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -275,6 +279,41 @@ def test_idempotent_librdkafka_producer_across_moves_and_broker_loss(cluster):
     epochs = [route(ctl, 'idem', q)['leader_epoch'] for q in range(3)]
     assert sum(epochs) >= 20
     assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0  # the client did meet the moves
+
+
+def test_idempotent_kafkajs_producer_across_moves_and_broker_loss(cluster, tmp_path):
+    js = Path(__file__).resolve().parent / 'js'
+    if not (js / 'node_modules' / 'kafkajs').is_dir() and not os.environ.get('NODE_PATH'):
+        pytest.fail('kafkajs is not installed: run `npm ci` in integration/js (scripts/test.sh does)')
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'idem-js', 3)
+    stop_file = tmp_path / 'stop'
+    job = {'brokers': cluster.bootstrap_all.split(','), 'topic': 'idem-js', 'partitions': 3,
+           'stopFile': str(stop_file)}
+    proc = subprocess.Popen(['node', str(js / 'idempotent.js')], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=js,
+                            env=dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING='1'))
+    proc.stdin.write(json.dumps(job))
+    proc.stdin.close()
+    try:
+        time.sleep(0.5)
+        disrupt(ctl, 'idem-js', 3, threading.Event(), seed=11)
+    finally:
+        stop_file.write_text('stop')
+        out = proc.stdout.read()
+        err = proc.stderr.read()
+        proc.wait(timeout=120)
+    assert proc.returncode == 0, err
+    res = json.loads(out)
+    assert res['failed'] == []
+    acked = [(p, v) for p, v, _ in res['acked']]
+    assert len(acked) > 30
+    got = consume_confluent(cluster.bootstrap_all, 'idem-js', [0, 1, 2], len(acked), settle=0.5)
+    check_exactly_once_in_order(got, acked, 3)
+    # Every acknowledged offset holds the acknowledged record.
+    at = {(m.partition, m.offset): int(m.value) for m in got}
+    assert all(at[(p, off)] == v for p, v, off in res['acked'])
+    assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0
 
 
 def test_consumer_group_across_coordinator_moves(cluster):
