@@ -13,6 +13,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -311,6 +312,47 @@ def test_idempotent_kafkajs_producer_across_moves_and_broker_loss(cluster, tmp_p
     got = consume_confluent(cluster.bootstrap_all, 'idem-js', [0, 1, 2], len(acked), settle=0.5)
     check_exactly_once_in_order(got, acked, 3)
     # Every acknowledged offset holds the acknowledged record.
+    at = {(m.partition, m.offset): int(m.value) for m in got}
+    assert all(at[(p, off)] == v for p, v, off in res['acked'])
+    assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0
+
+
+KAFKA_PYTHON_IDEMPOTENT = os.environ.get('SKIFF_KAFKA_PYTHON_PATH') or str(
+    Path(__file__).resolve().parent.parent / 'build' / 'pylib-kafka-python')
+
+
+def test_idempotent_kafka_python_producer_across_moves_and_broker_loss(cluster, tmp_path):
+    """kafka-python 3.x (idempotence came in 2.1; scripts/test.sh installs
+    it into build/pylib-kafka-python, SKIFF_KAFKA_PYTHON_PATH overrides)."""
+    if not (Path(KAFKA_PYTHON_IDEMPOTENT) / 'kafka').is_dir():
+        pytest.fail(f'no kafka-python with idempotence in {KAFKA_PYTHON_IDEMPOTENT}: `python3 -m pip install '
+                    f'--target {KAFKA_PYTHON_IDEMPOTENT} kafka-python==3.0.12` (scripts/test.sh does)')
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'idem-kp', 3)
+    stop_file = tmp_path / 'stop'
+    job = {'brokers': cluster.bootstrap_all, 'topic': 'idem-kp', 'partitions': 3, 'stopFile': str(stop_file)}
+    here = Path(__file__).resolve().parent
+    proc = subprocess.Popen([sys.executable, str(here / 'kafka_python_idempotent.py')], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=KAFKA_PYTHON_IDEMPOTENT))
+    proc.stdin.write(json.dumps(job))
+    proc.stdin.close()
+    try:
+        time.sleep(0.5)
+        disrupt(ctl, 'idem-kp', 3, threading.Event(), seed=13)
+    finally:
+        stop_file.write_text('stop')
+        out = proc.stdout.read()
+        err = proc.stderr.read()
+        proc.wait(timeout=150)
+    assert proc.returncode == 0, err
+    res = json.loads(out)
+    assert res['version'].startswith('3.')
+    assert res['failed'] == []
+    assert len(res['acked']) == res['sent'] > 30
+    acked = [(p, v) for p, v, _ in res['acked']]
+    got = consume_confluent(cluster.bootstrap_all, 'idem-kp', [0, 1, 2], len(acked), settle=0.5)
+    check_exactly_once_in_order(got, acked, 3)
     at = {(m.partition, m.offset): int(m.value) for m in got}
     assert all(at[(p, off)] == v for p, v, off in res['acked'])
     assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0

@@ -244,10 +244,18 @@ if ! scripts/install-deps.sh; then
     exit 1
 fi
 
-stage "clients: kafkajs (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh)"
+stage "clients: kafkajs (npm ci), kafka-python 3 (pip), librdkafka 2.15 (scripts/build-librdkafka.sh)"
 if ! (cd integration/js && npm ci --no-audit --no-fund --loglevel=error --fetch-retries=4) >"$LOGS/npm.log" 2>&1; then
     tail -n 40 "$LOGS/npm.log"
     fail "npm ci in integration/js (log: $LOGS/npm.log)"
+fi
+# kafka-python with idempotence (3.x; Debian's 2.0.2 has none), for
+# integration/test_cluster.py only: a private directory, not the system's.
+if [[ ! -d build/pylib-kafka-python/kafka ]] &&
+    ! "$PY" -m pip install --quiet --no-deps --target build/pylib-kafka-python kafka-python==3.0.12 \
+        >"$LOGS/pip-kafka-python.log" 2>&1; then
+    tail -n 20 "$LOGS/pip-kafka-python.log"
+    fail "pip install kafka-python 3.0.12 into build/pylib-kafka-python (log: $LOGS/pip-kafka-python.log)"
 fi
 LIBRDKAFKA_DIR=${SKIFF_LIBRDKAFKA_DIR:-$ROOT/build/librdkafka-2.15}
 if ! scripts/build-librdkafka.sh "$LIBRDKAFKA_DIR"; then
