@@ -405,6 +405,10 @@ def test_consumer_group_across_coordinator_moves(cluster):
     assert sum(error_count(ctl, api, 'NOT_COORDINATOR') for api in ('Heartbeat', 'OffsetCommit', 'JoinGroup',
                                                                       'SyncGroup', 'OffsetFetch')) > 0
     assert ctl.post(f'/v1/cluster/brokers/{coordinator}/up')[0] == 200
+    # Each broker lists the groups it coordinates: the admin client, asking
+    # every broker, sees the group once.
+    listed = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_consumer_groups().result(timeout=TIMEOUT)
+    assert [g.group_id for g in listed.valid] == ['grp']
 
 
 def test_ctl_cluster_commands(cluster):
@@ -436,3 +440,56 @@ def test_ctl_cluster_commands(cluster):
         co = kfs.call(c, 10, 4, {'key_type': 1, 'coordinator_keys': ['some-txn']})['coordinators'][0]
     assert co['node_id'] == 3
     assert ctl(cluster, 'partition', 'move', 'cli', 7).returncode == 1
+
+
+def test_transactional_consume_transform_produce_across_coordinator_moves(cluster):
+    """librdkafka's exactly-once loop: the transaction coordinator moves
+    twice and the group coordinator once mid-stream; every input record is
+    in the output exactly once (read_committed), and the group's committed
+    offsets end at the input's end."""
+    from test_txn import txn_producer
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'tin', 3)
+    create(cluster.bootstrap, 'tout', 3)
+    p = Producer(producer_conf(cluster.bootstrap_all))
+    for i in range(150):
+        p.produce('tin', value=b'%d' % i, partition=i % 3)
+    assert p.flush(TIMEOUT) == 0
+    tx = txn_producer(cluster.bootstrap_all, 'ctp-tx')
+    c = Consumer({'bootstrap.servers': cluster.bootstrap_all, 'group.id': 'ctp', 'auto.offset.reset': 'earliest',
+                  'enable.auto.commit': False, 'isolation.level': 'read_committed', 'fetch.wait.max.ms': 100})
+    c.subscribe(['tin'])
+    moves = {3: ('transactions/ctp-tx', 2), 6: ('groups/ctp', 3), 9: ('transactions/ctp-tx', 3)}
+    done, txns = 0, 0
+    deadline = time.monotonic() + TIMEOUT * 2
+    try:
+        while done < 150 and time.monotonic() < deadline:
+            batch = c.consume(10, 0.5)
+            batch = [m for m in batch if m.error() is None]
+            if not batch:
+                continue
+            tx.begin_transaction()
+            for m in batch:
+                tx.produce('tout', value=b'out-' + m.value(), partition=m.partition())
+            tx.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), TIMEOUT)
+            tx.commit_transaction(TIMEOUT)
+            done += len(batch)
+            txns += 1
+            if txns in moves:
+                what, node = moves.pop(txns)
+                with wire(cluster, 1) as w:
+                    key_type = 1 if what.startswith('transactions') else 0
+                    key = what.split('/')[1]
+                    before = kfs.call(w, 10, 4, {'key_type': key_type, 'coordinator_keys': [key]})
+                node = next(n for n in (node, node % 3 + 1) if n != before['coordinators'][0]['node_id'])
+                status, body = ctl.post(f'/v1/cluster/{what}/coordinator', {'node_id': node})
+                assert status == 200 and body['leader'] == node, body
+    finally:
+        c.close()
+    assert moves == {}
+    assert done == 150
+    got = consume_confluent(cluster.bootstrap_all, 'tout', [0, 1, 2], 150, settle=0.5,
+                            isolation_level='read_committed')
+    assert sorted(int(m.value[4:]) for m in got) == list(range(150))
+    assert error_count(ctl, 'EndTxn', 'NOT_COORDINATOR') + error_count(ctl, 'AddPartitionsToTxn', 'NOT_COORDINATOR') \
+        + error_count(ctl, 'AddOffsetsToTxn', 'NOT_COORDINATOR') + error_count(ctl, 'TxnOffsetCommit', 'NOT_COORDINATOR') > 0

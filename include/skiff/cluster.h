@@ -93,6 +93,9 @@ int sk_cluster_route(sk_broker *b, const char *topic, int32_t partitions, int32_
 /* A topic was created with replication factor `rf` (CreateTopics): its
  * routes start afresh with it. 0, or -1 when out of memory. */
 int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t rf);
+/* Forgets the routes of a deleted topic (a topic created later with its
+ * name starts afresh, in epoch 0). */
+void sk_cluster_topic_deleted(sk_broker *b, const char *topic);
 /* Checks that the broker `req` arrived at leads the partition, as Kafka's
  * Partition.getLocalLog does for a request that needs the leader: a
  * current_leader_epoch (-1 = none) older than the partition's is

@@ -252,8 +252,15 @@ void sk_api_list_groups(sk_request *req)
         sk_request_close(req, "out of memory");
         return;
     }
+    /* Several brokers (skiff/cluster.h): each lists the groups it coordinates. */
+    int32_t kept = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (sk_cluster_size(req->broker) == 1 ||
+            sk_cluster_coordinator(req->broker, SK_COORD_GROUP, groups[i].group_id.p, (size_t)groups[i].group_id.len) ==
+                req->node_id)
+            groups[kept++] = groups[i];
     resp->groups.items = groups;
-    resp->groups.n = n;
+    resp->groups.n = kept;
     sk_request_respond(req, resp);
 }
 

@@ -373,6 +373,17 @@ int sk_cluster_route(sk_broker *b, const char *topic, int32_t partitions, int32_
     return 0;
 }
 
+void sk_cluster_topic_deleted(sk_broker *b, const char *topic)
+{
+    if (!b->cluster)
+        return;
+    troute *t = topic_find(b->cluster, topic, sk_hash_bytes(topic, strlen(topic)));
+    if (!t)
+        return;
+    sk_htab_remove(&b->cluster->topics, &t->node);
+    topic_free(t);
+}
+
 int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t rf)
 {
     if (!b->cluster || b->cluster->n == 1)
