@@ -493,3 +493,35 @@ def test_transactional_consume_transform_produce_across_coordinator_moves(cluste
     assert sorted(int(m.value[4:]) for m in got) == list(range(150))
     assert error_count(ctl, 'EndTxn', 'NOT_COORDINATOR') + error_count(ctl, 'AddPartitionsToTxn', 'NOT_COORDINATOR') \
         + error_count(ctl, 'AddOffsetsToTxn', 'NOT_COORDINATOR') + error_count(ctl, 'TxnOffsetCommit', 'NOT_COORDINATOR') > 0
+
+
+def test_elect_leaders(cluster):
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'el', 2)
+    pref = [route(ctl, 'el', p)['replicas'][0] for p in range(2)]
+    other = next(n for n in (1, 2, 3) if n != pref[0])
+    move(ctl, 'el', 0, other)
+
+    def elect(kind, partitions):
+        up = [b['node_id'] for b in ctl.get('/v1/cluster')[1]['brokers'] if b['up']]
+        with wire(cluster, up[0]) as c:
+            r = kfs.call(c, 43, 2, {'election_type': kind, 'topic_partitions': partitions})
+        return {(t['topic'], p['partition_id']): p['error_code'] for t in r['replica_election_results']
+                for p in t['partition_result']}
+
+    assert elect(0, [{'topic': 'el', 'partitions': [0, 1]}]) == {('el', 0): NONE, ('el', 1): 84}
+    assert [route(ctl, 'el', p)['leader'] for p in range(2)] == pref
+    assert route(ctl, 'el', 0)['leader_epoch'] == 2
+    # The preferred replica down: PREFERRED_LEADER_NOT_AVAILABLE (80).
+    move(ctl, 'el', 1, next(n for n in (1, 2, 3) if n != pref[1]))
+    assert ctl.post(f'/v1/cluster/brokers/{pref[1]}/down')[0] == 200
+    assert elect(0, [{'topic': 'el', 'partitions': [1]}]) == {('el', 1): 80}
+    assert ctl.post(f'/v1/cluster/brokers/{pref[1]}/up')[0] == 200
+    # All partitions (null): only those that needed an election are listed.
+    assert elect(0, None) == {('el', 1): NONE}
+    # Unclean: a leaderless partition gets a replica that is up.
+    assert ctl.post(f'/v1/cluster/brokers/{pref[0]}/down', {'leaderless': True})[0] == 200
+    assert route(ctl, 'el', 0)['leader'] == -1
+    assert elect(1, [{'topic': 'el', 'partitions': [0]}]) == {('el', 0): NONE}
+    assert route(ctl, 'el', 0)['leader'] not in (-1, pref[0])
+    assert ctl.post(f'/v1/cluster/brokers/{pref[0]}/up')[0] == 200

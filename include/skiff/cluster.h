@@ -133,6 +133,14 @@ bool sk_cluster_route_coordinator(struct sk_request *req);
  * UNKNOWN_TOPIC_OR_PARTITION, BROKER_NOT_AVAILABLE (node down or unknown),
  * or NONE; *route gets the new route. */
 int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partition, int32_t node_id, sk_route *route);
+/* ElectLeaders (KIP-183, KIP-460) for one partition of a topic with
+ * `partitions` partitions. Preferred (`unclean` false): NONE after making
+ * the first replica the leader, ELECTION_NOT_NEEDED when it already is,
+ * PREFERRED_LEADER_NOT_AVAILABLE when it is down or out of the ISR.
+ * Unclean: ELECTION_NOT_NEEDED while there is a leader, else NONE after
+ * electing a replica that is up (the ISR's first), or
+ * ELIGIBLE_LEADERS_NOT_AVAILABLE. With one broker: ELECTION_NOT_NEEDED. */
+int16_t sk_cluster_elect(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, bool unclean);
 /* Moves the leader of every partition of every topic to another replica
  * that is up (at random); returns the number of partitions moved. */
 int32_t sk_cluster_shuffle(sk_broker *b, uint32_t seed);

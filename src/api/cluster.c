@@ -17,9 +17,10 @@
  *   request needs the leader (NOT_LEADER_OR_FOLLOWER elsewhere); a
  *   current_leader_epoch older than the partition's is FENCED_LEADER_EPOCH,
  *   newer UNKNOWN_LEADER_EPOCH.
- * - ElectLeaders v0-2 (KIP-183, KIP-460): this node already leads every
- *   partition, so each one answers ELECTION_NOT_NEEDED; asked for all
- *   partitions (null), Kafka leaves those out and lists each topic empty.
+ * - ElectLeaders v0-2 (KIP-183, KIP-460): preferred or unclean election of
+ *   each partition (skiff/cluster.h sk_cluster_elect; with one broker every
+ *   partition answers ELECTION_NOT_NEEDED); asked for all partitions
+ *   (null), Kafka leaves out those that needed none, listing each topic.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -229,13 +230,44 @@ typedef struct elect_all {
     sk_request *req;
     kf_elect_leaders_response_replica_election_result *results;
     int32_t n;
+    bool unclean;
+    int rc;
 } elect_all;
 
-/* Every topic, with no partition: none needs an election. */
+/* Elects one partition; fills its result. */
+static void elect_one(sk_request *req, const sk_topic *t, int32_t id, bool unclean,
+                      kf_elect_leaders_response_partition_result *out)
+{
+    out->partition_id = id;
+    out->error_code = sk_cluster_elect(req->broker, t->name, t->partitions, id, unclean);
+    if (out->error_code == SK_ERR_ELECTION_NOT_NEEDED)
+        out->error_message = kf_str_c("Leader election not needed for topic partition.");
+    else if (out->error_code != SK_ERR_NONE)
+        out->error_message = sk_admin_printf(req, "Failed to elect leader for partition %s-%d under strategy %s",
+                                             t->name, id, unclean ? "UNCLEAN" : "PREFERRED");
+}
+
+/* Every topic, with the partitions whose election was needed (one broker:
+ * none). */
 static void elect_topic(sk_topic *t, void *arg)
 {
     elect_all *x = arg;
-    x->results[x->n++].topic = kf_str_c(t->name);
+    kf_elect_leaders_response_replica_election_result *r = &x->results[x->n++];
+    r->topic = kf_str_c(t->name);
+    kf_elect_leaders_response_partition_result *parts =
+        sk_admin_array(x->req, &kf_elect_leaders_response_partition_result_desc, t->partitions);
+    if (!parts) {
+        x->rc = -1;
+        return;
+    }
+    int32_t n = 0;
+    for (int32_t i = 0; i < t->partitions; i++) {
+        elect_one(x->req, t, i, x->unclean, &parts[n]);
+        if (parts[n].error_code != SK_ERR_ELECTION_NOT_NEEDED)
+            n++;
+    }
+    r->partition_result.items = parts;
+    r->partition_result.n = n;
 }
 
 void sk_api_elect_leaders(sk_request *req)
@@ -256,8 +288,13 @@ void sk_api_elect_leaders(sk_request *req)
     kf_str bad_msg = sk_admin_printf(req, "Unknown election type %d", body->election_type);
     if (bad_type)
         resp->error_code = SK_ERR_INVALID_REQUEST;
+    x.unclean = body->election_type == 1;
     if (all && !bad_type) {
         sk_meta_foreach(meta, elect_topic, &x);
+        if (x.rc < 0) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
     } else {
         for (int32_t i = 0; i < body->topic_partitions.n; i++) {
             const kf_elect_leaders_request_topic_partitions *in = &body->topic_partitions.items[i];
@@ -282,8 +319,7 @@ void sk_api_elect_leaders(sk_request *req)
                     parts[j].error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                     parts[j].error_message = sk_admin_printf(req, "No such partition as %s-%d", in->topic.p, id);
                 } else {
-                    parts[j].error_code = SK_ERR_ELECTION_NOT_NEEDED;
-                    parts[j].error_message = kf_str_c("Leader election not needed for topic partition.");
+                    elect_one(req, t, id, x.unclean, &parts[j]);
                 }
             }
             x.results[x.n].topic = in->topic;

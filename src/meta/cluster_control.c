@@ -90,6 +90,35 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
     return SK_ERR_NONE;
 }
 
+int16_t sk_cluster_elect(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, bool unclean)
+{
+    sk_cluster *c = b->cluster;
+    if (!c || c->n < 2)
+        return SK_ERR_ELECTION_NOT_NEEDED;
+    troute *t;
+    proute *p = cluster_proute(b, topic, partitions, partition, &t);
+    if (!p)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    int32_t to = -1;
+    if (!unclean) {
+        to = p->rep[0];
+        if (p->leader == to)
+            return SK_ERR_ELECTION_NOT_NEEDED;
+        if (!is_up(c, to) || !(p->isr & (1u << to)))
+            return SK_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
+    } else {
+        if (p->leader >= 0)
+            return SK_ERR_ELECTION_NOT_NEEDED;
+        to = cluster_elect(c, p);
+        for (int32_t j = 0; to < 0 && j < p->nrep; j++)
+            if (is_up(c, p->rep[j]))
+                to = p->rep[j];
+        if (to < 0)
+            return SK_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
+    }
+    return lead(b, t, partition, p, to) == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
+}
+
 /* A small xorshift generator: shuffles are reproducible from their seed. */
 static uint32_t next_rand(uint32_t *s)
 {
