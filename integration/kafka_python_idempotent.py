@@ -1,7 +1,8 @@
 """An idempotent kafka-python producer for test_cluster.py, run in its own
 process with a kafka-python that has idempotence (2.1+; Debian's 2.0.2 has
-none): PYTHONPATH=<dir of kafka-python 3.x>. Reads one JSON job from stdin,
-{"brokers": "h:p,h:p", "topic": "t", "partitions": 3, "stopFile": PATH},
+none): PYTHONPATH=<dir of kafka-python 3.x>. Takes one JSON job as its
+argument, {"brokers": ["h:p", ...], "topic": "t", "partitions": 3,
+"stopFile": PATH},
 sends records round robin over the partitions until the stop file exists,
 flushes, and prints {"version", "acked": [[partition, value, offset], ...],
 "failed": [error, ...]} as JSON."""
@@ -16,8 +17,8 @@ from kafka import KafkaProducer
 
 
 def main():
-    job = json.load(sys.stdin)
-    p = KafkaProducer(bootstrap_servers=job['brokers'].split(','), enable_idempotence=True, acks='all',
+    job = json.loads(sys.argv[1])
+    p = KafkaProducer(bootstrap_servers=job['brokers'], enable_idempotence=True, acks='all',
                       linger_ms=2, retry_backoff_ms=20, reconnect_backoff_ms=20, reconnect_backoff_max_ms=200,
                       metadata_max_age_ms=1000, delivery_timeout_ms=120000)
     acked, failed = [], []

@@ -282,39 +282,46 @@ def test_idempotent_librdkafka_producer_across_moves_and_broker_loss(cluster):
     assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0  # the client did meet the moves
 
 
-def test_idempotent_kafkajs_producer_across_moves_and_broker_loss(cluster, tmp_path):
-    js = Path(__file__).resolve().parent / 'js'
-    if not (js / 'node_modules' / 'kafkajs').is_dir() and not os.environ.get('NODE_PATH'):
-        pytest.fail('kafkajs is not installed: run `npm ci` in integration/js (scripts/test.sh does)')
+def producer_under_disruption(cluster, tmp_path, topic, argv, env, seed):
+    """Runs a producer process (argv + its JSON job: brokers, topic,
+    partitions, stopFile) while disrupt() moves leaders and takes brokers
+    down; checks that every acknowledged record is in the log exactly once,
+    in order, at its acknowledged offset, and that the producer met
+    NOT_LEADER_OR_FOLLOWER. Returns the producer's JSON answer."""
     ctl = Control(cluster.http_url)
-    create(cluster.bootstrap, 'idem-js', 3)
+    create(cluster.bootstrap, topic, 3)
     stop_file = tmp_path / 'stop'
-    job = {'brokers': cluster.bootstrap_all.split(','), 'topic': 'idem-js', 'partitions': 3,
+    job = {'brokers': cluster.bootstrap_all.split(','), 'topic': topic, 'partitions': 3,
            'stopFile': str(stop_file)}
-    proc = subprocess.Popen(['node', str(js / 'idempotent.js')], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=js,
-                            env=dict(os.environ, KAFKAJS_NO_PARTITIONER_WARNING='1'))
-    proc.stdin.write(json.dumps(job))
-    proc.stdin.close()
+    proc = subprocess.Popen(argv + [json.dumps(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **env))
     try:
         time.sleep(0.5)
-        disrupt(ctl, 'idem-js', 3, threading.Event(), seed=11)
+        disrupt(ctl, topic, 3, threading.Event(), seed=seed)
     finally:
         stop_file.write_text('stop')
         out = proc.stdout.read()
         err = proc.stderr.read()
-        proc.wait(timeout=120)
+        proc.wait(timeout=150)
     assert proc.returncode == 0, err
     res = json.loads(out)
     assert res['failed'] == []
+    assert len(res['acked']) > 30
     acked = [(p, v) for p, v, _ in res['acked']]
-    assert len(acked) > 30
-    got = consume_confluent(cluster.bootstrap_all, 'idem-js', [0, 1, 2], len(acked), settle=0.5)
+    got = consume_confluent(cluster.bootstrap_all, topic, [0, 1, 2], len(acked), settle=0.5)
     check_exactly_once_in_order(got, acked, 3)
-    # Every acknowledged offset holds the acknowledged record.
     at = {(m.partition, m.offset): int(m.value) for m in got}
     assert all(at[(p, off)] == v for p, v, off in res['acked'])
     assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0
+    return res
+
+
+def test_idempotent_kafkajs_producer_across_moves_and_broker_loss(cluster, tmp_path):
+    js = Path(__file__).resolve().parent / 'js'
+    if not (js / 'node_modules' / 'kafkajs').is_dir() and not os.environ.get('NODE_PATH'):
+        pytest.fail('kafkajs is not installed: run `npm ci` in integration/js (scripts/test.sh does)')
+    producer_under_disruption(cluster, tmp_path, 'idem-js', ['node', str(js / 'idempotent.js')],
+                              {'KAFKAJS_NO_PARTITIONER_WARNING': '1'}, seed=11)
 
 
 KAFKA_PYTHON_IDEMPOTENT = os.environ.get('SKIFF_KAFKA_PYTHON_PATH') or str(
@@ -327,35 +334,11 @@ def test_idempotent_kafka_python_producer_across_moves_and_broker_loss(cluster, 
     if not (Path(KAFKA_PYTHON_IDEMPOTENT) / 'kafka').is_dir():
         pytest.fail(f'no kafka-python with idempotence in {KAFKA_PYTHON_IDEMPOTENT}: `python3 -m pip install '
                     f'--target {KAFKA_PYTHON_IDEMPOTENT} kafka-python==3.0.12` (scripts/test.sh does)')
-    ctl = Control(cluster.http_url)
-    create(cluster.bootstrap, 'idem-kp', 3)
-    stop_file = tmp_path / 'stop'
-    job = {'brokers': cluster.bootstrap_all, 'topic': 'idem-kp', 'partitions': 3, 'stopFile': str(stop_file)}
-    here = Path(__file__).resolve().parent
-    proc = subprocess.Popen([sys.executable, str(here / 'kafka_python_idempotent.py')], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=KAFKA_PYTHON_IDEMPOTENT))
-    proc.stdin.write(json.dumps(job))
-    proc.stdin.close()
-    try:
-        time.sleep(0.5)
-        disrupt(ctl, 'idem-kp', 3, threading.Event(), seed=13)
-    finally:
-        stop_file.write_text('stop')
-        out = proc.stdout.read()
-        err = proc.stderr.read()
-        proc.wait(timeout=150)
-    assert proc.returncode == 0, err
-    res = json.loads(out)
+    script = Path(__file__).resolve().parent / 'kafka_python_idempotent.py'
+    res = producer_under_disruption(cluster, tmp_path, 'idem-kp', [sys.executable, str(script)],
+                                    {'PYTHONPATH': KAFKA_PYTHON_IDEMPOTENT}, seed=13)
     assert res['version'].startswith('3.')
-    assert res['failed'] == []
-    assert len(res['acked']) == res['sent'] > 30
-    acked = [(p, v) for p, v, _ in res['acked']]
-    got = consume_confluent(cluster.bootstrap_all, 'idem-kp', [0, 1, 2], len(acked), settle=0.5)
-    check_exactly_once_in_order(got, acked, 3)
-    at = {(m.partition, m.offset): int(m.value) for m in got}
-    assert all(at[(p, off)] == v for p, v, off in res['acked'])
-    assert error_count(ctl, 'Produce', 'NOT_LEADER_OR_FOLLOWER') > 0
+    assert len(res['acked']) == res['sent']
 
 
 def test_consumer_group_across_coordinator_moves(cluster):
@@ -407,8 +390,11 @@ def test_consumer_group_across_coordinator_moves(cluster):
     assert ctl.post(f'/v1/cluster/brokers/{coordinator}/up')[0] == 200
     # Each broker lists the groups it coordinates: the admin client, asking
     # every broker, sees the group once.
-    listed = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_consumer_groups().result(timeout=TIMEOUT)
-    assert [g.group_id for g in listed.valid] == ['grp']
+    listed = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_groups(timeout=TIMEOUT)
+    with wire(cluster, 1) as w:
+        now = kfs.call(w, 10, 4, {'key_type': 0, 'coordinator_keys': ['grp']})['coordinators'][0]['node_id']
+    assert now != coordinator  # it moved when its broker went down, and stayed
+    assert [(g.id, g.broker.id) for g in listed] == [('grp', now)]
 
 
 def test_ctl_cluster_commands(cluster):

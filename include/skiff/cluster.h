@@ -90,6 +90,19 @@ void sk_cluster_assign(int32_t n, int32_t rf, int32_t partition, int32_t start, 
  * partitions (created on first use from the assignment). Returns 0, or -1
  * when out of memory (then *out is the single-broker route). */
 int sk_cluster_route(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, sk_route *out);
+/* A route with its lists as Metadata-style answers carry them. */
+typedef struct sk_route_lists {
+    sk_route route;
+    int32_t *replicas, *isr, *offline; /* in the request arena */
+    int32_t noffline;                  /* replicas on brokers that are down */
+} sk_route_lists;
+/* Fills *out for the partition (sk_cluster_route); 0, or -1 when out of
+ * memory. */
+int sk_cluster_route_lists(struct sk_request *req, const char *topic, int32_t partitions, int32_t partition,
+                           sk_route_lists *out);
+/* The node ids of the brokers that are up, ascending, into `ids` (room for
+ * SK_CLUSTER_MAX_BROKERS); returns how many. */
+int32_t sk_cluster_brokers_up(const sk_broker *b, int32_t *ids);
 /* A topic was created with replication factor `rf` (CreateTopics): its
  * routes start afresh with it. 0, or -1 when out of memory. */
 int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t rf);

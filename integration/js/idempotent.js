@@ -3,7 +3,7 @@
 // `stopFile` exists, and prints {"acked": [[partition, value, offset], ...],
 // "failed": [message, ...]} as JSON on stdout.
 //
-// Reads one JSON job from stdin:
+// Takes one JSON job as its argument:
 //   {"brokers": ["127.0.0.1:9092", ...], "topic": "t", "partitions": 3,
 //    "stopFile": "/tmp/x/stop"}
 'use strict'
@@ -11,14 +11,8 @@
 const fs = require('fs')
 const { Kafka, logLevel } = require('kafkajs')
 
-async function readStdin () {
-  const chunks = []
-  for await (const chunk of process.stdin) chunks.push(chunk)
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'))
-}
-
 async function main () {
-  const job = await readStdin()
+  const job = JSON.parse(process.argv[2])
   const kafka = new Kafka({
     clientId: 'skiff-it-idempotent',
     brokers: job.brokers,

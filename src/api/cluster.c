@@ -44,9 +44,9 @@ void sk_api_describe_cluster(sk_request *req)
 {
     const kf_describe_cluster_request *body = req->body;
     kf_describe_cluster_response *resp = sk_request_response(req);
-    int32_t nbrokers = sk_cluster_size(req->broker);
+    int32_t up[SK_CLUSTER_MAX_BROKERS], nb = sk_cluster_brokers_up(req->broker, up);
     kf_describe_cluster_response_describe_cluster_broker *broker =
-        sk_admin_array(req, &kf_describe_cluster_response_describe_cluster_broker_desc, nbrokers);
+        sk_admin_array(req, &kf_describe_cluster_response_describe_cluster_broker_desc, nb);
     if (!resp || !broker) {
         sk_request_close(req, "out of memory");
         return;
@@ -62,15 +62,10 @@ void sk_api_describe_cluster(sk_request *req)
         resp->error_message = kf_str_c("The request was sent to an endpoint of type BROKER, but we wanted an "
                                        "endpoint of type CONTROLLER");
     } else {
-        int32_t nb = 0;
-        for (int32_t i = 0; i < nbrokers; i++) {
-            int32_t id = sk_cluster_node_id(req->broker, i);
-            if (!sk_cluster_node_up(req->broker, id))
-                continue;
-            broker[nb].broker_id = id;
-            sk_cluster_endpoint(req, id, &broker[nb].host, &broker[nb].port);
-            broker[nb].rack = kf_str_c(sk_cluster_rack(req->broker, id));
-            nb++;
+        for (int32_t i = 0; i < nb; i++) {
+            broker[i].broker_id = up[i];
+            sk_cluster_endpoint(req, up[i], &broker[i].host, &broker[i].port);
+            broker[i].rack = kf_str_c(sk_cluster_rack(req->broker, up[i]));
         }
         resp->brokers.items = broker;
         resp->brokers.n = nb;

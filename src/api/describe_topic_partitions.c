@@ -159,26 +159,18 @@ static int32_t answer_partitions(sk_request *req, const dtp_entry *e, int64_t st
     for (int32_t i = 0; i < count; i++) {
         dtp_partition *p = &parts[i];
         p->partition_index = (int32_t)(first + i);
-        sk_route r;
-        sk_cluster_route(req->broker, e->t->name, e->t->partitions, p->partition_index, &r);
-        int32_t *ids = sk_arena_alloc(&req->arena, (size_t)(2 * r.nreplicas + r.nisr) * sizeof *ids);
-        if (!ids)
+        sk_route_lists l;
+        if (sk_cluster_route_lists(req, e->t->name, e->t->partitions, p->partition_index, &l) < 0)
             return -1;
-        memcpy(ids, r.replicas, (size_t)r.nreplicas * sizeof *ids);
-        memcpy(ids + r.nreplicas, r.isr, (size_t)r.nisr * sizeof *ids);
-        int32_t noff = 0;
-        for (int32_t j = 0; j < r.nreplicas; j++)
-            if (!sk_cluster_node_up(req->broker, r.replicas[j]))
-                ids[r.nreplicas + r.nisr + noff++] = r.replicas[j];
-        p->error_code = r.leader < 0 ? SK_ERR_LEADER_NOT_AVAILABLE : SK_ERR_NONE;
-        p->leader_id = r.leader;
-        p->leader_epoch = r.leader_epoch;
-        p->replica_nodes.items = ids;
-        p->replica_nodes.n = r.nreplicas;
-        p->isr_nodes.items = ids + r.nreplicas;
-        p->isr_nodes.n = r.nisr;
-        p->offline_replicas.items = ids + r.nreplicas + r.nisr;
-        p->offline_replicas.n = noff;
+        p->error_code = l.route.leader < 0 ? SK_ERR_LEADER_NOT_AVAILABLE : SK_ERR_NONE;
+        p->leader_id = l.route.leader;
+        p->leader_epoch = l.route.leader_epoch;
+        p->replica_nodes.items = l.replicas;
+        p->replica_nodes.n = l.route.nreplicas;
+        p->isr_nodes.items = l.isr;
+        p->isr_nodes.n = l.route.nisr;
+        p->offline_replicas.items = l.offline;
+        p->offline_replicas.n = l.noffline;
         p->eligible_leader_replicas.n = 0;
         p->last_known_elr.n = 0;
     }

@@ -43,28 +43,19 @@ typedef struct metadata_ctx {
 /* One partition's route; the lists live in the request arena. */
 static int fill_partition(sk_request *req, const sk_topic *t, int32_t i, kf_metadata_response_partition *out)
 {
-    sk_route r;
-    sk_cluster_route(req->broker, t->name, t->partitions, i, &r);
-    int32_t *ids = sk_arena_alloc(&req->arena, (size_t)(2 * r.nreplicas + r.nisr) * sizeof *ids);
-    if (!ids)
+    sk_route_lists l;
+    if (sk_cluster_route_lists(req, t->name, t->partitions, i, &l) < 0)
         return -1;
-    int32_t noff = 0;
-    memcpy(ids, r.replicas, (size_t)r.nreplicas * sizeof *ids);
-    memcpy(ids + r.nreplicas, r.isr, (size_t)r.nisr * sizeof *ids);
-    int32_t *offline = ids + r.nreplicas + r.nisr;
-    for (int32_t j = 0; j < r.nreplicas; j++)
-        if (!sk_cluster_node_up(req->broker, r.replicas[j]))
-            offline[noff++] = r.replicas[j];
-    out->error_code = r.leader < 0 ? SK_ERR_LEADER_NOT_AVAILABLE : SK_ERR_NONE;
+    out->error_code = l.route.leader < 0 ? SK_ERR_LEADER_NOT_AVAILABLE : SK_ERR_NONE;
     out->partition_index = i;
-    out->leader_id = r.leader;
-    out->leader_epoch = r.leader_epoch;
-    out->replica_nodes.items = ids;
-    out->replica_nodes.n = r.nreplicas;
-    out->isr_nodes.items = ids + r.nreplicas;
-    out->isr_nodes.n = r.nisr;
-    out->offline_replicas.items = offline;
-    out->offline_replicas.n = noff;
+    out->leader_id = l.route.leader;
+    out->leader_epoch = l.route.leader_epoch;
+    out->replica_nodes.items = l.replicas;
+    out->replica_nodes.n = l.route.nreplicas;
+    out->isr_nodes.items = l.isr;
+    out->isr_nodes.n = l.route.nisr;
+    out->offline_replicas.items = l.offline;
+    out->offline_replicas.n = l.noffline;
     return 0;
 }
 
@@ -129,8 +120,8 @@ void sk_api_metadata(sk_request *req)
     int16_t version = req->hdr.api_version;
 
     metadata_ctx x = {.req = req, .include_ops = body->include_topic_authorized_operations};
-    int32_t nbrokers = sk_cluster_size(req->broker);
-    kf_metadata_response_broker *brokers = sk_arena_alloc(&req->arena, (size_t)nbrokers * sizeof *brokers);
+    int32_t up[SK_CLUSTER_MAX_BROKERS], nb = sk_cluster_brokers_up(req->broker, up);
+    kf_metadata_response_broker *brokers = sk_arena_alloc(&req->arena, (size_t)nb * sizeof *brokers + 1);
     bool all = body->topics.n < 0 || (version == 0 && body->topics.n == 0);
     x.cap = all ? sk_meta_topic_count(meta) : body->topics.n;
     x.topics = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.topics + 1);
@@ -151,15 +142,10 @@ void sk_api_metadata(sk_request *req)
         }
     }
 
-    int32_t nb = 0;
-    for (int32_t i = 0; i < nbrokers; i++) {
-        int32_t id = sk_cluster_node_id(req->broker, i);
-        if (!sk_cluster_node_up(req->broker, id))
-            continue;
-        brokers[nb].node_id = id;
-        sk_cluster_endpoint(req, id, &brokers[nb].host, &brokers[nb].port);
-        brokers[nb].rack = kf_str_c(sk_cluster_rack(req->broker, id));
-        nb++;
+    for (int32_t i = 0; i < nb; i++) {
+        brokers[i].node_id = up[i];
+        sk_cluster_endpoint(req, up[i], &brokers[i].host, &brokers[i].port);
+        brokers[i].rack = kf_str_c(sk_cluster_rack(req->broker, up[i]));
     }
     resp->brokers.items = brokers;
     resp->brokers.n = nb;

@@ -384,6 +384,35 @@ void sk_cluster_topic_deleted(sk_broker *b, const char *topic)
     topic_free(t);
 }
 
+int sk_cluster_route_lists(sk_request *req, const char *topic, int32_t partitions, int32_t partition,
+                           sk_route_lists *out)
+{
+    sk_route *r = &out->route;
+    sk_cluster_route(req->broker, topic, partitions, partition, r);
+    int32_t *ids = sk_arena_alloc(&req->arena, (size_t)(2 * r->nreplicas + r->nisr) * sizeof *ids);
+    if (!ids)
+        return -1;
+    memcpy(ids, r->replicas, (size_t)r->nreplicas * sizeof *ids);
+    memcpy(ids + r->nreplicas, r->isr, (size_t)r->nisr * sizeof *ids);
+    out->replicas = ids;
+    out->isr = ids + r->nreplicas;
+    out->offline = ids + r->nreplicas + r->nisr;
+    out->noffline = 0;
+    for (int32_t j = 0; j < r->nreplicas; j++)
+        if (!sk_cluster_node_up(req->broker, r->replicas[j]))
+            out->offline[out->noffline++] = r->replicas[j];
+    return 0;
+}
+
+int32_t sk_cluster_brokers_up(const sk_broker *b, int32_t *ids)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < sk_cluster_size(b); i++)
+        if (sk_cluster_node_up(b, sk_cluster_node_id(b, i)))
+            ids[n++] = sk_cluster_node_id(b, i);
+    return n;
+}
+
 int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t rf)
 {
     if (!b->cluster || b->cluster->n == 1)
