@@ -146,6 +146,9 @@ class Broker:
     # Process control.
     def argv(self, port=0):
         argv = [SKIFF_BIN]
+        if port and len(self.nodes) > 1 and 'skiff.cluster.ports' not in self.config:
+            # Started again: every broker on the port it had.
+            argv += ['--skiff.cluster.ports', ','.join(str(p) for _, (_, p) in sorted(self.nodes.items()))]
         if 'listeners' not in self.config:
             argv += ['--listeners', f'PLAINTEXT://127.0.0.1:{port}']
         if 'log.dirs' not in self.config:
@@ -207,13 +210,6 @@ class Broker:
         """Stops the broker (SIGTERM, status 0) and starts it again on the same
         port and data directory."""
         self.stop(**stop_kw)
-        if len(self.nodes) > 1 and 'skiff.cluster.ports' not in self.config:
-            ports = ','.join(str(p) for _, (_, p) in sorted(self.nodes.items()))
-            self.args = [a for a in self.args] + ['--skiff.cluster.ports', ports]
-            try:
-                return self.start(port=self.port)
-            finally:
-                self.args = self.args[:-2]
         return self.start(port=self.port)
 
     def finish(self):
