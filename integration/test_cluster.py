@@ -106,11 +106,18 @@ def test_brokers_ports_racks_and_assignment(cluster):
         [(n, cluster.nodes[n][1], r) for n, r in ((1, 'ra'), (2, 'rb'), (3, 'rc'))]
 
 
+def fetch_request(topic, epoch=-1, rack=''):
+    return {'replica_id': -1, 'max_wait_ms': 0, 'min_bytes': 0, 'max_bytes': 1 << 20, 'session_epoch': -1,
+            'rack_id': rack,
+            'topics': [{'topic': topic, 'partitions': [{'partition': 0, 'fetch_offset': 0, 'current_leader_epoch': epoch,
+                                                        'partition_max_bytes': 1 << 20}]}]}
+
+
 def test_produce_and_fetch_need_the_leader(cluster):
     ctl = Control(cluster.http_url)
-    create(cluster.bootstrap, 'lead', 1)
+    create(cluster.bootstrap, 'lead', 1, rf=1)
     leader = route(ctl, 'lead', 0)['leader']
-    other = next(n for n in (1, 2, 3) if n != leader)
+    other = next(n for n in (1, 2, 3) if n != leader)  # not a replica
     batch = record_batch([(b'k', b'v', [])])
     produce = {'acks': -1, 'timeout_ms': 5000,
                'topic_data': [{'name': 'lead', 'partition_data': [{'index': 0, 'records': batch}]}]}
@@ -126,15 +133,18 @@ def test_produce_and_fetch_need_the_leader(cluster):
     assert r['responses'][0]['partition_responses'][0]['error_code'] == NONE
     assert r['node_endpoints'] == []
 
-    fetch = {'replica_id': -1, 'max_wait_ms': 0, 'min_bytes': 0, 'max_bytes': 1 << 20, 'session_epoch': -1,
-             'topics': [{'topic': 'lead', 'partitions': [{'partition': 0, 'fetch_offset': 0,
-                                                          'current_leader_epoch': 0,
-                                                          'partition_max_bytes': 1 << 20}]}]}
+    fetch = fetch_request('lead', 0)
     with wire(cluster, other) as c:
-        r = kfs.call(c, 1, 12, fetch)
-    fp = r['responses'][0]['partitions'][0]
-    assert fp['error_code'] == NOT_LEADER
-    assert fp['current_leader']['leader_id'] == leader
+        fp = kfs.call(c, 1, 12, fetch)['responses'][0]['partitions'][0]
+        assert fp['error_code'] == NOT_LEADER
+        assert (fp['current_leader']['leader_id'], fp['current_leader']['leader_epoch']) == (leader, 0)
+        # v16 names topics by id and carries the leader's endpoint.
+        topic_id = kfs.call(c, 3, 12, {'topics': [{'name': 'lead'}]})['topics'][0]['topic_id']
+        by_id = fetch_request('lead', 0)
+        by_id['topics'][0]['topic_id'] = topic_id
+        r = kfs.call(c, 1, 16, by_id)
+    assert r['responses'][0]['partitions'][0]['error_code'] == NOT_LEADER
+    assert [(e['node_id'], e['port']) for e in r['node_endpoints']] == [(leader, cluster.nodes[leader][1])]
     with wire(cluster, leader) as c:
         r = kfs.call(c, 1, 12, fetch)
         assert r['responses'][0]['partitions'][0]['error_code'] == NONE
@@ -142,7 +152,7 @@ def test_produce_and_fetch_need_the_leader(cluster):
 
     # A move bumps the epoch: the old epoch is fenced, a newer one unknown.
     moved = move(ctl, 'lead', 0, other)
-    assert (moved['leader'], moved['leader_epoch']) == (other, 1)
+    assert (moved['leader'], moved['leader_epoch'], moved['replicas']) == (other, 1, [other])
     with wire(cluster, other) as c:
         assert kfs.call(c, 1, 12, fetch)['responses'][0]['partitions'][0]['error_code'] == FENCED_LEADER_EPOCH
         fetch['topics'][0]['partitions'][0]['current_leader_epoch'] = 2
@@ -157,9 +167,49 @@ def test_produce_and_fetch_need_the_leader(cluster):
         parts = kfs.call(c, 23, 4, ofle)['topics'][0]['partitions']
         assert [(x['error_code'], x['leader_epoch'], x['end_offset']) for x in parts] == \
             [(NONE, 0, 1), (NONE, 1, 2), (NONE, -1, -1)]
-    with wire(cluster, leader) as c:  # no longer the leader
+        # ListOffsets gives the epoch an offset was written in.
+        lo = {'replica_id': -1, 'topics': [{'name': 'lead', 'partitions': [
+            {'partition_index': 0, 'current_leader_epoch': 1, 'timestamp': ts} for ts in (-2, -1)]}]}
+        parts = kfs.call(c, 2, 8, lo)['topics'][0]['partitions']
+        assert [(x['error_code'], x['offset'], x['leader_epoch']) for x in parts] == [(NONE, 0, 0), (NONE, 2, 1)]
+    with wire(cluster, leader) as c:  # no longer a replica
         parts = kfs.call(c, 23, 4, ofle)['topics'][0]['partitions']
         assert [x['error_code'] for x in parts] == [NOT_LEADER] * 3
+
+
+def test_followers_serve_consumers_and_rack_aware_selection(start_broker):
+    """KIP-392: a follower serves a consumer's Fetch v11+ (not older ones);
+    with the rack-aware selector the leader sends a consumer of another
+    replica's rack there, and librdkafka with client.rack then fetches from
+    that follower."""
+    b = start_broker(config={'skiff.cluster.brokers': 3, 'default.replication.factor': 3, 'broker.rack': 'ra,rb,rc',
+                             'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector'})
+    ctl = Control(b.http_url)
+    create(b.bootstrap, 'ff', 1)
+    r = route(ctl, 'ff', 0)
+    leader, follower = r['leader'], next(n for n in r['replicas'] if n != r['leader'])
+    p = Producer(producer_conf(b.bootstrap_all))
+    for i in range(20):
+        p.produce('ff', value=b'%d' % i, partition=0)
+    assert p.flush(TIMEOUT) == 0
+    with wire(b, follower) as c:
+        fp = kfs.call(c, 1, 11, fetch_request('ff', 0))['responses'][0]['partitions'][0]
+        assert (fp['error_code'], fp['high_watermark'], fp['preferred_read_replica']) == (NONE, 20, -1)
+        assert len(fp['records']) > 0
+        assert kfs.call(c, 1, 10, fetch_request('ff', 0))['responses'][0]['partitions'][0]['error_code'] == NOT_LEADER
+    rack = 'r' + 'abc'[follower - 1]
+    with wire(b, leader) as c:
+        fp = kfs.call(c, 1, 12, fetch_request('ff', 0, rack))['responses'][0]['partitions'][0]
+        assert (fp['error_code'], fp['preferred_read_replica'], fp['high_watermark']) == (NONE, follower, 20)
+        assert not fp['records']
+        own = kfs.call(c, 1, 12, fetch_request('ff', 0, 'r' + 'abc'[leader - 1]))['responses'][0]['partitions'][0]
+        assert own['preferred_read_replica'] == -1 and len(own['records']) > 0
+    assert ctl.post('/v1/capture', {'apis': ['Fetch']})[0] in (200, 201)
+    got = consume_confluent(b.bootstrap_all, 'ff', [0], 20, client_rack=rack)
+    assert [int(m.value) for m in got] == list(range(20))
+    status, cap = ctl.get('/v1/capture')
+    nodes = {e['node_id'] for e in cap['entries'] if e['api'] == 'Fetch'}
+    assert follower in nodes, cap
 
 
 def test_coordinators_spread_and_not_coordinator(cluster):

@@ -127,6 +127,13 @@ void sk_cluster_epoch_end(sk_broker *b, const char *topic, int32_t partitions, i
  * newest epoch that began at or before it; 0 with one broker). */
 int32_t sk_cluster_epoch_at(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, int64_t offset);
 
+/* True when `node_id` is one of the route's replicas. */
+bool sk_route_has_replica(const sk_route *r, int32_t node_id);
+/* KIP-392 with replica.selector.class set (RackAwareReplicaSelector): the
+ * replica a consumer in `rack` should fetch from, a replica in the ISR in
+ * that rack, unless the leader is in it; -1 for the leader. */
+int32_t sk_cluster_preferred_read_replica(const sk_broker *b, const sk_route *r, kf_str rack);
+
 /* Coordinator key types (FindCoordinator's key_type). */
 enum { SK_COORD_GROUP = 0, SK_COORD_TXN = 1 };
 /* The node coordinating `key` (a group id or transactional id): the leader

@@ -35,6 +35,7 @@ typedef struct sk_config {
     int32_t cluster_brokers;    /* skiff.cluster.brokers: brokers served by this process (skiff/cluster.h) */
     char *cluster_ports;        /* skiff.cluster.ports: explicit ports per broker, "" = derived */
     char *broker_rack;          /* broker.rack: one rack, or one per broker comma-separated; "" = none */
+    char *replica_selector_class; /* replica.selector.class: "" or Kafka's RackAwareReplicaSelector (KIP-392) */
     char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */
     char *log_level;            /* log.level: debug, info, warn, error */
     /* Topics */

@@ -62,6 +62,7 @@ static const char *check_advertised(const char *value);
 static const char *check_http_listener(const char *value);
 static const char *check_ratio(const char *value);
 static const char *check_rate(const char *value);
+static const char *check_replica_selector(const char *value);
 
 #define F(field) offsetof(sk_config, field)
 #define STR(n, field, def, kdef, minlen, doc) \
@@ -115,6 +116,9 @@ static const key_def keys[] = {
         "empty = each listener's port + the broker's index (0 stays ephemeral)"),
     STR("broker.rack", broker_rack, "", "null", 0,
         "Rack of the brokers, in Metadata and DescribeCluster: one for all, or one per broker comma-separated"),
+    {"replica.selector.class", KT_STRING, F(replica_selector_class), "", "null", 0, 0, NULL, check_replica_selector,
+     "Empty, or org.apache.kafka.common.replica.RackAwareReplicaSelector: consumers with client.rack are sent "
+     "to a replica in their rack (KIP-392)"},
     /* Topics */
     INT(KT_INT32, "num.partitions", num_partitions, "1", NULL, 1, INT32_MAX,
         "Partitions of a topic created without a partition count (auto-created topics)"),
@@ -340,6 +344,17 @@ static const char *check_rate(const char *value)
     if (errno || end == value || *end != '\0' || !(d > 0.0))
         return "must be a number above 0";
     return NULL;
+}
+
+#define RACK_AWARE_SELECTOR "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+
+/* replica.selector.class: empty (consumers fetch from the leader) or the
+ * one selector skiff implements. */
+static const char *check_replica_selector(const char *value)
+{
+    if (!*value || !strcmp(value, RACK_AWARE_SELECTOR))
+        return NULL;
+    return "must be empty or " RACK_AWARE_SELECTOR;
 }
 
 /* The allowed values of an enum key, joined by `sep`. */

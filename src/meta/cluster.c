@@ -493,6 +493,29 @@ int32_t sk_cluster_epoch_at(sk_broker *b, const char *topic, int32_t partitions,
     return epoch;
 }
 
+bool sk_route_has_replica(const sk_route *r, int32_t node_id)
+{
+    for (int32_t j = 0; j < r->nreplicas; j++)
+        if (r->replicas[j] == node_id)
+            return true;
+    return false;
+}
+
+int32_t sk_cluster_preferred_read_replica(const sk_broker *b, const sk_route *r, kf_str rack)
+{
+    if (!*b->config->replica_selector_class || rack.len <= 0 || sk_cluster_size(b) == 1)
+        return -1;
+    const char *lr = sk_cluster_rack(b, r->leader);
+    if (lr && strlen(lr) == (size_t)rack.len && !memcmp(lr, rack.p, (size_t)rack.len))
+        return -1;
+    for (int32_t j = 0; j < r->nisr; j++) {
+        const char *ir = sk_cluster_rack(b, r->isr[j]);
+        if (ir && strlen(ir) == (size_t)rack.len && !memcmp(ir, rack.p, (size_t)rack.len))
+            return r->isr[j];
+    }
+    return -1;
+}
+
 /* ---- Coordinators ------------------------------------------------------- */
 
 int32_t cluster_topic_partitions(sk_broker *b, const char *name)
