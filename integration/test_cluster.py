@@ -476,6 +476,16 @@ def test_ctl_cluster_commands(cluster):
         co = kfs.call(c, 10, 4, {'key_type': 1, 'coordinator_keys': ['some-txn']})['coordinators'][0]
     assert co['node_id'] == 3
     assert ctl(cluster, 'partition', 'move', 'cli', 7).returncode == 1
+    # A leaderless spell: LEADER_NOT_AVAILABLE, then the first replica up in the ISR leads again.
+    before = json.loads(ctl(cluster, '--json', 'partition', 'route', 'cli', 0).stdout)
+    r = json.loads(ctl(cluster, '--json', 'partition', 'leaderless', 'cli', 0, '--for', '300ms').stdout)
+    assert (r['leader'], r['leader_epoch']) == (-1, before['leader_epoch'] + 1)
+    md = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_topics('cli', timeout=TIMEOUT)
+    assert md.topics['cli'].partitions[0].error.code() == 5
+    time.sleep(0.4)
+    r = json.loads(ctl(cluster, '--json', 'partition', 'route', 'cli', 0).stdout)
+    assert (r['leader'], r['leader_epoch']) == (before['replicas'][0], before['leader_epoch'] + 2)
+    assert ctl(cluster, 'partition', 'leaderless', 'cli', 0).returncode == 1  # --for is required
 
 
 def test_transactional_consume_transform_produce_across_coordinator_moves(cluster):

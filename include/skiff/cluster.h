@@ -153,6 +153,12 @@ bool sk_cluster_route_coordinator(struct sk_request *req);
  * UNKNOWN_TOPIC_OR_PARTITION, BROKER_NOT_AVAILABLE (node down or unknown),
  * or NONE; *route gets the new route. */
 int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partition, int32_t node_id, sk_route *route);
+/* Leaves the partition without a leader (LEADER_NOT_AVAILABLE in
+ * Metadata, NOT_LEADER_OR_FOLLOWER everywhere) for `ms` milliseconds, in a
+ * new leader epoch; the first look at it after that elects the first
+ * replica up in its ISR, in another. Returns UNKNOWN_TOPIC_OR_PARTITION,
+ * BROKER_NOT_AVAILABLE (one broker), or NONE with *route. */
+int16_t sk_cluster_leaderless(sk_broker *b, const char *topic, int32_t partition, int64_t ms, sk_route *route);
 /* ElectLeaders (KIP-183, KIP-460) for one partition of a topic with
  * `partitions` partitions. Preferred (`unclean` false): NONE after making
  * the first replica the leader, ELECTION_NOT_NEEDED when it already is,

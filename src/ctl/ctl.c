@@ -128,6 +128,8 @@ static const ctl_cmd commands[] = {
      false, NULL},
     {"partition move", "POST", "/v1/cluster/topics/%s/partitions/%s/leader", 2, "TOPIC PARTITION [--node ID]",
      leader_flags, false, false, NULL},
+    {"partition leaderless", "POST", "/v1/cluster/topics/%s/partitions/%s/leaderless", 2, "TOPIC PARTITION --for D",
+     timed_flags, false, false, NULL},
     {"group move", "POST", "/v1/cluster/groups/%s/coordinator", 1, "GROUP [--node ID]", leader_flags, false,
      false, NULL},
     {"txn move", "POST", "/v1/cluster/transactions/%s/coordinator", 1, "TRANSACTIONAL_ID [--node ID]",

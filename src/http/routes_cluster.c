@@ -8,6 +8,7 @@
  */
 #include <cjson/cJSON.h>
 #include <event2/http.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,29 @@ static void partition_move(sk_http_req *r)
         move_and_reply(r, r->params[0], p, node, NULL);
 }
 
+static void partition_leaderless(sk_http_req *r)
+{
+    static const char *const fields[] = {"duration_ms", NULL};
+    char detail[256];
+    int64_t ms = -1;
+    int rc = sk_jsonv_fields(r->body, fields, detail, sizeof detail);
+    if (rc == 0 && (rc = sk_jsonv_int(r->body, "duration_ms", 1, 3600000, &ms, detail, sizeof detail)) == 1)
+        snprintf(detail, sizeof detail, "duration_ms is required");
+    if (rc != 0) {
+        sk_http_reply_error(r, 400, "bad_request", "%s", detail);
+        return;
+    }
+    int32_t p = partition_of(r, r->params[0]);
+    if (p < 0)
+        return;
+    sk_route rt;
+    if (sk_cluster_leaderless(r->b, r->params[0], p, ms, &rt) != SK_ERR_NONE) {
+        sk_http_reply_error(r, 409, "conflict", "only with skiff.cluster.brokers above 1");
+        return;
+    }
+    sk_http_reply_json(r, 200, route_json(r->params[0], p, &rt));
+}
+
 static void leaders_shuffle(sk_http_req *r)
 {
     static const char *const fields[] = {"seed", NULL};
@@ -237,6 +261,7 @@ const sk_http_route sk_http_routes_cluster[] = {
     {EVHTTP_REQ_POST, "/v1/cluster/leaders/shuffle", leaders_shuffle, true},
     {EVHTTP_REQ_GET, "/v1/cluster/topics/{}/partitions/{}", partition_get, false},
     {EVHTTP_REQ_POST, "/v1/cluster/topics/{}/partitions/{}/leader", partition_move, true},
+    {EVHTTP_REQ_POST, "/v1/cluster/topics/{}/partitions/{}/leaderless", partition_leaderless, true},
     {EVHTTP_REQ_POST, "/v1/cluster/groups/{}/coordinator", group_coordinator_move, true},
     {EVHTTP_REQ_POST, "/v1/cluster/transactions/{}/coordinator", txn_coordinator_move, true},
     {0, NULL, NULL, false},

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster_int.h"
 #include "skiff/api.h"
@@ -335,7 +336,27 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
         return NULL;
     if (tout)
         *tout = t;
-    return &t->parts[partition];
+    proute *p = &t->parts[partition];
+    /* A timed leaderless spell (sk_cluster_leaderless) ends at the first
+     * look after it: the first replica up in the ISR leads again. */
+    if (p->leaderless_until && cluster_now_ms() >= p->leaderless_until) {
+        p->leaderless_until = 0;
+        int32_t leader = cluster_elect(c, p);
+        if (p->leader < 0 && leader >= 0) {
+            p->leader = (int8_t)leader;
+            cluster_new_epoch(b, t->name, partition, p);
+            sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition, c->base_id + leader,
+                    p->epoch);
+        }
+    }
+    return p;
+}
+
+int64_t cluster_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void cluster_fill_route(const sk_cluster *c, const proute *p, sk_route *out)

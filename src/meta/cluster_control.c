@@ -90,6 +90,24 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
     return SK_ERR_NONE;
 }
 
+int16_t sk_cluster_leaderless(sk_broker *b, const char *topic, int32_t partition, int64_t ms, sk_route *route)
+{
+    sk_cluster *c = b->cluster;
+    int32_t n = cluster_topic_partitions(b, topic);
+    if (partition < 0 || partition >= n)
+        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (!c || c->n < 2)
+        return SK_ERR_BROKER_NOT_AVAILABLE;
+    troute *t;
+    proute *p = cluster_proute(b, topic, n, partition, &t);
+    if (!p || (p->leader >= 0 && set_leader(b, t, partition, p, -1) < 0))
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    p->leaderless_until = cluster_now_ms() + (ms > 0 ? ms : 1);
+    if (route)
+        cluster_fill_route(c, p, route);
+    return SK_ERR_NONE;
+}
+
 int16_t sk_cluster_elect(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, bool unclean)
 {
     sk_cluster *c = b->cluster;

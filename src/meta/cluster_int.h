@@ -26,6 +26,7 @@ typedef struct proute {
     uint8_t rep[SK_CLUSTER_MAX_BROKERS];  /* replicas, assignment order */
     int32_t nhist;
     epoch_start *hist;                    /* epochs after 0, oldest first (heap) */
+    int64_t leaderless_until;             /* CLOCK_MONOTONIC ms a control left it leaderless until, 0 = none */
 } proute;
 
 /* The routes of one topic, by name. */
@@ -55,5 +56,6 @@ int32_t cluster_topic_partitions(sk_broker *b, const char *name);
 proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, troute **t);
 void cluster_fill_route(const sk_cluster *c, const proute *p, sk_route *out);
 int cluster_new_epoch(sk_broker *b, const char *topic, int32_t partition, proute *p);
+int64_t cluster_now_ms(void);
 
 #endif
