@@ -571,3 +571,17 @@ def test_elect_leaders(cluster):
     assert elect(1, [{'topic': 'el', 'partitions': [0]}]) == {('el', 0): NONE}
     assert route(ctl, 'el', 0)['leader'] not in (-1, pref[0])
     assert ctl.post(f'/v1/cluster/brokers/{pref[0]}/up')[0] == 200
+
+
+def test_fault_rule_on_one_broker(cluster):
+    """A fault rule with node_id acts on that broker's requests only."""
+    ctl = Control(cluster.http_url)
+    rule = ctl.fault(api='FindCoordinator', node_id=2, error='COORDINATOR_LOAD_IN_PROGRESS')
+    codes = {}
+    for node in (1, 2, 3):
+        with wire(cluster, node) as c:
+            r = kfs.call(c, 10, 4, {'key_type': 0, 'coordinator_keys': ['g']})
+        codes[node] = r['coordinators'][0]['error_code']
+    assert codes == {1: NONE, 2: 14, 3: NONE}
+    assert (ctl.fault_get(rule['id'])['matched'], ctl.fault_get(rule['id'])['fired']) == (1, 1)
+    assert ctl.post('/v1/faults', {'api': 'Metadata', 'node_id': -1, 'delay_ms': 1})[0] == 400

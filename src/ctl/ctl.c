@@ -42,7 +42,7 @@ typedef struct ctl_cmd {
 static const ctl_flag fault_flags[] = {
     {"api", "api", F_NAME}, {"version", "version", F_INT}, {"client-id", "client_id", F_STR},
     {"topic", "topic", F_STR}, {"partition", "partition", F_INT}, {"group", "group_id", F_STR},
-    {"transactional-id", "transactional_id", F_STR}, {"error", "error", F_NAME},
+    {"transactional-id", "transactional_id", F_STR}, {"node", "node_id", F_INT}, {"error", "error", F_NAME},
     {"error-level", "error_level", F_STR}, {"delay", "delay_ms", F_DUR}, {"close", "close", F_STR},
     {"blackhole", "blackhole", F_BOOL}, {"throttle", "throttle_time_ms", F_DUR}, {"once", "once", F_BOOL},
     {"times", "times", F_INT}, {"after", "after", F_INT}, {"probability", "probability", F_NUM},
@@ -80,7 +80,7 @@ static const ctl_cmd commands[] = {
     {"health", "GET", "/readyz", 0, "", no_flags, false, false, NULL},
     {"fault add", "POST", "/v1/faults", 0,
      "--api NAME [--error E | --close before|after | --blackhole] [--delay D] [--throttle D] [--version N] "
-     "[--client-id S] [--topic T] [--partition P] [--group G] [--transactional-id X] [--error-level L] "
+     "[--client-id S] [--topic T] [--partition P] [--group G] [--transactional-id X] [--node ID] [--error-level L] "
      "[--once | --times N] [--after N] [--probability P] [--seed S] [--for D]",
      fault_flags, false, false, human_rule},
     {"fault list", "GET", "/v1/faults", 0, "", no_flags, false, false, human_rules},
