@@ -55,18 +55,29 @@ static int lead(sk_broker *b, const troute *t, int32_t partition, proute *p, int
     return set_leader(b, t, partition, p, i);
 }
 
+/* The route a control acts on, or NULL with *err: UNKNOWN_TOPIC_OR_PARTITION,
+ * BROKER_NOT_AVAILABLE (one broker), KAFKA_STORAGE_ERROR (memory). */
+static proute *control_target(sk_broker *b, const char *topic, int32_t partition, troute **t, int16_t *err)
+{
+    int32_t n = cluster_topic_partitions(b, topic);
+    proute *p = NULL;
+    if (partition < 0 || partition >= n)
+        *err = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    else if (!b->cluster || b->cluster->n < 2)
+        *err = SK_ERR_BROKER_NOT_AVAILABLE;
+    else if (!(p = cluster_proute(b, topic, n, partition, t)))
+        *err = SK_ERR_KAFKA_STORAGE_ERROR;
+    return p;
+}
+
 int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partition, int32_t node_id, sk_route *route)
 {
     sk_cluster *c = b->cluster;
-    int32_t n = cluster_topic_partitions(b, topic);
-    if (partition < 0 || partition >= n)
-        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (!c || c->n < 2)
-        return SK_ERR_BROKER_NOT_AVAILABLE;
     troute *t;
-    proute *p = cluster_proute(b, topic, n, partition, &t);
+    int16_t err;
+    proute *p = control_target(b, topic, partition, &t, &err);
     if (!p)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
+        return err;
     int32_t target = -1;
     if (node_id >= 0) {
         target = cluster_index(c, node_id);
@@ -92,19 +103,16 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
 
 int16_t sk_cluster_leaderless(sk_broker *b, const char *topic, int32_t partition, int64_t ms, sk_route *route)
 {
-    sk_cluster *c = b->cluster;
-    int32_t n = cluster_topic_partitions(b, topic);
-    if (partition < 0 || partition >= n)
-        return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (!c || c->n < 2)
-        return SK_ERR_BROKER_NOT_AVAILABLE;
     troute *t;
-    proute *p = cluster_proute(b, topic, n, partition, &t);
-    if (!p || (p->leader >= 0 && set_leader(b, t, partition, p, -1) < 0))
+    int16_t err;
+    proute *p = control_target(b, topic, partition, &t, &err);
+    if (!p)
+        return err;
+    if (p->leader >= 0 && set_leader(b, t, partition, p, -1) < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     p->leaderless_until = cluster_now_ms() + (ms > 0 ? ms : 1);
     if (route)
-        cluster_fill_route(c, p, route);
+        cluster_fill_route(b->cluster, p, route);
     return SK_ERR_NONE;
 }
 
