@@ -24,6 +24,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 import kfs
 from control import Control
+from harness import config_args, free_port, run_skiff
 from kafka_wire import Connection
 from test_produce_fetch import TIMEOUT, consume_confluent, producer_conf
 from test_control_openapi import check as check_schema
@@ -585,3 +586,58 @@ def test_fault_rule_on_one_broker(cluster):
     assert codes == {1: NONE, 2: 14, 3: NONE}
     assert (ctl.fault_get(rule['id'])['matched'], ctl.fault_get(rule['id'])['fired']) == (1, 1)
     assert ctl.post('/v1/faults', {'api': 'Metadata', 'node_id': -1, 'delay_ms': 1})[0] == 400
+
+
+def consecutive_free_ports(n):
+    """A base port with the n ports from it free now."""
+    import socket
+    for _ in range(50):
+        base = free_port()
+        socks = []
+        try:
+            for i in range(n):
+                s = socket.socket()
+                s.bind(('127.0.0.1', base + i))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    pytest.fail('no run of free ports')
+
+
+def test_ports_derived_listed_and_advertised(start_broker):
+    base = consecutive_free_ports(3)
+    b = start_broker(config={'skiff.cluster.brokers': 3, 'listeners': f'PLAINTEXT://127.0.0.1:{base}',
+                             'advertised.listeners': 'PLAINTEXT://localhost:19092'})
+    assert b.nodes == {1: ('127.0.0.1', base), 2: ('127.0.0.1', base + 1), 3: ('127.0.0.1', base + 2)}
+    with wire(b, 3) as c:
+        md = kfs.call(c, 3, 12, {'topics': []})
+    assert [(x['node_id'], x['host'], x['port']) for x in md['brokers']] == \
+        [(1, 'localhost', 19092), (2, 'localhost', 19093), (3, 'localhost', 19094)]
+    ports = [free_port() for _ in range(3)]
+    b2 = start_broker(config={'skiff.cluster.brokers': 3, 'node.id': 7,
+                              'skiff.cluster.ports': ','.join(map(str, ports))})
+    assert b2.nodes == {7 + i: ('127.0.0.1', p) for i, p in enumerate(ports)}
+
+
+@pytest.mark.parametrize('config, message', [
+    ({'skiff.cluster.ports': '1,2'}, 'skiff.cluster.ports'),
+    ({'broker.rack': 'a,b'}, 'broker.rack'),
+    ({'skiff.cluster.brokers': 17}, 'skiff.cluster.brokers'),
+])
+def test_bad_cluster_settings_stop_start_up(tmp_path, config, message):
+    cfg = {'skiff.cluster.brokers': 3, 'listeners': 'PLAINTEXT://127.0.0.1:0', 'log.dirs': str(tmp_path / 'd'),
+           'skiff.http.listeners': ''}
+    cfg.update(config)
+    res = run_skiff(*config_args(cfg))
+    assert res.returncode != 0
+    assert message in res.stderr + res.stdout
+
+
+def test_replication_factor_above_the_brokers_stops_start_up(tmp_path):
+    res = run_skiff('--default.replication.factor', '2', '--log.dirs', str(tmp_path / 'd'))
+    assert res.returncode == 2
+    assert 'default.replication.factor (2) must be at most skiff.cluster.brokers (1)' in res.stderr
