@@ -3,6 +3,11 @@
 A Broker is one skiff process on an ephemeral port (or a given one) with its
 own data directory. Its stdout and stderr go to a log file next to the data
 directory; the port is learnt from the `listening on HOST:PORT` log line.
+With skiff.cluster.brokers=N (docs/cluster.md) one process serves N brokers;
+`nodes` maps each node id to its (host, port) from the `listening on
+HOST:PORT (NAME, node ID)` lines and `bootstrap_all` lists every broker.
+SKIFF_TEST_BROKERS=N runs every broker a test starts that way (unless the
+test sets skiff.cluster.brokers), to run the suite against N brokers.
 Inherited SKIFF_* variables are removed from the broker's environment, so a
 test sees only the configuration it asks for.
 """
@@ -20,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 SKIFF_BIN = os.environ.get('SKIFF_BIN') or str(REPO / 'build' / 'skiff')
 
 LISTENING = re.compile(r'listening on (\S+):(\d+)')
+LISTENING_NODE = re.compile(r'listening on (\S+):(\d+) \((\w+), node (\d+)\)')
+TEST_BROKERS = os.environ.get('SKIFF_TEST_BROKERS')
 HTTP_AT = re.compile(r'http control plane at (http://\S+)')
 # Lines that mean a sanitizer found a bug (UBSan, ASan, LSan).
 SANITIZER_MARKERS = ('runtime error', 'AddressSanitizer', 'LeakSanitizer')
@@ -92,6 +99,9 @@ class Broker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f'{name}.log'
         self.config = dict(config or {})
+        if TEST_BROKERS and 'skiff.cluster.brokers' not in self.config:
+            self.config['skiff.cluster.brokers'] = TEST_BROKERS
+        self.nodes = {}  # node id -> (host, port), the first listener of each broker
         self.args = list(args)
         self.env = dict(env or {})
         self.proc = None
@@ -105,6 +115,13 @@ class Broker:
     @property
     def bootstrap(self):
         return f'{self.host}:{self.port}'
+
+    @property
+    def bootstrap_all(self):
+        """Every broker's address, comma-separated (one broker: `bootstrap`)."""
+        if not self.nodes:
+            return self.bootstrap
+        return ','.join(f'{h}:{p}' for _, (h, p) in sorted(self.nodes.items()))
 
     @property
     def running(self):
@@ -129,6 +146,9 @@ class Broker:
     # Process control.
     def argv(self, port=0):
         argv = [SKIFF_BIN]
+        if port and len(self.nodes) > 1 and 'skiff.cluster.ports' not in self.config:
+            # Started again: every broker on the port it had.
+            argv += ['--skiff.cluster.ports', ','.join(str(p) for _, (_, p) in sorted(self.nodes.items()))]
         if 'listeners' not in self.config:
             argv += ['--listeners', f'PLAINTEXT://127.0.0.1:{port}']
         if 'log.dirs' not in self.config:
@@ -152,6 +172,9 @@ class Broker:
             m = LISTENING.search(log)
             if m and 'started:' in log:
                 self.host, self.port = m.group(1).strip('[]'), int(m.group(2))
+                self.nodes = {}
+                for n in LISTENING_NODE.finditer(log):
+                    self.nodes.setdefault(int(n.group(4)), (n.group(1).strip('[]'), int(n.group(2))))
                 h = HTTP_AT.search(log)
                 self.http_url = h.group(1) if h else None
                 return self

@@ -26,6 +26,7 @@
 
 #include "skiff/api.h"
 #include "skiff/broker.h"
+#include "skiff/cluster.h"
 #include "skiff/config.h"
 #include "skiff/control.h"
 #include "skiff/ctl.h"
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
         sk_error("main", "cannot create the event loop");
         goto out;
     }
+    if (sk_cluster_open(&b) < 0)
+        goto out;
     if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
         sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
@@ -181,6 +184,7 @@ out:
     if (b.logs)
         sk_logstore_close(b.logs);
     sk_meta_close(b.meta);
+    sk_cluster_close(&b);
     if (b.base)
         event_base_free(b.base);
     sk_config_free(&cfg);

@@ -35,6 +35,9 @@ typedef struct sk_request {
     char peer[64];              /* "host:port" of the client, for logs */
     const char *advertised_host; /* host to advertise to this client (in `arena`) */
     int32_t advertised_port;    /* port to advertise to this client */
+    bool advertised_from_config; /* advertised_port comes from advertised.listeners */
+    int32_t node_id;            /* the broker (skiff/cluster.h) whose listener the connection came in on */
+    int32_t listener;           /* index of that listener in `listeners` */
     struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
     int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
     struct sk_auth *auth;       /* the connection's authentication state (skiff/security.h);

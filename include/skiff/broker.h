@@ -23,6 +23,7 @@ struct sk_conn;
 struct sk_control;
 struct sk_http;
 struct sk_security;
+struct sk_cluster;
 
 typedef struct sk_broker {
     const sk_config *config;      /* borrowed; outlives the broker */
@@ -37,6 +38,7 @@ typedef struct sk_broker {
     struct sk_http *http;         /* the HTTP control plane (skiff/http.h), NULL when off */
     struct sk_security *security; /* listeners' security settings, SCRAM credentials
                                      (skiff/security.h); NULL = every listener PLAINTEXT */
+    struct sk_cluster *cluster;   /* brokers and partition routes (skiff/cluster.h) */
     /* state */
     struct sk_conn *conns;        /* open connections (list) */
     size_t nconns;                /* number of open connections */

@@ -32,12 +32,16 @@ typedef struct sk_config {
     char *http_token;           /* skiff.http.token: bearer token the control plane requires
                                    (not for /healthz, /readyz); empty = none */
     /* Identity and storage */
-    int32_t node_id;            /* node.id */
+    int32_t node_id;            /* node.id; the first broker's id with skiff.cluster.brokers > 1 */
+    int32_t cluster_brokers;    /* skiff.cluster.brokers: brokers served by this process (skiff/cluster.h) */
+    char *cluster_ports;        /* skiff.cluster.ports: explicit ports per broker, "" = derived */
+    char *broker_rack;          /* broker.rack: one rack, or one per broker comma-separated; "" = none */
+    char *replica_selector_class; /* replica.selector.class: "" or Kafka's RackAwareReplicaSelector (KIP-392) */
     char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */
     char *log_level;            /* log.level: debug, info, warn, error */
     /* Topics */
     int32_t num_partitions;             /* num.partitions: default partition count for new topics */
-    int16_t default_replication_factor; /* default.replication.factor (must be 1 on one node) */
+    int16_t default_replication_factor; /* default.replication.factor (at most skiff.cluster.brokers) */
     bool auto_create_topics_enable;     /* auto.create.topics.enable */
     int32_t message_max_bytes;          /* message.max.bytes: largest record batch, bytes */
     /* Log store (topic-level defaults, Kafka's broker names) */

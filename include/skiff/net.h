@@ -41,6 +41,14 @@ void sk_net_close_all(sk_broker *b);
  * those accepted meanwhile included (a control-plane fault: the broker looks
  * hung; responses already owed still go out). */
 void sk_net_pause_reads(sk_broker *b, bool paused);
+/* Closes every connection of broker `node_id` at once (skiff/cluster.h: the
+ * broker went down); responses owed on them are dropped. */
+void sk_net_close_node(sk_broker *b, int32_t node_id);
+/* Closes (false) or opens again on the same ports (true) the listening
+ * sockets of broker `node_id`: connecting to a broker that is down is
+ * refused, as to a stopped Kafka broker. Returns 0, or -1 (logged) when a
+ * port cannot be bound again. */
+int sk_net_node_listening(sk_broker *b, int32_t node_id, bool on);
 /* Number of open connections. */
 size_t sk_net_connection_count(const sk_broker *b);
 

@@ -5,6 +5,7 @@
  */
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 
 static const sk_api_handler handlers[] = {
     [KF_API_PRODUCE] = sk_api_produce,
@@ -61,5 +62,7 @@ sk_api_handler sk_api_handler_find(int16_t key)
 
 void sk_api_dispatch(sk_request *req)
 {
+    if (sk_cluster_route_coordinator(req))
+        return;
     sk_api_handler_find(req->hdr.api_key)(req);
 }

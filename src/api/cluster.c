@@ -1,21 +1,26 @@
 /*
  * Cluster and replica APIs of a one-node cluster, answered as a Kafka 4.0
  * broker answers them:
- * - DescribeCluster v0-1 (KIP-700, KIP-919): this node as the only broker
- *   and the controller. An endpoint type other than brokers (1) is refused:
+ * - DescribeCluster v0-1 (KIP-700, KIP-919): the brokers that are up (one,
+ *   or skiff.cluster.brokers: skiff/cluster.h) with their racks, and the
+ *   controller. An endpoint type other than brokers (1) is refused:
  *   controllers (2) with MISMATCHED_ENDPOINT_TYPE, unknown ones with
  *   UNSUPPORTED_ENDPOINT_TYPE (both INVALID_REQUEST at v0).
  * - DescribeLogDirs v0-4: the one log directory with the size of each
  *   partition (offset lag 0: every replica is the leader), and v4 the
  *   directory's total and usable bytes.
- * - OffsetForLeaderEpoch v0-4 (KIP-101, KIP-320): every partition has led
- *   in epoch 0 from its first offset, so epoch 0 ends at the log end offset,
- *   a later epoch is unknown (-1, -1), an earlier one ends at the log start
- *   offset. A current_leader_epoch other than 0 is FENCED_LEADER_EPOCH
- *   (older) or UNKNOWN_LEADER_EPOCH (newer).
- * - ElectLeaders v0-2 (KIP-183, KIP-460): this node already leads every
- *   partition, so each one answers ELECTION_NOT_NEEDED; asked for all
- *   partitions (null), Kafka leaves those out and lists each topic empty.
+ * - OffsetForLeaderEpoch v0-4 (KIP-101, KIP-320): epoch 0 began at the log
+ *   start offset and every leader change (skiff/cluster.h) began a new
+ *   epoch at the log end offset of that moment. The current epoch ends at
+ *   the log end offset, an earlier one where the next began, a later one is
+ *   unknown (-1, -1), as Kafka's LeaderEpochFileCache answers. A consumer's
+ *   request needs the leader (NOT_LEADER_OR_FOLLOWER elsewhere); a
+ *   current_leader_epoch older than the partition's is FENCED_LEADER_EPOCH,
+ *   newer UNKNOWN_LEADER_EPOCH.
+ * - ElectLeaders v0-2 (KIP-183, KIP-460): preferred or unclean election of
+ *   each partition (skiff/cluster.h sk_cluster_elect; with one broker every
+ *   partition answers ELECTION_NOT_NEEDED); asked for all partitions
+ *   (null), Kafka leaves out those that needed none, listing each topic.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -25,13 +30,13 @@
 #include "admin.h"
 #include "authorized_ops.h"
 #include "kf_msgs.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/topics.h"
 
 #define ENDPOINT_BROKER 1
 #define ENDPOINT_CONTROLLER 2
-#define LEADER_EPOCH 0 /* the epoch of every partition */
 
 /* ---- DescribeCluster ---------------------------------------------------- */
 
@@ -39,8 +44,9 @@ void sk_api_describe_cluster(sk_request *req)
 {
     const kf_describe_cluster_request *body = req->body;
     kf_describe_cluster_response *resp = sk_request_response(req);
+    int32_t up[SK_CLUSTER_MAX_BROKERS], nb = sk_cluster_brokers_up(req->broker, up);
     kf_describe_cluster_response_describe_cluster_broker *broker =
-        sk_admin_array(req, &kf_describe_cluster_response_describe_cluster_broker_desc, 1);
+        sk_admin_array(req, &kf_describe_cluster_response_describe_cluster_broker_desc, nb);
     if (!resp || !broker) {
         sk_request_close(req, "out of memory");
         return;
@@ -56,13 +62,15 @@ void sk_api_describe_cluster(sk_request *req)
         resp->error_message = kf_str_c("The request was sent to an endpoint of type BROKER, but we wanted an "
                                        "endpoint of type CONTROLLER");
     } else {
-        broker->broker_id = req->broker->config->node_id;
-        broker->host = kf_str_c(req->advertised_host);
-        broker->port = req->advertised_port;
+        for (int32_t i = 0; i < nb; i++) {
+            broker[i].broker_id = up[i];
+            sk_cluster_endpoint(req, up[i], &broker[i].host, &broker[i].port);
+            broker[i].rack = kf_str_c(sk_cluster_rack(req->broker, up[i]));
+        }
         resp->brokers.items = broker;
-        resp->brokers.n = 1;
+        resp->brokers.n = nb;
         resp->cluster_id = kf_str_c(sk_meta_cluster_id(req->broker->meta));
-        resp->controller_id = req->broker->config->node_id;
+        resp->controller_id = sk_cluster_controller(req->broker);
         if (body->include_cluster_authorized_operations)
             resp->cluster_authorized_operations = SK_CLUSTER_OPERATIONS;
     }
@@ -158,7 +166,7 @@ void sk_api_describe_log_dirs(sk_request *req)
 
 /* ---- OffsetForLeaderEpoch ----------------------------------------------- */
 
-static void epoch_end_offset(sk_request *req, const sk_topic *t,
+static void epoch_end_offset(sk_request *req, const sk_topic *t, int32_t replica_id,
                              const kf_offset_for_leader_epoch_request_offset_for_leader_partition *in,
                              kf_offset_for_leader_epoch_response_epoch_end_offset *out)
 {
@@ -168,18 +176,15 @@ static void epoch_end_offset(sk_request *req, const sk_topic *t,
         out->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
-    if (in->current_leader_epoch != -1 && in->current_leader_epoch != LEADER_EPOCH) {
-        out->error_code =
-            in->current_leader_epoch < LEADER_EPOCH ? SK_ERR_FENCED_LEADER_EPOCH : SK_ERR_UNKNOWN_LEADER_EPOCH;
+    /* A consumer (replica id -1 or -2) needs the leader; a follower any replica. */
+    int16_t err = sk_cluster_check_leader(req, t->name, t->partitions, in->partition, in->current_leader_epoch, NULL);
+    if (err != SK_ERR_NONE && !(err == SK_ERR_NOT_LEADER_OR_FOLLOWER && replica_id >= 0)) {
+        out->error_code = err;
         return;
     }
-    if (in->leader_epoch == LEADER_EPOCH) {
-        out->leader_epoch = LEADER_EPOCH;
-        out->end_offset = sk_partition_log_end_offset(p);
-    } else if (in->leader_epoch < LEADER_EPOCH && in->leader_epoch != -1) {
-        out->leader_epoch = in->leader_epoch;
-        out->end_offset = sk_partition_log_start_offset(p);
-    }
+    sk_cluster_epoch_end(req->broker, t->name, t->partitions, in->partition, in->leader_epoch,
+                         sk_partition_log_end_offset(p), sk_partition_log_start_offset(p), &out->leader_epoch,
+                         &out->end_offset);
 }
 
 void sk_api_offset_for_leader_epoch(sk_request *req)
@@ -204,7 +209,7 @@ void sk_api_offset_for_leader_epoch(sk_request *req)
         }
         sk_topic *t = sk_meta_topic(req->broker->meta, in->topic.p, (size_t)in->topic.len);
         for (int32_t j = 0; j < np; j++)
-            epoch_end_offset(req, t, &in->partitions.items[j], &parts[j]);
+            epoch_end_offset(req, t, body->replica_id, &in->partitions.items[j], &parts[j]);
         topics[i].topic = in->topic;
         topics[i].partitions.items = parts;
         topics[i].partitions.n = np;
@@ -220,13 +225,44 @@ typedef struct elect_all {
     sk_request *req;
     kf_elect_leaders_response_replica_election_result *results;
     int32_t n;
+    bool unclean;
+    int rc;
 } elect_all;
 
-/* Every topic, with no partition: none needs an election. */
+/* Elects one partition; fills its result. */
+static void elect_one(sk_request *req, const sk_topic *t, int32_t id, bool unclean,
+                      kf_elect_leaders_response_partition_result *out)
+{
+    out->partition_id = id;
+    out->error_code = sk_cluster_elect(req->broker, t->name, t->partitions, id, unclean);
+    if (out->error_code == SK_ERR_ELECTION_NOT_NEEDED)
+        out->error_message = kf_str_c("Leader election not needed for topic partition.");
+    else if (out->error_code != SK_ERR_NONE)
+        out->error_message = sk_admin_printf(req, "Failed to elect leader for partition %s-%d under strategy %s",
+                                             t->name, id, unclean ? "UNCLEAN" : "PREFERRED");
+}
+
+/* Every topic, with the partitions whose election was needed (one broker:
+ * none). */
 static void elect_topic(sk_topic *t, void *arg)
 {
     elect_all *x = arg;
-    x->results[x->n++].topic = kf_str_c(t->name);
+    kf_elect_leaders_response_replica_election_result *r = &x->results[x->n++];
+    r->topic = kf_str_c(t->name);
+    kf_elect_leaders_response_partition_result *parts =
+        sk_admin_array(x->req, &kf_elect_leaders_response_partition_result_desc, t->partitions);
+    if (!parts) {
+        x->rc = -1;
+        return;
+    }
+    int32_t n = 0;
+    for (int32_t i = 0; i < t->partitions; i++) {
+        elect_one(x->req, t, i, x->unclean, &parts[n]);
+        if (parts[n].error_code != SK_ERR_ELECTION_NOT_NEEDED)
+            n++;
+    }
+    r->partition_result.items = parts;
+    r->partition_result.n = n;
 }
 
 void sk_api_elect_leaders(sk_request *req)
@@ -247,8 +283,13 @@ void sk_api_elect_leaders(sk_request *req)
     kf_str bad_msg = sk_admin_printf(req, "Unknown election type %d", body->election_type);
     if (bad_type)
         resp->error_code = SK_ERR_INVALID_REQUEST;
+    x.unclean = body->election_type == 1;
     if (all && !bad_type) {
         sk_meta_foreach(meta, elect_topic, &x);
+        if (x.rc < 0) {
+            sk_request_close(req, "out of memory");
+            return;
+        }
     } else {
         for (int32_t i = 0; i < body->topic_partitions.n; i++) {
             const kf_elect_leaders_request_topic_partitions *in = &body->topic_partitions.items[i];
@@ -273,8 +314,7 @@ void sk_api_elect_leaders(sk_request *req)
                     parts[j].error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                     parts[j].error_message = sk_admin_printf(req, "No such partition as %s-%d", in->topic.p, id);
                 } else {
-                    parts[j].error_code = SK_ERR_ELECTION_NOT_NEEDED;
-                    parts[j].error_message = kf_str_c("Leader election not needed for topic partition.");
+                    elect_one(req, t, id, x.unclean, &parts[j]);
                 }
             }
             x.results[x.n].topic = in->topic;

@@ -67,7 +67,7 @@ static const char *resource_type_name(int8_t type)
  * Kafka's validateResourceNameIsCurrentNodeId. */
 static int16_t check_broker_name(sk_request *req, kf_str name, bool allow_empty, const char *what, kf_str *msg)
 {
-    int32_t node = req->broker->config->node_id;
+    int32_t node = req->node_id;
     if (allow_empty && name.len <= 0)
         return SK_ERR_NONE;
     char *end = NULL;

@@ -23,9 +23,10 @@
  * - A named topic that does not exist: UNKNOWN_TOPIC_OR_PARTITION
  *   (INVALID_TOPIC_EXCEPTION for an invalid name), zero topic id, no
  *   partitions; it takes no budget.
- * - Each partition: this node leads it in epoch 0, replicas = isr = [this
- *   node], eligible leader replicas and last known ELR empty, no offline
- *   replicas.
+ * - Each partition: its leader, leader epoch, replicas, ISR and offline
+ *   replicas (skiff/cluster.h; with one broker this node in epoch 0),
+ *   LEADER_NOT_AVAILABLE without a leader; eligible leader replicas
+ *   and last known ELR empty.
  * - topic_authorized_operations: every topic operation (no authorizer), on
  *   each topic answered.
  * Partition ranges are computed in 64 bits, where Kafka's int arithmetic
@@ -37,6 +38,7 @@
 #include "admin.h"
 #include "authorized_ops.h"
 #include "kf_msgs.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/meta.h"
@@ -44,7 +46,6 @@
 /* Kafka's max.request.partition.size.limit default: the most partitions one
  * response carries whatever the request asks. */
 #define MAX_REQUEST_PARTITION_SIZE_LIMIT 2000
-#define LEADER_EPOCH 0 /* the epoch of every partition */
 
 typedef kf_describe_topic_partitions_request dtp_request;
 typedef kf_describe_topic_partitions_response dtp_response;
@@ -148,7 +149,7 @@ static void answer_unknown(const dtp_entry *e, dtp_topic *out)
 /* Fills `out` with the partitions [start, upper) of e->t that exist
  * (indexes below 0 do not). Returns how many, or -1 when out of memory. */
 static int32_t answer_partitions(sk_request *req, const dtp_entry *e, int64_t start, int64_t upper,
-                                 int32_t *node, dtp_topic *out)
+                                 dtp_topic *out)
 {
     int64_t first = start > 0 ? start : 0;
     int32_t count = upper > first ? (int32_t)(upper - first) : 0;
@@ -158,12 +159,18 @@ static int32_t answer_partitions(sk_request *req, const dtp_entry *e, int64_t st
     for (int32_t i = 0; i < count; i++) {
         dtp_partition *p = &parts[i];
         p->partition_index = (int32_t)(first + i);
-        p->leader_id = node[0];
-        p->leader_epoch = LEADER_EPOCH;
-        p->replica_nodes.items = node;
-        p->replica_nodes.n = 1;
-        p->isr_nodes.items = node;
-        p->isr_nodes.n = 1;
+        sk_route_lists l;
+        if (sk_cluster_route_lists(req, e->t->name, e->t->partitions, p->partition_index, &l) < 0)
+            return -1;
+        p->error_code = l.route.leader < 0 ? SK_ERR_LEADER_NOT_AVAILABLE : SK_ERR_NONE;
+        p->leader_id = l.route.leader;
+        p->leader_epoch = l.route.leader_epoch;
+        p->replica_nodes.items = l.replicas;
+        p->replica_nodes.n = l.route.nreplicas;
+        p->isr_nodes.items = l.isr;
+        p->isr_nodes.n = l.route.nisr;
+        p->offline_replicas.items = l.offline;
+        p->offline_replicas.n = l.noffline;
         p->eligible_leader_replicas.n = 0;
         p->last_known_elr.n = 0;
     }
@@ -182,10 +189,8 @@ static int answer_page(sk_request *req, const dtp_request *body, const collect_c
                        dtp_response *resp)
 {
     dtp_topic *topics = sk_admin_array(req, &kf_describe_topic_partitions_response_topic_desc, x->n);
-    int32_t *node = sk_arena_alloc(&req->arena, sizeof *node);
-    if (!topics || !node)
+    if (!topics)
         return -1;
-    node[0] = req->broker->config->node_id;
     resp->topics.items = topics;
     resp->topics.n = 0;
 
@@ -204,7 +209,7 @@ static int answer_page(sk_request *req, const dtp_request *body, const collect_c
         bool resumes = body->cursor && name_cmp(e->name, body->cursor->topic_name) == 0;
         int64_t start = resumes ? body->cursor->partition_index : 0;
         int64_t upper = start + remaining < e->t->partitions ? start + remaining : e->t->partitions;
-        int32_t got = answer_partitions(req, e, start, upper, node, out);
+        int32_t got = answer_partitions(req, e, start, upper, out);
         if (got < 0)
             return -1;
         /* Kafka's "next partition" is upper when short of the partition

@@ -21,6 +21,13 @@
  *   parks: an append listener on every partition and one timer. An append
  *   re-reads; the timer (or shutdown) answers with what there is. No
  *   polling.
+ * - Several brokers (skiff/cluster.h): a partition this broker does not
+ *   lead is NOT_LEADER_OR_FOLLOWER with the leader named (KIP-951), except
+ *   for consumers fetching v11+, which any replica serves (KIP-392); a
+ *   current_leader_epoch older than the partition's is FENCED_LEADER_EPOCH,
+ *   newer UNKNOWN_LEADER_EPOCH. With replica.selector.class set, the leader
+ *   sends a consumer whose rack_id matches another replica's rack there:
+ *   preferred_read_replica, no records, at once.
  * - Sessions (KIP-227, v7+; fetch_session.h): a full fetch may open a
  *   session, which starts with every partition of that fetch at its fetch
  *   offset; incremental fetches then send only changed partitions and get
@@ -40,6 +47,7 @@
 #include "skiff/fetch_session.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
@@ -55,6 +63,9 @@ typedef struct fetch_part {
     int32_t partition;
     int64_t fetch_offset;
     int32_t max_bytes;            /* partition_max_bytes */
+    int32_t current_leader_epoch; /* from the request (v9+), -1 = none or from the session */
+    int32_t leader, leader_epoch; /* the partition's leader when this broker is not it (KIP-951) */
+    int32_t preferred_read_replica; /* KIP-392: the replica to fetch from instead (no records read), or -1 */
     sk_partition *p;              /* NULL when the partition answers an error */
     int16_t error_code;
     int64_t high_watermark, last_stable_offset, log_start_offset;
@@ -85,7 +96,8 @@ static void release_slices(void *arg)
 }
 
 /* Reads every partition afresh; returns the record bytes read and sets
- * *error when a partition answers an error (which ends a long poll). */
+ * *error when a partition answers an error or names a preferred read
+ * replica (either ends a long poll, as Kafka's hasPreferredReadReplica). */
 static int64_t fetch_read(fetch_op *op, bool *error)
 {
     int64_t total = 0;
@@ -102,6 +114,11 @@ static int64_t fetch_read(fetch_op *op, bool *error)
         fp->high_watermark = hw;
         fp->last_stable_offset = sk_partition_last_stable_offset(fp->p);
         fp->log_start_offset = sk_partition_log_start_offset(fp->p);
+        if (fp->preferred_read_replica >= 0) { /* no records: the client goes to that replica */
+            fp->error_code = SK_ERR_NONE;
+            *error = true;
+            continue;
+        }
         int64_t limit = fp->max_bytes;
         if (op->max_bytes - total < limit)
             limit = op->max_bytes - total;
@@ -188,17 +205,53 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
     po->high_watermark = ok ? fp->high_watermark : -1;
     po->last_stable_offset = ok ? fp->last_stable_offset : -1;
     po->log_start_offset = ok ? fp->log_start_offset : -1;
-    po->preferred_read_replica = -1;
+    po->preferred_read_replica = fp->preferred_read_replica;
     po->diverging_epoch.epoch = -1;
     po->diverging_epoch.end_offset = -1;
     po->current_leader.leader_id = -1;
     po->current_leader.leader_epoch = -1;
+    /* KIP-951: the leader a client should turn to. */
+    if ((fp->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER || fp->error_code == SK_ERR_FENCED_LEADER_EPOCH) &&
+        fp->leader >= 0) {
+        po->current_leader.leader_id = fp->leader;
+        po->current_leader.leader_epoch = fp->leader_epoch;
+    }
     po->snapshot_id.end_offset = -1;
     po->snapshot_id.epoch = -1;
     po->aborted_transactions.n = op->isolation_level == 1 || !fp->p ? 0 : -1;
     po->records.p = (const uint8_t *)"";
     po->records.len = (int32_t)fp->slice.length;
     po->records.ext = fp->slice.file ? &fp->slice : NULL;
+}
+
+/* node_endpoints (v16+, KIP-951): every leader a current_leader names. */
+static int fill_endpoints(const fetch_op *op, kf_fetch_response *resp)
+{
+    int32_t ids[SK_CLUSTER_MAX_BROKERS], n = 0;
+    for (int32_t i = 0; i < op->nparts; i++) {
+        const fetch_part *fp = &op->parts[i];
+        if ((fp->error_code != SK_ERR_NOT_LEADER_OR_FOLLOWER && fp->error_code != SK_ERR_FENCED_LEADER_EPOCH) ||
+            fp->leader < 0)
+            continue;
+        bool seen = false;
+        for (int32_t j = 0; j < n; j++)
+            seen |= ids[j] == fp->leader;
+        if (!seen && n < SK_CLUSTER_MAX_BROKERS)
+            ids[n++] = fp->leader;
+    }
+    if (n == 0)
+        return 0;
+    kf_fetch_response_node_endpoint *e = sk_arena_alloc(&op->req->arena, (size_t)n * sizeof *e);
+    if (!e)
+        return -1;
+    for (int32_t i = 0; i < n; i++) {
+        e[i].node_id = ids[i];
+        sk_cluster_endpoint(op->req, ids[i], &e[i].host, &e[i].port);
+        e[i].rack = kf_str_c(sk_cluster_rack(op->req->broker, ids[i]));
+    }
+    resp->node_endpoints.items = e;
+    resp->node_endpoints.n = n;
+    return 0;
 }
 
 /* Builds the response from the parts read (grouped by topic, in order). */
@@ -232,6 +285,8 @@ static kf_fetch_response *fetch_response(fetch_op *op)
     }
     if (s && op->incremental)
         sk_fetch_session_rotate(s);
+    if (fill_endpoints(op, resp) < 0)
+        return NULL;
     resp->responses.items = topics;
     resp->responses.n = nt;
     resp->session_id = op->session_id;
@@ -339,6 +394,7 @@ static void resolve(fetch_op *op, fetch_part *fp)
 {
     sk_broker *b = op->req->broker;
     sk_topic *t;
+    fp->preferred_read_replica = -1;
     if (op->req->hdr.api_version >= 13) {
         t = sk_meta_topic_by_id(b->meta, fp->topic_id.b);
         fp->error_code = SK_ERR_UNKNOWN_TOPIC_ID;
@@ -350,6 +406,24 @@ static void resolve(fetch_op *op, fetch_part *fp)
         return;
     fp->p = sk_topics_partition(b, t, fp->partition);
     fp->error_code = fp->p ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (!fp->p)
+        return;
+    sk_route r;
+    fp->error_code =
+        sk_cluster_check_leader(op->req, t->name, t->partitions, fp->partition, fp->current_leader_epoch, &r);
+    fp->leader = r.leader;
+    fp->leader_epoch = r.leader_epoch;
+    /* KIP-392: a consumer fetching v11+ (it sends client metadata) may read
+     * from any replica; the leader may send it to one in its rack. */
+    const kf_fetch_request *body = op->req->body;
+    bool consumer_v11 = op->req->hdr.api_version >= 11 && body->replica_id < 0 && body->replica_state.replica_id < 0;
+    if (fp->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER && consumer_v11 &&
+        sk_route_has_replica(&r, op->req->node_id))
+        fp->error_code = SK_ERR_NONE;
+    if (fp->error_code == SK_ERR_NONE && consumer_v11 && r.leader == op->req->node_id)
+        fp->preferred_read_replica = sk_cluster_preferred_read_replica(b, &r, body->rack_id);
+    if (fp->error_code != SK_ERR_NONE)
+        fp->p = NULL;
 }
 
 /* Parts from the request itself (full fetches). */
@@ -370,6 +444,7 @@ static int parts_from_request(fetch_op *op, const kf_fetch_request *body)
             fp->partition = rt->partitions.items[j].partition;
             fp->fetch_offset = rt->partitions.items[j].fetch_offset;
             fp->max_bytes = rt->partitions.items[j].partition_max_bytes;
+            fp->current_leader_epoch = rt->partitions.items[j].current_leader_epoch;
         }
     }
     return 0;
@@ -421,6 +496,7 @@ static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fet
         fp->partition = st->partition;
         fp->fetch_offset = st->fetch_offset;
         fp->max_bytes = st->partition_max_bytes;
+        fp->current_leader_epoch = -1;
         if (!fp->topic.p)
             return -1;
     }

@@ -13,9 +13,11 @@
  * client host is shown as Kafka prints an address ("/127.0.0.1").
  *
  * FindCoordinator, as Kafka answers:
- * - This node coordinates every group (key type 0) and transactional id
- *   (key type 1): node id, and the host and port the client connected to
- *   (or advertised.listeners).
+ * - A group (key type 0) or transactional id (key type 1) is coordinated by
+ *   the leader of its partition of __consumer_offsets / __transaction_state
+ *   (skiff/cluster.h; with one broker, this node): its node id, host and
+ *   port as the client reaches it. While that partition has no leader the
+ *   answer is COORDINATOR_NOT_AVAILABLE.
  * - Share-group keys (type 2, KIP-932) are INVALID_REQUEST: below v6 they do
  *   not exist, and skiff runs no share coordinator. Any other key type is
  *   INVALID_REQUEST too. An error answer carries node id -1, host "" and
@@ -29,6 +31,7 @@
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/log.h"
@@ -45,21 +48,27 @@ typedef struct coordinator_answer {
     int16_t error_code;
     const char *error_message;
     int32_t node_id;
-    const char *host;
+    kf_str host;
     int32_t port;
 } coordinator_answer;
 
-static coordinator_answer find_coordinator(const sk_request *req, int8_t key_type)
+static coordinator_answer find_coordinator(const sk_request *req, int8_t key_type, kf_str key)
 {
-    coordinator_answer a = {SK_ERR_NONE, "NONE", req->broker->config->node_id, req->advertised_host,
-                            req->advertised_port};
+    coordinator_answer a = {SK_ERR_NONE, "NONE", -1, kf_str_c(""), -1};
     if (key_type != KEY_TYPE_GROUP && key_type != KEY_TYPE_TRANSACTION) {
         a.error_code = SK_ERR_INVALID_REQUEST;
         a.error_message = key_type == KEY_TYPE_SHARE ? "Share groups are not supported" : SK_ERR_MSG_INVALID_REQUEST;
-        a.node_id = -1;
-        a.host = "";
-        a.port = -1;
+        return a;
     }
+    int32_t node = sk_cluster_coordinator(req->broker, key_type == KEY_TYPE_GROUP ? SK_COORD_GROUP : SK_COORD_TXN,
+                                          key.p, key.p ? (size_t)key.len : 0);
+    if (node < 0) {
+        a.error_code = SK_ERR_COORDINATOR_NOT_AVAILABLE;
+        a.error_message = "The coordinator is not available.";
+        return a;
+    }
+    a.node_id = node;
+    sk_cluster_endpoint(req, node, &a.host, &a.port);
     return a;
 }
 
@@ -73,11 +82,11 @@ void sk_api_find_coordinator(sk_request *req)
     }
 
     if (req->hdr.api_version < 4) {
-        coordinator_answer a = find_coordinator(req, body->key_type);
+        coordinator_answer a = find_coordinator(req, body->key_type, body->key);
         resp->error_code = a.error_code;
         resp->error_message = kf_str_c(a.error_message);
         resp->node_id = a.node_id;
-        resp->host = kf_str_c(a.host);
+        resp->host = a.host;
         resp->port = a.port;
         sk_debug("group", "FindCoordinator v%d key type %d '%s' from %s: %s", req->hdr.api_version,
                  body->key_type, body->key.p ? body->key.p : "", req->peer, sk_err_name(a.error_code));
@@ -92,10 +101,10 @@ void sk_api_find_coordinator(sk_request *req)
         return;
     }
     for (int32_t i = 0; i < n; i++) {
-        coordinator_answer a = find_coordinator(req, body->key_type);
+        coordinator_answer a = find_coordinator(req, body->key_type, body->coordinator_keys.items[i]);
         c[i].key = body->coordinator_keys.items[i];
         c[i].node_id = a.node_id;
-        c[i].host = kf_str_c(a.host);
+        c[i].host = a.host;
         c[i].port = a.port;
         c[i].error_code = a.error_code;
         c[i].error_message = kf_str_c(a.error_code == SK_ERR_NONE ? "" : a.error_message); /* Kafka: "" */
@@ -243,8 +252,15 @@ void sk_api_list_groups(sk_request *req)
         sk_request_close(req, "out of memory");
         return;
     }
+    /* Several brokers (skiff/cluster.h): each lists the groups it coordinates. */
+    int32_t kept = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (sk_cluster_size(req->broker) == 1 ||
+            sk_cluster_coordinator(req->broker, SK_COORD_GROUP, groups[i].group_id.p, (size_t)groups[i].group_id.len) ==
+                req->node_id)
+            groups[kept++] = groups[i];
     resp->groups.items = groups;
-    resp->groups.n = n;
+    resp->groups.n = kept;
     sk_request_respond(req, resp);
 }
 

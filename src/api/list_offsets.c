@@ -16,6 +16,7 @@
  */
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/topics.h"
 
@@ -63,9 +64,17 @@ void sk_api_list_offsets(sk_request *req)
                 po->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
+            /* Consumers (replica id -1) need the leader; followers (>= 0) any replica. */
+            po->error_code = sk_cluster_check_leader(req, t->name, t->partitions, rp->partition_index,
+                                                     rp->current_leader_epoch, NULL);
+            if (po->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER && body->replica_id >= 0)
+                po->error_code = SK_ERR_NONE;
+            if (po->error_code != SK_ERR_NONE)
+                continue;
             po->error_code = lookup(p, rp->timestamp, body->isolation_level, &po->offset, &po->timestamp);
             if (po->error_code == SK_ERR_NONE && po->offset >= 0)
-                po->leader_epoch = 0;
+                po->leader_epoch = sk_cluster_epoch_at(req->broker, t->name, t->partitions, rp->partition_index,
+                                                       po->offset);
         }
     }
     sk_request_respond(req, resp);

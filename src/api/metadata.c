@@ -1,7 +1,9 @@
 /*
- * Metadata v0-13: this node as the only broker and the controller, the
- * cluster id, and the requested topics with their partitions (leader = this
- * node, leader epoch 0, replicas = isr = [this node]).
+ * Metadata v0-13: the brokers that are up (one, or skiff.cluster.brokers:
+ * skiff/cluster.h) with their racks, the controller, the cluster id, and
+ * the requested topics with each partition's leader, leader epoch, replicas,
+ * ISR and offline replicas (those of brokers that are down); a partition
+ * without a leader answers LEADER_NOT_AVAILABLE, as Kafka.
  *
  * Behaviour, as Kafka answers:
  * - Topics: v0 empty array = all topics; v1+ null = all topics, empty = none.
@@ -23,6 +25,7 @@
 #include "authorized_ops.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/meta.h"
@@ -34,9 +37,27 @@ typedef struct metadata_ctx {
     sk_request *req;
     kf_metadata_response_topic *topics; /* answer, `n` filled of `cap` */
     int32_t n, cap;
-    int32_t *node;                      /* [this node id], shared by replica and isr lists */
     bool include_ops;
 } metadata_ctx;
+
+/* One partition's route; the lists live in the request arena. */
+static int fill_partition(sk_request *req, const sk_topic *t, int32_t i, kf_metadata_response_partition *out)
+{
+    sk_route_lists l;
+    if (sk_cluster_route_lists(req, t->name, t->partitions, i, &l) < 0)
+        return -1;
+    out->error_code = l.route.leader < 0 ? SK_ERR_LEADER_NOT_AVAILABLE : SK_ERR_NONE;
+    out->partition_index = i;
+    out->leader_id = l.route.leader;
+    out->leader_epoch = l.route.leader_epoch;
+    out->replica_nodes.items = l.replicas;
+    out->replica_nodes.n = l.route.nreplicas;
+    out->isr_nodes.items = l.isr;
+    out->isr_nodes.n = l.route.nisr;
+    out->offline_replicas.items = l.offline;
+    out->offline_replicas.n = l.noffline;
+    return 0;
+}
 
 static int fill_topic(metadata_ctx *x, kf_metadata_response_topic *out, const sk_topic *t)
 {
@@ -50,13 +71,8 @@ static int fill_topic(metadata_ctx *x, kf_metadata_response_topic *out, const sk
     if (!parts)
         return -1;
     for (int32_t i = 0; i < t->partitions; i++) {
-        parts[i].partition_index = i;
-        parts[i].leader_id = x->node[0];
-        parts[i].leader_epoch = 0;
-        parts[i].replica_nodes.items = x->node;
-        parts[i].replica_nodes.n = 1;
-        parts[i].isr_nodes.items = x->node;
-        parts[i].isr_nodes.n = 1;
+        if (fill_partition(x->req, t, i, &parts[i]) < 0)
+            return -1;
     }
     out->partitions.items = parts;
     out->partitions.n = t->partitions;
@@ -104,16 +120,15 @@ void sk_api_metadata(sk_request *req)
     int16_t version = req->hdr.api_version;
 
     metadata_ctx x = {.req = req, .include_ops = body->include_topic_authorized_operations};
-    x.node = sk_arena_alloc(&req->arena, sizeof *x.node);
-    kf_metadata_response_broker *broker = sk_arena_alloc(&req->arena, sizeof *broker);
+    int32_t up[SK_CLUSTER_MAX_BROKERS], nb = sk_cluster_brokers_up(req->broker, up);
+    kf_metadata_response_broker *brokers = sk_arena_alloc(&req->arena, (size_t)nb * sizeof *brokers + 1);
     bool all = body->topics.n < 0 || (version == 0 && body->topics.n == 0);
     x.cap = all ? sk_meta_topic_count(meta) : body->topics.n;
     x.topics = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.topics + 1);
-    if (!resp || !x.node || !broker || !x.topics) {
+    if (!resp || !brokers || !x.topics) {
         sk_request_close(req, "out of memory");
         return;
     }
-    x.node[0] = cfg->node_id;
 
     if (all) {
         sk_meta_foreach(meta, add_all, &x);
@@ -127,14 +142,15 @@ void sk_api_metadata(sk_request *req)
         }
     }
 
-    broker->node_id = cfg->node_id;
-    broker->host = kf_str_c(req->advertised_host);
-    broker->port = req->advertised_port;
-    broker->rack.len = -1;
-    resp->brokers.items = broker;
-    resp->brokers.n = 1;
+    for (int32_t i = 0; i < nb; i++) {
+        brokers[i].node_id = up[i];
+        sk_cluster_endpoint(req, up[i], &brokers[i].host, &brokers[i].port);
+        brokers[i].rack = kf_str_c(sk_cluster_rack(req->broker, up[i]));
+    }
+    resp->brokers.items = brokers;
+    resp->brokers.n = nb;
     resp->cluster_id = kf_str_c(sk_meta_cluster_id(meta));
-    resp->controller_id = cfg->node_id;
+    resp->controller_id = sk_cluster_controller(req->broker);
     resp->topics.items = x.topics;
     resp->topics.n = x.n;
     resp->cluster_authorized_operations =

@@ -39,6 +39,7 @@
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
@@ -151,6 +152,8 @@ typedef struct produce_op {
     sk_request *req;
     kf_produce_response *resp;
     int32_t waiting; /* partitions whose fsync has not completed */
+    int32_t nleaders;                          /* leaders named in current_leader fields (KIP-951) */
+    int32_t leaders[SK_CLUSTER_MAX_BROKERS];
 } produce_op;
 
 /* One partition's wait for its fsync. */
@@ -188,6 +191,40 @@ static void await_flush(produce_op *op, sk_partition *p, int64_t last_offset, kf
         op->waiting++;
 }
 
+/* KIP-951: a NOT_LEADER_OR_FOLLOWER answer names the current leader, whose
+ * endpoint the response then carries (v10+). */
+static void note_leader(produce_op *op, const sk_route *r, kf_produce_response_partition *out)
+{
+    out->current_leader.leader_id = r->leader;
+    out->current_leader.leader_epoch = r->leader < 0 ? -1 : r->leader_epoch;
+    if (r->leader < 0)
+        return;
+    for (int32_t i = 0; i < op->nleaders; i++)
+        if (op->leaders[i] == r->leader)
+            return;
+    if (op->nleaders < SK_CLUSTER_MAX_BROKERS)
+        op->leaders[op->nleaders++] = r->leader;
+}
+
+/* Fills node_endpoints with the leaders named in the answer. */
+static int fill_endpoints(produce_op *op)
+{
+    sk_request *req = op->req;
+    if (op->nleaders == 0)
+        return 0;
+    kf_produce_response_node_endpoint *e = sk_arena_alloc(&req->arena, (size_t)op->nleaders * sizeof *e);
+    if (!e)
+        return -1;
+    for (int32_t i = 0; i < op->nleaders; i++) {
+        e[i].node_id = op->leaders[i];
+        sk_cluster_endpoint(req, op->leaders[i], &e[i].host, &e[i].port);
+        e[i].rack = kf_str_c(sk_cluster_rack(req->broker, op->leaders[i]));
+    }
+    op->resp->node_endpoints.items = e;
+    op->resp->node_endpoints.n = op->nleaders;
+    return 0;
+}
+
 /* Appends one partition's records; returns the error code for its answer. */
 static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_produce_request_partition *in,
                                  kf_produce_response_partition *out)
@@ -197,6 +234,13 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
     sk_partition *p = sk_topics_partition(b, t, in->index);
     if (!p)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    sk_route r;
+    int16_t lerr = sk_cluster_check_leader(req, t->name, t->partitions, in->index, -1, &r);
+    if (lerr != SK_ERR_NONE) {
+        note_leader(op, &r, out);
+        return lerr;
+    }
+    sk_partition_set_leader_epoch(p, r.leader_epoch);
     sk_batch first;
     if (!in->records.p || in->records.len <= 0 ||
         sk_batch_header_parse(&first, in->records.p, (size_t)in->records.len) < 0)
@@ -314,6 +358,10 @@ void sk_api_produce(sk_request *req)
     }
     resp->responses.items = topics;
     resp->responses.n = body->topic_data.n > 0 ? body->topic_data.n : 0;
+    if (fill_endpoints(op) < 0) {
+        sk_request_close(req, "out of memory");
+        return;
+    }
 
     if (acks == 0) {
         if (any_error)

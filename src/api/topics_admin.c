@@ -16,8 +16,8 @@
  *   of exactly this node (INVALID_REPLICA_ASSIGNMENT);
  * - otherwise replication_factor 0 or < -1: INVALID_REPLICATION_FACTOR;
  *   num_partitions 0 or < -1: INVALID_PARTITIONS; -1 takes num.partitions /
- *   default.replication.factor; a factor above 1 cannot be placed on one
- *   node: INVALID_REPLICATION_FACTOR.
+ *   default.replication.factor; a factor above the brokers that are up
+ *   (skiff/cluster.h) cannot be placed: INVALID_REPLICATION_FACTOR.
  * More than SK_ADMIN_MAX_RECORDS topics + configs + partitions in one
  * request fails every topic with POLICY_VIOLATION, as Kafka's controller.
  * validate_only answers the same without creating anything. v5+ answers
@@ -44,6 +44,7 @@
 
 #include "admin.h"
 #include "kf_msgs.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/topics.h"
@@ -96,6 +97,7 @@ typedef struct topic_plan {
     int16_t err;              /* NONE: create it */
     kf_str msg;               /* error message */
     int32_t partitions;       /* resolved count */
+    int32_t rf;               /* resolved replication factor (1 with a manual assignment) */
     sk_topic_configs configs; /* validated overrides (heap; freed at the end) */
 } topic_plan;
 
@@ -173,6 +175,7 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
         return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
     }
     plan->partitions = n;
+    plan->rf = 1;
     return SK_ERR_NONE;
 }
 
@@ -211,20 +214,24 @@ static int16_t plan_topic(sk_request *req, const kf_create_topics_request_creata
         return SK_ERR_INVALID_PARTITIONS;
     }
     int32_t rf = in->replication_factor == -1 ? b->config->default_replication_factor : in->replication_factor;
-    if (rf > 1) {
+    int32_t up = 0;
+    for (int32_t i = 0; i < sk_cluster_size(b); i++)
+        up += sk_cluster_node_up(b, sk_cluster_node_id(b, i));
+    if (rf > up) {
         plan->msg = sk_admin_printf(req, "Unable to replicate the partition %d time(s): The target replication "
-                                    "factor of %d cannot be reached because only 1 broker(s) are registered or "
+                                    "factor of %d cannot be reached because only %d broker(s) are registered or "
                                     "some brokers have all their log directories cordoned.",
-                                    rf, rf);
+                                    rf, rf, up);
         return SK_ERR_INVALID_REPLICATION_FACTOR;
     }
+    plan->rf = rf;
     plan->partitions = in->num_partitions == -1 ? b->config->num_partitions : in->num_partitions;
     return SK_ERR_NONE;
 }
 
 /* Fills the v5+ description of a created (or validated) topic. */
 static int describe_created(sk_request *req, kf_create_topics_response_creatable_topic_result *out,
-                            const sk_topic_configs *configs, int32_t partitions)
+                            const sk_topic_configs *configs, int32_t partitions, int32_t rf)
 {
     kf_create_topics_response_creatable_topic_configs *cfg =
         sk_admin_array(req, &kf_create_topics_response_creatable_topic_configs_desc, SK_TC_COUNT);
@@ -244,7 +251,7 @@ static int describe_created(sk_request *req, kf_create_topics_response_creatable
     out->configs.items = cfg;
     out->configs.n = SK_TC_COUNT;
     out->num_partitions = partitions;
-    out->replication_factor = 1;
+    out->replication_factor = (int16_t)rf;
     out->topic_config_error_code = SK_ERR_NONE;
     return 0;
 }
@@ -307,7 +314,10 @@ void sk_api_create_topics(sk_request *req)
                                                           &plan->configs, &t);
             if (t)
                 memcpy(out->topic_id.b, t->id, 16);
-            if (plan->err == SK_ERR_NONE && describe_created(req, out, &plan->configs, plan->partitions) < 0)
+            if (t && sk_cluster_set_replication_factor(req->broker, t->name, plan->rf) < 0)
+                plan->err = SK_ERR_KAFKA_STORAGE_ERROR;
+            if (plan->err == SK_ERR_NONE &&
+                describe_created(req, out, &plan->configs, plan->partitions, plan->rf) < 0)
                 plan->err = SK_ERR_KAFKA_STORAGE_ERROR;
             if (plan->err == SK_ERR_KAFKA_STORAGE_ERROR)
                 plan->msg = kf_str_c("The topic could not be written to the data directory.");

@@ -21,6 +21,7 @@
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"
@@ -190,13 +191,20 @@ void sk_api_list_transactions(sk_request *req)
             n >= 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1) : NULL;
         if (!out)
             goto oom;
+        int32_t kept = 0;
         for (int32_t i = 0; i < n; i++) {
-            out[i].transactional_id = kf_str_c(info[i].transactional_id);
-            out[i].producer_id = info[i].producer_id;
-            out[i].transaction_state = kf_str_c(sk_txn_state_name(info[i].state));
+            /* Several brokers (skiff/cluster.h): each lists the ids it coordinates. */
+            const char *id = info[i].transactional_id;
+            if (sk_cluster_size(req->broker) > 1 &&
+                sk_cluster_coordinator(req->broker, SK_COORD_TXN, id, strlen(id)) != req->node_id)
+                continue;
+            out[kept].transactional_id = kf_str_c(id);
+            out[kept].producer_id = info[i].producer_id;
+            out[kept].transaction_state = kf_str_c(sk_txn_state_name(info[i].state));
+            kept++;
         }
         resp->transaction_states.items = out;
-        resp->transaction_states.n = n;
+        resp->transaction_states.n = kept;
     }
     sk_request_respond(req, resp);
     return;

@@ -62,6 +62,7 @@ static const char *check_advertised(const char *value);
 static const char *check_http_listener(const char *value);
 static const char *check_ratio(const char *value);
 static const char *check_rate(const char *value);
+static const char *check_replica_selector(const char *value);
 
 #define F(field) offsetof(sk_config, field)
 #define STR(n, field, def, kdef, minlen, doc) \
@@ -108,11 +109,21 @@ static const key_def keys[] = {
         "Data directory; of a comma-separated list only the first is used"),
     ENUM("log.level", log_level, "info", "no such key", log_levels,
          "Lowest level of the log lines written to stderr"),
+    INT(KT_INT32, "skiff.cluster.brokers", cluster_brokers, "1", "no such key", 1, 16,
+        "Brokers this process serves over its one log store, node ids node.id and up (docs/cluster.md)"),
+    STR("skiff.cluster.ports", cluster_ports, "", "no such key", 0,
+        "Ports of the brokers, one entry per broker comma-separated, each listener's port '/'-separated; "
+        "empty = each listener's port + the broker's index (0 stays ephemeral)"),
+    STR("broker.rack", broker_rack, "", "null", 0,
+        "Rack of the brokers, in Metadata and DescribeCluster: one for all, or one per broker comma-separated"),
+    {"replica.selector.class", KT_STRING, F(replica_selector_class), "", "null", 0, 0, NULL, check_replica_selector,
+     "Empty, or org.apache.kafka.common.replica.RackAwareReplicaSelector: consumers with client.rack are sent "
+     "to a replica in their rack (KIP-392)"},
     /* Topics */
     INT(KT_INT32, "num.partitions", num_partitions, "1", NULL, 1, INT32_MAX,
         "Partitions of a topic created without a partition count (auto-created topics)"),
-    INT(KT_INT16, "default.replication.factor", default_replication_factor, "1", NULL, 1, 1,
-        "Replication factor of auto-created topics; 1 is the only value on one node"),
+    INT(KT_INT16, "default.replication.factor", default_replication_factor, "1", NULL, 1, 16,
+        "Replication factor of topics created without one; at most skiff.cluster.brokers"),
     BOOL("auto.create.topics.enable", auto_create_topics_enable, "true", NULL,
          "Create a missing topic when a client asks Metadata for it"),
     INT(KT_INT32, "message.max.bytes", message_max_bytes, "1048588", NULL, 0, INT32_MAX,
@@ -333,6 +344,17 @@ static const char *check_rate(const char *value)
     if (errno || end == value || *end != '\0' || !(d > 0.0))
         return "must be a number above 0";
     return NULL;
+}
+
+#define RACK_AWARE_SELECTOR "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+
+/* replica.selector.class: empty (consumers fetch from the leader) or the
+ * one selector skiff implements. */
+static const char *check_replica_selector(const char *value)
+{
+    if (!*value || !strcmp(value, RACK_AWARE_SELECTOR))
+        return NULL;
+    return "must be empty or " RACK_AWARE_SELECTOR;
 }
 
 /* The allowed values of an enum key, joined by `sep`. */
@@ -998,6 +1020,11 @@ static int check_loaded(sk_config *c)
         sk_error("config", "group.min.session.timeout.ms (%" PRId32 ") must not exceed "
                  "group.max.session.timeout.ms (%" PRId32 ")",
                  c->group_min_session_timeout_ms, c->group_max_session_timeout_ms);
+        return -1;
+    }
+    if (c->default_replication_factor > c->cluster_brokers) {
+        sk_error("config", "default.replication.factor (%d) must be at most skiff.cluster.brokers (%" PRId32 ")",
+                 c->default_replication_factor, c->cluster_brokers);
         return -1;
     }
     const char *comma = strchr(c->log_dirs, ',');

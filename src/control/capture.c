@@ -138,6 +138,7 @@ uint64_t sk_capture_begin(sk_control *ctl, const sk_request *req)
     cJSON_AddNumberToObject(o, "id", (double)id);
     cJSON_AddNumberToObject(o, "connection_id", (double)req->conn_id);
     cJSON_AddStringToObject(o, "peer", req->peer);
+    cJSON_AddNumberToObject(o, "node_id", req->node_id);
     if (req->hdr.client_id.p)
         cJSON_AddStringToObject(o, "client_id", req->hdr.client_id.p);
     else

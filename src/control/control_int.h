@@ -23,6 +23,7 @@ typedef struct sk_fault_rule {
     int32_t partition;            /* a partition named in the request (of `topic` if set), or -1 */
     char *group_id;               /* group id named in the request, or NULL */
     char *transactional_id;       /* transactional id named in the request, or NULL */
+    int32_t node_id;              /* the broker it came in on (skiff.cluster.brokers), or -1 */
     /* action */
     sk_fault_kind kind;
     int16_t error_code;           /* SK_FAULT_ERROR: Kafka error code */

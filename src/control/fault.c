@@ -3,8 +3,9 @@
  * rule fires for a request.
  *
  * A rule matches by API key and optionally version, client id, topic,
- * partition, group id and transactional id. Topics, partitions, group ids
- * and transactional ids are found in the decoded request by walking its
+ * partition, group id, transactional id and the broker the request came
+ * in on (node_id, with skiff.cluster.brokers: a per-broker delay or
+ * error). Topics, partitions, group ids and transactional ids are found in the decoded request by walking its
  * schema table: string fields named topic / topic_name (or name inside a
  * topic struct; topic ids are looked up), int32 fields named partition /
  * partition_index / index and int32 arrays named partitions /
@@ -74,7 +75,7 @@ int sk_api_key_parse(const char *s)
 /* ---- Parsing ------------------------------------------------------------ */
 
 static const char *const rule_fields[] = {
-    "api", "version", "client_id", "topic", "partition", "group_id", "transactional_id",
+    "api", "version", "client_id", "topic", "partition", "group_id", "transactional_id", "node_id",
     "error", "error_level", "delay_ms", "close", "blackhole", "throttle_time_ms",
     "once", "times", "after", "probability", "seed", "duration_ms", NULL};
 
@@ -129,12 +130,14 @@ static int parse_match(sk_fault_rule *r, const cJSON *spec, char *detail, size_t
         return -1;
     }
     r->api_key = (int16_t)key;
-    int64_t v = -1, p = -1;
+    int64_t v = -1, p = -1, node = -1;
     if (sk_jsonv_int(spec, "version", 0, INT16_MAX, &v, detail, len) < 0 ||
-        sk_jsonv_int(spec, "partition", 0, INT32_MAX, &p, detail, len) < 0)
+        sk_jsonv_int(spec, "partition", 0, INT32_MAX, &p, detail, len) < 0 ||
+        sk_jsonv_int(spec, "node_id", 0, INT32_MAX, &node, detail, len) < 0)
         return -1;
     r->version = (int16_t)v;
     r->partition = (int32_t)p;
+    r->node_id = (int32_t)node;
     return dup_str(spec, "client_id", &r->client_id, detail, len) < 0 ||
                    dup_str(spec, "topic", &r->topic, detail, len) < 0 ||
                    dup_str(spec, "group_id", &r->group_id, detail, len) < 0 ||
@@ -429,6 +432,8 @@ static bool rule_matches(const sk_fault_rule *r, const sk_request *req)
     if (r->api_key != req->hdr.api_key || (r->version >= 0 && r->version != req->hdr.api_version))
         return false;
     if (r->client_id && !str_is(req->hdr.client_id, r->client_id))
+        return false;
+    if (r->node_id >= 0 && r->node_id != req->node_id)
         return false;
     if (!r->topic && r->partition < 0 && !r->group_id && !r->transactional_id)
         return true;

@@ -42,7 +42,7 @@ typedef struct ctl_cmd {
 static const ctl_flag fault_flags[] = {
     {"api", "api", F_NAME}, {"version", "version", F_INT}, {"client-id", "client_id", F_STR},
     {"topic", "topic", F_STR}, {"partition", "partition", F_INT}, {"group", "group_id", F_STR},
-    {"transactional-id", "transactional_id", F_STR}, {"error", "error", F_NAME},
+    {"transactional-id", "transactional_id", F_STR}, {"node", "node_id", F_INT}, {"error", "error", F_NAME},
     {"error-level", "error_level", F_STR}, {"delay", "delay_ms", F_DUR}, {"close", "close", F_STR},
     {"blackhole", "blackhole", F_BOOL}, {"throttle", "throttle_time_ms", F_DUR}, {"once", "once", F_BOOL},
     {"times", "times", F_INT}, {"after", "after", F_INT}, {"probability", "probability", F_NUM},
@@ -67,6 +67,9 @@ static const ctl_flag capture_list_flags[] = {
     {NULL, NULL, F_STR},
 };
 static const ctl_flag no_flags[] = {{NULL, NULL, F_STR}};
+static const ctl_flag leader_flags[] = {{"node", "node_id", F_INT}, {NULL, NULL, F_STR}};
+static const ctl_flag down_flags[] = {{"leaderless", "leaderless", F_BOOL}, {NULL, NULL, F_STR}};
+static const ctl_flag seed_flags[] = {{"seed", "seed", F_INT}, {NULL, NULL, F_STR}};
 
 static void human_rule(const cJSON *r);
 static void human_rules(const cJSON *j);
@@ -77,7 +80,7 @@ static const ctl_cmd commands[] = {
     {"health", "GET", "/readyz", 0, "", no_flags, false, false, NULL},
     {"fault add", "POST", "/v1/faults", 0,
      "--api NAME [--error E | --close before|after | --blackhole] [--delay D] [--throttle D] [--version N] "
-     "[--client-id S] [--topic T] [--partition P] [--group G] [--transactional-id X] [--error-level L] "
+     "[--client-id S] [--topic T] [--partition P] [--group G] [--transactional-id X] [--node ID] [--error-level L] "
      "[--once | --times N] [--after N] [--probability P] [--seed S] [--for D]",
      fault_flags, false, false, human_rule},
     {"fault list", "GET", "/v1/faults", 0, "", no_flags, false, false, human_rules},
@@ -116,6 +119,21 @@ static const ctl_cmd commands[] = {
      capture_list_flags, true, false, human_capture},
     {"capture clear", "DELETE", "/v1/capture", 0, "", no_flags, false, false, NULL},
     {"metrics", "GET", "/metrics", 0, "", no_flags, false, false, NULL},
+    {"cluster", "GET", "/v1/cluster", 0, "", no_flags, false, false, NULL},
+    {"cluster down", "POST", "/v1/cluster/brokers/%s/down", 1, "NODE_ID [--leaderless true|false]", down_flags,
+     false, false, NULL},
+    {"cluster up", "POST", "/v1/cluster/brokers/%s/up", 1, "NODE_ID", no_flags, false, false, NULL},
+    {"cluster shuffle", "POST", "/v1/cluster/leaders/shuffle", 0, "[--seed N]", seed_flags, false, false, NULL},
+    {"partition route", "GET", "/v1/cluster/topics/%s/partitions/%s", 2, "TOPIC PARTITION", no_flags, false,
+     false, NULL},
+    {"partition move", "POST", "/v1/cluster/topics/%s/partitions/%s/leader", 2, "TOPIC PARTITION [--node ID]",
+     leader_flags, false, false, NULL},
+    {"partition leaderless", "POST", "/v1/cluster/topics/%s/partitions/%s/leaderless", 2, "TOPIC PARTITION --for D",
+     timed_flags, false, false, NULL},
+    {"group move", "POST", "/v1/cluster/groups/%s/coordinator", 1, "GROUP [--node ID]", leader_flags, false,
+     false, NULL},
+    {"txn move", "POST", "/v1/cluster/transactions/%s/coordinator", 1, "TRANSACTIONAL_ID [--node ID]",
+     leader_flags, false, false, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, false, false, NULL},
 };
 

@@ -53,6 +53,7 @@ typedef struct sk_http_route {
 extern const sk_http_route sk_http_routes_core[];    /* health, faults, broker, capture: routes_core.c */
 extern const sk_http_route sk_http_routes_state[];   /* waits, groups, logs: routes_state.c */
 extern const sk_http_route sk_http_routes_metrics[]; /* /metrics: metrics.c */
+extern const sk_http_route sk_http_routes_cluster[]; /* /v1/cluster: routes_cluster.c */
 
 /* Replies with `json` (taken) and status; frees `r`. */
 void sk_http_reply_json(sk_http_req *r, int status, struct cJSON *json);

@@ -145,7 +145,7 @@ static bool route_match(const char *pattern, const char *path, char **params)
 }
 
 static const sk_http_route *const route_tables[] = {sk_http_routes_core, sk_http_routes_state,
-                                                    sk_http_routes_metrics};
+                                                    sk_http_routes_metrics, sk_http_routes_cluster};
 
 static void http_cb(struct evhttp_request *ev, void *arg)
 {

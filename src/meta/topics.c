@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/log.h"
@@ -167,6 +168,7 @@ int16_t sk_topics_delete(sk_broker *b, sk_topic *t)
     }
     if (b->groups)
         sk_groups_topic_deleted(b->groups, name);
+    sk_cluster_topic_deleted(b, name);
     bool all = true;
     for (int32_t i = 0; i < partitions; i++) {
         sk_partition *p = sk_logstore_find(b->logs, name, i);

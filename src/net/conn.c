@@ -46,6 +46,7 @@
 #include "kf_msgs.h"
 #include "net_int.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/control.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
@@ -350,6 +351,9 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     req->advertised_host = sk_arena_strndup(&req->arena, c->advertised_host, strlen(c->advertised_host));
     req->advertised_port = c->advertised_port;
     req->auth = &c->auth;
+    req->advertised_from_config = c->advertised_from_config;
+    req->node_id = c->node_id;
+    req->listener = c->listener_index;
 
     sk_reader r;
     sk_reader_init(&r, frame, len);
@@ -629,7 +633,8 @@ static void conn_set_advertised(sk_conn *c, const sk_listener *l, int fd)
         for (int i = 0; i < n && i < SK_LISTENERS_MAX; i++) {
             if (!strcmp(addrs[i].name, l->name)) {
                 snprintf(c->advertised_host, sizeof c->advertised_host, "%s", addrs[i].host);
-                c->advertised_port = addrs[i].port;
+                c->advertised_port = sk_cluster_advertised_port(c->broker, l->node_id, l->index, addrs[i].port, true);
+                c->advertised_from_config = true;
                 return;
             }
         }
@@ -699,6 +704,8 @@ void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr 
     int port = 0;
     sockaddr_host(peer, (socklen_t)peerlen, host, sizeof host, &port);
     snprintf(c->peer, sizeof c->peer, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+    c->node_id = l->node_id;
+    c->listener_index = l->index;
     conn_set_advertised(c, l, fd);
     c->next = b->conns;
     if (b->conns)
@@ -740,6 +747,13 @@ void sk_net_pause_reads(sk_broker *b, bool paused)
     b->reads_paused = paused;
     for (sk_conn *c = b->conns; c; c = c->next)
         conn_update_reading(c);
+}
+
+void sk_net_close_node(sk_broker *b, int32_t node_id)
+{
+    for (sk_conn *c = b->conns; c; c = c->next)
+        if (c->node_id == node_id)
+            conn_schedule_free(c);
 }
 
 size_t sk_net_connection_count(const sk_broker *b)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net_int.h"
+#include "skiff/cluster.h"
 #include "skiff/config.h"
 #include "skiff/log.h"
 #include "skiff/net.h"
@@ -41,17 +42,17 @@ static void accept_error_cb(struct evconnlistener *evl, void *arg)
             evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
-/* Binds one resolved address; returns the listening socket or -1. */
-static int bind_one(const struct addrinfo *ai)
+/* Binds one address; returns the listening socket or -1. */
+static int bind_one(const struct sockaddr *sa, socklen_t len)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (ai->ai_family == AF_INET6)
+    if (sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+    if (bind(fd, sa, len) < 0) {
         int e = errno;
         close(fd);
         errno = e;
@@ -71,21 +72,23 @@ static int bound_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* Starts every socket of one listeners entry. */
-static int listen_entry(sk_broker *b, const sk_listener_addr *a)
+/* Starts every socket of one listeners entry (index `li`) for broker
+ * `node` (skiff/cluster.h: its port follows from the entry's). */
+static int listen_entry(sk_broker *b, const sk_listener_addr *a, int32_t node, int32_t li)
 {
+    int32_t node_id = sk_cluster_node_id(b, node);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
     char port[16];
-    snprintf(port, sizeof port, "%d", a->port);
+    snprintf(port, sizeof port, "%d", sk_cluster_listen_port(b, node, li, a->port));
     int gai = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints, &res);
     if (gai) {
         sk_error("net", "cannot resolve listener host '%s': %s", a->host, gai_strerror(gai));
         return -1;
     }
-    int port_used = a->port, started = 0;
+    int port_used = sk_cluster_listen_port(b, node, li, a->port), started = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         if (port_used) {
             if (ai->ai_family == AF_INET6)
@@ -95,7 +98,7 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         }
         char host[128];
         getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
-        int fd = bind_one(ai);
+        int fd = bind_one(ai->ai_addr, ai->ai_addrlen);
         if (fd < 0) {
             sk_error("net", "cannot bind %s:%d (listeners entry %s://%s:%d): %s", host, port_used, a->name,
                      a->host, a->port, strerror(errno));
@@ -114,6 +117,12 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         snprintf(l->host, sizeof l->host, "%s", a->host);
         l->port = port_used;
         l->sec = sk_security_listener(b->security, a->name);
+        l->node_id = node_id;
+        l->addrlen = sizeof l->addr;
+        if (getsockname(fd, (struct sockaddr *)&l->addr, &l->addrlen) < 0)
+            l->addrlen = 0;
+        l->index = li;
+        sk_cluster_set_bound_port(b, node, li, port_used);
         l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
                                     LISTEN_BACKLOG, fd);
         if (!l->evl) {
@@ -127,9 +136,14 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a)
         l->next = b->listeners;
         b->listeners = l;
         started++;
-        sk_info("net", "listening on %s%s%s:%d (%s), protocol %s", strchr(host, ':') ? "[" : "", host,
-                strchr(host, ':') ? "]" : "", port_used, a->name,
-                sk_sec_protocol_name(l->sec ? l->sec->protocol : SK_SEC_PLAINTEXT));
+        if (sk_cluster_size(b) > 1)
+            sk_info("net", "listening on %s%s%s:%d (%s, node %d), protocol %s", strchr(host, ':') ? "[" : "", host,
+                    strchr(host, ':') ? "]" : "", port_used, a->name, node_id,
+                    sk_sec_protocol_name(l->sec ? l->sec->protocol : SK_SEC_PLAINTEXT));
+        else
+            sk_info("net", "listening on %s%s%s:%d (%s), protocol %s", strchr(host, ':') ? "[" : "", host,
+                    strchr(host, ':') ? "]" : "", port_used, a->name,
+                    sk_sec_protocol_name(l->sec ? l->sec->protocol : SK_SEC_PLAINTEXT));
     }
     freeaddrinfo(res);
     return started ? 0 : -1;
@@ -144,9 +158,10 @@ int sk_net_listen(sk_broker *b)
         sk_error("net", "listeners '%s' unusable: %s", b->config->listeners, why);
         return -1;
     }
-    for (int i = 0; i < n; i++)
-        if (listen_entry(b, &addrs[i]) < 0)
-            return -1;
+    for (int32_t node = 0; node < sk_cluster_size(b); node++)
+        for (int i = 0; i < n; i++)
+            if (listen_entry(b, &addrs[i], node, i) < 0)
+                return -1;
     return 0;
 }
 
@@ -155,7 +170,35 @@ void sk_net_stop_listening(sk_broker *b)
     while (b->listeners) {
         sk_listener *l = b->listeners;
         b->listeners = l->next;
-        evconnlistener_free(l->evl);
+        if (l->evl)
+            evconnlistener_free(l->evl);
         free(l);
     }
+}
+
+int sk_net_node_listening(sk_broker *b, int32_t node_id, bool on)
+{
+    int rc = 0;
+    for (sk_listener *l = b->listeners; l; l = l->next) {
+        if (l->node_id != node_id || !!l->evl == on)
+            continue;
+        if (!on) {
+            evconnlistener_free(l->evl);
+            l->evl = NULL;
+            continue;
+        }
+        int fd = l->addrlen ? bind_one((const struct sockaddr *)&l->addr, l->addrlen) : -1;
+        if (fd >= 0)
+            l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+                                        LISTEN_BACKLOG, fd);
+        if (!l->evl) {
+            sk_error("net", "node %d: cannot listen on %s:%d again: %s", node_id, l->host, l->port, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            rc = -1;
+            continue;
+        }
+        evconnlistener_set_error_cb(l->evl, accept_error_cb);
+    }
+    return rc;
 }

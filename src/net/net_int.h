@@ -49,6 +49,9 @@ typedef struct sk_conn {
     bool tls_ready;              /* the TLS handshake has completed */
     bool seen_bytes;             /* a first frame size has been read (TLS-hello check) */
     sk_auth auth;                /* authentication state and principal (skiff/security.h) */
+    bool advertised_from_config; /* advertised_port comes from advertised.listeners */
+    int32_t node_id;             /* the broker the listener belongs to (skiff/cluster.h) */
+    int32_t listener_index;      /* index of the listener in `listeners` */
     /* state */
     sk_reply *head, *tail;       /* owed answers, oldest first */
     uint32_t inflight;           /* slots not yet answered */
@@ -60,12 +63,16 @@ typedef struct sk_conn {
 typedef struct sk_listener {
     struct sk_listener *next;
     sk_broker *broker;          /* the broker accepted connections join */
-    struct evconnlistener *evl; /* owns the socket */
+    struct evconnlistener *evl; /* owns the socket; NULL while its broker is down */
+    struct sockaddr_storage addr; /* the bound address, to bind again */
+    socklen_t addrlen;
     char name[16];              /* listener name, e.g. PLAINTEXT */
     char host[256];             /* host as configured ("" = all interfaces) */
     int port;                   /* bound port (the real one when configured as 0) */
     const sk_sec_listener *sec; /* the listener name's security settings (borrowed from
                                    broker->security; NULL = PLAINTEXT) */
+    int32_t node_id;            /* the broker it belongs to (skiff/cluster.h) */
+    int32_t index;              /* its entry in `listeners` */
 } sk_listener;
 
 /* Takes an accepted socket `fd` of listener `l`. */

@@ -157,7 +157,7 @@ START_TEST(test_key_table_accessors)
         ck_assert_str_eq(buf, sk_config_key_default(n));
         n++;
     }
-    ck_assert_int_eq(n, 51);
+    ck_assert_int_eq(n, 55);
     ck_assert_ptr_null(sk_config_key_default(n));
     sk_config_free(&c);
 }
@@ -331,7 +331,7 @@ START_TEST(test_bad_flag_values)
         {"--log.retention.ms", "-2", "must be from -1 to 9223372036854775807"},
         {"--log.flush.interval.messages", "9223372036854775808",
          "must be from 1 to 9223372036854775807"},
-        {"--default.replication.factor", "3", "must be 1"},
+        {"--default.replication.factor", "17", "must be from 1 to 16"},
         {"--auto.create.topics.enable", "yes", "must be true or false"},
         {"--log.message.timestamp.type", "AppendTime",
          "must be one of CreateTime, LogAppendTime"},
@@ -449,7 +449,7 @@ START_TEST(test_help_and_version)
                                       "via log.dir)\n"));
     ck_assert_ptr_nonnull(
         strstr(out, "\n  --log.level debug|info|warn|error  [SKIFF_LOG_LEVEL]\n"));
-    ck_assert_ptr_nonnull(strstr(out, "\n  --default.replication.factor INT 1..1  "
+    ck_assert_ptr_nonnull(strstr(out, "\n  --default.replication.factor INT 1..16  "
                                       "[SKIFF_DEFAULT_REPLICATION_FACTOR]\n"));
     for (int i = 0; sk_config_key_name(i); i++) {
         char flag[128];
