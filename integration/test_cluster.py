@@ -178,6 +178,27 @@ def test_produce_and_fetch_need_the_leader(cluster):
         assert [x['error_code'] for x in parts] == [NOT_LEADER] * 3
 
 
+def test_delete_records_needs_the_leader(cluster):
+    """DeleteRecords at a broker that does not lead the partition:
+    NOT_LEADER_OR_FOLLOWER with low watermark -1 (Kafka's
+    Partition.deleteRecordsOnLeader); at the leader the log start moves."""
+    ctl = Control(cluster.http_url)
+    create(cluster.bootstrap, 'dr', 1, rf=1)
+    leader = route(ctl, 'dr', 0)['leader']
+    other = next(n for n in (1, 2, 3) if n != leader)
+    produce = {'acks': -1, 'timeout_ms': 5000, 'topic_data': [{'name': 'dr', 'partition_data': [
+        {'index': 0, 'records': record_batch([(b'k', b'%d' % i, []) for i in range(3)])}]}]}
+    delete = {'topics': [{'name': 'dr', 'partitions': [{'partition_index': 0, 'offset': 2}]}], 'timeout_ms': 5000}
+    with wire(cluster, leader) as c:
+        assert kfs.call(c, 0, 11, produce)['responses'][0]['partition_responses'][0]['error_code'] == NONE
+    with wire(cluster, other) as c:
+        (p,) = kfs.call(c, 21, 2, delete)['topics'][0]['partitions']
+    assert (p['error_code'], p['low_watermark']) == (NOT_LEADER, -1)
+    with wire(cluster, leader) as c:
+        (p,) = kfs.call(c, 21, 2, delete)['topics'][0]['partitions']
+    assert (p['error_code'], p['low_watermark']) == (NONE, 2)
+
+
 def test_followers_serve_consumers_and_rack_aware_selection(start_broker):
     """KIP-392: a follower serves a consumer's Fetch v11+ (not older ones);
     with the rack-aware selector the leader sends a consumer of another

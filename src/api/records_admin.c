@@ -7,6 +7,8 @@
  * Partition.deleteRecordsOnLeader):
  * - an internal topic: INVALID_TOPIC_EXCEPTION;
  * - an unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION;
+ * - a broker that does not lead the partition (skiff.cluster.brokers > 1):
+ *   NOT_LEADER_OR_FOLLOWER;
  * - a topic whose cleanup.policy lacks "delete" (compact only):
  *   POLICY_VIOLATION;
  * - an offset below -1 or above the high watermark: OFFSET_OUT_OF_RANGE;
@@ -15,6 +17,7 @@
  */
 #include "admin.h"
 #include "kf_msgs.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/topics.h"
@@ -27,6 +30,9 @@ static int16_t delete_partition_records(sk_request *req, const sk_topic *t, int3
     sk_partition *p = sk_topics_partition(req->broker, t, index);
     if (!p)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    int16_t err = sk_cluster_check_leader(req, t->name, t->partitions, index, -1, NULL);
+    if (err != SK_ERR_NONE)
+        return err;
     char scratch[64];
     const char *policy =
         sk_topic_config_value(&t->configs, req->broker->config, SK_TC_CLEANUP_POLICY, scratch, sizeof scratch, NULL);

@@ -277,18 +277,23 @@ static const char *bootstrap_one(sk_scram_store *s, const char *p, size_t len)
         if (!e)
             return "expected key=value inside [ ]";
         size_t klen = (size_t)(e - q), vlen = (size_t)(stop - e - 1);
+        const char *v = e + 1;
+        if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') { /* a quoted value, as kafka-storage's salt="N3E=" */
+            v++;
+            vlen -= 2;
+        }
         char *dst = klen == 4 && !strncmp(q, "name", 4)         ? name
                     : klen == 8 && !strncmp(q, "password", 8)   ? password
                     : klen == 4 && !strncmp(q, "salt", 4)       ? salt_text
                     : NULL;
         if (klen == 10 && !strncmp(q, "iterations", 10)) {
             char num[16];
-            snprintf(num, sizeof num, "%.*s", (int)(vlen < 15 ? vlen : 15), e + 1);
+            snprintf(num, sizeof num, "%.*s", (int)(vlen < 15 ? vlen : 15), v);
             iterations = (int32_t)atoi(num);
         } else if (!dst || vlen >= 256) {
             return "unknown key inside [ ] (name, password, salt, iterations) or a value too long";
         } else {
-            snprintf(dst, 256, "%.*s", (int)vlen, e + 1);
+            snprintf(dst, 256, "%.*s", (int)vlen, v);
         }
         q = stop + 1;
     }

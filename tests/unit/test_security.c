@@ -309,6 +309,31 @@ START_TEST(test_store_file)
 }
 END_TEST
 
+/* kafka-storage's --add-scram syntax quotes values: salt="N3E=", password="...". */
+START_TEST(test_bootstrap_quoted_values)
+{
+    char dir[] = "/tmp/skiff-test-scram-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    sk_scram_store *s = sk_scram_store_open(dir);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_null(sk_scram_store_bootstrap(s, "SCRAM-SHA-256=[name=q,password=\"pw=256\",salt=\"N3E=\"];"
+                                                   "SCRAM-SHA-256=[name=u,password=pw=256,salt=N3E=]"));
+    const sk_scram_cred *q = sk_scram_store_get(s, "q", SK_SCRAM_TYPE_SHA_256);
+    const sk_scram_cred *u = sk_scram_store_get(s, "u", SK_SCRAM_TYPE_SHA_256);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_ptr_nonnull(u);
+    ck_assert_uint_eq(q->salt_len, 2);
+    ck_assert_mem_eq(q->salt, "7q", 2);
+    ck_assert_mem_eq(q->stored_key, u->stored_key, 32);
+    ck_assert_mem_eq(q->server_key, u->server_key, 32);
+    sk_scram_store_free(s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/scram-credentials", dir);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_bootstrap_errors)
 {
     sk_scram_store *s = sk_scram_store_open(NULL);
@@ -498,6 +523,7 @@ int main(void)
     tcase_add_test(tc, test_scram_final_message_checks);
     tcase_add_test(tc, test_plain);
     tcase_add_test(tc, test_store_file);
+    tcase_add_test(tc, test_bootstrap_quoted_values);
     tcase_add_test(tc, test_bootstrap_errors);
     tcase_add_test(tc, test_jaas);
     tcase_add_test(tc, test_principal_rules);
