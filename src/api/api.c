@@ -46,6 +46,8 @@ static const sk_api_handler handlers[] = {
     [KF_API_DESCRIBE_TRANSACTIONS] = sk_api_describe_transactions,
     [KF_API_LIST_TRANSACTIONS] = sk_api_list_transactions,
     [KF_API_DESCRIBE_TOPIC_PARTITIONS] = sk_api_describe_topic_partitions,
+    [KF_API_CONSUMER_GROUP_HEARTBEAT] = sk_api_consumer_group_heartbeat,
+    [KF_API_CONSUMER_GROUP_DESCRIBE] = sk_api_consumer_group_describe,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

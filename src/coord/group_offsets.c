@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
@@ -146,6 +146,8 @@ static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
 {
     const char *member_id = c->member_id.p ? c->member_id.p : "";
     bool transactional = c->producer_id >= 0;
+    if (g->consumer)
+        return cgroup_validate_commit(g, member_id, c->generation, transactional);
     if (c->generation < 0 && g->state == SK_GROUP_EMPTY)
         return SK_ERR_NONE;
     if (c->generation >= 0 || member_id[0] || c->group_instance_id.p) {

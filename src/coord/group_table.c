@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
@@ -334,6 +334,7 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
     else
         gs->last = g->prev;
     offsets_free(g);
+    cgroup_free(gs, g);
     for (int32_t i = 0; i < g->nsubscribed; i++)
         free(g->subscribed[i]);
     free(g->subscribed);
@@ -659,6 +660,8 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
         gs->store = *opts->store;
         gs->has_store = true;
     }
+    if (opts->topics)
+        gs->topics = *opts->topics;
     if (sk_htab_reserve(&gs->index, 64) < 0 || (opts->base && !(gs->ev = evtimer_new(opts->base, on_timer, gs)))) {
         sk_htab_free(&gs->index);
         free(gs);
