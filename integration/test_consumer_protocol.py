@@ -211,6 +211,34 @@ def test_range_assignor(start_broker):
             m.close()
 
 
+def test_regex_subscription_picks_up_a_later_topic(start_broker):
+    """subscribe(['^rx.*']) sends SubscribedTopicRegex (v1); the broker
+    matches whole topic names (RE2/J's matches()) on every heartbeat, so a
+    topic created later joins the assignment, and 'rxa' alone is not 'rx'."""
+    b = start_broker(config=BROKER)
+    create_topic(b.bootstrap, 'rx1', 2)
+    create_topic(b.bootstrap, 'other', 2)
+    m = Member(b.bootstrap, 'gx', topic='^rx.*')
+    seen = set()
+
+    def assigned_topics():
+        seen.update(m.consumer.assignment())
+        return {(tp.topic, tp.partition) for tp in m.consumer.assignment()}
+
+    try:
+        poll_until([m], lambda: assigned_topics() == {('rx1', 0), ('rx1', 1)}, 'rx1 assigned')
+        create_topic(b.bootstrap, 'rx2', 1)
+        poll_until([m], lambda: assigned_topics() == {('rx1', 0), ('rx1', 1), ('rx2', 0)}, 'rx2 assigned too')
+        assert not any(tp.topic == 'other' for tp in seen)
+        with kafka_wire.Connection(b.host, b.port) as conn:
+            (g,) = kfs.call(conn, 69, 1, {'group_ids': ['gx']})['groups']
+            (mem,) = g['members']
+            # librdkafka joins its patterns as (p1)|(p2)
+            assert (mem['subscribed_topic_regex'], mem['subscribed_topic_names']) == ('(^rx.*)', [])
+    finally:
+        m.close()
+
+
 def consume_committing(member, n, timeout=TIMEOUT):
     """Polls until n records; commits each synchronously (OffsetCommit v9
     with the member epoch). Returns their values."""

@@ -102,6 +102,9 @@ typedef struct sk_group_topics {
     bool (*by_name)(void *arg, const char *name, uint8_t id[16], int32_t *partitions);
     /* The name of the topic with `id`, or NULL when it does not exist. */
     const char *(*by_id)(void *arg, const uint8_t id[16]);
+    /* Calls fn(ctx, name) for every topic, internal ones included (regex
+     * subscriptions match them, as in Kafka). */
+    void (*each)(void *arg, void (*fn)(void *ctx, const char *name), void *ctx);
     void *arg;
 } sk_group_topics;
 

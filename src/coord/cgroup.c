@@ -119,12 +119,15 @@ typedef struct hb {
     sk_groups *gs;
     const sk_group_client *client;
     const kf_consumer_group_heartbeat_request *req;
-    char *group_id, *member_id, *instance_id, *rack_id, *assignor, *regex;
+    char *group_id, *member_id, *instance_id, *rack_id, *assignor;
+    char *regex;                 /* NULL = unchanged, "" = none (cleared), else the pattern */
+    void *re;                    /* `regex` compiled, when a pattern */
     char **topics;               /* subscribed names, sorted, unique; NULL = unchanged */
     int32_t ntopics;
     ctps owned;                  /* topic_partitions; valid when has_owned */
     bool has_owned;
     const char *error_message;
+    char message[320];           /* room for a composed error_message */
 } hb;
 
 static char *dup_kf(kf_str s)
@@ -145,6 +148,7 @@ static void hb_free(hb *h)
     free(h->rack_id);
     free(h->assignor);
     free(h->regex);
+    cregex_free(h->re);
     for (int32_t i = 0; i < h->ntopics; i++)
         free(h->topics[i]);
     free(h->topics);
@@ -163,8 +167,7 @@ static int hb_init(hb *h, sk_groups *gs, const sk_group_client *client, const kf
     h->instance_id = dup_kf(r->instance_id);
     h->rack_id = dup_kf(r->rack_id);
     h->assignor = dup_kf(r->server_assignor);
-    if (r->subscribed_topic_regex.len > 0) /* librdkafka sends "" beside topic names: no regex */
-        h->regex = dup_kf(r->subscribed_topic_regex);
+    h->regex = dup_kf(r->subscribed_topic_regex); /* librdkafka sends "" beside topic names */
     if (!h->group_id || !h->member_id)
         return -1;
     if (r->subscribed_topic_names.n >= 0) {
@@ -216,8 +219,15 @@ static int16_t validate(hb *h, int16_t version)
         return invalid(h, "InstanceId can't be empty.");
     if (h->rack_id && !h->rack_id[0])
         return invalid(h, "RackId can't be empty.");
-    if (h->regex)
-        return invalid(h, "SubscribedTopicRegex is not supported yet.");
+    if (h->regex && h->regex[0]) {
+        char err[200];
+        if (!(h->re = cregex_compile(h->regex, err, sizeof err))) {
+            snprintf(h->message, sizeof h->message, "SubscribedTopicRegex `%s` is not a valid regular expression: %s.",
+                     h->regex, err);
+            h->error_message = h->message;
+            return SK_ERR_INVALID_REGULAR_EXPRESSION;
+        }
+    }
     if (r->member_epoch > 0 || r->member_epoch == CM_EPOCH_LEAVE) {
         if (!h->member_id[0])
             return invalid(h, "MemberId can't be empty.");
@@ -228,7 +238,7 @@ static int16_t validate(hb *h, int16_t version)
             return invalid(h, "RebalanceTimeoutMs must be provided in first request.");
         if (!h->has_owned || h->owned.n > 0)
             return invalid(h, "TopicPartitions must be empty when (re-)joining.");
-        if (!h->topics)
+        if (!h->topics && !(h->regex && h->regex[0]))
             return invalid(h, "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
     } else if (r->member_epoch == CM_EPOCH_STATIC_LEAVE) {
         if (!h->member_id[0])
@@ -301,43 +311,93 @@ static bool str_eq(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-/* The subscribed topics of the group (every member's names, with `m`
- * subscribed to `topics` instead), as they exist now. Sorted by name. */
-static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m, char *const *topics,
-                               int32_t ntopics, ctopic_meta **out, int32_t *nout)
+/* A growing list of borrowed topic names. */
+typedef struct names {
+    const char **v;
+    int32_t n, cap;
+    bool err;
+} names;
+
+static void names_add(names *l, const char *name)
 {
-    int32_t cap = ntopics;
-    for (int32_t i = 0; c && i < c->nmembers; i++)
-        cap += c->members[i]->ntopics;
-    char **names = calloc((size_t)cap + 1, sizeof *names);
-    ctopic_meta *t = calloc((size_t)cap + 1, sizeof *t);
-    if (!names || !t) {
-        free(names);
+    if (l->n == l->cap) {
+        int32_t cap = l->cap ? l->cap * 2 : 16;
+        const char **v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            l->err = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = name;
+}
+
+/* Every existing topic a set of regexes matches (whole names). */
+typedef struct regex_scan {
+    names *out;
+    void *const *re;
+    int32_t nre;
+} regex_scan;
+
+static void regex_one(void *ctx, const char *name)
+{
+    regex_scan *r = ctx;
+    for (int32_t i = 0; i < r->nre; i++)
+        if (cregex_match(r->re[i], name, strlen(name))) {
+            names_add(r->out, name);
+            return;
+        }
+}
+
+/* The subscribed topics of the group (every member's names and regex
+ * matches, with `m` subscribed to `topics` and `re` instead), as they exist
+ * now. Sorted by name; the names are borrowed until the caller's record is
+ * written. */
+static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m, char *const *topics,
+                               int32_t ntopics, void *re, ctopic_meta **out, int32_t *nout)
+{
+    names l = {0};
+    void **res = calloc((size_t)(c ? c->nmembers : 0) + 1, sizeof *res);
+    int32_t nre = 0;
+    for (int32_t i = 0; c && i < c->nmembers; i++) {
+        if (c->members[i] == m)
+            continue;
+        for (int32_t k = 0; k < c->members[i]->ntopics; k++)
+            names_add(&l, c->members[i]->topics[k]);
+        if (c->members[i]->re && res)
+            res[nre++] = c->members[i]->re;
+    }
+    for (int32_t k = 0; k < ntopics; k++)
+        names_add(&l, topics[k]);
+    if (re && res)
+        res[nre++] = re;
+    if (nre > 0 && gs->topics.each) {
+        regex_scan scan = {&l, res, nre};
+        gs->topics.each(gs->topics.arg, regex_one, &scan);
+    }
+    free(res);
+    ctopic_meta *t = calloc((size_t)l.n + 1, sizeof *t);
+    if (!t || l.err || (nre > 0 && !res)) {
         free(t);
+        free(l.v);
         return -1;
     }
-    int32_t n = 0;
-    for (int32_t i = 0; c && i < c->nmembers; i++)
-        if (c->members[i] != m)
-            for (int32_t k = 0; k < c->members[i]->ntopics; k++)
-                names[n++] = c->members[i]->topics[k];
-    for (int32_t k = 0; k < ntopics; k++)
-        names[n++] = topics[k];
-    qsort(names, (size_t)n, sizeof *names, str_cmp);
+    qsort(l.v, (size_t)l.n, sizeof *l.v, str_cmp);
     int32_t nt = 0;
-    for (int32_t i = 0; i < n; i++) {
-        if (i > 0 && !strcmp(names[i], names[i - 1]))
+    for (int32_t i = 0; i < l.n; i++) {
+        if (i > 0 && !strcmp(l.v[i], l.v[i - 1]))
             continue;
         uint8_t id[16];
         int32_t parts;
-        if (!gs->topics.by_name || !gs->topics.by_name(gs->topics.arg, names[i], id, &parts))
+        if (!gs->topics.by_name || !gs->topics.by_name(gs->topics.arg, l.v[i], id, &parts))
             continue;
-        t[nt].name = names[i]; /* borrowed until the record is written */
+        t[nt].name = (char *)l.v[i];
         memcpy(t[nt].id, id, 16);
         t[nt].partitions = parts;
         nt++;
     }
-    free(names);
+    free(l.v);
     *out = t;
     *nout = nt;
     return 0;
@@ -376,6 +436,10 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         u.topics = h->topics;
         u.ntopics = h->ntopics;
     }
+    if (h->regex) { /* "" clears it */
+        u.regex = h->regex[0] ? h->regex : NULL;
+        u.re = h->re;
+    }
     u.client_id = (char *)h->client->client_id;
     u.client_host = (char *)h->client->client_host;
     bool subscription_changed =
@@ -386,7 +450,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
                    !str_eq(m->client_host, u.client_host);
     ctopic_meta *meta = NULL;
     int32_t nmeta = 0;
-    if (subscribed_metadata(gs, c, m, u.topics, u.ntopics, &meta, &nmeta) < 0)
+    if (subscribed_metadata(gs, c, m, u.topics, u.ntopics, u.re, &meta, &nmeta) < 0)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     bool meta_changed = !metadata_equal(meta, nmeta, c->topics, c->ntopics);
     grecs b;
@@ -438,13 +502,15 @@ static int16_t step_target(hb *h, cgroup *c)
         members[i].member_id = m->member_id;
         members[i].previous = &m->target;
         members[i].topics = &idx[used];
-        for (int32_t t = 0; t < c->ntopics; t++)
-            for (int32_t k = 0; k < m->ntopics; k++)
-                if (!strcmp(m->topics[k], c->topics[t].name)) {
-                    idx[used++] = t;
-                    members[i].ntopics++;
-                    break;
-                }
+        for (int32_t t = 0; t < c->ntopics; t++) {
+            bool sub = m->re && cregex_match(m->re, c->topics[t].name, strlen(c->topics[t].name));
+            for (int32_t k = 0; k < m->ntopics && !sub; k++)
+                sub = !strcmp(m->topics[k], c->topics[t].name);
+            if (sub) {
+                idx[used++] = t;
+                members[i].ntopics++;
+            }
+        }
     }
     if (cassign_run(group_assignor(c), topics, c->ntopics, members, c->nmembers) < 0)
         goto out;
@@ -617,7 +683,7 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     ctopic_meta *meta = NULL;
     int32_t nmeta = 0;
-    if (subscribed_metadata(gs, c, m, NULL, 0, &meta, &nmeta) < 0) {
+    if (subscribed_metadata(gs, c, m, NULL, 0, NULL, &meta, &nmeta) < 0) {
         free(mid);
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     }
@@ -870,7 +936,11 @@ int sk_cgroup_heartbeat(sk_groups *gs, const sk_group_client *client, int16_t ve
         err = heartbeat(&h, group_find(gs, h.group_id, strlen(h.group_id)), resp, arena, &oom);
     if (err != SK_ERR_NONE) {
         resp->error_code = groups_append_error(err);
-        resp->error_message = kf_str_c(h.error_message ? h.error_message : sk_err_name(err));
+        const char *msg = h.error_message ? h.error_message : sk_err_name(err);
+        char *copy = sk_arena_strndup(arena, msg, strlen(msg)); /* h.message dies with h */
+        if (!copy)
+            oom = 1;
+        resp->error_message = kf_str_c(copy);
         resp->member_epoch = 0;
         resp->assignment = NULL;
         sk_debug("group", "consumer group %s: heartbeat of member %s epoch %d: %s%s%s", h.group_id, h.member_id,

@@ -77,6 +77,7 @@ typedef struct cmember {
     char **topics;               /* subscribed topic names, sorted, unique */
     int32_t ntopics;
     char *regex;                 /* subscribed regular expression; NULL = none */
+    void *re;                    /* `regex` compiled (cgroup_regex.c); NULL when none or invalid */
     char *server_assignor;       /* NULL = the group's default */
     int32_t rebalance_timeout_ms;
     /* reconciliation (CurrentMemberAssignment) */
@@ -177,6 +178,14 @@ void crec_current_tombstone(grecs *b, const char *group_id, const char *member_i
 /* Applies one consumer-group record (key version 3-8); `key` is after the
  * version. Returns 0, or -1 when malformed (skipped, logged by the caller). */
 int cgroup_replay(sk_groups *gs, int16_t type, sk_reader *key, const sk_group_record *rec);
+
+/* ---- cgroup_regex.c ---- */
+/* Compiles a subscription regex (PCRE2, whole-name match); NULL with a
+ * message in `err` when it is not valid. */
+void *cregex_compile(const char *pattern, char *err, size_t errlen);
+/* Whether the whole of `name` (`len` bytes) matches. */
+bool cregex_match(void *re, const char *name, size_t len);
+void cregex_free(void *re);
 
 /* ---- cgroup_admin.c ---- */
 /* OffsetCommit (TxnOffsetCommit when `transactional`) of a consumer group:

@@ -259,6 +259,8 @@ static void member_strings_free(cmember *m)
     free(m->client_id);
     free(m->client_host);
     free(m->regex);
+    cregex_free(m->re);
+    m->re = NULL;
     free(m->server_assignor);
     for (int32_t i = 0; i < m->ntopics; i++)
         free(m->topics[i]);
@@ -311,6 +313,12 @@ static int replay_member(sk_groups *gs, cgroup *c, const char *member_id, sk_rea
     if (m->ntopics > 1)
         qsort(m->topics, (size_t)m->ntopics, sizeof *m->topics, str_cmp);
     m->regex = grec_get_str(v, true);
+    if (m->regex) {
+        char err[200];
+        if (!(m->re = cregex_compile(m->regex, err, sizeof err)))
+            sk_warn("group", "consumer group %s: member %s: regex '%s' ignored: %s", c->g->group_id, member_id,
+                    m->regex, err);
+    }
     m->rebalance_timeout_ms = sk_read_i32(v);
     m->server_assignor = grec_get_str(v, true);
     return v->err ? -1 : 0;

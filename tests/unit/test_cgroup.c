@@ -42,7 +42,15 @@ static const char *by_id(void *arg, const uint8_t id[16])
     return NULL;
 }
 
-static const sk_group_topics fake_topics = {by_name, by_id, NULL};
+static void each(void *arg, void (*fn)(void *ctx, const char *name), void *ctx)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        if (topics[i].partitions > 0)
+            fn(ctx, topics[i].name);
+}
+
+static const sk_group_topics fake_topics = {by_name, by_id, each, NULL};
 
 static sk_groups *open_consumer_groups(void)
 {
@@ -84,6 +92,7 @@ typedef struct hbreq {
     int32_t rebalance_timeout;  /* 0 = -1 (unchanged) */
     const char *topics;         /* "t,u"; NULL = unchanged */
     const char *owned;          /* "t0 t1"; NULL = not sent */
+    const char *regex;          /* SubscribedTopicRegex; NULL = not sent */
     bool v0;                    /* ConsumerGroupHeartbeat v0 (else v1) */
 } hbreq;
 
@@ -100,6 +109,7 @@ static answer heartbeat_cg(hbreq q)
     rq.instance_id = kf_str_c(q.instance);
     rq.server_assignor = kf_str_c(q.assignor);
     rq.rebalance_timeout_ms = q.rebalance_timeout ? q.rebalance_timeout : -1;
+    rq.subscribed_topic_regex = kf_str_c(q.regex);
     if (q.topics) {
         int n = 0;
         for (const char *p = q.topics; *p; p++)
@@ -539,6 +549,37 @@ START_TEST(test_session_and_rebalance_timeouts)
 }
 END_TEST
 
+START_TEST(test_regex_subscription)
+{
+    /* whole-name matches: "t|v" is t (and v once it exists), not u */
+    answer a = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .regex = "t|v", .owned = ""});
+    ck_assert_int_eq(a.error, SK_ERR_NONE);
+    ck_assert_str_eq(a.assignment, "t0 t1 t2 t3 t4 t5");
+    topics[2].partitions = 2;
+    a = beat("A", 1, "t0 t1 t2 t3 t4 t5");
+    ck_assert_int_eq(a.epoch, 2);
+    ck_assert_str_eq(a.assignment, "t0 t1 t2 t3 t4 t5 v0 v1");
+    /* a member by name and one by regex share the group */
+    answer b = join_cg("B", "u");
+    ck_assert_str_eq(b.assignment, "u0 u1 u2");
+    /* "" clears the regex (librdkafka sends it beside topic names) */
+    a = heartbeat_cg((hbreq){.member = "A", .epoch = 2, .topics = "v", .regex = "", .owned = "t0 t1 t2 t3 t4 t5 v0 v1"});
+    ck_assert_int_eq(a.error, SK_ERR_NONE);
+    ck_assert_ptr_null(member_of("A")->regex);
+    ck_assert_int_eq(a.epoch, 2); /* t's partitions to revoke first */
+    ck_assert_str_eq(a.assignment, "v0 v1");
+    a = beat("A", 2, "v0 v1");
+    ck_assert_int_eq(a.epoch, 4);
+
+    answer r = heartbeat_cg((hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .regex = "t(", .owned = ""});
+    ck_assert_int_eq(r.error, SK_ERR_INVALID_REGULAR_EXPRESSION);
+    ck_assert_int_eq(strncmp(r.message, "SubscribedTopicRegex `t(` is not a valid regular expression: ", 61), 0);
+    r = heartbeat_cg((hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .regex = "(t)\\1", .owned = ""});
+    ck_assert_int_eq(r.error, SK_ERR_INVALID_REGULAR_EXPRESSION); /* RE2/J has no backreferences */
+    ck_assert_ptr_null(member_of("C"));
+}
+END_TEST
+
 START_TEST(test_topic_changes)
 {
     answer a = join_cg("A", "t,u,v");
@@ -710,6 +751,7 @@ static Suite *cgroup_suite(void)
     tcase_add_test(tc, test_heartbeat_errors);
     tcase_add_test(tc, test_static_members);
     tcase_add_test(tc, test_session_and_rebalance_timeouts);
+    tcase_add_test(tc, test_regex_subscription);
     tcase_add_test(tc, test_topic_changes);
     tcase_add_test(tc, test_offsets_with_member_epochs);
     tcase_add_test(tc, test_replay_gives_the_same_group);
