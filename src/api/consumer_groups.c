@@ -3,7 +3,7 @@
  * v0-1 and ConsumerGroupDescribe v0-1, thin handlers over the coordinator
  * (src/coord/cgroup*.c, skiff/group.h), which owns every rule. Both answer
  * at once (nothing is parked). DescribeGroups-style authorized operations
- * are "everything" (no authorizer), as for classic groups.
+ * are "everything" (no authorizer), with Kafka 4.4's bits for consumer groups.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +13,10 @@
 #include "skiff/errors.h"
 #include "skiff/group.h"
 
-/* AclOperation bits of a group without an authorizer: READ 3, DELETE 6,
- * DESCRIBE 8 (as src/api/groups.c). */
-#define CONSUMER_GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
+/* AclOperation bits Kafka 4.4 answers for a consumer group without an
+ * authorizer: READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10,
+ * ALTER_CONFIGS 11 (group configs, KIP-848). */
+#define CONSUMER_GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11))
 
 void sk_api_consumer_group_heartbeat(sk_request *req)
 {

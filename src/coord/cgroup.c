@@ -33,6 +33,7 @@
  * Session timeout (group.consumer.session.timeout.ms) and rebalance
  * timeout (the member's, while it must revoke) remove the member.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +204,18 @@ static int hb_init(hb *h, sk_groups *gs, const sk_group_client *client, const kf
     return 0;
 }
 
+/* Sets the answer's message from a format (Kafka's wording, with ids). */
+static int16_t fail(hb *h, int16_t err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int16_t fail(hb *h, int16_t err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->message, sizeof h->message, fmt, ap);
+    va_end(ap);
+    h->error_message = h->message;
+    return err;
+}
+
 static int16_t invalid(hb *h, const char *msg)
 {
     h->error_message = msg;
@@ -239,7 +252,7 @@ static int16_t validate(hb *h, int16_t version)
         if (!h->has_owned || h->owned.n > 0)
             return invalid(h, "TopicPartitions must be empty when (re-)joining.");
         if (!h->topics && !(h->regex && h->regex[0]))
-            return invalid(h, "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+            return invalid(h, "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
     } else if (r->member_epoch == CM_EPOCH_STATIC_LEAVE) {
         if (!h->member_id[0])
             return invalid(h, "MemberId can't be empty.");
@@ -248,10 +261,9 @@ static int16_t validate(hb *h, int16_t version)
     } else {
         return invalid(h, "MemberEpoch is invalid.");
     }
-    if (h->assignor && !cassign_known(h->assignor)) {
-        h->error_message = "ServerAssignor is not supported. Supported assignors: uniform, range.";
-        return SK_ERR_UNSUPPORTED_ASSIGNOR;
-    }
+    if (h->assignor && !cassign_known(h->assignor))
+        return fail(h, SK_ERR_UNSUPPORTED_ASSIGNOR, "ServerAssignor %s is not supported. Supported assignors: "
+                    "uniform, range.", h->assignor);
     return SK_ERR_NONE;
 }
 
@@ -274,13 +286,10 @@ static int16_t check_epoch(hb *h, const cmember *m)
         return SK_ERR_NONE;
     if (e < m->member_epoch && e == m->previous_member_epoch && owned_subset(h, &m->assigned))
         return SK_ERR_NONE;
-    h->error_message = e > m->member_epoch ? "The consumer group member has a greater member epoch than the one "
-                                             "known by the group coordinator. The member must abandon all its "
-                                             "partitions and rejoin."
-                                           : "The consumer group member has a smaller member epoch than the one "
-                                             "known by the group coordinator. The member must abandon all its "
-                                             "partitions and rejoin.";
-    return SK_ERR_FENCED_MEMBER_EPOCH;
+return fail(h, SK_ERR_FENCED_MEMBER_EPOCH,
+                "The consumer group member has a %s member epoch (%d) than the one known by the group "
+                "coordinator (%d). The member must abandon all its partitions and rejoin.",
+                e > m->member_epoch ? "greater" : "smaller", e, m->member_epoch);
 }
 
 /* The epoch of the member that owns (or is revoking) a partition, -1 = free. */
@@ -736,14 +745,14 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
     cmember *m;
     if (!h->instance_id) {
         if (!(m = cmember_find(c, h->member_id)))
-            return SK_ERR_UNKNOWN_MEMBER_ID;
+            return fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Member %s is not a member of group %s.", h->member_id,
+                        h->group_id);
     } else {
         if (!(m = cmember_find_static(c, h->instance_id)))
-            return SK_ERR_UNKNOWN_MEMBER_ID;
-        if (strcmp(m->member_id, h->member_id)) {
-            h->error_message = "The static member has a different member id than the one in the request.";
-            return SK_ERR_FENCED_INSTANCE_ID;
-        }
+            return fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Instance id %s is unknown.", h->instance_id);
+        if (strcmp(m->member_id, h->member_id))
+            return fail(h, SK_ERR_FENCED_INSTANCE_ID, "Static member %s with instance id %s was fenced by member %s.",
+                        h->member_id, h->instance_id, m->member_id);
     }
     resp->member_epoch = e;
     if (e == CM_EPOCH_STATIC_LEAVE && h->instance_id) {
@@ -770,10 +779,9 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
  * assignment, with epoch 0. */
 static int16_t replace_static(hb *h, cgroup *c, cmember *old)
 {
-    if (old->member_epoch != CM_EPOCH_STATIC_LEAVE) {
-        h->error_message = "Static member with the instance id is still active; it must leave the group first.";
-        return SK_ERR_UNRELEASED_INSTANCE_ID;
-    }
+    if (old->member_epoch != CM_EPOCH_STATIC_LEAVE)
+        return fail(h, SK_ERR_UNRELEASED_INSTANCE_ID, "Static member %s with instance id %s cannot join the group "
+                    "because the instance id is owned by %s member.", h->member_id, h->instance_id, old->member_id);
     cmember u = *old;
     u.member_id = h->member_id;
     grecs b;
@@ -805,13 +813,12 @@ static cmember *find_member(hb *h, cgroup *c, int16_t *err)
             return *err ? NULL : s ? s : cmember_find(c, h->member_id);
         }
         if (!s) {
-            *err = SK_ERR_UNKNOWN_MEMBER_ID;
-            h->error_message = "Instance id is unknown.";
+            *err = fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Instance id %s is unknown.", h->instance_id);
             return NULL;
         }
         if (strcmp(s->member_id, h->member_id)) {
-            *err = SK_ERR_FENCED_INSTANCE_ID;
-            h->error_message = "The static member has a different member id than the one in the request.";
+            *err = fail(h, SK_ERR_FENCED_INSTANCE_ID, "Static member %s with instance id %s was fenced by member %s.",
+                        h->member_id, h->instance_id, s->member_id);
             return NULL;
         }
         *err = check_epoch(h, s);
@@ -819,10 +826,9 @@ static cmember *find_member(hb *h, cgroup *c, int16_t *err)
     }
     cmember *m = cmember_find(c, h->member_id);
     if (!m) {
-        if (!join) {
-            *err = SK_ERR_UNKNOWN_MEMBER_ID;
-            h->error_message = "The member is not known by the group coordinator.";
-        }
+        if (!join)
+            *err = fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Member %s is not a member of group %s.", h->member_id,
+                        h->group_id);
         return NULL;
     }
     *err = check_epoch(h, m);
@@ -867,14 +873,10 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     int32_t e = h->req->member_epoch;
     if (!g && e == 0 && !(g = group_create(gs, h->group_id, strlen(h->group_id))))
         return SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (!g || (!g->consumer && e != 0)) {
-        h->error_message = g ? "Group is not a consumer group." : "Consumer group not found.";
-        return SK_ERR_GROUP_ID_NOT_FOUND;
-    }
-    if (!g->consumer && (g->nmembers > 0 || g->state != SK_GROUP_EMPTY)) {
-        h->error_message = "Group is not a consumer group.";
-        return SK_ERR_GROUP_ID_NOT_FOUND;
-    }
+    if (!g)
+        return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Consumer group %s not found.", h->group_id);
+    if (!g->consumer && (e != 0 || g->nmembers > 0 || g->state != SK_GROUP_EMPTY))
+        return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Group %s is not a consumer group.", h->group_id);
     cgroup *c = cgroup_of(g, true);
     if (!c)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
@@ -884,10 +886,9 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     cmember *m = find_member(h, c, &err);
     if (err != SK_ERR_NONE)
         return err;
-    if (!m && c->nmembers >= gs->cfg->group_max_size) {
-        h->error_message = "The consumer group has reached its maximum capacity.";
-        return SK_ERR_GROUP_MAX_SIZE_REACHED;
-    }
+    if (!m && c->nmembers >= gs->cfg->group_max_size)
+        return fail(h, SK_ERR_GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum capacity of %d "
+                    "members.", gs->cfg->group_max_size);
     ctps before = {0};
     if (m && ctps_copy(&before, &m->assigned) < 0)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
@@ -898,6 +899,7 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     if (err == SK_ERR_NONE && m) {
         cmember_touch(gs, m);
         resp->member_epoch = m->member_epoch;
+        resp->heartbeat_interval_ms = gs->cfg->group_consumer_heartbeat_interval_ms;
         const kf_consumer_group_heartbeat_request *r = h->req;
         bool full = e == 0 || (r->rebalance_timeout_ms != -1 && h->topics && h->has_owned);
         if ((full || !had_current || !ctps_equal(&before, &m->assigned)) && fill_assignment(m, resp, arena) < 0)
@@ -915,7 +917,6 @@ int sk_cgroup_heartbeat(sk_groups *gs, const sk_group_client *client, int16_t ve
 {
     hb h;
     int oom = 0;
-    resp->heartbeat_interval_ms = gs->cfg->group_consumer_heartbeat_interval_ms;
     if (hb_init(&h, gs, client, req) < 0) {
         hb_free(&h);
         return -1;

@@ -4,6 +4,7 @@
  * member checks (ConsumerGroup.validateOffsetCommit / validateOffsetFetch),
  * DeleteGroups' records, and the classic protocol meeting a consumer group.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,9 +62,15 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
     ggroup *g = group_find_str(gs, group_id);
     cgroup *c = g ? g->consumer : NULL;
     if (!c) {
+        char msg[300];
+        snprintf(msg, sizeof msg, g ? "Group %.*s is not a consumer group." : "Group %.*s not found.",
+                 group_id.len > 0 ? (int)group_id.len : 0, group_id.p ? group_id.p : "");
+        char *copy = sk_arena_strndup(arena, msg, strlen(msg));
+        if (!copy)
+            return -1;
         out->error_code = SK_ERR_GROUP_ID_NOT_FOUND;
-        out->error_message = kf_str_c(g ? "Group is not a consumer group." : "Group not found.");
-        out->group_state = kf_str_c(cgroup_state_name(CG_DEAD));
+        out->error_message = kf_str_c(copy);
+        out->group_state = kf_str_c("");
         out->assignor_name = kf_str_c("");
         return 0;
     }
@@ -91,7 +98,7 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
         o->member_epoch = m->member_epoch;
         o->client_id = arena_str(arena, m->client_id ? m->client_id : "", &oom);
         o->client_host = arena_str(arena, m->client_host ? m->client_host : "", &oom);
-        o->subscribed_topic_regex = arena_str(arena, m->regex, &oom);
+        o->subscribed_topic_regex = arena_str(arena, m->regex ? m->regex : "", &oom); /* Kafka: "" when none */
         o->member_type = 1; /* a consumer-protocol member (KIP-1099) */
         kf_str *names = sk_arena_alloc(arena, (size_t)m->ntopics * sizeof *names + 1);
         if (!names)

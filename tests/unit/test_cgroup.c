@@ -76,7 +76,7 @@ static void cg_setup(void)
 
 typedef struct answer {
     int16_t error;
-    char message[160];
+    char message[320];
     char member_id[64];
     int32_t epoch;
     int32_t interval;
@@ -404,6 +404,8 @@ START_TEST(test_lost_answer_previous_epoch)
     /* ahead of the coordinator: fenced */
     a = beat("A", 3, NULL);
     ck_assert_int_eq(a.error, SK_ERR_FENCED_MEMBER_EPOCH);
+    ck_assert_str_eq(a.message, "The consumer group member has a greater member epoch (3) than the one known by the "
+                                "group coordinator (2). The member must abandon all its partitions and rejoin.");
     /* epoch 0 rejoins (KAFKA-19233) and gets its assignment back */
     a = join_cg("A", "t");
     ck_assert_int_eq(a.error, SK_ERR_NONE);
@@ -426,7 +428,7 @@ START_TEST(test_heartbeat_errors)
     r = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t"});
     ck_assert_str_eq(r.message, "TopicPartitions must be empty when (re-)joining.");
     r = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .owned = ""});
-    ck_assert_str_eq(r.message, "SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+    ck_assert_str_eq(r.message, "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
     r = heartbeat_cg((hbreq){.member = "", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_str_eq(r.message, "MemberId can't be empty.");
     r = heartbeat_cg((hbreq){.member = "A", .epoch = -3});
@@ -446,6 +448,8 @@ START_TEST(test_heartbeat_errors)
     join_cg("A", "t");
     r = beat("Z", 1, NULL);
     ck_assert_int_eq(r.error, SK_ERR_UNKNOWN_MEMBER_ID);
+    ck_assert_str_eq(r.message, "Member Z is not a member of group g.");
+    ck_assert_int_eq(r.interval, 0); /* Kafka: no interval in an error answer */
     r = beat("Z", CM_EPOCH_LEAVE, NULL);
     ck_assert_int_eq(r.error, SK_ERR_UNKNOWN_MEMBER_ID);
 
