@@ -680,6 +680,23 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
     return err;
 }
 
+#ifndef NDEBUG
+/* Debug builds: no partition is owned or being revoked by two members
+ * (the protocol's invariant); a violation is logged as a bug. */
+static void check_exclusive(const cgroup *c)
+{
+    for (int32_t i = 0; i < c->nmembers; i++)
+        for (int32_t k = 0; k < c->members[i]->assigned.n; k++) {
+            const ctp *p = &c->members[i]->assigned.v[k];
+            for (int32_t j = 0; j < c->nmembers; j++)
+                if (j != i && (ctps_has(&c->members[j]->assigned, p->id, p->partition) ||
+                               ctps_has(&c->members[j]->revoking, p->id, p->partition)))
+                    sk_error("group", "consumer group %s: BUG: partition %d owned by %s and %s", c->g->group_id,
+                             p->partition, c->members[i]->member_id, c->members[j]->member_id);
+        }
+}
+#endif
+
 /* ---- removal (leave, session and rebalance timeouts) ---- */
 
 /* Removes the member (its records tombstoned) and bumps the group epoch,
@@ -896,6 +913,9 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     if ((err = step_member(h, c, m)) == SK_ERR_NONE && (m = cmember_find(c, h->member_id)) &&
         (err = step_target(h, c)) == SK_ERR_NONE)
         err = step_reconcile(h, c, m);
+#ifndef NDEBUG
+    check_exclusive(c);
+#endif
     if (err == SK_ERR_NONE && m) {
         cmember_touch(gs, m);
         resp->member_epoch = m->member_epoch;
@@ -932,7 +952,7 @@ int sk_cgroup_heartbeat(sk_groups *gs, const sk_group_client *client, int16_t ve
             return -1;
         }
     }
-    int16_t err = validate(&h, version);
+    int16_t err = gs->closing ? SK_ERR_NOT_COORDINATOR : validate(&h, version); /* unloading: as Kafka */
     if (err == SK_ERR_NONE)
         err = heartbeat(&h, group_find(gs, h.group_id, strlen(h.group_id)), resp, arena, &oom);
     if (err != SK_ERR_NONE) {
