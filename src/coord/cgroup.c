@@ -387,12 +387,13 @@ static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m,
     }
     free(res);
     ctopic_meta *t = calloc((size_t)l.n + 1, sizeof *t);
-    if (!t || l.err || (nre > 0 && !res)) {
+    if (!t || l.err) {
         free(t);
         free(l.v);
         return -1;
     }
-    qsort(l.v, (size_t)l.n, sizeof *l.v, str_cmp);
+    if (l.n > 1)
+        qsort(l.v, (size_t)l.n, sizeof *l.v, str_cmp);
     int32_t nt = 0;
     for (int32_t i = 0; i < l.n; i++) {
         if (i > 0 && !strcmp(l.v[i], l.v[i - 1]))
