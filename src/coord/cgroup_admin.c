@@ -142,6 +142,19 @@ int16_t sk_cgroup_validate_fetch(sk_groups *gs, kf_str group_id, kf_str member_i
     return member_epoch != m->member_epoch ? SK_ERR_STALE_MEMBER_EPOCH : SK_ERR_NONE;
 }
 
+bool cgroup_is_subscribed(const cgroup *c, const char *topic)
+{
+    for (int32_t i = 0; i < c->nmembers; i++) {
+        const cmember *m = c->members[i];
+        if (m->re && cregex_match(m->re, topic, strlen(topic)))
+            return true;
+        for (int32_t k = 0; k < m->ntopics; k++)
+            if (!strcmp(m->topics[k], topic))
+                return true;
+    }
+    return false;
+}
+
 /* ---- deletion and the classic protocol ---- */
 
 void cgroup_tombstones(const ggroup *g, grecs *b)

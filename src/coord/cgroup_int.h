@@ -192,6 +192,9 @@ void cregex_free(void *re);
  * NONE, UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH (ILLEGAL_GENERATION for a
  * transaction's), as ConsumerGroup.validateOffsetCommit. */
 int16_t cgroup_validate_commit(const ggroup *g, const char *member_id, int32_t epoch, bool transactional);
+/* Whether a member subscribes to `topic`, by name or regex
+ * (ConsumerGroup.isSubscribedToTopic: OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC). */
+bool cgroup_is_subscribed(const cgroup *c, const char *topic);
 /* The records that delete an empty consumer group (offsets aside). */
 void cgroup_tombstones(const ggroup *g, grecs *b);
 /* A classic JoinGroup meets `g`: an empty consumer group becomes classic

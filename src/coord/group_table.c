@@ -640,6 +640,8 @@ void group_compute_subscribed(ggroup *g)
 
 bool group_is_subscribed(const ggroup *g, const char *topic)
 {
+    if (g->consumer)
+        return cgroup_is_subscribed(g->consumer, topic);
     if (!g->subscribed_known)
         return group_uses_consumer_protocol(g);
     return g->nsubscribed > 0 &&

@@ -616,12 +616,15 @@ def consumer_group_flow(side, v):
     epoch = out['a-acks']['member_epoch']
     out['b-gets'] = cg_heartbeat(side, v, group, other, epoch_b, topic_partitions=[])
     out['b-leave'] = cg_heartbeat(side, v, group, other, -1)
+    offset_delete = {'group_id': group, 'topics': [{'name': T3, 'partitions': [{'partition_index': 0}]}]}
+    out['offset-delete-subscribed'] = side.call(47, 0, offset_delete)
     out['list'] = side.call(16, 5, {'types_filter': ['consumer']})
     out['describe-classic'] = side.call(15, 5, {'groups': [group]})
     out['delete-non-empty'] = side.call(42, 2, {'groups_names': [group]})
     out['leave'] = cg_heartbeat(side, v, group, member, -1)
     out['leave-again'] = cg_heartbeat(side, v, group, member, -1)
     out['list-after'] = side.call(16, 5, {'types_filter': ['consumer'], 'states_filter': ['Empty']})
+    out['offset-delete'] = side.call(47, 0, offset_delete)
     out['delete'] = side.call(42, 2, {'groups_names': [group]})
     return out
 

@@ -665,6 +665,27 @@ START_TEST(test_offsets_with_member_epochs)
     sk_group_describe(gs, kf_str_c("g"), &d, &a);
     ck_assert_str_eq(d.group_state.p, "Dead");
     ck_assert_int_eq(d.members.n, 0);
+    /* OffsetDelete: refused while a member subscribes to the topic (here none) */
+    kf_offset_delete_request od;
+    kf_init(&kf_offset_delete_request_desc, &od);
+    od.group_id = kf_str_c("g");
+    kf_offset_delete_request_partition odp = {.partition_index = 0};
+    kf_offset_delete_request_topic odt = {.name = kf_str_c("t"), .partitions = {&odp, 1}};
+    od.topics.items = &odt;
+    od.topics.n = 1;
+    kf_offset_delete_response_partition odrp = {0};
+    kf_offset_delete_response_topic odrt = {.name = kf_str_c("t"), .partitions = {&odrp, 1}};
+    kf_offset_delete_response odr;
+    kf_init(&kf_offset_delete_response_desc, &odr);
+    odr.topics.items = &odrt;
+    odr.topics.n = 1;
+    join_cg("B", "t");
+    ck_assert_int_eq(sk_group_delete_offsets(gs, &od, &odr), SK_ERR_NONE);
+    ck_assert_int_eq(odrp.error_code, SK_ERR_GROUP_SUBSCRIBED_TO_TOPIC);
+    beat("B", CM_EPOCH_LEAVE, NULL);
+    odrp.error_code = 0;
+    ck_assert_int_eq(sk_group_delete_offsets(gs, &od, &odr), SK_ERR_NONE);
+    ck_assert_int_eq(odrp.error_code, SK_ERR_NONE);
     /* DeleteGroups of the empty consumer group */
     ck_assert_int_eq(sk_group_delete(gs, kf_str_c("g")), SK_ERR_NONE);
     ck_assert_uint_eq(sk_groups_count(gs), 0);
