@@ -482,14 +482,23 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
 
 /* ---- step 2: the target assignment ---- */
 
-/* The assignor of the group: the first member's choice (Kafka: the most
- * used one), else the default. */
-static const char *group_assignor(const cgroup *c)
+const char *cgroup_assignor(const cgroup *c)
 {
-    for (int32_t i = 0; i < c->nmembers; i++)
-        if (c->members[i]->server_assignor)
-            return c->members[i]->server_assignor;
-    return DEFAULT_ASSIGNOR;
+    const char *best = NULL;
+    int32_t best_n = 0;
+    for (int32_t i = 0; i < c->nmembers; i++) {
+        const char *a = c->members[i]->server_assignor;
+        if (!a)
+            continue;
+        int32_t n = 0;
+        for (int32_t j = 0; j < c->nmembers; j++)
+            n += c->members[j]->server_assignor && !strcmp(c->members[j]->server_assignor, a);
+        if (n > best_n) {
+            best = a;
+            best_n = n;
+        }
+    }
+    return best ? best : DEFAULT_ASSIGNOR;
 }
 
 static int16_t step_target(hb *h, cgroup *c)
@@ -522,7 +531,7 @@ static int16_t step_target(hb *h, cgroup *c)
             }
         }
     }
-    if (cassign_run(group_assignor(c), topics, c->ntopics, members, c->nmembers) < 0)
+    if (cassign_run(cgroup_assignor(c), topics, c->ntopics, members, c->nmembers) < 0)
         goto out;
     grecs b;
     grecs_init(&b);
@@ -534,7 +543,7 @@ static int16_t step_target(hb *h, cgroup *c)
     grecs_free(&b);
     if (err == SK_ERR_NONE)
         sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id,
-                 c->assignment_epoch, group_assignor(c));
+                 c->assignment_epoch, cgroup_assignor(c));
 out:
     for (int32_t i = 0; members && i < c->nmembers; i++)
         ctps_free(&members[i].target);

@@ -78,13 +78,7 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
     out->group_state = kf_str_c(cgroup_state_name(cgroup_state_of(c)));
     out->group_epoch = c->group_epoch;
     out->assignment_epoch = c->assignment_epoch;
-    const char *assignor = "uniform";
-    for (int32_t i = 0; i < c->nmembers; i++)
-        if (c->members[i]->server_assignor) {
-            assignor = c->members[i]->server_assignor;
-            break;
-        }
-    out->assignor_name = arena_str(arena, assignor, &oom);
+    out->assignor_name = arena_str(arena, cgroup_assignor(c), &oom);
     kf_consumer_group_describe_response_member *ms = sk_arena_alloc(arena, (size_t)c->nmembers * sizeof *ms + 1);
     if (!ms)
         return -1;

@@ -115,6 +115,10 @@ typedef struct cgroup {
 cgroup_state cgroup_state_of(const cgroup *c);
 const char *cgroup_state_name(cgroup_state s);
 cmember *cmember_find(const cgroup *c, const char *member_id);
+/* The group's server assignor: the one most members ask for (the first
+ * such on a tie; ConsumerGroup.computePreferredServerAssignor), else
+ * "uniform". */
+const char *cgroup_assignor(const cgroup *c);
 cmember *cmember_find_static(const cgroup *c, const char *instance_id);
 /* The consumer part of `g`, created (group epoch 0) when missing; NULL
  * when out of memory. */

@@ -759,6 +759,17 @@ START_TEST(test_describe)
     kf_init(&kf_consumer_group_describe_response_described_group_desc, &d);
     ck_assert_int_eq(sk_cgroup_describe(gs, kf_str_c("nope"), &d, &a), 0);
     ck_assert_int_eq(d.error_code, SK_ERR_GROUP_ID_NOT_FOUND);
+    ck_assert_str_eq(d.error_message.p, "Group nope not found.");
+    ck_assert_str_eq(d.group_state.p, "");
+    /* the assignor most members ask for */
+    heartbeat_cg((hbreq){.member = "B", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
+                         .assignor = "range"});
+    ck_assert_str_eq(cgroup_assignor(cg()), "range");
+    heartbeat_cg((hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
+                         .assignor = "uniform"});
+    heartbeat_cg((hbreq){.member = "D", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
+                         .assignor = "uniform"});
+    ck_assert_str_eq(cgroup_assignor(cg()), "uniform");
     sk_arena_free(&a);
 }
 END_TEST
