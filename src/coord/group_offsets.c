@@ -472,7 +472,10 @@ static bool expire_offsets(sk_groups *gs, ggroup *g, int64_t now, grecs *b)
         return true;
     int64_t retention_ms = (int64_t)gs->cfg->offsets_retention_minutes * 60000;
     bool since_empty = false;
-    if (g->protocol_type) {
+    if (g->consumer) {
+        /* ConsumerGroup.offsetExpirationCondition: from each commit, for
+         * topics no member subscribes to (below) */
+    } else if (g->protocol_type) {
         if (g->state == SK_GROUP_EMPTY)
             since_empty = true;
         else if (!(group_uses_consumer_protocol(g) && g->subscribed_known && g->state == SK_GROUP_STABLE))
@@ -512,8 +515,11 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t)
         grecs b;
         grecs_init(&b);
         bool all = expire_offsets(gs, g, now, &b);
-        bool delete = all && g->state == SK_GROUP_EMPTY && !txn_offset_pending(gs, g->group_id, NULL, -1);
-        if (delete)
+        bool delete = all && g->state == SK_GROUP_EMPTY && (!g->consumer || g->consumer->nmembers == 0) &&
+                      !txn_offset_pending(gs, g->group_id, NULL, -1);
+        if (delete && g->consumer)
+            cgroup_tombstones(g, &b);
+        else if (delete)
             grecs_group_tombstone(&b, g->group_id);
         int n = b.n;
         int16_t err = grecs_append(gs, g, &b, NULL);

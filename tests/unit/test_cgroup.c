@@ -693,6 +693,41 @@ START_TEST(test_offsets_with_member_epochs)
 }
 END_TEST
 
+START_TEST(test_offset_expiration)
+{
+    /* A consumer group with a member and no offsets outlives the expiration
+     * checks (its classic state is Empty: only a group without members goes). */
+    join_cg("A", "t");
+    advance(600001); /* an expiration check with no offsets at all */
+    beat("A", 1, "t0 t1 t2 t3 t4 t5");
+    settle();
+    ck_assert_ptr_nonnull(cg());
+    ck_assert_int_eq(commit_cg("A", 1), SK_ERR_NONE); /* t-0, subscribed: never expires while subscribed */
+    for (int i = 0; i < 2 * 7 * 24 * 6; i++) { /* two weeks of 10-minute checks */
+        advance(600000);
+        beat("A", 1, "t0 t1 t2 t3 t4 t5");
+        settle();
+    }
+    ck_assert_ptr_nonnull(cg());
+    ck_assert_int_eq(cg()->nmembers, 1);
+    ck_assert_int_eq(sk_cgroup_validate_fetch(gs, kf_str_c("g"), kf_str_c("A"), 1), SK_ERR_NONE);
+    kf_offset_fetch_response_group o;
+    sk_arena a = {0};
+    kf_init(&kf_offset_fetch_response_group_desc, &o);
+    ck_assert_int_eq(sk_group_fetch_offsets(gs, kf_str_c("g"), NULL, -1, false, &o, &a), 0);
+    ck_assert_int_eq(o.topics.n, 1);
+    /* A leaves: the offset, unsubscribed now, expires a week after its commit, then the group goes */
+    beat("A", CM_EPOCH_LEAVE, NULL);
+    advance(600000);
+    settle();
+    ck_assert_uint_eq(sk_groups_count(gs), 0);
+    /* the deletion was stored with the consumer group's tombstones */
+    ck_assert_int_eq(records[nrecords - 1].key[1], CREC_GROUP_METADATA);
+    ck_assert_int_eq(records[nrecords - 1].value_len, -1);
+    sk_arena_free(&a);
+}
+END_TEST
+
 START_TEST(test_replay_gives_the_same_group)
 {
     join_cg("A", "t");
@@ -790,6 +825,7 @@ static Suite *cgroup_suite(void)
     tcase_add_test(tc, test_regex_subscription);
     tcase_add_test(tc, test_topic_changes);
     tcase_add_test(tc, test_offsets_with_member_epochs);
+    tcase_add_test(tc, test_offset_expiration);
     tcase_add_test(tc, test_replay_gives_the_same_group);
     tcase_add_test(tc, test_describe);
     suite_add_tcase(s, tc);
