@@ -764,6 +764,15 @@ void cmember_touch(sk_groups *gs, cmember *m)
     gtimer_arm(gs, &m->session, gs->cfg->group_consumer_session_timeout_ms);
 }
 
+void cmember_loaded(sk_groups *gs, cmember *m)
+{
+    cmember_touch(gs, m);
+    if (m->state == CM_UNREVOKED_PARTITIONS) { /* its revocation deadline starts again, as Kafka's on load */
+        gtimer_init(&m->rebalance, rebalance_expired);
+        gtimer_arm(gs, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
+    }
+}
+
 /* consumerGroupLeave: -1 removes the member, -2 (static) keeps its
  * partitions with epoch -2 until it comes back or its session expires. */
 static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *resp)

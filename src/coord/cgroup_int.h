@@ -126,8 +126,11 @@ cgroup *cgroup_of(ggroup *g, bool create);
 void cgroup_free(sk_groups *gs, ggroup *g);
 /* Frees a member (timers cancelled); the caller unlinks it (cgroup_records.c). */
 void cmember_free(sk_groups *gs, cmember *m);
-/* Arms a member's session timer (after load and on every heartbeat). */
+/* Arms a member's session timer (on every heartbeat). */
 void cmember_touch(sk_groups *gs, cmember *m);
+/* After loading: the session timer, and the rebalance timer of a member
+ * that must revoke partitions. */
+void cmember_loaded(sk_groups *gs, cmember *m);
 
 /* ---- ctps helpers (cgroup_assign.c) ---- */
 int ctps_add(ctps *s, const uint8_t id[16], int32_t partition);

@@ -481,7 +481,7 @@ void sk_groups_loaded(sk_groups *gs)
         for (gmember *m = g->members; m; m = m->next, members++)
             group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         for (int32_t i = 0; g->consumer && i < g->consumer->nmembers; i++, members++)
-            cmember_touch(gs, g->consumer->members[i]);
+            cmember_loaded(gs, g->consumer->members[i]);
         if (g->nmembers > gs->cfg->group_max_size) {
             char reason[160];
             snprintf(reason, sizeof reason, "freshly-loaded group (size %d) is over capacity %d", g->nmembers,
