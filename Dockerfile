@@ -10,7 +10,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get -o Acquire::Retries=3 update \
     && DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Retries=3 install -y --no-install-recommends \
         build-essential cmake pkg-config busybox-static \
-        libevent-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libcjson-dev \
+        libevent-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libcjson-dev libpcre2-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -11,6 +11,7 @@ packages=(
     libevent-dev libssl-dev openssl     # libevent-dev has libevent_openssl; openssl: scripts/dev-certs.sh
     zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
     check libcjson-dev
+    libpcre2-dev                        # KIP-848 regex subscriptions (src/coord/cgroup_regex.c)
     librdkafka-dev kcat
     python3 python3-venv python3-pytest python3-pytest-timeout python3-pytest-xdist python3-confluent-kafka python3-kafka
     python3-snappy python3-lz4          # kafka-python's snappy and lz4 codecs

@@ -104,6 +104,12 @@ void sk_api_delete_groups(sk_request *req);
 void sk_api_offset_commit(sk_request *req);
 void sk_api_offset_fetch(sk_request *req);
 void sk_api_offset_delete(sk_request *req);
+/* "/host" from the request's peer "host:port" or "[v6]:port", as Kafka
+ * prints a client address (DescribeGroups, ConsumerGroupDescribe). */
+void sk_api_client_host(const sk_request *req, char *out, size_t len);
+/* KIP-848 consumer group protocol (src/api/consumer_groups.c). */
+void sk_api_consumer_group_heartbeat(sk_request *req);
+void sk_api_consumer_group_describe(sk_request *req);
 /* Producer and transaction APIs (src/api/txn.c, txn_admin.c; skiff/txn.h). */
 void sk_api_init_producer_id(sk_request *req);
 void sk_api_add_partitions_to_txn(sk_request *req);

@@ -81,7 +81,11 @@ typedef struct sk_config {
     int32_t group_min_session_timeout_ms; /* group.min.session.timeout.ms: smallest session
                                              timeout a member may ask for, ms */
     int32_t group_max_session_timeout_ms; /* group.max.session.timeout.ms: largest one, ms */
-    int32_t group_max_size;               /* group.max.size: members per classic group */
+    int32_t group_max_size;               /* group.max.size: members per group */
+    int32_t group_consumer_heartbeat_interval_ms; /* group.consumer.heartbeat.interval.ms:
+                                                     KIP-848 members heartbeat this often, ms */
+    int32_t group_consumer_session_timeout_ms;    /* group.consumer.session.timeout.ms: a
+                                                     KIP-848 member silent this long is removed, ms */
     int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions: partitions of
                                              __consumer_offsets (fixed once created) */
     int32_t offsets_retention_minutes;    /* offsets.retention.minutes: committed offsets of

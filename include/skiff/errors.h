@@ -134,7 +134,8 @@
     X(117, UNKNOWN_SUBSCRIPTION_ID, 0)                       \
     X(118, TELEMETRY_TOO_LARGE, 0)                           \
     X(119, INVALID_REGISTRATION, 0)                          \
-    X(120, TRANSACTION_ABORTABLE, 0)
+    X(120, TRANSACTION_ABORTABLE, 0)                         \
+    X(128, INVALID_REGULAR_EXPRESSION, 0)
 
 /* A Kafka error code as carried on the wire (int16). */
 typedef enum sk_err {

@@ -95,6 +95,19 @@ typedef struct sk_group_store {
 typedef void (*sk_group_join_done)(void *waiter, const kf_join_group_response *resp);
 typedef void (*sk_group_sync_done)(void *waiter, const kf_sync_group_response *resp);
 
+/* Topic lookups for consumer-protocol groups (KIP-848 assigns by topic
+ * id). Names and ids are borrowed for the duration of the call. */
+typedef struct sk_group_topics {
+    /* The id and partition count of topic `name`; false when it does not exist. */
+    bool (*by_name)(void *arg, const char *name, uint8_t id[16], int32_t *partitions);
+    /* The name of the topic with `id`, or NULL when it does not exist. */
+    const char *(*by_id)(void *arg, const uint8_t id[16]);
+    /* Calls fn(ctx, name) for every topic, internal ones included (regex
+     * subscriptions match them, as in Kafka). */
+    void (*each)(void *arg, void (*fn)(void *ctx, const char *name), void *ctx);
+    void *arg;
+} sk_group_topics;
+
 typedef struct sk_groups_opts {
     int64_t (*now_ms)(void *arg);    /* wall clock, ms; NULL = CLOCK_REALTIME. Tests inject one. */
     void *clock_arg;                 /* passed to now_ms */
@@ -103,6 +116,7 @@ typedef struct sk_groups_opts {
     sk_group_join_done join_done;    /* required */
     sk_group_sync_done sync_done;    /* required */
     int32_t num_partitions;          /* partitions of __consumer_offsets; 0 = offsets.topic.num.partitions */
+    const sk_group_topics *topics;   /* NULL = no topics (consumer groups get empty assignments) */
 } sk_groups_opts;
 
 /* Creates the coordinator. `cfg` (borrowed, outlives it) gives
@@ -166,6 +180,27 @@ int16_t sk_group_heartbeat(sk_groups *gs, const kf_heartbeat_request *req);
  * per member). */
 int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_request_member *members, int32_t n,
                        kf_leave_group_response_member *out);
+
+/* ---- Consumer-protocol groups (KIP-848) ---- */
+
+/* ConsumerGroupHeartbeat at `version` (src/coord/cgroup.c): joins (member
+ * epoch 0), heartbeats, reconciles and leaves (-1, static -2). Fills
+ * `resp` (strings and the assignment allocated in `arena`). Errors:
+ * INVALID_REQUEST, GROUP_ID_NOT_FOUND (a classic group with members),
+ * UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, FENCED_INSTANCE_ID,
+ * UNRELEASED_INSTANCE_ID, UNSUPPORTED_ASSIGNOR, GROUP_MAX_SIZE_REACHED,
+ * and the store's (NOT_COORDINATOR...). Returns 0, or -1 when out of
+ * memory. */
+int sk_cgroup_heartbeat(sk_groups *gs, const sk_group_client *client, int16_t version,
+                        const kf_consumer_group_heartbeat_request *req, kf_consumer_group_heartbeat_response *resp,
+                        sk_arena *arena);
+/* Describes one group for ConsumerGroupDescribe into `out`: unknown or
+ * classic groups get GROUP_ID_NOT_FOUND. Returns 0, or -1 when out of memory. */
+int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describe_response_described_group *out,
+                       sk_arena *arena);
+/* OffsetFetch v9's member check for a consumer group: NONE when the group
+ * is not one or `member_id` is null; UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH. */
+int16_t sk_cgroup_validate_fetch(sk_groups *gs, kf_str group_id, kf_str member_id, int32_t member_epoch);
 
 /* ---- Administration ---- */
 

@@ -51,6 +51,8 @@ static const sk_api_handler handlers[] = {
     [KF_API_SASL_AUTHENTICATE] = sk_api_sasl_authenticate,
     [KF_API_DESCRIBE_USER_SCRAM_CREDENTIALS] = sk_api_describe_user_scram_credentials,
     [KF_API_ALTER_USER_SCRAM_CREDENTIALS] = sk_api_alter_user_scram_credentials,
+    [KF_API_CONSUMER_GROUP_HEARTBEAT] = sk_api_consumer_group_heartbeat,
+    [KF_API_CONSUMER_GROUP_DESCRIBE] = sk_api_consumer_group_describe,
 };
 
 sk_api_handler sk_api_handler_find(int16_t key)

@@ -7,6 +7,8 @@
  * - An unknown request version gets UNSUPPORTED_VERSION in a v0 body (and
  *   the always-v0 response header), still listing every key, so the client
  *   can pick a version it shares and retry.
+ * - v3+ lists the feature group.version (supported 0-1, finalized at 1,
+ *   features epoch 0): Kafka 4 serves the consumer group protocol at 1.
  * - v3+: client_software_name and client_software_version must match
  *   [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?, else INVALID_REQUEST.
  */
@@ -69,6 +71,15 @@ void sk_api_versions(sk_request *req)
     }
     resp->api_keys.items = keys;
     resp->api_keys.n = n;
+    /* KIP-584 features (v3+, tagged): group.version 1 is what enables the
+     * consumer group protocol (KIP-848) in Kafka 4; skiff serves it always. */
+    static kf_api_versions_response_supported_feature_key supported = {{"group.version", 13}, 0, 1};
+    static kf_api_versions_response_finalized_feature_key finalized = {{"group.version", 13}, 1, 1};
+    resp->supported_features.items = &supported;
+    resp->supported_features.n = 1;
+    resp->finalized_features.items = &finalized;
+    resp->finalized_features.n = 1;
+    resp->finalized_features_epoch = 0;
     if (req->hdr.client_id.p && version >= 3 && body)
         sk_debug("api", "conn %llu: client %s is %s %s", (unsigned long long)req->conn_id, req->hdr.client_id.p,
                  body->client_software_name.p ? body->client_software_name.p : "-",

@@ -67,6 +67,16 @@ static bool coordinator_key(const sk_request *req, int *type, kf_str *key)
         *key = r->groups_names.items[0];
         return true;
     }
+    case KF_API_CONSUMER_GROUP_HEARTBEAT:
+        *key = ((const kf_consumer_group_heartbeat_request *)b)->group_id;
+        return true;
+    case KF_API_CONSUMER_GROUP_DESCRIBE: {
+        const kf_consumer_group_describe_request *r = b;
+        if (r->group_ids.n <= 0)
+            return false;
+        *key = r->group_ids.items[0];
+        return true;
+    }
     default:
         break;
     }

@@ -138,8 +138,7 @@ int sk_api_groups_start(sk_broker *b)
     return b->groups ? 0 : -1;
 }
 
-/* "/host" from the request's "host:port" or "[v6]:port". */
-static void client_host(const sk_request *req, char *out, size_t len)
+void sk_api_client_host(const sk_request *req, char *out, size_t len)
 {
     const char *p = req->peer, *end = strrchr(p, ':');
     if (*p == '[') {
@@ -153,7 +152,7 @@ static void client_host(const sk_request *req, char *out, size_t len)
 void sk_api_join_group(sk_request *req)
 {
     char host[80];
-    client_host(req, host, sizeof host);
+    sk_api_client_host(req, host, sizeof host);
     sk_group_client c = {req->hdr.client_id.p ? req->hdr.client_id.p : "", host};
     sk_group_join(req->broker->groups, &c, req->hdr.api_version, req->body, req);
 }

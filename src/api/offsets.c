@@ -95,6 +95,15 @@ void sk_api_offset_fetch(sk_request *req)
     }
     for (int32_t i = 0; i < n; i++) {
         const kf_offset_fetch_request_group *rg = &body->groups.items[i];
+        /* v9: a consumer group's member must be known, at its epoch (KIP-848) */
+        int16_t member_err = sk_cgroup_validate_fetch(req->broker->groups, rg->group_id, rg->member_id,
+                                                      rg->member_epoch);
+        if (member_err != SK_ERR_NONE) {
+            kf_init(&kf_offset_fetch_response_group_desc, &groups[i]);
+            groups[i].group_id = rg->group_id;
+            groups[i].error_code = member_err;
+            continue;
+        }
         if (fetch_group(req, rg->group_id, rg->topics.items, rg->topics.n, body->require_stable, &groups[i]) < 0) {
             sk_request_close(req, "out of memory");
             return;

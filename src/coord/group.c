@@ -70,7 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/uuid.h"
@@ -851,6 +851,11 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
             return;
         }
         created = true;
+    }
+    int16_t cerr = cgroup_classic_join(gs, g);
+    if (cerr != SK_ERR_NONE) {
+        answer_join_error(gs, waiter, mid, cerr);
+        return;
     }
     if (!accept_joining_member(gs, g, mid)) {
         gmember *m = member_find(g, mid);

@@ -15,7 +15,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
@@ -28,7 +28,7 @@ int sk_group_describe(sk_groups *gs, kf_str group_id, kf_describe_groups_respons
     out->protocol_data = kf_str_c("");
     out->members.items = NULL;
     out->members.n = 0;
-    if (!g) {
+    if (!g || g->consumer) { /* DescribeGroups v0-5 describe a consumer group as Dead, as Kafka */
         out->group_state = kf_str_c(sk_group_state_name(SK_GROUP_DEAD));
         return 0;
     }
@@ -96,13 +96,15 @@ int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, con
         return -1;
     int32_t n = 0;
     for (const ggroup *g = gs->first; g; g = g->next) {
-        const char *state = sk_group_state_name(g->state);
-        if (!filter_any(states, nstates, state) || !filter_any(types, ntypes, "classic"))
+        const char *state = g->consumer ? cgroup_state_name(cgroup_state_of(g->consumer))
+                                        : sk_group_state_name(g->state);
+        const char *type = g->consumer ? "consumer" : "classic";
+        if (!filter_any(states, nstates, state) || !filter_any(types, ntypes, type))
             continue;
         l[n].group_id = kf_str_c(g->group_id);
         l[n].protocol_type = kf_str_c(g->protocol_type ? g->protocol_type : "");
         l[n].group_state = kf_str_c(state);
-        l[n].group_type = kf_str_c("classic");
+        l[n].group_type = kf_str_c(type);
         n++;
     }
     *out = l;
@@ -114,13 +116,16 @@ int16_t sk_group_delete(sk_groups *gs, kf_str group_id)
     ggroup *g = group_find_str(gs, group_id);
     if (!g)
         return SK_ERR_GROUP_ID_NOT_FOUND;
-    if (g->state != SK_GROUP_EMPTY)
+    if (g->state != SK_GROUP_EMPTY || (g->consumer && g->consumer->nmembers > 0))
         return SK_ERR_NON_EMPTY_GROUP;
     grecs b;
     grecs_init(&b);
     /* Pending transactional offsets go too (deleteAllOffsets). */
     int32_t offsets = offset_tombstones(gs, g, NULL, &b);
-    grecs_group_tombstone(&b, g->group_id);
+    if (g->consumer)
+        cgroup_tombstones(g, &b);
+    else
+        grecs_group_tombstone(&b, g->group_id);
     int16_t err = grecs_append(gs, g, &b, NULL);
     grecs_free(&b);
     if (err != SK_ERR_NONE) {

@@ -125,6 +125,7 @@ struct ggroup {
     char **subscribed;           /* topics of the consumer protocol subscriptions, sorted, unique */
     int32_t nsubscribed;
     bool subscribed_known;       /* false: not a parsable consumer group */
+    struct cgroup *consumer;     /* set: a consumer-protocol group (KIP-848, cgroup_int.h) */
     gtopic *topics;              /* committed offsets */
     int32_t ntopics, topics_cap;
     /* links */
@@ -194,6 +195,7 @@ struct sk_groups {
     gtxn_offset *txn_offsets;    /* pending transactional offsets */
     int64_t next_record_offset;  /* without a store: the offset the next record would get */
     struct event *ev;            /* libevent timer at the earliest deadline */
+    sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
 };
 
@@ -302,6 +304,23 @@ typedef struct grecs {
     int16_t producer_epoch;
 } grecs;
 
+/* Record building blocks (group_records.c, also for cgroup_records.c): a
+ * record's key starts at grec_begin (NULL when out of memory, b->err set),
+ * its value at grec_value, and grec_end closes it. */
+struct grec *grec_begin(grecs *b);
+void grec_value(grecs *b, struct grec *r, bool tombstone);
+void grec_end(grecs *b, struct grec *r);
+/* An int16-length string (NULL: null); `n` bytes of `s`. */
+void grec_put_strn(sk_writer *w, const char *s, size_t n);
+void grec_put_str(sk_writer *w, const char *s);
+/* Readers of record fields: flexible versions use compact lengths. A
+ * string or bytes field (len -1 for null); a heap copy of a string (NULL
+ * for null or on error, with r->err); an array count; the tagged fields
+ * that end a flexible struct. */
+const uint8_t *grec_get_field(sk_reader *r, bool flex, bool bytes, int32_t *len);
+char *grec_get_str(sk_reader *r, bool flex);
+int32_t grec_get_count(sk_reader *r, bool flex);
+void grec_skip_tags(sk_reader *r, bool flex);
 void grecs_init(grecs *b);
 void grecs_free(grecs *b);
 /* Group metadata (key v2, value v3) of `g` as it is now, members with

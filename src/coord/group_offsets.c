@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
@@ -146,6 +146,8 @@ static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
 {
     const char *member_id = c->member_id.p ? c->member_id.p : "";
     bool transactional = c->producer_id >= 0;
+    if (g->consumer)
+        return cgroup_validate_commit(g, member_id, c->generation, transactional);
     if (c->generation < 0 && g->state == SK_GROUP_EMPTY)
         return SK_ERR_NONE;
     if (c->generation >= 0 || member_id[0] || c->group_instance_id.p) {
@@ -470,7 +472,10 @@ static bool expire_offsets(sk_groups *gs, ggroup *g, int64_t now, grecs *b)
         return true;
     int64_t retention_ms = (int64_t)gs->cfg->offsets_retention_minutes * 60000;
     bool since_empty = false;
-    if (g->protocol_type) {
+    if (g->consumer) {
+        /* ConsumerGroup.offsetExpirationCondition: from each commit, for
+         * topics no member subscribes to (below) */
+    } else if (g->protocol_type) {
         if (g->state == SK_GROUP_EMPTY)
             since_empty = true;
         else if (!(group_uses_consumer_protocol(g) && g->subscribed_known && g->state == SK_GROUP_STABLE))
@@ -510,8 +515,11 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t)
         grecs b;
         grecs_init(&b);
         bool all = expire_offsets(gs, g, now, &b);
-        bool delete = all && g->state == SK_GROUP_EMPTY && !txn_offset_pending(gs, g->group_id, NULL, -1);
-        if (delete)
+        bool delete = all && g->state == SK_GROUP_EMPTY && (!g->consumer || g->consumer->nmembers == 0) &&
+                      !txn_offset_pending(gs, g->group_id, NULL, -1);
+        if (delete && g->consumer)
+            cgroup_tombstones(g, &b);
+        else if (delete)
             grecs_group_tombstone(&b, g->group_id);
         int n = b.n;
         int16_t err = grecs_append(gs, g, &b, NULL);

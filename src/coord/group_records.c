@@ -8,7 +8,8 @@
  * Keys:
  *   v0, v1  offset commit   group string, topic string, partition int32
  *   v2      group metadata  group string
- *   v3+     KIP-848 and share-group records: skipped on replay
+ *   v3-8    KIP-848 consumer group records (cgroup_records.c)
+ *   v9+     share-group and other records: skipped on replay
  *
  * OffsetCommitValue (written as v3; v1 when a v2-4 OffsetCommit gave a
  * retention time):
@@ -28,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
@@ -60,7 +61,7 @@ void grecs_free(grecs *b)
 }
 
 /* An int16-length string of `n` bytes of `s` (NULL: null). */
-static void put_strn(sk_writer *w, const char *s, size_t n)
+void grec_put_strn(sk_writer *w, const char *s, size_t n)
 {
     if (!s) {
         sk_write_i16(w, -1);
@@ -70,9 +71,9 @@ static void put_strn(sk_writer *w, const char *s, size_t n)
     sk_write_raw(w, s, n > INT16_MAX ? INT16_MAX : n);
 }
 
-static void put_str(sk_writer *w, const char *s)
+void grec_put_str(sk_writer *w, const char *s)
 {
-    put_strn(w, s, s ? strlen(s) : 0);
+    grec_put_strn(w, s, s ? strlen(s) : 0);
 }
 
 static void put_bytes(sk_writer *w, const uint8_t *p, int32_t n)
@@ -83,7 +84,7 @@ static void put_bytes(sk_writer *w, const uint8_t *p, int32_t n)
 }
 
 /* Starts a record: returns its slot with the key starting now, or NULL. */
-static struct grec *rec_begin(grecs *b)
+struct grec *grec_begin(grecs *b)
 {
     if (b->n == b->cap) {
         int cap = b->cap ? 2 * b->cap : 8;
@@ -102,24 +103,24 @@ static struct grec *rec_begin(grecs *b)
 }
 
 /* Ends the key and starts the value (or marks a tombstone). */
-static void rec_value(grecs *b, struct grec *r, bool tombstone)
+void grec_value(grecs *b, struct grec *r, bool tombstone)
 {
     r->key_len = b->w.len - r->key_off;
     r->value_off = b->w.len;
     r->tombstone = tombstone;
 }
 
-static void rec_end(grecs *b, struct grec *r)
+void grec_end(grecs *b, struct grec *r)
 {
     r->value_len = b->w.len - r->value_off;
 }
 
 static struct grec *group_key(grecs *b, const char *group_id)
 {
-    struct grec *r = rec_begin(b);
+    struct grec *r = grec_begin(b);
     if (r) {
         sk_write_i16(&b->w, KEY_GROUP_METADATA);
-        put_str(&b->w, group_id);
+        grec_put_str(&b->w, group_id);
     }
     return r;
 }
@@ -129,45 +130,45 @@ void grecs_group_metadata(grecs *b, const ggroup *g, bool empty)
     struct grec *r = group_key(b, g->group_id);
     if (!r)
         return;
-    rec_value(b, r, false);
+    grec_value(b, r, false);
     sk_writer *w = &b->w;
     sk_write_i16(w, VALUE_GROUP_METADATA);
-    put_str(w, empty || !g->protocol_type ? "" : g->protocol_type);
+    grec_put_str(w, empty || !g->protocol_type ? "" : g->protocol_type);
     sk_write_i32(w, empty ? 0 : g->generation_id);
-    put_str(w, empty ? NULL : g->protocol_name);
-    put_str(w, empty || !g->leader ? NULL : g->leader->member_id);
+    grec_put_str(w, empty ? NULL : g->protocol_name);
+    grec_put_str(w, empty || !g->leader ? NULL : g->leader->member_id);
     sk_write_i64(w, g->current_state_timestamp);
     sk_write_i32(w, empty ? 0 : g->nmembers);
     for (const gmember *m = empty ? NULL : g->members; m; m = m->next) {
         const gprotocol *p = member_protocol(m, g->protocol_name);
-        put_str(w, m->member_id);
-        put_str(w, m->group_instance_id);
-        put_str(w, m->client_id);
-        put_str(w, m->client_host);
+        grec_put_str(w, m->member_id);
+        grec_put_str(w, m->group_instance_id);
+        grec_put_str(w, m->client_id);
+        grec_put_str(w, m->client_host);
         sk_write_i32(w, m->rebalance_timeout_ms);
         sk_write_i32(w, m->session_timeout_ms);
         put_bytes(w, p ? p->metadata : NULL, p ? p->metadata_len : 0);
         put_bytes(w, m->assignment, m->assignment_len);
     }
-    rec_end(b, r);
+    grec_end(b, r);
 }
 
 void grecs_group_tombstone(grecs *b, const char *group_id)
 {
     struct grec *r = group_key(b, group_id);
     if (r) {
-        rec_value(b, r, true);
-        rec_end(b, r);
+        grec_value(b, r, true);
+        grec_end(b, r);
     }
 }
 
 static struct grec *offset_key(grecs *b, const char *group_id, const char *topic, int32_t partition)
 {
-    struct grec *r = rec_begin(b);
+    struct grec *r = grec_begin(b);
     if (r) {
         sk_write_i16(&b->w, KEY_OFFSET_COMMIT);
-        put_str(&b->w, group_id);
-        put_str(&b->w, topic);
+        grec_put_str(&b->w, group_id);
+        grec_put_str(&b->w, topic);
         sk_write_i32(&b->w, partition);
     }
     return r;
@@ -178,30 +179,30 @@ void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int3
     struct grec *r = offset_key(b, group_id, topic, partition);
     if (!r)
         return;
-    rec_value(b, r, false);
+    grec_value(b, r, false);
     sk_writer *w = &b->w;
     if (o->expire_timestamp >= 0) {
         sk_write_i16(w, VALUE_OFFSET_COMMIT_EXPIRE);
         sk_write_i64(w, o->offset);
-        put_strn(w, o->metadata, (size_t)o->metadata_len);
+        grec_put_strn(w, o->metadata, (size_t)o->metadata_len);
         sk_write_i64(w, o->commit_timestamp);
         sk_write_i64(w, o->expire_timestamp);
     } else {
         sk_write_i16(w, VALUE_OFFSET_COMMIT);
         sk_write_i64(w, o->offset);
         sk_write_i32(w, o->leader_epoch);
-        put_strn(w, o->metadata, (size_t)o->metadata_len);
+        grec_put_strn(w, o->metadata, (size_t)o->metadata_len);
         sk_write_i64(w, o->commit_timestamp);
     }
-    rec_end(b, r);
+    grec_end(b, r);
 }
 
 void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
 {
     struct grec *r = offset_key(b, group_id, topic, partition);
     if (r) {
-        rec_value(b, r, true);
-        rec_end(b, r);
+        grec_value(b, r, true);
+        grec_end(b, r);
     }
 }
 
@@ -238,7 +239,7 @@ int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b, int64_t *base_off
 
 /* A string or bytes field: `len` -1 for null. Flexible versions use
  * compact lengths (unsigned varint, length + 1, 0 = null). */
-static const uint8_t *get_field(sk_reader *r, bool flex, bool bytes, int32_t *len)
+const uint8_t *grec_get_field(sk_reader *r, bool flex, bool bytes, int32_t *len)
 {
     int64_t n;
     if (flex)
@@ -255,10 +256,10 @@ static const uint8_t *get_field(sk_reader *r, bool flex, bool bytes, int32_t *le
 }
 
 /* A heap copy of a string field; NULL for null (or on error, with r->err). */
-static char *get_str(sk_reader *r, bool flex)
+char *grec_get_str(sk_reader *r, bool flex)
 {
     int32_t len;
-    const uint8_t *p = get_field(r, flex, false, &len);
+    const uint8_t *p = grec_get_field(r, flex, false, &len);
     if (!p)
         return NULL;
     char *s = gstrndup((const char *)p, (size_t)len);
@@ -267,7 +268,7 @@ static char *get_str(sk_reader *r, bool flex)
     return s;
 }
 
-static int32_t get_count(sk_reader *r, bool flex)
+int32_t grec_get_count(sk_reader *r, bool flex)
 {
     int64_t n = flex ? (int64_t)sk_read_uvarint(r) - 1 : sk_read_i32(r);
     if (r->err || n < 0 || (uint64_t)n > sk_reader_left(r)) {
@@ -278,7 +279,7 @@ static int32_t get_count(sk_reader *r, bool flex)
 }
 
 /* Skips the tagged fields that end a flexible struct. */
-static void skip_tags(sk_reader *r, bool flex)
+void grec_skip_tags(sk_reader *r, bool flex)
 {
     if (!flex)
         return;
@@ -292,7 +293,7 @@ static void skip_tags(sk_reader *r, bool flex)
 static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *rec, int64_t offset_in_log,
                          int64_t producer_id)
 {
-    char *group = get_str(key, false), *topic = get_str(key, false);
+    char *group = grec_get_str(key, false), *topic = grec_get_str(key, false);
     int32_t partition = sk_read_i32(key);
     int rc = -1;
     if (key->err || !group || !topic)
@@ -311,10 +312,10 @@ static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *r
     int64_t offset = sk_read_i64(&r);
     int32_t epoch = v >= 3 ? sk_read_i32(&r) : -1;
     kf_str metadata; /* bytes exactly: metadata may hold NULs */
-    metadata.p = (const char *)get_field(&r, flex, false, &metadata.len);
+    metadata.p = (const char *)grec_get_field(&r, flex, false, &metadata.len);
     int64_t commit_ts = sk_read_i64(&r);
     int64_t expire_ts = v == 1 ? sk_read_i64(&r) : -1;
-    skip_tags(&r, flex);
+    grec_skip_tags(&r, flex);
     if (r.err || v < 0 || v > 4 || (!g && !(g = group_create(gs, group, strlen(group)))))
         rc = -1;
     else if (producer_id >= 0)
@@ -335,18 +336,18 @@ static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
         return -1;
     m->group = g;
     gtimer_init(&m->heartbeat, member_session_expired);
-    m->member_id = get_str(r, flex);
-    m->group_instance_id = v >= 3 ? get_str(r, flex) : NULL;
-    m->client_id = get_str(r, flex);
-    m->client_host = get_str(r, flex);
+    m->member_id = grec_get_str(r, flex);
+    m->group_instance_id = v >= 3 ? grec_get_str(r, flex) : NULL;
+    m->client_id = grec_get_str(r, flex);
+    m->client_host = grec_get_str(r, flex);
     m->rebalance_timeout_ms = v >= 1 ? sk_read_i32(r) : -1;
     m->session_timeout_ms = sk_read_i32(r);
     if (m->rebalance_timeout_ms < 0)
         m->rebalance_timeout_ms = m->session_timeout_ms;
     int32_t sub_len, asg_len;
-    const uint8_t *sub = get_field(r, flex, true, &sub_len);
-    const uint8_t *asg = get_field(r, flex, true, &asg_len);
-    skip_tags(r, flex);
+    const uint8_t *sub = grec_get_field(r, flex, true, &sub_len);
+    const uint8_t *asg = grec_get_field(r, flex, true, &asg_len);
+    grec_skip_tags(r, flex);
     kf_join_group_request_protocol p = {.name = kf_str_c(g->protocol_name)};
     p.metadata.p = sub;
     p.metadata.len = sub_len > 0 ? sub_len : 0;
@@ -364,7 +365,7 @@ static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
 
 static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *rec)
 {
-    char *group = get_str(key, false);
+    char *group = grec_get_str(key, false);
     if (key->err || !group) {
         free(group);
         return -1;
@@ -389,21 +390,21 @@ static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *re
     sk_reader_init(&r, rec->value, rec->value_len);
     int16_t v = sk_read_i16(&r);
     bool flex = v >= 4;
-    char *type = get_str(&r, flex);
+    char *type = grec_get_str(&r, flex);
     g->generation_id = sk_read_i32(&r);
     free(g->protocol_type);
     free(g->protocol_name);
     g->protocol_type = type && type[0] ? type : NULL;
     if (!g->protocol_type)
         free(type);
-    g->protocol_name = get_str(&r, flex);
-    char *leader = get_str(&r, flex);
+    g->protocol_name = grec_get_str(&r, flex);
+    char *leader = grec_get_str(&r, flex);
     g->current_state_timestamp = v >= 2 ? sk_read_i64(&r) : -1;
-    int32_t n = get_count(&r, flex);
+    int32_t n = grec_get_count(&r, flex);
     int rc = v < 0 || v > 4 ? -1 : 0;
     for (int32_t i = 0; i < n && rc == 0 && !r.err; i++)
         rc = replay_member(g, &r, v, flex);
-    skip_tags(&r, flex);
+    grec_skip_tags(&r, flex);
     if (r.err)
         rc = -1;
     if (rc < 0) {
@@ -433,6 +434,8 @@ int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, 
         rc = replay_offset(gs, &key, rec, offset, producer_id);
     else if (version == KEY_GROUP_METADATA)
         rc = replay_group(gs, &key, rec);
+    else if (version >= CREC_GROUP_METADATA && version <= CREC_CURRENT_ASSIGNMENT)
+        rc = cgroup_replay(gs, version, &key, rec);
     if (rc < 0)
         sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)",
                 version, rec->key_len, rec->value ? "with a value" : "tombstone");
@@ -477,6 +480,8 @@ void sk_groups_loaded(sk_groups *gs)
     for (ggroup *g = gs->first; g; g = g->next) {
         for (gmember *m = g->members; m; m = m->next, members++)
             group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+        for (int32_t i = 0; g->consumer && i < g->consumer->nmembers; i++, members++)
+            cmember_loaded(gs, g->consumer->members[i]);
         if (g->nmembers > gs->cfg->group_max_size) {
             char reason[160];
             snprintf(reason, sizeof reason, "freshly-loaded group (size %d) is over capacity %d", g->nmembers,

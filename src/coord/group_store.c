@@ -114,6 +114,42 @@ static sk_topic *offsets_topic(sk_broker *b)
     return sk_topics_internal(b, OFFSETS_TOPIC, b->config->offsets_topic_num_partitions, NULL);
 }
 
+static bool topic_by_name(void *arg, const char *name, uint8_t id[16], int32_t *partitions)
+{
+    sk_broker *b = arg;
+    sk_topic *t = sk_meta_topic(b->meta, name, strlen(name));
+    if (!t)
+        return false;
+    memcpy(id, t->id, 16);
+    *partitions = t->partitions;
+    return true;
+}
+
+static const char *topic_by_id(void *arg, const uint8_t id[16])
+{
+    sk_broker *b = arg;
+    sk_topic *t = sk_meta_topic_by_id(b->meta, id);
+    return t ? t->name : NULL;
+}
+
+typedef struct each_ctx {
+    void (*fn)(void *ctx, const char *name);
+    void *ctx;
+} each_ctx;
+
+static void each_one(sk_topic *t, void *arg)
+{
+    each_ctx *e = arg;
+    e->fn(e->ctx, t->name);
+}
+
+static void topic_each(void *arg, void (*fn)(void *ctx, const char *name), void *ctx)
+{
+    sk_broker *b = arg;
+    each_ctx e = {fn, ctx};
+    sk_meta_foreach(b->meta, each_one, &e);
+}
+
 sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_sync_done sync_done)
 {
     sk_topic *t = sk_meta_topic(b->meta, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
@@ -121,11 +157,13 @@ sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_
         sk_warn("group", "%s has %d partitions; offsets.topic.num.partitions (%d) applies only when it is created",
                 OFFSETS_TOPIC, t->partitions, b->config->offsets_topic_num_partitions);
     sk_group_store store = {log_append, b};
+    sk_group_topics topics = {topic_by_name, topic_by_id, topic_each, b};
     sk_groups_opts opts = {.base = b->base,
                            .store = &store,
                            .join_done = join_done,
                            .sync_done = sync_done,
-                           .num_partitions = t ? t->partitions : b->config->offsets_topic_num_partitions};
+                           .num_partitions = t ? t->partitions : b->config->offsets_topic_num_partitions,
+                           .topics = &topics};
     sk_groups *gs = sk_groups_open(b->config, &opts);
     if (!gs) {
         sk_error("group", "cannot start the group coordinator: out of memory");

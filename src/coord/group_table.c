@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "group_int.h"
+#include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 
@@ -334,6 +334,7 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
     else
         gs->last = g->prev;
     offsets_free(g);
+    cgroup_free(gs, g);
     for (int32_t i = 0; i < g->nsubscribed; i++)
         free(g->subscribed[i]);
     free(g->subscribed);
@@ -639,6 +640,8 @@ void group_compute_subscribed(ggroup *g)
 
 bool group_is_subscribed(const ggroup *g, const char *topic)
 {
+    if (g->consumer)
+        return cgroup_is_subscribed(g->consumer, topic);
     if (!g->subscribed_known)
         return group_uses_consumer_protocol(g);
     return g->nsubscribed > 0 &&
@@ -659,6 +662,8 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
         gs->store = *opts->store;
         gs->has_store = true;
     }
+    if (opts->topics)
+        gs->topics = *opts->topics;
     if (sk_htab_reserve(&gs->index, 64) < 0 || (opts->base && !(gs->ev = evtimer_new(opts->base, on_timer, gs)))) {
         sk_htab_free(&gs->index);
         free(gs);

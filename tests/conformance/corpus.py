@@ -566,3 +566,102 @@ def list_transactions(side, v):
 def describe_topic_partitions(side, v):
     return {'known': side.call(75, v, {'topics': [{'name': T3}, {'name': MISSING}]}),
             'limit': side.call(75, v, {'topics': [{'name': T3}], 'response_partition_limit': 2})}
+
+
+# ConsumerGroupHeartbeat (68) and ConsumerGroupDescribe (69), KIP-848: one
+# member joins a group on T3, heartbeats with the assignment it got, is
+# fenced with a wrong epoch, commits with its member epoch, is described and
+# listed, and leaves; then the request errors.
+def cg_heartbeat(side, v, group, member, epoch, **kw):
+    body = {'group_id': group, 'member_id': member, 'member_epoch': epoch}
+    body.update(kw)
+    return side.call(68, v, body)
+
+
+def owned(answer):
+    a = answer.get('assignment') or {'topic_partitions': []}
+    return [{'topic_id': tp['topic_id'], 'partitions': tp['partitions']} for tp in a['topic_partitions']]
+
+
+@case('consumer-group-flow', 68)
+def consumer_group_flow(side, v):
+    side.topic_id(T3)
+    group, member = f'cf-cg-{v}', '' if v == 0 else f'cf-cg-member-{v}'
+    out = {'join': cg_heartbeat(side, v, group, member, 0, rebalance_timeout_ms=30000,
+                                subscribed_topic_names=[T3], topic_partitions=[])}
+    member, epoch = out['join']['member_id'], out['join']['member_epoch']
+    out['heartbeat'] = cg_heartbeat(side, v, group, member, epoch)
+    out['full-heartbeat'] = cg_heartbeat(side, v, group, member, epoch, rebalance_timeout_ms=30000,
+                                         subscribed_topic_names=[T3], topic_partitions=owned(out['join']))
+    out['fenced-ahead'] = cg_heartbeat(side, v, group, member, epoch + 5)
+    out['fenced-behind'] = cg_heartbeat(side, v, group, member, epoch - 1, topic_partitions=owned(out['join']))
+    out['unknown-member'] = cg_heartbeat(side, v, group, 'nobody', 1)
+    out['unknown-group'] = cg_heartbeat(side, v, 'cf-cg-none', 'nobody', 1)
+    commit = {'group_id': group, 'member_id': member,
+              'topics': [{'name': T3, 'partitions': [{'partition_index': 0, 'committed_offset': 1}]}]}
+    out['commit'] = side.call(8, 9, dict(commit, generation_id_or_member_epoch=epoch))
+    out['commit-stale'] = side.call(8, 9, dict(commit, generation_id_or_member_epoch=epoch + 1))
+    out['commit-unknown'] = side.call(8, 9, dict(commit, member_id='nobody', generation_id_or_member_epoch=epoch))
+    fetch = {'groups': [{'group_id': group, 'member_id': member, 'member_epoch': epoch, 'topics': None}]}
+    out['fetch'] = side.call(9, 9, fetch)
+    fetch['groups'][0]['member_epoch'] = epoch + 1
+    out['fetch-stale'] = side.call(9, 9, fetch)
+    # a second member: the first must revoke before the second gets its share
+    other = '' if v == 0 else f'cf-cg-other-{v}'
+    out['join-b'] = cg_heartbeat(side, v, group, other, 0, rebalance_timeout_ms=30000,
+                                 subscribed_topic_names=[T3], topic_partitions=[])
+    other, epoch_b = out['join-b']['member_id'], out['join-b']['member_epoch']
+    out['a-revokes'] = cg_heartbeat(side, v, group, member, epoch, topic_partitions=owned(out['join']))
+    out['a-acks'] = cg_heartbeat(side, v, group, member, epoch, topic_partitions=owned(out['a-revokes']))
+    epoch = out['a-acks']['member_epoch']
+    out['b-gets'] = cg_heartbeat(side, v, group, other, epoch_b, topic_partitions=[])
+    out['b-leave'] = cg_heartbeat(side, v, group, other, -1)
+    offset_delete = {'group_id': group, 'topics': [{'name': T3, 'partitions': [{'partition_index': 0}]}]}
+    out['offset-delete-subscribed'] = side.call(47, 0, offset_delete)
+    out['list'] = side.call(16, 5, {'types_filter': ['consumer']})
+    out['describe-classic'] = side.call(15, 5, {'groups': [group]})
+    out['delete-non-empty'] = side.call(42, 2, {'groups_names': [group]})
+    out['leave'] = cg_heartbeat(side, v, group, member, -1)
+    out['leave-again'] = cg_heartbeat(side, v, group, member, -1)
+    out['list-after'] = side.call(16, 5, {'types_filter': ['consumer'], 'states_filter': ['Empty']})
+    out['offset-delete'] = side.call(47, 0, offset_delete)
+    out['delete'] = side.call(42, 2, {'groups_names': [group]})
+    return out
+
+
+@case('consumer-group-heartbeat-errors', 68)
+def consumer_group_heartbeat_errors(side, v):
+    join = {'rebalance_timeout_ms': 30000, 'subscribed_topic_names': [T3], 'topic_partitions': []}
+    out = {
+        'empty-group': cg_heartbeat(side, v, '', 'm', 0, **join),
+        'no-rebalance-timeout': cg_heartbeat(side, v, 'cf-cg-e', 'm', 0, subscribed_topic_names=[T3],
+                                             topic_partitions=[]),
+        'owned-at-join': cg_heartbeat(side, v, 'cf-cg-e', 'm', 0, **dict(join, topic_partitions=[
+            {'topic_id': side.topic_id(T3), 'partitions': [0]}])),
+        'no-subscription': cg_heartbeat(side, v, 'cf-cg-e', 'm', 0, rebalance_timeout_ms=30000,
+                                        topic_partitions=[]),
+        'bad-epoch': cg_heartbeat(side, v, 'cf-cg-e', 'm', -3),
+        'static-leave-no-instance': cg_heartbeat(side, v, 'cf-cg-e', 'm', -2),
+        'empty-instance': cg_heartbeat(side, v, 'cf-cg-e', 'm', 1, instance_id=''),
+        'bad-assignor': cg_heartbeat(side, v, 'cf-cg-e', 'm', 0, server_assignor='sticky', **join),
+    }
+    if v >= 1:
+        out['bad-regex'] = cg_heartbeat(side, v, 'cf-cg-e', 'm', 0, rebalance_timeout_ms=30000,
+                                        subscribed_topic_regex='cf-(', topic_partitions=[])
+        out['empty-member'] = cg_heartbeat(side, v, 'cf-cg-e', '', 0, **join)
+    return out
+
+
+@case('consumer-group-describe', 69)
+def consumer_group_describe(side, v):
+    side.topic_id(T3)
+    group = f'cf-cgd-{v}'
+    j = cg_heartbeat(side, 1, group, f'cf-cgd-member-{v}', 0, rebalance_timeout_ms=30000,
+                     subscribed_topic_names=[T3], topic_partitions=[], rack_id='r1', instance_id=f'i{v}')
+    out = {'join-error': j['error_code'],
+           'describe': side.call(69, v, {'group_ids': [group, SIMPLE_GROUP, 'cf-no-group'],
+                                         'include_authorized_operations': True})}
+    for m in out['describe']['groups'][0]['members']:
+        m['client_host'] = '<client host>'   # the address each broker saw
+    cg_heartbeat(side, 1, group, f'cf-cgd-member-{v}', -1, instance_id=f'i{v}')
+    return out

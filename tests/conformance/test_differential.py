@@ -34,12 +34,19 @@ REPORT = Path(os.environ.get('SKIFF_CONFORMANCE_REPORT', ROOT / 'build' / 'confo
 # entry of docs/compatibility.md ("Known differences") that explains it.
 # Patterns are fnmatch patterns ('[[]' matches a literal '[').
 MIN_INSYNC = 'min.insync.replicas is a cluster default on Kafka'
+CG_EPOCHS = 'Consumer group epochs and when a new target is computed'
 KNOWN = {
     ('describe-configs', '*', '*configs[[]name=min.insync.replicas]*'): MIN_INSYNC,
     ('create-topics', '*', '*configs[[]name=min.insync.replicas]*'): MIN_INSYNC,
     ('incremental-alter-configs', '*', 'bad-op.*.error_code'): 'unknown IncrementalAlterConfigs operation',
     ('incremental-alter-configs', '*', 'logger.*.error_code'): 'loggers other than root',
     ('api-versions', '*', '*features*'): 'feature flags',
+    ('consumer-group-flow', '*', '*heartbeat_interval_ms'): 'group.consumer.heartbeat.interval.ms',
+    ('consumer-group-flow', '*', '*member_epoch'): CG_EPOCHS,
+    ('consumer-group-flow', '*', 'fenced-behind.error_code'): CG_EPOCHS,
+    ('consumer-group-flow', '*', 'a-revokes.assignment'): CG_EPOCHS,
+    ('consumer-group-flow', '*', 'b-gets.assignment'): CG_EPOCHS,
+    ('consumer-group-describe', '*', '*epoch'): CG_EPOCHS,
 }
 
 RESULTS = []          # (api, case, version, verdict, [differences])

@@ -16,13 +16,15 @@
  *              headers without CRC, markers ending transactions, records
  *              inflated with a 256 KiB cap, keyless records skipped.
  * Every record goes to both coordinators (each skips the other's keys).
- * Once loaded, every group is listed, described and its offsets fetched,
+ * Once loaded, every group is listed, described (DescribeGroups and, for
+ * KIP-848 groups, ConsumerGroupDescribe) and its offsets fetched,
  * every transactional id listed (with and without a duration filter) and
  * described; each __transaction_state
  * value that decodes must re-encode stably (encode, decode, encode gives
  * the same bytes).
  * Seeds: tests/data/fuzz/coord_records (records and .log bytes written by
- * a broker's group and transaction coordinators).
+ * a broker's group and transaction coordinators, and KIP-848 consumer group
+ * records: broker_consumer_group_records*).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -184,6 +186,10 @@ static void inspect(coords *c)
         fuzz_check(sk_group_describe(c->groups, groups[i].group_id, &d, &arena) == 0);
         fuzz_check(d.members.n >= 0);
         fuzz_check(sk_group_fetch_offsets(c->groups, groups[i].group_id, NULL, 0, true, &o, &arena) == 0);
+        kf_consumer_group_describe_response_described_group cd;
+        kf_init(&kf_consumer_group_describe_response_described_group_desc, &cd);
+        fuzz_check(sk_cgroup_describe(c->groups, groups[i].group_id, &cd, &arena) == 0);
+        fuzz_check(cd.members.n >= 0);
     }
     sk_txn_info *txns;
     fuzz_check(sk_txns_list(c->txns, NULL, -1, NULL, 0, 0, &txns, &arena) >= 0); /* duration filter */

@@ -157,7 +157,7 @@ START_TEST(test_key_table_accessors)
         ck_assert_str_eq(buf, sk_config_key_default(n));
         n++;
     }
-    ck_assert_int_eq(n, 55);
+    ck_assert_int_eq(n, 57);
     ck_assert_ptr_null(sk_config_key_default(n));
     sk_config_free(&c);
 }
