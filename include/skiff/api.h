@@ -36,6 +36,11 @@ typedef struct sk_request {
     int32_t advertised_port;    /* port to advertise to this client */
     struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
     int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
+    /* A local request (sk_request_local_new) has no connection: its handler's
+     * answer goes to local_done (response NULL when the handler closed,
+     * abandoned or sent no response), still inside the request's arena. */
+    void (*local_done)(void *arg, const void *response);
+    void *local_arg;
 } sk_request;
 
 /* A handler: must eventually call exactly one of sk_request_respond,
@@ -65,6 +70,21 @@ int sk_request_on_free(sk_request *req, void (*fn)(void *arg), void *arg);
  * its schema default (kf_init); NULL when out of memory. Elements of arrays
  * the handler allocates are its own to initialise. */
 void *sk_request_response(sk_request *req);
+
+/* A request made inside the broker (the HTTP API's produce and admin calls
+ * go through the same handlers as a client's): api `key` at `version`, its
+ * body allocated in the arena at the schema defaults (kf_init) for the
+ * caller to fill (arena memory or bytes that outlive the request), client
+ * id `client_id`. NULL when out of memory or the API or version is not
+ * served. sk_request_local_dispatch completes (and frees) it. */
+sk_request *sk_request_local_new(sk_broker *b, int16_t key, int16_t version, const char *client_id);
+/* Runs the handler of a local request; done(arg, response) is called once,
+ * now or later (a parked produce waiting for its fsync), with the decoded
+ * response struct (valid only during the call) or NULL. Counted in the
+ * request metrics like a client's request; fault rules do not apply. */
+void sk_request_local_dispatch(sk_request *req, void (*done)(void *arg, const void *response), void *arg);
+/* Frees a local request that will not be dispatched. */
+void sk_request_local_free(sk_request *req);
 
 /* The handler for `key`, or NULL when skiff does not serve it. Only APIs with
  * a handler are advertised by ApiVersions. */
