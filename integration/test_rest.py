@@ -1,0 +1,307 @@
+"""The HTTP produce/consume API (a subset of Confluent's REST Proxy v3,
+docs/rest.md): records produced over HTTP in each format are read back
+byte for byte by librdkafka (confluent_kafka) and kcat, keyed records land
+where Kafka's default partitioner puts them, several records in one body
+get one result line each, errors carry Confluent's error code and the
+Kafka error, and the lag a group reports is its committed offsets' lag."""
+
+import base64
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from control import Control
+from test_groups import create_topic
+
+TIMEOUT = 30
+
+
+class Rest(Control):
+    def __init__(self, broker):
+        super().__init__(broker.http_url)
+        status, body = self.get('/v3/clusters')
+        assert status == 200 and len(body['data']) == 1
+        self.cluster = body['data'][0]['cluster_id']
+        self.base = f'/v3/clusters/{self.cluster}'
+
+    def produce(self, topic, *records, raw=None):
+        """(status, one parsed object) for one record, (status, text) for several."""
+        body = raw if raw is not None else ''.join(json.dumps(r) + '\n' for r in records).encode()
+        req = urllib.request.Request(f'{self.url}{self.base}/topics/{topic}/records', data=body, method='POST')
+        req.add_header('Content-Type', 'application/json')
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+                status, text = resp.status, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read().decode()
+        lines = text.splitlines()
+        return status, json.loads(text) if len(lines) == 1 else text
+
+    def lines(self, topic, *records):
+        status, text = self.produce(topic, *records)
+        assert status == 200, text
+        return [text] if isinstance(text, dict) else [json.loads(line) for line in text.splitlines()]
+
+
+def read_back(bootstrap, topic, partition, offset, n):
+    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'rest-check', 'enable.auto.commit': False})
+    c.assign([TopicPartition(topic, partition, offset)])
+    out = []
+    deadline = time.time() + TIMEOUT
+    while len(out) < n and time.time() < deadline:
+        m = c.poll(1)
+        if m is not None and not m.error():
+            out.append(m)
+    c.close()
+    assert len(out) == n
+    return out
+
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def test_lists_clusters_topics_and_partitions(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'listed', 3)
+    status, c = rest.get(rest.base)
+    assert status == 200 and c['kind'] == 'KafkaCluster' and c['cluster_id'] == rest.cluster
+    status, topics = rest.get(f'{rest.base}/topics')
+    assert status == 200 and topics['kind'] == 'KafkaTopicList'
+    t = [x for x in topics['data'] if x['topic_name'] == 'listed']
+    assert len(t) == 1 and t[0]['partitions_count'] == 3 and t[0]['is_internal'] is False
+    assert t[0]['partitions']['related'] == f'{rest.base}/topics/listed/partitions'
+    status, parts = rest.get(f'{rest.base}/topics/listed/partitions')
+    assert status == 200 and [p['partition_id'] for p in parts['data']] == [0, 1, 2]
+    assert rest.get(f'{rest.base}/topics/listed/partitions/2')[1]['partition_id'] == 2
+    status, err = rest.get(f'{rest.base}/topics/listed/partitions/3')
+    assert status == 404 and err['error_code'] == 40402 and err['kafka_error_code'] == 3
+    status, err = rest.get('/v3/clusters/nope/topics')
+    assert status == 404 and err['error_code'] == 404
+
+
+def test_produce_each_format_reads_back_byte_for_byte(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'fmt', 2)
+    binary = bytes(range(256))
+    doc = {'b': [1, 2.5, None, True], 'a': 'x\u00e9'}
+    records = [
+        {'partition_id': 1, 'key': {'type': 'BINARY', 'data': b64(b'\x00\xffk')},
+         'value': {'type': 'BINARY', 'data': b64(binary)},
+         'headers': [{'name': 'h1', 'value': b64(b'\x01\x02')}, {'name': 'h2', 'value': None}],
+         'timestamp': '2026-01-02T03:04:05.678Z'},
+        {'partition_id': 1, 'key': {'type': 'STRING', 'data': 'k\u00e9'}, 'value': {'type': 'STRING', 'data': 'hello \u2603'}},
+        {'partition_id': 1, 'key': {'type': 'JSON', 'data': 7}, 'value': {'type': 'JSON', 'data': doc}},
+        {'partition_id': 1, 'value': {'data': 'default type is JSON'}},
+        {'partition_id': 1},
+    ]
+    lines = rest.lines('fmt', *records)
+    assert [x['error_code'] for x in lines] == [200] * 5
+    assert [x['offset'] for x in lines] == [0, 1, 2, 3, 4]
+    assert lines[0]['timestamp'] == '2026-01-02T03:04:05.678Z'
+    assert lines[0]['key'] == {'type': 'BINARY', 'size': 3} and lines[0]['value'] == {'type': 'BINARY', 'size': 256}
+    assert lines[4]['key'] is None and lines[4]['value'] is None
+    got = read_back(broker.bootstrap, 'fmt', 1, 0, 5)
+    assert [m.offset() for m in got] == [0, 1, 2, 3, 4]
+    assert got[0].key() == b'\x00\xffk' and got[0].value() == binary
+    assert got[0].headers() == [('h1', b'\x01\x02'), ('h2', None)]
+    assert got[0].timestamp()[1] == 1767323045678
+    assert got[1].key() == 'k\u00e9'.encode() and got[1].value() == 'hello \u2603'.encode()
+    assert got[2].key() == b'7' and json.loads(got[2].value()) == doc
+    assert got[2].value() == json.dumps(doc, separators=(',', ':'), ensure_ascii=False).encode()
+    assert got[3].value() == b'"default type is JSON"'
+    assert got[4].key() is None and got[4].value() is None
+    # kcat reads the same bytes.
+    out = subprocess.run(['kcat', '-C', '-b', broker.bootstrap, '-t', 'fmt', '-p', '1', '-o', '0', '-c', '1', '-e',
+                          '-f', '%k|%s'], capture_output=True, timeout=TIMEOUT)
+    assert out.returncode == 0 and out.stdout == b'\x00\xffk|' + binary
+
+
+def test_keyed_records_land_where_kafkas_partitioner_puts_them(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'keyed', 7)
+    keys = [f'key-{i}' for i in range(40)]
+    lines = rest.lines('keyed', *({'key': {'type': 'STRING', 'data': k}, 'value': {'type': 'STRING', 'data': k}}
+                                  for k in keys))
+    p = Producer({'bootstrap.servers': broker.bootstrap, 'partitioner': 'murmur2_random'})
+    placed = {}
+    for k in keys:
+        p.produce('keyed', key=k, value=k, on_delivery=lambda err, m: placed.__setitem__(m.key().decode(), m.partition()))
+    assert p.flush(TIMEOUT) == 0
+    assert [x['partition_id'] for x in lines] == [placed[k] for k in keys]
+    assert len(set(placed.values())) > 1
+
+
+def test_several_records_one_result_line_each_in_order(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'stream', 2)
+    body = (b'{"partition_id":0,"value":{"type":"STRING","data":"a"}}'
+            b'{"partition_id":1,"value":{"type":"STRING","data":"b"}} \n'
+            b'{"partition_id":0,"value":{"type":"STRING","data":"c"}}\n'
+            b'{"partition_id":5,"value":{"type":"STRING","data":"d"}}\n'
+            b'{"partition_id":0,"value":{"type":"TEXT","data":"e"}}\n'
+            b'{"partition_id":0,"value":{"type":"STRING","data":"f"}}\n'
+            b'{"partition_id":0, "value": ')
+    status, text = rest.produce('stream', raw=body)
+    assert status == 200
+    lines = [json.loads(x) for x in text.splitlines()]
+    assert [x['error_code'] for x in lines] == [200, 200, 200, 40403, 400, 200, 400]
+    assert [(x['partition_id'], x['offset']) for x in lines if x['error_code'] == 200] == [(0, 0), (1, 0), (0, 1), (0, 2)]
+    assert lines[3]['kafka_error_code'] == 3 and lines[3]['kafka_error'] == 'UNKNOWN_TOPIC_OR_PARTITION'
+    assert 'type must be' in lines[4]['message'] and 'malformed JSON' in lines[6]['message']
+    assert [m.value() for m in read_back(broker.bootstrap, 'stream', 0, 0, 3)] == [b'a', b'c', b'f']
+
+
+def test_records_over_max_message_bytes_go_in_several_batches(broker):
+    rest = Rest(broker)
+    status, _ = rest.post(f'{rest.base}/topics', {'topic_name': 'split', 'partitions_count': 1,
+                                                   'configs': [{'name': 'max.message.bytes', 'value': '2000'}]})
+    assert status == 201
+    values = [bytes([65 + i]) * 700 for i in range(6)]
+    lines = rest.lines('split', *({'value': {'type': 'BINARY', 'data': b64(v)}} for v in values))
+    assert [x['offset'] for x in lines] == list(range(6))
+    assert [m.value() for m in read_back(broker.bootstrap, 'split', 0, 0, 6)] == values
+
+
+def test_errors_have_status_confluent_code_and_kafka_error(broker):
+    rest = Rest(broker)
+    status, err = rest.produce('missing', {'value': {'type': 'STRING', 'data': 'x'}})
+    assert status == 404 and err['error_code'] == 40403 and err['kafka_error_code'] == 3
+    create_topic(broker.bootstrap, 'errs', 1)
+    status, err = rest.produce('errs', raw=b'{"value": {"type": "STRING", "data": "x"')
+    assert status == 400 and err['error_code'] == 400 and 'malformed JSON' in err['message']
+    status, err = rest.produce('errs', raw=b'')
+    assert status == 400 and err['error_code'] == 400
+    status, err = rest.produce('errs', {'value': {'type': 'BINARY', 'data': 'not base64!'}})
+    assert status == 400 and 'base64' in err['message']
+    status, err = rest.produce('errs', {'valeu': {}})
+    assert status == 400 and err['message'] == 'unknown field "valeu"'
+    # Kafka's own size check (max.message.bytes, default 1048588): MESSAGE_TOO_LARGE.
+    big = {'value': {'type': 'BINARY', 'data': b64(b'x' * 1100000)}}
+    status, err = rest.produce('errs', big)
+    assert status == 413 and err['error_code'] == 41301 and err['kafka_error_code'] == 10
+    assert err['kafka_error'] == 'MESSAGE_TOO_LARGE'
+    status, err = rest.post(f'{rest.base}/topics', {'topic_name': 'errs', 'partitions_count': 1})
+    assert status == 400 and err['kafka_error'] == 'TOPIC_ALREADY_EXISTS'
+    assert read_back(broker.bootstrap, 'errs', 0, 0, 0) == []
+
+
+def test_compression_type_of_the_topic_applies(broker):
+    rest = Rest(broker)
+    status, _ = rest.post(f'{rest.base}/topics', {'topic_name': 'gz', 'partitions_count': 1,
+                                                   'configs': [{'name': 'compression.type', 'value': 'gzip'}]})
+    assert status == 201
+    lines = rest.lines('gz', *({'value': {'type': 'STRING', 'data': 'v%d' % i * 50}} for i in range(5)))
+    assert [x['offset'] for x in lines] == list(range(5))
+    assert [m.value() for m in read_back(broker.bootstrap, 'gz', 0, 0, 5)] == [b'v%d' % i * 50 for i in range(5)]
+    status, page = rest.get(f'{rest.base}/topics/gz/partitions/0/records?offset=2&max_count=2')
+    assert status == 200 and [base64.b64decode(r['value']['data']) for r in page['records']] == [b'v2' * 50, b'v3' * 50]
+    assert page['next_offset'] == 4
+
+
+def test_read_endpoint_from_offset_timestamp_and_newest(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'rd', 1)
+    recs = [{'key': {'type': 'STRING', 'data': f'k{i}'}, 'value': {'type': 'STRING', 'data': f'v{i}'},
+             'headers': [{'name': 'n', 'value': b64(b'%d' % i)}],
+             'timestamp': f'2026-03-01T00:00:{i:02d}.000Z'} for i in range(10)]
+    rest.lines('rd', *recs)
+    url = f'{rest.base}/topics/rd/partitions/0/records'
+    page = rest.get(f'{url}?offset=3&max_count=4')[1]
+    assert [r['offset'] for r in page['records']] == [3, 4, 5, 6] and page['next_offset'] == 7
+    r = page['records'][0]
+    assert base64.b64decode(r['key']['data']) == b'k3' and base64.b64decode(r['value']['data']) == b'v3'
+    assert r['headers'] == [{'name': 'n', 'value': b64(b'3')}] and r['timestamp'] == '2026-03-01T00:00:03.000Z'
+    assert r['timestamp_ms'] == 1772323203000 and r['timestamp_type'] == 'CREATE_TIME'
+    page = rest.get(f'{url}?timestamp=1772323207000')[1]
+    assert [r['offset'] for r in page['records']] == [7, 8, 9]
+    page = rest.get(f'{url}?newest=2')[1]
+    assert [r['offset'] for r in page['records']] == [8, 9] and page['high_watermark'] == 10
+    page = rest.get(f'{url}?max_bytes=1')[1]
+    assert [r['offset'] for r in page['records']] == list(range(10))  # one batch: always whole
+    status, err = rest.get(f'{url}?offset=11')
+    assert status == 416 and err['kafka_error'] == 'OFFSET_OUT_OF_RANGE'
+    status, err = rest.get(f'{url}?offset=1&newest=3')
+    assert status == 400
+    status, err = rest.get(f'{rest.base}/topics/rd/partitions/1/records')
+    assert status == 404 and err['error_code'] == 40403
+
+
+def test_topic_configs_and_delete(broker):
+    rest = Rest(broker)
+    assert rest.post(f'{rest.base}/topics', {'topic_name': 'cfg', 'partitions_count': 2})[0] == 201
+    status, _ = rest.post(f'{rest.base}/topics/cfg/configs:alter',
+                          {'data': [{'name': 'retention.ms', 'value': '12345'}]})
+    assert status == 204
+    cfgs = {c['name']: c for c in rest.get(f'{rest.base}/topics/cfg/configs')[1]['data']}
+    assert cfgs['retention.ms']['value'] == '12345' and cfgs['retention.ms']['source'] == 'DYNAMIC_TOPIC_CONFIG'
+    assert cfgs['cleanup.policy']['is_default'] is True
+    status, err = rest.post(f'{rest.base}/topics/cfg/configs:alter', {'data': [{'name': 'retention.ms', 'value': 'x'}]})
+    assert status == 400 and err['kafka_error'] == 'INVALID_CONFIG'
+    assert rest.post(f'{rest.base}/topics/cfg/configs:alter',
+                     {'data': [{'name': 'retention.ms', 'operation': 'DELETE'}]})[0] == 204
+    cfgs = {c['name']: c for c in rest.get(f'{rest.base}/topics/cfg/configs')[1]['data']}
+    assert cfgs['retention.ms']['source'] != 'DYNAMIC_TOPIC_CONFIG'
+    assert rest.delete(f'{rest.base}/topics/cfg')[0] == 204
+    status, err = rest.get(f'{rest.base}/topics/cfg')
+    assert status == 404 and err['kafka_error_code'] == 3
+
+
+def test_group_lag_reset_and_delete(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'lagged', 2)
+    rest.lines('lagged', *({'partition_id': i % 2, 'value': {'type': 'STRING', 'data': str(i)}} for i in range(10)))
+    c = Consumer({'bootstrap.servers': broker.bootstrap, 'group.id': 'lg', 'client.id': 'lag-client',
+                  'enable.auto.commit': False, 'auto.offset.reset': 'earliest'})
+    c.subscribe(['lagged'])
+    seen = 0
+    deadline = time.time() + TIMEOUT
+    while seen < 3 and time.time() < deadline:
+        m = c.poll(1)
+        if m is not None and not m.error():
+            seen += 1
+            if seen == 3:
+                c.commit(message=m, asynchronous=False)
+    assert seen == 3
+    # Internal topics refuse client writes, as in Kafka.
+    status, err = rest.produce('__consumer_offsets', {'value': {'data': 1}})
+    assert status == 400 and err['kafka_error'] == 'INVALID_TOPIC_EXCEPTION'
+    committed = {tp.partition: tp.offset for tp in c.committed([TopicPartition('lagged', 0), TopicPartition('lagged', 1)])}
+    status, lags = rest.get(f'{rest.base}/consumer-groups/lg/lags')
+    assert status == 200
+    got = {x['partition_id']: x for x in lags['data']}
+    assert {p: x['current_offset'] for p, x in got.items()} == {p: o for p, o in committed.items() if o >= 0}
+    for p, x in got.items():
+        assert x['log_end_offset'] == 5 and x['lag'] == 5 - x['current_offset'] and x['client_id'] == 'lag-client'
+    status, summary = rest.get(f'{rest.base}/consumer-groups/lg/lag-summary')
+    assert summary['total_lag'] == sum(x['lag'] for x in got.values())
+    assert summary['max_lag'] == max(x['lag'] for x in got.values())
+    groups = rest.get(f'{rest.base}/consumer-groups')[1]['data']
+    assert [(g['consumer_group_id'], g['state']) for g in groups] == [('lg', 'Stable')]
+    consumers = rest.get(f'{rest.base}/consumer-groups/lg/consumers')[1]['data']
+    assert [x['client_id'] for x in consumers] == ['lag-client']
+    # A group with members refuses a reset, as kafka-consumer-groups does.
+    status, err = rest.post('/v1/groups/lg/offsets/reset', {'to': 'earliest'})
+    assert status == 409 and err['kafka_error'] == 'NON_EMPTY_GROUP'
+    c.close()
+    Control(broker.http_url).wait('group', group_id='lg', state='Empty')
+    status, body = rest.post('/v1/groups/lg/offsets/reset', {'to': 'latest', 'topic': 'lagged'})
+    assert status == 200 and len(body['partitions']) == 2
+    assert rest.get(f'{rest.base}/consumer-groups/lg/lag-summary')[1]['total_lag'] == 0
+    status, body = rest.post('/v1/groups/lg/offsets/reset', {'to': 'offset', 'offset': 1})
+    lags = {x['partition_id']: x['lag'] for x in rest.get(f'{rest.base}/consumer-groups/lg/lags')[1]['data']}
+    assert lags == {0: 4, 1: 4}
+    assert rest.delete('/v1/groups/lg')[0] == 204
+    status, err = rest.get(f'{rest.base}/consumer-groups/lg')
+    assert status == 404 and err['error_code'] == 40403
+
+
+@pytest.mark.parametrize('path', ['/console/', '/console/app.js', '/console/app.css'])
+def test_console_files_are_served_with_a_strict_policy(broker, path):
+    status, text = Control(broker.http_url).get(path)
+    assert status == 200 and len(text) > 100
