@@ -104,7 +104,7 @@ function chart(title, series, unit) {
     add('polyline', { points: pts.join(' '), fill: 'none', stroke: s.color, 'stroke-width': 2 });
   }
   return h('figure', { class: 'chart' }, h('figcaption', {}, h('strong', {}, title)), svg,
-    h('div', { class: 'legend' }, series.map(s => h('span', { style: `--sw:${s.color}` }, s.name))));
+    h('div', { class: 'legend' }, series.map(s => h('span', { class: `sw-${s.color.slice(6, 8)}` }, s.name))));
 }
 
 /* Keeps `key`'s last 60 values of each counter as per-second rates. */
@@ -158,13 +158,13 @@ async function topics(main) {
     h('a', { href: `#/topics/${enc(x.topic)}` }, x.topic), x.partition_count, fmtNum(x.messages), fmtBytes(x.size_bytes),
     x.internal ? 'internal' : h('button', { class: 'danger', 'aria-label': `Delete topic ${x.topic}`, onclick: () => deleteTopic(x.topic) }, 'Delete')]);
   const form = h('form', { class: 'inline', 'aria-label': 'Create a topic', onsubmit: createTopic },
-    field('Name', h('input', { name: 'name', required: true, pattern: '[a-zA-Z0-9._-]+', id: 'new-topic' })),
+    field('Name', h('input', { name: 'name', required: true, pattern: '[a-zA-Z0-9._\\-]+', id: 'new-topic' })),
     field('Partitions', h('input', { name: 'partitions', type: 'number', min: 1, value: 1, required: true })),
     field('Configs (name=value per line)', h('textarea', { name: 'configs', placeholder: 'retention.ms=86400000' })),
     h('button', { type: 'submit' }, 'Create topic'));
   const showInternal = document.getElementById('internal')?.checked || false;
   main.replaceChildren(h('h1', {}, 'Topics'), form,
-    h('label', { style: 'flex-direction:row;gap:.4rem;align-items:center' },
+    h('label', { class: 'check' },
       h('input', { type: 'checkbox', id: 'internal', checked: showInternal, onchange: () => route() }), 'Show internal topics'),
     table(['Topic', 'Partitions', 'Messages', 'Size', ''], rows, [1, 2, 3]));
 }
