@@ -305,3 +305,35 @@ def test_group_lag_reset_and_delete(broker):
 def test_console_files_are_served_with_a_strict_policy(broker, path):
     status, text = Control(broker.http_url).get(path)
     assert status == 200 and len(text) > 100
+
+
+def test_answers_match_the_openapi_schemas(broker):
+    from test_control_openapi import check
+    rest = Rest(broker)
+    check('TopicCreate', {'topic_name': 'oa', 'partitions_count': 2, 'configs': [{'name': 'retention.ms', 'value': '1000'}]})
+    status, topic = rest.post(f'{rest.base}/topics', {'topic_name': 'oa', 'partitions_count': 2})
+    check('KafkaTopic', topic)
+    check('KafkaClusterList', rest.get('/v3/clusters')[1])
+    check('KafkaCluster', rest.get(rest.base)[1])
+    check('KafkaTopicList', rest.get(f'{rest.base}/topics')[1])
+    check('KafkaPartitionList', rest.get(f'{rest.base}/topics/oa/partitions')[1])
+    check('KafkaTopicConfigList', rest.get(f'{rest.base}/topics/oa/configs')[1])
+    record = {'partition_id': 0, 'key': {'type': 'STRING', 'data': 'k'}, 'value': {'type': 'JSON', 'data': [1]},
+              'headers': [{'name': 'h', 'value': None}], 'timestamp': '2026-01-01T00:00:00Z'}
+    check('ProduceRecord', record)
+    status, report = rest.produce('oa', record)
+    assert status == 200
+    check('DeliveryReport', report)
+    check('RestError', rest.produce('oa', {'partition_id': 9})[1])
+    check('PartitionRecords', rest.get(f'{rest.base}/topics/oa/partitions/0/records')[1])
+    check('Overview', rest.get('/v1/overview')[1])
+    check('TopicSummaryList', rest.get('/v1/topics')[1])
+    check('OffsetReset', {'to': 'earliest', 'topic': 'oa'})
+    check('OffsetResetResult', rest.post('/v1/groups/g/offsets/reset', {'to': 'earliest', 'topic': 'oa'})[1])
+    check('KafkaConsumerGroupList', rest.get(f'{rest.base}/consumer-groups')[1])
+    check('KafkaConsumerGroup', rest.get(f'{rest.base}/consumer-groups/g')[1])
+    check('KafkaConsumerList', rest.get(f'{rest.base}/consumer-groups/g/consumers')[1])
+    check('KafkaConsumerLagList', rest.get(f'{rest.base}/consumer-groups/g/lags')[1])
+    check('KafkaConsumerGroupLagSummary', rest.get(f'{rest.base}/consumer-groups/g/lag-summary')[1])
+    check('KafkaResponse', rest.get('/v1/transactions')[1])
+    check('KafkaResponse', rest.get('/v1/topics/oa/producers')[1])

@@ -65,12 +65,6 @@ static void send_asset(sk_http_req *r, const char *name)
     sk_http_reply_error(r, 404, "not_found", "no console file %s", name);
 }
 
-static void console_root(sk_http_req *r)
-{
-    evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location", "/console/");
-    sk_http_reply_text(r, 302, "text/plain", "see /console/\n", 14);
-}
-
 static void console_index(sk_http_req *r)
 {
     send_asset(r, "index.html");
@@ -455,7 +449,7 @@ static void producers_get(sk_http_req *r)
 }
 
 const sk_http_route sk_http_routes_console[] = {
-    {EVHTTP_REQ_GET, "/", console_root, false},
+    {EVHTTP_REQ_GET, "/", console_index, false},
     {EVHTTP_REQ_GET, "/console", console_index, false},
     {EVHTTP_REQ_GET, "/console/{}", console_file, false},
     {EVHTTP_REQ_GET, "/v1/overview", overview, false},
