@@ -54,6 +54,12 @@ void sk_rest_error(sk_http_req *r, int status, int error_code, int16_t kafka_cod
     __attribute__((format(printf, 5, 6)));
 /* The same for a Kafka error: status and error_code from sk_rest_status_of. */
 void sk_rest_kafka_error(sk_http_req *r, int16_t kafka_code, const char *message);
+/* Replies to a Kafka write's outcome: 204 when `result` is true and `err`
+ * NONE, else the Kafka error (UNKNOWN_SERVER_ERROR without a result) with
+ * `message` when not NULL. */
+void sk_rest_reply_outcome(sk_http_req *r, bool result, int16_t err, const char *message);
+/* Frees `kreq` (not dispatched) and replies 500 out of memory. */
+void sk_rest_oom(sk_http_req *r, sk_request *kreq);
 /* The error object (as sk_rest_error's body), for one result line. */
 struct cJSON *sk_rest_error_json(int error_code, int16_t kafka_code, const char *message);
 

@@ -135,6 +135,21 @@ void sk_rest_kafka_error(sk_http_req *r, int16_t kafka_code, const char *message
     sk_rest_error(r, status, code, kafka_code, "%s", message && *message ? message : sk_err_name(kafka_code));
 }
 
+void sk_rest_reply_outcome(sk_http_req *r, bool result, int16_t err, const char *message)
+{
+    if (result && err == SK_ERR_NONE)
+        sk_http_reply_text(r, 204, "application/json", "", 0);
+    else
+        sk_rest_kafka_error(r, result ? err : SK_ERR_UNKNOWN_SERVER_ERROR, message);
+}
+
+void sk_rest_oom(sk_http_req *r, sk_request *kreq)
+{
+    if (kreq)
+        sk_request_local_free(kreq);
+    sk_rest_error(r, 500, 50002, -1, "out of memory");
+}
+
 /* ---- base64 ------------------------------------------------------------- */
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -302,8 +302,7 @@ static void offsets_reset(sk_http_req *r)
     int32_t ntopics = 1;
     if (!only) {
         if (sk_group_fetch_offsets(r->b->groups, kf_str_c(group), NULL, -1, false, &og, a) < 0) {
-            sk_request_local_free(kreq);
-            sk_rest_error(r, 500, 50002, -1, "out of memory");
+            sk_rest_oom(r, kreq);
             return;
         }
         ntopics = og.topics.n;
@@ -340,11 +339,8 @@ static void group_deleted(sk_http_req *r, const void *resp_, void *ctx)
 {
     (void)ctx;
     const kf_delete_groups_response *resp = resp_;
-    int16_t err = resp && resp->results.n == 1 ? resp->results.items[0].error_code : SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (err)
-        sk_rest_kafka_error(r, err, NULL);
-    else
-        sk_http_reply_text(r, 204, "application/json", "", 0);
+    bool one = resp && resp->results.n == 1;
+    sk_rest_reply_outcome(r, one, one ? resp->results.items[0].error_code : 0, NULL);
 }
 
 static void group_delete(sk_http_req *r)
@@ -355,8 +351,7 @@ static void group_delete(sk_http_req *r)
     kf_delete_groups_request *body = kreq->body;
     kf_str *names = sk_arena_alloc(&kreq->arena, sizeof *names);
     if (!names) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     *names = kf_str_c(sk_arena_strndup(&kreq->arena, r->params[0], strlen(r->params[0])));
@@ -395,8 +390,7 @@ static void txns_listed(sk_http_req *r, const void *resp_, void *ctx)
     int32_t n = resp->transaction_states.n > 0 ? resp->transaction_states.n : 0;
     kf_str *ids = sk_arena_alloc(&kreq->arena, (size_t)n * sizeof *ids + 1);
     if (!ids) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     for (int32_t i = 0; i < n; i++) {
@@ -434,8 +428,7 @@ static void producers_get(sk_http_req *r)
     kf_describe_producers_request_topic_request *tr = sk_arena_alloc(&kreq->arena, sizeof *tr);
     int32_t *parts = sk_arena_alloc(&kreq->arena, (size_t)t->partitions * sizeof *parts + 1);
     if (!tr || !parts) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     for (int32_t i = 0; i < t->partitions; i++)

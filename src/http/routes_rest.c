@@ -233,8 +233,7 @@ static void topic_create(sk_http_req *r)
     kf_create_topics_request_creatable_topic *ct = sk_arena_alloc(a, sizeof *ct);
     kf_create_topics_request_creatable_topic_config *cc = sk_arena_alloc(a, (size_t)nconf * sizeof *cc + 1);
     if (!ct || !cc) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     kf_init(&kf_create_topics_request_creatable_topic_desc, ct);
@@ -267,12 +266,7 @@ static void deleted(sk_http_req *r, const void *resp_, void *ctx)
     const kf_delete_topics_response *resp = resp_;
     const kf_delete_topics_response_deletable_topic_result *res =
         resp && resp->responses.n == 1 ? &resp->responses.items[0] : NULL;
-    if (!res || res->error_code != SK_ERR_NONE) {
-        int16_t err = res ? res->error_code : SK_ERR_UNKNOWN_SERVER_ERROR;
-        sk_rest_kafka_error(r, err, res && res->error_message.p ? res->error_message.p : NULL);
-        return;
-    }
-    sk_http_reply_text(r, 204, "application/json", "", 0);
+    sk_rest_reply_outcome(r, res, res ? res->error_code : 0, res ? res->error_message.p : NULL);
 }
 
 static void topic_delete(sk_http_req *r)
@@ -286,8 +280,7 @@ static void topic_delete(sk_http_req *r)
     kf_delete_topics_request_delete_topic_state *ts = sk_arena_alloc(&kreq->arena, sizeof *ts);
     kf_str *names = sk_arena_alloc(&kreq->arena, sizeof *names);
     if (!ts || !names) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     memset(ts, 0, sizeof *ts);
@@ -354,8 +347,7 @@ static void configs_get(sk_http_req *r)
     kf_describe_configs_request *body = kreq->body;
     kf_describe_configs_request_describe_configs_resource *res = sk_arena_alloc(&kreq->arena, sizeof *res);
     if (!res) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     res->resource_type = RESOURCE_TOPIC;
@@ -373,12 +365,7 @@ static void configs_altered(sk_http_req *r, const void *resp_, void *ctx)
     const kf_incremental_alter_configs_response *resp = resp_;
     const kf_incremental_alter_configs_response_alter_configs_resource_response *res =
         resp && resp->responses.n == 1 ? &resp->responses.items[0] : NULL;
-    if (!res || res->error_code != SK_ERR_NONE) {
-        int16_t err = res ? res->error_code : SK_ERR_UNKNOWN_SERVER_ERROR;
-        sk_rest_kafka_error(r, err, res && res->error_message.p ? res->error_message.p : NULL);
-        return;
-    }
-    sk_http_reply_text(r, 204, "application/json", "", 0);
+    sk_rest_reply_outcome(r, res, res ? res->error_code : 0, res ? res->error_message.p : NULL);
 }
 
 /* POST .../configs:alter {"data": [{"name", "value", "operation": "SET"|"DELETE"}]} */
@@ -403,8 +390,7 @@ static void configs_alter(sk_http_req *r)
     kf_incremental_alter_configs_request_alter_configs_resource *res = sk_arena_alloc(a, sizeof *res);
     kf_incremental_alter_configs_request_alterable_config *cs = sk_arena_alloc(a, (size_t)n * sizeof *cs + 1);
     if (!res || !cs) {
-        sk_request_local_free(kreq);
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        sk_rest_oom(r, kreq);
         return;
     }
     for (const cJSON *c = data->child; c; c = c->next, k++) {
