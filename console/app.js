@@ -19,8 +19,12 @@ function h(tag, attrs, ...kids) {
   return e;
 }
 
+/* With skiff.http.token set, the API answers 401 until the page sends it. */
+let token = sessionStorage.getItem('skiff-token') || '';
+
 async function api(method, path, body, raw) {
   const opts = { method, headers: {} };
+  if (token) opts.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     opts.body = raw ? body : JSON.stringify(body);
     opts.headers['Content-Type'] = 'application/json';
@@ -29,6 +33,14 @@ async function api(method, path, body, raw) {
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
+  if (res.status === 401) {
+    const given = prompt('This skiff needs its HTTP token (skiff.http.token):');
+    if (given) {
+      token = given;
+      sessionStorage.setItem('skiff-token', token);
+      return api(method, path, body, raw);
+    }
+  }
   if (!res.ok) {
     const msg = data && (data.message || data.detail) ? (data.message || data.detail) : res.statusText;
     const kafka = data && data.kafka_error ? ` (${data.kafka_error})` : '';

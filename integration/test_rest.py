@@ -337,3 +337,11 @@ def test_answers_match_the_openapi_schemas(broker):
     check('KafkaConsumerGroupLagSummary', rest.get(f'{rest.base}/consumer-groups/g/lag-summary')[1])
     check('KafkaResponse', rest.get('/v1/transactions')[1])
     check('KafkaResponse', rest.get('/v1/topics/oa/producers')[1])
+
+
+def test_with_a_token_console_files_are_open_and_the_api_is_not(start_broker):
+    b = start_broker(config={'skiff.http.token': 's3cret'})
+    assert Control(b.http_url).get('/console/')[0] == 200
+    assert Control(b.http_url).get('/v3/clusters')[0] == 401
+    assert Control(b.http_url).get('/v1/overview')[0] == 401
+    assert Control(b.http_url, token='s3cret').get('/v3/clusters')[0] == 200

@@ -169,7 +169,10 @@ static void http_cb(struct evhttp_request *ev, void *arg)
     if (!path || !*path)
         path = "/";
     const char *token = b->config->http_token;
-    if (token && *token && strcmp(path, "/healthz") && strcmp(path, "/readyz")) {
+    /* The console's static files hold no data: the page asks for the token. */
+    bool open_path = !strcmp(path, "/healthz") || !strcmp(path, "/readyz") || !strcmp(path, "/") ||
+                     !strcmp(path, "/console") || !strncmp(path, "/console/", 9);
+    if (token && *token && !open_path) {
         const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
         if (!auth || strncasecmp(auth, "Bearer ", 7) || strcmp(auth + 7, token)) {
             evhttp_add_header(evhttp_request_get_output_headers(ev), "WWW-Authenticate", "Bearer");
