@@ -107,7 +107,7 @@ function chart(title, series, unit) {
     add('line', { x1: L, x2: W - 4, y1: y, y2: y, stroke: '#c9d0da' });
     const t = add('text', { x: L - 6, y: y + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#4a5360' });
     const v = max * (4 - i) / 4;
-    t.textContent = unit === 'bytes' ? fmtBytes(v) : fmtNum(Math.round(v));
+    t.textContent = unit === 'bytes' ? fmtBytes(v) : max < 10 ? v.toFixed(1) : fmtNum(Math.round(v));
   }
   const lbl = add('text', { x: W - 4, y: H - 6, 'text-anchor': 'end', 'font-size': 11, fill: '#4a5360' });
   lbl.textContent = `last ${n} samples, 2 s apart`;

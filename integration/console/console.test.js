@@ -107,7 +107,6 @@ async function main() {
     await shot('topics');
     await page.getByRole('link', { name: 'console-topic' }).click();
     await page.getByRole('heading', { name: 'Partitions' }).waitFor();
-    await shot('topic');
 
     step('a group whose lag falls while kafkajs consumes');
     const cluster = (await api('GET', '/v3/clusters')).data[0].cluster_id;
@@ -162,10 +161,25 @@ async function main() {
     await page.getByRole('link', { name: 'console-group' }).waitFor();
     await shot('groups');
 
-    step('transactions');
+    step('an open transaction and its producer');
+    const txProducer = kafka.producer({ transactionalId: 'console-txn', idempotent: true, maxInFlightRequests: 1 });
+    await txProducer.connect();
+    const tx = await txProducer.transaction();
+    await tx.send({ topic: 'console-topic', messages: [{ partition: 0, value: 'in a transaction' }] });
     await page.goto(`${BASE}/console/#/transactions`);
-    await page.getByRole('heading', { name: 'Transactions' }).waitFor();
+    await page.getByRole('cell', { name: 'console-txn' }).waitFor();
+    await page.getByRole('cell', { name: 'Ongoing' }).waitFor();
+    await page.getByText('console-topic: 0').waitFor();
     await shot('transactions');
+    await page.goto(`${BASE}/console/#/topics/console-topic`);
+    await page.getByRole('heading', { name: 'Producers (idempotent and transactional)' }).waitFor();
+    const lso = await api('GET', '/v1/topics/console-topic');
+    assert.equal(lso.partitions[0].last_stable_offset, 0); /* the open transaction holds it */
+    await shot('topic');
+    await tx.abort();
+    await txProducer.disconnect();
+    await page.goto(`${BASE}/console/#/transactions`);
+    await page.getByRole('cell', { name: 'CompleteAbort' }).waitFor();
 
     step('faults: add and remove a rule');
     await page.goto(`${BASE}/console/#/faults`);
