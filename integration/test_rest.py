@@ -98,7 +98,7 @@ def test_produce_each_format_reads_back_byte_for_byte(broker):
         {'partition_id': 1, 'key': {'type': 'STRING', 'data': 'k\u00e9'}, 'value': {'type': 'STRING', 'data': 'hello \u2603'}},
         {'partition_id': 1, 'key': {'type': 'JSON', 'data': 7}, 'value': {'type': 'JSON', 'data': doc}},
         {'partition_id': 1, 'value': {'data': 'default type is JSON'}},
-        {'partition_id': 1},
+        {'partition_id': 1, 'key': {'type': 'JSON', 'data': None}},
     ]
     lines = rest.lines('fmt', *records)
     assert [x['error_code'] for x in lines] == [200] * 5
@@ -227,7 +227,9 @@ def test_read_endpoint_from_offset_timestamp_and_newest(broker):
     status, err = rest.get(f'{url}?offset=11')
     assert status == 416 and err['kafka_error'] == 'OFFSET_OUT_OF_RANGE'
     status, err = rest.get(f'{url}?offset=1&newest=3')
-    assert status == 400
+    assert status == 400 and err['error_code'] == 400
+    status, err = rest.get(f'{url}?max_count=0')
+    assert status == 400 and err['message'] == 'query parameter "max_count" must be an integer from 1 to 10000'
     status, err = rest.get(f'{rest.base}/topics/rd/partitions/1/records')
     assert status == 404 and err['error_code'] == 40403
 

@@ -150,7 +150,7 @@ static const char *parse_data(const cJSON *o, const char *what, rest_data *d, ch
     }
     if (type)
         snprintf(d->type, sizeof d->type, "%s", type->valuestring);
-    if (!data || (cJSON_IsNull(data) && strcmp(d->type, "JSON")))
+    if (!data || cJSON_IsNull(data))
         return NULL;
     if (!strcmp(d->type, "JSON")) {
         char *text = cJSON_PrintUnformatted(data);
@@ -442,8 +442,14 @@ static void produce_round(sk_http_req *r, produce_ctx *c)
         rec->round = c->round;
         rec->position = count[p]++;
     }
-    if (nparts == 0) {
+    /* A topic deleted meanwhile is not created again by the Produce handler. */
+    bool gone = nparts > 0 && !sk_meta_topic(r->b->meta, c->topic, strlen(c->topic));
+    if (nparts == 0 || gone) {
         free(order), free(used), free(closed), free(count);
+        for (int i = 0; gone && i < c->n; i++)
+            if (!c->recs[i].result)
+                c->recs[i].result = sk_rest_error_json(40403, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+                                                       "This server does not host this topic-partition");
         reply_all(r, c);
         return;
     }

@@ -13,6 +13,7 @@
  * by max_bytes, as one bounded Fetch would.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,26 @@ static int64_t add_batches(const uint8_t *buf, size_t len, int64_t from, int32_t
     return next;
 }
 
+/* Query parameter `name` in [min, max] into *out (left alone when absent);
+ * false after replying 400 in the REST API's error shape. */
+static bool query_int(sk_http_req *r, const char *name, int64_t min, int64_t max, int64_t *out)
+{
+    char *v = sk_http_query(r, name);
+    if (!v)
+        return true;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    bool ok = *v && !*end && errno == 0 && n >= min && n <= max;
+    free(v);
+    if (!ok)
+        sk_rest_error(r, 400, 400, -1, "query parameter \"%s\" must be an integer from %lld to %lld", name,
+                      (long long)min, (long long)max);
+    else
+        *out = n;
+    return ok;
+}
+
 void sk_rest_read(sk_http_req *r)
 {
     if (!sk_rest_cluster_ok(r))
@@ -126,11 +147,9 @@ void sk_rest_read(sk_http_req *r)
         return;
     }
     int64_t offset = -1, timestamp = -1, newest = -1, max_count = 100, max_bytes = 1024 * 1024;
-    if (sk_http_query_int(r, "offset", 0, INT64_MAX, &offset) < 0 ||
-        sk_http_query_int(r, "timestamp", 0, INT64_MAX, &timestamp) < 0 ||
-        sk_http_query_int(r, "newest", 1, 10000, &newest) < 0 ||
-        sk_http_query_int(r, "max_count", 1, 10000, &max_count) < 0 ||
-        sk_http_query_int(r, "max_bytes", 1, READ_MAX_BYTES, &max_bytes) < 0)
+    if (!query_int(r, "offset", 0, INT64_MAX, &offset) || !query_int(r, "timestamp", 0, INT64_MAX, &timestamp) ||
+        !query_int(r, "newest", 1, 10000, &newest) || !query_int(r, "max_count", 1, 10000, &max_count) ||
+        !query_int(r, "max_bytes", 1, READ_MAX_BYTES, &max_bytes))
         return;
     if ((offset >= 0) + (timestamp >= 0) + (newest >= 0) > 1) {
         sk_rest_error(r, 400, 400, -1, "give at most one of offset, timestamp and newest");
