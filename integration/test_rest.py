@@ -7,6 +7,7 @@ Kafka error, and the lag a group reports is its committed offsets' lag."""
 
 import base64
 import json
+import socket
 import subprocess
 import time
 import urllib.error
@@ -347,3 +348,37 @@ def test_with_a_token_console_files_are_open_and_the_api_is_not(start_broker):
     assert Control(b.http_url).get('/v3/clusters')[0] == 401
     assert Control(b.http_url).get('/v1/overview')[0] == 401
     assert Control(b.http_url, token='s3cret').get('/v3/clusters')[0] == 200
+
+
+def test_body_limits(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'limits', 1)
+    # A produce body may be larger than a control body (64 KiB) ...
+    value = b64(b'v' * 200000)
+    assert rest.produce('limits', {'value': {'type': 'BINARY', 'data': value}})[0] == 200
+    # ... up to 8 MiB; evhttp refuses more from its Content-Length, before the body.
+    host, port = broker.http_url.rsplit('/', 1)[1].split(':')
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as s:
+        s.sendall(f'POST {rest.base}/topics/limits/records HTTP/1.1\r\nHost: x\r\n'
+                  f'Content-Length: {9 * 1024 * 1024}\r\nExpect: 100-continue\r\n\r\n'.encode())
+        assert s.recv(100).startswith(b'HTTP/1.1 413 ')
+    # Control routes keep their 64 KiB, answered in their JSON shape.
+    status, err = rest.post('/v1/groups/g/offsets/reset', {'to': 'earliest', 'topic': 'x' * (70 * 1024)})
+    assert status == 413 and err['error'] == 'too_large'
+    assert rest.get('/healthz')[0] == 200
+
+
+def test_reset_to_a_timestamp(broker):
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'ts', 1)
+    rest.lines('ts', *({'value': {'type': 'STRING', 'data': str(i)}, 'timestamp': f'2026-05-01T00:00:0{i}.000Z'}
+                       for i in range(5)))
+    ms = 1777593603000  # 2026-05-01T00:00:03Z: offset 3
+    status, body = rest.post('/v1/groups/tsg/offsets/reset', {'to': 'timestamp', 'timestamp': ms, 'topic': 'ts'})
+    assert status == 200 and body == {'partitions': [{'topic': 'ts', 'partition': 0, 'error': 'NONE'}]}
+    lags = rest.get(f'{rest.base}/consumer-groups/tsg/lags')[1]['data']
+    assert [(x['current_offset'], x['lag']) for x in lags] == [(3, 2)]
+    rest.post('/v1/groups/tsg/offsets/reset', {'to': 'timestamp', 'timestamp': ms * 2})
+    assert rest.get(f'{rest.base}/consumer-groups/tsg/lags')[1]['data'][0]['current_offset'] == 5
+    status, err = rest.post('/v1/groups/tsg/offsets/reset', {'to': 'timestamp'})
+    assert status == 400 and err['error_code'] == 400
