@@ -382,3 +382,21 @@ def test_reset_to_a_timestamp(broker):
     assert rest.get(f'{rest.base}/consumer-groups/tsg/lags')[1]['data'][0]['current_offset'] == 5
     status, err = rest.post('/v1/groups/tsg/offsets/reset', {'to': 'timestamp'})
     assert status == 400 and err['error_code'] == 400
+
+
+def test_client_gone_while_its_produce_waits_for_the_fsync(broker):
+    """flush.messages=1 parks the answer until the fsync; clients that hang
+    up meanwhile leave the broker serving and the records stored."""
+    rest = Rest(broker)
+    assert rest.post(f'{rest.base}/topics', {'topic_name': 'gone', 'partitions_count': 1,
+                                             'configs': [{'name': 'flush.messages', 'value': '1'}]})[0] == 201
+    host, port = broker.http_url.rsplit('/', 1)[1].split(':')
+    body = b''.join(json.dumps({'value': {'type': 'STRING', 'data': 'x' * 1000}}).encode() for _ in range(50))
+    for _ in range(20):
+        with socket.create_connection((host, int(port)), timeout=TIMEOUT) as s:
+            s.sendall(f'POST {rest.base}/topics/gone/records HTTP/1.1\r\nHost: x\r\n'
+                      f'Content-Length: {len(body)}\r\n\r\n'.encode() + body)
+    status, report = rest.produce('gone', {'value': {'type': 'STRING', 'data': 'last'}})
+    assert status == 200 and report['offset'] % 50 == 0
+    page = rest.get(f'{rest.base}/topics/gone/partitions/0/records?offset={report["offset"]}')[1]
+    assert [base64.b64decode(r['value']['data']) for r in page['records']] == [b'last']
