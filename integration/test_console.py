@@ -20,6 +20,8 @@ def test_console_in_chromium(start_broker):
         pytest.skip(f'{CHROMIUM} is missing: install Debian\'s chromium (scripts/install-deps.sh)')
     assert (REPO / 'integration' / 'console' / 'node_modules' / 'playwright-core').is_dir(), \
         'run npm ci in integration/console (scripts/test.sh does)'
+    assert (REPO / 'integration' / 'js' / 'node_modules' / 'kafkajs').is_dir(), \
+        'run npm ci in integration/js (scripts/test.sh does): the test consumes with kafkajs'
     assert shutil.which('node'), 'node is missing (scripts/install-deps.sh)'
     broker = start_broker()
     out = REPO / 'build' / 'console-screenshots'
