@@ -29,7 +29,7 @@ def test_console_in_chromium(start_broker):
     env = dict(os.environ, SKIFF_HTTP=broker.http_url, SKIFF_BOOTSTRAP=broker.bootstrap, OUT=str(out),
                CHROMIUM=CHROMIUM)
     res = subprocess.run(['node', str(SCRIPT)], cwd=SCRIPT.parent, env=env, capture_output=True, text=True,
-                         timeout=240)
+                         timeout=400)
     assert res.returncode == 0, res.stdout + res.stderr
     assert 'console test passed' in res.stdout
     for name in ('overview', 'topics', 'topic', 'messages', 'group', 'group-reset', 'groups', 'transactions', 'faults'):

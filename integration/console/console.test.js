@@ -131,7 +131,7 @@ async function main() {
     const seen = [N];
     for (;;) {
       await page.waitForFunction(prev => document.querySelector('#total-lag') &&
-        Number(document.querySelector('#total-lag').textContent.replace(/,/g, '')) !== prev, seen[seen.length - 1], { timeout: TIMEOUT });
+        Number(document.querySelector('#total-lag').textContent.replace(/,/g, '')) !== prev, seen[seen.length - 1], { timeout: 3 * TIMEOUT }); /* the consumer joins, then commits */
       const v = await numberIn(page, '#total-lag');
       seen.push(v);
       if (v > 0 && v < N && seen.length === 2) await shot('group');
