@@ -15,6 +15,7 @@ CHROMIUM = os.environ.get('SKIFF_CHROMIUM', '/usr/bin/chromium')
 SCRIPT = REPO / 'integration' / 'console' / 'console.test.js'
 
 
+@pytest.mark.timeout(420)
 def test_console_in_chromium(start_broker):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f'{CHROMIUM} is missing: install Debian\'s chromium (scripts/install-deps.sh)')
