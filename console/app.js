@@ -155,7 +155,7 @@ async function overview(main) {
         ['Size', fmtBytes(o.totals.size_bytes)], ['Consumer groups', fmtNum(o.totals.groups)], ['Connections', fmtNum(o.totals.connections)]]
         .map(([k, v]) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
     h('h2', {}, 'Listeners'),
-    table(['Kind', 'Address'], [['Kafka', o.listeners.kafka], ['Advertised', o.listeners.advertised || '(the address each client connected to)'], ['HTTP', o.listeners.http]]),
+    table(['Kind', 'Address'], [['Kafka (configured)', o.listeners.kafka], ['Kafka (bound)', o.listeners.bound.join(', ')], ['Advertised', o.listeners.advertised || '(the address each client connected to)'], ['HTTP', o.listeners.http]]),
     h('h2', {}, 'Throughput'),
     h('div', { class: 'charts' },
       chart('Messages per second', [{ name: 'in (offsets appended)', color: 'var(--c1)', values: r('messages_in') },

@@ -84,6 +84,13 @@ def test_lists_clusters_topics_and_partitions(broker):
     assert status == 404 and err['error_code'] == 40402 and err['kafka_error_code'] == 3
     status, err = rest.get('/v3/clusters/nope/topics')
     assert status == 404 and err['error_code'] == 404
+    # Every link of the cluster and a partition leads somewhere.
+    for link in ('controller', 'brokers', 'topics', 'consumer_groups'):
+        assert rest.get(c[link]['related'])[0] == 200, link
+    leader = rest.get(rest.get(f'{rest.base}/topics/listed/partitions/0')[1]['leader']['related'])[1]
+    assert leader['kind'] == 'KafkaBroker' and leader['broker_id'] == 1
+    assert f"{leader['host']}:{leader['port']}" == broker.bootstrap
+    assert rest.get(f'{rest.base}/brokers/2')[0] == 404
 
 
 def test_produce_each_format_reads_back_byte_for_byte(broker):
@@ -318,6 +325,7 @@ def test_answers_match_the_openapi_schemas(broker):
     check('KafkaTopic', topic)
     check('KafkaClusterList', rest.get('/v3/clusters')[1])
     check('KafkaCluster', rest.get(rest.base)[1])
+    check('KafkaBrokerList', rest.get(f'{rest.base}/brokers')[1])
     check('KafkaTopicList', rest.get(f'{rest.base}/topics')[1])
     check('KafkaPartitionList', rest.get(f'{rest.base}/topics/oa/partitions')[1])
     check('KafkaTopicConfigList', rest.get(f'{rest.base}/topics/oa/configs')[1])

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "skiff/broker.h"
+#include "skiff/config.h"
 
 /* Most unanswered (parked or in-progress) requests per connection before its
  * reads pause. Kafka answers one request per connection at a time; this
@@ -41,6 +42,10 @@ void sk_net_close_all(sk_broker *b);
  * those accepted meanwhile included (a control-plane fault: the broker looks
  * hung; responses already owed still go out). */
 void sk_net_pause_reads(sk_broker *b, bool paused);
+/* Listener `i` (0 = the first) as bound: its name, configured host ("" =
+ * all interfaces) and real port (the one chosen when configured as 0), in
+ * *out. Returns false when there is no such listener. */
+bool sk_net_listener_at(const sk_broker *b, int i, sk_listener_addr *out);
 /* Number of open connections. */
 size_t sk_net_connection_count(const sk_broker *b);
 

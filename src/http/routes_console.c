@@ -174,6 +174,13 @@ static void overview(sk_http_req *r)
     cJSON_AddStringToObject(ls, "kafka", cfg->listeners ? cfg->listeners : "");
     cJSON_AddStringToObject(ls, "advertised", cfg->advertised_listeners ? cfg->advertised_listeners : "");
     cJSON_AddStringToObject(ls, "http", cfg->http_listeners ? cfg->http_listeners : "");
+    cJSON *bound = cJSON_AddArrayToObject(ls, "bound");
+    sk_listener_addr a;
+    for (int i = 0; sk_net_listener_at(b, i, &a); i++) {
+        char addr[300];
+        snprintf(addr, sizeof addr, "%s://%s:%d", a.name, a.host, a.port);
+        cJSON_AddItemToArray(bound, cJSON_CreateString(addr));
+    }
     cJSON *t = cJSON_AddObjectToObject(o, "totals");
     cJSON_AddNumberToObject(t, "topics", (double)tt.topics);
     cJSON_AddNumberToObject(t, "partitions", (double)tt.partitions);

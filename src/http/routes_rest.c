@@ -1,6 +1,6 @@
 /*
  * Routes: a subset of the Confluent REST Proxy v3 API (docs/rest.md):
- * clusters, topics (list, get, create, delete, configs), partitions,
+ * clusters, brokers, topics (list, get, create, delete, configs), partitions,
  * produce (rest_produce.c), a partition read (rest_read.c, skiff's own),
  * and consumer groups with their consumers and lag. Shapes follow
  * Confluent's ("kind", "metadata", "data", {"related": url} links, given as
@@ -22,6 +22,7 @@
 #include "skiff/jsonv.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
+#include "skiff/net.h"
 
 #define RESOURCE_TOPIC 2 /* Kafka's ConfigResource.Type.TOPIC */
 
@@ -72,6 +73,67 @@ static void cluster_get(sk_http_req *r)
 {
     if (sk_rest_cluster_ok(r))
         sk_http_reply_json(r, 200, cluster_json(r->b));
+}
+
+/* ---- Brokers (this one) -------------------------------------------------- */
+
+/* The address Kafka clients are given: the first advertised.listeners entry,
+ * else the first listener as bound ("localhost" for all interfaces). */
+static void broker_address(sk_broker *b, sk_listener_addr *a)
+{
+    const char *why;
+    const char *adv = b->config->advertised_listeners;
+    if (adv && *adv && sk_listeners_parse(adv, a, 1, &why) >= 1)
+        return;
+    if (!sk_net_listener_at(b, 0, a))
+        memset(a, 0, sizeof *a);
+    if (!a->host[0])
+        snprintf(a->host, sizeof a->host, "localhost");
+}
+
+static cJSON *broker_json(sk_broker *b)
+{
+    const char *id = sk_meta_cluster_id(b->meta);
+    int32_t node = b->config->node_id;
+    char self[128], crn[128];
+    snprintf(self, sizeof self, "/v3/clusters/%s/brokers/%d", id, node);
+    snprintf(crn, sizeof crn, "crn:///kafka=%s/broker=%d", id, node);
+    sk_listener_addr a;
+    broker_address(b, &a);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", "KafkaBroker");
+    add_metadata(o, self, crn);
+    cJSON_AddStringToObject(o, "cluster_id", id);
+    cJSON_AddNumberToObject(o, "broker_id", node);
+    cJSON_AddStringToObject(o, "host", a.host);
+    cJSON_AddNumberToObject(o, "port", a.port);
+    cJSON_AddNullToObject(o, "rack");
+    return o;
+}
+
+static void brokers_list(sk_http_req *r)
+{
+    if (!sk_rest_cluster_ok(r))
+        return;
+    char self[128];
+    snprintf(self, sizeof self, "/v3/clusters/%s/brokers", r->params[0]);
+    cJSON *data;
+    cJSON *o = sk_rest_list("KafkaBrokerList", self, &data);
+    cJSON_AddItemToArray(data, broker_json(r->b));
+    sk_http_reply_json(r, 200, o);
+}
+
+static void broker_get(sk_http_req *r)
+{
+    if (!sk_rest_cluster_ok(r))
+        return;
+    char *end;
+    long id = strtol(r->params[1], &end, 10);
+    if (*end || id != r->b->config->node_id) {
+        sk_rest_error(r, 404, 404, -1, "Broker %s not found", r->params[1]);
+        return;
+    }
+    sk_http_reply_json(r, 200, broker_json(r->b));
 }
 
 /* ---- Topics and partitions ---------------------------------------------- */
@@ -148,9 +210,7 @@ static cJSON *partition_json(sk_broker *b, const sk_topic *t, int32_t i)
     cJSON_AddStringToObject(o, "cluster_id", id);
     cJSON_AddStringToObject(o, "topic_name", t->name);
     cJSON_AddNumberToObject(o, "partition_id", i);
-    cJSON_AddItemToObject(o, "leader", sk_rest_related(id, "/topics/%s/partitions/%d/replicas/%d", t->name, i,
-                                                       b->config->node_id));
-    cJSON_AddItemToObject(o, "replicas", sk_rest_related(id, "/topics/%s/partitions/%d/replicas", t->name, i));
+    cJSON_AddItemToObject(o, "leader", sk_rest_related(id, "/brokers/%d", b->config->node_id));
     return o;
 }
 
@@ -652,6 +712,8 @@ static void group_consumers(sk_http_req *r)
 const sk_http_route sk_http_routes_rest[] = {
     {EVHTTP_REQ_GET, "/v3/clusters", clusters_list, false},
     {EVHTTP_REQ_GET, "/v3/clusters/{}", cluster_get, false},
+    {EVHTTP_REQ_GET, "/v3/clusters/{}/brokers", brokers_list, false},
+    {EVHTTP_REQ_GET, "/v3/clusters/{}/brokers/{}", broker_get, false},
     {EVHTTP_REQ_GET, "/v3/clusters/{}/topics", topics_list, false},
     {EVHTTP_REQ_POST, "/v3/clusters/{}/topics", topic_create, true},
     {EVHTTP_REQ_GET, "/v3/clusters/{}/topics/{}", topic_get, false},
