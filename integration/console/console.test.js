@@ -19,7 +19,8 @@ const OUT = process.env.OUT;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT = 30000;
 
-function step(name) { console.log(`step: ${name}`); }
+const started = Date.now();
+function step(name) { console.log(`step: ${name} (at ${((Date.now() - started) / 1000).toFixed(1)} s)`); }
 
 async function api(method, p, body) {
   const res = await fetch(BASE + p, { method, body: body && JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
@@ -78,6 +79,12 @@ async function main() {
     assert.equal(parts.partition_count, 2);
     const retention = page.getByLabel('Value of retention.ms');
     assert.equal(await retention.inputValue(), '3600000');
+    await retention.fill('7200000');
+    await page.getByRole('row', { name: /^retention\.ms/ }).getByRole('button', { name: 'Save' }).click();
+    await page.getByText('retention.ms set').waitFor();
+    const clusterId = (await api('GET', '/v3/clusters')).data[0].cluster_id;
+    const configs = await api('GET', `/v3/clusters/${clusterId}/topics/console-topic/configs`);
+    assert.equal(configs.data.find(c => c.name === 'retention.ms').value, '7200000');
 
     step('produce from the page');
     await page.goto(`${BASE}/console/#/messages/console-topic/1`);
@@ -193,6 +200,13 @@ async function main() {
     await page.getByRole('button', { name: /Remove rule/ }).click();
     await page.getByRole('cell', { name: 'None' }).waitFor();
     assert.equal((await api('GET', '/v1/faults')).rules.length, 0);
+
+    step('delete a topic');
+    await api('POST', `/v3/clusters/${cluster}/topics`, { topic_name: 'doomed', partitions_count: 1 });
+    await page.goto(`${BASE}/console/#/topics`);
+    await page.getByRole('button', { name: 'Delete topic doomed' }).click();
+    await page.getByRole('link', { name: 'doomed' }).waitFor({ state: 'detached' });
+    assert.equal((await api('GET', '/v1/topics')).topics.some(t => t.topic === 'doomed'), false);
 
     step('overview with traffic');
     await page.goto(`${BASE}/console/#/overview`);
