@@ -18,6 +18,7 @@ packages=(
     openjdk-17-jdk-headless maven       # Apache Kafka as the oracle (scripts/kafka-oracle.sh), Java tests
     buildah debootstrap                 # the container image: built and run in the image stage
     python3-prometheus-client python3-jsonschema  # check GET /metrics and the OpenAPI schemas
+    chromium                            # the web console in a real browser (integration/console, Playwright)
 )
 # node and npm for the kafkajs tests; any installation will do (a nodesource
 # nodejs bundles npm, and Debian's npm package would conflict with it).

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test skiff has, in this order:
-#   0. client set-up: kafkajs (npm ci in integration/js), librdkafka 2.15
-#      (scripts/build-librdkafka.sh, cached in build/librdkafka-2.15) and the
-#      newest PyPI clients (scripts/pypi-clients.sh, in build/venv-pypi);
+#   0. client set-up: kafkajs and playwright-core (npm ci in integration/js,
+#      integration/console), librdkafka 2.15 (scripts/build-librdkafka.sh,
+#      cached in build/librdkafka-2.15) and the newest PyPI clients
+#      (scripts/pypi-clients.sh, in build/venv-pypi);
 #   1. release build (build/, warnings are errors), unit tests (ctest),
 #      integration tests (pytest integration/ against build/skiff), then the
 #      tests marked librdkafka again with librdkafka 2.15 loaded, then those
@@ -246,11 +247,13 @@ if ! scripts/install-deps.sh; then
     exit 1
 fi
 
-stage "clients: kafkajs (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh), PyPI (scripts/pypi-clients.sh)"
-if ! (cd integration/js && npm ci --no-audit --no-fund --loglevel=error --fetch-retries=4) >"$LOGS/npm.log" 2>&1; then
-    tail -n 40 "$LOGS/npm.log"
-    fail "npm ci in integration/js (log: $LOGS/npm.log)"
-fi
+stage "clients: kafkajs and playwright-core (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh), PyPI (scripts/pypi-clients.sh)"
+for dir in integration/js integration/console; do # kafkajs; playwright-core for the console test
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error --fetch-retries=4) >"$LOGS/npm.log" 2>&1; then
+        tail -n 40 "$LOGS/npm.log"
+        fail "npm ci in $dir (log: $LOGS/npm.log)"
+    fi
+done
 LIBRDKAFKA_DIR=${SKIFF_LIBRDKAFKA_DIR:-$ROOT/build/librdkafka-2.15}
 if ! scripts/build-librdkafka.sh "$LIBRDKAFKA_DIR"; then
     fail "build: librdkafka 2.15 (scripts/build-librdkafka.sh)"

@@ -21,6 +21,10 @@ struct request_cleanup;
 struct sk_req_ctl;
 struct sk_auth;
 
+/* sk_request.node_id of a local request (sk_request_local_new, the HTTP API):
+ * it is served as by the leader or coordinator of whatever it names. */
+#define SK_NODE_LOCAL (-1)
+
 typedef struct sk_request {
     sk_broker *broker;          /* the broker */
     kf_request_header hdr;      /* decoded header; client_id lives in `arena` */
@@ -36,13 +40,19 @@ typedef struct sk_request {
     const char *advertised_host; /* host to advertise to this client (in `arena`) */
     int32_t advertised_port;    /* port to advertise to this client */
     bool advertised_from_config; /* advertised_port comes from advertised.listeners */
-    int32_t node_id;            /* the broker (skiff/cluster.h) whose listener the connection came in on */
+    int32_t node_id;            /* the broker (skiff/cluster.h) whose listener the connection came in on;
+                                   SK_NODE_LOCAL for a local request */
     int32_t listener;           /* index of that listener in `listeners` */
     struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
     int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
     struct sk_auth *auth;       /* the connection's authentication state (skiff/security.h);
                                    valid only while the handler runs synchronously */
     bool close_after;           /* close the connection once this response is sent */
+    /* A local request (sk_request_local_new) has no connection: its handler's
+     * answer goes to local_done (response NULL when the handler closed,
+     * abandoned or sent no response), still inside the request's arena. */
+    void (*local_done)(void *arg, const void *response);
+    void *local_arg;
 } sk_request;
 
 /* A handler: must eventually call exactly one of sk_request_respond,
@@ -72,6 +82,21 @@ int sk_request_on_free(sk_request *req, void (*fn)(void *arg), void *arg);
  * its schema default (kf_init); NULL when out of memory. Elements of arrays
  * the handler allocates are its own to initialise. */
 void *sk_request_response(sk_request *req);
+
+/* A request made inside the broker (the HTTP API's produce and admin calls
+ * go through the same handlers as a client's): api `key` at `version`, its
+ * body allocated in the arena at the schema defaults (kf_init) for the
+ * caller to fill (arena memory or bytes that outlive the request), client
+ * id `client_id`. NULL when out of memory or the API or version is not
+ * served. sk_request_local_dispatch completes (and frees) it. */
+sk_request *sk_request_local_new(sk_broker *b, int16_t key, int16_t version, const char *client_id);
+/* Runs the handler of a local request; done(arg, response) is called once,
+ * now or later (a parked produce waiting for its fsync), with the decoded
+ * response struct (valid only during the call) or NULL. Counted in the
+ * request metrics like a client's request; fault rules do not apply. */
+void sk_request_local_dispatch(sk_request *req, void (*done)(void *arg, const void *response), void *arg);
+/* Frees a local request that will not be dispatched. */
+void sk_request_local_free(sk_request *req);
 
 /* The handler for `key`, or NULL when skiff does not serve it. Only APIs with
  * a handler are advertised by ApiVersions. */

@@ -3,9 +3,13 @@
  * the broker's event loop, on its own listener (skiff.http.listeners,
  * default http://localhost:9644; empty turns it off). JSON in and out;
  * errors are {"error": "<kind>", "detail": "<message>"} with the matching
- * status; request bodies over SK_HTTP_BODY_MAX bytes are refused (413);
+ * status (the /v3 REST API and the console's endpoints use Confluent's
+ * {"error_code", "message"}: docs/rest.md, docs/console.md); JSON request
+ * bodies over SK_HTTP_BODY_MAX bytes are refused (413), produce bodies
+ * over 8 MiB too;
  * unknown JSON fields are refused (400) naming the field; with
- * skiff.http.token set, every request but /healthz and /readyz must carry
+ * skiff.http.token set, every request but /healthz, /readyz and the
+ * console's files (/, /console/...) must carry
  * "Authorization: Bearer TOKEN" (else 401). Long waits are
  * parked on the loop, never blocking it. The endpoints are listed in
  * docs/openapi.json (also served at GET /openapi.json).

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "skiff/broker.h"
+#include "skiff/config.h"
 
 /* Most unanswered (parked or in-progress) requests per connection before its
  * reads pause. Kafka answers one request per connection at a time; this
@@ -49,6 +50,10 @@ void sk_net_close_node(sk_broker *b, int32_t node_id);
  * refused, as to a stopped Kafka broker. Returns 0, or -1 (logged) when a
  * port cannot be bound again. */
 int sk_net_node_listening(sk_broker *b, int32_t node_id, bool on);
+/* Listener `i` (0 = the first) as bound: its name, configured host ("" =
+ * all interfaces) and real port (the one chosen when configured as 0), in
+ * *out. Returns false when there is no such listener. */
+bool sk_net_listener_at(const sk_broker *b, int i, sk_listener_addr *out);
 /* Number of open connections. */
 size_t sk_net_connection_count(const sk_broker *b);
 

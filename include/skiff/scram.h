@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "skiff/base64.h"
 #include <stdint.h>
 
 /* Kafka's ScramMechanism type codes (DescribeUserScramCredentials). */
@@ -94,10 +96,5 @@ int sk_scram_server_step(sk_scram_server *s, const uint8_t *in, size_t len, uint
  * for logs), or "". */
 const char *sk_scram_server_user(const sk_scram_server *s);
 
-/* Base64 (RFC 4648, padded). encode: returns the length written (out needs
- * 4 * ceil(len / 3) + 1 bytes, NUL-terminated). decode: returns the length,
- * or -1 when malformed or longer than `cap`. */
-size_t sk_base64_encode(const uint8_t *in, size_t len, char *out);
-int sk_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
 
 #endif

@@ -35,6 +35,7 @@
 #include "admin.h"
 #include "kf_msgs.h"
 #include "skiff/broker_configs.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/log.h"
 #include "skiff/topics.h"
@@ -67,7 +68,7 @@ static const char *resource_type_name(int8_t type)
  * Kafka's validateResourceNameIsCurrentNodeId. */
 static int16_t check_broker_name(sk_request *req, kf_str name, bool allow_empty, const char *what, kf_str *msg)
 {
-    int32_t node = req->node_id;
+    int32_t node = req->node_id == SK_NODE_LOCAL ? sk_cluster_node_id(req->broker, 0) : req->node_id;
     if (allow_empty && name.len <= 0)
         return SK_ERR_NONE;
     char *end = NULL;

@@ -115,7 +115,7 @@ bool sk_cluster_route_coordinator(sk_request *req)
     if (!coordinator_key(req, &type, &key))
         return false;
     int32_t node = sk_cluster_coordinator(req->broker, type, key.p, key.p ? (size_t)key.len : 0);
-    if (node == req->node_id)
+    if (node == req->node_id || req->node_id == SK_NODE_LOCAL)
         return false;
     sk_debug("cluster", "conn %llu: %s for '%.*s' at node %d, coordinator %d: NOT_COORDINATOR",
              (unsigned long long)req->conn_id, req->api->name, key.p ? (int)key.len : 0, key.p ? key.p : "",

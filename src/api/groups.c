@@ -254,7 +254,7 @@ void sk_api_list_groups(sk_request *req)
     /* Several brokers (skiff/cluster.h): each lists the groups it coordinates. */
     int32_t kept = 0;
     for (int32_t i = 0; i < n; i++)
-        if (sk_cluster_size(req->broker) == 1 ||
+        if (sk_cluster_size(req->broker) == 1 || req->node_id == SK_NODE_LOCAL ||
             sk_cluster_coordinator(req->broker, SK_COORD_GROUP, groups[i].group_id.p, (size_t)groups[i].group_id.len) ==
                 req->node_id)
             groups[kept++] = groups[i];

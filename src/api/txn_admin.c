@@ -195,7 +195,7 @@ void sk_api_list_transactions(sk_request *req)
         for (int32_t i = 0; i < n; i++) {
             /* Several brokers (skiff/cluster.h): each lists the ids it coordinates. */
             const char *id = info[i].transactional_id;
-            if (sk_cluster_size(req->broker) > 1 &&
+            if (sk_cluster_size(req->broker) > 1 && req->node_id != SK_NODE_LOCAL &&
                 sk_cluster_coordinator(req->broker, SK_COORD_TXN, id, strlen(id)) != req->node_id)
                 continue;
             out[kept].transactional_id = kf_str_c(id);

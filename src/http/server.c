@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "http_int.h"
+#include "rest_int.h"
 #include "skiff/config.h"
 #include "skiff/log.h"
 
@@ -145,7 +146,8 @@ static bool route_match(const char *pattern, const char *path, char **params)
 }
 
 static const sk_http_route *const route_tables[] = {sk_http_routes_core, sk_http_routes_state,
-                                                    sk_http_routes_metrics, sk_http_routes_cluster};
+                                                    sk_http_routes_metrics, sk_http_routes_cluster,
+                                                    sk_http_routes_rest, sk_http_routes_console};
 
 static void http_cb(struct evhttp_request *ev, void *arg)
 {
@@ -167,7 +169,10 @@ static void http_cb(struct evhttp_request *ev, void *arg)
     if (!path || !*path)
         path = "/";
     const char *token = b->config->http_token;
-    if (token && *token && strcmp(path, "/healthz") && strcmp(path, "/readyz")) {
+    /* The console's static files hold no data: the page asks for the token. */
+    bool open_path = !strcmp(path, "/healthz") || !strcmp(path, "/readyz") || !strcmp(path, "/") ||
+                     !strcmp(path, "/console") || !strncmp(path, "/console/", 9);
+    if (token && *token && !open_path) {
         const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
         if (!auth || strncasecmp(auth, "Bearer ", 7) || strcmp(auth + 7, token)) {
             evhttp_add_header(evhttp_request_get_output_headers(ev), "WWW-Authenticate", "Bearer");
@@ -192,6 +197,11 @@ static void http_cb(struct evhttp_request *ev, void *arg)
             if (rt->body) {
                 struct evbuffer *in = evhttp_request_get_input_buffer(ev);
                 size_t len = evbuffer_get_length(in);
+                if (len > SK_HTTP_BODY_MAX) {
+                    sk_http_reply_error(r, 413, "too_large", "bodies of this endpoint are at most %d bytes",
+                                        SK_HTTP_BODY_MAX);
+                    return;
+                }
                 char *text = malloc(len + 1);
                 if (!text) {
                     sk_http_reply_error(r, 500, "internal", "out of memory");
@@ -248,7 +258,7 @@ int sk_http_start(sk_broker *b)
         sk_error("http", "out of memory");
         return -1;
     }
-    evhttp_set_max_body_size(h->http, SK_HTTP_BODY_MAX);
+    evhttp_set_max_body_size(h->http, SK_REST_BODY_MAX); /* routes with a JSON body: SK_HTTP_BODY_MAX */
     evhttp_set_max_headers_size(h->http, 16 * 1024);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
     evhttp_set_timeout(h->http, 3600);

@@ -462,6 +462,8 @@ int16_t sk_cluster_check_leader(sk_request *req, const char *topic, int32_t part
         return SK_ERR_FENCED_LEADER_EPOCH;
     if (current_leader_epoch != -1 && current_leader_epoch > route->leader_epoch)
         return SK_ERR_UNKNOWN_LEADER_EPOCH;
+    if (req->node_id == SK_NODE_LOCAL) /* the HTTP API: whichever broker leads */
+        return route->leader >= 0 ? SK_ERR_NONE : SK_ERR_NOT_LEADER_OR_FOLLOWER;
     return route->leader == req->node_id ? SK_ERR_NONE : SK_ERR_NOT_LEADER_OR_FOLLOWER;
 }
 

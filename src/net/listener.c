@@ -202,3 +202,16 @@ int sk_net_node_listening(sk_broker *b, int32_t node_id, bool on)
     }
     return rc;
 }
+
+bool sk_net_listener_at(const sk_broker *b, int i, sk_listener_addr *out)
+{
+    const sk_listener *l = b->listeners;
+    while (l && i-- > 0)
+        l = l->next;
+    if (!l)
+        return false;
+    snprintf(out->name, sizeof out->name, "%s", l->name);
+    snprintf(out->host, sizeof out->host, "%s", l->host);
+    out->port = l->port;
+    return true;
+}

@@ -145,9 +145,19 @@ static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *ho
     return out;
 }
 
+/* Hands a local request's answer (or NULL) to its caller, once. */
+static void local_answer(sk_request *req, const void *response)
+{
+    if (req->local_done) {
+        req->local_done(req->local_arg, response);
+        req->local_done = NULL;
+    }
+}
+
 void sk_request_respond(sk_request *req, const void *response)
 {
     sk_reply *slot = req->reply;
+    local_answer(req, response);
     if (req->ctl) /* control plane: throttle_time_ms and capture edit or read the response */
         sk_control_on_response(req, (void *)response);
     if (slot->conn) {
@@ -190,6 +200,7 @@ void sk_request_respond(sk_request *req, const void *response)
 
 void sk_request_no_response(sk_request *req)
 {
+    local_answer(req, NULL);
     if (req->ctl)
         sk_control_on_response(req, NULL);
     if (req->broker->control)
@@ -201,6 +212,7 @@ void sk_request_no_response(sk_request *req)
 void sk_request_close(sk_request *req, const char *why)
 {
     sk_reply *slot = req->reply;
+    local_answer(req, NULL);
     if (req->ctl)
         sk_control_on_response(req, NULL);
     if (req->broker->control)
@@ -216,6 +228,7 @@ void sk_request_close(sk_request *req, const char *why)
 void sk_request_abandon(sk_request *req)
 {
     sk_reply *slot = req->reply;
+    local_answer(req, NULL);
     if (slot->conn) {
         slot->abandoned = true;
     } else {

@@ -72,22 +72,6 @@ START_TEST(test_rfc7677_vector)
 }
 END_TEST
 
-START_TEST(test_base64)
-{
-    char out[16];
-    ck_assert_uint_eq(sk_base64_encode((const uint8_t *)"ab", 2, out), 4);
-    ck_assert_str_eq(out, "YWI=");
-    uint8_t b[8];
-    ck_assert_int_eq(sk_base64_decode("YWI=", 4, b, sizeof b), 2);
-    ck_assert_mem_eq(b, "ab", 2);
-    ck_assert_int_eq(sk_base64_decode("YWJj", 4, b, sizeof b), 3);
-    ck_assert_int_eq(sk_base64_decode("YW=j", 4, b, sizeof b), -1);
-    ck_assert_int_eq(sk_base64_decode("YWI", 3, b, sizeof b), -1);
-    ck_assert_int_eq(sk_base64_decode("YWJjYWJj", 8, b, 5), -1);
-    ck_assert_int_eq(sk_base64_decode("", 0, b, sizeof b), 0);
-}
-END_TEST
-
 /* A SCRAM-SHA-256 client: the client-final-message for the server's first
  * message, and the server signature it must then receive. */
 static void client_final(const char *first, const char *bare, const char *server_first, const char *password, const char *nonce_prefix,
@@ -518,7 +502,6 @@ int main(void)
     Suite *s = suite_create("security");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_rfc7677_vector);
-    tcase_add_test(tc, test_base64);
     tcase_add_test(tc, test_scram_exchange);
     tcase_add_test(tc, test_scram_final_message_checks);
     tcase_add_test(tc, test_plain);
