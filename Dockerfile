@@ -1,5 +1,5 @@
 # skiff: a Kafka-compatible broker for development and CI, in an image of
-# 6 MB (docs/docker.md).
+# 11.4 MB (docs/docker.md).
 #   docker build -t skiff .
 #   docker run --rm -p 9092:9092 -e KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092 skiff
 # Configuration: apache/kafka's KAFKA_* variables, SKIFF_* variables,
