@@ -39,6 +39,7 @@
 
 #include "skiff/arena.h"
 #include "skiff/bg.h"
+#include "skiff/compress.h"
 #include "skiff/config.h"
 #include "skiff/record.h"
 
@@ -246,6 +247,33 @@ typedef struct sk_append_info {
  * fires). */
 int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
                             sk_append_info *out);
+
+/* KIP-467: the records of one batch LogValidator refused one by one, for
+ * the Produce response's record_errors. */
+typedef struct sk_record_errors {
+    int64_t base_offset;       /* base offset of their batch, as the client sent it */
+    int32_t n;                 /* records named (0: the refusal was about the batch's structure) */
+    sk_record_error *items;    /* n of them in record order; heap, sk_record_errors_free */
+} sk_record_errors;
+
+/* Frees what an append put in `e` and empties it. */
+void sk_record_errors_free(sk_record_errors *e);
+
+/* sk_partition_append for a Produce request's records, which hold exactly
+ * one batch (ProduceRequest.validateRecords; anything else is
+ * INVALID_RECORD): Kafka's LogValidator in one place. First the topic's
+ * compression.type (`codec`: a codec or SK_COMPRESSION_PRODUCER, `level`)
+ * and cleanup.policy: an LZ4 frame Kafka cannot read is UNKNOWN_SERVER_ERROR
+ * (CORRUPT_MESSAGE when its CRC fails too); a batch of another codec is
+ * checked (CRC first) and recompressed; a compacted topic's compressed batch
+ * must have a key on every record. Then the append's validation. When the
+ * batch is refused record by record (INVALID_RECORD: no key in a compacted
+ * topic; INVALID_TIMESTAMP), `errors` (zeroed by the caller) gets those
+ * records and the code is the one they call for (any timestamp error:
+ * INVALID_TIMESTAMP); the caller frees it with sk_record_errors_free.
+ * Returns what sk_partition_append returns. */
+int16_t sk_partition_append_client(sk_partition *p, int codec, int32_t level, uint8_t *records, size_t len,
+                                   int64_t now_ms, sk_append_info *out, sk_record_errors *errors);
 
 /* The same for the broker's own writers (coordinators: control batches, any
  * base offset in the input); `origin` selects Kafka's client-only checks.

@@ -526,6 +526,25 @@ char *sk_partition_metadata_render(const uint8_t id[16], size_t *len);
 /* Parses partition.metadata; 0 and the id, or -1. */
 int sk_partition_metadata_parse(const char *text, uint8_t id[16]);
 
+/* ---- Client validation (validate.c) ---- */
+/* Applies compression.type `codec` at `level` and cleanup.policy of `lc` to
+ * batch `b` (parsed, whole; Kafka's LogValidator): another codec means check
+ * (CRC first) and recompress into `rebuilt` (left empty when the batch is
+ * kept as it came); a compacted topic's compressed batch is decompressed to
+ * check every record has a key. An LZ4 frame Kafka cannot read is
+ * UNKNOWN_SERVER_ERROR, or CORRUPT_MESSAGE when the CRC fails too. Returns
+ * NONE or the batch's error code. */
+int16_t sk_log_conform_compression(const sk_log_config *lc, int codec, int32_t level, const sk_batch *b,
+                                   sk_writer *rebuilt);
+/* After the batch at `batch` (`avail` bytes left) was refused with `err`
+ * (INVALID_RECORD or INVALID_TIMESTAMP) under `lc` and `origin` at `now_ms`:
+ * fills `out` with the records LogValidator rejects one by one and returns
+ * the code they call for (any timestamp error: INVALID_TIMESTAMP). Leaves
+ * `out` alone and returns `err` when the refusal was about the batch's
+ * structure (no record is named then) or memory ran out. */
+int16_t sk_log_name_record_errors(const sk_log_config *lc, sk_append_origin origin, const uint8_t *batch,
+                                  size_t avail, int64_t now_ms, int16_t err, sk_record_errors *out);
+
 /* ---- Helpers ---- */
 /* Writes all of `len` bytes at `off`. 0 or -1 (errno). */
 int sk_pwrite_full(int fd, const void *buf, size_t len, int64_t off);
