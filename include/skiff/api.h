@@ -45,6 +45,12 @@ typedef struct sk_request {
     bool close_after;           /* close the connection once this response is sent */
 } sk_request;
 
+/* Kafka's IsolationLevel: the isolation_level field of Fetch and ListOffsets. */
+enum {
+    SK_READ_UNCOMMITTED = 0, /* read up to the high watermark */
+    SK_READ_COMMITTED = 1,   /* read up to the last stable offset; skip aborted transactions */
+};
+
 /* A handler: must eventually call exactly one of sk_request_respond,
  * sk_request_no_response or sk_request_close. */
 typedef void (*sk_api_handler)(sk_request *req);

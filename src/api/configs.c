@@ -372,7 +372,7 @@ typedef struct alter_resource {
  * repeated config names and null values. */
 static int16_t preprocess(sk_request *req, const alter_resource *r, kf_str *msg)
 {
-    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)r->nops + 1);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)r->nops);
     if (!dup || (r->nops > 0 && sk_admin_find_duplicates(req, &r->ops[0].name, sizeof r->ops[0], r->nops, dup) < 0))
         return SK_ERR_KAFKA_STORAGE_ERROR;
     for (int32_t i = 0; i < r->nops; i++) {
@@ -427,7 +427,7 @@ static char *list_op(sk_request *req, const char *cur, const char *given_list, i
     int32_t nhave, ngiven;
     char **have = split_list(req, cur, true, &nhave);
     char **given = split_list(req, given_list, false, &ngiven);
-    char **out = have && given ? sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out + 1) : NULL;
+    char **out = have && given ? sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out) : NULL;
     if (!out)
         return NULL;
     memcpy(out, have, (size_t)nhave * sizeof *out);
@@ -550,8 +550,8 @@ static int16_t alter_broker(sk_request *req, const alter_resource *r, bool repla
     int16_t err = check_broker_name(req, r->name, true, "Node", msg);
     if (err != SK_ERR_NONE)
         return err;
-    const char **names = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *names + 1);
-    const char **values = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *values + 1);
+    const char **names = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *names);
+    const char **values = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *values);
     if (!names || !values)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     int n = 0;
@@ -667,8 +667,8 @@ static void alter_all(sk_request *req, alter_resource *res, int32_t n, bool incr
                       int16_t *err, kf_str *msg)
 {
     /* A resource (type and name) given twice fails both times. */
-    kf_str *keys = sk_arena_alloc(&req->arena, (size_t)n * sizeof *keys + 1);
-    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
+    kf_str *keys = sk_arena_alloc(&req->arena, (size_t)n * sizeof *keys);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n);
     for (int32_t i = 0; keys && i < n; i++)
         keys[i] = sk_admin_printf(req, "%d:%.*s", res[i].type, res[i].name.len > 0 ? res[i].name.len : 0,
                                   res[i].name.p ? res[i].name.p : "");
@@ -711,9 +711,9 @@ void sk_api_alter_configs(sk_request *req)
     int32_t n = body->resources.n > 0 ? body->resources.n : 0;
     kf_alter_configs_response_alter_configs_resource_response *out =
         sk_admin_array(req, &kf_alter_configs_response_alter_configs_resource_response_desc, n);
-    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res + 1);
-    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err + 1);
-    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg + 1);
+    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res);
+    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err);
+    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg);
     if (!resp || !out || !res || !err || !msg) {
         sk_request_close(req, "out of memory");
         return;
@@ -722,7 +722,7 @@ void sk_api_alter_configs(sk_request *req)
         const kf_alter_configs_request_alter_configs_resource *in = &body->resources.items[i];
         int32_t nops = in->configs.n > 0 ? in->configs.n : 0;
         res[i] = (alter_resource){in->resource_type, in->resource_name,
-                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op) + 1), nops};
+                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op)), nops};
         if (!res[i].ops) {
             sk_request_close(req, "out of memory");
             return;
@@ -750,9 +750,9 @@ void sk_api_incremental_alter_configs(sk_request *req)
     int32_t n = body->resources.n > 0 ? body->resources.n : 0;
     kf_incremental_alter_configs_response_alter_configs_resource_response *out =
         sk_admin_array(req, &kf_incremental_alter_configs_response_alter_configs_resource_response_desc, n);
-    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res + 1);
-    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err + 1);
-    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg + 1);
+    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res);
+    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err);
+    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg);
     if (!resp || !out || !res || !err || !msg) {
         sk_request_close(req, "out of memory");
         return;
@@ -761,7 +761,7 @@ void sk_api_incremental_alter_configs(sk_request *req)
         const kf_incremental_alter_configs_request_alter_configs_resource *in = &body->resources.items[i];
         int32_t nops = in->configs.n > 0 ? in->configs.n : 0;
         res[i] = (alter_resource){in->resource_type, in->resource_name,
-                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op) + 1), nops};
+                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op)), nops};
         if (!res[i].ops) {
             sk_request_close(req, "out of memory");
             return;

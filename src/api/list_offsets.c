@@ -27,7 +27,8 @@ static int16_t lookup(sk_partition *p, int64_t ts, int8_t isolation_level, int64
     *found_ts = -1;
     switch (ts) {
     case SK_LIST_OFFSETS_LATEST:
-        *offset = isolation_level == 1 ? sk_partition_last_stable_offset(p) : sk_partition_high_watermark(p);
+        *offset = isolation_level == SK_READ_COMMITTED ? sk_partition_last_stable_offset(p)
+                                                       : sk_partition_high_watermark(p);
         return SK_ERR_NONE;
     case SK_LIST_OFFSETS_EARLIEST:
     case SK_LIST_OFFSETS_EARLIEST_LOCAL:

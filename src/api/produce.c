@@ -258,7 +258,7 @@ void sk_api_produce(sk_request *req)
     bool any_error = false;
 
     kf_produce_response_topic *topics =
-        sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics + 1);
+        sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics);
     if (!topics) {
         sk_request_close(req, "out of memory");
         return;
@@ -268,7 +268,7 @@ void sk_api_produce(sk_request *req)
         kf_produce_response_topic *rt = &topics[i];
         rt->name = td->name;
         int32_t np = td->partition_data.n > 0 ? td->partition_data.n : 0;
-        kf_produce_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
+        kf_produce_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts);
         if (!parts) {
             sk_request_close(req, "out of memory");
             return;

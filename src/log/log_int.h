@@ -297,6 +297,13 @@ uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len);
 int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t len);
 
 /* ---- Partitions (partition.c) ---- */
+/* What a partition knows of its topic id (partition.metadata, read lazily). */
+typedef enum sk_topic_id_state {
+    SK_TOPIC_ID_UNREAD = 0, /* partition.metadata not read yet */
+    SK_TOPIC_ID_NONE = 1,   /* no id: the file is missing or malformed */
+    SK_TOPIC_ID_KNOWN = 2,  /* topic_id holds it */
+} sk_topic_id_state;
+
 struct sk_partition {
     /* Identity and configuration */
     sk_logstore *store;
@@ -304,7 +311,7 @@ struct sk_partition {
     int32_t index;
     char *dir;                   /* "<store dir>/<topic>-<index>" */
     uint8_t topic_id[16];
-    int topic_id_state;          /* 0 not read yet, 1 none, 2 known */
+    sk_topic_id_state topic_id_state; /* whether topic_id is known (partition.metadata) */
     sk_log_config cfg;
     int32_t leader_epoch;
     /* State */

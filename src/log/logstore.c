@@ -805,7 +805,7 @@ int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t 
     }
     if (topic_id) {
         memcpy(p->topic_id, topic_id, 16);
-        p->topic_id_state = 2;
+        p->topic_id_state = SK_TOPIC_ID_KNOWN;
         size_t len;
         char *text = sk_partition_metadata_render(topic_id, &len);
         if (text)
@@ -813,7 +813,7 @@ int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t 
         else
             sk_error("log", "cannot write %s/%s: out of memory", p->dir, SK_PARTITION_METADATA_FILE);
     } else {
-        p->topic_id_state = 1;
+        p->topic_id_state = SK_TOPIC_ID_NONE;
     }
     table_insert(s, p);
     *out = p;
@@ -872,16 +872,17 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
 
 bool sk_partition_topic_id(sk_partition *p, uint8_t out[16])
 {
-    if (p->topic_id_state == 0) {
+    if (p->topic_id_state == SK_TOPIC_ID_UNREAD) {
         char *path = path_join(p->dir, SK_PARTITION_METADATA_FILE);
         char *text = path ? sk_file_read_all(path, 4096, NULL) : NULL;
-        p->topic_id_state = text && sk_partition_metadata_parse(text, p->topic_id) == 0 ? 2 : 1;
-        if (text && p->topic_id_state == 1)
+        bool known = text && sk_partition_metadata_parse(text, p->topic_id) == 0;
+        p->topic_id_state = known ? SK_TOPIC_ID_KNOWN : SK_TOPIC_ID_NONE;
+        if (text && p->topic_id_state == SK_TOPIC_ID_NONE)
             sk_warn("log", "%s is malformed", path);
         free(text);
         free(path);
     }
-    if (p->topic_id_state == 2)
+    if (p->topic_id_state == SK_TOPIC_ID_KNOWN)
         memcpy(out, p->topic_id, 16);
-    return p->topic_id_state == 2;
+    return p->topic_id_state == SK_TOPIC_ID_KNOWN;
 }
