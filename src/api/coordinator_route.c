@@ -96,7 +96,7 @@ static bool coordinator_key(const sk_request *req, int *type, kf_str *key)
     }
 }
 
-bool sk_cluster_route_coordinator(sk_request *req)
+bool sk_api_route_coordinator(sk_request *req)
 {
     if (sk_cluster_size(req->broker) == 1)
         return false;

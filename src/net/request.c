@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "net_int.h"
-#include "skiff/api.h"
+#include "skiff/request.h"
 #include "skiff/control.h"
 #include "skiff/log.h"
 #include "skiff/logstore.h"
