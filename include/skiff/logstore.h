@@ -70,6 +70,11 @@ typedef struct sk_log_config {
     double min_cleanable_ratio;      /* min.cleanable.dirty.ratio: dirty share that triggers a cleaning */
 } sk_log_config;
 
+/* The timestamp type a message.timestamp.type / log.message.timestamp.type
+ * value names: "LogAppendTime" (exact case, as Kafka's TimestampType.forName;
+ * both settings are validated against that spelling and stored in it),
+ * anything else or NULL CreateTime. The one mapping of that setting. */
+sk_timestamp_type sk_timestamp_type_from_name(const char *name);
 /* Fills `lc` from the broker's log.* keys (Kafka's topic defaults). */
 void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg);
 /* The rules batches appended by `origin` are validated against under `lc`. */

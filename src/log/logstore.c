@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,11 @@
 #define MAX_TOPIC_LEN 249 /* Kafka's Topic.MAX_NAME_LENGTH */
 #define CLEAN_SHUTDOWN_CONTENT "{\"version\":0,\"brokerEpoch\":-1}"
 
+sk_timestamp_type sk_timestamp_type_from_name(const char *name)
+{
+    return name && strcmp(name, "LogAppendTime") == 0 ? SK_TIMESTAMP_LOG_APPEND_TIME : SK_TIMESTAMP_CREATE_TIME;
+}
+
 void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
 {
     memset(lc, 0, sizeof *lc);
@@ -43,10 +47,7 @@ void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
     lc->max_index_size_bytes = cfg->log_index_size_max_bytes;
     lc->file_delete_delay_ms = cfg->file_delete_delay_ms;
     lc->max_message_bytes = cfg->message_max_bytes;
-    lc->timestamp_type = cfg->log_message_timestamp_type &&
-                                 strcasecmp(cfg->log_message_timestamp_type, "LogAppendTime") == 0
-                             ? SK_TIMESTAMP_LOG_APPEND_TIME
-                             : SK_TIMESTAMP_CREATE_TIME;
+    lc->timestamp_type = sk_timestamp_type_from_name(cfg->log_message_timestamp_type);
     lc->timestamp_before_max_ms = cfg->log_message_timestamp_before_max_ms;
     lc->timestamp_after_max_ms = cfg->log_message_timestamp_after_max_ms;
     lc->compact = false;
