@@ -166,9 +166,9 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p);
 #define SK_FSYNC_BUCKETS 12
 #define SK_FSYNC_BUCKET_MS {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000}
 typedef struct sk_fsync_stats {
-    uint64_t buckets[SK_FSYNC_BUCKETS];
-    double sum_ms;
-    uint64_t count;
+    uint64_t buckets[SK_FSYNC_BUCKETS]; /* fsyncs per latency bucket */
+    double sum_ms;                      /* their total latency, ms */
+    uint64_t count;                     /* fsyncs measured */
 } sk_fsync_stats;
 const sk_fsync_stats *sk_logstore_fsync_stats(const sk_logstore *s);
 
@@ -299,8 +299,8 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
 typedef struct sk_append_listener sk_append_listener;
 typedef void (*sk_append_fn)(sk_partition *p, const sk_append_info *info, void *arg);
 struct sk_append_listener {
-    sk_append_fn fn;
-    void *arg;
+    sk_append_fn fn;         /* called after each append (info NULL: partition gone) */
+    void *arg;               /* passed to fn */
     sk_append_listener *prev, *next; /* list links, owned by the partition */
 };
 /* Arms `l` (fn and arg set by the caller) on `p`; it must not be armed already. */
@@ -316,8 +316,8 @@ void sk_partition_unlisten(sk_append_listener *l);
 typedef struct sk_flush_waiter sk_flush_waiter;
 typedef void (*sk_flush_fn)(sk_partition *p, bool durable, void *arg);
 struct sk_flush_waiter {
-    sk_flush_fn fn;
-    void *arg;
+    sk_flush_fn fn;          /* called once: durable false when the fsync failed or the partition went */
+    void *arg;               /* passed to fn */
     int64_t offset;          /* wait until everything below this offset is fsynced */
     sk_flush_waiter *next;   /* list link, owned by the partition */
 };
@@ -393,7 +393,7 @@ int64_t sk_partition_last_stable_offset(sk_partition *p);
 
 /* An aborted transaction (Kafka's AbortedTxn, one .txnindex entry). */
 typedef struct sk_aborted_txn {
-    int64_t producer_id;
+    int64_t producer_id;        /* whose transaction */
     int64_t first_offset;       /* its first data offset */
     int64_t last_offset;        /* the ABORT marker's offset */
     int64_t last_stable_offset; /* the partition's last stable offset once it ended */
@@ -412,8 +412,8 @@ int16_t sk_partition_aborted_txns(sk_partition *p, int64_t fetch_offset, int64_t
 
 /* One producer of the partition (DescribeProducers, KIP-664). */
 typedef struct sk_producer_info {
-    int64_t producer_id;
-    int16_t producer_epoch;
+    int64_t producer_id;              /* the producer */
+    int16_t producer_epoch;           /* its current epoch */
     int32_t last_sequence;            /* -1 when no batch is remembered */
     int64_t last_timestamp;           /* ms, -1 none */
     int32_t coordinator_epoch;        /* of the last marker, -1 none */
