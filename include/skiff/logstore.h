@@ -210,7 +210,18 @@ void sk_partition_set_config(sk_partition *p, const sk_log_config *cfg);
  * exists). */
 void sk_partition_set_leader_epoch(sk_partition *p, int32_t epoch);
 
-/* Offsets; each loads a lazily opened partition first. */
+/* Loads the partition if it is not loaded yet: the store opens the logs it
+ * finds on disk lazily, and after an unclean stop loading recovers them
+ * (lists the segments, checks the tail, opens the active one). Handlers load
+ * a partition before they read it (after their leader check), so a failure
+ * is their answer; the append, read and producer calls load on their own and
+ * answer the same. Returns NONE, or KAFKA_STORAGE_ERROR (logged) when the
+ * log cannot be loaded or was deleted. */
+int16_t sk_partition_ensure_loaded(sk_partition *p);
+
+/* Offsets of a loaded partition. Callers that did not load it first
+ * (sk_partition_ensure_loaded) still get it loaded on the way, but a
+ * failure is only logged and the log then reads as empty. */
 int64_t sk_partition_log_start_offset(sk_partition *p);
 int64_t sk_partition_high_watermark(sk_partition *p);
 int64_t sk_partition_log_end_offset(sk_partition *p);

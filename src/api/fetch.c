@@ -420,6 +420,8 @@ static void resolve(fetch_op *op, fetch_part *fp)
         fp->error_code = SK_ERR_NONE;
     if (fp->error_code == SK_ERR_NONE && consumer_v11 && r.leader == op->req->node_id)
         fp->preferred_read_replica = sk_cluster_preferred_read_replica(b, &r, body->rack_id);
+    if (fp->error_code == SK_ERR_NONE)
+        fp->error_code = sk_partition_ensure_loaded(fp->p);
     if (fp->error_code != SK_ERR_NONE)
         fp->p = NULL;
 }

@@ -70,6 +70,8 @@ void sk_api_list_offsets(sk_request *req)
                                                      rp->current_leader_epoch, NULL);
             if (po->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER && body->replica_id >= 0)
                 po->error_code = SK_ERR_NONE;
+            if (po->error_code == SK_ERR_NONE)
+                po->error_code = sk_partition_ensure_loaded(p);
             if (po->error_code != SK_ERR_NONE)
                 continue;
             po->error_code = lookup(p, rp->timestamp, body->isolation_level, &po->offset, &po->timestamp);

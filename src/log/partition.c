@@ -351,9 +351,16 @@ size_t sk_partition_find_segment(const sk_partition *p, int64_t offset)
 
 /* ---- Accessors ---- */
 
+int16_t sk_partition_ensure_loaded(sk_partition *p)
+{
+    return sk_partition_load(p, p->store->recover_on_load) < 0 ? SK_ERR_KAFKA_STORAGE_ERROR : SK_ERR_NONE;
+}
+
+/* The accessors' fallback for callers that did not load the partition
+ * (sk_partition_ensure_loaded): sk_partition_load logs a failure. */
 static void ensure_loaded(sk_partition *p)
 {
-    sk_partition_load(p, p->store->recover_on_load);
+    sk_partition_ensure_loaded(p);
 }
 
 const char *sk_partition_topic(const sk_partition *p)
