@@ -32,7 +32,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 #define ENDPOINT_BROKER 1

@@ -36,7 +36,7 @@
 #include "kf_msgs.h"
 #include "skiff/broker_configs.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 #define ROOT_LOGGER "root"
@@ -270,12 +270,12 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
 
 static const char *log_level_name(void)
 {
-    switch (sk_log_threshold) {
-    case SK_LOG_DEBUG:
+    switch (sk_trace_threshold) {
+    case SK_TRACE_DEBUG:
         return "DEBUG";
-    case SK_LOG_INFO:
+    case SK_TRACE_INFO:
         return "INFO";
-    case SK_LOG_WARN:
+    case SK_TRACE_WARN:
         return "WARN";
     default:
         return "ERROR";
@@ -611,9 +611,9 @@ static int log_level_parse(const char *level)
 {
     static const struct {
         const char *name;
-        sk_log_level level;
-    } levels[] = {{"TRACE", SK_LOG_DEBUG}, {"DEBUG", SK_LOG_DEBUG}, {"INFO", SK_LOG_INFO},
-                  {"WARN", SK_LOG_WARN},   {"ERROR", SK_LOG_ERROR}, {"FATAL", SK_LOG_ERROR}};
+        sk_trace_level level;
+    } levels[] = {{"TRACE", SK_TRACE_DEBUG}, {"DEBUG", SK_TRACE_DEBUG}, {"INFO", SK_TRACE_INFO},
+                  {"WARN", SK_TRACE_WARN},   {"ERROR", SK_TRACE_ERROR}, {"FATAL", SK_TRACE_ERROR}};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
         if (!strcmp(level, levels[i].name))
             return (int)levels[i].level;
@@ -656,7 +656,7 @@ static int16_t alter_logger(sk_request *req, const alter_resource *r, bool valid
     }
     if (level >= 0 && !validate_only) {
         sk_warn("api", "conn %llu: log level set to %s", (unsigned long long)req->conn_id, r->ops[r->nops - 1].value.p);
-        sk_log_threshold = (sk_log_level)level;
+        sk_trace_threshold = (sk_trace_level)level;
     }
     return SK_ERR_NONE;
 }

@@ -40,7 +40,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/meta.h"
 
 /* Kafka's max.request.partition.size.limit default: the most partitions one

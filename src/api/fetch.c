@@ -50,7 +50,7 @@
 #include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 typedef struct sk_fetch_op fetch_op;

@@ -27,7 +27,7 @@
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/meta.h"
 #include "skiff/topics.h"
 

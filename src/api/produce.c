@@ -42,7 +42,7 @@
 #include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/record.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"

@@ -46,7 +46,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 #define CLUSTER_METADATA_TOPIC "__cluster_metadata"

@@ -37,7 +37,7 @@
 #include "skiff/api.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"
 

@@ -31,7 +31,7 @@
 #include "group_int.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/record.h"
 
 enum {

@@ -23,7 +23,7 @@
 #include "log_int.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/uuid.h"
 
 #define MAX_TOPIC_LEN 249 /* Kafka's Topic.MAX_NAME_LENGTH */

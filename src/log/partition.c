@@ -23,7 +23,7 @@
 #include "skiff/invariant.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 static sk_segment *active_seg(const sk_partition *p)
 {

@@ -15,7 +15,7 @@
 #include "net_int.h"
 #include "skiff/request.h"
 #include "skiff/control.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 
 /* A cleanup registered with sk_request_on_free (arena-allocated). */

@@ -8,7 +8,7 @@
 #include "test_log_util.h"
 
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "unit_run.h"
 
 typedef struct fixture {
@@ -427,6 +427,6 @@ static Suite *recovery_suite(void)
 
 int main(void)
 {
-    sk_log_threshold = SK_LOG_ERROR;
+    sk_trace_threshold = SK_TRACE_ERROR;
     return sk_unit_run(recovery_suite());
 }
