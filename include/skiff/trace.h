@@ -2,7 +2,9 @@
  * Logging to stderr: one line per event with a UTC timestamp, the level and
  * a subsystem tag, e.g.
  *   2026-11-21T06:00:00.123Z INFO  [net] listening on 127.0.0.1:9092
- * The macros skip formatting entirely below the current level.
+ * The macros skip formatting entirely below the current level. This is the
+ * logger ("trace"); "log" in skiff means the log store (src/log/,
+ * skiff/logstore.h).
  */
 #ifndef SKIFF_TRACE_H
 #define SKIFF_TRACE_H
@@ -23,10 +25,10 @@ int sk_trace_level_parse(const char *name);
 void sk_trace_write(sk_trace_level level, const char *subsys, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define sk_trace(level, subsys, ...)                          \
+#define sk_trace(level, subsys, ...)                        \
     do {                                                    \
-        if ((level) >= sk_trace_threshold)                    \
-            sk_trace_write((level), (subsys), __VA_ARGS__);   \
+        if ((level) >= sk_trace_threshold)                  \
+            sk_trace_write((level), (subsys), __VA_ARGS__); \
     } while (0)
 #define sk_debug(subsys, ...) sk_trace(SK_TRACE_DEBUG, subsys, __VA_ARGS__)
 #define sk_info(subsys, ...) sk_trace(SK_TRACE_INFO, subsys, __VA_ARGS__)
