@@ -42,7 +42,7 @@
 #include <event2/event.h>
 
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/record.h"
 
@@ -267,7 +267,7 @@ int main(int argc, char **argv)
     cfg.log_cleaner_dedupe_buffer_size = o.dedupe;
     if (o.io_rate)
         cfg.log_cleaner_io_max_bytes_per_second = (char *)o.io_rate;
-    sk_log_threshold = SK_LOG_WARN;
+    sk_trace_threshold = SK_TRACE_WARN;
     struct event_base *base = event_base_new();
     sk_logstore *s = sk_logstore_open(dir, base, &cfg, NULL);
     sk_log_config lc;

@@ -40,7 +40,7 @@
 #include <event2/event.h>
 
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/record.h"
 
@@ -389,7 +389,7 @@ int main(int argc, char **argv)
     sk_config cfg;
     if (sk_config_load(&cfg, 1, cfg_argv, cfg_envp) != SK_CONFIG_OK)
         return 2;
-    sk_log_threshold = SK_LOG_WARN;
+    sk_trace_threshold = SK_TRACE_WARN;
 
     char tmpl[] = "/tmp/skiff-log-bench-XXXXXX";
     const char *dir = o.dir;

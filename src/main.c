@@ -34,7 +34,7 @@
 #include "skiff/group.h"
 #include "skiff/healthcheck.h"
 #include "skiff/http.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
 #include "skiff/net.h"

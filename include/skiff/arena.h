@@ -18,7 +18,9 @@ typedef struct sk_arena {
 /* An empty arena needs no allocation: `sk_arena a = {0};` works too. */
 void sk_arena_init(sk_arena *a);
 /* Returns `n` bytes aligned for any type, zero-filled, or NULL when out of
- * memory. Valid until sk_arena_free. */
+ * memory. Valid until sk_arena_free. `n` may be 0: the result is then a
+ * non-NULL pointer to no bytes (NULL still means out of memory), so an empty
+ * array needs no special case. */
 void *sk_arena_alloc(sk_arena *a, size_t n);
 /* Copies `n` bytes of `src` and appends a NUL byte; returns NULL when out of memory. */
 char *sk_arena_strndup(sk_arena *a, const char *src, size_t n);

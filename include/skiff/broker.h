@@ -24,6 +24,7 @@ struct sk_control;
 struct sk_http;
 struct sk_security;
 struct sk_cluster;
+struct sk_fetch_op;
 
 typedef struct sk_broker {
     const sk_config *config;      /* borrowed; outlives the broker */
@@ -42,6 +43,8 @@ typedef struct sk_broker {
     /* state */
     struct sk_conn *conns;        /* open connections (list) */
     size_t nconns;                /* number of open connections */
+    struct sk_fetch_op *parked_fetches; /* long-poll Fetches waiting for data (list, src/api/fetch.c);
+                                           answered by sk_api_fetch_shutdown */
     uint64_t next_conn_id;        /* id of the next accepted connection, for logs */
     void (*drained)(struct sk_broker *b); /* called when the last connection closes while draining */
     bool stopping;                /* shutdown started: no new connections */

@@ -140,10 +140,6 @@ enum { SK_COORD_GROUP = 0, SK_COORD_TXN = 1 };
  * of its partition of __consumer_offsets / __transaction_state (Kafka's
  * abs(hashCode) % partitions). -1 while that partition has no leader. */
 int32_t sk_cluster_coordinator(sk_broker *b, int key_type, const char *key, size_t len);
-/* Answers requests addressed to a coordinator that is not the broker they
- * arrived at with NOT_COORDINATOR (the whole request, Kafka's error
- * layout). Returns true when it answered. */
-bool sk_cluster_route_coordinator(struct sk_request *req);
 
 /* ---- Controls (HTTP control plane) ---- */
 

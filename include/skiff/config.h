@@ -131,7 +131,7 @@ typedef enum sk_config_status {
  * mean nothing to one skiff node (KRaft, replication, thread counts) are
  * accepted and listed once in an info line; other unknown keys log a warning
  * (counted in c->warnings) and are ignored. On SK_CONFIG_OK, strings are heap copies owned by `c` and
- * sk_log_threshold follows log.level. On any other status `c` holds nothing
+ * sk_trace_threshold follows log.level. On any other status `c` holds nothing
  * (it has been freed and zeroed); sk_config_free on it is still safe. */
 sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp);
 /* Frees the strings of `c` and zeroes it. Safe on a zeroed struct. */

@@ -39,6 +39,7 @@
 
 #include "skiff/arena.h"
 #include "skiff/bg.h"
+#include "skiff/compress.h"
 #include "skiff/config.h"
 #include "skiff/record.h"
 
@@ -69,6 +70,11 @@ typedef struct sk_log_config {
     double min_cleanable_ratio;      /* min.cleanable.dirty.ratio: dirty share that triggers a cleaning */
 } sk_log_config;
 
+/* The timestamp type a message.timestamp.type / log.message.timestamp.type
+ * value names: "LogAppendTime" (exact case, as Kafka's TimestampType.forName;
+ * both settings are validated against that spelling and stored in it),
+ * anything else or NULL CreateTime. The one mapping of that setting. */
+sk_timestamp_type sk_timestamp_type_from_name(const char *name);
 /* Fills `lc` from the broker's log.* keys (Kafka's topic defaults). */
 void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg);
 /* The rules batches appended by `origin` are validated against under `lc`. */
@@ -160,9 +166,9 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p);
 #define SK_FSYNC_BUCKETS 12
 #define SK_FSYNC_BUCKET_MS {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000}
 typedef struct sk_fsync_stats {
-    uint64_t buckets[SK_FSYNC_BUCKETS];
-    double sum_ms;
-    uint64_t count;
+    uint64_t buckets[SK_FSYNC_BUCKETS]; /* fsyncs per latency bucket */
+    double sum_ms;                      /* their total latency, ms */
+    uint64_t count;                     /* fsyncs measured */
 } sk_fsync_stats;
 const sk_fsync_stats *sk_logstore_fsync_stats(const sk_logstore *s);
 
@@ -204,7 +210,18 @@ void sk_partition_set_config(sk_partition *p, const sk_log_config *cfg);
  * exists). */
 void sk_partition_set_leader_epoch(sk_partition *p, int32_t epoch);
 
-/* Offsets; each loads a lazily opened partition first. */
+/* Loads the partition if it is not loaded yet: the store opens the logs it
+ * finds on disk lazily, and after an unclean stop loading recovers them
+ * (lists the segments, checks the tail, opens the active one). Handlers load
+ * a partition before they read it (after their leader check), so a failure
+ * is their answer; the append, read and producer calls load on their own and
+ * answer the same. Returns NONE, or KAFKA_STORAGE_ERROR (logged) when the
+ * log cannot be loaded or was deleted. */
+int16_t sk_partition_ensure_loaded(sk_partition *p);
+
+/* Offsets of a loaded partition. Callers that did not load it first
+ * (sk_partition_ensure_loaded) still get it loaded on the way, but a
+ * failure is only logged and the log then reads as empty. */
 int64_t sk_partition_log_start_offset(sk_partition *p);
 int64_t sk_partition_high_watermark(sk_partition *p);
 int64_t sk_partition_log_end_offset(sk_partition *p);
@@ -247,6 +264,33 @@ typedef struct sk_append_info {
 int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
                             sk_append_info *out);
 
+/* KIP-467: the records of one batch LogValidator refused one by one, for
+ * the Produce response's record_errors. */
+typedef struct sk_record_errors {
+    int64_t base_offset;       /* base offset of their batch, as the client sent it */
+    int32_t n;                 /* records named (0: the refusal was about the batch's structure) */
+    sk_record_error *items;    /* n of them in record order; heap, sk_record_errors_free */
+} sk_record_errors;
+
+/* Frees what an append put in `e` and empties it. */
+void sk_record_errors_free(sk_record_errors *e);
+
+/* sk_partition_append for a Produce request's records, which hold exactly
+ * one batch (ProduceRequest.validateRecords; anything else is
+ * INVALID_RECORD): Kafka's LogValidator in one place. First the topic's
+ * compression.type (`codec`: a codec or SK_COMPRESSION_PRODUCER, `level`)
+ * and cleanup.policy: an LZ4 frame Kafka cannot read is UNKNOWN_SERVER_ERROR
+ * (CORRUPT_MESSAGE when its CRC fails too); a batch of another codec is
+ * checked (CRC first) and recompressed; a compacted topic's compressed batch
+ * must have a key on every record. Then the append's validation. When the
+ * batch is refused record by record (INVALID_RECORD: no key in a compacted
+ * topic; INVALID_TIMESTAMP), `errors` (zeroed by the caller) gets those
+ * records and the code is the one they call for (any timestamp error:
+ * INVALID_TIMESTAMP); the caller frees it with sk_record_errors_free.
+ * Returns what sk_partition_append returns. */
+int16_t sk_partition_append_client(sk_partition *p, int codec, int32_t level, uint8_t *records, size_t len,
+                                   int64_t now_ms, sk_append_info *out, sk_record_errors *errors);
+
 /* The same for the broker's own writers (coordinators: control batches, any
  * base offset in the input); `origin` selects Kafka's client-only checks.
  * A transaction marker (control batch whose record key is an ABORT or
@@ -266,8 +310,8 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
 typedef struct sk_append_listener sk_append_listener;
 typedef void (*sk_append_fn)(sk_partition *p, const sk_append_info *info, void *arg);
 struct sk_append_listener {
-    sk_append_fn fn;
-    void *arg;
+    sk_append_fn fn;         /* called after each append (info NULL: partition gone) */
+    void *arg;               /* passed to fn */
     sk_append_listener *prev, *next; /* list links, owned by the partition */
 };
 /* Arms `l` (fn and arg set by the caller) on `p`; it must not be armed already. */
@@ -283,8 +327,8 @@ void sk_partition_unlisten(sk_append_listener *l);
 typedef struct sk_flush_waiter sk_flush_waiter;
 typedef void (*sk_flush_fn)(sk_partition *p, bool durable, void *arg);
 struct sk_flush_waiter {
-    sk_flush_fn fn;
-    void *arg;
+    sk_flush_fn fn;          /* called once: durable false when the fsync failed or the partition went */
+    void *arg;               /* passed to fn */
     int64_t offset;          /* wait until everything below this offset is fsynced */
     sk_flush_waiter *next;   /* list link, owned by the partition */
 };
@@ -360,7 +404,7 @@ int64_t sk_partition_last_stable_offset(sk_partition *p);
 
 /* An aborted transaction (Kafka's AbortedTxn, one .txnindex entry). */
 typedef struct sk_aborted_txn {
-    int64_t producer_id;
+    int64_t producer_id;        /* whose transaction */
     int64_t first_offset;       /* its first data offset */
     int64_t last_offset;        /* the ABORT marker's offset */
     int64_t last_stable_offset; /* the partition's last stable offset once it ended */
@@ -379,8 +423,8 @@ int16_t sk_partition_aborted_txns(sk_partition *p, int64_t fetch_offset, int64_t
 
 /* One producer of the partition (DescribeProducers, KIP-664). */
 typedef struct sk_producer_info {
-    int64_t producer_id;
-    int16_t producer_epoch;
+    int64_t producer_id;              /* the producer */
+    int16_t producer_epoch;           /* its current epoch */
     int32_t last_sequence;            /* -1 when no batch is remembered */
     int64_t last_timestamp;           /* ms, -1 none */
     int32_t coordinator_epoch;        /* of the last marker, -1 none */

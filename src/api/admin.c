@@ -12,7 +12,7 @@ void *sk_admin_array(sk_request *req, const kf_struct_desc *desc, int32_t n)
 {
     if (n < 0)
         n = 0;
-    char *p = sk_arena_alloc(&req->arena, (size_t)n * desc->size + 1);
+    char *p = sk_arena_alloc(&req->arena, (size_t)n * desc->size);
     if (!p)
         return NULL;
     for (int32_t i = 0; i < n; i++)
@@ -75,7 +75,7 @@ static int cmp_name_ref(const void *a, const void *b)
  * duplicates. Returns -1 when out of memory. */
 int sk_admin_find_duplicates(sk_request *req, const void *first, size_t stride, int32_t n, uint8_t *dup)
 {
-    name_ref *refs = sk_arena_alloc(&req->arena, (size_t)n * sizeof *refs + 1);
+    name_ref *refs = sk_arena_alloc(&req->arena, (size_t)n * sizeof *refs);
     if (!refs)
         return -1;
     for (int32_t i = 0; i < n; i++)

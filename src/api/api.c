@@ -64,7 +64,7 @@ sk_api_handler sk_api_handler_find(int16_t key)
 
 void sk_api_dispatch(sk_request *req)
 {
-    if (sk_cluster_route_coordinator(req))
+    if (sk_api_route_coordinator(req))
         return;
     sk_api_handler_find(req->hdr.api_key)(req);
 }

@@ -17,7 +17,7 @@
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 static bool software_field_valid(kf_str s)
 {

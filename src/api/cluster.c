@@ -32,7 +32,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 #define ENDPOINT_BROKER 1
@@ -92,7 +92,7 @@ static int describe_topic_dirs(sk_request *req, const sk_topic *t, const int32_t
     int32_t n = 0;
     for (int32_t i = 0; i < cap; i++) {
         sk_partition *p = sk_topics_partition(req->broker, t, want ? want[i] : i);
-        if (!p)
+        if (!p || sk_partition_ensure_loaded(p) != SK_ERR_NONE) /* only logs that are online, as Kafka */
             continue;
         parts[n].partition_index = sk_partition_index(p);
         parts[n].partition_size = sk_partition_size_bytes(p);
@@ -182,6 +182,9 @@ static void epoch_end_offset(sk_request *req, const sk_topic *t, int32_t replica
         out->error_code = err;
         return;
     }
+    out->error_code = sk_partition_ensure_loaded(p);
+    if (out->error_code != SK_ERR_NONE)
+        return;
     sk_cluster_epoch_end(req->broker, t->name, t->partitions, in->partition, in->leader_epoch,
                          sk_partition_log_end_offset(p), sk_partition_log_start_offset(p), &out->leader_epoch,
                          &out->end_offset);

@@ -37,7 +37,7 @@
 #include "skiff/broker_configs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 #define ROOT_LOGGER "root"
@@ -271,12 +271,12 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
 
 static const char *log_level_name(void)
 {
-    switch (sk_log_threshold) {
-    case SK_LOG_DEBUG:
+    switch (sk_trace_threshold) {
+    case SK_TRACE_DEBUG:
         return "DEBUG";
-    case SK_LOG_INFO:
+    case SK_TRACE_INFO:
         return "INFO";
-    case SK_LOG_WARN:
+    case SK_TRACE_WARN:
         return "WARN";
     default:
         return "ERROR";
@@ -373,7 +373,7 @@ typedef struct alter_resource {
  * repeated config names and null values. */
 static int16_t preprocess(sk_request *req, const alter_resource *r, kf_str *msg)
 {
-    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)r->nops + 1);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)r->nops);
     if (!dup || (r->nops > 0 && sk_admin_find_duplicates(req, &r->ops[0].name, sizeof r->ops[0], r->nops, dup) < 0))
         return SK_ERR_KAFKA_STORAGE_ERROR;
     for (int32_t i = 0; i < r->nops; i++) {
@@ -428,7 +428,7 @@ static char *list_op(sk_request *req, const char *cur, const char *given_list, i
     int32_t nhave, ngiven;
     char **have = split_list(req, cur, true, &nhave);
     char **given = split_list(req, given_list, false, &ngiven);
-    char **out = have && given ? sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out + 1) : NULL;
+    char **out = have && given ? sk_arena_alloc(&req->arena, (size_t)(nhave + ngiven) * sizeof *out) : NULL;
     if (!out)
         return NULL;
     memcpy(out, have, (size_t)nhave * sizeof *out);
@@ -551,8 +551,8 @@ static int16_t alter_broker(sk_request *req, const alter_resource *r, bool repla
     int16_t err = check_broker_name(req, r->name, true, "Node", msg);
     if (err != SK_ERR_NONE)
         return err;
-    const char **names = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *names + 1);
-    const char **values = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *values + 1);
+    const char **names = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *names);
+    const char **values = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *values);
     if (!names || !values)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     int n = 0;
@@ -612,9 +612,9 @@ static int log_level_parse(const char *level)
 {
     static const struct {
         const char *name;
-        sk_log_level level;
-    } levels[] = {{"TRACE", SK_LOG_DEBUG}, {"DEBUG", SK_LOG_DEBUG}, {"INFO", SK_LOG_INFO},
-                  {"WARN", SK_LOG_WARN},   {"ERROR", SK_LOG_ERROR}, {"FATAL", SK_LOG_ERROR}};
+        sk_trace_level level;
+    } levels[] = {{"TRACE", SK_TRACE_DEBUG}, {"DEBUG", SK_TRACE_DEBUG}, {"INFO", SK_TRACE_INFO},
+                  {"WARN", SK_TRACE_WARN},   {"ERROR", SK_TRACE_ERROR}, {"FATAL", SK_TRACE_ERROR}};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
         if (!strcmp(level, levels[i].name))
             return (int)levels[i].level;
@@ -657,7 +657,7 @@ static int16_t alter_logger(sk_request *req, const alter_resource *r, bool valid
     }
     if (level >= 0 && !validate_only) {
         sk_warn("api", "conn %llu: log level set to %s", (unsigned long long)req->conn_id, r->ops[r->nops - 1].value.p);
-        sk_log_threshold = (sk_log_level)level;
+        sk_trace_threshold = (sk_trace_level)level;
     }
     return SK_ERR_NONE;
 }
@@ -668,8 +668,8 @@ static void alter_all(sk_request *req, alter_resource *res, int32_t n, bool incr
                       int16_t *err, kf_str *msg)
 {
     /* A resource (type and name) given twice fails both times. */
-    kf_str *keys = sk_arena_alloc(&req->arena, (size_t)n * sizeof *keys + 1);
-    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
+    kf_str *keys = sk_arena_alloc(&req->arena, (size_t)n * sizeof *keys);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n);
     for (int32_t i = 0; keys && i < n; i++)
         keys[i] = sk_admin_printf(req, "%d:%.*s", res[i].type, res[i].name.len > 0 ? res[i].name.len : 0,
                                   res[i].name.p ? res[i].name.p : "");
@@ -712,9 +712,9 @@ void sk_api_alter_configs(sk_request *req)
     int32_t n = body->resources.n > 0 ? body->resources.n : 0;
     kf_alter_configs_response_alter_configs_resource_response *out =
         sk_admin_array(req, &kf_alter_configs_response_alter_configs_resource_response_desc, n);
-    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res + 1);
-    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err + 1);
-    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg + 1);
+    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res);
+    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err);
+    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg);
     if (!resp || !out || !res || !err || !msg) {
         sk_request_close(req, "out of memory");
         return;
@@ -723,7 +723,7 @@ void sk_api_alter_configs(sk_request *req)
         const kf_alter_configs_request_alter_configs_resource *in = &body->resources.items[i];
         int32_t nops = in->configs.n > 0 ? in->configs.n : 0;
         res[i] = (alter_resource){in->resource_type, in->resource_name,
-                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op) + 1), nops};
+                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op)), nops};
         if (!res[i].ops) {
             sk_request_close(req, "out of memory");
             return;
@@ -751,9 +751,9 @@ void sk_api_incremental_alter_configs(sk_request *req)
     int32_t n = body->resources.n > 0 ? body->resources.n : 0;
     kf_incremental_alter_configs_response_alter_configs_resource_response *out =
         sk_admin_array(req, &kf_incremental_alter_configs_response_alter_configs_resource_response_desc, n);
-    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res + 1);
-    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err + 1);
-    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg + 1);
+    alter_resource *res = sk_arena_alloc(&req->arena, (size_t)n * sizeof *res);
+    int16_t *err = sk_arena_alloc(&req->arena, (size_t)n * sizeof *err);
+    kf_str *msg = sk_arena_alloc(&req->arena, (size_t)n * sizeof *msg);
     if (!resp || !out || !res || !err || !msg) {
         sk_request_close(req, "out of memory");
         return;
@@ -762,7 +762,7 @@ void sk_api_incremental_alter_configs(sk_request *req)
         const kf_incremental_alter_configs_request_alter_configs_resource *in = &body->resources.items[i];
         int32_t nops = in->configs.n > 0 ? in->configs.n : 0;
         res[i] = (alter_resource){in->resource_type, in->resource_name,
-                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op) + 1), nops};
+                                  sk_arena_alloc(&req->arena, (size_t)nops * sizeof(alter_op)), nops};
         if (!res[i].ops) {
             sk_request_close(req, "out of memory");
             return;

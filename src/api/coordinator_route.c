@@ -13,7 +13,7 @@
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* The coordinator key of `req`, or false when it has none. */
 static bool coordinator_key(const sk_request *req, int *type, kf_str *key)
@@ -106,7 +106,7 @@ static bool coordinator_key(const sk_request *req, int *type, kf_str *key)
     }
 }
 
-bool sk_cluster_route_coordinator(sk_request *req)
+bool sk_api_route_coordinator(sk_request *req)
 {
     if (sk_cluster_size(req->broker) == 1)
         return false;

@@ -40,7 +40,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/meta.h"
 
 /* Kafka's max.request.partition.size.limit default: the most partitions one
@@ -230,7 +230,7 @@ void sk_api_describe_topic_partitions(sk_request *req)
         .cap = all ? sk_meta_topic_count(req->broker->meta) : body->topics.n,
         .from = body->cursor ? body->cursor->topic_name : kf_str_c(""),
     };
-    x.entries = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.entries + 1);
+    x.entries = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.entries);
     if (!resp || !x.entries) {
         sk_request_close(req, "out of memory");
         return;

@@ -50,10 +50,10 @@
 #include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
-typedef struct fetch_op fetch_op;
+typedef struct sk_fetch_op fetch_op;
 
 /* One partition to read (from the request, or from the session). */
 typedef struct fetch_part {
@@ -74,7 +74,7 @@ typedef struct fetch_part {
     sk_append_listener listener;  /* armed while parked */
 } fetch_part;
 
-struct fetch_op {
+struct sk_fetch_op {
     sk_request *req;
     fetch_part *parts;
     int32_t nparts;
@@ -83,10 +83,8 @@ struct fetch_op {
     int32_t session_id;           /* 0: no session */
     bool incremental;             /* answer only partitions with news */
     struct event *timer;          /* while parked */
-    fetch_op *prev, *next;        /* parked list */
+    fetch_op *prev, *next;        /* parked list (broker->parked_fetches) */
 };
-
-static fetch_op *parked; /* parked fetches, answered at shutdown */
 
 static void release_slices(void *arg)
 {
@@ -127,7 +125,7 @@ static int64_t fetch_read(fetch_op *op, bool *error)
             continue;
         sk_read_result rr;
         fp->error_code = sk_partition_read(fp->p, fp->fetch_offset, limit > 0 ? (int32_t)limit : 0,
-                                           op->isolation_level == 1 ? fp->last_stable_offset : hw, &rr);
+                                           op->isolation_level == SK_READ_COMMITTED ? fp->last_stable_offset : hw, &rr);
         if (fp->error_code != SK_ERR_NONE) {
             *error = true;
             continue;
@@ -182,7 +180,7 @@ static int fill_aborted(const fetch_op *op, const fetch_part *fp, kf_fetch_respo
     sk_arena *arena = &op->req->arena;
     if (sk_partition_aborted_txns(fp->p, fp->fetch_offset, fp->read_end, arena, &a, &n) != SK_ERR_NONE)
         return -1;
-    kf_fetch_response_aborted_transaction *out = sk_arena_alloc(arena, (size_t)n * sizeof *out + 1);
+    kf_fetch_response_aborted_transaction *out = sk_arena_alloc(arena, (size_t)n * sizeof *out);
     if (!out)
         return -1;
     for (int32_t i = 0; i < n; i++) {
@@ -218,7 +216,7 @@ static void fill_partition(const fetch_op *op, const fetch_part *fp, kf_fetch_re
     }
     po->snapshot_id.end_offset = -1;
     po->snapshot_id.epoch = -1;
-    po->aborted_transactions.n = op->isolation_level == 1 || !fp->p ? 0 : -1;
+    po->aborted_transactions.n = op->isolation_level == SK_READ_COMMITTED || !fp->p ? 0 : -1;
     po->records.p = (const uint8_t *)"";
     po->records.len = (int32_t)fp->slice.length;
     po->records.ext = fp->slice.file ? &fp->slice : NULL;
@@ -259,8 +257,8 @@ static kf_fetch_response *fetch_response(fetch_op *op)
 {
     sk_request *req = op->req;
     kf_fetch_response *resp = sk_request_response(req);
-    kf_fetch_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *topics + 1);
-    kf_fetch_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *parts + 1);
+    kf_fetch_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *topics);
+    kf_fetch_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)op->nparts * sizeof *parts);
     if (!resp || !topics || !parts)
         return NULL;
     sk_fetch_session *s = op->session_id ? sk_fetch_session_find(req->broker->fetch_sessions, op->session_id) : NULL;
@@ -278,7 +276,7 @@ static kf_fetch_response *fetch_response(fetch_op *op)
         }
         last = fp;
         fill_partition(op, fp, &parts[np]);
-        if (op->isolation_level == 1 && fill_aborted(op, fp, &parts[np]) < 0)
+        if (op->isolation_level == SK_READ_COMMITTED && fill_aborted(op, fp, &parts[np]) < 0)
             return NULL;
         np++;
         topics[nt - 1].partitions.n++;
@@ -303,7 +301,7 @@ static void fetch_unpark(fetch_op *op)
         if (op->prev)
             op->prev->next = op->next;
         else
-            parked = op->next;
+            op->req->broker->parked_fetches = op->next;
         if (op->next)
             op->next->prev = op->prev;
     }
@@ -372,20 +370,20 @@ static int fetch_park(fetch_op *op, int32_t max_wait_ms)
         fp->listener.arg = fp;
         sk_partition_listen(fp->p, &fp->listener);
     }
-    op->next = parked;
-    if (parked)
-        parked->prev = op;
-    parked = op;
+    sk_broker *b = op->req->broker;
+    op->next = b->parked_fetches;
+    if (op->next)
+        op->next->prev = op;
+    b->parked_fetches = op;
     return 0;
 }
 
 void sk_api_fetch_shutdown(sk_broker *b)
 {
-    (void)b;
-    while (parked) {
+    while (b->parked_fetches) {
         bool error;
-        fetch_read(parked, &error);
-        fetch_complete(parked);
+        fetch_read(b->parked_fetches, &error);
+        fetch_complete(b->parked_fetches);
     }
 }
 
@@ -422,6 +420,8 @@ static void resolve(fetch_op *op, fetch_part *fp)
         fp->error_code = SK_ERR_NONE;
     if (fp->error_code == SK_ERR_NONE && consumer_v11 && r.leader == op->req->node_id)
         fp->preferred_read_replica = sk_cluster_preferred_read_replica(b, &r, body->rack_id);
+    if (fp->error_code == SK_ERR_NONE)
+        fp->error_code = sk_partition_ensure_loaded(fp->p);
     if (fp->error_code != SK_ERR_NONE)
         fp->p = NULL;
 }
@@ -431,7 +431,7 @@ static int parts_from_request(fetch_op *op, const kf_fetch_request *body)
 {
     for (int32_t i = 0; i < body->topics.n; i++)
         op->nparts += body->topics.items[i].partitions.n > 0 ? body->topics.items[i].partitions.n : 0;
-    op->parts = sk_arena_alloc(&op->req->arena, (size_t)op->nparts * sizeof *op->parts + 1);
+    op->parts = sk_arena_alloc(&op->req->arena, (size_t)op->nparts * sizeof *op->parts);
     if (!op->parts)
         return -1;
     int32_t k = 0;
@@ -483,7 +483,7 @@ static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fet
             sk_fetch_session_forget(s, by_id ? NULL : ft->topic.p, ft->topic_id.b, ft->partitions.items[j]);
     }
     op->nparts = s->nparts;
-    op->parts = sk_arena_alloc(&op->req->arena, (size_t)op->nparts * sizeof *op->parts + 1);
+    op->parts = sk_arena_alloc(&op->req->arena, (size_t)op->nparts * sizeof *op->parts);
     if (!op->parts)
         return -1;
     for (int32_t i = 0; i < s->nparts; i++) {
@@ -550,7 +550,7 @@ void sk_api_fetch(sk_request *req)
     op->max_bytes = body->max_bytes;
     op->min_bytes = body->min_bytes;
     op->isolation_level = body->isolation_level;
-    if (body->isolation_level != 0 && body->isolation_level != 1) {
+    if (body->isolation_level != SK_READ_UNCOMMITTED && body->isolation_level != SK_READ_COMMITTED) {
         sk_request_close(req, "Fetch isolation_level must be 0 or 1");
         return;
     }

@@ -34,7 +34,7 @@
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* AclOperation bits of a group without an authorizer: READ 3, DELETE 6,
  * DESCRIBE 8. */

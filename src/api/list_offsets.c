@@ -27,7 +27,8 @@ static int16_t lookup(sk_partition *p, int64_t ts, int8_t isolation_level, int64
     *found_ts = -1;
     switch (ts) {
     case SK_LIST_OFFSETS_LATEST:
-        *offset = isolation_level == 1 ? sk_partition_last_stable_offset(p) : sk_partition_high_watermark(p);
+        *offset = isolation_level == SK_READ_COMMITTED ? sk_partition_last_stable_offset(p)
+                                                       : sk_partition_high_watermark(p);
         return SK_ERR_NONE;
     case SK_LIST_OFFSETS_EARLIEST:
     case SK_LIST_OFFSETS_EARLIEST_LOCAL:
@@ -69,6 +70,8 @@ void sk_api_list_offsets(sk_request *req)
                                                      rp->current_leader_epoch, NULL);
             if (po->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER && body->replica_id >= 0)
                 po->error_code = SK_ERR_NONE;
+            if (po->error_code == SK_ERR_NONE)
+                po->error_code = sk_partition_ensure_loaded(p);
             if (po->error_code != SK_ERR_NONE)
                 continue;
             po->error_code = lookup(p, rp->timestamp, body->isolation_level, &po->offset, &po->timestamp);

@@ -27,7 +27,7 @@
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/meta.h"
 #include "skiff/topics.h"
 
@@ -121,10 +121,10 @@ void sk_api_metadata(sk_request *req)
 
     metadata_ctx x = {.req = req, .include_ops = body->include_topic_authorized_operations};
     int32_t up[SK_CLUSTER_MAX_BROKERS], nb = sk_cluster_brokers_up(req->broker, up);
-    kf_metadata_response_broker *brokers = sk_arena_alloc(&req->arena, (size_t)nb * sizeof *brokers + 1);
+    kf_metadata_response_broker *brokers = sk_arena_alloc(&req->arena, (size_t)nb * sizeof *brokers);
     bool all = body->topics.n < 0 || (version == 0 && body->topics.n == 0);
     x.cap = all ? sk_meta_topic_count(meta) : body->topics.n;
-    x.topics = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.topics + 1);
+    x.topics = sk_arena_alloc(&req->arena, (size_t)x.cap * sizeof *x.topics);
     if (!resp || !brokers || !x.topics) {
         sk_request_close(req, "out of memory");
         return;

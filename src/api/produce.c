@@ -42,93 +42,48 @@
 #include "skiff/cluster.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/record.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"
 
-/* Applies the topic's compression.type and cleanup.policy to batch `b`
- * (Kafka's LogValidator): a codec other than the batch's means decompress,
- * check every record and recompress into `rebuilt` (left empty when the
- * batch is kept as it came); a compacted topic's compressed batch is
- * decompressed to check that every record has a key. The CRC of a batch is
- * checked before it is rebuilt, so a corrupt batch is never given a new one.
- * First, an LZ4 frame Kafka cannot read is UNKNOWN_SERVER_ERROR, as Kafka
- * answers after its CRC check (CORRUPT_MESSAGE when that fails). */
-static int16_t conform_compression(const sk_topic *t, const sk_log_config *lc, const sk_batch *b,
-                                   sk_writer *rebuilt)
+/* KIP-467: reports the records the log named when it refused a partition's
+ * batch record by record (record_errors, with Kafka's messages) and sets
+ * error_message, as Kafka's Produce answers a RecordValidationException. */
+static void report_record_errors(sk_request *req, const sk_topic *t, int32_t partition, const sk_log_config *lc,
+                                 int64_t now, const sk_record_errors *errs, kf_produce_response_partition *out)
 {
-    if ((b->attributes & SK_BATCH_COMPRESSION_MASK) == SK_COMPRESSION_LZ4 &&
-        !sk_lz4_frame_kafka_readable(b->data + SK_BATCH_HEADER_SIZE, b->size - SK_BATCH_HEADER_SIZE))
-        return sk_batch_crc_valid(b->data, b->size) ? SK_ERR_UNKNOWN_SERVER_ERROR : SK_ERR_CORRUPT_MESSAGE;
-    int32_t level;
-    int codec = sk_topic_compression(t, &level);
-    size_t cap = sk_decompress_cap(lc->max_message_bytes);
-    if (sk_batch_needs_recompression(b, codec)) {
-        if (!sk_batch_crc_valid(b->data, b->size))
-            return SK_ERR_CORRUPT_MESSAGE;
-        return sk_batch_recompress(b, codec, level, cap, lc->compact, rebuilt);
-    }
-    if (lc->compact && (b->attributes & SK_BATCH_COMPRESSION_MASK) != SK_COMPRESSION_NONE)
-        return sk_batch_check_keys(b, cap);
-    return SK_ERR_NONE;
-}
-
-/* KIP-467: after a partition's append failed with INVALID_RECORD or
- * INVALID_TIMESTAMP, names the records LogValidator rejects one by one in
- * the first batch that has any (record_errors, with Kafka's messages),
- * sets error_message and the code they call for (any timestamp error:
- * INVALID_TIMESTAMP). Leaves `out` alone when the refusal was about a
- * batch's structure (Kafka then names no record): a batch is checked
- * without the per-record rules first. */
-static void fill_record_errors(sk_request *req, const sk_topic *t, const kf_produce_request_partition *in,
-                               const sk_log_config *lc, int64_t now, kf_produce_response_partition *out)
-{
-    /* Batches ahead of the refused one already carry their assigned base
-     * offsets, so the structure check skips the client-only header rules. */
-    sk_batch_rules rules = sk_log_config_rules(lc, SK_APPEND_CLIENT), structure = rules;
-    structure.origin = SK_APPEND_COORDINATOR;
-    structure.compact = false;
-    structure.timestamp_before_max_ms = structure.timestamp_after_max_ms = INT64_MAX;
-    size_t cap = sk_decompress_cap(lc->max_message_bytes), len = (size_t)in->records.len;
-    sk_batch b;
-    int32_t n = 0;
-    for (size_t pos = 0; n == 0 && pos < len; pos += b.size) {
-        if (sk_batch_validate(in->records.p + pos, len - pos, &structure, now, &b) != SK_ERR_NONE ||
-            sk_batch_check_records(&b, cap, false) != SK_ERR_NONE)
-            return;
-        n = sk_batch_record_errors(&b, &rules, now, cap, NULL, 0);
-    }
-    sk_record_error *errs = n > 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *errs) : NULL;
-    kf_produce_response_record_error *re = errs ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *re) : NULL;
-    if (!re || sk_batch_record_errors(&b, &rules, now, cap, errs, n) != n)
+    int32_t n = errs->n;
+    kf_produce_response_record_error *re = n > 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *re) : NULL;
+    if (!re)
         return;
     bool timestamps = false;
     sk_writer first3;
     sk_writer_init(&first3, 256);
     for (int32_t i = 0; i < n; i++) {
+        const sk_record_error *e = &errs->items[i];
         char msg[256];
-        if (errs[i].code == SK_ERR_INVALID_RECORD)
+        if (e->code == SK_ERR_INVALID_RECORD)
             snprintf(msg, sizeof msg, "Compacted topic cannot accept message without key in topic partition %s-%d.",
-                     t->name, in->index);
-        else if (lc->timestamp_type == SK_TIMESTAMP_CREATE_TIME && errs[i].timestamp != SK_NO_TIMESTAMP)
+                     t->name, partition);
+        else if (lc->timestamp_type == SK_TIMESTAMP_CREATE_TIME && e->timestamp != SK_NO_TIMESTAMP)
             snprintf(msg, sizeof msg,
                      "Timestamp %lld of message with offset %lld is out of range. The timestamp should be within "
                      "[%lld, %lld]",
-                     (long long)errs[i].timestamp, (long long)(b.base_offset + errs[i].index),
+                     (long long)e->timestamp, (long long)(errs->base_offset + e->index),
                      (long long)(now - lc->timestamp_before_max_ms), (long long)(now + lc->timestamp_after_max_ms));
         else
             snprintf(msg, sizeof msg,
                      "Invalid timestamp type in message with offset %lld. Producer should not set timestamp type "
                      "to LogAppendTime.",
-                     (long long)(b.base_offset + errs[i].index));
-        timestamps |= errs[i].code == SK_ERR_INVALID_TIMESTAMP;
-        re[i].batch_index = errs[i].index;
+                     (long long)(errs->base_offset + e->index));
+        timestamps |= e->code == SK_ERR_INVALID_TIMESTAMP;
+        re[i].batch_index = e->index;
         re[i].batch_index_error_message = kf_str_c(sk_arena_strndup(&req->arena, msg, strlen(msg)));
         if (i < 3) {
             char item[300];
             int k = snprintf(item, sizeof item, "%sRecordError(batchIndex=%d, message='%s')", i ? ", " : "",
-                             errs[i].index, msg);
+                             e->index, msg);
             sk_write_raw(&first3, item, (size_t)k < sizeof item ? (size_t)k : sizeof item - 1);
         }
     }
@@ -144,7 +99,6 @@ static void fill_record_errors(sk_request *req, const sk_topic *t, const kf_prod
     out->record_errors.items = re;
     out->record_errors.n = n;
     out->error_message = kf_str_c(sk_arena_strndup(&req->arena, top, strlen(top)));
-    out->error_code = timestamps ? SK_ERR_INVALID_TIMESTAMP : SK_ERR_INVALID_RECORD;
 }
 
 /* A produce request waiting for fsyncs its appends asked for. */
@@ -260,30 +214,20 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
             return err;
     }
     /* The frame is owned by the request: the log rewrites the batch header in place. */
-    uint8_t *records = (uint8_t *)in->records.p;
-    size_t len = (size_t)in->records.len;
-    sk_writer rebuilt;
-    sk_writer_init(&rebuilt, 0);
-    int16_t err = conform_compression(t, sk_partition_config(p), &first, &rebuilt);
-    if (err == SK_ERR_NONE && rebuilt.len) {
-        records = rebuilt.buf;
-        len = rebuilt.len;
-    }
     sk_append_info info;
+    sk_record_errors errs = {0};
     int64_t now = sk_logstore_now(b->logs);
-    if (err == SK_ERR_NONE)
-        err = sk_partition_append(p, records, len, now, &info);
-    sk_writer_free(&rebuilt);
+    int32_t level;
+    int codec = sk_topic_compression(t, &level);
+    int16_t err = sk_partition_append_client(p, codec, level, (uint8_t *)in->records.p, (size_t)in->records.len,
+                                             now, &info, &errs);
     /* A successful append and LogValidator's refusals (Kafka's
      * RecordValidationException) carry the log start offset; every other
      * error answers -1 (LogAppendInfo.UNKNOWN_LOG_APPEND_INFO). */
     if (err == SK_ERR_NONE || err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP)
         out->log_start_offset = sk_partition_log_start_offset(p);
-    if (err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP) {
-        out->error_code = err;
-        fill_record_errors(req, t, in, sk_partition_config(p), now, out);
-        return out->error_code;
-    }
+    report_record_errors(req, t, in->index, sk_partition_config(p), now, &errs, out);
+    sk_record_errors_free(&errs);
     if (err != SK_ERR_NONE)
         return err;
     out->base_offset = info.base_offset;
@@ -314,7 +258,7 @@ void sk_api_produce(sk_request *req)
     bool any_error = false;
 
     kf_produce_response_topic *topics =
-        sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics + 1);
+        sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics);
     if (!topics) {
         sk_request_close(req, "out of memory");
         return;
@@ -324,7 +268,7 @@ void sk_api_produce(sk_request *req)
         kf_produce_response_topic *rt = &topics[i];
         rt->name = td->name;
         int32_t np = td->partition_data.n > 0 ? td->partition_data.n : 0;
-        kf_produce_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
+        kf_produce_response_partition *parts = sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts);
         if (!parts) {
             sk_request_close(req, "out of memory");
             return;

@@ -19,7 +19,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 static int16_t delete_partition_records(sk_request *req, const sk_topic *t, int32_t index, int64_t offset,

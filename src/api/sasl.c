@@ -24,7 +24,7 @@
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/sasl.h"
 #include "skiff/security.h"
 

@@ -21,7 +21,7 @@
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/scram.h"
 #include "skiff/security.h"
 

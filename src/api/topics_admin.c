@@ -46,7 +46,7 @@
 #include "kf_msgs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 
 #define CLUSTER_METADATA_TOPIC "__cluster_metadata"
@@ -150,7 +150,7 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
         return SK_ERR_INVALID_REQUEST;
     }
     int32_t n = in->assignments.n;
-    uint8_t *seen = sk_arena_alloc(&req->arena, (size_t)n + 1);
+    uint8_t *seen = sk_arena_alloc(&req->arena, (size_t)n);
     if (!seen)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     int32_t in_range = 0;
@@ -263,8 +263,8 @@ void sk_api_create_topics(sk_request *req)
     int32_t n = body->topics.n > 0 ? body->topics.n : 0;
     kf_create_topics_response_creatable_topic_result *results =
         sk_admin_array(req, &kf_create_topics_response_creatable_topic_result_desc, n);
-    topic_plan *plans = sk_arena_alloc(&req->arena, (size_t)n * sizeof *plans + 1);
-    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
+    topic_plan *plans = sk_arena_alloc(&req->arena, (size_t)n * sizeof *plans);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n);
     if (!resp || !results || !plans || !dup ||
         (n > 0 && sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
         sk_request_close(req, "out of memory");
@@ -374,10 +374,10 @@ void sk_api_delete_topics(sk_request *req)
         n = 0;
     kf_delete_topics_response_deletable_topic_result *results =
         sk_admin_array(req, &kf_delete_topics_response_deletable_topic_result_desc, n);
-    del_entry *e = sk_arena_alloc(&req->arena, (size_t)n * sizeof *e + 1);
-    del_entry **by_topic = sk_arena_alloc(&req->arena, (size_t)n * sizeof *by_topic + 1);
-    uint8_t *dup_name = sk_arena_alloc(&req->arena, (size_t)n + 1);
-    uint8_t *dup_id = sk_arena_alloc(&req->arena, (size_t)n + 1);
+    del_entry *e = sk_arena_alloc(&req->arena, (size_t)n * sizeof *e);
+    del_entry **by_topic = sk_arena_alloc(&req->arena, (size_t)n * sizeof *by_topic);
+    uint8_t *dup_name = sk_arena_alloc(&req->arena, (size_t)n);
+    uint8_t *dup_id = sk_arena_alloc(&req->arena, (size_t)n);
     if (!resp || !results || !e || !by_topic || !dup_name || !dup_id) {
         sk_request_close(req, "out of memory");
         return;
@@ -502,8 +502,8 @@ void sk_api_create_partitions(sk_request *req)
     int32_t n = body->topics.n > 0 ? body->topics.n : 0;
     kf_create_partitions_response_create_partitions_topic_result *results =
         sk_admin_array(req, &kf_create_partitions_response_create_partitions_topic_result_desc, n);
-    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n + 1);
-    sk_topic **topics = sk_arena_alloc(&req->arena, (size_t)n * sizeof *topics + 1);
+    uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n);
+    sk_topic **topics = sk_arena_alloc(&req->arena, (size_t)n * sizeof *topics);
     if (!resp || !results || !dup || !topics ||
         (n > 0 && sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
         sk_request_close(req, "out of memory");

@@ -37,7 +37,7 @@
 #include "skiff/api.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/topics.h"
 #include "skiff/txn.h"
 
@@ -97,8 +97,8 @@ static int add_partitions(sk_request *req, const char *txn_id, int64_t producer_
     int32_t total = 0;
     for (int32_t i = 0; i < ntopics; i++)
         total += topics[i].partitions.n > 0 ? topics[i].partitions.n : 0;
-    sk_txn_partition *parts = sk_arena_alloc(&req->arena, (size_t)total * sizeof *parts + 1);
-    int16_t *errs = sk_arena_alloc(&req->arena, (size_t)total * sizeof *errs + 1);
+    sk_txn_partition *parts = sk_arena_alloc(&req->arena, (size_t)total * sizeof *parts);
+    int16_t *errs = sk_arena_alloc(&req->arena, (size_t)total * sizeof *errs);
     if (!parts || !errs)
         return -1;
     bool unknown = false;
@@ -109,7 +109,7 @@ static int add_partitions(sk_request *req, const char *txn_id, int64_t producer_
         sk_topic *mt = t->name.p ? sk_meta_topic(b->meta, t->name.p, (size_t)t->name.len) : NULL;
         out[i].name = t->name;
         out[i].results_by_partition.items =
-            sk_arena_alloc(&req->arena, (size_t)np * sizeof *out[i].results_by_partition.items + 1);
+            sk_arena_alloc(&req->arena, (size_t)np * sizeof *out[i].results_by_partition.items);
         out[i].results_by_partition.n = np;
         if (!out[i].results_by_partition.items)
             return -1;
@@ -156,7 +156,7 @@ void sk_api_add_partitions_to_txn(sk_request *req)
         goto oom;
     if (req->hdr.api_version < 4) {
         int32_t nt = body->v3_and_below_topics.n > 0 ? body->v3_and_below_topics.n : 0;
-        kf_add_partitions_to_txn_response_topic_result *out = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *out + 1);
+        kf_add_partitions_to_txn_response_topic_result *out = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *out);
         if (!out || add_partitions(req, str_or_null(body->v3_and_below_transactional_id),
                                    body->v3_and_below_producer_id, body->v3_and_below_producer_epoch, false,
                                    body->v3_and_below_topics.items, nt, out) < 0)
@@ -167,13 +167,13 @@ void sk_api_add_partitions_to_txn(sk_request *req)
         return;
     }
     int32_t n = body->transactions.n > 0 ? body->transactions.n : 0;
-    kf_add_partitions_to_txn_response_result *results = sk_arena_alloc(&req->arena, (size_t)n * sizeof *results + 1);
+    kf_add_partitions_to_txn_response_result *results = sk_arena_alloc(&req->arena, (size_t)n * sizeof *results);
     if (!results)
         goto oom;
     for (int32_t i = 0; i < n; i++) {
         const kf_add_partitions_to_txn_request_transaction *t = &body->transactions.items[i];
         int32_t nt = t->topics.n > 0 ? t->topics.n : 0;
-        kf_add_partitions_to_txn_response_topic_result *out = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *out + 1);
+        kf_add_partitions_to_txn_response_topic_result *out = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *out);
         if (!out || add_partitions(req, str_or_null(t->transactional_id), t->producer_id, t->producer_epoch,
                                    t->verify_only, t->topics.items, nt, out) < 0)
             goto oom;

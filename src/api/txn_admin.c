@@ -65,14 +65,14 @@ void sk_api_describe_producers(sk_request *req)
     kf_describe_producers_response *resp = sk_request_response(req);
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
     kf_describe_producers_response_topic_response *topics =
-        sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics + 1);
+        sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics);
     if (!resp || !topics)
         goto oom;
     for (int32_t i = 0; i < nt; i++) {
         const kf_describe_producers_request_topic_request *rt = &body->topics.items[i];
         int32_t np = rt->partition_indexes.n > 0 ? rt->partition_indexes.n : 0;
         kf_describe_producers_response_partition_response *parts =
-            sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts + 1);
+            sk_arena_alloc(&req->arena, (size_t)np * sizeof *parts);
         if (!parts)
             goto oom;
         sk_topic *t = rt->name.p ? sk_meta_topic(req->broker->meta, rt->name.p, (size_t)rt->name.len) : NULL;
@@ -104,8 +104,8 @@ static int fill_topics(sk_request *req, const sk_txn_info *info,
                        kf_describe_transactions_response_transaction_state *out)
 {
     kf_describe_transactions_response_topic_data *topics =
-        sk_arena_alloc(&req->arena, (size_t)info->npartitions * sizeof *topics + 1);
-    int32_t *parts = sk_arena_alloc(&req->arena, (size_t)info->npartitions * sizeof *parts + 1);
+        sk_arena_alloc(&req->arena, (size_t)info->npartitions * sizeof *topics);
+    int32_t *parts = sk_arena_alloc(&req->arena, (size_t)info->npartitions * sizeof *parts);
     if (!topics || !parts)
         return -1;
     int32_t nt = 0;
@@ -129,7 +129,7 @@ void sk_api_describe_transactions(sk_request *req)
     kf_describe_transactions_response *resp = sk_request_response(req);
     int32_t n = body->transactional_ids.n > 0 ? body->transactional_ids.n : 0;
     kf_describe_transactions_response_transaction_state *states =
-        sk_arena_alloc(&req->arena, (size_t)n * sizeof *states + 1);
+        sk_arena_alloc(&req->arena, (size_t)n * sizeof *states);
     if (!resp || !states)
         goto oom;
     for (int32_t i = 0; i < n; i++) {
@@ -166,8 +166,8 @@ void sk_api_list_transactions(sk_request *req)
     const kf_list_transactions_request *body = req->body;
     kf_list_transactions_response *resp = sk_request_response(req);
     int32_t nf = body->state_filters.n > 0 ? body->state_filters.n : 0;
-    sk_txn_state *states = sk_arena_alloc(&req->arena, (size_t)nf * sizeof *states + 1);
-    kf_str *unknown = sk_arena_alloc(&req->arena, (size_t)nf * sizeof *unknown + 1);
+    sk_txn_state *states = sk_arena_alloc(&req->arena, (size_t)nf * sizeof *states);
+    kf_str *unknown = sk_arena_alloc(&req->arena, (size_t)nf * sizeof *unknown);
     if (!resp || !states || !unknown)
         goto oom;
     int32_t nstates = 0, nunknown = 0;
@@ -188,7 +188,7 @@ void sk_api_list_transactions(sk_request *req)
         int32_t n = sk_txns_list(req->broker->txns, states, nf > 0 ? nstates : -1, body->producer_id_filters.items,
                                  nids, body->duration_filter, &info, &req->arena);
         kf_list_transactions_response_transaction_state *out =
-            n >= 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *out + 1) : NULL;
+            n >= 0 ? sk_arena_alloc(&req->arena, (size_t)n * sizeof *out) : NULL;
         if (!out)
             goto oom;
         int32_t kept = 0;

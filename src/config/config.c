@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* Largest --config file read, bytes. */
 #define CONFIG_FILE_MAX (1 << 20)
@@ -1072,7 +1072,7 @@ sk_config_status sk_config_load(sk_config *c, int argc, char **argv, char **envp
         goto fail;
     if (check_loaded(c) != 0)
         goto fail;
-    sk_log_threshold = (sk_log_level)sk_log_level_parse(c->log_level);
+    sk_trace_threshold = (sk_trace_level)sk_trace_level_parse(c->log_level);
     return SK_CONFIG_OK;
 fail:
     sk_config_free(c);

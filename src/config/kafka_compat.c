@@ -19,7 +19,7 @@
 #include <strings.h>
 
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* ---- KAFKA_* variables -------------------------------------------------- */
 

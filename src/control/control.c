@@ -10,7 +10,7 @@
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 int sk_control_open(sk_broker *b)
 {

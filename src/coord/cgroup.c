@@ -41,7 +41,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/uuid.h"
 
 #define DEFAULT_ASSIGNOR "uniform"

@@ -10,7 +10,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* ---- ConsumerGroupDescribe ---- */
 

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "cgroup_int.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* ---- Writing ---- */
 

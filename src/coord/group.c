@@ -72,7 +72,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/uuid.h"
 
 static void prepare_rebalance(sk_groups *gs, ggroup *g, const char *reason);

@@ -17,7 +17,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 int sk_group_describe(sk_groups *gs, kf_str group_id, kf_describe_groups_response_group *out, sk_arena *arena)
 {

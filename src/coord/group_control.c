@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 int32_t sk_group_member_count(sk_groups *gs, const char *group_id)
 {

@@ -23,7 +23,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* ---- The store of one group ---- */
 

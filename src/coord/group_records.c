@@ -32,7 +32,7 @@
 #include "cgroup_int.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/record.h"
 
 enum {

@@ -18,7 +18,7 @@
 #include "skiff/broker.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/record.h"
 #include "skiff/topics.h"

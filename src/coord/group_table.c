@@ -20,7 +20,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* ---- Small helpers ---- */
 

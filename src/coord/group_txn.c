@@ -24,7 +24,7 @@
 
 #include "group_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 static void txn_offset_free(gtxn_offset *o)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/txn.h"
 
 #define PRODUCER_ID_FILE "producer-id-block"

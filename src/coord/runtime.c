@@ -17,7 +17,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 int16_t coord_write(sk_groups *gs, const ggroup *g, grecs *b)
 {

@@ -57,7 +57,7 @@
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/htab.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "txn_int.h"
 
 #define MARKER_RETRY_MS 1000

@@ -18,7 +18,7 @@
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/topics.h"
 #include "txn_int.h"

@@ -39,7 +39,7 @@ void *sk_arena_alloc(sk_arena *a, size_t n)
         a->head = c;
         a->used = 0;
     }
-    void *p = a->head->data + a->used;
+    void *p = a->head->data + a->used; /* for n == 0 possibly the chunk's end: a pointer to no bytes */
     a->used += need;
     a->total += need;
     memset(p, 0, n);

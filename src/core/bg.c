@@ -18,7 +18,7 @@
 
 #include <event2/event.h>
 
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 typedef struct bg_job {
     sk_bg_fn work;       /* runs on the worker thread */

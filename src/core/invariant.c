@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "skiff/invariant.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 _Noreturn void sk_invariant_failed(const char *cond, const char *what, const char *file, int line)
 {

@@ -12,7 +12,7 @@
 #include "http_int.h"
 #include "skiff/control.h"
 #include "skiff/jsonv.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/meta.h"
 #include "skiff/net.h"
 

@@ -26,7 +26,7 @@
 #include "http_int.h"
 #include "rest_int.h"
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 static void req_free(sk_http_req *r)
 {

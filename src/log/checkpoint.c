@@ -18,7 +18,7 @@
 
 #include "log_int.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/uuid.h"
 
 #define CHECKPOINT_MAX_BYTES (64u << 20)

@@ -30,7 +30,7 @@
 
 #include "log_int.h"
 #include "skiff/compress.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 typedef struct sk_cleaner sk_cleaner;
 

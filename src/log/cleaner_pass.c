@@ -30,7 +30,7 @@
 #include "skiff/compress.h"
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* ---- Offset map ---- */
 

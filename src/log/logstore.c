@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,11 +23,16 @@
 #include "log_int.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/uuid.h"
 
 #define MAX_TOPIC_LEN 249 /* Kafka's Topic.MAX_NAME_LENGTH */
 #define CLEAN_SHUTDOWN_CONTENT "{\"version\":0,\"brokerEpoch\":-1}"
+
+sk_timestamp_type sk_timestamp_type_from_name(const char *name)
+{
+    return name && strcmp(name, "LogAppendTime") == 0 ? SK_TIMESTAMP_LOG_APPEND_TIME : SK_TIMESTAMP_CREATE_TIME;
+}
 
 void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
 {
@@ -43,10 +47,7 @@ void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
     lc->max_index_size_bytes = cfg->log_index_size_max_bytes;
     lc->file_delete_delay_ms = cfg->file_delete_delay_ms;
     lc->max_message_bytes = cfg->message_max_bytes;
-    lc->timestamp_type = cfg->log_message_timestamp_type &&
-                                 strcasecmp(cfg->log_message_timestamp_type, "LogAppendTime") == 0
-                             ? SK_TIMESTAMP_LOG_APPEND_TIME
-                             : SK_TIMESTAMP_CREATE_TIME;
+    lc->timestamp_type = sk_timestamp_type_from_name(cfg->log_message_timestamp_type);
     lc->timestamp_before_max_ms = cfg->log_message_timestamp_before_max_ms;
     lc->timestamp_after_max_ms = cfg->log_message_timestamp_after_max_ms;
     lc->compact = false;
@@ -805,7 +806,7 @@ int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t 
     }
     if (topic_id) {
         memcpy(p->topic_id, topic_id, 16);
-        p->topic_id_state = 2;
+        p->topic_id_state = SK_TOPIC_ID_KNOWN;
         size_t len;
         char *text = sk_partition_metadata_render(topic_id, &len);
         if (text)
@@ -813,7 +814,7 @@ int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t 
         else
             sk_error("log", "cannot write %s/%s: out of memory", p->dir, SK_PARTITION_METADATA_FILE);
     } else {
-        p->topic_id_state = 1;
+        p->topic_id_state = SK_TOPIC_ID_NONE;
     }
     table_insert(s, p);
     *out = p;
@@ -872,16 +873,17 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
 
 bool sk_partition_topic_id(sk_partition *p, uint8_t out[16])
 {
-    if (p->topic_id_state == 0) {
+    if (p->topic_id_state == SK_TOPIC_ID_UNREAD) {
         char *path = path_join(p->dir, SK_PARTITION_METADATA_FILE);
         char *text = path ? sk_file_read_all(path, 4096, NULL) : NULL;
-        p->topic_id_state = text && sk_partition_metadata_parse(text, p->topic_id) == 0 ? 2 : 1;
-        if (text && p->topic_id_state == 1)
+        bool known = text && sk_partition_metadata_parse(text, p->topic_id) == 0;
+        p->topic_id_state = known ? SK_TOPIC_ID_KNOWN : SK_TOPIC_ID_NONE;
+        if (text && p->topic_id_state == SK_TOPIC_ID_NONE)
             sk_warn("log", "%s is malformed", path);
         free(text);
         free(path);
     }
-    if (p->topic_id_state == 2)
+    if (p->topic_id_state == SK_TOPIC_ID_KNOWN)
         memcpy(out, p->topic_id, 16);
-    return p->topic_id_state == 2;
+    return p->topic_id_state == SK_TOPIC_ID_KNOWN;
 }

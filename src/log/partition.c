@@ -23,7 +23,7 @@
 #include "skiff/invariant.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 static sk_segment *active_seg(const sk_partition *p)
 {
@@ -351,9 +351,16 @@ size_t sk_partition_find_segment(const sk_partition *p, int64_t offset)
 
 /* ---- Accessors ---- */
 
+int16_t sk_partition_ensure_loaded(sk_partition *p)
+{
+    return sk_partition_load(p, p->store->recover_on_load) < 0 ? SK_ERR_KAFKA_STORAGE_ERROR : SK_ERR_NONE;
+}
+
+/* The accessors' fallback for callers that did not load the partition
+ * (sk_partition_ensure_loaded): sk_partition_load logs a failure. */
 static void ensure_loaded(sk_partition *p)
 {
-    sk_partition_load(p, p->store->recover_on_load);
+    sk_partition_ensure_loaded(p);
 }
 
 const char *sk_partition_topic(const sk_partition *p)
@@ -696,8 +703,10 @@ int16_t sk_partition_roll(sk_partition *p)
 
 /* ---- Append ---- */
 
-int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records,
-                                   size_t len, int64_t now_ms, sk_append_info *out)
+/* Appends under `origin`'s rules; when `errors` is set, a batch refused
+ * record by record gets its records named there (KIP-467). */
+static int16_t append_records(sk_partition *p, sk_append_origin origin, uint8_t *records, size_t len,
+                              int64_t now_ms, sk_append_info *out, sk_record_errors *errors)
 {
     if (sk_partition_load(p, p->store->recover_on_load) < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
@@ -719,6 +728,8 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
     for (size_t pos = 0; pos < len;) {
         sk_batch b;
         err = sk_batch_validate(records + pos, len - pos, &rules, now_ms, &b);
+        if (errors && (err == SK_ERR_INVALID_RECORD || err == SK_ERR_INVALID_TIMESTAMP))
+            err = sk_log_name_record_errors(&p->cfg, origin, records + pos, len - pos, now_ms, err, errors);
         if (err != SK_ERR_NONE)
             goto out;
         int64_t max_ts = log_append_time ? now_ms : b.records_max_timestamp;
@@ -803,10 +814,35 @@ out:
     return err;
 }
 
+int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records,
+                                   size_t len, int64_t now_ms, sk_append_info *out)
+{
+    return append_records(p, origin, records, len, now_ms, out, NULL);
+}
+
 int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
                             sk_append_info *out)
 {
-    return sk_partition_append_origin(p, SK_APPEND_CLIENT, records, len, now_ms, out);
+    return append_records(p, SK_APPEND_CLIENT, records, len, now_ms, out, NULL);
+}
+
+int16_t sk_partition_append_client(sk_partition *p, int codec, int32_t level, uint8_t *records, size_t len,
+                                   int64_t now_ms, sk_append_info *out, sk_record_errors *errors)
+{
+    sk_batch b;
+    if (sk_batch_header_parse(&b, records, len) < 0 || b.size != len)
+        return SK_ERR_INVALID_RECORD;
+    sk_writer rebuilt;
+    sk_writer_init(&rebuilt, 0);
+    int16_t err = sk_log_conform_compression(&p->cfg, codec, level, &b, &rebuilt);
+    if (err == SK_ERR_INVALID_RECORD)
+        err = sk_log_name_record_errors(&p->cfg, SK_APPEND_CLIENT, records, len, now_ms, err, errors);
+    else if (err == SK_ERR_NONE && rebuilt.len)
+        err = append_records(p, SK_APPEND_CLIENT, rebuilt.buf, rebuilt.len, now_ms, out, errors);
+    else if (err == SK_ERR_NONE)
+        err = append_records(p, SK_APPEND_CLIENT, records, len, now_ms, out, errors);
+    sk_writer_free(&rebuilt);
+    return err;
 }
 
 /* ---- Read ---- */

@@ -20,7 +20,7 @@
 #include "log_int.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define SNAPSHOT_MAX_BYTES (256u << 20) /* a larger snapshot file is corrupt */
 

@@ -15,7 +15,7 @@
 
 #include "log_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 void sk_partition_retire_segments(sk_partition *p, size_t from, size_t n, bool snapshots)
 {

@@ -12,7 +12,7 @@
 #include "log_int.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define SCAN_READ_BYTES (1 << 20)
 

@@ -17,7 +17,7 @@
 
 #include "log_int.h"
 #include "skiff/crc32c.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define RECOVER_BUF_BYTES (1u << 20)
 

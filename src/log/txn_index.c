@@ -24,7 +24,7 @@
 
 #include "log_int.h"
 #include "skiff/buf.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define TXN_INDEX_VERSION 0
 #define TXN_INDEX_MAX_BYTES (64u << 20) /* sanity bound on what is read */

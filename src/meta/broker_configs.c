@@ -17,7 +17,7 @@
 #include "skiff/config.h"
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define STORE_FILE "skiff-broker-configs.json"
 #define STORE_MAX_BYTES (1 << 20)

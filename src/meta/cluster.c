@@ -18,7 +18,7 @@
 #include "skiff/api.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/meta.h"
 

@@ -11,7 +11,7 @@
 
 #include "cluster_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/net.h"
 
 /* Sets the leader (broker index, -1 = none) and opens a new epoch. */

@@ -23,7 +23,7 @@
 
 #include "skiff/errors.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define CATALOG_FILE "skiff-topics.json"
 #define META_FILE "meta.properties"

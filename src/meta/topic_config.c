@@ -718,9 +718,7 @@ void sk_topic_log_config(const sk_topic_configs *c, const sk_config *broker, sk_
     if (has_override(c, SK_TC_MESSAGE_TIMESTAMP_AFTER_MAX_MS, &v))
         out->timestamp_after_max_ms = v;
     if (c && c->value[SK_TC_MESSAGE_TIMESTAMP_TYPE])
-        out->timestamp_type = strcmp(c->value[SK_TC_MESSAGE_TIMESTAMP_TYPE], "LogAppendTime") == 0
-                                  ? SK_TIMESTAMP_LOG_APPEND_TIME
-                                  : SK_TIMESTAMP_CREATE_TIME;
+        out->timestamp_type = sk_timestamp_type_from_name(c->value[SK_TC_MESSAGE_TIMESTAMP_TYPE]);
     if (has_override(c, SK_TC_DELETE_RETENTION_MS, &v))
         out->delete_retention_ms = v;
     if (has_override(c, SK_TC_MIN_COMPACTION_LAG_MS, &v))

@@ -12,7 +12,7 @@
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* Creates the logs of partitions [0, t->partitions) that do not exist yet. */
 static int16_t ensure_logs(sk_broker *b, const sk_topic *t)

@@ -49,7 +49,7 @@
 #include "skiff/cluster.h"
 #include "skiff/control.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/net.h"
 #include "skiff/sasl.h"
 #include "skiff/security.h"

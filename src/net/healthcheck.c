@@ -12,7 +12,7 @@
 
 #include "skiff/buf.h"
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/wire_client.h"
 
 enum { API_VERSIONS = 18, TIMEOUT_MS = 3000 };
@@ -48,7 +48,7 @@ static int probe(const char *host, int port, char *why, size_t len)
 int sk_healthcheck_main(int argc, char **argv, char **envp)
 {
     /* Only errors: the broker already logged what its settings mean. */
-    sk_log_threshold = SK_LOG_ERROR;
+    sk_trace_threshold = SK_TRACE_ERROR;
     sk_config c;
     sk_config_status st = sk_config_load(&c, argc, argv, envp);
     if (st != SK_CONFIG_OK) {

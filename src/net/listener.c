@@ -16,7 +16,7 @@
 #include "net_int.h"
 #include "skiff/cluster.h"
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/net.h"
 
 #define LISTEN_BACKLOG 1024

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 
 #include "net_int.h"
-#include "skiff/api.h"
+#include "skiff/request.h"
 #include "skiff/control.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 
 /* A cleanup registered with sk_request_on_free (arena-allocated). */

@@ -688,7 +688,7 @@ static const kf_field *field_like(const kf_struct_desc *desc, const kf_field *li
  * none), in `arena`; NULL when out of memory. */
 static const kf_field **match_fields(const kf_struct_desc *dd, const kf_struct_desc *sd, sk_arena *arena)
 {
-    const kf_field **match = sk_arena_alloc(arena, (size_t)dd->nfields * sizeof *match + 1);
+    const kf_field **match = sk_arena_alloc(arena, (size_t)dd->nfields * sizeof *match);
     for (uint16_t i = 0; match && i < dd->nfields; i++)
         match[i] = dd->fields[i].type == KF_NULLABLE_STRUCT ? NULL : field_like(sd, &dd->fields[i]);
     return match;

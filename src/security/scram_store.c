@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/scram.h"
 
 #define STORE_FILE "scram-credentials"

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "sec_int.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/sasl.h"
 #include "skiff/scram.h"
 

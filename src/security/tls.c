@@ -23,7 +23,7 @@
 
 #include "sec_int.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 /* The text of the newest OpenSSL error, for a log line. */
 static const char *ssl_error_text(char *buf, size_t len)

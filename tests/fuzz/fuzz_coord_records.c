@@ -36,7 +36,7 @@
 #include "skiff/compress.h"
 #include "skiff/config.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/record.h"
 #include "skiff/txn.h"
 
@@ -83,7 +83,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     char *args[] = {"fuzz_coord_records", NULL};
     fuzz_check(sk_config_load(&cfg, 1, args, NULL) == SK_CONFIG_OK);
-    sk_log_threshold = SK_LOG_ERROR + 1; /* malformed records are expected: stay quiet */
+    sk_trace_threshold = SK_TRACE_ERROR + 1; /* malformed records are expected: stay quiet */
     scratch = fuzz_scratch_dir("skiff-fuzz-coord");
     ids = sk_producer_ids_open(scratch);
     fuzz_check(ids != NULL);

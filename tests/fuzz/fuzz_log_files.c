@@ -49,7 +49,7 @@
 #include "skiff/config.h"
 #include "skiff/crc32c.h"
 #include "skiff/fsutil.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/logstore.h"
 
 #define FUZZ_T0 1700000000000LL
@@ -87,7 +87,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     char *args[] = {"fuzz_log_files", NULL};
     fuzz_check(sk_config_load(&cfg, 1, args, NULL) == SK_CONFIG_OK);
-    sk_log_threshold = SK_LOG_ERROR + 1; /* corrupt files are expected: stay quiet */
+    sk_trace_threshold = SK_TRACE_ERROR + 1; /* corrupt files are expected: stay quiet */
     scratch = fuzz_scratch_dir("skiff-fuzz-log");
     atexit(remove_scratch);
     base = event_base_new();

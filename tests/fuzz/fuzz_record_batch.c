@@ -34,7 +34,7 @@
 #include "skiff/compress.h"
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "skiff/record.h"
 
 #define FUZZ_CAP ((size_t)256 << 10)
@@ -48,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    sk_log_threshold = SK_LOG_ERROR + 1; /* corrupt input is expected: stay quiet */
+    sk_trace_threshold = SK_TRACE_ERROR + 1; /* corrupt input is expected: stay quiet */
     return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "skiff/config.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "unit_run.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -86,7 +86,7 @@ static char *load_captured(int fd, sk_config *c, int argc, char **argv, char **e
 
 static void reset_log_level(void)
 {
-    sk_log_threshold = SK_LOG_INFO;
+    sk_trace_threshold = SK_TRACE_INFO;
 }
 
 START_TEST(test_defaults)
@@ -129,7 +129,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(c.transaction_state_log_num_partitions, 1);
     ck_assert_int_eq(c.shutdown_timeout_ms, 5000);
     ck_assert_int_eq(c.warnings, 0);
-    ck_assert_int_eq(sk_log_threshold, SK_LOG_INFO);
+    ck_assert_int_eq(sk_trace_threshold, SK_TRACE_INFO);
     sk_config_free(&c);
     ck_assert_ptr_null(c.listeners);
 }
@@ -194,7 +194,7 @@ START_TEST(test_file_overrides_defaults)
     ck_assert_int_eq(c.socket_request_max_bytes, 1000);
     ck_assert_str_eq(c.log_message_timestamp_type, "LogAppendTime");
     ck_assert_str_eq(c.log_level, "error");
-    ck_assert_int_eq(sk_log_threshold, SK_LOG_ERROR);
+    ck_assert_int_eq(sk_trace_threshold, SK_TRACE_ERROR);
     ck_assert_str_eq(c.log_dirs, "/tmp/from-file");
     ck_assert_int_eq(c.node_id, 1);
     ck_assert_int_eq(c.warnings, 0);
@@ -255,7 +255,7 @@ START_TEST(test_flag_forms)
     ck_assert_str_eq(c.advertised_listeners, "");
     ck_assert(!c.auto_create_topics_enable);
     ck_assert_str_eq(c.log_dirs, "a=b");
-    ck_assert_int_eq(sk_log_threshold, SK_LOG_DEBUG);
+    ck_assert_int_eq(sk_trace_threshold, SK_TRACE_DEBUG);
     sk_config_free(&c);
 }
 END_TEST

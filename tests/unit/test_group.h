@@ -18,7 +18,7 @@
 #include "skiff/arena.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 
 #define UNUSED __attribute__((unused))
 
@@ -182,7 +182,7 @@ static inline void setup(void)
     next_offset = 0;
     store_fails = 0;
     test_over = 0;
-    sk_log_threshold = SK_LOG_ERROR;
+    sk_trace_threshold = SK_TRACE_ERROR;
     gs = open_groups();
     ck_assert_ptr_nonnull(gs);
 }

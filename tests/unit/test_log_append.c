@@ -201,6 +201,84 @@ START_TEST(test_log_append_time_and_epoch)
 }
 END_TEST
 
+/* Builds one client batch of three one-byte records: `keyed` bit i gives
+ * record i a key, `ts` their timestamps. */
+static void client_batch(sk_writer *w, unsigned keyed, const int64_t ts[3])
+{
+    sk_record_spec recs[3];
+    for (int i = 0; i < 3; i++)
+        recs[i] = (sk_record_spec){ .key = (keyed >> i) & 1 ? "k" : NULL, .key_len = 1, .value = "v",
+                                    .value_len = 1, .timestamp = ts[i] };
+    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = SK_NO_SEQUENCE };
+    w->len = 0;
+    ck_assert_int_eq(sk_batch_build(w, &spec, recs, 3), 0);
+}
+
+/* Produce's validator (sk_partition_append_client): the records a batch is
+ * refused for are named in the same append (KIP-467), on the compressed
+ * path too, and compression.type rewrites what is stored. */
+START_TEST(test_client_append_record_errors)
+{
+    fixture f;
+    fx_init(&f);
+    sk_log_config lc = fx_config(&f);
+    lc.compact = true;
+    lc.timestamp_after_max_ms = 1000;
+    sk_partition *p = fx_create(&f, &lc);
+    sk_writer w;
+    sk_writer_init(&w, 256);
+    sk_append_info info;
+    sk_record_errors errs = {0};
+    const int64_t now3[3] = {T0, T0, T0}, future[3] = {T0, T0 + 5000, T0};
+
+    /* Records 0 and 2 have no key: INVALID_RECORD naming both, whether the
+     * batch is kept (producer) or recompressed (gzip). */
+    int codecs[2] = {SK_COMPRESSION_PRODUCER, SK_COMPRESSION_GZIP};
+    for (int c = 0; c < 2; c++) {
+        client_batch(&w, 0x2, now3);
+        ck_assert_int_eq(sk_partition_append_client(p, codecs[c], SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len, T0,
+                                                    &info, &errs),
+                         SK_ERR_INVALID_RECORD);
+        ck_assert_int_eq(errs.n, 2);
+        ck_assert_int_eq(errs.items[0].index, 0);
+        ck_assert_int_eq(errs.items[0].code, SK_ERR_INVALID_RECORD);
+        ck_assert_int_eq(errs.items[1].index, 2);
+        sk_record_errors_free(&errs);
+    }
+    /* A timestamp error makes the code INVALID_TIMESTAMP; the key error of
+     * another record is named too. */
+    client_batch(&w, 0x6, future);
+    ck_assert_int_eq(sk_partition_append_client(p, SK_COMPRESSION_PRODUCER, SK_COMPRESSION_LEVEL_DEFAULT, w.buf,
+                                                w.len, T0, &info, &errs),
+                     SK_ERR_INVALID_TIMESTAMP);
+    ck_assert_int_eq(errs.n, 2);
+    ck_assert_int_eq(errs.items[0].code, SK_ERR_INVALID_RECORD);
+    ck_assert_int_eq(errs.items[1].index, 1);
+    ck_assert_int_eq(errs.items[1].code, SK_ERR_INVALID_TIMESTAMP);
+    ck_assert_int_eq(errs.items[1].timestamp, T0 + 5000);
+    sk_record_errors_free(&errs);
+    ck_assert_int_eq(sk_partition_log_end_offset(p), 0);
+
+    /* A good batch under compression.type=gzip is stored gzip. */
+    client_batch(&w, 0x7, now3);
+    ck_assert_int_eq(sk_partition_append_client(p, SK_COMPRESSION_GZIP, SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len,
+                                                T0, &info, &errs),
+                     SK_ERR_NONE);
+    ck_assert_int_eq(errs.n, 0);
+    ck_assert_int_eq(info.base_offset, 0);
+    ck_assert_int_eq(info.last_offset, 2);
+    sk_read_result rr;
+    ck_assert_int_eq(sk_partition_read(p, 0, 1 << 20, INT64_MAX, &rr), SK_ERR_NONE);
+    uint8_t *stored = malloc((size_t)rr.slice.length);
+    ck_assert_int_eq(sk_log_slice_copy(&rr.slice, stored), 0);
+    ck_assert_int_eq(sk_be16(stored + SK_BATCH_ATTRIBUTES) & SK_BATCH_COMPRESSION_MASK, SK_COMPRESSION_GZIP);
+    free(stored);
+    sk_log_slice_release(&rr.slice);
+    sk_writer_free(&w);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_coordinator_origin)
 {
     fixture f;
@@ -788,6 +866,7 @@ static Suite *append_suite(void)
     tcase_add_test(tc, test_delete_records);
     tcase_add_test(tc, test_slice_outlives_deletion);
     tcase_add_test(tc, test_reopen_same_state);
+    tcase_add_test(tc, test_client_append_record_errors);
     suite_add_tcase(s, tc);
     return s;
 }

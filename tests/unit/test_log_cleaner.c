@@ -13,7 +13,7 @@
 #include "../../src/log/log_int.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "unit_run.h"
 
 typedef struct fixture {

@@ -14,7 +14,7 @@
 
 #include "../../src/log/log_int.h"
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "unit_run.h"
 
 enum { REC_PLAIN, REC_IDEMPOTENT, REC_TXN, REC_COMMIT, REC_ABORT };
@@ -454,6 +454,6 @@ static Suite *opfuzz_suite(void)
 
 int main(void)
 {
-    sk_log_threshold = SK_LOG_ERROR;
+    sk_trace_threshold = SK_TRACE_ERROR;
     return sk_unit_run(opfuzz_suite());
 }

@@ -8,7 +8,7 @@
 #include "test_log_util.h"
 
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "unit_run.h"
 
 typedef struct fixture {
@@ -385,6 +385,27 @@ START_TEST(test_malformed_checkpoint_means_full_recovery)
 }
 END_TEST
 
+/* Loading is explicit: a log that cannot be loaded is KAFKA_STORAGE_ERROR
+ * (the answer a handler gives), and a later load can still succeed. */
+START_TEST(test_load_failure_is_storage_error)
+{
+    fixture f;
+    fx_init(&f, 2, 0);
+    sk_logstore_close(f.store);
+    sk_partition *p = fx_reopen(&f);
+    char dir[512], away[512];
+    snprintf(dir, sizeof dir, "%s/t-0", f.dir);
+    snprintf(away, sizeof away, "%s/t-0.away", f.dir);
+    ck_assert_int_eq(rename(dir, away), 0);
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_KAFKA_STORAGE_ERROR);
+    ck_assert_int_eq(rename(away, dir), 0);
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
+    ck_assert_int_eq(sk_partition_log_end_offset(p), 4);
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
+    fx_done(&f);
+}
+END_TEST
+
 static Suite *recovery_suite(void)
 {
     Suite *s = suite_create("log_recovery");
@@ -399,12 +420,13 @@ static Suite *recovery_suite(void)
     tcase_add_test(tc, test_unclean_preallocated_indexes);
     tcase_add_test(tc, test_startup_leftovers);
     tcase_add_test(tc, test_malformed_checkpoint_means_full_recovery);
+    tcase_add_test(tc, test_load_failure_is_storage_error);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    sk_log_threshold = SK_LOG_ERROR;
+    sk_trace_threshold = SK_TRACE_ERROR;
     return sk_unit_run(recovery_suite());
 }

@@ -8,7 +8,7 @@
 #include "test_log_util.h"
 
 #include "skiff/errors.h"
-#include "skiff/log.h"
+#include "skiff/trace.h"
 #include "unit_run.h"
 
 typedef struct fixture {
@@ -323,6 +323,6 @@ static Suite *retention_suite(void)
 
 int main(void)
 {
-    sk_log_threshold = SK_LOG_WARN;
+    sk_trace_threshold = SK_TRACE_WARN;
     return sk_unit_run(retention_suite());
 }

@@ -250,6 +250,13 @@ START_TEST(test_log_config_and_compression)
     ck_assert_int_eq(sk_topic_configs_set(&c, "segment.bytes", "2097152", msg, sizeof msg), SK_ERR_NONE);
     ck_assert_int_eq(sk_topic_configs_set(&c, "retention.bytes", "1000000", msg, sizeof msg), SK_ERR_NONE);
     ck_assert_int_eq(sk_topic_configs_set(&c, "max.message.bytes", "512", msg, sizeof msg), SK_ERR_NONE);
+    /* Kafka's ValidString.in and TimestampType.forName are case-sensitive. */
+    ck_assert_int_eq(sk_topic_configs_set(&c, "message.timestamp.type", "logappendtime", msg, sizeof msg),
+                     SK_ERR_INVALID_CONFIG);
+    ck_assert_int_eq(sk_timestamp_type_from_name("LogAppendTime"), SK_TIMESTAMP_LOG_APPEND_TIME);
+    ck_assert_int_eq(sk_timestamp_type_from_name("logappendtime"), SK_TIMESTAMP_CREATE_TIME);
+    ck_assert_int_eq(sk_timestamp_type_from_name("CreateTime"), SK_TIMESTAMP_CREATE_TIME);
+    ck_assert_int_eq(sk_timestamp_type_from_name(NULL), SK_TIMESTAMP_CREATE_TIME);
     ck_assert_int_eq(sk_topic_configs_set(&c, "message.timestamp.type", "LogAppendTime", msg, sizeof msg), SK_ERR_NONE);
     ck_assert_int_eq(sk_topic_configs_set(&c, "flush.messages", "1", msg, sizeof msg), SK_ERR_NONE);
     ck_assert_int_eq(sk_topic_configs_set(&c, "segment.index.bytes", "1024", msg, sizeof msg), SK_ERR_NONE);

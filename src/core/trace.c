@@ -1,29 +1,29 @@
-/* Level-gated logging to stderr with UTC timestamps (see skiff/log.h). */
-#include "skiff/log.h"
+/* Level-gated logging to stderr with UTC timestamps (see skiff/trace.h). */
+#include "skiff/trace.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
 
-sk_log_level sk_log_threshold = SK_LOG_INFO;
+sk_trace_level sk_trace_threshold = SK_TRACE_INFO;
 
 static const char *const level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
-int sk_log_level_parse(const char *name)
+int sk_trace_level_parse(const char *name)
 {
     if (!strcasecmp(name, "debug") || !strcasecmp(name, "trace"))
-        return SK_LOG_DEBUG;
+        return SK_TRACE_DEBUG;
     if (!strcasecmp(name, "info"))
-        return SK_LOG_INFO;
+        return SK_TRACE_INFO;
     if (!strcasecmp(name, "warn") || !strcasecmp(name, "warning"))
-        return SK_LOG_WARN;
+        return SK_TRACE_WARN;
     if (!strcasecmp(name, "error"))
-        return SK_LOG_ERROR;
+        return SK_TRACE_ERROR;
     return -1;
 }
 
-void sk_log_write(sk_log_level level, const char *subsys, const char *fmt, ...)
+void sk_trace_write(sk_trace_level level, const char *subsys, const char *fmt, ...)
 {
     struct timespec ts;
     struct tm tm;
