@@ -153,7 +153,8 @@ const uint8_t *sk_log_scan_window(sk_log_scan *sc, int64_t pos, size_t n);
 int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t min_offset);
 /* Finds next_offset of a trusted active segment: scans batch headers from
  * the last index entry to the end. 0, or -1 when the tail is not whole
- * batches (the caller recovers the segment then). */
+ * batches or a batch starts below the end of the one before it (the caller
+ * recovers the segment then). */
 int sk_segment_find_end(sk_segment *seg);
 /* Reads the batch header at `pos` (pos + 61 <= size). 0, or -1 when the
  * header does not fit, is not magic 2, its batch runs past `size` or its
@@ -345,11 +346,11 @@ void sk_partition_unref(sk_partition *p);
  * point when `recover`). 0 or -1. Idempotent once loaded. */
 int sk_partition_load(sk_partition *p, bool recover);
 /* Checks a loaded partition's offset invariants (skiff/invariant.h; only in
- * debug and sanitizer builds): segments ordered and not overlapping, the
- * active segment last and ending at the log end offset, and
- * log start offset <= last stable offset <= high watermark <= log end offset,
- * recovery point and cleaner offset <= log end offset. Called after every
- * change of those: load, append, roll, retention, DeleteRecords, a cleaner swap. */
+ * debug and sanitizer builds): segments in base-offset order, the active
+ * segment last and ending at the log end offset, log start offset within
+ * [first base offset, log end offset], recovery point <= log end offset.
+ * Called after every change of those: load, append, roll, retention,
+ * DeleteRecords, a cleaner swap. */
 void sk_partition_check(const sk_partition *p);
 /* Creates the first segment of a brand-new partition (dir exists). 0 or -1. */
 int sk_partition_init_empty(sk_partition *p);

@@ -388,6 +388,8 @@ int sk_segment_find_end(sk_segment *seg)
     int64_t next = seg->base_offset;
     sk_batch b;
     while (pos < seg->size && sk_segment_read_header(seg, pos, &b) == 0) {
+        if (b.base_offset < next) /* offsets go backwards: not a log to trust */
+            return -1;
         next = sk_batch_last_offset(&b) + 1;
         pos += (int64_t)b.size;
     }
