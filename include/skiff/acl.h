@@ -139,4 +139,13 @@ size_t sk_acl_store_count(const sk_acl_store *s);
 bool sk_acl_authorize(const sk_acl_store *s, const char *principal, const char *host, int8_t operation,
                       int8_t resource_type, const char *name);
 
+/* Whether `principal` from `host` may do `operation` on some resource of
+ * `resource_type` (Kafka's Authorizer.authorizeByResourceType, used for
+ * InitProducerId without a transactional id: WRITE on any topic): a super
+ * user; else an ALLOW binding for it (or ALL) that no DENY of the same
+ * name, of a prefix of it, or of "*" cancels; else, with no binding of the
+ * type at all, allow.everyone.if.no.acl.found. */
+bool sk_acl_authorize_any(const sk_acl_store *s, const char *principal, const char *host, int8_t operation,
+                          int8_t resource_type);
+
 #endif

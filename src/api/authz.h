@@ -28,4 +28,11 @@ int32_t sk_authz_ops(sk_request *req, int8_t type, kf_str name, int32_t supporte
 const char *sk_authz_principal(const sk_request *req);
 void sk_authz_host(const sk_request *req, char *host, size_t len);
 
+/* Per-request authorization state (src/api/authz_rules.c). */
+typedef struct sk_authz_ctx sk_authz_ctx;
+/* Applies the rules of the request's API before its handler runs (see
+ * authz_rules.c) when an authorizer is configured. Returns true when the
+ * request was answered (refused) and the handler must not run. */
+bool sk_authz_request(sk_request *req);
+
 #endif

@@ -29,16 +29,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authorized_ops.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/log.h"
-
-/* AclOperation bits of a group without an authorizer: READ 3, DELETE 6,
- * DESCRIBE 8. */
-#define GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
 
 /* FindCoordinator key types (CoordinatorType). */
 enum { KEY_TYPE_GROUP = 0, KEY_TYPE_TRANSACTION = 1, KEY_TYPE_SHARE = 2 };
@@ -230,7 +227,7 @@ void sk_api_describe_groups(sk_request *req)
             return;
         }
         if (body->include_authorized_operations && out[i].error_code == SK_ERR_NONE)
-            out[i].authorized_operations = GROUP_OPERATIONS;
+            out[i].authorized_operations = SK_GROUP_OPERATIONS;
     }
     resp->groups.items = out;
     resp->groups.n = n;

@@ -148,6 +148,8 @@ static struct evbuffer *assemble(uint8_t *buf, size_t len, const splice_hole *ho
 void sk_request_respond(sk_request *req, const void *response)
 {
     sk_reply *slot = req->reply;
+    if (req->on_respond)
+        req->on_respond(req, (void *)response);
     if (req->ctl) /* control plane: throttle_time_ms and capture edit or read the response */
         sk_control_on_response(req, (void *)response);
     if (slot->conn) {

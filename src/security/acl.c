@@ -180,6 +180,41 @@ bool sk_acl_authorize(const sk_acl_store *s, const char *principal, const char *
     return allowed || (!found && s->allow_everyone);
 }
 
+static bool entry_applies(const sk_acl *b, const char *principal, const char *host, int8_t operation)
+{
+    return (!strcmp(b->principal, principal) || !strcmp(b->principal, "User:*")) &&
+           (!strcmp(b->host, host) || !strcmp(b->host, "*")) &&
+           (b->operation == SK_OP_ALL || b->operation == operation);
+}
+
+bool sk_acl_authorize_any(const sk_acl_store *s, const char *principal, const char *host, int8_t operation,
+                          int8_t resource_type)
+{
+    for (size_t i = 0; i < s->nsuper; i++)
+        if (!strcmp(s->super_users[i], principal))
+            return true;
+    bool any = false;
+    for (size_t i = 0; i < s->n; i++) {
+        const sk_acl *b = &s->acls[i];
+        if (b->resource_type != resource_type)
+            continue;
+        any = true;
+        if (b->permission != SK_PERM_ALLOW || !entry_applies(b, principal, host, operation))
+            continue;
+        bool denied = false;
+        for (size_t k = 0; k < s->n && !denied; k++) {
+            const sk_acl *d = &s->acls[k];
+            denied = d->resource_type == resource_type && d->permission == SK_PERM_DENY &&
+                     entry_applies(d, principal, host, operation) &&
+                     ((d->pattern_type == SK_PAT_LITERAL && (!strcmp(d->name, "*") || !strcmp(d->name, b->name))) ||
+                      (d->pattern_type == SK_PAT_PREFIXED && starts_with(b->name, d->name)));
+        }
+        if (!denied)
+            return true;
+    }
+    return !any && s->allow_everyone;
+}
+
 /* ---- The store ---------------------------------------------------------- */
 
 static void acl_free_strings(sk_acl *b)
