@@ -45,6 +45,14 @@ static const char *cstr(sk_request *req, kf_str s, bool *oom)
     return c;
 }
 
+/* A filter from a request's fields (DescribeAcls, a DeleteAcls filter). */
+static sk_acl filter_of(sk_request *req, int8_t rt, kf_str name, int8_t pt, kf_str principal, kf_str host,
+                        int8_t op, int8_t perm, bool *oom)
+{
+    return (sk_acl){RES(rt), PAT(pt), OP(op), PERM(perm), cstr(req, name, oom), cstr(req, principal, oom),
+                    cstr(req, host, oom)};
+}
+
 /* `n` results of struct `desc` (the results of CreateAcls and of
  * DeleteAcls both carry error_code and error_message), each with `code`
  * and `message`; NULL when out of memory. */
@@ -64,6 +72,18 @@ static void *results_with(sk_request *req, const kf_struct_desc *desc, int32_t n
         }
     }
     return items;
+}
+
+/* The `n` results of CreateAcls or DeleteAcls before any is tried:
+ * SECURITY_DISABLED without an authorizer, CLUSTER_AUTHORIZATION_FAILED
+ * without ALTER on the cluster, else NONE (*allowed tells which). */
+static void *alter_results(sk_request *req, const kf_struct_desc *desc, int32_t n, bool *allowed)
+{
+    bool on = sk_authz_store(req) != NULL;
+    *allowed = on && sk_authz_c(req, SK_OP_ALTER, SK_RES_CLUSTER, SK_ACL_CLUSTER_NAME);
+    return results_with(req, desc, n,
+                        !on ? SK_ERR_SECURITY_DISABLED : *allowed ? SK_ERR_NONE : SK_ERR_CLUSTER_AUTHORIZATION_FAILED,
+                        !on ? NO_AUTHORIZER : NULL);
 }
 
 /* ---- DescribeAcls ------------------------------------------------------- */
@@ -143,9 +163,8 @@ void sk_api_describe_acls(sk_request *req)
         return;
     }
     bool oom = false;
-    sk_acl f = {RES(body->resource_type_filter), PAT(body->pattern_type_filter), OP(body->operation),
-                PERM(body->permission_type), cstr(req, body->resource_name_filter, &oom),
-                cstr(req, body->principal_filter, &oom), cstr(req, body->host_filter, &oom)};
+    sk_acl f = filter_of(req, body->resource_type_filter, body->resource_name_filter, body->pattern_type_filter,
+                         body->principal_filter, body->host_filter, body->operation, body->permission_type, &oom);
     const char *why = sk_acl_validate_filter(&f);
     if (why) {
         resp->error_code = SK_ERR_INVALID_REQUEST;
@@ -171,11 +190,8 @@ void sk_api_create_acls(sk_request *req)
     kf_create_acls_response *resp = sk_request_response(req);
     int32_t n = body->creations.n > 0 ? body->creations.n : 0;
     struct sk_acl_store *store = sk_authz_store(req);
-    bool allowed = !store || sk_authz_c(req, SK_OP_ALTER, SK_RES_CLUSTER, SK_ACL_CLUSTER_NAME);
-    kf_create_acls_response_acl_creation_result *results =
-        results_with(req, &kf_create_acls_response_acl_creation_result_desc, n,
-                     !store ? SK_ERR_SECURITY_DISABLED : allowed ? SK_ERR_NONE : SK_ERR_CLUSTER_AUTHORIZATION_FAILED,
-                     !store ? NO_AUTHORIZER : NULL);
+    bool allowed;
+    kf_create_acls_response_acl_creation_result *results = alter_results(req, &kf_create_acls_response_acl_creation_result_desc, n, &allowed);
     sk_acl *valid = sk_arena_alloc(&req->arena, (size_t)n * sizeof *valid + 1);
     int32_t *index = sk_arena_alloc(&req->arena, (size_t)n * sizeof *index + 1);
     if (!resp || !results || !valid || !index) {
@@ -184,7 +200,7 @@ void sk_api_create_acls(sk_request *req)
     }
     resp->results.items = results;
     resp->results.n = n;
-    if (!store || !allowed) {
+    if (!allowed) {
         sk_request_respond(req, resp);
         return;
     }
@@ -255,23 +271,19 @@ void sk_api_delete_acls(sk_request *req)
     kf_delete_acls_response *resp = sk_request_response(req);
     int32_t n = body->filters.n > 0 ? body->filters.n : 0;
     struct sk_acl_store *store = sk_authz_store(req);
-    bool allowed = !store || sk_authz_c(req, SK_OP_ALTER, SK_RES_CLUSTER, SK_ACL_CLUSTER_NAME);
-    kf_delete_acls_response_delete_acls_filter_result *results =
-        results_with(req, &kf_delete_acls_response_delete_acls_filter_result_desc, n,
-                     !store ? SK_ERR_SECURITY_DISABLED : allowed ? SK_ERR_NONE : SK_ERR_CLUSTER_AUTHORIZATION_FAILED,
-                     !store ? NO_AUTHORIZER : NULL);
+    bool allowed;
+    kf_delete_acls_response_delete_acls_filter_result *results = alter_results(req, &kf_delete_acls_response_delete_acls_filter_result_desc, n, &allowed);
     if (!resp || !results) {
         sk_request_close(req, "out of memory");
         return;
     }
     resp->filter_results.items = results;
     resp->filter_results.n = n;
-    for (int32_t i = 0; store && allowed && i < n; i++) {
+    for (int32_t i = 0; allowed && i < n; i++) {
         const kf_delete_acls_request_delete_acls_filter *d = &body->filters.items[i];
         bool oom = false;
-        sk_acl f = {RES(d->resource_type_filter), PAT(d->pattern_type_filter), OP(d->operation),
-                    PERM(d->permission_type), cstr(req, d->resource_name_filter, &oom),
-                    cstr(req, d->principal_filter, &oom), cstr(req, d->host_filter, &oom)};
+        sk_acl f = filter_of(req, d->resource_type_filter, d->resource_name_filter, d->pattern_type_filter,
+                             d->principal_filter, d->host_filter, d->operation, d->permission_type, &oom);
         const char *why = sk_acl_validate_filter(&f);
         if (why) {
             results[i].error_code = SK_ERR_INVALID_REQUEST;

@@ -332,41 +332,29 @@ static const char *load_line(sk_acl_store *s, char *line)
     return push(s, &b) < 0 ? "out of memory" : NULL;
 }
 
+/* sk_file_each_line callback: one line of the file into the store. */
+static int load_cb(void *arg, char *line, int lineno)
+{
+    sk_acl_store *s = arg;
+    const char *why = load_line(s, line);
+    if (!why)
+        return 0;
+    sk_error("acl", "%s: malformed ACL on line %d (%s); fix or remove the file", s->path, lineno, why);
+    return 1;
+}
+
 sk_acl_store *sk_acl_store_open(const char *dir)
 {
     sk_acl_store *s = calloc(1, sizeof *s);
     if (!s || !dir)
         return s;
-    size_t plen = strlen(dir) + sizeof STORE_FILE + 2;
-    if (!(s->path = malloc(plen))) {
-        free(s);
-        return NULL;
-    }
-    snprintf(s->path, plen, "%s/%s", dir, STORE_FILE);
-    size_t len = 0;
-    char *text = sk_file_read_all(s->path, STORE_MAX_BYTES, &len);
-    if (!text) {
-        if (errno == ENOENT)
-            return s;
-        sk_error("acl", "cannot read %s: %s", s->path, strerror(errno));
+    int rc = sk_file_each_line(dir, STORE_FILE, STORE_MAX_BYTES, &s->path, load_cb, s, NULL);
+    if (rc != 0) {
+        if (rc < 0)
+            sk_error("acl", "cannot read %s/%s: %s", dir, STORE_FILE, strerror(errno));
         sk_acl_store_free(s);
         return NULL;
     }
-    int lineno = 0;
-    char *save_ptr = NULL;
-    for (char *line = strtok_r(text, "\n", &save_ptr); line; line = strtok_r(NULL, "\n", &save_ptr)) {
-        lineno++;
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        const char *why = load_line(s, line);
-        if (why) {
-            sk_error("acl", "%s: malformed ACL on line %d (%s); fix or remove the file", s->path, lineno, why);
-            free(text);
-            sk_acl_store_free(s);
-            return NULL;
-        }
-    }
-    free(text);
     sk_info("acl", "loaded %zu ACL bindings from %s", s->n, s->path);
     return s;
 }
