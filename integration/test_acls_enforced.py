@@ -340,3 +340,53 @@ def test_acl_apis_need_cluster_permissions_wire(start_broker):
     r = call(b, CREATE_ACLS, 1, lambda w: w.arr([0], lambda _: w.i8(2).s('t').i8(3).s('User:a').s('*').i8(3).i8(3)))
     assert r.i32() == 0
     assert r.arr(lambda: (r.i16(), r.s(nullable=True))) == [(CLUSTER_AUTHORIZATION_FAILED, None)]
+
+
+def test_admin_operations(start_broker):
+    """DescribeConfigs (ALTER_CONFIGS implies DESCRIBE_CONFIGS), CreateTopics
+    with a prefixed CREATE, DeleteTopics without DELETE: the refused
+    resources get TOPIC_AUTHORIZATION_FAILED in the same response as the
+    allowed ones."""
+    from confluent_kafka.admin import ConfigResource
+    b = start_broker(config=acl_config())
+    create_topics(b, 'conf-a', 'conf-b')
+    create_acls(b, [allow('TOPIC', 'conf-a', 'User:alice', 'ALTER_CONFIGS'),
+                    allow('TOPIC', 'new-', 'User:alice', 'CREATE', 'PREFIXED')])
+    a = admin(b, 'alice')
+    res_a, res_b = ConfigResource('topic', 'conf-a'), ConfigResource('topic', 'conf-b')
+    fs = a.describe_configs([res_a, res_b], request_timeout=15)
+    assert fs[res_a].result()['cleanup.policy'].value == 'delete'
+    with pytest.raises(KafkaException) as e:
+        fs[res_b].result()
+    assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+    fs = a.create_topics([NewTopic('new-1', 1, 1), NewTopic('other', 1, 1)], operation_timeout=15)
+    assert fs['new-1'].result() is None
+    with pytest.raises(KafkaException) as e:
+        fs['other'].result()
+    assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert 'other' not in admin(b).list_topics(timeout=15).topics
+
+    fs = a.delete_topics(['conf-a'], operation_timeout=15)
+    with pytest.raises(KafkaException) as e:
+        fs['conf-a'].result()
+    assert e.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+
+@pytest.mark.skipif(not HAS_CK_ACLS, reason="this confluent-kafka cannot ask for authorized operations")
+def test_authorized_operations(start_broker):
+    from confluent_kafka import TopicCollection
+    b = start_broker(config=acl_config())
+    create_topics(b, 'ops')
+    create_acls(b, [allow('TOPIC', 'ops', 'User:alice', 'ALTER_CONFIGS'),
+                    allow('TOPIC', 'ops', 'User:alice', 'READ'),
+                    allow('CLUSTER', 'kafka-cluster', 'User:alice', 'DESCRIBE')])
+    a, root = admin(b, 'alice'), admin(b)
+    cluster = a.describe_cluster(include_authorized_operations=True, request_timeout=15).result()
+    assert sorted(op.name for op in cluster.authorized_operations) == ['DESCRIBE']
+    cluster = root.describe_cluster(include_authorized_operations=True, request_timeout=15).result()
+    assert sorted(op.name for op in cluster.authorized_operations) == sorted(
+        ['CREATE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE'])
+    topics = a.describe_topics(TopicCollection(['ops']), include_authorized_operations=True, request_timeout=15)
+    assert sorted(op.name for op in topics['ops'].result().authorized_operations) == [
+        'ALTER_CONFIGS', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'READ']
