@@ -9,7 +9,8 @@
  *
  * Layout differences handled here: LeaveGroup v0-2 names one member and
  * carries its error at the top level; DescribeGroups v3+ reports the
- * authorized operations when asked (everything: no authorizer); the
+ * authorized operations when asked (everything without an authorizer;
+ * with one, src/api/authz_rules.c keeps those the caller may use); the
  * client host is shown as Kafka prints an address ("/127.0.0.1").
  *
  * FindCoordinator, as Kafka answers:
