@@ -205,6 +205,10 @@ def test_produce_but_not_consume_and_groups(start_broker):
     # the super user may do everything
     assert produce(b, 'admin', 'secret') is None
     assert consume_error(b, 'admin', 'secret', 'any-group') == (None, [b'v'])
+    # ListGroups: only the groups the principal may describe (no DESCRIBE on the cluster)
+    alice, root = admin(b, 'alice'), admin(b)
+    assert sorted(g.id for g in alice.list_groups(timeout=15)) == ['g-alice']
+    assert sorted(g.id for g in root.list_groups(timeout=15)) == ['any-group', 'g-alice', 'g-bob']
 
 
 def test_metadata_hides_topics(start_broker):
