@@ -394,3 +394,28 @@ def test_authorized_operations(start_broker):
     topics = a.describe_topics(TopicCollection(['ops']), include_authorized_operations=True, request_timeout=15)
     assert sorted(op.name for op in topics['ops'].result().authorized_operations) == [
         'ALTER_CONFIGS', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'READ']
+
+
+@pytest.mark.parametrize('extra, content, message', [
+    ({'authorizer.class.name': 'com.example.MyAuthorizer'}, None,
+     'authorizer.class.name: com.example.MyAuthorizer is not served'),
+    ({'allow.everyone.if.no.acl.found': 'maybe'}, None, 'allow.everyone.if.no.acl.found: "maybe" is not true or false'),
+    ({}, '# skiff ACLs v1\nTOPIC LITERAL READ ALLOW dA== VXNlcjph\n', 'acls: malformed ACL on line 2 (not 7 fields)'),
+    ({}, 'TOPIC MATCH READ ALLOW dA== VXNlcjph Kg==\n', 'acls: malformed ACL on line 1 (invalid binding)'),
+    ({}, 'TOPIC LITERAL READ ALLOW !!!! VXNlcjph Kg==\n', 'acls: malformed ACL on line 1 (bad base64)'),
+])
+def test_bad_authorizer_settings_or_acl_file_stop_start_up(tmp_path, extra, content, message):
+    """A setting that cannot be used, or an ACL file that cannot be read,
+    stops start-up (exit status 2) with a line naming it: ACLs are never
+    dropped silently."""
+    from harness import run_skiff
+    data = tmp_path / 'd'
+    data.mkdir()
+    if content is not None:
+        (data / 'acls').write_text(content)
+    args = ['--listeners', 'PLAINTEXT://127.0.0.1:0', '--log.dirs', str(data), '--skiff.http.listeners', '',
+            f'--authorizer.class.name={STANDARD}']
+    args += [f'--{k}={v}' for k, v in extra.items()]
+    res = run_skiff(*args)
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr, res.stderr
