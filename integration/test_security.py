@@ -473,10 +473,11 @@ def test_oauthbearer_unsecured_tokens(start_broker, certs):
 def test_kafka_python_wrong_password(start_broker, certs):
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
+    from kp import timeouts
     b = start_broker(config=security_config(certs))
     conf = kafka_python_conf(certs, listener_ports(b), 'SASL_PLAINTEXT', 'SCRAM-SHA-256', 'bob', 'nope')
     with pytest.raises(KafkaError):
-        KafkaProducer(**conf, api_version_auto_timeout_ms=5000, max_block_ms=5000).send('x', b'1').get(5)
+        KafkaProducer(**conf, **timeouts(5000), max_block_ms=5000).send('x', b'1').get(5)
     assert 'authentication of principal User:bob with SCRAM-SHA-256 failed' in b.log
 
 

@@ -234,7 +234,9 @@ int sk_config_listener_protocol(const sk_config *c, const char *name, char *prot
 /* True for the keys src/security reads, which are not rows of the key table
  * because their names are open-ended: ssl.*, sasl.*, listener.name.* (Kafka's
  * per-listener overrides), connections.max.reauth.ms,
- * connection.failed.authentication.delay.ms and skiff.scram.users. */
+ * connection.failed.authentication.delay.ms, skiff.scram.users and the
+ * authorizer's authorizer.class.name, super.users and
+ * allow.everyone.if.no.acl.found. */
 bool sk_config_is_security_key(const char *name);
 /* The value of security key `name` (exact name), or NULL when not set. */
 const char *sk_config_security_get(const sk_config *c, const char *name);

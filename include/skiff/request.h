@@ -21,6 +21,7 @@ struct sk_reply;
 struct request_cleanup;
 struct sk_req_ctl;
 struct sk_auth;
+struct sk_authz_ctx;
 
 /* sk_request.node_id of a local request (sk_request_local_new, the HTTP API):
  * it is served as by the leader or coordinator of whatever it names. */
@@ -48,6 +49,10 @@ typedef struct sk_request {
     int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
     struct sk_auth *auth;       /* the connection's authentication state (skiff/security.h);
                                    valid only while the handler runs synchronously */
+    struct sk_authz_ctx *authz; /* authorization state (src/api/authz.h, in `arena`); NULL
+                                   without an authorizer */
+    void (*on_respond)(struct sk_request *req, void *response); /* run by sk_request_respond
+                                   before encoding (the authorizer's edits), or NULL */
     bool close_after;           /* close the connection once this response is sent */
     /* A local request (sk_request_local_new) has no connection: its handler's
      * answer goes to local_done (response NULL when the handler closed,

@@ -23,6 +23,7 @@ struct ssl_ctx_st;
 struct ssl_st;
 struct sk_scram_store;
 struct sk_sasl_server;
+struct sk_acl_store;
 
 /* Kafka's SecurityProtocol. */
 typedef enum sk_sec_protocol {
@@ -91,10 +92,16 @@ typedef struct sk_security {
     sk_sec_listener *listeners;     /* one per listener name of `listeners` (owned) */
     size_t nlisteners;
     struct sk_scram_store *scram;   /* SCRAM credentials (owned) */
+    struct sk_acl_store *acls;      /* ACL bindings (skiff/acl.h, owned); NULL without an authorizer
+                                       (authorizer.class.name unset): everything is allowed and
+                                       the ACL APIs answer SECURITY_DISABLED */
 } sk_security;
 
 /* Builds the settings of every listener in c->listeners from the config,
- * loads the SCRAM credentials from `data_dir` and adds skiff.scram.users.
+ * loads the SCRAM credentials from `data_dir` and adds skiff.scram.users;
+ * with authorizer.class.name set to Kafka's StandardAuthorizer (or the
+ * older AclAuthorizer), loads the ACLs from `data_dir` and applies
+ * super.users and allow.everyone.if.no.acl.found.
  * Returns a new sk_security, or NULL with an error logged naming the key
  * (a missing keystore, a malformed JAAS entry, an unknown mechanism...). */
 sk_security *sk_security_new(const sk_config *c, const char *data_dir);

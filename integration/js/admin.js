@@ -33,8 +33,11 @@ async function main () {
       if (step.op === 'produce') {
         const producer = kafka.producer()
         await producer.connect()
-        value = await producer.send(step.args)
-        await producer.disconnect()
+        try {
+          value = await producer.send(step.args)
+        } finally {
+          await producer.disconnect()
+        }
       } else {
         value = await admin[step.op](step.args)
       }

@@ -3,6 +3,7 @@
  * ApiVersions advertises exactly these, with the version ranges of their
  * schemas.
  */
+#include "authz.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/cluster.h"
@@ -64,7 +65,7 @@ sk_api_handler sk_api_handler_find(int16_t key)
 
 void sk_api_dispatch(sk_request *req)
 {
-    if (sk_api_route_coordinator(req))
+    if (sk_authz_request(req) || sk_api_route_coordinator(req))
         return;
     sk_api_handler_find(req->hdr.api_key)(req);
 }

@@ -27,8 +27,9 @@
  *   replicas (skiff/cluster.h; with one broker this node in epoch 0),
  *   LEADER_NOT_AVAILABLE without a leader; eligible leader replicas
  *   and last known ELR empty.
- * - topic_authorized_operations: every topic operation (no authorizer), on
- *   each topic answered.
+ * - topic_authorized_operations: every topic operation without an
+ *   authorizer (with one, src/api/authz_rules.c keeps those the caller may
+ *   use), on each topic answered.
  * Partition ranges are computed in 64 bits, where Kafka's int arithmetic
  * would wrap for a cursor index near 2^31.
  */

@@ -9,7 +9,8 @@
  *
  * Layout differences handled here: LeaveGroup v0-2 names one member and
  * carries its error at the top level; DescribeGroups v3+ reports the
- * authorized operations when asked (everything: no authorizer); the
+ * authorized operations when asked (everything without an authorizer;
+ * with one, src/api/authz_rules.c keeps those the caller may use); the
  * client host is shown as Kafka prints an address ("/127.0.0.1").
  *
  * FindCoordinator, as Kafka answers:
@@ -29,16 +30,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authorized_ops.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/trace.h"
-
-/* AclOperation bits of a group without an authorizer: READ 3, DELETE 6,
- * DESCRIBE 8. */
-#define GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
 
 /* FindCoordinator key types (CoordinatorType). */
 enum { KEY_TYPE_GROUP = 0, KEY_TYPE_TRANSACTION = 1, KEY_TYPE_SHARE = 2 };
@@ -229,7 +227,7 @@ void sk_api_describe_groups(sk_request *req)
             return;
         }
         if (body->include_authorized_operations && out[i].error_code == SK_ERR_NONE)
-            out[i].authorized_operations = GROUP_OPERATIONS;
+            out[i].authorized_operations = SK_GROUP_OPERATIONS;
     }
     resp->groups.items = out;
     resp->groups.n = n;

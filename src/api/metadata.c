@@ -18,7 +18,9 @@
  * - Internal topics are never auto-created through Metadata.
  * - Authorized operations (v8+): without an authorizer every operation is
  *   allowed, so the bit sets of all topic and cluster operations are returned
- *   when asked for, else Kafka's "not requested" value INT32_MIN.
+ *   when asked for, else Kafka's "not requested" value INT32_MIN. With an
+ *   authorizer, src/api/authz_rules.c keeps the operations the caller may
+ *   use, leaves out topics it may not describe and refuses named ones.
  */
 #include <string.h>
 

@@ -552,7 +552,8 @@ bool sk_config_is_security_key(const char *name)
 {
     static const char *const prefixes[] = {"ssl.", "sasl.", "listener.name.", NULL};
     static const char *const exact[] = {"connections.max.reauth.ms", "connection.failed.authentication.delay.ms",
-                                        "skiff.scram.users", NULL};
+                                        "skiff.scram.users", "authorizer.class.name", "super.users",
+                                        "allow.everyone.if.no.acl.found", NULL};
     for (const char *const *p = prefixes; *p; p++)
         if (strncmp(name, *p, strlen(*p)) == 0 && name[strlen(*p)] != '\0')
             return true;

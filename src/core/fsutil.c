@@ -151,3 +151,34 @@ int sk_mkdirs(const char *path)
         return -1;
     return 0;
 }
+
+int sk_file_each_line(const char *dir, const char *name, size_t max, char **path,
+                      int (*fn)(void *arg, char *line, int lineno), void *arg, bool *missing)
+{
+    size_t len = 0;
+    if (missing)
+        *missing = false;
+    if (asprintf(path, "%s/%s", dir, name) < 0) {
+        *path = NULL;
+        errno = ENOMEM;
+        return -1;
+    }
+    char *text = sk_file_read_all(*path, max, &len);
+    if (missing)
+        *missing = !text && errno == ENOENT;
+    if (!text)
+        return errno == ENOENT ? 0 : -1;
+    int rc = 0, lineno = 0;
+    for (char *line = text, *end; rc == 0 && line < text + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(text + len - line));
+        if (!end)
+            end = text + len;
+        *end = '\0';
+        lineno++;
+        if (line[0] != '#' && line[0] != '\0')
+            rc = fn(arg, line, lineno);
+    }
+    explicit_bzero(text, len);
+    free(text);
+    return rc;
+}

@@ -157,6 +157,8 @@ static void local_answer(sk_request *req, const void *response)
 void sk_request_respond(sk_request *req, const void *response)
 {
     sk_reply *slot = req->reply;
+    if (req->on_respond)
+        req->on_respond(req, (void *)response);
     local_answer(req, response);
     if (req->ctl) /* control plane: throttle_time_ms and capture edit or read the response */
         sk_control_on_response(req, (void *)response);

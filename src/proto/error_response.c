@@ -86,14 +86,15 @@ static const kf_field *scalar_source(const kf_struct_desc *sd, const kf_field *d
     return alias;
 }
 
-/* True when the two element structs share a key field (topic or partition). */
+/* True when the two element structs share a key field (topic, partition,
+ * coordinator key, group, transactional id, config resource name). */
 static bool share_key(const kf_struct_desc *a, const kf_struct_desc *b)
 {
     for (uint16_t i = 0; i < a->nfields; i++) {
         const kf_field *f = &a->fields[i];
         if (is_scalar(f->type) && (in_list(partition_names, f->name) || in_list(topic_names, f->name) ||
                                    !strcmp(f->name, "key") || !strcmp(f->name, "group_id") ||
-                                   !strcmp(f->name, "transactional_id")) &&
+                                   !strcmp(f->name, "transactional_id") || !strcmp(f->name, "resource_name")) &&
             scalar_source(b, f))
             return true;
     }

@@ -157,44 +157,28 @@ static int load_line(sk_scram_store *s, char *line)
     return put_mem(s, user, type, &cred);
 }
 
+/* sk_file_each_line callback: one line of the file into the store. */
+static int load_cb(void *arg, char *line, int lineno)
+{
+    sk_scram_store *s = arg;
+    if (load_line(s, line) == 0)
+        return 0;
+    sk_error("security", "%s: malformed credential on line %d", s->path, lineno);
+    return 1;
+}
+
 sk_scram_store *sk_scram_store_open(const char *dir)
 {
     sk_scram_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    if (!dir)
+    if (!s || !dir)
         return s;
-    size_t plen = strlen(dir) + sizeof STORE_FILE + 2;
-    if (!(s->path = malloc(plen))) {
-        free(s);
-        return NULL;
-    }
-    snprintf(s->path, plen, "%s/%s", dir, STORE_FILE);
-    size_t len = 0;
-    char *text = sk_file_read_all(s->path, STORE_MAX_BYTES, &len);
-    if (!text) {
-        if (errno == ENOENT)
-            return s;
-        sk_error("security", "cannot read %s: %s", s->path, strerror(errno));
+    int rc = sk_file_each_line(dir, STORE_FILE, STORE_MAX_BYTES, &s->path, load_cb, s, NULL);
+    if (rc != 0) {
+        if (rc < 0)
+            sk_error("security", "cannot read %s/%s: %s", dir, STORE_FILE, strerror(errno));
         sk_scram_store_free(s);
         return NULL;
     }
-    int lineno = 0;
-    char *save_ptr = NULL;
-    for (char *line = strtok_r(text, "\n", &save_ptr); line; line = strtok_r(NULL, "\n", &save_ptr)) {
-        lineno++;
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        if (load_line(s, line) < 0) {
-            sk_error("security", "%s: malformed credential on line %d", s->path, lineno);
-            OPENSSL_cleanse(text, len);
-            free(text);
-            sk_scram_store_free(s);
-            return NULL;
-        }
-    }
-    OPENSSL_cleanse(text, len);
-    free(text);
     sk_info("security", "loaded %zu SCRAM credentials from %s", s->n, s->path);
     return s;
 }

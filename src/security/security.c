@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "sec_int.h"
+#include "skiff/acl.h"
 #include "skiff/trace.h"
 #include "skiff/sasl.h"
 #include "skiff/scram.h"
@@ -312,6 +313,35 @@ static int setup_listener(sk_sec_listener *l, const sk_config *c, const char *na
     return 0;
 }
 
+/* authorizer.class.name, super.users, allow.everyone.if.no.acl.found:
+ * opens the ACL store when an authorizer is named. 0, or -1 (logged). */
+static int setup_authorizer(sk_security *s, const sk_config *c, const char *data_dir)
+{
+    const char *cls = sk_config_security_get(c, "authorizer.class.name");
+    if (!cls || !*cls)
+        return 0;
+    if (strcmp(cls, "org.apache.kafka.metadata.authorizer.StandardAuthorizer") &&
+        strcmp(cls, "kafka.security.authorizer.AclAuthorizer")) {
+        sk_error("security", "authorizer.class.name: %s is not served (use "
+                 "org.apache.kafka.metadata.authorizer.StandardAuthorizer)", cls);
+        return -1;
+    }
+    const char *everyone = sk_config_security_get(c, "allow.everyone.if.no.acl.found");
+    bool allow = false;
+    if (everyone && !strcasecmp(everyone, "true"))
+        allow = true;
+    else if (everyone && strcasecmp(everyone, "false")) {
+        sk_error("security", "allow.everyone.if.no.acl.found: \"%s\" is not true or false", everyone);
+        return -1;
+    }
+    const char *supers = sk_config_security_get(c, "super.users");
+    if (!(s->acls = sk_acl_store_open(data_dir)) || sk_acl_store_configure(s->acls, supers, allow) < 0)
+        return -1;
+    sk_info("security", "authorizer %s: ACLs enforced, super.users %s, allow.everyone.if.no.acl.found=%s", cls,
+            supers && *supers ? supers : "(none)", allow ? "true" : "false");
+    return 0;
+}
+
 sk_security *sk_security_new(const sk_config *c, const char *data_dir)
 {
     sk_listener_addr addrs[SK_LISTENERS_MAX];
@@ -330,6 +360,10 @@ sk_security *sk_security_new(const sk_config *c, const char *data_dir)
     }
     s->scram = sk_scram_store_open(data_dir);
     if (!s->scram) {
+        sk_security_free(s);
+        return NULL;
+    }
+    if (setup_authorizer(s, c, data_dir) < 0) {
         sk_security_free(s);
         return NULL;
     }
@@ -363,6 +397,7 @@ void sk_security_free(sk_security *s)
     }
     free(s->listeners);
     sk_scram_store_free(s->scram);
+    sk_acl_store_free(s->acls);
     free(s);
 }
 

@@ -147,6 +147,40 @@ START_TEST(test_keys_and_scalar_arrays)
 }
 END_TEST
 
+/* Config resources pair by resource_name: DescribeConfigs' resources
+ * answered in results, IncrementalAlterConfigs' in responses (the ACL
+ * authorizer refuses them one by one). */
+START_TEST(test_config_resources)
+{
+    sk_arena a = {0};
+    kf_describe_configs_request_describe_configs_resource res = {2, kf_str_c("t"), {NULL, -1}};
+    kf_describe_configs_request dc;
+    kf_init(&kf_describe_configs_request_desc, &dc);
+    dc.resources.items = &res;
+    dc.resources.n = 1;
+    kf_describe_configs_response *d =
+        kf_error_response(kf_api_find(KF_API_DESCRIBE_CONFIGS), 4, &dc, 29, KF_ERR_SHALLOWEST, &a);
+    ck_assert_int_eq(d->results.n, 1);
+    ck_assert_int_eq(d->results.items[0].error_code, 29);
+    ck_assert_int_eq(d->results.items[0].resource_type, 2);
+    ck_assert_str_eq(d->results.items[0].resource_name.p, "t");
+    kf_incremental_alter_configs_request_alter_configs_resource ires;
+    kf_init(&kf_incremental_alter_configs_request_alter_configs_resource_desc, &ires);
+    ires.resource_type = 4;
+    ires.resource_name = kf_str_c("1");
+    kf_incremental_alter_configs_request ia;
+    kf_init(&kf_incremental_alter_configs_request_desc, &ia);
+    ia.resources.items = &ires;
+    ia.resources.n = 1;
+    kf_incremental_alter_configs_response *i =
+        kf_error_response(kf_api_find(KF_API_INCREMENTAL_ALTER_CONFIGS), 1, &ia, 31, KF_ERR_SHALLOWEST, &a);
+    ck_assert_int_eq(i->responses.n, 1);
+    ck_assert_int_eq(i->responses.items[0].error_code, 31);
+    ck_assert_str_eq(i->responses.items[0].resource_name.p, "1");
+    sk_arena_free(&a);
+}
+END_TEST
+
 START_TEST(test_every_api_encodes)
 {
     /* Any API at any version: a default request gives an encodable answer. */
@@ -202,6 +236,7 @@ static Suite *error_response_suite(void)
     tcase_add_test(tc, test_fetch);
     tcase_add_test(tc, test_top_level_apis);
     tcase_add_test(tc, test_keys_and_scalar_arrays);
+    tcase_add_test(tc, test_config_resources);
     tcase_add_test(tc, test_every_api_encodes);
     tcase_add_test(tc, test_to_json);
     suite_add_tcase(s, tc);
