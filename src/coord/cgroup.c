@@ -879,16 +879,14 @@ static int fill_assignment(const cmember *m, kf_consumer_group_heartbeat_respons
         return -1;
     kf_init(&kf_consumer_group_heartbeat_response_assignment_desc, a);
     const ctps *s = &m->assigned;
-    int32_t nt = 0;
-    for (int32_t i = 0; i < s->n; i++)
-        nt += i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0;
+    int32_t nt = ctps_topic_count(s);
     kf_consumer_group_heartbeat_response_topic_partitions *tp = sk_arena_alloc(arena, (size_t)nt * sizeof *tp + 1);
     int32_t *parts = sk_arena_alloc(arena, (size_t)s->n * sizeof *parts + 1);
     if (!tp || !parts)
         return -1;
     int32_t t = -1;
     for (int32_t i = 0; i < s->n; i++) {
-        if (i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0) {
+        if (ctps_topic_starts(s, i)) {
             t++;
             memcpy(tp[t].topic_id.b, s->v[i].id, 16);
             tp[t].partitions.items = &parts[i];

@@ -17,16 +17,14 @@
 static int fill_described(sk_groups *gs, const ctps *s, kf_consumer_group_describe_response_assignment *out,
                           sk_arena *arena)
 {
-    int32_t nt = 0;
-    for (int32_t i = 0; i < s->n; i++)
-        nt += i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0;
+    int32_t nt = ctps_topic_count(s);
     kf_consumer_group_describe_response_topic_partitions *tp = sk_arena_alloc(arena, (size_t)nt * sizeof *tp + 1);
     int32_t *parts = sk_arena_alloc(arena, (size_t)s->n * sizeof *parts + 1);
     if (!tp || !parts)
         return -1;
     int32_t t = -1;
     for (int32_t i = 0; i < s->n; i++) {
-        if (i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0) {
+        if (ctps_topic_starts(s, i)) {
             t++;
             kf_init(&kf_consumer_group_describe_response_topic_partitions_desc, &tp[t]);
             memcpy(tp[t].topic_id.b, s->v[i].id, 16);

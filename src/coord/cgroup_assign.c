@@ -77,6 +77,19 @@ bool ctps_equal(const ctps *a, const ctps *b)
     return a->n == b->n && (a->n == 0 || !memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v));
 }
 
+bool ctps_topic_starts(const ctps *s, int32_t i)
+{
+    return i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0;
+}
+
+int32_t ctps_topic_count(const ctps *s)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; i < s->n; i++)
+        n += ctps_topic_starts(s, i);
+    return n;
+}
+
 void ctps_free(ctps *s)
 {
     free(s->v);

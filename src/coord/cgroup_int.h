@@ -138,6 +138,10 @@ void ctps_sort(ctps *s);
 bool ctps_has(const ctps *s, const uint8_t id[16], int32_t partition);
 int ctps_copy(ctps *dst, const ctps *src);
 bool ctps_equal(const ctps *a, const ctps *b);
+/* Whether entry `i` of a sorted set starts another topic than entry i - 1. */
+bool ctps_topic_starts(const ctps *s, int32_t i);
+/* The number of distinct topics in a sorted set. */
+int32_t ctps_topic_count(const ctps *s);
 void ctps_free(ctps *s);
 
 /* ---- cgroup_assign.c ---- */

@@ -84,9 +84,7 @@ static void value_end(grecs *b, struct grec *r)
 /* [topicId uuid, partitions [int32]] from a sorted set. */
 static void put_tps(sk_writer *w, const ctps *s)
 {
-    int32_t ntopics = 0;
-    for (int32_t i = 0; i < s->n; i++)
-        ntopics += i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0;
+    int32_t ntopics = ctps_topic_count(s);
     sk_write_uvarint(w, (uint32_t)ntopics + 1);
     for (int32_t i = 0; i < s->n;) {
         int32_t j = i;
