@@ -45,8 +45,6 @@ struct sk_cleaner {
     sk_cleaner_stats stats;
 };
 
-static const char *const swap_suffixes[] = { ".log", ".index", ".timeindex", ".txnindex" };
-#define NSWAP (sizeof swap_suffixes / sizeof *swap_suffixes)
 
 /* ---- Choosing a log ---- */
 
@@ -236,11 +234,6 @@ fail:
     return NULL;
 }
 
-static void file_path(char *out, size_t n, const char *dir, int64_t base, const char *suffix, const char *tail)
-{
-    snprintf(out, n, "%s/%020" PRId64 "%s%s", dir, base, suffix, tail);
-}
-
 /* Swaps group `g` in (Kafka's LocalLog.replaceSegments). False when the
  * segments changed under the pass (retention, DeleteRecords): the cleaned
  * files are dropped then. */
@@ -254,8 +247,8 @@ static bool swap_group(sk_partition *p, sk_clean_job *job, const sk_clean_group 
         same = p->segs[i + k]->base_offset == js[k].base && p->segs[i + k]->file == js[k].file;
     sk_segment *seg = same ? sk_segment_new(p->dir, base) : NULL;
     char from[4200], to[4200];
-    file_path(from, sizeof from, p->dir, base, ".log", SK_CLEANED_SUFFIX);
-    file_path(to, sizeof to, p->dir, base, ".log", SK_SWAP_SUFFIX);
+    sk_offset_file_path(from, sizeof from, p->dir, base, ".log", SK_CLEANED_SUFFIX);
+    sk_offset_file_path(to, sizeof to, p->dir, base, ".log", SK_SWAP_SUFFIX);
     if (!seg || rename(from, to) < 0) {
         if (seg)
             sk_error("cleaner", "rename %s: %m", from);
@@ -263,16 +256,16 @@ static bool swap_group(sk_partition *p, sk_clean_job *job, const sk_clean_group 
         sk_clean_group_unlink(job->dir, base);
         return false;
     }
-    for (size_t k = 1; k < NSWAP; k++) {
-        file_path(from, sizeof from, p->dir, base, swap_suffixes[k], SK_CLEANED_SUFFIX);
-        file_path(to, sizeof to, p->dir, base, swap_suffixes[k], SK_SWAP_SUFFIX);
+    for (size_t k = 1; k < SK_SEGMENT_FILES; k++) {
+        sk_offset_file_path(from, sizeof from, p->dir, base, sk_segment_suffixes[k], SK_CLEANED_SUFFIX);
+        sk_offset_file_path(to, sizeof to, p->dir, base, sk_segment_suffixes[k], SK_SWAP_SUFFIX);
         if (rename(from, to) < 0 && errno != ENOENT)
             sk_error("cleaner", "rename %s: %m", from);
     }
     sk_partition_retire_segments(p, i, g->count, false);
-    for (size_t k = 0; k < NSWAP; k++) {
-        file_path(from, sizeof from, p->dir, base, swap_suffixes[k], SK_SWAP_SUFFIX);
-        file_path(to, sizeof to, p->dir, base, swap_suffixes[k], "");
+    for (size_t k = 0; k < SK_SEGMENT_FILES; k++) {
+        sk_offset_file_path(from, sizeof from, p->dir, base, sk_segment_suffixes[k], SK_SWAP_SUFFIX);
+        sk_offset_file_path(to, sizeof to, p->dir, base, sk_segment_suffixes[k], "");
         if (rename(from, to) < 0 && errno != ENOENT)
             sk_error("cleaner", "rename %s: %m", from);
     }
@@ -501,21 +494,21 @@ int sk_cleaner_recover_swaps(sk_partition *p)
     closedir(d);
     char path[4200], to[4200];
     for (size_t i = 0; i < nswaps && rc == 0; i++) {
-        file_path(path, sizeof path, p->dir, swaps[i], ".log", SK_SWAP_SUFFIX);
+        sk_offset_file_path(path, sizeof path, p->dir, swaps[i], ".log", SK_SWAP_SUFFIX);
         int64_t last = swap_last_offset(path, swaps[i]);
         sk_warn("cleaner", "%s: completing the swap of cleaned segment %" PRId64 " (offsets to %" PRId64 ")", p->dir,
                 swaps[i], last);
         for (size_t k = 0; k < nbases; k++) {
             if (bases[k] < swaps[i] || (bases[k] > last && bases[k] != swaps[i]))
                 continue;
-            for (size_t x = 0; x < NSWAP; x++) {
-                file_path(to, sizeof to, p->dir, bases[k], swap_suffixes[x], "");
+            for (size_t x = 0; x < SK_SEGMENT_FILES; x++) {
+                sk_offset_file_path(to, sizeof to, p->dir, bases[k], sk_segment_suffixes[x], "");
                 unlink(to);
             }
         }
         /* Rebuilt from the log at load. */
         for (size_t x = 1; x < 3; x++) {
-            file_path(to, sizeof to, p->dir, swaps[i], swap_suffixes[x], SK_SWAP_SUFFIX);
+            sk_offset_file_path(to, sizeof to, p->dir, swaps[i], sk_segment_suffixes[x], SK_SWAP_SUFFIX);
             unlink(to);
         }
     }

@@ -627,13 +627,12 @@ static int filter_batch(void *arg, const sk_batch *b)
     return 0;
 }
 
-static const char *const cleaned_suffixes[] = { ".log", ".index", ".timeindex", ".txnindex" };
 
 void sk_clean_group_unlink(const char *dir, int64_t base)
 {
     char path[4200];
-    for (size_t k = 0; k < sizeof cleaned_suffixes / sizeof *cleaned_suffixes; k++) {
-        snprintf(path, sizeof path, "%s/%020" PRId64 "%s" SK_CLEANED_SUFFIX, dir, base, cleaned_suffixes[k]);
+    for (size_t k = 0; k < SK_SEGMENT_FILES; k++) {
+        sk_offset_file_path(path, sizeof path, dir, base, sk_segment_suffixes[k], SK_CLEANED_SUFFIX);
         unlink(path);
     }
 }

@@ -113,16 +113,8 @@ typedef struct sk_segment {
 } sk_segment;
 
 /* A segment object for base offset `base` in `dir` (no file touched). */
-/* The offset of a file named "<20-digit offset><suffix>" (e.g. ".log",
- * ".snapshot"), or -1 when `name` is not such a name. */
-int64_t sk_offset_file_name(const char *name, const char *suffix);
-/* qsort comparator of int64_t offsets, ascending. */
-int sk_offset_cmp(const void *a, const void *b);
-
 sk_segment *sk_segment_new(const char *dir, int64_t base);
 void sk_segment_free(sk_segment *seg);
-/* Path of one of the segment's files: suffix ".log", ".index", ... */
-void sk_segment_path(const sk_segment *seg, const char *suffix, char *out, size_t n);
 /* Creates the files of a new, empty active segment. 0 or -1. */
 int sk_segment_create(sk_segment *seg, const sk_log_config *cfg, int64_t now_ms);
 /* Opens the .log file if needed and records its size and mtime. 0 or -1. */
@@ -174,6 +166,25 @@ void sk_segment_deactivate(sk_segment *seg);
  * no batch has one (Kafka's LogSegment.largestTimestamp). Needs the indexes
  * loaded. */
 int64_t sk_segment_largest_timestamp(const sk_segment *seg);
+
+/* ---- File names and I/O (log_files.c) ---- */
+/* The offset of a file named "<20-digit offset><suffix>" (e.g. ".log",
+ * ".snapshot"), or -1 when `name` is not such a name. */
+int64_t sk_offset_file_name(const char *name, const char *suffix);
+/* qsort comparator of int64_t offsets, ascending. */
+int sk_offset_cmp(const void *a, const void *b);
+/* The suffixes of a segment's files (.log first), then that of the producer
+ * snapshot at its base offset: SK_SEGMENT_FILES + 1 entries. */
+#define SK_SEGMENT_FILES 4
+extern const char *const sk_segment_suffixes[SK_SEGMENT_FILES + 1];
+/* "<dir>/<20-digit offset><suffix><tail>" into `out` (`n` bytes). */
+void sk_offset_file_path(char *out, size_t n, const char *dir, int64_t offset, const char *suffix, const char *tail);
+/* Path of one of the segment's files: suffix ".log", ".index", ... */
+void sk_segment_path(const sk_segment *seg, const char *suffix, char *out, size_t n);
+/* Writes all of `len` bytes at `off`. 0 or -1 (errno). */
+int sk_pwrite_full(int fd, const void *buf, size_t len, int64_t off);
+/* Reads exactly `len` bytes at `off`. 0, or -1 (errno; EIO for a short file). */
+int sk_pread_full(int fd, void *buf, size_t len, int64_t off);
 
 /* ---- Aborted-transaction index (txn_index.c) ----
  * Kafka's TransactionIndex: one 34-byte entry per aborted transaction whose
@@ -553,11 +564,5 @@ int16_t sk_log_conform_compression(const sk_log_config *lc, int codec, int32_t l
  * structure (no record is named then) or memory ran out. */
 int16_t sk_log_name_record_errors(const sk_log_config *lc, sk_append_origin origin, const uint8_t *batch,
                                   size_t avail, int64_t now_ms, int16_t err, sk_record_errors *out);
-
-/* ---- Helpers ---- */
-/* Writes all of `len` bytes at `off`. 0 or -1 (errno). */
-int sk_pwrite_full(int fd, const void *buf, size_t len, int64_t off);
-/* Reads exactly `len` bytes at `off`. 0, or -1 (errno; EIO for a short file). */
-int sk_pread_full(int fd, void *buf, size_t len, int64_t off);
 
 #endif

@@ -189,11 +189,10 @@ static int list_segments(sk_partition *p)
 static void drop_segments_from(sk_partition *p, size_t from)
 {
     char path[4096];
-    static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex", SK_SNAPSHOT_SUFFIX };
     for (size_t i = from; i < p->nsegs; i++) {
         sk_warn("log", "%s: deleting segment %" PRId64 " after a truncated one", p->dir, p->segs[i]->base_offset);
-        for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes; k++) {
-            sk_segment_path(p->segs[i], suffixes[k], path, sizeof path);
+        for (size_t k = 0; k <= SK_SEGMENT_FILES; k++) {
+            sk_segment_path(p->segs[i], sk_segment_suffixes[k], path, sizeof path);
             unlink(path);
         }
         sk_segment_free(p->segs[i]);

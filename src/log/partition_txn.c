@@ -46,7 +46,7 @@ int sk_partition_apply_producers(sk_partition *p, sk_segment *seg, sk_producer_a
 
 static void snapshot_path(const sk_partition *p, int64_t offset, char *out, size_t n)
 {
-    snprintf(out, n, "%s/%020" PRId64 SK_SNAPSHOT_SUFFIX, p->dir, offset);
+    sk_offset_file_path(out, n, p->dir, offset, SK_SNAPSHOT_SUFFIX, "");
 }
 
 

@@ -19,8 +19,7 @@
 
 void sk_partition_retire_segments(sk_partition *p, size_t from, size_t n, bool snapshots)
 {
-    static const char *const suffixes[] = { ".log", ".index", ".timeindex", ".txnindex", SK_SNAPSHOT_SUFFIX };
-    size_t nsuffix = sizeof suffixes / sizeof *suffixes - (snapshots ? 0 : 1);
+    size_t nsuffix = SK_SEGMENT_FILES + (snapshots ? 1 : 0);
     char **paths = calloc(n * nsuffix, sizeof *paths);
     sk_segment_file **files = calloc(n, sizeof *files);
     size_t npaths = 0, nfiles = 0;
@@ -31,7 +30,7 @@ void sk_partition_retire_segments(sk_partition *p, size_t from, size_t n, bool s
         if (snapshots)
             sk_info("log", "%s: deleting segment %" PRId64 " (%" PRId64 " bytes)", p->dir, seg->base_offset, seg->size);
         for (size_t k = 0; k < nsuffix; k++) {
-            sk_segment_path(seg, suffixes[k], src, sizeof src);
+            sk_segment_path(seg, sk_segment_suffixes[k], src, sizeof src);
             snprintf(dst, sizeof dst, "%s%s", src, SK_DELETED_SUFFIX);
             if (rename(src, dst) < 0) {
                 if (errno != ENOENT)

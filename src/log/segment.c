@@ -21,46 +21,6 @@
 
 #define RECOVER_BUF_BYTES (1u << 20)
 
-/* ---- I/O helpers ---- */
-
-int sk_pwrite_full(int fd, const void *buf, size_t len, int64_t off)
-{
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        off += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int sk_pread_full(int fd, void *buf, size_t len, int64_t off)
-{
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (n == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += n;
-        off += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* ---- Segment files ---- */
 
 static sk_segment_file *segment_file_new(int fd)
@@ -94,25 +54,6 @@ void sk_segment_file_unref(sk_segment_file *f)
 
 /* ---- Segments ---- */
 
-int64_t sk_offset_file_name(const char *name, const char *suffix)
-{
-    if (strlen(name) != 20 + strlen(suffix) || strcmp(name + 20, suffix) != 0)
-        return -1;
-    int64_t v = 0;
-    for (int i = 0; i < 20; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (name[i] - '0');
-    }
-    return v;
-}
-
-int sk_offset_cmp(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 sk_segment *sk_segment_new(const char *dir, int64_t base)
 {
     sk_segment *seg = calloc(1, sizeof *seg);
@@ -124,7 +65,7 @@ sk_segment *sk_segment_new(const char *dir, int64_t base)
         free(seg);
         return NULL;
     }
-    snprintf(seg->prefix, n, "%s/%020" PRId64, dir, base);
+    sk_offset_file_path(seg->prefix, n, dir, base, "", "");
     seg->base_offset = base;
     seg->size = -1;
     seg->next_offset = -1;
@@ -147,11 +88,6 @@ void sk_segment_free(sk_segment *seg)
     sk_segment_file_unref(seg->file);
     free(seg->prefix);
     free(seg);
-}
-
-void sk_segment_path(const sk_segment *seg, const char *suffix, char *out, size_t n)
-{
-    snprintf(out, n, "%s%s", seg->prefix, suffix);
 }
 
 static int open_log_file(sk_segment *seg, int flags)
