@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,15 @@ int sk_offset_cmp(const void *a, const void *b)
 void sk_offset_file_path(char *out, size_t n, const char *dir, int64_t offset, const char *suffix, const char *tail)
 {
     snprintf(out, n, "%s/%020" PRId64 "%s%s", dir, offset, suffix, tail);
+}
+
+char *sk_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
 }
 
 void sk_segment_path(const sk_segment *seg, const char *suffix, char *out, size_t n)

@@ -177,6 +177,8 @@ int sk_offset_cmp(const void *a, const void *b);
  * snapshot at its base offset: SK_SEGMENT_FILES + 1 entries. */
 #define SK_SEGMENT_FILES 4
 extern const char *const sk_segment_suffixes[SK_SEGMENT_FILES + 1];
+/* "<dir>/<name>" on the heap (caller frees), NULL when out of memory. */
+char *sk_path_join(const char *dir, const char *name);
 /* "<dir>/<20-digit offset><suffix><tail>" into `out` (`n` bytes). */
 void sk_offset_file_path(char *out, size_t n, const char *dir, int64_t offset, const char *suffix, const char *tail);
 /* Path of one of the segment's files: suffix ".log", ".index", ... */
@@ -488,7 +490,7 @@ void sk_cleaner_stop(sk_logstore *s);
 /* Frees it (after the workers drained). */
 void sk_cleaner_free(sk_logstore *s);
 
-/* ---- The store (logstore.c) ---- */
+/* ---- The store (logstore.c; its table and clock in store_table.c) ---- */
 typedef struct sk_delete_batch sk_delete_batch;
 
 struct sk_logstore {
@@ -513,6 +515,12 @@ struct sk_logstore {
     struct sk_cleaner *cleaner;  /* the log cleaner (cleaner.c), NULL when disabled */
 };
 
+/* Adds `p` to the store's table (buckets reserved at open, so it cannot fail). */
+void sk_logstore_insert(sk_logstore *s, sk_partition *p);
+/* CLOCK_REALTIME in ms: the store's clock unless the options give one. */
+int64_t sk_logstore_wall_clock_ms(void *arg);
+
+/* ---- Background file jobs (file_jobs.c) ---- */
 /* Writes `len` bytes of `data` to the file `name` in the partition's
  * directory atomically on the sync worker (sk_file_write_atomic_at); not at
  * all once the partition is deleted. Takes `data` (heap). */
@@ -522,6 +530,17 @@ void sk_partition_write_later(sk_partition *p, const char *name, char *data, siz
  * reference (may be NULL) to drop once unlinked. Takes the arrays. */
 void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
                               size_t nfiles, int64_t delay_ms);
+/* Queues directory `tree` (a deleted partition's, heap: taken) for removal
+ * after `delay_ms`, with file references to drop once it is gone (the
+ * array is taken; may be NULL). */
+void sk_logstore_delete_tree_later(sk_logstore *s, char *tree, sk_segment_file **files, size_t nfiles,
+                                   int64_t delay_ms);
+/* Hands every delete still waiting for its delay to the workers (close). */
+void sk_logstore_deletes_now(sk_logstore *s);
+/* Forgets the waiting deletes without unlinking (an unclean close). */
+void sk_logstore_deletes_drop(sk_logstore *s);
+/* Writes the three checkpoint files now, on the calling thread (close). */
+void sk_logstore_checkpoint_now(sk_logstore *s);
 
 /* ---- Checkpoints and metadata files (checkpoint.c) ---- */
 typedef struct sk_checkpoint_entry {

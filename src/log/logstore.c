@@ -1,11 +1,12 @@
 /*
- * The log directory as a whole (Kafka's LogManager for one log dir): the
- * table of partitions, start-up (leftover cleanup, checkpoints, recovery
- * after an unclean stop or lazy loading after a clean one), clean shutdown
- * (fsync, trimmed indexes, checkpoints, the .kafka_cleanshutdown marker),
- * partition creation and deletion, and the periodic tasks on the event loop:
- * retention, flush.ms and checkpoint writing. Blocking file work (fsync,
- * unlink) is handed to the background workers.
+ * The log directory as a whole (Kafka's LogManager for one log dir):
+ * start-up (leftover cleanup, checkpoints, recovery after an unclean stop or
+ * lazy loading after a clean one), clean shutdown (fsync, trimmed indexes,
+ * checkpoints, the .kafka_cleanshutdown marker), partition creation and
+ * deletion, and the periodic tasks on the event loop: retention, flush.ms,
+ * producer expiry and checkpoint writing. The table of partitions is in
+ * store_table.c, the blocking file work handed to the background workers in
+ * file_jobs.c, the settings from the broker's keys in log_config.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -28,355 +28,6 @@
 
 #define MAX_TOPIC_LEN 249 /* Kafka's Topic.MAX_NAME_LENGTH */
 #define CLEAN_SHUTDOWN_CONTENT "{\"version\":0,\"brokerEpoch\":-1}"
-
-sk_timestamp_type sk_timestamp_type_from_name(const char *name)
-{
-    return name && strcmp(name, "LogAppendTime") == 0 ? SK_TIMESTAMP_LOG_APPEND_TIME : SK_TIMESTAMP_CREATE_TIME;
-}
-
-void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
-{
-    memset(lc, 0, sizeof *lc);
-    lc->segment_bytes = cfg->log_segment_bytes > INT32_MAX ? INT32_MAX : cfg->log_segment_bytes;
-    lc->segment_ms = cfg->log_roll_ms;
-    lc->retention_ms = cfg->log_retention_ms;
-    lc->retention_bytes = cfg->log_retention_bytes;
-    lc->flush_messages = cfg->log_flush_interval_messages;
-    lc->flush_ms = cfg->log_flush_interval_ms;
-    lc->index_interval_bytes = cfg->log_index_interval_bytes;
-    lc->max_index_size_bytes = cfg->log_index_size_max_bytes;
-    lc->file_delete_delay_ms = cfg->file_delete_delay_ms;
-    lc->max_message_bytes = cfg->message_max_bytes;
-    lc->timestamp_type = sk_timestamp_type_from_name(cfg->log_message_timestamp_type);
-    lc->timestamp_before_max_ms = cfg->log_message_timestamp_before_max_ms;
-    lc->timestamp_after_max_ms = cfg->log_message_timestamp_after_max_ms;
-    lc->compact = false;
-    lc->delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
-    lc->min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
-    lc->max_compaction_lag_ms = cfg->log_cleaner_max_compaction_lag_ms;
-    lc->min_cleanable_ratio = cfg->log_cleaner_min_cleanable_ratio ? strtod(cfg->log_cleaner_min_cleanable_ratio, NULL) : 0.5;
-}
-
-sk_batch_rules sk_log_config_rules(const sk_log_config *lc, sk_append_origin origin)
-{
-    return (sk_batch_rules){
-        .max_message_bytes = lc->max_message_bytes,
-        .timestamp_type = lc->timestamp_type,
-        .timestamp_before_max_ms = lc->timestamp_before_max_ms,
-        .timestamp_after_max_ms = lc->timestamp_after_max_ms,
-        .compact = lc->compact,
-        .origin = origin,
-    };
-}
-
-static int64_t wall_clock_ms(void *arg)
-{
-    struct timespec ts;
-    (void)arg;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t sk_logstore_now(const sk_logstore *s)
-{
-    return s->now_ms(s->clock_arg);
-}
-
-sk_bg *sk_logstore_bg(const sk_logstore *s)
-{
-    return s->bg;
-}
-
-/* ---- Partition table ---- */
-
-static uint64_t partition_hash(const char *topic, int32_t index)
-{
-    return sk_hash_more(sk_hash_bytes(topic, strlen(topic)), &index, sizeof index);
-}
-
-static void table_insert(sk_logstore *s, sk_partition *p)
-{
-    sk_htab_insert(&s->partitions, &p->node, partition_hash(p->topic, p->index)); /* reserved at open */
-}
-
-sk_partition *sk_logstore_find(sk_logstore *s, const char *topic, int32_t index)
-{
-    uint64_t h = partition_hash(topic, index);
-    for (sk_hnode *n = sk_htab_chain(&s->partitions, h); n; n = n->next) {
-        sk_partition *p = SK_CONTAINER_OF(n, sk_partition, node);
-        if (n->hash == h && p->index == index && strcmp(p->topic, topic) == 0)
-            return p;
-    }
-    return NULL;
-}
-
-void sk_logstore_foreach(sk_logstore *s, void (*fn)(sk_partition *p, void *arg), void *arg)
-{
-    size_t bucket;
-    for (sk_hnode *n = sk_htab_next(&s->partitions, NULL, &bucket), *next; n; n = next) {
-        next = sk_htab_next(&s->partitions, n, &bucket);
-        fn(SK_CONTAINER_OF(n, sk_partition, node), arg);
-    }
-}
-
-size_t sk_logstore_count(const sk_logstore *s)
-{
-    return s->partitions.count;
-}
-
-/* ---- Background file jobs ---- */
-
-/* Files (and possibly a whole directory) to unlink after a delay. */
-struct sk_delete_batch {
-    sk_logstore *store;
-    char **paths;            /* files to unlink */
-    size_t npaths;
-    sk_segment_file **files; /* references dropped after unlinking (closes off the loop) */
-    size_t nfiles;
-    char *tree;              /* a directory to empty and remove, or NULL */
-    struct event *timer;     /* pending delay, or NULL */
-    sk_delete_batch *next;   /* store->deletes list while the timer runs */
-};
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        if (errno != ENOENT)
-            sk_warn("log", "opendir %s: %m", dir);
-        return;
-    }
-    struct dirent *de;
-    char path[4096];
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (unlink(path) < 0 && errno == EISDIR)
-            remove_tree(path);
-    }
-    closedir(d);
-    if (rmdir(dir) < 0)
-        sk_warn("log", "rmdir %s: %m", dir);
-}
-
-static void delete_work(void *arg)
-{
-    sk_delete_batch *b = arg;
-    for (size_t i = 0; i < b->npaths; i++)
-        if (unlink(b->paths[i]) < 0 && errno != ENOENT)
-            sk_warn("log", "unlink %s: %m", b->paths[i]);
-    if (b->tree)
-        remove_tree(b->tree);
-    for (size_t i = 0; i < b->nfiles; i++)
-        sk_segment_file_unref(b->files[i]);
-    b->nfiles = 0;
-}
-
-static void delete_batch_free(void *arg)
-{
-    sk_delete_batch *b = arg;
-    for (size_t i = 0; i < b->npaths; i++)
-        free(b->paths[i]);
-    for (size_t i = 0; i < b->nfiles; i++)
-        sk_segment_file_unref(b->files[i]);
-    free(b->paths);
-    free(b->files);
-    free(b->tree);
-    if (b->timer)
-        event_free(b->timer);
-    free(b);
-}
-
-static void delete_submit(sk_delete_batch *b)
-{
-    if (sk_bg_submit(b->store->bg, SK_BG_DELETE, delete_work, delete_batch_free, b) < 0) {
-        delete_work(b);
-        delete_batch_free(b);
-    }
-}
-
-static void delete_unlink_pending(sk_logstore *s, sk_delete_batch *b)
-{
-    for (sk_delete_batch **pp = &s->deletes; *pp; pp = &(*pp)->next)
-        if (*pp == b) {
-            *pp = b->next;
-            return;
-        }
-}
-
-static void on_delete_timer(evutil_socket_t fd, short what, void *arg)
-{
-    sk_delete_batch *b = arg;
-    (void)fd;
-    (void)what;
-    delete_unlink_pending(b->store, b);
-    event_free(b->timer);
-    b->timer = NULL;
-    delete_submit(b);
-}
-
-static void delete_schedule(sk_logstore *s, sk_delete_batch *b, int64_t delay_ms)
-{
-    if (delay_ms > 0 && s->base) {
-        b->timer = evtimer_new(s->base, on_delete_timer, b);
-        struct timeval tv = { .tv_sec = (time_t)(delay_ms / 1000), .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000 };
-        if (b->timer && evtimer_add(b->timer, &tv) == 0) {
-            b->next = s->deletes;
-            s->deletes = b;
-            return;
-        }
-    }
-    delete_submit(b);
-}
-
-void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
-                              size_t nfiles, int64_t delay_ms)
-{
-    sk_delete_batch *b = calloc(1, sizeof *b);
-    if (!b) {
-        for (size_t i = 0; i < npaths; i++)
-            free(paths[i]);
-        for (size_t i = 0; i < nfiles; i++)
-            sk_segment_file_unref(files[i]);
-        free(paths);
-        free(files);
-        return;
-    }
-    *b = (sk_delete_batch){ .store = s, .paths = paths, .npaths = npaths, .files = files, .nfiles = nfiles };
-    delete_schedule(s, b, delay_ms);
-}
-
-/* Writes whole files atomically on the sync worker. A partition's job names
- * its files relative to the partition directory, open as `dirfd` (the write
- * follows the directory if the partition is deleted and it is renamed), and
- * holds a reference on the partition; it is skipped once the partition is
- * deleted, so a topic created again under the same name never sees it. */
-typedef struct write_job {
-    sk_logstore *store;  /* set for checkpoint jobs: clears checkpoint_running */
-    sk_partition *p;     /* set for a partition's files (reference held) */
-    int dirfd;           /* the partition directory, -1 for absolute paths */
-    char *paths[3];
-    char *data[3];
-    size_t len[3];
-    int n;
-} write_job;
-
-static void write_work(void *arg)
-{
-    write_job *j = arg;
-    if (j->p && atomic_load(&j->p->deleted))
-        return;
-    for (int i = 0; i < j->n; i++) {
-        int rc = j->dirfd >= 0 ? sk_file_write_atomic_at(j->dirfd, j->paths[i], j->data[i], j->len[i])
-                               : sk_file_write_atomic(j->paths[i], j->data[i], j->len[i]);
-        if (rc < 0)
-            sk_error("log", "cannot write %s%s%s: %m", j->p ? j->p->dir : "", j->p ? "/" : "", j->paths[i]);
-    }
-}
-
-static void write_job_free(write_job *j)
-{
-    for (int i = 0; i < j->n; i++) {
-        free(j->paths[i]);
-        free(j->data[i]);
-    }
-    if (j->dirfd >= 0)
-        close(j->dirfd);
-    free(j);
-}
-
-static write_job *write_job_new(void)
-{
-    write_job *j = calloc(1, sizeof *j);
-    if (j)
-        j->dirfd = -1;
-    return j;
-}
-
-static void write_done(void *arg)
-{
-    write_job *j = arg;
-    sk_logstore *s = j->store;
-    if (j->p)
-        sk_partition_unref(j->p);
-    write_job_free(j);
-    if (!s)
-        return;
-    s->checkpoint_running = false;
-    if (s->checkpoint_again) {
-        s->checkpoint_again = false;
-        sk_logstore_checkpoint(s);
-    }
-}
-
-void sk_partition_write_later(sk_partition *p, const char *name, char *data, size_t len)
-{
-    write_job *j = write_job_new();
-    if (!j || !(j->paths[0] = strdup(name)) ||
-        (j->dirfd = sk_dir_open(p->dir)) < 0) {
-        sk_error("log", "cannot write %s/%s: %s", p->dir, name, j && j->paths[0] ? strerror(errno) : "out of memory");
-        free(data);
-        if (j)
-            write_job_free(j);
-        return;
-    }
-    j->n = 1;
-    j->data[0] = data;
-    j->len[0] = len;
-    j->p = p;
-    if (sk_bg_submit(p->store->bg, SK_BG_SYNC, write_work, write_done, j) < 0) {
-        sk_error("log", "cannot write %s/%s: out of memory", p->dir, name);
-        write_job_free(j);
-        return;
-    }
-    p->refs++;
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* Renders the checkpoint files into a job. NULL when out of memory. */
-static write_job *checkpoint_job(sk_logstore *s)
-{
-    static const char *const names[3] = { SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE, SK_CLEANER_OFFSET_FILE };
-    write_job *j = write_job_new();
-    if (!j)
-        return NULL;
-    for (int i = 0; i < 3; i++) {
-        j->n = i + 1;
-        j->paths[i] = path_join(s->dir, names[i]);
-        j->data[i] = sk_checkpoint_render(s, i, &j->len[i]);
-        if (!j->paths[i] || !j->data[i]) {
-            write_job_free(j);
-            return NULL;
-        }
-    }
-    return j;
-}
-
-void sk_logstore_checkpoint(sk_logstore *s)
-{
-    if (s->checkpoint_running) {
-        s->checkpoint_again = true;
-        return;
-    }
-    write_job *j = checkpoint_job(s);
-    if (!j)
-        return;
-    j->store = s;
-    if (sk_bg_submit(s->bg, SK_BG_SYNC, write_work, write_done, j) < 0) {
-        write_job_free(j);
-        return;
-    }
-    s->checkpoint_running = true;
-}
 
 /* ---- Periodic tasks ---- */
 
@@ -521,7 +172,7 @@ static int parse_partition_dir(const char *name, char *topic, size_t cap, int32_
 static void apply_checkpoint(sk_logstore *s, const char *file, int which)
 {
     sk_checkpoint_entry *e = NULL;
-    char *path = path_join(s->dir, file);
+    char *path = sk_path_join(s->dir, file);
     int n = path ? sk_checkpoint_read(path, &e) : 0;
     free(path);
     for (int i = 0; i < n; i++) {
@@ -556,7 +207,7 @@ static int scan_log_dir(sk_logstore *s, const sk_logstore_opts *opts)
         const char *name = de->d_name;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
             continue;
-        char *path = path_join(s->dir, name);
+        char *path = sk_path_join(s->dir, name);
         struct stat st;
         if (!path || stat(path, &st) < 0) {
             free(path);
@@ -570,19 +221,15 @@ static int scan_log_dir(sk_logstore *s, const sk_logstore_opts *opts)
             continue;
         }
         if (n > strlen(SK_DELETE_DIR_SUFFIX) && strcmp(name + n - strlen(SK_DELETE_DIR_SUFFIX), SK_DELETE_DIR_SUFFIX) == 0) {
-            sk_delete_batch *b = calloc(1, sizeof *b);
-            if (b) {
-                *b = (sk_delete_batch){ .store = s, .tree = path };
-                delete_submit(b);
-                continue;
-            }
+            sk_logstore_delete_tree_later(s, path, NULL, 0, 0);
+            continue;
         } else if (parse_partition_dir(name, topic, sizeof topic, &index) == 0 &&
                    !sk_logstore_find(s, topic, index)) {
             sk_partition *p = sk_partition_new(s, topic, index);
             if (p) {
                 if (opts && opts->topic_config && !opts->topic_config(opts->topic_config_arg, topic, &p->cfg))
                     p->cfg = s->defaults;
-                table_insert(s, p);
+                sk_logstore_insert(s, p);
             }
         }
         free(path);
@@ -610,7 +257,7 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
     while (n > 1 && s->dir[n - 1] == '/')
         s->dir[--n] = '\0';
     s->base = base;
-    s->now_ms = opts && opts->now_ms ? opts->now_ms : wall_clock_ms;
+    s->now_ms = opts && opts->now_ms ? opts->now_ms : sk_logstore_wall_clock_ms;
     s->clock_arg = opts ? opts->clock_arg : NULL;
     sk_log_config_from_broker(&s->defaults, cfg);
     s->retention_check_ms = cfg->log_retention_check_interval_ms;
@@ -629,7 +276,7 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
         goto fail;
     }
 
-    char *marker = path_join(s->dir, SK_CLEAN_SHUTDOWN_FILE);
+    char *marker = sk_path_join(s->dir, SK_CLEAN_SHUTDOWN_FILE);
     if (!marker)
         goto fail;
     bool clean = access(marker, F_OK) == 0;
@@ -737,13 +384,7 @@ void sk_logstore_close(sk_logstore *s)
         return;
     stop_timers(s);
     sk_logstore_foreach(s, close_listeners, NULL);
-    while (s->deletes) {
-        sk_delete_batch *b = s->deletes;
-        s->deletes = b->next;
-        event_free(b->timer);
-        b->timer = NULL;
-        delete_submit(b);
-    }
+    sk_logstore_deletes_now(s);
     sk_bg_drain(s->bg);
     sk_logstore_foreach(s, close_segments, NULL);
     if (sync_all(s) == 0)
@@ -751,12 +392,8 @@ void sk_logstore_close(sk_logstore *s)
     else
         sk_error("log", "syncfs %s: %m; recovery points stay where they were", s->dir);
 
-    write_job *j = checkpoint_job(s);
-    if (j) {
-        write_work(j);
-        write_job_free(j);
-    }
-    char *marker = path_join(s->dir, SK_CLEAN_SHUTDOWN_FILE);
+    sk_logstore_checkpoint_now(s);
+    char *marker = sk_path_join(s->dir, SK_CLEAN_SHUTDOWN_FILE);
     if (!marker || sk_file_write_atomic(marker, CLEAN_SHUTDOWN_CONTENT, strlen(CLEAN_SHUTDOWN_CONTENT)) < 0)
         sk_error("log", "cannot write the clean shutdown marker in %s: %m", s->dir);
     free(marker);
@@ -770,11 +407,7 @@ void sk_logstore_close_unclean(sk_logstore *s)
         return;
     stop_timers(s);
     sk_bg_drain(s->bg);
-    while (s->deletes) {
-        sk_delete_batch *b = s->deletes;
-        s->deletes = b->next;
-        delete_batch_free(b);
-    }
+    sk_logstore_deletes_drop(s);
     store_free(s);
 }
 
@@ -816,7 +449,7 @@ int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t 
     } else {
         p->topic_id_state = SK_TOPIC_ID_NONE;
     }
-    table_insert(s, p);
+    sk_logstore_insert(s, p);
     *out = p;
     return SK_ERR_NONE;
 fail:
@@ -848,7 +481,6 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
     p->deleted = true;
     sk_partition_fire_listeners(p, NULL);
 
-    sk_delete_batch *b = calloc(1, sizeof *b);
     sk_segment_file **files = calloc(p->nsegs + 1, sizeof *files);
     size_t nfiles = 0;
     for (size_t i = 0; files && i < p->nsegs; i++) {
@@ -858,15 +490,7 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
         }
     }
     sk_partition_free_segments(p);
-    if (b) {
-        *b = (sk_delete_batch){ .store = s, .tree = dead, .files = files, .nfiles = nfiles };
-        delete_schedule(s, b, p->cfg.file_delete_delay_ms);
-    } else {
-        free(dead);
-        for (size_t i = 0; i < nfiles; i++)
-            sk_segment_file_unref(files[i]);
-        free(files);
-    }
+    sk_logstore_delete_tree_later(s, dead, files, nfiles, p->cfg.file_delete_delay_ms);
     sk_partition_unref(p);
     return SK_ERR_NONE;
 }
@@ -874,7 +498,7 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
 bool sk_partition_topic_id(sk_partition *p, uint8_t out[16])
 {
     if (p->topic_id_state == SK_TOPIC_ID_UNREAD) {
-        char *path = path_join(p->dir, SK_PARTITION_METADATA_FILE);
+        char *path = sk_path_join(p->dir, SK_PARTITION_METADATA_FILE);
         char *text = path ? sk_file_read_all(path, 4096, NULL) : NULL;
         bool known = text && sk_partition_metadata_parse(text, p->topic_id) == 0;
         p->topic_id_state = known ? SK_TOPIC_ID_KNOWN : SK_TOPIC_ID_NONE;
