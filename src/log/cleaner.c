@@ -56,11 +56,6 @@ typedef struct cleanable {
     bool forced;                 /* max.compaction.lag.ms passed */
 } cleanable;
 
-static int64_t seg_end(const sk_partition *p, size_t i)
-{
-    return i + 1 < p->nsegs ? p->segs[i + 1]->base_offset : p->log_end_offset;
-}
-
 /* Fills `c` for a loaded compacted partition. False when nothing is cleanable. */
 static bool find_cleanable(sk_partition *p, int64_t now, cleanable *c)
 {
@@ -84,11 +79,11 @@ static bool find_cleanable(sk_partition *p, int64_t now, cleanable *c)
             break;
         }
     }
-    while (c->nsegs + 1 < p->nsegs && seg_end(p, c->nsegs) <= uncleanable)
+    while (c->nsegs + 1 < p->nsegs && sk_partition_segment_end(p, c->nsegs) <= uncleanable)
         c->nsegs++;
     size_t first_dirty_seg = c->nsegs;
     for (size_t i = 0; i < c->nsegs; i++) {
-        if (seg_end(p, i) <= c->first_dirty) {
+        if (sk_partition_segment_end(p, i) <= c->first_dirty) {
             c->clean_bytes += p->segs[i]->size;
         } else {
             c->dirty_bytes += p->segs[i]->size;
@@ -186,7 +181,7 @@ static sk_clean_job *job_new(sk_cleaner *cl, sk_partition *p, const cleanable *c
         sk_segment *seg = p->segs[i];
         if (sk_segment_open(seg) < 0)
             goto fail;
-        job->segs[i] = (sk_clean_seg){ seg->base_offset, seg_end(p, i), seg->size, seg->mtime_ms,
+        job->segs[i] = (sk_clean_seg){ seg->base_offset, sk_partition_segment_end(p, i), seg->size, seg->mtime_ms,
                                        sk_segment_file_ref(seg->file) };
         job->nsegs++;
     }
@@ -419,112 +414,4 @@ void sk_cleaner_free(sk_logstore *s)
     sk_cleaner_stop(s);
     free(s->cleaner);
     s->cleaner = NULL;
-}
-
-/* ---- Recovery of interrupted swaps ---- */
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* Last offset of the batches of `path` (base - 1 when empty). */
-static int64_t swap_last_offset(const char *path, int64_t base)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return base - 1;
-    sk_log_scan sc = { .fd = fd, .win_pos = -1 };
-    int64_t last = base - 1;
-    sk_batch b;
-    const uint8_t *h;
-    for (int64_t pos = 0; (h = sk_log_scan_window(&sc, pos, SK_BATCH_HEADER_SIZE)) != NULL;) {
-        sk_batch_header_parse(&b, h, SK_BATCH_HEADER_SIZE);
-        if (b.magic != 2 || b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
-            !sk_log_scan_window(&sc, pos, b.size))
-            break;
-        last = sk_batch_last_offset(&b);
-        pos += (int64_t)b.size;
-    }
-    free(sc.buf);
-    close(fd);
-    return last;
-}
-
-int sk_cleaner_recover_swaps(sk_partition *p)
-{
-    DIR *d = opendir(p->dir);
-    if (!d)
-        return 0; /* list_segments reports it */
-    int64_t *swaps = NULL, *bases = NULL;
-    size_t nswaps = 0, nbases = 0;
-    char **names = NULL;
-    size_t nnames = 0;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d)) != NULL && rc == 0) {
-        char name[300];
-        snprintf(name, sizeof name, "%s", de->d_name);
-        int64_t base = sk_offset_file_name(name, ".log");
-        if (base >= 0) {
-            int64_t *a = realloc(bases, (nbases + 1) * sizeof *a);
-            rc = a ? 0 : -1;
-            if (a)
-                (bases = a)[nbases++] = base;
-            continue;
-        }
-        if (!ends_with(name, SK_SWAP_SUFFIX))
-            continue;
-        char **a = realloc(names, (nnames + 1) * sizeof *a);
-        rc = a && (a[nnames] = strdup(name)) ? 0 : -1;
-        if (a)
-            names = a;
-        if (rc == 0)
-            nnames++;
-        name[strlen(name) - strlen(SK_SWAP_SUFFIX)] = '\0';
-        base = sk_offset_file_name(name, ".log");
-        if (base >= 0 && rc == 0) {
-            int64_t *s = realloc(swaps, (nswaps + 1) * sizeof *s);
-            rc = s ? 0 : -1;
-            if (s)
-                (swaps = s)[nswaps++] = base;
-        }
-    }
-    closedir(d);
-    char path[4200], to[4200];
-    for (size_t i = 0; i < nswaps && rc == 0; i++) {
-        sk_offset_file_path(path, sizeof path, p->dir, swaps[i], ".log", SK_SWAP_SUFFIX);
-        int64_t last = swap_last_offset(path, swaps[i]);
-        sk_warn("cleaner", "%s: completing the swap of cleaned segment %" PRId64 " (offsets to %" PRId64 ")", p->dir,
-                swaps[i], last);
-        for (size_t k = 0; k < nbases; k++) {
-            if (bases[k] < swaps[i] || (bases[k] > last && bases[k] != swaps[i]))
-                continue;
-            for (size_t x = 0; x < SK_SEGMENT_FILES; x++) {
-                sk_offset_file_path(to, sizeof to, p->dir, bases[k], sk_segment_suffixes[x], "");
-                unlink(to);
-            }
-        }
-        /* Rebuilt from the log at load. */
-        for (size_t x = 1; x < 3; x++) {
-            sk_offset_file_path(to, sizeof to, p->dir, swaps[i], sk_segment_suffixes[x], SK_SWAP_SUFFIX);
-            unlink(to);
-        }
-    }
-    for (size_t i = 0; i < nnames && rc == 0; i++) {
-        snprintf(path, sizeof path, "%s/%s", p->dir, names[i]);
-        snprintf(to, sizeof to, "%s", path);
-        to[strlen(to) - strlen(SK_SWAP_SUFFIX)] = '\0';
-        if (rename(path, to) < 0 && errno != ENOENT) {
-            sk_error("cleaner", "rename %s: %m", path);
-            rc = -1;
-        }
-    }
-    for (size_t i = 0; i < nnames; i++)
-        free(names[i]);
-    free(names);
-    free(swaps);
-    free(bases);
-    return rc;
 }

@@ -18,6 +18,12 @@
 const char *const sk_segment_suffixes[SK_SEGMENT_FILES + 1] = { ".log", ".index", ".timeindex", ".txnindex",
                                                                  SK_SNAPSHOT_SUFFIX };
 
+bool sk_has_suffix(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
 int64_t sk_offset_file_name(const char *name, const char *suffix)
 {
     if (strlen(name) != 20 + strlen(suffix) || strcmp(name + 20, suffix) != 0)

@@ -168,6 +168,8 @@ void sk_segment_deactivate(sk_segment *seg);
 int64_t sk_segment_largest_timestamp(const sk_segment *seg);
 
 /* ---- File names and I/O (log_files.c) ---- */
+/* True when `s` ends with `suffix`. */
+bool sk_has_suffix(const char *s, const char *suffix);
 /* The offset of a file named "<20-digit offset><suffix>" (e.g. ".log",
  * ".snapshot"), or -1 when `name` is not such a name. */
 int64_t sk_offset_file_name(const char *name, const char *suffix);
@@ -293,10 +295,6 @@ int16_t sk_producer_append_batch(sk_producer_append *pa, const sk_producer_state
 int sk_producer_append_commit(sk_producer_append *pa, sk_producer_state *ps);
 /* Frees `pa` (committed or not). */
 void sk_producer_append_free(sk_producer_append *pa);
-/* Commits `pa` into the partition's state and records its aborted
- * transactions in `seg` (the segment holding their markers) with the last
- * stable offset they leave behind. 0, or -1 (logged) on a failure. */
-int sk_partition_apply_producers(sk_partition *p, sk_segment *seg, sk_producer_append *pa);
 
 /* Kafka's producer snapshot file (ProducerSnapshot version 1): int16
  * version, uint32 CRC-32C of everything after it, int32 count, then per
@@ -310,7 +308,7 @@ uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len);
  * (version, CRC, length). */
 int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t len);
 
-/* ---- Partitions (partition.c) ---- */
+/* ---- Partitions (partition.c; the object and its segments in partition_segs.c) ---- */
 /* What a partition knows of its topic id (partition.metadata, read lazily). */
 typedef enum sk_topic_id_state {
     SK_TOPIC_ID_UNREAD = 0, /* partition.metadata not read yet */
@@ -380,12 +378,21 @@ void sk_partition_delete_oldest(sk_partition *p, size_t n);
  * unlinked after file.delete.delay.ms, the segment objects freed; open
  * slices keep their file descriptors. */
 void sk_partition_retire_segments(sk_partition *p, size_t from, size_t n, bool snapshots);
+/* Appends `seg` to the segment array. 0, or -1 when out of memory. */
+int sk_partition_push_segment(sk_partition *p, sk_segment *seg);
+/* First offset after segment i: the next segment's base, or the log end. */
+int64_t sk_partition_segment_end(const sk_partition *p, size_t i);
 /* Loads segment i's indexes on first use. 0 or -1. */
 int sk_partition_ensure_segment(sk_partition *p, size_t i);
 /* Index of the segment holding `offset` (0 when below every segment). */
 size_t sk_partition_find_segment(const sk_partition *p, int64_t offset);
 
-/* Producer state of a loaded partition (producer_state.c): the newest
+/* ---- A partition's producer state on disk (producer_snapshot.c) ---- */
+/* Commits `pa` into the partition's state and records its aborted
+ * transactions in `seg` (the segment holding their markers) with the last
+ * stable offset they leave behind. 0, or -1 (logged) on a failure. */
+int sk_partition_apply_producers(sk_partition *p, sk_segment *seg, sk_producer_append *pa);
+/* Producer state of a loaded partition: the newest
  * snapshot at or below the log end offset (newer ones are deleted), then
  * the batches after it, whose aborted transactions are written to their
  * segments' .txnindex again. 0 or -1. */
@@ -395,7 +402,8 @@ int sk_partition_load_producers(sk_partition *p);
  * snapshots older than the segment before the active one. */
 void sk_partition_snapshot_producers(sk_partition *p, bool later);
 
-/* ---- Log cleaner (cleaner.c on the loop, cleaner_pass.c on its worker) ---- */
+/* ---- Log cleaner (cleaner.c on the loop, cleaner_pass.c on its worker,
+ *      cleaner_recover.c at load) ---- */
 
 /* Key -> newest offset of one pass (Kafka's SkimpyOffsetMap): 128-bit key
  * hashes and offsets in an open-addressing table that grows up to the

@@ -5,9 +5,11 @@
  * recovery after an unclean stop), validates and appends batches (with the
  * producer checks of producer_state.c), rolls segments, schedules fsyncs on
  * the background worker, and answers reads and offset-by-timestamp lookups.
- * Retention and DeleteRecords are in retention.c; the directory-level work
- * is in logstore.c; producer state, the last stable offset and aborted
- * transactions are in producer_state.c and txn_index.c.
+ * The partition object and its segment array are in partition_segs.c;
+ * retention and DeleteRecords in retention.c; the directory-level work in
+ * logstore.c; producer state in producer_state.c and producer_snapshot.c;
+ * markers, the last stable offset and aborted transactions in
+ * partition_txn.c and txn_index.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,82 +32,8 @@ static sk_segment *active_seg(const sk_partition *p)
     return p->segs[p->nsegs - 1];
 }
 
-/* First offset after segment i: the next segment's base, or the log end. */
-static int64_t seg_end(const sk_partition *p, size_t i)
-{
-    return i + 1 < p->nsegs ? p->segs[i + 1]->base_offset : p->segs[i]->next_offset;
-}
-
-/* ---- Lifecycle ---- */
-
-sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index)
-{
-    sk_partition *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
-    size_t n = strlen(s->dir) + strlen(topic) + 16;
-    p->topic = strdup(topic);
-    p->dir = malloc(n);
-    if (!p->topic || !p->dir) {
-        free(p->topic);
-        free(p->dir);
-        free(p);
-        return NULL;
-    }
-    snprintf(p->dir, n, "%s/%s-%" PRId32, s->dir, topic, index);
-    p->store = s;
-    p->index = index;
-    p->cfg = s->defaults;
-    p->first_unflushed_ms = -1;
-    p->flush_pending_to = -1;
-    p->listeners.next = p->listeners.prev = &p->listeners;
-    sk_producer_state_init(&p->producers);
-    p->cleaner_offset = -1;
-    p->refs = 1;
-    return p;
-}
-
-void sk_partition_free_segments(sk_partition *p)
-{
-    for (size_t i = 0; i < p->nsegs; i++)
-        sk_segment_free(p->segs[i]);
-    free(p->segs);
-    p->segs = NULL;
-    p->nsegs = p->segs_cap = 0;
-}
-
-void sk_partition_unref(sk_partition *p)
-{
-    if (--p->refs > 0)
-        return;
-    sk_partition_free_segments(p);
-    sk_producer_state_clear(&p->producers);
-    free(p->topic);
-    free(p->dir);
-    free(p);
-}
-
-static int segs_push(sk_partition *p, sk_segment *seg)
-{
-    if (p->nsegs == p->segs_cap) {
-        size_t cap = p->segs_cap ? p->segs_cap * 2 : 4;
-        sk_segment **a = realloc(p->segs, cap * sizeof *a);
-        if (!a)
-            return -1;
-        p->segs = a;
-        p->segs_cap = cap;
-    }
-    p->segs[p->nsegs++] = seg;
-    return 0;
-}
-
 /* ---- Loading and recovery ---- */
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
 
 
 /* Lists the directory: segments by base offset (size and mtime from stat),
@@ -127,7 +55,7 @@ static int list_segments(sk_partition *p)
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
         snprintf(path, sizeof path, "%s/%s", p->dir, name);
-        if (has_suffix(name, SK_DELETED_SUFFIX)) {
+        if (sk_has_suffix(name, SK_DELETED_SUFFIX)) {
             char **a = realloc(dead, (ndead + 1) * sizeof *a);
             if (a && (a[ndead] = strdup(path)) != NULL) {
                 dead = a;
@@ -137,7 +65,7 @@ static int list_segments(sk_partition *p)
             }
             continue;
         }
-        if (has_suffix(name, ".tmp") || has_suffix(name, ".cleaned")) {
+        if (sk_has_suffix(name, ".tmp") || sk_has_suffix(name, ".cleaned")) {
             unlink(path);
             continue;
         }
@@ -167,7 +95,7 @@ static int list_segments(sk_partition *p)
     for (size_t i = 0; rc == 0 && i < n; i++) {
         sk_segment *seg = sk_segment_new(p->dir, bases[i]);
         struct stat st;
-        if (!seg || segs_push(p, seg) < 0) {
+        if (!seg || sk_partition_push_segment(p, seg) < 0) {
             sk_segment_free(seg);
             rc = -1;
             break;
@@ -235,7 +163,7 @@ static int recover_segments(sk_partition *p)
 int sk_partition_init_empty(sk_partition *p)
 {
     sk_segment *seg = sk_segment_new(p->dir, p->log_start_offset);
-    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 || segs_push(p, seg) < 0) {
+    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 || sk_partition_push_segment(p, seg) < 0) {
         sk_segment_free(seg);
         return -1;
     }
@@ -293,60 +221,6 @@ fail:
     sk_error("log", "%s: cannot load the partition", p->dir);
     sk_partition_free_segments(p);
     return -1;
-}
-
-void sk_partition_check(const sk_partition *p)
-{
-#ifdef SKIFF_CHECK_INVARIANTS
-    SK_INVARIANT(p->nsegs > 0, p->dir);
-    for (size_t i = 0; i < p->nsegs; i++) {
-        const sk_segment *seg = p->segs[i];
-        /* next_offset is -1 until a closed segment's indexes are loaded. */
-        SK_INVARIANT(seg->next_offset < 0 || seg->base_offset <= seg->next_offset, seg->prefix);
-        SK_INVARIANT(seg->active == (i + 1 == p->nsegs), seg->prefix);
-        /* (A closed segment's next_offset may pass the next base offset in a
-         * log trusted after a clean stop: its index is not checked against
-         * its neighbour, as in Kafka.) */
-        if (i + 1 < p->nsegs)
-            SK_INVARIANT(seg->base_offset < p->segs[i + 1]->base_offset, seg->prefix);
-    }
-    /* The producer snapshot and the cleaner checkpoint are files a clean
-     * stop trusts; what they claim beyond the log is clamped where it is
-     * read (sk_partition_last_stable_offset), not an invariant. */
-    SK_INVARIANT(p->log_end_offset == p->segs[p->nsegs - 1]->next_offset, p->dir);
-    SK_INVARIANT(p->segs[0]->base_offset <= p->log_start_offset, p->dir);
-    SK_INVARIANT(p->log_start_offset <= p->log_end_offset, p->dir);
-    SK_INVARIANT(p->recovery_point <= p->log_end_offset, p->dir);
-#else
-    (void)p;
-#endif
-}
-
-int sk_partition_ensure_segment(sk_partition *p, size_t i)
-{
-    sk_segment *seg = p->segs[i];
-    if (seg->indexes_loaded)
-        return 0;
-    int64_t end = seg_end(p, i);
-    if (sk_segment_load_indexes(seg, &p->cfg, end) < 0)
-        return -1;
-    if (seg->next_offset < 0)
-        seg->next_offset = end;
-    return 0;
-}
-
-/* The last segment with base <= offset. */
-size_t sk_partition_find_segment(const sk_partition *p, int64_t offset)
-{
-    size_t lo = 0, hi = p->nsegs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->segs[mid]->base_offset <= offset)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo == 0 ? 0 : lo - 1;
 }
 
 /* ---- Accessors ---- */
@@ -612,7 +486,7 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
     j->upto = upto;
     for (size_t i = 0; i < p->nsegs; i++) {
         sk_segment *seg = p->segs[i];
-        if (seg_end(p, i) <= p->recovery_point || seg->base_offset >= upto || !seg->file)
+        if (sk_partition_segment_end(p, i) <= p->recovery_point || seg->base_offset >= upto || !seg->file)
             continue;
         if (add_fd(j, seg->file->fd) < 0 || add_fd(j, seg->offset_index.fd) < 0 ||
             add_fd(j, seg->time_index.fd) < 0 || add_fd(j, seg->txn_fd) < 0)
@@ -684,7 +558,7 @@ int16_t sk_partition_roll(sk_partition *p)
     if (old->size == 0)
         return SK_ERR_NONE;
     sk_segment *seg = sk_segment_new(p->dir, p->log_end_offset);
-    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 || segs_push(p, seg) < 0) {
+    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 || sk_partition_push_segment(p, seg) < 0) {
         sk_error("log", "%s: cannot roll a new segment at %" PRId64, p->dir, p->log_end_offset);
         sk_segment_free(seg);
         return SK_ERR_KAFKA_STORAGE_ERROR;

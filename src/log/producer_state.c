@@ -11,8 +11,8 @@
  * An append stages its changes per producer in an sk_producer_append and
  * applies them only after the bytes are written, as Kafka's UnifiedLog does
  * with ProducerAppendInfo. The state renders to and parses from Kafka's
- * snapshot format (ProducerSnapshot v1); partition_txn.c keeps the
- * partition's snapshot files and its transaction features.
+ * snapshot format (ProducerSnapshot v1); producer_snapshot.c keeps the
+ * partition's snapshot files, partition_txn.c its transaction features.
  *
  * This file knows the table only, not partitions or files.
  *
