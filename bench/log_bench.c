@@ -40,6 +40,7 @@
 #include <event2/event.h>
 
 #include "skiff/config.h"
+#include "skiff/errors.h"
 #include "skiff/trace.h"
 #include "skiff/logstore.h"
 #include "skiff/record.h"
@@ -263,7 +264,7 @@ static int run_store(const bench_opts *o, const char *dir, const sk_config *cfg,
 
     s = sk_logstore_open(sdir, base, cfg, NULL);
     p = s ? sk_logstore_find(s, "bench", 0) : NULL;
-    if (!p)
+    if (!p || sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return -1;
     enum { MAX_BYTES = 1 << 20 };
     uint8_t *out = malloc(MAX_BYTES + bsize);
@@ -309,11 +310,14 @@ static void print_row(const char *name, const result *base, const result *store,
 }
 
 /* Partition i is topic "t<i / 10>", index i % 10. */
+/* Partition i of the store, loaded (its first use after an open). NULL
+ * when it cannot be. */
 static sk_partition *nth_partition(sk_logstore *s, int i)
 {
     char topic[32];
     snprintf(topic, sizeof topic, "t%d", i / 10);
-    return sk_logstore_find(s, topic, i % 10);
+    sk_partition *p = sk_logstore_find(s, topic, i % 10);
+    return p && sk_partition_ensure_loaded(p) == SK_ERR_NONE ? p : NULL;
 }
 
 static int run_startup(const bench_opts *o, const char *dir, const sk_config *cfg)
@@ -350,8 +354,12 @@ static int run_startup(const bench_opts *o, const char *dir, const sk_config *cf
     double open_clean_s = now_s() - t0;
     t0 = now_s();
     int64_t total = 0;
-    for (int i = 0; s && i < o->partitions; i++)
-        total += sk_partition_log_end_offset(nth_partition(s, i));
+    for (int i = 0; s && i < o->partitions; i++) {
+        sk_partition *p = nth_partition(s, i);
+        if (!p)
+            return -1;
+        total += sk_partition_log_end_offset(p);
+    }
     double touch_s = now_s() - t0;
     if (!s || total != o->partitions)
         return -1;
@@ -360,7 +368,8 @@ static int run_startup(const bench_opts *o, const char *dir, const sk_config *cf
     t0 = now_s();
     s = sk_logstore_open(sdir, base, cfg, NULL);
     double open_crash_s = now_s() - t0;
-    if (!s || sk_partition_log_end_offset(nth_partition(s, o->partitions - 1)) != 1)
+    sk_partition *last = s ? nth_partition(s, o->partitions - 1) : NULL;
+    if (!last || sk_partition_log_end_offset(last) != 1)
         return -1;
     t0 = now_s();
     sk_logstore_close(s);

@@ -212,22 +212,23 @@ void sk_partition_set_leader_epoch(sk_partition *p, int32_t epoch);
 
 /* Loads the partition if it is not loaded yet: the store opens the logs it
  * finds on disk lazily, and after an unclean stop loading recovers them
- * (lists the segments, checks the tail, opens the active one). Handlers load
- * a partition before they read it (after their leader check), so a failure
- * is their answer; the append, read and producer calls load on their own and
- * answer the same. Returns NONE, or KAFKA_STORAGE_ERROR (logged) when the
- * log cannot be loaded or was deleted. */
+ * (lists the segments, checks the tail, opens the active one). Callers load
+ * a partition before they use the accessors below (handlers after their
+ * leader check), so a failure is their answer; the append, read, scan,
+ * retention and producer calls load on their own and answer the same.
+ * Returns NONE, or KAFKA_STORAGE_ERROR (logged) when the log cannot be
+ * loaded or was deleted. */
 int16_t sk_partition_ensure_loaded(sk_partition *p);
 
-/* Offsets of a loaded partition. Callers that did not load it first
- * (sk_partition_ensure_loaded) still get it loaded on the way, but a
- * failure is only logged and the log then reads as empty. */
+/* Offsets of a loaded partition (sk_partition_ensure_loaded first: these
+ * accessors do no I/O; debug builds abort when the partition is not loaded,
+ * skiff/invariant.h). */
 int64_t sk_partition_log_start_offset(sk_partition *p);
 int64_t sk_partition_high_watermark(sk_partition *p);
 int64_t sk_partition_log_end_offset(sk_partition *p);
 /* Offset below which everything is known to be fsynced. */
 int64_t sk_partition_recovery_point(sk_partition *p);
-/* Segments and total bytes of the log. */
+/* Segments and total bytes of a loaded log. */
 size_t sk_partition_segment_count(sk_partition *p);
 int64_t sk_partition_size_bytes(sk_partition *p);
 
@@ -399,7 +400,7 @@ int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t
 /* The last stable offset: the first offset of the oldest transaction still
  * open on the partition, else the high watermark; never below the log start
  * offset (Kafka's UnifiedLog.lastStableOffset). read_committed reads stop
- * here. */
+ * here. Of a loaded partition, as the offsets above. */
 int64_t sk_partition_last_stable_offset(sk_partition *p);
 
 /* An aborted transaction (Kafka's AbortedTxn, one .txnindex entry). */
@@ -445,7 +446,8 @@ typedef void (*sk_record_fn)(void *arg, const sk_batch *batch, const sk_record *
  * record of every data batch from the log start offset to the high
  * watermark, in offset order; control batches are skipped, compressed ones
  * inflated up to `cap` bytes (a batch that cannot be is skipped with a
- * warning). Returns 0, or -1 on a read error (logged). */
+ * warning). Loads the partition first. Returns 0, or -1 when it cannot be
+ * loaded or read (logged). */
 int sk_partition_scan_records(sk_partition *p, size_t cap, sk_record_fn fn, void *arg);
 
 /* ListOffsets special timestamps (ListOffsetsRequest). */
@@ -479,7 +481,8 @@ int16_t sk_partition_delete_records(sk_partition *p, int64_t offset, int64_t *lo
  * the segment lies wholly below the log start offset. The log start offset
  * moves to the next remaining segment. Deleted segments are renamed with a
  * `.deleted` suffix and unlinked in the background after file.delete.delay.ms.
- * Returns the number of segments deleted. */
+ * Loads the partition first. Returns the number of segments deleted (0 when
+ * the partition cannot be loaded: logged). */
 int sk_partition_retention(sk_partition *p, int64_t now_ms);
 
 /* Starts a log cleaner pass over `p` now (Kafka's LogCleaner, see
@@ -512,7 +515,8 @@ void sk_logstore_cleaner_stats(const sk_logstore *s, sk_cleaner_stats *out);
 int16_t sk_partition_roll(sk_partition *p);
 
 /* Schedules an fsync of everything appended so far (the background worker
- * runs it; the recovery point advances when it completes). */
+ * runs it; the recovery point advances when it completes). Nothing for a
+ * partition that is not loaded (nothing was appended to it). */
 void sk_partition_flush(sk_partition *p);
 
 #endif

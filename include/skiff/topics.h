@@ -19,7 +19,8 @@
  * topic deletions (deletes the logs of deleted topics still on disk), gives
  * every catalog topic its settings (sk_topics_configure) and makes sure
  * every partition has its log (creating the missing ones, e.g. after a
- * crash between the catalog write and the log creation). Returns 0, or -1
+ * crash between the catalog write and the log creation); loads the logs of
+ * the internal topics, which the coordinators replay next. Returns 0, or -1
  * (logged). */
 int sk_topics_open(sk_broker *b);
 

@@ -102,6 +102,8 @@ typedef struct log_ctx {
 static void partition_metric(sk_partition *p, void *arg)
 {
     log_ctx *x = arg;
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
+        return; /* an offline log has no gauges, as in Kafka */
     int64_t v = x->which == 0   ? sk_partition_size_bytes(p)
                 : x->which == 1 ? (int64_t)sk_partition_segment_count(p)
                 : x->which == 2 ? sk_partition_log_end_offset(p)
@@ -183,7 +185,7 @@ static void group_lag(struct evbuffer *b, sk_broker *br, const char *group_id, s
         for (int32_t i = 0; i < tp->partitions.n; i++) {
             const kf_offset_fetch_response_group_partition *pp = &tp->partitions.items[i];
             sk_partition *p = tp->name.p ? sk_logstore_find(br->logs, tp->name.p, pp->partition_index) : NULL;
-            if (!p || pp->committed_offset < 0)
+            if (!p || pp->committed_offset < 0 || sk_partition_ensure_loaded(p) != SK_ERR_NONE)
                 continue;
             int64_t lag = sk_partition_high_watermark(p) - pp->committed_offset;
             out(b, "kafka_consumergroup_lag{consumergroup=\"");

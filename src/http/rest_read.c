@@ -156,6 +156,11 @@ void sk_rest_read(sk_http_req *r)
         sk_rest_error(r, 400, 400, -1, "give at most one of offset, timestamp and newest");
         return;
     }
+    int16_t load_err = sk_partition_ensure_loaded(p);
+    if (load_err != SK_ERR_NONE) {
+        sk_rest_kafka_error(r, load_err, NULL);
+        return;
+    }
     int64_t lso = sk_partition_log_start_offset(p), hwm = sk_partition_high_watermark(p);
     if (timestamp >= 0) {
         int64_t found_ts;

@@ -110,7 +110,7 @@ static void add_topic(sk_topic *t, void *arg)
     int64_t size = 0, messages = 0, end = 0;
     for (int32_t i = 0; i < t->partitions; i++) {
         sk_partition *p = sk_logstore_find(tt->b->logs, t->name, i);
-        if (!p)
+        if (!p || sk_partition_ensure_loaded(p) != SK_ERR_NONE) /* offline logs count nothing */
             continue;
         size += sk_partition_size_bytes(p);
         int64_t hwm = sk_partition_high_watermark(p);
@@ -239,10 +239,13 @@ static void offsets_committed(sk_http_req *r, const void *resp_, void *ctx)
     sk_http_reply_json(r, 200, o);
 }
 
-/* The offset partition p resets to; -1 when none (a timestamp past the end
- * resets to the high watermark, as kafka-consumer-groups does). */
+/* The offset partition p resets to; -1 when none or its log cannot be
+ * loaded (a timestamp past the end resets to the high watermark, as
+ * kafka-consumer-groups does). */
 static int64_t reset_target(sk_partition *p, const char *to, int64_t ts, int64_t offset)
 {
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
+        return -1;
     int64_t lso = sk_partition_log_start_offset(p), hwm = sk_partition_high_watermark(p);
     if (!strcmp(to, "earliest"))
         return lso;

@@ -615,7 +615,7 @@ static void group_lags(sk_http_req *r, bool summary)
         for (int32_t i = 0; i < tp->partitions.n; i++) {
             const kf_offset_fetch_response_group_partition *pp = &tp->partitions.items[i];
             sk_partition *p = tp->name.p ? sk_logstore_find(r->b->logs, tp->name.p, pp->partition_index) : NULL;
-            if (!p || pp->committed_offset < 0)
+            if (!p || pp->committed_offset < 0 || sk_partition_ensure_loaded(p) != SK_ERR_NONE)
                 continue;
             int64_t end = sk_partition_high_watermark(p), lag = end - pp->committed_offset;
             lag = lag > 0 ? lag : 0;

@@ -102,6 +102,7 @@ static cJSON *group_json(sk_broker *b, const char *group_id, bool members)
     return o;
 }
 
+/* The offsets of a loaded partition (sk_partition_ensure_loaded). */
 static cJSON *partition_json(sk_partition *p)
 {
     cJSON *o = cJSON_CreateObject();
@@ -125,7 +126,7 @@ static cJSON *topic_json(sk_broker *b, const char *name)
     cJSON *arr = cJSON_AddArrayToObject(o, "partitions");
     for (int32_t i = 0; t && i < t->partitions; i++) {
         sk_partition *p = sk_logstore_find(b->logs, name, i);
-        if (p)
+        if (p && sk_partition_ensure_loaded(p) == SK_ERR_NONE) /* logs that are online, as DescribeLogDirs */
             cJSON_AddItemToArray(arr, partition_json(p));
     }
     return o;
@@ -187,6 +188,13 @@ static bool check_partition(sk_broker *b, const void *arg, cJSON **state)
     if (!p) {
         *state = cJSON_CreateObject();
         cJSON_AddBoolToObject(*state, "exists", false);
+        return false;
+    }
+    int16_t err = sk_partition_ensure_loaded(p);
+    if (err != SK_ERR_NONE) {
+        *state = cJSON_CreateObject();
+        cJSON_AddNumberToObject(*state, "partition", sk_partition_index(p));
+        cJSON_AddStringToObject(*state, "error", sk_err_name(err));
         return false;
     }
     *state = partition_json(p);

@@ -30,6 +30,7 @@
 
 #include "log_int.h"
 #include "skiff/compress.h"
+#include "skiff/errors.h"
 #include "skiff/trace.h"
 
 typedef struct sk_cleaner sk_cleaner;
@@ -115,7 +116,7 @@ static void consider(sk_partition *p, void *arg)
     choose_ctx *ctx = arg;
     cleanable c;
     if (!p->cfg.compact || p->cleaning || p->uncleanable || p->deleted ||
-        sk_partition_load(p, p->store->recover_on_load) < 0 ||
+        sk_partition_ensure_loaded(p) != SK_ERR_NONE ||
         !find_cleanable(p, ctx->now, &c))
         return;
     if (!c.forced && c.ratio <= p->cfg.min_cleanable_ratio)
@@ -352,7 +353,7 @@ int sk_logstore_clean_now(sk_partition *p)
 {
     sk_cleaner *cl = p->store->cleaner;
     cleanable c;
-    if (!cl || cl->running || !p->cfg.compact || p->deleted || sk_partition_load(p, p->store->recover_on_load) < 0 ||
+    if (!cl || cl->running || !p->cfg.compact || p->deleted || sk_partition_ensure_loaded(p) != SK_ERR_NONE ||
         !find_cleanable(p, sk_logstore_now(p->store), &c))
         return 0;
     p->uncleanable = false; /* asked for by hand: try again */

@@ -230,11 +230,12 @@ int16_t sk_partition_ensure_loaded(sk_partition *p)
     return sk_partition_load(p, p->store->recover_on_load) < 0 ? SK_ERR_KAFKA_STORAGE_ERROR : SK_ERR_NONE;
 }
 
-/* The accessors' fallback for callers that did not load the partition
- * (sk_partition_ensure_loaded): sk_partition_load logs a failure. */
-static void ensure_loaded(sk_partition *p)
+/* The offset accessors read a loaded partition only: loading is I/O and can
+ * fail, so the caller does it (sk_partition_ensure_loaded) and answers the
+ * failure. */
+static void assert_loaded(const sk_partition *p)
 {
-    sk_partition_ensure_loaded(p);
+    SK_INVARIANT(p->loaded, p->dir);
 }
 
 const char *sk_partition_topic(const sk_partition *p)
@@ -264,38 +265,38 @@ void sk_partition_set_leader_epoch(sk_partition *p, int32_t epoch)
 
 int64_t sk_partition_log_start_offset(sk_partition *p)
 {
-    ensure_loaded(p);
+    assert_loaded(p);
     return p->log_start_offset;
 }
 
 int64_t sk_partition_high_watermark(sk_partition *p)
 {
-    ensure_loaded(p);
+    assert_loaded(p);
     return p->log_end_offset;
 }
 
 int64_t sk_partition_log_end_offset(sk_partition *p)
 {
-    ensure_loaded(p);
+    assert_loaded(p);
     return p->log_end_offset;
 }
 
 int64_t sk_partition_recovery_point(sk_partition *p)
 {
-    ensure_loaded(p);
+    assert_loaded(p);
     return p->recovery_point;
 }
 
 size_t sk_partition_segment_count(sk_partition *p)
 {
-    ensure_loaded(p);
+    assert_loaded(p);
     return p->nsegs;
 }
 
 int64_t sk_partition_size_bytes(sk_partition *p)
 {
     int64_t total = 0;
-    ensure_loaded(p);
+    assert_loaded(p);
     for (size_t i = 0; i < p->nsegs; i++)
         total += p->segs[i]->size;
     return total;
@@ -516,7 +517,8 @@ oom:
 
 void sk_partition_flush(sk_partition *p)
 {
-    ensure_loaded(p);
+    if (!p->loaded)
+        return; /* nothing was appended since the files were last flushed */
     sk_partition_flush_to(p, p->log_end_offset);
 }
 
@@ -552,7 +554,7 @@ static bool should_roll(const sk_partition *p, const sk_segment *seg, size_t len
 
 int16_t sk_partition_roll(sk_partition *p)
 {
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     sk_segment *old = active_seg(p);
     if (old->size == 0)
@@ -582,7 +584,7 @@ int16_t sk_partition_roll(sk_partition *p)
 static int16_t append_records(sk_partition *p, sk_append_origin origin, uint8_t *records, size_t len,
                               int64_t now_ms, sk_append_info *out, sk_record_errors *errors)
 {
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     if (len == 0)
         return SK_ERR_INVALID_RECORD;
@@ -741,7 +743,7 @@ int16_t sk_partition_read(sk_partition *p, int64_t fetch_offset, int32_t max_byt
     memset(out, 0, sizeof *out);
     out->first_offset = -1;
     out->next_offset = fetch_offset;
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     out->high_watermark = p->log_end_offset;
     out->log_start_offset = p->log_start_offset;
@@ -875,7 +877,7 @@ int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, in
 {
     *offset = -1;
     *found_ts = -1;
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     switch (timestamp) {
     case SK_LIST_OFFSETS_LATEST:

@@ -8,6 +8,7 @@
 
 #include "log_int.h"
 #include "skiff/errors.h"
+#include "skiff/invariant.h"
 
 int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t producer_epoch,
                                    int32_t coordinator_epoch, bool commit, int64_t now_ms, sk_append_info *out)
@@ -34,8 +35,7 @@ int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t
 
 int64_t sk_partition_last_stable_offset(sk_partition *p)
 {
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
-        return -1;
+    SK_INVARIANT(p->loaded, p->dir);
     int64_t first = sk_producer_state_first_unstable(&p->producers);
     if (first < 0 || first > p->log_end_offset)
         return p->log_end_offset;
@@ -47,7 +47,7 @@ int16_t sk_partition_aborted_txns(sk_partition *p, int64_t fetch_offset, int64_t
 {
     *out = NULL;
     *n = 0;
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     size_t cap = 0;
     for (size_t i = sk_partition_find_segment(p, fetch_offset); i < p->nsegs; i++) {
@@ -82,7 +82,7 @@ int16_t sk_partition_producers(sk_partition *p, sk_arena *arena, sk_producer_inf
 {
     *out = NULL;
     *n = 0;
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     const sk_producer_state *ps = &p->producers;
     if (ps->table.count == 0)

@@ -64,7 +64,7 @@ void sk_partition_delete_oldest(sk_partition *p, size_t n)
 
 int sk_partition_retention(sk_partition *p, int64_t now_ms)
 {
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return 0;
     size_t n = 0;
     if (p->cfg.retention_ms >= 0) {
@@ -97,7 +97,7 @@ int sk_partition_retention(sk_partition *p, int64_t now_ms)
 
 int16_t sk_partition_delete_records(sk_partition *p, int64_t offset, int64_t *low_watermark)
 {
-    if (sk_partition_load(p, p->store->recover_on_load) < 0)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     *low_watermark = p->log_start_offset;
     if (offset == -1)

@@ -33,6 +33,8 @@ static void scan_batch(sk_partition *p, const sk_batch *b, size_t cap, sk_record
 
 int sk_partition_scan_records(sk_partition *p, size_t cap, sk_record_fn fn, void *arg)
 {
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
+        return -1;
     int64_t offset = sk_partition_log_start_offset(p), end = sk_partition_high_watermark(p);
     while (offset < end) {
         sk_read_result rr;

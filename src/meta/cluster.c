@@ -344,9 +344,11 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
         int32_t leader = cluster_elect(c, p);
         if (p->leader < 0 && leader >= 0) {
             p->leader = (int8_t)leader;
-            cluster_new_epoch(b, t->name, partition, p);
-            sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition, c->base_id + leader,
-                    p->epoch);
+            if (cluster_new_epoch(b, t->name, partition, p) < 0)
+                p->leader = -1; /* stays leaderless */
+            else
+                sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition,
+                        c->base_id + leader, p->epoch);
         }
     }
     return p;
@@ -563,10 +565,13 @@ int32_t sk_cluster_coordinator(sk_broker *b, int key_type, const char *key, size
 }
 
 /* Records that `p` got a new leader epoch starting at the log end offset,
- * and stamps that epoch on the partition's next batches. */
+ * and stamps that epoch on the partition's next batches. -1 when out of
+ * memory or the log cannot be loaded (logged; the epoch stays). */
 int cluster_new_epoch(sk_broker *b, const char *topic, int32_t partition, proute *p)
 {
     sk_partition *log = b->logs ? sk_logstore_find(b->logs, topic, partition) : NULL;
+    if (log && sk_partition_ensure_loaded(log) != SK_ERR_NONE)
+        return -1;
     int64_t start = log ? sk_partition_log_end_offset(log) : 0;
     epoch_start *h = realloc(p->hist, ((size_t)p->nhist + 1) * sizeof *h);
     if (!h)

@@ -93,11 +93,28 @@ typedef struct open_ctx {
     int rc;
 } open_ctx;
 
+/* Loads the logs of partitions [0, t->partitions): the first error. */
+static int16_t load_logs(sk_broker *b, const sk_topic *t)
+{
+    for (int32_t i = 0; i < t->partitions; i++) {
+        sk_partition *p = sk_logstore_find(b->logs, t->name, i);
+        int16_t err = p ? sk_partition_ensure_loaded(p) : SK_ERR_KAFKA_STORAGE_ERROR;
+        if (err != SK_ERR_NONE)
+            return err;
+    }
+    return SK_ERR_NONE;
+}
+
 static void open_topic(sk_topic *t, void *arg)
 {
     open_ctx *x = arg;
     sk_topics_configure(x->b, t);
     if (ensure_logs(x->b, t) != SK_ERR_NONE)
+        x->rc = -1;
+    /* The coordinators replay the internal topics next: their logs are
+     * loaded now, so one that cannot be stops start-up instead of reading
+     * as empty. */
+    else if (t->internal && load_logs(x->b, t) != SK_ERR_NONE)
         x->rc = -1;
 }
 

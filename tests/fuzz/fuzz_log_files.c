@@ -48,6 +48,7 @@
 #include "skiff/bg.h"
 #include "skiff/config.h"
 #include "skiff/crc32c.h"
+#include "skiff/errors.h"
 #include "skiff/fsutil.h"
 #include "skiff/trace.h"
 #include "skiff/logstore.h"
@@ -301,9 +302,9 @@ typedef struct part_offsets {
  * Kafka's do). */
 static bool exercise(sk_partition *p, part_offsets *o, bool validated)
 {
-    o->log_end = sk_partition_log_end_offset(p);
-    if (!p->loaded)
+    if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return false;
+    o->log_end = sk_partition_log_end_offset(p);
     o->log_start = sk_partition_log_start_offset(p);
     o->high_watermark = sk_partition_high_watermark(p);
     o->last_stable = sk_partition_last_stable_offset(p);

@@ -825,6 +825,7 @@ START_TEST(test_reopen_same_state)
     q = sk_logstore_find(f.store, "other.topic_x", 0);
     ck_assert_ptr_nonnull(q);
     ck_assert(!sk_partition_topic_id(q, back));
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
     ck_assert_int_eq(sk_partition_log_start_offset(p), 7);
     ck_assert_int_eq(sk_partition_log_end_offset(p), 16);
     ck_assert_int_eq(sk_partition_recovery_point(p), 16);

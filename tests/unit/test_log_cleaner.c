@@ -146,6 +146,7 @@ typedef struct rec_out {
 static int read_all(sk_partition *p, rec_out *out, int max)
 {
     int n = 0;
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
     int64_t off = sk_partition_log_start_offset(p), hwm = sk_partition_high_watermark(p);
     int64_t last_seen = -1;
     while (off < hwm) {

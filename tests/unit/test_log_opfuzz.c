@@ -74,6 +74,7 @@ static void fuzz_open(fuzz *f)
     ck_assert_ptr_nonnull(f->store);
     f->p = sk_logstore_find(f->store, "fz", 0);
     ck_assert_ptr_nonnull(f->p);
+    ck_assert_int_eq(sk_partition_ensure_loaded(f->p), SK_ERR_NONE);
 }
 
 static void model_set(fuzz *f, int64_t off, uint32_t seed, int32_t index, int kind, int64_t pid)

@@ -61,13 +61,21 @@ static sk_partition *fx_init(fixture *f, int nbatches, int per_segment)
 }
 
 /* Reopens (after the caller closed the store one way or the other) and
- * returns t-0. */
-static sk_partition *fx_reopen(fixture *f)
+ * returns t-0, not loaded yet. */
+static sk_partition *fx_reopen_lazy(fixture *f)
 {
     fx_open(f);
     sk_partition *p = sk_logstore_find(f->store, "t", 0);
     ck_assert_ptr_nonnull(p);
     ck_assert_int_eq(sk_partition_config(p)->index_interval_bytes, 1);
+    return p;
+}
+
+/* Reopens and returns t-0, loaded (recovered after an unclean stop). */
+static sk_partition *fx_reopen(fixture *f)
+{
+    sk_partition *p = fx_reopen_lazy(f);
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
     return p;
 }
 
@@ -345,13 +353,14 @@ START_TEST(test_startup_leftovers)
     snprintf(tmp, sizeof tmp, "%s/recovery-point-offset-checkpoint.tmp", f.dir);
     fp = fopen(tmp, "w");
     fclose(fp);
-    fx_reopen(&f);
+    sk_partition *p = fx_reopen_lazy(&f);
     sk_bg_drain(sk_logstore_bg(f.store));
     ck_assert(!test_exists(deldir));
     ck_assert(!test_exists(tmp));
     /* The partition's own *.deleted files go when it is loaded. */
     ck_assert(test_exists(path));
-    ck_assert_int_eq(sk_partition_log_end_offset(sk_logstore_find(f.store, "t", 0)), 2);
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
+    ck_assert_int_eq(sk_partition_log_end_offset(p), 2);
     sk_bg_drain(sk_logstore_bg(f.store));
     ck_assert(!test_exists(path));
     ck_assert_uint_eq(sk_logstore_count(f.store), 1);
@@ -392,7 +401,7 @@ START_TEST(test_load_failure_is_storage_error)
     fixture f;
     fx_init(&f, 2, 0);
     sk_logstore_close(f.store);
-    sk_partition *p = fx_reopen(&f);
+    sk_partition *p = fx_reopen_lazy(&f);
     char dir[512], away[512];
     snprintf(dir, sizeof dir, "%s/t-0", f.dir);
     snprintf(away, sizeof away, "%s/t-0.away", f.dir);

@@ -292,6 +292,7 @@ START_TEST(test_retention_after_reopen)
     sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f.clock };
     f.store = sk_logstore_open(f.dir, f.base, &f.cfg, &opts);
     sk_partition *p = sk_logstore_find(f.store, "t", 0);
+    ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
     sk_log_config lc = *sk_partition_config(p);
     by_time(&lc);
     sk_partition_set_config(p, &lc);

@@ -33,6 +33,7 @@ static void fx_open(fixture *f)
     f->p = sk_logstore_find(f->store, "t", 0);
     if (!f->p)
         ck_assert_int_eq(sk_logstore_create_partition(f->store, "t", 0, NULL, NULL, &f->p), SK_ERR_NONE);
+    ck_assert_int_eq(sk_partition_ensure_loaded(f->p), SK_ERR_NONE);
 }
 
 static void fx_init(fixture *f)
