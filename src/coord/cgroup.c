@@ -474,7 +474,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         sk_info("group", "consumer group %s: group epoch bumped to %d (member %s%s%s)", h->group_id,
                 c->group_epoch + 1, h->member_id, m ? "" : " joins", meta_changed ? ", topics changed" : "");
     }
-    int16_t err = coord_write(gs, c->g, &b);
+    int16_t err = coord_write(gs, c->g->partition, &b);
     grecs_free(&b);
     free(meta);
     return err;
@@ -539,7 +539,7 @@ static int16_t step_target(hb *h, cgroup *c)
         if (!ctps_equal(&members[i].target, &c->members[i]->target))
             crec_target_member(&b, h->group_id, c->members[i]->member_id, &members[i].target);
     crec_target_epoch(&b, h->group_id, c->group_epoch);
-    err = coord_write(h->gs, c->g, &b);
+    err = coord_write(h->gs, c->g->partition, &b);
     grecs_free(&b);
     if (err == SK_ERR_NONE)
         sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id,
@@ -673,7 +673,7 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
         crec_current(&b, h->group_id, m->member_id, n.epoch, n.epoch != m->member_epoch ? n.previous
                                                                                          : m->previous_member_epoch,
                      n.state, &n.assigned, &n.revoking);
-        err = coord_write(h->gs, c->g, &b);
+        err = coord_write(h->gs, c->g->partition, &b);
         grecs_free(&b);
         if (err == SK_ERR_NONE) {
             if (m->state == CM_UNREVOKED_PARTITIONS) {
@@ -732,7 +732,7 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
         crec_partition_metadata(&b, gid, meta, nmeta);
     crec_group_epoch(&b, gid, c->group_epoch + 1);
     int32_t epoch = c->group_epoch + 1;
-    int16_t err = coord_write(gs, c->g, &b);
+    int16_t err = coord_write(gs, c->g->partition, &b);
     grecs_free(&b);
     free(meta);
     if (err == SK_ERR_NONE)
@@ -797,7 +797,7 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
         ctps none = {0};
         crec_current(&b, h->group_id, m->member_id, CM_EPOCH_STATIC_LEAVE, m->previous_member_epoch, m->state,
                      &m->assigned, &none);
-        int16_t err = coord_write(h->gs, c->g, &b);
+        int16_t err = coord_write(h->gs, c->g->partition, &b);
         grecs_free(&b);
         if (err == SK_ERR_NONE)
             sk_info("group", "consumer group %s: static member %s (instance %s) left for now", h->group_id,
@@ -830,7 +830,7 @@ static int16_t replace_static(hb *h, cgroup *c, cmember *old)
     crec_current(&b, h->group_id, h->member_id, 0, 0, old->state, &old->assigned, &old->revoking);
     sk_info("group", "consumer group %s: static member with instance id %s rejoins as %s, replacing %s",
             h->group_id, h->instance_id, h->member_id, old->member_id);
-    int16_t err = coord_write(h->gs, c->g, &b);
+    int16_t err = coord_write(h->gs, c->g->partition, &b);
     grecs_free(&b);
     return err;
 }

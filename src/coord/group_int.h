@@ -197,6 +197,7 @@ struct sk_groups {
     struct event *ev;            /* libevent timer at the earliest deadline */
     sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
+    bool writing;                /* coord_write is replaying its own batch (runtime.c) */
 };
 
 /* ---- group_table.c ---- */
@@ -207,8 +208,16 @@ ggroup *group_find_str(sk_groups *gs, kf_str id);
 ggroup *group_create(sk_groups *gs, const char *id, size_t len);
 /* Removes the group (Dead) and frees it, answering any parked request. */
 void group_destroy(sk_groups *gs, ggroup *g, const char *reason);
-void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+/* True when `to` may follow g's state (ClassicGroupState's valid previous
+ * states); false after logging the bug ("BUG: ... illegal transition"). */
+bool group_can_transit(const ggroup *g, sk_group_state to);
+/* Moves g to `to`, logging "old -> new: reason"; an illegal transition is
+ * refused (false, logged as a bug by group_can_transit). */
+bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Checks the group's invariants in debug builds (SK_INVARIANT): member and
+ * waiter counts, the leader is a member, the states' member rules. */
+void group_check(const ggroup *g);
 gmember *member_find(const ggroup *g, const char *member_id);
 gmember *member_find_static(const ggroup *g, const char *group_instance_id);
 gpending *pending_find(const ggroup *g, const char *member_id);
@@ -324,9 +333,11 @@ void grec_skip_tags(sk_reader *r, bool flex);
 void grecs_init(grecs *b);
 void grecs_free(grecs *b);
 /* Group metadata (key v2, value v3) of `g` as it is now, members with
- * their current assignments; `empty`: the record of a just-created group
+ * their current assignments, or with assignments[i] for the i-th member
+ * when `assignments` is given (a leader's SyncGroup: replaying the record
+ * hands them out); `empty`: the record of a just-created group
  * (generation 0, no protocol, no members). */
-void grecs_group_metadata(grecs *b, const ggroup *g, bool empty);
+void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments);
 void grecs_group_tombstone(grecs *b, const char *group_id);
 /* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
 void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
@@ -335,11 +346,17 @@ void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, i
  * only, unless NULL) and one for each partition with only pending
  * transactional offsets. Returns the number of committed offsets. */
 int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b);
-/* Hands the batch to the store for group `g` (nothing to do when empty).
- * `base_offset` (may be NULL) gets the offset of its first record in
- * __consumer_offsets (without a store, a counter's). Returns NONE,
- * UNKNOWN_SERVER_ERROR when building failed, or the store's error as is
- * (see groups_append_error). */
-int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b, int64_t *base_offset);
+
+/* ---- runtime.c ---- */
+/* The coordinator runtime's write: appends `b` to __consumer_offsets-
+ * `partition` and, once it is stored, applies every record through the one
+ * replay (sk_groups_replay), so live writes and loading take one path.
+ * Nothing is applied when the append fails. Returns NONE or the store's
+ * error as groups_append_error maps it (logged). */
+int16_t coord_write(sk_groups *gs, int32_t partition, grecs *b);
+/* Writes `b`, the tombstones of group `g` and all its offsets, and removes
+ * what is left of the group once they are stored (`reason` for the log).
+ * Returns as coord_write; `g` is gone on success. */
+int16_t group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
+#include "skiff/invariant.h"
 #include "skiff/trace.h"
 
 /* ---- Small helpers ---- */
@@ -362,11 +363,19 @@ static bool transition_valid(sk_group_state from, sk_group_state to)
     return false;
 }
 
-void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+bool group_can_transit(const ggroup *g, sk_group_state to)
 {
-    if (!transition_valid(g->state, to))
-        sk_error("group", "group %s: invalid transition %s -> %s", g->group_id, sk_group_state_name(g->state),
-                 sk_group_state_name(to));
+    if (transition_valid(g->state, to))
+        return true;
+    sk_error("group", "BUG: group %s: illegal transition %s -> %s refused", g->group_id,
+             sk_group_state_name(g->state), sk_group_state_name(to));
+    return false;
+}
+
+bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+{
+    if (!group_can_transit(g, to))
+        return false;
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -377,6 +386,27 @@ void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fm
     g->previous_state = g->state;
     g->state = to;
     g->current_state_timestamp = group_now(gs);
+    return true;
+}
+
+void group_check(const ggroup *g)
+{
+    int32_t members = 0, awaiting = 0, pending = 0;
+    bool leader_found = false;
+    for (const gmember *m = g->members; m; m = m->next) {
+        SK_INVARIANT(m->group == g, g->group_id);
+        members++;
+        awaiting += m->join_waiter != NULL;
+        leader_found = leader_found || m == g->leader;
+    }
+    for (const gpending *p = g->pending; p; p = p->next)
+        pending++;
+    SK_INVARIANT(members == g->nmembers, g->group_id);
+    SK_INVARIANT(awaiting == g->nawaiting_join, g->group_id);
+    SK_INVARIANT(pending == g->npending, g->group_id);
+    SK_INVARIANT(g->members ? leader_found : g->leader == NULL, g->group_id);
+    SK_INVARIANT(g->state != SK_GROUP_DEAD, g->group_id);
+    SK_INVARIANT(g->state != SK_GROUP_EMPTY || g->nmembers == 0, g->group_id);
 }
 
 sk_group_state sk_group_state_of(sk_groups *gs, const char *group_id)
