@@ -629,7 +629,7 @@ static bool transition_legal(cmember_state from, cmember_state to)
     return false;
 }
 
-static void rebalance_expired(sk_groups *gs, gtimer *t);
+static void rebalance_expired(void *owner, gtimer *t);
 
 static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
 {
@@ -678,10 +678,10 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
         if (err == SK_ERR_NONE) {
             if (m->state == CM_UNREVOKED_PARTITIONS) {
                 if (m->rebalance.fn != rebalance_expired)
-                    gtimer_init(&m->rebalance, rebalance_expired);
-                gtimer_arm(h->gs, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
+                    sk_coord_timer_init(&m->rebalance, rebalance_expired);
+                sk_coord_timer_arm(&h->gs->timers, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
             } else {
-                gtimer_cancel(h->gs, &m->rebalance);
+                sk_coord_timer_cancel(&h->gs->timers, &m->rebalance);
             }
         }
     }
@@ -741,16 +741,18 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
     return err;
 }
 
-static void session_expired(sk_groups *gs, gtimer *t)
+static void session_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     cmember *m = (cmember *)((char *)t - offsetof(cmember, session));
     int16_t err = fence_member(gs, m->group, m, "removed: session timeout expired");
     if (err != SK_ERR_NONE)
         sk_warn("group", "cannot remove an expired member: %s", sk_err_name(err));
 }
 
-static void rebalance_expired(sk_groups *gs, gtimer *t)
+static void rebalance_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     cmember *m = (cmember *)((char *)t - offsetof(cmember, rebalance));
     int16_t err = fence_member(gs, m->group, m, "removed: it did not revoke its partitions in its rebalance timeout");
     if (err != SK_ERR_NONE)
@@ -760,16 +762,16 @@ static void rebalance_expired(sk_groups *gs, gtimer *t)
 void cmember_touch(sk_groups *gs, cmember *m)
 {
     if (m->session.fn != session_expired)
-        gtimer_init(&m->session, session_expired);
-    gtimer_arm(gs, &m->session, gs->cfg->group_consumer_session_timeout_ms);
+        sk_coord_timer_init(&m->session, session_expired);
+    sk_coord_timer_arm(&gs->timers, &m->session, gs->cfg->group_consumer_session_timeout_ms);
 }
 
 void cmember_loaded(sk_groups *gs, cmember *m)
 {
     cmember_touch(gs, m);
     if (m->state == CM_UNREVOKED_PARTITIONS) { /* its revocation deadline starts again, as Kafka's on load */
-        gtimer_init(&m->rebalance, rebalance_expired);
-        gtimer_arm(gs, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
+        sk_coord_timer_init(&m->rebalance, rebalance_expired);
+        sk_coord_timer_arm(&gs->timers, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
     }
 }
 

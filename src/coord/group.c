@@ -140,7 +140,7 @@ static char *new_member_id(const char *prefix)
 
 void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms)
 {
-    gtimer_arm(gs, &m->heartbeat, timeout_ms);
+    sk_coord_timer_arm(&gs->timers, &m->heartbeat, timeout_ms);
 }
 
 /* Parks `waiter` as the member's JoinGroup answer. A JoinGroup it replaces
@@ -262,7 +262,7 @@ static gmember *member_add(sk_groups *gs, ggroup *g, const sk_group_client *c, i
         free(m);
         return NULL;
     }
-    gtimer_init(&m->heartbeat, member_session_expired);
+    sk_coord_timer_init(&m->heartbeat, member_session_expired);
     if (!g->members) {
         free(g->protocol_type);
         g->protocol_type = type;
@@ -383,13 +383,13 @@ static void remove_sync_expiration(sk_groups *gs, ggroup *g)
 {
     for (gmember *m = g->members; m; m = m->next)
         m->pending_sync = false;
-    gtimer_cancel(gs, &g->sync_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
 }
 
 static void arm_join_timer(sk_groups *gs, ggroup *g, int64_t delay_ms, bool initial)
 {
     g->join_timer_initial = initial;
-    gtimer_arm(gs, &g->join_timer, delay_ms);
+    sk_coord_timer_arm(&gs->timers, &g->join_timer, delay_ms);
 }
 
 /* Ends the join phase now if nothing is missing, else at the rebalance
@@ -504,7 +504,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
 {
     if (!group_can_transit(g, SK_GROUP_COMPLETING_REBALANCE))
         return;
-    gtimer_cancel(gs, &g->join_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->join_timer);
     for (gmember *m = g->members, *next; m; m = next) {
         next = m->next;
         if (!m->join_waiter && !m->group_instance_id) {
@@ -545,7 +545,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
         m->pending_sync = true;
     }
     g->sync_generation = g->generation_id;
-    gtimer_arm(gs, &g->sync_timer, group_rebalance_timeout(g));
+    sk_coord_timer_arm(&gs->timers, &g->sync_timer, group_rebalance_timeout(g));
 }
 
 /* The initial delay passed: extend it while members keep arriving, within
@@ -611,8 +611,9 @@ static void remove_member_and_update(sk_groups *gs, ggroup *g, gmember *m, const
     group_check(g);
 }
 
-void member_session_expired(sk_groups *gs, gtimer *t)
+void member_session_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     gmember *m = (gmember *)((char *)t - offsetof(gmember, heartbeat));
     if (!m->is_new && (m->join_waiter || m->sync_waiter))
         return; /* waiting in a rebalance counts as alive; the answer re-arms the session */
@@ -624,8 +625,9 @@ void member_session_expired(sk_groups *gs, gtimer *t)
     remove_member_and_update(gs, g, m, reason);
 }
 
-static void pending_session_expired(sk_groups *gs, gtimer *t)
+static void pending_session_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     gpending *p = (gpending *)((char *)t - offsetof(gpending, timer));
     ggroup *g = p->group;
     sk_info("group", "group %s: pending member %s did not join within its session timeout, removing it",
@@ -779,11 +781,11 @@ static void join_new_member(sk_groups *gs, ggroup *g, const sk_group_client *c, 
         }
         p->group = g;
         p->member_id = id;
-        gtimer_init(&p->timer, pending_session_expired);
+        sk_coord_timer_init(&p->timer, pending_session_expired);
         p->next = g->pending;
         g->pending = p;
         g->npending++;
-        gtimer_arm(gs, &p->timer, rq->session_timeout_ms);
+        sk_coord_timer_arm(&gs->timers, &p->timer, rq->session_timeout_ms);
         sk_debug("group", "group %s: new member gets id %s (MEMBER_ID_REQUIRED)", g->group_id, id);
         answer_join_error(gs, waiter, id, SK_ERR_MEMBER_ID_REQUIRED);
         return;
@@ -959,7 +961,7 @@ static void remove_pending_sync(sk_groups *gs, ggroup *g, gmember *m)
     for (gmember *x = g->members; x; x = x->next)
         if (x->pending_sync)
             return;
-    gtimer_cancel(gs, &g->sync_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
 }
 
 void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *rq, void *waiter)

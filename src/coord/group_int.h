@@ -3,7 +3,9 @@
  * group, member and offset structures, the timer heap, the group table and
  * the helpers every part uses (state changes, the store, records).
  *
- * Files: group_table.c (lifecycle, table, timers, members, store),
+ * Files: group_table.c (lifecycle, table, members, state changes),
+ * runtime.c (the write: append, then replay), coord_timer.c (the timer
+ * heap on the injectable clock, shared with the transaction coordinator),
  * group.c (the state machine: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
  * timeouts), group_admin.c (DescribeGroups, ListGroups, DeleteGroups),
  * group_offsets.c (commits, fetches, deletes, expiration), group_txn.c
@@ -22,22 +24,18 @@
 #include "skiff/group.h"
 #include "skiff/htab.h"
 
-#define GTIMER_IDLE SIZE_MAX
+#include "coord_timer.h"
+
 /* Kafka's fixed coordinator settings that skiff does not expose. */
 #define GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (5 * 60 * 1000) /* classic new-member join timeout */
 #define OFFSET_METADATA_MAX_SIZE 4096                    /* offset.metadata.max.bytes */
 #define OFFSETS_RETENTION_CHECK_INTERVAL_MS 600000       /* offsets.retention.check.interval.ms */
 
 typedef struct ggroup ggroup;
-typedef struct gtimer gtimer;
 
-/* A deadline on the coordinator's heap; embedded in its owner. */
-struct gtimer {
-    int64_t deadline;                       /* ms by the clock */
-    size_t slot;                            /* heap index, GTIMER_IDLE when not armed */
-    uint64_t seq;                           /* arm order (sk_groups.arm_seq) */
-    void (*fn)(sk_groups *gs, gtimer *t);   /* runs once when due (disarmed first) */
-};
+/* A deadline on the coordinator's timer facility (coord_timer.h),
+ * embedded in its owner; its fn gets the sk_groups as `owner`. */
+typedef sk_coord_timer gtimer;
 
 /* A protocol a member supports (JoinGroup protocols, in preference order). */
 typedef struct gprotocol {
@@ -188,13 +186,10 @@ struct sk_groups {
     /* state */
     sk_htab index;               /* groups by id; index.count groups; buckets reserved at open */
     ggroup *first, *last;        /* creation order */
-    gtimer **heap;               /* armed timers, min-heap on deadline */
-    size_t nheap, heap_cap;
-    uint64_t arm_seq;            /* arms so far: orders equal deadlines, bounds a run */
+    sk_coord_timers timers;      /* every deadline, on the clock of opts.now_ms */
     gtimer expiration;           /* offsets.retention.check.interval.ms */
     gtxn_offset *txn_offsets;    /* pending transactional offsets */
     int64_t next_record_offset;  /* without a store: the offset the next record would get */
-    struct event *ev;            /* libevent timer at the earliest deadline */
     sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
     bool writing;                /* coord_write is replaying its own batch (runtime.c) */
@@ -241,9 +236,6 @@ bool group_uses_consumer_protocol(const ggroup *g);
 /* The largest rebalance timeout of the members, ms. */
 int32_t group_rebalance_timeout(const ggroup *g);
 
-void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t));
-void gtimer_arm(sk_groups *gs, gtimer *t, int64_t delay_ms);
-void gtimer_cancel(sk_groups *gs, gtimer *t);
 
 /* Kafka's mapping of a store error to the error a client sees
  * (appendGroupMetadataErrorToResponseError). */
@@ -266,7 +258,7 @@ int16_t group_validate_member(const ggroup *g, const char *member_id, kf_str gro
 void group_join_timer_expired(sk_groups *gs, ggroup *g);
 void group_sync_timer_expired(sk_groups *gs, ggroup *g);
 /* The member's session timer callback (gmember.heartbeat). */
-void member_session_expired(sk_groups *gs, gtimer *t);
+void member_session_expired(void *owner, gtimer *t);
 /* Arms the member's session timer `timeout_ms` from now. */
 void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
 
@@ -282,7 +274,7 @@ void offsets_free(ggroup *g);
 /* Validates, stores as one batch (transactional for a producer) and
  * applies a commit; answers through each partition's error_code. */
 void group_commit(sk_groups *gs, const gcommit_req *c);
-void groups_expiration_fire(sk_groups *gs, gtimer *t);
+void groups_expiration_fire(void *owner, gtimer *t);
 
 /* ---- group_txn.c ---- */
 /* Adds or replaces producer_id's pending offset of a partition for `g`.

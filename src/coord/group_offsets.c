@@ -472,8 +472,9 @@ static bool expire_offsets(const sk_groups *gs, const ggroup *g, int64_t now, gr
     return all;
 }
 
-void groups_expiration_fire(sk_groups *gs, gtimer *t)
+void groups_expiration_fire(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     int64_t now = group_now(gs);
     int tombstones = 0;
     for (ggroup *g = gs->first, *next; g; g = next) {
@@ -499,5 +500,5 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t)
     }
     if (tombstones)
         sk_info("group", "offset expiration wrote %d tombstones", tombstones);
-    gtimer_arm(gs, t, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+    sk_coord_timer_arm(&gs->timers, t, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
 }

@@ -310,7 +310,7 @@ static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
     if (!m)
         return -1;
     m->group = g;
-    gtimer_init(&m->heartbeat, member_session_expired);
+    sk_coord_timer_init(&m->heartbeat, member_session_expired);
     m->member_id = grec_get_str(r, flex);
     m->group_instance_id = v >= 3 ? grec_get_str(r, flex) : NULL;
     m->client_id = grec_get_str(r, flex);

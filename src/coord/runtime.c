@@ -16,8 +16,9 @@
  * group's members, parked requests and timers are not in its record) and
  * updates that group instead of rebuilding it.
  *
- * Timers are the coordinator's one heap (group_table.c: gtimer_*) on the
- * injectable clock of sk_groups_opts.now_ms.
+ * Timers are on the coordinators' one facility (coord_timer.h) on the
+ * injectable clock of sk_groups_opts.now_ms. The transaction coordinator
+ * follows the same rules for __transaction_state (txn.c: txn_write).
  */
 #include <stdlib.h>
 #include <string.h>
