@@ -474,7 +474,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         sk_info("group", "consumer group %s: group epoch bumped to %d (member %s%s%s)", h->group_id,
                 c->group_epoch + 1, h->member_id, m ? "" : " joins", meta_changed ? ", topics changed" : "");
     }
-    int16_t err = coord_write(gs, c->g, &b);
+    int16_t err = coord_write(gs, c->g->partition, &b);
     grecs_free(&b);
     free(meta);
     return err;
@@ -539,7 +539,7 @@ static int16_t step_target(hb *h, cgroup *c)
         if (!ctps_equal(&members[i].target, &c->members[i]->target))
             crec_target_member(&b, h->group_id, c->members[i]->member_id, &members[i].target);
     crec_target_epoch(&b, h->group_id, c->group_epoch);
-    err = coord_write(h->gs, c->g, &b);
+    err = coord_write(h->gs, c->g->partition, &b);
     grecs_free(&b);
     if (err == SK_ERR_NONE)
         sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id,
@@ -629,7 +629,7 @@ static bool transition_legal(cmember_state from, cmember_state to)
     return false;
 }
 
-static void rebalance_expired(sk_groups *gs, gtimer *t);
+static void rebalance_expired(void *owner, gtimer *t);
 
 static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
 {
@@ -673,15 +673,15 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
         crec_current(&b, h->group_id, m->member_id, n.epoch, n.epoch != m->member_epoch ? n.previous
                                                                                          : m->previous_member_epoch,
                      n.state, &n.assigned, &n.revoking);
-        err = coord_write(h->gs, c->g, &b);
+        err = coord_write(h->gs, c->g->partition, &b);
         grecs_free(&b);
         if (err == SK_ERR_NONE) {
             if (m->state == CM_UNREVOKED_PARTITIONS) {
                 if (m->rebalance.fn != rebalance_expired)
-                    gtimer_init(&m->rebalance, rebalance_expired);
-                gtimer_arm(h->gs, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
+                    sk_coord_timer_init(&m->rebalance, rebalance_expired);
+                sk_coord_timer_arm(&h->gs->timers, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
             } else {
-                gtimer_cancel(h->gs, &m->rebalance);
+                sk_coord_timer_cancel(&h->gs->timers, &m->rebalance);
             }
         }
     }
@@ -732,7 +732,7 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
         crec_partition_metadata(&b, gid, meta, nmeta);
     crec_group_epoch(&b, gid, c->group_epoch + 1);
     int32_t epoch = c->group_epoch + 1;
-    int16_t err = coord_write(gs, c->g, &b);
+    int16_t err = coord_write(gs, c->g->partition, &b);
     grecs_free(&b);
     free(meta);
     if (err == SK_ERR_NONE)
@@ -741,16 +741,18 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
     return err;
 }
 
-static void session_expired(sk_groups *gs, gtimer *t)
+static void session_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     cmember *m = (cmember *)((char *)t - offsetof(cmember, session));
     int16_t err = fence_member(gs, m->group, m, "removed: session timeout expired");
     if (err != SK_ERR_NONE)
         sk_warn("group", "cannot remove an expired member: %s", sk_err_name(err));
 }
 
-static void rebalance_expired(sk_groups *gs, gtimer *t)
+static void rebalance_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     cmember *m = (cmember *)((char *)t - offsetof(cmember, rebalance));
     int16_t err = fence_member(gs, m->group, m, "removed: it did not revoke its partitions in its rebalance timeout");
     if (err != SK_ERR_NONE)
@@ -760,16 +762,16 @@ static void rebalance_expired(sk_groups *gs, gtimer *t)
 void cmember_touch(sk_groups *gs, cmember *m)
 {
     if (m->session.fn != session_expired)
-        gtimer_init(&m->session, session_expired);
-    gtimer_arm(gs, &m->session, gs->cfg->group_consumer_session_timeout_ms);
+        sk_coord_timer_init(&m->session, session_expired);
+    sk_coord_timer_arm(&gs->timers, &m->session, gs->cfg->group_consumer_session_timeout_ms);
 }
 
 void cmember_loaded(sk_groups *gs, cmember *m)
 {
     cmember_touch(gs, m);
     if (m->state == CM_UNREVOKED_PARTITIONS) { /* its revocation deadline starts again, as Kafka's on load */
-        gtimer_init(&m->rebalance, rebalance_expired);
-        gtimer_arm(gs, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
+        sk_coord_timer_init(&m->rebalance, rebalance_expired);
+        sk_coord_timer_arm(&gs->timers, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
     }
 }
 
@@ -797,7 +799,7 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
         ctps none = {0};
         crec_current(&b, h->group_id, m->member_id, CM_EPOCH_STATIC_LEAVE, m->previous_member_epoch, m->state,
                      &m->assigned, &none);
-        int16_t err = coord_write(h->gs, c->g, &b);
+        int16_t err = coord_write(h->gs, c->g->partition, &b);
         grecs_free(&b);
         if (err == SK_ERR_NONE)
             sk_info("group", "consumer group %s: static member %s (instance %s) left for now", h->group_id,
@@ -830,7 +832,7 @@ static int16_t replace_static(hb *h, cgroup *c, cmember *old)
     crec_current(&b, h->group_id, h->member_id, 0, 0, old->state, &old->assigned, &old->revoking);
     sk_info("group", "consumer group %s: static member with instance id %s rejoins as %s, replacing %s",
             h->group_id, h->instance_id, h->member_id, old->member_id);
-    int16_t err = coord_write(h->gs, c->g, &b);
+    int16_t err = coord_write(h->gs, c->g->partition, &b);
     grecs_free(&b);
     return err;
 }

@@ -165,7 +165,7 @@ int16_t cgroup_classic_join(sk_groups *gs, ggroup *g)
     grecs b;
     grecs_init(&b);
     cgroup_tombstones(g, &b);
-    int16_t err = coord_write(gs, g, &b);
+    int16_t err = coord_write(gs, g->partition, &b);
     grecs_free(&b);
     if (err == SK_ERR_NONE) {
         sk_info("group", "group %s: the empty consumer group becomes a classic group", g->group_id);

@@ -213,11 +213,4 @@ void cgroup_tombstones(const ggroup *g, grecs *b);
  * INCONSISTENT_GROUP_PROTOCOL. NONE when `g` is not a consumer group. */
 int16_t cgroup_classic_join(sk_groups *gs, ggroup *g);
 
-/* ---- runtime.c ---- */
-/* The coordinator runtime's write: appends `b` for group `g` and, once it
- * is stored, applies every record through the one replay (so live writes
- * and loading take one path). Nothing is applied when the append fails.
- * Returns NONE or the store's error as groups_append_error maps it. */
-int16_t coord_write(sk_groups *gs, const ggroup *g, grecs *b);
-
 #endif

@@ -244,8 +244,8 @@ static cmember *member_add(sk_groups *gs, cgroup *c, const char *member_id)
     m->group = c;
     m->rebalance_timeout_ms = -1;
     m->state = CM_STABLE;
-    gtimer_init(&m->session, NULL);
-    gtimer_init(&m->rebalance, NULL);
+    sk_coord_timer_init(&m->session, NULL);
+    sk_coord_timer_init(&m->rebalance, NULL);
     c->members[c->nmembers++] = m;
     return m;
 }
@@ -270,8 +270,8 @@ static void member_strings_free(cmember *m)
 
 void cmember_free(sk_groups *gs, cmember *m)
 {
-    gtimer_cancel(gs, &m->session);
-    gtimer_cancel(gs, &m->rebalance);
+    sk_coord_timer_cancel(&gs->timers, &m->session);
+    sk_coord_timer_cancel(&gs->timers, &m->rebalance);
     member_strings_free(m);
     ctps_free(&m->assigned);
     ctps_free(&m->revoking);

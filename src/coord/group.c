@@ -32,10 +32,18 @@
  * Empty -> PreparingRebalance              prepare_rebalance (from a join)
  * PreparingRebalance -> CompletingRebalance complete_join (all joined / join timer)
  * PreparingRebalance -> Empty              complete_join (no member left)
- * CompletingRebalance -> Stable            sync_leader (assignment stored)
+ * CompletingRebalance -> Stable            replay of the record sync_leader stored
+ *                                          (group_records.c: replay_group_live)
  * CompletingRebalance -> PreparingRebalance prepare_rebalance
  * Stable -> PreparingRebalance             prepare_rebalance
- * Empty -> Dead                            group_destroy (group_admin.c, group_offsets.c)
+ * Empty -> Dead                            replay of the group's tombstone (DeleteGroups,
+ *                                          offsets expired: group_write_deletion)
+ *
+ * group_set_state refuses any other transition (an ERROR "BUG: ..." line);
+ * group_check verifies the group's invariants after each operation and
+ * timer in debug builds. Records (a new group's, the leader's assignment, a
+ * static member's new id, an emptied group) are written through the
+ * runtime (runtime.c: coord_write): stored first, then applied by replay.
  *
  * State x API (after the group id and member checks; "-" = no such group):
  *
@@ -132,7 +140,7 @@ static char *new_member_id(const char *prefix)
 
 void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms)
 {
-    gtimer_arm(gs, &m->heartbeat, timeout_ms);
+    sk_coord_timer_arm(&gs->timers, &m->heartbeat, timeout_ms);
 }
 
 /* Parks `waiter` as the member's JoinGroup answer. A JoinGroup it replaces
@@ -254,7 +262,7 @@ static gmember *member_add(sk_groups *gs, ggroup *g, const sk_group_client *c, i
         free(m);
         return NULL;
     }
-    gtimer_init(&m->heartbeat, member_session_expired);
+    sk_coord_timer_init(&m->heartbeat, member_session_expired);
     if (!g->members) {
         free(g->protocol_type);
         g->protocol_type = type;
@@ -375,13 +383,13 @@ static void remove_sync_expiration(sk_groups *gs, ggroup *g)
 {
     for (gmember *m = g->members; m; m = m->next)
         m->pending_sync = false;
-    gtimer_cancel(gs, &g->sync_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
 }
 
 static void arm_join_timer(sk_groups *gs, ggroup *g, int64_t delay_ms, bool initial)
 {
     g->join_timer_initial = initial;
-    gtimer_arm(gs, &g->join_timer, delay_ms);
+    sk_coord_timer_arm(&gs->timers, &g->join_timer, delay_ms);
 }
 
 /* Ends the join phase now if nothing is missing, else at the rebalance
@@ -396,6 +404,8 @@ static void maybe_complete_join_else_schedule(sk_groups *gs, ggroup *g)
 
 static void prepare_rebalance(sk_groups *gs, ggroup *g, const char *reason)
 {
+    if (!group_can_transit(g, SK_GROUP_PREPARING_REBALANCE))
+        return;
     if (g->state == SK_GROUP_COMPLETING_REBALANCE)
         reset_and_propagate_assignment(gs, g, SK_ERR_REBALANCE_IN_PROGRESS);
     remove_sync_expiration(gs, g);
@@ -451,18 +461,40 @@ static bool elect_joined_leader(ggroup *g)
     return false;
 }
 
-/* Stores the group's metadata; logs a failure (the state stands, as in
- * Kafka: the previous record becomes current again after a restart). */
-static int16_t store_group(sk_groups *gs, ggroup *g, bool empty)
+/* Stores the group's metadata through the runtime (its replay applies
+ * `assignments`, see grecs_group_metadata); a failure is logged there and
+ * leaves the group as it was. Returns NONE or the error a client gets. */
+static int16_t store_group(sk_groups *gs, ggroup *g, const kf_bytes *assignments)
 {
     grecs b;
     grecs_init(&b);
-    grecs_group_metadata(&b, g, empty);
-    int16_t err = grecs_append(gs, g, &b, NULL);
+    grecs_group_metadata(&b, g, false, assignments);
+    int16_t err = coord_write(gs, g->partition, &b);
     grecs_free(&b);
-    if (err != SK_ERR_NONE)
-        sk_warn("group", "group %s: cannot store the group metadata: %s", g->group_id, sk_err_name(err));
     return err;
+}
+
+/* A JoinGroup for an unknown group: the record of an empty group is
+ * stored, and its replay creates the group (Kafka writes the same record
+ * before the join goes on). NULL with *err set when it cannot be stored. */
+static ggroup *create_group(sk_groups *gs, kf_str group_id, int16_t *err)
+{
+    ggroup scratch = {.group_id = gmemdup(group_id), .current_state_timestamp = group_now(gs)};
+    if (!scratch.group_id) {
+        *err = SK_ERR_UNKNOWN_SERVER_ERROR;
+        return NULL;
+    }
+    grecs b;
+    grecs_init(&b);
+    grecs_group_metadata(&b, &scratch, true, NULL);
+    size_t len = strlen(scratch.group_id);
+    *err = coord_write(gs, sk_group_partition_for(scratch.group_id, len, gs->num_partitions), &b);
+    grecs_free(&b);
+    ggroup *g = *err == SK_ERR_NONE ? group_find(gs, scratch.group_id, len) : NULL;
+    if (*err == SK_ERR_NONE && !g)
+        *err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    free(scratch.group_id);
+    return g;
 }
 
 /* Ends the join phase (completeClassicGroupJoin): drops the dynamic members
@@ -470,7 +502,9 @@ static int16_t store_group(sk_groups *gs, ggroup *g, bool empty)
  * JoinGroup, or waits another rebalance timeout when nobody rejoined. */
 static void complete_join(sk_groups *gs, ggroup *g)
 {
-    gtimer_cancel(gs, &g->join_timer);
+    if (!group_can_transit(g, SK_GROUP_COMPLETING_REBALANCE))
+        return;
+    sk_coord_timer_cancel(&gs->timers, &g->join_timer);
     for (gmember *m = g->members, *next; m; m = next) {
         next = m->next;
         if (!m->join_waiter && !m->group_instance_id) {
@@ -501,7 +535,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
     for (gmember *m = g->members; m; m = m->next)
         m->pending_sync = false;
     if (!g->members) {
-        store_group(gs, g, false);
+        store_group(gs, g, NULL);
         return;
     }
     for (gmember *m = g->members; m; m = m->next) {
@@ -511,7 +545,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
         m->pending_sync = true;
     }
     g->sync_generation = g->generation_id;
-    gtimer_arm(gs, &g->sync_timer, group_rebalance_timeout(g));
+    sk_coord_timer_arm(&gs->timers, &g->sync_timer, group_rebalance_timeout(g));
 }
 
 /* The initial delay passed: extend it while members keep arriving, within
@@ -537,6 +571,7 @@ void group_join_timer_expired(sk_groups *gs, ggroup *g)
         initial_delay_expired(gs, g);
     else
         complete_join(gs, g);
+    group_check(g);
 }
 
 void group_sync_timer_expired(sk_groups *gs, ggroup *g)
@@ -561,6 +596,7 @@ void group_sync_timer_expired(sk_groups *gs, ggroup *g)
     char reason[320];
     snprintf(reason, sizeof reason, "removing [%s] on pending sync request expiration", missing);
     prepare_rebalance(gs, g, reason);
+    group_check(g);
 }
 
 /* Removes a member that failed or left, then rebalances or ends the join
@@ -572,10 +608,12 @@ static void remove_member_and_update(sk_groups *gs, ggroup *g, gmember *m, const
         group_maybe_rebalance(gs, g, reason);
     else if (g->state == SK_GROUP_PREPARING_REBALANCE && has_all_members_joined(g))
         complete_join(gs, g);
+    group_check(g);
 }
 
-void member_session_expired(sk_groups *gs, gtimer *t)
+void member_session_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     gmember *m = (gmember *)((char *)t - offsetof(gmember, heartbeat));
     if (!m->is_new && (m->join_waiter || m->sync_waiter))
         return; /* waiting in a rebalance counts as alive; the answer re-arms the session */
@@ -587,8 +625,9 @@ void member_session_expired(sk_groups *gs, gtimer *t)
     remove_member_and_update(gs, g, m, reason);
 }
 
-static void pending_session_expired(sk_groups *gs, gtimer *t)
+static void pending_session_expired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     gpending *p = (gpending *)((char *)t - offsetof(gpending, timer));
     ggroup *g = p->group;
     sk_info("group", "group %s: pending member %s did not join within its session timeout, removing it",
@@ -596,6 +635,7 @@ static void pending_session_expired(sk_groups *gs, gtimer *t)
     pending_remove(gs, p);
     if (g->state == SK_GROUP_PREPARING_REBALANCE && has_all_members_joined(g))
         complete_join(gs, g);
+    group_check(g);
 }
 
 /* ---- JoinGroup ---- */
@@ -668,7 +708,7 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
     } else if (g->state == SK_GROUP_STABLE) {
         const char *selected = select_protocol(g);
         if (g->protocol_name && selected && !strcmp(selected, g->protocol_name)) {
-            int16_t err = store_group(gs, g, false);
+            int16_t err = store_group(gs, g, NULL);
             if (err != SK_ERR_NONE) {
                 m->member_id = old_id;
                 old_id = new_id;
@@ -676,7 +716,7 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
                 g->nawaiting_join--;
                 kf_join_group_response r;
                 kf_init(&kf_join_group_response_desc, &r);
-                r.error_code = groups_append_error(err);
+                r.error_code = err;
                 r.member_id = kf_str_c("");
                 r.generation_id = g->generation_id;
                 r.protocol_type = kf_str_c(g->protocol_type);
@@ -741,11 +781,11 @@ static void join_new_member(sk_groups *gs, ggroup *g, const sk_group_client *c, 
         }
         p->group = g;
         p->member_id = id;
-        gtimer_init(&p->timer, pending_session_expired);
+        sk_coord_timer_init(&p->timer, pending_session_expired);
         p->next = g->pending;
         g->pending = p;
         g->npending++;
-        gtimer_arm(gs, &p->timer, rq->session_timeout_ms);
+        sk_coord_timer_arm(&gs->timers, &p->timer, rq->session_timeout_ms);
         sk_debug("group", "group %s: new member gets id %s (MEMBER_ID_REQUIRED)", g->group_id, id);
         answer_join_error(gs, waiter, id, SK_ERR_MEMBER_ID_REQUIRED);
         return;
@@ -840,17 +880,16 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
              version, mid, c->client_id ? c->client_id : "-", c->client_host ? c->client_host : "-",
              join_reason(rq->reason));
     ggroup *g = group_find_str(gs, rq->group_id);
-    bool created = false;
     if (!g) {
         if (mid[0]) {
             answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_MEMBER_ID);
             return;
         }
-        if (!(g = group_create(gs, rq->group_id.p, (size_t)rq->group_id.len))) {
-            answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_SERVER_ERROR);
+        int16_t err;
+        if (!(g = create_group(gs, rq->group_id, &err))) {
+            answer_join_error(gs, waiter, mid, err);
             return;
         }
-        created = true;
     }
     int16_t cerr = cgroup_classic_join(gs, g);
     if (cerr != SK_ERR_NONE) {
@@ -872,34 +911,39 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
     } else {
         join_existing_member(gs, g, c, version, rq, waiter);
     }
-    if (created)
-        store_group(gs, g, true);
+    group_check(g);
 }
 
 /* ---- SyncGroup ---- */
 
-/* The leader's assignment: stored, then handed to every member. */
+/* The leader's assignment: stored, and once stored applied by the
+ * record's replay (every member's assignment, CompletingRebalance ->
+ * Stable), then handed to every parked member. */
 static void sync_leader(sk_groups *gs, ggroup *g, gmember *leader, const kf_sync_group_request *rq)
 {
     int32_t n = rq->assignments.n > 0 ? rq->assignments.n : 0;
+    kf_bytes *given = calloc(g->nmembers > 0 ? (size_t)g->nmembers : 1, sizeof *given);
+    if (!given) {
+        reset_and_propagate_assignment(gs, g, SK_ERR_UNKNOWN_SERVER_ERROR);
+        return;
+    }
     int missing = 0;
-    for (gmember *m = g->members; m; m = m->next) {
+    int32_t k = 0;
+    for (gmember *m = g->members; m; m = m->next, k++) {
         const kf_sync_group_request_assignment *a = NULL;
         for (int32_t i = 0; i < n; i++)
             if (kf_str_eq(rq->assignments.items[i].member_id, m->member_id))
                 a = &rq->assignments.items[i];
         missing += !a;
-        if (member_set_assignment(m, a ? a->assignment.p : NULL, a ? a->assignment.len : 0) < 0) {
-            reset_and_propagate_assignment(gs, g, SK_ERR_UNKNOWN_SERVER_ERROR);
-            return;
-        }
+        if (a)
+            given[k] = a->assignment;
     }
     if (missing)
         sk_warn("group", "group %s: %d members get an empty assignment in generation %d", g->group_id, missing,
                 g->generation_id);
-    int16_t err = store_group(gs, g, false);
+    int16_t err = store_group(gs, g, given);
+    free(given);
     if (err != SK_ERR_NONE) {
-        err = groups_append_error(err);
         reset_and_propagate_assignment(gs, g, err);
         char reason[300];
         snprintf(reason, sizeof reason, "error %s when storing the group assignment during SyncGroup (member %s)",
@@ -908,8 +952,6 @@ static void sync_leader(sk_groups *gs, ggroup *g, gmember *leader, const kf_sync
         return;
     }
     propagate_assignment(gs, g, SK_ERR_NONE);
-    group_set_state(gs, g, SK_GROUP_STABLE, "assignment of generation %d received from leader %s", g->generation_id,
-                    leader->member_id);
 }
 
 /* The member sent SyncGroup: the sync deadline stops once nobody is missing. */
@@ -919,7 +961,7 @@ static void remove_pending_sync(sk_groups *gs, ggroup *g, gmember *m)
     for (gmember *x = g->members; x; x = x->next)
         if (x->pending_sync)
             return;
-    gtimer_cancel(gs, &g->sync_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
 }
 
 void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *rq, void *waiter)
@@ -967,6 +1009,7 @@ void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *
     remove_pending_sync(gs, g, m);
     if (m == g->leader)
         sync_leader(gs, g, m, rq);
+    group_check(g);
 }
 
 /* ---- Heartbeat ---- */
@@ -1051,5 +1094,7 @@ int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_requ
         else if (g->state == SK_GROUP_PREPARING_REBALANCE)
             maybe_complete_join_phase(gs, g);
     }
+    if (g)
+        group_check(g);
     return SK_ERR_NONE;
 }

@@ -126,13 +126,8 @@ int16_t sk_group_delete(sk_groups *gs, kf_str group_id)
         cgroup_tombstones(g, &b);
     else
         grecs_group_tombstone(&b, g->group_id);
-    int16_t err = grecs_append(gs, g, &b, NULL);
+    sk_info("group", "group %s: deleting it with %d committed offsets (DeleteGroups)", g->group_id, offsets);
+    int16_t err = group_write_deletion(gs, g, &b, "deleted by DeleteGroups");
     grecs_free(&b);
-    if (err != SK_ERR_NONE) {
-        sk_warn("group", "group %s: cannot store the deletion: %s", g->group_id, sk_err_name(err));
-        return groups_append_error(err);
-    }
-    sk_info("group", "group %s deleted with %d committed offsets", g->group_id, offsets);
-    group_destroy(gs, g, "deleted by DeleteGroups");
-    return SK_ERR_NONE;
+    return err;
 }

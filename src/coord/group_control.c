@@ -38,7 +38,7 @@ int16_t sk_group_expire_member(sk_groups *gs, const char *group_id, const char *
     if (!m->is_new && (m->join_waiter || m->sync_waiter))
         return SK_ERR_REBALANCE_IN_PROGRESS;
     sk_info("group", "group %s: expiring member %s through the control plane", g->group_id, member_id);
-    gtimer_cancel(gs, &m->heartbeat);
+    sk_coord_timer_cancel(&gs->timers, &m->heartbeat);
     member_session_expired(gs, &m->heartbeat);
     return SK_ERR_NONE;
 }

@@ -3,7 +3,9 @@
  * group, member and offset structures, the timer heap, the group table and
  * the helpers every part uses (state changes, the store, records).
  *
- * Files: group_table.c (lifecycle, table, timers, members, store),
+ * Files: group_table.c (lifecycle, table, members, state changes),
+ * runtime.c (the write: append, then replay), coord_timer.c (the timer
+ * heap on the injectable clock, shared with the transaction coordinator),
  * group.c (the state machine: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
  * timeouts), group_admin.c (DescribeGroups, ListGroups, DeleteGroups),
  * group_offsets.c (commits, fetches, deletes, expiration), group_txn.c
@@ -22,22 +24,18 @@
 #include "skiff/group.h"
 #include "skiff/htab.h"
 
-#define GTIMER_IDLE SIZE_MAX
+#include "coord_timer.h"
+
 /* Kafka's fixed coordinator settings that skiff does not expose. */
 #define GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (5 * 60 * 1000) /* classic new-member join timeout */
 #define OFFSET_METADATA_MAX_SIZE 4096                    /* offset.metadata.max.bytes */
 #define OFFSETS_RETENTION_CHECK_INTERVAL_MS 600000       /* offsets.retention.check.interval.ms */
 
 typedef struct ggroup ggroup;
-typedef struct gtimer gtimer;
 
-/* A deadline on the coordinator's heap; embedded in its owner. */
-struct gtimer {
-    int64_t deadline;                       /* ms by the clock */
-    size_t slot;                            /* heap index, GTIMER_IDLE when not armed */
-    uint64_t seq;                           /* arm order (sk_groups.arm_seq) */
-    void (*fn)(sk_groups *gs, gtimer *t);   /* runs once when due (disarmed first) */
-};
+/* A deadline on the coordinator's timer facility (coord_timer.h),
+ * embedded in its owner; its fn gets the sk_groups as `owner`. */
+typedef sk_coord_timer gtimer;
 
 /* A protocol a member supports (JoinGroup protocols, in preference order). */
 typedef struct gprotocol {
@@ -188,15 +186,13 @@ struct sk_groups {
     /* state */
     sk_htab index;               /* groups by id; index.count groups; buckets reserved at open */
     ggroup *first, *last;        /* creation order */
-    gtimer **heap;               /* armed timers, min-heap on deadline */
-    size_t nheap, heap_cap;
-    uint64_t arm_seq;            /* arms so far: orders equal deadlines, bounds a run */
+    sk_coord_timers timers;      /* every deadline, on the clock of opts.now_ms */
     gtimer expiration;           /* offsets.retention.check.interval.ms */
     gtxn_offset *txn_offsets;    /* pending transactional offsets */
     int64_t next_record_offset;  /* without a store: the offset the next record would get */
-    struct event *ev;            /* libevent timer at the earliest deadline */
     sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
+    bool writing;                /* coord_write is replaying its own batch (runtime.c) */
 };
 
 /* ---- group_table.c ---- */
@@ -207,8 +203,16 @@ ggroup *group_find_str(sk_groups *gs, kf_str id);
 ggroup *group_create(sk_groups *gs, const char *id, size_t len);
 /* Removes the group (Dead) and frees it, answering any parked request. */
 void group_destroy(sk_groups *gs, ggroup *g, const char *reason);
-void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+/* True when `to` may follow g's state (ClassicGroupState's valid previous
+ * states); false after logging the bug ("BUG: ... illegal transition"). */
+bool group_can_transit(const ggroup *g, sk_group_state to);
+/* Moves g to `to`, logging "old -> new: reason"; an illegal transition is
+ * refused (false, logged as a bug by group_can_transit). */
+bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Checks the group's invariants in debug builds (SK_INVARIANT): member and
+ * waiter counts, the leader is a member, the states' member rules. */
+void group_check(const ggroup *g);
 gmember *member_find(const ggroup *g, const char *member_id);
 gmember *member_find_static(const ggroup *g, const char *group_instance_id);
 gpending *pending_find(const ggroup *g, const char *member_id);
@@ -232,9 +236,6 @@ bool group_uses_consumer_protocol(const ggroup *g);
 /* The largest rebalance timeout of the members, ms. */
 int32_t group_rebalance_timeout(const ggroup *g);
 
-void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t));
-void gtimer_arm(sk_groups *gs, gtimer *t, int64_t delay_ms);
-void gtimer_cancel(sk_groups *gs, gtimer *t);
 
 /* Kafka's mapping of a store error to the error a client sees
  * (appendGroupMetadataErrorToResponseError). */
@@ -257,7 +258,7 @@ int16_t group_validate_member(const ggroup *g, const char *member_id, kf_str gro
 void group_join_timer_expired(sk_groups *gs, ggroup *g);
 void group_sync_timer_expired(sk_groups *gs, ggroup *g);
 /* The member's session timer callback (gmember.heartbeat). */
-void member_session_expired(sk_groups *gs, gtimer *t);
+void member_session_expired(void *owner, gtimer *t);
 /* Arms the member's session timer `timeout_ms` from now. */
 void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
 
@@ -273,7 +274,7 @@ void offsets_free(ggroup *g);
 /* Validates, stores as one batch (transactional for a producer) and
  * applies a commit; answers through each partition's error_code. */
 void group_commit(sk_groups *gs, const gcommit_req *c);
-void groups_expiration_fire(sk_groups *gs, gtimer *t);
+void groups_expiration_fire(void *owner, gtimer *t);
 
 /* ---- group_txn.c ---- */
 /* Adds or replaces producer_id's pending offset of a partition for `g`.
@@ -324,9 +325,11 @@ void grec_skip_tags(sk_reader *r, bool flex);
 void grecs_init(grecs *b);
 void grecs_free(grecs *b);
 /* Group metadata (key v2, value v3) of `g` as it is now, members with
- * their current assignments; `empty`: the record of a just-created group
+ * their current assignments, or with assignments[i] for the i-th member
+ * when `assignments` is given (a leader's SyncGroup: replaying the record
+ * hands them out); `empty`: the record of a just-created group
  * (generation 0, no protocol, no members). */
-void grecs_group_metadata(grecs *b, const ggroup *g, bool empty);
+void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments);
 void grecs_group_tombstone(grecs *b, const char *group_id);
 /* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
 void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
@@ -335,11 +338,17 @@ void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, i
  * only, unless NULL) and one for each partition with only pending
  * transactional offsets. Returns the number of committed offsets. */
 int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b);
-/* Hands the batch to the store for group `g` (nothing to do when empty).
- * `base_offset` (may be NULL) gets the offset of its first record in
- * __consumer_offsets (without a store, a counter's). Returns NONE,
- * UNKNOWN_SERVER_ERROR when building failed, or the store's error as is
- * (see groups_append_error). */
-int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b, int64_t *base_offset);
+
+/* ---- runtime.c ---- */
+/* The coordinator runtime's write: appends `b` to __consumer_offsets-
+ * `partition` and, once it is stored, applies every record through the one
+ * replay (sk_groups_replay), so live writes and loading take one path.
+ * Nothing is applied when the append fails. Returns NONE or the store's
+ * error as groups_append_error maps it (logged). */
+int16_t coord_write(sk_groups *gs, int32_t partition, grecs *b);
+/* Writes `b`, the tombstones of group `g` and all its offsets, and removes
+ * what is left of the group once they are stored (`reason` for the log).
+ * Returns as coord_write; `g` is gone on success. */
+int16_t group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason);
 
 #endif

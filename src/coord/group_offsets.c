@@ -196,32 +196,30 @@ static void commit_fail_all(const gcommit_req *c, int16_t err)
     }
 }
 
-/* The group a commit goes to (created as a simple group when it has no
- * generation), or NULL with the error set on every item. */
-static ggroup *commit_group(sk_groups *gs, const gcommit_req *c)
+/* The group a commit goes to: true with *out the group, or NULL for a
+ * commit without a generation to a group that does not exist yet (its
+ * replay creates it as a simple group, as OffsetMetadataManager.replay
+ * does); false with the error set on every item. */
+static bool commit_group(sk_groups *gs, const gcommit_req *c, ggroup **out)
 {
     if (c->group_id.len <= 0) {
         commit_fail_all(c, SK_ERR_INVALID_GROUP_ID);
-        return NULL;
+        return false;
     }
-    ggroup *g = group_find_str(gs, c->group_id);
+    ggroup *g = *out = group_find_str(gs, c->group_id);
     if (!g) {
         if (c->generation >= 0) {
             commit_fail_all(c, c->unknown_group_error);
-            return NULL;
+            return false;
         }
-        if (!(g = group_create(gs, c->group_id.p, (size_t)c->group_id.len))) {
-            commit_fail_all(c, SK_ERR_UNKNOWN_SERVER_ERROR);
-            return NULL;
-        }
-        sk_info("group", "group %s: created as a simple consumer group by a manual offset commit", g->group_id);
+        return true;
     }
     int16_t err = validate_commit(g, c);
     if (err != SK_ERR_NONE) {
         commit_fail_all(c, err);
-        return NULL;
+        return false;
     }
-    return g;
+    return true;
 }
 
 void group_commit(sk_groups *gs, const gcommit_req *c)
@@ -233,15 +231,22 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
     }
     if (!any) /* Kafka does not reach the coordinator when no partition is left */
         return;
-    ggroup *g = commit_group(gs, c);
-    if (!g)
+    ggroup *g;
+    if (!commit_group(gs, c, &g))
         return;
     bool transactional = c->producer_id >= 0;
     const char *mid = c->member_id.p ? c->member_id.p : "";
-    if (!transactional && (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_PREPARING_REBALANCE)) {
+    if (g && !transactional && (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_PREPARING_REBALANCE)) {
         gmember *m = member_find(g, mid);
         if (m)
             group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+    }
+    /* The group id as a string of its own: the request's is not terminated
+     * where a NUL inside it would cut it. */
+    char *group_id = gmemdup(c->group_id);
+    if (!group_id) {
+        commit_fail_all(c, SK_ERR_UNKNOWN_SERVER_ERROR);
+        return;
     }
     int64_t now = group_now(gs);
     grecs b;
@@ -264,31 +269,20 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
                      now,
                      c->expire_timestamp,
                      -1};
-        grecs_offset_commit(&b, g->group_id, it.topic, it.partition, &o);
+        grecs_offset_commit(&b, group_id, it.topic, it.partition, &o);
     }
-    int64_t record_offset = -1;
-    int16_t err = grecs_append(gs, g, &b, &record_offset);
+    int32_t partition = sk_group_partition_for(group_id, strlen(group_id), gs->num_partitions);
+    int16_t err = coord_write(gs, partition, &b);
     grecs_free(&b);
     if (err != SK_ERR_NONE) {
-        sk_warn("group", "group %s: cannot store %scommitted offsets: %s", g->group_id,
-                transactional ? "transactionally " : "", sk_err_name(err));
-        commit_fail_all(c, groups_append_error(err));
-        return;
+        commit_fail_all(c, err);
+    } else {
+        if (!g)
+            sk_info("group", "group %s: created as a simple consumer group by a manual offset commit", group_id);
+        sk_debug("group", "group %s: offsets committed by member '%s' generation %d%s", group_id, mid,
+                 c->generation, transactional ? " in a transaction" : "");
     }
-    FOR_EACH_ITEM(c, it)
-    {
-        if (*it.error_code != SK_ERR_NONE)
-            continue;
-        int rc = transactional ? txn_offset_put(gs, g, c->producer_id, it.topic, it.partition, it.offset,
-                                                it.leader_epoch, it.metadata, now, record_offset)
-                               : offset_put(g, it.topic, it.partition, it.offset, it.leader_epoch, it.metadata, now,
-                                            c->expire_timestamp, record_offset);
-        if (rc < 0)
-            *it.error_code = SK_ERR_UNKNOWN_SERVER_ERROR;
-        record_offset++;
-    }
-    sk_debug("group", "group %s: offsets committed by member '%s' generation %d%s", g->group_id, mid, c->generation,
-             transactional ? " in a transaction" : "");
+    free(group_id);
 }
 
 void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_commit_request *req,
@@ -387,17 +381,9 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
                 grecs_offset_tombstone(&b, g->group_id, topic, part);
         }
     }
-    int16_t err = grecs_append(gs, g, &b, NULL);
+    int16_t err = coord_write(gs, g->partition, &b);
     grecs_free(&b);
-    if (err != SK_ERR_NONE)
-        return groups_append_error(err);
-    for (int32_t t = 0; t < req->topics.n; t++) {
-        const char *topic = req->topics.items[t].name.p ? req->topics.items[t].name.p : "";
-        for (int32_t p = 0; p < req->topics.items[t].partitions.n; p++)
-            if (resp->topics.items[t].partitions.items[p].error_code == SK_ERR_NONE)
-                offset_remove(gs, g, topic, req->topics.items[t].partitions.items[p].partition_index);
-    }
-    return SK_ERR_NONE;
+    return err;
 }
 
 /* ---- Tombstones for a group's offsets, deleted topics ---- */
@@ -427,15 +413,6 @@ int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topi
     return committed;
 }
 
-/* The first pending transactional offset of group g for topic, or NULL. */
-static const gtxn_offset *txn_offset_of_topic(const sk_groups *gs, const ggroup *g, const char *topic)
-{
-    for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
-        if (!strcmp(o->group_id, g->group_id) && !strcmp(o->topic, topic))
-            return o;
-    return NULL;
-}
-
 void sk_groups_topic_deleted(sk_groups *gs, const char *topic)
 {
     for (ggroup *g = gs->first; g; g = g->next) {
@@ -443,20 +420,12 @@ void sk_groups_topic_deleted(sk_groups *gs, const char *topic)
         grecs_init(&b);
         offset_tombstones(gs, g, topic, &b);
         int n = b.n;
-        int16_t err = n > 0 ? grecs_append(gs, g, &b, NULL) : SK_ERR_NONE;
+        int16_t err = coord_write(gs, g->partition, &b);
         grecs_free(&b);
-        if (err != SK_ERR_NONE) {
+        if (err != SK_ERR_NONE)
             sk_warn("group", "group %s: cannot store the removal of the offsets of deleted topic %s: %s",
                     g->group_id, topic, sk_err_name(err));
-            continue;
-        }
-        const gtopic *gt;
-        while ((gt = topic_find(g, topic)))
-            offset_remove(gs, g, topic, gt->parts[0].partition);
-        const gtxn_offset *o;
-        while ((o = txn_offset_of_topic(gs, g, topic)))
-            txn_offsets_drop(gs, g->group_id, topic, o->partition);
-        if (n > 0)
+        else if (n > 0)
             sk_info("group", "group %s: %d offsets of deleted topic %s removed", g->group_id, n, topic);
     }
 }
@@ -464,9 +433,9 @@ void sk_groups_topic_deleted(sk_groups *gs, const char *topic)
 /* ---- Expiration ---- */
 
 /* Finds the group's expired offsets (OffsetMetadataManager.
- * cleanupExpiredOffsets) and adds a tombstone for each to `b`, or, with `b`
- * NULL, removes them. True when every offset expired. */
-static bool expire_offsets(sk_groups *gs, ggroup *g, int64_t now, grecs *b)
+ * cleanupExpiredOffsets) and adds a tombstone for each to `b`. True when
+ * every offset expired. */
+static bool expire_offsets(const sk_groups *gs, const ggroup *g, int64_t now, grecs *b)
 {
     if (g->ntopics == 0)
         return true;
@@ -482,7 +451,6 @@ static bool expire_offsets(sk_groups *gs, ggroup *g, int64_t now, grecs *b)
             return false;
     }
     bool all = true;
-    /* Backwards: removing an offset (or an emptied topic) moves only later entries. */
     for (int32_t t = g->ntopics - 1; t >= 0; t--) {
         const gtopic *gt = &g->topics[t];
         if (group_is_subscribed(g, gt->name)) {
@@ -497,17 +465,16 @@ static bool expire_offsets(sk_groups *gs, ggroup *g, int64_t now, grecs *b)
             bool expired = o->expire_timestamp >= 0 ? now >= o->expire_timestamp : base <= now - retention_ms;
             if (!expired || txn_offset_pending(gs, g->group_id, gt->name, o->partition))
                 all = false;
-            else if (b)
-                grecs_offset_tombstone(b, g->group_id, gt->name, o->partition);
             else
-                offset_remove(gs, g, gt->name, o->partition);
+                grecs_offset_tombstone(b, g->group_id, gt->name, o->partition);
         }
     }
     return all;
 }
 
-void groups_expiration_fire(sk_groups *gs, gtimer *t)
+void groups_expiration_fire(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     int64_t now = group_now(gs);
     int tombstones = 0;
     for (ggroup *g = gs->first, *next; g; g = next) {
@@ -522,17 +489,16 @@ void groups_expiration_fire(sk_groups *gs, gtimer *t)
         else if (delete)
             grecs_group_tombstone(&b, g->group_id);
         int n = b.n;
-        int16_t err = grecs_append(gs, g, &b, NULL);
+        if (delete)
+            sk_info("group", "group %s: offsets expired and no member left: deleting it", g->group_id);
+        int16_t err = delete ? group_write_deletion(gs, g, &b, "offsets expired and no member left")
+                             : coord_write(gs, g->partition, &b);
         if (err != SK_ERR_NONE)
             sk_warn("group", "group %s: cannot store expired offsets: %s", g->group_id, sk_err_name(err));
-        else if (delete)
-            group_destroy(gs, g, "offsets expired and no member left");
-        else
-            expire_offsets(gs, g, now, NULL);
         tombstones += err == SK_ERR_NONE ? n : 0;
         grecs_free(&b);
     }
     if (tombstones)
         sk_info("group", "offset expiration wrote %d tombstones", tombstones);
-    gtimer_arm(gs, t, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+    sk_coord_timer_arm(&gs->timers, t, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
 }

@@ -125,7 +125,7 @@ static struct grec *group_key(grecs *b, const char *group_id)
     return r;
 }
 
-void grecs_group_metadata(grecs *b, const ggroup *g, bool empty)
+void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments)
 {
     struct grec *r = group_key(b, g->group_id);
     if (!r)
@@ -139,7 +139,8 @@ void grecs_group_metadata(grecs *b, const ggroup *g, bool empty)
     grec_put_str(w, empty || !g->leader ? NULL : g->leader->member_id);
     sk_write_i64(w, g->current_state_timestamp);
     sk_write_i32(w, empty ? 0 : g->nmembers);
-    for (const gmember *m = empty ? NULL : g->members; m; m = m->next) {
+    int32_t i = 0;
+    for (const gmember *m = empty ? NULL : g->members; m; m = m->next, i++) {
         const gprotocol *p = member_protocol(m, g->protocol_name);
         grec_put_str(w, m->member_id);
         grec_put_str(w, m->group_instance_id);
@@ -148,7 +149,10 @@ void grecs_group_metadata(grecs *b, const ggroup *g, bool empty)
         sk_write_i32(w, m->rebalance_timeout_ms);
         sk_write_i32(w, m->session_timeout_ms);
         put_bytes(w, p ? p->metadata : NULL, p ? p->metadata_len : 0);
-        put_bytes(w, m->assignment, m->assignment_len);
+        if (assignments)
+            put_bytes(w, assignments[i].p, assignments[i].len > 0 ? assignments[i].len : 0);
+        else
+            put_bytes(w, m->assignment, m->assignment_len);
     }
     grec_end(b, r);
 }
@@ -204,35 +208,6 @@ void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, i
         grec_value(b, r, true);
         grec_end(b, r);
     }
-}
-
-int16_t grecs_append(sk_groups *gs, const ggroup *g, grecs *b, int64_t *base_offset)
-{
-    if (b->n == 0)
-        return SK_ERR_NONE;
-    if (b->err || b->w.err)
-        return SK_ERR_UNKNOWN_SERVER_ERROR;
-    int64_t base = gs->next_record_offset;
-    int16_t err = SK_ERR_NONE;
-    if (gs->has_store) {
-        sk_group_record *recs = calloc((size_t)b->n, sizeof *recs);
-        if (!recs)
-            return SK_ERR_UNKNOWN_SERVER_ERROR;
-        for (int i = 0; i < b->n; i++) {
-            recs[i].key = b->w.buf + b->items[i].key_off;
-            recs[i].key_len = b->items[i].key_len;
-            recs[i].value = b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off;
-            recs[i].value_len = b->items[i].tombstone ? 0 : b->items[i].value_len;
-        }
-        sk_group_batch batch = {g->partition, recs, b->n, b->producer_id, b->producer_epoch, group_now(gs)};
-        err = gs->store.append(gs->store.arg, &batch, &base);
-        free(recs);
-    } else {
-        gs->next_record_offset += b->n;
-    }
-    if (err == SK_ERR_NONE && base_offset)
-        *base_offset = base;
-    return err;
 }
 
 /* ---- Reading (replay) ---- */
@@ -335,7 +310,7 @@ static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
     if (!m)
         return -1;
     m->group = g;
-    gtimer_init(&m->heartbeat, member_session_expired);
+    sk_coord_timer_init(&m->heartbeat, member_session_expired);
     m->member_id = grec_get_str(r, flex);
     m->group_instance_id = v >= 3 ? grec_get_str(r, flex) : NULL;
     m->client_id = grec_get_str(r, flex);
@@ -363,6 +338,52 @@ static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
     return 0;
 }
 
+/* Applies one member of the group's own record to its live member of the
+ * same id: what the record adds to what the operation already holds in
+ * memory is the assignment (a leader's SyncGroup). */
+static int apply_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
+{
+    char *member_id = grec_get_str(r, flex);
+    for (int i = v >= 3 ? 3 : 2; i > 0; i--) /* group instance id, client id, client host */
+        free(grec_get_str(r, flex));
+    if (v >= 1)
+        sk_read_i32(r);
+    sk_read_i32(r);
+    int32_t sub_len, asg_len;
+    grec_get_field(r, flex, true, &sub_len);
+    const uint8_t *asg = grec_get_field(r, flex, true, &asg_len);
+    grec_skip_tags(r, flex);
+    gmember *m = member_id && !r->err ? member_find(g, member_id) : NULL;
+    free(member_id);
+    return m && member_set_assignment(m, asg, asg_len) == 0 ? 0 : -1;
+}
+
+/* The live half of replay_group: `r` is past the value's version. */
+static int replay_group_live(sk_groups *gs, ggroup *g, sk_reader *r, int16_t v, bool flex)
+{
+    free(grec_get_str(r, flex)); /* protocol type, protocol name, leader: the group's own */
+    sk_read_i32(r);              /* generation */
+    free(grec_get_str(r, flex));
+    free(grec_get_str(r, flex));
+    if (v >= 2)
+        sk_read_i64(r);
+    int32_t n = grec_get_count(r, flex);
+    int rc = v < 0 || v > 4 ? -1 : 0;
+    for (int32_t i = 0; i < n && rc == 0 && !r->err; i++)
+        rc = apply_member(g, r, v, flex);
+    grec_skip_tags(r, flex);
+    if (rc < 0 || r->err)
+        return -1;
+    if (n > 0 && g->state == SK_GROUP_COMPLETING_REBALANCE)
+        group_set_state(gs, g, SK_GROUP_STABLE, "the assignment of generation %d is stored", g->generation_id);
+    return 0;
+}
+
+/* A GroupMetadataValue. Read from the log it rebuilds the group; written
+ * by the group itself (gs->writing: runtime.c) it is a snapshot of the
+ * group in memory, whose members, parked requests and timers the record
+ * does not hold: it then applies the members' assignments, and a group
+ * completing its rebalance becomes Stable. */
 static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *rec)
 {
     char *group = grec_get_str(key, false);
@@ -373,23 +394,26 @@ static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *re
     ggroup *g = group_find(gs, group, strlen(group));
     if (!rec->value) {
         if (g)
-            group_destroy(gs, g, "group tombstone replayed");
+            group_destroy(gs, g, "its tombstone is stored");
         free(group);
         return 0;
     }
+    bool live = gs->writing && g;
     if (!g && !(g = group_create(gs, group, strlen(group)))) {
         free(group);
         return -1;
     }
     free(group);
-    while (g->members)
-        member_remove(gs, g->members);
-    while (g->pending)
-        pending_remove(gs, g->pending);
     sk_reader r;
     sk_reader_init(&r, rec->value, rec->value_len);
     int16_t v = sk_read_i16(&r);
     bool flex = v >= 4;
+    if (live)
+        return replay_group_live(gs, g, &r, v, flex);
+    while (g->members)
+        member_remove(gs, g->members);
+    while (g->pending)
+        pending_remove(gs, g->pending);
     char *type = grec_get_str(&r, flex);
     g->generation_id = sk_read_i32(&r);
     free(g->protocol_type);

@@ -1,25 +1,21 @@
 /*
  * The group coordinator's housekeeping: opening and closing, the table of
  * groups (hash by group id, plus creation order for listings), members and
- * pending member ids, the timer heap and its one libevent timer, state
- * changes with their log line, the consumer-protocol subscription parser,
- * the __consumer_offsets partition rule, and store error mapping.
+ * pending member ids, state changes with their log line and the legal
+ * transitions, the group invariants, the consumer-protocol subscription
+ * parser, the __consumer_offsets partition rule, and store error mapping.
  *
  * Timers: every deadline (member sessions, join and sync phases, the
  * initial rebalance delay, offset expiration) is a gtimer embedded in its
- * owner and kept on one min-heap ordered by (deadline, arm order). A run
- * fires only timers armed before it started, so a callback that re-arms
- * with no delay waits for the next run (the next loop turn) instead of
- * spinning inside this one.
+ * owner, on the coordinators' one facility (coord_timer.h).
  */
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
+#include "skiff/invariant.h"
 #include "skiff/trace.h"
 
 /* ---- Small helpers ---- */
@@ -46,11 +42,7 @@ char *gstrdup(const char *s)
 
 int64_t group_now(const sk_groups *gs)
 {
-    if (gs->opts.now_ms)
-        return gs->opts.now_ms(gs->opts.clock_arg);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sk_coord_timers_now(&gs->timers);
 }
 
 const char *sk_group_state_name(sk_group_state s)
@@ -126,137 +118,16 @@ int16_t groups_append_error(int16_t err)
     }
 }
 
-/* ---- Timers ---- */
-
-static bool timer_before(const gtimer *a, const gtimer *b)
-{
-    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
-}
-
-static void heap_set(sk_groups *gs, size_t i, gtimer *t)
-{
-    gs->heap[i] = t;
-    t->slot = i;
-}
-
-static void heap_up(sk_groups *gs, size_t i)
-{
-    gtimer *t = gs->heap[i];
-    while (i > 0 && timer_before(t, gs->heap[(i - 1) / 2])) {
-        heap_set(gs, i, gs->heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    heap_set(gs, i, t);
-}
-
-static void heap_down(sk_groups *gs, size_t i)
-{
-    gtimer *t = gs->heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= gs->nheap)
-            break;
-        if (c + 1 < gs->nheap && timer_before(gs->heap[c + 1], gs->heap[c]))
-            c++;
-        if (!timer_before(gs->heap[c], t))
-            break;
-        heap_set(gs, i, gs->heap[c]);
-        i = c;
-    }
-    heap_set(gs, i, t);
-}
-
-static void heap_remove(sk_groups *gs, gtimer *t)
-{
-    size_t i = t->slot;
-    gtimer *last = gs->heap[--gs->nheap];
-    t->slot = GTIMER_IDLE;
-    if (last != t) {
-        heap_set(gs, i, last);
-        heap_up(gs, i);
-        heap_down(gs, last->slot);
-    }
-}
-
-void gtimer_init(gtimer *t, void (*fn)(sk_groups *gs, gtimer *t))
-{
-    t->deadline = 0;
-    t->slot = GTIMER_IDLE;
-    t->seq = 0;
-    t->fn = fn;
-}
-
-/* Re-arms the libevent timer at the earliest deadline. */
-static void groups_rearm(sk_groups *gs)
-{
-    if (!gs->ev)
-        return;
-    if (gs->nheap == 0) {
-        evtimer_del(gs->ev);
-        return;
-    }
-    int64_t delay = gs->heap[0]->deadline - group_now(gs);
-    if (delay < 0)
-        delay = 0;
-    struct timeval tv = {(time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000};
-    evtimer_add(gs->ev, &tv);
-}
-
-void gtimer_arm(sk_groups *gs, gtimer *t, int64_t delay_ms)
-{
-    if (t->slot != GTIMER_IDLE)
-        heap_remove(gs, t);
-    if (gs->nheap == gs->heap_cap) {
-        size_t cap = gs->heap_cap ? 2 * gs->heap_cap : 64;
-        gtimer **h = realloc(gs->heap, cap * sizeof *h);
-        if (!h) {
-            sk_error("group", "out of memory arming a timer");
-            return;
-        }
-        gs->heap = h;
-        gs->heap_cap = cap;
-    }
-    t->deadline = group_now(gs) + (delay_ms > 0 ? delay_ms : 0);
-    t->seq = ++gs->arm_seq;
-    gs->heap[gs->nheap] = t;
-    t->slot = gs->nheap++;
-    heap_up(gs, t->slot);
-    groups_rearm(gs);
-}
-
-void gtimer_cancel(sk_groups *gs, gtimer *t)
-{
-    if (t->slot == GTIMER_IDLE)
-        return;
-    heap_remove(gs, t);
-    groups_rearm(gs);
-}
+/* ---- Timers (the coordinators' one facility: coord_timer.h) ---- */
 
 int sk_groups_run_timers(sk_groups *gs)
 {
-    int64_t now = group_now(gs);
-    uint64_t armed_before = gs->arm_seq;
-    int fired = 0;
-    while (gs->nheap > 0 && gs->heap[0]->deadline <= now && gs->heap[0]->seq <= armed_before) {
-        gtimer *t = gs->heap[0];
-        heap_remove(gs, t);
-        t->fn(gs, t);
-        fired++;
-    }
-    groups_rearm(gs);
-    return fired;
+    return sk_coord_timers_run(&gs->timers);
 }
 
 int64_t sk_groups_next_deadline(const sk_groups *gs)
 {
-    return gs->nheap ? gs->heap[0]->deadline : -1;
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    sk_groups_run_timers(arg);
+    return sk_coord_timers_next_deadline(&gs->timers);
 }
 
 /* ---- The table ---- */
@@ -277,8 +148,8 @@ ggroup *group_find_str(sk_groups *gs, kf_str id)
     return id.p ? group_find(gs, id.p, (size_t)id.len) : NULL;
 }
 
-static void group_join_timer_fired(sk_groups *gs, gtimer *t);
-static void group_sync_timer_fired(sk_groups *gs, gtimer *t);
+static void group_join_timer_fired(void *owner, gtimer *t);
+static void group_sync_timer_fired(void *owner, gtimer *t);
 
 ggroup *group_create(sk_groups *gs, const char *id, size_t len)
 {
@@ -291,8 +162,8 @@ ggroup *group_create(sk_groups *gs, const char *id, size_t len)
     g->partition = sk_group_partition_for(id, len, gs->num_partitions);
     g->state = g->previous_state = SK_GROUP_EMPTY;
     g->current_state_timestamp = -1;
-    gtimer_init(&g->join_timer, group_join_timer_fired);
-    gtimer_init(&g->sync_timer, group_sync_timer_fired);
+    sk_coord_timer_init(&g->join_timer, group_join_timer_fired);
+    sk_coord_timer_init(&g->sync_timer, group_sync_timer_fired);
     sk_htab_insert(&gs->index, &g->node, sk_hash_bytes(id, len)); /* reserved at open */
     g->prev = gs->last;
     if (gs->last)
@@ -303,13 +174,15 @@ ggroup *group_create(sk_groups *gs, const char *id, size_t len)
     return g;
 }
 
-static void group_join_timer_fired(sk_groups *gs, gtimer *t)
+static void group_join_timer_fired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     group_join_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, join_timer)));
 }
 
-static void group_sync_timer_fired(sk_groups *gs, gtimer *t)
+static void group_sync_timer_fired(void *owner, gtimer *t)
 {
+    sk_groups *gs = owner;
     group_sync_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, sync_timer)));
 }
 
@@ -321,8 +194,8 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
         member_remove(gs, g->members);
     while (g->pending)
         pending_remove(gs, g->pending);
-    gtimer_cancel(gs, &g->join_timer);
-    gtimer_cancel(gs, &g->sync_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->join_timer);
+    sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
     txn_offsets_drop(gs, g->group_id, NULL, -1); /* every pending offset belongs to a group */
     sk_htab_remove(&gs->index, &g->node);
     if (g->prev)
@@ -362,11 +235,19 @@ static bool transition_valid(sk_group_state from, sk_group_state to)
     return false;
 }
 
-void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+bool group_can_transit(const ggroup *g, sk_group_state to)
 {
-    if (!transition_valid(g->state, to))
-        sk_error("group", "group %s: invalid transition %s -> %s", g->group_id, sk_group_state_name(g->state),
-                 sk_group_state_name(to));
+    if (transition_valid(g->state, to))
+        return true;
+    sk_error("group", "BUG: group %s: illegal transition %s -> %s refused", g->group_id,
+             sk_group_state_name(g->state), sk_group_state_name(to));
+    return false;
+}
+
+bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+{
+    if (!group_can_transit(g, to))
+        return false;
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -377,6 +258,27 @@ void group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fm
     g->previous_state = g->state;
     g->state = to;
     g->current_state_timestamp = group_now(gs);
+    return true;
+}
+
+void group_check(const ggroup *g)
+{
+    int32_t members = 0, awaiting = 0, pending = 0;
+    bool leader_found = false;
+    for (const gmember *m = g->members; m; m = m->next) {
+        SK_INVARIANT(m->group == g, g->group_id);
+        members++;
+        awaiting += m->join_waiter != NULL;
+        leader_found = leader_found || m == g->leader;
+    }
+    for (const gpending *p = g->pending; p; p = p->next)
+        pending++;
+    SK_INVARIANT(members == g->nmembers, g->group_id);
+    SK_INVARIANT(awaiting == g->nawaiting_join, g->group_id);
+    SK_INVARIANT(pending == g->npending, g->group_id);
+    SK_INVARIANT(g->members ? leader_found : g->leader == NULL, g->group_id);
+    SK_INVARIANT(g->state != SK_GROUP_DEAD, g->group_id);
+    SK_INVARIANT(g->state != SK_GROUP_EMPTY || g->nmembers == 0, g->group_id);
 }
 
 sk_group_state sk_group_state_of(sk_groups *gs, const char *group_id)
@@ -430,7 +332,7 @@ void pending_remove(sk_groups *gs, gpending *p)
         pp = &(*pp)->next;
     *pp = p->next;
     g->npending--;
-    gtimer_cancel(gs, &p->timer);
+    sk_coord_timer_cancel(&gs->timers, &p->timer);
     free(p->member_id);
     free(p);
 }
@@ -485,7 +387,7 @@ void member_remove(sk_groups *gs, gmember *m)
     g->nmembers--;
     if (g->leader == m)
         g->leader = g->members;
-    gtimer_cancel(gs, &m->heartbeat);
+    sk_coord_timer_cancel(&gs->timers, &m->heartbeat);
     protocols_free(m);
     free(m->assignment);
     free(m->member_id);
@@ -664,13 +566,14 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
     }
     if (opts->topics)
         gs->topics = *opts->topics;
-    if (sk_htab_reserve(&gs->index, 64) < 0 || (opts->base && !(gs->ev = evtimer_new(opts->base, on_timer, gs)))) {
+    if (sk_htab_reserve(&gs->index, 64) < 0 ||
+        sk_coord_timers_init(&gs->timers, opts->base, opts->now_ms, opts->clock_arg, gs) < 0) {
         sk_htab_free(&gs->index);
         free(gs);
         return NULL;
     }
-    gtimer_init(&gs->expiration, groups_expiration_fire);
-    gtimer_arm(gs, &gs->expiration, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+    sk_coord_timer_init(&gs->expiration, groups_expiration_fire);
+    sk_coord_timer_arm(&gs->timers, &gs->expiration, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
     return gs;
 }
 
@@ -702,9 +605,7 @@ void sk_groups_close(sk_groups *gs)
     gs->closing = true;
     while (gs->first)
         group_destroy(gs, gs->first, "coordinator shutting down");
-    if (gs->ev)
-        event_free(gs->ev);
-    free(gs->heap);
+    sk_coord_timers_free(&gs->timers);
     sk_htab_free(&gs->index);
     free(gs);
 }

@@ -3,7 +3,8 @@
  * TransactionCoordinator and TransactionMetadata, transaction versions 0
  * and 1): one entry per transactional id with its producer id and epoch,
  * timeout, state and partitions. Every transition is stored in
- * __transaction_state before it is applied; markers are written
+ * __transaction_state and, once stored, applied by replaying the record
+ * (sk_txns_replay, the load path: txn_write); markers are written
  * synchronously to the partitions, so a transaction is normally complete
  * when EndTxn is answered, and CONCURRENT_TRANSACTIONS is only seen while
  * failed markers wait for a retry.
@@ -33,7 +34,9 @@
  *                    fence_and_abort bumped the epoch)
  *   CompleteCommit <- PrepareCommit : complete (after send_markers)
  *   CompleteAbort  <- PrepareAbort : complete
- * transit() refuses anything else (UNKNOWN_SERVER_ERROR, logged).
+ * transit() refuses anything else (UNKNOWN_SERVER_ERROR, an ERROR "BUG:" line).
+ * Timers (timeouts, marker retries, id expiration) are on the coordinators'
+ * one facility, coord_timer.h, on the clock of sk_txns_opts.now_ms.
  *
  * State x API -> answer (same producer id and epoch; otherwise
  * INVALID_PRODUCER_ID_MAPPING for another id, PRODUCER_FENCED for another
@@ -47,14 +50,14 @@
  *   CompleteCommit  epoch+1          -> Ongoing       NONE (retry)    INVALID_TXN
  *   CompleteAbort   epoch+1          -> Ongoing       INVALID_TXN     NONE (retry)
  */
-#include <event2/event.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "coord_timer.h"
 #include "skiff/errors.h"
+#include "skiff/invariant.h"
 #include "skiff/group.h"
 #include "skiff/htab.h"
 #include "skiff/trace.h"
@@ -79,17 +82,13 @@ struct txn_meta {
     int64_t start_ms;             /* when the transaction began, -1 */
     int64_t update_ms;            /* last transition */
     bool fence_failed;            /* a fencing abort could not be stored: do not bump again */
-    int64_t deadline;             /* timer (timeout or marker retry), ms by the clock; -1 none */
-    struct event *timer;          /* with an event base */
+    sk_coord_timer timer;         /* the transaction's timeout or the next marker retry */
     sk_hnode node;                /* in the table by transactional id */
 };
 
 struct sk_txns {
     /* Configuration */
     const sk_config *cfg;
-    int64_t (*now_ms)(void *arg);
-    void *clock_arg;
-    struct event_base *base;
     sk_txn_store store;
     bool has_store;
     sk_producer_ids *ids;
@@ -97,8 +96,8 @@ struct sk_txns {
     int64_t marker_retry_ms;
     /* State */
     bool loading;                 /* until sk_txns_loaded */
-    int64_t expire_deadline;      /* next look for idle ids, ms by the clock; -1 none */
-    struct event *expire_timer;   /* with an event base */
+    sk_coord_timers timers;       /* every deadline, on the clock of sk_txns_opts.now_ms */
+    sk_coord_timer expiration;    /* next look for idle ids (transaction.cleanup.interval.ms) */
     sk_htab metas;                /* txn_meta by transactional id */
 };
 
@@ -139,17 +138,9 @@ int32_t sk_txn_partition_for(const char *transactional_id, int32_t partitions)
     return sk_group_partition_for(transactional_id, strlen(transactional_id), partitions);
 }
 
-static int64_t wall_clock_ms(void *arg)
-{
-    (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now(const sk_txns *tc)
 {
-    return tc->now_ms(tc->clock_arg);
+    return sk_coord_timers_now(&tc->timers);
 }
 
 static bool epoch_exhausted(int16_t epoch)
@@ -187,12 +178,13 @@ static void parts_free(txn_part *parts, int32_t n)
 
 static void meta_free(txn_meta *m)
 {
-    if (m->timer)
-        event_free(m->timer);
+    sk_coord_timer_cancel(&m->tc->timers, &m->timer);
     parts_free(m->parts, m->nparts);
     free(m->id);
     free(m);
 }
+
+static void meta_timer_fired(void *owner, sk_coord_timer *t);
 
 /* A new entry (Empty, epoch -1) for `id`, as Kafka creates it before the
  * first InitProducerId transition is stored. */
@@ -214,7 +206,7 @@ static txn_meta *meta_add(sk_txns *tc, const char *id, int64_t producer_id, int3
     m->state = SK_TXN_EMPTY;
     m->start_ms = -1;
     m->update_ms = now(tc);
-    m->deadline = -1;
+    sk_coord_timer_init(&m->timer, meta_timer_fired);
     return m;
 }
 
@@ -226,82 +218,43 @@ static bool has_part(const txn_meta *m, const char *topic, int32_t partition)
     return false;
 }
 
-/* ---- Timers ---- */
+/* ---- Timers (the coordinators' one facility: coord_timer.h) ---- */
 
 static void fire(txn_meta *m);
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static void meta_timer_fired(void *owner, sk_coord_timer *t)
 {
-    (void)fd;
-    (void)what;
-    fire(arg);
+    (void)owner;
+    fire(SK_CONTAINER_OF(t, txn_meta, timer));
 }
 
 static void disarm(txn_meta *m)
 {
-    m->deadline = -1;
-    if (m->timer)
-        evtimer_del(m->timer);
+    sk_coord_timer_cancel(&m->tc->timers, &m->timer);
 }
 
 static void arm(txn_meta *m, int64_t deadline)
 {
-    sk_txns *tc = m->tc;
-    m->deadline = deadline;
-    if (!tc->base)
-        return;
-    if (!m->timer && !(m->timer = evtimer_new(tc->base, on_timer, m))) {
-        sk_error("txn", "%s: cannot arm a timer: out of memory", m->id);
-        return;
-    }
-    int64_t wait = deadline - now(tc);
-    if (wait < 0)
-        wait = 0;
-    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-    evtimer_add(m->timer, &tv);
+    sk_coord_timer_arm_at(&m->tc->timers, &m->timer, deadline);
 }
 
 static void expire_ids(sk_txns *tc);
 
-static void on_expire_timer(evutil_socket_t fd, short what, void *arg)
+static void expiration_fired(void *owner, sk_coord_timer *t)
 {
-    (void)fd;
-    (void)what;
-    expire_ids(arg);
+    (void)t;
+    expire_ids(owner);
 }
 
 /* Arms the next look for idle transactional ids. */
 static void arm_expiration(sk_txns *tc)
 {
-    int64_t interval = tc->cfg->transaction_cleanup_interval_ms;
-    tc->expire_deadline = now(tc) + interval;
-    if (!tc->base)
-        return;
-    if (!tc->expire_timer && !(tc->expire_timer = evtimer_new(tc->base, on_expire_timer, tc))) {
-        sk_error("txn", "cannot arm the transactional id expiration timer: out of memory");
-        return;
-    }
-    struct timeval tv = {(time_t)(interval / 1000), (suseconds_t)(interval % 1000) * 1000};
-    evtimer_add(tc->expire_timer, &tv);
+    sk_coord_timer_arm(&tc->timers, &tc->expiration, tc->cfg->transaction_cleanup_interval_ms);
 }
 
 int sk_txns_run_timers(sk_txns *tc)
 {
-    int fired = 0;
-    int64_t t = now(tc);
-    if (tc->expire_deadline >= 0 && tc->expire_deadline <= t) {
-        expire_ids(tc);
-        fired++;
-    }
-    size_t bucket;
-    for (sk_hnode *n = sk_htab_next(&tc->metas, NULL, &bucket); n; n = sk_htab_next(&tc->metas, n, &bucket)) {
-        txn_meta *m = meta_of(n);
-        if (m->deadline >= 0 && m->deadline <= t) {
-            fire(m);
-            fired++;
-        }
-    }
-    return fired;
+    return sk_coord_timers_run(&tc->timers);
 }
 
 /* ---- Transitions ---- */
@@ -324,20 +277,25 @@ static int16_t append_error(int16_t err)
     }
 }
 
-/* Appends m's record to __transaction_state: value `v`, or a tombstone
- * with `v` NULL. Returns the store's error (NONE without a store). */
-static int16_t store(const txn_meta *m, const txn_value *v, int64_t at_ms)
+/* The runtime's write (Kafka's CoordinatorRuntime shape): m's record,
+ * value `v` or a tombstone with `v` NULL, is appended to
+ * __transaction_state and, once stored, applied by sk_txns_replay, the
+ * code that loads the topic at start-up. Returns NONE, or the store's
+ * error with nothing applied. A tombstone's replay frees `m`. */
+static int16_t txn_write(txn_meta *m, const txn_value *v, int64_t at_ms)
 {
     sk_txns *tc = m->tc;
-    if (!tc->has_store)
-        return SK_ERR_NONE;
     sk_writer key, value;
     sk_writer_init(&key, 64);
     sk_writer_init(&value, 128);
     int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (txn_key_encode(&key, m->id) == 0 && (!v || txn_value_encode(&value, v) == 0))
-        err = tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions), key.buf, key.len,
-                               v ? value.buf : NULL, v ? value.len : 0, at_ms);
+    if (txn_key_encode(&key, m->id) == 0 && (!v || txn_value_encode(&value, v) == 0)) {
+        err = tc->has_store ? tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions),
+                                               key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0, at_ms)
+                            : SK_ERR_NONE;
+        if (err == SK_ERR_NONE && sk_txns_replay(tc, key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0) < 0)
+            sk_error("txn", "BUG: %s: a record just written does not replay", m->id);
+    }
     sk_writer_free(&key);
     sk_writer_free(&value);
     return err;
@@ -354,40 +312,38 @@ static void target_drop(const txn_meta *m, txn_value *v)
 }
 
 /* Stores target `v` for `m` (its parts are the transaction's partitions:
- * m's own array, or a heap one taken on success and freed on failure),
- * then applies it. */
+ * m's own array, or a heap one), which the record's replay then applies;
+ * `v` is used up either way. An illegal transition is refused. */
 static int16_t transit(txn_meta *m, txn_value *v, const char *reason)
 {
     if (!(valid_previous[v->state] & BIT(m->state))) {
-        sk_error("txn", "%s: refusing the transition %s -> %s (%s)", m->id, state_names[m->state],
+        sk_error("txn", "BUG: %s: illegal transition %s -> %s refused (%s)", m->id, state_names[m->state],
                  state_names[v->state], reason);
         target_drop(m, v);
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     }
-    int16_t err = store(m, v, v->update_ms);
+    sk_txn_state from = m->state, to = (sk_txn_state)v->state;
+    int16_t last_epoch = m->last_producer_epoch;
+    bool own_parts = v->parts == m->parts;
+    int16_t err = txn_write(m, v, v->update_ms);
+    /* m's own parts were replaced (and freed) by the replay */
+    if (own_parts) {
+        v->parts = NULL;
+        v->nparts = 0;
+    }
+    txn_value_free(v);
     if (err != SK_ERR_NONE) {
-        sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[m->state], state_names[v->state],
+        sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[from], state_names[to],
                 sk_err_name(err));
-        target_drop(m, v);
         return append_error(err);
     }
-    sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[m->state],
-            state_names[v->state], v->producer_id, v->producer_epoch, reason);
-    if (v->producer_id != m->producer_id)
-        m->previous_producer_id = m->producer_id;
-    m->producer_id = v->producer_id;
-    m->producer_epoch = v->producer_epoch;
-    m->timeout_ms = v->timeout_ms;
-    m->state = (sk_txn_state)v->state;
-    m->start_ms = v->start_ms;
-    m->update_ms = v->update_ms;
-    if (v->parts != m->parts) {
-        parts_free(m->parts, m->nparts);
-        m->parts = v->parts;
-        m->nparts = v->nparts;
-    }
-    v->parts = NULL;
-    v->nparts = 0;
+    /* Not in the record (Kafka's lastProducerEpoch lives in memory): kept
+     * across live transitions, -1 after a load. */
+    m->last_producer_epoch = last_epoch;
+    sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[from],
+            state_names[m->state], m->producer_id, m->producer_epoch, reason);
+    SK_INVARIANT(m->state == to, m->id);
+    SK_INVARIANT(m->state != SK_TXN_ONGOING || m->start_ms >= 0, m->id);
     return SK_ERR_NONE;
 }
 
@@ -537,18 +493,17 @@ static void expire_ids(sk_txns *tc)
         txn_meta *m = meta_of(n);
         bool idle = (m->state == SK_TXN_EMPTY || m->state == SK_TXN_COMPLETE_COMMIT ||
                      m->state == SK_TXN_COMPLETE_ABORT) &&
-                    m->deadline < 0 && m->update_ms <= cutoff;
-        int16_t err = idle ? store(m, NULL, t) : SK_ERR_NONE;
-        if (!idle || err != SK_ERR_NONE) {
-            if (err != SK_ERR_NONE)
-                sk_warn("txn", "%s: cannot store the expiration: %s", m->id, sk_err_name(err));
+                    !sk_coord_timer_armed(&m->timer) && m->update_ms <= cutoff;
+        if (!idle)
             continue;
-        }
-        sk_info("txn", "%s: expired (producer %" PRId64 ", idle since %" PRId64 " ms)", m->id, m->producer_id,
+        sk_info("txn", "%s: expiring (producer %" PRId64 ", idle since %" PRId64 " ms)", m->id, m->producer_id,
                 t - m->update_ms);
-        sk_htab_remove(&tc->metas, n);
-        meta_free(m);
-        expired++;
+        /* The tombstone's replay forgets the id. */
+        int16_t err = txn_write(m, NULL, t);
+        if (err != SK_ERR_NONE)
+            sk_warn("txn", "%s: cannot store the expiration: %s", m->id, sk_err_name(err));
+        else
+            expired++;
     }
     if (expired)
         sk_info("txn", "expired %d transactional id%s", expired, expired == 1 ? "" : "s");
@@ -563,9 +518,11 @@ sk_txns *sk_txns_open(const sk_config *cfg, const sk_txns_opts *opts)
     if (!tc)
         return NULL;
     tc->cfg = cfg;
-    tc->now_ms = opts->now_ms ? opts->now_ms : wall_clock_ms;
-    tc->clock_arg = opts->clock_arg;
-    tc->base = opts->base;
+    if (sk_coord_timers_init(&tc->timers, opts->base, opts->now_ms, opts->clock_arg, tc) < 0) {
+        free(tc);
+        return NULL;
+    }
+    sk_coord_timer_init(&tc->expiration, expiration_fired);
     if (opts->store) {
         tc->store = *opts->store;
         tc->has_store = true;
@@ -574,7 +531,6 @@ sk_txns *sk_txns_open(const sk_config *cfg, const sk_txns_opts *opts)
     tc->num_partitions = opts->num_partitions > 0 ? opts->num_partitions : cfg->transaction_state_log_num_partitions;
     tc->marker_retry_ms = opts->marker_retry_ms > 0 ? opts->marker_retry_ms : MARKER_RETRY_MS;
     tc->loading = true;
-    tc->expire_deadline = -1;
     return tc;
 }
 
@@ -587,8 +543,7 @@ void sk_txns_close(sk_txns *tc)
         next = sk_htab_next(&tc->metas, n, &bucket);
         meta_free(meta_of(n));
     }
-    if (tc->expire_timer)
-        event_free(tc->expire_timer);
+    sk_coord_timers_free(&tc->timers);
     sk_htab_free(&tc->metas);
     free(tc);
 }

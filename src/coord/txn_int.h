@@ -2,7 +2,8 @@
  * Internals of the transaction coordinator shared by src/coord/txn*.c: the
  * partitions of a transaction and the __transaction_state record formats.
  *
- * Files: txn.c (state machine, operations, timers), txn_records.c (Kafka's
+ * Files: txn.c (state machine, operations, the write that stores then
+ * replays, timers on coord_timer.h), txn_records.c (Kafka's
  * TransactionLogKey/TransactionLogValue), txn_store.c (the coordinator on
  * a running broker: topic, replay, markers), producer_id.c (id blocks).
  */

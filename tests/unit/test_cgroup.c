@@ -755,8 +755,8 @@ START_TEST(test_replay_gives_the_same_group)
     ck_assert_str_eq(assigned_of("A"), a_assigned);
     ck_assert_int_eq(member_of("A")->state, CM_UNREVOKED_PARTITIONS);
     ck_assert_int_eq(member_of("A")->member_epoch, 1);
-    ck_assert_uint_ne(member_of("A")->rebalance.slot, GTIMER_IDLE); /* its revocation deadline runs again */
-    ck_assert_uint_eq(member_of("B")->rebalance.slot, GTIMER_IDLE);
+    ck_assert_uint_ne(member_of("A")->rebalance.slot, SK_COORD_TIMER_IDLE); /* its revocation deadline runs again */
+    ck_assert_uint_eq(member_of("B")->rebalance.slot, SK_COORD_TIMER_IDLE);
     ck_assert_str_eq(member_of("B")->instance_id, "ib");
     ck_assert_str_eq(member_of("B")->server_assignor, "range");
     char t[128];

@@ -670,6 +670,86 @@ START_TEST(test_replay_timeout_and_rotation)
 }
 END_TEST
 
+/* The runtime: every transition is applied by replaying the record just
+ * stored, so after each operation a coordinator rebuilt from the stored
+ * records describes every id exactly as the live one does. */
+static void describe_equal(fixture *f, sk_txns *rebuilt, const char *id)
+{
+    sk_arena a = {0};
+    sk_txn_info live, loaded;
+    ck_assert_int_eq(sk_txn_describe(f->tc, id, &live, &a), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_describe(rebuilt, id, &loaded, &a), SK_ERR_NONE);
+    ck_assert_int_eq(live.state, loaded.state);
+    ck_assert_int_eq(live.producer_id, loaded.producer_id);
+    ck_assert_int_eq(live.producer_epoch, loaded.producer_epoch);
+    ck_assert_int_eq(live.timeout_ms, loaded.timeout_ms);
+    ck_assert_int_eq(live.start_time_ms, loaded.start_time_ms);
+    ck_assert_int_eq(live.npartitions, loaded.npartitions);
+    for (int32_t i = 0; i < live.npartitions; i++) {
+        ck_assert_str_eq(live.partitions[i].topic, loaded.partitions[i].topic);
+        ck_assert_int_eq(live.partitions[i].partition, loaded.partitions[i].partition);
+    }
+    sk_arena_free(&a);
+}
+
+static void check_rebuilt(fixture *f, const char *id)
+{
+    sk_txns_opts opts = {.now_ms = clock_now, .clock_arg = f, .ids = f->ids};
+    sk_txns *rebuilt = sk_txns_open(&f->cfg, &opts);
+    ck_assert_ptr_nonnull(rebuilt);
+    for (int i = 0; i < f->nrecs; i++)
+        ck_assert_int_eq(sk_txns_replay(rebuilt, f->recs[i].key, f->recs[i].key_len,
+                                        f->recs[i].tombstone ? NULL : f->recs[i].value, f->recs[i].value_len),
+                         0);
+    sk_txns_loaded(rebuilt);
+    describe_equal(f, rebuilt, id);
+    sk_txns_close(rebuilt);
+}
+
+START_TEST(test_live_equals_replayed)
+{
+    fixture f;
+    fx_init(&f);
+    int64_t p = init(&f, "t", 0);
+    check_rebuilt(&f, "t");
+    f.now += 5;
+    ck_assert_int_eq(sk_txn_add_partitions(f.tc, "t", p, 0, &P_A0, 1), SK_ERR_NONE);
+    check_rebuilt(&f, "t");
+    f.now += 5;
+    ck_assert_int_eq(sk_txn_add_partitions(f.tc, "t", p, 0, &P_B0, 1), SK_ERR_NONE);
+    check_rebuilt(&f, "t");
+    /* A failed append applies nothing: still Ongoing with both partitions. */
+    f.append_error = SK_ERR_NOT_ENOUGH_REPLICAS;
+    ck_assert_int_eq(sk_txn_end(f.tc, "t", p, 0, true), SK_ERR_COORDINATOR_NOT_AVAILABLE);
+    f.append_error = 0;
+    ck_assert_int_eq(state_of(&f, "t", NULL), SK_TXN_ONGOING);
+    check_rebuilt(&f, "t");
+    ck_assert_int_eq(sk_txn_end(f.tc, "t", p, 0, true), SK_ERR_NONE);
+    ck_assert_int_eq(state_of(&f, "t", NULL), SK_TXN_COMPLETE_COMMIT);
+    check_rebuilt(&f, "t");
+    /* The next transaction times out on the fake clock: aborted under a
+     * bumped epoch, and the rebuilt coordinator agrees. */
+    ck_assert_int_eq(sk_txn_add_partitions(f.tc, "t", p, 0, &P_A1, 1), SK_ERR_NONE);
+    f.now += 59999;
+    ck_assert_int_eq(sk_txns_run_timers(f.tc), 0);
+    f.now += 1;
+    ck_assert_int_eq(sk_txns_run_timers(f.tc), 1);
+    int16_t epoch;
+    ck_assert_int_eq(state_of(&f, "t", &epoch), SK_TXN_COMPLETE_ABORT);
+    ck_assert_int_eq(epoch, 1);
+    check_rebuilt(&f, "t");
+    /* InitProducerId's retry epoch is kept live (not in the record). */
+    int64_t id;
+    ck_assert_int_eq(sk_txn_init_producer_id(f.tc, "t", 60000, p, 1, &id, &epoch), SK_ERR_NONE);
+    ck_assert_int_eq(epoch, 2);
+    ck_assert_int_eq(sk_txn_add_partitions(f.tc, "t", p, 2, &P_A0, 1), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_end(f.tc, "t", p, 2, false), SK_ERR_NONE);
+    ck_assert_int_eq(sk_txn_init_producer_id(f.tc, "t", 60000, p, 1, &id, &epoch), SK_ERR_NONE);
+    ck_assert_int_eq(epoch, 2);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_expiration)
 {
     fixture f;
@@ -818,6 +898,7 @@ static Suite *txn_suite(void)
     tcase_add_test(tc, test_store_failures);
     tcase_add_test(tc, test_replay);
     tcase_add_test(tc, test_replay_timeout_and_rotation);
+    tcase_add_test(tc, test_live_equals_replayed);
     tcase_add_test(tc, test_expiration);
     tcase_add_test(tc, test_verify_and_offset_commit);
     tcase_add_test(tc, test_describe_and_list);
