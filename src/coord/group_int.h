@@ -196,6 +196,7 @@ struct sk_groups {
     int64_t next_record_offset;  /* without a store: the offset the next record would get */
     struct event *ev;            /* libevent timer at the earliest deadline */
     sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
+    const struct sk_group_configs *group_configs; /* per-group overrides (KIP-848); NULL = none */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
 };
 
