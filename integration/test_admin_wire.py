@@ -399,7 +399,7 @@ def test_describe_configs_keys_broker_and_logger(broker):
     res = describe_configs(broker, 4, [(TOPIC, 'k', ['segment.ms', 'nonsense']), (TOPIC, 'k', []),
                                        (TOPIC, 'missing', None), (TOPIC, 'bad name', None), (BROKER, '1', ['node.id']),
                                        (BROKER, '', None), (BROKER, '2', None), (BROKER, 'x', None),
-                                       (BROKER_LOGGER, '1', None), (32, 'group', None)])
+                                       (BROKER_LOGGER, '1', None), (32, 'group', None), (16, 'metrics', None)])
     assert list(res[0][4]) == ['segment.ms']
     assert res[0][4]['segment.ms']['synonyms'] == []
     assert res[0][4]['segment.ms']['doc'] is None
@@ -413,7 +413,8 @@ def test_describe_configs_keys_broker_and_logger(broker):
     assert res[6][:2] == (INVALID_REQUEST, 'Unexpected broker id, expected 1 or empty string, but received 2')
     assert res[7][:2] == (INVALID_REQUEST, 'Broker id must be an integer, but it is: x')
     assert (res[8][0], res[8][4]['root']['value'], res[8][4]['root']['source']) == (NONE, 'INFO', 6)
-    assert res[9][:2] == (INVALID_REQUEST, 'Unsupported resource type: GROUP')
+    assert res[9][:2] == (NONE, '') and len(res[9][4]) == 21          # KIP-848 group configs
+    assert res[10][:2] == (INVALID_REQUEST, 'Unsupported resource type: CLIENT_METRICS')
 
 
 def incremental_alter(broker, resources, validate_only=False, version=1):

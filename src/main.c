@@ -32,6 +32,7 @@
 #include "skiff/ctl.h"
 #include "skiff/fetch_session.h"
 #include "skiff/group.h"
+#include "skiff/group_configs.h"
 #include "skiff/healthcheck.h"
 #include "skiff/http.h"
 #include "skiff/trace.h"
@@ -181,6 +182,7 @@ out:
     sk_security_free(b.security);
     sk_txns_stop(b.txns);
     sk_groups_close(b.groups);
+    sk_group_configs_close(b.group_configs);
     if (b.logs)
         sk_logstore_close(b.logs);
     sk_meta_close(b.meta);

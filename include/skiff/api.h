@@ -49,7 +49,8 @@ void sk_api_metadata(sk_request *req);
 /* DescribeTopicPartitions v0 (src/api/describe_topic_partitions.c, KIP-966). */
 void sk_api_describe_topic_partitions(sk_request *req);
 /* Group coordinator APIs (src/api/groups.c, src/api/offsets.c). sk_api_groups_start
- * starts the coordinator on __consumer_offsets (b->groups); 0 or -1 (logged). */
+ * starts the coordinator on __consumer_offsets (b->groups) with the per-group
+ * configs (b->group_configs); 0 or -1 (logged). */
 int sk_api_groups_start(sk_broker *b);
 void sk_api_find_coordinator(sk_request *req);
 void sk_api_join_group(sk_request *req);

@@ -33,6 +33,7 @@ typedef struct sk_broker {
     struct sk_logstore *logs;     /* partition logs */
     struct sk_fetch_sessions *fetch_sessions; /* KIP-227 fetch session cache */
     struct sk_groups *groups;     /* group coordinator (skiff/group.h) */
+    struct sk_group_configs *group_configs; /* per-group configs (skiff/group_configs.h) */
     struct sk_txns *txns;         /* transaction coordinator and producer ids (skiff/txn.h) */
     struct sk_listener *listeners; /* accepting sockets (list) */
     struct sk_control *control;   /* fault rules and request capture (skiff/control.h) */

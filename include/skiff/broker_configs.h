@@ -48,6 +48,11 @@ const sk_dynamic_key *sk_dynamic_key_at(int i);
 int16_t sk_dynamic_configs_check(const char *const *names, const char *const *values, int n, bool per_broker,
                                  char *msg, size_t msg_len);
 
+/* ConfigDef.parseType for the numeric (SHORT, INT, LONG, DOUBLE) and
+ * BOOLEAN types, surrounding blanks ignored: NULL when `value` parses, else
+ * the reason Kafka gives ("Not a number of type INT", ...). Other types: NULL. */
+const char *sk_config_type_error(sk_config_type type, const char *value);
+
 /* The stored dynamic configs (opaque). */
 typedef struct sk_broker_configs sk_broker_configs;
 
@@ -66,5 +71,11 @@ void sk_broker_configs_clear(sk_broker_configs *c, const char *resource);
 const char *sk_broker_configs_key_at(const sk_broker_configs *c, const char *resource, int i, const char **value);
 /* Writes the store to `dir` atomically. Returns 0, or -1 with errno set. */
 int sk_broker_configs_save(const sk_broker_configs *c, const char *dir);
+/* The same for another store of the same shape, file `file` of `dir` (the
+ * per-group configs, skiff/group_configs.h). */
+sk_broker_configs *sk_broker_configs_load_file(const char *dir, const char *file);
+/* An empty store (scratch space); NULL when out of memory. */
+sk_broker_configs *sk_broker_configs_new(void);
+int sk_broker_configs_save_file(const sk_broker_configs *c, const char *dir, const char *file);
 
 #endif

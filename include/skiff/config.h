@@ -86,6 +86,10 @@ typedef struct sk_config {
                                                      KIP-848 members heartbeat this often, ms */
     int32_t group_consumer_session_timeout_ms;    /* group.consumer.session.timeout.ms: a
                                                      KIP-848 member silent this long is removed, ms */
+    int32_t group_consumer_min_session_timeout_ms;  /* group.consumer.min.session.timeout.ms and */
+    int32_t group_consumer_max_session_timeout_ms;  /* ...max...: bounds of a group's override, ms */
+    int32_t group_consumer_min_heartbeat_interval_ms; /* group.consumer.min.heartbeat.interval.ms and */
+    int32_t group_consumer_max_heartbeat_interval_ms; /* ...max...: bounds of a group's override, ms */
     int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions: partitions of
                                              __consumer_offsets (fixed once created) */
     int32_t offsets_retention_minutes;    /* offsets.retention.minutes: committed offsets of

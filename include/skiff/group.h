@@ -124,6 +124,11 @@ typedef struct sk_groups_opts {
  * group.initial.rebalance.delay.ms, offsets.retention.minutes and
  * offsets.topic.num.partitions. Returns NULL when out of memory. */
 sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts);
+/* Consumer groups take their session timeout and heartbeat interval from
+ * `gc` (skiff/group_configs.h; borrowed, outlives `gs`; NULL = the broker's
+ * settings), from their next heartbeat on. */
+struct sk_group_configs;
+void sk_groups_set_configs(sk_groups *gs, const struct sk_group_configs *gc);
 /* Shutdown begins: every parked JoinGroup and SyncGroup is answered
  * NOT_COORDINATOR now (as Kafka answers them when a coordinator unloads),
  * and later ones at once, so connections can drain. State is kept. */

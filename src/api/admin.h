@@ -37,6 +37,7 @@ int sk_admin_find_duplicates(sk_request *req, const void *first, size_t stride, 
 #define SK_RESOURCE_TOPIC 2
 #define SK_RESOURCE_BROKER 4
 #define SK_RESOURCE_BROKER_LOGGER 8
+#define SK_RESOURCE_GROUP 32 /* KIP-848 group configs */
 
 /* At most this many metadata records per request, as Kafka's controller
  * (MAX_RECORDS_PER_USER_OP): one per topic, config and partition created.

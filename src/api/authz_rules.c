@@ -212,6 +212,8 @@ static bool type_of(sk_request *req, const rule *r, const kf_struct_desc *desc, 
             *type = SK_RES_TOPIC, *error = TOPIC_ERR;
         else if (rt == 4 || rt == 8)
             *type = SK_RES_CLUSTER, *error = CLUSTER_ERR;
+        else if (rt == 32) /* KIP-848 group configs */
+            *type = SK_RES_GROUP, *error = GROUP_ERR;
         else
             return false;
     }

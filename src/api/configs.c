@@ -22,7 +22,11 @@
  *   configs dynamically"). skiff stores them but does not apply them.
  * - BROKER_LOGGER (8): the "root" logger, whose level can be changed with
  *   IncrementalAlterConfigs (KIP-412): TRACE/DEBUG, INFO, WARN, ERROR/FATAL.
- * - Other types (GROUP, CLIENT_METRICS, ...): INVALID_REQUEST.
+ * - GROUP (32, KIP-848): the group configs of Kafka 4.4 (skiff/group_configs.h),
+ *   described for any group name, overrides SET or DELETEd (AlterConfigs
+ *   replaces them all), validated against the broker's bounds, persisted;
+ *   consumer groups apply the session timeout and heartbeat interval.
+ * - Other types (CLIENT_METRICS, ...): INVALID_REQUEST.
  * A resource named twice in one alter request fails both times with
  * INVALID_REQUEST; so do repeated config names and null values (except for
  * DELETE).
@@ -37,6 +41,8 @@
 #include "skiff/broker_configs.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
+#include "skiff/group_configs.h"
+#include "skiff/meta.h"
 #include "skiff/trace.h"
 #include "skiff/topics.h"
 
@@ -57,7 +63,7 @@ static const char *resource_type_name(int8_t type)
         return "BROKER_LOGGER";
     case 16:
         return "CLIENT_METRICS";
-    case 32:
+    case SK_RESOURCE_GROUP:
         return "GROUP";
     default:
         return "UNKNOWN";
@@ -184,15 +190,14 @@ static sk_config_type broker_key_type(const char *def)
     return *def && !*end ? SK_CONFIG_TYPE_LONG : SK_CONFIG_TYPE_STRING;
 }
 
-/* One broker key: its value and synonyms, most specific first as Kafka lists
- * them: this broker's dynamic value, the cluster default, the static value
- * (`static_value`, NULL when not set), the default (`def`, NULL = null).
- * Password values are never shown. */
-static int describe_broker_key(describe_ctx *x, const sk_broker_configs *dyn, const char *node, const char *name,
-                               const char *static_value, const char *def, sk_config_type type)
+/* The synonyms of broker key `name`, most specific first as Kafka lists
+ * them, into `syn` (room for 4): this broker's dynamic value, the cluster
+ * default, the static value (`static_value`, NULL when not set), the default
+ * (`def`, NULL = null). Returns how many. */
+static int broker_synonyms(const sk_broker_configs *dyn, const char *node, const char *name, const char *static_value,
+                           const char *def, sk_config_synonym *syn)
 {
     const sk_dynamic_key *k = sk_dynamic_key_find(name);
-    sk_config_synonym syn[4];
     int nsyn = 0;
     const char *dyn_node = k ? sk_broker_configs_get(dyn, node, name) : NULL;
     const char *dyn_default = k ? sk_broker_configs_get(dyn, "", name) : NULL;
@@ -204,6 +209,17 @@ static int describe_broker_key(describe_ctx *x, const sk_broker_configs *dyn, co
         syn[nsyn++] = (sk_config_synonym){name, static_value, SK_CONFIG_SOURCE_STATIC_BROKER_CONFIG};
     if (def)
         syn[nsyn++] = (sk_config_synonym){name, def, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
+    return nsyn;
+}
+
+/* One broker key: its value and synonyms (broker_synonyms). Password values
+ * are never shown. */
+static int describe_broker_key(describe_ctx *x, const sk_broker_configs *dyn, const char *node, const char *name,
+                               const char *static_value, const char *def, sk_config_type type)
+{
+    const sk_dynamic_key *k = sk_dynamic_key_find(name);
+    sk_config_synonym syn[4];
+    int nsyn = broker_synonyms(dyn, node, name, static_value, def, syn);
     bool secret = type == SK_CONFIG_TYPE_PASSWORD;
     const char *value = nsyn && !secret ? syn[0].value : NULL;
     sk_config_source source = nsyn ? syn[0].source : SK_CONFIG_SOURCE_DEFAULT_CONFIG;
@@ -269,6 +285,61 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
     return err;
 }
 
+/* GROUP (KIP-848): every group config Kafka 4.4 describes, whether or not
+ * the group exists: the group's override (GROUP_CONFIG), then the synonyms
+ * of the broker key it overrides (skiff's setting, or a dynamic broker key,
+ * or Kafka's default for keys skiff has no setting for); a key with no
+ * broker key has its own default as its synonym. */
+static int16_t describe_group(describe_ctx *x, kf_str *msg)
+{
+    sk_request *req = x->req;
+    if (x->in->resource_name.len <= 0) {
+        *msg = kf_str_c("Group name must not be empty");
+        return SK_ERR_INVALID_REQUEST;
+    }
+    int32_t ndefs = 0;
+    while (sk_group_config_def_at(ndefs))
+        ndefs++;
+    x->entries = sk_admin_array(req, &kf_describe_configs_response_describe_configs_resource_result_desc, ndefs);
+    sk_broker_configs *dyn = sk_broker_configs_load(sk_meta_dir(req->broker->meta));
+    if (!x->entries || !dyn) {
+        sk_broker_configs_free(dyn);
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    char node[16];
+    snprintf(node, sizeof node, "%d", req->node_id == SK_NODE_LOCAL ? sk_cluster_node_id(req->broker, 0) : req->node_id);
+    int16_t err = SK_ERR_NONE;
+    const sk_group_config_def *d;
+    for (int i = 0; err == SK_ERR_NONE && (d = sk_group_config_def_at(i)); i++) {
+        if (d->internal || !wanted(x, d->name))
+            continue;
+        sk_config_synonym syn[5];
+        int nsyn = 0;
+        const char *over = sk_group_configs_get(req->broker->group_configs, x->in->resource_name.p, d->name);
+        if (over)
+            syn[nsyn++] = (sk_config_synonym){d->name, over, SK_CONFIG_SOURCE_GROUP_CONFIG};
+        if (d->broker_key) {
+            const char *def = d->default_value, *static_value = NULL;
+            char set_value[1024];
+            for (int32_t j = 0; sk_config_key_name(j); j++)
+                if (!strcmp(sk_config_key_name(j), d->broker_key))
+                    def = sk_config_key_default(j);
+            if (sk_config_key_is_set(req->broker->config, d->broker_key, set_value, sizeof set_value))
+                static_value = set_value;
+            const sk_dynamic_key *k = sk_dynamic_key_find(d->broker_key);
+            if (k && k->default_value)
+                def = k->default_value;
+            nsyn += broker_synonyms(dyn, node, d->broker_key, static_value, def, syn + nsyn);
+        } else {
+            syn[nsyn++] = (sk_config_synonym){d->name, d->default_value, SK_CONFIG_SOURCE_DEFAULT_CONFIG};
+        }
+        if (add_entry(x, d->name, syn[0].value, syn[0].source, false, d->type, NULL, syn, nsyn) < 0)
+            err = SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    sk_broker_configs_free(dyn);
+    return err;
+}
+
 static const char *log_level_name(void)
 {
     switch (sk_trace_threshold) {
@@ -329,6 +400,9 @@ void sk_api_describe_configs(sk_request *req)
             break;
         case SK_RESOURCE_BROKER_LOGGER:
             out->error_code = describe_logger(&x, &out->error_message);
+            break;
+        case SK_RESOURCE_GROUP:
+            out->error_code = describe_group(&x, &out->error_message);
             break;
         default:
             out->error_code = SK_ERR_INVALID_REQUEST;
@@ -607,6 +681,37 @@ static int16_t alter_broker(sk_request *req, const alter_resource *r, bool repla
     return err;
 }
 
+/* GROUP (KIP-848): the group's overrides, checked and stored by
+ * skiff/group_configs.h; the empty name is Kafka's "default group", refused.
+ * Only SET and DELETE: GroupConfig has no list Kafka lets one append to. */
+static int16_t alter_group(sk_request *req, const alter_resource *r, bool replace, bool validate_only, kf_str *msg)
+{
+    if (r->name.len <= 0) {
+        *msg = kf_str_c("Default group resources are not allowed.");
+        return SK_ERR_INVALID_REQUEST;
+    }
+    sk_group_config_change *changes = sk_arena_alloc(&req->arena, (size_t)r->nops * sizeof *changes + 1);
+    if (!changes)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    for (int32_t i = 0; i < r->nops; i++) {
+        const alter_op *op = &r->ops[i];
+        if (op->op == OP_APPEND || op->op == OP_SUBTRACT) {
+            *msg = sk_admin_printf(req, "Can't %s to key %s because its type is not LIST.",
+                                   op->op == OP_APPEND ? "APPEND" : "SUBTRACT", op->name.p);
+            return SK_ERR_INVALID_CONFIG;
+        }
+        if (op->op != OP_SET && op->op != OP_DELETE)
+            return SK_ERR_UNKNOWN_SERVER_ERROR; /* Kafka's answer, without a message */
+        changes[i] = (sk_group_config_change){op->name.p, op->value.p, op->op == OP_DELETE};
+    }
+    char text[1024];
+    int16_t err = sk_group_configs_alter(req->broker->group_configs, req->broker->config, r->name.p, changes,
+                                         r->nops, replace, validate_only, text, sizeof text);
+    if (err != SK_ERR_NONE)
+        *msg = sk_admin_str(req, text);
+    return err;
+}
+
 /* Kafka's log4j levels onto skiff's. */
 static int log_level_parse(const char *level)
 {
@@ -692,6 +797,8 @@ static void alter_all(sk_request *req, alter_resource *res, int32_t n, bool incr
             err[i] = alter_topic(req, r, !incremental, validate_only, &msg[i]);
         } else if (r->type == SK_RESOURCE_BROKER) {
             err[i] = alter_broker(req, r, !incremental, validate_only, &msg[i]);
+        } else if (r->type == SK_RESOURCE_GROUP) {
+            err[i] = alter_group(req, r, !incremental, validate_only, &msg[i]);
         } else if (r->type == SK_RESOURCE_BROKER_LOGGER && incremental) {
             err[i] = alter_logger(req, r, validate_only, &msg[i]);
         } else {

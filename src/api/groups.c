@@ -36,6 +36,8 @@
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
+#include "skiff/group_configs.h"
+#include "skiff/meta.h"
 #include "skiff/trace.h"
 
 /* FindCoordinator key types (CoordinatorType). */
@@ -132,7 +134,11 @@ static void sync_done(void *waiter, const kf_sync_group_response *resp)
 
 int sk_api_groups_start(sk_broker *b)
 {
+    if (!(b->group_configs = sk_group_configs_open(sk_meta_dir(b->meta))))
+        return -1;
     b->groups = sk_groups_start(b, join_done, sync_done);
+    if (b->groups)
+        sk_groups_set_configs(b->groups, b->group_configs);
     return b->groups ? 0 : -1;
 }
 

@@ -208,6 +208,14 @@ static const key_def keys[] = {
         1, INT32_MAX, "Heartbeat interval of consumer-protocol members (KIP-848), ms"),
     INT(KT_INT32, "group.consumer.session.timeout.ms", group_consumer_session_timeout_ms, "10000", "45000",
         1, INT32_MAX, "A consumer-protocol member silent this long is removed (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.min.session.timeout.ms", group_consumer_min_session_timeout_ms, "1000", "45000",
+        1, INT32_MAX, "Smallest consumer.session.timeout.ms a group config may set (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.max.session.timeout.ms", group_consumer_max_session_timeout_ms, "60000", NULL,
+        1, INT32_MAX, "Largest consumer.session.timeout.ms a group config may set (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.min.heartbeat.interval.ms", group_consumer_min_heartbeat_interval_ms, "100",
+        "5000", 1, INT32_MAX, "Smallest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.max.heartbeat.interval.ms", group_consumer_max_heartbeat_interval_ms, "15000",
+        NULL, 1, INT32_MAX, "Largest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
     INT(KT_INT32, "offsets.topic.num.partitions", offsets_topic_num_partitions, "1", "50",
         1, INT32_MAX, "Partitions of __consumer_offsets (fixed once it exists)"),
     INT(KT_INT32, "offsets.retention.minutes", offsets_retention_minutes, "10080", NULL,
@@ -1018,6 +1026,42 @@ static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass,
     return SK_CONFIG_OK;
 }
 
+/* GroupCoordinatorConfig's rules on the consumer group protocol's settings:
+ * each default within its bounds, the session longer than the heartbeat. */
+static int check_consumer_group_bounds(const sk_config *c)
+{
+    const struct {
+        const char *name, *min_name, *max_name;
+        int32_t value, min, max;
+    } rules[] = {
+        {"group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",
+         "group.consumer.max.session.timeout.ms", c->group_consumer_session_timeout_ms,
+         c->group_consumer_min_session_timeout_ms, c->group_consumer_max_session_timeout_ms},
+        {"group.consumer.heartbeat.interval.ms", "group.consumer.min.heartbeat.interval.ms",
+         "group.consumer.max.heartbeat.interval.ms", c->group_consumer_heartbeat_interval_ms,
+         c->group_consumer_min_heartbeat_interval_ms, c->group_consumer_max_heartbeat_interval_ms},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const char *why = rules[i].min > rules[i].max     ? "min above max"
+                          : rules[i].value < rules[i].min ? "below its min"
+                          : rules[i].value > rules[i].max ? "above its max"
+                                                          : NULL;
+        if (why) {
+            sk_error("config", "%s (%" PRId32 ") must be within %s (%" PRId32 ") and %s (%" PRId32 "): %s",
+                     rules[i].name, rules[i].value, rules[i].min_name, rules[i].min, rules[i].max_name,
+                     rules[i].max, why);
+            return -1;
+        }
+    }
+    if (c->group_consumer_heartbeat_interval_ms >= c->group_consumer_session_timeout_ms) {
+        sk_error("config", "group.consumer.heartbeat.interval.ms (%" PRId32 ") must be less than "
+                 "group.consumer.session.timeout.ms (%" PRId32 ")",
+                 c->group_consumer_heartbeat_interval_ms, c->group_consumer_session_timeout_ms);
+        return -1;
+    }
+    return 0;
+}
+
 /* Rules that span keys, and warnings about accepted but partly used values. */
 static int check_loaded(sk_config *c)
 {
@@ -1027,6 +1071,8 @@ static int check_loaded(sk_config *c)
                  c->group_min_session_timeout_ms, c->group_max_session_timeout_ms);
         return -1;
     }
+    if (check_consumer_group_bounds(c) != 0)
+        return -1;
     if (c->default_replication_factor > c->cluster_brokers) {
         sk_error("config", "default.replication.factor (%d) must be at most skiff.cluster.brokers (%" PRId32 ")",
                  c->default_replication_factor, c->cluster_brokers);

@@ -41,6 +41,7 @@
 
 #include "cgroup_int.h"
 #include "skiff/errors.h"
+#include "skiff/group_configs.h"
 #include "skiff/trace.h"
 #include "skiff/uuid.h"
 
@@ -759,11 +760,17 @@ static void rebalance_expired(void *owner, gtimer *t)
         sk_warn("group", "cannot remove a member past its rebalance timeout: %s", sk_err_name(err));
 }
 
+void sk_groups_set_configs(sk_groups *gs, const sk_group_configs *gc)
+{
+    gs->group_configs = gc;
+}
+
 void cmember_touch(sk_groups *gs, cmember *m)
 {
     if (m->session.fn != session_expired)
         sk_coord_timer_init(&m->session, session_expired);
-    sk_coord_timer_arm(&gs->timers, &m->session, gs->cfg->group_consumer_session_timeout_ms);
+    const char *group = m->group->g->group_id;
+    sk_coord_timer_arm(&gs->timers, &m->session, sk_group_consumer_session_timeout_ms(gs->group_configs, gs->cfg, group));
 }
 
 void cmember_loaded(sk_groups *gs, cmember *m)
@@ -938,7 +945,7 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     if (err == SK_ERR_NONE && m) {
         cmember_touch(gs, m);
         resp->member_epoch = m->member_epoch;
-        resp->heartbeat_interval_ms = gs->cfg->group_consumer_heartbeat_interval_ms;
+        resp->heartbeat_interval_ms = sk_group_consumer_heartbeat_interval_ms(gs->group_configs, gs->cfg, h->group_id);
         const kf_consumer_group_heartbeat_request *r = h->req;
         bool full = e == 0 || (r->rebalance_timeout_ms != -1 && h->topics && h->has_owned);
         if ((full || !had_current || !ctps_equal(&before, &m->assigned)) && fill_assignment(m, resp, arena) < 0)

@@ -191,6 +191,7 @@ struct sk_groups {
     gtxn_offset *txn_offsets;    /* pending transactional offsets */
     int64_t next_record_offset;  /* without a store: the offset the next record would get */
     sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
+    const struct sk_group_configs *group_configs; /* per-group overrides (KIP-848); NULL = none */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
     bool writing;                /* coord_write is replaying its own batch (runtime.c) */
 };

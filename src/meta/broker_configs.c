@@ -200,9 +200,7 @@ static bool non_dynamic(const char *name)
     return false;
 }
 
-/* ConfigDef.parseType for the numeric and boolean types: NULL when `value`
- * parses, else the reason Kafka gives. */
-static const char *type_error(sk_config_type type, const char *value)
+const char *sk_config_type_error(sk_config_type type, const char *value)
 {
     char buf[128];
     size_t n = strlen(value);
@@ -277,7 +275,7 @@ int16_t sk_dynamic_configs_check(const char *const *names, const char *const *va
     }
     for (int i = 0; i < n; i++) {
         const sk_dynamic_key *k = sk_dynamic_key_find(names[i]);
-        const char *why = k && values[i] ? type_error(k->type, values[i]) : NULL;
+        const char *why = k && values[i] ? sk_config_type_error(k->type, values[i]) : NULL;
         if (why) {
             snprintf(msg, msg_len, "Invalid value %s for configuration %s: %s", values[i], names[i], why);
             return SK_ERR_INVALID_REQUEST;
@@ -292,10 +290,25 @@ struct sk_broker_configs {
     cJSON *root; /* {"<resource>": {"key": "value"}} */
 };
 
+sk_broker_configs *sk_broker_configs_new(void)
+{
+    sk_broker_configs *c = calloc(1, sizeof *c);
+    if (c && !(c->root = cJSON_CreateObject())) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
 sk_broker_configs *sk_broker_configs_load(const char *dir)
 {
+    return sk_broker_configs_load_file(dir, STORE_FILE);
+}
+
+sk_broker_configs *sk_broker_configs_load_file(const char *dir, const char *file)
+{
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     sk_broker_configs *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -363,8 +376,13 @@ const char *sk_broker_configs_key_at(const sk_broker_configs *c, const char *res
 
 int sk_broker_configs_save(const sk_broker_configs *c, const char *dir)
 {
+    return sk_broker_configs_save_file(c, dir, STORE_FILE);
+}
+
+int sk_broker_configs_save_file(const sk_broker_configs *c, const char *dir, const char *file)
+{
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, STORE_FILE);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     char *text = cJSON_Print(c->root);
     if (!text) {
         errno = ENOMEM;

@@ -157,7 +157,7 @@ START_TEST(test_key_table_accessors)
         ck_assert_str_eq(buf, sk_config_key_default(n));
         n++;
     }
-    ck_assert_int_eq(n, 57);
+    ck_assert_int_eq(n, 61);
     ck_assert_ptr_null(sk_config_key_default(n));
     sk_config_free(&c);
 }
@@ -361,6 +361,19 @@ START_TEST(test_bad_flag_values)
     expect_error(ARGC(argv), argv, NULL,
                  "group.min.session.timeout.ms (1800001) must not exceed "
                  "group.max.session.timeout.ms (1800000)");
+    /* KIP-848's bounds (GroupCoordinatorConfig's checks). */
+    char *below[] = {"skiff", "--group.consumer.min.session.timeout.ms", "20000"};
+    expect_error(ARGC(below), below, NULL,
+                 "group.consumer.session.timeout.ms (10000) must be within group.consumer.min.session.timeout.ms "
+                 "(20000) and group.consumer.max.session.timeout.ms (60000): below its min");
+    char *above[] = {"skiff", "--group.consumer.max.heartbeat.interval.ms", "400"};
+    expect_error(ARGC(above), above, NULL,
+                 "group.consumer.heartbeat.interval.ms (500) must be within group.consumer.min.heartbeat.interval.ms "
+                 "(100) and group.consumer.max.heartbeat.interval.ms (400): above its max");
+    char *crossed[] = {"skiff", "--group.consumer.heartbeat.interval.ms", "10000"};
+    expect_error(ARGC(crossed), crossed, NULL,
+                 "group.consumer.heartbeat.interval.ms (10000) must be less than group.consumer.session.timeout.ms "
+                 "(10000)");
 }
 END_TEST
 
