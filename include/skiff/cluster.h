@@ -11,8 +11,10 @@
  * With one broker (the default) nothing is allocated per partition: every
  * partition is led by node.id in epoch 0, as before.
  *
- * Routing state is in memory only: after a restart every partition is back
- * on its assigned leader in epoch 0.
+ * Routing state (replicas, leaders, epochs, replication factors) is saved
+ * in the data directory after every change and reloaded at start
+ * (cluster_store.c); which brokers are down is not: a restart brings them
+ * all up.
  */
 #ifndef SKIFF_CLUSTER_H
 #define SKIFF_CLUSTER_H
@@ -43,6 +45,12 @@ typedef struct sk_route {
  * skiff.cluster.ports, broker.rack, default.replication.factor). Returns 0,
  * or -1 (logged, naming the key) on a bad value or out of memory. */
 int sk_cluster_open(sk_broker *b);
+/* Loads the routing state saved in `dir` (cluster-routes.json) and saves
+ * every later change there; call once the catalog and the log store are
+ * open (a partition saved without a leader elects one, in a new epoch,
+ * stamped on its log). Nothing with one broker. Returns 0 (also when
+ * nothing was saved), or -1 (logged) on an unreadable or malformed file. */
+int sk_cluster_load(sk_broker *b, const char *dir);
 /* Frees b->cluster (NULL-safe). */
 void sk_cluster_close(sk_broker *b);
 

@@ -142,6 +142,7 @@ void sk_cluster_close(sk_broker *b)
     sk_htab_free(&c->topics);
     for (int32_t i = 0; i < c->n; i++)
         free(c->racks[i]);
+    free(c->dir);
     free(c);
     b->cluster = NULL;
 }
@@ -269,7 +270,7 @@ static troute *topic_find(sk_cluster *c, const char *name, uint64_t h)
     return NULL;
 }
 
-static troute *topic_get(sk_cluster *c, const char *name)
+troute *cluster_topic_get(sk_cluster *c, const char *name)
 {
     uint64_t h = sk_hash_bytes(name, strlen(name));
     troute *t = topic_find(c, name, h);
@@ -296,42 +297,52 @@ int32_t cluster_elect(const sk_cluster *c, const proute *p)
     return -1;
 }
 
+void cluster_assign_partition(sk_broker *b, const troute *t, int32_t index, proute *p)
+{
+    sk_cluster *c = b->cluster;
+    int32_t rf = t->rf > 0 ? t->rf : b->config->default_replication_factor;
+    if (rf > c->n)
+        rf = c->n;
+    int32_t rep[SK_CLUSTER_MAX_BROKERS];
+    sk_cluster_assign(c->n, rf, index, t->start, t->shift, rep);
+    p->nrep = (uint8_t)rf;
+    p->isr = 0;
+    for (int32_t j = 0; j < rf; j++) {
+        p->rep[j] = (uint8_t)rep[j];
+        if (!(c->down & (1u << rep[j])))
+            p->isr |= (uint16_t)(1u << rep[j]);
+    }
+    if (!p->isr) /* every replica down: the ISR keeps the preferred one, as Kafka keeps the last */
+        p->isr = (uint16_t)(1u << rep[0]);
+    p->leader = (int8_t)cluster_elect(c, p);
+}
+
 /* Makes sure `t` holds routes for `partitions` partitions. */
 static int topic_grow(sk_broker *b, troute *t, int32_t partitions)
 {
-    sk_cluster *c = b->cluster;
     if (partitions <= t->nparts)
         return 0;
     proute *parts = realloc(t->parts, (size_t)partitions * sizeof *parts);
     if (!parts)
         return -1;
     t->parts = parts;
-    int32_t rf = t->rf > 0 ? t->rf : b->config->default_replication_factor;
-    if (rf > c->n)
-        rf = c->n;
     for (int32_t i = t->nparts; i < partitions; i++) {
-        proute *p = &parts[i];
-        memset(p, 0, sizeof *p);
-        int32_t rep[SK_CLUSTER_MAX_BROKERS];
-        sk_cluster_assign(c->n, rf, i, t->start, t->shift, rep);
-        p->nrep = (uint8_t)rf;
-        for (int32_t j = 0; j < rf; j++) {
-            p->rep[j] = (uint8_t)rep[j];
-            if (!(c->down & (1u << rep[j])))
-                p->isr |= (uint16_t)(1u << rep[j]);
-        }
-        if (!p->isr) /* every replica down: the ISR keeps the preferred one, as Kafka keeps the last */
-            p->isr = (uint16_t)(1u << rep[0]);
-        p->leader = (int8_t)cluster_elect(c, p);
+        memset(&parts[i], 0, sizeof parts[i]);
+        cluster_assign_partition(b, t, i, &parts[i]);
+        /* Led by another than its preferred replica (that one is down):
+         * a state a restart, bringing every broker up, could not derive. */
+        if (parts[i].leader != parts[i].rep[0])
+            b->cluster->dirty = true;
     }
     t->nparts = partitions;
+    cluster_flush(b);
     return 0;
 }
 
 proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, troute **tout)
 {
     sk_cluster *c = b->cluster;
-    troute *t = topic_get(c, topic);
+    troute *t = cluster_topic_get(c, topic);
     if (!t || partition < 0 || topic_grow(b, t, partitions > partition ? partitions : partition + 1) < 0)
         return NULL;
     if (tout)
@@ -347,6 +358,7 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
             cluster_new_epoch(b, t->name, partition, p);
             sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition, c->base_id + leader,
                     p->epoch);
+            cluster_flush(b);
         }
     }
     return p;
@@ -403,6 +415,8 @@ void sk_cluster_topic_deleted(sk_broker *b, const char *topic)
         return;
     sk_htab_remove(&b->cluster->topics, &t->node);
     topic_free(t);
+    b->cluster->dirty = true;
+    cluster_flush(b);
 }
 
 int sk_cluster_route_lists(sk_request *req, const char *topic, int32_t partitions, int32_t partition,
@@ -438,7 +452,7 @@ int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t r
 {
     if (!b->cluster || b->cluster->n == 1)
         return 0;
-    troute *t = topic_get(b->cluster, topic);
+    troute *t = cluster_topic_get(b->cluster, topic);
     if (!t)
         return -1;
     /* A new topic: routes left by an older one of the same name go. */
@@ -448,6 +462,8 @@ int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t r
     t->parts = NULL;
     t->nparts = 0;
     t->rf = rf;
+    b->cluster->dirty = true;
+    cluster_flush(b);
     return 0;
 }
 
@@ -574,6 +590,7 @@ int cluster_new_epoch(sk_broker *b, const char *topic, int32_t partition, proute
     p->hist = h;
     p->epoch++;
     h[p->nhist++] = (epoch_start){p->epoch, start};
+    b->cluster->dirty = true;
     if (log)
         sk_partition_set_leader_epoch(log, p->epoch);
     return 0;

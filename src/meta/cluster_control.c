@@ -94,7 +94,9 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
         if (target < 0)
             return SK_ERR_BROKER_NOT_AVAILABLE;
     }
-    if (lead(b, t, partition, p, target) < 0)
+    int rc = lead(b, t, partition, p, target);
+    cluster_flush(b);
+    if (rc < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     if (route)
         cluster_fill_route(c, p, route);
@@ -108,7 +110,9 @@ int16_t sk_cluster_leaderless(sk_broker *b, const char *topic, int32_t partition
     proute *p = control_target(b, topic, partition, &t, &err);
     if (!p)
         return err;
-    if (p->leader >= 0 && set_leader(b, t, partition, p, -1) < 0)
+    int rc = p->leader >= 0 ? set_leader(b, t, partition, p, -1) : 0;
+    cluster_flush(b);
+    if (rc < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     p->leaderless_until = cluster_now_ms() + (ms > 0 ? ms : 1);
     if (route)
@@ -142,7 +146,9 @@ int16_t sk_cluster_elect(sk_broker *b, const char *topic, int32_t partitions, in
         if (to < 0)
             return SK_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
     }
-    return lead(b, t, partition, p, to) == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
+    int rc = lead(b, t, partition, p, to);
+    cluster_flush(b);
+    return rc == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
 }
 
 /* A small xorshift generator: shuffles are reproducible from their seed. */
@@ -179,6 +185,7 @@ int32_t sk_cluster_shuffle(sk_broker *b, uint32_t seed)
                 moved++;
         }
     }
+    cluster_flush(b);
     return moved;
 }
 
@@ -219,6 +226,7 @@ int16_t sk_cluster_set_down(sk_broker *b, int32_t node_id, bool down, bool leade
             }
         }
     }
+    cluster_flush(b);
     if (down)
         sk_net_close_node(b, node_id);
     sk_net_node_listening(b, node_id, !down);
