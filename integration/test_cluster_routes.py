@@ -6,7 +6,7 @@ validation, rack-aware assignment, and partition reassignment
 (AlterPartitionReassignments / ListPartitionReassignments)."""
 
 import pytest
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 import kfs
 from control import Control
@@ -130,3 +130,112 @@ def test_saved_routes_checked_at_start(start_broker, tmp_path):
                                  'broker.rack': 'ra,rb'}, data_dir=b.data_dir)
     leader, epoch, reps, isr = metadata_routes(small, 1, 'few')[0]
     assert sorted(reps) == [1, 2] and isr == [1, 2] and leader == reps[0] and epoch == moved['leader_epoch'] + 1
+
+
+def create_topics_wire(cluster, name, assignments, node=1, validate_only=False):
+    body = {'topics': [{'name': name, 'num_partitions': -1, 'replication_factor': -1, 'configs': [],
+                        'assignments': [{'partition_index': p, 'broker_ids': ids} for p, ids in assignments]}],
+            'timeout_ms': 5000, 'validate_only': validate_only}
+    with wire(cluster, node) as c:
+        r = kfs.call(c, 19, 7, body)['topics'][0]
+    return r['error_code'], r['error_message']
+
+
+def create_partitions_wire(cluster, name, count, assignments):
+    body = {'topics': [{'name': name, 'count': count, 'assignments': [{'broker_ids': ids} for ids in assignments]}],
+            'timeout_ms': 5000, 'validate_only': False}
+    with wire(cluster, 1) as c:
+        r = kfs.call(c, 37, 3, body)['results'][0]
+    return r['error_code'], r['error_message']
+
+
+INVALID_REPLICA_ASSIGNMENT = 39
+
+
+def test_manual_assignments(cluster):
+    """CreateTopics and CreatePartitions place partitions on the replicas
+    asked for (a real admin client), with Kafka 4.4's validation (messages
+    checked against it: scripts/kafka-oracle.sh); the placement is saved."""
+    ctl = Control(cluster.http_url)
+    admin = AdminClient({'bootstrap.servers': cluster.bootstrap})
+    admin.create_topics([NewTopic('man', 3, replica_assignment=[[3, 1], [2, 3], [1, 2]])])['man'].result(timeout=TIMEOUT)
+    want = {0: [3, 1], 1: [2, 3], 2: [1, 2]}
+    assert {p: (lead, reps) for p, (lead, _, reps, _) in metadata_routes(cluster, 2, 'man').items()} == \
+        {p: (reps[0], reps) for p, reps in want.items()}
+    admin.create_partitions([NewPartitions('man', 5, replica_assignment=[[2, 1], [3, 2]])])['man'] \
+        .result(timeout=TIMEOUT)
+    want.update({3: [2, 1], 4: [3, 2]})
+    assert {p: reps for p, (_, _, reps, _) in metadata_routes(cluster, 1, 'man').items()} == want
+    # Kafka's refusals, in its order of checks.
+    msg = 'The manual partition assignment includes '
+    assert create_topics_wire(cluster, 'bad', [(0, [1, 2]), (1, [3])]) == (INVALID_REPLICA_ASSIGNMENT, msg + (
+        'a partition with 1 replica(s), but this is not consistent with previous partitions, which have 2 '
+        'replica(s).'))
+    assert create_topics_wire(cluster, 'bad', [(0, [1, 4])]) == \
+        (INVALID_REPLICA_ASSIGNMENT, msg + 'broker 4, but no such broker is registered.')
+    assert create_topics_wire(cluster, 'bad', [(0, [3, 2, 3])]) == \
+        (INVALID_REPLICA_ASSIGNMENT, msg + 'the broker 3 more than once.')
+    assert create_topics_wire(cluster, 'bad', [(0, [])]) == \
+        (INVALID_REPLICA_ASSIGNMENT, msg + 'an empty replica list.')
+    assert create_topics_wire(cluster, 'bad', [(0, [1]), (2, [2])]) == \
+        (INVALID_REPLICA_ASSIGNMENT, 'partitions should be a consecutive 0-based integer sequence')
+    assert create_topics_wire(cluster, 'bad', [(0, [1]), (7, [2]), (7, [3])]) == \
+        (INVALID_REPLICA_ASSIGNMENT, 'Found multiple manual partition assignments for partition 7')
+    assert create_partitions_wire(cluster, 'man', 6, [[1]]) == (INVALID_REPLICA_ASSIGNMENT, msg + (
+        'a partition with 1 replica(s), but this is not consistent with previous partitions, which have 2 '
+        'replica(s).'))
+    assert create_partitions_wire(cluster, 'man', 7, [[1, 2]]) == (INVALID_REPLICA_ASSIGNMENT, (
+        'Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified.'))
+    # A broker that is down is still registered, but cannot hold a partition alone.
+    assert ctl.post('/v1/cluster/brokers/2/down')[0] == 200
+    assert create_topics_wire(cluster, 'bad', [(0, [1, 3]), (1, [2])], node=1)[1] == msg + (
+        'a partition with 1 replica(s), but this is not consistent with previous partitions, which have 2 '
+        'replica(s).')
+    assert create_topics_wire(cluster, 'bad', [(0, [1]), (1, [2])], node=1) == (INVALID_REPLICA_ASSIGNMENT, (
+        'All brokers specified in the manual partition assignment for partition 1 are fenced or in controlled '
+        'shutdown.'))
+    assert create_topics_wire(cluster, 'down', [(0, [2, 3])], node=1) == (NONE, None)
+    assert metadata_routes(cluster, 1, 'down')[0] == (3, 0, [2, 3], [3])
+    cluster.restart()
+    assert {p: reps for p, (_, _, reps, _) in metadata_routes(cluster, 1, 'man').items()} == want
+    assert metadata_routes(cluster, 1, 'down')[0] == (3, 0, [2, 3], [2, 3])
+
+
+def assign_racks(racks, rf, partition, start, shift):
+    """Kafka's rack-aware assignment (AdminUtils) of one partition; racks[i]
+    is broker i's rack; returns broker indexes."""
+    by_rack = {r: [i for i, x in enumerate(racks) if x == r] for r in sorted(set(racks))}
+    order, names = [], sorted(by_rack)
+    while len(order) < len(racks):
+        for r in names:
+            if by_rack[r]:
+                order.append(by_rack[r].pop(0))
+    n, nracks = len(order), len(names)
+    first = (partition + start) % n
+    out, k = [order[first]], 0
+    s = (shift + partition // n) * nracks
+    while len(out) < rf:
+        b = order[(first + 1 + (s + k) % (n - 1)) % n]
+        k += 1
+        used_racks = {racks[x] for x in out}
+        if (racks[b] not in used_racks or len(used_racks) == nracks) and (b not in out or len(out) == n):
+            out.append(b)
+    return out
+
+
+def test_rack_aware_assignment(start_broker):
+    """With broker.rack on every broker, replicas of a partition spread over
+    racks as Kafka's rack-aware assignment spreads them."""
+    racks = ['east', 'east', 'west', 'west', 'north']
+    b = start_broker(config={'skiff.cluster.brokers': 5, 'broker.rack': ','.join(racks)})
+    create(b.bootstrap, 'racked', 10, rf=3)
+    reps = {p: r for p, (_, _, r, _) in metadata_routes(b, 1, 'racked').items()}
+    assert all(len({racks[n - 1] for n in r}) == 3 for r in reps.values()), reps
+    fits = [(s, h) for s in range(5) for h in range(5)
+            if all([x + 1 for x in assign_racks(racks, 3, p, s, h)] == reps[p] for p in range(10))]
+    assert fits, reps
+    # Two racks, rf 2: every partition has one replica in each.
+    b2 = start_broker(config={'skiff.cluster.brokers': 4, 'broker.rack': 'a,a,b,b'})
+    create(b2.bootstrap, 'two_racks', 8, rf=2)
+    assert all(sorted('aabb'[n - 1] for n in r) == ['a', 'b']
+               for _, _, r, _ in metadata_routes(b2, 1, 'two_racks').values())

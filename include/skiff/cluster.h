@@ -94,6 +94,16 @@ void sk_cluster_endpoint(const struct sk_request *req, int32_t node_id, kf_str *
  * (each 0..n-1). Writes rf indexes to `out`, the first the preferred leader. */
 void sk_cluster_assign(int32_t n, int32_t rf, int32_t partition, int32_t start, int32_t shift, int32_t *out);
 
+/* Kafka's rack-aware assignment (AdminUtils.assignReplicasToBrokersRackAware),
+ * used when every broker has broker.rack: brokers are listed alternating
+ * between racks (racks in name order, each rack's brokers in index order),
+ * then placed as the rack-unaware assignment places them on that list, but
+ * skipping a broker whose rack already holds a replica while some rack holds
+ * none (and a broker already chosen while some broker is not). `racks[i]`
+ * is broker i's rack; other arguments as sk_cluster_assign. */
+void sk_cluster_assign_racks(int32_t n, const char *const *racks, int32_t rf, int32_t partition, int32_t start,
+                             int32_t shift, int32_t *out);
+
 /* The route of partition `partition` of topic `topic` that has `partitions`
  * partitions (created on first use from the assignment). Returns 0, or -1
  * when out of memory (then *out is the single-broker route). */
@@ -114,6 +124,12 @@ int32_t sk_cluster_brokers_up(const sk_broker *b, int32_t *ids);
 /* A topic was created with replication factor `rf` (CreateTopics): its
  * routes start afresh with it. 0, or -1 when out of memory. */
 int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t rf);
+/* A manual assignment (CreateTopics, CreatePartitions) of a partition just
+ * created: its replicas are `ids` (n node ids, checked by the caller to be
+ * distinct brokers), the ISR those up, the leader the first up; its epoch
+ * is unchanged. Nothing with one broker. 0, or -1 when out of memory. */
+int sk_cluster_place(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, const int32_t *ids,
+                     int32_t n);
 /* Forgets the routes of a deleted topic (a topic created later with its
  * name starts afresh, in epoch 0). */
 void sk_cluster_topic_deleted(sk_broker *b, const char *topic);
