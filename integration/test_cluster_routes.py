@@ -5,6 +5,8 @@ manual replica assignments in CreateTopics and CreatePartitions with Kafka's
 validation, rack-aware assignment, and partition reassignment
 (AlterPartitionReassignments / ListPartitionReassignments)."""
 
+from types import SimpleNamespace
+
 import pytest
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
@@ -12,6 +14,7 @@ import kfs
 from control import Control
 from test_cluster import FENCED_LEADER_EPOCH, NONE, create, move, route, wire
 from harness import config_args, run_skiff
+from test_admin_kafkajs import run_admin, step
 from test_produce_fetch import TIMEOUT
 from test_produce_fetch_wire import record_batch
 
@@ -149,7 +152,8 @@ def create_partitions_wire(cluster, name, count, assignments):
     return r['error_code'], r['error_message']
 
 
-INVALID_REPLICA_ASSIGNMENT = 39
+UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT = 3, 38, 39
+NO_REASSIGNMENT_IN_PROGRESS = 85
 
 
 def test_manual_assignments(cluster):
@@ -239,3 +243,87 @@ def test_rack_aware_assignment(start_broker):
     create(b2.bootstrap, 'two_racks', 8, rf=2)
     assert all(sorted('aabb'[n - 1] for n in r) == ['a', 'b']
                for _, _, r, _ in metadata_routes(b2, 1, 'two_racks').values())
+
+
+def reassign_wire(cluster, topic, parts, allow=True, version=1):
+    body = {'timeout_ms': 5000, 'allow_replication_factor_change': allow,
+            'topics': [{'name': topic, 'partitions': [{'partition_index': p, 'replicas': r} for p, r in parts]}]}
+    with wire(cluster, 1) as c:
+        r = kfs.call(c, 45, version, body)
+    assert r['error_code'] == NONE
+    return [(p['error_code'], p['error_message']) for p in r['responses'][0]['partitions']]
+
+
+def test_partition_reassignment(cluster):
+    """AlterPartitionReassignments and ListPartitionReassignments from
+    kafkajs's admin client: a reassignment completes at once when every
+    target replica is up (the leader moves when it left, the epoch is bumped
+    when a replica left), waits for a target replica that is down (listed
+    with its adding and removing replicas) and completes when it is back;
+    cancelling reverts it; Kafka's errors."""
+    ctl = Control(cluster.http_url)
+    with wire(cluster, 2) as c:
+        versions = c.api_versions()['api_keys']
+    assert (versions[45], versions[46]) == ((0, 1), (0, 0))
+    create(cluster.bootstrap, 'moving', 3, rf=2)
+    before = metadata_routes(cluster, 1, 'moving')
+    lead0, epoch0, reps0, _ = before[0]
+    away = [n for n in (1, 2, 3) if n not in reps0] + [n for n in reps0 if n != lead0]  # drops the leader
+    grow = before[1][2] + [n for n in (1, 2, 3) if n not in before[1][2]]
+    res = run_admin(cluster, [
+        step('alterPartitionReassignments', topics=[{'topic': 'moving', 'partitionAssignment': [
+            {'partition': 0, 'replicas': away}, {'partition': 1, 'replicas': grow}]}]),
+        step('listPartitionReassignments', topics=[{'topic': 'moving', 'partitions': [0, 1, 2]}]),
+    ])
+    assert 'ok' in res[0], res
+    assert res[1] == {'ok': {'topics': []}}
+    after = metadata_routes(cluster, 3, 'moving')
+    assert after[0] == (away[0], epoch0 + 1, away, sorted(away))  # the leader left: the first target leads
+    assert after[1] == (before[1][0], before[1][1], grow, sorted(grow))  # only added: same leader and epoch
+    assert produce(cluster, 'moving', 0, away[0], [b'x']) == 0
+
+    # A target replica that is down: the reassignment waits for it.
+    lead2, epoch2, reps2, _ = before[2]
+    target = [n for n in (1, 2, 3) if n not in reps2] + [lead2]
+    assert ctl.post(f'/v1/cluster/brokers/{target[0]}/down')[0] == 200
+    up = SimpleNamespace(bootstrap='%s:%d' % cluster.nodes[lead2])
+    res = run_admin(up, [
+        step('alterPartitionReassignments', topics=[{'topic': 'moving', 'partitionAssignment': [
+            {'partition': 2, 'replicas': target}]}]),
+        step('listPartitionReassignments', topics=[{'topic': 'moving', 'partitions': [2]}]),
+        step('listPartitionReassignments'),
+    ])
+    leaving = [n for n in reps2 if n not in target]
+    ongoing = {'topics': [{'name': 'moving', 'partitions': [
+        {'partition': 2, 'replicas': target + leaving, 'addingReplicas': [target[0]],
+         'removingReplicas': leaving}]}]}
+    assert res[1:] == [{'ok': ongoing}, {'ok': ongoing}], res
+    assert metadata_routes(cluster, 2, 'moving')[2] == (lead2, epoch2, target + leaving, sorted(reps2))
+    assert ctl.post(f'/v1/cluster/brokers/{target[0]}/up')[0] == 200
+    assert metadata_routes(cluster, 2, 'moving')[2] == (lead2, epoch2 + 1, target, sorted(target))
+    assert run_admin(cluster, [step('listPartitionReassignments')]) == [{'ok': {'topics': []}}]
+
+    # Cancelling: back to the replicas without those joining; then nothing to cancel.
+    now = metadata_routes(cluster, 2, 'moving')[2]
+    assert ctl.post(f'/v1/cluster/brokers/{leaving[0]}/down')[0] == 200
+    assert reassign_wire(cluster, 'moving', [(2, [leaving[0]] + target)]) == [(NONE, None)]
+    assert metadata_routes(cluster, 1, 'moving')[2][2] == [leaving[0]] + target
+    assert reassign_wire(cluster, 'moving', [(2, None)]) == [(NONE, None)]
+    assert metadata_routes(cluster, 1, 'moving')[2][:3] == now[:3]
+    assert reassign_wire(cluster, 'moving', [(2, None)]) == [(NO_REASSIGNMENT_IN_PROGRESS, None)]
+    assert ctl.post(f'/v1/cluster/brokers/{leaving[0]}/up')[0] == 200
+
+    # Kafka's refusals.
+    assert reassign_wire(cluster, 'moving', [(0, [1]), (9, [1]), (1, [1, 4]), (1, [2, 2]), (1, [])], allow=False) == [
+        (INVALID_REPLICATION_FACTOR, 'The replication factor is changed from 2 to 1'),
+        (UNKNOWN_TOPIC_OR_PARTITION, 'Unable to find partition moving:9.'),
+        (INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes broker 4, but no such broker is '
+                                     'registered.'),
+        (INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes the broker 2 more than once.'),
+        (INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.')]
+    assert reassign_wire(cluster, 'gone', [(0, [1])], version=0) == \
+        [(UNKNOWN_TOPIC_OR_PARTITION, 'Unable to find a topic named gone.')]
+    # The replicas are saved: a restart keeps them.
+    final = metadata_routes(cluster, 1, 'moving')
+    cluster.restart()
+    assert metadata_routes(cluster, 1, 'moving') == final

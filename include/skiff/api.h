@@ -89,6 +89,9 @@ void sk_api_describe_cluster(sk_request *req);
 void sk_api_describe_log_dirs(sk_request *req);
 void sk_api_offset_for_leader_epoch(sk_request *req);
 void sk_api_elect_leaders(sk_request *req);
+/* Partition reassignment, KIP-455 (src/api/reassign.c). */
+void sk_api_alter_partition_reassignments(sk_request *req);
+void sk_api_list_partition_reassignments(sk_request *req);
 /* ACL APIs (src/api/acls.c): answered as by a Kafka broker without an
  * authorizer, SECURITY_DISABLED. */
 void sk_api_describe_acls(sk_request *req);

@@ -165,6 +165,27 @@ enum { SK_COORD_GROUP = 0, SK_COORD_TXN = 1 };
  * abs(hashCode) % partitions). -1 while that partition has no leader. */
 int32_t sk_cluster_coordinator(sk_broker *b, int key_type, const char *key, size_t len);
 
+/* AlterPartitionReassignments of one partition (KIP-455), `ids` (n node
+ * ids, distinct brokers, checked by the caller) the target replicas, or
+ * NULL to cancel. As Kafka's controller: the replicas become the target
+ * followed by the original replicas leaving it, those joining are `adding`
+ * and those leaving `removing`; the reassignment completes when every
+ * target replica is in the ISR, here at once unless one is down (then when
+ * it comes back): the replicas become the target, a leader that left is
+ * replaced by the first target replica in the ISR, and the leader epoch is
+ * bumped when the leader changed or a replica left. Cancelling reverts to
+ * the replicas without those joining. With one broker nothing moves.
+ * Returns NONE, NO_REASSIGNMENT_IN_PROGRESS (cancel with none),
+ * INVALID_REPLICA_ASSIGNMENT (a node that is not a broker) or
+ * KAFKA_STORAGE_ERROR (memory). */
+int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition,
+                            const int32_t *ids, int32_t n);
+/* The reassignment in progress of the partition: true with the node ids
+ * joining (`adding`) and leaving (`removing`), each with room for
+ * SK_CLUSTER_MAX_BROKERS; false when there is none. */
+bool sk_cluster_reassignment(sk_broker *b, const char *topic, int32_t partition, int32_t *adding, int32_t *nadding,
+                             int32_t *removing, int32_t *nremoving);
+
 /* ---- Controls (HTTP control plane) ---- */
 
 /* Makes `node_id` the leader of the partition (-1: the next replica that is

@@ -55,59 +55,6 @@
 #define CLUSTER_METADATA_TOPIC "__cluster_metadata"
 #define INTERNAL_MSG "skiff's coordinators own the internal topics: they cannot be deleted or grown"
 
-/* ---- Shared checks ------------------------------------------------------ */
-
-static int cmp_int32(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Kafka's validateManualPartitionAssignment and the check after it: a
- * replica list of registered brokers (skiff/cluster.h; brokers that are down
- * are still registered), each once, `rf` long when rf > 0, with one broker
- * up among them (partition `partition` is named then). Returns NONE or
- * INVALID_REPLICA_ASSIGNMENT with Kafka's reason in *msg. */
-static int16_t check_replicas(sk_request *req, const int32_t *ids, int32_t n, int32_t rf, int32_t partition,
-                              kf_str *msg)
-{
-    sk_broker *b = req->broker;
-    if (n <= 0) {
-        *msg = kf_str_c("The manual partition assignment includes an empty replica list.");
-        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-    }
-    int32_t *sorted = sk_arena_alloc(&req->arena, (size_t)n * sizeof *sorted);
-    if (!sorted)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
-    memcpy(sorted, ids, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_int32);
-    bool up = false;
-    for (int32_t i = 0; i < n; i++) {
-        if (!sk_cluster_node_id_known(b, sorted[i])) {
-            *msg = sk_admin_printf(req, "The manual partition assignment includes broker %d, but no such broker "
-                                   "is registered.", sorted[i]);
-            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-        }
-        if (i > 0 && sorted[i] == sorted[i - 1]) {
-            *msg = sk_admin_printf(req, "The manual partition assignment includes the broker %d more than once.",
-                                   sorted[i]);
-            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-        }
-        up = up || sk_cluster_node_up(b, sorted[i]);
-    }
-    if (rf > 0 && n != rf) {
-        *msg = sk_admin_printf(req, "The manual partition assignment includes a partition with %d replica(s), but "
-                               "this is not consistent with previous partitions, which have %d replica(s).", n, rf);
-        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-    }
-    if (!up) {
-        *msg = sk_admin_printf(req, "All brokers specified in the manual partition assignment for partition %d are "
-                               "fenced or in controlled shutdown.", partition);
-        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-    }
-    return SK_ERR_NONE;
-}
-
 /* ---- CreateTopics ------------------------------------------------------- */
 
 /* What the first pass decided for one requested topic. */
@@ -182,7 +129,7 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
                                         a->partition_index);
             return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
-        int16_t err = check_replicas(req, a->broker_ids.items, a->broker_ids.n, rf, a->partition_index, &plan->msg);
+        int16_t err = sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, rf, a->partition_index, &plan->msg);
         if (err != SK_ERR_NONE)
             return err;
         rf = a->broker_ids.n;
@@ -525,7 +472,7 @@ static int16_t plan_partitions(sk_request *req, const kf_create_partitions_reque
         sk_cluster_route(req->broker, t->name, t->partitions, 0, &first);
         for (int32_t i = 0; i < in->assignments.n; i++) {
             const kf_create_partitions_request_create_partitions_assignment *a = &in->assignments.items[i];
-            int16_t err = check_replicas(req, a->broker_ids.items, a->broker_ids.n, first.nreplicas,
+            int16_t err = sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, first.nreplicas,
                                          t->partitions + i, msg);
             if (err != SK_ERR_NONE)
                 return err;

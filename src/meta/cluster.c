@@ -321,7 +321,7 @@ void sk_cluster_assign_racks(int32_t n, const char *const *racks, int32_t rf, in
     }
 }
 
-static troute *topic_find(sk_cluster *c, const char *name, uint64_t h)
+static troute *topic_find(const sk_cluster *c, const char *name, uint64_t h)
 {
     for (sk_hnode *n = sk_htab_chain(&c->topics, h); n; n = n->next) {
         troute *t = SK_CONTAINER_OF(n, troute, node);
@@ -329,6 +329,11 @@ static troute *topic_find(sk_cluster *c, const char *name, uint64_t h)
             return t;
     }
     return NULL;
+}
+
+troute *cluster_topic_find(const sk_cluster *c, const char *name)
+{
+    return topic_find(c, name, sk_hash_bytes(name, strlen(name)));
 }
 
 troute *cluster_topic_get(sk_cluster *c, const char *name)

@@ -10,6 +10,8 @@
  *
  * {"version":1,"topics":[{"name":"t","rf":3,"partitions":[
  *   {"leader":2,"epoch":3,"replicas":[2,3,1],"epochs":[[1,0],[2,17],[3,40]]}]}]}
+ * (a partition being reassigned also has "adding" and "removing" node ids;
+ * every broker being up after a restart, its reassignment completes).
  * Node ids, not broker indexes, so that a restart with other node ids or
  * fewer brokers is seen: a partition whose replicas are no longer all
  * brokers is assigned afresh (keeping its epochs, in a new one).
@@ -40,6 +42,13 @@ static cJSON *partition_json(const sk_cluster *c, const proute *p)
     cJSON_AddNumberToObject(o, "epoch", p->epoch);
     for (int32_t j = 0; j < p->nrep; j++)
         cJSON_AddItemToArray(reps, cJSON_CreateNumber(c->base_id + p->rep[j]));
+    if (p->adding || p->removing) {
+        cJSON *adding = cJSON_AddArrayToObject(o, "adding"), *removing = cJSON_AddArrayToObject(o, "removing");
+        for (int32_t j = 0; j < p->nrep; j++)
+            if ((p->adding | p->removing) & (1u << p->rep[j]))
+                cJSON_AddItemToArray(p->adding & (1u << p->rep[j]) ? adding : removing,
+                                     cJSON_CreateNumber(c->base_id + p->rep[j]));
+    }
     for (int32_t i = 0; i < p->nhist; i++) {
         cJSON *e = cJSON_CreateArray();
         cJSON_AddItemToArray(e, cJSON_CreateNumber(p->hist[i].epoch));
@@ -114,6 +123,23 @@ static bool load_replicas(const sk_cluster *c, const cJSON *reps, proute *p)
     return true;
 }
 
+/* A reassignment's node ids ("adding", "removing") as a mask of replicas;
+ * false when one is not a replica. */
+static bool load_mask(const sk_cluster *c, const cJSON *ids, const proute *p, uint16_t *mask)
+{
+    *mask = 0;
+    for (const cJSON *v = cJSON_IsArray(ids) ? ids->child : NULL; v; v = v->next) {
+        int64_t id;
+        if (!json_int(v, INT32_MIN, INT32_MAX, &id))
+            return false;
+        int32_t i = cluster_index(c, (int32_t)id);
+        if (i < 0 || !(p->isr & (1u << i)))
+            return false;
+        *mask |= (uint16_t)(1u << i);
+    }
+    return true;
+}
+
 /* The epoch history: ascending epochs, each at most `epoch`, with
  * non-decreasing start offsets. */
 static int load_history(const cJSON *hist, proute *p)
@@ -141,7 +167,8 @@ static int load_partition(sk_broker *b, troute *t, int32_t index, const cJSON *o
 {
     sk_cluster *c = b->cluster;
     int64_t leader, epoch;
-    if (!cJSON_IsObject(o) || !json_int(cJSON_GetObjectItemCaseSensitive(o, "leader"), INT32_MIN, INT32_MAX, &leader) ||
+    if (!cJSON_IsObject(o) ||
+        !json_int(cJSON_GetObjectItemCaseSensitive(o, "leader"), INT32_MIN, INT32_MAX, &leader) ||
         !json_int(cJSON_GetObjectItemCaseSensitive(o, "epoch"), 0, INT32_MAX - 1, &epoch))
         return 1;
     p->epoch = (int32_t)epoch;
@@ -154,6 +181,10 @@ static int load_partition(sk_broker *b, troute *t, int32_t index, const cJSON *o
         cluster_assign_partition(b, t, index, p);
         sk_warn("cluster", "%s-%d: saved replicas are not among these brokers; assigned afresh", t->name, index);
     }
+    if (fits && (!load_mask(c, cJSON_GetObjectItemCaseSensitive(o, "adding"), p, &p->adding) ||
+                 !load_mask(c, cJSON_GetObjectItemCaseSensitive(o, "removing"), p, &p->removing) ||
+                 (p->adding & p->removing)))
+        return 1;
     int32_t li = leader >= 0 ? cluster_index(c, (int32_t)leader) : -1;
     p->leader = (int8_t)(li >= 0 && (p->isr & (1u << li)) ? li : -1);
     if (p->leader < 0 || !fits) {
@@ -164,7 +195,8 @@ static int load_partition(sk_broker *b, troute *t, int32_t index, const cJSON *o
         sk_info("cluster", "%s-%d: saved without a leader; leader %d, leader epoch %d", t->name, index,
                 c->base_id + p->leader, p->epoch);
     }
-    return 0;
+    /* Every broker is up again: a reassignment waiting for one completes. */
+    return cluster_complete_reassignment(b, t, index, p);
 }
 
 static int load_topic(sk_broker *b, const cJSON *o)
