@@ -145,7 +145,8 @@ int main(int argc, char **argv)
     if (sk_cluster_open(&b) < 0)
         goto out;
     if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
-        sk_topics_open(&b) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
+        sk_topics_open(&b) < 0 || sk_cluster_load(&b, dir) < 0 || sk_api_groups_start(&b) < 0 ||
+        !(b.txns = sk_txns_start(&b, dir)))
         goto out;
     if (!(b.security = sk_security_new(&cfg, dir))) {
         rc = 2; /* a TLS or SASL setting that cannot be used: a configuration error */

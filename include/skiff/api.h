@@ -36,6 +36,11 @@ void sk_api_dispatch(sk_request *req);
  * arrived at with NOT_COORDINATOR (the whole request, Kafka's error layout;
  * src/api/coordinator_route.c). Returns true when it answered. */
 bool sk_api_route_coordinator(sk_request *req);
+/* True when the broker `req` arrived at coordinates `key` of `key_type`
+ * (SK_COORD_GROUP / SK_COORD_TXN of skiff/cluster.h): always with one
+ * broker and for the HTTP API's local requests. Handlers of requests naming
+ * several keys answer NOT_COORDINATOR for the others. */
+bool sk_api_coordinates(const sk_request *req, int key_type, kf_str key);
 
 /* Handlers (src/api/<name>.c). */
 void sk_api_versions(sk_request *req);
@@ -90,6 +95,9 @@ void sk_api_describe_cluster(sk_request *req);
 void sk_api_describe_log_dirs(sk_request *req);
 void sk_api_offset_for_leader_epoch(sk_request *req);
 void sk_api_elect_leaders(sk_request *req);
+/* Partition reassignment, KIP-455 (src/api/reassign.c). */
+void sk_api_alter_partition_reassignments(sk_request *req);
+void sk_api_list_partition_reassignments(sk_request *req);
 /* ACL APIs (src/api/acls.c): answered as by a Kafka broker without an
  * authorizer, SECURITY_DISABLED. */
 void sk_api_describe_acls(sk_request *req);

@@ -11,8 +11,10 @@
  * With one broker (the default) nothing is allocated per partition: every
  * partition is led by node.id in epoch 0, as before.
  *
- * Routing state is in memory only: after a restart every partition is back
- * on its assigned leader in epoch 0.
+ * Routing state (replicas, leaders, epochs, replication factors) is saved
+ * in the data directory after every change and reloaded at start
+ * (cluster_store.c); which brokers are down is not: a restart brings them
+ * all up.
  */
 #ifndef SKIFF_CLUSTER_H
 #define SKIFF_CLUSTER_H
@@ -43,6 +45,12 @@ typedef struct sk_route {
  * skiff.cluster.ports, broker.rack, default.replication.factor). Returns 0,
  * or -1 (logged, naming the key) on a bad value or out of memory. */
 int sk_cluster_open(sk_broker *b);
+/* Loads the routing state saved in `dir` (cluster-routes.json) and saves
+ * every later change there; call once the catalog and the log store are
+ * open (a partition saved without a leader elects one, in a new epoch,
+ * stamped on its log). Nothing with one broker. Returns 0 (also when
+ * nothing was saved), or -1 (logged) on an unreadable or malformed file. */
+int sk_cluster_load(sk_broker *b, const char *dir);
 /* Frees b->cluster (NULL-safe). */
 void sk_cluster_close(sk_broker *b);
 
@@ -86,6 +94,16 @@ void sk_cluster_endpoint(const struct sk_request *req, int32_t node_id, kf_str *
  * (each 0..n-1). Writes rf indexes to `out`, the first the preferred leader. */
 void sk_cluster_assign(int32_t n, int32_t rf, int32_t partition, int32_t start, int32_t shift, int32_t *out);
 
+/* Kafka's rack-aware assignment (AdminUtils.assignReplicasToBrokersRackAware),
+ * used when every broker has broker.rack: brokers are listed alternating
+ * between racks (racks in name order, each rack's brokers in index order),
+ * then placed as the rack-unaware assignment places them on that list, but
+ * skipping a broker whose rack already holds a replica while some rack holds
+ * none (and a broker already chosen while some broker is not). `racks[i]`
+ * is broker i's rack; other arguments as sk_cluster_assign. */
+void sk_cluster_assign_racks(int32_t n, const char *const *racks, int32_t rf, int32_t partition, int32_t start,
+                             int32_t shift, int32_t *out);
+
 /* The route of partition `partition` of topic `topic` that has `partitions`
  * partitions (created on first use from the assignment). Returns 0, or -1
  * when out of memory (then *out is the single-broker route). */
@@ -106,6 +124,12 @@ int32_t sk_cluster_brokers_up(const sk_broker *b, int32_t *ids);
 /* A topic was created with replication factor `rf` (CreateTopics): its
  * routes start afresh with it. 0, or -1 when out of memory. */
 int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t rf);
+/* A manual assignment (CreateTopics, CreatePartitions) of a partition just
+ * created: its replicas are `ids` (n node ids, checked by the caller to be
+ * distinct brokers), the ISR those up, the leader the first up; its epoch
+ * is unchanged. Nothing with one broker. 0, or -1 when out of memory. */
+int sk_cluster_place(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, const int32_t *ids,
+                     int32_t n);
 /* Forgets the routes of a deleted topic (a topic created later with its
  * name starts afresh, in epoch 0). */
 void sk_cluster_topic_deleted(sk_broker *b, const char *topic);
@@ -140,6 +164,27 @@ enum { SK_COORD_GROUP = 0, SK_COORD_TXN = 1 };
  * of its partition of __consumer_offsets / __transaction_state (Kafka's
  * abs(hashCode) % partitions). -1 while that partition has no leader. */
 int32_t sk_cluster_coordinator(sk_broker *b, int key_type, const char *key, size_t len);
+
+/* AlterPartitionReassignments of one partition (KIP-455), `ids` (n node
+ * ids, distinct brokers, checked by the caller) the target replicas, or
+ * NULL to cancel. As Kafka's controller: the replicas become the target
+ * followed by the original replicas leaving it, those joining are `adding`
+ * and those leaving `removing`; the reassignment completes when every
+ * target replica is in the ISR, here at once unless one is down (then when
+ * it comes back): the replicas become the target, a leader that left is
+ * replaced by the first target replica in the ISR, and the leader epoch is
+ * bumped when the leader changed or a replica left. Cancelling reverts to
+ * the replicas without those joining. With one broker nothing moves.
+ * Returns NONE, NO_REASSIGNMENT_IN_PROGRESS (cancel with none),
+ * INVALID_REPLICA_ASSIGNMENT (a node that is not a broker) or
+ * KAFKA_STORAGE_ERROR (memory). */
+int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition,
+                            const int32_t *ids, int32_t n);
+/* The reassignment in progress of the partition: true with the node ids
+ * joining (`adding`) and leaving (`removing`), each with room for
+ * SK_CLUSTER_MAX_BROKERS; false when there is none. */
+bool sk_cluster_reassignment(sk_broker *b, const char *topic, int32_t partition, int32_t *adding, int32_t *nadding,
+                             int32_t *removing, int32_t *nremoving);
 
 /* ---- Controls (HTTP control plane) ---- */
 

@@ -32,6 +32,8 @@ typedef struct sk_fetch_part_state {
     int32_t partition;
     int64_t fetch_offset;        /* from the client */
     int32_t partition_max_bytes; /* from the client */
+    int32_t current_leader_epoch; /* from the client (KIP-320), -1 = none; kept for the partitions a
+                                   * continuation omits, as Kafka's CachedPartition */
     /* last answered, for incremental responses */
     int64_t high_watermark;
     int64_t last_stable_offset;
@@ -44,6 +46,8 @@ typedef struct sk_fetch_part_state {
 typedef struct sk_fetch_session {
     int32_t id;                  /* > 0 */
     int32_t epoch;               /* the epoch the next request must carry */
+    int32_t node_id;             /* the broker it was created at (skiff/cluster.h): each broker has its own
+                                  * sessions, as each Kafka broker its own cache */
     sk_fetch_part_state *parts;  /* in insertion order */
     int32_t nparts, cap;
     struct sk_fetch_session *lru_prev, *lru_next; /* most recently used first */

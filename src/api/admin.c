@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skiff/cluster.h"
+#include "skiff/errors.h"
+
 void *sk_admin_array(sk_request *req, const kf_struct_desc *desc, int32_t n)
 {
     if (n < 0)
@@ -90,4 +93,55 @@ int sk_admin_find_duplicates(sk_request *req, const void *first, size_t stride, 
         }
     }
     return 0;
+}
+
+static int cmp_int32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Kafka's validateManualPartitionAssignment and the check after it: a
+ * replica list of registered brokers (skiff/cluster.h; brokers that are down
+ * are still registered), each once, `rf` long when rf > 0, and when
+ * partition >= 0 with one broker up among them (that partition is named). Returns NONE or
+ * INVALID_REPLICA_ASSIGNMENT with Kafka's reason in *msg. */
+int16_t sk_admin_check_replicas(sk_request *req, const int32_t *ids, int32_t n, int32_t rf, int32_t partition,
+                              kf_str *msg)
+{
+    sk_broker *b = req->broker;
+    if (n <= 0) {
+        *msg = kf_str_c("The manual partition assignment includes an empty replica list.");
+        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    int32_t *sorted = sk_arena_alloc(&req->arena, (size_t)n * sizeof *sorted);
+    if (!sorted)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    memcpy(sorted, ids, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_int32);
+    bool up = false;
+    for (int32_t i = 0; i < n; i++) {
+        if (!sk_cluster_node_id_known(b, sorted[i])) {
+            *msg = sk_admin_printf(req, "The manual partition assignment includes broker %d, but no such broker "
+                                   "is registered.", sorted[i]);
+            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+        if (i > 0 && sorted[i] == sorted[i - 1]) {
+            *msg = sk_admin_printf(req, "The manual partition assignment includes the broker %d more than once.",
+                                   sorted[i]);
+            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+        up = up || sk_cluster_node_up(b, sorted[i]);
+    }
+    if (rf > 0 && n != rf) {
+        *msg = sk_admin_printf(req, "The manual partition assignment includes a partition with %d replica(s), but "
+                               "this is not consistent with previous partitions, which have %d replica(s).", n, rf);
+        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    if (!up && partition >= 0) {
+        *msg = sk_admin_printf(req, "All brokers specified in the manual partition assignment for partition %d are "
+                               "fenced or in controlled shutdown.", partition);
+        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    return SK_ERR_NONE;
 }

@@ -32,6 +32,16 @@ kf_str sk_admin_str(sk_request *req, const char *s);
  * whatever the request holds. Returns -1 when out of memory. */
 int sk_admin_find_duplicates(sk_request *req, const void *first, size_t stride, int32_t n, uint8_t *dup);
 
+/* Kafka's validateManualPartitionAssignment (CreateTopics, CreatePartitions,
+ * AlterPartitionReassignments): a non-empty replica list of registered
+ * brokers (skiff/cluster.h; brokers that are down are still registered),
+ * each once, `rf` long when rf > 0; when partition >= 0 also one broker up
+ * among them (that partition named in the message). Returns NONE or
+ * INVALID_REPLICA_ASSIGNMENT with Kafka's message in *msg
+ * (KAFKA_STORAGE_ERROR when out of memory). */
+int16_t sk_admin_check_replicas(sk_request *req, const int32_t *ids, int32_t n, int32_t rf, int32_t partition,
+                                kf_str *msg);
+
 /* Kafka's resource types in DescribeConfigs and the AlterConfigs APIs
  * (ConfigResource.Type). */
 #define SK_RESOURCE_TOPIC 2

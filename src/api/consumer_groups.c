@@ -10,6 +10,7 @@
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 
@@ -51,6 +52,11 @@ void sk_api_consumer_group_describe(sk_request *req)
     }
     for (int32_t i = 0; i < n; i++) {
         kf_init(&kf_consumer_group_describe_response_described_group_desc, &out[i]);
+        if (!sk_api_coordinates(req, SK_COORD_GROUP, body->group_ids.items[i])) {
+            out[i].group_id = body->group_ids.items[i];
+            out[i].error_code = SK_ERR_NOT_COORDINATOR;
+            continue;
+        }
         if (sk_cgroup_describe(req->broker->groups, body->group_ids.items[i], &out[i], &req->arena) < 0) {
             sk_request_close(req, "out of memory");
             return;

@@ -4,10 +4,12 @@
  * running them, and the client looks its coordinator up again
  * (FindCoordinator). The key is the group id (group APIs, TxnOffsetCommit)
  * or the transactional id (InitProducerId with one, AddPartitionsToTxn
- * v0-3, AddOffsetsToTxn, EndTxn, DescribeTransactions). A request naming
- * several keys (DescribeGroups, DeleteGroups, OffsetFetch v8+,
- * DescribeTransactions) is routed by its first: clients group such requests
- * by coordinator.
+ * v0-3, AddOffsetsToTxn, EndTxn). A request naming several keys
+ * (DescribeGroups, DeleteGroups, OffsetFetch v8+, ConsumerGroupDescribe,
+ * DescribeTransactions) runs, and its handler answers NOT_COORDINATOR for
+ * each key another broker coordinates (sk_api_coordinates), as Kafka's
+ * coordinator answers per group; ListGroups and ListTransactions list only
+ * the keys this broker coordinates.
  */
 #include "kf_msgs.h"
 #include "skiff/api.h"
@@ -36,47 +38,18 @@ static bool coordinator_key(const sk_request *req, int *type, kf_str *key)
     case KF_API_OFFSET_COMMIT:
         *key = ((const kf_offset_commit_request *)b)->group_id;
         return true;
+    case KF_API_OFFSET_FETCH: /* v8+ name groups: answered per group (sk_api_coordinates) */
+        *key = ((const kf_offset_fetch_request *)b)->group_id;
+        return req->hdr.api_version < 8;
     case KF_API_OFFSET_DELETE:
         *key = ((const kf_offset_delete_request *)b)->group_id;
         return true;
     case KF_API_TXN_OFFSET_COMMIT:
         *key = ((const kf_txn_offset_commit_request *)b)->group_id;
         return true;
-    case KF_API_OFFSET_FETCH: {
-        const kf_offset_fetch_request *r = b;
-        if (req->hdr.api_version < 8) {
-            *key = r->group_id;
-            return true;
-        }
-        if (r->groups.n <= 0)
-            return false;
-        *key = r->groups.items[0].group_id;
-        return true;
-    }
-    case KF_API_DESCRIBE_GROUPS: {
-        const kf_describe_groups_request *r = b;
-        if (r->groups.n <= 0)
-            return false;
-        *key = r->groups.items[0];
-        return true;
-    }
-    case KF_API_DELETE_GROUPS: {
-        const kf_delete_groups_request *r = b;
-        if (r->groups_names.n <= 0)
-            return false;
-        *key = r->groups_names.items[0];
-        return true;
-    }
     case KF_API_CONSUMER_GROUP_HEARTBEAT:
         *key = ((const kf_consumer_group_heartbeat_request *)b)->group_id;
         return true;
-    case KF_API_CONSUMER_GROUP_DESCRIBE: {
-        const kf_consumer_group_describe_request *r = b;
-        if (r->group_ids.n <= 0)
-            return false;
-        *key = r->group_ids.items[0];
-        return true;
-    }
     default:
         break;
     }
@@ -94,16 +67,16 @@ static bool coordinator_key(const sk_request *req, int *type, kf_str *key)
     case KF_API_END_TXN:
         *key = ((const kf_end_txn_request *)b)->transactional_id;
         return true;
-    case KF_API_DESCRIBE_TRANSACTIONS: {
-        const kf_describe_transactions_request *r = b;
-        if (r->transactional_ids.n <= 0)
-            return false;
-        *key = r->transactional_ids.items[0];
-        return true;
-    }
     default:
         return false;
     }
+}
+
+bool sk_api_coordinates(const sk_request *req, int key_type, kf_str key)
+{
+    if (sk_cluster_size(req->broker) == 1 || req->node_id == SK_NODE_LOCAL)
+        return true;
+    return sk_cluster_coordinator(req->broker, key_type, key.p, key.p ? (size_t)key.len : 0) == req->node_id;
 }
 
 bool sk_api_route_coordinator(sk_request *req)

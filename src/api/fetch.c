@@ -35,8 +35,10 @@
  *   watermark, last stable offset or log start offset. They read the
  *   session's partitions in order, and a partition that returned records
  *   moves to the end of that order (fairness under max_bytes, as Kafka). An
- *   unknown session is FETCH_SESSION_ID_NOT_FOUND, a wrong epoch
- *   INVALID_FETCH_SESSION_EPOCH.
+ *   unknown session, or one another broker holds, is
+ *   FETCH_SESSION_ID_NOT_FOUND, a wrong epoch INVALID_FETCH_SESSION_EPOCH.
+ *   A session keeps each partition's current_leader_epoch as last sent, so
+ *   partitions a continuation omits are still checked against it.
  * - Every version serves batches as stored, zstd ones below v10 too: Kafka 4
  *   dropped KIP-110's refusal together with down-conversion (KAFKA-18269).
  * - Record data is sent from the log files with sendfile (kf_bytes.ext).
@@ -465,6 +467,7 @@ static int session_update(const fetch_op *op, const kf_fetch_request *body, sk_f
                 return -1;
             st->fetch_offset = rp->fetch_offset;
             st->partition_max_bytes = rp->partition_max_bytes;
+            st->current_leader_epoch = rp->current_leader_epoch;
         }
     }
     return 0;
@@ -496,7 +499,7 @@ static int parts_from_session(fetch_op *op, const kf_fetch_request *body, sk_fet
         fp->partition = st->partition;
         fp->fetch_offset = st->fetch_offset;
         fp->max_bytes = st->partition_max_bytes;
-        fp->current_leader_epoch = -1;
+        fp->current_leader_epoch = st->current_leader_epoch;
         if (!fp->topic.p)
             return -1;
     }
@@ -508,14 +511,21 @@ static int16_t fetch_session_start(fetch_op *op, const kf_fetch_request *body, i
 {
     sk_fetch_sessions *cache = op->req->broker->fetch_sessions;
     *rc = 0;
+    /* Another broker's session is unknown here (each Kafka broker has its
+     * own session cache). */
+    sk_fetch_session *s = body->session_id != 0 ? sk_fetch_session_find(cache, body->session_id) : NULL;
+    if (s && s->node_id != op->req->node_id)
+        s = NULL;
     if (body->session_epoch == -1 || body->session_epoch == 0) {
-        if (body->session_id != 0)
-            sk_fetch_session_close(cache, body->session_id);
+        if (s)
+            sk_fetch_session_close(cache, s->id);
         *rc = parts_from_request(op, body);
         if (body->session_epoch == 0 && *rc == 0) {
             /* The session starts with every partition of the request at its
              * fetch offset: the next incremental fetch lists only changes. */
-            sk_fetch_session *s = sk_fetch_session_create(cache);
+            s = sk_fetch_session_create(cache);
+            if (s)
+                s->node_id = op->req->node_id;
             if (s && session_update(op, body, s) < 0) {
                 sk_fetch_session_close(cache, s->id);
                 s = NULL;
@@ -526,7 +536,6 @@ static int16_t fetch_session_start(fetch_op *op, const kf_fetch_request *body, i
     }
     if (body->session_id == 0)
         return SK_ERR_INVALID_FETCH_SESSION_EPOCH;
-    sk_fetch_session *s = sk_fetch_session_find(cache, body->session_id);
     if (!s)
         return SK_ERR_FETCH_SESSION_ID_NOT_FOUND;
     if (body->session_epoch != s->epoch)

@@ -228,6 +228,11 @@ void sk_api_describe_groups(sk_request *req)
     }
     for (int32_t i = 0; i < n; i++) {
         kf_init(&kf_describe_groups_response_group_desc, &out[i]);
+        if (!sk_api_coordinates(req, SK_COORD_GROUP, body->groups.items[i])) {
+            out[i].group_id = body->groups.items[i];
+            out[i].error_code = SK_ERR_NOT_COORDINATOR;
+            continue;
+        }
         if (sk_group_describe(req->broker->groups, body->groups.items[i], &out[i], &req->arena) < 0) {
             sk_request_close(req, "out of memory");
             return;
@@ -258,9 +263,7 @@ void sk_api_list_groups(sk_request *req)
     /* Several brokers (skiff/cluster.h): each lists the groups it coordinates. */
     int32_t kept = 0;
     for (int32_t i = 0; i < n; i++)
-        if (sk_cluster_size(req->broker) == 1 || req->node_id == SK_NODE_LOCAL ||
-            sk_cluster_coordinator(req->broker, SK_COORD_GROUP, groups[i].group_id.p, (size_t)groups[i].group_id.len) ==
-                req->node_id)
+        if (sk_api_coordinates(req, SK_COORD_GROUP, groups[i].group_id))
             groups[kept++] = groups[i];
     resp->groups.items = groups;
     resp->groups.n = kept;
@@ -290,7 +293,8 @@ void sk_api_delete_groups(sk_request *req)
         if (seen)
             continue;
         out[m].group_id = id;
-        out[m].error_code = sk_group_delete(req->broker->groups, id);
+        out[m].error_code = sk_api_coordinates(req, SK_COORD_GROUP, id) ? sk_group_delete(req->broker->groups, id)
+                                                                        : SK_ERR_NOT_COORDINATOR;
         m++;
     }
     resp->results.items = out;

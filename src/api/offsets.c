@@ -17,6 +17,7 @@
 
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/meta.h"
@@ -96,8 +97,10 @@ void sk_api_offset_fetch(sk_request *req)
     for (int32_t i = 0; i < n; i++) {
         const kf_offset_fetch_request_group *rg = &body->groups.items[i];
         /* v9: a consumer group's member must be known, at its epoch (KIP-848) */
-        int16_t member_err = sk_cgroup_validate_fetch(req->broker->groups, rg->group_id, rg->member_id,
-                                                      rg->member_epoch);
+        int16_t member_err = !sk_api_coordinates(req, SK_COORD_GROUP, rg->group_id)
+                                 ? SK_ERR_NOT_COORDINATOR
+                                 : sk_cgroup_validate_fetch(req->broker->groups, rg->group_id, rg->member_id,
+                                                            rg->member_epoch);
         if (member_err != SK_ERR_NONE) {
             kf_init(&kf_offset_fetch_response_group_desc, &groups[i]);
             groups[i].group_id = rg->group_id;

@@ -1,7 +1,7 @@
 /*
  * Topic administration: CreateTopics v0-7, DeleteTopics v0-6 and
  * CreatePartitions v0-3, answered as Kafka 4.0's controller answers them
- * (ControllerApis, ReplicationControlManager), on a cluster of one node.
+ * (ControllerApis, ReplicationControlManager), on the brokers of skiff/cluster.h.
  *
  * CreateTopics, per distinct topic name, in Kafka's order of checks:
  * - a name given twice: INVALID_REQUEST "Duplicate topic name.";
@@ -13,7 +13,9 @@
  *   configs: INVALID_CONFIG with Kafka's message;
  * - a manual assignment needs num_partitions and replication_factor -1
  *   (INVALID_REQUEST), partitions 0..n-1 each given once and replica lists
- *   of exactly this node (INVALID_REPLICA_ASSIGNMENT);
+ *   of distinct brokers (skiff/cluster.h), all as long as the first, each
+ *   with a broker up (INVALID_REPLICA_ASSIGNMENT); the partitions are placed
+ *   there;
  * - otherwise replication_factor 0 or < -1: INVALID_REPLICATION_FACTOR;
  *   num_partitions 0 or < -1: INVALID_PARTITIONS; -1 takes num.partitions /
  *   default.replication.factor; a factor above the brokers that are up
@@ -30,7 +32,8 @@
  * once; its logs are removed in the background.
  *
  * CreatePartitions grows topics (INVALID_PARTITIONS when the count is not
- * larger), with optional assignments checked as for CreateTopics.
+ * larger), with optional assignments checked as for CreateTopics (each as
+ * long as partition 0's replica list) and placed there.
  *
  * skiff's one deviation: internal topics (__consumer_offsets,
  * __transaction_state) belong to its coordinators and can be neither deleted
@@ -51,44 +54,6 @@
 
 #define CLUSTER_METADATA_TOPIC "__cluster_metadata"
 #define INTERNAL_MSG "skiff's coordinators own the internal topics: they cannot be deleted or grown"
-
-/* ---- Shared checks ------------------------------------------------------ */
-
-static int cmp_int32(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Kafka's validateManualPartitionAssignment on a one-node cluster: the
- * replica list must be exactly [node]. Returns NONE or
- * INVALID_REPLICA_ASSIGNMENT with the reason in *msg. */
-static int16_t check_replicas(sk_request *req, const int32_t *ids, int32_t n, kf_str *msg)
-{
-    int32_t node = req->broker->config->node_id;
-    if (n <= 0) {
-        *msg = kf_str_c("The manual partition assignment includes an empty replica list.");
-        return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-    }
-    int32_t *sorted = sk_arena_alloc(&req->arena, (size_t)n * sizeof *sorted);
-    if (!sorted)
-        return SK_ERR_KAFKA_STORAGE_ERROR;
-    memcpy(sorted, ids, (size_t)n * sizeof *sorted);
-    qsort(sorted, (size_t)n, sizeof *sorted, cmp_int32);
-    for (int32_t i = 0; i < n; i++) {
-        if (sorted[i] != node) {
-            *msg = sk_admin_printf(req, "The manual partition assignment includes broker %d, but no such broker "
-                                   "is registered.", sorted[i]);
-            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-        }
-        if (i > 0) {
-            *msg = sk_admin_printf(req, "The manual partition assignment includes the broker %d more than once.",
-                                   node);
-            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
-        }
-    }
-    return SK_ERR_NONE;
-}
 
 /* ---- CreateTopics ------------------------------------------------------- */
 
@@ -149,22 +114,25 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
         plan->msg = kf_str_c("A manual partition assignment was specified, but numPartitions was not set to -1.");
         return SK_ERR_INVALID_REQUEST;
     }
-    int32_t n = in->assignments.n;
+    int32_t n = in->assignments.n, rf = 0;
     uint8_t *seen = sk_arena_alloc(&req->arena, (size_t)n);
     if (!seen)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     int32_t in_range = 0;
     for (int32_t i = 0; i < n; i++) {
         const kf_create_topics_request_creatable_replica_assignment *a = &in->assignments.items[i];
-        bool inside = a->partition_index >= 0 && a->partition_index < n;
-        if (inside && seen[a->partition_index]) {
+        bool inside = a->partition_index >= 0 && a->partition_index < n, twice = inside && seen[a->partition_index];
+        for (int32_t k = 0; !inside && !twice && k < i; k++) /* out of range: compare with the earlier ones */
+            twice = in->assignments.items[k].partition_index == a->partition_index;
+        if (twice) {
             plan->msg = sk_admin_printf(req, "Found multiple manual partition assignments for partition %d",
                                         a->partition_index);
             return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
-        int16_t err = check_replicas(req, a->broker_ids.items, a->broker_ids.n, &plan->msg);
+        int16_t err = sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, rf, a->partition_index, &plan->msg);
         if (err != SK_ERR_NONE)
             return err;
+        rf = a->broker_ids.n;
         if (inside) {
             seen[a->partition_index] = 1;
             in_range++;
@@ -175,8 +143,21 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
         return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
     }
     plan->partitions = n;
-    plan->rf = 1;
+    plan->rf = rf;
     return SK_ERR_NONE;
+}
+
+/* Places the partitions of a created topic as its manual assignment says. */
+static int place_assignments(sk_request *req, const sk_topic *t,
+                             const kf_create_topics_request_creatable_topic *in)
+{
+    for (int32_t i = 0; i < in->assignments.n; i++) {
+        const kf_create_topics_request_creatable_replica_assignment *a = &in->assignments.items[i];
+        if (sk_cluster_place(req->broker, t->name, t->partitions, a->partition_index, a->broker_ids.items,
+                             a->broker_ids.n) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int16_t plan_topic(sk_request *req, const kf_create_topics_request_creatable_topic *in, topic_plan *plan)
@@ -314,7 +295,8 @@ void sk_api_create_topics(sk_request *req)
                                                           &plan->configs, &t);
             if (t)
                 memcpy(out->topic_id.b, t->id, 16);
-            if (t && sk_cluster_set_replication_factor(req->broker, t->name, plan->rf) < 0)
+            if (t && (sk_cluster_set_replication_factor(req->broker, t->name, plan->rf) < 0 ||
+                      place_assignments(req, t, in) < 0))
                 plan->err = SK_ERR_KAFKA_STORAGE_ERROR;
             if (plan->err == SK_ERR_NONE &&
                 describe_created(req, out, &plan->configs, plan->partitions, plan->rf) < 0)
@@ -485,9 +467,13 @@ static int16_t plan_partitions(sk_request *req, const kf_create_partitions_reque
                                    "were specified.", additional, in->assignments.n);
             return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
+        /* Every new partition has the replication factor of the first. */
+        sk_route first;
+        sk_cluster_route(req->broker, t->name, t->partitions, 0, &first);
         for (int32_t i = 0; i < in->assignments.n; i++) {
             const kf_create_partitions_request_create_partitions_assignment *a = &in->assignments.items[i];
-            int16_t err = check_replicas(req, a->broker_ids.items, a->broker_ids.n, msg);
+            int16_t err = sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, first.nreplicas,
+                                         t->partitions + i, msg);
             if (err != SK_ERR_NONE)
                 return err;
         }
@@ -538,7 +524,13 @@ void sk_api_create_partitions(sk_request *req)
             out->error_code = SK_ERR_POLICY_VIOLATION;
             out->error_message = kf_str_c(SK_ADMIN_TOO_LARGE_MSG);
         } else if (!body->validate_only) {
+            int32_t from = topics[i]->partitions;
             out->error_code = sk_topics_add_partitions(req->broker, topics[i], in->count);
+            for (int32_t k = 0; out->error_code == SK_ERR_NONE && k < in->assignments.n; k++)
+                if (sk_cluster_place(req->broker, topics[i]->name, in->count, from + k,
+                                     in->assignments.items[k].broker_ids.items,
+                                     in->assignments.items[k].broker_ids.n) < 0)
+                    out->error_code = SK_ERR_KAFKA_STORAGE_ERROR;
             sk_info("api", "conn %llu: CreatePartitions %s to %d: %s", (unsigned long long)req->conn_id,
                     in->name.p, in->count, sk_err_name(out->error_code));
         }

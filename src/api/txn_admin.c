@@ -137,6 +137,10 @@ void sk_api_describe_transactions(sk_request *req)
         kf_init(&kf_describe_transactions_response_transaction_state_desc, out);
         kf_str id = body->transactional_ids.items[i];
         out->transactional_id = id;
+        if (!sk_api_coordinates(req, SK_COORD_TXN, id)) {
+            out->error_code = SK_ERR_NOT_COORDINATOR;
+            continue;
+        }
         sk_txn_info info;
         out->error_code = sk_txn_describe(req->broker->txns, id.p ? id.p : "", &info, &req->arena);
         if (out->error_code == SK_ERR_UNKNOWN_SERVER_ERROR)
@@ -194,11 +198,10 @@ void sk_api_list_transactions(sk_request *req)
         int32_t kept = 0;
         for (int32_t i = 0; i < n; i++) {
             /* Several brokers (skiff/cluster.h): each lists the ids it coordinates. */
-            const char *id = info[i].transactional_id;
-            if (sk_cluster_size(req->broker) > 1 && req->node_id != SK_NODE_LOCAL &&
-                sk_cluster_coordinator(req->broker, SK_COORD_TXN, id, strlen(id)) != req->node_id)
+            kf_str id = kf_str_c(info[i].transactional_id);
+            if (!sk_api_coordinates(req, SK_COORD_TXN, id))
                 continue;
-            out[kept].transactional_id = kf_str_c(id);
+            out[kept].transactional_id = id;
             out[kept].producer_id = info[i].producer_id;
             out[kept].transaction_state = kf_str_c(sk_txn_state_name(info[i].state));
             kept++;

@@ -142,6 +142,7 @@ void sk_cluster_close(sk_broker *b)
     sk_htab_free(&c->topics);
     for (int32_t i = 0; i < c->n; i++)
         free(c->racks[i]);
+    free(c->dir);
     free(c);
     b->cluster = NULL;
 }
@@ -259,7 +260,68 @@ void sk_cluster_assign(int32_t n, int32_t rf, int32_t partition, int32_t start, 
         out[j + 1] = (int32_t)((first + 1 + (next_shift + j) % (n - 1)) % n);
 }
 
-static troute *topic_find(sk_cluster *c, const char *name, uint64_t h)
+/* Kafka's rack-alternated broker list: racks in name order, each rack's
+ * brokers in id order, taken one per rack in turn. Returns the number of
+ * racks. */
+static int32_t rack_alternated(int32_t n, const char *const *racks, int32_t *out, int32_t *rack_of)
+{
+    int32_t nracks = 0, first[SK_CLUSTER_MAX_BROKERS];
+    for (int32_t i = 0; i < n; i++) {
+        int32_t r = 0;
+        while (r < nracks && strcmp(racks[first[r]], racks[i]) != 0)
+            r++;
+        if (r == nracks)
+            first[nracks++] = i;
+    }
+    /* Racks by name (insertion sort of at most 16). */
+    for (int32_t a = 1; a < nracks; a++)
+        for (int32_t k = a; k > 0 && strcmp(racks[first[k - 1]], racks[first[k]]) > 0; k--) {
+            int32_t tmp = first[k];
+            first[k] = first[k - 1];
+            first[k - 1] = tmp;
+        }
+    int32_t next[SK_CLUSTER_MAX_BROKERS] = {0}, m = 0; /* next broker index to look at, per rack */
+    for (int32_t r = 0; m < n; r = (r + 1) % nracks) {
+        const char *name = racks[first[r]];
+        while (next[r] < n && strcmp(racks[next[r]], name) != 0)
+            next[r]++;
+        if (next[r] < n) {
+            out[m] = next[r]++;
+            rack_of[m++] = r;
+        }
+    }
+    return nracks;
+}
+
+void sk_cluster_assign_racks(int32_t n, const char *const *racks, int32_t rf, int32_t partition, int32_t start,
+                             int32_t shift, int32_t *out)
+{
+    int32_t list[SK_CLUSTER_MAX_BROKERS] = {0}, rack_of[SK_CLUSTER_MAX_BROKERS] = {0};
+    int32_t nracks = rack_alternated(n, racks, list, rack_of);
+    int32_t first = (int32_t)(((int64_t)partition + start) % n);
+    out[0] = list[first];
+    if (n < 2)
+        return;
+    uint32_t used_racks = 1u << rack_of[first], used = 1u << first;
+    int32_t nused_racks = 1, nused = 1;
+    int64_t next_shift = ((int64_t)shift + partition / n) * nracks;
+    for (int32_t j = 1, k = 0; j < rf; k++) {
+        int32_t at = (int32_t)((first + 1 + (next_shift + k) % (n - 1)) % n);
+        /* Kafka skips a broker in a rack that has a replica while another
+         * rack has none, and a broker that has one while another has none. */
+        bool rack_ok = !(used_racks & (1u << rack_of[at])) || nused_racks == nracks;
+        bool broker_ok = !(used & (1u << at)) || nused == n;
+        if (!rack_ok || !broker_ok)
+            continue;
+        out[j++] = list[at];
+        nused_racks += !(used_racks & (1u << rack_of[at]));
+        used_racks |= 1u << rack_of[at];
+        used |= 1u << at;
+        nused++;
+    }
+}
+
+static troute *topic_find(const sk_cluster *c, const char *name, uint64_t h)
 {
     for (sk_hnode *n = sk_htab_chain(&c->topics, h); n; n = n->next) {
         troute *t = SK_CONTAINER_OF(n, troute, node);
@@ -269,7 +331,12 @@ static troute *topic_find(sk_cluster *c, const char *name, uint64_t h)
     return NULL;
 }
 
-static troute *topic_get(sk_cluster *c, const char *name)
+troute *cluster_topic_find(const sk_cluster *c, const char *name)
+{
+    return topic_find(c, name, sk_hash_bytes(name, strlen(name)));
+}
+
+troute *cluster_topic_get(sk_cluster *c, const char *name)
 {
     uint64_t h = sk_hash_bytes(name, strlen(name));
     troute *t = topic_find(c, name, h);
@@ -296,42 +363,58 @@ int32_t cluster_elect(const sk_cluster *c, const proute *p)
     return -1;
 }
 
+void cluster_assign_partition(sk_broker *b, const troute *t, int32_t index, proute *p)
+{
+    sk_cluster *c = b->cluster;
+    int32_t rf = t->rf > 0 ? t->rf : b->config->default_replication_factor;
+    if (rf > c->n)
+        rf = c->n;
+    int32_t rep[SK_CLUSTER_MAX_BROKERS];
+    bool racks = true;
+    for (int32_t i = 0; i < c->n; i++)
+        racks = racks && c->racks[i];
+    if (racks) /* every broker has broker.rack: Kafka's rack-aware assignment */
+        sk_cluster_assign_racks(c->n, (const char *const *)c->racks, rf, index, t->start, t->shift, rep);
+    else
+        sk_cluster_assign(c->n, rf, index, t->start, t->shift, rep);
+    p->nrep = (uint8_t)rf;
+    p->isr = 0;
+    for (int32_t j = 0; j < rf; j++) {
+        p->rep[j] = (uint8_t)rep[j];
+        if (!(c->down & (1u << rep[j])))
+            p->isr |= (uint16_t)(1u << rep[j]);
+    }
+    if (!p->isr) /* every replica down: the ISR keeps the preferred one, as Kafka keeps the last */
+        p->isr = (uint16_t)(1u << rep[0]);
+    p->leader = (int8_t)cluster_elect(c, p);
+}
+
 /* Makes sure `t` holds routes for `partitions` partitions. */
 static int topic_grow(sk_broker *b, troute *t, int32_t partitions)
 {
-    sk_cluster *c = b->cluster;
     if (partitions <= t->nparts)
         return 0;
     proute *parts = realloc(t->parts, (size_t)partitions * sizeof *parts);
     if (!parts)
         return -1;
     t->parts = parts;
-    int32_t rf = t->rf > 0 ? t->rf : b->config->default_replication_factor;
-    if (rf > c->n)
-        rf = c->n;
     for (int32_t i = t->nparts; i < partitions; i++) {
-        proute *p = &parts[i];
-        memset(p, 0, sizeof *p);
-        int32_t rep[SK_CLUSTER_MAX_BROKERS];
-        sk_cluster_assign(c->n, rf, i, t->start, t->shift, rep);
-        p->nrep = (uint8_t)rf;
-        for (int32_t j = 0; j < rf; j++) {
-            p->rep[j] = (uint8_t)rep[j];
-            if (!(c->down & (1u << rep[j])))
-                p->isr |= (uint16_t)(1u << rep[j]);
-        }
-        if (!p->isr) /* every replica down: the ISR keeps the preferred one, as Kafka keeps the last */
-            p->isr = (uint16_t)(1u << rep[0]);
-        p->leader = (int8_t)cluster_elect(c, p);
+        memset(&parts[i], 0, sizeof parts[i]);
+        cluster_assign_partition(b, t, i, &parts[i]);
+        /* Led by another than its preferred replica (that one is down):
+         * a state a restart, bringing every broker up, could not derive. */
+        if (parts[i].leader != parts[i].rep[0])
+            b->cluster->dirty = true;
     }
     t->nparts = partitions;
+    cluster_flush(b);
     return 0;
 }
 
 proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, troute **tout)
 {
     sk_cluster *c = b->cluster;
-    troute *t = topic_get(c, topic);
+    troute *t = cluster_topic_get(c, topic);
     if (!t || partition < 0 || topic_grow(b, t, partitions > partition ? partitions : partition + 1) < 0)
         return NULL;
     if (tout)
@@ -344,11 +427,13 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
         int32_t leader = cluster_elect(c, p);
         if (p->leader < 0 && leader >= 0) {
             p->leader = (int8_t)leader;
-            if (cluster_new_epoch(b, t->name, partition, p) < 0)
+            if (cluster_new_epoch(b, t->name, partition, p) < 0) {
                 p->leader = -1; /* stays leaderless */
-            else
+            } else {
                 sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition,
                         c->base_id + leader, p->epoch);
+                cluster_flush(b);
+            }
         }
     }
     return p;
@@ -405,6 +490,8 @@ void sk_cluster_topic_deleted(sk_broker *b, const char *topic)
         return;
     sk_htab_remove(&b->cluster->topics, &t->node);
     topic_free(t);
+    b->cluster->dirty = true;
+    cluster_flush(b);
 }
 
 int sk_cluster_route_lists(sk_request *req, const char *topic, int32_t partitions, int32_t partition,
@@ -440,7 +527,7 @@ int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t r
 {
     if (!b->cluster || b->cluster->n == 1)
         return 0;
-    troute *t = topic_get(b->cluster, topic);
+    troute *t = cluster_topic_get(b->cluster, topic);
     if (!t)
         return -1;
     /* A new topic: routes left by an older one of the same name go. */
@@ -450,6 +537,33 @@ int sk_cluster_set_replication_factor(sk_broker *b, const char *topic, int32_t r
     t->parts = NULL;
     t->nparts = 0;
     t->rf = rf;
+    b->cluster->dirty = true;
+    cluster_flush(b);
+    return 0;
+}
+
+int sk_cluster_place(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, const int32_t *ids,
+                     int32_t n)
+{
+    sk_cluster *c = b->cluster;
+    if (!c || c->n == 1)
+        return 0;
+    proute *p = cluster_proute(b, topic, partitions, partition, NULL);
+    if (!p)
+        return -1;
+    p->nrep = 0;
+    p->isr = 0;
+    for (int32_t j = 0; j < n && j < SK_CLUSTER_MAX_BROKERS; j++) {
+        int32_t i = cluster_index(c, ids[j]);
+        if (i < 0)
+            continue;
+        p->rep[p->nrep++] = (uint8_t)i;
+        if (!(c->down & (1u << i)))
+            p->isr |= (uint16_t)(1u << i);
+    }
+    p->leader = (int8_t)cluster_elect(c, p);
+    c->dirty = true;
+    cluster_flush(b);
     return 0;
 }
 
@@ -579,6 +693,7 @@ int cluster_new_epoch(sk_broker *b, const char *topic, int32_t partition, proute
     p->hist = h;
     p->epoch++;
     h[p->nhist++] = (epoch_start){p->epoch, start};
+    b->cluster->dirty = true;
     if (log)
         sk_partition_set_leader_epoch(log, p->epoch);
     return 0;

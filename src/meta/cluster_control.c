@@ -49,6 +49,8 @@ static int lead(sk_broker *b, const troute *t, int32_t partition, proute *p, int
     if (replica_slot(p, i) < 0) {
         int32_t slot = p->leader >= 0 ? replica_slot(p, p->leader) : 0;
         p->isr &= (uint16_t)~(1u << p->rep[slot]);
+        p->adding &= (uint16_t)~(1u << p->rep[slot]);
+        p->removing &= (uint16_t)~(1u << p->rep[slot]);
         p->rep[slot] = (uint8_t)i;
     }
     p->isr |= (uint16_t)(1u << i);
@@ -94,7 +96,9 @@ int16_t sk_cluster_move_leader(sk_broker *b, const char *topic, int32_t partitio
         if (target < 0)
             return SK_ERR_BROKER_NOT_AVAILABLE;
     }
-    if (lead(b, t, partition, p, target) < 0)
+    int rc = lead(b, t, partition, p, target);
+    cluster_flush(b);
+    if (rc < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     if (route)
         cluster_fill_route(c, p, route);
@@ -108,7 +112,9 @@ int16_t sk_cluster_leaderless(sk_broker *b, const char *topic, int32_t partition
     proute *p = control_target(b, topic, partition, &t, &err);
     if (!p)
         return err;
-    if (p->leader >= 0 && set_leader(b, t, partition, p, -1) < 0)
+    int rc = p->leader >= 0 ? set_leader(b, t, partition, p, -1) : 0;
+    cluster_flush(b);
+    if (rc < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     p->leaderless_until = cluster_now_ms() + (ms > 0 ? ms : 1);
     if (route)
@@ -142,7 +148,9 @@ int16_t sk_cluster_elect(sk_broker *b, const char *topic, int32_t partitions, in
         if (to < 0)
             return SK_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
     }
-    return lead(b, t, partition, p, to) == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
+    int rc = lead(b, t, partition, p, to);
+    cluster_flush(b);
+    return rc == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
 }
 
 /* A small xorshift generator: shuffles are reproducible from their seed. */
@@ -179,6 +187,7 @@ int32_t sk_cluster_shuffle(sk_broker *b, uint32_t seed)
                 moved++;
         }
     }
+    cluster_flush(b);
     return moved;
 }
 
@@ -216,11 +225,120 @@ int16_t sk_cluster_set_down(sk_broker *b, int32_t node_id, bool down, bool leade
                 p->isr |= (uint16_t)bit;
                 if (p->leader < 0)
                     set_leader(b, t, k, p, i);
+                if (p->adding & bit) /* a replica joining caught up at once */
+                    cluster_complete_reassignment(b, t, k, p);
             }
         }
     }
+    cluster_flush(b);
     if (down)
         sk_net_close_node(b, node_id);
     sk_net_node_listening(b, node_id, !down);
     return SK_ERR_NONE;
+}
+
+/* ---- Reassignment (KIP-455) --------------------------------------------- */
+
+int cluster_complete_reassignment(sk_broker *b, const troute *t, int32_t partition, proute *p)
+{
+    sk_cluster *c = b->cluster;
+    if (!p->adding && !p->removing)
+        return 0;
+    for (int32_t j = 0; j < p->nrep; j++)
+        if (!(p->removing & (1u << p->rep[j])) && !(p->isr & (1u << p->rep[j])))
+            return 0; /* a target replica has not joined yet */
+    uint16_t removed = p->removing;
+    int32_t n = 0;
+    for (int32_t j = 0; j < p->nrep; j++)
+        if (!(removed & (1u << p->rep[j])))
+            p->rep[n++] = p->rep[j];
+    p->nrep = (uint8_t)n;
+    p->isr &= (uint16_t)~removed;
+    p->adding = p->removing = 0;
+    sk_info("cluster", "%s-%d: reassignment completed", t->name, partition);
+    if (p->leader < 0 || (removed & (1u << p->leader)))
+        return set_leader(b, t, partition, p, cluster_elect(c, p));
+    return removed ? cluster_new_epoch(b, t->name, partition, p) : 0;
+}
+
+int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition,
+                            const int32_t *ids, int32_t n)
+{
+    sk_cluster *c = b->cluster;
+    if (!c || c->n < 2)
+        return ids ? SK_ERR_NONE : SK_ERR_NO_REASSIGNMENT_IN_PROGRESS;
+    troute *t;
+    proute *p = cluster_proute(b, topic, partitions, partition, &t);
+    if (!p)
+        return SK_ERR_KAFKA_STORAGE_ERROR;
+    if (!ids) {
+        if (!p->adding && !p->removing)
+            return SK_ERR_NO_REASSIGNMENT_IN_PROGRESS;
+        /* Kafka's PartitionReassignmentRevert: the replicas without those
+         * that were joining. */
+        int32_t m = 0;
+        for (int32_t j = 0; j < p->nrep; j++)
+            if (!(p->adding & (1u << p->rep[j])))
+                p->rep[m++] = p->rep[j];
+        p->nrep = (uint8_t)m;
+        p->isr &= (uint16_t)~p->adding;
+        p->adding = p->removing = 0;
+        int rc = p->leader >= 0 && replica_slot(p, p->leader) >= 0 ? 0 : set_leader(b, t, partition, p,
+                                                                                    cluster_elect(c, p));
+        c->dirty = true;
+        cluster_flush(b);
+        return rc == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
+    }
+    /* The original replicas (a reassignment in progress is replaced). */
+    uint16_t orig = 0, target = 0;
+    for (int32_t j = 0; j < p->nrep; j++)
+        if (!(p->adding & (1u << p->rep[j])))
+            orig |= (uint16_t)(1u << p->rep[j]);
+    /* Kafka's PartitionReassignmentReplicas: the target, then the original
+     * replicas leaving it. */
+    uint8_t rep[SK_CLUSTER_MAX_BROKERS];
+    int32_t m = 0;
+    for (int32_t j = 0; j < n; j++) {
+        int32_t i = cluster_index(c, ids[j]);
+        if (i < 0)
+            return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
+        rep[m++] = (uint8_t)i;
+        target |= (uint16_t)(1u << i);
+    }
+    for (int32_t j = 0; j < p->nrep; j++)
+        if ((orig & (1u << p->rep[j])) && !(target & (1u << p->rep[j])))
+            rep[m++] = p->rep[j];
+    memcpy(p->rep, rep, (size_t)m);
+    p->nrep = (uint8_t)m;
+    p->adding = (uint16_t)(target & ~orig);
+    p->removing = (uint16_t)(orig & ~target);
+    /* Replicas not in the target or the original drop out of the ISR;
+     * joining replicas that are up catch up at once. */
+    p->isr &= (uint16_t)(orig | target);
+    for (int32_t j = 0; j < m; j++)
+        if (is_up(c, rep[j]))
+            p->isr |= (uint16_t)(1u << rep[j]);
+    sk_info("cluster", "%s-%d: reassignment to %d replica(s) started", t->name, partition, n);
+    int rc = cluster_complete_reassignment(b, t, partition, p);
+    c->dirty = true;
+    cluster_flush(b);
+    return rc == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;
+}
+
+bool sk_cluster_reassignment(sk_broker *b, const char *topic, int32_t partition, int32_t *adding, int32_t *nadding,
+                             int32_t *removing, int32_t *nremoving)
+{
+    sk_cluster *c = b->cluster;
+    *nadding = *nremoving = 0;
+    const troute *t = c && c->n > 1 ? cluster_topic_find(c, topic) : NULL;
+    if (!t || partition < 0 || partition >= t->nparts)
+        return false;
+    const proute *p = &t->parts[partition];
+    for (int32_t j = 0; j < p->nrep; j++) {
+        if (p->adding & (1u << p->rep[j]))
+            adding[(*nadding)++] = c->base_id + p->rep[j];
+        if (p->removing & (1u << p->rep[j]))
+            removing[(*nremoving)++] = c->base_id + p->rep[j];
+    }
+    return p->adding || p->removing;
 }

@@ -5,6 +5,7 @@
 #ifndef SKIFF_CLUSTER_INT_H
 #define SKIFF_CLUSTER_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "skiff/cluster.h"
@@ -27,6 +28,8 @@ typedef struct proute {
     int32_t nhist;
     epoch_start *hist;                    /* epochs after 0, oldest first (heap) */
     int64_t leaderless_until;             /* CLOCK_MONOTONIC ms a control left it leaderless until, 0 = none */
+    uint16_t adding, removing;            /* reassignment in progress (KIP-455), bit per broker: replicas
+                                           * joining / leaving; 0, 0 = none */
 } proute;
 
 /* The routes of one topic, by name. */
@@ -48,6 +51,8 @@ struct sk_cluster {
     int32_t ports[SK_CLUSTER_MAX_BROKERS][SK_LISTENERS_MAX]; /* port each broker binds, 0 = ephemeral */
     int32_t bound[SK_CLUSTER_MAX_BROKERS][SK_LISTENERS_MAX]; /* port it bound */
     sk_htab topics;              /* troute by name */
+    char *dir;                   /* data directory of cluster-routes.json, NULL = not saved (heap) */
+    bool dirty;                  /* routing state changed since it was saved */
 };
 
 int32_t cluster_index(const sk_cluster *c, int32_t node_id);
@@ -57,5 +62,20 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
 void cluster_fill_route(const sk_cluster *c, const proute *p, sk_route *out);
 int cluster_new_epoch(sk_broker *b, const char *topic, int32_t partition, proute *p);
 int64_t cluster_now_ms(void);
+/* The routes of topic `name`, NULL when none are held. */
+troute *cluster_topic_find(const sk_cluster *c, const char *name);
+/* The routes of topic `name`, created (empty) when absent; NULL when out of memory. */
+troute *cluster_topic_get(sk_cluster *c, const char *name);
+/* Fills `p` with partition `index`'s assignment (replicas, ISR of those up,
+ * leader), epoch untouched. */
+void cluster_assign_partition(sk_broker *b, const troute *t, int32_t index, proute *p);
+/* Saves the routing state (cluster_store.c) when it changed since the last
+ * save; a failed write is logged and retried at the next change. */
+void cluster_flush(sk_broker *b);
+/* Completes the reassignment in progress of `p` when every target replica
+ * is up (in the ISR): the replicas become the target, a leader that left
+ * is replaced, and the epoch is bumped when the leader changed or a replica
+ * left (Kafka's PartitionChangeBuilder). Returns 0, -1 when out of memory. */
+int cluster_complete_reassignment(sk_broker *b, const troute *t, int32_t partition, proute *p);
 
 #endif

@@ -65,6 +65,30 @@ START_TEST(test_assignment_is_kafkas)
 }
 END_TEST
 
+START_TEST(test_rack_aware_assignment_is_kafkas)
+{
+    /* AdminUtilsTest.testGetRackAlternatedBrokerListAndAssignReplicasToBrokers:
+     * brokers 0..5 in racks 1,3,3,2,2,1 (rack-alternated list 0,3,1,5,4,2),
+     * 7 partitions, replication factor 3, start index and shift 0. */
+    static const char *const racks[6] = {"rack1", "rack3", "rack3", "rack2", "rack2", "rack1"};
+    static const int32_t want[7][3] = {{0, 3, 1}, {3, 1, 5}, {1, 5, 4}, {5, 4, 2}, {4, 2, 0}, {2, 0, 3}, {0, 4, 2}};
+    for (int32_t p = 0; p < 7; p++) {
+        int32_t got[3];
+        sk_cluster_assign_racks(6, racks, 3, p, 0, 0, got);
+        ck_assert_mem_eq(got, want[p], sizeof got);
+    }
+    /* Two racks of two, factor 3: a rack holds two replicas only once both
+     * racks hold one. */
+    static const char *const two[4] = {"a", "a", "b", "b"};
+    for (int32_t p = 0; p < 8; p++) {
+        int32_t got[3];
+        sk_cluster_assign_racks(4, two, 3, p, 1, 2, got);
+        ck_assert_str_ne(two[got[0]], two[got[1]]);
+        ck_assert(got[2] != got[0] && got[2] != got[1]);
+    }
+}
+END_TEST
+
 START_TEST(test_brokers_ports_and_racks)
 {
     ck_assert_int_eq(sk_cluster_size(&b), 3);
@@ -188,6 +212,7 @@ int main(void)
     TCase *tc = tcase_create("cluster");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_assignment_is_kafkas);
+    tcase_add_test(tc, test_rack_aware_assignment_is_kafkas);
     tcase_add_test(tc, test_brokers_ports_and_racks);
     tcase_add_test(tc, test_coordinator_placement);
     tcase_add_test(tc, test_epochs_and_offset_for_leader_epoch);
