@@ -560,6 +560,34 @@ def test_user_scram_credentials_admin(start_broker, certs, scram_admin):
     assert 'invalid credentials with SASL mechanism SCRAM-SHA-256' in err.str()
 
 
+@pytest.mark.parametrize('prefix', ['SKIFF', 'KAFKA'])
+def test_security_keys_from_the_environment(start_broker, certs, prefix):
+    """The security keys as SKIFF_* variables (the keys' rule, and
+    SKIFF_LISTENER_NAME_<LISTENER>_<MECHANISM>_<KEY>) and as apache/kafka's
+    KAFKA_* variables; a SKIFF_ variable wins over a KAFKA_ one."""
+    listener_jaas = {'SKIFF': 'SKIFF_LISTENER_NAME_SASL_SSL_PLAIN_SASL_JAAS_CONFIG',
+                     'KAFKA': 'KAFKA_LISTENER_NAME_SASL__SSL_PLAIN_SASL_JAAS_CONFIG'}[prefix]
+    env = {f'{prefix}_SSL_KEYSTORE_LOCATION': str(certs / 'server.pem'),
+           f'{prefix}_SASL_ENABLED_MECHANISMS': 'PLAIN,SCRAM-SHA-512',
+           listener_jaas: PLAIN_JAAS,
+           f'{prefix}_SKIFF_SCRAM_USERS': 'SCRAM-SHA-512=[name=carol,password=carol-secret]',
+           f'{prefix}_AUTHORIZER_CLASS_NAME': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+           f'{prefix}_SUPER_USERS': 'User:alice;User:carol'}
+    if prefix == 'SKIFF':
+        env['KAFKA_SASL_ENABLED_MECHANISMS'] = 'SCRAM-SHA-256'
+    b = start_broker(config={'listeners': 'SASL_SSL://127.0.0.1:0'}, env=env)
+    assert 'listener SASL_SSL: SASL_SSL, ssl.client.auth=none, mechanisms PLAIN,SCRAM-SHA-512' in b.log
+    assert 'ACLs enforced, super.users User:alice;User:carol' in b.log
+    ports = listener_ports(b)
+    alice = client_conf(certs, ports, 'SASL_SSL', 'PLAIN', 'alice', 'alice-secret')
+    produce(alice, 'env-t', [b'a', b'b'])
+    carol = client_conf(certs, ports, 'SASL_SSL', 'SCRAM-SHA-512', 'carol', 'carol-secret')
+    got, _ = consume_group(carol, 'env-t', 2, 'env-g')
+    assert got == [(0, 0, b'a'), (0, 1, b'b')]
+    err = auth_error(client_conf(certs, ports, 'SASL_SSL', 'PLAIN', 'alice', 'wrong'))
+    assert 'Invalid username or password' in err.str()
+
+
 def test_advertised_listeners_per_name_and_requested_client_auth(start_broker, certs):
     """advertised.listeners gives each listener its own endpoint; with
     ssl.client.auth=requested a client without a certificate is

@@ -242,6 +242,15 @@ int sk_config_listener_protocol(const sk_config *c, const char *name, char *prot
  * authorizer's authorizer.class.name, super.users and
  * allow.everyone.if.no.acl.found. */
 bool sk_config_is_security_key(const char *name);
+
+/* The security key a SKIFF_* variable names (src/config/security_env.c):
+ * SKIFF_ + a security key in capitals with dots and dashes as underscores,
+ * or SKIFF_LISTENER_NAME_<LISTENER>_[<MECHANISM>_]<KEY> for a per-listener
+ * key (listener lower-cased, mechanism one of Kafka's). `name` is the
+ * variable's name (`name_len` bytes, not NUL-terminated). Returns 1 with
+ * the key in `key` (NUL-terminated), 0 when the variable names no security
+ * key skiff reads, -1 when the key does not fit in `key_len`. */
+int sk_security_env_key(const char *name, size_t name_len, char *key, size_t key_len);
 /* The value of security key `name` (exact name), or NULL when not set. */
 const char *sk_config_security_get(const sk_config *c, const char *name);
 

@@ -43,6 +43,8 @@ enum { WHOLE, EACH, FILTER };
 /* Flags. */
 #define CLUSTER_GRANTS 1 /* the operation on the CLUSTER allows every element (CreateTopics, ListGroups) */
 #define RUN_IF_EMPTY 2   /* run the handler even when every element is refused */
+#define ALL_OR_NONE 4    /* EACH: one refused element refuses the whole request */
+#define NO_ECHO 8        /* the refusal is the error alone, nothing of the request echoed */
 
 typedef struct rule {
     int16_t api;
@@ -74,7 +76,6 @@ static const rule rules[] = {
     {KF_API_OFFSET_COMMIT, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, DEEP, 0},
     {KF_API_OFFSET_COMMIT, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_READ, TOPIC_ERR, DEEP, 0},
     {KF_API_OFFSET_FETCH, 0, 7, WHOLE, "group_id", SK_RES_GROUP, SK_OP_DESCRIBE, GROUP_ERR, SHALLOW, 0},
-    {KF_API_OFFSET_FETCH, 0, 7, EACH, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR, DEEP, 0},
     {KF_API_OFFSET_FETCH, 8, 32767, EACH, "groups", SK_RES_GROUP, SK_OP_DESCRIBE, GROUP_ERR, SHALLOW, 0},
     {KF_API_FIND_COORDINATOR, 0, 3, WHOLE, "key", T_KEY_TYPE, SK_OP_DESCRIBE, 0, SHALLOW, 0},
     {KF_API_FIND_COORDINATOR, 4, 32767, EACH, "coordinator_keys", T_KEY_TYPE, SK_OP_DESCRIBE, 0, SHALLOW, 0},
@@ -85,7 +86,10 @@ static const rule rules[] = {
     {KF_API_DESCRIBE_GROUPS, V_ALL, EACH, "groups", SK_RES_GROUP, SK_OP_DESCRIBE, GROUP_ERR, SHALLOW, 0},
     {KF_API_LIST_GROUPS, V_ALL, FILTER, "groups", SK_RES_GROUP, SK_OP_DESCRIBE, 0, 0, CLUSTER_GRANTS},
     {KF_API_DELETE_GROUPS, V_ALL, EACH, "groups_names", SK_RES_GROUP, SK_OP_DELETE, GROUP_ERR, SHALLOW, 0},
-    {KF_API_CONSUMER_GROUP_HEARTBEAT, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, SHALLOW, 0},
+    {KF_API_CONSUMER_GROUP_HEARTBEAT, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, SHALLOW,
+     NO_ECHO},
+    {KF_API_CONSUMER_GROUP_HEARTBEAT, V_ALL, EACH, "subscribed_topic_names", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR,
+     SHALLOW, ALL_OR_NONE | NO_ECHO},
     {KF_API_CONSUMER_GROUP_DESCRIBE, V_ALL, EACH, "group_ids", SK_RES_GROUP, SK_OP_DESCRIBE, GROUP_ERR, SHALLOW, 0},
     {KF_API_OFFSET_DELETE, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_DELETE, GROUP_ERR, SHALLOW, 0},
     {KF_API_OFFSET_DELETE, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_READ, TOPIC_ERR, DEEP, 0},
@@ -97,8 +101,9 @@ static const rule rules[] = {
     {KF_API_OFFSET_FOR_LEADER_EPOCH, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR, DEEP, 0},
     {KF_API_ADD_PARTITIONS_TO_TXN, 0, 3, WHOLE, "v3_and_below_transactional_id", SK_RES_TRANSACTIONAL_ID,
      SK_OP_WRITE, TXN_ERR, DEEP, 0},
-    {KF_API_ADD_PARTITIONS_TO_TXN, 0, 3, EACH, "v3_and_below_topics", SK_RES_TOPIC, SK_OP_WRITE, TOPIC_ERR, DEEP,
-     0},
+    /* v0-3's WRITE on each topic: the handler (src/api/txn.c), as one refused topic fails the transaction */
+    {KF_API_ADD_PARTITIONS_TO_TXN, 4, 32767, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_CLUSTER_ACTION, CLUSTER_ERR, SHALLOW,
+     NO_ECHO},
     {KF_API_ADD_OFFSETS_TO_TXN, V_ALL, WHOLE, "transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE, TXN_ERR,
      SHALLOW, 0},
     {KF_API_ADD_OFFSETS_TO_TXN, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, SHALLOW, 0},
@@ -124,7 +129,6 @@ static const rule rules[] = {
      0},
     {KF_API_DESCRIBE_USER_SCRAM_CREDENTIALS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_DESCRIBE, CLUSTER_ERR,
      SHALLOW, 0},
-    {KF_API_ALTER_USER_SCRAM_CREDENTIALS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_ALTER, CLUSTER_ERR, DEEP, 0},
     {KF_API_DESCRIBE_TOPIC_PARTITIONS, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR, SHALLOW, 0},
     {KF_API_DESCRIBE_TOPIC_PARTITIONS, V_ALL, FILTER, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, 0, 0, 0},
 };
@@ -223,13 +227,16 @@ static bool type_of(sk_request *req, const rule *r, const kf_struct_desc *desc, 
     return true;
 }
 
-static void respond_whole(sk_request *req, int16_t error, uint8_t place)
+/* Answers the request with `error` alone; `echo`: the response echoes the
+ * request's elements with the error where Kafka puts it (`place`). */
+static void respond_whole(sk_request *req, int16_t error, uint8_t place, bool echo)
 {
     if (req->hdr.api_key == KF_API_PRODUCE && ((const kf_produce_request *)req->body)->acks == 0) {
         sk_request_close(req, "acks=0 produce refused by the authorizer"); /* as Kafka does */
         return;
     }
-    void *resp = kf_error_response(req->api, req->hdr.api_version, req->body, error, place, &req->arena);
+    void *resp = kf_error_response(req->api, req->hdr.api_version, echo ? req->body : NULL, error, place,
+                                   &req->arena);
     if (!resp)
         sk_request_close(req, "out of memory");
     else
@@ -254,7 +261,7 @@ static bool check_whole(sk_request *req, const rule *r)
         return false;
     sk_info("authz", "conn %llu: %s refused: %s may not %s %s %s", (unsigned long long)req->conn_id,
              req->api->name, req->authz->principal, sk_acl_operation_name(r->op), sk_acl_resource_name(type), name);
-    respond_whole(req, error, r->place);
+    respond_whole(req, error, r->place, !(r->flags & NO_ECHO));
     return true;
 }
 
@@ -295,6 +302,10 @@ static bool check_each(sk_request *req, const rule *r)
             sk_info("authz", "conn %llu: %s: %s may not %s %s %s", (unsigned long long)req->conn_id,
                      req->api->name, req->authz->principal, sk_acl_operation_name(r->op),
                      sk_acl_resource_name(type), name);
+            if (r->flags & ALL_OR_NONE) {
+                respond_whole(req, error, r->place, !(r->flags & NO_ECHO));
+                return true;
+            }
         }
         if (g < 0)
             memcpy(kept + (size_t)nkept++ * size, e, size);
@@ -304,7 +315,7 @@ static bool check_each(sk_request *req, const rule *r)
     if (!nref[0])
         return false;
     if (!nkept && !nref[1] && !(r->flags & RUN_IF_EMPTY)) {
-        respond_whole(req, errors[0], r->place);
+        respond_whole(req, errors[0], r->place, true);
         return true;
     }
     if (req->hdr.api_key == KF_API_PRODUCE && ((const kf_produce_request *)req->body)->acks == 0) {
@@ -425,8 +436,106 @@ static void fill_ops(sk_request *req, void *resp)
             fill_ops_array(req, &d->fields[i], resp);
 }
 
+/* OffsetFetch (Kafka's fetchOffsetsForGroup and fetchAllOffsetsForGroup):
+ * in a group answered without error, a topic the principal may not
+ * DESCRIBE is left out when every topic was asked for (`all`), else answered
+ * after the others with TOPIC_AUTHORIZATION_FAILED and offset -1 in each of
+ * its partitions. */
+static void offset_fetch_topics(sk_request *req, const kf_struct_desc *desc, kf_offset_fetch_response_group_topic *topics,
+                                int32_t *n, bool all)
+{
+    kf_offset_fetch_response_group_topic *refused = sk_arena_alloc(&req->arena, (size_t)*n * sizeof *refused + 1);
+    int32_t kept = 0, nref = 0;
+    if (!refused)
+        return;
+    for (int32_t i = 0; i < *n; i++) {
+        char name[512];
+        if (!elem_name(req, desc, &topics[i], name, sizeof name) ||
+            allowed(req, SK_OP_DESCRIBE, SK_RES_TOPIC, name)) {
+            topics[kept++] = topics[i];
+            continue;
+        }
+        sk_info("authz", "conn %llu: OffsetFetch: %s may not DESCRIBE TOPIC %s", (unsigned long long)req->conn_id,
+                req->authz->principal, name);
+        for (int32_t j = 0; j < topics[i].partitions.n; j++) {
+            kf_offset_fetch_response_group_partition *p = &topics[i].partitions.items[j];
+            p->committed_offset = -1;
+            p->committed_leader_epoch = -1;
+            p->metadata = kf_str_c("");
+            p->error_code = TOPIC_ERR;
+        }
+        refused[nref++] = topics[i];
+    }
+    if (!all)
+        for (int32_t i = 0; i < nref; i++)
+            topics[kept++] = refused[i];
+    *n = kept;
+}
+
+/* v1-7 answer one group at the top level, in topic structs of the v8+ layout. */
+_Static_assert(sizeof(kf_offset_fetch_response_topic) == sizeof(kf_offset_fetch_response_group_topic) &&
+                   sizeof(kf_offset_fetch_response_partition) == sizeof(kf_offset_fetch_response_group_partition),
+               "OffsetFetch topic layouts differ");
+
+static void offset_fetch(sk_request *req, kf_offset_fetch_response *resp)
+{
+    const kf_offset_fetch_request *body = req->body;
+    if (req->hdr.api_version < 8) {
+        if (resp->error_code == SK_ERR_NONE)
+            offset_fetch_topics(req, &kf_offset_fetch_response_topic_desc,
+                                (kf_offset_fetch_response_group_topic *)resp->topics.items, &resp->topics.n,
+                                body->topics.n < 0);
+        return;
+    }
+    for (int32_t i = 0; i < resp->groups.n && i < body->groups.n; i++) {
+        kf_offset_fetch_response_group *g = &resp->groups.items[i];
+        if (g->error_code == SK_ERR_NONE)
+            offset_fetch_topics(req, &kf_offset_fetch_response_group_topic_desc, g->topics.items, &g->topics.n,
+                                body->groups.items[i].topics.n < 0);
+    }
+}
+
+/* ConsumerGroupDescribe (KIP-848; Kafka 4.0, KAFKA-18813): a group one of
+ * whose members is assigned, or to be assigned, a topic the principal may
+ * not DESCRIBE is answered with TOPIC_AUTHORIZATION_FAILED and no members. */
+static bool assignment_allowed(sk_request *req, const kf_consumer_group_describe_response_assignment *a)
+{
+    for (int32_t i = 0; i < a->topic_partitions.n; i++) {
+        char name[512];
+        if (elem_name(req, &kf_consumer_group_describe_response_topic_partitions_desc, &a->topic_partitions.items[i],
+                      name, sizeof name) &&
+            !allowed(req, SK_OP_DESCRIBE, SK_RES_TOPIC, name))
+            return false;
+    }
+    return true;
+}
+
+static void consumer_group_describe(sk_request *req, kf_consumer_group_describe_response *resp)
+{
+    for (int32_t i = 0; i < resp->groups.n; i++) {
+        kf_consumer_group_describe_response_described_group *g = &resp->groups.items[i];
+        bool ok = true;
+        for (int32_t m = 0; ok && g->error_code == SK_ERR_NONE && m < g->members.n; m++)
+            ok = assignment_allowed(req, &g->members.items[m].assignment) &&
+                 assignment_allowed(req, &g->members.items[m].target_assignment);
+        if (ok)
+            continue;
+        kf_str id = g->group_id;
+        sk_info("authz", "conn %llu: ConsumerGroupDescribe: %s may not DESCRIBE a topic of group %.*s",
+                (unsigned long long)req->conn_id, req->authz->principal, id.len > 0 ? id.len : 0, id.p ? id.p : "");
+        kf_init(&kf_consumer_group_describe_response_described_group_desc, g);
+        g->group_id = id;
+        g->error_code = TOPIC_ERR;
+        g->error_message = kf_str_c("The group has described topic(s) that the client is not authorized to describe.");
+    }
+}
+
 static void on_respond(sk_request *req, void *resp)
 {
+    if (req->hdr.api_key == KF_API_OFFSET_FETCH)
+        offset_fetch(req, resp);
+    else if (req->hdr.api_key == KF_API_CONSUMER_GROUP_DESCRIBE)
+        consumer_group_describe(req, resp);
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         const rule *r = &rules[i];
         if (r->kind == FILTER && r->api == req->hdr.api_key && req->hdr.api_version >= r->min_ver &&
@@ -448,7 +557,7 @@ static bool check_idempotent(sk_request *req)
         sk_acl_authorize_any(sk_authz_store(req), req->authz->principal, req->authz->host, SK_OP_WRITE,
                              SK_RES_TOPIC))
         return false;
-    respond_whole(req, CLUSTER_ERR, SHALLOW);
+    respond_whole(req, CLUSTER_ERR, SHALLOW, true);
     return true;
 }
 

@@ -7,7 +7,9 @@
  * a named user without one gets RESOURCE_NOT_FOUND, a name given twice
  * DUPLICATE_RESOURCE. Only mechanisms and iteration counts are returned.
  *
- * Alter: one result per user, in request order: a user named twice (across
+ * Alter: a caller that may not ALTER the cluster gets CLUSTER_AUTHORIZATION_FAILED
+ * for each user named, sorted by name (Kafka's getErrorResponse). Otherwise
+ * one result per user, in request order: a user named twice (across
  * deletions and upsertions) gets DUPLICATE_RESOURCE and nothing changes; an empty name
  * UNACCEPTABLE_CREDENTIAL; a mechanism other than SCRAM-SHA-256 (1) and
  * SCRAM-SHA-512 (2) UNSUPPORTED_SASL_MECHANISM; iterations outside
@@ -16,8 +18,10 @@
  * from the salted password the client sent (never a password), persisted
  * before the answer (skiff/scram.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "authz.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
@@ -152,11 +156,16 @@ static int name_count(const kf_alter_user_scram_credentials_request *body, kf_st
     return count;
 }
 
-/* The error of one deletion or upsertion before it is applied, or NONE. */
+/* The error of one deletion or upsertion before it is applied, or NONE;
+ * `refused`: the caller may not ALTER the cluster. */
 static int16_t check_alter(const kf_alter_user_scram_credentials_request *body, kf_str name, int8_t mechanism,
-                           const int32_t *iterations, const char **msg)
+                           const int32_t *iterations, bool refused, const char **msg)
 {
     bool earlier;
+    if (refused) {
+        *msg = "Cluster authorization failed.";
+        return SK_ERR_CLUSTER_AUTHORIZATION_FAILED;
+    }
     if (name_count(body, name, 0, &earlier) > 1) {
         *msg = "A user credential cannot be altered twice in the same request";
         return SK_ERR_DUPLICATE_RESOURCE;
@@ -180,6 +189,14 @@ static int16_t check_alter(const kf_alter_user_scram_credentials_request *body, 
     return SK_ERR_NONE;
 }
 
+static int by_user(const void *a, const void *b)
+{
+    kf_str x = ((const alter_result *)a)->user, y = ((const alter_result *)b)->user;
+    size_t nx = x.len > 0 ? (size_t)x.len : 0, ny = y.len > 0 ? (size_t)y.len : 0;
+    int c = memcmp(x.p ? x.p : "", y.p ? y.p : "", nx < ny ? nx : ny);
+    return c ? c : (nx > ny) - (nx < ny);
+}
+
 void sk_api_alter_user_scram_credentials(sk_request *req)
 {
     const kf_alter_user_scram_credentials_request *body = req->body;
@@ -191,6 +208,12 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
         sk_request_close(req, "out of memory");
         return;
     }
+    /* Checked here rather than by authz_rules.c: the refusal is one result per
+     * user, sorted, as Kafka's AlterUserScramCredentialsRequest.getErrorResponse. */
+    bool refused = !sk_authz_c(req, SK_OP_ALTER, SK_RES_CLUSTER, SK_ACL_CLUSTER_NAME);
+    if (refused)
+        sk_info("authz", "conn %llu: %s refused: %s may not ALTER CLUSTER", (unsigned long long)req->conn_id,
+                req->api->name, sk_authz_principal(req));
     int32_t n = 0;
     for (int32_t i = 0; i < body->deletions.n; i++) {
         const kf_alter_user_scram_credentials_request_scram_credential_deletion *d = &body->deletions.items[i];
@@ -198,7 +221,7 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
         bool earlier;
         if (name_count(body, d->name, i, &earlier) > 1 && earlier)
             continue; /* one result per user, as Kafka answers */
-        int16_t err = check_alter(body, d->name, d->mechanism, NULL, &msg);
+        int16_t err = check_alter(body, d->name, d->mechanism, NULL, refused, &msg);
         char *user = sk_arena_strndup(&req->arena, d->name.p ? d->name.p : "", d->name.len > 0 ? (size_t)d->name.len : 0);
         if (!user) {
             sk_request_close(req, "out of memory");
@@ -224,7 +247,7 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
         bool earlier;
         if (name_count(body, u->name, body->deletions.n + i, &earlier) > 1 && earlier)
             continue;
-        int16_t err = check_alter(body, u->name, u->mechanism, &u->iterations, &msg);
+        int16_t err = check_alter(body, u->name, u->mechanism, &u->iterations, refused, &msg);
         char *user = sk_arena_strndup(&req->arena, u->name.p ? u->name.p : "", u->name.len > 0 ? (size_t)u->name.len : 0);
         if (!user) {
             sk_request_close(req, "out of memory");
@@ -252,6 +275,8 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
         }
         results[n++] = (alter_result){kf_str_c(user), err, msg ? kf_str_c(msg) : (kf_str){NULL, -1}};
     }
+    if (refused && n > 1)
+        qsort(results, (size_t)n, sizeof *results, by_user);
     resp->results.items = results;
     resp->results.n = n;
     sk_request_respond(req, resp);

@@ -12,9 +12,10 @@
  * - PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH to the versions
  *   before it existed (InitProducerId < 4, AddPartitionsToTxn,
  *   AddOffsetsToTxn and EndTxn < 2).
- * - AddPartitionsToTxn v0-3: when a topic or partition does not exist it is
- *   UNKNOWN_TOPIC_OR_PARTITION and every other partition of the request
- *   OPERATION_NOT_ATTEMPTED, and nothing is added; otherwise every
+ * - AddPartitionsToTxn v0-3: a topic the principal may not WRITE, or an
+ *   internal topic, is TOPIC_AUTHORIZATION_FAILED; a topic or partition that
+ *   does not exist UNKNOWN_TOPIC_OR_PARTITION; with either, every other
+ *   partition of the request is OPERATION_NOT_ATTEMPTED and nothing is added; otherwise every
  *   partition carries the coordinator's answer. v4 (broker to broker)
  *   answers per transaction, verify_only checks without adding
  *   (INVALID_TXN_STATE for a partition not in the transaction: v5's
@@ -33,6 +34,7 @@
  */
 #include <string.h>
 
+#include "authz.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/errors.h"
@@ -85,7 +87,24 @@ void sk_api_init_producer_id(sk_request *req)
 
 /* ---- AddPartitionsToTxn ---- */
 
-/* Fills `out` (mirroring `topics`) for one transaction: existence checks,
+/* True when the request's principal may add topic `name` to a transaction. */
+static bool writable(sk_request *req, kf_str name)
+{
+    char buf[256];
+    if (name.len < 0 || (size_t)name.len >= sizeof buf)
+        return sk_authz(req, SK_OP_WRITE, SK_RES_TOPIC, name);
+    memcpy(buf, name.p, (size_t)name.len);
+    buf[name.len] = '\0';
+    if (sk_topic_is_internal(buf))
+        return false;
+    if (sk_authz_c(req, SK_OP_WRITE, SK_RES_TOPIC, buf))
+        return true;
+    sk_info("authz", "conn %llu: AddPartitionsToTxn: %s may not WRITE TOPIC %s", (unsigned long long)req->conn_id,
+            sk_authz_principal(req), buf);
+    return false;
+}
+
+/* Fills `out` (mirroring `topics`) for one transaction: authorization (v0-3) and existence checks,
  * then the coordinator's answer for every partition. NULL transactional id
  * pointers are the coordinator's INVALID_REQUEST. Returns -1 when out of
  * memory. */
@@ -113,10 +132,14 @@ static int add_partitions(sk_request *req, const char *txn_id, int64_t producer_
         out[i].results_by_partition.n = np;
         if (!out[i].results_by_partition.items)
             return -1;
+        /* v0-3 come from clients: WRITE on the topic, never an internal one (Kafka's KafkaApis) */
+        bool refused = req->hdr.api_version < 4 && !writable(req, t->name);
         for (int32_t j = 0; j < np; j++, k++) {
             int32_t part = t->partitions.items[j];
             parts[k] = (sk_txn_partition){t->name.p ? t->name.p : "", part};
-            errs[k] = mt && part >= 0 && part < mt->partitions ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            errs[k] = refused ? SK_ERR_TOPIC_AUTHORIZATION_FAILED
+                      : mt && part >= 0 && part < mt->partitions ? SK_ERR_NONE
+                                                                 : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             unknown |= errs[k] != SK_ERR_NONE;
         }
     }
@@ -144,7 +167,7 @@ static int add_partitions(sk_request *req, const char *txn_id, int64_t producer_
         }
     }
     sk_debug("api", "conn %llu: AddPartitionsToTxn '%s' (%d partitions): %s", (unsigned long long)req->conn_id,
-             txn_id ? txn_id : "(null)", total, unknown ? "unknown partitions" : sk_err_name(err));
+             txn_id ? txn_id : "(null)", total, unknown ? "refused or unknown partitions" : sk_err_name(err));
     return 0;
 }
 

@@ -878,6 +878,12 @@ static int load_env(sk_config *c, char **envp)
             if (strlen(env_name) == len && memcmp(env_name, *e, len) == 0)
                 k = &keys[i];
         }
+        char security[256];
+        if (!k && sk_security_env_key(*e, len, security, sizeof security) == 1) {
+            if (set_security(c, security, eq + 1) != 0)
+                return -1;
+            continue;
+        }
         if (!k) {
             warn_unknown(c, "variable", (int)len, *e, "the environment");
             continue;

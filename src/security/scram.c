@@ -196,7 +196,7 @@ static int client_first(sk_scram_server *s, const char *msg, size_t len, uint8_t
     size_t bare_len = len - pos;
     if (bare_len < 2 || bare[0] != 'n' || bare[1] != '=')
         return fail(why, why_len, "client-first-message without n=<user>");
-    const char *name, *cnonce;
+    const char *name = NULL, *cnonce = NULL;
     long name_len = attr_value(bare, bare_len, 'n', &name);
     long cnonce_len = attr_value(bare, bare_len, 'r', &cnonce);
     if (name_len <= 0 || cnonce_len <= 0 || cnonce_len > 64 ||
@@ -237,7 +237,7 @@ static int client_first(sk_scram_server *s, const char *msg, size_t len, uint8_t
 static int client_final(sk_scram_server *s, const char *msg, size_t len, uint8_t **out, size_t *out_len, char *why,
                         size_t why_len)
 {
-    const char *cb, *nonce, *proof;
+    const char *cb = NULL, *nonce = NULL, *proof = NULL;
     long cb_len = attr_value(msg, len, 'c', &cb);
     long nonce_len = attr_value(msg, len, 'r', &nonce);
     long proof_len = attr_value(msg, len, 'p', &proof);

@@ -239,6 +239,11 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
         set_ciphers(ctx, c, l->name) < 0 ||
         load_truststore(ctx, c, l->name, l->client_auth != SK_CLIENT_AUTH_NONE) < 0)
         return -1;
+    /* A client resuming a session (the Java client does) on a listener that
+     * verifies certificates is refused by OpenSSL unless the context is named. */
+    size_t sid_len = strlen(l->name) < SSL_MAX_SID_CTX_LENGTH ? strlen(l->name) : SSL_MAX_SID_CTX_LENGTH;
+    if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->name, (unsigned)sid_len) != 1)
+        return -1;
     if (l->client_auth != SK_CLIENT_AUTH_NONE)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (l->client_auth == SK_CLIENT_AUTH_REQUIRED
                                                    ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "skiff/config.h"
 #include "skiff/oauth.h"
 #include "skiff/sasl.h"
 #include "skiff/scram.h"
@@ -497,6 +498,40 @@ START_TEST(test_oauth_initial_response)
 }
 END_TEST
 
+/* SKIFF_* variables of the security keys (src/config/security_env.c). */
+START_TEST(test_security_env_names)
+{
+    static const char *const cases[][2] = {
+        {"SKIFF_SSL_KEYSTORE_LOCATION", "ssl.keystore.location"},
+        {"SKIFF_SSL_KEYSTORE_KEY", "ssl.keystore.key"},
+        {"SKIFF_SUPER_USERS", "super.users"},
+        {"SKIFF_SKIFF_SCRAM_USERS", "skiff.scram.users"},
+        {"SKIFF_ALLOW_EVERYONE_IF_NO_ACL_FOUND", "allow.everyone.if.no.acl.found"},
+        {"SKIFF_LISTENER_NAME_SASL_SSL_SCRAM_SHA_256_SASL_JAAS_CONFIG",
+         "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config"},
+        {"SKIFF_LISTENER_NAME_SASL_SSL_SASL_JAAS_CONFIG", "listener.name.sasl_ssl.sasl.jaas.config"},
+        {"SKIFF_LISTENER_NAME_MTLS_SSL_CLIENT_AUTH", "listener.name.mtls.ssl.client.auth"},
+        {"SKIFF_LISTENER_NAME_X_PLAIN_CONNECTIONS_MAX_REAUTH_MS", "listener.name.x.plain.connections.max.reauth.ms"},
+        /* a mechanism only before a per-mechanism key: here PLAIN is part of the listener name */
+        {"SKIFF_LISTENER_NAME_X_PLAIN_SSL_CLIENT_AUTH", "listener.name.x_plain.ssl.client.auth"},
+        {"SKIFF_LISTENER_NAME_SSL_CLIENT_AUTH", NULL}, /* no listener */
+        {"SKIFF_LISTENER_NAME_X_SUPER_USERS", NULL},   /* not a per-listener key */
+        {"SKIFF_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM", NULL},
+        {"SKIFF_NUM_PARTITIONS", NULL},
+        {"KAFKA_SSL_KEYSTORE_LOCATION", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char key[256];
+        int rc = sk_security_env_key(cases[i][0], strlen(cases[i][0]), key, sizeof key);
+        ck_assert_msg(cases[i][1] ? rc == 1 && !strcmp(key, cases[i][1]) : rc == 0, "%s: %d %s", cases[i][0], rc,
+                      rc == 1 ? key : "");
+    }
+    char small[20];
+    const char *v = "SKIFF_LISTENER_NAME_SASL_SSL_SASL_JAAS_CONFIG";
+    ck_assert_int_eq(sk_security_env_key(v, strlen(v), small, sizeof small), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("security");
@@ -512,6 +547,7 @@ int main(void)
     tcase_add_test(tc, test_principal_rules);
     tcase_add_test(tc, test_oauth_unsecured_jws);
     tcase_add_test(tc, test_oauth_initial_response);
+    tcase_add_test(tc, test_security_env_names);
     suite_add_tcase(s, tc);
     return sk_unit_run(s);
 }

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,10 +23,13 @@ import java.util.regex.Pattern;
  * started with SIGTERM and fails if it did not exit with status 0.
  */
 final class Broker implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) \\((\\S+)\\)");
+    private static final Pattern STARTED = Pattern.compile("\\[main\\] skiff \\S+ started");
 
     final String bootstrap;
     final boolean skiff;
+    /** host:port of each listener by name, in the order skiff logged them (empty for an external broker). */
+    final Map<String, String> listeners = new LinkedHashMap<>();
     private final Process process;
     private final List<String> log = new ArrayList<>();
 
@@ -55,30 +60,33 @@ final class Broker implements AutoCloseable {
         pb.environment().keySet().removeIf(k -> k.startsWith("SKIFF_"));
         Process p = pb.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        Broker b = null;
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        boolean started = false;
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         String line;
         List<String> seen = new ArrayList<>();
-        while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
+        while (!started && System.nanoTime() < deadline && (line = out.readLine()) != null) {
             seen.add(line);
             Matcher m = LISTENING.matcher(line);
             if (m.find()) {
-                b = new Broker(m.group(1) + ":" + m.group(2), p);
-                break;
+                endpoints.put(m.group(3), m.group(1) + ":" + m.group(2));
             }
+            started = STARTED.matcher(line).find();
         }
-        if (b == null) {
+        if (!started || endpoints.isEmpty()) {
             p.destroyForcibly();
             throw new IOException("skiff did not start:\n" + String.join("\n", seen));
         }
+        Broker b = new Broker(endpoints.values().iterator().next(), p);
+        b.listeners.putAll(endpoints);
         b.log.addAll(seen);
-        Broker started = b;
+        Broker running = b;
         Thread drain = new Thread(() -> {
             try {
                 String l;
                 while ((l = out.readLine()) != null) {
-                    synchronized (started.log) {
-                        started.log.add(l);
+                    synchronized (running.log) {
+                        running.log.add(l);
                     }
                 }
             } catch (IOException ignored) {

@@ -21,9 +21,15 @@ final class Clients {
     }
 
     static Admin admin(Broker b) {
+        return admin(b, Map.of());
+    }
+
+    /** An admin client; `extra` adds or overrides settings (bootstrap.servers, security). */
+    static Admin admin(Broker b, Map<String, Object> extra) {
         Properties p = new Properties();
         p.put("bootstrap.servers", b.bootstrap);
         p.put("default.api.timeout.ms", "30000");
+        p.putAll(extra);
         return Admin.create(p);
     }
 
