@@ -69,7 +69,8 @@ const enc = encodeURIComponent;
 function table(headers, rows, numeric) {
   numeric = numeric || [];
   return h('table', {},
-    h('thead', {}, h('tr', {}, headers.map((t, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : '' }, t)))),
+    h('thead', {}, h('tr', {}, headers.map((t, i) => h('th', { scope: 'col', class: numeric.includes(i) ? 'num' : '' },
+      t || h('span', { class: 'sr-only' }, 'Actions'))))), /* a column of buttons: named for screen readers */
     h('tbody', {}, rows.length ? rows.map(r => h('tr', {}, r.map((c, i) => h('td', { class: numeric.includes(i) ? 'num' : '' }, c))))
       : h('tr', {}, h('td', { colspan: headers.length, class: 'muted' }, 'None'))));
 }
@@ -96,7 +97,7 @@ function show(data, how) {
 function chart(title, series, unit) {
   const W = 600, H = 180, L = 58, B = 22;
   const n = Math.max(2, ...series.map(s => s.values.length));
-  const max = Math.max(1, ...series.flatMap(s => s.values));
+  const max = Math.max(unit === 'bytes' ? 1024 : 1, ...series.flatMap(s => s.values)); /* no "1 B" on every tick */
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('role', 'img');

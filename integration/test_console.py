@@ -31,6 +31,7 @@ def test_console_in_chromium(start_broker):
                CHROMIUM=CHROMIUM)
     res = subprocess.run(['node', str(SCRIPT)], cwd=SCRIPT.parent, env=env, capture_output=True, text=True,
                          timeout=400)
+    print(res.stdout)  # steps, timings and axe-core's findings (pytest -s, or the report of a failure)
     assert res.returncode == 0, res.stdout + res.stderr
     assert 'console test passed' in res.stdout
     for name in ('overview', 'topics', 'topic', 'messages', 'group', 'group-reset', 'groups', 'transactions', 'faults'):

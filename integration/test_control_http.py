@@ -26,7 +26,7 @@ def test_errors_have_one_shape(broker):
     c = Control(broker.http_url)
     assert c.get('/nope') == (404, {'error': 'not_found', 'detail': 'no endpoint /nope (see GET /openapi.json)'})
     assert c.request('PUT', '/healthz') == (405, {'error': 'method_not_allowed',
-                                                  'detail': '/healthz does not take this method'})
+                                                  'detail': '/healthz takes GET, HEAD'})
     assert c.post('/v1/faults', raw=b'{"api": "Produce",') == (
         400, {'error': 'bad_request', 'detail': 'the body must be one JSON object'})
     assert c.post('/v1/faults', raw=b'[1, 2]')[0] == 400

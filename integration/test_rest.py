@@ -176,10 +176,124 @@ def test_records_over_max_message_bytes_go_in_several_batches(broker):
     assert [m.value() for m in read_back(broker.bootstrap, 'split', 0, 0, 6)] == values
 
 
-def test_errors_have_status_confluent_code_and_kafka_error(broker):
+def raw_http(broker, head, chunks=()):
+    """Sends a request (its body as the given chunks, chunked) on a socket
+    of its own; returns (status, headers, the answer's chunks as sent)."""
+    host, port = broker.http_url.rsplit('/', 1)[1].split(':')
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as s:
+        s.sendall(head.encode())
+        for chunk in chunks:
+            s.sendall(b'%x\r\n%s\r\n' % (len(chunk), chunk))
+        if chunks:
+            s.sendall(b'0\r\n\r\n')
+        f = s.makefile('rb')
+        status = int(f.readline().split()[1])
+        headers = {}
+        for line in iter(f.readline, b'\r\n'):
+            k, v = line.decode().split(':', 1)
+            headers[k.strip().lower()] = v.strip()
+        if headers.get('transfer-encoding') != 'chunked':
+            return status, headers, [f.read(int(headers.get('content-length', 0)))]
+        out = []
+        while (size := int(f.readline(), 16)):
+            out.append(f.read(size))
+            assert f.read(2) == b'\r\n'
+        return status, headers, out
+
+
+def test_streaming_answers_one_chunk_per_acknowledged_produce(broker):
+    """Transfer-Encoding: chunked (Confluent's streaming mode): 200 at once,
+    then the result lines of each Kafka Produce as a chunk of its own as soon
+    as it is answered, in record order; a bad record's error line goes first,
+    before anything is produced. max.message.bytes=2000 makes three Produce
+    requests of two 700-byte records each."""
     rest = Rest(broker)
+    status, _ = rest.post(f'{rest.base}/topics', {'topic_name': 'streamed', 'partitions_count': 1,
+                                                   'configs': [{'name': 'max.message.bytes', 'value': '2000'}]})
+    assert status == 201
+    values = [bytes([65 + i]) * 700 for i in range(6)]
+    records = [b'{"value": {"type": "TEXT", "data": "x"}}\n'] + [
+        json.dumps({'value': {'type': 'BINARY', 'data': b64(v)}}).encode() + b'\n' for v in values]
+    head = (f'POST {rest.base}/topics/streamed/records HTTP/1.1\r\nHost: x\r\n'
+            'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n')
+    status, headers, chunks = raw_http(broker, head, records)
+    assert status == 200 and headers['content-type'] == 'application/json'
+    lines = [[json.loads(x) for x in c.decode().splitlines()] for c in chunks]
+    assert [len(c) for c in lines] == [1, 2, 2, 2]
+    assert lines[0][0]['error_code'] == 400 and 'type must be' in lines[0][0]['message']
+    assert [[(x['error_code'], x['offset']) for x in c] for c in lines[1:]] == [
+        [(200, 0), (200, 1)], [(200, 2), (200, 3)], [(200, 4), (200, 5)]]
+    assert [m.value() for m in read_back(broker.bootstrap, 'streamed', 0, 0, 6)] == values
+    # One record streamed is a line with 200 too, even when Kafka refuses it.
+    status, _, chunks = raw_http(broker, head, [
+        json.dumps({'partition_id': 3, 'value': None}).encode()])
+    err = json.loads(chunks[0])
+    assert status == 200 and len(chunks) == 1 and err['error_code'] == 40403 and err['kafka_error_code'] == 3
+
+
+def test_produce_creates_a_missing_topic_as_a_kafka_producer_would(start_broker):
+    """A produce to a missing topic asks Metadata for it, as a producer does:
+    with auto.create.topics.enable (the default) Kafka's Metadata creates it
+    with num.partitions; without, 404 and error_code 40403; a name Kafka
+    refuses is 400 with INVALID_TOPIC_EXCEPTION."""
+    b = start_broker(num_partitions=3)
+    rest = Rest(b)
+    status, report = rest.produce('made', {'partition_id': 2, 'value': {'type': 'STRING', 'data': 'first'}})
+    assert status == 200 and (report['partition_id'], report['offset']) == (2, 0), report
+    status, topic = rest.get(f'{rest.base}/topics/made')
+    assert status == 200 and topic['partitions_count'] == 3
+    assert read_back(b.bootstrap, 'made', 2, 0, 1)[0].value() == b'first'
+    status, err = rest.produce('bad%2Aname', {'value': None})  # bad*name
+    assert status == 400 and err['error_code'] == 40002 and err['kafka_error'] == 'INVALID_TOPIC_EXCEPTION'
+    off = start_broker(auto_create_topics_enable=False)
+    rest = Rest(off)
     status, err = rest.produce('missing', {'value': {'type': 'STRING', 'data': 'x'}})
     assert status == 404 and err['error_code'] == 40403 and err['kafka_error_code'] == 3
+    assert rest.get(f'{rest.base}/topics/missing')[0] == 404
+
+
+def test_fault_rules_act_on_kafka_clients_not_on_the_http_api(broker):
+    """A Produce fault rule fails a librdkafka producer's records; the same
+    records produced over HTTP are stored, and the rule does not count them."""
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'faulty', 1)
+    rule = rest.fault(api='Produce', topic='faulty', error='INVALID_RECORD')
+    status, report = rest.produce('faulty', {'value': {'type': 'STRING', 'data': 'over http'}})
+    assert status == 200 and report['offset'] == 0
+    assert rest.fault_get(rule['id'])['matched'] == 0
+    p = Producer({'bootstrap.servers': broker.bootstrap, 'retries': 0})
+    errors = []
+    p.produce('faulty', b'over kafka', on_delivery=lambda err, msg: errors.append(err))
+    p.flush(TIMEOUT)
+    assert [e.name() for e in errors] == ['INVALID_RECORD']
+    assert rest.fault_get(rule['id'])['fired'] == 1
+    page = rest.get(f'{rest.base}/topics/faulty/partitions/0/records')[1]
+    assert page['high_watermark'] == 1 and base64.b64decode(page['records'][0]['value']['data']) == b'over http'
+
+
+def test_head_and_wrong_methods(broker):
+    """HEAD is GET without the body (same status, type and length); a known
+    path with another method is 405 with Allow; OPTIONS is 204 with Allow."""
+    rest = Rest(broker)
+    for path in ('/v3/clusters', f'{rest.base}/topics', '/console/', '/v3/nope'):
+        got = raw_http(broker, f'GET {path} HTTP/1.1\r\nHost: x\r\n\r\n')
+        status, headers, body = raw_http(broker, f'HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        assert (status, headers['content-type']) == (got[0], got[1]['content-type'])
+        assert int(headers['content-length']) == len(got[2][0]) > 0 and body == [b'']
+    status, headers, body = raw_http(broker, f'PATCH {rest.base}/topics HTTP/1.1\r\nHost: x\r\n'
+                                             'Content-Length: 0\r\n\r\n')
+    assert status == 405 and headers['allow'] == 'GET, HEAD, POST'
+    assert json.loads(body[0])['error'] == 'method_not_allowed'
+    status, headers, _ = raw_http(broker, f'GET {rest.base}/topics/t/records HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert status == 405 and headers['allow'] == 'POST'
+    status, headers, _ = raw_http(broker, f'DELETE /v3/clusters HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert status == 405 and headers['allow'] == 'GET, HEAD'
+    status, headers, _ = raw_http(broker, f'OPTIONS {rest.base}/topics/t HTTP/1.1\r\nHost: x\r\n\r\n')
+    assert status == 204 and headers['allow'] == 'GET, HEAD, DELETE'
+
+
+def test_errors_have_status_confluent_code_and_kafka_error(broker):
+    rest = Rest(broker)
     create_topic(broker.bootstrap, 'errs', 1)
     status, err = rest.produce('errs', raw=b'{"value": {"type": "STRING", "data": "x"')
     assert status == 400 and err['error_code'] == 400 and 'malformed JSON' in err['message']

@@ -2,7 +2,8 @@
 // downloaded browser): creates a topic, produces from the page and sees the
 // message, watches a consumer group's lag fall while a real client
 // (kafkajs) consumes, resets its offsets, adds and removes a fault rule.
-// Saves a screenshot of each page in OUT. Run by integration/test_console.py:
+// Checks each page with axe-core (no serious or critical violation) and
+// saves a screenshot of it in OUT. Run by integration/test_console.py:
 //   SKIFF_HTTP=http://127.0.0.1:PORT SKIFF_BOOTSTRAP=127.0.0.1:PORT OUT=dir node console.test.js
 'use strict';
 
@@ -34,6 +35,25 @@ async function numberIn(page, sel) {
   return Number((await page.locator(sel).textContent()).replace(/,/g, ''));
 }
 
+/* axe-core, put in the page by the debugger protocol (page.evaluate of its
+ * source), which the page's Content-Security-Policy does not govern. */
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/* Runs axe-core's WCAG 2.x A and AA rules (and its best practices) on the
+ * page as shown; returns the violations of serious or critical impact and
+ * prints every violation found. */
+async function accessibility(page, name) {
+  if (!await page.evaluate(() => typeof window.axe !== 'undefined')) await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map(n => n.target.join(' ') + (n.failureSummary ? ': ' + n.failureSummary.replace(/\s+/g, ' ') : '')) }));
+  });
+  for (const v of found) console.log(`axe on ${name}: ${v.impact} ${v.id} (${v.help}): ${v.nodes.join('; ')}`);
+  console.log(`axe on ${name}: ${found.length} violations`);
+  return found.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => `${name}: ${v.id}`);
+}
+
 async function main() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-console-'));
   const ctx = await chromium.launchPersistentContext(profile, {
@@ -51,7 +71,9 @@ async function main() {
   page.on('pageerror', e => failures.push(String(e)));
   page.on('console', m => { if (m.type() === 'error') failures.push(m.text()); }); /* CSP violations, failed loads */
   page.on('dialog', d => d.accept());
+  const inaccessible = [];
   const shot = async name => {
+    inaccessible.push(...await accessibility(page, name));
     await page.evaluate(() => document.getElementById('status').replaceChildren()); /* no toasts in pictures */
     await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
   };
@@ -211,10 +233,25 @@ async function main() {
     step('overview with traffic');
     await page.goto(`${BASE}/console/#/overview`);
     await page.getByRole('heading', { name: 'Throughput' }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('polyline').length === 4 &&
-      document.querySelector('polyline').getAttribute('points').split(' ').length >= 2);
+    // Records keep coming over HTTP until the chart has drawn a few samples
+    // and the messages-in rate of the last one is above 0.
+    let sent = 0;
+    const traffic = setInterval(() => {
+      const batch = Array.from({ length: 20 }, () => JSON.stringify({ value: { type: 'STRING', data: `t${sent++}` } })).join('\n');
+      fetch(`${BASE}/v3/clusters/${cluster}/topics/lagging/records`, { method: 'POST', body: batch }).then(r => r.text());
+    }, 250);
+    try {
+      await page.waitForFunction(() => {
+        const line = document.querySelector('polyline');
+        const label = document.querySelector('svg[role=img]');
+        return line && line.getAttribute('points').split(' ').length >= 4 && /in \(offsets appended\) [1-9]/.test(label.getAttribute('aria-label'));
+      }, null, { timeout: 3 * TIMEOUT });
+    } finally {
+      clearInterval(traffic);
+    }
     await shot('overview');
 
+    assert.deepEqual(inaccessible, [], 'serious or critical accessibility violations (axe-core)');
     assert.deepEqual(foreign, [], 'requests outside skiff');
     assert.deepEqual(failures, [], 'page errors');
     console.log('console test passed');

@@ -62,6 +62,16 @@ void sk_http_reply_error(sk_http_req *r, int status, const char *error, const ch
     __attribute__((format(printf, 4, 5)));
 /* Replies with `len` bytes of `text` and a content type; frees `r`. */
 void sk_http_reply_text(sk_http_req *r, int status, const char *content_type, const char *text, size_t len);
+/* For a connection's close callback: the client of `r` went away; frees
+ * libevent's request when it is left to the caller and sets r->ev to NULL
+ * (the handler still replies, which then only frees r). */
+void sk_http_req_gone(sk_http_req *r);
+/* A reply sent in pieces (HTTP/1.1 chunked): the status line and headers
+ * now, then each chunk as it is ready, then the end, which frees `r`. While
+ * it runs, r->ev may become NULL (the client left): chunks are then dropped. */
+void sk_http_reply_start(sk_http_req *r, int status, const char *content_type);
+void sk_http_reply_chunk(sk_http_req *r, const char *text, size_t len);
+void sk_http_reply_end(sk_http_req *r);
 /* The value of query parameter `name` (decoded, heap; caller frees), or NULL. */
 char *sk_http_query(const sk_http_req *r, const char *name);
 /* 0 and *out when query parameter `name` is an integer in [min, max]; 1 when

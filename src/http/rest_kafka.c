@@ -36,7 +36,7 @@ static void closed_cb(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     rest_pending *p = arg;
-    p->r->ev = NULL; /* libevent frees its request with the connection */
+    sk_http_req_gone(p->r);
 }
 
 static void answered(void *arg, const void *resp)

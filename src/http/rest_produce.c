@@ -16,10 +16,18 @@
  * one Kafka Produce request (acks=all) through the broker's own Produce
  * handler, so compression.type, max.message.bytes, timestamps and the flush
  * policy apply exactly as for a client; records that would make a batch
- * larger than max.message.bytes wait for the next request, in order. The
- * answer has one result line per record in order (a delivery report, error
- * code 200, or an error object); one record answers with that result's
- * HTTP status, several with 200 and a line each.
+ * larger than max.message.bytes wait for the next request, in order.
+ *
+ * A missing topic is asked of Metadata first (allow_auto_topic_creation),
+ * which creates it when auto.create.topics.enable is true, as for a Kafka
+ * producer. Each record has one result (a delivery report, error code 200,
+ * or an error object). One record without Transfer-Encoding: chunked is
+ * answered with its result and that result's HTTP status; otherwise
+ * (Confluent's streaming mode) the reply is 200 and chunked, and the result
+ * lines of each Produce request are sent as one chunk when it is answered,
+ * in record order. Records are produced without a producer id and the
+ * control plane's fault rules do not see these requests (docs/rest.md says
+ * why).
  */
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
@@ -60,11 +68,15 @@ typedef struct rest_record {
 
 typedef struct produce_ctx {
     char topic[NAME_LEN];
+    char *text;          /* the body (heap, NUL-ended) until parsed */
+    size_t len;          /* its length, bytes */
     rest_record *recs;
     int n, cap;
     int round;
     int32_t partitions;
     int32_t max_bytes;   /* max.message.bytes of the topic */
+    bool streaming;      /* a chunked reply of result lines */
+    int written;         /* results sent so far (streaming) */
 } produce_ctx;
 
 static uint32_t rr_counter; /* round robin for unkeyed records */
@@ -120,6 +132,7 @@ static void ctx_free(produce_ctx *c)
     for (int i = 0; i < c->n; i++)
         record_free(&c->recs[i]);
     free(c->recs);
+    free(c->text);
     free(c);
 }
 
@@ -279,15 +292,9 @@ static rest_record *add_record(produce_ctx *c)
 /* Splits the body into records; false after replying (nothing produced). */
 static bool parse_body(sk_http_req *r, produce_ctx *c)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-    size_t len = evbuffer_get_length(in);
-    char *text = malloc(len + 1);
-    if (!text) {
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
-        return false;
-    }
-    evbuffer_remove(in, text, len);
-    text[len] = '\0';
+    char *text = c->text;
+    size_t len = c->len;
+    c->text = NULL;
     size_t pos = 0;
     for (;;) {
         while (pos < len && strchr(" \t\r\n", text[pos]))
@@ -330,32 +337,45 @@ static bool parse_body(sk_http_req *r, produce_ctx *c)
 
 static void produce_round(sk_http_req *r, produce_ctx *c);
 
-static void reply_all(sk_http_req *r, produce_ctx *c)
+/* Streaming: sends the results not sent yet that are known, in record
+ * order (up to the first record still waiting), as one chunk. */
+static void send_results(sk_http_req *r, produce_ctx *c)
 {
-    if (c->n == 1) {
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(c->recs[0].result, "error_code");
-        int status = code && code->valueint != 200 ? code->valueint : 200;
-        while (status >= 1000)
-            status /= 10; /* 40403 -> 404 */
-        cJSON *one = c->recs[0].result;
-        c->recs[0].result = NULL;
-        ctx_free(c);
-        sk_http_reply_json(r, status, one);
-        return;
-    }
     struct evbuffer *out = evbuffer_new();
-    for (int i = 0; out && i < c->n; i++) {
-        char *line = cJSON_PrintUnformatted(c->recs[i].result);
+    for (; out && c->written < c->n && c->recs[c->written].result; c->written++) {
+        rest_record *rec = &c->recs[c->written];
+        char *line = cJSON_PrintUnformatted(rec->result);
         if (line)
             evbuffer_add_printf(out, "%s\n", line);
         free(line);
+        cJSON_Delete(rec->result);
+        rec->result = cJSON_CreateNull(); /* sent */
     }
     size_t len = out ? evbuffer_get_length(out) : 0;
-    const char *text = out ? (const char *)evbuffer_pullup(out, -1) : NULL;
-    ctx_free(c);
-    sk_http_reply_text(r, 200, "application/json", text ? text : "", text ? len : 0);
+    if (len)
+        sk_http_reply_chunk(r, (const char *)evbuffer_pullup(out, -1), len);
     if (out)
         evbuffer_free(out);
+}
+
+/* Every record has its result: the last lines and the end of a streamed
+ * reply, or the one record's result with its HTTP status. Frees c and r. */
+static void reply_all(sk_http_req *r, produce_ctx *c)
+{
+    if (c->streaming) {
+        send_results(r, c);
+        ctx_free(c);
+        sk_http_reply_end(r);
+        return;
+    }
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(c->recs[0].result, "error_code");
+    int status = code && code->valueint != 200 ? code->valueint : 200;
+    while (status >= 1000)
+        status /= 10; /* 40403 -> 404 */
+    cJSON *one = c->recs[0].result;
+    c->recs[0].result = NULL;
+    ctx_free(c);
+    sk_http_reply_json(r, status, one);
 }
 
 static cJSON *data_report(const rest_data *d)
@@ -407,6 +427,8 @@ static void produced(sk_http_req *r, const void *resp_, void *arg)
         sk_http_reply_text(r, 0, "", "", 0);
         return;
     }
+    if (c->streaming)
+        send_results(r, c);
     produce_round(r, c);
 }
 
@@ -511,28 +533,91 @@ static void produce_round(sk_http_req *r, produce_ctx *c)
     sk_rest_call(r, kreq, produced, c);
 }
 
-void sk_rest_produce(sk_http_req *r)
+/* Parses the body for topic c->topic (which exists) and produces it. */
+static void produce_start(sk_http_req *r, produce_ctx *c)
 {
-    if (!sk_rest_cluster_ok(r))
-        return;
-    const char *name = r->params[1];
-    sk_topic *t = sk_meta_topic(r->b->meta, name, strlen(name));
-    if (!t || strlen(name) >= NAME_LEN) {
-        sk_rest_error(r, 404, 40403, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION,
-                      "This server does not host this topic-partition: no topic %s", name);
-        return;
-    }
-    produce_ctx *c = calloc(1, sizeof *c);
-    if (!c) {
-        sk_rest_error(r, 500, 50002, -1, "out of memory");
-        return;
-    }
-    snprintf(c->topic, sizeof c->topic, "%s", name);
+    const sk_topic *t = sk_meta_topic(r->b->meta, c->topic, strlen(c->topic));
     c->partitions = t->partitions;
     c->max_bytes = t->log_config.max_message_bytes - SK_BATCH_HEADER_SIZE;
     if (!parse_body(r, c)) {
         ctx_free(c);
         return;
     }
+    c->streaming = c->streaming || c->n > 1;
+    if (c->streaming) { /* 200 now: each record's outcome is its line */
+        sk_http_reply_start(r, 200, "application/json");
+        send_results(r, c);
+    }
     produce_round(r, c);
+}
+
+/* The Metadata answer for a topic that did not exist: created, or not. */
+static void topic_looked_up(sk_http_req *r, const void *resp_, void *arg)
+{
+    produce_ctx *c = arg;
+    const kf_metadata_response *resp = resp_;
+    int16_t err = resp && resp->topics.n == 1 ? resp->topics.items[0].error_code : SK_ERR_UNKNOWN_SERVER_ERROR;
+    if (err == SK_ERR_NONE && !sk_meta_topic(r->b->meta, c->topic, strlen(c->topic)))
+        err = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (!r->ev || err != SK_ERR_NONE) {
+        char topic[NAME_LEN];
+        snprintf(topic, sizeof topic, "%s", c->topic);
+        ctx_free(c);
+        if (!r->ev)
+            sk_http_reply_text(r, 0, "", "", 0);
+        else if (err == SK_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+            sk_rest_error(r, 404, 40403, err, "This server does not host this topic-partition: no topic %s", topic);
+        else
+            sk_rest_kafka_error(r, err, NULL);
+        return;
+    }
+    produce_start(r, c);
+}
+
+void sk_rest_produce(sk_http_req *r)
+{
+    if (!sk_rest_cluster_ok(r))
+        return;
+    const char *name = r->params[1];
+    if (strlen(name) >= NAME_LEN) {
+        sk_rest_error(r, 404, 40403, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+                      "This server does not host this topic-partition: no topic %s", name);
+        return;
+    }
+    produce_ctx *c = calloc(1, sizeof *c);
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    if (!c || !(c->text = malloc(len + 1))) {
+        free(c);
+        sk_rest_error(r, 500, 50002, -1, "out of memory");
+        return;
+    }
+    snprintf(c->topic, sizeof c->topic, "%s", name);
+    evbuffer_remove(in, c->text, len);
+    c->text[len] = '\0';
+    c->len = len;
+    const char *te = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Transfer-Encoding");
+    c->streaming = te && strstr(te, "chunked"); /* Confluent's streaming mode */
+    if (sk_meta_topic(r->b->meta, name, strlen(name))) {
+        produce_start(r, c);
+        return;
+    }
+    /* As a Kafka producer finds a topic: Metadata, which creates it when
+     * auto.create.topics.enable is true (UNKNOWN_TOPIC_OR_PARTITION when not). */
+    sk_request *kreq = sk_rest_request(r, KF_API_METADATA);
+    kf_metadata_request_topic *want = kreq ? sk_arena_alloc(&kreq->arena, sizeof *want) : NULL;
+    char *copy = want ? sk_arena_strndup(&kreq->arena, name, strlen(name)) : NULL;
+    if (!copy) {
+        ctx_free(c);
+        if (kreq)
+            sk_rest_oom(r, kreq);
+        return;
+    }
+    memset(want, 0, sizeof *want);
+    want->name = kf_str_c(copy);
+    kf_metadata_request *body = kreq->body;
+    body->topics.items = want;
+    body->topics.n = 1;
+    body->allow_auto_topic_creation = true;
+    sk_rest_call(r, kreq, topic_looked_up, c);
 }

@@ -5,7 +5,8 @@
  * Routing: a path is split at '/', each segment percent-decoded; "{}" in a
  * pattern takes any one segment (given to the handler in r->params). A path
  * that matches no pattern is 404; one that matches only with another method
- * is 405. Bodies: a route that takes one parses it as a JSON object (an
+ * is 405 with an Allow header (OPTIONS: 204 with it). HEAD is answered as
+ * GET without the body (its Content-Length given). Bodies: a route that takes one parses it as a JSON object (an
  * empty body is {}); malformed JSON is 400; evhttp refuses bodies over
  * SK_HTTP_BODY_MAX with 413 before any handler runs.
  */
@@ -37,20 +38,68 @@ static void req_free(sk_http_req *r)
     free(r);
 }
 
+/* Headers of every answer; no close callback once the reply is ours. */
+static void reply_headers(sk_http_req *r, const char *content_type)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    evhttp_add_header(h, "Content-Type", content_type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev), NULL, NULL);
+}
+
 void sk_http_reply_text(sk_http_req *r, int status, const char *content_type, const char *text, size_t len)
 {
     if (r->ev) {
-        struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-        evhttp_add_header(h, "Content-Type", content_type);
-        evhttp_add_header(h, "Cache-Control", "no-store");
-        struct evbuffer *buf = evbuffer_new();
-        if (buf)
+        reply_headers(r, content_type);
+        struct evbuffer *buf = NULL;
+        if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD) {
+            /* evhttp would send a body given to a HEAD: the length only */
+            char n[24];
+            snprintf(n, sizeof n, "%zu", len);
+            if (status != 204)
+                evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Length", n);
+        } else if ((buf = evbuffer_new())) {
             evbuffer_add(buf, text, len);
-        evhttp_connection_set_closecb(evhttp_request_get_connection(r->ev), NULL, NULL);
+        }
         evhttp_send_reply(r->ev, status, NULL, buf);
         if (buf)
             evbuffer_free(buf);
     }
+    req_free(r);
+}
+
+void sk_http_req_gone(sk_http_req *r)
+{
+    /* A request not yet answered was detached from its connection by
+     * libevent (evhttp_connection_incoming_fail) and is ours to free; one
+     * still attached is freed with the connection. */
+    if (r->ev && !evhttp_request_get_connection(r->ev))
+        evhttp_request_free(r->ev);
+    r->ev = NULL;
+}
+
+void sk_http_reply_start(sk_http_req *r, int status, const char *content_type)
+{
+    if (!r->ev)
+        return;
+    reply_headers(r, content_type);
+    evhttp_send_reply_start(r->ev, status, NULL);
+}
+
+void sk_http_reply_chunk(sk_http_req *r, const char *text, size_t len)
+{
+    struct evbuffer *buf = r->ev && len ? evbuffer_new() : NULL;
+    if (!buf)
+        return;
+    evbuffer_add(buf, text, len);
+    evhttp_send_reply_chunk(r->ev, buf);
+    evbuffer_free(buf);
+}
+
+void sk_http_reply_end(sk_http_req *r)
+{
+    if (r->ev)
+        evhttp_send_reply_end(r->ev);
     req_free(r);
 }
 
@@ -180,14 +229,15 @@ static void http_cb(struct evhttp_request *ev, void *arg)
             return;
         }
     }
-    int method = (int)evhttp_request_get_command(ev);
-    bool other_method = false;
+    int command = (int)evhttp_request_get_command(ev);
+    int method = command == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : command; /* HEAD: GET without the body */
+    int allowed = 0; /* methods of the routes that match the path */
     for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++) {
         for (const sk_http_route *rt = route_tables[t]; rt->pattern; rt++) {
             char *params[SK_HTTP_PARAMS] = {0};
             bool hit = route_match(rt->pattern, path, params);
-            if (hit && rt->method != method)
-                other_method = true;
+            if (hit)
+                allowed |= rt->method;
             if (!hit || rt->method != method) {
                 for (int i = 0; i < SK_HTTP_PARAMS; i++)
                     free(params[i]);
@@ -226,9 +276,20 @@ static void http_cb(struct evhttp_request *ev, void *arg)
             return;
         }
     }
-    if (other_method)
-        sk_http_reply_error(r, 405, "method_not_allowed", "%s does not take this method", path);
-    else
+    if (allowed) {
+        char allow[64] = "";
+        static const int methods[] = {EVHTTP_REQ_GET, EVHTTP_REQ_POST, EVHTTP_REQ_PUT, EVHTTP_REQ_DELETE};
+        static const char *const names[] = {"GET, HEAD", "POST", "PUT", "DELETE"};
+        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+            if (allowed & methods[i])
+                snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", *allow ? ", " : "",
+                         names[i]);
+        evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", allow);
+        if (command == EVHTTP_REQ_OPTIONS)
+            sk_http_reply_text(r, 204, "application/json", "", 0);
+        else
+            sk_http_reply_error(r, 405, "method_not_allowed", "%s takes %s", path, allow);
+    } else
         sk_http_reply_error(r, 404, "not_found", "no endpoint %s (see GET /openapi.json)", path);
 }
 
@@ -260,7 +321,10 @@ int sk_http_start(sk_broker *b)
     }
     evhttp_set_max_body_size(h->http, SK_REST_BODY_MAX); /* routes with a JSON body: SK_HTTP_BODY_MAX */
     evhttp_set_max_headers_size(h->http, 16 * 1024);
-    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+    /* Every method evhttp knows reaches http_cb (405 with Allow, not evhttp's 501). */
+    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_TRACE);
     evhttp_set_timeout(h->http, 3600);
     evhttp_set_gencb(h->http, http_cb, b);
     struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(h->http, a.host[0] ? a.host : "0.0.0.0",

@@ -102,7 +102,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 static void closed_cb(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
-    wait_finish(arg, 0, NULL);
+    sk_http_wait *w = arg;
+    sk_http_req_gone(w->r);
+    wait_finish(w, 0, NULL);
 }
 
 void sk_http_wait_start(sk_http_req *r, sk_http_wait_check check, const void *cond, size_t cond_len, int64_t timeout_ms,
