@@ -46,7 +46,6 @@ struct sk_cleaner {
     sk_cleaner_stats stats;
 };
 
-
 /* ---- Choosing a log ---- */
 
 typedef struct cleanable {

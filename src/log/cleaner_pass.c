@@ -627,7 +627,6 @@ static int filter_batch(void *arg, const sk_batch *b)
     return 0;
 }
 
-
 void sk_clean_group_unlink(const char *dir, int64_t base)
 {
     char path[4200];

@@ -34,8 +34,6 @@ static sk_segment *active_seg(const sk_partition *p)
 
 /* ---- Loading and recovery ---- */
 
-
-
 /* Lists the directory: segments by base offset (size and mtime from stat),
  * leftover *.deleted files queued for unlinking, *.tmp and *.cleaned removed. */
 static int list_segments(sk_partition *p)
