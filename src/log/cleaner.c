@@ -36,23 +36,23 @@
 typedef struct sk_cleaner sk_cleaner;
 
 struct sk_cleaner {
-    sk_logstore *store;
-    struct event *timer;
-    int64_t dedupe_buffer_bytes;
-    size_t io_buffer_bytes;
-    double io_max_bytes_per_second;
+    sk_logstore *store; /* the store it cleans */
+    struct event *timer; /* every log.cleaner.backoff.ms; NULL once stopped */
+    int64_t dedupe_buffer_bytes; /* log.cleaner.dedupe.buffer.size */
+    size_t io_buffer_bytes; /* log.cleaner.io.buffer.size */
+    double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
     bool running;                /* a pass is in flight (one cleaner thread) */
     atomic_bool stop;            /* the store is closing: a pass in flight gives up */
-    sk_cleaner_stats stats;
+    sk_cleaner_stats stats; /* totals since start (sk_logstore_cleaner_stats) */
 };
 
 /* ---- Choosing a log ---- */
 
 typedef struct cleanable {
-    int64_t first_dirty;
+    int64_t first_dirty; /* first offset not cleaned yet */
     size_t nsegs;                /* segments [0, nsegs) lie below the first uncleanable offset */
-    int64_t dirty_bytes, clean_bytes;
-    double ratio;
+    int64_t dirty_bytes, clean_bytes; /* bytes of the chosen segments from first_dirty on, and below it */
+    double ratio; /* dirty / (clean + dirty) */
     bool forced;                 /* max.compaction.lag.ms passed */
 } cleanable;
 
@@ -105,9 +105,9 @@ static bool find_cleanable(sk_partition *p, int64_t now, cleanable *c)
 }
 
 typedef struct choose_ctx {
-    int64_t now;
-    sk_partition *best;
-    cleanable best_c;
+    int64_t now; /* clock, ms */
+    sk_partition *best; /* the dirtiest log so far, or NULL */
+    cleanable best_c; /* what is cleanable in it */
 } choose_ctx;
 
 static void consider(sk_partition *p, void *arg)
