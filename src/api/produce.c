@@ -199,7 +199,7 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
     if (!in->records.p || in->records.len <= 0 ||
         sk_batch_header_parse(&first, in->records.p, (size_t)in->records.len) < 0)
         return SK_ERR_CORRUPT_MESSAGE;
-    if (first.magic != 2 || first.size < (size_t)in->records.len)
+    if (first.magic != SK_BATCH_MAGIC_V2 || first.size < (size_t)in->records.len)
         return SK_ERR_INVALID_RECORD;
     if (first.size > (size_t)in->records.len)
         return SK_ERR_CORRUPT_MESSAGE; /* the batch runs past the records (as sk_batch_validate) */

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/trace.h"
+
+#define DEFAULT_IO_BUFFER_BYTES (512 * 1024) /* log.cleaner.io.buffer.size's default */
 
 typedef struct sk_cleaner sk_cleaner;
 
@@ -378,12 +381,13 @@ int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
     atomic_init(&cl->stop, false);
     cl->stats.last_pass_ms = -1;
     cl->dedupe_buffer_bytes = cfg->log_cleaner_dedupe_buffer_size;
-    cl->io_buffer_bytes = cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : 1 << 19;
+    cl->io_buffer_bytes =
+        cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : DEFAULT_IO_BUFFER_BYTES;
     cl->io_max_bytes_per_second = cfg->log_cleaner_io_max_bytes_per_second
                                       ? strtod(cfg->log_cleaner_io_max_bytes_per_second, NULL)
                                       : 0;
     if (!(cl->io_max_bytes_per_second > 0))
-        cl->io_max_bytes_per_second = 1.7976931348623157e308;
+        cl->io_max_bytes_per_second = DBL_MAX; /* Kafka's default: Double.MAX_VALUE, no throttling */
     if (cfg->log_cleaner_enable && s->base) {
         int64_t every = cfg->log_cleaner_backoff_ms > 0 ? cfg->log_cleaner_backoff_ms : 1;
         cl->timer = event_new(s->base, -1, EV_PERSIST, on_cleaner_timer, cl);

@@ -277,6 +277,8 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define THROTTLE_WINDOW_S 0.3 /* the rate is measured over windows of 300 ms */
+
 /* Counts `bytes` of I/O; every 300 ms (or sooner, once the window holds
  * 300 ms worth of bytes at the limit), sleeps for as long as the window's
  * rate exceeds log.cleaner.io.max.bytes.per.second. */
@@ -287,7 +289,7 @@ static void throttle(sk_clean_job *job, int64_t bytes)
         job->throttle_start = now;
     job->throttle_bytes += bytes;
     double elapsed = now - job->throttle_start;
-    if (elapsed < 0.3 && (double)job->throttle_bytes < job->io_max_bytes_per_second * 0.3)
+    if (elapsed < THROTTLE_WINDOW_S && (double)job->throttle_bytes < job->io_max_bytes_per_second * THROTTLE_WINDOW_S)
         return;
     double want = (double)job->throttle_bytes / job->io_max_bytes_per_second;
     if (want > elapsed) {
@@ -315,10 +317,9 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
         const uint8_t *p = sk_log_scan_window(&sc, pos, SK_BATCH_HEADER_SIZE);
         sk_batch b;
         /* Whole batches, offsets increasing within the segment's range. */
-        if (!p || sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE) < 0 || b.magic != 2 ||
-            b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD || (int64_t)b.size > seg->size - pos ||
-            b.last_offset_delta < 0 || b.base_offset < next || b.base_offset >= seg->end ||
-            b.last_offset_delta >= seg->end - b.base_offset) {
+        if (!p || sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE) < 0 ||
+            !sk_log_batch_header_ok(&b, seg->size - pos) || b.last_offset_delta < 0 || b.base_offset < next ||
+            b.base_offset >= seg->end || b.last_offset_delta >= seg->end - b.base_offset) {
             rc = -1;
             break;
         }
