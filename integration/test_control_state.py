@@ -162,3 +162,28 @@ def test_roll_and_retention_now(broker, ctl):
     assert status == 200 and body['segments_deleted'] == 2
     part = ctl.get('/v1/topics/ret')[1]['partitions'][0]
     assert (part['log_start_offset'], part['high_watermark'], part['segments']) == (10, 10, 1)
+
+
+def test_log_that_cannot_be_loaded(broker):
+    """Loading is explicit: after a clean stop logs load on first use; one
+    whose directory is gone is left out of the topic's state and the
+    metrics, a partition wait reports KAFKA_STORAGE_ERROR, and once the
+    directory is back the same calls load it."""
+    create_topic(broker.bootstrap, 'gone', 1)
+    produce_all(broker.bootstrap, 'gone', 3, 1)
+    broker.restart()
+    ctl = Control(broker.http_url)
+    part, away = broker.data_dir / 'gone-0', broker.data_dir / 'gone-0.away'
+    part.rename(away)
+    status, body = ctl.get('/v1/topics/gone')
+    assert status == 200 and body['partition_count'] == 1 and body['partitions'] == []
+    status, body = ctl.post('/v1/waits/partition', {'topic': 'gone', 'partition': 0, 'high_watermark': 1,
+                                                    'timeout_ms': 50})
+    assert status == 408 and body['state'] == {'partition': 0, 'error': 'KAFKA_STORAGE_ERROR'}
+    status, text = ctl.get('/metrics')
+    assert status == 200 and 'topic="gone"' not in text
+    away.rename(part)
+    status, body = ctl.get('/v1/topics/gone')
+    assert status == 200 and [(p['partition'], p['high_watermark']) for p in body['partitions']] == [(0, 3)]
+    status, text = ctl.get('/metrics')
+    assert 'kafka_log_log_logendoffset{topic="gone",partition="0"} 3' in text

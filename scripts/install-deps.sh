@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     clang libclang-rt-14-dev            # libFuzzer and the clang sanitizer runtimes
+    clang-format                        # 14 on Debian 12: scripts/check-format.sh
     libevent-dev libssl-dev openssl     # libevent-dev has libevent_openssl; openssl: scripts/dev-certs.sh
     zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
     check libcjson-dev

@@ -42,6 +42,8 @@
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
 #   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
 #   SKIFF_CONFORMANCE=0    skip the conformance and Java stages (no JVM)
+#   SKIFF_FORMAT_CHECK=1   check the formatting (scripts/check-format.sh, one
+#                          counted test; off until the tree is reformatted once)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -245,6 +247,17 @@ if ! scripts/install-deps.sh; then
     echo "test.sh: installing dependencies failed"
     echo "0 passed, 1 failed"
     exit 1
+fi
+
+# Formatting: one counted test, about 10 s (the whole tree, clang-format 14).
+if [[ ${SKIFF_FORMAT_CHECK:-0} != 0 ]]; then
+    stage "format (scripts/check-format.sh)"
+    if scripts/check-format.sh >"$LOGS/format.log" 2>&1; then
+        passed=$((passed + 1))
+    else
+        tail -n 40 "$LOGS/format.log"
+        fail "format: files differ from .clang-format (log: $LOGS/format.log; fix: scripts/check-format.sh --fix)"
+    fi
 fi
 
 stage "clients: kafkajs and playwright-core (npm ci), librdkafka 2.15 (scripts/build-librdkafka.sh), PyPI (scripts/pypi-clients.sh)"

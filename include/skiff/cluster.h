@@ -37,7 +37,7 @@ typedef struct sk_route {
     int32_t leader_epoch;                      /* bumped on every leader change */
     int32_t nreplicas;                         /* replication factor */
     int32_t replicas[SK_CLUSTER_MAX_BROKERS];  /* assignment order; replicas[0] the preferred leader */
-    int32_t nisr;
+    int32_t nisr; /* entries in isr */
     int32_t isr[SK_CLUSTER_MAX_BROKERS];       /* replicas of brokers that are up (all of them when none is down) */
 } sk_route;
 
@@ -110,7 +110,7 @@ void sk_cluster_assign_racks(int32_t n, const char *const *racks, int32_t rf, in
 int sk_cluster_route(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, sk_route *out);
 /* A route with its lists as Metadata-style answers carry them. */
 typedef struct sk_route_lists {
-    sk_route route;
+    sk_route route; /* leader, epoch, replicas and ISR */
     int32_t *replicas, *isr, *offline; /* in the request arena */
     int32_t noffline;                  /* replicas on brokers that are down */
 } sk_route_lists;

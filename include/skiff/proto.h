@@ -28,8 +28,8 @@
 /* A string: `p` is NUL-terminated (decoded strings are copied into the
  * request arena), `len` is its length in bytes, or -1 with p == NULL for null. */
 typedef struct kf_str {
-    const char *p;
-    int32_t len;
+    const char *p; /* NUL-terminated, or NULL for null */
+    int32_t len; /* bytes, -1 for null */
 } kf_str;
 
 /* Bytes or records: a borrowed slice (for decoded requests, of the request
@@ -38,22 +38,22 @@ typedef struct kf_str {
  * writes the length and hands `ext` to the writer's splice hook (see
  * sk_writer) instead of copying; `p` is ignored. Decoding leaves ext NULL. */
 typedef struct kf_bytes {
-    const uint8_t *p;
-    int32_t len;
-    const void *ext;
+    const uint8_t *p; /* borrowed bytes, or NULL for null (or with ext) */
+    int32_t len; /* bytes, -1 for null */
+    const void *ext; /* a log slice sent in place of p (responses), or NULL */
 } kf_bytes;
 
 /* A UUID (topic id), 16 bytes as on the wire. All zero is Kafka's "zero UUID". */
 typedef struct kf_uuid {
-    uint8_t b[16];
+    uint8_t b[16]; /* big-endian, as on the wire */
 } kf_uuid;
 
 /* An array of `n` elements of the field's element type at `items`; n == -1
  * (items == NULL) is null. The generator declares typed versions with the same
  * layout (`struct { T *items; int32_t n; }`). */
 typedef struct kf_array {
-    void *items;
-    int32_t n;
+    void *items; /* the elements, NULL for null */
+    int32_t n; /* element count, -1 for null */
 } kf_array;
 
 /* Field types. */
@@ -98,8 +98,8 @@ typedef struct kf_field {
 struct kf_struct_desc {
     const char *name;       /* C struct name, for logs */
     uint32_t size;          /* sizeof the C struct */
-    uint16_t nfields;
-    const kf_field *fields;
+    uint16_t nfields; /* entries in fields */
+    const kf_field *fields; /* in wire order */
 };
 
 /* One API: the only source of the ranges ApiVersions advertises. */
@@ -108,8 +108,8 @@ typedef struct kf_api {
     const char *name;                /* e.g. "Metadata" */
     int16_t min_ver, max_ver;        /* versions served end to end */
     int16_t flex_min;                /* first flexible version, KF_VMAX if none */
-    const kf_struct_desc *request;
-    const kf_struct_desc *response;
+    const kf_struct_desc *request; /* the request body's layout */
+    const kf_struct_desc *response; /* the response body's layout */
 } kf_api;
 
 /* Decodes a message body of `version` into `out` (a zeroed struct of
@@ -207,9 +207,9 @@ static inline bool kf_str_eq(kf_str a, const char *s)
  * nullable int16-length string even in flexible headers; v2 adds tagged
  * fields, skipped). */
 typedef struct kf_request_header {
-    int16_t api_key;
-    int16_t api_version;
-    int32_t correlation_id;
+    int16_t api_key; /* which API (kf_api.key) */
+    int16_t api_version; /* the version the body is encoded in */
+    int32_t correlation_id; /* echoed in the response header */
     kf_str client_id; /* copied into the arena; null for v0 headers */
 } kf_request_header;
 

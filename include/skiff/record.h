@@ -42,6 +42,10 @@
 
 #include "skiff/buf.h"
 
+/* The batch format skiff reads and writes (magic byte 2; v0/v1 message sets
+ * are refused). */
+#define SK_BATCH_MAGIC_V2 2
+
 /* Byte offsets of the batch header fields (see the table above). */
 enum {
     SK_BATCH_BASE_OFFSET = 0,

@@ -58,7 +58,7 @@ typedef struct sk_request {
      * answer goes to local_done (response NULL when the handler closed,
      * abandoned or sent no response), still inside the request's arena. */
     void (*local_done)(void *arg, const void *response);
-    void *local_arg;
+    void *local_arg; /* argument of local_done */
 } sk_request;
 
 /* Encodes `response` (the API's response struct, at the request's version)

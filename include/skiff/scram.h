@@ -29,9 +29,9 @@
 
 /* One user's credential for one mechanism. */
 typedef struct sk_scram_cred {
-    int32_t iterations;
-    uint8_t salt[SK_SCRAM_MAX_SALT];
-    size_t salt_len;
+    int32_t iterations; /* PBKDF2 iterations (SaltedPassword) */
+    uint8_t salt[SK_SCRAM_MAX_SALT]; /* the user's salt */
+    size_t salt_len; /* bytes of salt used */
     uint8_t stored_key[SK_SCRAM_MAX_KEY]; /* H(HMAC(SaltedPassword, "Client Key")) */
     uint8_t server_key[SK_SCRAM_MAX_KEY]; /* HMAC(SaltedPassword, "Server Key") */
 } sk_scram_cred;

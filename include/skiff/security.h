@@ -70,17 +70,17 @@ typedef struct sk_sec_listener {
     struct ssl_ctx_st *ssl_ctx;     /* SSL and SASL_SSL: the server context (owned), else NULL */
     sk_client_auth client_auth;     /* ssl.client.auth */
     sk_principal_rule *rules;       /* ssl.principal.mapping.rules, in order (owned) */
-    size_t nrules;
+    size_t nrules; /* entries in rules */
     unsigned mechanisms;            /* SASL: enabled sk_sasl_mech bits */
     char mechanism_names[8][16];    /* the enabled mechanisms in sasl.enabled.mechanisms order */
-    int nmechanism_names;
+    int nmechanism_names; /* entries in mechanism_names */
     sk_plain_user *plain_users;     /* PLAIN: users of the JAAS entry (owned) */
-    size_t nplain_users;
+    size_t nplain_users; /* entries in plain_users */
     char *oauth_principal_claim;    /* OAUTHBEARER (skiff/oauth.h): the validator's options from the
                                        OAuthBearerLoginModule entry (owned; NULL = default) */
-    char *oauth_scope_claim;
-    char *oauth_required_scope;
-    int64_t oauth_clock_skew_ms;
+    char *oauth_scope_claim; /* unsecuredValidatorScopeClaimName (NULL = "scope") */
+    char *oauth_required_scope; /* unsecuredValidatorRequiredScope, or NULL */
+    int64_t oauth_clock_skew_ms; /* unsecuredValidatorAllowableClockSkewMs */
     int64_t reauth_ms[4];           /* connections.max.reauth.ms per mechanism (index: the bit's
                                        position; listener.name.<l>.<mechanism>. prefix allowed);
                                        0 = no re-authentication */
@@ -90,7 +90,7 @@ typedef struct sk_sec_listener {
 /* Every listener's settings and the SCRAM credentials. */
 typedef struct sk_security {
     sk_sec_listener *listeners;     /* one per listener name of `listeners` (owned) */
-    size_t nlisteners;
+    size_t nlisteners; /* entries in listeners */
     struct sk_scram_store *scram;   /* SCRAM credentials (owned) */
     struct sk_acl_store *acls;      /* ACL bindings (skiff/acl.h, owned); NULL without an authorizer
                                        (authorizer.class.name unset): everything is allowed and
@@ -136,7 +136,7 @@ typedef enum sk_auth_state {
 typedef struct sk_auth {
     const sk_sec_listener *sec;    /* the listener's settings (borrowed) */
     const char *listener;          /* its name, for logs */
-    sk_auth_state state;
+    sk_auth_state state; /* where the connection is in authentication */
     unsigned mechanism;            /* mechanism chosen by SaslHandshake (sk_sasl_mech bit) */
     struct sk_sasl_server *server; /* the mechanism's exchange in progress (owned), or NULL */
     char principal[320];           /* "User:<name>", "User:ANONYMOUS" until known */
@@ -193,8 +193,8 @@ typedef struct sk_jaas_option {
 typedef struct sk_jaas {
     char *module;          /* login module class, e.g.
                               org.apache.kafka.common.security.plain.PlainLoginModule (owned) */
-    sk_jaas_option *options;
-    size_t noptions;
+    sk_jaas_option *options; /* key=value options in order (owned) */
+    size_t noptions; /* entries in options */
 } sk_jaas;
 
 /* Parses one JAAS entry (Kafka's JaasConfig grammar: a module name, a

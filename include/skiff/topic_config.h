@@ -124,7 +124,7 @@ int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon,
 /* The overrides of one topic: canonical text per row (heap, owned), NULL =
  * not set. Zero-initialise; free with sk_topic_configs_free. */
 typedef struct sk_topic_configs {
-    char *value[SK_TC_COUNT];
+    char *value[SK_TC_COUNT]; /* by sk_topic_config_id; NULL = not set */
 } sk_topic_configs;
 
 /* Frees the strings and zeroes `c`. */

@@ -89,10 +89,10 @@ static void *alter_results(sk_request *req, const kf_struct_desc *desc, int32_t 
 /* ---- DescribeAcls ------------------------------------------------------- */
 
 typedef struct describe_ctx {
-    sk_request *req;
-    kf_describe_acls_response *resp;
-    int32_t cap;
-    bool oom;
+    sk_request *req; /* the DescribeAcls request (its arena holds the results) */
+    kf_describe_acls_response *resp; /* the response being filled */
+    int32_t cap; /* resources allocated in resp->resources */
+    bool oom; /* the arena ran out: answer an error */
 } describe_ctx;
 
 static void describe_one(void *arg, const sk_acl *b)
@@ -237,9 +237,9 @@ void sk_api_create_acls(sk_request *req)
 /* ---- DeleteAcls --------------------------------------------------------- */
 
 typedef struct delete_ctx {
-    sk_request *req;
-    kf_delete_acls_response_delete_acls_filter_result *result;
-    bool oom;
+    sk_request *req; /* the DeleteAcls request (its arena holds the results) */
+    kf_delete_acls_response_delete_acls_filter_result *result; /* the result of the filter being applied */
+    bool oom; /* the arena ran out: answer an error */
 } delete_ctx;
 
 static void deleted_one(void *arg, const sk_acl *b)

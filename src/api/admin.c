@@ -57,8 +57,8 @@ kf_str sk_admin_str(sk_request *req, const char *s)
 /* Indexes of `n` names sorted by name then position, to find duplicates
  * without a quadratic scan. */
 typedef struct name_ref {
-    const kf_str *name;
-    int32_t index;
+    const kf_str *name; /* the name in the request */
+    int32_t index; /* its position in the request array */
 } name_ref;
 
 static int cmp_name_ref(const void *a, const void *b)

@@ -12,16 +12,29 @@
 #ifndef SKIFF_API_AUTHORIZED_OPS_H
 #define SKIFF_API_AUTHORIZED_OPS_H
 
-/* Topic: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
- * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11. */
-#define SK_TOPIC_OPERATIONS                                                                        \
-    ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+#include "skiff/acl.h"
 
-/* Cluster: CREATE 5, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
- * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12. */
-#define SK_CLUSTER_OPERATIONS ((1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12))
+/* One bit per operation: Kafka's authorized-operations encoding. */
+#define SK_OP_BIT(op) (1 << (op))
 
-/* Group: READ 3, DELETE 6, DESCRIBE 8. */
-#define SK_GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
+/* Topic: READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
+#define SK_TOPIC_OPERATIONS                                                                                  \
+    (SK_OP_BIT(SK_OP_READ) | SK_OP_BIT(SK_OP_WRITE) | SK_OP_BIT(SK_OP_CREATE) | SK_OP_BIT(SK_OP_DELETE) |      \
+     SK_OP_BIT(SK_OP_ALTER) | SK_OP_BIT(SK_OP_DESCRIBE) | SK_OP_BIT(SK_OP_DESCRIBE_CONFIGS) |                \
+     SK_OP_BIT(SK_OP_ALTER_CONFIGS))
+
+/* Cluster: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE. */
+#define SK_CLUSTER_OPERATIONS                                                                                \
+    (SK_OP_BIT(SK_OP_CREATE) | SK_OP_BIT(SK_OP_ALTER) | SK_OP_BIT(SK_OP_DESCRIBE) |                          \
+     SK_OP_BIT(SK_OP_CLUSTER_ACTION) | SK_OP_BIT(SK_OP_DESCRIBE_CONFIGS) | SK_OP_BIT(SK_OP_ALTER_CONFIGS) |  \
+     SK_OP_BIT(SK_OP_IDEMPOTENT_WRITE))
+
+/* Group: READ, DELETE, DESCRIBE. */
+#define SK_GROUP_OPERATIONS (SK_OP_BIT(SK_OP_READ) | SK_OP_BIT(SK_OP_DELETE) | SK_OP_BIT(SK_OP_DESCRIBE))
+
+/* Consumer group (ConsumerGroupDescribe, KIP-848): a group's, plus
+ * DESCRIBE_CONFIGS and ALTER_CONFIGS (group configs). */
+#define SK_CONSUMER_GROUP_OPERATIONS \
+    (SK_GROUP_OPERATIONS | SK_OP_BIT(SK_OP_DESCRIBE_CONFIGS) | SK_OP_BIT(SK_OP_ALTER_CONFIGS))
 
 #endif

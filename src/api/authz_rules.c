@@ -47,15 +47,15 @@ enum { WHOLE, EACH, FILTER };
 #define NO_ECHO 8        /* the refusal is the error alone, nothing of the request echoed */
 
 typedef struct rule {
-    int16_t api;
-    int16_t min_ver, max_ver;
-    uint8_t kind;
+    int16_t api; /* api_key */
+    int16_t min_ver, max_ver; /* the versions the rule applies to */
+    uint8_t kind; /* WHOLE, EACH or FILTER */
     const char *field; /* WHOLE: string naming the resource, NULL = the cluster; EACH: request array;
                           FILTER: response array */
-    int8_t type, op;
-    int16_t error;
+    int8_t type, op; /* resource type and operation checked (SK_RES_*, SK_OP_*) */
+    int16_t error; /* error code of a refusal (e.g. TOPIC_AUTHORIZATION_FAILED) */
     uint8_t place; /* kf_error_place of the refusal */
-    uint8_t flags;
+    uint8_t flags; /* CLUSTER_GRANTS, RUN_IF_EMPTY */
 } rule;
 
 #define V_ALL 0, 32767
@@ -137,10 +137,10 @@ static const rule rules[] = {
 #define MAX_MERGES 4
 
 struct sk_authz_ctx {
-    char principal[320];
-    char host[64];
+    char principal[320]; /* "User:<name>" of the connection */
+    char host[64]; /* the client's IP address */
     void *merge[MAX_MERGES]; /* responses whose echoed top-level arrays are appended */
-    int nmerge;
+    int nmerge; /* entries in merge */
 };
 
 /* The field `name` of `desc` present at `version`, or NULL. */
@@ -155,8 +155,8 @@ static const kf_field *field_at(const kf_struct_desc *desc, const char *name, in
 }
 
 typedef struct arr {
-    void *items;
-    int32_t n;
+    void *items; /* elements (the generated array's layout, kf_array) */
+    int32_t n; /* element count, -1 = null */
 } arr;
 
 /* The names that carry a resource's name in request and response elements. */

@@ -95,12 +95,12 @@ static int16_t check_broker_name(sk_request *req, kf_str name, bool allow_empty,
 /* ---- DescribeConfigs ---------------------------------------------------- */
 
 typedef struct describe_ctx {
-    sk_request *req;
-    const kf_describe_configs_request_describe_configs_resource *in;
+    sk_request *req; /* the DescribeConfigs request (arena) */
+    const kf_describe_configs_request_describe_configs_resource *in; /* the resource being described */
     bool synonyms;      /* include_synonyms */
     bool documentation; /* include_documentation */
-    kf_describe_configs_response_describe_configs_resource_result *entries;
-    int32_t n;
+    kf_describe_configs_response_describe_configs_resource_result *entries; /* its configs (arena) */
+    int32_t n; /* results in entries */
 } describe_ctx;
 
 /* True when config `name` is asked for (null or empty keys = all). */
@@ -430,17 +430,17 @@ void sk_api_describe_configs(sk_request *req)
 
 /* One requested change, from either alter API. */
 typedef struct alter_op {
-    kf_str name;
-    kf_str value;
+    kf_str name; /* config key */
+    kf_str value; /* new value; null for DELETE */
     int8_t op; /* OP_*; AlterConfigs sends only SETs */
 } alter_op;
 
 /* One resource of an alter request. */
 typedef struct alter_resource {
-    int8_t type;
-    kf_str name;
-    alter_op *ops;
-    int32_t nops;
+    int8_t type; /* resource_type (TOPIC, BROKER, ...) */
+    kf_str name; /* resource_name */
+    alter_op *ops; /* the changes, in request order */
+    int32_t nops; /* entries in ops */
 } alter_resource;
 
 /* The checks every resource gets first (ConfigAdminManager.preprocess):

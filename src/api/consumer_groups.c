@@ -8,16 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authorized_ops.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 
-/* AclOperation bits Kafka 4.4 answers for a consumer group without an
- * authorizer: READ 3, DELETE 6, DESCRIBE 8, DESCRIBE_CONFIGS 10,
- * ALTER_CONFIGS 11 (group configs, KIP-848). */
-#define CONSUMER_GROUP_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11))
 
 void sk_api_consumer_group_heartbeat(sk_request *req)
 {
@@ -62,7 +59,7 @@ void sk_api_consumer_group_describe(sk_request *req)
             return;
         }
         if (body->include_authorized_operations && out[i].error_code == SK_ERR_NONE)
-            out[i].authorized_operations = CONSUMER_GROUP_OPERATIONS;
+            out[i].authorized_operations = SK_CONSUMER_GROUP_OPERATIONS;
     }
     resp->groups.items = out;
     resp->groups.n = n;

@@ -55,8 +55,8 @@ typedef kf_describe_topic_partitions_response_partition dtp_partition;
 
 /* One topic to answer: its name and the topic, NULL when it does not exist. */
 typedef struct dtp_entry {
-    kf_str name;
-    sk_topic *t;
+    kf_str name; /* topic name as requested */
+    sk_topic *t; /* the topic, NULL when it does not exist */
 } dtp_entry;
 
 /* Topic names in Java's String.compareTo order: bytes, then length. */

@@ -6,8 +6,8 @@
 
 struct sk_fetch_sessions {
     sk_htab table;               /* sessions by id; buckets reserved for every slot */
-    sk_fetch_session *lru_head, *lru_tail;
-    int32_t next_id;
+    sk_fetch_session *lru_head, *lru_tail; /* most recently used first; the tail is evicted */
+    int32_t next_id; /* id of the next session (never 0) */
 };
 
 sk_fetch_sessions *sk_fetch_sessions_new(void)

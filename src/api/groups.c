@@ -45,11 +45,11 @@ enum { KEY_TYPE_GROUP = 0, KEY_TYPE_TRANSACTION = 1, KEY_TYPE_SHARE = 2 };
 
 /* One coordinator answer: this node, or an error with Kafka's "no node". */
 typedef struct coordinator_answer {
-    int16_t error_code;
-    const char *error_message;
-    int32_t node_id;
-    kf_str host;
-    int32_t port;
+    int16_t error_code; /* NONE or why there is no coordinator */
+    const char *error_message; /* "NONE" with NONE (Kafka answers "" then) */
+    int32_t node_id; /* -1 with an error */
+    kf_str host; /* "" with an error */
+    int32_t port; /* -1 with an error */
 } coordinator_answer;
 
 static coordinator_answer find_coordinator(const sk_request *req, int8_t key_type, kf_str key)

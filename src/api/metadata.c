@@ -36,10 +36,10 @@
 #define OPERATIONS_NOT_REQUESTED INT32_MIN
 
 typedef struct metadata_ctx {
-    sk_request *req;
+    sk_request *req; /* the Metadata request (arena) */
     kf_metadata_response_topic *topics; /* answer, `n` filled of `cap` */
     int32_t n, cap;
-    bool include_ops;
+    bool include_ops; /* include_topic_authorized_operations */
 } metadata_ctx;
 
 /* One partition's route; the lists live in the request arena. */

@@ -103,18 +103,18 @@ static void report_record_errors(sk_request *req, const sk_topic *t, int32_t par
 
 /* A produce request waiting for fsyncs its appends asked for. */
 typedef struct produce_op {
-    sk_request *req;
-    kf_produce_response *resp;
+    sk_request *req; /* the Produce request (owns the response) */
+    kf_produce_response *resp; /* sent when `waiting` reaches 0 */
     int32_t waiting; /* partitions whose fsync has not completed */
     int32_t nleaders;                          /* leaders named in current_leader fields (KIP-951) */
-    int32_t leaders[SK_CLUSTER_MAX_BROKERS];
+    int32_t leaders[SK_CLUSTER_MAX_BROKERS]; /* their node ids */
 } produce_op;
 
 /* One partition's wait for its fsync. */
 typedef struct flush_wait {
-    sk_flush_waiter waiter;
-    produce_op *op;
-    kf_produce_response_partition *out;
+    sk_flush_waiter waiter; /* registered with the partition */
+    produce_op *op; /* the request it holds back */
+    kf_produce_response_partition *out; /* the partition's answer (an error if the fsync fails) */
 } flush_wait;
 
 static void on_flushed(sk_partition *p, bool durable, void *arg)
@@ -199,7 +199,7 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
     if (!in->records.p || in->records.len <= 0 ||
         sk_batch_header_parse(&first, in->records.p, (size_t)in->records.len) < 0)
         return SK_ERR_CORRUPT_MESSAGE;
-    if (first.magic != 2 || first.size < (size_t)in->records.len)
+    if (first.magic != SK_BATCH_MAGIC_V2 || first.size < (size_t)in->records.len)
         return SK_ERR_INVALID_RECORD;
     if (first.size > (size_t)in->records.len)
         return SK_ERR_CORRUPT_MESSAGE; /* the batch runs past the records (as sk_batch_validate) */

@@ -40,11 +40,11 @@ static sk_scram_store *store_of(sk_request *req)
 
 /* Collects (user, infos) while walking the store. */
 typedef struct describe_ctx {
-    sk_request *req;
+    sk_request *req; /* the DescribeUserScramCredentials request (arena) */
     const char *only;         /* one user, or NULL for all */
     describe_result *items;   /* grown in the arena */
     int32_t n, cap;
-    bool failed;
+    bool failed; /* the arena ran out */
 } describe_ctx;
 
 /* A new zeroed result at the end of x->items; NULL when out of memory. */

@@ -25,20 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "control_int.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
+#include "skiff/clock.h"
 #include "skiff/errors.h"
 #include "skiff/jsonv.h"
 #include "skiff/meta.h"
 
 int64_t sk_control_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sk_clock_wall_ms();
 }
 
 int sk_err_parse(const char *s, int16_t *code)

@@ -16,19 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "skiff/buf.h"
+#include "skiff/clock.h"
 
 enum { MAX_ANSWER = 16 << 20, CORRELATION_ID = 0x5b1f };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Connects `fd` to `ai` within timeout_ms; 0, or -1 with errno set. */
 static int connect_within(int fd, const struct addrinfo *ai, int timeout_ms)
@@ -90,7 +83,7 @@ int sk_wire_connect(const char *host, int port, int timeout_ms)
 static int read_full(int fd, uint8_t *p, size_t len, int64_t deadline)
 {
     while (len > 0) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - sk_clock_mono_ms();
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
             return -1;
@@ -131,7 +124,7 @@ long sk_wire_call(int fd, int16_t key, int16_t version, const char *client_id, c
     if (!ok)
         return -1;
 
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = sk_clock_mono_ms() + timeout_ms;
     uint8_t head[8];
     if (read_full(fd, head, sizeof head, deadline) != 0)
         return -1;

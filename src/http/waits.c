@@ -10,9 +10,9 @@
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "http_int.h"
+#include "skiff/clock.h"
 
 #define SK_WAIT_TICK_MS 5
 
@@ -26,13 +26,6 @@ typedef struct sk_http_wait {
     char what[160];          /* for the timeout message */
     void *cond;              /* copy of the condition (heap) */
 } sk_http_wait;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void wait_unlink(sk_http_wait *w)
 {
@@ -86,7 +79,7 @@ static void wait_check(sk_http_wait *w)
     cJSON *state = NULL;
     if (w->check(w->r->b, w->cond, &state))
         wait_finish(w, 200, state);
-    else if (mono_ms() >= w->deadline)
+    else if (sk_clock_mono_ms() >= w->deadline)
         wait_finish(w, 408, state);
     else
         cJSON_Delete(state);
@@ -126,7 +119,7 @@ void sk_http_wait_start(sk_http_req *r, sk_http_wait_check check, const void *co
     w->r = r;
     w->check = check;
     w->timeout_ms = timeout_ms;
-    w->deadline = mono_ms() + timeout_ms;
+    w->deadline = sk_clock_mono_ms() + timeout_ms;
     snprintf(w->what, sizeof w->what, "%s", what);
     sk_http *h = r->b->http;
     w->next = h->waits;

@@ -25,7 +25,7 @@
 
 /* A cursor over text with a hard end. */
 typedef struct text_cursor {
-    const char *p, *end;
+    const char *p, *end; /* next unread byte, and the end of the text */
 } text_cursor;
 
 /* Returns the next line (without '\n') and its length, or NULL at the end. */
@@ -129,9 +129,9 @@ int sk_checkpoint_read(const char *path, sk_checkpoint_entry **out)
 }
 
 typedef struct render_ctx {
-    sk_writer w;
-    int which;
-    int64_t count;
+    sk_writer w; /* the entry lines rendered so far */
+    int which; /* 0 recovery points, 1 log start offsets, 2 cleaner offsets */
+    int64_t count; /* entries rendered (the header's count) */
 } render_ctx;
 
 static void render_one(sk_partition *p, void *arg)

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,27 +34,28 @@
 #include "skiff/errors.h"
 #include "skiff/trace.h"
 
+#define DEFAULT_IO_BUFFER_BYTES (512 * 1024) /* log.cleaner.io.buffer.size's default */
+
 typedef struct sk_cleaner sk_cleaner;
 
 struct sk_cleaner {
-    sk_logstore *store;
-    struct event *timer;
-    int64_t dedupe_buffer_bytes;
-    size_t io_buffer_bytes;
-    double io_max_bytes_per_second;
+    sk_logstore *store; /* the store it cleans */
+    struct event *timer; /* every log.cleaner.backoff.ms; NULL once stopped */
+    int64_t dedupe_buffer_bytes; /* log.cleaner.dedupe.buffer.size */
+    size_t io_buffer_bytes; /* log.cleaner.io.buffer.size */
+    double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
     bool running;                /* a pass is in flight (one cleaner thread) */
     atomic_bool stop;            /* the store is closing: a pass in flight gives up */
-    sk_cleaner_stats stats;
+    sk_cleaner_stats stats; /* totals since start (sk_logstore_cleaner_stats) */
 };
-
 
 /* ---- Choosing a log ---- */
 
 typedef struct cleanable {
-    int64_t first_dirty;
+    int64_t first_dirty; /* first offset not cleaned yet */
     size_t nsegs;                /* segments [0, nsegs) lie below the first uncleanable offset */
-    int64_t dirty_bytes, clean_bytes;
-    double ratio;
+    int64_t dirty_bytes, clean_bytes; /* bytes of the chosen segments from first_dirty on, and below it */
+    double ratio; /* dirty / (clean + dirty) */
     bool forced;                 /* max.compaction.lag.ms passed */
 } cleanable;
 
@@ -106,9 +108,9 @@ static bool find_cleanable(sk_partition *p, int64_t now, cleanable *c)
 }
 
 typedef struct choose_ctx {
-    int64_t now;
-    sk_partition *best;
-    cleanable best_c;
+    int64_t now; /* clock, ms */
+    sk_partition *best; /* the dirtiest log so far, or NULL */
+    cleanable best_c; /* what is cleanable in it */
 } choose_ctx;
 
 static void consider(sk_partition *p, void *arg)
@@ -379,12 +381,13 @@ int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
     atomic_init(&cl->stop, false);
     cl->stats.last_pass_ms = -1;
     cl->dedupe_buffer_bytes = cfg->log_cleaner_dedupe_buffer_size;
-    cl->io_buffer_bytes = cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : 1 << 19;
+    cl->io_buffer_bytes =
+        cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : DEFAULT_IO_BUFFER_BYTES;
     cl->io_max_bytes_per_second = cfg->log_cleaner_io_max_bytes_per_second
                                       ? strtod(cfg->log_cleaner_io_max_bytes_per_second, NULL)
                                       : 0;
     if (!(cl->io_max_bytes_per_second > 0))
-        cl->io_max_bytes_per_second = 1.7976931348623157e308;
+        cl->io_max_bytes_per_second = DBL_MAX; /* Kafka's default: Double.MAX_VALUE, no throttling */
     if (cfg->log_cleaner_enable && s->base) {
         int64_t every = cfg->log_cleaner_backoff_ms > 0 ? cfg->log_cleaner_backoff_ms : 1;
         cl->timer = event_new(s->base, -1, EV_PERSIST, on_cleaner_timer, cl);

@@ -142,20 +142,20 @@ int64_t sk_clean_map_get(const sk_clean_map *m, const uint8_t *key, size_t len)
 /* ---- Transactions met during a scan (Kafka's CleanedTransactionMetadata) ---- */
 
 typedef struct ongoing_abort {
-    const sk_aborted_txn *txn;
+    const sk_aborted_txn *txn; /* the aborted transaction (the job's list) */
     bool observed;               /* a batch of it was read in this scan */
 } ongoing_abort;
 
 typedef struct txn_scan {
     const sk_aborted_txn *aborted; /* by first offset */
-    size_t naborted, next;
+    size_t naborted, next; /* entries in aborted, and the first not met yet */
     int64_t from;                /* the scan's first offset: transactions ended before it are skipped */
-    ongoing_abort *ab;
-    size_t nab, abcap;
+    ongoing_abort *ab; /* aborted transactions the scan is inside */
+    size_t nab, abcap; /* entries in ab, and its capacity */
     int64_t *committed;          /* producers with a committed transaction in progress */
-    size_t ncom, comcap;
+    size_t ncom, comcap; /* entries in committed, and its capacity */
     sk_segment *out;             /* the cleaned segment, whose .txnindex gets kept aborts; or NULL */
-    bool oom;
+    bool oom; /* out of memory: the pass fails */
 } txn_scan;
 
 /* Kafka's collectAbortedTransactions(from, ...): the aborted transactions
@@ -277,6 +277,8 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define THROTTLE_WINDOW_S 0.3 /* the rate is measured over windows of 300 ms */
+
 /* Counts `bytes` of I/O; every 300 ms (or sooner, once the window holds
  * 300 ms worth of bytes at the limit), sleeps for as long as the window's
  * rate exceeds log.cleaner.io.max.bytes.per.second. */
@@ -287,7 +289,7 @@ static void throttle(sk_clean_job *job, int64_t bytes)
         job->throttle_start = now;
     job->throttle_bytes += bytes;
     double elapsed = now - job->throttle_start;
-    if (elapsed < 0.3 && (double)job->throttle_bytes < job->io_max_bytes_per_second * 0.3)
+    if (elapsed < THROTTLE_WINDOW_S && (double)job->throttle_bytes < job->io_max_bytes_per_second * THROTTLE_WINDOW_S)
         return;
     double want = (double)job->throttle_bytes / job->io_max_bytes_per_second;
     if (want > elapsed) {
@@ -315,10 +317,9 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
         const uint8_t *p = sk_log_scan_window(&sc, pos, SK_BATCH_HEADER_SIZE);
         sk_batch b;
         /* Whole batches, offsets increasing within the segment's range. */
-        if (!p || sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE) < 0 || b.magic != 2 ||
-            b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD || (int64_t)b.size > seg->size - pos ||
-            b.last_offset_delta < 0 || b.base_offset < next || b.base_offset >= seg->end ||
-            b.last_offset_delta >= seg->end - b.base_offset) {
+        if (!p || sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE) < 0 ||
+            !sk_log_batch_header_ok(&b, seg->size - pos) || b.last_offset_delta < 0 || b.base_offset < next ||
+            b.base_offset >= seg->end || b.last_offset_delta >= seg->end - b.base_offset) {
             rc = -1;
             break;
         }
@@ -347,8 +348,8 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
 /* ---- Phase 1: the offset map ---- */
 
 typedef struct map_ctx {
-    sk_clean_job *job;
-    txn_scan txn;
+    sk_clean_job *job; /* the pass */
+    txn_scan txn; /* transactions met while indexing the dirty range */
 } map_ctx;
 
 static int map_batch(void *arg, const sk_batch *b)
@@ -413,14 +414,14 @@ static int build_map(sk_clean_job *job)
 /* ---- Phase 2: filtering into the cleaned segment ---- */
 
 typedef struct clean_ctx {
-    sk_clean_job *job;
+    sk_clean_job *job; /* the pass */
     txn_scan *txn;               /* carried from group to group, as Kafka's */
     sk_segment *out;             /* the .cleaned segment being written */
     int fd;                      /* its .log.cleaned */
     sk_writer buf;               /* bytes not yet written */
     int64_t written;             /* bytes written to fd */
     sk_record *kept;             /* records retained from the current batch */
-    size_t kept_cap;
+    size_t kept_cap; /* entries kept can hold */
     sk_writer area;              /* scratch: rebuilt record area */
 } clean_ctx;
 
@@ -626,7 +627,6 @@ static int filter_batch(void *arg, const sk_batch *b)
     }
     return 0;
 }
-
 
 void sk_clean_group_unlink(const char *dir, int64_t base)
 {

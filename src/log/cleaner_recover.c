@@ -27,8 +27,7 @@ static int64_t swap_last_offset(const char *path, int64_t base)
     const uint8_t *h;
     for (int64_t pos = 0; (h = sk_log_scan_window(&sc, pos, SK_BATCH_HEADER_SIZE)) != NULL;) {
         sk_batch_header_parse(&b, h, SK_BATCH_HEADER_SIZE);
-        if (b.magic != 2 || b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
-            !sk_log_scan_window(&sc, pos, b.size))
+        if (!sk_log_batch_header_ok(&b, INT64_MAX) || !sk_log_scan_window(&sc, pos, b.size))
             break;
         last = sk_batch_last_offset(&b);
         pos += (int64_t)b.size;

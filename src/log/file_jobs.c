@@ -20,11 +20,11 @@
 
 /* Files (and possibly a whole directory) to unlink after a delay. */
 struct sk_delete_batch {
-    sk_logstore *store;
+    sk_logstore *store; /* the store (its timer base and workers) */
     char **paths;            /* files to unlink */
-    size_t npaths;
+    size_t npaths; /* entries in paths */
     sk_segment_file **files; /* references dropped after unlinking (closes off the loop) */
-    size_t nfiles;
+    size_t nfiles; /* entries in files */
     char *tree;              /* a directory to empty and remove, or NULL */
     struct event *timer;     /* pending delay, or NULL */
     sk_delete_batch *next;   /* store->deletes list while the timer runs */
@@ -183,10 +183,10 @@ typedef struct write_job {
     sk_logstore *store;  /* set for checkpoint jobs: clears checkpoint_running */
     sk_partition *p;     /* set for a partition's files (reference held) */
     int dirfd;           /* the partition directory, -1 for absolute paths */
-    char *paths[3];
-    char *data[3];
-    size_t len[3];
-    int n;
+    char *paths[3]; /* file names (relative to dirfd) or absolute paths (heap) */
+    char *data[3]; /* each file's whole content (heap) */
+    size_t len[3]; /* bytes of each */
+    int n; /* files in the job (at most 3) */
 } write_job;
 
 static void write_work(void *arg)

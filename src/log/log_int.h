@@ -115,6 +115,10 @@ typedef struct sk_segment {
 /* A segment object for base offset `base` in `dir` (no file touched). */
 sk_segment *sk_segment_new(const char *dir, int64_t base);
 void sk_segment_free(sk_segment *seg);
+/* A batch header read from a log file holds up: magic 2, a batch length at
+ * least an empty batch's, and the whole batch within the `avail` bytes left
+ * in the file. */
+bool sk_log_batch_header_ok(const sk_batch *b, int64_t avail);
 /* Creates the files of a new, empty active segment. 0 or -1. */
 int sk_segment_create(sk_segment *seg, const sk_log_config *cfg, int64_t now_ms);
 /* Opens the .log file if needed and records its size and mtime. 0 or -1. */

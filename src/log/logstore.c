@@ -32,8 +32,8 @@
 /* ---- Periodic tasks ---- */
 
 typedef struct retention_ctx {
-    int64_t now;
-    int deleted;
+    int64_t now; /* clock, ms */
+    int deleted; /* segments deleted by the pass */
 } retention_ctx;
 
 static void retention_one(sk_partition *p, void *arg)

@@ -34,8 +34,6 @@ static sk_segment *active_seg(const sk_partition *p)
 
 /* ---- Loading and recovery ---- */
 
-
-
 /* Lists the directory: segments by base offset (size and mtime from stat),
  * leftover *.deleted files queued for unlinking, *.tmp and *.cleaned removed. */
 static int list_segments(sk_partition *p)
@@ -344,10 +342,10 @@ void sk_partition_fire_listeners(sk_partition *p, const sk_append_info *info)
 /* ---- Flush ---- */
 
 typedef struct flush_job {
-    sk_partition *p;
+    sk_partition *p; /* reference held until flush_done */
     int64_t upto;     /* recovery point once done */
     int *fds;         /* dup'ed descriptors to fsync and close */
-    size_t nfds;
+    size_t nfds; /* entries in fds */
     int dirfd;        /* partition directory to fsync (new files), or -1 */
     int err;          /* errno of the first failure */
     double ms;        /* time the fsyncs took (worker thread), ms */

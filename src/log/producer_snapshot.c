@@ -48,7 +48,6 @@ static void snapshot_path(const sk_partition *p, int64_t offset, char *out, size
     sk_offset_file_path(out, n, p->dir, offset, SK_SNAPSHOT_SUFFIX, "");
 }
 
-
 /* The snapshot offsets in the partition directory, ascending (heap array in
  * *out, caller frees). Returns the count, or -1. */
 static int list_snapshots(const sk_partition *p, int64_t **out)

@@ -158,6 +158,12 @@ int sk_segment_create(sk_segment *seg, const sk_log_config *cfg, int64_t now_ms)
     return 0;
 }
 
+bool sk_log_batch_header_ok(const sk_batch *b, int64_t avail)
+{
+    return b->magic == SK_BATCH_MAGIC_V2 && b->batch_length >= SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD &&
+           (int64_t)b->size <= avail;
+}
+
 int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b)
 {
     uint8_t hdr[SK_BATCH_HEADER_SIZE];
@@ -167,8 +173,7 @@ int sk_segment_read_header(sk_segment *seg, int64_t pos, sk_batch *b)
         return -1;
     sk_batch_header_parse(b, hdr, sizeof hdr);
     b->data = NULL; /* the header buffer is local */
-    if (b->magic != 2 || b->batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
-        (int64_t)b->size > seg->size - pos || b->last_offset_delta < 0 ||
+    if (!sk_log_batch_header_ok(b, seg->size - pos) || b->last_offset_delta < 0 ||
         b->base_offset >= INT64_MAX - b->last_offset_delta) /* last offset + 1 must be an int64 */
         return -1;
     return 0;
@@ -249,8 +254,7 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
         if (!p)
             break;
         sk_batch_header_parse(&b, p, SK_BATCH_HEADER_SIZE);
-        if (b.magic != 2 || b.batch_length < SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD ||
-            (int64_t)b.size > file_size - pos)
+        if (!sk_log_batch_header_ok(&b, file_size - pos))
             break;
         p = sk_log_scan_window(&sc, pos, b.size);
         if (!p || !sk_batch_crc_valid(p, b.size))

@@ -4,18 +4,16 @@
  * store (logstore.c opens, fills and closes it).
  */
 #include <string.h>
-#include <time.h>
 
 #include "log_int.h"
+#include "skiff/clock.h"
 
 /* ---- Clock and workers ---- */
 
 int64_t sk_logstore_wall_clock_ms(void *arg)
 {
-    struct timespec ts;
     (void)arg;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sk_clock_wall_ms();
 }
 
 int64_t sk_logstore_now(const sk_logstore *s)

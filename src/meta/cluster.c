@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cluster_int.h"
 #include "skiff/api.h"
+#include "skiff/clock.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/trace.h"
@@ -441,9 +441,7 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
 
 int64_t cluster_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sk_clock_mono_ms();
 }
 
 void cluster_fill_route(const sk_cluster *c, const proute *p, sk_route *out)

@@ -91,26 +91,31 @@ static void sockaddr_host(const struct sockaddr *sa, socklen_t len, char *host, 
     *port = atoi(serv);
 }
 
-/* True while fewer than 10 lines about bad input were logged this second. */
+#define BAD_INPUT_LOGS_PER_SECOND 10 /* lines about bad input, process-wide */
+#define BAD_INPUT_SAMPLE_BYTES 32    /* bytes of the bad input shown in hex */
+
+/* True while fewer than BAD_INPUT_LOGS_PER_SECOND lines about bad input were
+ * logged this second (process-wide, as the log is). */
 static bool bad_input_log_allowed(void)
 {
-    static time_t window;
-    static int count;
+    static time_t window; /* the second being counted */
+    static int count;     /* lines allowed in it so far */
     time_t now = time(NULL);
     if (now != window) {
         window = now;
         count = 0;
     }
-    return ++count <= 10;
+    return ++count <= BAD_INPUT_LOGS_PER_SECOND;
 }
 
-/* Logs a printable sample of bad bytes, at most 10 lines a second. */
+/* Logs a printable sample of bad bytes, at most BAD_INPUT_LOGS_PER_SECOND
+ * lines a second. */
 static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t *p, size_t len)
 {
     if (!bad_input_log_allowed())
         return;
-    char hex[3 * 32 + 1];
-    size_t n = len < 32 ? len : 32;
+    char hex[3 * BAD_INPUT_SAMPLE_BYTES + 1];
+    size_t n = len < BAD_INPUT_SAMPLE_BYTES ? len : BAD_INPUT_SAMPLE_BYTES;
     for (size_t i = 0; i < n; i++)
         snprintf(hex + 3 * i, 4, "%02x ", p[i]);
     hex[3 * n] = '\0';

@@ -32,7 +32,7 @@ typedef struct sk_reply {
 
 typedef struct sk_conn {
     struct sk_conn *prev, *next; /* broker->conns list */
-    sk_broker *broker;
+    sk_broker *broker; /* the broker it serves */
     struct bufferevent *bev;     /* socket (closed on free); its output buffer sends responses */
     struct event *rev;           /* read readiness of the socket (plaintext; NULL over TLS, where
                                     the bufferevent reads and decrypts) */
@@ -61,11 +61,11 @@ typedef struct sk_conn {
 } sk_conn;
 
 typedef struct sk_listener {
-    struct sk_listener *next;
+    struct sk_listener *next; /* the broker's next listener */
     sk_broker *broker;          /* the broker accepted connections join */
     struct evconnlistener *evl; /* owns the socket; NULL while its broker is down */
     struct sockaddr_storage addr; /* the bound address, to bind again */
-    socklen_t addrlen;
+    socklen_t addrlen; /* bytes of addr */
     char name[16];              /* listener name, e.g. PLAINTEXT */
     char host[256];             /* host as configured ("" = all interfaces) */
     int port;                   /* bound port (the real one when configured as 0) */

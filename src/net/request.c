@@ -20,21 +20,21 @@
 
 /* A cleanup registered with sk_request_on_free (arena-allocated). */
 typedef struct request_cleanup {
-    struct request_cleanup *next;
-    void (*fn)(void *arg);
-    void *arg;
+    struct request_cleanup *next; /* registered before this one (run after it) */
+    void (*fn)(void *arg); /* the cleanup */
+    void *arg; /* its argument */
 } request_cleanup;
 
 /* A hole left by the encoder for a log slice (arena-allocated). */
 typedef struct splice_hole {
-    struct splice_hole *next;
+    struct splice_hole *next; /* the next hole, in encoding order */
     size_t at;                 /* position in the encoded bytes */
     const sk_log_slice *slice; /* the bytes to send there */
 } splice_hole;
 
 typedef struct splice_ctx {
-    sk_request *req;
-    splice_hole *head, **tail;
+    sk_request *req; /* the request whose response is encoded */
+    splice_hole *head, **tail; /* holes in encoding order, and where the next is linked */
 } splice_ctx;
 
 void *sk_request_response(sk_request *req)

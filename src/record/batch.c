@@ -9,7 +9,6 @@
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
 
-#define SK_BATCH_MAGIC_V2 2
 #define SK_BATCH_MAX_CODEC 4 /* zstd */
 
 int sk_batch_header_parse(sk_batch *b, const uint8_t *p, size_t avail)

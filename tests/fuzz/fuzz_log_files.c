@@ -325,7 +325,7 @@ static bool exercise(sk_partition *p, part_offsets *o, bool validated)
         do { /* whole v2 batches, nothing else; the first one at least */
             sk_batch b;
             fuzz_check(sk_batch_header_parse(&b, buf + at, (size_t)(rr.slice.length - at)) == 0);
-            fuzz_check(b.magic == 2 && b.size >= SK_BATCH_HEADER_SIZE &&
+            fuzz_check(b.magic == SK_BATCH_MAGIC_V2 && b.size >= SK_BATCH_HEADER_SIZE &&
                        (int64_t)b.size <= rr.slice.length - at);
             at += (int64_t)b.size;
         } while (validated && at < rr.slice.length);
