@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kf_msgs.h"
+#include "skiff/arena.h"
 #include "skiff/buf.h"
 #include "skiff/group.h"
 #include "skiff/htab.h"
@@ -305,23 +307,13 @@ typedef struct grecs {
     int16_t producer_epoch;
 } grecs;
 
-/* Record building blocks (group_records.c, also for cgroup_records.c): a
- * record's key starts at grec_begin (NULL when out of memory, b->err set),
- * its value at grec_value, and grec_end closes it. */
-struct grec *grec_begin(grecs *b);
-void grec_value(grecs *b, struct grec *r, bool tombstone);
-void grec_end(grecs *b, struct grec *r);
-/* An int16-length string (NULL: null); `n` bytes of `s`. */
-void grec_put_strn(sk_writer *w, const char *s, size_t n);
-void grec_put_str(sk_writer *w, const char *s);
-/* Readers of record fields: flexible versions use compact lengths. A
- * string or bytes field (len -1 for null); a heap copy of a string (NULL
- * for null or on error, with r->err); an array count; the tagged fields
- * that end a flexible struct. */
-const uint8_t *grec_get_field(sk_reader *r, bool flex, bool bytes, int32_t *len);
-char *grec_get_str(sk_reader *r, bool flex);
-int32_t grec_get_count(sk_reader *r, bool flex);
-void grec_skip_tags(sk_reader *r, bool flex);
+/* Adds a record to `b`: a key of record type `type` (`key`, a struct of
+ * rt->key) and a value at `version` (`value`, a struct of rt->value; NULL
+ * for a tombstone), written by the one codec. A failure sets b->err. */
+void grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version,
+               const void *value);
+/* A NUL-terminated copy of a decoded string in `arena` (null: NULL). */
+char *grec_str(sk_arena *arena, kf_str s);
 void grecs_init(grecs *b);
 void grecs_free(grecs *b);
 /* Group metadata (key v2, value v3) of `g` as it is now, members with
