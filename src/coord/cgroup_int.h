@@ -13,7 +13,7 @@
  * runtime.c (append a batch, then replay it).
  *
  * Every change of a consumer group's state is made by replaying a record:
- * an operation writes records into a grecs batch, coord_write() appends the
+ * an operation writes records into a grecs batch, sk_coord_write() appends the
  * batch to __consumer_offsets and, once it is stored, replays each record
  * through cgroup_replay(), which is also what loading at start-up runs.
  */

@@ -40,7 +40,7 @@ _Static_assert(sizeof(kf_consumer_group_target_assignment_member_value_topic_par
 static void add(grecs *b, const kf_record_type *rt, const char *group_id, const char *member_id, const void *value)
 {
     ckey key = {kf_str_c(group_id), kf_str_c(member_id)};
-    grecs_add(b, rt, rt->type_min, &key, 0, value);
+    sk_grecs_add(b, rt, rt->type_min, &key, 0, value);
 }
 
 /* A sorted set as [topicId, partitions]: the topics in `*out`, their
@@ -213,7 +213,7 @@ static cmember *member_add(sk_groups *gs, cgroup *c, const char *member_id)
         c->cap = cap;
     }
     cmember *m = calloc(1, sizeof *m);
-    if (!m || !(m->member_id = gstrdup(member_id))) {
+    if (!m || !(m->member_id = sk_coord_strdup(member_id))) {
         free(m);
         return NULL;
     }
@@ -271,7 +271,7 @@ static int str_cmp(const void *a, const void *b)
 /* A copy of a decoded string (null: NULL) in *out; false when out of memory. */
 static bool dup_str(kf_str s, char **out)
 {
-    *out = s.p ? gstrndup(s.p, s.len > 0 ? (size_t)s.len : 0) : NULL;
+    *out = s.p ? sk_coord_strndup(s.p, s.len > 0 ? (size_t)s.len : 0) : NULL;
     return !s.p || *out;
 }
 
@@ -286,7 +286,7 @@ static int replay_member(sk_groups *gs, cgroup *c, const char *member_id,
     if (n > 0 && !(m->topics = calloc((size_t)n, sizeof *m->topics)))
         return -1;
     for (int32_t i = 0; i < n; i++)
-        if ((m->topics[m->ntopics] = gmemdup(v->subscribed_topic_names.items[i])))
+        if ((m->topics[m->ntopics] = sk_coord_memdup(v->subscribed_topic_names.items[i])))
             m->ntopics++;
     if (m->ntopics > 1)
         qsort(m->topics, (size_t)m->ntopics, sizeof *m->topics, str_cmp);
@@ -318,7 +318,7 @@ static int replay_partition_metadata(cgroup *c, const kf_consumer_group_partitio
         return -1;
     for (int32_t i = 0; i < n; i++) {
         ctopic_meta *t = &c->topics[c->ntopics];
-        if (!(t->name = gmemdup(v->topics.items[i].topic_name)))
+        if (!(t->name = sk_coord_memdup(v->topics.items[i].topic_name)))
             return -1;
         memcpy(t->id, v->topics.items[i].topic_id.b, 16);
         t->partitions = v->topics.items[i].num_partitions;
@@ -366,11 +366,11 @@ int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const s
     if (kf_record_key_decode(rt, rec->key, rec->key_len, &arena, &key) < 0)
         goto out;
     bool per_member = type == CREC_MEMBER_METADATA || type == CREC_TARGET_MEMBER || type == CREC_CURRENT_ASSIGNMENT;
-    const char *group_id = grec_str(&arena, key.group_id);
-    const char *member_id = per_member ? grec_str(&arena, key.member_id) : NULL;
+    const char *group_id = sk_grec_str(&arena, key.group_id);
+    const char *member_id = per_member ? sk_grec_str(&arena, key.member_id) : NULL;
     if (!group_id || (per_member && !member_id))
         goto out;
-    ggroup *g = group_find(gs, group_id, strlen(group_id));
+    ggroup *g = sk_group_find(gs, group_id, strlen(group_id));
     if (!rec->value) { /* tombstones of what does not exist are no-ops */
         cgroup *c = g ? g->consumer : NULL;
         rc = 0;
@@ -403,7 +403,7 @@ int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const s
     int16_t version;
     if (kf_record_value_decode(rt, rec->value, rec->value_len, &arena, &v, &version) < 0)
         goto out;
-    if (!g && !(g = group_create(gs, group_id, strlen(group_id))))
+    if (!g && !(g = sk_group_create(gs, group_id, strlen(group_id))))
         goto out;
     cgroup *c = cgroup_of(g, true);
     if (!c)

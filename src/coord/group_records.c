@@ -36,7 +36,7 @@ enum {
 
 /* ---- Writing ---- */
 
-void grecs_init(grecs *b)
+void sk_grecs_init(grecs *b)
 {
     memset(b, 0, sizeof *b);
     sk_writer_init(&b->w, 256);
@@ -44,7 +44,7 @@ void grecs_init(grecs *b)
     b->producer_epoch = -1;
 }
 
-void grecs_free(grecs *b)
+void sk_grecs_free(grecs *b)
 {
     sk_writer_free(&b->w);
     free(b->items);
@@ -70,7 +70,7 @@ static struct grec *grec_begin(grecs *b)
     return r;
 }
 
-void grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version,
+void sk_grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version,
                const void *value)
 {
     struct grec *r = grec_begin(b);
@@ -86,7 +86,7 @@ void grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key
     r->value_len = b->w.len - r->value_off;
 }
 
-void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments)
+void sk_grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments)
 {
     kf_group_metadata_key key = {.group = kf_str_c(g->group_id)};
     kf_group_metadata_value v;
@@ -103,7 +103,7 @@ void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes 
     }
     int32_t i = 0;
     for (const gmember *m = empty ? NULL : g->members; m; m = m->next, i++) {
-        const gprotocol *p = member_protocol(m, g->protocol_name);
+        const gprotocol *p = sk_group_member_protocol(m, g->protocol_name);
         kf_group_metadata_value_member_metadata *x = &members[i];
         x->member_id = kf_str_c(m->member_id);
         x->group_instance_id = kf_str_c(m->group_instance_id);
@@ -118,17 +118,17 @@ void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes 
     }
     v.members.items = members;
     v.members.n = i;
-    grecs_add(b, KF_RECORD_GROUP_METADATA, KEY_GROUP_METADATA, &key, VALUE_GROUP_METADATA, &v);
+    sk_grecs_add(b, KF_RECORD_GROUP_METADATA, KEY_GROUP_METADATA, &key, VALUE_GROUP_METADATA, &v);
     free(members);
 }
 
-void grecs_group_tombstone(grecs *b, const char *group_id)
+void sk_grecs_group_tombstone(grecs *b, const char *group_id)
 {
     kf_group_metadata_key key = {.group = kf_str_c(group_id)};
-    grecs_add(b, KF_RECORD_GROUP_METADATA, KEY_GROUP_METADATA, &key, 0, NULL);
+    sk_grecs_add(b, KF_RECORD_GROUP_METADATA, KEY_GROUP_METADATA, &key, 0, NULL);
 }
 
-void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o)
+void sk_grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o)
 {
     kf_offset_commit_key key = {kf_str_c(group_id), kf_str_c(topic), partition};
     kf_offset_commit_value v = {.offset = o->offset,
@@ -136,20 +136,20 @@ void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int3
                                 .metadata = {o->metadata, o->metadata_len},
                                 .commit_timestamp = o->commit_timestamp,
                                 .expire_timestamp = o->expire_timestamp};
-    grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key,
+    sk_grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key,
               o->expire_timestamp >= 0 ? VALUE_OFFSET_COMMIT_EXPIRE : VALUE_OFFSET_COMMIT, &v);
 }
 
-void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
+void sk_grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
 {
     kf_offset_commit_key key = {kf_str_c(group_id), kf_str_c(topic), partition};
-    grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key, 0, NULL);
+    sk_grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key, 0, NULL);
 }
 
 /* ---- Reading (replay) ---- */
 
 /* A NUL-terminated copy of a decoded string in `arena` (null: NULL). */
-char *grec_str(sk_arena *arena, kf_str s)
+char *sk_grec_str(sk_arena *arena, kf_str s)
 {
     return s.p ? sk_arena_strndup(arena, s.p, s.len > 0 ? (size_t)s.len : 0) : NULL;
 }
@@ -163,25 +163,25 @@ static int replay_offset(sk_groups *gs, const sk_group_record *rec, int64_t offs
     int rc = -1;
     if (kf_record_key_decode(KF_RECORD_OFFSET_COMMIT, rec->key, rec->key_len, &arena, &key) < 0)
         goto out;
-    char *group = grec_str(&arena, key.group), *topic = grec_str(&arena, key.topic);
+    char *group = sk_grec_str(&arena, key.group), *topic = sk_grec_str(&arena, key.topic);
     if (!group || !topic)
         goto out;
-    ggroup *g = group_find(gs, group, strlen(group));
+    ggroup *g = sk_group_find(gs, group, strlen(group));
     if (!rec->value) {
         if (g)
-            offset_remove(gs, g, topic, key.partition);
+            sk_group_offset_remove(gs, g, topic, key.partition);
         rc = 0;
         goto out;
     }
     if (kf_record_value_decode(KF_RECORD_OFFSET_COMMIT, rec->value, rec->value_len, &arena, &v, &version) < 0 ||
-        (!g && !(g = group_create(gs, group, strlen(group)))))
+        (!g && !(g = sk_group_create(gs, group, strlen(group)))))
         goto out;
     /* metadata: the bytes exactly (it may hold NULs) */
     if (producer_id >= 0)
-        rc = txn_offset_put(gs, g, producer_id, topic, key.partition, v.offset, v.leader_epoch, v.metadata,
+        rc = sk_group_txn_offset_put(gs, g, producer_id, topic, key.partition, v.offset, v.leader_epoch, v.metadata,
                             v.commit_timestamp, offset_in_log);
     else
-        rc = offset_put(g, topic, key.partition, v.offset, v.leader_epoch, v.metadata, v.commit_timestamp,
+        rc = sk_group_offset_put(g, topic, key.partition, v.offset, v.leader_epoch, v.metadata, v.commit_timestamp,
                         v.expire_timestamp, offset_in_log);
 out:
     sk_arena_free(&arena);
@@ -195,26 +195,26 @@ static int replay_member(ggroup *g, const kf_group_metadata_value_member_metadat
     if (!m)
         return -1;
     m->group = g;
-    sk_coord_timer_init(&m->heartbeat, member_session_expired);
-    m->member_id = x->member_id.p ? gstrndup(x->member_id.p, (size_t)x->member_id.len) : NULL;
+    sk_coord_timer_init(&m->heartbeat, sk_group_member_session_expired);
+    m->member_id = x->member_id.p ? sk_coord_strndup(x->member_id.p, (size_t)x->member_id.len) : NULL;
     m->group_instance_id =
-        x->group_instance_id.p ? gstrndup(x->group_instance_id.p, (size_t)x->group_instance_id.len) : NULL;
-    m->client_id = gmemdup(x->client_id);
-    m->client_host = gmemdup(x->client_host);
+        x->group_instance_id.p ? sk_coord_strndup(x->group_instance_id.p, (size_t)x->group_instance_id.len) : NULL;
+    m->client_id = sk_coord_memdup(x->client_id);
+    m->client_host = sk_coord_memdup(x->client_host);
     m->session_timeout_ms = x->session_timeout;
     m->rebalance_timeout_ms = version >= 1 ? x->rebalance_timeout : x->session_timeout;
     kf_join_group_request_protocol p = {.name = kf_str_c(g->protocol_name)};
     p.metadata.p = x->subscription.p;
     p.metadata.len = x->subscription.len > 0 ? x->subscription.len : 0;
-    /* Link first: member_remove frees whatever was filled in. */
+    /* Link first: sk_group_member_remove frees whatever was filled in. */
     gmember **tail = &g->members;
     while (*tail)
         tail = &(*tail)->next;
     *tail = m;
     g->nmembers++;
     if (!m->member_id || (x->group_instance_id.p && !m->group_instance_id) || !m->client_id || !m->client_host ||
-        member_set_protocols(m, &p, g->protocol_name ? 1 : 0) < 0 ||
-        member_set_assignment(m, x->assignment.p, x->assignment.len) < 0)
+        sk_group_member_set_protocols(m, &p, g->protocol_name ? 1 : 0) < 0 ||
+        sk_group_member_set_assignment(m, x->assignment.p, x->assignment.len) < 0)
         return -1;
     return 0;
 }
@@ -226,13 +226,13 @@ static int replay_group_live(sk_groups *gs, ggroup *g, const kf_group_metadata_v
 {
     for (int32_t i = 0; i < v->members.n; i++) {
         const kf_group_metadata_value_member_metadata *x = &v->members.items[i];
-        const char *id = grec_str(arena, x->member_id);
-        gmember *m = id ? member_find(g, id) : NULL;
-        if (!m || member_set_assignment(m, x->assignment.p, x->assignment.len) < 0)
+        const char *id = sk_grec_str(arena, x->member_id);
+        gmember *m = id ? sk_group_member_find(g, id) : NULL;
+        if (!m || sk_group_member_set_assignment(m, x->assignment.p, x->assignment.len) < 0)
             return -1;
     }
     if (v->members.n > 0 && g->state == SK_GROUP_COMPLETING_REBALANCE)
-        group_set_state(gs, g, SK_GROUP_STABLE, "the assignment of generation %d is stored", g->generation_id);
+        sk_group_set_state(gs, g, SK_GROUP_STABLE, "the assignment of generation %d is stored", g->generation_id);
     return 0;
 }
 
@@ -250,13 +250,13 @@ static int replay_group(sk_groups *gs, const sk_group_record *rec)
     int rc = -1;
     if (kf_record_key_decode(KF_RECORD_GROUP_METADATA, rec->key, rec->key_len, &arena, &key) < 0)
         goto out;
-    char *group = grec_str(&arena, key.group);
+    char *group = sk_grec_str(&arena, key.group);
     if (!group)
         goto out;
-    ggroup *g = group_find(gs, group, strlen(group));
+    ggroup *g = sk_group_find(gs, group, strlen(group));
     if (!rec->value) {
         if (g)
-            group_destroy(gs, g, "its tombstone is stored");
+            sk_group_destroy(gs, g, "its tombstone is stored");
         rc = 0;
         goto out;
     }
@@ -267,20 +267,20 @@ static int replay_group(sk_groups *gs, const sk_group_record *rec)
         rc = decoded ? replay_group_live(gs, g, &v, &arena) : -1;
         goto out;
     }
-    if (!g && !(g = group_create(gs, group, strlen(group))))
+    if (!g && !(g = sk_group_create(gs, group, strlen(group))))
         goto out;
     while (g->members)
-        member_remove(gs, g->members);
+        sk_group_member_remove(gs, g->members);
     while (g->pending)
-        pending_remove(gs, g->pending);
+        sk_group_pending_remove(gs, g->pending);
     free(g->protocol_type);
     free(g->protocol_name);
     g->protocol_type = g->protocol_name = NULL;
     rc = decoded ? 0 : -1;
     if (decoded) {
         g->generation_id = v.generation;
-        g->protocol_type = v.protocol_type.len > 0 ? gmemdup(v.protocol_type) : NULL;
-        g->protocol_name = v.protocol.p ? gmemdup(v.protocol) : NULL;
+        g->protocol_type = v.protocol_type.len > 0 ? sk_coord_memdup(v.protocol_type) : NULL;
+        g->protocol_name = v.protocol.p ? sk_coord_memdup(v.protocol) : NULL;
         g->current_state_timestamp = v.current_state_timestamp;
         if ((v.protocol_type.len > 0 && !g->protocol_type) || (v.protocol.p && !g->protocol_name))
             rc = -1;
@@ -289,14 +289,14 @@ static int replay_group(sk_groups *gs, const sk_group_record *rec)
     }
     if (rc < 0) {
         while (g->members)
-            member_remove(gs, g->members);
+            sk_group_member_remove(gs, g->members);
     }
-    const char *leader = decoded ? grec_str(&arena, v.leader) : NULL;
-    g->leader = leader ? member_find(g, leader) : NULL;
+    const char *leader = decoded ? sk_grec_str(&arena, v.leader) : NULL;
+    g->leader = leader ? sk_group_member_find(g, leader) : NULL;
     if (!g->leader)
         g->leader = g->members;
     g->state = g->previous_state = g->members ? SK_GROUP_STABLE : SK_GROUP_EMPTY;
-    group_compute_subscribed(g);
+    sk_group_compute_subscribed(g);
 out:
     sk_arena_free(&arena);
     return rc;
@@ -360,14 +360,14 @@ void sk_groups_loaded(sk_groups *gs)
     size_t members = 0;
     for (ggroup *g = gs->first; g; g = g->next) {
         for (gmember *m = g->members; m; m = m->next, members++)
-            group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+            sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         for (int32_t i = 0; g->consumer && i < g->consumer->nmembers; i++, members++)
             cmember_loaded(gs, g->consumer->members[i]);
         if (g->nmembers > gs->cfg->group_max_size) {
             char reason[160];
             snprintf(reason, sizeof reason, "freshly-loaded group (size %d) is over capacity %d", g->nmembers,
                      gs->cfg->group_max_size);
-            group_maybe_rebalance(gs, g, reason);
+            sk_group_maybe_rebalance(gs, g, reason);
         }
     }
     sk_info("group", "loaded %zu groups with %zu members from __consumer_offsets", gs->index.count, members);

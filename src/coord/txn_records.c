@@ -15,7 +15,7 @@
 
 #define VALUE_VERSION 0 /* the version skiff writes */
 
-int txn_key_encode(sk_writer *w, const char *transactional_id)
+int sk_txn_key_encode(sk_writer *w, const char *transactional_id)
 {
     if (strlen(transactional_id) > INT16_MAX)
         return -1;
@@ -23,7 +23,7 @@ int txn_key_encode(sk_writer *w, const char *transactional_id)
     return kf_record_key_encode(KF_RECORD_TRANSACTION_LOG, 0, &k, w);
 }
 
-int txn_key_decode(const uint8_t *p, size_t len, char **id)
+int sk_txn_key_decode(const uint8_t *p, size_t len, char **id)
 {
     sk_arena arena = {0};
     kf_transaction_log_key k;
@@ -43,7 +43,7 @@ static int32_t first_of_topic(const txn_value *v, int32_t upto, const char *topi
     return k;
 }
 
-int txn_value_encode(sk_writer *w, const txn_value *v)
+int sk_txn_value_encode(sk_writer *w, const txn_value *v)
 {
     kf_transaction_log_value x;
     kf_init(&kf_transaction_log_value_desc, &x);
@@ -98,7 +98,7 @@ static int add_part(txn_value *v, int32_t *cap, kf_str topic, int32_t partition)
     return 0;
 }
 
-int txn_value_decode(const uint8_t *p, size_t len, txn_value *out)
+int sk_txn_value_decode(const uint8_t *p, size_t len, txn_value *out)
 {
     memset(out, 0, sizeof *out);
     sk_arena arena = {0};
@@ -123,13 +123,13 @@ int txn_value_decode(const uint8_t *p, size_t len, txn_value *out)
                 rc = add_part(out, &cap, t->topic, t->partition_ids.items[k]);
         }
         if (rc < 0)
-            txn_value_free(out);
+            sk_txn_value_free(out);
     }
     sk_arena_free(&arena);
     return rc;
 }
 
-void txn_value_free(txn_value *v)
+void sk_txn_value_free(txn_value *v)
 {
     for (int32_t i = 0; i < v->nparts; i++)
         free(v->parts[i].topic);
