@@ -335,8 +335,9 @@ int32_t sk_group_offset_tombstones(const sk_groups *gs, const ggroup *g, const c
 /* The coordinator runtime's write: appends `b` to __consumer_offsets-
  * `partition` and, once it is stored, applies every record through the one
  * replay (sk_groups_replay), so live writes and loading take one path.
- * Nothing is applied when the append fails. Returns NONE or the store's
- * error as sk_groups_append_error maps it (logged). */
+ * Nothing is applied when the append fails. Returns NONE, the store's
+ * error as sk_groups_append_error maps it (logged), or UNKNOWN_SERVER_ERROR
+ * when a stored record could not be applied (out of memory). */
 int16_t sk_coord_write(sk_groups *gs, int32_t partition, grecs *b);
 /* Writes `b`, the tombstones of group `g` and all its offsets, and removes
  * what is left of the group once they are stored (`reason` for the log).

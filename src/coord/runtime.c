@@ -76,11 +76,14 @@ int16_t sk_coord_write(sk_groups *gs, int32_t partition, grecs *b)
         sk_group_record rec = {b->w.buf + b->items[i].key_off, b->items[i].key_len,
                                b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off,
                                b->items[i].tombstone ? 0 : b->items[i].value_len};
-        if (sk_groups_replay(gs, &rec, base + i, producer_id) < 0)
-            sk_error("group", "__consumer_offsets-%d: BUG: a record just written does not replay", partition);
+        if (sk_groups_replay(gs, &rec, base + i, producer_id) < 0) {
+            sk_error("group", "__consumer_offsets-%d: a record just written does not apply (out of memory?)",
+                     partition);
+            err = SK_ERR_UNKNOWN_SERVER_ERROR;
+        }
     }
     gs->writing = false;
-    return SK_ERR_NONE;
+    return err;
 }
 
 int16_t sk_group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason)

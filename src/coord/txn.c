@@ -281,7 +281,8 @@ static int16_t append_error(int16_t err)
  * value `v` or a tombstone with `v` NULL, is appended to
  * __transaction_state and, once stored, applied by sk_txns_replay, the
  * code that loads the topic at start-up. Returns NONE, or the store's
- * error with nothing applied. A tombstone's replay frees `m`. */
+ * error with nothing applied (UNKNOWN_SERVER_ERROR when the stored record
+ * could not be applied: out of memory). A tombstone's replay frees `m`. */
 static int16_t txn_write(txn_meta *m, const txn_value *v, int64_t at_ms)
 {
     sk_txns *tc = m->tc;
@@ -293,8 +294,10 @@ static int16_t txn_write(txn_meta *m, const txn_value *v, int64_t at_ms)
         err = tc->has_store ? tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions),
                                                key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0, at_ms)
                             : SK_ERR_NONE;
-        if (err == SK_ERR_NONE && sk_txns_replay(tc, key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0) < 0)
-            sk_error("txn", "BUG: %s: a record just written does not replay", m->id);
+        if (err == SK_ERR_NONE && sk_txns_replay(tc, key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0) < 0) {
+            sk_error("txn", "%s: a record just written does not replay (out of memory?)", m->id);
+            err = SK_ERR_UNKNOWN_SERVER_ERROR;
+        }
     }
     sk_writer_free(&key);
     sk_writer_free(&value);
@@ -342,8 +345,7 @@ static int16_t transit(txn_meta *m, txn_value *v, const char *reason)
     m->last_producer_epoch = last_epoch;
     sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[from],
             state_names[m->state], m->producer_id, m->producer_epoch, reason);
-    SK_INVARIANT(m->state == to, m->id);
-    SK_INVARIANT(m->state != SK_TXN_ONGOING || m->start_ms >= 0, m->id);
+    SK_INVARIANT(m->state == to && meta_find(m->tc, m->id) == m, m->id);
     return SK_ERR_NONE;
 }
 
