@@ -172,10 +172,11 @@ def parse(path):
 
 
 def load(schema_dir=SCHEMA_DIR):
-    """Every API of the schema directory: {api_key: Api}."""
+    """Every API of the schema directory: {api_key: Api} (the record_*.kfs
+    files describe internal-topic records, not APIs: skipped)."""
     apis = {}
     for name in sorted(os.listdir(schema_dir)):
-        if name.endswith('.kfs'):
+        if name.endswith('.kfs') and not name.startswith('record_'):
             api = parse(os.path.join(schema_dir, name))
             apis[api.key] = api
     return apis

@@ -1,10 +1,11 @@
 /*
  * kfgen: the host tool that turns skiff's protocol schema files
- * (src/proto/schema/NN_<api>.kfs, language described in
- * src/proto/schema/README.md) into OUTDIR/kf_msgs.h and OUTDIR/kf_msgs.c:
+ * (src/proto/schema/NN_<api>.kfs and record_<name>.kfs, language described
+ * in src/proto/schema/README.md) into OUTDIR/kf_msgs.h and OUTDIR/kf_msgs.c:
  * one C struct per message and nested struct, one kf_struct_desc table per
- * struct, the KF_API_* key enum and the kf_apis[] table that src/proto/codec.c
- * interprets.
+ * struct, the KF_API_* key enum, the kf_apis[] table that src/proto/codec.c
+ * interprets, and the kf_records[] table of the internal topics' record
+ * types (keys and values of __consumer_offsets and __transaction_state).
  *
  * Usage: kfgen OUTDIR FILE.kfs...
  *
@@ -81,13 +82,22 @@ typedef struct msg {
 } msg;
 
 typedef struct api {
-    int key;
+    int key;                  /* API key; a record type's first key version */
     char name[NAME_MAX_LEN];  /* CamelCase, e.g. "ApiVersions" */
     char snake[NAME_MAX_LEN]; /* e.g. "api_versions" */
-    int vmin, vmax, flex;     /* flex = VMAX when never flexible */
-    msg req, resp;
+    int vmin, vmax, flex;     /* flex = VMAX when never flexible (a record: its value's) */
+    msg req, resp;            /* a record: its key and its value */
     bool has_req, has_resp;
+    bool record;              /* an internal-topic record type, not an API */
+    int tmin, tmax;           /* a record's key versions (record types) */
+    char topic[NAME_MAX_LEN]; /* a record's internal topic */
 } api;
+
+/* The two sections of a file: request/response, or key/value. */
+static const char *section_name(const api *a, bool first)
+{
+    return a->record ? (first ? "key" : "value") : (first ? "request" : "response");
+}
 
 /* One significant line of a schema file, comments and blanks removed. */
 typedef struct line {
@@ -463,50 +473,101 @@ static char *read_file(const char *path)
     return buf;
 }
 
+static void parse_flexible(api *a, const line *ln, const char *tok)
+{
+    if (!strcmp(tok, "none")) {
+        a->flex = VMAX;
+        return;
+    }
+    int hi;
+    parse_range(tok, &a->flex, &hi, ln->no);
+    if (hi != VMAX)
+        die(ln->no, "flexible versions must be 'N+' or 'none'");
+}
+
+/* The file name must be NN_<snake name>.kfs with NN the key (APIs), or
+ * record_<snake name>.kfs (records): `fmt` takes the key and the name. */
+static void check_file_name(const char *path, const api *a, const char *fmt, int lineno)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char want[NAME_MAX_LEN + 16];
+    if (a->record)
+        snprintf(want, sizeof want, "record_%s.kfs", a->snake);
+    else
+        snprintf(want, sizeof want, fmt, a->key, a->snake);
+    if (strcmp(base, want))
+        die(lineno, "file of %s %s must be named %s", a->record ? "record" : "API", a->name, want);
+}
+
+/* The first line of an API file: api KEY Name versions RANGE flexible N+|none. */
+static void parse_api_line(api *a, const line *ln, const char *path)
+{
+    if (ln->ntok != 7 || strcmp(ln->tok[3], "versions") || strcmp(ln->tok[5], "flexible"))
+        die(ln->no, "expected: api KEY Name versions RANGE flexible N+|none");
+    a->key = (int)parse_int(ln->tok[1], 0, INT16_MAX, ln->no, "api key");
+    copy_name(a->name, ln->tok[2], ln->no);
+    camel_to_snake(a->name, a->snake, ln->no);
+    parse_range(ln->tok[4], &a->vmin, &a->vmax, ln->no);
+    parse_flexible(a, ln, ln->tok[6]);
+    for (int i = 0; i < napis - 1; i++)
+        if (!apis[i].record && apis[i].key == a->key)
+            die(ln->no, "API key %d defined twice", a->key);
+    check_file_name(path, a, "%02d_%s.kfs", ln->no);
+}
+
+/* The first line of a record file:
+ * record Name topic TOPIC types RANGE versions RANGE flexible N+|none. */
+static void parse_record_line(api *a, const line *ln, const char *path)
+{
+    if (ln->ntok != 10 || strcmp(ln->tok[2], "topic") || strcmp(ln->tok[4], "types") ||
+        strcmp(ln->tok[6], "versions") || strcmp(ln->tok[8], "flexible"))
+        die(ln->no, "expected: record Name topic TOPIC types RANGE versions RANGE flexible N+|none");
+    a->record = true;
+    copy_name(a->name, ln->tok[1], ln->no);
+    camel_to_snake(a->name, a->snake, ln->no);
+    copy_name(a->topic, ln->tok[3], ln->no);
+    parse_range(ln->tok[5], &a->tmin, &a->tmax, ln->no);
+    if (a->tmax == VMAX)
+        die(ln->no, "record types must be a closed range");
+    a->key = a->tmin;
+    parse_range(ln->tok[7], &a->vmin, &a->vmax, ln->no);
+    parse_flexible(a, ln, ln->tok[9]);
+    for (int i = 0; i < napis - 1; i++)
+        if (apis[i].record && !strcmp(apis[i].topic, a->topic) && apis[i].tmin <= a->tmax &&
+            a->tmin <= apis[i].tmax)
+            die(ln->no, "record types %d-%d of %s overlap %s's", a->tmin, a->tmax, a->topic, apis[i].name);
+    check_file_name(path, a, NULL, ln->no);
+}
+
 static void parse_file(const char *path)
 {
     static line lines[MAX_LINES];
     cur_file = path;
     char *text = read_file(path);
     int n = read_lines(text, lines);
-    if (n == 0 || lines[0].indent || strcmp(lines[0].tok[0], "api"))
-        die(n ? lines[0].no : 1, "a schema file starts with an 'api' line");
-    line *ln = &lines[0];
-    if (ln->ntok != 7 || strcmp(ln->tok[3], "versions") || strcmp(ln->tok[5], "flexible"))
-        die(ln->no, "expected: api KEY Name versions RANGE flexible N+|none");
+    if (n == 0 || lines[0].indent || (strcmp(lines[0].tok[0], "api") && strcmp(lines[0].tok[0], "record")))
+        die(n ? lines[0].no : 1, "a schema file starts with an 'api' or a 'record' line");
     if (napis == MAX_APIS)
-        die(ln->no, "too many APIs");
+        die(lines[0].no, "too many APIs");
     api *a = &apis[napis++];
-    a->key = (int)parse_int(ln->tok[1], 0, INT16_MAX, ln->no, "api key");
-    copy_name(a->name, ln->tok[2], ln->no);
-    camel_to_snake(a->name, a->snake, ln->no);
-    parse_range(ln->tok[4], &a->vmin, &a->vmax, ln->no);
-    if (!strcmp(ln->tok[6], "none")) {
-        a->flex = VMAX;
-    } else {
-        int hi;
-        parse_range(ln->tok[6], &a->flex, &hi, ln->no);
-        if (hi != VMAX)
-            die(ln->no, "flexible versions must be 'N+' or 'none'");
-    }
-    for (int i = 0; i < napis - 1; i++)
-        if (apis[i].key == a->key)
-            die(ln->no, "API key %d defined twice", a->key);
-
-    /* The file name must be NN_<snake name>.kfs with NN the key. */
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    char want[NAME_MAX_LEN + 16];
-    snprintf(want, sizeof want, "%02d_%s.kfs", a->key, a->snake);
-    if (strcmp(base, want))
-        die(ln->no, "file of API %s must be named %s", a->name, want);
+    if (!strcmp(lines[0].tok[0], "api"))
+        parse_api_line(a, &lines[0], path);
+    else
+        parse_record_line(a, &lines[0], path);
+    /* A record's key: never flexible, its versions are the record types. */
+    api key_view = *a;
+    key_view.vmin = a->tmin;
+    key_view.vmax = a->tmax;
+    key_view.flex = VMAX;
 
     int i = 1;
     while (i < n) {
-        ln = &lines[i];
-        if (ln->indent || ln->ntok != 1 || (strcmp(ln->tok[0], "request") && strcmp(ln->tok[0], "response")))
-            die(ln->no, "expected 'request' or 'response'");
-        bool req = !strcmp(ln->tok[0], "request");
+        line *ln = &lines[i];
+        const char *first = section_name(a, true), *second = section_name(a, false);
+        if (ln->indent || ln->ntok != 1 || (strcmp(ln->tok[0], first) && strcmp(ln->tok[0], second)))
+            die(ln->no, "expected '%s' or '%s'", first, second);
+        bool req = !strcmp(ln->tok[0], first);
         bool *has = req ? &a->has_req : &a->has_resp;
         if (*has)
             die(ln->no, "%s given twice", ln->tok[0]);
@@ -518,12 +579,13 @@ static void parse_file(const char *path)
         m->structs[m->nstructs++] = root;
         i++;
         if (i < n && lines[i].indent > 0)
-            parse_struct(a, m, root, lines, n, &i);
+            parse_struct(a->record && req ? &key_view : a, m, root, lines, n, &i);
         if (i < n && lines[i].indent > 0)
             die(lines[i].no, "inconsistent indentation");
     }
     if (!a->has_req || !a->has_resp)
-        die(1, "API %s needs both a request and a response section", a->name);
+        die(1, "%s %s needs both a %s and a %s section", a->record ? "record" : "API", a->name,
+            section_name(a, true), section_name(a, false));
     free(text);
     cur_file = NULL;
 }
@@ -541,8 +603,7 @@ static void upper(const char *in, char *out)
 /* C name of a struct: kf_<api>_<request|response>[_<struct>]. */
 static void c_name(const api *a, bool req, const sdef *s, char *out, size_t cap)
 {
-    snprintf(out, cap, "kf_%s_%s%s%s", a->snake, req ? "request" : "response", s->name[0] ? "_" : "",
-             s->name);
+    snprintf(out, cap, "kf_%s_%s%s%s", a->snake, section_name(a, req), s->name[0] ? "_" : "", s->name);
 }
 
 static void emit_struct_decl(FILE *h, const api *a, bool req, sdef *s)
@@ -623,9 +684,23 @@ static void emit_desc(FILE *c, const api *a, bool req, sdef *s)
             name, s->nfields, s->nfields ? name : "NULL", s->nfields ? "_fields" : "");
 }
 
+/* APIs by key, then records by topic and type. */
 static int cmp_api(const void *x, const void *y)
 {
-    return ((const api *)x)->key - ((const api *)y)->key;
+    const api *a = x, *b = y;
+    if (a->record != b->record)
+        return a->record - b->record;
+    int t = a->record ? strcmp(a->topic, b->topic) : 0;
+    return t ? t : a->key - b->key;
+}
+
+/* Index of the first record type in the sorted apis[] (napis when none). */
+static int first_record(void)
+{
+    int i = 0;
+    while (i < napis && !apis[i].record)
+        i++;
+    return i;
 }
 
 static FILE *open_out(const char *dir, const char *name, char *path, size_t cap)
@@ -661,6 +736,8 @@ static void emit(const char *dir)
     fprintf(h, "%s#ifndef KF_MSGS_H\n#define KF_MSGS_H\n\n#include \"skiff/proto.h\"\n\n", banner);
     fprintf(h, "/* API keys. */\nenum {\n");
     for (int i = 0; i < napis; i++) {
+        if (apis[i].record)
+            continue;
         upper(apis[i].snake, up);
         fprintf(h, "    KF_API_%s = %d,\n", up, apis[i].key);
     }
@@ -677,8 +754,12 @@ static void emit(const char *dir)
     }
     fprintf(h, "\n");
     for (int i = 0; i < napis; i++) {
-        fprintf(h, "/* %d %s: versions %d-%d */\n\n", apis[i].key, apis[i].name, apis[i].vmin,
-                apis[i].vmax);
+        if (apis[i].record)
+            fprintf(h, "/* record %s of %s: types %d-%d, value versions %d-%d */\n\n", apis[i].name,
+                    apis[i].topic, apis[i].tmin, apis[i].tmax, apis[i].vmin, apis[i].vmax);
+        else
+            fprintf(h, "/* %d %s: versions %d-%d */\n\n", apis[i].key, apis[i].name, apis[i].vmin,
+                    apis[i].vmax);
         emit_struct_decl(h, &apis[i], true, apis[i].req.structs[0]);
         emit_struct_decl(h, &apis[i], false, apis[i].resp.structs[0]);
     }
@@ -694,7 +775,15 @@ static void emit(const char *dir)
         }
     }
     fprintf(h, "\n/* Every API skiff serves, sorted by key. */\nextern const kf_api kf_apis[];\n"
-               "extern const size_t kf_napis;\n\n#endif\n");
+               "extern const size_t kf_napis;\n");
+    fprintf(h, "\n/* Record types of the internal topics, by topic and first type. */\n");
+    for (int i = 0; i < napis; i++) {
+        if (!apis[i].record)
+            continue;
+        upper(apis[i].snake, up);
+        fprintf(h, "#define KF_RECORD_%s (&kf_records[%d])\n", up, i - first_record());
+    }
+    fprintf(h, "extern const kf_record_type kf_records[];\nextern const size_t kf_nrecords;\n\n#endif\n");
     close_out(h, dir, "kf_msgs.h", hpath);
 
     for (int i = 0; i < napis; i++)
@@ -711,10 +800,20 @@ static void emit(const char *dir)
     }
     fprintf(c, "const kf_api kf_apis[] = {\n");
     for (int i = 0; i < napis; i++)
-        fprintf(c, "    {%d, \"%s\", %d, %d, %d, &kf_%s_request_desc, &kf_%s_response_desc},\n",
-                apis[i].key, apis[i].name, apis[i].vmin, apis[i].vmax, apis[i].flex, apis[i].snake,
-                apis[i].snake);
-    fprintf(c, "};\nconst size_t kf_napis = sizeof kf_apis / sizeof kf_apis[0];\n");
+        if (!apis[i].record)
+            fprintf(c, "    {%d, \"%s\", %d, %d, %d, &kf_%s_request_desc, &kf_%s_response_desc},\n",
+                    apis[i].key, apis[i].name, apis[i].vmin, apis[i].vmax, apis[i].flex, apis[i].snake,
+                    apis[i].snake);
+    fprintf(c, "};\nconst size_t kf_napis = sizeof kf_apis / sizeof kf_apis[0];\n\n");
+    fprintf(c, "const kf_record_type kf_records[] = {\n");
+    for (int i = 0; i < napis; i++)
+        if (apis[i].record)
+            fprintf(c, "    {\"%s\", \"%s\", %d, %d, %d, %d, %d, &kf_%s_key_desc, &kf_%s_value_desc},\n",
+                    apis[i].name, apis[i].topic, apis[i].tmin, apis[i].tmax, apis[i].vmin, apis[i].vmax,
+                    apis[i].flex, apis[i].snake, apis[i].snake);
+    if (first_record() == napis)
+        fprintf(c, "    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},\n");
+    fprintf(c, "};\nconst size_t kf_nrecords = %d;\n", napis - first_record());
     close_out(c, dir, "kf_msgs.c", cpath);
 }
 

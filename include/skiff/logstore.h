@@ -449,6 +449,13 @@ typedef void (*sk_record_fn)(void *arg, const sk_batch *batch, const sk_record *
  * warning). Loads the partition first. Returns 0, or -1 when it cannot be
  * loaded or read (logged). */
 int sk_partition_scan_records(sk_partition *p, size_t cap, sk_record_fn fn, void *arg);
+/* Called for each batch of a scan: its header parsed, its bytes valid during
+ * the call (records not opened). */
+typedef void (*sk_batch_fn)(void *arg, const sk_batch *batch);
+/* The same walk batch by batch, control batches included (the group
+ * coordinator replays transaction markers). Returns 0, or -1 on a read
+ * error (logged). */
+int sk_partition_scan_batches(sk_partition *p, sk_batch_fn fn, void *arg);
 
 /* ListOffsets special timestamps (ListOffsetsRequest). */
 #define SK_LIST_OFFSETS_LATEST (-1LL)        /* the high watermark */

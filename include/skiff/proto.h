@@ -112,6 +112,43 @@ typedef struct kf_api {
     const kf_struct_desc *response; /* the response body's layout */
 } kf_api;
 
+/* One record type of an internal topic (__consumer_offsets,
+ * __transaction_state), described by a src/proto/schema/record_*.kfs file:
+ * a key and a value, each prefixed on the wire by its int16 version as
+ * Kafka's MessageUtil writes them. The key's version is the record type
+ * (keys are never flexible); the value's version is its own. */
+typedef struct kf_record_type {
+    const char *name;                /* e.g. "OffsetCommit" (Kafka's OffsetCommitKey/Value) */
+    const char *topic;               /* the internal topic */
+    int16_t type_min, type_max;      /* key versions (record types) */
+    int16_t min_ver, max_ver;        /* value versions read and written */
+    int16_t flex_min;                /* first flexible value version, KF_VMAX if none */
+    const kf_struct_desc *key;
+    const kf_struct_desc *value;
+} kf_record_type;
+
+/* The record type of `topic` whose keys have version `type`, or NULL
+ * (src/proto/record_codec.c). */
+const kf_record_type *kf_record_find(const char *topic, int16_t type);
+/* The int16 version that starts a key or value, or -1 when shorter than 2 bytes. */
+int16_t kf_record_version(const uint8_t *p, size_t len);
+/* Appends a key of record type `type` (its int16 type, then `key`, a
+ * struct of rt->key). Returns 0, or -1 when the writer failed. */
+int kf_record_key_encode(const kf_record_type *rt, int16_t type, const void *key, sk_writer *w);
+/* Appends a value at `version` (its int16 version, then `value`, a struct
+ * of rt->value, flexible from rt->flex_min). Returns 0 or -1. */
+int kf_record_value_encode(const kf_record_type *rt, int16_t version, const void *value, sk_writer *w);
+/* Decodes a key of `len` bytes into `out` (a struct of rt->key; strings in
+ * `arena`). -1 when its type is not rt's, the bytes are malformed, or bytes
+ * are left over. */
+int kf_record_key_decode(const kf_record_type *rt, const uint8_t *p, size_t len, sk_arena *arena, void *out);
+/* Decodes a value into `out` (a struct of rt->value; strings and arrays in
+ * `arena`, bytes pointing into `p`), *version its version. -1 when the
+ * version is outside rt's or the bytes are malformed; bytes after the
+ * value (a later version's fields) are ignored, as Kafka's readers do. */
+int kf_record_value_decode(const kf_record_type *rt, const uint8_t *p, size_t len, sk_arena *arena, void *out,
+                           int16_t *version);
+
 /* Decodes a message body of `version` into `out` (a zeroed struct of
  * desc->size bytes). Strings are copied into `arena`, arrays and non-null
  * nullable structs allocated there;

@@ -94,7 +94,7 @@ cgroup *cgroup_of(ggroup *g, bool create)
         c->g = g;
         g->consumer = c;
         free(g->protocol_type);
-        g->protocol_type = gstrdup("consumer");
+        g->protocol_type = sk_coord_strdup("consumer");
     }
     return c;
 }
@@ -134,7 +134,7 @@ typedef struct hb {
 
 static char *dup_kf(kf_str s)
 {
-    return s.p ? gstrndup(s.p, (size_t)s.len) : NULL;
+    return s.p ? sk_coord_strndup(s.p, (size_t)s.len) : NULL;
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -465,7 +465,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     bool meta_changed = !metadata_equal(meta, nmeta, c->topics, c->ntopics);
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     if (changed)
         crec_member(&b, h->group_id, &u);
     if (meta_changed)
@@ -475,8 +475,8 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         sk_info("group", "consumer group %s: group epoch bumped to %d (member %s%s%s)", h->group_id,
                 c->group_epoch + 1, h->member_id, m ? "" : " joins", meta_changed ? ", topics changed" : "");
     }
-    int16_t err = coord_write(gs, c->g->partition, &b);
-    grecs_free(&b);
+    int16_t err = sk_coord_write(gs, c->g->partition, &b);
+    sk_grecs_free(&b);
     free(meta);
     return err;
 }
@@ -535,13 +535,13 @@ static int16_t step_target(hb *h, cgroup *c)
     if (cassign_run(cgroup_assignor(c), topics, c->ntopics, members, c->nmembers) < 0)
         goto out;
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     for (int32_t i = 0; i < c->nmembers; i++)
         if (!ctps_equal(&members[i].target, &c->members[i]->target))
             crec_target_member(&b, h->group_id, c->members[i]->member_id, &members[i].target);
     crec_target_epoch(&b, h->group_id, c->group_epoch);
-    err = coord_write(h->gs, c->g->partition, &b);
-    grecs_free(&b);
+    err = sk_coord_write(h->gs, c->g->partition, &b);
+    sk_grecs_free(&b);
     if (err == SK_ERR_NONE)
         sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id,
                  c->assignment_epoch, cgroup_assignor(c));
@@ -670,17 +670,18 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
     } else if (n.epoch != m->member_epoch || n.state != m->state || !ctps_equal(&n.assigned, &m->assigned) ||
                !ctps_equal(&n.revoking, &m->revoking) || !m->has_current) {
         grecs b;
-        grecs_init(&b);
+        sk_grecs_init(&b);
         crec_current(&b, h->group_id, m->member_id, n.epoch, n.epoch != m->member_epoch ? n.previous
                                                                                          : m->previous_member_epoch,
                      n.state, &n.assigned, &n.revoking);
-        err = coord_write(h->gs, c->g->partition, &b);
-        grecs_free(&b);
+        err = sk_coord_write(h->gs, c->g->partition, &b);
+        sk_grecs_free(&b);
         if (err == SK_ERR_NONE) {
             if (m->state == CM_UNREVOKED_PARTITIONS) {
                 if (m->rebalance.fn != rebalance_expired)
                     sk_coord_timer_init(&m->rebalance, rebalance_expired);
-                sk_coord_timer_arm(&h->gs->timers, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
+                sk_coord_timer_arm(&h->gs->timers, &m->rebalance,
+                                   m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
             } else {
                 sk_coord_timer_cancel(&h->gs->timers, &m->rebalance);
             }
@@ -715,7 +716,7 @@ static void check_exclusive(const cgroup *c)
 static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *why)
 {
     const char *gid = c->g->group_id;
-    char *mid = gstrdup(m->member_id);
+    char *mid = sk_coord_strdup(m->member_id);
     if (!mid)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     ctopic_meta *meta = NULL;
@@ -725,7 +726,7 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     }
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     crec_current_tombstone(&b, gid, mid);
     crec_target_member_tombstone(&b, gid, mid);
     crec_member_tombstone(&b, gid, mid);
@@ -733,8 +734,8 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
         crec_partition_metadata(&b, gid, meta, nmeta);
     crec_group_epoch(&b, gid, c->group_epoch + 1);
     int32_t epoch = c->group_epoch + 1;
-    int16_t err = coord_write(gs, c->g->partition, &b);
-    grecs_free(&b);
+    int16_t err = sk_coord_write(gs, c->g->partition, &b);
+    sk_grecs_free(&b);
     free(meta);
     if (err == SK_ERR_NONE)
         sk_info("group", "consumer group %s: member %s %s; group epoch bumped to %d", gid, mid, why, epoch);
@@ -802,12 +803,12 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
     resp->member_epoch = e;
     if (e == CM_EPOCH_STATIC_LEAVE && h->instance_id) {
         grecs b;
-        grecs_init(&b);
+        sk_grecs_init(&b);
         ctps none = {0};
         crec_current(&b, h->group_id, m->member_id, CM_EPOCH_STATIC_LEAVE, m->previous_member_epoch, m->state,
                      &m->assigned, &none);
-        int16_t err = coord_write(h->gs, c->g->partition, &b);
-        grecs_free(&b);
+        int16_t err = sk_coord_write(h->gs, c->g->partition, &b);
+        sk_grecs_free(&b);
         if (err == SK_ERR_NONE)
             sk_info("group", "consumer group %s: static member %s (instance %s) left for now", h->group_id,
                     h->member_id, h->instance_id);
@@ -830,7 +831,7 @@ static int16_t replace_static(hb *h, cgroup *c, cmember *old)
     cmember u = *old;
     u.member_id = h->member_id;
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     crec_current_tombstone(&b, h->group_id, old->member_id);
     crec_target_member_tombstone(&b, h->group_id, old->member_id);
     crec_member_tombstone(&b, h->group_id, old->member_id);
@@ -839,8 +840,8 @@ static int16_t replace_static(hb *h, cgroup *c, cmember *old)
     crec_current(&b, h->group_id, h->member_id, 0, 0, old->state, &old->assigned, &old->revoking);
     sk_info("group", "consumer group %s: static member with instance id %s rejoins as %s, replacing %s",
             h->group_id, h->instance_id, h->member_id, old->member_id);
-    int16_t err = coord_write(h->gs, c->g->partition, &b);
-    grecs_free(&b);
+    int16_t err = sk_coord_write(h->gs, c->g->partition, &b);
+    sk_grecs_free(&b);
     return err;
 }
 
@@ -914,7 +915,7 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
 {
     sk_groups *gs = h->gs;
     int32_t e = h->req->member_epoch;
-    if (!g && e == 0 && !(g = group_create(gs, h->group_id, strlen(h->group_id))))
+    if (!g && e == 0 && !(g = sk_group_create(gs, h->group_id, strlen(h->group_id))))
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     if (!g)
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Consumer group %s not found.", h->group_id);
@@ -973,16 +974,16 @@ int sk_cgroup_heartbeat(sk_groups *gs, const sk_group_client *client, int16_t ve
         sk_uuid_random(id);
         sk_uuid_to_string(id, s);
         free(h.member_id);
-        if (!(h.member_id = gstrdup(s))) {
+        if (!(h.member_id = sk_coord_strdup(s))) {
             hb_free(&h);
             return -1;
         }
     }
     int16_t err = gs->closing ? SK_ERR_NOT_COORDINATOR : validate(&h, version); /* unloading: as Kafka */
     if (err == SK_ERR_NONE)
-        err = heartbeat(&h, group_find(gs, h.group_id, strlen(h.group_id)), resp, arena, &oom);
+        err = heartbeat(&h, sk_group_find(gs, h.group_id, strlen(h.group_id)), resp, arena, &oom);
     if (err != SK_ERR_NONE) {
-        resp->error_code = groups_append_error(err);
+        resp->error_code = sk_groups_append_error(err);
         const char *msg = h.error_message ? h.error_message : sk_err_name(err);
         char *copy = sk_arena_strndup(arena, msg, strlen(msg)); /* h.message dies with h */
         if (!copy)

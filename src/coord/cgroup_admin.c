@@ -57,7 +57,7 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
                        sk_arena *arena)
 {
     out->group_id = group_id;
-    ggroup *g = group_find_str(gs, group_id);
+    ggroup *g = sk_group_find_str(gs, group_id);
     cgroup *c = g ? g->consumer : NULL;
     if (!c) {
         char msg[300];
@@ -125,7 +125,7 @@ int16_t cgroup_validate_commit(const ggroup *g, const char *member_id, int32_t e
 
 int16_t sk_cgroup_validate_fetch(sk_groups *gs, kf_str group_id, kf_str member_id, int32_t member_epoch)
 {
-    ggroup *g = group_find_str(gs, group_id);
+    ggroup *g = sk_group_find_str(gs, group_id);
     if (!g || !g->consumer || !member_id.p)
         return SK_ERR_NONE;
     const cmember *m = cmember_find(g->consumer, member_id.p);
@@ -163,10 +163,10 @@ int16_t cgroup_classic_join(sk_groups *gs, ggroup *g)
     if (g->consumer->nmembers > 0)
         return SK_ERR_INCONSISTENT_GROUP_PROTOCOL; /* no mixed groups (migration) yet */
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     cgroup_tombstones(g, &b);
-    int16_t err = coord_write(gs, g->partition, &b);
-    grecs_free(&b);
+    int16_t err = sk_coord_write(gs, g->partition, &b);
+    sk_grecs_free(&b);
     if (err == SK_ERR_NONE) {
         sk_info("group", "group %s: the empty consumer group becomes a classic group", g->group_id);
         free(g->protocol_type);

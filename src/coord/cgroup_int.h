@@ -13,7 +13,7 @@
  * runtime.c (append a batch, then replay it).
  *
  * Every change of a consumer group's state is made by replaying a record:
- * an operation writes records into a grecs batch, coord_write() appends the
+ * an operation writes records into a grecs batch, sk_coord_write() appends the
  * batch to __consumer_offsets and, once it is stored, replays each record
  * through cgroup_replay(), which is also what loading at start-up runs.
  */
@@ -186,9 +186,10 @@ void crec_target_member_tombstone(grecs *b, const char *group_id, const char *me
 void crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
                   cmember_state state, const ctps *assigned, const ctps *revoking);
 void crec_current_tombstone(grecs *b, const char *group_id, const char *member_id);
-/* Applies one consumer-group record (key version 3-8); `key` is after the
- * version. Returns 0, or -1 when malformed (skipped, logged by the caller). */
-int cgroup_replay(sk_groups *gs, int16_t type, sk_reader *key, const sk_group_record *rec);
+/* Applies one consumer-group record of record type `rt` (key version
+ * `type`, 3-8). Returns 0, or -1 when malformed (skipped, logged by the
+ * caller). */
+int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const sk_group_record *rec);
 
 /* ---- cgroup_regex.c ---- */
 /* Compiles a subscription regex (PCRE2, whole-name match); NULL with a

@@ -1,227 +1,203 @@
 /*
- * Consumer-group records of __consumer_offsets in Apache Kafka's formats
- * (group-coordinator message schemas), and the one replay() that applies
- * them: live writes (runtime.c) and loading at start-up both come here.
+ * Consumer-group records of __consumer_offsets in Apache Kafka's formats,
+ * and the one replay() that applies them: live writes (runtime.c) and
+ * loading at start-up both come here. The formats are schema data
+ * (src/proto/schema/record_consumer_group_*.kfs, key types 3-8, values
+ * version 0, flexible) read and written by the one codec
+ * (src/proto/record_codec.c); this file maps them to the group:
  *
- * Keys (not flexible: int16 version = record type, int16-length strings):
- *   3 ConsumerGroupMetadata               groupId
- *   4 ConsumerGroupPartitionMetadata      groupId
- *   5 ConsumerGroupMemberMetadata         groupId, memberId
- *   6 ConsumerGroupTargetAssignmentMetadata groupId
- *   7 ConsumerGroupTargetAssignmentMember groupId, memberId
- *   8 ConsumerGroupCurrentMemberAssignment groupId, memberId
- * Values (version 0, flexible: compact lengths, tagged fields after each
- * struct, unknown tags skipped):
- *   3: epoch int32
- *   4: topics [topicId uuid, topicName string, numPartitions int32,
- *      partitionMetadata [partition int32, racks [string]]]
- *   5: instanceId string?, rackId string?, clientId string, clientHost
- *      string, subscribedTopicNames [string], subscribedTopicRegex string?,
- *      rebalanceTimeoutMs int32, serverAssignor string?
- *   6: assignmentEpoch int32
- *   7: topicPartitions [topicId uuid, partitions [int32]]
- *   8: memberEpoch int32, previousMemberEpoch int32, state int8,
- *      assignedPartitions [...], partitionsPendingRevocation [...] (as 7)
- * A null value is a tombstone.
+ *   3 ConsumerGroupMetadata                 group epoch
+ *   4 ConsumerGroupPartitionMetadata        subscribed topics (no racks)
+ *   5 ConsumerGroupMemberMetadata           a member's subscription
+ *   6 ConsumerGroupTargetAssignmentMetadata assignment epoch
+ *   7 ConsumerGroupTargetAssignmentMember   a member's target
+ *   8 ConsumerGroupCurrentMemberAssignment  a member's epochs, state,
+ *                                           assigned and revoking partitions
+ * Keys are the group id, and the member id for types 5, 7 and 8. A null
+ * value is a tombstone.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cgroup_int.h"
 #include "skiff/trace.h"
 
+/* Every consumer-group key is the group id, then for the per-member types
+ * the member id: the member key's struct serves all six. */
+typedef kf_consumer_group_member_metadata_key ckey;
+_Static_assert(offsetof(kf_consumer_group_metadata_key, group_id) == offsetof(ckey, group_id),
+               "consumer group keys share one layout");
+/* The partitions of a target and of a current assignment: one layout. */
+typedef kf_consumer_group_current_member_assignment_value_topic_partitions ctopic_parts;
+_Static_assert(sizeof(kf_consumer_group_target_assignment_member_value_topic_partitions) == sizeof(ctopic_parts) &&
+                   offsetof(kf_consumer_group_target_assignment_member_value_topic_partitions, partitions) ==
+                       offsetof(ctopic_parts, partitions),
+               "topic partitions share one layout");
+
 /* ---- Writing ---- */
 
-static void put_cstr(sk_writer *w, const char *s)
+static void add(grecs *b, const kf_record_type *rt, const char *group_id, const char *member_id, const void *value)
 {
-    if (!s) {
-        sk_write_uvarint(w, 0);
-        return;
-    }
-    size_t n = strlen(s);
-    sk_write_uvarint(w, (uint32_t)n + 1);
-    sk_write_raw(w, s, n);
+    ckey key = {kf_str_c(group_id), kf_str_c(member_id)};
+    sk_grecs_add(b, rt, rt->type_min, &key, 0, value);
 }
 
-static struct grec *key2(grecs *b, int16_t type, const char *group_id, const char *member_id)
-{
-    struct grec *r = grec_begin(b);
-    if (r) {
-        sk_write_i16(&b->w, type);
-        grec_put_str(&b->w, group_id);
-        if (member_id)
-            grec_put_str(&b->w, member_id);
-    }
-    return r;
-}
-
-static void tombstone(grecs *b, int16_t type, const char *group_id, const char *member_id)
-{
-    struct grec *r = key2(b, type, group_id, member_id);
-    if (r) {
-        grec_value(b, r, true);
-        grec_end(b, r);
-    }
-}
-
-/* A flexible value: version 0, then the caller's fields. */
-static struct grec *value_begin(grecs *b, int16_t type, const char *group_id, const char *member_id)
-{
-    struct grec *r = key2(b, type, group_id, member_id);
-    if (r) {
-        grec_value(b, r, false);
-        sk_write_i16(&b->w, 0);
-    }
-    return r;
-}
-
-static void value_end(grecs *b, struct grec *r)
-{
-    sk_write_uvarint(&b->w, 0); /* no tagged fields */
-    grec_end(b, r);
-}
-
-/* [topicId uuid, partitions [int32]] from a sorted set. */
-static void put_tps(sk_writer *w, const ctps *s)
+/* A sorted set as [topicId, partitions]: the topics in `*out`, their
+ * partitions in `*ids` (heap, freed by the caller). Returns the count of
+ * topics, or -1 when out of memory. */
+static int32_t tps_out(const ctps *s, ctopic_parts **out, int32_t **ids)
 {
     int32_t ntopics = ctps_topic_count(s);
-    sk_write_uvarint(w, (uint32_t)ntopics + 1);
-    for (int32_t i = 0; i < s->n;) {
-        int32_t j = i;
-        while (j < s->n && !memcmp(s->v[j].id, s->v[i].id, 16))
-            j++;
-        sk_write_raw(w, s->v[i].id, 16);
-        sk_write_uvarint(w, (uint32_t)(j - i) + 1);
-        for (int32_t k = i; k < j; k++)
-            sk_write_i32(w, s->v[k].partition);
-        sk_write_uvarint(w, 0);
-        i = j;
+    *out = calloc(ntopics > 0 ? (size_t)ntopics : 1, sizeof **out);
+    *ids = calloc(s->n > 0 ? (size_t)s->n : 1, sizeof **ids);
+    if (!*out || !*ids)
+        return -1;
+    int32_t t = -1;
+    for (int32_t i = 0; i < s->n; i++) {
+        if (ctps_topic_starts(s, i)) {
+            t++;
+            memcpy((*out)[t].topic_id.b, s->v[i].id, 16);
+            (*out)[t].partitions.items = *ids + i;
+        }
+        (*ids)[i] = s->v[i].partition;
+        (*out)[t].partitions.n++;
     }
+    return ntopics;
 }
 
 void crec_group_epoch(grecs *b, const char *group_id, int32_t epoch)
 {
-    struct grec *r = value_begin(b, CREC_GROUP_METADATA, group_id, NULL);
-    if (r) {
-        sk_write_i32(&b->w, epoch);
-        value_end(b, r);
-    }
+    kf_consumer_group_metadata_value v = {.epoch = epoch};
+    add(b, KF_RECORD_CONSUMER_GROUP_METADATA, group_id, NULL, &v);
 }
 
 void crec_group_tombstone(grecs *b, const char *group_id)
 {
-    tombstone(b, CREC_GROUP_METADATA, group_id, NULL);
+    add(b, KF_RECORD_CONSUMER_GROUP_METADATA, group_id, NULL, NULL);
 }
 
 void crec_partition_metadata(grecs *b, const char *group_id, const ctopic_meta *t, int32_t n)
 {
-    struct grec *r = value_begin(b, CREC_PARTITION_METADATA, group_id, NULL);
-    if (!r)
+    kf_consumer_group_partition_metadata_value v;
+    kf_init(&kf_consumer_group_partition_metadata_value_desc, &v);
+    kf_consumer_group_partition_metadata_value_topic_metadata *topics = calloc(n > 0 ? (size_t)n : 1, sizeof *topics);
+    if (!topics) {
+        b->err = 1;
         return;
-    sk_write_uvarint(&b->w, (uint32_t)n + 1);
-    for (int32_t i = 0; i < n; i++) {
-        sk_write_raw(&b->w, t[i].id, 16);
-        put_cstr(&b->w, t[i].name);
-        sk_write_i32(&b->w, t[i].partitions);
-        sk_write_uvarint(&b->w, 1); /* no rack information per partition */
-        sk_write_uvarint(&b->w, 0);
     }
-    value_end(b, r);
+    for (int32_t i = 0; i < n; i++) {
+        memcpy(topics[i].topic_id.b, t[i].id, 16);
+        topics[i].topic_name = kf_str_c(t[i].name);
+        topics[i].num_partitions = t[i].partitions; /* no rack information per partition */
+    }
+    v.topics.items = topics;
+    v.topics.n = n;
+    add(b, KF_RECORD_CONSUMER_GROUP_PARTITION_METADATA, group_id, NULL, &v);
+    free(topics);
 }
 
 void crec_partition_metadata_tombstone(grecs *b, const char *group_id)
 {
-    tombstone(b, CREC_PARTITION_METADATA, group_id, NULL);
+    add(b, KF_RECORD_CONSUMER_GROUP_PARTITION_METADATA, group_id, NULL, NULL);
 }
 
 void crec_member(grecs *b, const char *group_id, const cmember *m)
 {
-    struct grec *r = value_begin(b, CREC_MEMBER_METADATA, group_id, m->member_id);
-    if (!r)
+    kf_consumer_group_member_metadata_value v;
+    kf_init(&kf_consumer_group_member_metadata_value_desc, &v);
+    kf_str *topics = calloc(m->ntopics > 0 ? (size_t)m->ntopics : 1, sizeof *topics);
+    if (!topics) {
+        b->err = 1;
         return;
-    put_cstr(&b->w, m->instance_id);
-    put_cstr(&b->w, m->rack_id);
-    put_cstr(&b->w, m->client_id ? m->client_id : "");
-    put_cstr(&b->w, m->client_host ? m->client_host : "");
-    sk_write_uvarint(&b->w, (uint32_t)m->ntopics + 1);
+    }
     for (int32_t i = 0; i < m->ntopics; i++)
-        put_cstr(&b->w, m->topics[i]);
-    put_cstr(&b->w, m->regex);
-    sk_write_i32(&b->w, m->rebalance_timeout_ms);
-    put_cstr(&b->w, m->server_assignor);
-    value_end(b, r);
+        topics[i] = kf_str_c(m->topics[i]);
+    v.instance_id = kf_str_c(m->instance_id);
+    v.rack_id = kf_str_c(m->rack_id);
+    v.client_id = kf_str_c(m->client_id ? m->client_id : "");
+    v.client_host = kf_str_c(m->client_host ? m->client_host : "");
+    v.subscribed_topic_names.items = topics;
+    v.subscribed_topic_names.n = m->ntopics;
+    v.subscribed_topic_regex = kf_str_c(m->regex);
+    v.rebalance_timeout_ms = m->rebalance_timeout_ms;
+    v.server_assignor = kf_str_c(m->server_assignor);
+    add(b, KF_RECORD_CONSUMER_GROUP_MEMBER_METADATA, group_id, m->member_id, &v);
+    free(topics);
 }
 
 void crec_member_tombstone(grecs *b, const char *group_id, const char *member_id)
 {
-    tombstone(b, CREC_MEMBER_METADATA, group_id, member_id);
+    add(b, KF_RECORD_CONSUMER_GROUP_MEMBER_METADATA, group_id, member_id, NULL);
 }
 
 void crec_target_epoch(grecs *b, const char *group_id, int32_t epoch)
 {
-    struct grec *r = value_begin(b, CREC_TARGET_METADATA, group_id, NULL);
-    if (r) {
-        sk_write_i32(&b->w, epoch);
-        value_end(b, r);
-    }
+    kf_consumer_group_target_assignment_metadata_value v = {.assignment_epoch = epoch};
+    add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group_id, NULL, &v);
 }
 
 void crec_target_epoch_tombstone(grecs *b, const char *group_id)
 {
-    tombstone(b, CREC_TARGET_METADATA, group_id, NULL);
+    add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group_id, NULL, NULL);
 }
 
 void crec_target_member(grecs *b, const char *group_id, const char *member_id, const ctps *t)
 {
-    struct grec *r = value_begin(b, CREC_TARGET_MEMBER, group_id, member_id);
-    if (r) {
-        put_tps(&b->w, t);
-        value_end(b, r);
-    }
+    ctopic_parts *topics;
+    int32_t *ids;
+    int32_t n = tps_out(t, &topics, &ids);
+    kf_consumer_group_target_assignment_member_value v;
+    v.topic_partitions.items = (kf_consumer_group_target_assignment_member_value_topic_partitions *)topics;
+    v.topic_partitions.n = n;
+    if (n < 0)
+        b->err = 1;
+    else
+        add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group_id, member_id, &v);
+    free(topics);
+    free(ids);
 }
 
 void crec_target_member_tombstone(grecs *b, const char *group_id, const char *member_id)
 {
-    tombstone(b, CREC_TARGET_MEMBER, group_id, member_id);
+    add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group_id, member_id, NULL);
 }
 
 void crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
                   cmember_state state, const ctps *assigned, const ctps *revoking)
 {
-    struct grec *r = value_begin(b, CREC_CURRENT_ASSIGNMENT, group_id, member_id);
-    if (!r)
-        return;
-    sk_write_i32(&b->w, epoch);
-    sk_write_i32(&b->w, previous_epoch);
-    sk_write_i8(&b->w, (int8_t)state);
-    put_tps(&b->w, assigned);
-    put_tps(&b->w, revoking);
-    value_end(b, r);
+    kf_consumer_group_current_member_assignment_value v = {.member_epoch = epoch,
+                                                           .previous_member_epoch = previous_epoch,
+                                                           .state = (int8_t)state};
+    int32_t *ids[2];
+    v.assigned_partitions.n = tps_out(assigned, &v.assigned_partitions.items, &ids[0]);
+    v.partitions_pending_revocation.n = tps_out(revoking, &v.partitions_pending_revocation.items, &ids[1]);
+    if (v.assigned_partitions.n < 0 || v.partitions_pending_revocation.n < 0)
+        b->err = 1;
+    else
+        add(b, KF_RECORD_CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group_id, member_id, &v);
+    free(v.assigned_partitions.items);
+    free(v.partitions_pending_revocation.items);
+    free(ids[0]);
+    free(ids[1]);
 }
 
 void crec_current_tombstone(grecs *b, const char *group_id, const char *member_id)
 {
-    tombstone(b, CREC_CURRENT_ASSIGNMENT, group_id, member_id);
+    add(b, KF_RECORD_CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group_id, member_id, NULL);
 }
 
 /* ---- Replay ---- */
 
-static int get_tps(sk_reader *r, ctps *out)
+static int tps_in(const ctopic_parts *t, int32_t n, ctps *out)
 {
     out->n = 0;
-    int32_t nt = grec_get_count(r, true);
-    for (int32_t i = 0; i < nt && !r->err; i++) {
-        const uint8_t *id = sk_read_raw(r, 16);
-        int32_t np = grec_get_count(r, true);
-        for (int32_t k = 0; k < np && !r->err; k++) {
-            int32_t p = sk_read_i32(r);
-            if (!r->err && id && ctps_add(out, id, p) < 0)
+    for (int32_t i = 0; i < n; i++)
+        for (int32_t k = 0; k < t[i].partitions.n; k++)
+            if (ctps_add(out, t[i].topic_id.b, t[i].partitions.items[k]) < 0)
                 return -1;
-        }
-        grec_skip_tags(r, true);
-    }
     ctps_sort(out);
-    return r->err ? -1 : 0;
+    return 0;
 }
 
 /* A member created by replay (MemberMetadata before anything else). */
@@ -237,7 +213,7 @@ static cmember *member_add(sk_groups *gs, cgroup *c, const char *member_id)
         c->cap = cap;
     }
     cmember *m = calloc(1, sizeof *m);
-    if (!m || !(m->member_id = gstrdup(member_id))) {
+    if (!m || !(m->member_id = sk_coord_strdup(member_id))) {
         free(m);
         return NULL;
     }
@@ -292,76 +268,71 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int replay_member(sk_groups *gs, cgroup *c, const char *member_id, sk_reader *v)
+/* A copy of a decoded string (null: NULL) in *out; false when out of memory. */
+static bool dup_str(kf_str s, char **out)
+{
+    *out = s.p ? sk_coord_strndup(s.p, s.len > 0 ? (size_t)s.len : 0) : NULL;
+    return !s.p || *out;
+}
+
+static int replay_member(sk_groups *gs, cgroup *c, const char *member_id,
+                         const kf_consumer_group_member_metadata_value *v)
 {
     cmember *m = cmember_find(c, member_id);
     if (!m && !(m = member_add(gs, c, member_id)))
         return -1;
     member_strings_free(m);
-    m->instance_id = grec_get_str(v, true);
-    m->rack_id = grec_get_str(v, true);
-    m->client_id = grec_get_str(v, true);
-    m->client_host = grec_get_str(v, true);
-    int32_t n = grec_get_count(v, true);
-    if (!v->err && n > 0 && !(m->topics = calloc((size_t)n, sizeof *m->topics)))
+    int32_t n = v->subscribed_topic_names.n;
+    if (n > 0 && !(m->topics = calloc((size_t)n, sizeof *m->topics)))
         return -1;
-    for (int32_t i = 0; i < n && !v->err; i++)
-        if ((m->topics[m->ntopics] = grec_get_str(v, true)))
+    for (int32_t i = 0; i < n; i++)
+        if ((m->topics[m->ntopics] = sk_coord_memdup(v->subscribed_topic_names.items[i])))
             m->ntopics++;
     if (m->ntopics > 1)
         qsort(m->topics, (size_t)m->ntopics, sizeof *m->topics, str_cmp);
-    m->regex = grec_get_str(v, true);
+    if (!dup_str(v->instance_id, &m->instance_id) || !dup_str(v->rack_id, &m->rack_id) ||
+        !dup_str(v->client_id, &m->client_id) || !dup_str(v->client_host, &m->client_host) ||
+        !dup_str(v->subscribed_topic_regex, &m->regex) || !dup_str(v->server_assignor, &m->server_assignor) ||
+        m->ntopics < n)
+        return -1;
     if (m->regex) {
         char err[200];
         if (!(m->re = cregex_compile(m->regex, err, sizeof err)))
             sk_warn("group", "consumer group %s: member %s: regex '%s' ignored: %s", c->g->group_id, member_id,
                     m->regex, err);
     }
-    m->rebalance_timeout_ms = sk_read_i32(v);
-    m->server_assignor = grec_get_str(v, true);
-    return v->err ? -1 : 0;
+    m->rebalance_timeout_ms = v->rebalance_timeout_ms;
+    return 0;
 }
 
-static int replay_partition_metadata(cgroup *c, sk_reader *v)
+/* The subscribed topics' metadata (NULL `v`: none, a tombstone). */
+static int replay_partition_metadata(cgroup *c, const kf_consumer_group_partition_metadata_value *v)
 {
     for (int32_t i = 0; i < c->ntopics; i++)
         free(c->topics[i].name);
     free(c->topics);
     c->topics = NULL;
     c->ntopics = 0;
-    int32_t n = grec_get_count(v, true);
-    if (v->err || (n > 0 && !(c->topics = calloc((size_t)n, sizeof *c->topics))))
+    int32_t n = v ? v->topics.n : 0;
+    if (n > 0 && !(c->topics = calloc((size_t)n, sizeof *c->topics)))
         return -1;
-    for (int32_t i = 0; i < n && !v->err; i++) {
+    for (int32_t i = 0; i < n; i++) {
         ctopic_meta *t = &c->topics[c->ntopics];
-        const uint8_t *id = sk_read_raw(v, 16);
-        t->name = grec_get_str(v, true);
-        t->partitions = sk_read_i32(v);
-        int32_t np = grec_get_count(v, true);
-        for (int32_t k = 0; k < np && !v->err; k++) {
-            sk_read_i32(v);
-            int32_t nr = grec_get_count(v, true);
-            for (int32_t j = 0; j < nr && !v->err; j++)
-                free(grec_get_str(v, true));
-            grec_skip_tags(v, true);
-        }
-        grec_skip_tags(v, true);
-        if (v->err || !id || !t->name) {
-            free(t->name);
-            break;
-        }
-        memcpy(t->id, id, 16);
+        if (!(t->name = sk_coord_memdup(v->topics.items[i].topic_name)))
+            return -1;
+        memcpy(t->id, v->topics.items[i].topic_id.b, 16);
+        t->partitions = v->topics.items[i].num_partitions;
         c->ntopics++;
     }
-    return v->err ? -1 : 0;
+    return 0;
 }
 
-static int replay_current(cmember *m, sk_reader *v)
+static int replay_current(cmember *m, const kf_consumer_group_current_member_assignment_value *v)
 {
-    int32_t epoch = sk_read_i32(v), previous = sk_read_i32(v);
-    int8_t state = sk_read_i8(v);
     ctps assigned = {0}, revoking = {0};
-    if (v->err || get_tps(v, &assigned) < 0 || get_tps(v, &revoking) < 0 || state < 0 || state > CM_UNKNOWN) {
+    if (tps_in(v->assigned_partitions.items, v->assigned_partitions.n, &assigned) < 0 ||
+        tps_in(v->partitions_pending_revocation.items, v->partitions_pending_revocation.n, &revoking) < 0 ||
+        v->state < 0 || v->state > CM_UNKNOWN) {
         ctps_free(&assigned);
         ctps_free(&revoking);
         return -1;
@@ -370,23 +341,36 @@ static int replay_current(cmember *m, sk_reader *v)
     ctps_free(&m->revoking);
     m->assigned = assigned;
     m->revoking = revoking;
-    m->member_epoch = epoch;
-    m->previous_member_epoch = previous;
-    m->state = (cmember_state)state;
+    m->member_epoch = v->member_epoch;
+    m->previous_member_epoch = v->previous_member_epoch;
+    m->state = (cmember_state)v->state;
     m->has_current = true;
     return 0;
 }
 
-int cgroup_replay(sk_groups *gs, int16_t type, sk_reader *key, const sk_group_record *rec)
+/* The value of any consumer-group record type (the largest struct). */
+typedef union cvalue {
+    kf_consumer_group_metadata_value group;
+    kf_consumer_group_partition_metadata_value partitions;
+    kf_consumer_group_member_metadata_value member;
+    kf_consumer_group_target_assignment_metadata_value target_epoch;
+    kf_consumer_group_target_assignment_member_value target;
+    kf_consumer_group_current_member_assignment_value current;
+} cvalue;
+
+int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const sk_group_record *rec)
 {
-    char *group_id = grec_get_str(key, false), *member_id = NULL;
-    bool per_member = type == CREC_MEMBER_METADATA || type == CREC_TARGET_MEMBER || type == CREC_CURRENT_ASSIGNMENT;
-    if (per_member)
-        member_id = grec_get_str(key, false);
+    sk_arena arena = {0};
+    ckey key;
     int rc = -1;
-    if (key->err || !group_id || (per_member && !member_id))
+    if (kf_record_key_decode(rt, rec->key, rec->key_len, &arena, &key) < 0)
         goto out;
-    ggroup *g = group_find(gs, group_id, strlen(group_id));
+    bool per_member = type == CREC_MEMBER_METADATA || type == CREC_TARGET_MEMBER || type == CREC_CURRENT_ASSIGNMENT;
+    const char *group_id = sk_grec_str(&arena, key.group_id);
+    const char *member_id = per_member ? sk_grec_str(&arena, key.member_id) : NULL;
+    if (!group_id || (per_member && !member_id))
+        goto out;
+    ggroup *g = sk_group_find(gs, group_id, strlen(group_id));
     if (!rec->value) { /* tombstones of what does not exist are no-ops */
         cgroup *c = g ? g->consumer : NULL;
         rc = 0;
@@ -398,7 +382,7 @@ int cgroup_replay(sk_groups *gs, int16_t type, sk_reader *key, const sk_group_re
             if (c->nmembers == 0)
                 cgroup_free(gs, g);
         } else if (type == CREC_PARTITION_METADATA) {
-            replay_partition_metadata(c, &(sk_reader){0});
+            replay_partition_metadata(c, NULL);
         } else if (type == CREC_TARGET_METADATA) {
             c->assignment_epoch = 0;
         } else if (type == CREC_TARGET_MEMBER && m) {
@@ -415,45 +399,45 @@ int cgroup_replay(sk_groups *gs, int16_t type, sk_reader *key, const sk_group_re
         }
         goto out;
     }
-    if (!g && !(g = group_create(gs, group_id, strlen(group_id))))
+    cvalue v;
+    int16_t version;
+    if (kf_record_value_decode(rt, rec->value, rec->value_len, &arena, &v, &version) < 0)
+        goto out;
+    if (!g && !(g = sk_group_create(gs, group_id, strlen(group_id))))
         goto out;
     cgroup *c = cgroup_of(g, true);
     if (!c)
         goto out;
-    sk_reader v;
-    sk_reader_init(&v, rec->value, rec->value_len);
-    int16_t version = sk_read_i16(&v);
-    if (v.err || version < 0)
-        goto out;
     cmember *m = member_id ? cmember_find(c, member_id) : NULL;
     switch (type) {
     case CREC_GROUP_METADATA:
-        c->group_epoch = sk_read_i32(&v);
+        c->group_epoch = v.group.epoch;
         c->has_metadata = true;
-        rc = v.err ? -1 : 0;
+        rc = 0;
         break;
     case CREC_PARTITION_METADATA:
-        rc = replay_partition_metadata(c, &v);
+        rc = replay_partition_metadata(c, &v.partitions);
         break;
     case CREC_MEMBER_METADATA:
-        rc = replay_member(gs, c, member_id, &v);
+        rc = replay_member(gs, c, member_id, &v.member);
         break;
     case CREC_TARGET_METADATA:
-        c->assignment_epoch = sk_read_i32(&v);
-        rc = v.err ? -1 : 0;
+        c->assignment_epoch = v.target_epoch.assignment_epoch;
+        rc = 0;
         break;
     case CREC_TARGET_MEMBER:
         /* Kafka writes a member's metadata before its target */
-        rc = m ? get_tps(&v, &m->target) : -1;
+        rc = m ? tps_in((const ctopic_parts *)v.target.topic_partitions.items, v.target.topic_partitions.n,
+                        &m->target)
+               : -1;
         break;
     case CREC_CURRENT_ASSIGNMENT:
-        rc = m ? replay_current(m, &v) : -1;
+        rc = m ? replay_current(m, &v.current) : -1;
         break;
     default:
         break;
     }
 out:
-    free(group_id);
-    free(member_id);
+    sk_arena_free(&arena);
     return rc;
 }

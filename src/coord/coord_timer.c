@@ -7,20 +7,13 @@
 
 #include <event2/event.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "skiff/clock.h"
 #include "skiff/trace.h"
-
-int64_t sk_wall_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t sk_coord_timers_now(const sk_coord_timers *ts)
 {
-    return ts->now_ms ? ts->now_ms(ts->clock_arg) : sk_wall_clock_ms();
+    return ts->now_ms ? ts->now_ms(ts->clock_arg) : sk_clock_wall_ms();
 }
 
 static int before(const sk_coord_timer *a, const sk_coord_timer *b)

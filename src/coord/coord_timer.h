@@ -38,7 +38,7 @@ struct sk_coord_timer {
 /* The heap of one coordinator. */
 typedef struct sk_coord_timers {
     /* configuration */
-    int64_t (*now_ms)(void *arg);  /* the clock, ms; NULL = the wall clock (sk_wall_clock_ms) */
+    int64_t (*now_ms)(void *arg);  /* the clock, ms; NULL = the wall clock (skiff/clock.h) */
     void *clock_arg;               /* passed to now_ms */
     void *owner;                   /* passed to every timer's fn */
     /* state */
@@ -47,10 +47,6 @@ typedef struct sk_coord_timers {
     uint64_t arm_seq;              /* arms so far: orders equal deadlines, bounds a run */
     struct event *ev;              /* libevent timer at the earliest deadline; NULL without a base */
 } sk_coord_timers;
-
-/* The wall clock: CLOCK_REALTIME in ms since the epoch (the one reading of
- * it for the coordinators; Kafka's Time.milliseconds). */
-int64_t sk_wall_clock_ms(void);
 
 /* Sets up `ts` (base may be NULL: timers then run only through
  * sk_coord_timers_run). Returns 0, or -1 when out of memory. */

@@ -37,13 +37,13 @@
  * CompletingRebalance -> PreparingRebalance prepare_rebalance
  * Stable -> PreparingRebalance             prepare_rebalance
  * Empty -> Dead                            replay of the group's tombstone (DeleteGroups,
- *                                          offsets expired: group_write_deletion)
+ *                                          offsets expired: sk_group_write_deletion)
  *
- * group_set_state refuses any other transition (an ERROR "BUG: ..." line);
- * group_check verifies the group's invariants after each operation and
+ * sk_group_set_state refuses any other transition (an ERROR "BUG: ..." line);
+ * sk_group_check verifies the group's invariants after each operation and
  * timer in debug builds. Records (a new group's, the leader's assignment, a
  * static member's new id, an emptied group) are written through the
- * runtime (runtime.c: coord_write): stored first, then applied by replay.
+ * runtime (runtime.c: sk_coord_write): stored first, then applied by replay.
  *
  * State x API (after the group id and member checks; "-" = no such group):
  *
@@ -106,10 +106,10 @@ static bool protocol_inconsistent(kf_str req, const char *group)
 
 /* ---- Members ---- */
 
-int16_t group_validate_member(const ggroup *g, const char *member_id, kf_str group_instance_id)
+int16_t sk_group_validate_member(const ggroup *g, const char *member_id, kf_str group_instance_id)
 {
     if (group_instance_id.p) {
-        const gmember *s = member_find_static(g, group_instance_id.p);
+        const gmember *s = sk_group_member_find_static(g, group_instance_id.p);
         if (!s)
             return SK_ERR_UNKNOWN_MEMBER_ID;
         if (strcmp(s->member_id, member_id) != 0) {
@@ -118,7 +118,7 @@ int16_t group_validate_member(const ggroup *g, const char *member_id, kf_str gro
             return SK_ERR_FENCED_INSTANCE_ID;
         }
     }
-    return member_find(g, member_id) ? SK_ERR_NONE : SK_ERR_UNKNOWN_MEMBER_ID;
+    return sk_group_member_find(g, member_id) ? SK_ERR_NONE : SK_ERR_UNKNOWN_MEMBER_ID;
 }
 
 /* A new member id: the group instance id (static members) or the client id,
@@ -138,7 +138,7 @@ static char *new_member_id(const char *prefix)
     return id;
 }
 
-void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms)
+void sk_group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms)
 {
     sk_coord_timer_arm(&gs->timers, &m->heartbeat, timeout_ms);
 }
@@ -148,7 +148,7 @@ void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms)
 static void member_set_join_waiter(sk_groups *gs, gmember *m, void *waiter, int16_t version)
 {
     if (m->join_waiter)
-        answer_join_error(gs, m->join_waiter, m->member_id, SK_ERR_REBALANCE_IN_PROGRESS);
+        sk_group_answer_join_error(gs, m->join_waiter, m->member_id, SK_ERR_REBALANCE_IN_PROGRESS);
     else if (waiter)
         m->group->nawaiting_join++;
     m->join_waiter = waiter;
@@ -158,7 +158,7 @@ static void member_set_join_waiter(sk_groups *gs, gmember *m, void *waiter, int1
 /* Applies a JoinGroup to the member's settings (ClassicGroup.updateMember). */
 static int member_update(sk_groups *gs, gmember *m, int16_t version, const kf_join_group_request *rq, void *waiter)
 {
-    if (member_set_protocols(m, rq->protocols.items, rq->protocols.n > 0 ? rq->protocols.n : 0) < 0)
+    if (sk_group_member_set_protocols(m, rq->protocols.items, rq->protocols.n > 0 ? rq->protocols.n : 0) < 0)
         return -1;
     m->session_timeout_ms = rq->session_timeout_ms;
     m->rebalance_timeout_ms = version == 0 ? rq->session_timeout_ms : rq->rebalance_timeout_ms;
@@ -188,7 +188,7 @@ static int32_t protocol_support(const ggroup *g, const char *name)
 {
     int32_t n = 0;
     for (const gmember *m = g->members; m; m = m->next)
-        n += member_protocol(m, name) != NULL;
+        n += sk_group_member_protocol(m, name) != NULL;
     return n;
 }
 
@@ -247,11 +247,11 @@ static gmember *member_add(sk_groups *gs, ggroup *g, const sk_group_client *c, i
     if (!m)
         return NULL;
     m->group = g;
-    m->member_id = gstrdup(member_id);
-    m->group_instance_id = rq->group_instance_id.p ? gstrdup(rq->group_instance_id.p) : NULL;
-    m->client_id = gstrdup(c->client_id ? c->client_id : "");
-    m->client_host = gstrdup(c->client_host ? c->client_host : "");
-    char *type = g->members ? NULL : gstrdup(str_or(rq->protocol_type, ""));
+    m->member_id = sk_coord_strdup(member_id);
+    m->group_instance_id = rq->group_instance_id.p ? sk_coord_strdup(rq->group_instance_id.p) : NULL;
+    m->client_id = sk_coord_strdup(c->client_id ? c->client_id : "");
+    m->client_host = sk_coord_strdup(c->client_host ? c->client_host : "");
+    char *type = g->members ? NULL : sk_coord_strdup(str_or(rq->protocol_type, ""));
     if (!m->member_id || (rq->group_instance_id.p && !m->group_instance_id) || !m->client_id || !m->client_host ||
         (!g->members && !type) || member_update(gs, m, version, rq, NULL) < 0) {
         free(type);
@@ -262,7 +262,7 @@ static gmember *member_add(sk_groups *gs, ggroup *g, const sk_group_client *c, i
         free(m);
         return NULL;
     }
-    sk_coord_timer_init(&m->heartbeat, member_session_expired);
+    sk_coord_timer_init(&m->heartbeat, sk_group_member_session_expired);
     if (!g->members) {
         free(g->protocol_type);
         g->protocol_type = type;
@@ -275,9 +275,9 @@ static gmember *member_add(sk_groups *gs, ggroup *g, const sk_group_client *c, i
     if (!g->leader)
         g->leader = m;
     member_set_join_waiter(gs, m, waiter, version);
-    gpending *p = pending_find(g, member_id);
+    gpending *p = sk_group_pending_find(g, member_id);
     if (p)
-        pending_remove(gs, p);
+        sk_group_pending_remove(gs, p);
     return m;
 }
 
@@ -300,12 +300,12 @@ static void answer_join(sk_groups *gs, const ggroup *g, const gmember *m, void *
     if (with_members && g->nmembers > 0) {
         list = calloc((size_t)g->nmembers, sizeof *list);
         if (!list) {
-            answer_join_error(gs, waiter, m->member_id, SK_ERR_UNKNOWN_SERVER_ERROR);
+            sk_group_answer_join_error(gs, waiter, m->member_id, SK_ERR_UNKNOWN_SERVER_ERROR);
             return;
         }
         int32_t i = 0;
         for (const gmember *x = g->members; x; x = x->next, i++) {
-            const gprotocol *p = member_protocol(x, g->protocol_name);
+            const gprotocol *p = sk_group_member_protocol(x, g->protocol_name);
             list[i].member_id = kf_str_c(x->member_id);
             list[i].group_instance_id = kf_str_c(x->group_instance_id);
             list[i].metadata.p = p ? p->metadata : NULL;
@@ -361,14 +361,14 @@ static void propagate_assignment(sk_groups *gs, ggroup *g, int16_t err)
             continue;
         m->sync_waiter = NULL;
         answer_sync(gs, g, m, w, err);
-        group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+        sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
     }
 }
 
 static void reset_and_propagate_assignment(sk_groups *gs, ggroup *g, int16_t err)
 {
     for (gmember *m = g->members; m; m = m->next)
-        member_set_assignment(m, NULL, 0);
+        sk_group_member_set_assignment(m, NULL, 0);
     propagate_assignment(gs, g, err);
 }
 
@@ -399,12 +399,12 @@ static void maybe_complete_join_else_schedule(sk_groups *gs, ggroup *g)
     if (has_all_members_joined(g))
         complete_join(gs, g);
     else
-        arm_join_timer(gs, g, group_rebalance_timeout(g), false);
+        arm_join_timer(gs, g, sk_group_rebalance_timeout(g), false);
 }
 
 static void prepare_rebalance(sk_groups *gs, ggroup *g, const char *reason)
 {
-    if (!group_can_transit(g, SK_GROUP_PREPARING_REBALANCE))
+    if (!sk_group_can_transit(g, SK_GROUP_PREPARING_REBALANCE))
         return;
     if (g->state == SK_GROUP_COMPLETING_REBALANCE)
         reset_and_propagate_assignment(gs, g, SK_ERR_REBALANCE_IN_PROGRESS);
@@ -412,12 +412,12 @@ static void prepare_rebalance(sk_groups *gs, ggroup *g, const char *reason)
     bool initial = g->state == SK_GROUP_EMPTY;
     if (initial) {
         int32_t delay = gs->cfg->group_initial_rebalance_delay_ms;
-        int32_t remaining = group_rebalance_timeout(g) - delay;
+        int32_t remaining = sk_group_rebalance_timeout(g) - delay;
         g->initial_delay_ms = delay;
         g->initial_remaining_ms = remaining > 0 ? remaining : 0;
         arm_join_timer(gs, g, delay, true);
     }
-    group_set_state(gs, g, SK_GROUP_PREPARING_REBALANCE, "%s (old generation %d)", reason, g->generation_id);
+    sk_group_set_state(gs, g, SK_GROUP_PREPARING_REBALANCE, "%s (old generation %d)", reason, g->generation_id);
     if (!initial)
         maybe_complete_join_else_schedule(gs, g);
 }
@@ -432,7 +432,7 @@ static void maybe_complete_join_phase(sk_groups *gs, ggroup *g)
     complete_join(gs, g);
 }
 
-void group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason)
+void sk_group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason)
 {
     if (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_COMPLETING_REBALANCE || g->state == SK_GROUP_EMPTY)
         prepare_rebalance(gs, g, reason);
@@ -462,15 +462,15 @@ static bool elect_joined_leader(ggroup *g)
 }
 
 /* Stores the group's metadata through the runtime (its replay applies
- * `assignments`, see grecs_group_metadata); a failure is logged there and
+ * `assignments`, see sk_grecs_group_metadata); a failure is logged there and
  * leaves the group as it was. Returns NONE or the error a client gets. */
 static int16_t store_group(sk_groups *gs, ggroup *g, const kf_bytes *assignments)
 {
     grecs b;
-    grecs_init(&b);
-    grecs_group_metadata(&b, g, false, assignments);
-    int16_t err = coord_write(gs, g->partition, &b);
-    grecs_free(&b);
+    sk_grecs_init(&b);
+    sk_grecs_group_metadata(&b, g, false, assignments);
+    int16_t err = sk_coord_write(gs, g->partition, &b);
+    sk_grecs_free(&b);
     return err;
 }
 
@@ -479,18 +479,18 @@ static int16_t store_group(sk_groups *gs, ggroup *g, const kf_bytes *assignments
  * before the join goes on). NULL with *err set when it cannot be stored. */
 static ggroup *create_group(sk_groups *gs, kf_str group_id, int16_t *err)
 {
-    ggroup scratch = {.group_id = gmemdup(group_id), .current_state_timestamp = group_now(gs)};
+    ggroup scratch = {.group_id = sk_coord_memdup(group_id), .current_state_timestamp = sk_groups_now(gs)};
     if (!scratch.group_id) {
         *err = SK_ERR_UNKNOWN_SERVER_ERROR;
         return NULL;
     }
     grecs b;
-    grecs_init(&b);
-    grecs_group_metadata(&b, &scratch, true, NULL);
+    sk_grecs_init(&b);
+    sk_grecs_group_metadata(&b, &scratch, true, NULL);
     size_t len = strlen(scratch.group_id);
-    *err = coord_write(gs, sk_group_partition_for(scratch.group_id, len, gs->num_partitions), &b);
-    grecs_free(&b);
-    ggroup *g = *err == SK_ERR_NONE ? group_find(gs, scratch.group_id, len) : NULL;
+    *err = sk_coord_write(gs, sk_group_partition_for(scratch.group_id, len, gs->num_partitions), &b);
+    sk_grecs_free(&b);
+    ggroup *g = *err == SK_ERR_NONE ? sk_group_find(gs, scratch.group_id, len) : NULL;
     if (*err == SK_ERR_NONE && !g)
         *err = SK_ERR_UNKNOWN_SERVER_ERROR;
     free(scratch.group_id);
@@ -502,7 +502,7 @@ static ggroup *create_group(sk_groups *gs, kf_str group_id, int16_t *err)
  * JoinGroup, or waits another rebalance timeout when nobody rejoined. */
 static void complete_join(sk_groups *gs, ggroup *g)
 {
-    if (!group_can_transit(g, SK_GROUP_COMPLETING_REBALANCE))
+    if (!sk_group_can_transit(g, SK_GROUP_COMPLETING_REBALANCE))
         return;
     sk_coord_timer_cancel(&gs->timers, &g->join_timer);
     for (gmember *m = g->members, *next; m; m = next) {
@@ -510,12 +510,12 @@ static void complete_join(sk_groups *gs, ggroup *g)
         if (!m->join_waiter && !m->group_instance_id) {
             sk_info("group", "group %s: removing dynamic member %s, which did not rejoin", g->group_id,
                     m->member_id);
-            member_remove(gs, m);
+            sk_group_member_remove(gs, m);
         }
     }
     if (!elect_joined_leader(g) && g->members) {
         sk_warn("group", "group %s: cannot complete the rebalance: no member rejoined", g->group_id);
-        arm_join_timer(gs, g, group_rebalance_timeout(g), false);
+        arm_join_timer(gs, g, sk_group_rebalance_timeout(g), false);
         return;
     }
     /* Java int arithmetic: a replayed generation of INT32_MAX wraps, as in Kafka. */
@@ -524,13 +524,13 @@ static void complete_join(sk_groups *gs, ggroup *g)
     g->protocol_name = NULL;
     if (g->members) {
         const char *selected = select_protocol(g);
-        g->protocol_name = selected ? gstrdup(selected) : NULL;
-        group_compute_subscribed(g);
-        group_set_state(gs, g, SK_GROUP_COMPLETING_REBALANCE, "generation %d with %d members, protocol %s",
+        g->protocol_name = selected ? sk_coord_strdup(selected) : NULL;
+        sk_group_compute_subscribed(g);
+        sk_group_set_state(gs, g, SK_GROUP_COMPLETING_REBALANCE, "generation %d with %d members, protocol %s",
                         g->generation_id, g->nmembers, g->protocol_name ? g->protocol_name : "-");
     } else {
-        group_compute_subscribed(g);
-        group_set_state(gs, g, SK_GROUP_EMPTY, "generation %d has no members", g->generation_id);
+        sk_group_compute_subscribed(g);
+        sk_group_set_state(gs, g, SK_GROUP_EMPTY, "generation %d has no members", g->generation_id);
     }
     for (gmember *m = g->members; m; m = m->next)
         m->pending_sync = false;
@@ -540,12 +540,12 @@ static void complete_join(sk_groups *gs, ggroup *g)
     }
     for (gmember *m = g->members; m; m = m->next) {
         complete_join_waiter(gs, g, m, m == g->leader, false, leader_id(g));
-        group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+        sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         m->is_new = false;
         m->pending_sync = true;
     }
     g->sync_generation = g->generation_id;
-    sk_coord_timer_arm(&gs->timers, &g->sync_timer, group_rebalance_timeout(g));
+    sk_coord_timer_arm(&gs->timers, &g->sync_timer, sk_group_rebalance_timeout(g));
 }
 
 /* The initial delay passed: extend it while members keep arriving, within
@@ -565,16 +565,16 @@ static void initial_delay_expired(sk_groups *gs, ggroup *g)
     complete_join(gs, g);
 }
 
-void group_join_timer_expired(sk_groups *gs, ggroup *g)
+void sk_group_join_timer_expired(sk_groups *gs, ggroup *g)
 {
     if (g->join_timer_initial)
         initial_delay_expired(gs, g);
     else
         complete_join(gs, g);
-    group_check(g);
+    sk_group_check(g);
 }
 
-void group_sync_timer_expired(sk_groups *gs, ggroup *g)
+void sk_group_sync_timer_expired(sk_groups *gs, ggroup *g)
 {
     if (g->sync_generation != g->generation_id ||
         (g->state != SK_GROUP_COMPLETING_REBALANCE && g->state != SK_GROUP_STABLE))
@@ -589,29 +589,29 @@ void group_sync_timer_expired(sk_groups *gs, ggroup *g)
         any = true;
         if (at < sizeof missing)
             at += (size_t)snprintf(missing + at, sizeof missing - at, "%s%s", at ? ", " : "", m->member_id);
-        member_remove(gs, m);
+        sk_group_member_remove(gs, m);
     }
     if (!any)
         return;
     char reason[320];
     snprintf(reason, sizeof reason, "removing [%s] on pending sync request expiration", missing);
     prepare_rebalance(gs, g, reason);
-    group_check(g);
+    sk_group_check(g);
 }
 
 /* Removes a member that failed or left, then rebalances or ends the join
  * phase (removeMemberAndUpdateClassicGroup). */
 static void remove_member_and_update(sk_groups *gs, ggroup *g, gmember *m, const char *reason)
 {
-    member_remove(gs, m);
+    sk_group_member_remove(gs, m);
     if (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_COMPLETING_REBALANCE)
-        group_maybe_rebalance(gs, g, reason);
+        sk_group_maybe_rebalance(gs, g, reason);
     else if (g->state == SK_GROUP_PREPARING_REBALANCE && has_all_members_joined(g))
         complete_join(gs, g);
-    group_check(g);
+    sk_group_check(g);
 }
 
-void member_session_expired(void *owner, gtimer *t)
+void sk_group_member_session_expired(void *owner, gtimer *t)
 {
     sk_groups *gs = owner;
     gmember *m = (gmember *)((char *)t - offsetof(gmember, heartbeat));
@@ -632,10 +632,10 @@ static void pending_session_expired(void *owner, gtimer *t)
     ggroup *g = p->group;
     sk_info("group", "group %s: pending member %s did not join within its session timeout, removing it",
             g->group_id, p->member_id);
-    pending_remove(gs, p);
+    sk_group_pending_remove(gs, p);
     if (g->state == SK_GROUP_PREPARING_REBALANCE && has_all_members_joined(g))
         complete_join(gs, g);
-    group_check(g);
+    sk_group_check(g);
 }
 
 /* ---- JoinGroup ---- */
@@ -645,18 +645,18 @@ static void add_member_then_rebalance(sk_groups *gs, ggroup *g, const sk_group_c
 {
     gmember *m = member_add(gs, g, c, version, rq, member_id, NULL);
     if (!m) {
-        answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
+        sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
         return;
     }
     m->is_new = true;
     if (g->state == SK_GROUP_PREPARING_REBALANCE && g->previous_state == SK_GROUP_EMPTY)
         g->new_member_added = true;
     member_set_join_waiter(gs, m, waiter, version);
-    group_reschedule_heartbeat(gs, m, GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS);
+    sk_group_reschedule_heartbeat(gs, m, GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS);
     char reason[512];
     snprintf(reason, sizeof reason, "adding new member %s with group instance id %s; client reason: %s",
              m->member_id, m->group_instance_id ? m->group_instance_id : "null", join_reason(rq->reason));
-    group_maybe_rebalance(gs, g, reason);
+    sk_group_maybe_rebalance(gs, g, reason);
 }
 
 /* `what` and `how` frame the member id in the logged reason, e.g. "leader"
@@ -666,13 +666,13 @@ static void update_member_then_rebalance(sk_groups *gs, ggroup *g, gmember *m, i
                                          const char *how)
 {
     if (member_update(gs, m, version, rq, waiter) < 0) {
-        answer_join_error(gs, waiter, m->member_id, SK_ERR_UNKNOWN_SERVER_ERROR);
+        sk_group_answer_join_error(gs, waiter, m->member_id, SK_ERR_UNKNOWN_SERVER_ERROR);
         return;
     }
     char reason[512];
     snprintf(reason, sizeof reason, "%s %s %s %s; client reason: %s", what, m->member_id, how,
              sk_group_state_name(g->state), join_reason(rq->reason));
-    group_maybe_rebalance(gs, g, reason);
+    sk_group_maybe_rebalance(gs, g, reason);
 }
 
 /* A known static member joins with an unknown member id (a restart): it
@@ -682,7 +682,7 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
                                   const kf_join_group_request *rq, char *new_id, void *waiter)
 {
     char *old_id = m->member_id;
-    char *old_leader = g->leader ? gstrdup(g->leader->member_id) : NULL;
+    char *old_leader = g->leader ? sk_coord_strdup(g->leader->member_id) : NULL;
     if (m->join_waiter) {
         void *w = m->join_waiter;
         m->join_waiter = NULL;
@@ -697,14 +697,14 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
     if (m->sync_waiter) {
         void *w = m->sync_waiter;
         m->sync_waiter = NULL;
-        answer_sync_error(gs, w, SK_ERR_FENCED_INSTANCE_ID);
+        sk_group_answer_sync_error(gs, w, SK_ERR_FENCED_INSTANCE_ID);
     }
     m->member_id = new_id;
-    group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+    sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
     sk_info("group", "group %s: static member %s rejoins in %s; member id %s replaces %s", g->group_id,
             m->group_instance_id, sk_group_state_name(g->state), new_id, old_id);
     if (member_update(gs, m, version, rq, waiter) < 0) {
-        answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
+        sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
     } else if (g->state == SK_GROUP_STABLE) {
         const char *selected = select_protocol(g);
         if (g->protocol_name && selected && !strcmp(selected, g->protocol_name)) {
@@ -735,7 +735,7 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
                      "the selected protocol will change because static member %s with instance id %s joined with "
                      "a change of protocol; client reason: %s",
                      m->member_id, m->group_instance_id, join_reason(rq->reason));
-            group_maybe_rebalance(gs, g, reason);
+            sk_group_maybe_rebalance(gs, g, reason);
         }
     } else if (g->state == SK_GROUP_COMPLETING_REBALANCE) {
         char reason[512];
@@ -753,17 +753,17 @@ static void join_new_member(sk_groups *gs, ggroup *g, const sk_group_client *c, 
                             const kf_join_group_request *rq, void *waiter)
 {
     if (!supports_protocols(g, rq)) {
-        answer_join_error(gs, waiter, "", SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+        sk_group_answer_join_error(gs, waiter, "", SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
         return;
     }
     const char *instance = rq->group_instance_id.p;
     char *id = new_member_id(instance ? instance : (c->client_id ? c->client_id : ""));
     if (!id) {
-        answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
+        sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
         return;
     }
     if (instance) {
-        gmember *old = member_find_static(g, instance);
+        gmember *old = sk_group_member_find_static(g, instance);
         if (old) {
             replace_static_member(gs, g, old, version, rq, id, waiter);
             return;
@@ -775,7 +775,7 @@ static void join_new_member(sk_groups *gs, ggroup *g, const sk_group_client *c, 
         /* KIP-394: hand out the member id and expect it in a second join. */
         gpending *p = calloc(1, sizeof *p);
         if (!p) {
-            answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
+            sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
             free(id);
             return;
         }
@@ -787,7 +787,7 @@ static void join_new_member(sk_groups *gs, ggroup *g, const sk_group_client *c, 
         g->npending++;
         sk_coord_timer_arm(&gs->timers, &p->timer, rq->session_timeout_ms);
         sk_debug("group", "group %s: new member gets id %s (MEMBER_ID_REQUIRED)", g->group_id, id);
-        answer_join_error(gs, waiter, id, SK_ERR_MEMBER_ID_REQUIRED);
+        sk_group_answer_join_error(gs, waiter, id, SK_ERR_MEMBER_ID_REQUIRED);
         return;
     } else {
         add_member_then_rebalance(gs, g, c, version, rq, id, waiter);
@@ -800,24 +800,24 @@ static void join_existing_member(sk_groups *gs, ggroup *g, const sk_group_client
 {
     const char *mid = rq->member_id.p;
     if (!supports_protocols(g, rq)) {
-        answer_join_error(gs, waiter, mid, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+        sk_group_answer_join_error(gs, waiter, mid, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
         return;
     }
-    if (pending_find(g, mid)) {
+    if (sk_group_pending_find(g, mid)) {
         if (rq->group_instance_id.p) {
             /* Pending ids are dynamic members' only; Kafka fails this request. */
-            answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_SERVER_ERROR);
+            sk_group_answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_SERVER_ERROR);
             return;
         }
         add_member_then_rebalance(gs, g, c, version, rq, mid, waiter);
         return;
     }
-    int16_t err = group_validate_member(g, mid, rq->group_instance_id);
+    int16_t err = sk_group_validate_member(g, mid, rq->group_instance_id);
     if (err != SK_ERR_NONE) {
-        answer_join_error(gs, waiter, mid, err);
+        sk_group_answer_join_error(gs, waiter, mid, err);
         return;
     }
-    gmember *m = member_find(g, mid);
+    gmember *m = sk_group_member_find(g, mid);
     switch (g->state) {
     case SK_GROUP_PREPARING_REBALANCE:
         update_member_then_rebalance(gs, g, m, version, rq, waiter, "member", "is joining the group during");
@@ -839,7 +839,7 @@ static void join_existing_member(sk_groups *gs, ggroup *g, const sk_group_client
     default:
         sk_warn("group", "group %s: member %s rejoins in unexpected state %s", g->group_id, mid,
                 sk_group_state_name(g->state));
-        answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_MEMBER_ID);
+        sk_group_answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_MEMBER_ID);
         break;
     }
 }
@@ -847,7 +847,7 @@ static void join_existing_member(sk_groups *gs, ggroup *g, const sk_group_client
 /* GroupMetadataManager.acceptJoiningMember: group.max.size. */
 static bool accept_joining_member(const sk_groups *gs, const ggroup *g, const char *member_id)
 {
-    const gmember *m = member_find(g, member_id);
+    const gmember *m = sk_group_member_find(g, member_id);
     switch (g->state) {
     case SK_GROUP_PREPARING_REBALANCE:
         return (m && m->join_waiter) || g->nawaiting_join < gs->cfg->group_max_size;
@@ -864,54 +864,54 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
 {
     const char *mid = str_or(rq->member_id, "");
     if (gs->closing) {
-        answer_join_error(gs, waiter, mid, SK_ERR_NOT_COORDINATOR);
+        sk_group_answer_join_error(gs, waiter, mid, SK_ERR_NOT_COORDINATOR);
         return;
     }
     if (rq->group_id.len <= 0) {
-        answer_join_error(gs, waiter, mid, SK_ERR_INVALID_GROUP_ID);
+        sk_group_answer_join_error(gs, waiter, mid, SK_ERR_INVALID_GROUP_ID);
         return;
     }
     if (rq->session_timeout_ms < gs->cfg->group_min_session_timeout_ms ||
         rq->session_timeout_ms > gs->cfg->group_max_session_timeout_ms) {
-        answer_join_error(gs, waiter, mid, SK_ERR_INVALID_SESSION_TIMEOUT);
+        sk_group_answer_join_error(gs, waiter, mid, SK_ERR_INVALID_SESSION_TIMEOUT);
         return;
     }
     sk_debug("group", "group %s: JoinGroup v%d from member '%s' (client %s at %s); reason: %s", rq->group_id.p,
              version, mid, c->client_id ? c->client_id : "-", c->client_host ? c->client_host : "-",
              join_reason(rq->reason));
-    ggroup *g = group_find_str(gs, rq->group_id);
+    ggroup *g = sk_group_find_str(gs, rq->group_id);
     if (!g) {
         if (mid[0]) {
-            answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_MEMBER_ID);
+            sk_group_answer_join_error(gs, waiter, mid, SK_ERR_UNKNOWN_MEMBER_ID);
             return;
         }
         int16_t err;
         if (!(g = create_group(gs, rq->group_id, &err))) {
-            answer_join_error(gs, waiter, mid, err);
+            sk_group_answer_join_error(gs, waiter, mid, err);
             return;
         }
     }
     int16_t cerr = cgroup_classic_join(gs, g);
     if (cerr != SK_ERR_NONE) {
-        answer_join_error(gs, waiter, mid, cerr);
+        sk_group_answer_join_error(gs, waiter, mid, cerr);
         return;
     }
     if (!accept_joining_member(gs, g, mid)) {
-        gmember *m = member_find(g, mid);
-        gpending *p = pending_find(g, mid);
+        gmember *m = sk_group_member_find(g, mid);
+        gpending *p = sk_group_pending_find(g, mid);
         if (m)
-            member_remove(gs, m);
+            sk_group_member_remove(gs, m);
         if (p)
-            pending_remove(gs, p);
+            sk_group_pending_remove(gs, p);
         sk_info("group", "group %s: rejecting member '%s': group.max.size %d reached", g->group_id, mid,
                 gs->cfg->group_max_size);
-        answer_join_error(gs, waiter, "", SK_ERR_GROUP_MAX_SIZE_REACHED);
+        sk_group_answer_join_error(gs, waiter, "", SK_ERR_GROUP_MAX_SIZE_REACHED);
     } else if (!mid[0]) {
         join_new_member(gs, g, c, version, rq, waiter);
     } else {
         join_existing_member(gs, g, c, version, rq, waiter);
     }
-    group_check(g);
+    sk_group_check(g);
 }
 
 /* ---- SyncGroup ---- */
@@ -948,7 +948,7 @@ static void sync_leader(sk_groups *gs, ggroup *g, gmember *leader, const kf_sync
         char reason[300];
         snprintf(reason, sizeof reason, "error %s when storing the group assignment during SyncGroup (member %s)",
                  sk_err_name(err), leader->member_id);
-        group_maybe_rebalance(gs, g, reason);
+        sk_group_maybe_rebalance(gs, g, reason);
         return;
     }
     propagate_assignment(gs, g, SK_ERR_NONE);
@@ -967,24 +967,24 @@ static void remove_pending_sync(sk_groups *gs, ggroup *g, gmember *m)
 void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *rq, void *waiter)
 {
     if (gs->closing) {
-        answer_sync_error(gs, waiter, SK_ERR_NOT_COORDINATOR);
+        sk_group_answer_sync_error(gs, waiter, SK_ERR_NOT_COORDINATOR);
         return;
     }
     if (rq->group_id.len <= 0) {
-        answer_sync_error(gs, waiter, SK_ERR_INVALID_GROUP_ID);
+        sk_group_answer_sync_error(gs, waiter, SK_ERR_INVALID_GROUP_ID);
         return;
     }
     if (version >= 5 && (!rq->protocol_type.p || !rq->protocol_name.p)) {
-        answer_sync_error(gs, waiter, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+        sk_group_answer_sync_error(gs, waiter, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
         return;
     }
-    ggroup *g = group_find_str(gs, rq->group_id);
+    ggroup *g = sk_group_find_str(gs, rq->group_id);
     const char *mid = str_or(rq->member_id, "");
     if (!g || g->state == SK_GROUP_EMPTY) {
-        answer_sync_error(gs, waiter, SK_ERR_UNKNOWN_MEMBER_ID);
+        sk_group_answer_sync_error(gs, waiter, SK_ERR_UNKNOWN_MEMBER_ID);
         return;
     }
-    int16_t err = group_validate_member(g, mid, rq->group_instance_id);
+    int16_t err = sk_group_validate_member(g, mid, rq->group_instance_id);
     if (err == SK_ERR_NONE && rq->generation_id != g->generation_id)
         err = SK_ERR_ILLEGAL_GENERATION;
     if (err == SK_ERR_NONE && (protocol_inconsistent(rq->protocol_type, g->protocol_type) ||
@@ -993,10 +993,10 @@ void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *
     if (err == SK_ERR_NONE && g->state == SK_GROUP_PREPARING_REBALANCE)
         err = SK_ERR_REBALANCE_IN_PROGRESS;
     if (err != SK_ERR_NONE) {
-        answer_sync_error(gs, waiter, err);
+        sk_group_answer_sync_error(gs, waiter, err);
         return;
     }
-    gmember *m = member_find(g, mid);
+    gmember *m = sk_group_member_find(g, mid);
     if (g->state == SK_GROUP_STABLE) {
         remove_pending_sync(gs, g, m);
         answer_sync(gs, g, m, waiter, SK_ERR_NONE);
@@ -1004,12 +1004,12 @@ void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *
     }
     /* CompletingRebalance: park until the leader's assignment is stored. */
     if (m->sync_waiter)
-        answer_sync_error(gs, m->sync_waiter, SK_ERR_REBALANCE_IN_PROGRESS);
+        sk_group_answer_sync_error(gs, m->sync_waiter, SK_ERR_REBALANCE_IN_PROGRESS);
     m->sync_waiter = waiter;
     remove_pending_sync(gs, g, m);
     if (m == g->leader)
         sync_leader(gs, g, m, rq);
-    group_check(g);
+    sk_group_check(g);
 }
 
 /* ---- Heartbeat ---- */
@@ -1018,23 +1018,23 @@ int16_t sk_group_heartbeat(sk_groups *gs, const kf_heartbeat_request *rq)
 {
     if (rq->group_id.len <= 0)
         return SK_ERR_INVALID_GROUP_ID;
-    ggroup *g = group_find_str(gs, rq->group_id);
+    ggroup *g = sk_group_find_str(gs, rq->group_id);
     if (!g)
         return SK_ERR_UNKNOWN_MEMBER_ID;
     const char *mid = str_or(rq->member_id, "");
-    int16_t err = group_validate_member(g, mid, rq->group_instance_id);
+    int16_t err = sk_group_validate_member(g, mid, rq->group_instance_id);
     if (err != SK_ERR_NONE)
         return err;
     if (rq->generation_id != g->generation_id)
         return SK_ERR_ILLEGAL_GENERATION;
-    gmember *m = member_find(g, mid);
+    gmember *m = sk_group_member_find(g, mid);
     switch (g->state) {
     case SK_GROUP_PREPARING_REBALANCE:
-        group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+        sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         return SK_ERR_REBALANCE_IN_PROGRESS;
     case SK_GROUP_COMPLETING_REBALANCE:
     case SK_GROUP_STABLE:
-        group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+        sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         return SK_ERR_NONE;
     default:
         return SK_ERR_UNKNOWN_MEMBER_ID;
@@ -1048,7 +1048,7 @@ int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_requ
 {
     if (group_id.len <= 0)
         return SK_ERR_INVALID_GROUP_ID;
-    ggroup *g = group_find_str(gs, group_id);
+    ggroup *g = sk_group_find_str(gs, group_id);
     char left[512] = "";
     size_t at = 0;
     int32_t nleft = 0;
@@ -1065,16 +1065,16 @@ int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_requ
             out[i].error_code = SK_ERR_UNKNOWN_MEMBER_ID;
         } else if (!mid[0]) {
             /* Administrative removal by group instance id (KIP-345). */
-            m = rm->group_instance_id.p ? member_find_static(g, rm->group_instance_id.p) : NULL;
+            m = rm->group_instance_id.p ? sk_group_member_find_static(g, rm->group_instance_id.p) : NULL;
             if (!m)
                 out[i].error_code = SK_ERR_UNKNOWN_MEMBER_ID;
-        } else if ((p = pending_find(g, mid)) != NULL) {
+        } else if ((p = sk_group_pending_find(g, mid)) != NULL) {
             sk_info("group", "group %s: pending member %s leaves; client reason: %s", g->group_id, mid, why);
-            pending_remove(gs, p);
+            sk_group_pending_remove(gs, p);
         } else {
-            out[i].error_code = group_validate_member(g, mid, rm->group_instance_id);
+            out[i].error_code = sk_group_validate_member(g, mid, rm->group_instance_id);
             if (out[i].error_code == SK_ERR_NONE)
-                m = member_find(g, mid);
+                m = sk_group_member_find(g, mid);
         }
         if (out[i].error_code != SK_ERR_NONE)
             continue;
@@ -1083,18 +1083,18 @@ int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_requ
             at += (size_t)snprintf(left + at, sizeof left - at, "%s%s", at ? ", " : "", mid);
         if (m) {
             sk_info("group", "group %s: member %s leaves; client reason: %s", g->group_id, m->member_id, why);
-            member_remove(gs, m);
+            sk_group_member_remove(gs, m);
         }
     }
     if (g && nleft > 0) {
         char reason[600];
         snprintf(reason, sizeof reason, "explicit LeaveGroup request for (%s) members", left);
         if (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_COMPLETING_REBALANCE)
-            group_maybe_rebalance(gs, g, reason);
+            sk_group_maybe_rebalance(gs, g, reason);
         else if (g->state == SK_GROUP_PREPARING_REBALANCE)
             maybe_complete_join_phase(gs, g);
     }
     if (g)
-        group_check(g);
+        sk_group_check(g);
     return SK_ERR_NONE;
 }

@@ -21,7 +21,7 @@
 
 int sk_group_describe(sk_groups *gs, kf_str group_id, kf_describe_groups_response_group *out, sk_arena *arena)
 {
-    ggroup *g = group_find_str(gs, group_id);
+    ggroup *g = sk_group_find_str(gs, group_id);
     out->error_code = SK_ERR_NONE;
     out->group_id = group_id;
     out->protocol_type = kf_str_c("");
@@ -43,7 +43,7 @@ int sk_group_describe(sk_groups *gs, kf_str group_id, kf_describe_groups_respons
         return -1;
     int32_t i = 0;
     for (const gmember *x = g->members; x; x = x->next, i++) {
-        const gprotocol *p = stable ? member_protocol(x, g->protocol_name) : NULL;
+        const gprotocol *p = stable ? sk_group_member_protocol(x, g->protocol_name) : NULL;
         m[i].member_id = kf_str_c(x->member_id);
         m[i].group_instance_id = kf_str_c(x->group_instance_id);
         m[i].client_id = kf_str_c(x->client_id);
@@ -113,21 +113,21 @@ int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, con
 
 int16_t sk_group_delete(sk_groups *gs, kf_str group_id)
 {
-    ggroup *g = group_find_str(gs, group_id);
+    ggroup *g = sk_group_find_str(gs, group_id);
     if (!g)
         return SK_ERR_GROUP_ID_NOT_FOUND;
     if (g->state != SK_GROUP_EMPTY || (g->consumer && g->consumer->nmembers > 0))
         return SK_ERR_NON_EMPTY_GROUP;
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     /* Pending transactional offsets go too (deleteAllOffsets). */
-    int32_t offsets = offset_tombstones(gs, g, NULL, &b);
+    int32_t offsets = sk_group_offset_tombstones(gs, g, NULL, &b);
     if (g->consumer)
         cgroup_tombstones(g, &b);
     else
-        grecs_group_tombstone(&b, g->group_id);
+        sk_grecs_group_tombstone(&b, g->group_id);
     sk_info("group", "group %s: deleting it with %d committed offsets (DeleteGroups)", g->group_id, offsets);
-    int16_t err = group_write_deletion(gs, g, &b, "deleted by DeleteGroups");
-    grecs_free(&b);
+    int16_t err = sk_group_write_deletion(gs, g, &b, "deleted by DeleteGroups");
+    sk_grecs_free(&b);
     return err;
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kf_msgs.h"
+#include "skiff/arena.h"
 #include "skiff/buf.h"
 #include "skiff/group.h"
 #include "skiff/htab.h"
@@ -39,24 +41,24 @@ typedef sk_coord_timer gtimer;
 
 /* A protocol a member supports (JoinGroup protocols, in preference order). */
 typedef struct gprotocol {
-    char *name;
-    uint8_t *metadata;
-    int32_t metadata_len;
+    char *name;                  /* protocol name, e.g. "range" (heap) */
+    uint8_t *metadata;           /* its metadata bytes from JoinGroup (heap, never NULL) */
+    int32_t metadata_len;        /* bytes at metadata */
 } gprotocol;
 
 typedef struct gmember {
-    ggroup *group;
+    ggroup *group;               /* the group it belongs to */
     /* identity and settings */
-    char *member_id;
+    char *member_id;             /* Kafka's member id (heap) */
     char *group_instance_id;     /* static members (KIP-345); NULL = dynamic */
-    char *client_id;
-    char *client_host;
-    int32_t session_timeout_ms;
-    int32_t rebalance_timeout_ms;
+    char *client_id;             /* the client id of its JoinGroup (heap, "" when none) */
+    char *client_host;           /* the address it joined from, "/1.2.3.4" (heap) */
+    int32_t session_timeout_ms;  /* JoinGroup's session timeout, ms */
+    int32_t rebalance_timeout_ms; /* JoinGroup's rebalance timeout (v0: the session timeout), ms */
     gprotocol *protocols;        /* nprotocols, in the member's preference order */
-    int32_t nprotocols;
+    int32_t nprotocols;          /* entries at protocols */
     uint8_t *assignment;         /* from the leader's SyncGroup; NULL = empty */
-    int32_t assignment_len;
+    int32_t assignment_len;      /* bytes at assignment */
     /* state */
     void *join_waiter;           /* parked JoinGroup (awaiting join), or NULL */
     int16_t join_version;        /* its request version */
@@ -69,19 +71,19 @@ typedef struct gmember {
 
 /* A member id handed out with MEMBER_ID_REQUIRED, not yet joined. */
 typedef struct gpending {
-    ggroup *group;
-    char *member_id;
+    ggroup *group;               /* the group that handed out the id */
+    char *member_id;             /* the id handed out (heap) */
     gtimer timer;                /* session expiry */
-    struct gpending *next;
+    struct gpending *next;       /* the group's pending ids */
 } gpending;
 
 /* A committed offset. */
 typedef struct goffset {
-    int32_t partition;
-    int64_t offset;
+    int32_t partition;           /* partition of the topic */
+    int64_t offset;              /* the committed offset */
     int32_t leader_epoch;        /* -1 = none */
     char *metadata;              /* metadata_len bytes (any, NUL too) + a NUL; never NULL */
-    int32_t metadata_len;
+    int32_t metadata_len;        /* bytes at metadata */
     int64_t commit_timestamp;    /* ms */
     int64_t expire_timestamp;    /* ms; -1 unless a v2-4 commit gave a retention time */
     int64_t record_offset;       /* of its record in __consumer_offsets: the later record wins
@@ -90,42 +92,42 @@ typedef struct goffset {
 
 /* The committed offsets of one topic, sorted by partition. */
 typedef struct gtopic {
-    char *name;
-    goffset *parts;
-    int32_t n, cap;
+    char *name;                  /* topic name (heap) */
+    goffset *parts;              /* committed partitions, sorted by partition */
+    int32_t n, cap;              /* entries used and allocated at parts */
 } gtopic;
 
 struct ggroup {
     /* identity */
-    char *group_id;
-    size_t group_id_len;
+    char *group_id;              /* heap, NUL-terminated */
+    size_t group_id_len;         /* bytes of group_id */
     int32_t partition;           /* partition of __consumer_offsets */
     /* state */
-    sk_group_state state;
-    sk_group_state previous_state;
+    sk_group_state state;        /* the classic state (Empty for consumer groups) */
+    sk_group_state previous_state; /* the state before the last transition */
     int64_t current_state_timestamp; /* ms of the last state change, -1 = unknown */
-    int32_t generation_id;
+    int32_t generation_id;       /* the current generation (0 for a new group) */
     char *protocol_type;         /* NULL = none yet (simple groups) */
     char *protocol_name;         /* selected protocol; NULL outside a generation */
-    gmember *leader;
+    gmember *leader;             /* a member of members, NULL when none */
     gmember *members;            /* in join order */
-    int32_t nmembers;
+    int32_t nmembers;            /* entries in members */
     int32_t nawaiting_join;      /* members with a parked JoinGroup */
     gpending *pending;           /* MEMBER_ID_REQUIRED ids */
-    int32_t npending;
+    int32_t npending;            /* entries in pending */
     bool new_member_added;       /* a member joined during the initial delay */
     int32_t initial_delay_ms;    /* current step of the initial rebalance delay */
-    int32_t initial_remaining_ms;
+    int32_t initial_remaining_ms; /* rebalance timeout left for further steps of the initial delay */
     gtimer join_timer;           /* join phase deadline (or initial delay) */
     bool join_timer_initial;     /* join_timer is a step of the initial delay */
     gtimer sync_timer;           /* pending-sync deadline */
     int32_t sync_generation;     /* generation the sync deadline belongs to */
     char **subscribed;           /* topics of the consumer protocol subscriptions, sorted, unique */
-    int32_t nsubscribed;
+    int32_t nsubscribed;         /* entries at subscribed */
     bool subscribed_known;       /* false: not a parsable consumer group */
     struct cgroup *consumer;     /* set: a consumer-protocol group (KIP-848, cgroup_int.h) */
     gtopic *topics;              /* committed offsets */
-    int32_t ntopics, topics_cap;
+    int32_t ntopics, topics_cap; /* entries used and allocated at topics */
     /* links */
     sk_hnode node;               /* in the table by group id */
     ggroup *prev, *next;         /* all groups, in creation order */
@@ -134,27 +136,27 @@ struct ggroup {
 /* A pending transactional offset: written to __consumer_offsets in the
  * producer's transactional batch, committed or dropped by its marker. */
 typedef struct gtxn_offset {
-    int64_t producer_id;
-    char *group_id;
+    int64_t producer_id;         /* the transaction's producer */
+    char *group_id;              /* heap */
     int32_t coord_partition;     /* the group's partition of __consumer_offsets */
-    char *topic;
-    int32_t partition;
-    int64_t offset;
-    int32_t leader_epoch;
+    char *topic;                 /* heap */
+    int32_t partition;           /* partition of the topic */
+    int64_t offset;              /* the offset the transaction commits */
+    int32_t leader_epoch;        /* -1 = none */
     char *metadata;              /* as goffset's */
-    int32_t metadata_len;
-    int64_t commit_timestamp;
+    int32_t metadata_len;        /* bytes at metadata */
+    int64_t commit_timestamp;    /* ms */
     int64_t record_offset;       /* of its record in __consumer_offsets */
-    struct gtxn_offset *next;
+    struct gtxn_offset *next;    /* sk_groups.txn_offsets, in arrival order */
 } gtxn_offset;
 
 /* One partition of a commit, as commit_next (group_offsets.c) yields it. */
 typedef struct gcommit {
     int32_t t, p;                /* position in the request (commit_next steps it) */
-    const char *topic;
-    int32_t partition;
-    int64_t offset;
-    int32_t leader_epoch;
+    const char *topic;           /* the request's topic name */
+    int32_t partition;           /* partition index */
+    int64_t offset;              /* committed offset */
+    int32_t leader_epoch;        /* committed leader epoch, -1 = none */
     kf_str metadata;             /* null = none */
     int16_t *error_code;         /* its answer in the response */
 } gcommit;
@@ -163,25 +165,25 @@ typedef struct gcommit {
  * commitTransactionalOffset), its partitions in OffsetCommit's form (a
  * TxnOffsetCommit's are mirrored into it: the fields are the same). */
 typedef struct gcommit_req {
-    kf_str group_id;
-    kf_str member_id;
-    kf_str group_instance_id;
-    int32_t generation;
+    kf_str group_id;             /* as in the request */
+    kf_str member_id;            /* null or "" = none */
+    kf_str group_instance_id;    /* null = not a static member */
+    int32_t generation;          /* generation (or member epoch), -1 = none */
     int16_t unknown_group_error; /* an unknown group with a generation */
     int64_t producer_id;         /* -1: a plain commit; else a transaction's */
-    int16_t producer_epoch;
+    int16_t producer_epoch;      /* the transaction's epoch, -1 for a plain commit */
     int64_t expire_timestamp;    /* ms, -1 = none */
-    const kf_offset_commit_request_topic *topics;
-    int32_t ntopics;
+    const kf_offset_commit_request_topic *topics; /* the partitions to commit */
+    int32_t ntopics;             /* entries at topics */
     kf_offset_commit_response_topic *results; /* mirrors topics; partition errors preset */
 } gcommit_req;
 
 struct sk_groups {
     /* configuration */
-    const sk_config *cfg;
-    sk_groups_opts opts;
+    const sk_config *cfg;        /* broker configuration (borrowed) */
+    sk_groups_opts opts;         /* copy of the options given to sk_groups_open */
     sk_group_store store;        /* copy of *opts.store */
-    bool has_store;
+    bool has_store;              /* store is set (tests may run without one) */
     int32_t num_partitions;      /* of __consumer_offsets */
     /* state */
     sk_htab index;               /* groups by id; index.count groups; buckets reserved at open */
@@ -193,163 +195,154 @@ struct sk_groups {
     sk_group_topics topics;      /* topic lookups for consumer groups (copy of *opts.topics) */
     const struct sk_group_configs *group_configs; /* per-group overrides (KIP-848); NULL = none */
     bool closing;                /* unloading: parked requests get NOT_COORDINATOR */
-    bool writing;                /* coord_write is replaying its own batch (runtime.c) */
+    bool writing;                /* sk_coord_write is replaying its own batch (runtime.c) */
 };
 
 /* ---- group_table.c ---- */
-int64_t group_now(const sk_groups *gs);
-ggroup *group_find(sk_groups *gs, const char *id, size_t len);
-ggroup *group_find_str(sk_groups *gs, kf_str id);
+int64_t sk_groups_now(const sk_groups *gs);
+ggroup *sk_group_find(sk_groups *gs, const char *id, size_t len);
+ggroup *sk_group_find_str(sk_groups *gs, kf_str id);
 /* Creates an Empty group; NULL when out of memory. */
-ggroup *group_create(sk_groups *gs, const char *id, size_t len);
+ggroup *sk_group_create(sk_groups *gs, const char *id, size_t len);
 /* Removes the group (Dead) and frees it, answering any parked request. */
-void group_destroy(sk_groups *gs, ggroup *g, const char *reason);
+void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason);
 /* True when `to` may follow g's state (ClassicGroupState's valid previous
  * states); false after logging the bug ("BUG: ... illegal transition"). */
-bool group_can_transit(const ggroup *g, sk_group_state to);
+bool sk_group_can_transit(const ggroup *g, sk_group_state to);
 /* Moves g to `to`, logging "old -> new: reason"; an illegal transition is
- * refused (false, logged as a bug by group_can_transit). */
-bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+ * refused (false, logged as a bug by sk_group_can_transit). */
+bool sk_group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Checks the group's invariants in debug builds (SK_INVARIANT): member and
  * waiter counts, the leader is a member, the states' member rules. */
-void group_check(const ggroup *g);
-gmember *member_find(const ggroup *g, const char *member_id);
-gmember *member_find_static(const ggroup *g, const char *group_instance_id);
-gpending *pending_find(const ggroup *g, const char *member_id);
-void pending_remove(sk_groups *gs, gpending *p);
+void sk_group_check(const ggroup *g);
+gmember *sk_group_member_find(const ggroup *g, const char *member_id);
+gmember *sk_group_member_find_static(const ggroup *g, const char *group_instance_id);
+gpending *sk_group_pending_find(const ggroup *g, const char *member_id);
+void sk_group_pending_remove(sk_groups *gs, gpending *p);
 /* Unlinks and frees `m` (no rebalance logic): cancels its timer, answers a
  * parked JoinGroup or SyncGroup with UNKNOWN_MEMBER_ID, picks a new leader. */
-void member_remove(sk_groups *gs, gmember *m);
+void sk_group_member_remove(sk_groups *gs, gmember *m);
 /* Answers a parked JoinGroup / SyncGroup with an error only. */
-void answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16_t err);
-void answer_sync_error(sk_groups *gs, void *waiter, int16_t err);
+void sk_group_answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16_t err);
+void sk_group_answer_sync_error(sk_groups *gs, void *waiter, int16_t err);
 /* Replaces the member's protocols with copies of `p` (n). Returns 0 or -1. */
-int member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, int32_t n);
+int sk_group_member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, int32_t n);
 /* The member's metadata for `protocol`, or NULL. */
-const gprotocol *member_protocol(const gmember *m, const char *protocol);
-int member_set_assignment(gmember *m, const uint8_t *p, int32_t len);
+const gprotocol *sk_group_member_protocol(const gmember *m, const char *protocol);
+int sk_group_member_set_assignment(gmember *m, const uint8_t *p, int32_t len);
 /* Recomputes the subscribed topics from the members' consumer protocol
  * subscriptions (ClassicGroup.computeSubscribedTopics). */
-void group_compute_subscribed(ggroup *g);
-bool group_is_subscribed(const ggroup *g, const char *topic);
-bool group_uses_consumer_protocol(const ggroup *g);
+void sk_group_compute_subscribed(ggroup *g);
+bool sk_group_is_subscribed(const ggroup *g, const char *topic);
+bool sk_group_uses_consumer_protocol(const ggroup *g);
 /* The largest rebalance timeout of the members, ms. */
-int32_t group_rebalance_timeout(const ggroup *g);
+int32_t sk_group_rebalance_timeout(const ggroup *g);
 
 
 /* Kafka's mapping of a store error to the error a client sees
  * (appendGroupMetadataErrorToResponseError). */
-int16_t groups_append_error(int16_t err);
+int16_t sk_groups_append_error(int16_t err);
 
-char *gstrndup(const char *s, size_t n);
+char *sk_coord_strndup(const char *s, size_t n);
 /* A NUL-terminated heap copy of the bytes of `s` (null: ""), or NULL. */
-char *gmemdup(kf_str s);
-char *gstrdup(const char *s);
+char *sk_coord_memdup(kf_str s);
+char *sk_coord_strdup(const char *s);
 
 /* ---- group.c ---- */
 /* Starts a rebalance if the state allows one, else tries to end the join
  * phase (GroupMetadataManager.maybePrepareRebalanceOrCompleteJoin). */
-void group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason);
+void sk_group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason);
 /* Checks a member's identity (ClassicGroup.validateMember): a group
  * instance id unknown -> UNKNOWN_MEMBER_ID, mapped to another member id ->
  * FENCED_INSTANCE_ID; an unknown member id -> UNKNOWN_MEMBER_ID. */
-int16_t group_validate_member(const ggroup *g, const char *member_id, kf_str group_instance_id);
+int16_t sk_group_validate_member(const ggroup *g, const char *member_id, kf_str group_instance_id);
 /* The group's join-phase and pending-sync deadlines passed. */
-void group_join_timer_expired(sk_groups *gs, ggroup *g);
-void group_sync_timer_expired(sk_groups *gs, ggroup *g);
+void sk_group_join_timer_expired(sk_groups *gs, ggroup *g);
+void sk_group_sync_timer_expired(sk_groups *gs, ggroup *g);
 /* The member's session timer callback (gmember.heartbeat). */
-void member_session_expired(void *owner, gtimer *t);
+void sk_group_member_session_expired(void *owner, gtimer *t);
 /* Arms the member's session timer `timeout_ms` from now. */
-void group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
+void sk_group_reschedule_heartbeat(sk_groups *gs, gmember *m, int64_t timeout_ms);
 
 /* ---- group_offsets.c ---- */
-goffset *offset_find(const ggroup *g, const char *topic, int32_t partition);
+goffset *sk_group_offset_find(const ggroup *g, const char *topic, int32_t partition);
 /* Inserts or replaces an offset (metadata copied, null = ""). Returns 0 or -1. */
-int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
+int sk_group_offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
                kf_str metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset);
 /* Applies an offset tombstone: the committed offset and every pending
  * transactional one of the partition are gone (OffsetMetadataManager.replay). */
-void offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition);
-void offsets_free(ggroup *g);
+void sk_group_offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition);
+void sk_group_offsets_free(ggroup *g);
 /* Validates, stores as one batch (transactional for a producer) and
  * applies a commit; answers through each partition's error_code. */
-void group_commit(sk_groups *gs, const gcommit_req *c);
-void groups_expiration_fire(void *owner, gtimer *t);
+void sk_group_commit(sk_groups *gs, const gcommit_req *c);
+void sk_groups_expiration_fire(void *owner, gtimer *t);
 
 /* ---- group_txn.c ---- */
 /* Adds or replaces producer_id's pending offset of a partition for `g`.
  * Returns 0 or -1. */
-int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
+int sk_group_txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
                    int64_t offset, int32_t leader_epoch, kf_str metadata, int64_t commit_timestamp,
                    int64_t record_offset);
 /* Drops the pending transactional offsets of a group: of one topic
  * partition, or all with `topic` NULL. */
-void txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
+void sk_group_txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
 /* True when a transaction has a pending offset for the partition; with
  * `topic` NULL, for any partition of the group. */
-bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
+bool sk_group_txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition);
 
 /* ---- group_records.c ---- */
 /* A batch of __consumer_offsets records being built: keys and values are
  * written to one buffer and located by offsets until the batch is sent. */
 typedef struct grecs {
-    sk_writer w;
+    sk_writer w;                 /* every key and value, back to back */
     struct grec {
-        size_t key_off, key_len;
-        size_t value_off, value_len;
-        bool tombstone;
-    } *items;
-    int n, cap;
+        size_t key_off, key_len; /* the key's bytes in w */
+        size_t value_off, value_len; /* the value's bytes in w */
+        bool tombstone;          /* a null value */
+    } *items;                    /* one per record, in order */
+    int n, cap;                  /* records used and allocated at items */
     int err;                     /* an allocation failed */
-    int64_t producer_id;         /* -1 (grecs_init); a transaction's: the batch is transactional */
-    int16_t producer_epoch;
+    int64_t producer_id;         /* -1 (sk_grecs_init); a transaction's: the batch is transactional */
+    int16_t producer_epoch;      /* the transaction's epoch, -1 otherwise */
 } grecs;
 
-/* Record building blocks (group_records.c, also for cgroup_records.c): a
- * record's key starts at grec_begin (NULL when out of memory, b->err set),
- * its value at grec_value, and grec_end closes it. */
-struct grec *grec_begin(grecs *b);
-void grec_value(grecs *b, struct grec *r, bool tombstone);
-void grec_end(grecs *b, struct grec *r);
-/* An int16-length string (NULL: null); `n` bytes of `s`. */
-void grec_put_strn(sk_writer *w, const char *s, size_t n);
-void grec_put_str(sk_writer *w, const char *s);
-/* Readers of record fields: flexible versions use compact lengths. A
- * string or bytes field (len -1 for null); a heap copy of a string (NULL
- * for null or on error, with r->err); an array count; the tagged fields
- * that end a flexible struct. */
-const uint8_t *grec_get_field(sk_reader *r, bool flex, bool bytes, int32_t *len);
-char *grec_get_str(sk_reader *r, bool flex);
-int32_t grec_get_count(sk_reader *r, bool flex);
-void grec_skip_tags(sk_reader *r, bool flex);
-void grecs_init(grecs *b);
-void grecs_free(grecs *b);
+/* Adds a record to `b`: a key of record type `type` (`key`, a struct of
+ * rt->key) and a value at `version` (`value`, a struct of rt->value; NULL
+ * for a tombstone), written by the one codec. A failure sets b->err. */
+void sk_grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version,
+               const void *value);
+/* A NUL-terminated copy of a decoded string in `arena` (null: NULL). */
+char *sk_grec_str(sk_arena *arena, kf_str s);
+void sk_grecs_init(grecs *b);
+void sk_grecs_free(grecs *b);
 /* Group metadata (key v2, value v3) of `g` as it is now, members with
  * their current assignments, or with assignments[i] for the i-th member
  * when `assignments` is given (a leader's SyncGroup: replaying the record
  * hands them out); `empty`: the record of a just-created group
  * (generation 0, no protocol, no members). */
-void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments);
-void grecs_group_tombstone(grecs *b, const char *group_id);
+void sk_grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments);
+void sk_grecs_group_tombstone(grecs *b, const char *group_id);
 /* Offset commit (key v1; value v3, or v1 when it has an expire timestamp). */
-void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
-void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition);
+void sk_grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o);
+void sk_grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition);
 /* Adds to `b` a tombstone for each committed offset of group g (of `topic`
  * only, unless NULL) and one for each partition with only pending
  * transactional offsets. Returns the number of committed offsets. */
-int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b);
+int32_t sk_group_offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b);
 
 /* ---- runtime.c ---- */
 /* The coordinator runtime's write: appends `b` to __consumer_offsets-
  * `partition` and, once it is stored, applies every record through the one
  * replay (sk_groups_replay), so live writes and loading take one path.
- * Nothing is applied when the append fails. Returns NONE or the store's
- * error as groups_append_error maps it (logged). */
-int16_t coord_write(sk_groups *gs, int32_t partition, grecs *b);
+ * Nothing is applied when the append fails. Returns NONE, the store's
+ * error as sk_groups_append_error maps it (logged), or UNKNOWN_SERVER_ERROR
+ * when a stored record could not be applied (out of memory). */
+int16_t sk_coord_write(sk_groups *gs, int32_t partition, grecs *b);
 /* Writes `b`, the tombstones of group `g` and all its offsets, and removes
  * what is left of the group once they are stored (`reason` for the log).
- * Returns as coord_write; `g` is gone on success. */
-int16_t group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason);
+ * Returns as sk_coord_write; `g` is gone on success. */
+int16_t sk_group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason);
 
 #endif

@@ -49,7 +49,7 @@ static int32_t part_index(const gtopic *t, int32_t partition)
     return lo;
 }
 
-goffset *offset_find(const ggroup *g, const char *topic, int32_t partition)
+goffset *sk_group_offset_find(const ggroup *g, const char *topic, int32_t partition)
 {
     const gtopic *t = topic_find(g, topic);
     if (!t)
@@ -58,10 +58,10 @@ goffset *offset_find(const ggroup *g, const char *topic, int32_t partition)
     return i < t->n && t->parts[i].partition == partition ? &t->parts[i] : NULL;
 }
 
-int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
+int sk_group_offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
                kf_str metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset)
 {
-    char *md = gmemdup(metadata);
+    char *md = sk_coord_memdup(metadata);
     if (!md)
         return -1;
     gtopic *t = topic_find(g, topic);
@@ -76,7 +76,7 @@ int offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, 
         }
         t = &g->topics[g->ntopics];
         memset(t, 0, sizeof *t);
-        if (!(t->name = gstrdup(topic)))
+        if (!(t->name = sk_coord_strdup(topic)))
             goto fail;
         g->ntopics++;
     }
@@ -104,9 +104,9 @@ fail:
     return -1;
 }
 
-void offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition)
+void sk_group_offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partition)
 {
-    txn_offsets_drop(gs, g->group_id, topic, partition);
+    sk_group_txn_offsets_drop(gs, g->group_id, topic, partition);
     gtopic *t = topic_find(g, topic);
     if (!t)
         return;
@@ -124,7 +124,7 @@ void offset_remove(sk_groups *gs, ggroup *g, const char *topic, int32_t partitio
     }
 }
 
-void offsets_free(ggroup *g)
+void sk_group_offsets_free(ggroup *g)
 {
     for (int32_t i = 0; i < g->ntopics; i++) {
         for (int32_t j = 0; j < g->topics[i].n; j++)
@@ -151,7 +151,7 @@ static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
     if (c->generation < 0 && g->state == SK_GROUP_EMPTY)
         return SK_ERR_NONE;
     if (c->generation >= 0 || member_id[0] || c->group_instance_id.p) {
-        int16_t err = group_validate_member(g, member_id, c->group_instance_id);
+        int16_t err = sk_group_validate_member(g, member_id, c->group_instance_id);
         if (err != SK_ERR_NONE)
             return err;
         if (c->generation != g->generation_id)
@@ -206,7 +206,7 @@ static bool commit_group(sk_groups *gs, const gcommit_req *c, ggroup **out)
         commit_fail_all(c, SK_ERR_INVALID_GROUP_ID);
         return false;
     }
-    ggroup *g = *out = group_find_str(gs, c->group_id);
+    ggroup *g = *out = sk_group_find_str(gs, c->group_id);
     if (!g) {
         if (c->generation >= 0) {
             commit_fail_all(c, c->unknown_group_error);
@@ -222,7 +222,7 @@ static bool commit_group(sk_groups *gs, const gcommit_req *c, ggroup **out)
     return true;
 }
 
-void group_commit(sk_groups *gs, const gcommit_req *c)
+void sk_group_commit(sk_groups *gs, const gcommit_req *c)
 {
     bool any = false;
     FOR_EACH_ITEM(c, it)
@@ -237,20 +237,20 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
     bool transactional = c->producer_id >= 0;
     const char *mid = c->member_id.p ? c->member_id.p : "";
     if (g && !transactional && (g->state == SK_GROUP_STABLE || g->state == SK_GROUP_PREPARING_REBALANCE)) {
-        gmember *m = member_find(g, mid);
+        gmember *m = sk_group_member_find(g, mid);
         if (m)
-            group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+            sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
     }
     /* The group id as a string of its own: the request's is not terminated
      * where a NUL inside it would cut it. */
-    char *group_id = gmemdup(c->group_id);
+    char *group_id = sk_coord_memdup(c->group_id);
     if (!group_id) {
         commit_fail_all(c, SK_ERR_UNKNOWN_SERVER_ERROR);
         return;
     }
-    int64_t now = group_now(gs);
+    int64_t now = sk_groups_now(gs);
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     b.producer_id = c->producer_id;
     b.producer_epoch = c->producer_epoch;
     FOR_EACH_ITEM(c, it)
@@ -269,11 +269,11 @@ void group_commit(sk_groups *gs, const gcommit_req *c)
                      now,
                      c->expire_timestamp,
                      -1};
-        grecs_offset_commit(&b, group_id, it.topic, it.partition, &o);
+        sk_grecs_offset_commit(&b, group_id, it.topic, it.partition, &o);
     }
     int32_t partition = sk_group_partition_for(group_id, strlen(group_id), gs->num_partitions);
-    int16_t err = coord_write(gs, partition, &b);
-    grecs_free(&b);
+    int16_t err = sk_coord_write(gs, partition, &b);
+    sk_grecs_free(&b);
     if (err != SK_ERR_NONE) {
         commit_fail_all(c, err);
     } else {
@@ -296,12 +296,12 @@ void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_com
         .unknown_group_error = version >= 9 ? SK_ERR_GROUP_ID_NOT_FOUND : SK_ERR_ILLEGAL_GENERATION,
         .producer_id = -1,
         .producer_epoch = -1,
-        .expire_timestamp = req->retention_time_ms == -1 ? -1 : group_now(gs) + req->retention_time_ms,
+        .expire_timestamp = req->retention_time_ms == -1 ? -1 : sk_groups_now(gs) + req->retention_time_ms,
         .topics = req->topics.items,
         .ntopics = req->topics.n,
         .results = resp->topics.items,
     };
-    group_commit(gs, &c);
+    sk_group_commit(gs, &c);
 }
 
 /* ---- OffsetFetch ---- */
@@ -322,7 +322,7 @@ int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch
                            int32_t ntopics, bool require_stable, kf_offset_fetch_response_group *out,
                            sk_arena *arena)
 {
-    ggroup *g = group_find_str(gs, group_id);
+    ggroup *g = sk_group_find_str(gs, group_id);
     const char *gid = group_id.p ? group_id.p : "";
     out->group_id = group_id;
     out->error_code = SK_ERR_NONE;
@@ -342,8 +342,8 @@ int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch
             return -1;
         for (int32_t j = 0; j < np; j++) {
             int32_t part = all ? gt->parts[j].partition : topics[i].partition_indexes.items[j];
-            const goffset *o = all ? &gt->parts[j] : (g ? offset_find(g, name, part) : NULL);
-            bool unstable = require_stable && txn_offset_pending(gs, gid, name, part);
+            const goffset *o = all ? &gt->parts[j] : (g ? sk_group_offset_find(g, name, part) : NULL);
+            bool unstable = require_stable && sk_group_txn_offset_pending(gs, gid, name, part);
             fill_partition(&rt[i].partitions.items[j], part, o, unstable, arena);
             if (!rt[i].partitions.items[j].metadata.p)
                 return -1;
@@ -360,16 +360,16 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
 {
     if (req->group_id.len <= 0)
         return SK_ERR_INVALID_GROUP_ID;
-    ggroup *g = group_find_str(gs, req->group_id);
+    ggroup *g = sk_group_find_str(gs, req->group_id);
     if (!g)
         return SK_ERR_GROUP_ID_NOT_FOUND;
-    if (g->state != SK_GROUP_EMPTY && !group_uses_consumer_protocol(g))
+    if (g->state != SK_GROUP_EMPTY && !sk_group_uses_consumer_protocol(g))
         return SK_ERR_NON_EMPTY_GROUP;
     grecs b;
-    grecs_init(&b);
+    sk_grecs_init(&b);
     for (int32_t t = 0; t < req->topics.n; t++) {
         const char *topic = req->topics.items[t].name.p ? req->topics.items[t].name.p : "";
-        bool subscribed = group_is_subscribed(g, topic);
+        bool subscribed = sk_group_is_subscribed(g, topic);
         for (int32_t p = 0; p < req->topics.items[t].partitions.n; p++) {
             kf_offset_delete_response_partition *rp = &resp->topics.items[t].partitions.items[p];
             int32_t part = req->topics.items[t].partitions.items[p].partition_index;
@@ -377,12 +377,12 @@ int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *r
                 continue;
             if (subscribed)
                 rp->error_code = SK_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
-            else if (offset_find(g, topic, part) || txn_offset_pending(gs, g->group_id, topic, part))
-                grecs_offset_tombstone(&b, g->group_id, topic, part);
+            else if (sk_group_offset_find(g, topic, part) || sk_group_txn_offset_pending(gs, g->group_id, topic, part))
+                sk_grecs_offset_tombstone(&b, g->group_id, topic, part);
         }
     }
-    int16_t err = coord_write(gs, g->partition, &b);
-    grecs_free(&b);
+    int16_t err = sk_coord_write(gs, g->partition, &b);
+    sk_grecs_free(&b);
     return err;
 }
 
@@ -397,19 +397,19 @@ static bool pending_earlier(const sk_groups *gs, const gtxn_offset *o)
     return false;
 }
 
-int32_t offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b)
+int32_t sk_group_offset_tombstones(const sk_groups *gs, const ggroup *g, const char *topic, grecs *b)
 {
     int32_t committed = 0;
     for (int32_t t = 0; t < g->ntopics; t++) {
         if (topic && strcmp(g->topics[t].name, topic))
             continue;
         for (int32_t p = 0; p < g->topics[t].n; p++, committed++)
-            grecs_offset_tombstone(b, g->group_id, g->topics[t].name, g->topics[t].parts[p].partition);
+            sk_grecs_offset_tombstone(b, g->group_id, g->topics[t].name, g->topics[t].parts[p].partition);
     }
     for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
         if (!strcmp(o->group_id, g->group_id) && (!topic || !strcmp(o->topic, topic)) &&
-            !offset_find(g, o->topic, o->partition) && !pending_earlier(gs, o))
-            grecs_offset_tombstone(b, g->group_id, o->topic, o->partition);
+            !sk_group_offset_find(g, o->topic, o->partition) && !pending_earlier(gs, o))
+            sk_grecs_offset_tombstone(b, g->group_id, o->topic, o->partition);
     return committed;
 }
 
@@ -417,11 +417,11 @@ void sk_groups_topic_deleted(sk_groups *gs, const char *topic)
 {
     for (ggroup *g = gs->first; g; g = g->next) {
         grecs b;
-        grecs_init(&b);
-        offset_tombstones(gs, g, topic, &b);
+        sk_grecs_init(&b);
+        sk_group_offset_tombstones(gs, g, topic, &b);
         int n = b.n;
-        int16_t err = coord_write(gs, g->partition, &b);
-        grecs_free(&b);
+        int16_t err = sk_coord_write(gs, g->partition, &b);
+        sk_grecs_free(&b);
         if (err != SK_ERR_NONE)
             sk_warn("group", "group %s: cannot store the removal of the offsets of deleted topic %s: %s",
                     g->group_id, topic, sk_err_name(err));
@@ -447,13 +447,13 @@ static bool expire_offsets(const sk_groups *gs, const ggroup *g, int64_t now, gr
     } else if (g->protocol_type) {
         if (g->state == SK_GROUP_EMPTY)
             since_empty = true;
-        else if (!(group_uses_consumer_protocol(g) && g->subscribed_known && g->state == SK_GROUP_STABLE))
+        else if (!(sk_group_uses_consumer_protocol(g) && g->subscribed_known && g->state == SK_GROUP_STABLE))
             return false;
     }
     bool all = true;
     for (int32_t t = g->ntopics - 1; t >= 0; t--) {
         const gtopic *gt = &g->topics[t];
-        if (group_is_subscribed(g, gt->name)) {
+        if (sk_group_is_subscribed(g, gt->name)) {
             all = false;
             continue;
         }
@@ -463,40 +463,40 @@ static bool expire_offsets(const sk_groups *gs, const ggroup *g, int64_t now, gr
                                                                            : o->commit_timestamp;
             /* base <= now - retention: a replayed timestamp far in the past cannot overflow now - base. */
             bool expired = o->expire_timestamp >= 0 ? now >= o->expire_timestamp : base <= now - retention_ms;
-            if (!expired || txn_offset_pending(gs, g->group_id, gt->name, o->partition))
+            if (!expired || sk_group_txn_offset_pending(gs, g->group_id, gt->name, o->partition))
                 all = false;
             else
-                grecs_offset_tombstone(b, g->group_id, gt->name, o->partition);
+                sk_grecs_offset_tombstone(b, g->group_id, gt->name, o->partition);
         }
     }
     return all;
 }
 
-void groups_expiration_fire(void *owner, gtimer *t)
+void sk_groups_expiration_fire(void *owner, gtimer *t)
 {
     sk_groups *gs = owner;
-    int64_t now = group_now(gs);
+    int64_t now = sk_groups_now(gs);
     int tombstones = 0;
     for (ggroup *g = gs->first, *next; g; g = next) {
         next = g->next;
         grecs b;
-        grecs_init(&b);
+        sk_grecs_init(&b);
         bool all = expire_offsets(gs, g, now, &b);
         bool delete = all && g->state == SK_GROUP_EMPTY && (!g->consumer || g->consumer->nmembers == 0) &&
-                      !txn_offset_pending(gs, g->group_id, NULL, -1);
+                      !sk_group_txn_offset_pending(gs, g->group_id, NULL, -1);
         if (delete && g->consumer)
             cgroup_tombstones(g, &b);
         else if (delete)
-            grecs_group_tombstone(&b, g->group_id);
+            sk_grecs_group_tombstone(&b, g->group_id);
         int n = b.n;
         if (delete)
             sk_info("group", "group %s: offsets expired and no member left: deleting it", g->group_id);
-        int16_t err = delete ? group_write_deletion(gs, g, &b, "offsets expired and no member left")
-                             : coord_write(gs, g->partition, &b);
+        int16_t err = delete ? sk_group_write_deletion(gs, g, &b, "offsets expired and no member left")
+                             : sk_coord_write(gs, g->partition, &b);
         if (err != SK_ERR_NONE)
             sk_warn("group", "group %s: cannot store expired offsets: %s", g->group_id, sk_err_name(err));
         tombstones += err == SK_ERR_NONE ? n : 0;
-        grecs_free(&b);
+        sk_grecs_free(&b);
     }
     if (tombstones)
         sk_info("group", "offset expiration wrote %d tombstones", tombstones);

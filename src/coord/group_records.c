@@ -1,27 +1,15 @@
 /*
  * The records the group coordinator keeps in __consumer_offsets, in Apache
- * Kafka's formats (group-coordinator message schemas), and their replay.
- * Each key and value starts with its int16 version; versions 0-3 use
- * int16-length strings, int32-length bytes and arrays, version 4 values are
- * flexible (compact lengths, tagged fields after each struct).
+ * Kafka's formats, and their replay. The formats are schema data
+ * (src/proto/schema/record_*.kfs) read and written by the one codec
+ * (src/proto/record_codec.c); this file maps them to the coordinator's
+ * structures:
  *
- * Keys:
- *   v0, v1  offset commit   group string, topic string, partition int32
- *   v2      group metadata  group string
- *   v3-8    KIP-848 consumer group records (cgroup_records.c)
- *   v9+     share-group and other records: skipped on replay
- *
- * OffsetCommitValue (written as v3; v1 when a v2-4 OffsetCommit gave a
- * retention time):
- *   offset int64, leaderEpoch int32 (v3+), metadata string,
- *   commitTimestamp int64, expireTimestamp int64 (v1 only)
- *
- * GroupMetadataValue (written as v3):
- *   protocolType string, generation int32, protocol string (nullable),
- *   leader string (nullable), currentStateTimestamp int64 (v2+),
- *   members array of: memberId string, groupInstanceId string (nullable,
- *   v3+), clientId string, clientHost string, rebalanceTimeout int32 (v1+),
- *   sessionTimeout int32, subscription bytes, assignment bytes
+ *   key type 0, 1  OffsetCommit (skiff writes key 1, value v3, or v1 with
+ *                  the expire timestamp of a v2-4 retention time)
+ *   key type 2     GroupMetadata (skiff writes value v3)
+ *   key types 3-8  KIP-848 consumer group records (cgroup_records.c)
+ *   other types    share-group and later records: skipped on replay
  *
  * A null value is a tombstone: the offset, or the group, is gone.
  */
@@ -30,22 +18,25 @@
 #include <string.h>
 
 #include "cgroup_int.h"
+#include "skiff/arena.h"
 #include "skiff/compress.h"
 #include "skiff/errors.h"
 #include "skiff/trace.h"
 #include "skiff/record.h"
 
 enum {
-    KEY_OFFSET_COMMIT = 1,   /* written; 0 is read too */
+    KEY_OFFSET_COMMIT = 1, /* written; 0 is read too */
     KEY_GROUP_METADATA = 2,
     VALUE_OFFSET_COMMIT = 3,
     VALUE_OFFSET_COMMIT_EXPIRE = 1,
     VALUE_GROUP_METADATA = 3,
 };
 
+#define OFFSETS_TOPIC "__consumer_offsets"
+
 /* ---- Writing ---- */
 
-void grecs_init(grecs *b)
+void sk_grecs_init(grecs *b)
 {
     memset(b, 0, sizeof *b);
     sk_writer_init(&b->w, 256);
@@ -53,38 +44,15 @@ void grecs_init(grecs *b)
     b->producer_epoch = -1;
 }
 
-void grecs_free(grecs *b)
+void sk_grecs_free(grecs *b)
 {
     sk_writer_free(&b->w);
     free(b->items);
     memset(b, 0, sizeof *b);
 }
 
-/* An int16-length string of `n` bytes of `s` (NULL: null). */
-void grec_put_strn(sk_writer *w, const char *s, size_t n)
-{
-    if (!s) {
-        sk_write_i16(w, -1);
-        return;
-    }
-    sk_write_i16(w, (int16_t)(n > INT16_MAX ? INT16_MAX : n));
-    sk_write_raw(w, s, n > INT16_MAX ? INT16_MAX : n);
-}
-
-void grec_put_str(sk_writer *w, const char *s)
-{
-    grec_put_strn(w, s, s ? strlen(s) : 0);
-}
-
-static void put_bytes(sk_writer *w, const uint8_t *p, int32_t n)
-{
-    sk_write_i32(w, n);
-    if (n > 0)
-        sk_write_raw(w, p, (size_t)n);
-}
-
 /* Starts a record: returns its slot with the key starting now, or NULL. */
-struct grec *grec_begin(grecs *b)
+static struct grec *grec_begin(grecs *b)
 {
     if (b->n == b->cap) {
         int cap = b->cap ? 2 * b->cap : 8;
@@ -102,345 +70,235 @@ struct grec *grec_begin(grecs *b)
     return r;
 }
 
-/* Ends the key and starts the value (or marks a tombstone). */
-void grec_value(grecs *b, struct grec *r, bool tombstone)
+void sk_grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version,
+               const void *value)
 {
+    struct grec *r = grec_begin(b);
+    if (!r)
+        return;
+    if (kf_record_key_encode(rt, type, key, &b->w) < 0)
+        b->err = 1;
     r->key_len = b->w.len - r->key_off;
     r->value_off = b->w.len;
-    r->tombstone = tombstone;
-}
-
-void grec_end(grecs *b, struct grec *r)
-{
+    r->tombstone = value == NULL;
+    if (value && kf_record_value_encode(rt, version, value, &b->w) < 0)
+        b->err = 1;
     r->value_len = b->w.len - r->value_off;
 }
 
-static struct grec *group_key(grecs *b, const char *group_id)
+void sk_grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments)
 {
-    struct grec *r = grec_begin(b);
-    if (r) {
-        sk_write_i16(&b->w, KEY_GROUP_METADATA);
-        grec_put_str(&b->w, group_id);
-    }
-    return r;
-}
-
-void grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_bytes *assignments)
-{
-    struct grec *r = group_key(b, g->group_id);
-    if (!r)
+    kf_group_metadata_key key = {.group = kf_str_c(g->group_id)};
+    kf_group_metadata_value v;
+    kf_init(&kf_group_metadata_value_desc, &v);
+    v.protocol_type = kf_str_c(empty || !g->protocol_type ? "" : g->protocol_type);
+    v.generation = empty ? 0 : g->generation_id;
+    v.protocol = kf_str_c(empty ? NULL : g->protocol_name);
+    v.leader = kf_str_c(empty || !g->leader ? NULL : g->leader->member_id);
+    v.current_state_timestamp = g->current_state_timestamp;
+    kf_group_metadata_value_member_metadata *members = NULL;
+    if (!empty && g->nmembers > 0 && !(members = calloc((size_t)g->nmembers, sizeof *members))) {
+        b->err = 1;
         return;
-    grec_value(b, r, false);
-    sk_writer *w = &b->w;
-    sk_write_i16(w, VALUE_GROUP_METADATA);
-    grec_put_str(w, empty || !g->protocol_type ? "" : g->protocol_type);
-    sk_write_i32(w, empty ? 0 : g->generation_id);
-    grec_put_str(w, empty ? NULL : g->protocol_name);
-    grec_put_str(w, empty || !g->leader ? NULL : g->leader->member_id);
-    sk_write_i64(w, g->current_state_timestamp);
-    sk_write_i32(w, empty ? 0 : g->nmembers);
+    }
     int32_t i = 0;
     for (const gmember *m = empty ? NULL : g->members; m; m = m->next, i++) {
-        const gprotocol *p = member_protocol(m, g->protocol_name);
-        grec_put_str(w, m->member_id);
-        grec_put_str(w, m->group_instance_id);
-        grec_put_str(w, m->client_id);
-        grec_put_str(w, m->client_host);
-        sk_write_i32(w, m->rebalance_timeout_ms);
-        sk_write_i32(w, m->session_timeout_ms);
-        put_bytes(w, p ? p->metadata : NULL, p ? p->metadata_len : 0);
-        if (assignments)
-            put_bytes(w, assignments[i].p, assignments[i].len > 0 ? assignments[i].len : 0);
-        else
-            put_bytes(w, m->assignment, m->assignment_len);
+        const gprotocol *p = sk_group_member_protocol(m, g->protocol_name);
+        kf_group_metadata_value_member_metadata *x = &members[i];
+        x->member_id = kf_str_c(m->member_id);
+        x->group_instance_id = kf_str_c(m->group_instance_id);
+        x->client_id = kf_str_c(m->client_id);
+        x->client_host = kf_str_c(m->client_host);
+        x->rebalance_timeout = m->rebalance_timeout_ms;
+        x->session_timeout = m->session_timeout_ms;
+        x->subscription = (kf_bytes){p ? p->metadata : NULL, p ? p->metadata_len : 0, NULL};
+        x->assignment = assignments ? (kf_bytes){assignments[i].p, assignments[i].len > 0 ? assignments[i].len : 0,
+                                                 NULL}
+                                    : (kf_bytes){m->assignment, m->assignment_len, NULL};
     }
-    grec_end(b, r);
+    v.members.items = members;
+    v.members.n = i;
+    sk_grecs_add(b, KF_RECORD_GROUP_METADATA, KEY_GROUP_METADATA, &key, VALUE_GROUP_METADATA, &v);
+    free(members);
 }
 
-void grecs_group_tombstone(grecs *b, const char *group_id)
+void sk_grecs_group_tombstone(grecs *b, const char *group_id)
 {
-    struct grec *r = group_key(b, group_id);
-    if (r) {
-        grec_value(b, r, true);
-        grec_end(b, r);
-    }
+    kf_group_metadata_key key = {.group = kf_str_c(group_id)};
+    sk_grecs_add(b, KF_RECORD_GROUP_METADATA, KEY_GROUP_METADATA, &key, 0, NULL);
 }
 
-static struct grec *offset_key(grecs *b, const char *group_id, const char *topic, int32_t partition)
+void sk_grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o)
 {
-    struct grec *r = grec_begin(b);
-    if (r) {
-        sk_write_i16(&b->w, KEY_OFFSET_COMMIT);
-        grec_put_str(&b->w, group_id);
-        grec_put_str(&b->w, topic);
-        sk_write_i32(&b->w, partition);
-    }
-    return r;
+    kf_offset_commit_key key = {kf_str_c(group_id), kf_str_c(topic), partition};
+    kf_offset_commit_value v = {.offset = o->offset,
+                                .leader_epoch = o->leader_epoch,
+                                .metadata = {o->metadata, o->metadata_len},
+                                .commit_timestamp = o->commit_timestamp,
+                                .expire_timestamp = o->expire_timestamp};
+    sk_grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key,
+              o->expire_timestamp >= 0 ? VALUE_OFFSET_COMMIT_EXPIRE : VALUE_OFFSET_COMMIT, &v);
 }
 
-void grecs_offset_commit(grecs *b, const char *group_id, const char *topic, int32_t partition, const goffset *o)
+void sk_grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
 {
-    struct grec *r = offset_key(b, group_id, topic, partition);
-    if (!r)
-        return;
-    grec_value(b, r, false);
-    sk_writer *w = &b->w;
-    if (o->expire_timestamp >= 0) {
-        sk_write_i16(w, VALUE_OFFSET_COMMIT_EXPIRE);
-        sk_write_i64(w, o->offset);
-        grec_put_strn(w, o->metadata, (size_t)o->metadata_len);
-        sk_write_i64(w, o->commit_timestamp);
-        sk_write_i64(w, o->expire_timestamp);
-    } else {
-        sk_write_i16(w, VALUE_OFFSET_COMMIT);
-        sk_write_i64(w, o->offset);
-        sk_write_i32(w, o->leader_epoch);
-        grec_put_strn(w, o->metadata, (size_t)o->metadata_len);
-        sk_write_i64(w, o->commit_timestamp);
-    }
-    grec_end(b, r);
-}
-
-void grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
-{
-    struct grec *r = offset_key(b, group_id, topic, partition);
-    if (r) {
-        grec_value(b, r, true);
-        grec_end(b, r);
-    }
+    kf_offset_commit_key key = {kf_str_c(group_id), kf_str_c(topic), partition};
+    sk_grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key, 0, NULL);
 }
 
 /* ---- Reading (replay) ---- */
 
-/* A string or bytes field: `len` -1 for null. Flexible versions use
- * compact lengths (unsigned varint, length + 1, 0 = null). */
-const uint8_t *grec_get_field(sk_reader *r, bool flex, bool bytes, int32_t *len)
+/* A NUL-terminated copy of a decoded string in `arena` (null: NULL). */
+char *sk_grec_str(sk_arena *arena, kf_str s)
 {
-    int64_t n;
-    if (flex)
-        n = (int64_t)sk_read_uvarint(r) - 1;
-    else
-        n = bytes ? sk_read_i32(r) : sk_read_i16(r);
-    if (r->err || n < -1) {
-        sk_reader_fail(r);
-        *len = -1;
-        return NULL;
-    }
-    *len = (int32_t)n;
-    return n < 0 ? NULL : sk_read_raw(r, (size_t)n);
+    return s.p ? sk_arena_strndup(arena, s.p, s.len > 0 ? (size_t)s.len : 0) : NULL;
 }
 
-/* A heap copy of a string field; NULL for null (or on error, with r->err). */
-char *grec_get_str(sk_reader *r, bool flex)
+static int replay_offset(sk_groups *gs, const sk_group_record *rec, int64_t offset_in_log, int64_t producer_id)
 {
-    int32_t len;
-    const uint8_t *p = grec_get_field(r, flex, false, &len);
-    if (!p)
-        return NULL;
-    char *s = gstrndup((const char *)p, (size_t)len);
-    if (!s)
-        sk_reader_fail(r);
-    return s;
-}
-
-int32_t grec_get_count(sk_reader *r, bool flex)
-{
-    int64_t n = flex ? (int64_t)sk_read_uvarint(r) - 1 : sk_read_i32(r);
-    if (r->err || n < 0 || (uint64_t)n > sk_reader_left(r)) {
-        sk_reader_fail(r);
-        return 0;
-    }
-    return (int32_t)n;
-}
-
-/* Skips the tagged fields that end a flexible struct. */
-void grec_skip_tags(sk_reader *r, bool flex)
-{
-    if (!flex)
-        return;
-    uint32_t n = sk_read_uvarint(r);
-    for (uint32_t i = 0; i < n && !r->err; i++) {
-        sk_read_uvarint(r);
-        sk_read_raw(r, sk_read_uvarint(r));
-    }
-}
-
-static int replay_offset(sk_groups *gs, sk_reader *key, const sk_group_record *rec, int64_t offset_in_log,
-                         int64_t producer_id)
-{
-    char *group = grec_get_str(key, false), *topic = grec_get_str(key, false);
-    int32_t partition = sk_read_i32(key);
+    sk_arena arena = {0};
+    kf_offset_commit_key key;
+    kf_offset_commit_value v;
+    int16_t version;
     int rc = -1;
-    if (key->err || !group || !topic)
+    if (kf_record_key_decode(KF_RECORD_OFFSET_COMMIT, rec->key, rec->key_len, &arena, &key) < 0)
         goto out;
-    ggroup *g = group_find(gs, group, strlen(group));
+    char *group = sk_grec_str(&arena, key.group), *topic = sk_grec_str(&arena, key.topic);
+    if (!group || !topic)
+        goto out;
+    ggroup *g = sk_group_find(gs, group, strlen(group));
     if (!rec->value) {
         if (g)
-            offset_remove(gs, g, topic, partition);
+            sk_group_offset_remove(gs, g, topic, key.partition);
         rc = 0;
         goto out;
     }
-    sk_reader r;
-    sk_reader_init(&r, rec->value, rec->value_len);
-    int16_t v = sk_read_i16(&r);
-    bool flex = v >= 4;
-    int64_t offset = sk_read_i64(&r);
-    int32_t epoch = v >= 3 ? sk_read_i32(&r) : -1;
-    kf_str metadata; /* bytes exactly: metadata may hold NULs */
-    metadata.p = (const char *)grec_get_field(&r, flex, false, &metadata.len);
-    int64_t commit_ts = sk_read_i64(&r);
-    int64_t expire_ts = v == 1 ? sk_read_i64(&r) : -1;
-    grec_skip_tags(&r, flex);
-    if (r.err || v < 0 || v > 4 || (!g && !(g = group_create(gs, group, strlen(group)))))
-        rc = -1;
-    else if (producer_id >= 0)
-        rc = txn_offset_put(gs, g, producer_id, topic, partition, offset, epoch, metadata, commit_ts, offset_in_log);
+    if (kf_record_value_decode(KF_RECORD_OFFSET_COMMIT, rec->value, rec->value_len, &arena, &v, &version) < 0 ||
+        (!g && !(g = sk_group_create(gs, group, strlen(group)))))
+        goto out;
+    /* metadata: the bytes exactly (it may hold NULs) */
+    if (producer_id >= 0)
+        rc = sk_group_txn_offset_put(gs, g, producer_id, topic, key.partition, v.offset, v.leader_epoch, v.metadata,
+                            v.commit_timestamp, offset_in_log);
     else
-        rc = offset_put(g, topic, partition, offset, epoch, metadata, commit_ts, expire_ts, offset_in_log);
+        rc = sk_group_offset_put(g, topic, key.partition, v.offset, v.leader_epoch, v.metadata, v.commit_timestamp,
+                        v.expire_timestamp, offset_in_log);
 out:
-    free(group);
-    free(topic);
+    sk_arena_free(&arena);
     return rc;
 }
 
-/* Reads one member of a GroupMetadataValue into a new member of `g`. */
-static int replay_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
+/* Adds the member `x` of a GroupMetadataValue (of `version`) to `g`. */
+static int replay_member(ggroup *g, const kf_group_metadata_value_member_metadata *x, int16_t version)
 {
     gmember *m = calloc(1, sizeof *m);
     if (!m)
         return -1;
     m->group = g;
-    sk_coord_timer_init(&m->heartbeat, member_session_expired);
-    m->member_id = grec_get_str(r, flex);
-    m->group_instance_id = v >= 3 ? grec_get_str(r, flex) : NULL;
-    m->client_id = grec_get_str(r, flex);
-    m->client_host = grec_get_str(r, flex);
-    m->rebalance_timeout_ms = v >= 1 ? sk_read_i32(r) : -1;
-    m->session_timeout_ms = sk_read_i32(r);
-    if (m->rebalance_timeout_ms < 0)
-        m->rebalance_timeout_ms = m->session_timeout_ms;
-    int32_t sub_len, asg_len;
-    const uint8_t *sub = grec_get_field(r, flex, true, &sub_len);
-    const uint8_t *asg = grec_get_field(r, flex, true, &asg_len);
-    grec_skip_tags(r, flex);
+    sk_coord_timer_init(&m->heartbeat, sk_group_member_session_expired);
+    m->member_id = x->member_id.p ? sk_coord_strndup(x->member_id.p, (size_t)x->member_id.len) : NULL;
+    m->group_instance_id =
+        x->group_instance_id.p ? sk_coord_strndup(x->group_instance_id.p, (size_t)x->group_instance_id.len) : NULL;
+    m->client_id = sk_coord_memdup(x->client_id);
+    m->client_host = sk_coord_memdup(x->client_host);
+    m->session_timeout_ms = x->session_timeout;
+    m->rebalance_timeout_ms = version >= 1 ? x->rebalance_timeout : x->session_timeout;
     kf_join_group_request_protocol p = {.name = kf_str_c(g->protocol_name)};
-    p.metadata.p = sub;
-    p.metadata.len = sub_len > 0 ? sub_len : 0;
-    /* Link first: member_remove frees whatever was filled in. */
+    p.metadata.p = x->subscription.p;
+    p.metadata.len = x->subscription.len > 0 ? x->subscription.len : 0;
+    /* Link first: sk_group_member_remove frees whatever was filled in. */
     gmember **tail = &g->members;
     while (*tail)
         tail = &(*tail)->next;
     *tail = m;
     g->nmembers++;
-    if (r->err || !m->member_id || !m->client_id || !m->client_host ||
-        member_set_protocols(m, &p, g->protocol_name ? 1 : 0) < 0 || member_set_assignment(m, asg, asg_len) < 0)
+    if (!m->member_id || (x->group_instance_id.p && !m->group_instance_id) || !m->client_id || !m->client_host ||
+        sk_group_member_set_protocols(m, &p, g->protocol_name ? 1 : 0) < 0 ||
+        sk_group_member_set_assignment(m, x->assignment.p, x->assignment.len) < 0)
         return -1;
     return 0;
 }
 
-/* Applies one member of the group's own record to its live member of the
- * same id: what the record adds to what the operation already holds in
- * memory is the assignment (a leader's SyncGroup). */
-static int apply_member(ggroup *g, sk_reader *r, int16_t v, bool flex)
+/* The live half of replay_group: the group's own record applies what the
+ * operation stored, each member's assignment (a leader's SyncGroup), and
+ * a group completing its rebalance becomes Stable. */
+static int replay_group_live(sk_groups *gs, ggroup *g, const kf_group_metadata_value *v, sk_arena *arena)
 {
-    char *member_id = grec_get_str(r, flex);
-    for (int i = v >= 3 ? 3 : 2; i > 0; i--) /* group instance id, client id, client host */
-        free(grec_get_str(r, flex));
-    if (v >= 1)
-        sk_read_i32(r);
-    sk_read_i32(r);
-    int32_t sub_len, asg_len;
-    grec_get_field(r, flex, true, &sub_len);
-    const uint8_t *asg = grec_get_field(r, flex, true, &asg_len);
-    grec_skip_tags(r, flex);
-    gmember *m = member_id && !r->err ? member_find(g, member_id) : NULL;
-    free(member_id);
-    return m && member_set_assignment(m, asg, asg_len) == 0 ? 0 : -1;
-}
-
-/* The live half of replay_group: `r` is past the value's version. */
-static int replay_group_live(sk_groups *gs, ggroup *g, sk_reader *r, int16_t v, bool flex)
-{
-    free(grec_get_str(r, flex)); /* protocol type, protocol name, leader: the group's own */
-    sk_read_i32(r);              /* generation */
-    free(grec_get_str(r, flex));
-    free(grec_get_str(r, flex));
-    if (v >= 2)
-        sk_read_i64(r);
-    int32_t n = grec_get_count(r, flex);
-    int rc = v < 0 || v > 4 ? -1 : 0;
-    for (int32_t i = 0; i < n && rc == 0 && !r->err; i++)
-        rc = apply_member(g, r, v, flex);
-    grec_skip_tags(r, flex);
-    if (rc < 0 || r->err)
-        return -1;
-    if (n > 0 && g->state == SK_GROUP_COMPLETING_REBALANCE)
-        group_set_state(gs, g, SK_GROUP_STABLE, "the assignment of generation %d is stored", g->generation_id);
+    for (int32_t i = 0; i < v->members.n; i++) {
+        const kf_group_metadata_value_member_metadata *x = &v->members.items[i];
+        const char *id = sk_grec_str(arena, x->member_id);
+        gmember *m = id ? sk_group_member_find(g, id) : NULL;
+        if (!m || sk_group_member_set_assignment(m, x->assignment.p, x->assignment.len) < 0)
+            return -1;
+    }
+    if (v->members.n > 0 && g->state == SK_GROUP_COMPLETING_REBALANCE)
+        sk_group_set_state(gs, g, SK_GROUP_STABLE, "the assignment of generation %d is stored", g->generation_id);
     return 0;
 }
 
 /* A GroupMetadataValue. Read from the log it rebuilds the group; written
  * by the group itself (gs->writing: runtime.c) it is a snapshot of the
- * group in memory, whose members, parked requests and timers the record
- * does not hold: it then applies the members' assignments, and a group
- * completing its rebalance becomes Stable. */
-static int replay_group(sk_groups *gs, sk_reader *key, const sk_group_record *rec)
+ * group in memory, whose members' protocols, parked requests and timers
+ * the record does not hold: it then only applies what the operation
+ * stored (replay_group_live). */
+static int replay_group(sk_groups *gs, const sk_group_record *rec)
 {
-    char *group = grec_get_str(key, false);
-    if (key->err || !group) {
-        free(group);
-        return -1;
-    }
-    ggroup *g = group_find(gs, group, strlen(group));
+    sk_arena arena = {0};
+    kf_group_metadata_key key;
+    kf_group_metadata_value v;
+    int16_t version;
+    int rc = -1;
+    if (kf_record_key_decode(KF_RECORD_GROUP_METADATA, rec->key, rec->key_len, &arena, &key) < 0)
+        goto out;
+    char *group = sk_grec_str(&arena, key.group);
+    if (!group)
+        goto out;
+    ggroup *g = sk_group_find(gs, group, strlen(group));
     if (!rec->value) {
         if (g)
-            group_destroy(gs, g, "its tombstone is stored");
-        free(group);
-        return 0;
+            sk_group_destroy(gs, g, "its tombstone is stored");
+        rc = 0;
+        goto out;
     }
     bool live = gs->writing && g;
-    if (!g && !(g = group_create(gs, group, strlen(group)))) {
-        free(group);
-        return -1;
+    bool decoded = kf_record_value_decode(KF_RECORD_GROUP_METADATA, rec->value, rec->value_len, &arena, &v,
+                                          &version) == 0;
+    if (live) {
+        rc = decoded ? replay_group_live(gs, g, &v, &arena) : -1;
+        goto out;
     }
-    free(group);
-    sk_reader r;
-    sk_reader_init(&r, rec->value, rec->value_len);
-    int16_t v = sk_read_i16(&r);
-    bool flex = v >= 4;
-    if (live)
-        return replay_group_live(gs, g, &r, v, flex);
+    if (!g && !(g = sk_group_create(gs, group, strlen(group))))
+        goto out;
     while (g->members)
-        member_remove(gs, g->members);
+        sk_group_member_remove(gs, g->members);
     while (g->pending)
-        pending_remove(gs, g->pending);
-    char *type = grec_get_str(&r, flex);
-    g->generation_id = sk_read_i32(&r);
+        sk_group_pending_remove(gs, g->pending);
     free(g->protocol_type);
     free(g->protocol_name);
-    g->protocol_type = type && type[0] ? type : NULL;
-    if (!g->protocol_type)
-        free(type);
-    g->protocol_name = grec_get_str(&r, flex);
-    char *leader = grec_get_str(&r, flex);
-    g->current_state_timestamp = v >= 2 ? sk_read_i64(&r) : -1;
-    int32_t n = grec_get_count(&r, flex);
-    int rc = v < 0 || v > 4 ? -1 : 0;
-    for (int32_t i = 0; i < n && rc == 0 && !r.err; i++)
-        rc = replay_member(g, &r, v, flex);
-    grec_skip_tags(&r, flex);
-    if (r.err)
-        rc = -1;
+    g->protocol_type = g->protocol_name = NULL;
+    rc = decoded ? 0 : -1;
+    if (decoded) {
+        g->generation_id = v.generation;
+        g->protocol_type = v.protocol_type.len > 0 ? sk_coord_memdup(v.protocol_type) : NULL;
+        g->protocol_name = v.protocol.p ? sk_coord_memdup(v.protocol) : NULL;
+        g->current_state_timestamp = v.current_state_timestamp;
+        if ((v.protocol_type.len > 0 && !g->protocol_type) || (v.protocol.p && !g->protocol_name))
+            rc = -1;
+        for (int32_t i = 0; i < v.members.n && rc == 0; i++)
+            rc = replay_member(g, &v.members.items[i], version);
+    }
     if (rc < 0) {
         while (g->members)
-            member_remove(gs, g->members);
+            sk_group_member_remove(gs, g->members);
     }
-    g->leader = leader ? member_find(g, leader) : NULL;
+    const char *leader = decoded ? sk_grec_str(&arena, v.leader) : NULL;
+    g->leader = leader ? sk_group_member_find(g, leader) : NULL;
     if (!g->leader)
         g->leader = g->members;
-    free(leader);
     g->state = g->previous_state = g->members ? SK_GROUP_STABLE : SK_GROUP_EMPTY;
-    group_compute_subscribed(g);
+    sk_group_compute_subscribed(g);
+out:
+    sk_arena_free(&arena);
     return rc;
 }
 
@@ -448,21 +306,20 @@ int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, 
 {
     if (offset >= gs->next_record_offset && offset < INT64_MAX)
         gs->next_record_offset = offset + 1;
-    sk_reader key;
-    sk_reader_init(&key, rec->key, rec->key_len);
-    int16_t version = sk_read_i16(&key);
+    int16_t type = kf_record_version(rec->key, rec->key_len);
+    const kf_record_type *rt = kf_record_find(OFFSETS_TOPIC, type);
     int rc = 0;
-    if (key.err)
+    if (type < 0)
         rc = -1;
-    else if (version == 0 || version == 1)
-        rc = replay_offset(gs, &key, rec, offset, producer_id);
-    else if (version == KEY_GROUP_METADATA)
-        rc = replay_group(gs, &key, rec);
-    else if (version >= CREC_GROUP_METADATA && version <= CREC_CURRENT_ASSIGNMENT)
-        rc = cgroup_replay(gs, version, &key, rec);
+    else if (rt == KF_RECORD_OFFSET_COMMIT)
+        rc = replay_offset(gs, rec, offset, producer_id);
+    else if (rt == KF_RECORD_GROUP_METADATA)
+        rc = replay_group(gs, rec);
+    else if (rt)
+        rc = cgroup_replay(gs, rt, type, rec);
     if (rc < 0)
         sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)",
-                version, rec->key_len, rec->value ? "with a value" : "tombstone");
+                type, rec->key_len, rec->value ? "with a value" : "tombstone");
     return rc;
 }
 
@@ -503,14 +360,14 @@ void sk_groups_loaded(sk_groups *gs)
     size_t members = 0;
     for (ggroup *g = gs->first; g; g = g->next) {
         for (gmember *m = g->members; m; m = m->next, members++)
-            group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+            sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         for (int32_t i = 0; g->consumer && i < g->consumer->nmembers; i++, members++)
             cmember_loaded(gs, g->consumer->members[i]);
         if (g->nmembers > gs->cfg->group_max_size) {
             char reason[160];
             snprintf(reason, sizeof reason, "freshly-loaded group (size %d) is over capacity %d", g->nmembers,
                      gs->cfg->group_max_size);
-            group_maybe_rebalance(gs, g, reason);
+            sk_group_maybe_rebalance(gs, g, reason);
         }
     }
     sk_info("group", "loaded %zu groups with %zu members from __consumer_offsets", gs->index.count, members);

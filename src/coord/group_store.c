@@ -24,7 +24,6 @@
 #include "skiff/topics.h"
 
 #define OFFSETS_TOPIC "__consumer_offsets"
-#define REPLAY_READ_BYTES (1 << 20)
 
 static sk_topic *offsets_topic(sk_broker *b);
 
@@ -66,46 +65,17 @@ static int16_t log_append(void *arg, const sk_group_batch *gb, int64_t *base_off
     return err;
 }
 
-/* Replays one partition from its log start offset to its high watermark. */
-static int replay_partition(sk_groups *gs, sk_partition *p, size_t cap)
+/* The replay of one partition (sk_partition_scan_batches). */
+typedef struct replay_ctx {
+    sk_groups *gs;
+    int32_t partition;
+    size_t cap;                  /* inflated batch bound */
+} replay_ctx;
+
+static void replay_batch(void *arg, const sk_batch *batch)
 {
-    char where[64];
-    snprintf(where, sizeof where, "%s-%d", OFFSETS_TOPIC, sk_partition_index(p));
-    int64_t offset = sk_partition_log_start_offset(p), end = sk_partition_high_watermark(p);
-    while (offset < end) {
-        sk_read_result rr;
-        int16_t err = sk_partition_read(p, offset, REPLAY_READ_BYTES, end, &rr);
-        if (err != SK_ERR_NONE) {
-            sk_error("group", "%s: cannot read at offset %lld: %s", where, (long long)offset, sk_err_name(err));
-            return -1;
-        }
-        if (rr.slice.length <= 0 || rr.next_offset <= offset) {
-            sk_log_slice_release(&rr.slice);
-            break;
-        }
-        uint8_t *buf = malloc((size_t)rr.slice.length);
-        if (!buf || sk_log_slice_copy(&rr.slice, buf) < 0) {
-            sk_error("group", "%s: cannot read %lld bytes at offset %lld", where, (long long)rr.slice.length,
-                     (long long)offset);
-            free(buf);
-            sk_log_slice_release(&rr.slice);
-            return -1;
-        }
-        size_t len = (size_t)rr.slice.length;
-        for (size_t at = 0; at < len;) {
-            sk_batch batch;
-            if (sk_batch_header_parse(&batch, buf + at, len - at) < 0 || batch.size < SK_BATCH_HEADER_SIZE ||
-                batch.size > len - at)
-                break;
-            if (sk_batch_last_offset(&batch) >= offset)
-                sk_groups_replay_batch(gs, sk_partition_index(p), &batch, cap);
-            at += batch.size;
-        }
-        offset = rr.next_offset;
-        free(buf);
-        sk_log_slice_release(&rr.slice);
-    }
-    return 0;
+    replay_ctx *rc = arg;
+    sk_groups_replay_batch(rc->gs, rc->partition, batch, rc->cap);
 }
 
 /* The topic, created when missing. */
@@ -172,7 +142,8 @@ sk_groups *sk_groups_start(sk_broker *b, sk_group_join_done join_done, sk_group_
     size_t cap = sk_decompress_cap(b->config->message_max_bytes);
     for (int32_t i = 0; t && i < t->partitions; i++) {
         sk_partition *p = sk_topics_partition(b, t, i);
-        if (!p || replay_partition(gs, p, cap) < 0) {
+        replay_ctx rc = {gs, i, cap};
+        if (!p || sk_partition_scan_batches(p, replay_batch, &rc) < 0) {
             sk_error("group", "cannot load %s-%d", OFFSETS_TOPIC, i);
             sk_groups_close(gs);
             return NULL;

@@ -20,7 +20,7 @@
 
 /* ---- Small helpers ---- */
 
-char *gstrndup(const char *s, size_t n)
+char *sk_coord_strndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
     if (d) {
@@ -30,17 +30,17 @@ char *gstrndup(const char *s, size_t n)
     return d;
 }
 
-char *gmemdup(kf_str s)
+char *sk_coord_memdup(kf_str s)
 {
-    return gstrndup(s.p ? s.p : "", s.p && s.len > 0 ? (size_t)s.len : 0);
+    return sk_coord_strndup(s.p ? s.p : "", s.p && s.len > 0 ? (size_t)s.len : 0);
 }
 
-char *gstrdup(const char *s)
+char *sk_coord_strdup(const char *s)
 {
-    return gstrndup(s, strlen(s));
+    return sk_coord_strndup(s, strlen(s));
 }
 
-int64_t group_now(const sk_groups *gs)
+int64_t sk_groups_now(const sk_groups *gs)
 {
     return sk_coord_timers_now(&gs->timers);
 }
@@ -99,7 +99,7 @@ int32_t sk_group_partition_for(const char *group_id, size_t len, int32_t partiti
     return partitions > 0 ? a % partitions : 0;
 }
 
-int16_t groups_append_error(int16_t err)
+int16_t sk_groups_append_error(int16_t err)
 {
     switch (err) {
     case SK_ERR_UNKNOWN_TOPIC_OR_PARTITION:
@@ -132,7 +132,7 @@ int64_t sk_groups_next_deadline(const sk_groups *gs)
 
 /* ---- The table ---- */
 
-ggroup *group_find(sk_groups *gs, const char *id, size_t len)
+ggroup *sk_group_find(sk_groups *gs, const char *id, size_t len)
 {
     uint64_t h = sk_hash_bytes(id, len);
     for (sk_hnode *n = sk_htab_chain(&gs->index, h); n; n = n->next) {
@@ -143,18 +143,18 @@ ggroup *group_find(sk_groups *gs, const char *id, size_t len)
     return NULL;
 }
 
-ggroup *group_find_str(sk_groups *gs, kf_str id)
+ggroup *sk_group_find_str(sk_groups *gs, kf_str id)
 {
-    return id.p ? group_find(gs, id.p, (size_t)id.len) : NULL;
+    return id.p ? sk_group_find(gs, id.p, (size_t)id.len) : NULL;
 }
 
 static void group_join_timer_fired(void *owner, gtimer *t);
 static void group_sync_timer_fired(void *owner, gtimer *t);
 
-ggroup *group_create(sk_groups *gs, const char *id, size_t len)
+ggroup *sk_group_create(sk_groups *gs, const char *id, size_t len)
 {
     ggroup *g = calloc(1, sizeof *g);
-    if (!g || !(g->group_id = gstrndup(id, len))) {
+    if (!g || !(g->group_id = sk_coord_strndup(id, len))) {
         free(g);
         return NULL;
     }
@@ -177,26 +177,26 @@ ggroup *group_create(sk_groups *gs, const char *id, size_t len)
 static void group_join_timer_fired(void *owner, gtimer *t)
 {
     sk_groups *gs = owner;
-    group_join_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, join_timer)));
+    sk_group_join_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, join_timer)));
 }
 
 static void group_sync_timer_fired(void *owner, gtimer *t)
 {
     sk_groups *gs = owner;
-    group_sync_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, sync_timer)));
+    sk_group_sync_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, sync_timer)));
 }
 
-void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
+void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason)
 {
     if (!gs->closing && g->state != SK_GROUP_DEAD)
-        group_set_state(gs, g, SK_GROUP_DEAD, "%s", reason);
+        sk_group_set_state(gs, g, SK_GROUP_DEAD, "%s", reason);
     while (g->members)
-        member_remove(gs, g->members);
+        sk_group_member_remove(gs, g->members);
     while (g->pending)
-        pending_remove(gs, g->pending);
+        sk_group_pending_remove(gs, g->pending);
     sk_coord_timer_cancel(&gs->timers, &g->join_timer);
     sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
-    txn_offsets_drop(gs, g->group_id, NULL, -1); /* every pending offset belongs to a group */
+    sk_group_txn_offsets_drop(gs, g->group_id, NULL, -1); /* every pending offset belongs to a group */
     sk_htab_remove(&gs->index, &g->node);
     if (g->prev)
         g->prev->next = g->next;
@@ -206,7 +206,7 @@ void group_destroy(sk_groups *gs, ggroup *g, const char *reason)
         g->next->prev = g->prev;
     else
         gs->last = g->prev;
-    offsets_free(g);
+    sk_group_offsets_free(g);
     cgroup_free(gs, g);
     for (int32_t i = 0; i < g->nsubscribed; i++)
         free(g->subscribed[i]);
@@ -235,7 +235,7 @@ static bool transition_valid(sk_group_state from, sk_group_state to)
     return false;
 }
 
-bool group_can_transit(const ggroup *g, sk_group_state to)
+bool sk_group_can_transit(const ggroup *g, sk_group_state to)
 {
     if (transition_valid(g->state, to))
         return true;
@@ -244,9 +244,9 @@ bool group_can_transit(const ggroup *g, sk_group_state to)
     return false;
 }
 
-bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
+bool sk_group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fmt, ...)
 {
-    if (!group_can_transit(g, to))
+    if (!sk_group_can_transit(g, to))
         return false;
     char reason[512];
     va_list ap;
@@ -257,11 +257,11 @@ bool group_set_state(sk_groups *gs, ggroup *g, sk_group_state to, const char *fm
             reason);
     g->previous_state = g->state;
     g->state = to;
-    g->current_state_timestamp = group_now(gs);
+    g->current_state_timestamp = sk_groups_now(gs);
     return true;
 }
 
-void group_check(const ggroup *g)
+void sk_group_check(const ggroup *g)
 {
     int32_t members = 0, awaiting = 0, pending = 0;
     bool leader_found = false;
@@ -283,13 +283,13 @@ void group_check(const ggroup *g)
 
 sk_group_state sk_group_state_of(sk_groups *gs, const char *group_id)
 {
-    ggroup *g = group_find(gs, group_id, strlen(group_id));
+    ggroup *g = sk_group_find(gs, group_id, strlen(group_id));
     return g ? g->state : SK_GROUP_DEAD;
 }
 
 int32_t sk_group_generation_of(sk_groups *gs, const char *group_id)
 {
-    ggroup *g = group_find(gs, group_id, strlen(group_id));
+    ggroup *g = sk_group_find(gs, group_id, strlen(group_id));
     return g ? g->generation_id : -1;
 }
 
@@ -300,7 +300,7 @@ size_t sk_groups_count(const sk_groups *gs)
 
 /* ---- Members ---- */
 
-gmember *member_find(const ggroup *g, const char *member_id)
+gmember *sk_group_member_find(const ggroup *g, const char *member_id)
 {
     for (gmember *m = g->members; m; m = m->next)
         if (!strcmp(m->member_id, member_id))
@@ -308,7 +308,7 @@ gmember *member_find(const ggroup *g, const char *member_id)
     return NULL;
 }
 
-gmember *member_find_static(const ggroup *g, const char *group_instance_id)
+gmember *sk_group_member_find_static(const ggroup *g, const char *group_instance_id)
 {
     for (gmember *m = g->members; m; m = m->next)
         if (m->group_instance_id && !strcmp(m->group_instance_id, group_instance_id))
@@ -316,7 +316,7 @@ gmember *member_find_static(const ggroup *g, const char *group_instance_id)
     return NULL;
 }
 
-gpending *pending_find(const ggroup *g, const char *member_id)
+gpending *sk_group_pending_find(const ggroup *g, const char *member_id)
 {
     for (gpending *p = g->pending; p; p = p->next)
         if (!strcmp(p->member_id, member_id))
@@ -324,7 +324,7 @@ gpending *pending_find(const ggroup *g, const char *member_id)
     return NULL;
 }
 
-void pending_remove(sk_groups *gs, gpending *p)
+void sk_group_pending_remove(sk_groups *gs, gpending *p)
 {
     ggroup *g = p->group;
     gpending **pp = &g->pending;
@@ -337,7 +337,7 @@ void pending_remove(sk_groups *gs, gpending *p)
     free(p);
 }
 
-void answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16_t err)
+void sk_group_answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16_t err)
 {
     kf_join_group_response r;
     kf_init(&kf_join_group_response_desc, &r);
@@ -346,7 +346,7 @@ void answer_join_error(sk_groups *gs, void *waiter, const char *member_id, int16
     gs->opts.join_done(waiter, &r);
 }
 
-void answer_sync_error(sk_groups *gs, void *waiter, int16_t err)
+void sk_group_answer_sync_error(sk_groups *gs, void *waiter, int16_t err)
 {
     kf_sync_group_response r;
     kf_init(&kf_sync_group_response_desc, &r);
@@ -365,7 +365,7 @@ static void protocols_free(gmember *m)
     m->nprotocols = 0;
 }
 
-void member_remove(sk_groups *gs, gmember *m)
+void sk_group_member_remove(sk_groups *gs, gmember *m)
 {
     ggroup *g = m->group;
     int16_t err = gs->closing ? SK_ERR_NOT_COORDINATOR : SK_ERR_UNKNOWN_MEMBER_ID;
@@ -373,12 +373,12 @@ void member_remove(sk_groups *gs, gmember *m)
         void *w = m->join_waiter;
         m->join_waiter = NULL;
         g->nawaiting_join--;
-        answer_join_error(gs, w, gs->closing ? m->member_id : "", err);
+        sk_group_answer_join_error(gs, w, gs->closing ? m->member_id : "", err);
     }
     if (m->sync_waiter) {
         void *w = m->sync_waiter;
         m->sync_waiter = NULL;
-        answer_sync_error(gs, w, err);
+        sk_group_answer_sync_error(gs, w, err);
     }
     gmember **pp = &g->members;
     while (*pp != m)
@@ -397,13 +397,13 @@ void member_remove(sk_groups *gs, gmember *m)
     free(m);
 }
 
-int member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, int32_t n)
+int sk_group_member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, int32_t n)
 {
     gprotocol *np = calloc(n > 0 ? (size_t)n : 1, sizeof *np);
     if (!np)
         return -1;
     for (int32_t i = 0; i < n; i++) {
-        np[i].name = gstrndup(p[i].name.p ? p[i].name.p : "", p[i].name.p ? (size_t)p[i].name.len : 0);
+        np[i].name = sk_coord_strndup(p[i].name.p ? p[i].name.p : "", p[i].name.p ? (size_t)p[i].name.len : 0);
         np[i].metadata_len = p[i].metadata.len > 0 ? p[i].metadata.len : 0;
         np[i].metadata = malloc(np[i].metadata_len ? (size_t)np[i].metadata_len : 1);
         if (!np[i].name || !np[i].metadata) {
@@ -423,7 +423,7 @@ int member_set_protocols(gmember *m, const kf_join_group_request_protocol *p, in
     return 0;
 }
 
-const gprotocol *member_protocol(const gmember *m, const char *protocol)
+const gprotocol *sk_group_member_protocol(const gmember *m, const char *protocol)
 {
     for (int32_t i = 0; protocol && i < m->nprotocols; i++)
         if (!strcmp(m->protocols[i].name, protocol))
@@ -431,7 +431,7 @@ const gprotocol *member_protocol(const gmember *m, const char *protocol)
     return NULL;
 }
 
-int member_set_assignment(gmember *m, const uint8_t *p, int32_t len)
+int sk_group_member_set_assignment(gmember *m, const uint8_t *p, int32_t len)
 {
     uint8_t *a = NULL;
     if (len > 0) {
@@ -445,7 +445,7 @@ int member_set_assignment(gmember *m, const uint8_t *p, int32_t len)
     return 0;
 }
 
-int32_t group_rebalance_timeout(const ggroup *g)
+int32_t sk_group_rebalance_timeout(const ggroup *g)
 {
     int32_t t = 0;
     for (const gmember *m = g->members; m; m = m->next)
@@ -454,7 +454,7 @@ int32_t group_rebalance_timeout(const ggroup *g)
     return t;
 }
 
-bool group_uses_consumer_protocol(const ggroup *g)
+bool sk_group_uses_consumer_protocol(const ggroup *g)
 {
     return g->protocol_type && !strcmp(g->protocol_type, "consumer");
 }
@@ -483,7 +483,7 @@ static int add_subscription(ggroup *g, int32_t *cap, const uint8_t *p, int32_t l
             g->subscribed = a;
             *cap = grown;
         }
-        if (!(g->subscribed[g->nsubscribed] = gstrndup((const char *)t, (size_t)tl)))
+        if (!(g->subscribed[g->nsubscribed] = sk_coord_strndup((const char *)t, (size_t)tl)))
             return -1;
         g->nsubscribed++;
     }
@@ -511,7 +511,7 @@ static void sort_unique(ggroup *g)
     g->nsubscribed = k;
 }
 
-void group_compute_subscribed(ggroup *g)
+void sk_group_compute_subscribed(ggroup *g)
 {
     for (int32_t i = 0; i < g->nsubscribed; i++)
         free(g->subscribed[i]);
@@ -519,7 +519,7 @@ void group_compute_subscribed(ggroup *g)
     g->subscribed = NULL;
     g->nsubscribed = 0;
     g->subscribed_known = false;
-    if (!group_uses_consumer_protocol(g))
+    if (!sk_group_uses_consumer_protocol(g))
         return;
     if (!g->members) {
         g->subscribed_known = true;
@@ -529,7 +529,7 @@ void group_compute_subscribed(ggroup *g)
         return;
     int32_t cap = 0;
     for (const gmember *m = g->members; m; m = m->next) {
-        const gprotocol *p = member_protocol(m, g->protocol_name);
+        const gprotocol *p = sk_group_member_protocol(m, g->protocol_name);
         if (!p || add_subscription(g, &cap, p->metadata, p->metadata_len) < 0) {
             sk_warn("group", "group %s: cannot parse the consumer protocol subscription of member %s; "
                     "the subscribed topics are unknown", g->group_id, m->member_id);
@@ -540,12 +540,12 @@ void group_compute_subscribed(ggroup *g)
     g->subscribed_known = true;
 }
 
-bool group_is_subscribed(const ggroup *g, const char *topic)
+bool sk_group_is_subscribed(const ggroup *g, const char *topic)
 {
     if (g->consumer)
         return cgroup_is_subscribed(g->consumer, topic);
     if (!g->subscribed_known)
-        return group_uses_consumer_protocol(g);
+        return sk_group_uses_consumer_protocol(g);
     return g->nsubscribed > 0 &&
            bsearch(&topic, g->subscribed, (size_t)g->nsubscribed, sizeof *g->subscribed, cmp_names) != NULL;
 }
@@ -572,7 +572,7 @@ sk_groups *sk_groups_open(const sk_config *cfg, const sk_groups_opts *opts)
         free(gs);
         return NULL;
     }
-    sk_coord_timer_init(&gs->expiration, groups_expiration_fire);
+    sk_coord_timer_init(&gs->expiration, sk_groups_expiration_fire);
     sk_coord_timer_arm(&gs->timers, &gs->expiration, OFFSETS_RETENTION_CHECK_INTERVAL_MS);
     return gs;
 }
@@ -586,12 +586,12 @@ void sk_groups_unload(sk_groups *gs)
                 void *w = m->join_waiter;
                 m->join_waiter = NULL;
                 g->nawaiting_join--;
-                answer_join_error(gs, w, m->member_id, SK_ERR_NOT_COORDINATOR);
+                sk_group_answer_join_error(gs, w, m->member_id, SK_ERR_NOT_COORDINATOR);
             }
             if (m->sync_waiter) {
                 void *w = m->sync_waiter;
                 m->sync_waiter = NULL;
-                answer_sync_error(gs, w, SK_ERR_NOT_COORDINATOR);
+                sk_group_answer_sync_error(gs, w, SK_ERR_NOT_COORDINATOR);
             }
         }
     }
@@ -604,7 +604,7 @@ void sk_groups_close(sk_groups *gs)
         return;
     gs->closing = true;
     while (gs->first)
-        group_destroy(gs, gs->first, "coordinator shutting down");
+        sk_group_destroy(gs, gs->first, "coordinator shutting down");
     sk_coord_timers_free(&gs->timers);
     sk_htab_free(&gs->index);
     free(gs);

@@ -3,7 +3,7 @@
  * Kafka 4.0's OffsetMetadataManager):
  *
  * - TxnOffsetCommit goes through the commit path of OffsetCommit
- *   (group_offsets.c group_commit) with the producer's id and epoch: the
+ *   (group_offsets.c sk_group_commit) with the producer's id and epoch: the
  *   offsets are written to the group's partition of __consumer_offsets as
  *   one transactional record batch, then kept here, pending, per producer.
  * - The transaction coordinator writes the COMMIT or ABORT marker to that
@@ -34,7 +34,7 @@ static void txn_offset_free(gtxn_offset *o)
     free(o);
 }
 
-bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition)
+bool sk_group_txn_offset_pending(const sk_groups *gs, const char *group_id, const char *topic, int32_t partition)
 {
     for (const gtxn_offset *o = gs->txn_offsets; o; o = o->next)
         if (!strcmp(o->group_id, group_id) && (!topic || (o->partition == partition && !strcmp(o->topic, topic))))
@@ -42,7 +42,7 @@ bool txn_offset_pending(const sk_groups *gs, const char *group_id, const char *t
     return false;
 }
 
-void txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, int32_t partition)
+void sk_group_txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, int32_t partition)
 {
     for (gtxn_offset **pp = &gs->txn_offsets; *pp;) {
         gtxn_offset *o = *pp;
@@ -55,7 +55,7 @@ void txn_offsets_drop(sk_groups *gs, const char *group_id, const char *topic, in
     }
 }
 
-int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
+int sk_group_txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
                    int64_t offset, int32_t leader_epoch, kf_str metadata, int64_t commit_timestamp,
                    int64_t record_offset)
 {
@@ -64,12 +64,12 @@ int txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const ch
         if (x->producer_id == producer_id && x->partition == partition && !strcmp(x->group_id, g->group_id) &&
             !strcmp(x->topic, topic))
             o = x;
-    char *md = gmemdup(metadata);
+    char *md = sk_coord_memdup(metadata);
     if (!md)
         return -1;
     if (!o) {
         o = calloc(1, sizeof *o);
-        if (!o || !(o->group_id = gstrdup(g->group_id)) || !(o->topic = gstrdup(topic))) {
+        if (!o || !(o->group_id = sk_coord_strdup(g->group_id)) || !(o->topic = sk_coord_strdup(topic))) {
             if (o)
                 txn_offset_free(o);
             free(md);
@@ -113,7 +113,7 @@ int sk_group_txn_commit_offsets(sk_groups *gs, const kf_txn_offset_commit_reques
         .ntopics = topics.n,
         .results = results.items,
     };
-    group_commit(gs, &c);
+    sk_group_commit(gs, &c);
     for (int32_t t = 0; t < resp->topics.n; t++)
         for (int32_t p = 0; p < resp->topics.items[t].partitions.n; p++)
             resp->topics.items[t].partitions.items[p].error_code = c.results[t].partitions.items[p].error_code;
@@ -130,11 +130,11 @@ void sk_groups_txn_marker(sk_groups *gs, int32_t partition, int64_t producer_id,
             continue;
         }
         *pp = o->next;
-        ggroup *g = commit ? group_find(gs, o->group_id, strlen(o->group_id)) : NULL;
-        const goffset *cur = g ? offset_find(g, o->topic, o->partition) : NULL;
+        ggroup *g = commit ? sk_group_find(gs, o->group_id, strlen(o->group_id)) : NULL;
+        const goffset *cur = g ? sk_group_offset_find(g, o->topic, o->partition) : NULL;
         if (!g || (cur && cur->record_offset > o->record_offset))
             dropped++;
-        else if (offset_put(g, o->topic, o->partition, o->offset, o->leader_epoch,
+        else if (sk_group_offset_put(g, o->topic, o->partition, o->offset, o->leader_epoch,
                             (kf_str){o->metadata, o->metadata_len}, o->commit_timestamp, -1, o->record_offset) == 0)
             committed++;
         else

@@ -7,7 +7,7 @@
  * and offsets, cgroup_records.c for consumer groups). State therefore
  * changes in one way, whether written now or read back after a restart,
  * and a failed append leaves it untouched (the operation answers the
- * store's error). The append is synchronous: when coord_write returns the
+ * store's error). The append is synchronous: when sk_coord_write returns the
  * batch is in the log under its flush policy, so an answer given after it
  * is given for stored state.
  *
@@ -47,7 +47,7 @@ static int16_t grecs_append(sk_groups *gs, int32_t partition, grecs *b, int64_t 
             recs[i].value = b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off;
             recs[i].value_len = b->items[i].tombstone ? 0 : b->items[i].value_len;
         }
-        sk_group_batch batch = {partition, recs, b->n, b->producer_id, b->producer_epoch, group_now(gs)};
+        sk_group_batch batch = {partition, recs, b->n, b->producer_id, b->producer_epoch, sk_groups_now(gs)};
         err = gs->store.append(gs->store.arg, &batch, &base);
         free(recs);
     } else {
@@ -58,7 +58,7 @@ static int16_t grecs_append(sk_groups *gs, int32_t partition, grecs *b, int64_t 
     return err;
 }
 
-int16_t coord_write(sk_groups *gs, int32_t partition, grecs *b)
+int16_t sk_coord_write(sk_groups *gs, int32_t partition, grecs *b)
 {
     if (b->n == 0)
         return SK_ERR_NONE;
@@ -66,7 +66,7 @@ int16_t coord_write(sk_groups *gs, int32_t partition, grecs *b)
     int16_t err = grecs_append(gs, partition, b, &base);
     if (err != SK_ERR_NONE) {
         sk_warn("group", "__consumer_offsets-%d: cannot store %d records: %s", partition, b->n, sk_err_name(err));
-        return groups_append_error(err);
+        return sk_groups_append_error(err);
     }
     /* The batch's own records: a group it names may be freed by the replay
      * of its tombstone, so no group pointer is held across this loop. */
@@ -76,24 +76,27 @@ int16_t coord_write(sk_groups *gs, int32_t partition, grecs *b)
         sk_group_record rec = {b->w.buf + b->items[i].key_off, b->items[i].key_len,
                                b->items[i].tombstone ? NULL : b->w.buf + b->items[i].value_off,
                                b->items[i].tombstone ? 0 : b->items[i].value_len};
-        if (sk_groups_replay(gs, &rec, base + i, producer_id) < 0)
-            sk_error("group", "__consumer_offsets-%d: BUG: a record just written does not replay", partition);
+        if (sk_groups_replay(gs, &rec, base + i, producer_id) < 0) {
+            sk_error("group", "__consumer_offsets-%d: a record just written does not apply (out of memory?)",
+                     partition);
+            err = SK_ERR_UNKNOWN_SERVER_ERROR;
+        }
     }
     gs->writing = false;
-    return SK_ERR_NONE;
+    return err;
 }
 
-int16_t group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason)
+int16_t sk_group_write_deletion(sk_groups *gs, ggroup *g, grecs *b, const char *reason)
 {
-    char *id = gstrdup(g->group_id);
+    char *id = sk_coord_strdup(g->group_id);
     if (!id)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
-    int16_t err = coord_write(gs, g->partition, b);
+    int16_t err = sk_coord_write(gs, g->partition, b);
     /* A classic group's tombstone removed it; a consumer group's records
      * end its consumer part (Kafka keeps offsets apart from groups, skiff
      * hangs them off the group: the group itself goes here). */
-    if (err == SK_ERR_NONE && (g = group_find(gs, id, strlen(id))) != NULL)
-        group_destroy(gs, g, reason);
+    if (err == SK_ERR_NONE && (g = sk_group_find(gs, id, strlen(id))) != NULL)
+        sk_group_destroy(gs, g, reason);
     free(id);
     return err;
 }

@@ -69,16 +69,16 @@
 typedef struct txn_meta txn_meta;
 
 struct txn_meta {
-    sk_txns *tc;
+    sk_txns *tc;                  /* its coordinator */
     char *id;                     /* transactional id */
-    int64_t producer_id;
+    int64_t producer_id;          /* the current producer id */
     int64_t previous_producer_id; /* before the last id rotation, -1 */
     int16_t producer_epoch;       /* -1 until the first InitProducerId is stored */
     int16_t last_producer_epoch;  /* the epoch before the last bump, for retries; -1 */
-    int32_t timeout_ms;
-    sk_txn_state state;
+    int32_t timeout_ms;           /* transaction.timeout.ms of the last InitProducerId */
+    sk_txn_state state;           /* the stored state */
     txn_part *parts;              /* the transaction's partitions */
-    int32_t nparts;
+    int32_t nparts;               /* entries at parts */
     int64_t start_ms;             /* when the transaction began, -1 */
     int64_t update_ms;            /* last transition */
     bool fence_failed;            /* a fencing abort could not be stored: do not bump again */
@@ -88,12 +88,12 @@ struct txn_meta {
 
 struct sk_txns {
     /* Configuration */
-    const sk_config *cfg;
-    sk_txn_store store;
-    bool has_store;
-    sk_producer_ids *ids;
-    int32_t num_partitions;
-    int64_t marker_retry_ms;
+    const sk_config *cfg;         /* broker configuration (borrowed) */
+    sk_txn_store store;           /* copy of *opts.store */
+    bool has_store;               /* store is set (tests may run without one) */
+    sk_producer_ids *ids;         /* producer id blocks (borrowed) */
+    int32_t num_partitions;       /* of __transaction_state */
+    int64_t marker_retry_ms;      /* wait before a failed marker is written again, ms */
     /* State */
     bool loading;                 /* until sk_txns_loaded */
     sk_coord_timers timers;       /* every deadline, on the clock of sk_txns_opts.now_ms */
@@ -281,7 +281,8 @@ static int16_t append_error(int16_t err)
  * value `v` or a tombstone with `v` NULL, is appended to
  * __transaction_state and, once stored, applied by sk_txns_replay, the
  * code that loads the topic at start-up. Returns NONE, or the store's
- * error with nothing applied. A tombstone's replay frees `m`. */
+ * error with nothing applied (UNKNOWN_SERVER_ERROR when the stored record
+ * could not be applied: out of memory). A tombstone's replay frees `m`. */
 static int16_t txn_write(txn_meta *m, const txn_value *v, int64_t at_ms)
 {
     sk_txns *tc = m->tc;
@@ -289,12 +290,14 @@ static int16_t txn_write(txn_meta *m, const txn_value *v, int64_t at_ms)
     sk_writer_init(&key, 64);
     sk_writer_init(&value, 128);
     int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
-    if (txn_key_encode(&key, m->id) == 0 && (!v || txn_value_encode(&value, v) == 0)) {
+    if (sk_txn_key_encode(&key, m->id) == 0 && (!v || sk_txn_value_encode(&value, v) == 0)) {
         err = tc->has_store ? tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions),
                                                key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0, at_ms)
                             : SK_ERR_NONE;
-        if (err == SK_ERR_NONE && sk_txns_replay(tc, key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0) < 0)
-            sk_error("txn", "BUG: %s: a record just written does not replay", m->id);
+        if (err == SK_ERR_NONE && sk_txns_replay(tc, key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0) < 0) {
+            sk_error("txn", "%s: a record just written does not replay (out of memory?)", m->id);
+            err = SK_ERR_UNKNOWN_SERVER_ERROR;
+        }
     }
     sk_writer_free(&key);
     sk_writer_free(&value);
@@ -308,7 +311,7 @@ static void target_drop(const txn_meta *m, txn_value *v)
         v->parts = NULL;
         v->nparts = 0;
     }
-    txn_value_free(v);
+    sk_txn_value_free(v);
 }
 
 /* Stores target `v` for `m` (its parts are the transaction's partitions:
@@ -331,7 +334,7 @@ static int16_t transit(txn_meta *m, txn_value *v, const char *reason)
         v->parts = NULL;
         v->nparts = 0;
     }
-    txn_value_free(v);
+    sk_txn_value_free(v);
     if (err != SK_ERR_NONE) {
         sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[from], state_names[to],
                 sk_err_name(err));
@@ -342,8 +345,7 @@ static int16_t transit(txn_meta *m, txn_value *v, const char *reason)
     m->last_producer_epoch = last_epoch;
     sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[from],
             state_names[m->state], m->producer_id, m->producer_epoch, reason);
-    SK_INVARIANT(m->state == to, m->id);
-    SK_INVARIANT(m->state != SK_TXN_ONGOING || m->start_ms >= 0, m->id);
+    SK_INVARIANT(m->state == to && meta_find(m->tc, m->id) == m, m->id);
     return SK_ERR_NONE;
 }
 
@@ -557,7 +559,7 @@ static void meta_remove(sk_txns *tc, txn_meta *m)
 int sk_txns_replay(sk_txns *tc, const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len)
 {
     char *id;
-    if (txn_key_decode(key, key_len, &id) < 0) {
+    if (sk_txn_key_decode(key, key_len, &id) < 0) {
         sk_warn("txn", "skipping a %s record with an unknown key", TXN_TOPIC);
         return -1;
     }
@@ -569,13 +571,13 @@ int sk_txns_replay(sk_txns *tc, const uint8_t *key, size_t key_len, const uint8_
         return 0;
     }
     txn_value v;
-    if (txn_value_decode(value, value_len, &v) < 0) {
+    if (sk_txn_value_decode(value, value_len, &v) < 0) {
         sk_warn("txn", "%s: skipping a malformed %s value", id, TXN_TOPIC);
         free(id);
         return -1;
     }
     if (!m && !(m = meta_add(tc, id, v.producer_id, v.timeout_ms))) {
-        txn_value_free(&v);
+        sk_txn_value_free(&v);
         free(id);
         return -1;
     }
@@ -775,7 +777,7 @@ int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t
             continue;
         v.parts[v.nparts].partition = partition;
         if (!(v.parts[v.nparts++].topic = strdup(topic))) {
-            txn_value_free(&v);
+            sk_txn_value_free(&v);
             return SK_ERR_UNKNOWN_SERVER_ERROR;
         }
     }

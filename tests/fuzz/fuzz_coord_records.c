@@ -100,20 +100,20 @@ typedef struct coords {
 static void check_txn_value(const uint8_t *value, size_t len)
 {
     txn_value v, again;
-    if (txn_value_decode(value, len, &v) < 0)
+    if (sk_txn_value_decode(value, len, &v) < 0)
         return;
     sk_writer w1, w2;
     sk_writer_init(&w1, 0);
     sk_writer_init(&w2, 0);
-    fuzz_check(txn_value_encode(&w1, &v) == 0);
-    fuzz_check(txn_value_decode(w1.buf, w1.len, &again) == 0);
+    fuzz_check(sk_txn_value_encode(&w1, &v) == 0);
+    fuzz_check(sk_txn_value_decode(w1.buf, w1.len, &again) == 0);
     fuzz_check(again.producer_id == v.producer_id && again.producer_epoch == v.producer_epoch &&
                again.timeout_ms == v.timeout_ms && again.state == v.state && again.update_ms == v.update_ms &&
                again.start_ms == v.start_ms);
-    fuzz_check(txn_value_encode(&w2, &again) == 0);
+    fuzz_check(sk_txn_value_encode(&w2, &again) == 0);
     fuzz_check(w1.len == w2.len && !memcmp(w1.buf, w2.buf, w1.len));
-    txn_value_free(&again);
-    txn_value_free(&v);
+    sk_txn_value_free(&again);
+    sk_txn_value_free(&v);
     sk_writer_free(&w1);
     sk_writer_free(&w2);
 }

@@ -181,7 +181,7 @@ static void tps_string(const ctps *s, char *out, size_t n)
 /* The coordinator's view of member `m` of "g". */
 static cmember *member_of(const char *m)
 {
-    ggroup *g = group_find(gs, "g", 1);
+    ggroup *g = sk_group_find(gs, "g", 1);
     ck_assert_ptr_nonnull(g);
     ck_assert_ptr_nonnull(g->consumer);
     return cmember_find(g->consumer, m);
@@ -189,7 +189,7 @@ static cmember *member_of(const char *m)
 
 static cgroup *cg(void)
 {
-    ggroup *g = group_find(gs, "g", 1);
+    ggroup *g = sk_group_find(gs, "g", 1);
     return g ? g->consumer : NULL;
 }
 

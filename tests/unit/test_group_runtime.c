@@ -7,6 +7,7 @@
  * clock, and a coordinator rebuilt from the stored records holds what the
  * live one held.
  */
+#include "../../src/coord/group_int.h"
 #include "kf_msgs.h"
 #include "skiff/group.h"
 #include "test_group.h"
@@ -154,6 +155,42 @@ START_TEST(test_failed_expiration_keeps_offsets)
 }
 END_TEST
 
+START_TEST(test_illegal_transition_refused)
+{
+    waiter w = {0};
+    join(&w, 3, "g", "", NULL, "range", "m1");
+    ck_assert_int_eq(sk_group_state_of(gs, "g"), SK_GROUP_PREPARING_REBALANCE);
+    ggroup *g = sk_group_find(gs, "g", 1);
+    ck_assert_ptr_nonnull(g);
+    /* PreparingRebalance -> Stable skips CompletingRebalance: refused, the
+     * group unchanged (the ERROR "BUG:" line is the log's). */
+    ck_assert(!sk_group_can_transit(g, SK_GROUP_STABLE));
+    ck_assert(!sk_group_set_state(gs, g, SK_GROUP_STABLE, "test"));
+    ck_assert_int_eq(sk_group_state_of(gs, "g"), SK_GROUP_PREPARING_REBALANCE);
+    /* Kafka's ClassicGroupState predecessors, all of them. */
+    static const bool legal[5][5] = {
+        /* to:       Empty  Preparing Completing Stable Dead */
+        [SK_GROUP_EMPTY] = {false, true, false, false, true},
+        [SK_GROUP_PREPARING_REBALANCE] = {true, false, true, false, true},
+        [SK_GROUP_COMPLETING_REBALANCE] = {false, true, false, true, true},
+        [SK_GROUP_STABLE] = {false, true, false, false, true},
+        [SK_GROUP_DEAD] = {false, false, false, false, true},
+    };
+    sk_group_state saved = g->state;
+    for (int from = 0; from < 5; from++) {
+        for (int to = 0; to < 5; to++) {
+            g->state = (sk_group_state)from;
+            ck_assert_msg(sk_group_can_transit(g, (sk_group_state)to) == legal[from][to], "%s -> %s",
+                          sk_group_state_name((sk_group_state)from), sk_group_state_name((sk_group_state)to));
+        }
+    }
+    g->state = saved;
+    settle();
+    ck_assert_int_eq(w.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(sk_group_state_of(gs, "g"), SK_GROUP_COMPLETING_REBALANCE);
+}
+END_TEST
+
 static Suite *group_runtime_suite(void)
 {
     Suite *s = suite_create("group_runtime");
@@ -165,6 +202,7 @@ static Suite *group_runtime_suite(void)
     tcase_add_test(tc, test_sync_applied_by_replay);
     tcase_add_test(tc, test_expiration_on_fake_clock);
     tcase_add_test(tc, test_failed_expiration_keeps_offsets);
+    tcase_add_test(tc, test_illegal_transition_refused);
     suite_add_tcase(s, tc);
     return s;
 }

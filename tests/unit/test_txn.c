@@ -176,7 +176,7 @@ static stored *last_record(fixture *f)
 static void decode_last(fixture *f, txn_value *v)
 {
     stored *s = last_record(f);
-    ck_assert_int_eq(txn_value_decode(s->value, s->value_len, v), 0);
+    ck_assert_int_eq(sk_txn_value_decode(s->value, s->value_len, v), 0);
 }
 
 START_TEST(test_producer_ids)
@@ -302,7 +302,7 @@ START_TEST(test_record_bytes)
         2, 0, 8, 0, 0, 0, 0, 0, 0, 0, 6, 2, 2, 0, 1, /* tags: previous id 6, client version 1 */
     };
     txn_value v;
-    ck_assert_int_eq(txn_value_decode(v1, sizeof v1, &v), 0);
+    ck_assert_int_eq(sk_txn_value_decode(v1, sizeof v1, &v), 0);
     ck_assert_int_eq(v.producer_id, 7);
     ck_assert_int_eq(v.producer_epoch, 3);
     ck_assert_int_eq(v.timeout_ms, 1000);
@@ -313,21 +313,21 @@ START_TEST(test_record_bytes)
     ck_assert_int_eq(v.update_ms, 9);
     ck_assert_int_eq(v.start_ms, 8);
     ck_assert_int_eq(v.previous_producer_id, 6);
-    txn_value_free(&v);
+    sk_txn_value_free(&v);
     /* Truncated, an unknown version, an unknown state. */
-    ck_assert_int_eq(txn_value_decode(v1, sizeof v1 - 1, &v), -1);
+    ck_assert_int_eq(sk_txn_value_decode(v1, sizeof v1 - 1, &v), -1);
     uint8_t bad[sizeof ongoing];
     memcpy(bad, ongoing, sizeof bad);
     bad[1] = 2;
-    ck_assert_int_eq(txn_value_decode(bad, sizeof bad, &v), -1);
+    ck_assert_int_eq(sk_txn_value_decode(bad, sizeof bad, &v), -1);
     bad[1] = 0;
     bad[16] = 8;
-    ck_assert_int_eq(txn_value_decode(bad, sizeof bad, &v), -1);
+    ck_assert_int_eq(sk_txn_value_decode(bad, sizeof bad, &v), -1);
     char *id;
-    ck_assert_int_eq(txn_key_decode(key, sizeof key, &id), 0);
+    ck_assert_int_eq(sk_txn_key_decode(key, sizeof key, &id), 0);
     ck_assert_str_eq(id, "tx");
     free(id);
-    ck_assert_int_eq(txn_key_decode(key, sizeof key - 1, &id), -1);
+    ck_assert_int_eq(sk_txn_key_decode(key, sizeof key - 1, &id), -1);
     fx_done(&f);
 }
 END_TEST
@@ -439,15 +439,15 @@ START_TEST(test_commit_cycle)
     /* Records: Empty, Ongoing x2, PrepareCommit (with partitions), CompleteCommit (none). */
     ck_assert_int_eq(f.nrecs, 5);
     txn_value v;
-    ck_assert_int_eq(txn_value_decode(f.recs[3].value, f.recs[3].value_len, &v), 0);
+    ck_assert_int_eq(sk_txn_value_decode(f.recs[3].value, f.recs[3].value_len, &v), 0);
     ck_assert_int_eq(v.state, SK_TXN_PREPARE_COMMIT);
     ck_assert_int_eq(v.nparts, 3);
-    txn_value_free(&v);
+    sk_txn_value_free(&v);
     decode_last(&f, &v);
     ck_assert_int_eq(v.state, SK_TXN_COMPLETE_COMMIT);
     ck_assert_int_eq(v.nparts, 0);
     ck_assert_int_eq(v.start_ms, T0);
-    txn_value_free(&v);
+    sk_txn_value_free(&v);
     /* The next transaction starts afresh; an idle commit is INVALID_TXN_STATE after Empty only. */
     ck_assert_int_eq(sk_txn_add_partitions(f.tc, "c", pid, 0, &P_B0, 1), SK_ERR_NONE);
     ck_assert_int_eq(sk_txn_end(f.tc, "c", pid, 0, false), SK_ERR_NONE);
@@ -634,8 +634,8 @@ START_TEST(test_replay_timeout_and_rotation)
     sk_writer k, w;
     sk_writer_init(&k, 0);
     sk_writer_init(&w, 0);
-    ck_assert_int_eq(txn_key_encode(&k, "late"), 0);
-    ck_assert_int_eq(txn_value_encode(&w, &v), 0);
+    ck_assert_int_eq(sk_txn_key_encode(&k, "late"), 0);
+    ck_assert_int_eq(sk_txn_value_encode(&w, &v), 0);
     sk_txns_close(f.tc);
     f.tc = fx_coordinator(&f);
     ck_assert_int_eq(sk_txns_replay(f.tc, k.buf, k.len, w.buf, w.len), 0);
@@ -645,8 +645,8 @@ START_TEST(test_replay_timeout_and_rotation)
     sk_writer_free(&w);
     sk_writer_init(&k, 0);
     sk_writer_init(&w, 0);
-    ck_assert_int_eq(txn_key_encode(&k, "old"), 0);
-    ck_assert_int_eq(txn_value_encode(&w, &v), 0);
+    ck_assert_int_eq(sk_txn_key_encode(&k, "old"), 0);
+    ck_assert_int_eq(sk_txn_value_encode(&w, &v), 0);
     ck_assert_int_eq(sk_txns_replay(f.tc, k.buf, k.len, w.buf, w.len), 0);
     sk_writer_free(&k);
     sk_writer_free(&w);
@@ -788,7 +788,7 @@ START_TEST(test_expiration)
     for (int i = before; i < f.nrecs; i++) {
         ck_assert(f.recs[i].tombstone);
         char *id;
-        ck_assert_int_eq(txn_key_decode(f.recs[i].key, f.recs[i].key_len, &id), 0);
+        ck_assert_int_eq(sk_txn_key_decode(f.recs[i].key, f.recs[i].key_len, &id), 0);
         ck_assert(!strcmp(id, "idle") || !strcmp(id, "done"));
         free(id);
     }
