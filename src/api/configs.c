@@ -314,13 +314,13 @@ static int16_t describe_group(describe_ctx *x, kf_str *msg)
         if (d->internal || !wanted(x, d->name))
             continue;
         sk_config_synonym syn[5];
+        char set_value[1024]; /* the static broker value, which syn[] may point to */
         int nsyn = 0;
         const char *over = sk_group_configs_get(req->broker->group_configs, x->in->resource_name.p, d->name);
         if (over)
             syn[nsyn++] = (sk_config_synonym){d->name, over, SK_CONFIG_SOURCE_GROUP_CONFIG};
         if (d->broker_key) {
             const char *def = d->default_value, *static_value = NULL;
-            char set_value[1024];
             for (int32_t j = 0; sk_config_key_name(j); j++)
                 if (!strcmp(sk_config_key_name(j), d->broker_key))
                     def = sk_config_key_default(j);

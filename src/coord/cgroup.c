@@ -414,6 +414,15 @@ static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m,
     return 0;
 }
 
+/* True when a member of `c` other than `m` subscribes to `regex`. */
+static bool regex_in_group(const cgroup *c, const cmember *m, const char *regex)
+{
+    for (int32_t i = 0; c && i < c->nmembers; i++)
+        if (c->members[i] != m && str_eq(c->members[i]->regex, regex))
+            return true;
+    return false;
+}
+
 static bool metadata_equal(const ctopic_meta *a, int32_t na, const ctopic_meta *b, int32_t nb)
 {
     if (na != nb)
@@ -459,9 +468,17 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
                    !str_eq(m->rack_id, u.rack_id) || m->rebalance_timeout_ms != u.rebalance_timeout_ms ||
                    !str_eq(m->server_assignor, u.server_assignor) || !str_eq(m->client_id, u.client_id) ||
                    !str_eq(m->client_host, u.client_host);
+    /* Kafka resolves a regular expression new to the group in the
+     * background (GroupMetadataManager.maybeUpdateRegularExpressions): the
+     * heartbeat that brings it gets the topics named literally, the
+     * matching ones come from a later heartbeat. So here: a regex no other
+     * member has is matched from the member's next heartbeat on. */
+    void *re = u.re;
+    if (u.regex && !str_eq(m ? m->regex : NULL, u.regex) && !regex_in_group(c, m, u.regex))
+        re = NULL;
     ctopic_meta *meta = NULL;
     int32_t nmeta = 0;
-    if (subscribed_metadata(gs, c, m, u.topics, u.ntopics, u.re, &meta, &nmeta) < 0)
+    if (subscribed_metadata(gs, c, m, u.topics, u.ntopics, re, &meta, &nmeta) < 0)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     bool meta_changed = !metadata_equal(meta, nmeta, c->topics, c->ntopics);
     grecs b;

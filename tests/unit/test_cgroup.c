@@ -558,22 +558,25 @@ START_TEST(test_regex_subscription)
     /* whole-name matches: "t|v" is t (and v once it exists), not u */
     answer a = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .regex = "t|v", .owned = ""});
     ck_assert_int_eq(a.error, SK_ERR_NONE);
+    ck_assert_str_eq(a.assignment, ""); /* a regex new to the group: matched from the next heartbeat, as Kafka */
+    a = beat("A", 1, "");
+    ck_assert_int_eq(a.epoch, 2);
     ck_assert_str_eq(a.assignment, "t0 t1 t2 t3 t4 t5");
     topics[2].partitions = 2;
-    a = beat("A", 1, "t0 t1 t2 t3 t4 t5");
-    ck_assert_int_eq(a.epoch, 2);
+    a = beat("A", 2, "t0 t1 t2 t3 t4 t5");
+    ck_assert_int_eq(a.epoch, 3);
     ck_assert_str_eq(a.assignment, "t0 t1 t2 t3 t4 t5 v0 v1");
     /* a member by name and one by regex share the group */
     answer b = join_cg("B", "u");
     ck_assert_str_eq(b.assignment, "u0 u1 u2");
     /* "" clears the regex (librdkafka sends it beside topic names) */
-    a = heartbeat_cg((hbreq){.member = "A", .epoch = 2, .topics = "v", .regex = "", .owned = "t0 t1 t2 t3 t4 t5 v0 v1"});
+    a = heartbeat_cg((hbreq){.member = "A", .epoch = 3, .topics = "v", .regex = "", .owned = "t0 t1 t2 t3 t4 t5 v0 v1"});
     ck_assert_int_eq(a.error, SK_ERR_NONE);
     ck_assert_ptr_null(member_of("A")->regex);
-    ck_assert_int_eq(a.epoch, 2); /* t's partitions to revoke first */
+    ck_assert_int_eq(a.epoch, 3); /* t's partitions to revoke first */
     ck_assert_str_eq(a.assignment, "v0 v1");
-    a = beat("A", 2, "v0 v1");
-    ck_assert_int_eq(a.epoch, 4);
+    a = beat("A", 3, "v0 v1");
+    ck_assert_int_eq(a.epoch, 5);
 
     answer r = heartbeat_cg((hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .regex = "t(", .owned = ""});
     ck_assert_int_eq(r.error, SK_ERR_INVALID_REGULAR_EXPRESSION);
