@@ -20,14 +20,13 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-from compare import free_port, log, proc_status
+from compare import free_port, log, proc_status, terminate
 
 PARTITIONS = 200
 
@@ -52,12 +51,7 @@ class Skiff:
             time.sleep(0.01)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
         shutil.rmtree(self.datadir, ignore_errors=True)
 
 
