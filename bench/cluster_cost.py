@@ -9,7 +9,8 @@ rounds interleaved (1, N, 1, N, ...), each on a fresh process and data dir.
   VmHWM after 1 s idle; the extra KiB per extra broker is
   (RSS(N) - RSS(1)) / (N - 1).
 - throughput: `load produce` to one partition, 100 B messages, acks=all, for
-  3 s on a fresh broker: messages/s, and the ratio N/1.
+  3 s on a fresh broker: messages/s and the broker's CPU time per message
+  (which the machine's load sways less), and the ratios N/1.
 
 Prints a Markdown table of medians and the load average; nothing asserts.
 
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from compare import free_port, log, proc_status, terminate
+from compare import free_port, log, proc_cpu_s, proc_status, terminate
 
 PARTITIONS = 200
 
@@ -34,17 +35,17 @@ PARTITIONS = 200
 class Skiff:
     """One skiff process with `brokers` brokers on ports from a free base."""
 
-    def __init__(self, binary, brokers, workdir):
+    def __init__(self, binary, brokers, workdir, wrapper=()):
         self.datadir = tempfile.mkdtemp(prefix=f"skiff{brokers}-", dir=workdir)
         ports = [free_port() for _ in range(brokers)]
         port = ports[0]
-        cmd = [binary, "--listeners", f"PLAINTEXT://127.0.0.1:{port}", "--log.dirs", self.datadir,
+        cmd = list(wrapper) + [binary, "--listeners", f"PLAINTEXT://127.0.0.1:{port}", "--log.dirs", self.datadir,
                "--skiff.cluster.brokers", str(brokers), "--skiff.cluster.ports", ",".join(map(str, ports))]
         self.log_path = self.datadir + ".log"
         with open(self.log_path, "w") as errlog:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog)
         self.bootstrap = f"127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + (60 if wrapper else 15)
         while "started:" not in open(self.log_path).read():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"skiff with {brokers} brokers did not start (log: {self.log_path})")
@@ -78,11 +79,35 @@ def memory(args, tools, brokers, workdir):
 
 
 def throughput(args, tools, brokers, workdir):
+    """msgs/s, and the broker's CPU microseconds per message (less swayed by
+    the machine's load than the rate)."""
     s = Skiff(args.skiff, brokers, workdir)
     try:
-        return load(tools, s, "produce", "-t", "p1", "-p", "1", "-s", "100", "-a", "all", "-d", "3")
+        cpu0 = proc_cpu_s(s.proc.pid)
+        res = load(tools, s, "produce", "-t", "p1", "-p", "1", "-s", "100", "-a", "all", "-d", "3")
+        res["cpu_us_per_msg"] = 1e6 * (proc_cpu_s(s.proc.pid) - cpu0) / res["msgs"]
+        return res
     finally:
         s.stop()
+
+
+def instructions(args, tools, brokers, workdir):
+    """The broker's instructions per produced message, counted by valgrind's
+    callgrind (independent of the machine's load): the difference between
+    400,000 and 100,000 messages (linger.ms 20), so start-up and stop cancel
+    out."""
+    total = {}
+    for count in (100_000, 400_000):
+        out = os.path.join(workdir, f"callgrind.{brokers}.{count}")
+        s = Skiff(args.skiff, brokers, workdir, ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"))
+        try:
+            load(tools, s, "produce", "-t", "p1", "-p", "1", "-s", "100", "-a", "all", "-n", str(count),
+                 "--linger", "20")
+        finally:
+            s.stop()
+        with open(out) as f:
+            total[count] = next(int(l.split()[1]) for l in f if l.startswith("summary:"))
+    return (total[400_000] - total[100_000]) / 300_000
 
 
 def main():
@@ -92,6 +117,8 @@ def main():
     ap.add_argument("--skiff", help="skiff binary (default: BUILD/skiff)")
     ap.add_argument("--brokers", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count the broker's instructions per message with valgrind (callgrind)")
     args = ap.parse_args()
     args.skiff = args.skiff or os.path.join(args.build, "skiff")
     tools = os.path.join(args.build, "bench")
@@ -100,6 +127,7 @@ def main():
     rss = {n: [] for n in counts}
     hwm = {n: [] for n in counts}
     rate = {n: [] for n in counts}
+    cpu = {n: [] for n in counts}
     load0 = os.getloadavg()
     try:
         for r in range(args.rounds):
@@ -109,11 +137,14 @@ def main():
                 hwm[n].append(m["hwm_kb"])
                 t = throughput(args, tools, n, workdir)
                 rate[n].append(t["msgs_per_s"])
+                cpu[n].append(t["cpu_us_per_msg"])
                 log(f"round {r + 1}, {n} broker(s): RSS {m['rss_kb']} KiB, HWM {m['hwm_kb']} KiB, "
-                    f"{t['msgs_per_s']:.0f} msgs/s")
+                    f"{t['msgs_per_s']:.0f} msgs/s, {t['cpu_us_per_msg']:.3f} us CPU/msg")
+        ir = {n: instructions(args, tools, n, workdir) for n in counts} if args.instructions else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    med = {k: {n: statistics.median(v[n]) for n in counts} for k, v in (("rss", rss), ("hwm", hwm), ("rate", rate))}
+    med = {k: {n: statistics.median(v[n]) for n in counts}
+           for k, v in (("rss", rss), ("hwm", hwm), ("rate", rate), ("cpu", cpu))}
     one, many = counts
     print(f"| | 1 broker | {many} brokers | difference |")
     print("|---|---|---|---|")
@@ -123,6 +154,11 @@ def main():
           f"{(med['hwm'][many] - med['hwm'][one]) / (many - 1):+.0f} KiB per extra broker |")
     print(f"| produce, 1 partition, 100 B, acks=all (msgs/s, median) | {med['rate'][one]:.0f} | "
           f"{med['rate'][many]:.0f} | ratio {med['rate'][many] / med['rate'][one]:.2f} |")
+    print(f"| broker CPU per message (µs, median) | {med['cpu'][one]:.3f} | {med['cpu'][many]:.3f} | "
+          f"ratio {med['cpu'][many] / med['cpu'][one]:.2f} |")
+    if ir:
+        print(f"| broker instructions per message (callgrind) | {ir[one]:.1f} | {ir[many]:.1f} | "
+              f"ratio {ir[many] / ir[one]:.3f} |")
     print(f"\nrounds {args.rounds}; throughput per round: 1 broker {[round(x) for x in rate[one]]}, "
           f"{many} brokers {[round(x) for x in rate[many]]}")
     print(f"load average before {load0[0]:.1f}, after {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
