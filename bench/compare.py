@@ -121,6 +121,16 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def terminate(proc):
+    """SIGTERM, then SIGKILL after 15 s; waits for the exit."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Broker:
     """One broker process: skiff or the mock cluster launcher."""
 
@@ -171,12 +181,7 @@ class Broker:
 
     def stop(self):
         if self.proc:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            terminate(self.proc)
             self.proc = None
         if self.datadir:
             shutil.rmtree(self.datadir, ignore_errors=True)

@@ -124,13 +124,14 @@ def test_max_message_bytes_applies_live(broker):
 
 def test_create_errors(broker):
     a = admin(broker)
+    n = max(len(broker.nodes), 1)  # brokers (SKIFF_TEST_BROKERS): a factor of n + 2 and broker n + 1 are refused
     assert create(a, NewTopic('taken', 1, 1), NewTopic('a.b', 1, 1)) == {'taken': None, 'a.b': None}
     got = create(a, NewTopic('taken', 1, 1), NewTopic('bad/name', 1, 1), NewTopic('x' * 250, 1, 1),
-                 NewTopic('a_b', 1, 1), NewTopic('rf3', 1, 3), NewTopic('zero', 0, 1),
+                 NewTopic('a_b', 1, 1), NewTopic('rf3', 1, n + 2), NewTopic('zero', 0, 1),
                  NewTopic('badcfg', 1, 1, config={'retention.ms': 'soon'}),
                  NewTopic('unknowncfg', 1, 1, config={'retention.mins': '1'}),
                  NewTopic('small.segments', 1, 1, config={'segment.bytes': '1000'}),
-                 NewTopic('assign', 2, replica_assignment=[[1], [2]]),
+                 NewTopic('assign', 2, replica_assignment=[[1], [n + 1]]),
                  NewTopic('assign2', 1, replica_assignment=[[1, 1]]))
     assert got == {
         'taken': (TOPIC_ALREADY_EXISTS, "Topic 'taken' already exists."),
@@ -139,16 +140,17 @@ def test_create_errors(broker):
         'x' * 250: (INVALID_TOPIC_EXCEPTION, f"Topic name is invalid: the length of '{'x' * 250}' is longer than "
                                              "the max allowed length 249"),
         'a_b': (INVALID_TOPIC_EXCEPTION, "Topic 'a_b' collides with existing topic: a.b"),
-        'rf3': (INVALID_REPLICATION_FACTOR, 'Unable to replicate the partition 3 time(s): The target replication '
-                                            'factor of 3 cannot be reached because only 1 broker(s) are registered '
-                                            'or some brokers have all their log directories cordoned.'),
+        'rf3': (INVALID_REPLICATION_FACTOR, f'Unable to replicate the partition {n + 2} time(s): The target '
+                                            f'replication factor of {n + 2} cannot be reached because only {n} '
+                                            'broker(s) are registered or some brokers have all their log '
+                                            'directories cordoned.'),
         'zero': (INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.'),
         'badcfg': (INVALID_CONFIG, 'Invalid value soon for configuration retention.ms: Not a number of type LONG'),
         'unknowncfg': (INVALID_CONFIG, 'Unknown topic config name: retention.mins'),
         'small.segments': (INVALID_CONFIG,
                            'Invalid value 1000 for configuration segment.bytes: Value must be at least 1048576'),
         'assign': (INVALID_REPLICA_ASSIGNMENT,
-                   'The manual partition assignment includes broker 2, but no such broker is registered.'),
+                   f'The manual partition assignment includes broker {n + 1}, but no such broker is registered.'),
         'assign2': (INVALID_REPLICA_ASSIGNMENT,
                     'The manual partition assignment includes the broker 1 more than once.'),
     }

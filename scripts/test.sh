@@ -150,7 +150,8 @@ unit() {
     count_junit "$junit" "$2"
 }
 
-# integration BIN LABEL [PYTEST_ARGS...]: the pytest suite against skiff binary BIN.
+# integration BIN LABEL [PYTEST_ARGS...]: the pytest suite (the files of IT_FILES
+# when set) against skiff binary BIN.
 integration() {
     local bin=$1 label=$2 junit=$LOGS/$2.pytest.xml
     shift 2
@@ -158,8 +159,8 @@ integration() {
     if [[ $PYTEST_WORKERS -gt 1 ]]; then
         set -- -n "$PYTEST_WORKERS" "$@"
     fi
-    # shellcheck disable=SC2086  # PYTEST_ARGS is split on purpose
-    SKIFF_BIN=$bin timeout -k 10 1200 "$PY" -m pytest "$ROOT/integration" -q --tb=short \
+    # shellcheck disable=SC2086  # PYTEST_ARGS and IT_FILES are split on purpose
+    SKIFF_BIN=$bin timeout -k 10 1200 "$PY" -m pytest ${IT_FILES:-$ROOT/integration} -q --tb=short \
         --junitxml="$junit" "$@" ${PYTEST_ARGS:-}
     count_junit "$junit" "$label"
 }
@@ -289,6 +290,14 @@ fi
 if [[ $built -eq 0 ]]; then
     stage "integration tests (release)"
     integration "$ROOT/build/skiff" release
+    # The real-client tests again with three brokers in one process (docs/cluster.md,
+    # "Running the suite with N=3"): clients find each partition's leader and coordinator.
+    stage "integration tests (release, three brokers: SKIFF_TEST_BROKERS=3)"
+    brokers3=(test_produce_fetch.py test_produce_fetch_kafka_python.py test_produce_fetch_kafkajs.py
+        test_groups.py test_groups_kafka_python.py test_kafkajs_groups.py test_txn_kafkajs.py test_admin.py
+        test_control_clients.py test_compaction_clients.py test_restart.py)
+    IT_FILES="${brokers3[*]/#/$ROOT/integration/}" SKIFF_TEST_BROKERS=3 \
+        integration "$ROOT/build/skiff" release-brokers3
     if [[ -n $LIBRDKAFKA_DIR ]]; then
         stage "integration tests (release, librdkafka 2.15, -m librdkafka)"
         SKIFF_LIBRDKAFKA=recent LD_LIBRARY_PATH=$LIBRDKAFKA_DIR/lib \

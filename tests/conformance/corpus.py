@@ -525,6 +525,27 @@ def elect_leaders(side, v):
                                          'topic_partitions': [{'topic': MISSING, 'partitions': [0]}]})}
 
 
+# AlterPartitionReassignments (45): one node, so the only valid target is
+# [1] (no change); the refusals and a cancel with nothing in progress.
+@case('alter-partition-reassignments', 45)
+def alter_partition_reassignments(side, v):
+    def alter(topic, parts, allow=True):
+        return side.call(45, v, {'timeout_ms': 10000, 'allow_replication_factor_change': allow, 'topics': [
+            {'name': topic, 'partitions': [{'partition_index': p, 'replicas': r} for p, r in parts]}]})
+    return {'same': alter(T3, [(0, [1])], allow=False),
+            'cancel-none': alter(T3, [(1, None)]),
+            'errors': alter(T3, [(7, [1]), (2, [2]), (2, []), (2, [1, 1])]),
+            'unknown-topic': alter(MISSING, [(0, [1])])}
+
+
+# ListPartitionReassignments (46): none in progress, named or not.
+@case('list-partition-reassignments', 46)
+def list_partition_reassignments(side, v):
+    return {'all': side.call(46, v, {'timeout_ms': 10000, 'topics': None}),
+            'named': side.call(46, v, {'timeout_ms': 10000, 'topics': [
+                {'name': T3, 'partition_indexes': [0, 9]}, {'name': MISSING, 'partition_indexes': [0]}]})}
+
+
 # OffsetDelete (47).
 @case('offset-delete', 47)
 def offset_delete(side, v):
