@@ -260,6 +260,25 @@ def closed(s):
         return True
 
 
+def test_tls_small_records_pipelined(start_broker, certs):
+    """Requests each in its own TLS record, 300 sent before any answer is
+    read (more than the 256 a connection may owe): the broker reads ahead
+    many records per read (src/security/tls.c) and must answer every one,
+    in order, across its pauses for back-pressure (a short output limit
+    here), during which records wait inside OpenSSL."""
+    b = start_broker(config=security_config(certs, **{'skiff.connection.output.max.bytes': '4096'}))
+    ctx = ssl.create_default_context(cafile=str(certs / 'ca.pem'))
+    got = []
+    with socket.create_connection(('127.0.0.1', listener_ports(b)['SSL']), timeout=30) as raw:
+        with ctx.wrap_socket(raw, server_hostname='localhost') as s:
+            for batch in range(10):
+                for i in range(300):
+                    s.send(kafka_request(18, 0, correlation_id=batch * 300 + i))
+                for _ in range(300):
+                    got.append(struct.unpack('>i', read_response(s)[:4])[0])
+    assert got == list(range(3000))
+
+
 def test_wire_refusals_leave_the_broker_serving(start_broker, certs):
     b = start_broker(config=security_config(certs, **{'connection.failed.authentication.delay.ms': '0'}))
     ports = listener_ports(b)

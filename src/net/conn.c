@@ -11,7 +11,10 @@
  * skiff.connection.output.max.bytes or SK_CONN_MAX_INFLIGHT answers are
  * owed, and resumes when the output has drained and fewer than half are owed.
  *
- * Reads bypass the bufferevent: libevent 2.1 reads at most 4 KiB per
+ * Over TLS the OpenSSL bufferevent reads and decrypts, and the connection
+ * then decrypts whatever else OpenSSL read ahead (conn_tls_drain).
+ *
+ * Plain reads bypass the bufferevent: libevent 2.1 reads at most 4 KiB per
  * readv, which costs a system call per 4 KiB of produced data, so the
  * connection reads itself, SK_CONN_READ_CHUNK bytes at a time, into its own
  * input buffer. A request of SK_CONN_DIRECT_MIN bytes or more that has not
@@ -26,6 +29,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -58,18 +62,28 @@
  * SK_CONN_WRITE_CHUNK bytes per write. */
 #define SK_CONN_READ_CHUNK (256 * 1024)
 #define SK_CONN_WRITE_CHUNK (1024 * 1024)
+/* Space reserved for one SSL_read (a TLS record holds at most 16 KiB). */
+#define SK_CONN_TLS_READ_SPACE (64 * 1024)
 /* Requests at least this large are read straight into their frame buffer. */
 #define SK_CONN_DIRECT_MIN (64 * 1024)
 
 static void conn_process_input(sk_conn *c);
 
-/* Reads on: over TLS the bufferevent reads (and decrypts), else our event. */
+static int conn_tls_drain(sk_conn *c);
+static void conn_schedule_free(sk_conn *c);
+
+/* Reads on: over TLS the bufferevent reads (and decrypts), else our event.
+ * Over TLS, what OpenSSL read ahead while reads were off raises no read
+ * event: it is decrypted into the input buffer now. */
 static void conn_read_on(sk_conn *c)
 {
-    if (c->tls)
+    if (c->tls) {
         bufferevent_enable(c->bev, EV_READ);
-    else
+        if (c->tls_ready && conn_tls_drain(c) < 0)
+            conn_schedule_free(c);
+    } else {
         event_add(c->rev, NULL);
+    }
 }
 
 static void conn_read_off(sk_conn *c)
@@ -552,13 +566,61 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     conn_process_input(c);
 }
 
+/* TLS: decrypts into the input buffer what OpenSSL holds and what the
+ * socket has, until OpenSSL needs more from the socket (or
+ * SK_CONN_READ_CHUNK bytes were taken and nothing is left inside OpenSSL:
+ * the socket's next read event brings the rest). libevent's reader stops
+ * after two TLS records per read event (four system calls for two 1 KiB
+ * records, as librdkafka writes them); with read-ahead (src/security/tls.c)
+ * one read takes many records, which only this loop then decrypts.
+ * Returns -1 when the connection failed (logged). */
+static int conn_tls_drain(sk_conn *c)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+    size_t taken = 0;
+    while (taken < SK_CONN_READ_CHUNK || SSL_has_pending(ssl)) {
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(c->in, SK_CONN_TLS_READ_SPACE, &v, 1) < 1) {
+            sk_error("net", "conn %llu: out of memory reading", (unsigned long long)c->id);
+            return -1;
+        }
+        ERR_clear_error();
+        int n = SSL_read(ssl, v.iov_base, v.iov_len > INT_MAX ? INT_MAX : (int)v.iov_len);
+        if (n <= 0) {
+            evbuffer_commit_space(c->in, &v, 0);
+            int err = SSL_get_error(ssl, n);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+                return 0;
+            unsigned long e = ERR_peek_last_error();
+            if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && !e) ||
+                (err == SSL_ERROR_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+                sk_debug("net", "conn %llu from %s: closed by the client", (unsigned long long)c->id, c->peer);
+                return -1;
+            }
+            char reason[160] = "";
+            ERR_error_string_n(e, reason, sizeof reason);
+            sk_warn("net", "conn %llu from %s on listener %s: TLS read failed: %s; closing", (unsigned long long)c->id,
+                    c->peer, c->auth.listener, e ? reason : strerror(errno));
+            return -1;
+        }
+        v.iov_len = (size_t)n;
+        evbuffer_commit_space(c->in, &v, 1);
+        taken += (size_t)n;
+    }
+    return 0;
+}
+
 /* TLS: the bufferevent has decrypted bytes; move them (no copy: the chains
- * move) to the input buffer and frame them. */
+ * move) to the input buffer, take what else is readable, and frame them. */
 static void conn_tls_read_cb(struct bufferevent *bev, void *arg)
 {
     sk_conn *c = arg;
     if (evbuffer_add_buffer(c->in, bufferevent_get_input(bev)) < 0) {
         sk_error("net", "conn %llu: out of memory reading", (unsigned long long)c->id);
+        conn_schedule_free(c);
+        return;
+    }
+    if (conn_tls_drain(c) < 0) {
         conn_schedule_free(c);
         return;
     }
@@ -597,6 +659,15 @@ static void conn_tls_connected(sk_conn *c)
         snprintf(c->auth.principal, sizeof c->auth.principal, "%s", principal);
     sk_debug("net", "conn %llu from %s on listener %s: %s %s, principal %s", (unsigned long long)c->id, c->peer,
              c->auth.listener, SSL_get_version(ssl), SSL_get_cipher_name(ssl), principal);
+    /* A request sent right after the client's Finished may already sit in
+     * OpenSSL's read-ahead buffer, where no read event announces it. */
+    if (c->reading) {
+        if (conn_tls_drain(c) < 0) {
+            conn_schedule_free(c);
+            return;
+        }
+        conn_process_input(c);
+    }
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)

@@ -25,6 +25,9 @@
 #include "skiff/fsutil.h"
 #include "skiff/trace.h"
 
+/* Bytes OpenSSL may read from the socket at once (read-ahead). */
+#define SK_TLS_READ_AHEAD (64 * 1024)
+
 /* The text of the newest OpenSSL error, for a log line. */
 static const char *ssl_error_text(char *buf, size_t len)
 {
@@ -235,6 +238,12 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     /* No SSL_MODE_ENABLE_PARTIAL_WRITE: libevent's writer drains whole chains per SSL_write. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    /* Read ahead: one read() takes whatever the socket holds, up to the
+     * buffer, not a 5-byte record header and then the record (clients send
+     * small records: librdkafka one per 1 KiB message). The connection
+     * decrypts every record held (conn_tls_drain in src/net/conn.c). */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_default_read_buffer_len(ctx, SK_TLS_READ_AHEAD);
     if (load_keystore(ctx, c, l->name) < 0 || set_protocols(ctx, c, l->name) < 0 ||
         set_ciphers(ctx, c, l->name) < 0 ||
         load_truststore(ctx, c, l->name, l->client_auth != SK_CLIENT_AUTH_NONE) < 0)
