@@ -320,8 +320,10 @@ async function groupPage(main, id) {
     h('button', { type: 'submit' }, 'Reset offsets'),
     h('button', { type: 'button', class: 'danger', onclick: () => deleteGroup(id) }, 'Delete group'));
   main.replaceChildren(h('h1', {}, `Consumer group ${id}`),
-    h('div', { class: 'cards' }, [['State', h('span', { class: `state-${g.state}`, id: 'group-state' }, g.state)], ['Protocol type', g.protocol_type || 'simple'],
-      ['Assignor', g.protocol || '—'], ['Generation', g.generation_id], ['Members', g.member_count], ['Total lag', h('span', { id: 'total-lag' }, fmtNum(total))]]
+    h('div', { class: 'cards' }, [['State', h('span', { class: `state-${g.state}`, id: 'group-state' }, g.state)],
+      ['Protocol', h('span', { id: 'group-type' }, g.type === 'consumer' ? 'consumer (KIP-848)' : `classic (${g.protocol_type || 'simple'})`)],
+      [g.type === 'consumer' ? 'Server assignor' : 'Assignor', g.protocol || '—'], [g.type === 'consumer' ? 'Group epoch' : 'Generation', g.generation_id],
+      ['Members', g.member_count], ['Total lag', h('span', { id: 'total-lag' }, fmtNum(total))]]
       .map(([k, v]) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
     chart('Total lag', [{ name: 'messages behind the high watermarks', color: 'var(--c2)', values: series }]),
     h('h2', {}, 'Members'),

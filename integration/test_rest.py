@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition, libversion
 
 from control import Control
 from test_groups import create_topic
@@ -546,3 +546,56 @@ def test_produce_and_groups_with_several_brokers(start_broker):
     status, body = rest.get(f'{rest.base}/consumer-groups')
     assert status == 200, body
     assert sorted(x['consumer_group_id'] for x in body['data']) == groups
+
+
+@pytest.mark.librdkafka
+@pytest.mark.skipif(libversion()[1] < 0x020c0000,
+                    reason=f'librdkafka {libversion()[0]} has no KIP-848 consumer protocol (2.12+)')
+def test_a_consumer_protocol_group_as_the_console_sees_it(broker):
+    """A KIP-848 group (librdkafka, group.protocol=consumer) through the
+    endpoints the console's group page reads: its type, state, epoch,
+    server assignor, members with client id, host and assignment; lag per
+    partition with the member that owns it; no offset reset while it has
+    members; reset and delete once it has none."""
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'k848', 2)
+    rest.lines('k848', *({'partition_id': i % 2, 'value': {'type': 'STRING', 'data': str(i)}} for i in range(10)))
+    c = Consumer({'bootstrap.servers': broker.bootstrap, 'group.id': 'g848', 'group.protocol': 'consumer',
+                  'client.id': 'kip848-client', 'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+    c.subscribe(['k848'])
+    got = []
+    deadline = time.time() + TIMEOUT
+    while len(got) < 10 and time.time() < deadline:
+        m = c.poll(0.5)
+        if m is not None and not m.error():
+            got.append(m)
+    assert len(got) == 10
+    c.commit(offsets=[TopicPartition('k848', 0, 3), TopicPartition('k848', 1, 5)], asynchronous=False)
+    from test_control_openapi import check
+    status, g = rest.get('/v1/groups/g848')
+    assert status == 200, g
+    check('GroupState', g)
+    assert (g['type'], g['state'], g['protocol_type'], g['protocol'], g['member_count']) == \
+        ('consumer', 'Stable', 'consumer', 'uniform', 1)
+    assert g['generation_id'] >= 1
+    [m] = g['members']
+    assert m['client_id'] == 'kip848-client' and m['client_host'].endswith('127.0.0.1')
+    assert m['assignment'] == {'k848': [0, 1]}
+    check('KafkaConsumerList', rest.get(f'{rest.base}/consumer-groups/g848/consumers')[1])
+    consumers = rest.get(f'{rest.base}/consumer-groups/g848/consumers')[1]['data']
+    assert [(x['consumer_id'], x['client_id']) for x in consumers] == [(m['member_id'], 'kip848-client')]
+    lags = rest.get(f'{rest.base}/consumer-groups/g848/lags')[1]['data']
+    assert [(x['partition_id'], x['current_offset'], x['lag'], x['consumer_id']) for x in lags] == \
+        [(0, 3, 2, m['member_id']), (1, 5, 0, m['member_id'])]
+    status, err = rest.post('/v1/groups/g848/offsets/reset', {'to': 'earliest'})
+    assert status == 409 and err['error_code'] == 40903 and 'Stable' in err['message']
+    c.close()
+    deadline = time.time() + TIMEOUT
+    while rest.get('/v1/groups/g848')[1]['state'] != 'Empty' and time.time() < deadline:
+        time.sleep(0.1)
+    status, body = rest.post('/v1/groups/g848/offsets/reset', {'to': 'earliest'})
+    assert status == 200, body
+    assert [(x['partition_id'], x['current_offset']) for x in rest.get(f'{rest.base}/consumer-groups/g848/lags')[1]['data']] == \
+        [(0, 0), (1, 0)]
+    assert rest.delete('/v1/groups/g848')[0] == 204
+    assert rest.get(f'{rest.base}/consumer-groups/g848')[0] == 404

@@ -545,43 +545,24 @@ static void group_get(sk_http_req *r)
     sk_http_reply_json(r, 200, o);
 }
 
-/* One member's identity, and the partitions it is assigned (decoded
- * ConsumerProtocolAssignment), for lag attribution. */
-typedef struct member_ids {
-    const char *consumer_id, *instance_id, *client_id;
-} member_ids;
-
-/* Finds who is assigned topic-partition in the described group. */
-static member_ids assigned_to(const kf_describe_groups_response_group *g, const char *topic, int32_t partition)
+/* The member of `group` (sk_http_group_json) assigned topic-partition, or NULL. */
+static const cJSON *assigned_to(const cJSON *group, const char *topic, int32_t partition)
 {
-    member_ids none = {NULL, NULL, NULL};
-    for (int32_t i = 0; i < g->members.n; i++) {
-        const kf_describe_groups_response_member *m = &g->members.items[i];
-        sk_reader rd;
-        sk_reader_init(&rd, m->member_assignment.p, m->member_assignment.len > 0 ? (size_t)m->member_assignment.len : 0);
-        sk_read_i16(&rd);
-        int32_t nt = sk_read_i32(&rd);
-        for (int32_t t = 0; !rd.err && t < nt; t++) {
-            int16_t len = sk_read_i16(&rd);
-            const uint8_t *name = len >= 0 ? sk_read_raw(&rd, (size_t)len) : NULL;
-            int32_t np = sk_read_i32(&rd);
-            bool match = name && (size_t)len == strlen(topic) && !memcmp(name, topic, (size_t)len);
-            for (int32_t k = 0; !rd.err && k < np && np >= 0; k++)
-                if (sk_read_i32(&rd) == partition && match && !rd.err)
-                    return (member_ids){m->member_id.p, m->group_instance_id.p, m->client_id.p};
-            if (!name || np < 0)
-                break;
-        }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(group, "members")) {
+        const cJSON *p;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "assignment"), topic))
+            if (cJSON_IsNumber(p) && p->valueint == partition)
+                return m;
     }
-    return none;
+    return NULL;
 }
 
-static void add_nullable(cJSON *o, const char *name, const char *v)
+/* Copies member field `from` of `m` (a string or null) to `o` as `name`. */
+static void add_member_field(cJSON *o, const char *name, const cJSON *m, const char *from)
 {
-    if (v)
-        cJSON_AddStringToObject(o, name, v);
-    else
-        cJSON_AddNullToObject(o, name);
+    const cJSON *v = m ? cJSON_GetObjectItemCaseSensitive(m, from) : NULL;
+    cJSON_AddItemToObject(o, name, cJSON_IsString(v) ? cJSON_CreateString(v->valuestring) : cJSON_CreateNull());
 }
 
 /* The lag of every partition with a committed offset: a list of
@@ -596,10 +577,9 @@ static void group_lags(sk_http_req *r, bool summary)
     const char *id = sk_meta_cluster_id(r->b->meta);
     kf_offset_fetch_response_group og;
     kf_init(&kf_offset_fetch_response_group_desc, &og);
-    kf_describe_groups_response_group dg;
-    kf_init(&kf_describe_groups_response_group_desc, &dg);
-    if (sk_group_fetch_offsets(r->b->groups, g.group_id, NULL, -1, false, &og, &arena) < 0 ||
-        sk_group_describe(r->b->groups, g.group_id, &dg, &arena) < 0) {
+    cJSON *dg = sk_http_group_json(r->b, r->params[1], true);
+    if (sk_group_fetch_offsets(r->b->groups, g.group_id, NULL, -1, false, &og, &arena) < 0 || !dg) {
+        cJSON_Delete(dg);
         sk_arena_free(&arena);
         sk_rest_error(r, 500, 50002, -1, "out of memory");
         return;
@@ -619,7 +599,7 @@ static void group_lags(sk_http_req *r, bool summary)
                 continue;
             int64_t end = sk_partition_high_watermark(p), lag = end - pp->committed_offset;
             lag = lag > 0 ? lag : 0;
-            member_ids who = assigned_to(&dg, tp->name.p, pp->partition_index);
+            const cJSON *who = assigned_to(dg, tp->name.p, pp->partition_index);
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "kind", "KafkaConsumerLag");
             cJSON_AddStringToObject(e, "cluster_id", id);
@@ -629,9 +609,9 @@ static void group_lags(sk_http_req *r, bool summary)
             cJSON_AddNumberToObject(e, "current_offset", (double)pp->committed_offset);
             cJSON_AddNumberToObject(e, "log_end_offset", (double)end);
             cJSON_AddNumberToObject(e, "lag", (double)lag);
-            add_nullable(e, "consumer_id", who.consumer_id);
-            add_nullable(e, "instance_id", who.instance_id);
-            add_nullable(e, "client_id", who.client_id);
+            add_member_field(e, "consumer_id", who, "member_id");
+            add_member_field(e, "instance_id", who, "group_instance_id");
+            add_member_field(e, "client_id", who, "client_id");
             cJSON_AddItemToArray(data, e);
             total += lag;
             if (lag > max) {
@@ -640,6 +620,7 @@ static void group_lags(sk_http_req *r, bool summary)
             }
         }
     }
+    cJSON_Delete(dg);
     if (!summary) {
         sk_arena_free(&arena);
         sk_http_reply_json(r, 200, list);
@@ -684,28 +665,26 @@ static void group_consumers(sk_http_req *r)
     kf_list_groups_response_group g;
     if (!sk_rest_cluster_ok(r) || !group_or_404(r, &arena, &g))
         return;
+    sk_arena_free(&arena);
     const char *id = sk_meta_cluster_id(r->b->meta);
-    kf_describe_groups_response_group dg;
-    kf_init(&kf_describe_groups_response_group_desc, &dg);
     char self[600];
     snprintf(self, sizeof self, "/v3/clusters/%s/consumer-groups/%s/consumers", id, r->params[1]);
     cJSON *data;
     cJSON *o = sk_rest_list("KafkaConsumerList", self, &data);
-    if (sk_group_describe(r->b->groups, g.group_id, &dg, &arena) == 0) {
-        for (int32_t i = 0; i < dg.members.n; i++) {
-            const kf_describe_groups_response_member *m = &dg.members.items[i];
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "kind", "KafkaConsumer");
-            cJSON_AddStringToObject(e, "cluster_id", id);
-            cJSON_AddStringToObject(e, "consumer_group_id", r->params[1]);
-            add_nullable(e, "consumer_id", m->member_id.p);
-            add_nullable(e, "instance_id", m->group_instance_id.p);
-            add_nullable(e, "client_id", m->client_id.p);
-            add_nullable(e, "client_host", m->client_host.p);
-            cJSON_AddItemToArray(data, e);
-        }
+    cJSON *dg = sk_http_group_json(r->b, r->params[1], true); /* classic or consumer (KIP-848) */
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(dg, "members")) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "kind", "KafkaConsumer");
+        cJSON_AddStringToObject(e, "cluster_id", id);
+        cJSON_AddStringToObject(e, "consumer_group_id", r->params[1]);
+        add_member_field(e, "consumer_id", m, "member_id");
+        add_member_field(e, "instance_id", m, "group_instance_id");
+        add_member_field(e, "client_id", m, "client_id");
+        add_member_field(e, "client_host", m, "client_host");
+        cJSON_AddItemToArray(data, e);
     }
-    sk_arena_free(&arena);
+    cJSON_Delete(dg);
     sk_http_reply_json(r, 200, o);
 }
 
