@@ -146,8 +146,9 @@ function gauge(key, name, value) {
 /* ---- Pages ---------------------------------------------------------------- */
 
 async function overview(main) {
-  const o = await api('GET', '/v1/overview');
+  const [o, cl, brokers] = await Promise.all([api('GET', '/v1/overview'), api('GET', v3('')), api('GET', v3('/brokers'))]);
   const r = rates('overview', o.counters);
+  const controller = cl.controller.related.split('/').pop();
   main.replaceChildren(
     h('h1', {}, 'Overview'),
     h('div', { class: 'cards' },
@@ -155,6 +156,9 @@ async function overview(main) {
         ['Topics', fmtNum(o.totals.topics)], ['Partitions', fmtNum(o.totals.partitions)], ['Messages', fmtNum(o.totals.messages)],
         ['Size', fmtBytes(o.totals.size_bytes)], ['Consumer groups', fmtNum(o.totals.groups)], ['Connections', fmtNum(o.totals.connections)]]
         .map(([k, v]) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
+    h('h2', {}, 'Brokers'),
+    table(['Broker id', 'Address for Kafka clients', 'Rack', 'Role'], brokers.data.map(b => [b.broker_id, `${b.host}:${b.port}`, b.rack || '',
+      [String(b.broker_id) === controller ? 'controller' : '', b.broker_id === o.node_id ? 'serves this console' : ''].filter(Boolean).join(', ')]), [0]),
     h('h2', {}, 'Listeners'),
     table(['Kind', 'Address'], [['Kafka (configured)', o.listeners.kafka], ['Kafka (bound)', o.listeners.bound.join(', ')], ['Advertised', o.listeners.advertised || '(the address each client connected to)'], ['HTTP', o.listeners.http]]),
     h('h2', {}, 'Throughput'),

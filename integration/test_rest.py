@@ -130,6 +130,34 @@ def test_produce_each_format_reads_back_byte_for_byte(broker):
     assert out.returncode == 0 and out.stdout == b'\x00\xffk|' + binary
 
 
+def test_curl_produces_each_format_and_kcat_reads_it_back(broker):
+    """curl as the README shows it: one record, then several streamed
+    (Transfer-Encoding: chunked) to a topic the produce creates; kcat reads
+    every key, value and header back byte for byte."""
+    rest = Rest(broker)
+    url = f'{broker.http_url}{rest.base}/topics/bycurl/records'
+    binary = bytes(range(256))
+    one = json.dumps({'key': {'type': 'STRING', 'data': 'order-1'}, 'value': {'type': 'JSON', 'data': {'qty': 2}}})
+    out = subprocess.run(['curl', '-sS', '-X', 'POST', url, '-H', 'Content-Type: application/json', '-d', one],
+                         capture_output=True, timeout=TIMEOUT)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)['error_code'] == 200 and json.loads(out.stdout)['offset'] == 0
+    several = ''.join(json.dumps(r) + '\n' for r in [
+        {'key': {'type': 'BINARY', 'data': b64(b'\x00k')}, 'value': {'type': 'BINARY', 'data': b64(binary)},
+         'headers': [{'name': 'h', 'value': b64(b'\xfe\x01')}]},
+        {'key': {'type': 'STRING', 'data': 'k\u00e9'}, 'value': {'type': 'STRING', 'data': 'snow \u2603'}}])
+    out = subprocess.run(['curl', '-sS', '-X', 'POST', url, '-H', 'Content-Type: application/json',
+                          '-H', 'Transfer-Encoding: chunked', '--data-binary', '@-'],
+                         input=several.encode(), capture_output=True, timeout=TIMEOUT)
+    assert out.returncode == 0, out.stderr
+    assert [(x['error_code'], x['offset']) for x in map(json.loads, out.stdout.splitlines())] == [(200, 1), (200, 2)]
+    got = subprocess.run(['kcat', '-C', '-b', broker.bootstrap, '-t', 'bycurl', '-p', '0', '-o', '0', '-c', '3', '-e',
+                          '-f', '%k|%s|%h\n---\n'], capture_output=True, timeout=TIMEOUT)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split(b'\n---\n')[:3] == [b'order-1|{"qty":2}|', b'\x00k|' + binary + b'|h=\xfe\x01',
+                                                   'k\u00e9|snow \u2603|'.encode()]
+
+
 def test_keyed_records_land_where_kafkas_partitioner_puts_them(broker):
     rest = Rest(broker)
     create_topic(broker.bootstrap, 'keyed', 7)
@@ -530,8 +558,13 @@ def test_produce_and_groups_with_several_brokers(start_broker):
     """With skiff.cluster.brokers=3 the HTTP API acts for the whole cluster:
     it produces to partitions whichever broker leads them, and lists and
     resets groups whichever broker coordinates them."""
-    b = start_broker(config={'skiff.cluster.brokers': 3, 'offsets.topic.num.partitions': 6})
+    b = start_broker(config={'skiff.cluster.brokers': 3, 'offsets.topic.num.partitions': 6, 'broker.rack': 'a,b,c'})
     rest = Rest(b)
+    brokers = rest.get(f'{rest.base}/brokers')[1]['data']
+    assert [(x['broker_id'], x['host'], x['port'], x['rack']) for x in brokers] == \
+        [(n, h, p, r) for (n, (h, p)), r in zip(sorted(b.nodes.items()), 'abc')]
+    assert rest.get(f'{rest.base}/brokers/3')[1]['port'] == b.nodes[3][1]
+    assert rest.get(rest.base)[1]['controller']['related'].endswith('/brokers/1')
     create_topic(b.bootstrap, 'spread', 3)
     lines = rest.lines('spread', *({'partition_id': p, 'value': {'type': 'STRING', 'data': 'v%d' % p}}
                                    for p in range(3)))

@@ -17,6 +17,7 @@
 
 #include "kf_msgs.h"
 #include "rest_int.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/jsonv.h"
@@ -54,7 +55,7 @@ static cJSON *cluster_json(sk_broker *b)
     cJSON_AddStringToObject(o, "kind", "KafkaCluster");
     add_metadata(o, self, crn);
     cJSON_AddStringToObject(o, "cluster_id", id);
-    cJSON_AddItemToObject(o, "controller", sk_rest_related(id, "/brokers/%d", b->config->node_id));
+    cJSON_AddItemToObject(o, "controller", sk_rest_related(id, "/brokers/%d", sk_cluster_controller(b)));
     cJSON_AddItemToObject(o, "brokers", sk_rest_related(id, "/brokers"));
     cJSON_AddItemToObject(o, "topics", sk_rest_related(id, "/topics"));
     cJSON_AddItemToObject(o, "consumer_groups", sk_rest_related(id, "/consumer-groups"));
@@ -75,7 +76,7 @@ static void cluster_get(sk_http_req *r)
         sk_http_reply_json(r, 200, cluster_json(r->b));
 }
 
-/* ---- Brokers (this one) -------------------------------------------------- */
+/* ---- Brokers ------------------------------------------------------------- */
 
 /* The address Kafka clients are given: the first advertised.listeners entry,
  * else the first listener as bound ("localhost" for all interfaces). */
@@ -91,23 +92,35 @@ static void broker_address(sk_broker *b, sk_listener_addr *a)
         snprintf(a->host, sizeof a->host, "localhost");
 }
 
-static cJSON *broker_json(sk_broker *b)
+/* Broker `node` (one of the cluster's, skiff.cluster.brokers): the address
+ * Kafka clients are given for it: its advertised port (which moves with its
+ * listener's, sk_cluster_advertised_port), else the port it bound. */
+static cJSON *broker_json(sk_broker *b, int32_t node)
 {
     const char *id = sk_meta_cluster_id(b->meta);
-    int32_t node = b->config->node_id;
     char self[128], crn[128];
     snprintf(self, sizeof self, "/v3/clusters/%s/brokers/%d", id, node);
     snprintf(crn, sizeof crn, "crn:///kafka=%s/broker=%d", id, node);
     sk_listener_addr a;
     broker_address(b, &a);
+    const char *adv = b->config->advertised_listeners;
+    const char *rack = sk_cluster_rack(b, node);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kind", "KafkaBroker");
     add_metadata(o, self, crn);
     cJSON_AddStringToObject(o, "cluster_id", id);
     cJSON_AddNumberToObject(o, "broker_id", node);
     cJSON_AddStringToObject(o, "host", a.host);
-    cJSON_AddNumberToObject(o, "port", a.port);
-    cJSON_AddNullToObject(o, "rack");
+    int32_t port = a.port;
+    if (adv && *adv)
+        port = sk_cluster_advertised_port(b, node, 0, a.port, true);
+    else if (sk_cluster_size(b) > 1) /* b->listeners holds every broker's: take this one's */
+        port = sk_cluster_bound_port(b, node - sk_cluster_node_id(b, 0), 0);
+    cJSON_AddNumberToObject(o, "port", port);
+    if (rack)
+        cJSON_AddStringToObject(o, "rack", rack);
+    else
+        cJSON_AddNullToObject(o, "rack");
     return o;
 }
 
@@ -119,7 +132,9 @@ static void brokers_list(sk_http_req *r)
     snprintf(self, sizeof self, "/v3/clusters/%s/brokers", r->params[0]);
     cJSON *data;
     cJSON *o = sk_rest_list("KafkaBrokerList", self, &data);
-    cJSON_AddItemToArray(data, broker_json(r->b));
+    int32_t up[SK_CLUSTER_MAX_BROKERS], n = sk_cluster_brokers_up(r->b, up);
+    for (int32_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(data, broker_json(r->b, up[i]));
     sk_http_reply_json(r, 200, o);
 }
 
@@ -129,11 +144,11 @@ static void broker_get(sk_http_req *r)
         return;
     char *end;
     long id = strtol(r->params[1], &end, 10);
-    if (*end || id != r->b->config->node_id) {
+    if (*end || id < 0 || id > INT32_MAX || !sk_cluster_node_up(r->b, (int32_t)id)) {
         sk_rest_error(r, 404, 404, -1, "Broker %s not found", r->params[1]);
         return;
     }
-    sk_http_reply_json(r, 200, broker_json(r->b));
+    sk_http_reply_json(r, 200, broker_json(r->b, (int32_t)id));
 }
 
 /* ---- Topics and partitions ---------------------------------------------- */
