@@ -316,6 +316,9 @@ async function groupPage(main, id) {
   const [g, lags] = await Promise.all([api('GET', `/v1/groups/${enc(id)}`), api('GET', v3(`/consumer-groups/${enc(id)}/lags`))]);
   const total = lags.data.reduce((s, x) => s + x.lag, 0);
   const series = gauge(`group:${id}`, 'lag', total);
+  /* The lag of each partition too, for the first three (the chart has four colours). */
+  const perPartition = lags.data.slice(0, 3).map((x, i) => ({ name: `${x.topic_name}-${x.partition_id}`, color: `var(--c${[1, 3, 4][i]})`,
+    values: gauge(`group:${id}`, `${x.topic_name}-${x.partition_id}`, x.lag) }));
   const assigned = m => m.assignment ? Object.entries(m.assignment).map(([t, ps]) => `${t}: ${ps.join(', ')}`).join('\n') : '';
   const reset = h('form', { class: 'inline', 'aria-label': 'Reset offsets', onsubmit: ev => resetOffsets(ev, id) },
     field('Reset to', h('select', { name: 'to' }, ['earliest', 'latest', 'timestamp', 'offset'].map(v => h('option', {}, v)))),
@@ -329,7 +332,7 @@ async function groupPage(main, id) {
       [g.type === 'consumer' ? 'Server assignor' : 'Assignor', g.protocol || '—'], [g.type === 'consumer' ? 'Group epoch' : 'Generation', g.generation_id],
       ['Members', g.member_count], ['Total lag', h('span', { id: 'total-lag' }, fmtNum(total))]]
       .map(([k, v]) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
-    chart('Total lag', [{ name: 'messages behind the high watermarks', color: 'var(--c2)', values: series }]),
+    chart('Lag', [{ name: 'total: messages behind the high watermarks', color: 'var(--c2)', values: series }].concat(lags.data.length > 1 ? perPartition : [])),
     h('h2', {}, 'Members'),
     table(['Member id', 'Instance id', 'Client id', 'Host', 'Assignment'], (g.members || []).map(m => [m.member_id, m.group_instance_id || '', m.client_id, m.client_host, h('pre', {}, assigned(m))])),
     h('h2', {}, 'Committed offsets and lag'),
