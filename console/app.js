@@ -146,8 +146,9 @@ function gauge(key, name, value) {
 /* ---- Pages ---------------------------------------------------------------- */
 
 async function overview(main) {
-  const o = await api('GET', '/v1/overview');
+  const [o, cl, brokers] = await Promise.all([api('GET', '/v1/overview'), api('GET', v3('')), api('GET', v3('/brokers'))]);
   const r = rates('overview', o.counters);
+  const controller = cl.controller.related.split('/').pop();
   main.replaceChildren(
     h('h1', {}, 'Overview'),
     h('div', { class: 'cards' },
@@ -155,6 +156,9 @@ async function overview(main) {
         ['Topics', fmtNum(o.totals.topics)], ['Partitions', fmtNum(o.totals.partitions)], ['Messages', fmtNum(o.totals.messages)],
         ['Size', fmtBytes(o.totals.size_bytes)], ['Consumer groups', fmtNum(o.totals.groups)], ['Connections', fmtNum(o.totals.connections)]]
         .map(([k, v]) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
+    h('h2', {}, 'Brokers'),
+    table(['Broker id', 'Address for Kafka clients', 'Rack', 'Role'], brokers.data.map(b => [b.broker_id, `${b.host}:${b.port}`, b.rack || '',
+      [String(b.broker_id) === controller ? 'controller' : '', b.broker_id === o.node_id ? 'serves this console' : ''].filter(Boolean).join(', ')]), [0]),
     h('h2', {}, 'Listeners'),
     table(['Kind', 'Address'], [['Kafka (configured)', o.listeners.kafka], ['Kafka (bound)', o.listeners.bound.join(', ')], ['Advertised', o.listeners.advertised || '(the address each client connected to)'], ['HTTP', o.listeners.http]]),
     h('h2', {}, 'Throughput'),
@@ -312,6 +316,9 @@ async function groupPage(main, id) {
   const [g, lags] = await Promise.all([api('GET', `/v1/groups/${enc(id)}`), api('GET', v3(`/consumer-groups/${enc(id)}/lags`))]);
   const total = lags.data.reduce((s, x) => s + x.lag, 0);
   const series = gauge(`group:${id}`, 'lag', total);
+  /* The lag of each partition too, for the first three (the chart has four colours). */
+  const perPartition = lags.data.slice(0, 3).map((x, i) => ({ name: `${x.topic_name}-${x.partition_id}`, color: `var(--c${[1, 3, 4][i]})`,
+    values: gauge(`group:${id}`, `${x.topic_name}-${x.partition_id}`, x.lag) }));
   const assigned = m => m.assignment ? Object.entries(m.assignment).map(([t, ps]) => `${t}: ${ps.join(', ')}`).join('\n') : '';
   const reset = h('form', { class: 'inline', 'aria-label': 'Reset offsets', onsubmit: ev => resetOffsets(ev, id) },
     field('Reset to', h('select', { name: 'to' }, ['earliest', 'latest', 'timestamp', 'offset'].map(v => h('option', {}, v)))),
@@ -320,10 +327,12 @@ async function groupPage(main, id) {
     h('button', { type: 'submit' }, 'Reset offsets'),
     h('button', { type: 'button', class: 'danger', onclick: () => deleteGroup(id) }, 'Delete group'));
   main.replaceChildren(h('h1', {}, `Consumer group ${id}`),
-    h('div', { class: 'cards' }, [['State', h('span', { class: `state-${g.state}`, id: 'group-state' }, g.state)], ['Protocol type', g.protocol_type || 'simple'],
-      ['Assignor', g.protocol || '—'], ['Generation', g.generation_id], ['Members', g.member_count], ['Total lag', h('span', { id: 'total-lag' }, fmtNum(total))]]
+    h('div', { class: 'cards' }, [['State', h('span', { class: `state-${g.state}`, id: 'group-state' }, g.state)],
+      ['Protocol', h('span', { id: 'group-type' }, g.type === 'consumer' ? 'consumer (KIP-848)' : `classic (${g.protocol_type || 'simple'})`)],
+      [g.type === 'consumer' ? 'Server assignor' : 'Assignor', g.protocol || '—'], [g.type === 'consumer' ? 'Group epoch' : 'Generation', g.generation_id],
+      ['Members', g.member_count], ['Total lag', h('span', { id: 'total-lag' }, fmtNum(total))]]
       .map(([k, v]) => h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v)))),
-    chart('Total lag', [{ name: 'messages behind the high watermarks', color: 'var(--c2)', values: series }]),
+    chart('Lag', [{ name: 'total: messages behind the high watermarks', color: 'var(--c2)', values: series }].concat(lags.data.length > 1 ? perPartition : [])),
     h('h2', {}, 'Members'),
     table(['Member id', 'Instance id', 'Client id', 'Host', 'Assignment'], (g.members || []).map(m => [m.member_id, m.group_instance_id || '', m.client_id, m.client_host, h('pre', {}, assigned(m))])),
     h('h2', {}, 'Committed offsets and lag'),

@@ -113,7 +113,7 @@ class PollingConsumer:
 def test_group_wait_describe_rebalance_and_expire(broker, ctl):
     create_topic(broker.bootstrap, 'gt', 2)
     status, body = ctl.post('/v1/waits/group', {'group_id': 'gw', 'state': 'Stable', 'timeout_ms': 50})
-    assert status == 408 and body['state'] == {'group_id': 'gw', 'state': 'Dead', 'generation_id': -1,
+    assert status == 408 and body['state'] == {'group_id': 'gw', 'type': 'classic', 'state': 'Dead', 'generation_id': -1,
                                                'protocol_type': '', 'protocol': '', 'member_count': 0}
     c = PollingConsumer(broker.bootstrap, 'gw', 'gt')
     try:

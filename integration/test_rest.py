@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition, libversion
 
 from control import Control
 from test_groups import create_topic
@@ -128,6 +128,34 @@ def test_produce_each_format_reads_back_byte_for_byte(broker):
     out = subprocess.run(['kcat', '-C', '-b', broker.bootstrap, '-t', 'fmt', '-p', '1', '-o', '0', '-c', '1', '-e',
                           '-f', '%k|%s'], capture_output=True, timeout=TIMEOUT)
     assert out.returncode == 0 and out.stdout == b'\x00\xffk|' + binary
+
+
+def test_curl_produces_each_format_and_kcat_reads_it_back(broker):
+    """curl as the README shows it: one record, then several streamed
+    (Transfer-Encoding: chunked) to a topic the produce creates; kcat reads
+    every key, value and header back byte for byte."""
+    rest = Rest(broker)
+    url = f'{broker.http_url}{rest.base}/topics/bycurl/records'
+    binary = bytes(range(256))
+    one = json.dumps({'key': {'type': 'STRING', 'data': 'order-1'}, 'value': {'type': 'JSON', 'data': {'qty': 2}}})
+    out = subprocess.run(['curl', '-sS', '-X', 'POST', url, '-H', 'Content-Type: application/json', '-d', one],
+                         capture_output=True, timeout=TIMEOUT)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)['error_code'] == 200 and json.loads(out.stdout)['offset'] == 0
+    several = ''.join(json.dumps(r) + '\n' for r in [
+        {'key': {'type': 'BINARY', 'data': b64(b'\x00k')}, 'value': {'type': 'BINARY', 'data': b64(binary)},
+         'headers': [{'name': 'h', 'value': b64(b'\xfe\x01')}]},
+        {'key': {'type': 'STRING', 'data': 'k\u00e9'}, 'value': {'type': 'STRING', 'data': 'snow \u2603'}}])
+    out = subprocess.run(['curl', '-sS', '-X', 'POST', url, '-H', 'Content-Type: application/json',
+                          '-H', 'Transfer-Encoding: chunked', '--data-binary', '@-'],
+                         input=several.encode(), capture_output=True, timeout=TIMEOUT)
+    assert out.returncode == 0, out.stderr
+    assert [(x['error_code'], x['offset']) for x in map(json.loads, out.stdout.splitlines())] == [(200, 1), (200, 2)]
+    got = subprocess.run(['kcat', '-C', '-b', broker.bootstrap, '-t', 'bycurl', '-p', '0', '-o', '0', '-c', '3', '-e',
+                          '-f', '%k|%s|%h\n---\n'], capture_output=True, timeout=TIMEOUT)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split(b'\n---\n')[:3] == [b'order-1|{"qty":2}|', b'\x00k|' + binary + b'|h=\xfe\x01',
+                                                   'k\u00e9|snow \u2603|'.encode()]
 
 
 def test_keyed_records_land_where_kafkas_partitioner_puts_them(broker):
@@ -530,8 +558,13 @@ def test_produce_and_groups_with_several_brokers(start_broker):
     """With skiff.cluster.brokers=3 the HTTP API acts for the whole cluster:
     it produces to partitions whichever broker leads them, and lists and
     resets groups whichever broker coordinates them."""
-    b = start_broker(config={'skiff.cluster.brokers': 3, 'offsets.topic.num.partitions': 6})
+    b = start_broker(config={'skiff.cluster.brokers': 3, 'offsets.topic.num.partitions': 6, 'broker.rack': 'a,b,c'})
     rest = Rest(b)
+    brokers = rest.get(f'{rest.base}/brokers')[1]['data']
+    assert [(x['broker_id'], x['host'], x['port'], x['rack']) for x in brokers] == \
+        [(n, h, p, r) for (n, (h, p)), r in zip(sorted(b.nodes.items()), 'abc')]
+    assert rest.get(f'{rest.base}/brokers/3')[1]['port'] == b.nodes[3][1]
+    assert rest.get(rest.base)[1]['controller']['related'].endswith('/brokers/1')
     create_topic(b.bootstrap, 'spread', 3)
     lines = rest.lines('spread', *({'partition_id': p, 'value': {'type': 'STRING', 'data': 'v%d' % p}}
                                    for p in range(3)))
@@ -546,3 +579,56 @@ def test_produce_and_groups_with_several_brokers(start_broker):
     status, body = rest.get(f'{rest.base}/consumer-groups')
     assert status == 200, body
     assert sorted(x['consumer_group_id'] for x in body['data']) == groups
+
+
+@pytest.mark.librdkafka
+@pytest.mark.skipif(libversion()[1] < 0x020c0000,
+                    reason=f'librdkafka {libversion()[0]} has no KIP-848 consumer protocol (2.12+)')
+def test_a_consumer_protocol_group_as_the_console_sees_it(broker):
+    """A KIP-848 group (librdkafka, group.protocol=consumer) through the
+    endpoints the console's group page reads: its type, state, epoch,
+    server assignor, members with client id, host and assignment; lag per
+    partition with the member that owns it; no offset reset while it has
+    members; reset and delete once it has none."""
+    rest = Rest(broker)
+    create_topic(broker.bootstrap, 'k848', 2)
+    rest.lines('k848', *({'partition_id': i % 2, 'value': {'type': 'STRING', 'data': str(i)}} for i in range(10)))
+    c = Consumer({'bootstrap.servers': broker.bootstrap, 'group.id': 'g848', 'group.protocol': 'consumer',
+                  'client.id': 'kip848-client', 'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+    c.subscribe(['k848'])
+    got = []
+    deadline = time.time() + TIMEOUT
+    while len(got) < 10 and time.time() < deadline:
+        m = c.poll(0.5)
+        if m is not None and not m.error():
+            got.append(m)
+    assert len(got) == 10
+    c.commit(offsets=[TopicPartition('k848', 0, 3), TopicPartition('k848', 1, 5)], asynchronous=False)
+    from test_control_openapi import check
+    status, g = rest.get('/v1/groups/g848')
+    assert status == 200, g
+    check('GroupState', g)
+    assert (g['type'], g['state'], g['protocol_type'], g['protocol'], g['member_count']) == \
+        ('consumer', 'Stable', 'consumer', 'uniform', 1)
+    assert g['generation_id'] >= 1
+    [m] = g['members']
+    assert m['client_id'] == 'kip848-client' and m['client_host'].endswith('127.0.0.1')
+    assert m['assignment'] == {'k848': [0, 1]}
+    check('KafkaConsumerList', rest.get(f'{rest.base}/consumer-groups/g848/consumers')[1])
+    consumers = rest.get(f'{rest.base}/consumer-groups/g848/consumers')[1]['data']
+    assert [(x['consumer_id'], x['client_id']) for x in consumers] == [(m['member_id'], 'kip848-client')]
+    lags = rest.get(f'{rest.base}/consumer-groups/g848/lags')[1]['data']
+    assert [(x['partition_id'], x['current_offset'], x['lag'], x['consumer_id']) for x in lags] == \
+        [(0, 3, 2, m['member_id']), (1, 5, 0, m['member_id'])]
+    status, err = rest.post('/v1/groups/g848/offsets/reset', {'to': 'earliest'})
+    assert status == 409 and err['error_code'] == 40903 and 'Stable' in err['message']
+    c.close()
+    deadline = time.time() + TIMEOUT
+    while rest.get('/v1/groups/g848')[1]['state'] != 'Empty' and time.time() < deadline:
+        time.sleep(0.1)
+    status, body = rest.post('/v1/groups/g848/offsets/reset', {'to': 'earliest'})
+    assert status == 200, body
+    assert [(x['partition_id'], x['current_offset']) for x in rest.get(f'{rest.base}/consumer-groups/g848/lags')[1]['data']] == \
+        [(0, 0), (1, 0)]
+    assert rest.delete('/v1/groups/g848')[0] == 204
+    assert rest.get(f'{rest.base}/consumer-groups/g848')[0] == 404

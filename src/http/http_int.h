@@ -78,6 +78,13 @@ char *sk_http_query(const sk_http_req *r, const char *name);
  * absent; -1 after replying 400 (r is freed). */
 int sk_http_query_int(sk_http_req *r, const char *name, int64_t min, int64_t max, int64_t *out);
 
+/* A group as JSON (GET /v1/groups/{group}, routes_state.c): group_id,
+ * type (classic or consumer, KIP-848), state, generation_id (a consumer
+ * group's epoch), protocol_type, protocol (a consumer group's assignor),
+ * member_count and, with `members`, each member's ids, client id, host and
+ * assignment {"topic": [partitions]}. Only group_id for an unknown group. */
+struct cJSON *sk_http_group_json(sk_broker *b, const char *group_id, bool members);
+
 /* A wait condition: returns true when met; `state` gets the current state
  * (a JSON object added to the reply). */
 typedef bool (*sk_http_wait_check)(sk_broker *b, const void *cond, struct cJSON **state);

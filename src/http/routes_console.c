@@ -285,13 +285,16 @@ static void offsets_reset(sk_http_req *r)
         return;
     }
     const char *group = r->params[0];
-    sk_group_state st = sk_group_state_of(r->b->groups, group);
-    if (st != SK_GROUP_EMPTY && st != SK_GROUP_DEAD) {
+    cJSON *gj = sk_http_group_json(r->b, group, false); /* classic or consumer (KIP-848) */
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(gj, "state");
+    if (cJSON_IsString(st) && strcmp(st->valuestring, "Empty") && strcmp(st->valuestring, "Dead")) {
         sk_rest_error(r, 409, 40903, SK_ERR_NON_EMPTY_GROUP,
                       "group %s has members (%s): offsets can only be reset while it is inactive", group,
-                      sk_group_state_name(st));
+                      st->valuestring);
+        cJSON_Delete(gj);
         return;
     }
+    cJSON_Delete(gj);
     sk_topic *only = topic ? sk_meta_topic(r->b->meta, topic, strlen(topic)) : NULL;
     if (topic && !only) {
         sk_rest_error(r, 404, 40403, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION, "no topic %s", topic);

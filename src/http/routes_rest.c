@@ -17,6 +17,7 @@
 
 #include "kf_msgs.h"
 #include "rest_int.h"
+#include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 #include "skiff/jsonv.h"
@@ -54,7 +55,7 @@ static cJSON *cluster_json(sk_broker *b)
     cJSON_AddStringToObject(o, "kind", "KafkaCluster");
     add_metadata(o, self, crn);
     cJSON_AddStringToObject(o, "cluster_id", id);
-    cJSON_AddItemToObject(o, "controller", sk_rest_related(id, "/brokers/%d", b->config->node_id));
+    cJSON_AddItemToObject(o, "controller", sk_rest_related(id, "/brokers/%d", sk_cluster_controller(b)));
     cJSON_AddItemToObject(o, "brokers", sk_rest_related(id, "/brokers"));
     cJSON_AddItemToObject(o, "topics", sk_rest_related(id, "/topics"));
     cJSON_AddItemToObject(o, "consumer_groups", sk_rest_related(id, "/consumer-groups"));
@@ -75,7 +76,7 @@ static void cluster_get(sk_http_req *r)
         sk_http_reply_json(r, 200, cluster_json(r->b));
 }
 
-/* ---- Brokers (this one) -------------------------------------------------- */
+/* ---- Brokers ------------------------------------------------------------- */
 
 /* The address Kafka clients are given: the first advertised.listeners entry,
  * else the first listener as bound ("localhost" for all interfaces). */
@@ -91,23 +92,35 @@ static void broker_address(sk_broker *b, sk_listener_addr *a)
         snprintf(a->host, sizeof a->host, "localhost");
 }
 
-static cJSON *broker_json(sk_broker *b)
+/* Broker `node` (one of the cluster's, skiff.cluster.brokers): the address
+ * Kafka clients are given for it: its advertised port (which moves with its
+ * listener's, sk_cluster_advertised_port), else the port it bound. */
+static cJSON *broker_json(sk_broker *b, int32_t node)
 {
     const char *id = sk_meta_cluster_id(b->meta);
-    int32_t node = b->config->node_id;
     char self[128], crn[128];
     snprintf(self, sizeof self, "/v3/clusters/%s/brokers/%d", id, node);
     snprintf(crn, sizeof crn, "crn:///kafka=%s/broker=%d", id, node);
     sk_listener_addr a;
     broker_address(b, &a);
+    const char *adv = b->config->advertised_listeners;
+    const char *rack = sk_cluster_rack(b, node);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kind", "KafkaBroker");
     add_metadata(o, self, crn);
     cJSON_AddStringToObject(o, "cluster_id", id);
     cJSON_AddNumberToObject(o, "broker_id", node);
     cJSON_AddStringToObject(o, "host", a.host);
-    cJSON_AddNumberToObject(o, "port", a.port);
-    cJSON_AddNullToObject(o, "rack");
+    int32_t port = a.port;
+    if (adv && *adv)
+        port = sk_cluster_advertised_port(b, node, 0, a.port, true);
+    else if (sk_cluster_size(b) > 1) /* b->listeners holds every broker's: take this one's */
+        port = sk_cluster_bound_port(b, node - sk_cluster_node_id(b, 0), 0);
+    cJSON_AddNumberToObject(o, "port", port);
+    if (rack)
+        cJSON_AddStringToObject(o, "rack", rack);
+    else
+        cJSON_AddNullToObject(o, "rack");
     return o;
 }
 
@@ -119,7 +132,9 @@ static void brokers_list(sk_http_req *r)
     snprintf(self, sizeof self, "/v3/clusters/%s/brokers", r->params[0]);
     cJSON *data;
     cJSON *o = sk_rest_list("KafkaBrokerList", self, &data);
-    cJSON_AddItemToArray(data, broker_json(r->b));
+    int32_t up[SK_CLUSTER_MAX_BROKERS], n = sk_cluster_brokers_up(r->b, up);
+    for (int32_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(data, broker_json(r->b, up[i]));
     sk_http_reply_json(r, 200, o);
 }
 
@@ -129,11 +144,11 @@ static void broker_get(sk_http_req *r)
         return;
     char *end;
     long id = strtol(r->params[1], &end, 10);
-    if (*end || id != r->b->config->node_id) {
+    if (*end || id < 0 || id > INT32_MAX || !sk_cluster_node_up(r->b, (int32_t)id)) {
         sk_rest_error(r, 404, 404, -1, "Broker %s not found", r->params[1]);
         return;
     }
-    sk_http_reply_json(r, 200, broker_json(r->b));
+    sk_http_reply_json(r, 200, broker_json(r->b, (int32_t)id));
 }
 
 /* ---- Topics and partitions ---------------------------------------------- */
@@ -545,43 +560,24 @@ static void group_get(sk_http_req *r)
     sk_http_reply_json(r, 200, o);
 }
 
-/* One member's identity, and the partitions it is assigned (decoded
- * ConsumerProtocolAssignment), for lag attribution. */
-typedef struct member_ids {
-    const char *consumer_id, *instance_id, *client_id;
-} member_ids;
-
-/* Finds who is assigned topic-partition in the described group. */
-static member_ids assigned_to(const kf_describe_groups_response_group *g, const char *topic, int32_t partition)
+/* The member of `group` (sk_http_group_json) assigned topic-partition, or NULL. */
+static const cJSON *assigned_to(const cJSON *group, const char *topic, int32_t partition)
 {
-    member_ids none = {NULL, NULL, NULL};
-    for (int32_t i = 0; i < g->members.n; i++) {
-        const kf_describe_groups_response_member *m = &g->members.items[i];
-        sk_reader rd;
-        sk_reader_init(&rd, m->member_assignment.p, m->member_assignment.len > 0 ? (size_t)m->member_assignment.len : 0);
-        sk_read_i16(&rd);
-        int32_t nt = sk_read_i32(&rd);
-        for (int32_t t = 0; !rd.err && t < nt; t++) {
-            int16_t len = sk_read_i16(&rd);
-            const uint8_t *name = len >= 0 ? sk_read_raw(&rd, (size_t)len) : NULL;
-            int32_t np = sk_read_i32(&rd);
-            bool match = name && (size_t)len == strlen(topic) && !memcmp(name, topic, (size_t)len);
-            for (int32_t k = 0; !rd.err && k < np && np >= 0; k++)
-                if (sk_read_i32(&rd) == partition && match && !rd.err)
-                    return (member_ids){m->member_id.p, m->group_instance_id.p, m->client_id.p};
-            if (!name || np < 0)
-                break;
-        }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(group, "members")) {
+        const cJSON *p;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "assignment"), topic))
+            if (cJSON_IsNumber(p) && p->valueint == partition)
+                return m;
     }
-    return none;
+    return NULL;
 }
 
-static void add_nullable(cJSON *o, const char *name, const char *v)
+/* Copies member field `from` of `m` (a string or null) to `o` as `name`. */
+static void add_member_field(cJSON *o, const char *name, const cJSON *m, const char *from)
 {
-    if (v)
-        cJSON_AddStringToObject(o, name, v);
-    else
-        cJSON_AddNullToObject(o, name);
+    const cJSON *v = m ? cJSON_GetObjectItemCaseSensitive(m, from) : NULL;
+    cJSON_AddItemToObject(o, name, cJSON_IsString(v) ? cJSON_CreateString(v->valuestring) : cJSON_CreateNull());
 }
 
 /* The lag of every partition with a committed offset: a list of
@@ -596,10 +592,9 @@ static void group_lags(sk_http_req *r, bool summary)
     const char *id = sk_meta_cluster_id(r->b->meta);
     kf_offset_fetch_response_group og;
     kf_init(&kf_offset_fetch_response_group_desc, &og);
-    kf_describe_groups_response_group dg;
-    kf_init(&kf_describe_groups_response_group_desc, &dg);
-    if (sk_group_fetch_offsets(r->b->groups, g.group_id, NULL, -1, false, &og, &arena) < 0 ||
-        sk_group_describe(r->b->groups, g.group_id, &dg, &arena) < 0) {
+    cJSON *dg = sk_http_group_json(r->b, r->params[1], true);
+    if (sk_group_fetch_offsets(r->b->groups, g.group_id, NULL, -1, false, &og, &arena) < 0 || !dg) {
+        cJSON_Delete(dg);
         sk_arena_free(&arena);
         sk_rest_error(r, 500, 50002, -1, "out of memory");
         return;
@@ -619,7 +614,7 @@ static void group_lags(sk_http_req *r, bool summary)
                 continue;
             int64_t end = sk_partition_high_watermark(p), lag = end - pp->committed_offset;
             lag = lag > 0 ? lag : 0;
-            member_ids who = assigned_to(&dg, tp->name.p, pp->partition_index);
+            const cJSON *who = assigned_to(dg, tp->name.p, pp->partition_index);
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "kind", "KafkaConsumerLag");
             cJSON_AddStringToObject(e, "cluster_id", id);
@@ -629,9 +624,9 @@ static void group_lags(sk_http_req *r, bool summary)
             cJSON_AddNumberToObject(e, "current_offset", (double)pp->committed_offset);
             cJSON_AddNumberToObject(e, "log_end_offset", (double)end);
             cJSON_AddNumberToObject(e, "lag", (double)lag);
-            add_nullable(e, "consumer_id", who.consumer_id);
-            add_nullable(e, "instance_id", who.instance_id);
-            add_nullable(e, "client_id", who.client_id);
+            add_member_field(e, "consumer_id", who, "member_id");
+            add_member_field(e, "instance_id", who, "group_instance_id");
+            add_member_field(e, "client_id", who, "client_id");
             cJSON_AddItemToArray(data, e);
             total += lag;
             if (lag > max) {
@@ -640,6 +635,7 @@ static void group_lags(sk_http_req *r, bool summary)
             }
         }
     }
+    cJSON_Delete(dg);
     if (!summary) {
         sk_arena_free(&arena);
         sk_http_reply_json(r, 200, list);
@@ -684,28 +680,26 @@ static void group_consumers(sk_http_req *r)
     kf_list_groups_response_group g;
     if (!sk_rest_cluster_ok(r) || !group_or_404(r, &arena, &g))
         return;
+    sk_arena_free(&arena);
     const char *id = sk_meta_cluster_id(r->b->meta);
-    kf_describe_groups_response_group dg;
-    kf_init(&kf_describe_groups_response_group_desc, &dg);
     char self[600];
     snprintf(self, sizeof self, "/v3/clusters/%s/consumer-groups/%s/consumers", id, r->params[1]);
     cJSON *data;
     cJSON *o = sk_rest_list("KafkaConsumerList", self, &data);
-    if (sk_group_describe(r->b->groups, g.group_id, &dg, &arena) == 0) {
-        for (int32_t i = 0; i < dg.members.n; i++) {
-            const kf_describe_groups_response_member *m = &dg.members.items[i];
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "kind", "KafkaConsumer");
-            cJSON_AddStringToObject(e, "cluster_id", id);
-            cJSON_AddStringToObject(e, "consumer_group_id", r->params[1]);
-            add_nullable(e, "consumer_id", m->member_id.p);
-            add_nullable(e, "instance_id", m->group_instance_id.p);
-            add_nullable(e, "client_id", m->client_id.p);
-            add_nullable(e, "client_host", m->client_host.p);
-            cJSON_AddItemToArray(data, e);
-        }
+    cJSON *dg = sk_http_group_json(r->b, r->params[1], true); /* classic or consumer (KIP-848) */
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(dg, "members")) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "kind", "KafkaConsumer");
+        cJSON_AddStringToObject(e, "cluster_id", id);
+        cJSON_AddStringToObject(e, "consumer_group_id", r->params[1]);
+        add_member_field(e, "consumer_id", m, "member_id");
+        add_member_field(e, "instance_id", m, "group_instance_id");
+        add_member_field(e, "client_id", m, "client_id");
+        add_member_field(e, "client_host", m, "client_host");
+        cJSON_AddItemToArray(data, e);
     }
-    sk_arena_free(&arena);
+    cJSON_Delete(dg);
     sk_http_reply_json(r, 200, o);
 }
 

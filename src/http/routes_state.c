@@ -67,18 +67,57 @@ static void add_str(cJSON *o, const char *name, kf_str s)
         cJSON_AddNullToObject(o, name);
 }
 
-static cJSON *group_json(sk_broker *b, const char *group_id, bool members)
+/* A consumer-protocol (KIP-848) group as sk_http_group_json shows it, from
+ * ConsumerGroupDescribe's answer: the group epoch as its generation, the
+ * server assignor as its protocol, each member's current assignment. */
+static void cgroup_json(cJSON *o, const kf_consumer_group_describe_response_described_group *g, bool members)
+{
+    cJSON_AddStringToObject(o, "type", "consumer");
+    add_str(o, "state", g->group_state);
+    cJSON_AddNumberToObject(o, "generation_id", g->group_epoch);
+    cJSON_AddStringToObject(o, "protocol_type", "consumer");
+    add_str(o, "protocol", g->assignor_name);
+    cJSON_AddNumberToObject(o, "member_count", g->members.n);
+    cJSON *arr = members ? cJSON_AddArrayToObject(o, "members") : NULL;
+    for (int32_t i = 0; arr && i < g->members.n; i++) {
+        const kf_consumer_group_describe_response_member *m = &g->members.items[i];
+        cJSON *mo = cJSON_CreateObject();
+        add_str(mo, "member_id", m->member_id);
+        add_str(mo, "group_instance_id", m->instance_id);
+        add_str(mo, "client_id", m->client_id);
+        add_str(mo, "client_host", m->client_host);
+        cJSON_AddNumberToObject(mo, "member_epoch", m->member_epoch);
+        cJSON *as = cJSON_AddObjectToObject(mo, "assignment");
+        for (int32_t t = 0; as && t < m->assignment.topic_partitions.n; t++) {
+            const kf_consumer_group_describe_response_topic_partitions *tp = &m->assignment.topic_partitions.items[t];
+            cJSON *parts = tp->topic_name.p ? cJSON_AddArrayToObject(as, tp->topic_name.p) : NULL;
+            for (int32_t k = 0; parts && k < tp->partitions.n; k++)
+                cJSON_AddItemToArray(parts, cJSON_CreateNumber(tp->partitions.items[k]));
+        }
+        cJSON_AddItemToArray(arr, mo);
+    }
+}
+
+cJSON *sk_http_group_json(sk_broker *b, const char *group_id, bool members)
 {
     sk_arena arena;
     sk_arena_init(&arena);
     kf_describe_groups_response_group g;
     kf_init(&kf_describe_groups_response_group_desc, &g);
+    kf_consumer_group_describe_response_described_group cg;
+    kf_init(&kf_consumer_group_describe_response_described_group_desc, &cg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "group_id", group_id);
+    if (sk_cgroup_describe(b->groups, kf_str_c(group_id), &cg, &arena) == 0 && cg.error_code == SK_ERR_NONE) {
+        cgroup_json(o, &cg, members);
+        sk_arena_free(&arena);
+        return o;
+    }
     if (sk_group_describe(b->groups, kf_str_c(group_id), &g, &arena) < 0) {
         sk_arena_free(&arena);
         return o;
     }
+    cJSON_AddStringToObject(o, "type", "classic");
     add_str(o, "state", g.group_state);
     cJSON_AddNumberToObject(o, "generation_id", sk_group_generation_of(b->groups, group_id));
     add_str(o, "protocol_type", g.protocol_type);
@@ -166,7 +205,7 @@ typedef struct wait_cond {
 static bool check_group(sk_broker *b, const void *arg, cJSON **state)
 {
     const wait_cond *c = arg;
-    *state = group_json(b, c->name, false);
+    *state = sk_http_group_json(b, c->name, false);
     sk_group_state st = sk_group_state_of(b->groups, c->name);
     return st != SK_GROUP_DEAD && (!c->state[0] || !strcasecmp(sk_group_state_name(st), c->state)) &&
            (c->a < 0 || sk_group_member_count(b->groups, c->name) == c->a) &&
@@ -339,7 +378,7 @@ static void group_get(sk_http_req *r)
         sk_http_reply_error(r, 404, "not_found", "no group %s", r->params[0]);
         return;
     }
-    sk_http_reply_json(r, 200, group_json(r->b, r->params[0], true));
+    sk_http_reply_json(r, 200, sk_http_group_json(r->b, r->params[0], true));
 }
 
 static void group_rebalance(sk_http_req *r)
@@ -350,7 +389,7 @@ static void group_rebalance(sk_http_req *r)
     else if (err)
         sk_http_reply_error(r, 409, "conflict", "group %s is Empty: nothing to rebalance", r->params[0]);
     else
-        sk_http_reply_json(r, 200, group_json(r->b, r->params[0], false));
+        sk_http_reply_json(r, 200, sk_http_group_json(r->b, r->params[0], false));
 }
 
 static void group_member_delete(sk_http_req *r)
@@ -361,7 +400,7 @@ static void group_member_delete(sk_http_req *r)
     else if (err)
         sk_http_reply_error(r, 409, "conflict", "member %s is waiting in a JoinGroup or SyncGroup", r->params[1]);
     else
-        sk_http_reply_json(r, 200, group_json(r->b, r->params[0], true));
+        sk_http_reply_json(r, 200, sk_http_group_json(r->b, r->params[0], true));
 }
 
 static void topic_get(sk_http_req *r)
