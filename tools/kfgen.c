@@ -486,8 +486,8 @@ static void parse_flexible(api *a, const line *ln, const char *tok)
 }
 
 /* The file name must be NN_<snake name>.kfs with NN the key (APIs), or
- * record_<snake name>.kfs (records): `fmt` takes the key and the name. */
-static void check_file_name(const char *path, const api *a, const char *fmt, int lineno)
+ * record_<snake name>.kfs (records). */
+static void check_file_name(const char *path, const api *a, int lineno)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -495,7 +495,7 @@ static void check_file_name(const char *path, const api *a, const char *fmt, int
     if (a->record)
         snprintf(want, sizeof want, "record_%s.kfs", a->snake);
     else
-        snprintf(want, sizeof want, fmt, a->key, a->snake);
+        snprintf(want, sizeof want, "%02d_%s.kfs", a->key, a->snake);
     if (strcmp(base, want))
         die(lineno, "file of %s %s must be named %s", a->record ? "record" : "API", a->name, want);
 }
@@ -513,7 +513,7 @@ static void parse_api_line(api *a, const line *ln, const char *path)
     for (int i = 0; i < napis - 1; i++)
         if (!apis[i].record && apis[i].key == a->key)
             die(ln->no, "API key %d defined twice", a->key);
-    check_file_name(path, a, "%02d_%s.kfs", ln->no);
+    check_file_name(path, a, ln->no);
 }
 
 /* The first line of a record file:
@@ -537,7 +537,7 @@ static void parse_record_line(api *a, const line *ln, const char *path)
         if (apis[i].record && !strcmp(apis[i].topic, a->topic) && apis[i].tmin <= a->tmax &&
             a->tmin <= apis[i].tmax)
             die(ln->no, "record types %d-%d of %s overlap %s's", a->tmin, a->tmax, a->topic, apis[i].name);
-    check_file_name(path, a, NULL, ln->no);
+    check_file_name(path, a, ln->no);
 }
 
 static void parse_file(const char *path)
