@@ -156,7 +156,7 @@ def test_kafkajs_admin_group_offsets(start_broker):
     assert r[22] == {'ok': {'groups': [{'errorCode': 0, 'groupId': 'ga', 'state': 'Dead', 'protocolType': '',
                                         'protocol': '', 'members': []}]}}
     assert offsets(r[23]) == {0: -1, 1: -1, 2: -1}
-    assert 'group ga deleted with 3 committed offsets' in b.log
+    assert 'group ga: deleting it with 3 committed offsets (DeleteGroups)' in b.log
 
 
 def kp_admin(bootstrap):
