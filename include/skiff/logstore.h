@@ -197,8 +197,10 @@ void sk_logstore_checkpoint(sk_logstore *s);
 const char *sk_partition_topic(const sk_partition *p);
 int32_t sk_partition_index(const sk_partition *p);
 /* Copies the topic id into `out` and returns true when the partition has one
- * (given at creation or read from partition.metadata). */
-bool sk_partition_topic_id(sk_partition *p, uint8_t out[16]);
+ * (given at creation, or in partition.metadata: read here the first time,
+ * the one file read a partition that is not loaded may do; a malformed file
+ * is logged and means no id). */
+bool sk_partition_read_topic_id(sk_partition *p, uint8_t out[16]);
 
 /* The partition's log settings (a copy is kept). */
 const sk_log_config *sk_partition_config(const sk_partition *p);

@@ -74,7 +74,7 @@ static int entry_cmp(const void *x, const void *y)
 
 typedef struct collect_ctx {
     dtp_entry *entries; /* `n` filled of `cap` */
-    int32_t n, cap;
+    int32_t n, cap; /* entries filled, and allocated */
     kf_str from;        /* the cursor's topic name, "" without a cursor */
 } collect_ctx;
 

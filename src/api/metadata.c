@@ -38,7 +38,7 @@
 typedef struct metadata_ctx {
     sk_request *req; /* the Metadata request (arena) */
     kf_metadata_response_topic *topics; /* answer, `n` filled of `cap` */
-    int32_t n, cap;
+    int32_t n, cap; /* topics filled, and allocated */
     bool include_ops; /* include_topic_authorized_operations */
 } metadata_ctx;
 

@@ -43,7 +43,7 @@ typedef struct describe_ctx {
     sk_request *req; /* the DescribeUserScramCredentials request (arena) */
     const char *only;         /* one user, or NULL for all */
     describe_result *items;   /* grown in the arena */
-    int32_t n, cap;
+    int32_t n, cap; /* items filled, and allocated */
     bool failed; /* the arena ran out */
 } describe_ctx;
 

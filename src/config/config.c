@@ -45,7 +45,7 @@ typedef enum key_type {
 
 typedef struct key_def {
     const char *name;             /* Kafka's key name */
-    key_type type;
+    key_type type; /* the value's type (parsing and bounds) */
     size_t offset;                /* offsetof(sk_config, field) */
     const char *def;              /* skiff's default, as text */
     const char *kafka_def;        /* Kafka's default where skiff's differs, else NULL */
@@ -693,8 +693,8 @@ static const char *json_value_text(const key_def *k, const cJSON *item, char *bu
 }
 
 typedef struct props_ctx {
-    sk_config *c;
-    const char *path;
+    sk_config *c; /* the settings being filled */
+    const char *path; /* the properties file, for messages */
 } props_ctx;
 
 static int props_entry(const char *key, const char *value, int line, void *arg)

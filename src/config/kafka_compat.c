@@ -312,8 +312,8 @@ out:
 
 /* One NAME:PROTOCOL entry of a listener.security.protocol.map, trimmed. */
 typedef struct map_entry {
-    const char *name, *proto;
-    size_t name_len, proto_len;
+    const char *name, *proto; /* listener name and security protocol (not NUL-terminated) */
+    size_t name_len, proto_len; /* their lengths */
 } map_entry;
 
 /* Reads the entry at *p into `e` and moves *p past it. Returns 1, 0 at the

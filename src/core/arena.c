@@ -14,7 +14,7 @@
 struct sk_arena_chunk {
     sk_arena_chunk *next; /* older chunk */
     size_t size;          /* usable bytes in data */
-    _Alignas(ARENA_ALIGN) unsigned char data[];
+    _Alignas(ARENA_ALIGN) unsigned char data[]; /* the allocations, `size` bytes */
 };
 
 void sk_arena_init(sk_arena *a)

@@ -29,14 +29,14 @@ typedef struct ctl_flag {
 
 typedef struct ctl_cmd {
     const char *words;        /* e.g. "fault add" */
-    const char *method;
+    const char *method; /* HTTP method */
     const char *path;         /* with one %s per positional argument */
     int npos;                 /* positional arguments */
     const char *usage;        /* positional arguments and flags, for --help */
-    const ctl_flag *flags;
+    const ctl_flag *flags; /* its flags, ended by a NULL name */
     bool query;               /* flags go to the query string (GET) */
     bool wait;                /* a long poll: --timeout sets timeout_ms */
-    void (*human)(const cJSON *j);
+    void (*human)(const cJSON *j); /* prints the answer for people; NULL: ctl_print_human */
 } ctl_cmd;
 
 static const ctl_flag fault_flags[] = {

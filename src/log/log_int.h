@@ -313,7 +313,8 @@ uint8_t *sk_producer_snapshot_render(const sk_producer_state *ps, size_t *len);
 int sk_producer_snapshot_parse(sk_producer_state *ps, const uint8_t *buf, size_t len);
 
 /* ---- Partitions (partition.c; the object and its segments in partition_segs.c) ---- */
-/* What a partition knows of its topic id (partition.metadata, read lazily). */
+/* What a partition knows of its topic id (partition.metadata, read by
+ * sk_partition_read_topic_id). */
 typedef enum sk_topic_id_state {
     SK_TOPIC_ID_UNREAD = 0, /* partition.metadata not read yet */
     SK_TOPIC_ID_NONE = 1,   /* no id: the file is missing or malformed */

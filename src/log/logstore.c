@@ -495,7 +495,7 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p)
     return SK_ERR_NONE;
 }
 
-bool sk_partition_topic_id(sk_partition *p, uint8_t out[16])
+bool sk_partition_read_topic_id(sk_partition *p, uint8_t out[16])
 {
     if (p->topic_id_state == SK_TOPIC_ID_UNREAD) {
         char *path = sk_path_join(p->dir, SK_PARTITION_METADATA_FILE);

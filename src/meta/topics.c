@@ -70,7 +70,7 @@ static void finish_deletion(const char *name, const uint8_t id[16], int32_t part
         if (!p)
             continue;
         uint8_t pid[16];
-        bool has_id = sk_partition_topic_id(p, pid);
+        bool has_id = sk_partition_read_topic_id(p, pid);
         bool stray = has_id ? memcmp(pid, id, 16) == 0 : !now;
         if (stray) {
             sk_info("topics", "deleting the log of %s-%d left by a deleted topic", name, i);

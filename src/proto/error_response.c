@@ -150,10 +150,10 @@ static int pair_array(const kf_struct_desc *dd, const kf_field *df, const kf_str
 }
 
 typedef struct fill_ctx {
-    int16_t version;
-    int16_t error_code;
-    kf_error_place place;
-    sk_arena *arena;
+    int16_t version; /* the request's api_version */
+    int16_t error_code; /* the code every element answers */
+    kf_error_place place; /* where the code goes in the response */
+    sk_arena *arena; /* the response's allocations */
 } fill_ctx;
 
 static int fill_struct(const fill_ctx *x, const kf_struct_desc *dd, void *dst, const kf_struct_desc *sd,

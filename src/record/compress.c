@@ -116,8 +116,10 @@ static int none_compress(const uint8_t *in, size_t len, int level, sk_sink *out)
 typedef struct sk_codec {
     const char *name;       /* Kafka's name (CompressionType.name) */
     int level_min;          /* levels accepted, inclusive; min > max: any */
-    int level_max;
-    int level_default;
+    int level_max;          /* (level_min's bound above) */
+    int level_default; /* compression.<codec>.level's default */
+    /* Both return an SK_COMPRESS_* status; what the sink refused is added by
+     * sk_sink_close. */
     int (*compress)(const uint8_t *in, size_t len, int level, sk_sink *out);
     int (*decompress)(const uint8_t *in, size_t len, sk_sink *out);
 } sk_codec;

@@ -820,11 +820,11 @@ START_TEST(test_reopen_same_state)
     p = sk_logstore_find(f.store, "orders", 3);
     ck_assert_ptr_nonnull(p);
     uint8_t back[16];
-    ck_assert(sk_partition_topic_id(p, back));
+    ck_assert(sk_partition_read_topic_id(p, back));
     ck_assert_mem_eq(back, id, 16);
     q = sk_logstore_find(f.store, "other.topic_x", 0);
     ck_assert_ptr_nonnull(q);
-    ck_assert(!sk_partition_topic_id(q, back));
+    ck_assert(!sk_partition_read_topic_id(q, back));
     ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);
     ck_assert_int_eq(sk_partition_log_start_offset(p), 7);
     ck_assert_int_eq(sk_partition_log_end_offset(p), 16);
