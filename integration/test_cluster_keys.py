@@ -9,6 +9,7 @@ import pytest
 import kfs
 from control import Control
 from test_cluster import FENCED_LEADER_EPOCH, NONE, NOT_COORDINATOR, create, move, route, wire
+from test_admin_kafkajs import run_admin, step
 from test_cluster_routes import CLUSTER, produce
 
 pytestmark = pytest.mark.librdkafka
@@ -89,3 +90,23 @@ def test_several_keys_answered_per_coordinator(cluster):
             dl = kfs.call(c, 42, 2, {'groups_names': list(groups)})
             assert {g['group_id']: g['error_code'] for g in dl['results']} == \
                 {g: GROUP_ID_NOT_FOUND if n == node else NOT_COORDINATOR for g, n in groups.items()}
+
+
+def test_groups_over_three_coordinators_with_kafkajs(cluster):
+    """kafkajs's admin client finds each group's coordinator (FindCoordinator)
+    and sends DescribeGroups to each; ListGroups goes to every broker, each
+    answering the groups it coordinates: together every group, once."""
+    groups = coordinators(cluster, 0, ['kg%d' % i for i in range(9)])
+    assert set(groups.values()) == {1, 2, 3}
+    create(cluster.bootstrap, 'kt', 1)
+    for g, node in groups.items():  # a simple commit (no generation) at each coordinator makes an Empty group
+        with wire(cluster, node) as c:
+            r = kfs.call(c, 8, 2, {'group_id': g, 'generation_id_or_member_epoch': -1, 'member_id': '',
+                                   'retention_time_ms': -1, 'topics': [{'name': 'kt', 'partitions': [
+                                       {'partition_index': 0, 'committed_offset': 0, 'committed_metadata': ''}]}]})
+        assert r['topics'][0]['partitions'][0]['error_code'] == NONE
+    res = run_admin(cluster, [step('listGroups'), {'op': 'describeGroups', 'args': list(groups)}])
+    assert all('ok' in r for r in res), res
+    assert sorted(g['groupId'] for g in res[-2]['ok']['groups']) == sorted(groups)
+    assert sorted((g['groupId'], g['errorCode'], g['state']) for g in res[-1]['ok']['groups']) == \
+        [(g, NONE, 'Empty') for g in sorted(groups)]
