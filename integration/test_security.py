@@ -629,6 +629,25 @@ def test_security_keys_from_the_environment(start_broker, certs, prefix):
     assert 'Invalid username or password' in err.str()
 
 
+def test_describe_configs_lists_the_security_keys(start_broker, certs):
+    """A broker's DescribeConfigs lists its TLS, SASL and authentication keys
+    as Kafka's does (librdkafka's test 0142 reads connections.max.reauth.ms
+    this way), passwords as sensitive with no value."""
+    from confluent_kafka.admin import ConfigResource
+    b = start_broker(config=security_config(certs, **{'connections.max.reauth.ms': '5000',
+                                                      'ssl.key.password': 'not-shown'}))
+    a = AdminClient(client_conf(certs, listener_ports(b), 'PLAINTEXT'))
+    (f,) = a.describe_configs([ConfigResource(ConfigResource.Type.BROKER, '1')]).values()
+    got = f.result(15)
+    assert (got['connections.max.reauth.ms'].value, got['connections.max.reauth.ms'].source) == ('5000', 4)
+    assert (got['connection.failed.authentication.delay.ms'].value,
+            got['connection.failed.authentication.delay.ms'].source) == ('100', 5)
+    assert got['sasl.enabled.mechanisms'].value == 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512'
+    assert got['ssl.keystore.location'].value == str(certs / 'server.pem')
+    assert got['ssl.client.auth'].value == 'none'
+    assert (got['ssl.key.password'].value, got['ssl.key.password'].is_sensitive) == (None, True)
+
+
 def test_advertised_listeners_per_name_and_requested_client_auth(start_broker, certs):
     """advertised.listeners gives each listener its own endpoint; with
     ssl.client.auth=requested a client without a certificate is
