@@ -260,6 +260,28 @@ def closed(s):
         return True
 
 
+def test_untrusted_client_certificate_gets_kafkas_alert(start_broker, certs, tmp_path):
+    """A client certificate from another CA is refused with the alert
+    bad_certificate (42), as Kafka's broker (Java's TLS) sends it, not
+    OpenSSL's unknown_ca (48): librdkafka's test 0097 checks the number."""
+    other = tmp_path / 'other'
+    subprocess.run([str(ROOT / 'scripts' / 'dev-certs.sh'), str(other)], check=True, capture_output=True)
+    b = start_broker(config=security_config(certs, **{
+        'listener.name.ssl.ssl.client.auth': 'required', 'ssl.truststore.location': str(certs / 'ca.pem')}))
+    ctx = ssl.create_default_context(cafile=str(certs / 'ca.pem'))
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # the refusal comes inside the handshake
+    ctx.load_cert_chain(str(other / 'client.crt'), str(other / 'client.key'))
+    with socket.create_connection(('127.0.0.1', listener_ports(b)['SSL']), timeout=10) as s:
+        with pytest.raises(ssl.SSLError) as e:
+            ctx.wrap_socket(s, server_hostname='localhost')
+    assert e.value.reason == 'SSLV3_ALERT_BAD_CERTIFICATE'
+    ctx.load_cert_chain(str(certs / 'client.crt'), str(certs / 'client.key'))
+    with socket.create_connection(('127.0.0.1', listener_ports(b)['SSL']), timeout=10) as s:
+        with ctx.wrap_socket(s, server_hostname='localhost') as t:
+            t.send(kafka_request(18, 0, correlation_id=7))
+            assert struct.unpack('>i', read_response(t)[:4])[0] == 7
+
+
 def test_tls_small_records_pipelined(start_broker, certs):
     """Requests each in its own TLS record, 300 sent before any answer is
     read (more than the 256 a connection may owe): the broker reads ahead
@@ -605,6 +627,25 @@ def test_security_keys_from_the_environment(start_broker, certs, prefix):
     assert got == [(0, 0, b'a'), (0, 1, b'b')]
     err = auth_error(client_conf(certs, ports, 'SASL_SSL', 'PLAIN', 'alice', 'wrong'))
     assert 'Invalid username or password' in err.str()
+
+
+def test_describe_configs_lists_the_security_keys(start_broker, certs):
+    """A broker's DescribeConfigs lists its TLS, SASL and authentication keys
+    as Kafka's does (librdkafka's test 0142 reads connections.max.reauth.ms
+    this way), passwords as sensitive with no value."""
+    from confluent_kafka.admin import ConfigResource
+    b = start_broker(config=security_config(certs, **{'connections.max.reauth.ms': '5000',
+                                                      'ssl.key.password': 'not-shown'}))
+    a = AdminClient(client_conf(certs, listener_ports(b), 'PLAINTEXT'))
+    (f,) = a.describe_configs([ConfigResource(ConfigResource.Type.BROKER, '1')]).values()
+    got = f.result(15)
+    assert (got['connections.max.reauth.ms'].value, got['connections.max.reauth.ms'].source) == ('5000', 4)
+    assert (got['connection.failed.authentication.delay.ms'].value,
+            got['connection.failed.authentication.delay.ms'].source) == ('100', 5)
+    assert got['sasl.enabled.mechanisms'].value == 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512'
+    assert got['ssl.keystore.location'].value == str(certs / 'server.pem')
+    assert got['ssl.client.auth'].value == 'none'
+    assert (got['ssl.key.password'].value, got['ssl.key.password'].is_sensitive) == (None, True)
 
 
 def test_advertised_listeners_per_name_and_requested_client_auth(start_broker, certs):

@@ -251,6 +251,17 @@ bool sk_config_is_security_key(const char *name);
  * the key in `key` (NUL-terminated), 0 when the variable names no security
  * key skiff reads, -1 when the key does not fit in `key_len`. */
 int sk_security_env_key(const char *name, size_t name_len, char *key, size_t key_len);
+
+/* A broker-level security key as DescribeConfigs lists it (Kafka lists its
+ * ssl.*, sasl.* and authentication keys among a broker's configs). */
+typedef struct sk_security_key_info {
+    const char *name;
+    const char *default_value; /* skiff's default; NULL: none (Kafka's null) */
+    int8_t type;               /* Kafka's ConfigType code: 2 string, 3 int, 5 long, 7 list, 8 class, 9 password */
+} sk_security_key_info;
+
+/* The i-th such key (from 0), or NULL past the last (src/config/security_env.c). */
+const sk_security_key_info *sk_security_broker_key_at(int i);
 /* The value of security key `name` (exact name), or NULL when not set. */
 const char *sk_config_security_get(const sk_config *c, const char *name);
 

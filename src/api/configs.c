@@ -226,6 +226,17 @@ static int describe_broker_key(describe_ctx *x, const sk_broker_configs *dyn, co
     return add_entry(x, name, value, source, k == NULL, type, NULL, syn, secret ? 0 : nsyn);
 }
 
+/* The security key `name` with skiff's default (it differs from Kafka's
+ * for sasl.enabled.mechanisms and the store types), or NULL. */
+static const sk_security_key_info *security_key(const char *name)
+{
+    const sk_security_key_info *s;
+    for (int i = 0; (s = sk_security_broker_key_at(i)); i++)
+        if (!strcmp(s->name, name))
+            return s;
+    return NULL;
+}
+
 /* BROKER "<id>": every key skiff knows (config.h), then every other key
  * Kafka can change dynamically; BROKER "": the cluster defaults set. */
 static int16_t describe_broker(describe_ctx *x, kf_str *msg)
@@ -237,9 +248,11 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
     sk_broker_configs *dyn = sk_broker_configs_load(sk_meta_dir(req->broker->meta));
     if (!dyn)
         return SK_ERR_KAFKA_STORAGE_ERROR;
-    int32_t nkeys = 0, ndyn = 0;
+    int32_t nkeys = 0, ndyn = 0, nsec = 0;
     while (sk_config_key_name(nkeys))
         nkeys++;
+    while (sk_security_broker_key_at(nsec))
+        nsec++;
     while (sk_dynamic_key_at(ndyn))
         ndyn++;
     const char *value;
@@ -247,7 +260,7 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
     while (sk_broker_configs_key_at(dyn, "", nset, &value))
         nset++;
     x->entries = sk_admin_array(req, &kf_describe_configs_response_describe_configs_resource_result_desc,
-                                nkeys + ndyn + nset);
+                                nkeys + ndyn + nset + nsec);
     if (!x->entries)
         err = SK_ERR_KAFKA_STORAGE_ERROR;
     if (x->entries && x->in->resource_name.len <= 0) {
@@ -276,10 +289,19 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
             bool skiff_key = false;
             for (int32_t j = 0; sk_config_key_name(j) && !skiff_key; j++)
                 skiff_key = !strcmp(sk_config_key_name(j), k->name);
+            const sk_security_key_info *si = security_key(k->name);
             if (!skiff_key && wanted(x, k->name) &&
-                describe_broker_key(x, dyn, node, k->name, NULL, k->default_value, k->type) < 0)
+                describe_broker_key(x, dyn, node, k->name, sk_config_security_get(req->broker->config, k->name),
+                                    si ? si->default_value : k->default_value, k->type) < 0)
                 err = SK_ERR_KAFKA_STORAGE_ERROR;
         }
+        /* The broker-level TLS, SASL and authorizer keys Kafka cannot change dynamically. */
+        const sk_security_key_info *s;
+        for (int i = 0; err == SK_ERR_NONE && (s = sk_security_broker_key_at(i)); i++)
+            if (!sk_dynamic_key_find(s->name) && wanted(x, s->name) &&
+                describe_broker_key(x, dyn, node, s->name, sk_config_security_get(req->broker->config, s->name),
+                                    s->default_value, (sk_config_type)s->type) < 0)
+                err = SK_ERR_KAFKA_STORAGE_ERROR;
     }
     sk_broker_configs_free(dyn);
     return err;

@@ -1,4 +1,6 @@
 /*
+ * The security keys' SKIFF_* variables and broker DescribeConfigs entries.
+ *
  * SKIFF_* variables for the security keys (docs/security.md), which are not
  * rows of the configuration table because their names are open-ended. The
  * names follow the table's rule, SKIFF_ + the key in capitals with dots and
@@ -111,4 +113,33 @@ int sk_security_env_key(const char *name, size_t name_len, char *key, size_t key
         return listener_key(name, head, NULL, *k, key, key_len);
     }
     return 0;
+}
+
+/* The broker-level keys DescribeConfigs lists, with skiff's defaults and
+ * Kafka's ConfigDef types (1 boolean, 2 string, 3 int, 5 long, 7 list,
+ * 8 class, 9 password). */
+static const sk_security_key_info broker_infos[] = {
+    {"ssl.keystore.type", "PEM", 2},
+    {"ssl.keystore.location", NULL, 2},
+    {"ssl.keystore.key", NULL, 9},
+    {"ssl.keystore.certificate.chain", NULL, 9},
+    {"ssl.key.password", NULL, 9},
+    {"ssl.truststore.type", "PEM", 2},
+    {"ssl.truststore.location", NULL, 2},
+    {"ssl.truststore.certificates", NULL, 9},
+    {"ssl.client.auth", "none", 2},
+    {"ssl.enabled.protocols", "TLSv1.2,TLSv1.3", 7},
+    {"ssl.cipher.suites", "", 7},
+    {"ssl.principal.mapping.rules", "DEFAULT", 2},
+    {"sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512", 7},
+    {"sasl.jaas.config", NULL, 9},
+    {"sasl.server.callback.handler.class", NULL, 8},
+    {"connections.max.reauth.ms", "0", 5},
+    {"connection.failed.authentication.delay.ms", "100", 3},
+    {"authorizer.class.name", "", 2},
+};
+
+const sk_security_key_info *sk_security_broker_key_at(int i)
+{
+    return i >= 0 && (size_t)i < sizeof broker_infos / sizeof broker_infos[0] ? &broker_infos[i] : NULL;
 }

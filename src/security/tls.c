@@ -28,6 +28,17 @@
 /* Bytes OpenSSL may read from the socket at once (read-ahead). */
 #define SK_TLS_READ_AHEAD (64 * 1024)
 
+/* A client certificate that does not verify is refused with the alert
+ * bad_certificate (42), as Kafka's broker (Java's TLS) refuses it, not with
+ * OpenSSL's alert for the reason (unknown_ca, 48, for an unknown issuer):
+ * clients and their tests (librdkafka's 0097) look for Kafka's. */
+static int verify_client(int ok, X509_STORE_CTX *x)
+{
+    if (!ok)
+        X509_STORE_CTX_set_error(x, X509_V_ERR_CERT_REJECTED);
+    return ok;
+}
+
 /* The text of the newest OpenSSL error, for a log line. */
 static const char *ssl_error_text(char *buf, size_t len)
 {
@@ -255,7 +266,7 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
         return -1;
     if (l->client_auth != SK_CLIENT_AUTH_NONE)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (l->client_auth == SK_CLIENT_AUTH_REQUIRED
-                                                   ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+                                                   ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), verify_client);
     const char *rules = sk_sec_get(c, l->name, NULL, "ssl.principal.mapping.rules");
     if (rules) {
         const char *why = sk_principal_rules_parse(rules, &l->rules, &l->nrules);
