@@ -788,7 +788,9 @@ void cmember_touch(sk_groups *gs, cmember *m)
     if (m->session.fn != session_expired)
         sk_coord_timer_init(&m->session, session_expired);
     const char *group = m->group->g->group_id;
-    sk_coord_timer_arm(&gs->timers, &m->session, sk_group_consumer_session_timeout_ms(gs->group_configs, gs->cfg, group));
+    sk_coord_timer_arm(&gs->timers, &m->session, m->classic ? m->classic->session_timeout_ms
+                                                            : sk_group_consumer_session_timeout_ms(gs->group_configs,
+                                                                                                   gs->cfg, group));
 }
 
 void cmember_loaded(sk_groups *gs, cmember *m)
@@ -936,6 +938,15 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     if (!g)
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Consumer group %s not found.", h->group_id);
+    if (!g->consumer && e == 0 && g->nmembers > 0) { /* the online upgrade (cgroup_migrate.c) */
+        int16_t err = cgroup_upgrade(gs, g, h->message, sizeof h->message);
+        if (err != SK_ERR_NONE) {
+            h->error_message = h->message[0] ? h->message : NULL;
+            return err;
+        }
+        if (!(g = sk_group_find(gs, h->group_id, strlen(h->group_id))))
+            return SK_ERR_UNKNOWN_SERVER_ERROR;
+    }
     if (!g->consumer && (e != 0 || g->nmembers > 0 || g->state != SK_GROUP_EMPTY))
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Group %s is not a consumer group.", h->group_id);
     cgroup *c = cgroup_of(g, true);

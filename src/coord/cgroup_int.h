@@ -7,7 +7,8 @@
  * Files: cgroup.c (ConsumerGroupHeartbeat: the operation that turns a
  * heartbeat into records and an answer; session and rebalance timeouts),
  * cgroup_assign.c (the server-side assignors uniform and range),
- * cgroup_records.c (Kafka's record types and the one replay() that applies
+ * cgroup_migrate.c (classic members in consumer groups: the online
+ * upgrade and downgrade), cgroup_records.c (Kafka's record types and the one replay() that applies
  * them, live and at load), cgroup_admin.c (ConsumerGroupDescribe,
  * DescribeGroups and ListGroups answers, offset commit and fetch checks),
  * runtime.c (append a batch, then replay it).
@@ -68,6 +69,14 @@ typedef struct ctps {
     int32_t n, cap;
 } ctps;
 
+/* A member that speaks the classic protocol in a consumer group (KIP-848
+ * migration: ConsumerGroupMemberMetadata's ClassicMemberMetadata). */
+typedef struct cclassic {
+    int32_t session_timeout_ms;  /* its JoinGroup's session timeout, ms */
+    gprotocol *protocols;        /* its JoinGroup's protocols, in preference order */
+    int32_t nprotocols;
+} cclassic;
+
 typedef struct cmember {
     char *member_id;
     char *instance_id;           /* static member (KIP-345); NULL = dynamic */
@@ -80,6 +89,7 @@ typedef struct cmember {
     void *re;                    /* `regex` compiled (cgroup_regex.c); NULL when none or invalid */
     char *server_assignor;       /* NULL = the group's default */
     int32_t rebalance_timeout_ms;
+    cclassic *classic;           /* NULL: the member uses the consumer protocol */
     /* reconciliation (CurrentMemberAssignment) */
     int32_t member_epoch;
     int32_t previous_member_epoch;
@@ -213,5 +223,17 @@ void cgroup_tombstones(const ggroup *g, grecs *b);
  * (its records deleted); one with members answers
  * INCONSISTENT_GROUP_PROTOCOL. NONE when `g` is not a consumer group. */
 int16_t cgroup_classic_join(sk_groups *gs, ggroup *g);
+
+/* ---- cgroup_migrate.c (classic members in consumer groups) ---- */
+/* A ConsumerGroupHeartbeat joining the classic group `g` that has members:
+ * converts it to a consumer group as Kafka's convertToConsumerGroup does
+ * when group.consumer.migration.policy allows an upgrade (its members stay,
+ * with their assignments, at the group's generation). NONE when converted;
+ * GROUP_ID_NOT_FOUND (message in `msg`) when Kafka refuses; `g` may be
+ * freed and created again, so the caller looks the group up anew. */
+int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen);
+/* A copy of `c` (NULL: NULL); NULL when out of memory. */
+cclassic *cclassic_copy(const cclassic *c);
+void cclassic_free(cclassic *c);
 
 #endif

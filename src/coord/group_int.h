@@ -204,6 +204,9 @@ ggroup *sk_group_find(sk_groups *gs, const char *id, size_t len);
 ggroup *sk_group_find_str(sk_groups *gs, kf_str id);
 /* Creates an Empty group; NULL when out of memory. */
 ggroup *sk_group_create(sk_groups *gs, const char *id, size_t len);
+/* Removes the classic members and pending member ids (parked requests
+ * answered) and cancels the group's join and sync deadlines. */
+void sk_group_members_clear(sk_groups *gs, ggroup *g);
 /* Removes the group (Dead) and frees it, answering any parked request. */
 void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason);
 /* True when `to` may follow g's state (ClassicGroupState's valid previous

@@ -731,6 +731,19 @@ START_TEST(test_offset_expiration)
 }
 END_TEST
 
+/* A new coordinator loads every record written so far. */
+static void reload(void)
+{
+    sk_groups_close(gs);
+    gs = open_consumer_groups();
+    for (int i = 0; i < nrecords; i++) {
+        sk_group_record r = {records[i].key, records[i].key_len, records[i].value_len >= 0 ? records[i].value : NULL,
+                             records[i].value_len >= 0 ? (size_t)records[i].value_len : 0};
+        ck_assert_int_eq(sk_groups_replay(gs, &r, records[i].offset, -1), 0);
+    }
+    sk_groups_loaded(gs);
+}
+
 START_TEST(test_replay_gives_the_same_group)
 {
     join_cg("A", "t");
@@ -743,14 +756,7 @@ START_TEST(test_replay_gives_the_same_group)
     snprintf(a_assigned, sizeof a_assigned, "%s", assigned_of("A"));
     tps_string(&member_of("B")->target, b_target, sizeof b_target);
 
-    sk_groups_close(gs);
-    gs = open_consumer_groups();
-    for (int i = 0; i < nrecords; i++) {
-        sk_group_record r = {records[i].key, records[i].key_len, records[i].value_len >= 0 ? records[i].value : NULL,
-                             records[i].value_len >= 0 ? (size_t)records[i].value_len : 0};
-        ck_assert_int_eq(sk_groups_replay(gs, &r, records[i].offset, -1), 0);
-    }
-    sk_groups_loaded(gs);
+    reload();
     ck_assert_int_eq(cg()->group_epoch, before.group_epoch);
     ck_assert_int_eq(cg()->assignment_epoch, before.assignment_epoch);
     ck_assert_int_eq(cg()->nmembers, 2);
@@ -772,6 +778,140 @@ START_TEST(test_replay_gives_the_same_group)
     advance(10001);
     settle();
     ck_assert_ptr_null(cg() ? member_of("B") : NULL);
+}
+END_TEST
+
+/* ---- classic members (the online upgrade, cgroup_migrate.c) ---- */
+
+/* ConsumerProtocolSubscription v0 of topic "t", and ConsumerProtocolAssignment
+ * v0 of partitions `p` of "t". */
+static const uint8_t sub_v0[] = {0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff};
+
+static int32_t assignment_v0(uint8_t *out, const int32_t *p, int32_t n)
+{
+    uint8_t head[] = {0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, (uint8_t)n};
+    memcpy(out, head, sizeof head);
+    int32_t len = (int32_t)sizeof head;
+    for (int32_t i = 0; i < n; i++, len += 4) {
+        uint8_t be[4] = {0, 0, 0, (uint8_t)p[i]};
+        memcpy(out + len, be, 4);
+    }
+    memset(out + len, 0xff, 4); /* no user data */
+    return len + 4;
+}
+
+static void classic_join(waiter *w, const char *member)
+{
+    kf_join_group_request rq = join_request("g", member, NULL, "range", "");
+    protocols[0].metadata.p = sub_v0;
+    protocols[0].metadata.len = (int32_t)sizeof sub_v0;
+    sk_group_join(gs, &client, 3, &rq, w);
+}
+
+/* A classic group "g" at generation 1: A owns t0-t2, B t3-t5. */
+static void classic_pair(char a[64], char b[64])
+{
+    waiter wa = {0}, wb = {0}, sa = {0}, sb = {0};
+    classic_join(&wa, "");
+    classic_join(&wb, "");
+    settle();
+    ck_assert_int_eq(wa.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(wb.generation_id, 1);
+    snprintf(a, 64, "%s", !strcmp(wa.leader, wa.member_id) ? wa.member_id : wb.member_id);
+    snprintf(b, 64, "%s", !strcmp(wa.leader, wa.member_id) ? wb.member_id : wa.member_id);
+    static uint8_t pa[64], pb[64];
+    static const int32_t first[] = {0, 1, 2}, second[] = {3, 4, 5};
+    kf_sync_group_request rq = sync_request("g", 1, a);
+    assignments[0].member_id = kf_str_c(a);
+    assignments[0].assignment.p = pa;
+    assignments[0].assignment.len = assignment_v0(pa, first, 3);
+    assignments[1].member_id = kf_str_c(b);
+    assignments[1].assignment.p = pb;
+    assignments[1].assignment.len = assignment_v0(pb, second, 3);
+    rq.assignments.items = assignments;
+    rq.assignments.n = 2;
+    sk_group_sync(gs, 3, &rq, &sa);
+    kf_sync_group_request rb = sync_request("g", 1, b);
+    sk_group_sync(gs, 3, &rb, &sb);
+    ck_assert_int_eq(sa.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(sb.error_code, SK_ERR_NONE);
+}
+
+START_TEST(test_upgrade_keeps_classic_assignments)
+{
+    static char bidirectional[] = "bidirectional";
+    cfg.group_consumer_migration_policy = bidirectional;
+    char a[64], b[64];
+    classic_pair(a, b);
+    answer c = join_cg("C", "t");
+    ck_assert_int_eq(c.error, SK_ERR_NONE);
+    ck_assert_ptr_nonnull(cg());
+    ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 0); /* no classic group left */
+    ck_assert_int_eq(cg()->nmembers, 3);
+    ck_assert_int_eq(cg()->group_epoch, 2); /* the generation, then C's join */
+    ck_assert_int_eq(cg()->assignment_epoch, 2);
+    /* the classic members keep what they own, at the generation */
+    ck_assert_str_eq(assigned_of(a), "t0 t1 t2");
+    ck_assert_str_eq(assigned_of(b), "t3 t4 t5");
+    ck_assert_int_eq(member_of(a)->member_epoch, 1);
+    ck_assert_int_eq(member_of(a)->state, CM_STABLE);
+    ck_assert_ptr_nonnull(member_of(a)->classic);
+    ck_assert_int_eq(member_of(a)->classic->session_timeout_ms, 10000);
+    ck_assert_str_eq(member_of(a)->classic->protocols[0].name, "range");
+    ck_assert_ptr_null(member_of("C")->classic);
+    /* C's partitions are still owned by the classic members: none yet */
+    ck_assert_int_eq(c.epoch, 2);
+    ck_assert_str_eq(c.assignment, "");
+    char ta[128], tb[128];
+    tps_string(&member_of(a)->target, ta, sizeof ta);
+    tps_string(&member_of(b)->target, tb, sizeof tb);
+    ck_assert_str_eq(ta, "t0 t1");
+    ck_assert_str_eq(tb, "t3 t4");
+    assert_exclusive();
+
+    /* the records give the same mixed group */
+    reload();
+    ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 0);
+    ck_assert_int_eq(cg()->nmembers, 3);
+    ck_assert_str_eq(assigned_of(a), "t0 t1 t2");
+    ck_assert_int_eq(member_of(b)->classic->session_timeout_ms, 10000);
+    ck_assert_int_eq(member_of(b)->classic->protocols[0].metadata_len, (int32_t)sizeof sub_v0);
+    /* classic members' sessions are their JoinGroup's */
+    advance(10001);
+    settle();
+    ck_assert_ptr_null(member_of(a));
+    ck_assert_ptr_null(member_of(b));
+}
+END_TEST
+
+START_TEST(test_upgrade_refused)
+{
+    static char disabled[] = "disabled", downgrade[] = "DOWNGRADE", upgrade[] = "upgrade";
+    char *policies[] = {disabled, downgrade};
+    for (int i = 0; i < 2; i++) {
+        cfg.group_consumer_migration_policy = policies[i];
+        char a[64], b[64];
+        classic_pair(a, b);
+        answer c = join_cg("C", "t");
+        ck_assert_int_eq(c.error, SK_ERR_GROUP_ID_NOT_FOUND);
+        ck_assert_str_eq(c.message, "Group g is not a consumer group.");
+        ck_assert_ptr_null(cg());
+        ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 2);
+        ck_assert_int_eq(heartbeat("g", 1, a, NULL), SK_ERR_NONE);
+        sk_groups_close(gs);
+        gs = open_consumer_groups();
+    }
+    /* a classic group of another protocol type */
+    cfg.group_consumer_migration_policy = upgrade;
+    waiter w = {0};
+    kf_join_group_request rq = join_request("g", "", NULL, "range", "x");
+    rq.protocol_type = kf_str_c("connect");
+    sk_group_join(gs, &client, 3, &rq, &w);
+    settle();
+    ck_assert_int_eq(w.error_code, SK_ERR_NONE);
+    answer c = join_cg("C", "t");
+    ck_assert_int_eq(c.error, SK_ERR_GROUP_ID_NOT_FOUND);
+    ck_assert_str_eq(c.message, "Group g is not a consumer group.");
 }
 END_TEST
 
@@ -833,6 +973,8 @@ static Suite *cgroup_suite(void)
     tcase_add_test(tc, test_offset_expiration);
     tcase_add_test(tc, test_replay_gives_the_same_group);
     tcase_add_test(tc, test_describe);
+    tcase_add_test(tc, test_upgrade_keeps_classic_assignments);
+    tcase_add_test(tc, test_upgrade_refused);
     suite_add_tcase(s, tc);
     return s;
 }
