@@ -232,6 +232,25 @@ int16_t cgroup_classic_join(sk_groups *gs, ggroup *g);
  * GROUP_ID_NOT_FOUND (message in `msg`) when Kafka refuses; `g` may be
  * freed and created again, so the caller looks the group up anew. */
 int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen);
+/* A classic member's JoinGroup to a consumer group as a heartbeat
+ * (cgroup.c): `req` built by cgroup_migrate.c, the member's
+ * ClassicMemberMetadata `classic` (borrowed) stored with it. NONE or the
+ * heartbeat's error, its message in `msg`. */
+int16_t cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
+                                 const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
+                                 size_t msglen);
+/* Removes member `m` as if it left (records tombstoned, group epoch + 1). */
+int16_t cmember_remove(sk_groups *gs, cmember *m, const char *why);
+/* JoinGroup, SyncGroup, Heartbeat and LeaveGroup of a classic member of
+ * the consumer group `g` (Kafka's classicGroupJoinToConsumerGroup etc.):
+ * answered through the coordinator's join_done / sync_done callbacks, or
+ * returned. */
+void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
+                                const kf_join_group_request *rq, void *waiter);
+void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter);
+int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq);
+void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
+                          kf_leave_group_response_member *out);
 /* A copy of `c` (NULL: NULL); NULL when out of memory. */
 cclassic *cclassic_copy(const cclassic *c);
 void cclassic_free(cclassic *c);

@@ -19,6 +19,7 @@
 #include "cgroup_int.h"
 #include "skiff/errors.h"
 #include "skiff/trace.h"
+#include "skiff/uuid.h"
 
 void cclassic_free(cclassic *c)
 {
@@ -123,8 +124,9 @@ static int read_partitions(sk_groups *gs, sk_reader *r, ctps *out)
     return r->err ? -1 : 0;
 }
 
-/* A subscription's topics (sorted, unique) and rack. */
-static int parse_subscription(const gprotocol *p, cmember *m)
+/* A subscription's topics (sorted, unique), rack and, into `owned` when
+ * given, its owned partitions (v1+). */
+static int parse_subscription(sk_groups *gs, const gprotocol *p, cmember *m, ctps *owned)
 {
     sk_reader r;
     sk_reader_init(&r, p->metadata, (size_t)p->metadata_len);
@@ -144,18 +146,12 @@ static int parse_subscription(const gprotocol *p, cmember *m)
     }
     if (skip_bytes(&r) < 0)
         return -1;
-    if (version >= 1) { /* owned partitions: the assignment says the same */
-        int32_t nt = sk_read_i32(&r);
-        for (int32_t t = 0; !r.err && t < nt; t++) {
-            char *name;
-            if (read_str(&r, &name) < 0)
-                return -1;
-            free(name);
-            int32_t np = sk_read_i32(&r);
-            if (r.err || np < 0 || (size_t)np > sk_reader_left(&r) / 4)
-                return -1;
-            sk_read_raw(&r, (size_t)np * 4);
-        }
+    ctps scratch = {0};
+    if (version >= 1) {
+        int rc = read_partitions(gs, &r, owned ? owned : &scratch);
+        ctps_free(&scratch);
+        if (rc < 0)
+            return -1;
     }
     if (version >= 2)
         sk_read_i32(&r); /* generation id */
@@ -203,7 +199,7 @@ static int member_of(sk_groups *gs, const ggroup *g, const gmember *gm, cmember 
     m->rebalance_timeout_ms = gm->rebalance_timeout_ms;
     m->member_epoch = m->previous_member_epoch = g->generation_id;
     m->state = CM_STABLE;
-    if (!p || parse_subscription(p, m) < 0 || parse_assignment(gs, gm, &m->assigned) < 0)
+    if (!p || parse_subscription(gs, p, m, NULL) < 0 || parse_assignment(gs, gm, &m->assigned) < 0)
         return -1;
     cclassic c = {gm->session_timeout_ms, gm->protocols, gm->nprotocols};
     return (m->classic = cclassic_copy(&c)) ? 0 : -1;
@@ -293,4 +289,301 @@ int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen)
     free(members);
     free(gid);
     return err;
+}
+
+/* ---- classic members' requests to a consumer group ---- */
+
+/* validateConsumerGroupMember, then throwIfMemberDoesNotUseClassicProtocol. */
+static cmember *classic_member(const cgroup *c, const char *member_id, kf_str instance, int16_t *err)
+{
+    cmember *m;
+    *err = SK_ERR_NONE;
+    if (instance.p) {
+        char iid[256];
+        snprintf(iid, sizeof iid, "%.*s", (int)instance.len, instance.p);
+        m = cmember_find_static(c, iid);
+        if (m && strcmp(m->member_id, member_id))
+            *err = SK_ERR_FENCED_INSTANCE_ID;
+    } else {
+        m = cmember_find(c, member_id);
+    }
+    if (!*err && (!m || !m->classic))
+        *err = SK_ERR_UNKNOWN_MEMBER_ID;
+    return *err ? NULL : m;
+}
+
+static char *kf_dup(kf_str s)
+{
+    return sk_coord_strndup(s.p ? s.p : "", s.p ? (size_t)s.len : 0);
+}
+
+/* Whether a partition of m's target that it does not own yet is still
+ * owned or being revoked by another member (ConsumerGroup.waitingOnUnreleasedPartition). */
+static bool waiting_on_unreleased(const cgroup *c, const cmember *m)
+{
+    for (int32_t k = 0; k < m->target.n; k++) {
+        const ctp *p = &m->target.v[k];
+        if (ctps_has(&m->assigned, p->id, p->partition))
+            continue;
+        for (int32_t i = 0; i < c->nmembers; i++)
+            if (c->members[i] != m && (ctps_has(&c->members[i]->assigned, p->id, p->partition) ||
+                                       ctps_has(&c->members[i]->revoking, p->id, p->partition)))
+                return true;
+    }
+    return false;
+}
+
+int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq)
+{
+    char *mid = kf_dup(rq->member_id);
+    if (!mid)
+        return SK_ERR_UNKNOWN_SERVER_ERROR;
+    int16_t err;
+    cmember *m = classic_member(g->consumer, mid, rq->group_instance_id, &err);
+    free(mid);
+    if (!m)
+        return err;
+    if (rq->generation_id != m->member_epoch)
+        return SK_ERR_ILLEGAL_GENERATION;
+    cmember_touch(gs, m);
+    /* It rejoins when the group moved on, it must revoke, or the partitions
+     * it waits for are free. */
+    if (m->member_epoch < g->consumer->group_epoch || m->state == CM_UNREVOKED_PARTITIONS ||
+        (m->state == CM_UNRELEASED_PARTITIONS && !waiting_on_unreleased(g->consumer, m)))
+        return SK_ERR_REBALANCE_IN_PROGRESS;
+    return SK_ERR_NONE;
+}
+
+/* The member's assigned partitions as a ConsumerProtocolAssignment at the
+ * version of its first protocol's subscription. */
+static int assignment_bytes(sk_groups *gs, const cmember *m, sk_writer *w)
+{
+    int16_t version = 0;
+    if (m->classic->nprotocols > 0 && m->classic->protocols[0].metadata_len >= 2) {
+        const uint8_t *p = m->classic->protocols[0].metadata;
+        version = (int16_t)((p[0] << 8) | p[1]);
+    }
+    /* ConsumerProtocolAssignment has no field past v0 but what v1+ adds at the end (none but tags in
+     * newer, non-flexible: the same layout), so every version writes the same fields. */
+    sk_write_i16(w, version < 0 ? 0 : version);
+    const ctps *s = &m->assigned;
+    sk_write_i32(w, ctps_topic_count(s));
+    for (int32_t i = 0; i < s->n;) {
+        const char *name = gs->topics.by_id ? gs->topics.by_id(gs->topics.arg, s->v[i].id) : NULL;
+        int32_t k = i + 1;
+        while (k < s->n && !ctps_topic_starts(s, k))
+            k++;
+        name = name ? name : "";
+        sk_write_i16(w, (int16_t)strlen(name));
+        sk_write_raw(w, name, strlen(name));
+        sk_write_i32(w, k - i);
+        for (; i < k; i++)
+            sk_write_i32(w, s->v[i].partition);
+    }
+    sk_write_i32(w, -1); /* no user data */
+    return w->err ? -1 : 0;
+}
+
+void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter)
+{
+    char *mid = kf_dup(rq->member_id);
+    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    cmember *m = mid ? classic_member(g->consumer, mid, rq->group_instance_id, &err) : NULL;
+    free(mid);
+    if (m && rq->generation_id != m->member_epoch) {
+        err = SK_ERR_ILLEGAL_GENERATION;
+        m = NULL;
+    }
+    if (m && ((rq->protocol_type.p && !kf_str_eq(rq->protocol_type, "consumer")) ||
+              (rq->protocol_name.p && m->classic->nprotocols > 0 &&
+               !kf_str_eq(rq->protocol_name, m->classic->protocols[0].name)))) {
+        err = SK_ERR_INCONSISTENT_GROUP_PROTOCOL;
+        m = NULL;
+    }
+    if (m && g->consumer->group_epoch > m->member_epoch && m->state != CM_UNREVOKED_PARTITIONS) {
+        err = SK_ERR_REBALANCE_IN_PROGRESS; /* throwIfRebalanceInProgress */
+        m = NULL;
+    }
+    sk_writer w;
+    sk_writer_init(&w, 64);
+    if (m && assignment_bytes(gs, m, &w) < 0)
+        m = NULL;
+    if (!m) {
+        sk_writer_free(&w);
+        sk_group_answer_sync_error(gs, waiter, err);
+        return;
+    }
+    cmember_touch(gs, m);
+    kf_sync_group_response r;
+    kf_init(&kf_sync_group_response_desc, &r);
+    r.protocol_type = rq->protocol_type;
+    r.protocol_name = rq->protocol_name;
+    r.assignment.p = w.buf;
+    r.assignment.len = (int32_t)w.len;
+    gs->opts.sync_done(waiter, &r);
+    sk_writer_free(&w);
+}
+
+void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
+                          kf_leave_group_response_member *out)
+{
+    char *gid = sk_coord_strdup(g->group_id);
+    for (int32_t i = 0; i < n; i++) {
+        const kf_leave_group_request_member *rm = &members[i];
+        out[i].member_id = rm->member_id;
+        out[i].group_instance_id = rm->group_instance_id;
+        out[i].error_code = SK_ERR_NONE;
+        ggroup *cur = gid ? sk_group_find(gs, gid, strlen(gid)) : NULL; /* a downgrade may have replaced it */
+        char *mid = kf_dup(rm->member_id);
+        int16_t err = SK_ERR_UNKNOWN_MEMBER_ID;
+        cmember *m = NULL;
+        if (mid && cur && cur->consumer) {
+            if (!mid[0] && rm->group_instance_id.p) { /* removal by instance id */
+                char iid[256];
+                snprintf(iid, sizeof iid, "%.*s", (int)rm->group_instance_id.len, rm->group_instance_id.p);
+                m = cmember_find_static(cur->consumer, iid);
+                err = m && m->classic ? SK_ERR_NONE : SK_ERR_UNKNOWN_MEMBER_ID;
+                if (err)
+                    m = NULL;
+            } else {
+                m = classic_member(cur->consumer, mid, rm->group_instance_id, &err);
+            }
+        }
+        if (m)
+            err = cmember_remove(gs, m, "left the group (LeaveGroup)");
+        out[i].error_code = err;
+        free(mid);
+    }
+    free(gid);
+}
+
+void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
+                                const kf_join_group_request *rq, void *waiter)
+{
+    cgroup *c = g->consumer;
+    char *mid = kf_dup(rq->member_id);
+    if (!mid) {
+        sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
+        return;
+    }
+    /* throwIfClassicProtocolIsNotSupported: the consumer protocol type,
+     * and a protocol every classic member supports. */
+    bool supported = kf_str_eq(rq->protocol_type, "consumer") && rq->protocols.n > 0;
+    for (int32_t i = 0; supported && i < c->nmembers; i++) {
+        const cmember *o = c->members[i];
+        if (!o->classic || !strcmp(o->member_id, mid))
+            continue;
+        bool any = false;
+        for (int32_t k = 0; k < rq->protocols.n && !any; k++)
+            for (int32_t j = 0; j < o->classic->nprotocols && !any; j++)
+                any = kf_str_eq(rq->protocols.items[k].name, o->classic->protocols[j].name);
+        supported = any;
+    }
+    if (!supported) {
+        sk_group_answer_join_error(gs, waiter, mid, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+        free(mid);
+        return;
+    }
+    if (!mid[0]) { /* a new dynamic member: a member id, rejoin with it from v4 on */
+        uint8_t id[16];
+        char s[SK_UUID_STR_LEN + 1];
+        sk_uuid_random(id);
+        sk_uuid_to_string(id, s);
+        free(mid);
+        if (!(mid = sk_coord_strdup(s))) {
+            sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
+            return;
+        }
+        if (version >= 4 && !rq->group_instance_id.p) {
+            sk_group_answer_join_error(gs, waiter, mid, SK_ERR_MEMBER_ID_REQUIRED);
+            free(mid);
+            return;
+        }
+    }
+    const cmember *old = cmember_find(c, mid);
+    cmember sub = {0};
+    ctps owned = {0};
+    cclassic cl = {rq->session_timeout_ms, NULL, 0};
+    gprotocol *ps = calloc((size_t)rq->protocols.n + 1, sizeof *ps);
+    kf_str *names = NULL;
+    kf_consumer_group_heartbeat_request_topic_partitions *tps = NULL;
+    int32_t *parts = NULL;
+    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    char msg[320] = "";
+    kf_consumer_group_heartbeat_request hr;
+    kf_init(&kf_consumer_group_heartbeat_request_desc, &hr);
+    int32_t t = -1, ntopic_ids;
+    if (!ps)
+        goto out;
+    for (int32_t k = 0; k < rq->protocols.n; k++) {
+        ps[k].metadata = (uint8_t *)rq->protocols.items[k].metadata.p;
+        ps[k].metadata_len = rq->protocols.items[k].metadata.len;
+        if (!(ps[k].name = kf_dup(rq->protocols.items[k].name)))
+            goto out;
+    }
+    cl.protocols = ps;
+    cl.nprotocols = rq->protocols.n;
+    if (parse_subscription(gs, &ps[0], &sub, &owned) < 0) {
+        err = SK_ERR_INCONSISTENT_GROUP_PROTOCOL;
+        goto out;
+    }
+    /* The request as a heartbeat of the member at its epoch. */
+    hr.group_id = kf_str_c(g->group_id);
+    hr.member_id = kf_str_c(mid);
+    hr.member_epoch = old ? old->member_epoch : 0;
+    hr.instance_id = rq->group_instance_id;
+    hr.rack_id = kf_str_c(sub.rack_id);
+    hr.rebalance_timeout_ms = rq->rebalance_timeout_ms > 0 ? rq->rebalance_timeout_ms : rq->session_timeout_ms;
+    names = calloc((size_t)sub.ntopics + 1, sizeof *names);
+    ntopic_ids = ctps_topic_count(&owned);
+    tps = calloc((size_t)ntopic_ids + 1, sizeof *tps);
+    parts = calloc((size_t)owned.n + 1, sizeof *parts);
+    if (!names || !tps || !parts)
+        goto out;
+    for (int32_t i = 0; i < sub.ntopics; i++)
+        names[i] = kf_str_c(sub.topics[i]);
+    hr.subscribed_topic_names.items = names;
+    hr.subscribed_topic_names.n = sub.ntopics;
+    for (int32_t i = 0; i < owned.n; i++) {
+        if (ctps_topic_starts(&owned, i)) {
+            t++;
+            memcpy(tps[t].topic_id.b, owned.v[i].id, 16);
+            tps[t].partitions.items = &parts[i];
+        }
+        parts[i] = owned.v[i].partition;
+        tps[t].partitions.n++;
+    }
+    hr.topic_partitions.items = tps;
+    hr.topic_partitions.n = t + 1;
+    err = cgroup_classic_heartbeat(gs, client, &hr, &cl, msg, sizeof msg);
+out:
+    for (int32_t k = 0; ps && k < rq->protocols.n; k++)
+        free(ps[k].name);
+    free(ps);
+    free(names);
+    free(tps);
+    free(parts);
+    ctps_free(&owned);
+    member_of_free(&sub);
+    ggroup *ng = sk_group_find(gs, rq->group_id.p, (size_t)rq->group_id.len);
+    const cmember *m = err == SK_ERR_NONE && ng && ng->consumer ? cmember_find(ng->consumer, mid) : NULL;
+    if (!m) {
+        if (err == SK_ERR_NONE)
+            err = SK_ERR_UNKNOWN_SERVER_ERROR;
+        sk_debug("group", "group %.*s: JoinGroup of classic member %s: %s %s", (int)rq->group_id.len,
+                 rq->group_id.p, mid, sk_err_name(err), msg);
+        sk_group_answer_join_error(gs, waiter, mid, err);
+        free(mid);
+        return;
+    }
+    kf_join_group_response r;
+    kf_init(&kf_join_group_response_desc, &r);
+    r.member_id = kf_str_c(mid);
+    r.generation_id = m->member_epoch;
+    r.protocol_type = kf_str_c("consumer");
+    r.protocol_name = kf_str_c(m->classic && m->classic->nprotocols > 0 ? m->classic->protocols[0].name : NULL);
+    r.leader = kf_str_c("");
+    sk_info("group", "consumer group %s: classic member %s joined at epoch %d", ng->group_id, mid, m->member_epoch);
+    gs->opts.join_done(waiter, &r);
+    free(mid);
 }

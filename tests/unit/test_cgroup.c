@@ -52,9 +52,21 @@ static void each(void *arg, void (*fn)(void *ctx, const char *name), void *ctx)
 
 static const sk_group_topics fake_topics = {by_name, by_id, each, NULL};
 
+/* The bytes of the last SyncGroup assignment (binary, unlike waiter's). */
+static uint8_t sync_bytes[128];
+static int32_t sync_len;
+
+static void on_sync_bytes(void *arg, const kf_sync_group_response *r)
+{
+    sync_len = r->assignment.len < (int32_t)sizeof sync_bytes ? r->assignment.len : 0;
+    if (sync_len > 0)
+        memcpy(sync_bytes, r->assignment.p, (size_t)sync_len);
+    on_sync(arg, r);
+}
+
 static sk_groups *open_consumer_groups(void)
 {
-    sk_groups_opts o = {.now_ms = fake_clock, .store = &test_store, .join_done = on_join, .sync_done = on_sync,
+    sk_groups_opts o = {.now_ms = fake_clock, .store = &test_store, .join_done = on_join, .sync_done = on_sync_bytes,
                         .topics = &fake_topics};
     return sk_groups_open(&cfg, &o);
 }
@@ -466,10 +478,13 @@ START_TEST(test_heartbeat_errors)
     r = heartbeat_cg((hbreq){.group = "classic", .member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t",
                              .owned = ""});
     ck_assert_int_eq(r.error, SK_ERR_GROUP_ID_NOT_FOUND);
-    /* and a classic JoinGroup meets a consumer group with members */
-    waiter w = {0};
+    /* and a classic JoinGroup meets a consumer group with members: it may
+     * join (cgroup_migrate.c), but not with a malformed subscription */
+    waiter w = {0}, w2 = {0};
     join(&w, 5, "g", "", NULL, "range", "m");
-    ck_assert_int_eq(w.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    ck_assert_int_eq(w.error_code, SK_ERR_MEMBER_ID_REQUIRED);
+    join(&w2, 5, "g", w.member_id, NULL, "range", "m");
+    ck_assert_int_eq(w2.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
 }
 END_TEST
 
@@ -837,6 +852,44 @@ static void classic_pair(char a[64], char b[64])
     ck_assert_int_eq(sb.error_code, SK_ERR_NONE);
 }
 
+/* A classic member's JoinGroup (v3, subscription "t" v0) and SyncGroup;
+ * the assignment's partitions of "t" go to `parts` ("0 1"). */
+static int32_t classic_rejoin(const char *member, char *parts, size_t n)
+{
+    waiter wj = {0}, ws = {0};
+    classic_join(&wj, member);
+    ck_assert_int_eq(wj.calls, 1);
+    ck_assert_int_eq(wj.error_code, SK_ERR_NONE);
+    ck_assert_str_eq(wj.member_id, member);
+    ck_assert_str_eq(wj.protocol_type, "consumer");
+    ck_assert_str_eq(wj.protocol_name, "range");
+    ck_assert_str_eq(wj.leader, "");
+    kf_sync_group_request rq = sync_request("g", wj.generation_id, member);
+    rq.protocol_type = kf_str_c("consumer");
+    rq.protocol_name = kf_str_c("range");
+    static uint8_t got[64];
+    memset(got, 0, sizeof got);
+    sk_group_sync(gs, 5, &rq, &ws);
+    ck_assert_int_eq(ws.error_code, SK_ERR_NONE);
+    /* ConsumerProtocolAssignment v0: version, [topic, [partition]], user data */
+    const uint8_t *a = sync_bytes;
+    ck_assert_int_ge(sync_len, 10);
+    size_t pos = 0;
+    parts[0] = 0;
+    ck_assert_int_eq(a[0] | a[1], 0);
+    int32_t nt = a[5];
+    pos = 6;
+    for (int32_t t = 0; t < nt; t++) {
+        ck_assert_int_eq(a[pos + 1], 1);
+        ck_assert_int_eq(a[pos + 2], 't');
+        int32_t np = a[pos + 6];
+        pos += 7;
+        for (int32_t i = 0; i < np; i++, pos += 4)
+            snprintf(parts + strlen(parts), n - strlen(parts), "%s%d", strlen(parts) ? " " : "", a[pos + 3]);
+    }
+    return wj.generation_id;
+}
+
 START_TEST(test_upgrade_keeps_classic_assignments)
 {
     static char bidirectional[] = "bidirectional";
@@ -869,11 +922,28 @@ START_TEST(test_upgrade_keeps_classic_assignments)
     ck_assert_str_eq(tb, "t3 t4");
     assert_exclusive();
 
+    /* the classic members learn of the new epoch through Heartbeat and
+     * rejoin: they give up what C gets, then C gets it */
+    ck_assert_int_eq(heartbeat("g", 1, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    ck_assert_int_eq(heartbeat("g", 0, a, NULL), SK_ERR_ILLEGAL_GENERATION);
+    ck_assert_int_eq(heartbeat("g", 1, "C", NULL), SK_ERR_UNKNOWN_MEMBER_ID);
+    char parts[64];
+    ck_assert_int_eq(classic_rejoin(a, parts, sizeof parts), 2);
+    ck_assert_str_eq(parts, "0 1");
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_NONE);
+    ck_assert_int_eq(classic_rejoin(b, parts, sizeof parts), 2);
+    ck_assert_str_eq(parts, "3 4");
+    c = beat("C", 2, "");
+    ck_assert_str_eq(c.assignment, "t2 t5");
+    assert_exclusive();
+    ck_assert_int_eq(heartbeat("g", 2, b, NULL), SK_ERR_NONE);
+    ck_assert_int_eq(cgroup_state_of(cg()), CG_STABLE);
+
     /* the records give the same mixed group */
     reload();
     ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 0);
     ck_assert_int_eq(cg()->nmembers, 3);
-    ck_assert_str_eq(assigned_of(a), "t0 t1 t2");
+    ck_assert_str_eq(assigned_of(a), "t0 t1");
     ck_assert_int_eq(member_of(b)->classic->session_timeout_ms, 10000);
     ck_assert_int_eq(member_of(b)->classic->protocols[0].metadata_len, (int32_t)sizeof sub_v0);
     /* classic members' sessions are their JoinGroup's */
