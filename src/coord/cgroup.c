@@ -735,6 +735,8 @@ static void check_exclusive(const cgroup *c)
  * with the subscribed topics recomputed without it. */
 static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *why)
 {
+    if (cgroup_downgrade_allowed(gs, c, m)) /* the online downgrade (cgroup_migrate.c) */
+        return cgroup_downgrade(gs, c, m);
     const char *gid = c->g->group_id;
     char *mid = sk_coord_strdup(m->member_id);
     if (!mid)

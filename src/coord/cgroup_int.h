@@ -251,6 +251,14 @@ void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *
 int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq);
 void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
                           kf_leave_group_response_member *out);
+/* Whether the consumer-protocol member `leaving` is the last one beside
+ * classic members and group.consumer.migration.policy allows a downgrade
+ * (validateOnlineDowngradeWithFencedMember). */
+bool cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving);
+/* Removes `leaving` and turns the group into a classic group of the other
+ * members (convertToClassicGroup): Stable at the group epoch, each member
+ * with its target assignment, then a rebalance. NONE or the write's error. */
+int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving);
 /* A copy of `c` (NULL: NULL); NULL when out of memory. */
 cclassic *cclassic_copy(const cclassic *c);
 void cclassic_free(cclassic *c);

@@ -354,19 +354,20 @@ int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request
     return SK_ERR_NONE;
 }
 
-/* The member's assigned partitions as a ConsumerProtocolAssignment at the
- * version of its first protocol's subscription. */
-static int assignment_bytes(sk_groups *gs, const cmember *m, sk_writer *w)
+/* The version of a ConsumerProtocolSubscription (its first int16). */
+static int16_t protocol_version(const gprotocol *p)
 {
-    int16_t version = 0;
-    if (m->classic->nprotocols > 0 && m->classic->protocols[0].metadata_len >= 2) {
-        const uint8_t *p = m->classic->protocols[0].metadata;
-        version = (int16_t)((p[0] << 8) | p[1]);
-    }
-    /* ConsumerProtocolAssignment has no field past v0 but what v1+ adds at the end (none but tags in
-     * newer, non-flexible: the same layout), so every version writes the same fields. */
-    sk_write_i16(w, version < 0 ? 0 : version);
-    const ctps *s = &m->assigned;
+    if (!p || p->metadata_len < 2)
+        return 0;
+    int16_t v = (int16_t)((p->metadata[0] << 8) | p->metadata[1]);
+    return v < 0 ? 0 : v;
+}
+
+/* Partitions `s` as a ConsumerProtocolAssignment of `version` (every
+ * version has the same fields: partitions by topic name, user data). */
+static int assignment_bytes(sk_groups *gs, const ctps *s, int16_t version, sk_writer *w)
+{
+    sk_write_i16(w, version);
     sk_write_i32(w, ctps_topic_count(s));
     for (int32_t i = 0; i < s->n;) {
         const char *name = gs->topics.by_id ? gs->topics.by_id(gs->topics.arg, s->v[i].id) : NULL;
@@ -406,7 +407,7 @@ void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *
     }
     sk_writer w;
     sk_writer_init(&w, 64);
-    if (m && assignment_bytes(gs, m, &w) < 0)
+    if (m && assignment_bytes(gs, &m->assigned, protocol_version(m->classic->protocols), &w) < 0)
         m = NULL;
     if (!m) {
         sk_writer_free(&w);
@@ -586,4 +587,116 @@ out:
     sk_info("group", "consumer group %s: classic member %s joined at epoch %d", ng->group_id, mid, m->member_epoch);
     gs->opts.join_done(waiter, &r);
     free(mid);
+}
+
+/* ---- the downgrade ---- */
+
+bool cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving)
+{
+    if (leaving->classic || c->nmembers <= 1)
+        return false;
+    for (int32_t i = 0; i < c->nmembers; i++)
+        if (c->members[i] != leaving && !c->members[i]->classic)
+            return false;
+    const char *why = !policy_allows(gs, false)                    ? "the online downgrade is disabled"
+                      : c->nmembers - 1 > gs->cfg->group_max_size ? "its group size is greater than classic group "
+                                                                     "max size"
+                                                                   : NULL;
+    if (why)
+        sk_info("group", "Cannot downgrade consumer group %s to classic group because %s.", c->g->group_id, why);
+    return !why;
+}
+
+/* The classic member a consumer group's classic member becomes, linked
+ * last into g; -1 when out of memory (what was filled in is linked, for
+ * sk_group_members_clear to free). */
+static int classic_member_add(ggroup *g, const cmember *cm)
+{
+    gmember *m = calloc(1, sizeof *m);
+    if (!m)
+        return -1;
+    m->group = g;
+    sk_coord_timer_init(&m->heartbeat, sk_group_member_session_expired);
+    gmember **tail = &g->members;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = m;
+    g->nmembers++;
+    m->member_id = sk_coord_strdup(cm->member_id);
+    m->group_instance_id = cm->instance_id ? sk_coord_strdup(cm->instance_id) : NULL;
+    m->client_id = sk_coord_strdup(cm->client_id ? cm->client_id : "");
+    m->client_host = sk_coord_strdup(cm->client_host ? cm->client_host : "");
+    m->session_timeout_ms = cm->classic->session_timeout_ms;
+    m->rebalance_timeout_ms = cm->rebalance_timeout_ms;
+    cclassic *copy = cclassic_copy(cm->classic);
+    if (copy) { /* the protocols move into the member */
+        m->protocols = copy->protocols;
+        m->nprotocols = copy->nprotocols;
+        free(copy);
+    }
+    return m->member_id && (!cm->instance_id || m->group_instance_id) && m->client_id && m->client_host && copy
+               ? 0
+               : -1;
+}
+
+int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
+{
+    ggroup *g = c->g;
+    /* Kafka sets the classic state directly, then writes it: so here too. */
+    int rc = 0;
+    for (int32_t i = 0; i < c->nmembers && rc == 0; i++)
+        if (c->members[i] != leaving)
+            rc = classic_member_add(g, c->members[i]);
+    if (rc == 0 && !(g->protocol_type = sk_coord_strdup("consumer")))
+        rc = -1;
+    const char *selected = rc == 0 ? sk_group_select_protocol(g) : NULL;
+    if (rc == 0 && (!selected || !(g->protocol_name = sk_coord_strdup(selected))))
+        rc = -1;
+    for (gmember *m = g->members; m && rc == 0; m = m->next) { /* each its target assignment */
+        const cmember *cm = cmember_find(c, m->member_id);
+        sk_writer w;
+        sk_writer_init(&w, 64);
+        rc = assignment_bytes(gs, &cm->target, protocol_version(sk_group_member_protocol(m, g->protocol_name)), &w);
+        if (rc == 0)
+            rc = sk_group_member_set_assignment(m, w.buf, (int32_t)w.len);
+        sk_writer_free(&w);
+    }
+    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    if (rc == 0) {
+        g->generation_id = c->group_epoch;
+        g->leader = g->members;
+        g->previous_state = g->state;
+        g->state = SK_GROUP_STABLE;
+        g->current_state_timestamp = sk_groups_now(gs);
+        grecs b;
+        sk_grecs_init(&b);
+        for (int32_t i = 0; i < c->nmembers; i++) {
+            crec_current_tombstone(&b, g->group_id, c->members[i]->member_id);
+            crec_target_member_tombstone(&b, g->group_id, c->members[i]->member_id);
+            crec_member_tombstone(&b, g->group_id, c->members[i]->member_id);
+        }
+        cgroup_tombstones(g, &b);
+        sk_grecs_group_metadata(&b, g, false, NULL);
+        sk_info("group", "group %s: downgraded from consumer to classic group at generation %d with %d members "
+                "(member %s left)", g->group_id, g->generation_id, g->nmembers, leaving->member_id);
+        err = sk_coord_write(gs, g->partition, &b); /* replaying the tombstones frees `c` */
+        sk_grecs_free(&b);
+    }
+    if (err != SK_ERR_NONE) { /* nothing stored: the consumer group stays */
+        sk_group_members_clear(gs, g);
+        free(g->protocol_type);
+        free(g->protocol_name);
+        g->protocol_type = g->protocol_name = NULL;
+        g->leader = NULL;
+        g->generation_id = 0;
+        g->state = g->previous_state = SK_GROUP_EMPTY;
+        return err;
+    }
+    sk_group_compute_subscribed(g);
+    for (gmember *m = g->members; m; m = m->next)
+        sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
+    char reason[300];
+    snprintf(reason, sizeof reason, "Downgrade group %s from consumer to classic.", g->group_id);
+    sk_group_maybe_rebalance(gs, g, reason);
+    return SK_ERR_NONE;
 }

@@ -211,7 +211,7 @@ static bool supports_protocols(const ggroup *g, const kf_join_group_request *rq)
 /* ClassicGroup.selectProtocol: among the protocols every member supports,
  * each member votes for its most preferred; most votes wins, ties go to the
  * one voted for first. NULL only for an empty group. */
-static const char *select_protocol(const ggroup *g)
+const char *sk_group_select_protocol(const ggroup *g)
 {
     const char *best = NULL;
     int32_t best_votes = 0;
@@ -523,7 +523,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
     free(g->protocol_name);
     g->protocol_name = NULL;
     if (g->members) {
-        const char *selected = select_protocol(g);
+        const char *selected = sk_group_select_protocol(g);
         g->protocol_name = selected ? sk_coord_strdup(selected) : NULL;
         sk_group_compute_subscribed(g);
         sk_group_set_state(gs, g, SK_GROUP_COMPLETING_REBALANCE, "generation %d with %d members, protocol %s",
@@ -706,7 +706,7 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
     if (member_update(gs, m, version, rq, waiter) < 0) {
         sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
     } else if (g->state == SK_GROUP_STABLE) {
-        const char *selected = select_protocol(g);
+        const char *selected = sk_group_select_protocol(g);
         if (g->protocol_name && selected && !strcmp(selected, g->protocol_name)) {
             int16_t err = store_group(gs, g, NULL);
             if (err != SK_ERR_NONE) {

@@ -236,11 +236,6 @@ static int replay_group_live(sk_groups *gs, ggroup *g, const kf_group_metadata_v
     return 0;
 }
 
-/* A GroupMetadataValue. Read from the log it rebuilds the group; written
- * by the group itself (gs->writing: runtime.c) it is a snapshot of the
- * group in memory, whose members' protocols, parked requests and timers
- * the record does not hold: it then only applies what the operation
- * stored (replay_group_live). */
 /* Removes the classic state of `g` (members, pending ids, generation,
  * protocol, deadlines): an Empty group. */
 static void classic_reset(sk_groups *gs, ggroup *g)
@@ -254,6 +249,11 @@ static void classic_reset(sk_groups *gs, ggroup *g)
     sk_group_compute_subscribed(g);
 }
 
+/* A GroupMetadataValue. Read from the log it rebuilds the group; written
+ * by the group itself (gs->writing: runtime.c) it is a snapshot of the
+ * group in memory, whose members' protocols, parked requests and timers
+ * the record does not hold: it then only applies what the operation
+ * stored (replay_group_live). */
 static int replay_group(sk_groups *gs, const sk_group_record *rec)
 {
     sk_arena arena = {0};

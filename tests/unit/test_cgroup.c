@@ -954,6 +954,71 @@ START_TEST(test_upgrade_keeps_classic_assignments)
 }
 END_TEST
 
+/* A mixed group "g" at epoch 2: classic A (t0 t1), B (t3 t4), consumer C (t2 t5). */
+static void mixed_group(char a[64], char b[64])
+{
+    char parts[64];
+    classic_pair(a, b);
+    ck_assert_int_eq(join_cg("C", "t").error, SK_ERR_NONE);
+    ck_assert_int_eq(classic_rejoin(a, parts, sizeof parts), 2);
+    ck_assert_int_eq(classic_rejoin(b, parts, sizeof parts), 2);
+    ck_assert_str_eq(beat("C", 2, "").assignment, "t2 t5");
+}
+
+START_TEST(test_downgrade_when_the_last_consumer_member_leaves)
+{
+    static char bidirectional[] = "bidirectional", upgrade[] = "upgrade";
+    cfg.group_consumer_migration_policy = bidirectional;
+    char a[64], b[64];
+    mixed_group(a, b);
+    answer c = heartbeat_cg((hbreq){.member = "C", .epoch = -1});
+    ck_assert_int_eq(c.error, SK_ERR_NONE);
+    ggroup *g = sk_group_find(gs, "g", 1);
+    ck_assert_ptr_null(g->consumer);
+    ck_assert_int_eq(g->nmembers, 2);
+    ck_assert_int_eq(g->state, SK_GROUP_PREPARING_REBALANCE);
+    ck_assert_str_eq(g->protocol_type, "consumer");
+    ck_assert_str_eq(g->protocol_name, "range");
+    /* the classic members rejoin the classic group at the next generation */
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    waiter wa = {0}, wb = {0};
+    classic_join(&wa, a);
+    classic_join(&wb, b);
+    settle();
+    ck_assert_int_eq(wa.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(wa.generation_id, 3);
+    ck_assert_int_eq(wb.generation_id, 3);
+    ck_assert_str_eq(wa.leader, a);
+    ck_assert_int_eq(wa.nmembers, 2);
+    /* the records give the classic group (its last state: the downgrade) */
+    reload();
+    g = sk_group_find(gs, "g", 1);
+    ck_assert_ptr_null(g->consumer);
+    ck_assert_int_eq(g->nmembers, 2);
+    ck_assert_int_eq(g->generation_id, 2);
+
+    /* policy upgrade: the consumer group stays, with its classic members */
+    sk_groups_close(gs);
+    gs = open_consumer_groups();
+    nrecords = 0;
+    cfg.group_consumer_migration_policy = upgrade;
+    mixed_group(a, b);
+    ck_assert_int_eq(heartbeat_cg((hbreq){.member = "C", .epoch = -1}).error, SK_ERR_NONE);
+    ck_assert_ptr_nonnull(cg());
+    ck_assert_int_eq(cg()->nmembers, 2);
+    ck_assert_int_eq(cg()->group_epoch, 3);
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    /* a classic LeaveGroup */
+    kf_leave_group_request_member lm = {.member_id = kf_str_c(a)};
+    kf_leave_group_response_member out = {0};
+    ck_assert_int_eq(sk_group_leave(gs, kf_str_c("g"), &lm, 1, &out), SK_ERR_NONE);
+    ck_assert_int_eq(out.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(cg()->nmembers, 1);
+    ck_assert_int_eq(sk_group_leave(gs, kf_str_c("g"), &lm, 1, &out), SK_ERR_NONE);
+    ck_assert_int_eq(out.error_code, SK_ERR_UNKNOWN_MEMBER_ID);
+}
+END_TEST
+
 START_TEST(test_upgrade_refused)
 {
     static char disabled[] = "disabled", downgrade[] = "DOWNGRADE", upgrade[] = "upgrade";
@@ -1045,6 +1110,7 @@ static Suite *cgroup_suite(void)
     tcase_add_test(tc, test_describe);
     tcase_add_test(tc, test_upgrade_keeps_classic_assignments);
     tcase_add_test(tc, test_upgrade_refused);
+    tcase_add_test(tc, test_downgrade_when_the_last_consumer_member_leaves);
     suite_add_tcase(s, tc);
     return s;
 }
