@@ -138,16 +138,15 @@ def test_classic_group_upgrades_and_downgrades_with_its_members(start_broker, tm
         before = got
 
         # The upgrade: the classic members keep their partitions as their
-        # target, the uniform assignor balances 2-2-0 by moving the last
-        # partition of the first member with the most (a, the first to join)
-        # to the consumer member.
+        # target; the uniform assignor balances 2-2-0 by moving partitions
+        # from the end: partition 3 goes to the consumer member.
         c = Child(b.bootstrap, tmp_path, 'c', True)
         got = wait_for([a, bb, c], lambda got: set().union(*got) == PARTS and len(got[2]) == 1,
                        'the consumer member joins the classic members')
         assert group_type(b) == 'consumer'
         assert c.report()['version'].startswith('2.15'), c.report()
         assert a.report()['version'].startswith('2.0.2'), a.report()
-        assert got == [before[0] - {max(before[0])}, before[1], {max(before[0])}], (before, got)
+        assert got == [before[0] - {3}, before[1] - {3}, {3}], (before, got)
         assert 'upgraded from classic to consumer group at epoch 2 with 2 members' in b.log
 
         # The downgrade: the consumer member leaves, the classic members

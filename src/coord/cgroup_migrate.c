@@ -647,7 +647,7 @@ int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
     for (int32_t i = 0; i < c->nmembers && rc == 0; i++)
         if (c->members[i] != leaving)
             rc = classic_member_add(g, c->members[i]);
-    if (rc == 0 && !(g->protocol_type = sk_coord_strdup("consumer")))
+    if (rc == 0 && !g->protocol_type && !(g->protocol_type = sk_coord_strdup("consumer"))) /* cgroup_of sets it */
         rc = -1;
     const char *selected = rc == 0 ? sk_group_select_protocol(g) : NULL;
     if (rc == 0 && (!selected || !(g->protocol_name = sk_coord_strdup(selected))))
@@ -684,9 +684,8 @@ int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
     }
     if (err != SK_ERR_NONE) { /* nothing stored: the consumer group stays */
         sk_group_members_clear(gs, g);
-        free(g->protocol_type);
         free(g->protocol_name);
-        g->protocol_type = g->protocol_name = NULL;
+        g->protocol_name = NULL;
         g->leader = NULL;
         g->generation_id = 0;
         g->state = g->previous_state = SK_GROUP_EMPTY;
