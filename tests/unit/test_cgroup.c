@@ -1019,6 +1019,54 @@ START_TEST(test_downgrade_when_the_last_consumer_member_leaves)
 }
 END_TEST
 
+START_TEST(test_classic_member_errors)
+{
+    static char bidirectional[] = "bidirectional";
+    cfg.group_consumer_migration_policy = bidirectional;
+    char a[64], b[64];
+    mixed_group(a, b);
+    waiter w = {0};
+    /* SyncGroup: the generation is the member epoch, the protocol its own */
+    kf_sync_group_request rq = sync_request("g", 1, a);
+    sk_group_sync(gs, 3, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_ILLEGAL_GENERATION);
+    rq = sync_request("g", 2, a);
+    rq.protocol_type = kf_str_c("connect");
+    sk_group_sync(gs, 5, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    rq.protocol_type = kf_str_c("consumer");
+    rq.protocol_name = kf_str_c("roundrobin");
+    sk_group_sync(gs, 5, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    rq = sync_request("g", 2, "C"); /* a consumer-protocol member */
+    sk_group_sync(gs, 3, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_UNKNOWN_MEMBER_ID);
+    /* a new group epoch: the member must rejoin first */
+    ck_assert_int_eq(join_cg("D", "t").error, SK_ERR_NONE);
+    rq = sync_request("g", 2, a);
+    sk_group_sync(gs, 3, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_REBALANCE_IN_PROGRESS);
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    /* JoinGroup: another protocol type, or no protocol the classic members have */
+    waiter wj = {0};
+    kf_join_group_request jr = join_request("g", a, NULL, "range", "");
+    jr.protocol_type = kf_str_c("connect");
+    sk_group_join(gs, &client, 5, &jr, &wj);
+    ck_assert_int_eq(wj.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    jr = join_request("g", "", NULL, "roundrobin", "");
+    sk_group_join(gs, &client, 5, &jr, &wj);
+    ck_assert_int_eq(wj.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    /* a v4+ dynamic member without an id gets one first */
+    classic_join(&wj, "");
+    ck_assert_int_eq(wj.error_code, SK_ERR_NONE); /* v3: joins at once */
+    ck_assert_uint_eq(strlen(wj.member_id), 22);
+    ck_assert_ptr_nonnull(member_of(wj.member_id)->classic);
+    /* unknown members */
+    ck_assert_int_eq(heartbeat("g", 2, "nobody", NULL), SK_ERR_UNKNOWN_MEMBER_ID);
+    ck_assert_int_eq(heartbeat("g", 2, a, "nobody"), SK_ERR_UNKNOWN_MEMBER_ID);
+}
+END_TEST
+
 START_TEST(test_upgrade_refused)
 {
     static char disabled[] = "disabled", downgrade[] = "DOWNGRADE", upgrade[] = "upgrade";
@@ -1111,6 +1159,7 @@ static Suite *cgroup_suite(void)
     tcase_add_test(tc, test_upgrade_keeps_classic_assignments);
     tcase_add_test(tc, test_upgrade_refused);
     tcase_add_test(tc, test_downgrade_when_the_last_consumer_member_leaves);
+    tcase_add_test(tc, test_classic_member_errors);
     suite_add_tcase(s, tc);
     return s;
 }
