@@ -90,6 +90,8 @@ typedef struct sk_config {
     int32_t group_consumer_max_session_timeout_ms;  /* ...max...: bounds of a group's override, ms */
     int32_t group_consumer_min_heartbeat_interval_ms; /* group.consumer.min.heartbeat.interval.ms and */
     int32_t group_consumer_max_heartbeat_interval_ms; /* ...max...: bounds of a group's override, ms */
+    char *group_consumer_migration_policy; /* group.consumer.migration.policy: disabled, upgrade,
+                                              downgrade or bidirectional (KIP-848 online migration) */
     int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions: partitions of
                                              __consumer_offsets (fixed once created) */
     int32_t offsets_retention_minutes;    /* offsets.retention.minutes: committed offsets of

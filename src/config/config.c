@@ -57,6 +57,7 @@ typedef struct key_def {
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
+static const char *const migration_policies[] = {"disabled", "upgrade", "downgrade", "bidirectional", NULL};
 
 static const char *check_advertised(const char *value);
 static const char *check_http_listener(const char *value);
@@ -216,6 +217,9 @@ static const key_def keys[] = {
         "5000", 1, INT32_MAX, "Smallest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
     INT(KT_INT32, "group.consumer.max.heartbeat.interval.ms", group_consumer_max_heartbeat_interval_ms, "15000",
         NULL, 1, INT32_MAX, "Largest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
+    ENUM("group.consumer.migration.policy", group_consumer_migration_policy, "bidirectional", NULL,
+         migration_policies, "Which way a non-empty group may change protocol while its members stay: classic "
+         "to consumer (upgrade), back (downgrade), both (bidirectional) or neither (disabled)"),
     INT(KT_INT32, "offsets.topic.num.partitions", offsets_topic_num_partitions, "1", "50",
         1, INT32_MAX, "Partitions of __consumer_offsets (fixed once it exists)"),
     INT(KT_INT32, "offsets.retention.minutes", offsets_retention_minutes, "10080", NULL,

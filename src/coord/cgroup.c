@@ -128,6 +128,7 @@ typedef struct hb {
     int32_t ntopics;
     ctps owned;                  /* topic_partitions; valid when has_owned */
     bool has_owned;
+    cclassic *classic;           /* a classic member's JoinGroup (cgroup_migrate.c); NULL = a heartbeat */
     const char *error_message;
     char message[320];           /* room for a composed error_message */
 } hb;
@@ -460,6 +461,8 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         u.regex = h->regex[0] ? h->regex : NULL;
         u.re = h->re;
     }
+    if (h->classic)
+        u.classic = h->classic;
     u.client_id = (char *)h->client->client_id;
     u.client_host = (char *)h->client->client_host;
     bool subscription_changed =
@@ -467,7 +470,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
     bool changed = subscription_changed || !str_eq(m->instance_id, u.instance_id) ||
                    !str_eq(m->rack_id, u.rack_id) || m->rebalance_timeout_ms != u.rebalance_timeout_ms ||
                    !str_eq(m->server_assignor, u.server_assignor) || !str_eq(m->client_id, u.client_id) ||
-                   !str_eq(m->client_host, u.client_host);
+                   !str_eq(m->client_host, u.client_host) || h->classic;
     /* Kafka resolves a regular expression new to the group in the
      * background (GroupMetadataManager.maybeUpdateRegularExpressions): the
      * heartbeat that brings it gets the topics named literally, the
@@ -732,6 +735,8 @@ static void check_exclusive(const cgroup *c)
  * with the subscribed topics recomputed without it. */
 static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *why)
 {
+    if (cgroup_downgrade_allowed(gs, c, m)) /* the online downgrade (cgroup_migrate.c) */
+        return cgroup_downgrade(gs, c, m);
     const char *gid = c->g->group_id;
     char *mid = sk_coord_strdup(m->member_id);
     if (!mid)
@@ -788,7 +793,9 @@ void cmember_touch(sk_groups *gs, cmember *m)
     if (m->session.fn != session_expired)
         sk_coord_timer_init(&m->session, session_expired);
     const char *group = m->group->g->group_id;
-    sk_coord_timer_arm(&gs->timers, &m->session, sk_group_consumer_session_timeout_ms(gs->group_configs, gs->cfg, group));
+    sk_coord_timer_arm(&gs->timers, &m->session, m->classic ? m->classic->session_timeout_ms
+                                                            : sk_group_consumer_session_timeout_ms(gs->group_configs,
+                                                                                                   gs->cfg, group));
 }
 
 void cmember_loaded(sk_groups *gs, cmember *m)
@@ -936,6 +943,15 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     if (!g)
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Consumer group %s not found.", h->group_id);
+    if (!g->consumer && e == 0 && g->nmembers > 0) { /* the online upgrade (cgroup_migrate.c) */
+        int16_t err = cgroup_upgrade(gs, g, h->message, sizeof h->message);
+        if (err != SK_ERR_NONE) {
+            h->error_message = h->message[0] ? h->message : NULL;
+            return err;
+        }
+        if (!(g = sk_group_find(gs, h->group_id, strlen(h->group_id))))
+            return SK_ERR_UNKNOWN_SERVER_ERROR;
+    }
     if (!g->consumer && (e != 0 || g->nmembers > 0 || g->state != SK_GROUP_EMPTY))
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Group %s is not a consumer group.", h->group_id);
     cgroup *c = cgroup_of(g, true);
@@ -973,6 +989,33 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     }
     ctps_free(&before);
     return err;
+}
+
+int16_t cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
+                                 const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
+                                 size_t msglen)
+{
+    hb h;
+    kf_consumer_group_heartbeat_response resp;
+    kf_init(&kf_consumer_group_heartbeat_response_desc, &resp);
+    sk_arena arena = {0};
+    int oom = 0;
+    int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
+    msg[0] = 0;
+    if (hb_init(&h, gs, client, req) == 0) {
+        h.classic = classic;
+        err = heartbeat(&h, sk_group_find(gs, h.group_id, strlen(h.group_id)), &resp, &arena, &oom);
+        if (h.error_message)
+            snprintf(msg, msglen, "%s", h.error_message);
+    }
+    hb_free(&h);
+    sk_arena_free(&arena);
+    return err;
+}
+
+int16_t cmember_remove(sk_groups *gs, cmember *m, const char *why)
+{
+    return fence_member(gs, m->group, m, why);
 }
 
 int sk_cgroup_heartbeat(sk_groups *gs, const sk_group_client *client, int16_t version,

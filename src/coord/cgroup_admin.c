@@ -91,7 +91,7 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
         o->client_id = arena_str(arena, m->client_id ? m->client_id : "", &oom);
         o->client_host = arena_str(arena, m->client_host ? m->client_host : "", &oom);
         o->subscribed_topic_regex = arena_str(arena, m->regex ? m->regex : "", &oom); /* Kafka: "" when none */
-        o->member_type = 1; /* a consumer-protocol member (KIP-1099) */
+        o->member_type = m->classic ? 0 : 1; /* classic or consumer protocol (KIP-1099) */
         kf_str *names = sk_arena_alloc(arena, (size_t)m->ntopics * sizeof *names + 1);
         if (!names)
             return -1;

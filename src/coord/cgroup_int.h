@@ -7,7 +7,8 @@
  * Files: cgroup.c (ConsumerGroupHeartbeat: the operation that turns a
  * heartbeat into records and an answer; session and rebalance timeouts),
  * cgroup_assign.c (the server-side assignors uniform and range),
- * cgroup_records.c (Kafka's record types and the one replay() that applies
+ * cgroup_migrate.c (classic members in consumer groups: the online
+ * upgrade and downgrade), cgroup_records.c (Kafka's record types and the one replay() that applies
  * them, live and at load), cgroup_admin.c (ConsumerGroupDescribe,
  * DescribeGroups and ListGroups answers, offset commit and fetch checks),
  * runtime.c (append a batch, then replay it).
@@ -68,6 +69,14 @@ typedef struct ctps {
     int32_t n, cap;
 } ctps;
 
+/* A member that speaks the classic protocol in a consumer group (KIP-848
+ * migration: ConsumerGroupMemberMetadata's ClassicMemberMetadata). */
+typedef struct cclassic {
+    int32_t session_timeout_ms;  /* its JoinGroup's session timeout, ms */
+    gprotocol *protocols;        /* its JoinGroup's protocols, in preference order */
+    int32_t nprotocols;
+} cclassic;
+
 typedef struct cmember {
     char *member_id;
     char *instance_id;           /* static member (KIP-345); NULL = dynamic */
@@ -80,6 +89,7 @@ typedef struct cmember {
     void *re;                    /* `regex` compiled (cgroup_regex.c); NULL when none or invalid */
     char *server_assignor;       /* NULL = the group's default */
     int32_t rebalance_timeout_ms;
+    cclassic *classic;           /* NULL: the member uses the consumer protocol */
     /* reconciliation (CurrentMemberAssignment) */
     int32_t member_epoch;
     int32_t previous_member_epoch;
@@ -213,5 +223,44 @@ void cgroup_tombstones(const ggroup *g, grecs *b);
  * (its records deleted); one with members answers
  * INCONSISTENT_GROUP_PROTOCOL. NONE when `g` is not a consumer group. */
 int16_t cgroup_classic_join(sk_groups *gs, ggroup *g);
+
+/* ---- cgroup_migrate.c (classic members in consumer groups) ---- */
+/* A ConsumerGroupHeartbeat joining the classic group `g` that has members:
+ * converts it to a consumer group as Kafka's convertToConsumerGroup does
+ * when group.consumer.migration.policy allows an upgrade (its members stay,
+ * with their assignments, at the group's generation). NONE when converted;
+ * GROUP_ID_NOT_FOUND (message in `msg`) when Kafka refuses; `g` may be
+ * freed and created again, so the caller looks the group up anew. */
+int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen);
+/* A classic member's JoinGroup to a consumer group as a heartbeat
+ * (cgroup.c): `req` built by cgroup_migrate.c, the member's
+ * ClassicMemberMetadata `classic` (borrowed) stored with it. NONE or the
+ * heartbeat's error, its message in `msg`. */
+int16_t cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
+                                 const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
+                                 size_t msglen);
+/* Removes member `m` as if it left (records tombstoned, group epoch + 1). */
+int16_t cmember_remove(sk_groups *gs, cmember *m, const char *why);
+/* JoinGroup, SyncGroup, Heartbeat and LeaveGroup of a classic member of
+ * the consumer group `g` (Kafka's classicGroupJoinToConsumerGroup etc.):
+ * answered through the coordinator's join_done / sync_done callbacks, or
+ * returned. */
+void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
+                                const kf_join_group_request *rq, void *waiter);
+void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter);
+int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq);
+void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
+                          kf_leave_group_response_member *out);
+/* Whether the consumer-protocol member `leaving` is the last one beside
+ * classic members and group.consumer.migration.policy allows a downgrade
+ * (validateOnlineDowngradeWithFencedMember). */
+bool cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving);
+/* Removes `leaving` and turns the group into a classic group of the other
+ * members (convertToClassicGroup): Stable at the group epoch, each member
+ * with its target assignment, then a rebalance. NONE or the write's error. */
+int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving);
+/* A copy of `c` (NULL: NULL); NULL when out of memory. */
+cclassic *cclassic_copy(const cclassic *c);
+void cclassic_free(cclassic *c);
 
 #endif

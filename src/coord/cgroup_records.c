@@ -122,7 +122,27 @@ void crec_member(grecs *b, const char *group_id, const cmember *m)
     v.subscribed_topic_regex = kf_str_c(m->regex);
     v.rebalance_timeout_ms = m->rebalance_timeout_ms;
     v.server_assignor = kf_str_c(m->server_assignor);
+    kf_consumer_group_member_metadata_value_classic_member_metadata classic;
+    kf_consumer_group_member_metadata_value_classic_protocol *protocols = NULL;
+    if (m->classic) {
+        protocols = calloc((size_t)m->classic->nprotocols + 1, sizeof *protocols);
+        if (!protocols) {
+            free(topics);
+            b->err = 1;
+            return;
+        }
+        for (int32_t i = 0; i < m->classic->nprotocols; i++) {
+            protocols[i].name = kf_str_c(m->classic->protocols[i].name);
+            protocols[i].metadata.p = m->classic->protocols[i].metadata;
+            protocols[i].metadata.len = m->classic->protocols[i].metadata_len;
+        }
+        classic.session_timeout_ms = m->classic->session_timeout_ms;
+        classic.supported_protocols.items = protocols;
+        classic.supported_protocols.n = m->classic->nprotocols;
+        v.classic_member_metadata = &classic;
+    }
     add(b, KF_RECORD_CONSUMER_GROUP_MEMBER_METADATA, group_id, m->member_id, &v);
+    free(protocols);
     free(topics);
 }
 
@@ -242,6 +262,8 @@ static void member_strings_free(cmember *m)
     m->instance_id = m->rack_id = m->client_id = m->client_host = m->regex = m->server_assignor = NULL;
     m->topics = NULL;
     m->ntopics = 0;
+    cclassic_free(m->classic);
+    m->classic = NULL;
 }
 
 void cmember_free(sk_groups *gs, cmember *m)
@@ -302,6 +324,22 @@ static int replay_member(sk_groups *gs, cgroup *c, const char *member_id,
                     m->regex, err);
     }
     m->rebalance_timeout_ms = v->rebalance_timeout_ms;
+    const kf_consumer_group_member_metadata_value_classic_member_metadata *cm = v->classic_member_metadata;
+    if (cm) {
+        if (!(m->classic = calloc(1, sizeof *m->classic)) ||
+            !(m->classic->protocols = calloc((size_t)cm->supported_protocols.n + 1, sizeof *m->classic->protocols)))
+            return -1;
+        m->classic->session_timeout_ms = cm->session_timeout_ms;
+        for (int32_t i = 0; i < cm->supported_protocols.n; i++) {
+            const kf_consumer_group_member_metadata_value_classic_protocol *p = &cm->supported_protocols.items[i];
+            gprotocol *q = &m->classic->protocols[i];
+            if (!(q->name = sk_coord_memdup(p->name)) || !(q->metadata = malloc((size_t)p->metadata.len + 1)))
+                return -1;
+            m->classic->nprotocols++;
+            memcpy(q->metadata, p->metadata.p, (size_t)p->metadata.len);
+            q->metadata_len = p->metadata.len;
+        }
+    }
     return 0;
 }
 

@@ -211,7 +211,7 @@ static bool supports_protocols(const ggroup *g, const kf_join_group_request *rq)
 /* ClassicGroup.selectProtocol: among the protocols every member supports,
  * each member votes for its most preferred; most votes wins, ties go to the
  * one voted for first. NULL only for an empty group. */
-static const char *select_protocol(const ggroup *g)
+const char *sk_group_select_protocol(const ggroup *g)
 {
     const char *best = NULL;
     int32_t best_votes = 0;
@@ -523,7 +523,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
     free(g->protocol_name);
     g->protocol_name = NULL;
     if (g->members) {
-        const char *selected = select_protocol(g);
+        const char *selected = sk_group_select_protocol(g);
         g->protocol_name = selected ? sk_coord_strdup(selected) : NULL;
         sk_group_compute_subscribed(g);
         sk_group_set_state(gs, g, SK_GROUP_COMPLETING_REBALANCE, "generation %d with %d members, protocol %s",
@@ -706,7 +706,7 @@ static void replace_static_member(sk_groups *gs, ggroup *g, gmember *m, int16_t 
     if (member_update(gs, m, version, rq, waiter) < 0) {
         sk_group_answer_join_error(gs, waiter, "", SK_ERR_UNKNOWN_SERVER_ERROR);
     } else if (g->state == SK_GROUP_STABLE) {
-        const char *selected = select_protocol(g);
+        const char *selected = sk_group_select_protocol(g);
         if (g->protocol_name && selected && !strcmp(selected, g->protocol_name)) {
             int16_t err = store_group(gs, g, NULL);
             if (err != SK_ERR_NONE) {
@@ -891,6 +891,10 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
             return;
         }
     }
+    if (g->consumer && g->consumer->nmembers > 0) { /* a mixed group (cgroup_migrate.c) */
+        cgroup_classic_join_member(gs, g, c, version, rq, waiter);
+        return;
+    }
     int16_t cerr = cgroup_classic_join(gs, g);
     if (cerr != SK_ERR_NONE) {
         sk_group_answer_join_error(gs, waiter, mid, cerr);
@@ -980,6 +984,10 @@ void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *
     }
     ggroup *g = sk_group_find_str(gs, rq->group_id);
     const char *mid = str_or(rq->member_id, "");
+    if (g && g->consumer) {
+        cgroup_classic_sync(gs, g, rq, waiter);
+        return;
+    }
     if (!g || g->state == SK_GROUP_EMPTY) {
         sk_group_answer_sync_error(gs, waiter, SK_ERR_UNKNOWN_MEMBER_ID);
         return;
@@ -1021,6 +1029,8 @@ int16_t sk_group_heartbeat(sk_groups *gs, const kf_heartbeat_request *rq)
     ggroup *g = sk_group_find_str(gs, rq->group_id);
     if (!g)
         return SK_ERR_UNKNOWN_MEMBER_ID;
+    if (g->consumer)
+        return cgroup_classic_beat(gs, g, rq);
     const char *mid = str_or(rq->member_id, "");
     int16_t err = sk_group_validate_member(g, mid, rq->group_instance_id);
     if (err != SK_ERR_NONE)
@@ -1049,6 +1059,10 @@ int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_requ
     if (group_id.len <= 0)
         return SK_ERR_INVALID_GROUP_ID;
     ggroup *g = sk_group_find_str(gs, group_id);
+    if (g && g->consumer) {
+        cgroup_classic_leave(gs, g, members, n, out);
+        return SK_ERR_NONE;
+    }
     char left[512] = "";
     size_t at = 0;
     int32_t nleft = 0;

@@ -204,6 +204,9 @@ ggroup *sk_group_find(sk_groups *gs, const char *id, size_t len);
 ggroup *sk_group_find_str(sk_groups *gs, kf_str id);
 /* Creates an Empty group; NULL when out of memory. */
 ggroup *sk_group_create(sk_groups *gs, const char *id, size_t len);
+/* Removes the classic members and pending member ids (parked requests
+ * answered) and cancels the group's join and sync deadlines. */
+void sk_group_members_clear(sk_groups *gs, ggroup *g);
 /* Removes the group (Dead) and frees it, answering any parked request. */
 void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason);
 /* True when `to` may follow g's state (ClassicGroupState's valid previous
@@ -257,6 +260,9 @@ void sk_group_maybe_rebalance(sk_groups *gs, ggroup *g, const char *reason);
  * instance id unknown -> UNKNOWN_MEMBER_ID, mapped to another member id ->
  * FENCED_INSTANCE_ID; an unknown member id -> UNKNOWN_MEMBER_ID. */
 int16_t sk_group_validate_member(const ggroup *g, const char *member_id, kf_str group_instance_id);
+/* ClassicGroup.selectProtocol: the protocol every member supports that
+ * most members prefer; NULL for an empty group. */
+const char *sk_group_select_protocol(const ggroup *g);
 /* The group's join-phase and pending-sync deadlines passed. */
 void sk_group_join_timer_expired(sk_groups *gs, ggroup *g);
 void sk_group_sync_timer_expired(sk_groups *gs, ggroup *g);

@@ -236,6 +236,19 @@ static int replay_group_live(sk_groups *gs, ggroup *g, const kf_group_metadata_v
     return 0;
 }
 
+/* Removes the classic state of `g` (members, pending ids, generation,
+ * protocol, deadlines): an Empty group. */
+static void classic_reset(sk_groups *gs, ggroup *g)
+{
+    sk_group_members_clear(gs, g);
+    free(g->protocol_type);
+    free(g->protocol_name);
+    g->protocol_type = g->protocol_name = NULL;
+    g->generation_id = 0;
+    g->state = g->previous_state = SK_GROUP_EMPTY;
+    sk_group_compute_subscribed(g);
+}
+
 /* A GroupMetadataValue. Read from the log it rebuilds the group; written
  * by the group itself (gs->writing: runtime.c) it is a snapshot of the
  * group in memory, whose members' protocols, parked requests and timers
@@ -255,7 +268,12 @@ static int replay_group(sk_groups *gs, const sk_group_record *rec)
         goto out;
     ggroup *g = sk_group_find(gs, group, strlen(group));
     if (!rec->value) {
-        if (g)
+        /* Offsets outlive the group (Kafka keeps them apart): a group with
+         * committed offsets or a consumer part loses its classic part only
+         * (the online upgrade writes this tombstone, cgroup_migrate.c). */
+        if (g && (g->ntopics > 0 || g->consumer))
+            classic_reset(gs, g);
+        else if (g)
             sk_group_destroy(gs, g, "its tombstone is stored");
         rc = 0;
         goto out;

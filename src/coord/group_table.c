@@ -186,16 +186,21 @@ static void group_sync_timer_fired(void *owner, gtimer *t)
     sk_group_sync_timer_expired(gs, (ggroup *)((char *)t - offsetof(ggroup, sync_timer)));
 }
 
-void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason)
+void sk_group_members_clear(sk_groups *gs, ggroup *g)
 {
-    if (!gs->closing && g->state != SK_GROUP_DEAD)
-        sk_group_set_state(gs, g, SK_GROUP_DEAD, "%s", reason);
     while (g->members)
         sk_group_member_remove(gs, g->members);
     while (g->pending)
         sk_group_pending_remove(gs, g->pending);
     sk_coord_timer_cancel(&gs->timers, &g->join_timer);
     sk_coord_timer_cancel(&gs->timers, &g->sync_timer);
+}
+
+void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason)
+{
+    if (!gs->closing && g->state != SK_GROUP_DEAD)
+        sk_group_set_state(gs, g, SK_GROUP_DEAD, "%s", reason);
+    sk_group_members_clear(gs, g);
     sk_group_txn_offsets_drop(gs, g->group_id, NULL, -1); /* every pending offset belongs to a group */
     sk_htab_remove(&gs->index, &g->node);
     if (g->prev)

@@ -52,9 +52,21 @@ static void each(void *arg, void (*fn)(void *ctx, const char *name), void *ctx)
 
 static const sk_group_topics fake_topics = {by_name, by_id, each, NULL};
 
+/* The bytes of the last SyncGroup assignment (binary, unlike waiter's). */
+static uint8_t sync_bytes[128];
+static int32_t sync_len;
+
+static void on_sync_bytes(void *arg, const kf_sync_group_response *r)
+{
+    sync_len = r->assignment.len < (int32_t)sizeof sync_bytes ? r->assignment.len : 0;
+    if (sync_len > 0)
+        memcpy(sync_bytes, r->assignment.p, (size_t)sync_len);
+    on_sync(arg, r);
+}
+
 static sk_groups *open_consumer_groups(void)
 {
-    sk_groups_opts o = {.now_ms = fake_clock, .store = &test_store, .join_done = on_join, .sync_done = on_sync,
+    sk_groups_opts o = {.now_ms = fake_clock, .store = &test_store, .join_done = on_join, .sync_done = on_sync_bytes,
                         .topics = &fake_topics};
     return sk_groups_open(&cfg, &o);
 }
@@ -466,10 +478,13 @@ START_TEST(test_heartbeat_errors)
     r = heartbeat_cg((hbreq){.group = "classic", .member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t",
                              .owned = ""});
     ck_assert_int_eq(r.error, SK_ERR_GROUP_ID_NOT_FOUND);
-    /* and a classic JoinGroup meets a consumer group with members */
-    waiter w = {0};
+    /* and a classic JoinGroup meets a consumer group with members: it may
+     * join (cgroup_migrate.c), but not with a malformed subscription */
+    waiter w = {0}, w2 = {0};
     join(&w, 5, "g", "", NULL, "range", "m");
-    ck_assert_int_eq(w.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    ck_assert_int_eq(w.error_code, SK_ERR_MEMBER_ID_REQUIRED);
+    join(&w2, 5, "g", w.member_id, NULL, "range", "m");
+    ck_assert_int_eq(w2.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
 }
 END_TEST
 
@@ -731,6 +746,19 @@ START_TEST(test_offset_expiration)
 }
 END_TEST
 
+/* A new coordinator loads every record written so far. */
+static void reload(void)
+{
+    sk_groups_close(gs);
+    gs = open_consumer_groups();
+    for (int i = 0; i < nrecords; i++) {
+        sk_group_record r = {records[i].key, records[i].key_len, records[i].value_len >= 0 ? records[i].value : NULL,
+                             records[i].value_len >= 0 ? (size_t)records[i].value_len : 0};
+        ck_assert_int_eq(sk_groups_replay(gs, &r, records[i].offset, -1), 0);
+    }
+    sk_groups_loaded(gs);
+}
+
 START_TEST(test_replay_gives_the_same_group)
 {
     join_cg("A", "t");
@@ -743,14 +771,7 @@ START_TEST(test_replay_gives_the_same_group)
     snprintf(a_assigned, sizeof a_assigned, "%s", assigned_of("A"));
     tps_string(&member_of("B")->target, b_target, sizeof b_target);
 
-    sk_groups_close(gs);
-    gs = open_consumer_groups();
-    for (int i = 0; i < nrecords; i++) {
-        sk_group_record r = {records[i].key, records[i].key_len, records[i].value_len >= 0 ? records[i].value : NULL,
-                             records[i].value_len >= 0 ? (size_t)records[i].value_len : 0};
-        ck_assert_int_eq(sk_groups_replay(gs, &r, records[i].offset, -1), 0);
-    }
-    sk_groups_loaded(gs);
+    reload();
     ck_assert_int_eq(cg()->group_epoch, before.group_epoch);
     ck_assert_int_eq(cg()->assignment_epoch, before.assignment_epoch);
     ck_assert_int_eq(cg()->nmembers, 2);
@@ -772,6 +793,308 @@ START_TEST(test_replay_gives_the_same_group)
     advance(10001);
     settle();
     ck_assert_ptr_null(cg() ? member_of("B") : NULL);
+}
+END_TEST
+
+/* ---- classic members (the online upgrade, cgroup_migrate.c) ---- */
+
+/* ConsumerProtocolSubscription v0 of topic "t", and ConsumerProtocolAssignment
+ * v0 of partitions `p` of "t". */
+static const uint8_t sub_v0[] = {0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff};
+
+static int32_t assignment_v0(uint8_t *out, const int32_t *p, int32_t n)
+{
+    uint8_t head[] = {0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, (uint8_t)n};
+    memcpy(out, head, sizeof head);
+    int32_t len = (int32_t)sizeof head;
+    for (int32_t i = 0; i < n; i++, len += 4) {
+        uint8_t be[4] = {0, 0, 0, (uint8_t)p[i]};
+        memcpy(out + len, be, 4);
+    }
+    memset(out + len, 0xff, 4); /* no user data */
+    return len + 4;
+}
+
+static void classic_join(waiter *w, const char *member)
+{
+    kf_join_group_request rq = join_request("g", member, NULL, "range", "");
+    protocols[0].metadata.p = sub_v0;
+    protocols[0].metadata.len = (int32_t)sizeof sub_v0;
+    sk_group_join(gs, &client, 3, &rq, w);
+}
+
+/* A classic group "g" at generation 1: A owns t0-t2, B t3-t5. */
+static void classic_pair(char a[64], char b[64])
+{
+    waiter wa = {0}, wb = {0}, sa = {0}, sb = {0};
+    classic_join(&wa, "");
+    classic_join(&wb, "");
+    settle();
+    ck_assert_int_eq(wa.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(wb.generation_id, 1);
+    snprintf(a, 64, "%s", !strcmp(wa.leader, wa.member_id) ? wa.member_id : wb.member_id);
+    snprintf(b, 64, "%s", !strcmp(wa.leader, wa.member_id) ? wb.member_id : wa.member_id);
+    static uint8_t pa[64], pb[64];
+    static const int32_t first[] = {0, 1, 2}, second[] = {3, 4, 5};
+    kf_sync_group_request rq = sync_request("g", 1, a);
+    assignments[0].member_id = kf_str_c(a);
+    assignments[0].assignment.p = pa;
+    assignments[0].assignment.len = assignment_v0(pa, first, 3);
+    assignments[1].member_id = kf_str_c(b);
+    assignments[1].assignment.p = pb;
+    assignments[1].assignment.len = assignment_v0(pb, second, 3);
+    rq.assignments.items = assignments;
+    rq.assignments.n = 2;
+    sk_group_sync(gs, 3, &rq, &sa);
+    kf_sync_group_request rb = sync_request("g", 1, b);
+    sk_group_sync(gs, 3, &rb, &sb);
+    ck_assert_int_eq(sa.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(sb.error_code, SK_ERR_NONE);
+}
+
+/* A classic member's JoinGroup (v3, subscription "t" v0) and SyncGroup;
+ * the assignment's partitions of "t" go to `parts` ("0 1"). */
+static int32_t classic_rejoin(const char *member, char *parts, size_t n)
+{
+    waiter wj = {0}, ws = {0};
+    classic_join(&wj, member);
+    ck_assert_int_eq(wj.calls, 1);
+    ck_assert_int_eq(wj.error_code, SK_ERR_NONE);
+    ck_assert_str_eq(wj.member_id, member);
+    ck_assert_str_eq(wj.protocol_type, "consumer");
+    ck_assert_str_eq(wj.protocol_name, "range");
+    ck_assert_str_eq(wj.leader, "");
+    kf_sync_group_request rq = sync_request("g", wj.generation_id, member);
+    rq.protocol_type = kf_str_c("consumer");
+    rq.protocol_name = kf_str_c("range");
+    static uint8_t got[64];
+    memset(got, 0, sizeof got);
+    sk_group_sync(gs, 5, &rq, &ws);
+    ck_assert_int_eq(ws.error_code, SK_ERR_NONE);
+    /* ConsumerProtocolAssignment v0: version, [topic, [partition]], user data */
+    const uint8_t *a = sync_bytes;
+    ck_assert_int_ge(sync_len, 10);
+    size_t pos = 0;
+    parts[0] = 0;
+    ck_assert_int_eq(a[0] | a[1], 0);
+    int32_t nt = a[5];
+    pos = 6;
+    for (int32_t t = 0; t < nt; t++) {
+        ck_assert_int_eq(a[pos + 1], 1);
+        ck_assert_int_eq(a[pos + 2], 't');
+        int32_t np = a[pos + 6];
+        pos += 7;
+        for (int32_t i = 0; i < np; i++, pos += 4)
+            snprintf(parts + strlen(parts), n - strlen(parts), "%s%d", strlen(parts) ? " " : "", a[pos + 3]);
+    }
+    return wj.generation_id;
+}
+
+START_TEST(test_upgrade_keeps_classic_assignments)
+{
+    static char bidirectional[] = "bidirectional";
+    cfg.group_consumer_migration_policy = bidirectional;
+    char a[64], b[64];
+    classic_pair(a, b);
+    answer c = join_cg("C", "t");
+    ck_assert_int_eq(c.error, SK_ERR_NONE);
+    ck_assert_ptr_nonnull(cg());
+    ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 0); /* no classic group left */
+    ck_assert_int_eq(cg()->nmembers, 3);
+    ck_assert_int_eq(cg()->group_epoch, 2); /* the generation, then C's join */
+    ck_assert_int_eq(cg()->assignment_epoch, 2);
+    /* the classic members keep what they own, at the generation */
+    ck_assert_str_eq(assigned_of(a), "t0 t1 t2");
+    ck_assert_str_eq(assigned_of(b), "t3 t4 t5");
+    ck_assert_int_eq(member_of(a)->member_epoch, 1);
+    ck_assert_int_eq(member_of(a)->state, CM_STABLE);
+    ck_assert_ptr_nonnull(member_of(a)->classic);
+    ck_assert_int_eq(member_of(a)->classic->session_timeout_ms, 10000);
+    ck_assert_str_eq(member_of(a)->classic->protocols[0].name, "range");
+    ck_assert_ptr_null(member_of("C")->classic);
+    /* C's partitions are still owned by the classic members: none yet */
+    ck_assert_int_eq(c.epoch, 2);
+    ck_assert_str_eq(c.assignment, "");
+    char ta[128], tb[128];
+    tps_string(&member_of(a)->target, ta, sizeof ta);
+    tps_string(&member_of(b)->target, tb, sizeof tb);
+    ck_assert_str_eq(ta, "t0 t1");
+    ck_assert_str_eq(tb, "t3 t4");
+    assert_exclusive();
+
+    /* the classic members learn of the new epoch through Heartbeat and
+     * rejoin: they give up what C gets, then C gets it */
+    ck_assert_int_eq(heartbeat("g", 1, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    ck_assert_int_eq(heartbeat("g", 0, a, NULL), SK_ERR_ILLEGAL_GENERATION);
+    ck_assert_int_eq(heartbeat("g", 1, "C", NULL), SK_ERR_UNKNOWN_MEMBER_ID);
+    char parts[64];
+    ck_assert_int_eq(classic_rejoin(a, parts, sizeof parts), 2);
+    ck_assert_str_eq(parts, "0 1");
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_NONE);
+    ck_assert_int_eq(classic_rejoin(b, parts, sizeof parts), 2);
+    ck_assert_str_eq(parts, "3 4");
+    c = beat("C", 2, "");
+    ck_assert_str_eq(c.assignment, "t2 t5");
+    assert_exclusive();
+    ck_assert_int_eq(heartbeat("g", 2, b, NULL), SK_ERR_NONE);
+    ck_assert_int_eq(cgroup_state_of(cg()), CG_STABLE);
+
+    /* the records give the same mixed group */
+    reload();
+    ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 0);
+    ck_assert_int_eq(cg()->nmembers, 3);
+    ck_assert_str_eq(assigned_of(a), "t0 t1");
+    ck_assert_int_eq(member_of(b)->classic->session_timeout_ms, 10000);
+    ck_assert_int_eq(member_of(b)->classic->protocols[0].metadata_len, (int32_t)sizeof sub_v0);
+    /* classic members' sessions are their JoinGroup's */
+    advance(10001);
+    settle();
+    ck_assert_ptr_null(member_of(a));
+    ck_assert_ptr_null(member_of(b));
+}
+END_TEST
+
+/* A mixed group "g" at epoch 2: classic A (t0 t1), B (t3 t4), consumer C (t2 t5). */
+static void mixed_group(char a[64], char b[64])
+{
+    char parts[64];
+    classic_pair(a, b);
+    ck_assert_int_eq(join_cg("C", "t").error, SK_ERR_NONE);
+    ck_assert_int_eq(classic_rejoin(a, parts, sizeof parts), 2);
+    ck_assert_int_eq(classic_rejoin(b, parts, sizeof parts), 2);
+    ck_assert_str_eq(beat("C", 2, "").assignment, "t2 t5");
+}
+
+START_TEST(test_downgrade_when_the_last_consumer_member_leaves)
+{
+    static char bidirectional[] = "bidirectional", upgrade[] = "upgrade";
+    cfg.group_consumer_migration_policy = bidirectional;
+    char a[64], b[64];
+    mixed_group(a, b);
+    answer c = heartbeat_cg((hbreq){.member = "C", .epoch = -1});
+    ck_assert_int_eq(c.error, SK_ERR_NONE);
+    ggroup *g = sk_group_find(gs, "g", 1);
+    ck_assert_ptr_null(g->consumer);
+    ck_assert_int_eq(g->nmembers, 2);
+    ck_assert_int_eq(g->state, SK_GROUP_PREPARING_REBALANCE);
+    ck_assert_str_eq(g->protocol_type, "consumer");
+    ck_assert_str_eq(g->protocol_name, "range");
+    /* the classic members rejoin the classic group at the next generation */
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    waiter wa = {0}, wb = {0};
+    classic_join(&wa, a);
+    classic_join(&wb, b);
+    settle();
+    ck_assert_int_eq(wa.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(wa.generation_id, 3);
+    ck_assert_int_eq(wb.generation_id, 3);
+    ck_assert_str_eq(wa.leader, a);
+    ck_assert_int_eq(wa.nmembers, 2);
+    /* the records give the classic group (its last state: the downgrade) */
+    reload();
+    g = sk_group_find(gs, "g", 1);
+    ck_assert_ptr_null(g->consumer);
+    ck_assert_int_eq(g->nmembers, 2);
+    ck_assert_int_eq(g->generation_id, 2);
+
+    /* policy upgrade: the consumer group stays, with its classic members */
+    sk_groups_close(gs);
+    gs = open_consumer_groups();
+    nrecords = 0;
+    cfg.group_consumer_migration_policy = upgrade;
+    mixed_group(a, b);
+    ck_assert_int_eq(heartbeat_cg((hbreq){.member = "C", .epoch = -1}).error, SK_ERR_NONE);
+    ck_assert_ptr_nonnull(cg());
+    ck_assert_int_eq(cg()->nmembers, 2);
+    ck_assert_int_eq(cg()->group_epoch, 3);
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    /* a classic LeaveGroup */
+    kf_leave_group_request_member lm = {.member_id = kf_str_c(a)};
+    kf_leave_group_response_member out = {0};
+    ck_assert_int_eq(sk_group_leave(gs, kf_str_c("g"), &lm, 1, &out), SK_ERR_NONE);
+    ck_assert_int_eq(out.error_code, SK_ERR_NONE);
+    ck_assert_int_eq(cg()->nmembers, 1);
+    ck_assert_int_eq(sk_group_leave(gs, kf_str_c("g"), &lm, 1, &out), SK_ERR_NONE);
+    ck_assert_int_eq(out.error_code, SK_ERR_UNKNOWN_MEMBER_ID);
+}
+END_TEST
+
+START_TEST(test_classic_member_errors)
+{
+    static char bidirectional[] = "bidirectional";
+    cfg.group_consumer_migration_policy = bidirectional;
+    char a[64], b[64];
+    mixed_group(a, b);
+    waiter w = {0};
+    /* SyncGroup: the generation is the member epoch, the protocol its own */
+    kf_sync_group_request rq = sync_request("g", 1, a);
+    sk_group_sync(gs, 3, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_ILLEGAL_GENERATION);
+    rq = sync_request("g", 2, a);
+    rq.protocol_type = kf_str_c("connect");
+    sk_group_sync(gs, 5, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    rq.protocol_type = kf_str_c("consumer");
+    rq.protocol_name = kf_str_c("roundrobin");
+    sk_group_sync(gs, 5, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    rq = sync_request("g", 2, "C"); /* a consumer-protocol member */
+    sk_group_sync(gs, 3, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_UNKNOWN_MEMBER_ID);
+    /* a new group epoch: the member must rejoin first */
+    ck_assert_int_eq(join_cg("D", "t").error, SK_ERR_NONE);
+    rq = sync_request("g", 2, a);
+    sk_group_sync(gs, 3, &rq, &w);
+    ck_assert_int_eq(w.error_code, SK_ERR_REBALANCE_IN_PROGRESS);
+    ck_assert_int_eq(heartbeat("g", 2, a, NULL), SK_ERR_REBALANCE_IN_PROGRESS);
+    /* JoinGroup: another protocol type, or no protocol the classic members have */
+    waiter wj = {0};
+    kf_join_group_request jr = join_request("g", a, NULL, "range", "");
+    jr.protocol_type = kf_str_c("connect");
+    sk_group_join(gs, &client, 5, &jr, &wj);
+    ck_assert_int_eq(wj.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    jr = join_request("g", "", NULL, "roundrobin", "");
+    sk_group_join(gs, &client, 5, &jr, &wj);
+    ck_assert_int_eq(wj.error_code, SK_ERR_INCONSISTENT_GROUP_PROTOCOL);
+    /* a v4+ dynamic member without an id gets one first */
+    classic_join(&wj, "");
+    ck_assert_int_eq(wj.error_code, SK_ERR_NONE); /* v3: joins at once */
+    ck_assert_uint_eq(strlen(wj.member_id), 22);
+    ck_assert_ptr_nonnull(member_of(wj.member_id)->classic);
+    /* unknown members */
+    ck_assert_int_eq(heartbeat("g", 2, "nobody", NULL), SK_ERR_UNKNOWN_MEMBER_ID);
+    ck_assert_int_eq(heartbeat("g", 2, a, "nobody"), SK_ERR_UNKNOWN_MEMBER_ID);
+}
+END_TEST
+
+START_TEST(test_upgrade_refused)
+{
+    static char disabled[] = "disabled", downgrade[] = "DOWNGRADE", upgrade[] = "upgrade";
+    char *policies[] = {disabled, downgrade};
+    for (int i = 0; i < 2; i++) {
+        cfg.group_consumer_migration_policy = policies[i];
+        char a[64], b[64];
+        classic_pair(a, b);
+        answer c = join_cg("C", "t");
+        ck_assert_int_eq(c.error, SK_ERR_GROUP_ID_NOT_FOUND);
+        ck_assert_str_eq(c.message, "Group g is not a consumer group.");
+        ck_assert_ptr_null(cg());
+        ck_assert_int_eq(sk_group_find(gs, "g", 1)->nmembers, 2);
+        ck_assert_int_eq(heartbeat("g", 1, a, NULL), SK_ERR_NONE);
+        sk_groups_close(gs);
+        gs = open_consumer_groups();
+    }
+    /* a classic group of another protocol type */
+    cfg.group_consumer_migration_policy = upgrade;
+    waiter w = {0};
+    kf_join_group_request rq = join_request("g", "", NULL, "range", "x");
+    rq.protocol_type = kf_str_c("connect");
+    sk_group_join(gs, &client, 3, &rq, &w);
+    settle();
+    ck_assert_int_eq(w.error_code, SK_ERR_NONE);
+    answer c = join_cg("C", "t");
+    ck_assert_int_eq(c.error, SK_ERR_GROUP_ID_NOT_FOUND);
+    ck_assert_str_eq(c.message, "Group g is not a consumer group.");
 }
 END_TEST
 
@@ -833,6 +1156,10 @@ static Suite *cgroup_suite(void)
     tcase_add_test(tc, test_offset_expiration);
     tcase_add_test(tc, test_replay_gives_the_same_group);
     tcase_add_test(tc, test_describe);
+    tcase_add_test(tc, test_upgrade_keeps_classic_assignments);
+    tcase_add_test(tc, test_upgrade_refused);
+    tcase_add_test(tc, test_downgrade_when_the_last_consumer_member_leaves);
+    tcase_add_test(tc, test_classic_member_errors);
     suite_add_tcase(s, tc);
     return s;
 }

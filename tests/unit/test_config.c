@@ -157,7 +157,7 @@ START_TEST(test_key_table_accessors)
         ck_assert_str_eq(buf, sk_config_key_default(n));
         n++;
     }
-    ck_assert_int_eq(n, 61);
+    ck_assert_int_eq(n, 62);
     ck_assert_ptr_null(sk_config_key_default(n));
     sk_config_free(&c);
 }
@@ -177,6 +177,7 @@ START_TEST(test_file_overrides_defaults)
                "  \"log.flush.interval.messages\": \"9223372036854775807\",\n"
                "  \"socket.request.max.bytes\": 1.0e3,\n"
                "  \"log.message.timestamp.type\": \"logappendtime\",\n"
+               "  \"group.consumer.migration.policy\": \"UPGRADE\",\n"
                "  \"default.replication.factor\": \"1\",\n"
                "  \"log.level\": \"ERROR\",\n"
                "  \"log.dirs\": \"/tmp/from-file\"\n"
@@ -193,6 +194,7 @@ START_TEST(test_file_overrides_defaults)
     ck_assert_int_eq(c.log_flush_interval_messages, INT64_MAX);
     ck_assert_int_eq(c.socket_request_max_bytes, 1000);
     ck_assert_str_eq(c.log_message_timestamp_type, "LogAppendTime");
+    ck_assert_str_eq(c.group_consumer_migration_policy, "upgrade");
     ck_assert_str_eq(c.log_level, "error");
     ck_assert_int_eq(sk_trace_threshold, SK_TRACE_ERROR);
     ck_assert_str_eq(c.log_dirs, "/tmp/from-file");
@@ -336,6 +338,7 @@ START_TEST(test_bad_flag_values)
         {"--log.message.timestamp.type", "AppendTime",
          "must be one of CreateTime, LogAppendTime"},
         {"--log.level", "verbose", "must be one of debug, info, warn, error"},
+        {"--group.consumer.migration.policy", "both", "must be one of disabled, upgrade, downgrade, bidirectional"},
         {"--log.dirs", "", "must not be empty"},
         {"--listeners", "", "needs at least one NAME://host:port"},
         {"--listeners", "localhost:9092", "expected NAME://host:port"},
