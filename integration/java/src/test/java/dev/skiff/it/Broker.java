@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * started with SIGTERM and fails if it did not exit with status 0.
  */
 final class Broker implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) \\((\\S+)\\)");
+    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) \\(([^,)\\s]+)");
     private static final Pattern STARTED = Pattern.compile("\\[main\\] skiff \\S+ started");
 
     final String bootstrap;
@@ -69,7 +69,7 @@ final class Broker implements AutoCloseable {
             seen.add(line);
             Matcher m = LISTENING.matcher(line);
             if (m.find()) {
-                endpoints.put(m.group(3), m.group(1) + ":" + m.group(2));
+                endpoints.putIfAbsent(m.group(3), m.group(1) + ":" + m.group(2)); // node 1's, with several brokers
             }
             started = STARTED.matcher(line).find();
         }
