@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition, libversion
 from confluent_kafka.admin import AdminClient, NewTopic
 
 import kfs
@@ -27,6 +27,7 @@ from control import Control
 from harness import config_args, free_port, run_skiff
 from kafka_wire import Connection
 from test_produce_fetch import TIMEOUT, consume_confluent, producer_conf
+from test_consumer_protocol import Member, balanced, exclusive, poll_until, settled
 from test_control_openapi import check as check_schema
 from test_produce_fetch_wire import record_batch
 
@@ -36,11 +37,13 @@ FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH = 74, 75
 pytestmark = pytest.mark.librdkafka
 
 
+CLUSTER = {'skiff.cluster.brokers': 3, 'default.replication.factor': 3, 'offsets.topic.num.partitions': 6,
+           'transaction.state.log.num.partitions': 6, 'broker.rack': 'ra,rb,rc'}
+
+
 @pytest.fixture
 def cluster(start_broker):
-    return start_broker(config={'skiff.cluster.brokers': 3, 'default.replication.factor': 3,
-                                'offsets.topic.num.partitions': 6, 'transaction.state.log.num.partitions': 6,
-                                'broker.rack': 'ra,rb,rc'})
+    return start_broker(config=CLUSTER)
 
 
 def create(bootstrap, name, partitions, rf=3):
@@ -411,60 +414,131 @@ def test_idempotent_kafka_python_producer_across_moves_and_broker_loss(cluster, 
     assert len(res['acked']) == res['sent']
 
 
-def test_consumer_group_across_coordinator_moves(cluster):
-    """A classic group (librdkafka) consuming with commits: the coordinator
-    moves twice, then its broker goes down; nothing is lost, and records are
-    seen again only after the last committed offset."""
+COORDINATOR_APIS = ('Heartbeat', 'OffsetCommit', 'JoinGroup', 'SyncGroup', 'OffsetFetch', 'ConsumerGroupHeartbeat')
+
+
+def not_coordinator(ctl):
+    """How many group requests have been answered NOT_COORDINATOR."""
+    return sum(error_count(ctl, api, 'NOT_COORDINATOR') for api in COORDINATOR_APIS)
+
+
+def consume_across_coordinator_moves(cluster, group, consumers, check=lambda: None):
+    """The group's consumers of topic cg (3 partitions, empty) poll, each
+    committing after every 10 records it gets, while 300 records arrive in
+    four phases of 75: after each phase is consumed the group's coordinator
+    moves (then the next phase is produced once the group has been told
+    NOT_COORDINATOR), moves again, then its broker goes down. Every record
+    is consumed; records are seen again only after the last committed
+    offset; the final commit lands at the last coordinator. `check` runs
+    after each poll. Brings the broker back and returns the API names that
+    got NOT_COORDINATOR."""
     ctl = Control(cluster.http_url)
-    create(cluster.bootstrap, 'cg', 3)
-    p = Producer(producer_conf(cluster.bootstrap_all))
-    for i in range(300):
-        p.produce('cg', value=b'%d' % i, partition=i % 3)
-    assert p.flush(TIMEOUT) == 0
-    c = Consumer({'bootstrap.servers': cluster.bootstrap_all, 'group.id': 'grp', 'auto.offset.reset': 'earliest',
-                  'enable.auto.commit': False, 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 200,
-                  'reconnect.backoff.ms': 20, 'reconnect.backoff.max.ms': 200, 'fetch.wait.max.ms': 100})
-    c.subscribe(['cg'])
     seen = []
+    got = [0] * len(consumers)
     events = ['move', 'move', 'down']
     deadline = time.monotonic() + TIMEOUT * 2
-    coordinator = None
-    try:
-        while len({v for v in seen}) < 300 and time.monotonic() < deadline:
-            m = c.poll(0.2)
+    coordinator, told = None, None
+
+    def poll():
+        for i, c in enumerate(consumers):
+            m = c.poll(0.2 / len(consumers))
+            check()
             if m is None or m.error():
                 continue
             seen.append(int(m.value()))
-            if len(seen) % 10 == 0:
+            got[i] += 1
+            if got[i] % 10 == 0:
                 c.commit(asynchronous=False)
-            if events and len(seen) >= 60 * (4 - len(events)):
-                step = events.pop(0)
-                with wire(cluster, 1) as w:
-                    coordinator = kfs.call(w, 10, 4, {'key_type': 0, 'coordinator_keys': ['grp']})[
-                        'coordinators'][0]['node_id']
-                if step == 'move':
-                    target = next(n for n in (1, 2, 3) if n != coordinator)
-                    status, body = ctl.post('/v1/cluster/groups/grp/coordinator', {'node_id': target})
-                    assert status == 200 and body['leader'] == target, body
-                else:
-                    assert ctl.post(f'/v1/cluster/brokers/{coordinator}/down')[0] == 200
-    finally:
-        c.close()
+
+    produce_cg(cluster, range(75))
+    while len(set(seen)) < 300 and time.monotonic() < deadline:
+        poll()
+        if told is not None:  # the next phase once the group was told of the move
+            if not_coordinator(ctl) > told:
+                told = None
+                produce_cg(cluster, range(225 - 75 * len(events), 300 - 75 * len(events)))
+            continue
+        if events and len(set(seen)) == 75 * (4 - len(events)):
+            step = events.pop(0)
+            with wire(cluster, 1) as w:
+                coordinator = kfs.call(w, 10, 4, {'key_type': 0, 'coordinator_keys': [group]})[
+                    'coordinators'][0]['node_id']
+            if step == 'move':
+                told = not_coordinator(ctl)
+                target = next(n for n in (1, 2, 3) if n != coordinator)
+                status, body = ctl.post(f'/v1/cluster/groups/{group}/coordinator', {'node_id': target})
+                assert status == 200 and body['leader'] == target, body
+            else:
+                assert ctl.post(f'/v1/cluster/brokers/{coordinator}/down')[0] == 200
+                produce_cg(cluster, range(225, 300))
     assert sorted(set(seen)) == list(range(300))
     # Duplicates only where offsets were not committed yet: at most the
-    # uncommitted tail per partition each time (10 records between commits).
+    # uncommitted tail (under 10 records per consumer) each time.
     assert len(seen) - 300 <= 3 * 30
     assert events == []
-    assert sum(error_count(ctl, api, 'NOT_COORDINATOR') for api in ('Heartbeat', 'OffsetCommit', 'JoinGroup',
-                                                                      'SyncGroup', 'OffsetFetch')) > 0
+    for c in consumers:
+        c.commit(offsets=c.position(c.assignment()), asynchronous=False)
+    committed = consumers[0].committed([TopicPartition('cg', p) for p in range(3)], timeout=TIMEOUT)
+    assert [(tp.partition, tp.offset, tp.error) for tp in committed] == [(p, 100, None) for p in range(3)]
     assert ctl.post(f'/v1/cluster/brokers/{coordinator}/up')[0] == 200
     # Each broker lists the groups it coordinates: the admin client, asking
     # every broker, sees the group once.
     listed = AdminClient({'bootstrap.servers': cluster.bootstrap}).list_groups(timeout=TIMEOUT)
     with wire(cluster, 1) as w:
-        now = kfs.call(w, 10, 4, {'key_type': 0, 'coordinator_keys': ['grp']})['coordinators'][0]['node_id']
+        now = kfs.call(w, 10, 4, {'key_type': 0, 'coordinator_keys': [group]})['coordinators'][0]['node_id']
     assert now != coordinator  # it moved when its broker went down, and stayed
-    assert [(g.id, g.broker.id) for g in listed] == [('grp', now)]
+    assert [(g.id, g.broker.id) for g in listed] == [(group, now)]
+    return {api for api in COORDINATOR_APIS if error_count(ctl, api, 'NOT_COORDINATOR') > 0}
+
+
+def produce_cg(cluster, values):
+    """Records b'<i>' on partition i % 3 of topic cg for each i of values."""
+    p = Producer(producer_conf(cluster.bootstrap_all))
+    for i in values:
+        p.produce('cg', value=b'%d' % i, partition=i % 3)
+    assert p.flush(TIMEOUT) == 0
+
+
+def test_consumer_group_across_coordinator_moves(cluster):
+    """A classic group (librdkafka) consuming with commits: the coordinator
+    moves twice, then its broker goes down; nothing is lost, and records are
+    seen again only after the last committed offset."""
+    create(cluster.bootstrap, 'cg', 3)
+    c = Consumer({'bootstrap.servers': cluster.bootstrap_all, 'group.id': 'grp', 'auto.offset.reset': 'earliest',
+                  'enable.auto.commit': False, 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 200,
+                  'reconnect.backoff.ms': 20, 'reconnect.backoff.max.ms': 200, 'fetch.wait.max.ms': 100})
+    c.subscribe(['cg'])
+    try:
+        apis = consume_across_coordinator_moves(cluster, 'grp', [c])
+    finally:
+        c.close()
+    assert apis and 'ConsumerGroupHeartbeat' not in apis
+
+
+@pytest.mark.skipif(libversion()[1] < 0x020c0000,
+                    reason=f'librdkafka {libversion()[0]} has no KIP-848 consumer protocol (2.12+)')
+def test_consumer_protocol_group_across_coordinator_moves(start_broker):
+    """The same with the KIP-848 protocol (librdkafka 2.15,
+    group.protocol=consumer), three members: ConsumerGroupHeartbeat at the
+    old coordinator gets NOT_COORDINATOR, the members find the new one and
+    keep their member epochs and assignments (one partition each, never
+    revoked, never owned twice), and nothing is lost."""
+    cluster = start_broker(config=dict(CLUSTER, **{'group.consumer.heartbeat.interval.ms': 300}))
+    create(cluster.bootstrap, 'cg', 3)
+    members = [Member(cluster.bootstrap_all, 'grp848', topic='cg', reconnect_backoff_ms=20,
+                      reconnect_backoff_max_ms=200) for _ in range(3)]
+    try:
+        poll_until(members, balanced(members, 1, partitions=3), 'three members, one partition each')
+        before = [set(m.assigned) for m in members]
+        settled(members)
+        apis = consume_across_coordinator_moves(cluster, 'grp848', [m.consumer for m in members],
+                                                check=lambda: exclusive(members))
+        assert [m.assigned for m in members] == before
+        assert all(not m.revoked for m in members)
+    finally:
+        for m in members:
+            m.close()
+    assert 'ConsumerGroupHeartbeat' in apis
 
 
 def test_ctl_cluster_commands(cluster):

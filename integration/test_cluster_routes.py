@@ -299,8 +299,15 @@ def test_partition_reassignment(cluster):
          'removingReplicas': leaving}]}]}
     assert res[1:] == [{'ok': ongoing}, {'ok': ongoing}], res
     assert metadata_routes(cluster, 2, 'moving')[2] == (lead2, epoch2, target + leaving, sorted(reps2))
+    # The control plane's route shows it as ListPartitionReassignments does.
+    assert route(ctl, 'moving', 2) == {
+        'topic': 'moving', 'partition': 2, 'leader': lead2, 'leader_epoch': epoch2, 'replicas': target + leaving,
+        'isr': [n for n in target + leaving if n != target[0]], 'adding_replicas': [target[0]],
+        'removing_replicas': leaving}
     assert ctl.post(f'/v1/cluster/brokers/{target[0]}/up')[0] == 200
     assert metadata_routes(cluster, 2, 'moving')[2] == (lead2, epoch2 + 1, target, sorted(target))
+    done = route(ctl, 'moving', 2)
+    assert (done['replicas'], done['adding_replicas'], done['removing_replicas']) == (target, [], [])
     assert run_admin(cluster, [step('listPartitionReassignments')]) == [{'ok': {'topics': []}}]
 
     # Cancelling: back to the replicas without those joining; then nothing to cancel.

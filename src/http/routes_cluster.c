@@ -27,8 +27,13 @@ static cJSON *ids_json(const int32_t *ids, int32_t n)
     return a;
 }
 
-static cJSON *route_json(const char *topic, int32_t partition, const sk_route *rt)
+/* The partition's route; a reassignment in progress (KIP-455) shows its
+ * joining and leaving replicas, as ListPartitionReassignments does (both
+ * empty when there is none). */
+static cJSON *route_json(sk_broker *b, const char *topic, int32_t partition, const sk_route *rt)
 {
+    int32_t adding[SK_CLUSTER_MAX_BROKERS], removing[SK_CLUSTER_MAX_BROKERS], na, nr;
+    sk_cluster_reassignment(b, topic, partition, adding, &na, removing, &nr);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "topic", topic);
     cJSON_AddNumberToObject(o, "partition", partition);
@@ -36,6 +41,8 @@ static cJSON *route_json(const char *topic, int32_t partition, const sk_route *r
     cJSON_AddNumberToObject(o, "leader_epoch", rt->leader_epoch);
     cJSON_AddItemToObject(o, "replicas", ids_json(rt->replicas, rt->nreplicas));
     cJSON_AddItemToObject(o, "isr", ids_json(rt->isr, rt->nisr));
+    cJSON_AddItemToObject(o, "adding_replicas", ids_json(adding, na));
+    cJSON_AddItemToObject(o, "removing_replicas", ids_json(removing, nr));
     return o;
 }
 
@@ -147,7 +154,7 @@ static void move_and_reply(sk_http_req *r, const char *topic, int32_t partition,
                             sk_err_name(err), node);
         return;
     }
-    cJSON *o = route_json(topic, partition, &rt);
+    cJSON *o = route_json(r->b, topic, partition, &rt);
     if (extra)
         cJSON_AddItemToObject(o, "coordinator_of", extra);
     sk_http_reply_json(r, 200, o);
@@ -175,7 +182,7 @@ static void partition_get(sk_http_req *r)
     sk_topic *t = sk_meta_topic(r->b->meta, topic, strlen(topic));
     sk_route rt;
     sk_cluster_route(r->b, topic, t->partitions, p, &rt);
-    sk_http_reply_json(r, 200, route_json(topic, p, &rt));
+    sk_http_reply_json(r, 200, route_json(r->b, topic, p, &rt));
 }
 
 static void partition_move(sk_http_req *r)
@@ -208,7 +215,7 @@ static void partition_leaderless(sk_http_req *r)
         sk_http_reply_error(r, 409, "conflict", "only with skiff.cluster.brokers above 1");
         return;
     }
-    sk_http_reply_json(r, 200, route_json(r->params[0], p, &rt));
+    sk_http_reply_json(r, 200, route_json(r->b, r->params[0], p, &rt));
 }
 
 static void leaders_shuffle(sk_http_req *r)
