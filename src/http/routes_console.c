@@ -92,7 +92,7 @@ static double uptime_s(void)
         if (*p == ' ' && ++field == 22)
             start = strtoull(p + 1, NULL, 10);
     struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
+    clock_gettime(CLOCK_BOOTTIME, &ts); /* the clock of /proc's start times, suspend included */
     long hz = sysconf(_SC_CLK_TCK);
     double up = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - (double)start / (double)(hz > 0 ? hz : 100);
     return start && up > 0 ? up : 0;
