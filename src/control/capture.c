@@ -26,12 +26,12 @@ typedef struct sk_capture_entry {
 } sk_capture_entry;
 
 typedef struct sk_capture {
-    bool enabled;
-    bool bodies;                 /* keep decoded request and response */
-    bool apis[CAPTURE_APIS];     /* captured API keys (all true = every API) */
-    int64_t capacity;            /* entries kept */
-    sk_capture_entry *ring;      /* capacity entries; id % capacity is the slot */
-    uint64_t next_id;            /* id of the next entry */
+    bool enabled;            /* capturing now (a stopped ring keeps its entries) */
+    bool bodies;             /* keep decoded request and response */
+    bool apis[CAPTURE_APIS]; /* captured API keys (all true = every API) */
+    int64_t capacity;        /* entries kept */
+    sk_capture_entry *ring;  /* capacity entries; id % capacity is the slot */
+    uint64_t next_id;        /* id of the next entry */
 } sk_capture;
 
 bool sk_capture_active(const sk_control *ctl)

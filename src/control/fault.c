@@ -332,9 +332,9 @@ int sk_faults_clear(sk_broker *b)
 
 /* What a rule looks for in a request body, and what was found. */
 typedef struct match_ctx {
-    const sk_fault_rule *r;
-    sk_meta *meta;
-    int16_t version;
+    const sk_fault_rule *r;            /* the rule matched against */
+    sk_meta *meta;                     /* resolves topic ids to names (borrowed) */
+    int16_t version;                   /* the request's version, for the fields it has */
     bool topic, partition, group, txn; /* found */
 } match_ctx;
 

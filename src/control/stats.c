@@ -10,6 +10,8 @@
 
 const double sk_stats_bucket_ms[SK_STATS_BUCKETS - 1] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 
+/* In ns, not sk_clock_mono_ms: the latency histogram's first bucket is 1 ms
+ * and its sum counts sub-ms requests. */
 static int64_t mono_ns(void)
 {
     struct timespec ts;

@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "skiff/clock.h"
+
 sk_trace_level sk_trace_threshold = SK_TRACE_INFO;
 
 static const char *const level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
@@ -25,13 +27,13 @@ int sk_trace_level_parse(const char *name)
 
 void sk_trace_write(sk_trace_level level, const char *subsys, const char *fmt, ...)
 {
-    struct timespec ts;
     struct tm tm;
     char stamp[32];
     char line[1024];
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
+    int64_t now_ms = sk_clock_wall_ms();
+    time_t now_s = (time_t)(now_ms / 1000);
+    gmtime_r(&now_s, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 
     va_list ap;
@@ -39,6 +41,5 @@ void sk_trace_write(sk_trace_level level, const char *subsys, const char *fmt, .
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     /* One fprintf per line keeps lines whole when threads log concurrently. */
-    fprintf(stderr, "%s.%03ldZ %s [%s] %s\n", stamp, ts.tv_nsec / 1000000L,
-            level_names[level], subsys, line);
+    fprintf(stderr, "%s.%03dZ %s [%s] %s\n", stamp, (int)(now_ms % 1000), level_names[level], subsys, line);
 }

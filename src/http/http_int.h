@@ -24,29 +24,29 @@ struct sk_http_wait;
 
 /* The server (b->http). */
 typedef struct sk_http {
-    struct evhttp *http;
-    struct event *pause_timer;   /* ends a timed broker pause, or NULL */
-    struct event *refuse_timer;  /* ends a timed refusal of connections, or NULL */
-    struct sk_http_wait *waits;  /* parked waits (list) */
+    struct evhttp *http;        /* libevent's HTTP server (owned), bound to skiff.http.listeners */
+    struct event *pause_timer;  /* ends a timed broker pause, or NULL */
+    struct event *refuse_timer; /* ends a timed refusal of connections, or NULL */
+    struct sk_http_wait *waits; /* parked waits (list) */
 } sk_http;
 
 /* One HTTP request, owned by the server until a reply is sent. */
 typedef struct sk_http_req {
-    sk_broker *b;
-    struct evhttp_request *ev;      /* libevent's request; NULL once its connection is gone */
-    char *params[SK_HTTP_PARAMS];   /* decoded {} segments of the path (heap) */
-    struct cJSON *body;             /* parsed JSON body (POST/PUT), or NULL */
-    char *query;                    /* raw query string (heap), or NULL */
-    struct sk_http_wait *wait;      /* a parked wait, or NULL */
+    sk_broker *b;                 /* the broker it is served for (borrowed) */
+    struct evhttp_request *ev;    /* libevent's request; NULL once its connection is gone */
+    char *params[SK_HTTP_PARAMS]; /* decoded {} segments of the path (heap) */
+    struct cJSON *body;           /* parsed JSON body (POST/PUT), or NULL */
+    char *query;                  /* raw query string (heap), or NULL */
+    struct sk_http_wait *wait;    /* a parked wait, or NULL */
 } sk_http_req;
 
 typedef void (*sk_http_handler)(sk_http_req *r);
 
 typedef struct sk_http_route {
-    int method;                 /* EVHTTP_REQ_GET, ... */
-    const char *pattern;        /* "/v1/faults/{}" */
-    sk_http_handler handler;
-    bool body;                  /* expects a JSON object body (empty body = {}) */
+    int method;              /* EVHTTP_REQ_GET, ... */
+    const char *pattern;     /* "/v1/faults/{}" */
+    sk_http_handler handler; /* called with the request once the path and body match */
+    bool body;               /* expects a JSON object body (empty body = {}) */
 } sk_http_route;
 
 /* Route tables of each file, each ended by a {0} row. */

@@ -94,9 +94,9 @@ static void request_metrics(struct evbuffer *b, const sk_stats *s)
 }
 
 typedef struct log_ctx {
-    struct evbuffer *b;
-    const char *metric;
-    int which;
+    struct evbuffer *b; /* the /metrics body being written (borrowed) */
+    const char *metric; /* the gauge's family name, e.g. kafka_log_log_size */
+    int which;          /* 0 size bytes, 1 segments, 2 log end offset, 3 log start offset */
 } log_ctx;
 
 static void partition_metric(sk_partition *p, void *arg)

@@ -18,9 +18,9 @@
 /* ---- Kafka calls -------------------------------------------------------- */
 
 typedef struct rest_pending {
-    sk_http_req *r;
-    sk_rest_done done;
-    void *ctx;
+    sk_http_req *r;    /* the HTTP request that made the Kafka call (borrowed) */
+    sk_rest_done done; /* called with the Kafka response */
+    void *ctx;         /* the caller's argument to done (borrowed) */
 } rest_pending;
 
 sk_request *sk_rest_request(sk_http_req *r, int16_t key)

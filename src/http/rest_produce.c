@@ -48,35 +48,35 @@
 
 /* One key or value as given. */
 typedef struct rest_data {
-    uint8_t *p;          /* heap; NULL = null */
-    size_t len;
-    char type[8];        /* BINARY, JSON or STRING */
+    uint8_t *p;   /* heap; NULL = null */
+    size_t len;   /* bytes at p */
+    char type[8]; /* BINARY, JSON or STRING */
 } rest_data;
 
 /* One record of the body and its result. */
 typedef struct rest_record {
-    int32_t partition;
-    rest_data key, value;
+    int32_t partition;              /* partition_id given or chosen; -1 until chosen */
+    rest_data key, value;           /* as given; p NULL for null */
     sk_record_header_spec *headers; /* heap array; keys and values heap */
-    int32_t nheaders;
-    int64_t timestamp;
-    size_t estimate;     /* bytes it adds to a batch, about */
-    int round;           /* request it went in (0 = not yet) */
-    int32_t position;    /* its index in its batch */
-    cJSON *result;       /* delivery report or error once known */
+    int32_t nheaders;               /* entries of headers */
+    int64_t timestamp;              /* create time, wall ms (the body's, else when parsed) */
+    size_t estimate;                /* bytes it adds to a batch, about */
+    int round;                      /* request it went in (0 = not yet) */
+    int32_t position;               /* its index in its batch */
+    cJSON *result;                  /* delivery report or error once known */
 } rest_record;
 
 typedef struct produce_ctx {
-    char topic[NAME_LEN];
-    char *text;          /* the body (heap, NUL-ended) until parsed */
-    size_t len;          /* its length, bytes */
-    rest_record *recs;
-    int n, cap;
-    int round;
-    int32_t partitions;
-    int32_t max_bytes;   /* max.message.bytes of the topic */
-    bool streaming;      /* a chunked reply of result lines */
-    int written;         /* results sent so far (streaming) */
+    char topic[NAME_LEN]; /* the topic of the path */
+    char *text;           /* the body (heap, NUL-ended) until parsed */
+    size_t len;           /* its length, bytes */
+    rest_record *recs;    /* the body's records in order (heap) */
+    int n, cap;           /* records in recs, slots allocated */
+    int round;            /* number of the Produce request in flight (0 before the first) */
+    int32_t partitions;   /* partition count of the topic */
+    int32_t max_bytes;    /* max.message.bytes of the topic */
+    bool streaming;       /* a chunked reply of result lines */
+    int written;          /* results sent so far (streaming) */
 } produce_ctx;
 
 static uint32_t rr_counter; /* round robin for unkeyed records */

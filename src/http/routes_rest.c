@@ -173,8 +173,8 @@ static cJSON *topic_json(sk_broker *b, const sk_topic *t)
 }
 
 typedef struct topic_walk {
-    sk_broker *b;
-    cJSON *data;
+    sk_broker *b; /* the broker listed (borrowed) */
+    cJSON *data;  /* the list's data array the topics are added to (borrowed) */
 } topic_walk;
 
 static void add_topic(sk_topic *t, void *arg)

@@ -196,10 +196,10 @@ static cJSON *txn_json(sk_broker *b, const char *id)
 /* ---- Waits -------------------------------------------------------------- */
 
 typedef struct wait_cond {
-    char name[NAME_MAX_LEN];   /* group id, topic or transactional id */
-    char state[32];            /* wanted state, "" = any */
-    int64_t a, b;              /* per kind: members / generation, partitions, offsets (-1 = any) */
-    int32_t partition;
+    char name[NAME_MAX_LEN]; /* group id, topic or transactional id */
+    char state[32];          /* wanted state, "" = any */
+    int64_t a, b;            /* per kind: members / generation, partitions, offsets (-1 = any) */
+    int32_t partition;       /* partition waited on (partition waits only) */
 } wait_cond;
 
 static bool check_group(sk_broker *b, const void *arg, cJSON **state)

@@ -17,14 +17,14 @@
 #define SK_WAIT_TICK_MS 5
 
 typedef struct sk_http_wait {
-    struct sk_http_wait *prev, *next;
-    sk_http_req *r;
-    sk_http_wait_check check;
-    struct event *tick;
-    int64_t deadline;        /* monotonic ms */
-    int64_t timeout_ms;
-    char what[160];          /* for the timeout message */
-    void *cond;              /* copy of the condition (heap) */
+    struct sk_http_wait *prev, *next; /* the server's list of parked waits (sk_http.waits) */
+    sk_http_req *r;                   /* the request answered when the wait ends (owned until then) */
+    sk_http_wait_check check;         /* true once cond holds; run every tick */
+    struct event *tick;               /* timer re-running check every SK_WAIT_TICK_MS (owned) */
+    int64_t deadline;                 /* monotonic ms */
+    int64_t timeout_ms;               /* as requested, for the timeout message */
+    char what[160];                   /* for the timeout message */
+    void *cond;                       /* copy of the condition (heap) */
 } sk_http_wait;
 
 static void wait_unlink(sk_http_wait *w)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log_int.h"
+#include "skiff/clock.h"
 #include "skiff/compress.h"
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
@@ -272,9 +273,7 @@ static bool txn_on_control(txn_scan *t, const sk_batch *b)
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)sk_clock_mono_ms() / 1e3;
 }
 
 #define THROTTLE_WINDOW_S 0.3 /* the rate is measured over windows of 300 ms */

@@ -14,22 +14,22 @@
 
 /* Where a leader epoch began. */
 typedef struct epoch_start {
-    int32_t epoch;
+    int32_t epoch; /* the leader epoch */
     int64_t start; /* log end offset when the epoch began */
 } epoch_start;
 
 /* One partition's routing state; brokers are indexes 0..n-1. */
 typedef struct proute {
-    int32_t epoch;                        /* leader epoch */
-    int8_t leader;                        /* -1: none */
-    uint8_t nrep;                         /* replication factor */
-    uint16_t isr;                         /* bit per broker */
-    uint8_t rep[SK_CLUSTER_MAX_BROKERS];  /* replicas, assignment order */
-    int32_t nhist;
-    epoch_start *hist;                    /* epochs after 0, oldest first (heap) */
-    int64_t leaderless_until;             /* CLOCK_MONOTONIC ms a control left it leaderless until, 0 = none */
-    uint16_t adding, removing;            /* reassignment in progress (KIP-455), bit per broker: replicas
-                                           * joining / leaving; 0, 0 = none */
+    int32_t epoch;                       /* leader epoch */
+    int8_t leader;                       /* -1: none */
+    uint8_t nrep;                        /* replication factor */
+    uint16_t isr;                        /* bit per broker */
+    uint8_t rep[SK_CLUSTER_MAX_BROKERS]; /* replicas, assignment order */
+    int32_t nhist;                       /* entries of hist */
+    epoch_start *hist;                   /* epochs after 0, oldest first (heap) */
+    int64_t leaderless_until;            /* CLOCK_MONOTONIC ms a control left it leaderless until, 0 = none */
+    uint16_t adding, removing;           /* reassignment in progress (KIP-455), bit per broker: replicas
+                                          * joining / leaving; 0, 0 = none */
 } proute;
 
 /* The routes of one topic, by name. */
@@ -39,7 +39,7 @@ typedef struct troute {
     int32_t nparts;       /* routes held */
     int32_t rf;           /* CreateTopics' replication factor; 0 = default.replication.factor */
     int32_t start, shift; /* assignment's start index and replica shift */
-    proute *parts;
+    proute *parts;        /* nparts routes, by partition index (heap) */
 } troute;
 
 struct sk_cluster {

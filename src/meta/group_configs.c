@@ -33,11 +33,11 @@ typedef enum bound {
  * setting for; `parse` and `check` order the checks as Kafka's parse (its
  * definition order) and validateValues make them. */
 typedef struct key_rule {
-    sk_group_config_def def;
-    int64_t at_least;
-    bound bound;
-    int32_t lo, hi;
-    int parse, check;
+    sk_group_config_def def; /* the key as described (name, type, synonym, default) */
+    int64_t at_least;        /* ConfigDef's lower bound; NONE = none */
+    bound bound;             /* the broker-side bound checked after it */
+    int32_t lo, hi;          /* B_RANGE / B_MAX / B_MIN bounds for keys without a setting */
+    int parse, check;        /* rank in Kafka's parse order and validateValues order */
 } key_rule;
 
 #define T(x) SK_CONFIG_TYPE_##x
@@ -94,7 +94,7 @@ static const key_rule KEYS[] = {
 /* Session timeouts that must exceed their heartbeat interval, with Kafka's
  * broker defaults for the share and streams pairs. */
 static const struct {
-    const char *session, *heartbeat;
+    const char *session, *heartbeat;            /* group config keys: the session timeout, the heartbeat interval */
     int32_t session_default, heartbeat_default; /* 0: the broker's consumer settings */
 } PAIRS[] = {
     {"consumer.session.timeout.ms", "consumer.heartbeat.interval.ms", 0, 0},

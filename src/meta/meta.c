@@ -32,9 +32,9 @@
 
 /* A topic deleted from the catalog whose logs may still exist. */
 typedef struct deletion {
-    char *name;
-    uint8_t id[16];
-    int32_t partitions;
+    char *name;         /* topic name (heap) */
+    uint8_t id[16];     /* its topic id */
+    int32_t partitions; /* partition count when deleted */
 } deletion;
 
 struct sk_meta {
@@ -42,10 +42,10 @@ struct sk_meta {
     int32_t node_id;                      /* this node */
     char cluster_id[SK_UUID_STR_LEN + 1]; /* from meta.properties */
     sk_topic **topics;                    /* creation order */
-    int32_t ntopics, cap;
+    int32_t ntopics, cap;                 /* entries of topics, slots allocated */
     sk_htab index;                        /* topics by name */
     deletion *deletions;                  /* pending deletions */
-    int32_t ndeletions, deletions_cap;
+    int32_t ndeletions, deletions_cap;    /* entries of deletions, slots allocated */
 };
 
 /* Adds `t` to the array and the index; takes ownership on success. */

@@ -38,9 +38,9 @@ typedef enum check_kind {
 } check_kind;
 
 typedef struct row {
-    sk_topic_config_def def;
-    check_kind check;
-    int64_t min, max;
+    sk_topic_config_def def;    /* the key as described (name, type, default, synonyms, doc) */
+    check_kind check;           /* the check of its values */
+    int64_t min, max;           /* CHECK_RANGE bounds, inclusive */
     const char *const *allowed; /* NULL-terminated */
 } row;
 
@@ -375,18 +375,18 @@ static bool list_each(const char *s, size_t n, bool (*fn)(const char *e, size_t 
 }
 
 typedef struct list_ctx {
-    const row *r;
-    char *canon;        /* canonical text being built */
-    size_t canon_len, o;
-    bool overflow;
-    bool all_pairs;     /* CHECK_REPLICAS: every element a pair or empty */
-    char joined[8];     /* CHECK_REPLICAS: start of the elements concatenated */
-    size_t joined_len;
-    char *msg;
-    size_t msg_len;
-    char *shown;        /* Java List.toString of the elements, for messages */
-    size_t shown_len, so;
-    int count;          /* elements seen */
+    const row *r;         /* the key being parsed */
+    char *canon;          /* canonical text being built */
+    size_t canon_len, o;  /* capacity of canon, bytes wanted so far */
+    bool overflow;        /* canon was too small */
+    bool all_pairs;       /* CHECK_REPLICAS: every element a pair or empty */
+    char joined[8];       /* CHECK_REPLICAS: start of the elements concatenated */
+    size_t joined_len;    /* bytes of all elements (may exceed joined) */
+    char *msg;            /* error message out, caller's buffer */
+    size_t msg_len;       /* capacity of msg */
+    char *shown;          /* Java List.toString of the elements, for messages */
+    size_t shown_len, so; /* capacity of shown, bytes wanted so far */
+    int count;            /* elements seen */
 } list_ctx;
 
 /* Appends formatted text at buf[*o], never past `cap`; *o counts what was wanted. */

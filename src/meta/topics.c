@@ -54,9 +54,9 @@ bool sk_topics_log_config(void *arg, const char *topic, sk_log_config *out)
 /* ---- Start-up ----------------------------------------------------------- */
 
 typedef struct pending {
-    sk_broker *b;
+    sk_broker *b;       /* the broker starting up (borrowed) */
     uint8_t (*ids)[16]; /* deletions handled */
-    int n, cap;
+    int n, cap;         /* entries of ids, slots allocated */
 } pending;
 
 /* Deletes what is left of a topic deleted before a crash: logs named like
@@ -89,8 +89,8 @@ static void finish_deletion(const char *name, const uint8_t id[16], int32_t part
 }
 
 typedef struct open_ctx {
-    sk_broker *b;
-    int rc;
+    sk_broker *b; /* the broker starting up (borrowed) */
+    int rc;       /* 0, or -1 once a topic's logs could not be opened or loaded */
 } open_ctx;
 
 /* Loads the logs of partitions [0, t->partitions): the first error. */

@@ -43,13 +43,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 #include <errno.h>
 
 #include "kf_msgs.h"
 #include "net_int.h"
 #include "skiff/api.h"
+#include "skiff/clock.h"
 #include "skiff/cluster.h"
 #include "skiff/control.h"
 #include "skiff/errors.h"
@@ -112,9 +112,9 @@ static void sockaddr_host(const struct sockaddr *sa, socklen_t len, char *host, 
  * logged this second (process-wide, as the log is). */
 static bool bad_input_log_allowed(void)
 {
-    static time_t window; /* the second being counted */
-    static int count;     /* lines allowed in it so far */
-    time_t now = time(NULL);
+    static int64_t window; /* the second being counted, monotonic s */
+    static int count;      /* lines allowed in it so far */
+    int64_t now = sk_clock_mono_ms() / 1000;
     if (now != window) {
         window = now;
         count = 0;
