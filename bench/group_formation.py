@@ -72,6 +72,7 @@ class Member:
         self.c.subscribe([TOPIC], on_assign=self.on_assign, on_revoke=self.on_revoke, on_lost=self.on_revoke)
         while not self.stop:
             self.c.poll(0.05)
+        self.c.close()  # here, so that the members leave in parallel and keep being served
 
     def snapshot(self):
         with self.lock:
@@ -107,6 +108,7 @@ def measure(skiff, protocol, n, work):
     try:
         admin = AdminClient({'bootstrap.servers': bootstrap})
         admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])[TOPIC].result(timeout=60)
+        del admin
         members = [Member(bootstrap, f'g-{protocol}-{n}', protocol) for _ in range(n)]
         threads = [threading.Thread(target=m.run, daemon=True) for m in members]
         t0 = time.monotonic()
@@ -132,8 +134,6 @@ def measure(skiff, protocol, n, work):
             m.stop = True
         for t in threads:
             t.join()
-        for m in members:
-            m.c.close()
         return result
     finally:
         proc.terminate()
