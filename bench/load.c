@@ -15,7 +15,7 @@
  *   fast as the client queue takes them for -d seconds (or -n messages); the
  *   clock runs from the first send to the last delivery report. Reports
  *   messages/s, MB/s (1 MB = 10^6 payload bytes) and the delivery latency
- *   (send call to delivery report) p50/p99.
+ *   (send call to delivery report) p50/p99/p99.9/max.
  * consume: fills the topic with --fill-mb of -s byte messages when it is empty
  *   (untimed), then reads it from the log start: by assignment (repeated
  *   passes over the whole topic for -d seconds), or once through consumer
@@ -455,7 +455,7 @@ static void cmd_produce(void)
     result_num("secs", secs);
     result_num("msgs_per_s", (double)ps.delivered / secs);
     result_num("mb_per_s", (double)ps.delivered * opt.size / secs / 1e6);
-    result_latency("lat", &ps.latency, false);
+    result_latency("lat", &ps.latency, true);
     if (strcmp(opt.codec, "none") && atomic_load(&compression_off))
         result_str("note", "client sent uncompressed: broker lacks the feature librdkafka requires");
     if (ps.failed || ps.delivered != sent)

@@ -22,29 +22,100 @@ typedef struct sk_reader {
     int err;            /* 0, or set once on the first failed read */
 } sk_reader;
 
-/* Reads `len` bytes at `data`; the bytes are borrowed and must outlive the reader. */
-void sk_reader_init(sk_reader *r, const void *data, size_t len);
-/* Bytes left to read (0 once err is set). */
-size_t sk_reader_left(const sk_reader *r);
-/* Marks the reader failed (e.g. a value out of range found by the caller). */
-void sk_reader_fail(sk_reader *r);
+/* The readers the record walk calls several times per record are inline:
+ * as calls they were half of the instructions per 100 B message produced
+ * (docs/benchmarks.md, issue 23). */
 
-int8_t sk_read_i8(sk_reader *r);
+/* Reads `len` bytes at `data`; the bytes are borrowed and must outlive the reader. */
+static inline void sk_reader_init(sk_reader *r, const void *data, size_t len)
+{
+    /* An empty reader may be given NULL; point it at a real byte so that no
+     * pointer arithmetic is ever done on NULL. */
+    static const uint8_t no_data[1];
+    r->pos = data ? (const uint8_t *)data : no_data;
+    r->end = r->pos + len;
+    r->err = 0;
+}
+
+/* Bytes left to read (0 once err is set). */
+static inline size_t sk_reader_left(const sk_reader *r)
+{
+    return r->err ? 0 : (size_t)(r->end - r->pos);
+}
+
+/* Marks the reader failed (e.g. a value out of range found by the caller). */
+static inline void sk_reader_fail(sk_reader *r)
+{
+    r->err = 1;
+    r->pos = r->end;
+}
+
+/* Returns a pointer to the next `n` bytes inside the reader's buffer and skips
+ * them, or NULL (and sets err) when fewer than `n` are left. */
+static inline const uint8_t *sk_read_raw(sk_reader *r, size_t n)
+{
+    if (r->err || (size_t)(r->end - r->pos) < n) {
+        sk_reader_fail(r);
+        return NULL;
+    }
+    const uint8_t *p = r->pos;
+    r->pos += n;
+    return p;
+}
+
+static inline int8_t sk_read_i8(sk_reader *r)
+{
+    const uint8_t *p = sk_read_raw(r, 1);
+    return p ? (int8_t)p[0] : 0;
+}
+
+/* A base-128 unsigned value of at most `max_bytes` bytes (the varints below). */
+static inline uint64_t sk_read_uleb(sk_reader *r, int max_bytes)
+{
+    const uint8_t *p = r->pos;
+    uint64_t v = 0;
+    for (int i = 0; !r->err && i < max_bytes && p < r->end; i++, p++) {
+        v |= (uint64_t)(*p & 0x7f) << (7 * i);
+        if (!(*p & 0x80)) {
+            r->pos = p + 1;
+            return v;
+        }
+    }
+    sk_reader_fail(r);
+    return 0;
+}
+
 int16_t sk_read_i16(sk_reader *r);
 int32_t sk_read_i32(sk_reader *r);
 int64_t sk_read_i64(sk_reader *r);
 uint16_t sk_read_u16(sk_reader *r);
 uint32_t sk_read_u32(sk_reader *r);
 double sk_read_f64(sk_reader *r);
+
 /* Unsigned varint of at most 5 bytes (Kafka's ByteUtils.readUnsignedVarint). */
-uint32_t sk_read_uvarint(sk_reader *r);
+static inline uint32_t sk_read_uvarint(sk_reader *r)
+{
+    uint64_t v = sk_read_uleb(r, 5);
+    if (v > UINT32_MAX) {
+        sk_reader_fail(r);
+        return 0;
+    }
+    return (uint32_t)v;
+}
+
 /* Zig-zag varint, 32 bits (at most 5 bytes). */
-int32_t sk_read_varint(sk_reader *r);
+static inline int32_t sk_read_varint(sk_reader *r)
+{
+    uint32_t u = sk_read_uvarint(r);
+    return (int32_t)((u >> 1) ^ (~(u & 1) + 1));
+}
+
 /* Zig-zag varlong, 64 bits (at most 10 bytes). */
-int64_t sk_read_varlong(sk_reader *r);
-/* Returns a pointer to the next `n` bytes inside the reader's buffer and skips
- * them, or NULL (and sets err) when fewer than `n` are left. */
-const uint8_t *sk_read_raw(sk_reader *r, size_t n);
+static inline int64_t sk_read_varlong(sk_reader *r)
+{
+    uint64_t u = sk_read_uleb(r, 10);
+    return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+}
 
 typedef struct sk_writer {
     uint8_t *buf; /* heap buffer owned by the writer; take it with sk_writer_take */

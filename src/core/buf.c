@@ -7,44 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sk_reader_init(sk_reader *r, const void *data, size_t len)
-{
-    /* An empty reader may be given NULL; point it at a real byte so that no
-     * pointer arithmetic is ever done on NULL. */
-    static const uint8_t no_data[1];
-    r->pos = data ? data : no_data;
-    r->end = r->pos + len;
-    r->err = 0;
-}
-
-size_t sk_reader_left(const sk_reader *r)
-{
-    return r->err ? 0 : (size_t)(r->end - r->pos);
-}
-
-void sk_reader_fail(sk_reader *r)
-{
-    r->err = 1;
-    r->pos = r->end;
-}
-
-const uint8_t *sk_read_raw(sk_reader *r, size_t n)
-{
-    if (r->err || (size_t)(r->end - r->pos) < n) {
-        sk_reader_fail(r);
-        return NULL;
-    }
-    const uint8_t *p = r->pos;
-    r->pos += n;
-    return p;
-}
-
-int8_t sk_read_i8(sk_reader *r)
-{
-    const uint8_t *p = sk_read_raw(r, 1);
-    return p ? (int8_t)p[0] : 0;
-}
-
 int16_t sk_read_i16(sk_reader *r)
 {
     const uint8_t *p = sk_read_raw(r, 2);
@@ -84,44 +46,6 @@ double sk_read_f64(sk_reader *r)
         memcpy(&d, &bits, sizeof d);
     }
     return d;
-}
-
-/* Reads a base-128 unsigned value of at most `max_bytes` bytes. */
-static uint64_t read_uleb(sk_reader *r, int max_bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < max_bytes; i++) {
-        const uint8_t *p = sk_read_raw(r, 1);
-        if (!p)
-            return 0;
-        v |= (uint64_t)(*p & 0x7f) << (7 * i);
-        if (!(*p & 0x80))
-            return v;
-    }
-    sk_reader_fail(r);
-    return 0;
-}
-
-uint32_t sk_read_uvarint(sk_reader *r)
-{
-    uint64_t v = read_uleb(r, 5);
-    if (v > UINT32_MAX) {
-        sk_reader_fail(r);
-        return 0;
-    }
-    return (uint32_t)v;
-}
-
-int32_t sk_read_varint(sk_reader *r)
-{
-    uint32_t u = sk_read_uvarint(r);
-    return (int32_t)((u >> 1) ^ (~(u & 1) + 1));
-}
-
-int64_t sk_read_varlong(sk_reader *r)
-{
-    uint64_t u = read_uleb(r, 10);
-    return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
 }
 
 void sk_writer_init(sk_writer *w, size_t hint)

@@ -3,10 +3,12 @@
  * (skiff/bg.h): files renamed *.deleted unlinked after file.delete.delay.ms
  * (a deleted partition's whole directory too), files written whole and
  * atomically on the sync worker (a partition's producer snapshots and
- * partition.metadata, the store's three checkpoint files).
+ * partition.metadata, the store's three checkpoint files), and the start
+ * of writeback of appended segment bytes on the writeback worker.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +305,45 @@ void sk_logstore_checkpoint_now(sk_logstore *s)
         write_work(j);
         write_job_free(j);
     }
+}
+
+/* A range of a .log file whose writeback to start. */
+typedef struct writeback_job {
+    sk_segment_file *file; /* reference held by the job */
+    int64_t off, len;      /* the range, bytes */
+} writeback_job;
+
+static void writeback_work(void *arg)
+{
+    writeback_job *j = arg;
+    /* Only starts writing the dirty pages of the range: an error here
+     * changes nothing, the next fsync reports it. */
+    if (sync_file_range(j->file->fd, (off64_t)j->off, (off64_t)j->len, SYNC_FILE_RANGE_WRITE) < 0)
+        sk_debug("log", "sync_file_range: %m");
+}
+
+static void writeback_done(void *arg)
+{
+    writeback_job *j = arg;
+    sk_segment_file_unref(j->file);
+    free(j);
+}
+
+void sk_segment_writeback_later(sk_logstore *s, sk_segment *seg)
+{
+    if (seg->writeback_from > seg->size)
+        seg->writeback_from = seg->size;
+    if (!seg->file || seg->size == seg->writeback_from)
+        return;
+    writeback_job *j = malloc(sizeof *j);
+    if (!j)
+        return;
+    *j = (writeback_job){ .file = sk_segment_file_ref(seg->file), .off = seg->writeback_from,
+                          .len = seg->size - seg->writeback_from };
+    if (sk_bg_submit(s->bg, SK_BG_WRITEBACK, writeback_work, writeback_done, j) < 0) {
+        writeback_done(j);
+        return;
+    }
+    seg->writeback_from = seg->size;
+    s->writeback_jobs++;
 }

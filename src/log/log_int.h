@@ -105,6 +105,7 @@ typedef struct sk_segment {
     int64_t rolling_timestamp; /* max timestamp of the first batch, -1 if none/unknown */
     int64_t created_ms;        /* clock at creation or load, for segment.ms without timestamps */
     int64_t bytes_since_index; /* bytes appended since the last offset index entry */
+    int64_t writeback_from;    /* .log bytes before this were handed to background writeback */
     /* Aborted transactions whose markers lie in this segment (.txnindex) */
     sk_aborted_txn *aborted;   /* in file order (marker offsets ascending) */
     size_t naborted, aborted_cap; /* entries in `aborted`, and its capacity */
@@ -525,6 +526,7 @@ struct sk_logstore {
     bool checkpoint_running, checkpoint_again; /* a checkpoint job is in flight; another is due after it */
     sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
     sk_fsync_stats fsync;        /* flush job latencies (sk_logstore_fsync_stats) */
+    uint64_t writeback_jobs;     /* writeback ranges handed to the worker (sk_segment_writeback_later) */
     struct sk_cleaner *cleaner;  /* the log cleaner (cleaner.c), NULL when disabled */
 };
 
@@ -541,6 +543,18 @@ void sk_partition_write_later(sk_partition *p, const char *name, char *data, siz
 
 /* Queues renamed files for unlinking after `delay_ms`, each with the file
  * reference (may be NULL) to drop once unlinked. Takes the arrays. */
+/* Appended .log bytes after which the kernel is asked to start writing them
+ * back (sk_segment_writeback_later), so that dirty pages never pile up until
+ * the kernel's own flusher starts on gigabytes at once (docs/benchmarks.md,
+ * issue 23). Starting writeback changes no durability promise: fsync and the
+ * flush policies are unchanged. */
+#define SK_WRITEBACK_CHUNK (4 << 20)
+
+/* Hands the segment's .log bytes [writeback_from, size) to the writeback
+ * worker, which starts their writeback (sync_file_range, no wait) off the
+ * event loop, and moves writeback_from to size. */
+void sk_segment_writeback_later(sk_logstore *s, sk_segment *seg);
+
 void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
                               size_t nfiles, int64_t delay_ms);
 /* Queues directory `tree` (a deleted partition's, heap: taken) for removal

@@ -666,6 +666,8 @@ static int16_t append_records(sk_partition *p, sk_append_origin origin, uint8_t 
         pos += b.size;
     }
     seg->size += (int64_t)len;
+    if (seg->size - seg->writeback_from >= SK_WRITEBACK_CHUNK)
+        sk_segment_writeback_later(p->store, seg);
     seg->next_offset = next;
     seg->mtime_ms = now_ms;
     p->log_end_offset = next;

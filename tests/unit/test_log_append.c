@@ -2,10 +2,13 @@
  * Partition append and read: offsets assigned in the stored bytes, append
  * errors leave nothing behind, LogAppendTime, roll by size, time and full
  * index, reads bounded by max bytes and an upper offset (KIP-74 first batch),
- * sparse index lookups, offsets by timestamp, listeners, DeleteRecords, and a
- * reopen that returns the same offsets, bytes, checkpoints and metadata.
+ * sparse index lookups, offsets by timestamp, listeners, DeleteRecords, a
+ * reopen that returns the same offsets, bytes, checkpoints and metadata, and
+ * the background writeback of every SK_WRITEBACK_CHUNK appended bytes.
  */
 #include "test_log_util.h"
+
+#include "../../src/log/log_int.h"
 
 #include "skiff/crc32c.h"
 #include "skiff/errors.h"
@@ -758,6 +761,41 @@ static void collect_name(sk_partition *p, void *arg)
     strcat(out, name);
 }
 
+/* Every SK_WRITEBACK_CHUNK appended bytes of a segment go to the writeback
+ * worker once, in order, without a gap or overlap; the bytes read back are
+ * the ones appended, and a segment deleted while its range is queued is
+ * freed only after the job (ASan checks the reference). */
+START_TEST(test_background_writeback)
+{
+    fixture f;
+    fx_init(&f);
+    sk_log_config lc = fx_config(&f);
+    sk_partition *p = fx_create(&f, &lc);
+    size_t bs = test_batch_size(8, 65536);
+    int64_t per_job = (SK_WRITEBACK_CHUNK + (int64_t)bs - 1) / (int64_t)bs; /* batches per range */
+    int batches = (int)(2 * per_job + 1);
+    for (int i = 0; i < batches; i++)
+        test_append(p, 8, 65536, T0 + i, (uint32_t)i);
+    sk_segment *seg = p->segs[p->nsegs - 1];
+    ck_assert_uint_eq(f.store->writeback_jobs, 2);
+    ck_assert_int_eq(seg->writeback_from, 2 * per_job * (int64_t)bs);
+    ck_assert_int_eq(seg->size, batches * (int64_t)bs);
+    sk_bg_drain(sk_logstore_bg(f.store));
+    size_t total;
+    int64_t end;
+    free(test_read_all(p, 0, &total, &end));
+    ck_assert_int_eq(end, 8 * batches);
+    ck_assert_uint_eq(total, (size_t)batches * bs);
+    /* A range still queued when its partition is deleted. */
+    for (int i = 0; i < per_job; i++)
+        test_append(p, 8, 65536, T0 + i, (uint32_t)i);
+    ck_assert_uint_eq(f.store->writeback_jobs, 3);
+    ck_assert_int_eq(sk_logstore_delete_partition(f.store, p), SK_ERR_NONE);
+    sk_bg_drain(sk_logstore_bg(f.store));
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_reopen_same_state)
 {
     fixture f;
@@ -853,6 +891,7 @@ static Suite *append_suite(void)
     Suite *s = suite_create("log_append");
     TCase *tc = tcase_create("append");
     tcase_add_test(tc, test_append_assigns_offsets);
+    tcase_add_test(tc, test_background_writeback);
     tcase_add_test(tc, test_append_errors_write_nothing);
     tcase_add_test(tc, test_log_append_time_and_epoch);
     tcase_add_test(tc, test_coordinator_origin);
