@@ -69,7 +69,7 @@ void sk_api_consumer_group_describe(sk_request *req)
             return;
         }
         if (body->include_authorized_operations && out[i].error_code == SK_ERR_NONE)
-            out[i].authorized_operations = SK_CONSUMER_GROUP_OPERATIONS;
+            out[i].authorized_operations = SK_GROUP_OPERATIONS;
     }
     resp->groups.items = out;
     resp->groups.n = n;
