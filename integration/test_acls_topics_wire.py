@@ -8,6 +8,9 @@
   refuses the heartbeat with TOPIC_AUTHORIZATION_FAILED alone;
 - ConsumerGroupDescribe: a group whose assignment holds such a topic is
   answered with TOPIC_AUTHORIZATION_FAILED and Kafka's message, no members;
+- a ConsumerGroupHeartbeat's regular expression resolves only to the topics
+  the member's principal may DESCRIBE (no error for the others, which are
+  simply not assigned), and takes a topic in once DESCRIBE is granted;
 - AddPartitionsToTxn v0-3: a topic without WRITE, or an internal topic,
   fails the whole transaction (the others OPERATION_NOT_ATTEMPTED, nothing
   added); v4+ (broker to broker) needs CLUSTER_ACTION on the cluster.
@@ -18,15 +21,17 @@ the rest with CreateAcls."""
 
 import base64
 import struct
+import uuid
 
+import kfs
 from kafka_wire import Connection, Reader, Writer
-from test_admin_wire import CREATE_ACLS, DELETE_ACLS, call, create_topics
+from test_admin_wire import CREATE_ACLS, DELETE_ACLS, call, create_topics, topic_id
 
 STANDARD = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'
 NONE, TOPIC_AUTHZ, CLUSTER_AUTHZ, NOT_ATTEMPTED = 0, 29, 31, 55
 TOPIC, GROUP, CLUSTER, TXN_ID = 2, 3, 4, 5
 LITERAL, ALL, ALLOW, ANY = 3, 2, 3, 1
-CREATE, WRITE, ALTER = 5, 4, 7
+CREATE, WRITE, ALTER, DESCRIBE = 5, 4, 7, 8
 ME = 'User:ANONYMOUS'
 
 
@@ -229,6 +234,37 @@ def test_consumer_group_heartbeat_and_describe_check_topics(start_broker, tmp_pa
             TOPIC_AUTHZ, 'The group has described topic(s) that the client is not authorized to describe.', 'cg',
             '', 0, 0, '', [], -2147483648)
     assert 'ConsumerGroupHeartbeat: User:ANONYMOUS may not DESCRIBE TOPIC secret' in b.log
+
+
+def test_regex_subscription_resolves_to_describable_topics_only(start_broker, tmp_path):
+    b = start(start_broker, tmp_path)
+    grant(b, (CLUSTER, 'kafka-cluster', CREATE), (TOPIC, 'rx-a', ALL), (TOPIC, 'rx-b', ALL), (TOPIC, 'rx-hidden', ALL),
+          (GROUP, 'crx', ALL))
+    create_topics(b, 4, [('rx-a', 2, 1, {}, []), ('rx-b', 1, 1, {}, []), ('rx-hidden', 3, 1, {}, []),
+                         ('other', 1, 1, {}, [])])
+    ids = {str(uuid.UUID(bytes=topic_id(b, n))): n for n in ('rx-a', 'rx-b', 'rx-hidden')}
+    revoke_topic(b, 'rx-hidden')
+
+    def beat(c, member, epoch):
+        r = kfs.call(c, 68, 1, {'group_id': 'crx', 'member_id': member, 'member_epoch': epoch,
+                                'rebalance_timeout_ms': 30000, 'subscribed_topic_names': [],
+                                'subscribed_topic_regex': 'rx-.*', 'topic_partitions': []})
+        assert (r['error_code'], r['error_message']) == (NONE, None)
+        got = None if r['assignment'] is None else sorted(
+            (ids[t['topic_id']], sorted(t['partitions'])) for t in r['assignment']['topic_partitions'])
+        return r['member_id'], r['member_epoch'], got
+
+    with Connection(b.host, b.port) as c:
+        # the first heartbeat brings the regex (resolved from the next one on, as in Kafka)
+        member = str(uuid.uuid4())
+        assert beat(c, member, 0) == (member, 1, [])
+        # rx-hidden matches but may not be described: not assigned, no error
+        assert beat(c, member, 1) == (member, 2, [('rx-a', [0, 1]), ('rx-b', [0])])
+        (g,) = kfs.call(c, 69, 1, {'group_ids': ['crx']})['groups']
+        assert (g['error_code'], g['group_epoch'], g['assignment_epoch']) == (NONE, 2, 2)
+    grant(b, (TOPIC, 'rx-hidden', DESCRIBE))
+    with Connection(b.host, b.port) as c:
+        assert beat(c, member, 2) == (member, 3, [('rx-a', [0, 1]), ('rx-b', [0]), ('rx-hidden', [0, 1, 2])])
 
 
 def test_add_partitions_to_txn_checks_topics_and_cluster_action(start_broker, tmp_path):

@@ -155,6 +155,12 @@ int32_t sk_group_partition_for(const char *group_id, size_t len, int32_t partiti
 typedef struct sk_group_client {
     const char *client_id;
     const char *client_host;
+    /* Whether the sender may DESCRIBE topic `name`: a ConsumerGroupHeartbeat's
+     * regular expressions resolve only to such topics (Kafka's
+     * GroupMetadataManager.filterTopicDescribeAuthorizedTopics). NULL = every
+     * topic (no authorizer). */
+    bool (*may_describe)(void *arg, const char *name);
+    void *arg; /* passed to may_describe */
 } sk_group_client;
 
 /* JoinGroup at `version` (its rules differ: v0 has no rebalance timeout,

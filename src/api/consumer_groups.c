@@ -4,17 +4,26 @@
  * (src/coord/cgroup*.c, skiff/group.h), which owns every rule. Both answer
  * at once (nothing is parked). DescribeGroups-style authorized operations
  * are "everything" (no authorizer), with Kafka 4.4's bits for consumer groups.
+ * A heartbeat's regular expression resolves only to topics its principal
+ * may DESCRIBE (the coordinator asks through sk_group_client.may_describe).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "authorized_ops.h"
+#include "authz.h"
 #include "kf_msgs.h"
 #include "skiff/api.h"
 #include "skiff/cluster.h"
 #include "skiff/errors.h"
 #include "skiff/group.h"
 
+
+/* sk_group_client.may_describe: the request's principal may DESCRIBE the topic. */
+static bool may_describe(void *arg, const char *name)
+{
+    return sk_authz_c(arg, SK_OP_DESCRIBE, SK_RES_TOPIC, name);
+}
 
 void sk_api_consumer_group_heartbeat(sk_request *req)
 {
@@ -25,7 +34,8 @@ void sk_api_consumer_group_heartbeat(sk_request *req)
     }
     char host[80];
     sk_api_client_host(req, host, sizeof host);
-    sk_group_client c = {req->hdr.client_id.p ? req->hdr.client_id.p : "", host};
+    sk_group_client c = {req->hdr.client_id.p ? req->hdr.client_id.p : "", host,
+                         sk_authz_store(req) ? may_describe : NULL, req};
     if (sk_cgroup_heartbeat(req->broker->groups, &c, req->hdr.api_version, req->body, resp, &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
@@ -59,7 +69,7 @@ void sk_api_consumer_group_describe(sk_request *req)
             return;
         }
         if (body->include_authorized_operations && out[i].error_code == SK_ERR_NONE)
-            out[i].authorized_operations = SK_CONSUMER_GROUP_OPERATIONS;
+            out[i].authorized_operations = SK_GROUP_OPERATIONS;
     }
     resp->groups.items = out;
     resp->groups.n = n;

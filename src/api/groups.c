@@ -157,7 +157,7 @@ void sk_api_join_group(sk_request *req)
 {
     char host[80];
     sk_api_client_host(req, host, sizeof host);
-    sk_group_client c = {req->hdr.client_id.p ? req->hdr.client_id.p : "", host};
+    sk_group_client c = {req->hdr.client_id.p ? req->hdr.client_id.p : "", host, NULL, NULL};
     sk_group_join(req->broker->groups, &c, req->hdr.api_version, req->body, req);
 }
 

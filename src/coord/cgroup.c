@@ -344,16 +344,20 @@ static void names_add(names *l, const char *name)
     l->v[l->n++] = name;
 }
 
-/* Every existing topic a set of regexes matches (whole names). */
+/* Every existing topic a set of regexes matches (whole names) that the
+ * sender may describe. */
 typedef struct regex_scan {
     names *out;
     void *const *re;
     int32_t nre;
+    const sk_group_client *client; /* its may_describe filters; NULL = none */
 } regex_scan;
 
 static void regex_one(void *ctx, const char *name)
 {
     regex_scan *r = ctx;
+    if (r->client && r->client->may_describe && !r->client->may_describe(r->client->arg, name))
+        return;
     for (int32_t i = 0; i < r->nre; i++)
         if (cregex_match(r->re[i], name, strlen(name))) {
             names_add(r->out, name);
@@ -363,10 +367,14 @@ static void regex_one(void *ctx, const char *name)
 
 /* The subscribed topics of the group (every member's names and regex
  * matches, with `m` subscribed to `topics` and `re` instead), as they exist
- * now. Sorted by name; the names are borrowed until the caller's record is
- * written. */
-static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m, char *const *topics,
-                               int32_t ntopics, void *re, ctopic_meta **out, int32_t *nout)
+ * now. The regexes resolve among the topics `client` (the heartbeat's
+ * sender) may describe, as Kafka resolves them with the context of the
+ * heartbeat that refreshes them; with no client (a member removed) among
+ * the group's current topics only, as Kafka keeps its resolved regexes
+ * then. Sorted by name; the names are borrowed until the caller's record
+ * is written. */
+static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m, const sk_group_client *client,
+                               char *const *topics, int32_t ntopics, void *re, ctopic_meta **out, int32_t *nout)
 {
     names l = {0};
     void **res = calloc((size_t)(c ? c->nmembers : 0) + 1, sizeof *res);
@@ -383,10 +391,11 @@ static int subscribed_metadata(sk_groups *gs, const cgroup *c, const cmember *m,
         names_add(&l, topics[k]);
     if (re && res)
         res[nre++] = re;
-    if (nre > 0 && gs->topics.each) {
-        regex_scan scan = {&l, res, nre};
+    regex_scan scan = {&l, res, nre, client};
+    if (nre > 0 && client && gs->topics.each)
         gs->topics.each(gs->topics.arg, regex_one, &scan);
-    }
+    for (int32_t t = 0; nre > 0 && !client && c && t < c->ntopics; t++)
+        regex_one(&scan, c->topics[t].name);
     free(res);
     ctopic_meta *t = calloc((size_t)l.n + 1, sizeof *t);
     if (!t || l.err) {
@@ -481,7 +490,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         re = NULL;
     ctopic_meta *meta = NULL;
     int32_t nmeta = 0;
-    if (subscribed_metadata(gs, c, m, u.topics, u.ntopics, re, &meta, &nmeta) < 0)
+    if (subscribed_metadata(gs, c, m, h->client, u.topics, u.ntopics, re, &meta, &nmeta) < 0)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     bool meta_changed = !metadata_equal(meta, nmeta, c->topics, c->ntopics);
     grecs b;
@@ -743,7 +752,7 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     ctopic_meta *meta = NULL;
     int32_t nmeta = 0;
-    if (subscribed_metadata(gs, c, m, NULL, 0, NULL, &meta, &nmeta) < 0) {
+    if (subscribed_metadata(gs, c, m, NULL, NULL, 0, NULL, &meta, &nmeta) < 0) {
         free(mid);
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     }

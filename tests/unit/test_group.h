@@ -59,7 +59,7 @@ static UNUSED int nrecords;
 static UNUSED int64_t next_offset; /* the store's log end offset */
 static UNUSED int16_t store_fails; /* error the store returns, 0 = store */
 static UNUSED int test_over;       /* teardown: parked waiters (on a finished test's stack) are gone */
-static UNUSED const sk_group_client client = {"client", "/127.0.0.1"};
+static UNUSED const sk_group_client client = {"client", "/127.0.0.1", NULL, NULL};
 
 static inline void copy_str(char *dst, size_t n, kf_str s)
 {
