@@ -49,10 +49,10 @@
 typedef struct opts {
     const char *dir;
     int64_t bytes, segment, dedupe;
-    const char *io_rate;        /* log.cleaner.io.max.bytes.per.second, NULL = none */
+    const char *io_rate; /* log.cleaner.io.max.bytes.per.second, NULL = none */
     size_t record_size, batch_size;
     int distinct;
-    bool cold;                  /* evict the log from the page cache before the pass and the baseline */
+    bool cold; /* evict the log from the page cache before the pass and the baseline */
 } opts;
 
 static double now_s(void)
@@ -66,9 +66,10 @@ static int64_t parse_size(const char *s)
 {
     char *end;
     double v = strtod(s, &end);
-    int64_t mul = *end == 'K' || *end == 'k' ? 1 << 10 : *end == 'M' || *end == 'm' ? 1 << 20
-                  : *end == 'G' || *end == 'g'                                     ? 1 << 30
-                                                                                   : 1;
+    int64_t mul = *end == 'K' || *end == 'k'   ? 1 << 10
+                  : *end == 'M' || *end == 'm' ? 1 << 20
+                  : *end == 'G' || *end == 'g' ? 1 << 30
+                                               : 1;
     return v > 0 ? (int64_t)(v * (double)mul) : -1;
 }
 
@@ -98,16 +99,19 @@ static uint8_t *build_batch(const opts *o, uint64_t *rng, int64_t nkeys, size_t 
 {
     size_t n = o->batch_size / o->record_size;
     sk_record_spec *recs = calloc(n, sizeof *recs);
-    char (*keys)[24] = calloc(n, sizeof *keys);
+    char(*keys)[24] = calloc(n, sizeof *keys);
     char *value = malloc(o->record_size);
     memset(value, 'v', o->record_size);
     for (size_t i = 0; i < n; i++) {
         *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
         int len = snprintf(keys[i], sizeof keys[i], "key-%" PRId64, (int64_t)((*rng >> 33) % (uint64_t)nkeys));
-        recs[i] = (sk_record_spec){ .key = keys[i], .key_len = (size_t)len, .value = value,
-                                    .value_len = o->record_size - 40, .timestamp = 1700000000000LL };
+        recs[i] = (sk_record_spec){.key = keys[i],
+                                   .key_len = (size_t)len,
+                                   .value = value,
+                                   .value_len = o->record_size - 40,
+                                   .timestamp = 1700000000000LL};
     }
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, o->batch_size + 4096);
     sk_batch_build(&w, &spec, recs, (int32_t)n);
@@ -178,7 +182,7 @@ static double baseline_write(const char *pdir, int64_t out_bytes)
     size_t chunk = 1 << 20;
     uint8_t *buf = malloc(chunk);
     memset(buf, 'b', chunk);
-    sync();                     /* the produce runs' writeback is not the baseline's */
+    sync(); /* the produce runs' writeback is not the baseline's */
     double t0 = now_s();
     snprintf(path, sizeof path, "%s/baseline.out", pdir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -208,7 +212,7 @@ static double append_mbps(sk_partition *p, const opts *o, uint64_t *rng, sk_logs
     uint8_t *copy = malloc(size);
     int64_t bytes = 0;
     double t0 = now_s();
-    sk_cleaner_stats st = { .running = s != NULL };
+    sk_cleaner_stats st = {.running = s != NULL};
     while (s ? st.running : now_s() - t0 < secs_alone) {
         memcpy(copy, b, size);
         sk_append_info info;
@@ -228,8 +232,12 @@ static double append_mbps(sk_partition *p, const opts *o, uint64_t *rng, sk_logs
 
 int main(int argc, char **argv)
 {
-    opts o = { .bytes = 1LL << 30, .segment = 64LL << 20, .dedupe = 128LL << 20, .record_size = 1024,
-               .batch_size = 16384, .distinct = 10 };
+    opts o = {.bytes = 1LL << 30,
+              .segment = 64LL << 20,
+              .dedupe = 128LL << 20,
+              .record_size = 1024,
+              .batch_size = 16384,
+              .distinct = 10};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--dir"))
@@ -251,8 +259,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--cold"))
             o.cold = atoi(v) != 0;
         else {
-            fprintf(stderr, "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] "
-                            "[--distinct PCT] [--segment N] [--dedupe N] [--io-rate BYTES_PER_S] [--cold 1]\n",
+            fprintf(stderr,
+                    "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] "
+                    "[--distinct PCT] [--segment N] [--dedupe N] [--io-rate BYTES_PER_S] [--cold 1]\n",
                     argv[0]);
             return 2;
         }
@@ -260,7 +269,7 @@ int main(int argc, char **argv)
     char tmpl[] = "/tmp/skiff-clean-bench-XXXXXX";
     const char *dir = o.dir ? o.dir : mkdtemp(tmpl);
     sk_config cfg;
-    char *cfg_argv[] = { argv[0], NULL }, *cfg_envp[] = { NULL };
+    char *cfg_argv[] = {argv[0], NULL}, *cfg_envp[] = {NULL};
     if (!dir || sk_config_load(&cfg, 1, cfg_argv, cfg_envp) != SK_CONFIG_OK)
         return 1;
     cfg.log_cleaner_enable = false;
@@ -335,7 +344,8 @@ int main(int argc, char **argv)
     printf("pass: read %.1f MB, wrote %.1f MB, removed %" PRId64 " records: %.1f MB/s of log\n", st.bytes_read / 1e6,
            st.bytes_written / 1e6, st.records_removed, log_bytes / 1e6 / secs);
     printf("baseline (read the log twice %.2f s, write and fsync the output %.2f s): %.2f s; "
-           "pass / baseline speed %.0f%%\n", read_secs, write_secs, base_secs, 100.0 * base_secs / secs);
+           "pass / baseline speed %.0f%%\n",
+           read_secs, write_secs, base_secs, 100.0 * base_secs / secs);
     printf("produce to another partition: %.0f MB/s alone, %.0f MB/s while the pass runs (%.0f%%)\n", alone, during,
            100.0 * during / alone);
     printf("peak RSS growth during the pass %.1f MiB; dedupe buffer %.1f MiB\n", (hwm1 - hwm0) / 1024.0,

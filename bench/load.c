@@ -50,29 +50,35 @@
 /* ---- options ---------------------------------------------------------- */
 
 typedef struct options {
-    const char *mode;       /* produce, consume, e2e, txn, create */
-    const char *bootstrap;  /* -b */
-    const char *topic;      /* -t */
-    const char *label;      /* --label, echoed in the result */
-    const char *acks;       /* -a: "0", "1" or "all" */
-    const char *codec;      /* -z */
-    const char *group;      /* --group: consume through this consumer group */
-    int size;               /* -s: payload bytes per message */
-    double secs;            /* -d: run time, seconds (0 = until -n) */
-    long count;             /* -n: messages (0 = until -d) */
-    int partitions;         /* -p: partitions to use (0 = all) */
-    int linger_ms;          /* --linger, -1 = client default */
-    long batch_bytes;       /* --batch, -1 = client default */
-    bool idempotence;       /* --idempotence */
-    double rate;            /* --rate: e2e messages per second */
-    long fill_mb;           /* --fill-mb: consume's data set, MB */
-    const char *props[64];  /* -X key=value, applied to every client */
+    const char *mode;      /* produce, consume, e2e, txn, create */
+    const char *bootstrap; /* -b */
+    const char *topic;     /* -t */
+    const char *label;     /* --label, echoed in the result */
+    const char *acks;      /* -a: "0", "1" or "all" */
+    const char *codec;     /* -z */
+    const char *group;     /* --group: consume through this consumer group */
+    int size;              /* -s: payload bytes per message */
+    double secs;           /* -d: run time, seconds (0 = until -n) */
+    long count;            /* -n: messages (0 = until -d) */
+    int partitions;        /* -p: partitions to use (0 = all) */
+    int linger_ms;         /* --linger, -1 = client default */
+    long batch_bytes;      /* --batch, -1 = client default */
+    bool idempotence;      /* --idempotence */
+    double rate;           /* --rate: e2e messages per second */
+    long fill_mb;          /* --fill-mb: consume's data set, MB */
+    const char *props[64]; /* -X key=value, applied to every client */
     int nprops;
 } options;
 
 static options opt = {
-    .acks = "1", .codec = "none", .size = 100, .secs = 2, .linger_ms = -1, .batch_bytes = -1,
-    .rate = 1000, .fill_mb = 256,
+    .acks = "1",
+    .codec = "none",
+    .size = 100,
+    .secs = 2,
+    .linger_ms = -1,
+    .batch_bytes = -1,
+    .rate = 1000,
+    .fill_mb = 256,
 };
 
 /* ---- results ---------------------------------------------------------- */
@@ -206,9 +212,9 @@ static int npayloads;
 static void payloads_init(int size)
 {
     static const char *words[] = {
-        "offset", "partition", "broker", "leader", "replica", "segment", "index", "batch",
-        "record", "topic", "consumer", "producer", "group", "epoch", "fetch", "commit",
-        "skiff", "kafka", "latency", "stream", "event", "order", "user", "value",
+        "offset", "partition", "broker",   "leader",   "replica", "segment", "index", "batch",
+        "record", "topic",     "consumer", "producer", "group",   "epoch",   "fetch", "commit",
+        "skiff",  "kafka",     "latency",  "stream",   "event",   "order",   "user",  "value",
     };
     uint64_t x = 0x9e3779b97f4a7c15ull;
     npayloads = size > 0 && PAYLOAD_POOL_BYTES / size < 64 ? PAYLOAD_POOL_BYTES / size : 64;
@@ -308,7 +314,9 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
             if (leaders > 0 && leaders == md->topics[0].partition_cnt)
                 count = leaders;
         } else {
-            why = rd_kafka_err2str(err ? err : md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC);
+            why = rd_kafka_err2str(err                  ? err
+                                   : md->topic_cnt == 1 ? md->topics[0].err
+                                                        : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC);
         }
         if (md)
             rd_kafka_metadata_destroy(md);
@@ -362,10 +370,10 @@ static rd_kafka_conf_t *producer_conf(const char *acks, int linger_ms)
 /* ---- produce ----------------------------------------------------------- */
 
 typedef struct produce_state {
-    samples latency;     /* send call -> delivery report, ms */
-    long delivered;      /* successful delivery reports */
-    long failed;         /* failed delivery reports */
-    int64_t last_dr_ns;  /* time of the last delivery report */
+    samples latency;    /* send call -> delivery report, ms */
+    long delivered;     /* successful delivery reports */
+    long failed;        /* failed delivery reports */
+    int64_t last_dr_ns; /* time of the last delivery report */
     char first_error[256];
 } produce_state;
 
@@ -386,8 +394,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 /* Produces until `secs` pass or `count` messages are sent (0 = no limit);
  * returns the elapsed seconds from the first send to the last report. */
-static double produce_run(rd_kafka_t *rk, const char *topic, int partitions, double secs, long count,
-                          produce_state *ps, long *sent)
+static double produce_run(rd_kafka_t *rk, const char *topic, int partitions, double secs, long count, produce_state *ps,
+                          long *sent)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     int64_t start = now_ns();
@@ -400,8 +408,8 @@ static double produce_run(rd_kafka_t *rk, const char *topic, int partitions, dou
                 break;
         }
         int64_t t = now_ns();
-        if (rd_kafka_produce(rkt, (int32_t)(i % partitions), 0, payloads[i % npayloads], (size_t)opt.size,
-                             NULL, 0, (void *)(intptr_t)t) == -1) {
+        if (rd_kafka_produce(rkt, (int32_t)(i % partitions), 0, payloads[i % npayloads], (size_t)opt.size, NULL, 0,
+                             (void *)(intptr_t)t) == -1) {
             rd_kafka_resp_err_t err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 fail("produce: %s", rd_kafka_err2str(err));
@@ -614,9 +622,9 @@ typedef struct e2e_head {
 
 typedef struct e2e_state {
     rd_kafka_t *consumer;
-    samples latency;           /* measured messages only, ms */
-    atomic_long received;      /* measured messages received */
-    atomic_bool stop;          /* set by the producer side when done */
+    samples latency;      /* measured messages only, ms */
+    atomic_long received; /* measured messages received */
+    atomic_bool stop;     /* set by the producer side when done */
 } e2e_state;
 
 static void *e2e_consumer(void *arg)
@@ -684,8 +692,8 @@ static void cmd_e2e(void)
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         e2e_head h = {now_ns(), next < measure_from};
         memcpy(buf, &h, sizeof h);
-        if (rd_kafka_produce(rkt, (int32_t)(measured % partitions), RD_KAFKA_MSG_F_COPY, buf,
-                             (size_t)opt.size, NULL, 0, (void *)(intptr_t)h.sent_ns) == -1)
+        if (rd_kafka_produce(rkt, (int32_t)(measured % partitions), RD_KAFKA_MSG_F_COPY, buf, (size_t)opt.size, NULL, 0,
+                             (void *)(intptr_t)h.sent_ns) == -1)
             fail("produce: %s", rd_kafka_err2str(rd_kafka_last_error()));
         measured += !h.warmup;
         rd_kafka_poll(producer, 0);
@@ -753,8 +761,8 @@ static void cmd_txn(void)
     while (now_ns() < stop) {
         int64_t t = now_ns();
         txn_check(rd_kafka_begin_transaction(rk), "begin_transaction");
-        if (rd_kafka_produce(rkt, (int32_t)(done % have), 0, payloads[done % npayloads], (size_t)opt.size, NULL,
-                             0, (void *)(intptr_t)t) == -1)
+        if (rd_kafka_produce(rkt, (int32_t)(done % have), 0, payloads[done % npayloads], (size_t)opt.size, NULL, 0,
+                             (void *)(intptr_t)t) == -1)
             fail("produce: %s", rd_kafka_err2str(rd_kafka_last_error()));
         txn_check(rd_kafka_commit_transaction(rk, 10000), "commit_transaction");
         samples_add(&commit, (double)(now_ns() - t) / 1e6);

@@ -79,17 +79,27 @@ static int64_t parse_size(const char *s)
     char *end;
     double v = strtod(s, &end);
     switch (*end) {
-    case 'k': case 'K': v *= 1024; break;
-    case 'm': case 'M': v *= 1024 * 1024; break;
-    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-    default: break;
+    case 'k':
+    case 'K':
+        v *= 1024;
+        break;
+    case 'm':
+    case 'M':
+        v *= 1024 * 1024;
+        break;
+    case 'g':
+    case 'G':
+        v *= 1024.0 * 1024 * 1024;
+        break;
+    default:
+        break;
     }
     return (int64_t)v;
 }
 
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
-    *o = (bench_opts){ .bytes = 1LL << 30, .record_size = 1024, .batch_size = 16384, .runs = 3 };
+    *o = (bench_opts){.bytes = 1LL << 30, .record_size = 1024, .batch_size = 16384, .runs = 3};
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -110,8 +120,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         else if (strcmp(a, "--partitions") == 0)
             o->partitions = atoi(v);
         else {
-            fprintf(stderr, "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] [--runs N]\n"
-                            "       %s --partitions N [--dir DIR]\n",
+            fprintf(stderr,
+                    "usage: %s [--dir DIR] [--bytes N] [--record-size N] [--batch-size N] [--runs N]\n"
+                    "       %s --partitions N [--dir DIR]\n",
                     argv[0], argv[0]);
             return -1;
         }
@@ -134,9 +145,9 @@ static uint8_t *build_batch(const bench_opts *o, int64_t ts, size_t *size)
         value[i] = (uint8_t)(i * 131 + 7);
     sk_record_spec *recs = calloc((size_t)n, sizeof *recs);
     for (int32_t i = 0; i < n; i++)
-        recs[i] = (sk_record_spec){ .key = "benchkey", .key_len = 8, .value = value, .value_len = value_len,
-                                    .timestamp = ts };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+        recs[i] =
+            (sk_record_spec){.key = "benchkey", .key_len = 8, .value = value, .value_len = value_len, .timestamp = ts};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, o->batch_size + 4096);
     sk_batch_build(&w, &spec, recs, n);
@@ -169,8 +180,8 @@ static void print_machine(const char *dir)
 }
 
 typedef struct result {
-    double append_s;   /* appends only (page cache) */
-    double write_s;    /* appends + final fsync */
+    double append_s; /* appends only (page cache) */
+    double write_s;  /* appends + final fsync */
     double read_s;
     int64_t bytes;
 } result;
@@ -191,8 +202,8 @@ static int write_full(int fd, const void *buf, size_t len)
 }
 
 /* The disk's own sequential bandwidth with the store's write pattern. */
-static int run_baseline(const bench_opts *o, const char *dir, const uint8_t *batch, size_t bsize,
-                        int64_t segment_bytes, result *r)
+static int run_baseline(const bench_opts *o, const char *dir, const uint8_t *batch, size_t bsize, int64_t segment_bytes,
+                        result *r)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/baseline.bin", dir);
@@ -231,8 +242,8 @@ static int run_baseline(const bench_opts *o, const char *dir, const uint8_t *bat
     return 0;
 }
 
-static int run_store(const bench_opts *o, const char *dir, const sk_config *cfg, const uint8_t *batch,
-                     size_t bsize, result *r)
+static int run_store(const bench_opts *o, const char *dir, const sk_config *cfg, const uint8_t *batch, size_t bsize,
+                     result *r)
 {
     char sdir[4096];
     snprintf(sdir, sizeof sdir, "%s/store", dir);
@@ -393,8 +404,8 @@ int main(int argc, char **argv)
     bench_opts o;
     if (parse_args(argc, argv, &o) < 0)
         return 2;
-    char *cfg_argv[] = { argv[0], NULL };
-    char *cfg_envp[] = { NULL };
+    char *cfg_argv[] = {argv[0], NULL};
+    char *cfg_envp[] = {NULL};
     sk_config cfg;
     if (sk_config_load(&cfg, 1, cfg_argv, cfg_envp) != SK_CONFIG_OK)
         return 2;

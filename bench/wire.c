@@ -52,9 +52,9 @@ int bench_wire_metadata_v0(int fd, int timeout_ms)
     sk_reader_init(&r, answer, (size_t)len);
     int32_t brokers = sk_read_i32(&r);
     for (int32_t i = 0; i < brokers && !r.err; i++) {
-        sk_read_i32(&r);                               /* node_id */
-        sk_read_raw(&r, (uint16_t)sk_read_i16(&r));   /* host */
-        sk_read_i32(&r);                               /* port */
+        sk_read_i32(&r);                            /* node_id */
+        sk_read_raw(&r, (uint16_t)sk_read_i16(&r)); /* host */
+        sk_read_i32(&r);                            /* port */
     }
     free(answer);
     return r.err || brokers < 0 ? -1 : brokers;

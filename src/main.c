@@ -55,8 +55,7 @@ static void on_shutdown_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sk_broker *b = arg;
-    sk_warn("main", "shutdown timeout: closing %zu connections with answers still owed",
-            sk_net_connection_count(b));
+    sk_warn("main", "shutdown timeout: closing %zu connections with answers still owed", sk_net_connection_count(b));
     event_base_loopexit(b->base, NULL);
 }
 
@@ -98,7 +97,8 @@ static void raise_file_limit(void)
  * Server started" (KRaft) or "[KafkaServer id=N] started" (its default). */
 static void log_kafka_ready(int32_t node_id)
 {
-    sk_info("main", "ready, in Kafka's words: [BrokerServer id=%d] Transitioning from RECOVERY to "
+    sk_info("main",
+            "ready, in Kafka's words: [BrokerServer id=%d] Transitioning from RECOVERY to "
             "RUNNING; [KafkaServer id=%d] started; [KafkaRaftServer nodeId=%d] Kafka Server started",
             node_id, node_id, node_id);
 }
@@ -118,8 +118,8 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], "healthcheck"))
             return sk_healthcheck_main(argc - 1, argv + 1, environ);
         execvp(argv[1], argv + 1);
-        fprintf(stderr, "skiff: cannot run \"%s\": %s (settings are --KEY=VALUE; see --help)\n",
-                argv[1], strerror(errno));
+        fprintf(stderr, "skiff: cannot run \"%s\": %s (settings are --KEY=VALUE; see --help)\n", argv[1],
+                strerror(errno));
         return 127;
     }
     sk_config cfg;
@@ -144,9 +144,9 @@ int main(int argc, char **argv)
     }
     if (sk_cluster_open(&b) < 0)
         goto out;
-    if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) || !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) ||
-        sk_topics_open(&b) < 0 || sk_cluster_load(&b, dir) < 0 || sk_api_groups_start(&b) < 0 ||
-        !(b.txns = sk_txns_start(&b, dir)))
+    if (!(b.meta = sk_meta_open_cluster(dir, cfg.node_id, cfg.cluster_id)) ||
+        !(b.logs = sk_logstore_open(dir, b.base, &cfg, &log_opts)) || sk_topics_open(&b) < 0 ||
+        sk_cluster_load(&b, dir) < 0 || sk_api_groups_start(&b) < 0 || !(b.txns = sk_txns_start(&b, dir)))
         goto out;
     if (!(b.security = sk_security_new(&cfg, dir))) {
         rc = 2; /* a TLS or SASL setting that cannot be used: a configuration error */

@@ -31,39 +31,53 @@
 #define VMAX 32767
 
 /* Field types, in the order and spelling of kf_type in include/skiff/proto.h. */
-enum { T_BOOL, T_INT8, T_INT16, T_INT32, T_INT64, T_UINT16, T_UINT32, T_FLOAT64, T_UUID,
-       T_STRING, T_BYTES, T_RECORDS, T_STRUCT, T_ARRAY, T_NSTRUCT, T_NTYPES };
+enum {
+    T_BOOL,
+    T_INT8,
+    T_INT16,
+    T_INT32,
+    T_INT64,
+    T_UINT16,
+    T_UINT32,
+    T_FLOAT64,
+    T_UUID,
+    T_STRING,
+    T_BYTES,
+    T_RECORDS,
+    T_STRUCT,
+    T_ARRAY,
+    T_NSTRUCT,
+    T_NTYPES
+};
 
 static const char *const type_names[T_NTYPES] = {
-    "bool", "int8", "int16", "int32", "int64", "uint16", "uint32", "float64", "uuid",
-    "string", "bytes", "records", NULL, NULL, NULL,
+    "bool", "int8",   "int16", "int32",   "int64", "uint16", "uint32", "float64",
+    "uuid", "string", "bytes", "records", NULL,    NULL,     NULL,
 };
 static const char *const type_enums[T_NTYPES] = {
-    "KF_BOOL", "KF_INT8", "KF_INT16", "KF_INT32", "KF_INT64", "KF_UINT16", "KF_UINT32",
-    "KF_FLOAT64", "KF_UUID", "KF_STRING", "KF_BYTES", "KF_RECORDS", "KF_STRUCT", "KF_ARRAY",
-    "KF_NULLABLE_STRUCT",
+    "KF_BOOL", "KF_INT8",   "KF_INT16", "KF_INT32",   "KF_INT64",  "KF_UINT16", "KF_UINT32",          "KF_FLOAT64",
+    "KF_UUID", "KF_STRING", "KF_BYTES", "KF_RECORDS", "KF_STRUCT", "KF_ARRAY",  "KF_NULLABLE_STRUCT",
 };
 static const char *const type_ctypes[T_NTYPES] = {
-    "bool", "int8_t", "int16_t", "int32_t", "int64_t", "uint16_t", "uint32_t", "double",
-    "kf_uuid", "kf_str", "kf_bytes", "kf_bytes", NULL, NULL, NULL,
+    "bool",    "int8_t", "int16_t",  "int32_t",  "int64_t", "uint16_t", "uint32_t", "double",
+    "kf_uuid", "kf_str", "kf_bytes", "kf_bytes", NULL,      NULL,       NULL,
 };
 /* Inclusive value ranges of the integer types, for checking defaults. */
 static const long long type_min[T_NTYPES] = {0, INT8_MIN, INT16_MIN, INT32_MIN, LLONG_MIN, 0, 0};
-static const long long type_max[T_NTYPES] = {1, INT8_MAX, INT16_MAX, INT32_MAX, LLONG_MAX,
-                                             UINT16_MAX, UINT32_MAX};
+static const long long type_max[T_NTYPES] = {1, INT8_MAX, INT16_MAX, INT32_MAX, LLONG_MAX, UINT16_MAX, UINT32_MAX};
 
 typedef struct sdef sdef;
 
 typedef struct field {
     char name[NAME_MAX_LEN];
-    int type;                   /* T_* */
-    int elem;                   /* element T_* of arrays */
-    sdef *child;                /* struct of T_STRUCT and T_NSTRUCT fields and struct arrays */
-    int vmin, vmax;             /* versions the field exists in */
-    int nmin, nmax;             /* nullable versions; nmin > nmax when never null */
-    int tag;                    /* -1 when not tagged */
-    long long def;              /* default of integer and bool fields */
-    bool def_null;              /* default of string, bytes and array fields is null */
+    int type;       /* T_* */
+    int elem;       /* element T_* of arrays */
+    sdef *child;    /* struct of T_STRUCT and T_NSTRUCT fields and struct arrays */
+    int vmin, vmax; /* versions the field exists in */
+    int nmin, nmax; /* nullable versions; nmin > nmax when never null */
+    int tag;        /* -1 when not tagged */
+    long long def;  /* default of integer and bool fields */
+    bool def_null;  /* default of string, bytes and array fields is null */
     int line;
 } field;
 
@@ -71,7 +85,7 @@ struct sdef {
     char name[NAME_MAX_LEN]; /* schema name, e.g. "partition" ("" for the message itself) */
     field fields[MAX_FIELDS];
     int nfields;
-    bool defined;            /* fields were given (a later use may just name it) */
+    bool defined; /* fields were given (a later use may just name it) */
     bool emitted;
     int line;
 };
@@ -247,10 +261,9 @@ static bool same_fields(const sdef *a, const sdef *b)
         return false;
     for (int i = 0; i < a->nfields; i++) {
         const field *x = &a->fields[i], *y = &b->fields[i];
-        if (strcmp(x->name, y->name) || x->type != y->type || x->elem != y->elem ||
-            x->child != y->child || x->vmin != y->vmin || x->vmax != y->vmax ||
-            x->nmin != y->nmin || x->nmax != y->nmax || x->tag != y->tag || x->def != y->def ||
-            x->def_null != y->def_null)
+        if (strcmp(x->name, y->name) || x->type != y->type || x->elem != y->elem || x->child != y->child ||
+            x->vmin != y->vmin || x->vmax != y->vmax || x->nmin != y->nmin || x->nmax != y->nmax || x->tag != y->tag ||
+            x->def != y->def || x->def_null != y->def_null)
             return false;
     }
     return true;
@@ -356,8 +369,7 @@ static void parse_field(api *a, msg *m, sdef *s, line *lines, int nlines, int *p
         /* A nullable struct is a pointer in C (NULL = null, the default), so
          * it must be nullable in every version it exists in. */
         if (f->nmin > f->vmin || f->nmax < f->vmax)
-            die(ln->no, "field %s: a nullable struct must be nullable in all its versions (%s)",
-                f->name, ln->tok[2]);
+            die(ln->no, "field %s: a nullable struct must be nullable in all its versions (%s)", f->name, ln->tok[2]);
         f->type = T_NSTRUCT;
         f->def_null = true;
     }
@@ -365,8 +377,7 @@ static void parse_field(api *a, msg *m, sdef *s, line *lines, int nlines, int *p
         if (s->fields[i].tag == f->tag)
             die(ln->no, "tag %d used twice in one struct", f->tag);
         if (s->fields[i].tag > f->tag)
-            die(ln->no, "tag %d declared after tag %d: declare tags in increasing order", f->tag,
-                s->fields[i].tag);
+            die(ln->no, "tag %d declared after tag %d: declare tags in increasing order", f->tag, s->fields[i].tag);
     }
     s->nfields++;
 
@@ -390,8 +401,7 @@ static void parse_field(api *a, msg *m, sdef *s, line *lines, int nlines, int *p
         copy_name(tmp->name, sname, ln->no);
         parse_struct(a, m, tmp, lines, nlines, pi);
         if (!same_fields(tmp, child))
-            die(ln->no, "struct %s defined twice with different fields (first at line %d)", sname,
-                child->line);
+            die(ln->no, "struct %s defined twice with different fields (first at line %d)", sname, child->line);
         free(tmp);
     } else {
         child->line = ln->no;
@@ -534,8 +544,7 @@ static void parse_record_line(api *a, const line *ln, const char *path)
     parse_range(ln->tok[7], &a->vmin, &a->vmax, ln->no);
     parse_flexible(a, ln, ln->tok[9]);
     for (int i = 0; i < napis - 1; i++)
-        if (apis[i].record && !strcmp(apis[i].topic, a->topic) && apis[i].tmin <= a->tmax &&
-            a->tmin <= apis[i].tmax)
+        if (apis[i].record && !strcmp(apis[i].topic, a->topic) && apis[i].tmin <= a->tmax && a->tmin <= apis[i].tmax)
             die(ln->no, "record types %d-%d of %s overlap %s's", a->tmin, a->tmax, a->topic, apis[i].name);
     check_file_name(path, a, ln->no);
 }
@@ -584,8 +593,8 @@ static void parse_file(const char *path)
             die(lines[i].no, "inconsistent indentation");
     }
     if (!a->has_req || !a->has_resp)
-        die(1, "%s %s needs both a %s and a %s section", a->record ? "record" : "API", a->name,
-            section_name(a, true), section_name(a, false));
+        die(1, "%s %s needs both a %s and a %s section", a->record ? "record" : "API", a->name, section_name(a, true),
+            section_name(a, false));
     free(text);
     cur_file = NULL;
 }
@@ -627,8 +636,8 @@ static void emit_struct_decl(FILE *h, const api *a, bool req, sdef *s)
             elem = cn;
         }
         if (f->type == T_ARRAY)
-            fprintf(h, "    struct { %s *items; int32_t n; } %s;\n",
-                    f->elem == T_STRUCT ? elem : type_ctypes[f->elem], f->name);
+            fprintf(h, "    struct { %s *items; int32_t n; } %s;\n", f->elem == T_STRUCT ? elem : type_ctypes[f->elem],
+                    f->name);
         else if (f->type == T_NSTRUCT)
             fprintf(h, "    %s *%s; /* NULL = null */\n", elem, f->name);
         else
@@ -673,15 +682,14 @@ static void emit_desc(FILE *c, const api *a, bool req, sdef *s)
                 snprintf(def, sizeof def, "INT64_MIN");
             else
                 snprintf(def, sizeof def, "%lldLL", f->def);
-            fprintf(c, "    {\"%s\", %s, %s, offsetof(%s, %s), %d, %s, %s, %s, %d, %s, %s, %s},\n",
-                    f->name, type_enums[f->type], f->type == T_ARRAY ? type_enums[f->elem] : "0",
-                    name, f->name, f->vmin, vmax, nmin, nmax, f->tag, def,
-                    f->def_null ? "true" : "false", child);
+            fprintf(c, "    {\"%s\", %s, %s, offsetof(%s, %s), %d, %s, %s, %s, %d, %s, %s, %s},\n", f->name,
+                    type_enums[f->type], f->type == T_ARRAY ? type_enums[f->elem] : "0", name, f->name, f->vmin, vmax,
+                    nmin, nmax, f->tag, def, f->def_null ? "true" : "false", child);
         }
         fprintf(c, "};\n");
     }
-    fprintf(c, "const kf_struct_desc %s_desc = {\"%s\", sizeof(%s), %d, %s%s};\n\n", name, name,
-            name, s->nfields, s->nfields ? name : "NULL", s->nfields ? "_fields" : "");
+    fprintf(c, "const kf_struct_desc %s_desc = {\"%s\", sizeof(%s), %d, %s%s};\n\n", name, name, name, s->nfields,
+            s->nfields ? name : "NULL", s->nfields ? "_fields" : "");
 }
 
 /* APIs by key, then records by topic and type. */
@@ -724,8 +732,7 @@ static void close_out(FILE *f, const char *dir, const char *name, const char *tm
     }
 }
 
-static const char banner[] =
-    "/* Generated by tools/kfgen from src/proto/schema — DO NOT EDIT. */\n";
+static const char banner[] = "/* Generated by tools/kfgen from src/proto/schema — DO NOT EDIT. */\n";
 
 static void emit(const char *dir)
 {
@@ -755,11 +762,10 @@ static void emit(const char *dir)
     fprintf(h, "\n");
     for (int i = 0; i < napis; i++) {
         if (apis[i].record)
-            fprintf(h, "/* record %s of %s: types %d-%d, value versions %d-%d */\n\n", apis[i].name,
-                    apis[i].topic, apis[i].tmin, apis[i].tmax, apis[i].vmin, apis[i].vmax);
+            fprintf(h, "/* record %s of %s: types %d-%d, value versions %d-%d */\n\n", apis[i].name, apis[i].topic,
+                    apis[i].tmin, apis[i].tmax, apis[i].vmin, apis[i].vmax);
         else
-            fprintf(h, "/* %d %s: versions %d-%d */\n\n", apis[i].key, apis[i].name, apis[i].vmin,
-                    apis[i].vmax);
+            fprintf(h, "/* %d %s: versions %d-%d */\n\n", apis[i].key, apis[i].name, apis[i].vmin, apis[i].vmax);
         emit_struct_decl(h, &apis[i], true, apis[i].req.structs[0]);
         emit_struct_decl(h, &apis[i], false, apis[i].resp.structs[0]);
     }
@@ -801,16 +807,15 @@ static void emit(const char *dir)
     fprintf(c, "const kf_api kf_apis[] = {\n");
     for (int i = 0; i < napis; i++)
         if (!apis[i].record)
-            fprintf(c, "    {%d, \"%s\", %d, %d, %d, &kf_%s_request_desc, &kf_%s_response_desc},\n",
-                    apis[i].key, apis[i].name, apis[i].vmin, apis[i].vmax, apis[i].flex, apis[i].snake,
-                    apis[i].snake);
+            fprintf(c, "    {%d, \"%s\", %d, %d, %d, &kf_%s_request_desc, &kf_%s_response_desc},\n", apis[i].key,
+                    apis[i].name, apis[i].vmin, apis[i].vmax, apis[i].flex, apis[i].snake, apis[i].snake);
     fprintf(c, "};\nconst size_t kf_napis = sizeof kf_apis / sizeof kf_apis[0];\n\n");
     fprintf(c, "const kf_record_type kf_records[] = {\n");
     for (int i = 0; i < napis; i++)
         if (apis[i].record)
-            fprintf(c, "    {\"%s\", \"%s\", %d, %d, %d, %d, %d, &kf_%s_key_desc, &kf_%s_value_desc},\n",
-                    apis[i].name, apis[i].topic, apis[i].tmin, apis[i].tmax, apis[i].vmin, apis[i].vmax,
-                    apis[i].flex, apis[i].snake, apis[i].snake);
+            fprintf(c, "    {\"%s\", \"%s\", %d, %d, %d, %d, %d, &kf_%s_key_desc, &kf_%s_value_desc},\n", apis[i].name,
+                    apis[i].topic, apis[i].tmin, apis[i].tmax, apis[i].vmin, apis[i].vmax, apis[i].flex, apis[i].snake,
+                    apis[i].snake);
     if (first_record() == napis)
         fprintf(c, "    {NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL},\n");
     fprintf(c, "};\nconst size_t kf_nrecords = %d;\n", napis - first_record());

@@ -81,10 +81,10 @@ enum {
  * the ANY codes (and MATCH for the pattern type) match as in Kafka.
  * Codes outside Kafka's enums are read as UNKNOWN (sk_acl_code). */
 typedef struct sk_acl {
-    int8_t resource_type; /* SK_RES_* (Kafka's ResourceType code) */
-    int8_t pattern_type; /* SK_PAT_* (PatternType code) */
-    int8_t operation; /* SK_OP_* (AclOperation code) */
-    int8_t permission; /* SK_PERM_* (AclPermissionType code) */
+    int8_t resource_type;  /* SK_RES_* (Kafka's ResourceType code) */
+    int8_t pattern_type;   /* SK_PAT_* (PatternType code) */
+    int8_t operation;      /* SK_OP_* (AclOperation code) */
+    int8_t permission;     /* SK_PERM_* (AclPermissionType code) */
     const char *name;      /* resource name (a prefix for PREFIXED) */
     const char *principal; /* "User:alice", "User:*" */
     const char *host;      /* an IP address or "*" */

@@ -22,9 +22,9 @@ typedef struct sk_bg sk_bg;
 /* Job queues, one worker thread each. Add a queue here for a new kind of
  * long-running work so it never waits behind another kind. */
 typedef enum sk_bg_queue {
-    SK_BG_SYNC = 0,   /* fsync of segments, checkpoints and metadata files */
-    SK_BG_DELETE = 1, /* unlink of deleted segments and partition directories */
-    SK_BG_CLEAN = 2,  /* log cleaner passes (compaction) */
+    SK_BG_SYNC = 0,      /* fsync of segments, checkpoints and metadata files */
+    SK_BG_DELETE = 1,    /* unlink of deleted segments and partition directories */
+    SK_BG_CLEAN = 2,     /* log cleaner passes (compaction) */
     SK_BG_WRITEBACK = 3, /* starting writeback of appended segment bytes (sync_file_range) */
     SK_BG_NQUEUES
 } sk_bg_queue;

@@ -45,8 +45,8 @@ const sk_dynamic_key *sk_dynamic_key_at(int i);
  * (`per_broker`: a broker id rather than the cluster default), in Kafka's
  * order; `names`/`values` hold `n` keys. Returns SK_ERR_NONE, or
  * SK_ERR_INVALID_REQUEST with Kafka's message in `msg`. */
-int16_t sk_dynamic_configs_check(const char *const *names, const char *const *values, int n, bool per_broker,
-                                 char *msg, size_t msg_len);
+int16_t sk_dynamic_configs_check(const char *const *names, const char *const *values, int n, bool per_broker, char *msg,
+                                 size_t msg_len);
 
 /* ConfigDef.parseType for the numeric (SHORT, INT, LONG, DOUBLE) and
  * BOOLEAN types, surrounding blanks ignored: NULL when `value` parses, else

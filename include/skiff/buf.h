@@ -156,12 +156,18 @@ size_t sk_varint_size(int32_t v);
 size_t sk_varlong_size(int64_t v);
 
 /* Big-endian loads and stores on raw memory (no bounds: the caller checked). */
-static inline uint16_t sk_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint16_t sk_be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 static inline uint32_t sk_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint64_t sk_be64(const uint8_t *p) { return (uint64_t)sk_be32(p) << 32 | sk_be32(p + 4); }
+static inline uint64_t sk_be64(const uint8_t *p)
+{
+    return (uint64_t)sk_be32(p) << 32 | sk_be32(p + 4);
+}
 static inline void sk_put_be16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);

@@ -33,12 +33,12 @@ typedef struct sk_cluster sk_cluster;
 
 /* Where a partition is served. Node ids, -1 = none. */
 typedef struct sk_route {
-    int32_t leader;                            /* -1 while no replica is up (leaderless) */
-    int32_t leader_epoch;                      /* bumped on every leader change */
-    int32_t nreplicas;                         /* replication factor */
-    int32_t replicas[SK_CLUSTER_MAX_BROKERS];  /* assignment order; replicas[0] the preferred leader */
-    int32_t nisr; /* entries in isr */
-    int32_t isr[SK_CLUSTER_MAX_BROKERS];       /* replicas of brokers that are up (all of them when none is down) */
+    int32_t leader;                           /* -1 while no replica is up (leaderless) */
+    int32_t leader_epoch;                     /* bumped on every leader change */
+    int32_t nreplicas;                        /* replication factor */
+    int32_t replicas[SK_CLUSTER_MAX_BROKERS]; /* assignment order; replicas[0] the preferred leader */
+    int32_t nisr;                             /* entries in isr */
+    int32_t isr[SK_CLUSTER_MAX_BROKERS];      /* replicas of brokers that are up (all of them when none is down) */
 } sk_route;
 
 /* Builds b->cluster from the configuration (skiff.cluster.brokers,
@@ -110,7 +110,7 @@ void sk_cluster_assign_racks(int32_t n, const char *const *racks, int32_t rf, in
 int sk_cluster_route(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, sk_route *out);
 /* A route with its lists as Metadata-style answers carry them. */
 typedef struct sk_route_lists {
-    sk_route route; /* leader, epoch, replicas and ISR */
+    sk_route route;                    /* leader, epoch, replicas and ISR */
     int32_t *replicas, *isr, *offline; /* in the request arena */
     int32_t noffline;                  /* replicas on brokers that are down */
 } sk_route_lists;
@@ -178,8 +178,8 @@ int32_t sk_cluster_coordinator(sk_broker *b, int key_type, const char *key, size
  * Returns NONE, NO_REASSIGNMENT_IN_PROGRESS (cancel with none),
  * INVALID_REPLICA_ASSIGNMENT (a node that is not a broker) or
  * KAFKA_STORAGE_ERROR (memory). */
-int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition,
-                            const int32_t *ids, int32_t n);
+int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, const int32_t *ids,
+                            int32_t n);
 /* The reassignment in progress of the partition: true with the node ids
  * joining (`adding`) and leaving (`removing`), each with room for
  * SK_CLUSTER_MAX_BROKERS; false when there is none. */

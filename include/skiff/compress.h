@@ -65,10 +65,10 @@ typedef enum sk_compression {
  * configs (KIP-390), with Kafka's ranges and defaults. Snappy has no level. */
 #define SK_GZIP_LEVEL_MIN 1
 #define SK_GZIP_LEVEL_MAX 9
-#define SK_GZIP_LEVEL_DEFAULT 6     /* Kafka's -1, zlib's Z_DEFAULT_COMPRESSION, is 6 and accepted too */
+#define SK_GZIP_LEVEL_DEFAULT 6 /* Kafka's -1, zlib's Z_DEFAULT_COMPRESSION, is 6 and accepted too */
 #define SK_LZ4_LEVEL_MIN 1
 #define SK_LZ4_LEVEL_MAX 17
-#define SK_LZ4_LEVEL_DEFAULT 9      /* Kafka's fast compressor; other levels use LZ4 HC (3..17) */
+#define SK_LZ4_LEVEL_DEFAULT 9 /* Kafka's fast compressor; other levels use LZ4 HC (3..17) */
 #define SK_ZSTD_LEVEL_MIN (-131072)
 #define SK_ZSTD_LEVEL_MAX 22
 #define SK_ZSTD_LEVEL_DEFAULT 3
@@ -151,13 +151,13 @@ int16_t sk_batch_decompress_records(const sk_batch *b, size_t cap, sk_writer *ou
 
 /* Records of a batch, compressed or not, ready for sk_record_next. */
 typedef struct sk_batch_records {
-    sk_batch batch;       /* the batch as a valid uncompressed batch: for a
+    sk_batch batch;     /* the batch as a valid uncompressed batch: for a
                              compressed one, its header (compression bits
                              cleared, length and CRC recomputed) and the
                              decompressed records, in `inflated`; otherwise
                              the original, borrowed */
-    sk_record_iter it;    /* pass &it to sk_record_next */
-    sk_writer inflated;   /* owns the decompressed copy (empty if uncompressed) */
+    sk_record_iter it;  /* pass &it to sk_record_next */
+    sk_writer inflated; /* owns the decompressed copy (empty if uncompressed) */
 } sk_batch_records;
 
 /* Opens the records of `b` for iteration, decompressing them when needed.
@@ -179,9 +179,9 @@ int16_t sk_batch_check_records(const sk_batch *b, size_t cap, bool require_keys)
 /* One record LogValidator rejects on its own (KIP-467: the Produce
  * response's record_errors). */
 typedef struct sk_record_error {
-    int32_t index;            /* in its batch, from 0 */
-    int16_t code;             /* INVALID_RECORD (no key, compacted topic) or INVALID_TIMESTAMP */
-    int64_t timestamp;        /* the record's, ms */
+    int32_t index;     /* in its batch, from 0 */
+    int16_t code;      /* INVALID_RECORD (no key, compacted topic) or INVALID_TIMESTAMP */
+    int64_t timestamp; /* the record's, ms */
 } sk_record_error;
 
 /* Finds the records of batch `b` (inflated up to `cap` bytes when
@@ -217,7 +217,6 @@ bool sk_batch_needs_recompression(const sk_batch *b, int topic_codec);
  * MESSAGE_TOO_LARGE). Returns SK_ERR_NONE, INVALID_RECORD, a codec error, or
  * UNKNOWN_SERVER_ERROR when out of memory; on failure out->len is unchanged.
  * `out` must not be the buffer that holds `b` (it may move as it grows). */
-int16_t sk_batch_recompress(const sk_batch *b, int target, int level, size_t cap, bool require_keys,
-                            sk_writer *out);
+int16_t sk_batch_recompress(const sk_batch *b, int target, int level, size_t cap, bool require_keys, sk_writer *out);
 
 #endif

@@ -16,109 +16,109 @@
 
 typedef struct sk_config {
     /* Network */
-    char *listeners;            /* listeners: "NAME://host:port[,...]"; port 0 = any free port.
+    char *listeners;                      /* listeners: "NAME://host:port[,...]"; port 0 = any free port.
                                    After loading, without controller.listener.names' entries */
-    char *advertised_listeners; /* advertised.listeners; NULL/empty = the address the client connected to */
-    int32_t socket_request_max_bytes; /* socket.request.max.bytes: largest request frame, bytes */
-    int64_t connection_output_max_bytes; /* skiff.connection.output.max.bytes: unsent response bytes
+    char *advertised_listeners;           /* advertised.listeners; NULL/empty = the address the client connected to */
+    int32_t socket_request_max_bytes;     /* socket.request.max.bytes: largest request frame, bytes */
+    int64_t connection_output_max_bytes;  /* skiff.connection.output.max.bytes: unsent response bytes
                                             per connection before its reads pause */
     char *listener_security_protocol_map; /* listener.security.protocol.map: "NAME:PROTOCOL,...";
                                              a listener's protocol: PLAINTEXT, SSL, SASL_PLAINTEXT
                                              or SASL_SSL (skiff/security.h) */
-    char *controller_listener_names; /* controller.listener.names: KRaft controller listeners,
+    char *controller_listener_names;      /* controller.listener.names: KRaft controller listeners,
                                         accepted in `listeners` but never opened */
-    char *http_listeners;       /* skiff.http.listeners: "http://host:port" of the HTTP control
+    char *http_listeners;                 /* skiff.http.listeners: "http://host:port" of the HTTP control
                                    plane; empty = off */
-    char *http_token;           /* skiff.http.token: bearer token the control plane requires
+    char *http_token;                     /* skiff.http.token: bearer token the control plane requires
                                    (not for /healthz, /readyz); empty = none */
     /* Identity and storage */
-    int32_t node_id;            /* node.id; the first broker's id with skiff.cluster.brokers > 1 */
-    int32_t cluster_brokers;    /* skiff.cluster.brokers: brokers served by this process (skiff/cluster.h) */
-    char *cluster_ports;        /* skiff.cluster.ports: explicit ports per broker, "" = derived */
-    char *broker_rack;          /* broker.rack: one rack, or one per broker comma-separated; "" = none */
+    int32_t node_id;              /* node.id; the first broker's id with skiff.cluster.brokers > 1 */
+    int32_t cluster_brokers;      /* skiff.cluster.brokers: brokers served by this process (skiff/cluster.h) */
+    char *cluster_ports;          /* skiff.cluster.ports: explicit ports per broker, "" = derived */
+    char *broker_rack;            /* broker.rack: one rack, or one per broker comma-separated; "" = none */
     char *replica_selector_class; /* replica.selector.class: "" or Kafka's RackAwareReplicaSelector (KIP-392) */
-    char *log_dirs;             /* log.dirs: data directory (the first of a comma list is used) */
-    char *log_level;            /* log.level: debug, info, warn, error */
+    char *log_dirs;               /* log.dirs: data directory (the first of a comma list is used) */
+    char *log_level;              /* log.level: debug, info, warn, error */
     /* Topics */
     int32_t num_partitions;             /* num.partitions: default partition count for new topics */
     int16_t default_replication_factor; /* default.replication.factor (at most skiff.cluster.brokers) */
     bool auto_create_topics_enable;     /* auto.create.topics.enable */
     int32_t message_max_bytes;          /* message.max.bytes: largest record batch, bytes */
     /* Log store (topic-level defaults, Kafka's broker names) */
-    int64_t log_segment_bytes;            /* log.segment.bytes */
-    int64_t log_roll_ms;                  /* log.roll.ms (segment.ms for topics) */
-    int64_t log_retention_ms;             /* log.retention.ms; -1 = unlimited */
-    int64_t log_retention_bytes;          /* log.retention.bytes; -1 = unlimited */
-    int64_t log_retention_check_interval_ms; /* log.retention.check.interval.ms */
-    int64_t log_flush_interval_messages;  /* log.flush.interval.messages */
-    int64_t log_flush_interval_ms;        /* log.flush.interval.ms; -1 = only by messages/OS */
-    int32_t log_index_interval_bytes;     /* log.index.interval.bytes */
-    int32_t log_index_size_max_bytes;     /* log.index.size.max.bytes */
-    int64_t file_delete_delay_ms;         /* file.delete.delay.ms (log.segment.delete.delay.ms) */
-    char *log_message_timestamp_type;     /* log.message.timestamp.type: CreateTime or LogAppendTime */
-    int64_t log_message_timestamp_before_max_ms; /* log.message.timestamp.before.max.ms */
-    int64_t log_message_timestamp_after_max_ms;  /* log.message.timestamp.after.max.ms */
-    int32_t producer_id_expiration_ms;    /* producer.id.expiration.ms: a partition forgets
+    int64_t log_segment_bytes;                        /* log.segment.bytes */
+    int64_t log_roll_ms;                              /* log.roll.ms (segment.ms for topics) */
+    int64_t log_retention_ms;                         /* log.retention.ms; -1 = unlimited */
+    int64_t log_retention_bytes;                      /* log.retention.bytes; -1 = unlimited */
+    int64_t log_retention_check_interval_ms;          /* log.retention.check.interval.ms */
+    int64_t log_flush_interval_messages;              /* log.flush.interval.messages */
+    int64_t log_flush_interval_ms;                    /* log.flush.interval.ms; -1 = only by messages/OS */
+    int32_t log_index_interval_bytes;                 /* log.index.interval.bytes */
+    int32_t log_index_size_max_bytes;                 /* log.index.size.max.bytes */
+    int64_t file_delete_delay_ms;                     /* file.delete.delay.ms (log.segment.delete.delay.ms) */
+    char *log_message_timestamp_type;                 /* log.message.timestamp.type: CreateTime or LogAppendTime */
+    int64_t log_message_timestamp_before_max_ms;      /* log.message.timestamp.before.max.ms */
+    int64_t log_message_timestamp_after_max_ms;       /* log.message.timestamp.after.max.ms */
+    int32_t producer_id_expiration_ms;                /* producer.id.expiration.ms: a partition forgets
                                              a producer idle this long (no open transaction,
                                              newest batch timestamp this old), ms */
     int32_t producer_id_expiration_check_interval_ms; /* producer.id.expiration.check.
                                                          interval.ms: how often, ms */
     /* Log cleaner */
-    bool log_cleaner_enable;              /* log.cleaner.enable */
-    int32_t log_cleaner_threads;          /* log.cleaner.threads (accepted; one thread) */
-    int64_t log_cleaner_dedupe_buffer_size; /* log.cleaner.dedupe.buffer.size: key map memory, bytes */
-    int32_t log_cleaner_io_buffer_size;   /* log.cleaner.io.buffer.size: read buffer, bytes */
-    int64_t log_cleaner_backoff_ms;       /* log.cleaner.backoff.ms: wait between looks, ms */
+    bool log_cleaner_enable;                   /* log.cleaner.enable */
+    int32_t log_cleaner_threads;               /* log.cleaner.threads (accepted; one thread) */
+    int64_t log_cleaner_dedupe_buffer_size;    /* log.cleaner.dedupe.buffer.size: key map memory, bytes */
+    int32_t log_cleaner_io_buffer_size;        /* log.cleaner.io.buffer.size: read buffer, bytes */
+    int64_t log_cleaner_backoff_ms;            /* log.cleaner.backoff.ms: wait between looks, ms */
     char *log_cleaner_io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second: a number > 0 */
-    char *log_cleaner_min_cleanable_ratio; /* log.cleaner.min.cleanable.ratio: a number in [0, 1] */
+    char *log_cleaner_min_cleanable_ratio;     /* log.cleaner.min.cleanable.ratio: a number in [0, 1] */
     int64_t log_cleaner_delete_retention_ms;   /* log.cleaner.delete.retention.ms */
     int64_t log_cleaner_min_compaction_lag_ms; /* log.cleaner.min.compaction.lag.ms */
     int64_t log_cleaner_max_compaction_lag_ms; /* log.cleaner.max.compaction.lag.ms */
     /* Group coordinator */
-    int32_t group_initial_rebalance_delay_ms; /* group.initial.rebalance.delay.ms: wait for
+    int32_t group_initial_rebalance_delay_ms;         /* group.initial.rebalance.delay.ms: wait for
                                                  more members before the first rebalance of
                                                  an empty group, ms */
-    int32_t group_min_session_timeout_ms; /* group.min.session.timeout.ms: smallest session
+    int32_t group_min_session_timeout_ms;             /* group.min.session.timeout.ms: smallest session
                                              timeout a member may ask for, ms */
-    int32_t group_max_session_timeout_ms; /* group.max.session.timeout.ms: largest one, ms */
-    int32_t group_max_size;               /* group.max.size: members per group */
-    int32_t group_consumer_heartbeat_interval_ms; /* group.consumer.heartbeat.interval.ms:
+    int32_t group_max_session_timeout_ms;             /* group.max.session.timeout.ms: largest one, ms */
+    int32_t group_max_size;                           /* group.max.size: members per group */
+    int32_t group_consumer_heartbeat_interval_ms;     /* group.consumer.heartbeat.interval.ms:
                                                      KIP-848 members heartbeat this often, ms */
-    int32_t group_consumer_session_timeout_ms;    /* group.consumer.session.timeout.ms: a
+    int32_t group_consumer_session_timeout_ms;        /* group.consumer.session.timeout.ms: a
                                                      KIP-848 member silent this long is removed, ms */
-    int32_t group_consumer_min_session_timeout_ms;  /* group.consumer.min.session.timeout.ms and */
-    int32_t group_consumer_max_session_timeout_ms;  /* ...max...: bounds of a group's override, ms */
+    int32_t group_consumer_min_session_timeout_ms;    /* group.consumer.min.session.timeout.ms and */
+    int32_t group_consumer_max_session_timeout_ms;    /* ...max...: bounds of a group's override, ms */
     int32_t group_consumer_min_heartbeat_interval_ms; /* group.consumer.min.heartbeat.interval.ms and */
     int32_t group_consumer_max_heartbeat_interval_ms; /* ...max...: bounds of a group's override, ms */
-    char *group_consumer_migration_policy; /* group.consumer.migration.policy: disabled, upgrade,
+    char *group_consumer_migration_policy;            /* group.consumer.migration.policy: disabled, upgrade,
                                               downgrade or bidirectional (KIP-848 online migration) */
-    int32_t offsets_topic_num_partitions; /* offsets.topic.num.partitions: partitions of
+    int32_t offsets_topic_num_partitions;             /* offsets.topic.num.partitions: partitions of
                                              __consumer_offsets (fixed once created) */
-    int32_t offsets_retention_minutes;    /* offsets.retention.minutes: committed offsets of
+    int32_t offsets_retention_minutes;                /* offsets.retention.minutes: committed offsets of
                                              an empty group live this long, minutes */
     /* Transaction coordinator */
-    int32_t transaction_max_timeout_ms;   /* transaction.max.timeout.ms: largest transaction
+    int32_t transaction_max_timeout_ms;           /* transaction.max.timeout.ms: largest transaction
                                              timeout a producer may ask for, ms */
-    int32_t transactional_id_expiration_ms; /* transactional.id.expiration.ms: an idle
+    int32_t transactional_id_expiration_ms;       /* transactional.id.expiration.ms: an idle
                                                transactional id is forgotten after this, ms */
-    int32_t transaction_cleanup_interval_ms; /* transaction.remove.expired.transaction.
+    int32_t transaction_cleanup_interval_ms;      /* transaction.remove.expired.transaction.
                                                 cleanup.interval.ms: expiry check period, ms */
     int32_t transaction_state_log_num_partitions; /* transaction.state.log.num.partitions:
                                                      partitions of __transaction_state */
     /* Shutdown */
-    int64_t shutdown_timeout_ms;          /* skiff.shutdown.timeout.ms: longest wait for in-flight work */
+    int64_t shutdown_timeout_ms; /* skiff.shutdown.timeout.ms: longest wait for in-flight work */
 
     /* State (not keys): filled by sk_config_load */
-    char **security;                      /* security keys (sk_config_is_security_key) as
+    char **security;      /* security keys (sk_config_is_security_key) as
                                              "key=value" strings, one per key, the last
                                              source's value; read by src/security */
-    size_t nsecurity;                     /* entries in `security` */
-    int warnings;                         /* warnings logged while loading (unknown keys, ...) */
-    char *ignored;                        /* Kafka keys accepted and ignored, ", "-joined; NULL = none */
-    uint8_t time_rank[2];                 /* what set log.retention.ms [0] and log.roll.ms [1]:
+    size_t nsecurity;     /* entries in `security` */
+    int warnings;         /* warnings logged while loading (unknown keys, ...) */
+    char *ignored;        /* Kafka keys accepted and ignored, ", "-joined; NULL = none */
+    uint8_t time_rank[2]; /* what set log.retention.ms [0] and log.roll.ms [1]:
                                              0 the key itself, else the rank of the alias
                                              (sk_config_time_alias); 255 the default */
-    char *cluster_id;                     /* CLUSTER_ID from the environment (apache/kafka's
+    char *cluster_id;     /* CLUSTER_ID from the environment (apache/kafka's
                                              image): the id a new data directory gets; NULL = random */
 } sk_config;
 

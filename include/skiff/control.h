@@ -36,10 +36,10 @@ typedef enum sk_fault_kind {
 
 /* Per-request effects of a fired rule (arena-allocated, sk_request.ctl). */
 typedef struct sk_req_ctl {
-    int32_t delay_ms;          /* hold the response this long, ms; 0 = none */
-    int32_t throttle_time_ms;  /* set in the response when >= 0; -1 = leave */
-    bool close_after;          /* close the connection once the response is sent */
-    uint64_t capture_id;       /* this request's capture entry id, 0 when not captured */
+    int32_t delay_ms;         /* hold the response this long, ms; 0 = none */
+    int32_t throttle_time_ms; /* set in the response when >= 0; -1 = leave */
+    bool close_after;         /* close the connection once the response is sent */
+    uint64_t capture_id;      /* this request's capture entry id, 0 when not captured */
 } sk_req_ctl;
 
 /* Creates the control state on b->control (b->intercept false). 0 or -1 (out of memory). */
@@ -61,22 +61,22 @@ void sk_control_hold_reply(sk_broker *b, struct sk_reply *slot, int32_t ms, void
 
 /* ---- Request metrics (src/control/stats.c) ----------------------------- */
 
-#define SK_STATS_APIS 128      /* API keys counted: 0..127 */
-#define SK_STATS_VERSIONS 32   /* versions counted per API: 0..31 */
-#define SK_STATS_ERRORS 160    /* error codes counted: -1..158 (index code + 1) */
-#define SK_STATS_BUCKETS 14    /* latency histogram buckets (sk_stats_bucket_ms), +Inf last */
+#define SK_STATS_APIS 128    /* API keys counted: 0..127 */
+#define SK_STATS_VERSIONS 32 /* versions counted per API: 0..31 */
+#define SK_STATS_ERRORS 160  /* error codes counted: -1..158 (index code + 1) */
+#define SK_STATS_BUCKETS 14  /* latency histogram buckets (sk_stats_bucket_ms), +Inf last */
 
 /* Request metrics (src/control/stats.c), read by GET /metrics. */
 typedef struct sk_stats {
-    uint64_t requests[SK_STATS_APIS][SK_STATS_VERSIONS];  /* by API and version */
-    uint64_t errors[SK_STATS_APIS][SK_STATS_ERRORS];      /* non-zero error codes in responses */
-    uint64_t latency[SK_STATS_APIS][SK_STATS_BUCKETS];    /* cumulative-free counts per bucket */
-    double latency_sum_ms[SK_STATS_APIS];                 /* sum of latencies, ms */
-    uint64_t answered[SK_STATS_APIS];                     /* requests answered or dropped */
-    uint64_t request_bytes;                               /* request frames read, bytes */
-    uint64_t response_bytes;                              /* responses queued, bytes */
-    uint64_t produce_record_bytes;                        /* record bytes in Produce requests */
-    uint64_t fetch_record_bytes;                          /* record bytes in Fetch responses */
+    uint64_t requests[SK_STATS_APIS][SK_STATS_VERSIONS]; /* by API and version */
+    uint64_t errors[SK_STATS_APIS][SK_STATS_ERRORS];     /* non-zero error codes in responses */
+    uint64_t latency[SK_STATS_APIS][SK_STATS_BUCKETS];   /* cumulative-free counts per bucket */
+    double latency_sum_ms[SK_STATS_APIS];                /* sum of latencies, ms */
+    uint64_t answered[SK_STATS_APIS];                    /* requests answered or dropped */
+    uint64_t request_bytes;                              /* request frames read, bytes */
+    uint64_t response_bytes;                             /* responses queued, bytes */
+    uint64_t produce_record_bytes;                       /* record bytes in Produce requests */
+    uint64_t fetch_record_bytes;                         /* record bytes in Fetch responses */
 } sk_stats;
 
 /* Upper bounds of the latency buckets, ms (the last, +Inf, is not listed). */

@@ -27,31 +27,31 @@
 
 /* One partition of a session (or of a sessionless fetch). */
 typedef struct sk_fetch_part_state {
-    char *topic;                 /* topic name (heap); NULL when only the id is known */
-    uint8_t topic_id[16];        /* topic id (zero when the client used names) */
-    int32_t partition; /* partition index */
-    int64_t fetch_offset;        /* from the client */
-    int32_t partition_max_bytes; /* from the client */
+    char *topic;                  /* topic name (heap); NULL when only the id is known */
+    uint8_t topic_id[16];         /* topic id (zero when the client used names) */
+    int32_t partition;            /* partition index */
+    int64_t fetch_offset;         /* from the client */
+    int32_t partition_max_bytes;  /* from the client */
     int32_t current_leader_epoch; /* from the client (KIP-320), -1 = none; kept for the partitions a
                                    * continuation omits, as Kafka's CachedPartition */
     /* last answered, for incremental responses */
-    int64_t high_watermark; /* last answered */
+    int64_t high_watermark;     /* last answered */
     int64_t last_stable_offset; /* last answered */
-    int64_t log_start_offset; /* last answered */
-    int16_t error_code; /* last answered */
-    bool answered;               /* answered at least once in this session */
-    bool sent_records;           /* records in the response being built (see sk_fetch_session_rotate) */
+    int64_t log_start_offset;   /* last answered */
+    int16_t error_code;         /* last answered */
+    bool answered;              /* answered at least once in this session */
+    bool sent_records;          /* records in the response being built (see sk_fetch_session_rotate) */
 } sk_fetch_part_state;
 
 typedef struct sk_fetch_session {
-    int32_t id;                  /* > 0 */
-    int32_t epoch;               /* the epoch the next request must carry */
-    int32_t node_id;             /* the broker it was created at (skiff/cluster.h): each broker has its own
+    int32_t id;                 /* > 0 */
+    int32_t epoch;              /* the epoch the next request must carry */
+    int32_t node_id;            /* the broker it was created at (skiff/cluster.h): each broker has its own
                                   * sessions, as each Kafka broker its own cache */
-    sk_fetch_part_state *parts;  /* in insertion order */
-    int32_t nparts, cap; /* entries in parts, and its capacity */
+    sk_fetch_part_state *parts; /* in insertion order */
+    int32_t nparts, cap;        /* entries in parts, and its capacity */
     struct sk_fetch_session *lru_prev, *lru_next; /* most recently used first */
-    sk_hnode node;               /* in the cache's table by id (internal) */
+    sk_hnode node;                                /* in the cache's table by id (internal) */
 } sk_fetch_session;
 
 typedef struct sk_fetch_sessions sk_fetch_sessions;

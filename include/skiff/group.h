@@ -74,9 +74,9 @@ typedef struct sk_group_batch {
                                      * hashCode of the group id) % offsets.topic.num.partitions) */
     const sk_group_record *records; /* n, in order */
     int n;
-    int64_t producer_id;            /* -1; a TxnOffsetCommit's producer: the batch is transactional */
-    int16_t producer_epoch;         /* -1, or the producer's epoch */
-    int64_t now_ms;                 /* append time */
+    int64_t producer_id;    /* -1; a TxnOffsetCommit's producer: the batch is transactional */
+    int16_t producer_epoch; /* -1, or the producer's epoch */
+    int64_t now_ms;         /* append time */
 } sk_group_batch;
 
 /* Where the coordinator writes __consumer_offsets. */
@@ -109,14 +109,14 @@ typedef struct sk_group_topics {
 } sk_group_topics;
 
 typedef struct sk_groups_opts {
-    int64_t (*now_ms)(void *arg);    /* wall clock, ms; NULL = CLOCK_REALTIME. Tests inject one. */
-    void *clock_arg;                 /* passed to now_ms */
-    struct event_base *base;         /* loop for the timer; NULL = call sk_groups_run_timers */
-    const sk_group_store *store;     /* NULL = keep state in memory only */
-    sk_group_join_done join_done;    /* required */
-    sk_group_sync_done sync_done;    /* required */
-    int32_t num_partitions;          /* partitions of __consumer_offsets; 0 = offsets.topic.num.partitions */
-    const sk_group_topics *topics;   /* NULL = no topics (consumer groups get empty assignments) */
+    int64_t (*now_ms)(void *arg);  /* wall clock, ms; NULL = CLOCK_REALTIME. Tests inject one. */
+    void *clock_arg;               /* passed to now_ms */
+    struct event_base *base;       /* loop for the timer; NULL = call sk_groups_run_timers */
+    const sk_group_store *store;   /* NULL = keep state in memory only */
+    sk_group_join_done join_done;  /* required */
+    sk_group_sync_done sync_done;  /* required */
+    int32_t num_partitions;        /* partitions of __consumer_offsets; 0 = offsets.topic.num.partitions */
+    const sk_group_topics *topics; /* NULL = no topics (consumer groups get empty assignments) */
 } sk_groups_opts;
 
 /* Creates the coordinator. `cfg` (borrowed, outlives it) gives
@@ -171,8 +171,8 @@ typedef struct sk_group_client {
  * GROUP_MAX_SIZE_REACHED, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS (a
  * newer JoinGroup of the same member replaced this one), NOT_COORDINATOR
  * (store failure or shutdown). */
-void sk_group_join(sk_groups *gs, const sk_group_client *client, int16_t version,
-                   const kf_join_group_request *req, void *waiter);
+void sk_group_join(sk_groups *gs, const sk_group_client *client, int16_t version, const kf_join_group_request *req,
+                   void *waiter);
 /* SyncGroup at `version`: the leader's assignment is stored and handed to
  * every member; followers wait for it. The answer comes through
  * sync_done(waiter, ...). Errors: INVALID_GROUP_ID, UNKNOWN_MEMBER_ID,
@@ -256,14 +256,12 @@ void sk_group_commit_offsets(sk_groups *gs, int16_t version, const kf_offset_com
  * `require_stable`, partitions with a pending transactional commit answer
  * UNSTABLE_OFFSET_COMMIT. Returns 0, or -1 when out of memory. */
 int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch_request_group_topic *topics,
-                           int32_t ntopics, bool require_stable, kf_offset_fetch_response_group *out,
-                           sk_arena *arena);
+                           int32_t ntopics, bool require_stable, kf_offset_fetch_response_group *out, sk_arena *arena);
 /* OffsetDelete (KIP-496). `resp` mirrors req->topics with partition errors
  * preset as for sk_group_commit_offsets; the others get NONE or
  * GROUP_SUBSCRIBED_TO_TOPIC. Returns the group-level error: NONE,
  * INVALID_GROUP_ID, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, or the store's. */
-int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *req,
-                                kf_offset_delete_response *resp);
+int16_t sk_group_delete_offsets(sk_groups *gs, const kf_offset_delete_request *req, kf_offset_delete_response *resp);
 
 /* ---- Transactional offset commits (KIP-98, KIP-447) ----
  * TxnOffsetCommit writes the offsets to __consumer_offsets in a

@@ -36,11 +36,11 @@
 
 /* One group config key (static storage). */
 typedef struct sk_group_config_def {
-    const char *name;        /* Kafka's group config name */
-    sk_config_type type;     /* its ConfigDef type */
-    const char *broker_key;  /* the broker key it overrides (its synonym); NULL = none */
+    const char *name;          /* Kafka's group config name */
+    sk_config_type type;       /* its ConfigDef type */
+    const char *broker_key;    /* the broker key it overrides (its synonym); NULL = none */
     const char *default_value; /* Kafka's default when no broker key gives one */
-    bool internal;           /* settable but not described (ConfigDef.defineInternal) */
+    bool internal;             /* settable but not described (ConfigDef.defineInternal) */
 } sk_group_config_def;
 
 /* Row `i` (0-based, in the order Kafka 4.4 describes them, internal keys
@@ -79,7 +79,6 @@ int16_t sk_group_configs_alter(sk_group_configs *gc, const sk_config *cfg, const
  * its override clamped to the broker's min/max, else the broker's setting.
  * `gc` may be NULL (the broker's settings). */
 int32_t sk_group_consumer_session_timeout_ms(const sk_group_configs *gc, const sk_config *cfg, const char *group);
-int32_t sk_group_consumer_heartbeat_interval_ms(const sk_group_configs *gc, const sk_config *cfg,
-                                                const char *group);
+int32_t sk_group_consumer_heartbeat_interval_ms(const sk_group_configs *gc, const sk_config *cfg, const char *group);
 
 #endif

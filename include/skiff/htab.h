@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* The entry of type `type` whose member `member` is at `ptr`. */
-#define SK_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define SK_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Embedded in every entry; set by sk_htab_insert. */
 typedef struct sk_hnode {

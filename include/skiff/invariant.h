@@ -12,9 +12,9 @@
 #ifdef SKIFF_CHECK_INVARIANTS
 /* SK_INVARIANT(cond, what): aborts when `cond` is false; `what` (a string)
  * says whose invariant it is, e.g. the partition directory. */
-#define SK_INVARIANT(cond, what) \
-    do { \
-        if (!(cond)) \
+#define SK_INVARIANT(cond, what)                                    \
+    do {                                                            \
+        if (!(cond))                                                \
             sk_invariant_failed(#cond, (what), __FILE__, __LINE__); \
     } while (0)
 #else

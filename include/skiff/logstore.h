@@ -49,25 +49,26 @@ struct event_base;
 
 /* Kafka's topic-level log settings (broker keys log.* give the defaults). */
 typedef struct sk_log_config {
-    int64_t segment_bytes;           /* segment.bytes: roll when the next append would pass it (<= 2^31-1) */
-    int64_t segment_ms;              /* segment.ms: roll when the active segment's first batch is this old */
-    int64_t retention_ms;            /* retention.ms: delete segments older than this; -1 = forever */
-    int64_t retention_bytes;         /* retention.bytes: delete oldest segments beyond this size; -1 = no limit */
-    int64_t flush_messages;          /* flush.messages: fsync after this many unflushed records */
-    int64_t flush_ms;                /* flush.ms: fsync when unflushed data is this old; -1 = never by time */
-    int32_t index_interval_bytes;    /* index.interval.bytes: bytes between offset index entries */
-    int32_t max_index_size_bytes;    /* segment.index.bytes: preallocated size of each index file */
-    int64_t file_delete_delay_ms;    /* file.delete.delay.ms: keep *.deleted files this long */
-    int32_t max_message_bytes;       /* max.message.bytes: largest record batch */
-    sk_timestamp_type timestamp_type;   /* message.timestamp.type */
-    int64_t timestamp_before_max_ms; /* message.timestamp.before.max.ms */
-    int64_t timestamp_after_max_ms;  /* message.timestamp.after.max.ms */
-    bool compact;                    /* cleanup.policy has compact: keys required, the cleaner compacts it
+    int64_t segment_bytes;            /* segment.bytes: roll when the next append would pass it (<= 2^31-1) */
+    int64_t segment_ms;               /* segment.ms: roll when the active segment's first batch is this old */
+    int64_t retention_ms;             /* retention.ms: delete segments older than this; -1 = forever */
+    int64_t retention_bytes;          /* retention.bytes: delete oldest segments beyond this size; -1 = no limit */
+    int64_t flush_messages;           /* flush.messages: fsync after this many unflushed records */
+    int64_t flush_ms;                 /* flush.ms: fsync when unflushed data is this old; -1 = never by time */
+    int32_t index_interval_bytes;     /* index.interval.bytes: bytes between offset index entries */
+    int32_t max_index_size_bytes;     /* segment.index.bytes: preallocated size of each index file */
+    int64_t file_delete_delay_ms;     /* file.delete.delay.ms: keep *.deleted files this long */
+    int32_t max_message_bytes;        /* max.message.bytes: largest record batch */
+    sk_timestamp_type timestamp_type; /* message.timestamp.type */
+    int64_t timestamp_before_max_ms;  /* message.timestamp.before.max.ms */
+    int64_t timestamp_after_max_ms;   /* message.timestamp.after.max.ms */
+    bool compact;                     /* cleanup.policy has compact: keys required, the cleaner compacts it
                                         (retention applies too when it also has delete) */
-    int64_t delete_retention_ms;     /* delete.retention.ms: tombstones and markers outlive their first cleaning this long */
-    int64_t min_compaction_lag_ms;   /* min.compaction.lag.ms: newer segments are not cleaned */
-    int64_t max_compaction_lag_ms;   /* max.compaction.lag.ms: an older dirty batch forces a cleaning */
-    double min_cleanable_ratio;      /* min.cleanable.dirty.ratio: dirty share that triggers a cleaning */
+    int64_t
+        delete_retention_ms; /* delete.retention.ms: tombstones and markers outlive their first cleaning this long */
+    int64_t min_compaction_lag_ms; /* min.compaction.lag.ms: newer segments are not cleaned */
+    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms: an older dirty batch forces a cleaning */
+    double min_cleanable_ratio;    /* min.cleanable.dirty.ratio: dirty share that triggers a cleaning */
 } sk_log_config;
 
 /* The timestamp type a message.timestamp.type / log.message.timestamp.type
@@ -95,7 +96,7 @@ typedef struct sk_logstore_opts {
      * return true, or return false for the broker defaults. NULL = defaults
      * for all (change them later with sk_partition_set_config). */
     bool (*topic_config)(void *arg, const char *topic, sk_log_config *out);
-    void *topic_config_arg;       /* passed to topic_config */
+    void *topic_config_arg; /* passed to topic_config */
 } sk_logstore_opts;
 
 /* Opens (creating if needed) the log directory `dir`: lists the partition
@@ -147,9 +148,8 @@ size_t sk_logstore_count(const sk_logstore *s);
  * exists, *out is the partition. Returns NONE, TOPIC_ALREADY_EXISTS,
  * INVALID_TOPIC_EXCEPTION (empty, ".", "..", over 249 chars, or a character
  * outside [a-zA-Z0-9._-]), or KAFKA_STORAGE_ERROR. */
-int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t index,
-                                     const uint8_t topic_id[16], const sk_log_config *cfg,
-                                     sk_partition **out);
+int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t index, const uint8_t topic_id[16],
+                                     const sk_log_config *cfg, sk_partition **out);
 
 /* The partition, or NULL. */
 sk_partition *sk_logstore_find(sk_logstore *s, const char *topic, int32_t index);
@@ -164,7 +164,10 @@ int16_t sk_logstore_delete_partition(sk_logstore *s, sk_partition *p);
  * (upper bounds SK_FSYNC_BUCKET_MS, ms; the last bucket is the rest), their
  * sum (ms) and count. For GET /metrics (Kafka's LogFlushRateAndTimeMs). */
 #define SK_FSYNC_BUCKETS 12
-#define SK_FSYNC_BUCKET_MS {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000}
+#define SK_FSYNC_BUCKET_MS                             \
+    {                                                  \
+        0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000 \
+    }
 typedef struct sk_fsync_stats {
     uint64_t buckets[SK_FSYNC_BUCKETS]; /* fsyncs per latency bucket */
     double sum_ms;                      /* their total latency, ms */
@@ -236,14 +239,14 @@ int64_t sk_partition_size_bytes(sk_partition *p);
 
 /* What an append did. */
 typedef struct sk_append_info {
-    int64_t base_offset;       /* first offset assigned */
-    int64_t last_offset;       /* last offset assigned */
-    int64_t log_append_time;   /* ms, or -1 unless the topic uses LogAppendTime */
-    int64_t log_start_offset;  /* after the append */
-    int64_t record_count;      /* records appended */
-    int32_t batch_count;       /* batches appended */
-    int64_t max_timestamp;     /* largest batch max timestamp appended */
-    bool duplicate;            /* a retried batch already in the log (idempotent producer):
+    int64_t base_offset;      /* first offset assigned */
+    int64_t last_offset;      /* last offset assigned */
+    int64_t log_append_time;  /* ms, or -1 unless the topic uses LogAppendTime */
+    int64_t log_start_offset; /* after the append */
+    int64_t record_count;     /* records appended */
+    int32_t batch_count;      /* batches appended */
+    int64_t max_timestamp;    /* largest batch max timestamp appended */
+    bool duplicate;           /* a retried batch already in the log (idempotent producer):
                                   nothing was written; base/last offset and max timestamp
                                   are those of the stored batch, log_append_time -1 */
 } sk_append_info;
@@ -264,15 +267,14 @@ typedef struct sk_append_info {
  * answered NONE with that batch's offsets and out->duplicate set (Kafka's
  * DUPLICATE_SEQUENCE_NUMBER handling: nothing is written, no listener
  * fires). */
-int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
-                            sk_append_info *out);
+int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms, sk_append_info *out);
 
 /* KIP-467: the records of one batch LogValidator refused one by one, for
  * the Produce response's record_errors. */
 typedef struct sk_record_errors {
-    int64_t base_offset;       /* base offset of their batch, as the client sent it */
-    int32_t n;                 /* records named (0: the refusal was about the batch's structure) */
-    sk_record_error *items;    /* n of them in record order; heap, sk_record_errors_free */
+    int64_t base_offset;    /* base offset of their batch, as the client sent it */
+    int32_t n;              /* records named (0: the refusal was about the batch's structure) */
+    sk_record_error *items; /* n of them in record order; heap, sk_record_errors_free */
 } sk_record_errors;
 
 /* Frees what an append put in `e` and empties it. */
@@ -301,8 +303,8 @@ int16_t sk_partition_append_client(sk_partition *p, int codec, int32_t level, ui
  * one is added to the active segment's .txnindex. Markers check the epoch
  * (INVALID_PRODUCER_EPOCH) and coordinator epoch
  * (TRANSACTION_COORDINATOR_FENCED); sequences are not checked. */
-int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records,
-                                   size_t len, int64_t now_ms, sk_append_info *out);
+int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records, size_t len,
+                                   int64_t now_ms, sk_append_info *out);
 
 /* ---- Append listeners (long-poll Fetch and other waiters) ----
  * A listener is owned by the caller (embed it in the waiter). It fires once,
@@ -313,8 +315,8 @@ int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uin
 typedef struct sk_append_listener sk_append_listener;
 typedef void (*sk_append_fn)(sk_partition *p, const sk_append_info *info, void *arg);
 struct sk_append_listener {
-    sk_append_fn fn;         /* called after each append (info NULL: partition gone) */
-    void *arg;               /* passed to fn */
+    sk_append_fn fn;                 /* called after each append (info NULL: partition gone) */
+    void *arg;                       /* passed to fn */
     sk_append_listener *prev, *next; /* list links, owned by the partition */
 };
 /* Arms `l` (fn and arg set by the caller) on `p`; it must not be armed already. */
@@ -330,10 +332,10 @@ void sk_partition_unlisten(sk_append_listener *l);
 typedef struct sk_flush_waiter sk_flush_waiter;
 typedef void (*sk_flush_fn)(sk_partition *p, bool durable, void *arg);
 struct sk_flush_waiter {
-    sk_flush_fn fn;          /* called once: durable false when the fsync failed or the partition went */
-    void *arg;               /* passed to fn */
-    int64_t offset;          /* wait until everything below this offset is fsynced */
-    sk_flush_waiter *next;   /* list link, owned by the partition */
+    sk_flush_fn fn;        /* called once: durable false when the fsync failed or the partition went */
+    void *arg;             /* passed to fn */
+    int64_t offset;        /* wait until everything below this offset is fsynced */
+    sk_flush_waiter *next; /* list link, owned by the partition */
 };
 /* Arms `w` (fn, arg, offset set) to fire when the fsync that the flush
  * policy has already scheduled makes everything below w->offset durable
@@ -356,9 +358,9 @@ void sk_segment_file_unref(sk_segment_file *f);
 
 /* Whole batches in one segment file: bytes [position, position + length). */
 typedef struct sk_log_slice {
-    sk_segment_file *file;  /* one reference owned by the holder; NULL when empty */
-    int64_t position;       /* file offset of the first batch */
-    int64_t length;         /* bytes */
+    sk_segment_file *file; /* one reference owned by the holder; NULL when empty */
+    int64_t position;      /* file offset of the first batch */
+    int64_t length;        /* bytes */
 } sk_log_slice;
 
 /* Drops the slice's reference (NULL file is a no-op) and empties it. */
@@ -368,11 +370,11 @@ int sk_log_slice_copy(const sk_log_slice *s, void *buf);
 
 /* Result of sk_partition_read. */
 typedef struct sk_read_result {
-    sk_log_slice slice;        /* the data; empty when nothing is readable */
-    int64_t first_offset;      /* base offset of the first batch, -1 when empty */
-    int64_t next_offset;       /* offset after the last batch returned (fetch_offset when empty) */
-    int64_t high_watermark;    /* at the time of the read */
-    int64_t log_start_offset;  /* at the time of the read */
+    sk_log_slice slice;       /* the data; empty when nothing is readable */
+    int64_t first_offset;     /* base offset of the first batch, -1 when empty */
+    int64_t next_offset;      /* offset after the last batch returned (fetch_offset when empty) */
+    int64_t high_watermark;   /* at the time of the read */
+    int64_t log_start_offset; /* at the time of the read */
 } sk_read_result;
 
 /* Reads whole batches from `fetch_offset` on (the batch containing it
@@ -460,9 +462,9 @@ typedef void (*sk_batch_fn)(void *arg, const sk_batch *batch);
 int sk_partition_scan_batches(sk_partition *p, sk_batch_fn fn, void *arg);
 
 /* ListOffsets special timestamps (ListOffsetsRequest). */
-#define SK_LIST_OFFSETS_LATEST (-1LL)        /* the high watermark */
-#define SK_LIST_OFFSETS_EARLIEST (-2LL)      /* the log start offset */
-#define SK_LIST_OFFSETS_MAX_TIMESTAMP (-3LL) /* the record with the largest timestamp (KIP-734) */
+#define SK_LIST_OFFSETS_LATEST (-1LL)         /* the high watermark */
+#define SK_LIST_OFFSETS_EARLIEST (-2LL)       /* the log start offset */
+#define SK_LIST_OFFSETS_MAX_TIMESTAMP (-3LL)  /* the record with the largest timestamp (KIP-734) */
 #define SK_LIST_OFFSETS_EARLIEST_LOCAL (-4LL) /* = earliest: no tiered storage */
 
 /* ListOffsets for one partition: for a timestamp >= 0 the first offset whose
@@ -472,8 +474,7 @@ int sk_partition_scan_batches(sk_partition *p, sk_batch_fn fn, void *arg);
  * *found_ts -1 (MAX_TIMESTAMP gives the timestamp found). Records of
  * compressed batches are not decompressed: their batch's base offset and max
  * timestamp stand for them. Returns NONE or KAFKA_STORAGE_ERROR. */
-int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, int64_t *offset,
-                                          int64_t *found_ts);
+int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, int64_t *offset, int64_t *found_ts);
 
 /* DeleteRecords: moves the log start offset up to `offset` (-1 = the high
  * watermark); whole segments below it are deleted at once. Lowering it is a
@@ -506,14 +507,14 @@ int sk_logstore_clean_now(sk_partition *p);
 /* What the log cleaner has done since the store opened (for metrics; Kafka's
  * LogCleaner metrics and per-pass CleanerStats, summed). */
 typedef struct sk_cleaner_stats {
-    int64_t passes;            /* passes completed */
-    int64_t bytes_read;        /* bytes read by the passes (map building and copying) */
-    int64_t bytes_written;     /* bytes of the cleaned segments */
-    int64_t records_read;      /* records the copying read */
-    int64_t records_removed;   /* records it dropped */
-    int64_t last_pass_ms;      /* duration of the last pass, ms (-1 none) */
-    double last_dirty_ratio;   /* dirty ratio of the log the last pass cleaned */
-    bool running;              /* a pass is in flight */
+    int64_t passes;          /* passes completed */
+    int64_t bytes_read;      /* bytes read by the passes (map building and copying) */
+    int64_t bytes_written;   /* bytes of the cleaned segments */
+    int64_t records_read;    /* records the copying read */
+    int64_t records_removed; /* records it dropped */
+    int64_t last_pass_ms;    /* duration of the last pass, ms (-1 none) */
+    double last_dirty_ratio; /* dirty ratio of the log the last pass cleaned */
+    bool running;            /* a pass is in flight */
 } sk_cleaner_stats;
 
 /* Fills `out` (zeros, last_pass_ms -1, when the cleaner is not started). */

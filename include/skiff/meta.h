@@ -24,11 +24,11 @@
 #include "skiff/uuid.h"
 
 typedef struct sk_topic {
-    char *name;                /* topic name (heap, owned) */
-    uint8_t id[16];            /* topic id (KIP-516) */
-    int32_t partitions;        /* partition count */
-    bool internal;             /* __consumer_offsets, __transaction_state */
-    sk_topic_configs configs;  /* dynamic topic configs (overrides only), persisted */
+    char *name;               /* topic name (heap, owned) */
+    uint8_t id[16];           /* topic id (KIP-516) */
+    int32_t partitions;       /* partition count */
+    bool internal;            /* __consumer_offsets, __transaction_state */
+    sk_topic_configs configs; /* dynamic topic configs (overrides only), persisted */
     /* Derived from `configs` and the broker configuration by topics.c
      * (sk_topics_configure) whenever either changes; not persisted. */
     sk_log_config log_config;  /* settings of every partition log */
@@ -93,8 +93,8 @@ sk_topic *sk_meta_topic_colliding(sk_meta *m, const char *name);
  * with an existing one), TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS (< 1),
  * KAFKA_STORAGE_ERROR (catalog not written; nothing created). On success
  * *out is the new topic. */
-int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions,
-                             const sk_topic_configs *configs, sk_topic **out);
+int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions, const sk_topic_configs *configs,
+                             sk_topic **out);
 
 /* Removes `t` from the catalog and records it as a pending deletion, in one
  * catalog write; `t` is freed. Returns NONE or KAFKA_STORAGE_ERROR (nothing
@@ -102,8 +102,7 @@ int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions,
 int16_t sk_meta_delete_topic(sk_meta *m, sk_topic *t);
 /* Calls `fn` for every pending deletion (name, topic id, partition count). */
 void sk_meta_foreach_deletion(sk_meta *m,
-                              void (*fn)(const char *name, const uint8_t id[16], int32_t partitions,
-                                         void *arg),
+                              void (*fn)(const char *name, const uint8_t id[16], int32_t partitions, void *arg),
                               void *arg);
 /* Forgets the pending deletion of topic id `id` once its logs are gone; the
  * catalog is rewritten when `persist` (else with the next change). */

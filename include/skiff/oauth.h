@@ -24,9 +24,8 @@ typedef struct sk_oauth_options {
  * names one, for the log) with the RFC 6750 status for the error
  * challenge in *status ("invalid_token", "insufficient_scope") and the
  * reason for the log in `why`. */
-int sk_oauth_validate(const sk_oauth_options *o, const char *token, size_t len, int64_t now_ms,
-                      char *principal, size_t principal_len, int64_t *expires_ms, const char **status,
-                      char *why, size_t why_len);
+int sk_oauth_validate(const sk_oauth_options *o, const char *token, size_t len, int64_t now_ms, char *principal,
+                      size_t principal_len, int64_t *expires_ms, const char **status, char *why, size_t why_len);
 
 /* Parses the client's first message (RFC 7628 section 3.1). Returns NULL
  * with the authorization id (*authzid NULL when absent) and the bearer

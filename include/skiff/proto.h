@@ -29,7 +29,7 @@
  * request arena), `len` is its length in bytes, or -1 with p == NULL for null. */
 typedef struct kf_str {
     const char *p; /* NUL-terminated, or NULL for null */
-    int32_t len; /* bytes, -1 for null */
+    int32_t len;   /* bytes, -1 for null */
 } kf_str;
 
 /* Bytes or records: a borrowed slice (for decoded requests, of the request
@@ -39,8 +39,8 @@ typedef struct kf_str {
  * sk_writer) instead of copying; `p` is ignored. Decoding leaves ext NULL. */
 typedef struct kf_bytes {
     const uint8_t *p; /* borrowed bytes, or NULL for null (or with ext) */
-    int32_t len; /* bytes, -1 for null */
-    const void *ext; /* a log slice sent in place of p (responses), or NULL */
+    int32_t len;      /* bytes, -1 for null */
+    const void *ext;  /* a log slice sent in place of p (responses), or NULL */
 } kf_bytes;
 
 /* A UUID (topic id), 16 bytes as on the wire. All zero is Kafka's "zero UUID". */
@@ -53,7 +53,7 @@ typedef struct kf_uuid {
  * layout (`struct { T *items; int32_t n; }`). */
 typedef struct kf_array {
     void *items; /* the elements, NULL for null */
-    int32_t n; /* element count, -1 for null */
+    int32_t n;   /* element count, -1 for null */
 } kf_array;
 
 /* Field types. */
@@ -70,8 +70,8 @@ typedef enum kf_type {
     KF_STRING,
     KF_BYTES,
     KF_RECORDS,
-    KF_STRUCT, /* a nested struct held inline */
-    KF_ARRAY,  /* elements of `elem` type; structs when elem == KF_STRUCT */
+    KF_STRUCT,          /* a nested struct held inline */
+    KF_ARRAY,           /* elements of `elem` type; structs when elem == KF_STRUCT */
     KF_NULLABLE_STRUCT, /* a pointer to a nested struct, NULL = null; nullable in every
                          * version the field exists in (kfgen checks the schema) */
 } kf_type;
@@ -83,32 +83,32 @@ typedef struct kf_struct_desc kf_struct_desc;
 /* One field of a struct, in wire order. Version ranges are inclusive; an empty
  * nullable range is min > max. */
 typedef struct kf_field {
-    const char *name;             /* Kafka's field name in snake_case */
-    uint8_t type;                 /* kf_type */
-    uint8_t elem;                 /* element kf_type for KF_ARRAY */
-    uint16_t offset;              /* offsetof the value in the C struct */
-    int16_t ver_min, ver_max;     /* versions the field exists in */
-    int16_t null_min, null_max;   /* versions the field may be null in */
-    int32_t tag;                  /* tag number, or -1 when not a tagged field */
-    int64_t def;                  /* default of integer and bool fields */
-    bool def_null;                /* default of string/bytes/array fields is null (else empty) */
-    const kf_struct_desc *child;  /* struct of KF_STRUCT/KF_NULLABLE_STRUCT fields and struct arrays */
+    const char *name;            /* Kafka's field name in snake_case */
+    uint8_t type;                /* kf_type */
+    uint8_t elem;                /* element kf_type for KF_ARRAY */
+    uint16_t offset;             /* offsetof the value in the C struct */
+    int16_t ver_min, ver_max;    /* versions the field exists in */
+    int16_t null_min, null_max;  /* versions the field may be null in */
+    int32_t tag;                 /* tag number, or -1 when not a tagged field */
+    int64_t def;                 /* default of integer and bool fields */
+    bool def_null;               /* default of string/bytes/array fields is null (else empty) */
+    const kf_struct_desc *child; /* struct of KF_STRUCT/KF_NULLABLE_STRUCT fields and struct arrays */
 } kf_field;
 
 struct kf_struct_desc {
     const char *name;       /* C struct name, for logs */
     uint32_t size;          /* sizeof the C struct */
-    uint16_t nfields; /* entries in fields */
+    uint16_t nfields;       /* entries in fields */
     const kf_field *fields; /* in wire order */
 };
 
 /* One API: the only source of the ranges ApiVersions advertises. */
 typedef struct kf_api {
-    int16_t key;                     /* api_key */
-    const char *name;                /* e.g. "Metadata" */
-    int16_t min_ver, max_ver;        /* versions served end to end */
-    int16_t flex_min;                /* first flexible version, KF_VMAX if none */
-    const kf_struct_desc *request; /* the request body's layout */
+    int16_t key;                    /* api_key */
+    const char *name;               /* e.g. "Metadata" */
+    int16_t min_ver, max_ver;       /* versions served end to end */
+    int16_t flex_min;               /* first flexible version, KF_VMAX if none */
+    const kf_struct_desc *request;  /* the request body's layout */
     const kf_struct_desc *response; /* the response body's layout */
 } kf_api;
 
@@ -118,11 +118,11 @@ typedef struct kf_api {
  * Kafka's MessageUtil writes them. The key's version is the record type
  * (keys are never flexible); the value's version is its own. */
 typedef struct kf_record_type {
-    const char *name;                /* e.g. "OffsetCommit" (Kafka's OffsetCommitKey/Value) */
-    const char *topic;               /* the internal topic */
-    int16_t type_min, type_max;      /* key versions (record types) */
-    int16_t min_ver, max_ver;        /* value versions read and written */
-    int16_t flex_min;                /* first flexible value version, KF_VMAX if none */
+    const char *name;           /* e.g. "OffsetCommit" (Kafka's OffsetCommitKey/Value) */
+    const char *topic;          /* the internal topic */
+    int16_t type_min, type_max; /* key versions (record types) */
+    int16_t min_ver, max_ver;   /* value versions read and written */
+    int16_t flex_min;           /* first flexible value version, KF_VMAX if none */
     const kf_struct_desc *key;
     const kf_struct_desc *value;
 } kf_record_type;
@@ -156,8 +156,7 @@ int kf_record_value_decode(const kf_record_type *rt, const uint8_t *p, size_t le
  * than the bytes left is rejected before anything is allocated. Returns 0, or
  * -1 when the bytes are short or malformed (r->err is then set). Trailing
  * bytes after the body are left in the reader for the caller to judge. */
-int kf_decode(const kf_struct_desc *desc, int16_t version, bool flexible, sk_reader *r,
-              sk_arena *arena, void *out);
+int kf_decode(const kf_struct_desc *desc, int16_t version, bool flexible, sk_reader *r, sk_arena *arena, void *out);
 
 /* Exact encoded size in bytes of `msg` at `version`. */
 size_t kf_size(const kf_struct_desc *desc, int16_t version, bool flexible, const void *msg);
@@ -166,8 +165,7 @@ size_t kf_size(const kf_struct_desc *desc, int16_t version, bool flexible, const
  * skipped; tagged fields are written only when they differ from their default.
  * A null value in a version where the field is not nullable is written as
  * empty. Returns 0, or -1 when the writer failed (out of memory). */
-int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const void *msg,
-              sk_writer *w);
+int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const void *msg, sk_writer *w);
 
 /* Sets every field of `msg` (a struct of desc->size bytes) to its schema
  * default: integers and bools to `default`, strings, bytes and arrays to
@@ -206,8 +204,8 @@ void *kf_error_response(const kf_api *api, int16_t version, const void *request,
 /* Calls fn(code, arg) for every non-zero error code of `msg` (a struct of
  * `desc` at `version`): the int16 fields named error_code or *_error_code,
  * nested structs and struct arrays included. */
-void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg,
-                      void (*fn)(int16_t code, void *arg), void *arg);
+void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg, void (*fn)(int16_t code, void *arg),
+                      void *arg);
 
 /* Sets the int16/int32/int64 field `name` of `msg` (a struct of `desc`) when
  * it exists in `version` (e.g. throttle_time_ms). Returns 0, or -1 when there
@@ -244,10 +242,10 @@ static inline bool kf_str_eq(kf_str a, const char *s)
  * nullable int16-length string even in flexible headers; v2 adds tagged
  * fields, skipped). */
 typedef struct kf_request_header {
-    int16_t api_key; /* which API (kf_api.key) */
-    int16_t api_version; /* the version the body is encoded in */
+    int16_t api_key;        /* which API (kf_api.key) */
+    int16_t api_version;    /* the version the body is encoded in */
     int32_t correlation_id; /* echoed in the response header */
-    kf_str client_id; /* copied into the arena; null for v0 headers */
+    kf_str client_id;       /* copied into the arena; null for v0 headers */
 } kf_request_header;
 
 /* Decodes the request header at the start of a frame. The header version

@@ -61,7 +61,7 @@ enum {
     SK_BATCH_PRODUCER_EPOCH = 51,
     SK_BATCH_BASE_SEQUENCE = 53,
     SK_BATCH_RECORD_COUNT = 57,
-    SK_BATCH_HEADER_SIZE = 61, /* smallest possible batch (no records) */
+    SK_BATCH_HEADER_SIZE = 61,  /* smallest possible batch (no records) */
     SK_BATCH_LOG_OVERHEAD = 12, /* base offset + length: bytes not counted by the length field */
 };
 
@@ -84,21 +84,21 @@ typedef enum sk_timestamp_type {
 /* A decoded batch header plus where the batch lies. Borrowed: `data` points
  * into the caller's buffer. */
 typedef struct sk_batch {
-    const uint8_t *data;       /* first byte of the batch (its base offset) */
-    size_t size;               /* whole batch in bytes: batch_length + 12 */
-    int64_t base_offset;       /* offset of the first record (0 from a client) */
-    int32_t batch_length;      /* bytes after the length field: size - 12 */
+    const uint8_t *data;            /* first byte of the batch (its base offset) */
+    size_t size;                    /* whole batch in bytes: batch_length + 12 */
+    int64_t base_offset;            /* offset of the first record (0 from a client) */
+    int32_t batch_length;           /* bytes after the length field: size - 12 */
     int32_t partition_leader_epoch; /* the leader's epoch when it was appended, -1 unknown */
-    int8_t magic;              /* record format version: 2 */
-    uint32_t crc;              /* CRC-32C of the bytes from the attributes on */
-    int16_t attributes;        /* SK_BATCH_* bits: compression, timestamp type, transactional, control */
-    int32_t last_offset_delta; /* last record's offset - base_offset */
-    int64_t base_timestamp;    /* ms */
-    int64_t max_timestamp;     /* ms, as stored in the header */
-    int64_t producer_id;       /* -1 = none (not idempotent) */
-    int16_t producer_epoch;    /* -1 = none */
-    int32_t base_sequence;     /* first record's sequence, SK_NO_SEQUENCE = none */
-    int32_t record_count;      /* records in the batch (last_offset_delta + 1 when valid) */
+    int8_t magic;                   /* record format version: 2 */
+    uint32_t crc;                   /* CRC-32C of the bytes from the attributes on */
+    int16_t attributes;             /* SK_BATCH_* bits: compression, timestamp type, transactional, control */
+    int32_t last_offset_delta;      /* last record's offset - base_offset */
+    int64_t base_timestamp;         /* ms */
+    int64_t max_timestamp;          /* ms, as stored in the header */
+    int64_t producer_id;            /* -1 = none (not idempotent) */
+    int16_t producer_epoch;         /* -1 = none */
+    int32_t base_sequence;          /* first record's sequence, SK_NO_SEQUENCE = none */
+    int32_t record_count;           /* records in the batch (last_offset_delta + 1 when valid) */
     /* Filled by sk_batch_validate only: */
     int64_t records_max_timestamp; /* max of the record timestamps (uncompressed
                                       batches), else the header's max timestamp */
@@ -127,12 +127,12 @@ typedef enum sk_append_origin {
 
 /* The topic rules a batch is checked against (from sk_log_config). */
 typedef struct sk_batch_rules {
-    int32_t max_message_bytes;          /* largest batch in bytes (max.message.bytes) */
-    sk_timestamp_type timestamp_type;   /* message.timestamp.type */
-    int64_t timestamp_before_max_ms;    /* message.timestamp.before.max.ms */
-    int64_t timestamp_after_max_ms;     /* message.timestamp.after.max.ms */
-    bool compact;                       /* cleanup.policy=compact: every record needs a key */
-    sk_append_origin origin;            /* who appends: selects the client-only checks */
+    int32_t max_message_bytes;        /* largest batch in bytes (max.message.bytes) */
+    sk_timestamp_type timestamp_type; /* message.timestamp.type */
+    int64_t timestamp_before_max_ms;  /* message.timestamp.before.max.ms */
+    int64_t timestamp_after_max_ms;   /* message.timestamp.after.max.ms */
+    bool compact;                     /* cleanup.policy=compact: every record needs a key */
+    sk_append_origin origin;          /* who appends: selects the client-only checks */
 } sk_batch_rules;
 
 /* Validates the batch that starts at `p` (with `avail` bytes left in the
@@ -162,36 +162,35 @@ typedef struct sk_batch_rules {
  *  - compressed batches: header and CRC only (no decompression here); the
  *    timestamp bounds are checked on the header's base and max timestamps.
  * Returns SK_ERR_NONE (0) or the error code. */
-int16_t sk_batch_validate(const uint8_t *p, size_t avail, const sk_batch_rules *rules,
-                          int64_t now_ms, sk_batch *out);
+int16_t sk_batch_validate(const uint8_t *p, size_t avail, const sk_batch_rules *rules, int64_t now_ms, sk_batch *out);
 
 /* Assigns offsets in place (LogValidator.assignOffsetsNonCompressed): writes
  * the base offset and the partition leader epoch, and sets the timestamp type
  * bit and the max timestamp to `type` and `max_timestamp`; the CRC is
  * recomputed only when the attributes or the max timestamp changed. The batch
  * must have been validated (size covers it). */
-void sk_batch_assign(uint8_t *batch, size_t size, int64_t base_offset, int32_t leader_epoch,
-                     sk_timestamp_type type, int64_t max_timestamp);
+void sk_batch_assign(uint8_t *batch, size_t size, int64_t base_offset, int32_t leader_epoch, sk_timestamp_type type,
+                     int64_t max_timestamp);
 
 /* One record of an uncompressed batch. Pointers borrow the batch bytes. */
 typedef struct sk_record {
-    int8_t attributes;        /* record attributes: unused by Kafka, 0 */
-    int64_t timestamp;        /* absolute: base timestamp + delta (ms) */
-    int32_t offset_delta;     /* offset - the batch's base offset */
-    const uint8_t *key;       /* NULL when the key is null */
-    int32_t key_len;          /* -1 when null */
-    const uint8_t *value;     /* NULL when the value is null (a tombstone) */
-    int32_t value_len;        /* -1 when null */
-    int32_t header_count;     /* headers in `headers` */
-    const uint8_t *headers;   /* the encoded headers (header_count of them) */
-    size_t headers_len;       /* bytes of `headers` */
+    int8_t attributes;      /* record attributes: unused by Kafka, 0 */
+    int64_t timestamp;      /* absolute: base timestamp + delta (ms) */
+    int32_t offset_delta;   /* offset - the batch's base offset */
+    const uint8_t *key;     /* NULL when the key is null */
+    int32_t key_len;        /* -1 when null */
+    const uint8_t *value;   /* NULL when the value is null (a tombstone) */
+    int32_t value_len;      /* -1 when null */
+    int32_t header_count;   /* headers in `headers` */
+    const uint8_t *headers; /* the encoded headers (header_count of them) */
+    size_t headers_len;     /* bytes of `headers` */
 } sk_record;
 
 /* Walks the records of an uncompressed batch. */
 typedef struct sk_record_iter {
-    sk_reader r;              /* over the record area */
-    int64_t base_timestamp;   /* the batch's, ms: records carry deltas from it */
-    int32_t left;             /* records still to read per the header count */
+    sk_reader r;            /* over the record area */
+    int64_t base_timestamp; /* the batch's, ms: records carry deltas from it */
+    int32_t left;           /* records still to read per the header count */
 } sk_record_iter;
 
 /* Starts iterating the records of batch `b` (parsed, whole, uncompressed). */
@@ -232,34 +231,34 @@ int sk_batch_txn_marker(const sk_batch *b, sk_txn_marker *out);
 
 /* One header of a record to build. */
 typedef struct sk_record_header_spec {
-    const char *key;          /* not NULL */
-    size_t key_len;           /* bytes */
-    const void *value;        /* NULL = null value */
-    size_t value_len;         /* bytes (ignored for a null value) */
+    const char *key;   /* not NULL */
+    size_t key_len;    /* bytes */
+    const void *value; /* NULL = null value */
+    size_t value_len;  /* bytes (ignored for a null value) */
 } sk_record_header_spec;
 
 /* One record to build. */
 typedef struct sk_record_spec {
-    const void *key;          /* NULL = null key */
-    size_t key_len;           /* bytes (ignored for a null key) */
-    const void *value;        /* NULL = null value */
-    size_t value_len;         /* bytes (ignored for a null value) */
-    int64_t timestamp;        /* absolute ms */
+    const void *key;                      /* NULL = null key */
+    size_t key_len;                       /* bytes (ignored for a null key) */
+    const void *value;                    /* NULL = null value */
+    size_t value_len;                     /* bytes (ignored for a null value) */
+    int64_t timestamp;                    /* absolute ms */
     const sk_record_header_spec *headers; /* header_count of them; NULL when none */
-    int32_t header_count;     /* entries in headers */
+    int32_t header_count;                 /* entries in headers */
 } sk_record_spec;
 
 /* Batch header fields to build with. Zero-initialise, then set what matters;
  * producer_id 0 is a real id, so set it to -1 for "none". */
 typedef struct sk_batch_spec {
-    int64_t base_offset;      /* written as given (the log assigns its own on append) */
+    int64_t base_offset;            /* written as given (the log assigns its own on append) */
     int32_t partition_leader_epoch; /* written as given */
-    int16_t attributes;       /* timestamp type, transactional, control bits;
+    int16_t attributes;             /* timestamp type, transactional, control bits;
                                  compression bits are written as given (the
                                  records stay uncompressed: tests only) */
-    int64_t producer_id;      /* -1 = none */
-    int16_t producer_epoch;   /* -1 with no producer */
-    int32_t base_sequence;    /* the first record's sequence, SK_NO_SEQUENCE = none */
+    int64_t producer_id;            /* -1 = none */
+    int16_t producer_epoch;         /* -1 with no producer */
+    int32_t base_sequence;          /* the first record's sequence, SK_NO_SEQUENCE = none */
 } sk_batch_spec;
 
 /* Appends one batch holding `n` records (n >= 1) to `w`: base timestamp =

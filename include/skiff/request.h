@@ -28,32 +28,32 @@ struct sk_authz_ctx;
 #define SK_NODE_LOCAL (-1)
 
 typedef struct sk_request {
-    sk_broker *broker;          /* the broker */
-    kf_request_header hdr;      /* decoded header; client_id lives in `arena` */
-    const kf_api *api;          /* schema entry of hdr.api_key */
-    void *body;                 /* decoded request struct (in `arena`) */
-    sk_arena arena;             /* request-scoped memory, freed with the request */
-    uint8_t *frame;             /* the request frame (owned), bytes/records in `body` point here */
-    size_t frame_len;           /* bytes in frame */
-    struct sk_reply *reply;     /* the connection's slot for the answer (owned by the net layer) */
+    sk_broker *broker;                /* the broker */
+    kf_request_header hdr;            /* decoded header; client_id lives in `arena` */
+    const kf_api *api;                /* schema entry of hdr.api_key */
+    void *body;                       /* decoded request struct (in `arena`) */
+    sk_arena arena;                   /* request-scoped memory, freed with the request */
+    uint8_t *frame;                   /* the request frame (owned), bytes/records in `body` point here */
+    size_t frame_len;                 /* bytes in frame */
+    struct sk_reply *reply;           /* the connection's slot for the answer (owned by the net layer) */
     struct request_cleanup *cleanups; /* run when the request is freed (sk_request_on_free) */
-    uint64_t conn_id;           /* id of the connection, for logs */
-    char peer[64];              /* "host:port" of the client, for logs */
-    const char *advertised_host; /* host to advertise to this client (in `arena`) */
-    int32_t advertised_port;    /* port to advertise to this client */
-    bool advertised_from_config; /* advertised_port comes from advertised.listeners */
-    int32_t node_id;            /* the broker (skiff/cluster.h) whose listener the connection came in on;
+    uint64_t conn_id;                 /* id of the connection, for logs */
+    char peer[64];                    /* "host:port" of the client, for logs */
+    const char *advertised_host;      /* host to advertise to this client (in `arena`) */
+    int32_t advertised_port;          /* port to advertise to this client */
+    bool advertised_from_config;      /* advertised_port comes from advertised.listeners */
+    int32_t node_id;                  /* the broker (skiff/cluster.h) whose listener the connection came in on;
                                    SK_NODE_LOCAL for a local request */
-    int32_t listener;           /* index of that listener in `listeners` */
-    struct sk_req_ctl *ctl;     /* fault effects and capture entry (skiff/control.h), usually NULL */
-    int64_t arrival_ns;         /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
-    struct sk_auth *auth;       /* the connection's authentication state (skiff/security.h);
+    int32_t listener;                 /* index of that listener in `listeners` */
+    struct sk_req_ctl *ctl;           /* fault effects and capture entry (skiff/control.h), usually NULL */
+    int64_t arrival_ns;               /* CLOCK_MONOTONIC when the frame was read, ns (request metrics) */
+    struct sk_auth *auth;             /* the connection's authentication state (skiff/security.h);
                                    valid only while the handler runs synchronously */
-    struct sk_authz_ctx *authz; /* authorization state (src/api/authz.h, in `arena`); NULL
+    struct sk_authz_ctx *authz;       /* authorization state (src/api/authz.h, in `arena`); NULL
                                    without an authorizer */
     void (*on_respond)(struct sk_request *req, void *response); /* run by sk_request_respond
                                    before encoding (the authorizer's edits), or NULL */
-    bool close_after;           /* close the connection once this response is sent */
+    bool close_after;                                           /* close the connection once this response is sent */
     /* A local request (sk_request_local_new) has no connection: its handler's
      * answer goes to local_done (response NULL when the handler closed,
      * abandoned or sent no response), still inside the request's arena. */

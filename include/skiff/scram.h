@@ -29,9 +29,9 @@
 
 /* One user's credential for one mechanism. */
 typedef struct sk_scram_cred {
-    int32_t iterations; /* PBKDF2 iterations (SaltedPassword) */
-    uint8_t salt[SK_SCRAM_MAX_SALT]; /* the user's salt */
-    size_t salt_len; /* bytes of salt used */
+    int32_t iterations;                   /* PBKDF2 iterations (SaltedPassword) */
+    uint8_t salt[SK_SCRAM_MAX_SALT];      /* the user's salt */
+    size_t salt_len;                      /* bytes of salt used */
     uint8_t stored_key[SK_SCRAM_MAX_KEY]; /* H(HMAC(SaltedPassword, "Client Key")) */
     uint8_t server_key[SK_SCRAM_MAX_KEY]; /* HMAC(SaltedPassword, "Server Key") */
 } sk_scram_cred;
@@ -44,8 +44,8 @@ int sk_scram_type_of(const char *name);
 
 /* Hi(password, salt, iterations) (PBKDF2 with HMAC-H) into `out`
  * (sk_scram_key_len bytes). Returns 0 or -1. */
-int sk_scram_salted_password(int type, const char *password, size_t password_len, const uint8_t *salt,
-                             size_t salt_len, int32_t iterations, uint8_t *out);
+int sk_scram_salted_password(int type, const char *password, size_t password_len, const uint8_t *salt, size_t salt_len,
+                             int32_t iterations, uint8_t *out);
 /* Fills cred's StoredKey and ServerKey from a salted password of
  * `salted_len` bytes (normally sk_scram_key_len; any length is an HMAC
  * key, as in Kafka's ScramFormatter). Returns 0 or -1. */
@@ -90,11 +90,10 @@ void sk_scram_server_free(sk_scram_server *s);
  * 1 when complete (server-final-message in *out), or -1 on failure with a
  * reason for the log in `why` (the client is told Kafka's generic
  * message). */
-int sk_scram_server_step(sk_scram_server *s, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
-                         char *why, size_t why_len);
+int sk_scram_server_step(sk_scram_server *s, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, char *why,
+                         size_t why_len);
 /* The authenticated user name (after completion; also after the first step,
  * for logs), or "". */
 const char *sk_scram_server_user(const sk_scram_server *s);
-
 
 #endif

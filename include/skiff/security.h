@@ -57,42 +57,42 @@ typedef struct sk_plain_user {
 /* One rule of ssl.principal.mapping.rules (Kafka's SslPrincipalMapper):
  * DEFAULT, or RULE:pattern/replacement/[LU]. */
 typedef struct sk_principal_rule {
-    bool is_default;     /* DEFAULT: the distinguished name as it is */
-    void *regex;         /* compiled pattern (regex_t, owned); NULL for DEFAULT */
-    char *replacement;   /* with $1..$9 group references (owned) */
-    char case_fold;      /* 'L' lower, 'U' upper, 0 none */
+    bool is_default;   /* DEFAULT: the distinguished name as it is */
+    void *regex;       /* compiled pattern (regex_t, owned); NULL for DEFAULT */
+    char *replacement; /* with $1..$9 group references (owned) */
+    char case_fold;    /* 'L' lower, 'U' upper, 0 none */
 } sk_principal_rule;
 
 /* Security settings of one listener name. */
 typedef struct sk_sec_listener {
-    char name[16];                  /* listener name, upper case (e.g. SASL_SSL, CLIENT) */
-    sk_sec_protocol protocol;       /* from listener.security.protocol.map */
-    struct ssl_ctx_st *ssl_ctx;     /* SSL and SASL_SSL: the server context (owned), else NULL */
-    sk_client_auth client_auth;     /* ssl.client.auth */
-    sk_principal_rule *rules;       /* ssl.principal.mapping.rules, in order (owned) */
-    size_t nrules; /* entries in rules */
-    unsigned mechanisms;            /* SASL: enabled sk_sasl_mech bits */
-    char mechanism_names[8][16];    /* the enabled mechanisms in sasl.enabled.mechanisms order */
-    int nmechanism_names; /* entries in mechanism_names */
-    sk_plain_user *plain_users;     /* PLAIN: users of the JAAS entry (owned) */
-    size_t nplain_users; /* entries in plain_users */
-    char *oauth_principal_claim;    /* OAUTHBEARER (skiff/oauth.h): the validator's options from the
+    char name[16];                /* listener name, upper case (e.g. SASL_SSL, CLIENT) */
+    sk_sec_protocol protocol;     /* from listener.security.protocol.map */
+    struct ssl_ctx_st *ssl_ctx;   /* SSL and SASL_SSL: the server context (owned), else NULL */
+    sk_client_auth client_auth;   /* ssl.client.auth */
+    sk_principal_rule *rules;     /* ssl.principal.mapping.rules, in order (owned) */
+    size_t nrules;                /* entries in rules */
+    unsigned mechanisms;          /* SASL: enabled sk_sasl_mech bits */
+    char mechanism_names[8][16];  /* the enabled mechanisms in sasl.enabled.mechanisms order */
+    int nmechanism_names;         /* entries in mechanism_names */
+    sk_plain_user *plain_users;   /* PLAIN: users of the JAAS entry (owned) */
+    size_t nplain_users;          /* entries in plain_users */
+    char *oauth_principal_claim;  /* OAUTHBEARER (skiff/oauth.h): the validator's options from the
                                        OAuthBearerLoginModule entry (owned; NULL = default) */
-    char *oauth_scope_claim; /* unsecuredValidatorScopeClaimName (NULL = "scope") */
-    char *oauth_required_scope; /* unsecuredValidatorRequiredScope, or NULL */
-    int64_t oauth_clock_skew_ms; /* unsecuredValidatorAllowableClockSkewMs */
-    int64_t reauth_ms[4];           /* connections.max.reauth.ms per mechanism (index: the bit's
+    char *oauth_scope_claim;      /* unsecuredValidatorScopeClaimName (NULL = "scope") */
+    char *oauth_required_scope;   /* unsecuredValidatorRequiredScope, or NULL */
+    int64_t oauth_clock_skew_ms;  /* unsecuredValidatorAllowableClockSkewMs */
+    int64_t reauth_ms[4];         /* connections.max.reauth.ms per mechanism (index: the bit's
                                        position; listener.name.<l>.<mechanism>. prefix allowed);
                                        0 = no re-authentication */
-    int64_t failed_auth_delay_ms;   /* connection.failed.authentication.delay.ms */
+    int64_t failed_auth_delay_ms; /* connection.failed.authentication.delay.ms */
 } sk_sec_listener;
 
 /* Every listener's settings and the SCRAM credentials. */
 typedef struct sk_security {
-    sk_sec_listener *listeners;     /* one per listener name of `listeners` (owned) */
-    size_t nlisteners; /* entries in listeners */
-    struct sk_scram_store *scram;   /* SCRAM credentials (owned) */
-    struct sk_acl_store *acls;      /* ACL bindings (skiff/acl.h, owned); NULL without an authorizer
+    sk_sec_listener *listeners;   /* one per listener name of `listeners` (owned) */
+    size_t nlisteners;            /* entries in listeners */
+    struct sk_scram_store *scram; /* SCRAM credentials (owned) */
+    struct sk_acl_store *acls;    /* ACL bindings (skiff/acl.h, owned); NULL without an authorizer
                                        (authorizer.class.name unset): everything is allowed and
                                        the ACL APIs answer SECURITY_DISABLED */
 } sk_security;
@@ -124,11 +124,11 @@ bool sk_sec_is_sasl(sk_sec_protocol p);
 /* Where a connection is in its authentication (Kafka's SaslServerAuthenticator
  * states, simplified). */
 typedef enum sk_auth_state {
-    SK_AUTH_DONE = 0,      /* authenticated (or a listener without SASL) */
-    SK_AUTH_HANDSHAKE,     /* SASL: only ApiVersions and SaslHandshake are served */
-    SK_AUTH_AUTHENTICATE,  /* after SaslHandshake v1: only SaslAuthenticate */
-    SK_AUTH_RAW,           /* after SaslHandshake v0: frames are bare SASL tokens */
-    SK_AUTH_FAILED,        /* refused: the connection closes */
+    SK_AUTH_DONE = 0,     /* authenticated (or a listener without SASL) */
+    SK_AUTH_HANDSHAKE,    /* SASL: only ApiVersions and SaslHandshake are served */
+    SK_AUTH_AUTHENTICATE, /* after SaslHandshake v1: only SaslAuthenticate */
+    SK_AUTH_RAW,          /* after SaslHandshake v0: frames are bare SASL tokens */
+    SK_AUTH_FAILED,       /* refused: the connection closes */
 } sk_auth_state;
 
 /* Authentication of one connection (inside the connection; handlers reach
@@ -136,7 +136,7 @@ typedef enum sk_auth_state {
 typedef struct sk_auth {
     const sk_sec_listener *sec;    /* the listener's settings (borrowed) */
     const char *listener;          /* its name, for logs */
-    sk_auth_state state; /* where the connection is in authentication */
+    sk_auth_state state;           /* where the connection is in authentication */
     unsigned mechanism;            /* mechanism chosen by SaslHandshake (sk_sasl_mech bit) */
     struct sk_sasl_server *server; /* the mechanism's exchange in progress (owned), or NULL */
     char principal[320];           /* "User:<name>", "User:ANONYMOUS" until known */
@@ -191,10 +191,10 @@ typedef struct sk_jaas_option {
 
 /* A parsed sasl.jaas.config: `module flag key=value ...;`. */
 typedef struct sk_jaas {
-    char *module;          /* login module class, e.g.
+    char *module;            /* login module class, e.g.
                               org.apache.kafka.common.security.plain.PlainLoginModule (owned) */
     sk_jaas_option *options; /* key=value options in order (owned) */
-    size_t noptions; /* entries in options */
+    size_t noptions;         /* entries in options */
 } sk_jaas;
 
 /* Parses one JAAS entry (Kafka's JaasConfig grammar: a module name, a

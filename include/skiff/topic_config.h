@@ -118,8 +118,8 @@ int sk_topic_config_find(const char *name, size_t len);
  * longer than `canon_len` - 1 fail) and returns 0. Otherwise returns -1 with
  * Kafka's message in `msg` ("Invalid value abc for configuration
  * retention.ms: Not a number of type LONG"). */
-int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon, size_t canon_len,
-                          char *msg, size_t msg_len);
+int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon, size_t canon_len, char *msg,
+                          size_t msg_len);
 
 /* The overrides of one topic: canonical text per row (heap, owned), NULL =
  * not set. Zero-initialise; free with sk_topic_configs_free. */
@@ -136,25 +136,22 @@ int sk_topic_configs_copy(sk_topic_configs *dst, const sk_topic_configs *src);
  * removes it when `value` is NULL. Returns SK_ERR_NONE, SK_ERR_INVALID_CONFIG
  * (unknown name: "Unknown topic config name: x", or a bad value; message in
  * `msg`) or SK_ERR_KAFKA_STORAGE_ERROR when out of memory. */
-int16_t sk_topic_configs_set(sk_topic_configs *c, const char *name, const char *value, char *msg,
-                             size_t msg_len);
+int16_t sk_topic_configs_set(sk_topic_configs *c, const char *name, const char *value, char *msg, size_t msg_len);
 
 /* Rules across configs, checked with the effective values (overrides over
  * the broker's): Kafka's LogConfig.validateValues (min.compaction.lag.ms <=
  * max.compaction.lag.ms) and remote.storage.enable (skiff has no tiered
  * storage, as a Kafka broker with it disabled). Returns SK_ERR_NONE or
  * SK_ERR_INVALID_CONFIG with Kafka's message in `msg`. */
-int16_t sk_topic_configs_check(const sk_topic_configs *c, const sk_config *broker, char *msg,
-                               size_t msg_len);
+int16_t sk_topic_configs_check(const sk_topic_configs *c, const sk_config *broker, char *msg, size_t msg_len);
 
 /* The effective value of config `id` for a topic with overrides `c` (NULL =
  * none): the override (source DYNAMIC_TOPIC_CONFIG), else the broker key's
  * value when it was set (STATIC_BROKER_CONFIG; formatted into `scratch`),
  * else Kafka's default (DEFAULT_CONFIG). The result points into `c`, the
  * table or `scratch`. `source` may be NULL. */
-const char *sk_topic_config_value(const sk_topic_configs *c, const sk_config *broker,
-                                  sk_topic_config_id id, char *scratch, size_t scratch_len,
-                                  sk_config_source *source);
+const char *sk_topic_config_value(const sk_topic_configs *c, const sk_config *broker, sk_topic_config_id id,
+                                  char *scratch, size_t scratch_len, sk_config_source *source);
 
 /* One DescribeConfigs synonym. */
 typedef struct sk_config_synonym {
@@ -169,9 +166,8 @@ typedef struct sk_config_synonym {
  * override, the broker key when set (STATIC_BROKER_CONFIG), then Kafka's
  * default synonym (DEFAULT_CONFIG). The first one's source is the config's
  * source; none means DEFAULT_CONFIG. Returns how many were written to `out`. */
-int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker, sk_topic_config_id id,
-                             char *scratch, size_t scratch_len,
-                             sk_config_synonym out[SK_CONFIG_SYNONYMS_MAX]);
+int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker, sk_topic_config_id id, char *scratch,
+                             size_t scratch_len, sk_config_synonym out[SK_CONFIG_SYNONYMS_MAX]);
 
 /* True when broker key `key` was set (file, environment or flag) to a value
  * other than skiff's default; its value is then formatted into `buf`. */

@@ -46,8 +46,7 @@ int16_t sk_topics_create_with_configs(sk_broker *b, const char *name, int32_t pa
  * auto.create.topics.enable is on and the name is not an internal topic's.
  * Returns NONE with *out set, UNKNOWN_TOPIC_OR_PARTITION,
  * INVALID_TOPIC_EXCEPTION or KAFKA_STORAGE_ERROR. */
-int16_t sk_topics_find_or_create(sk_broker *b, const char *name, size_t len, bool may_create,
-                                 sk_topic **out);
+int16_t sk_topics_find_or_create(sk_broker *b, const char *name, size_t len, bool may_create, sk_topic **out);
 
 /* An internal topic of a coordinator (__consumer_offsets,
  * __transaction_state): the existing one, or a new compacted topic with

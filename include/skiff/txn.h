@@ -103,13 +103,13 @@ typedef struct sk_txn_store {
 } sk_txn_store;
 
 typedef struct sk_txns_opts {
-    int64_t (*now_ms)(void *arg);    /* wall clock, ms; NULL = CLOCK_REALTIME. Tests inject one. */
-    void *clock_arg;                 /* passed to now_ms */
-    struct event_base *base;         /* loop for the timers; NULL = call sk_txns_run_timers */
-    const sk_txn_store *store;       /* NULL = state in memory only, no markers */
-    sk_producer_ids *ids;            /* required; borrowed */
-    int32_t num_partitions;          /* partitions of __transaction_state; 0 = the config's */
-    int64_t marker_retry_ms;         /* wait before retrying failed markers; 0 = 1000 */
+    int64_t (*now_ms)(void *arg); /* wall clock, ms; NULL = CLOCK_REALTIME. Tests inject one. */
+    void *clock_arg;              /* passed to now_ms */
+    struct event_base *base;      /* loop for the timers; NULL = call sk_txns_run_timers */
+    const sk_txn_store *store;    /* NULL = state in memory only, no markers */
+    sk_producer_ids *ids;         /* required; borrowed */
+    int32_t num_partitions;       /* partitions of __transaction_state; 0 = the config's */
+    int64_t marker_retry_ms;      /* wait before retrying failed markers; 0 = 1000 */
 } sk_txns_opts;
 
 /* Creates the coordinator, loading (every operation answers
@@ -154,9 +154,8 @@ int32_t sk_txn_partition_for(const char *transactional_id, int32_t partitions);
  * bumped epoch: retry), or NONE with the id and the next epoch (a new id
  * when the epoch is exhausted). `producer_id`/`producer_epoch` are -1 when
  * not given (v0-2). */
-int16_t sk_txn_init_producer_id(sk_txns *tc, const char *transactional_id, int32_t timeout_ms,
-                                int64_t producer_id, int16_t producer_epoch, int64_t *out_id,
-                                int16_t *out_epoch);
+int16_t sk_txn_init_producer_id(sk_txns *tc, const char *transactional_id, int32_t timeout_ms, int64_t producer_id,
+                                int16_t producer_epoch, int64_t *out_id, int16_t *out_epoch);
 
 /* One partition of a transaction. */
 typedef struct sk_txn_partition {
@@ -169,15 +168,14 @@ typedef struct sk_txn_partition {
  * INVALID_PRODUCER_ID_MAPPING (unknown id or another producer id),
  * PRODUCER_FENCED (another epoch), CONCURRENT_TRANSACTIONS (completing), or
  * NONE: the transaction is Ongoing with these partitions. */
-int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id,
-                              int16_t producer_epoch, const sk_txn_partition *parts, int32_t n);
+int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
+                              const sk_txn_partition *parts, int32_t n);
 /* AddPartitionsToTxn v4 verify_only (KIP-890): per partition NONE when it
  * is in the transaction, else TRANSACTION_ABORTABLE, written to errors[i];
  * a transaction-level error (as above) is returned instead and errors[]
  * left alone. */
-int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id,
-                                 int16_t producer_epoch, const sk_txn_partition *parts, int32_t n,
-                                 int16_t *errors);
+int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
+                                 const sk_txn_partition *parts, int32_t n, int16_t *errors);
 /* Produce of a transactional batch to `topic`-`partition` (Kafka 3.6+'s
  * partition verification, KIP-890 part 1: a late or stray transactional
  * write must not open a transaction no marker will close). NONE when
@@ -186,16 +184,15 @@ int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int6
  * producers: INVALID_TXN_STATE (partition not added), INVALID_PRODUCER_EPOCH
  * (fenced), INVALID_PRODUCER_ID_MAPPING, INVALID_REQUEST, or the retriable
  * NOT_ENOUGH_REPLICAS (completing or loading). */
-int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t producer_id,
-                             int16_t producer_epoch, const char *topic, int32_t partition);
+int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
+                             const char *topic, int32_t partition);
 /* EndTxn from the client: INVALID_REQUEST, INVALID_PRODUCER_ID_MAPPING,
  * PRODUCER_FENCED, CONCURRENT_TRANSACTIONS (the same outcome is being
  * completed), INVALID_TXN_STATE (nothing open, or the other outcome), or
  * NONE: PrepareCommit/PrepareAbort is stored, the markers written (failed
  * ones are retried on a timer) and, once all are, the transaction is
  * complete. A retry of a completed commit (abort) answers NONE. */
-int16_t sk_txn_end(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
-                   bool commit);
+int16_t sk_txn_end(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch, bool commit);
 /* Whether TxnOffsetCommit may proceed for the group whose offsets live in
  * `offsets_partition` of __consumer_offsets: INVALID_PRODUCER_ID_MAPPING
  * (unknown id / other producer id), INVALID_PRODUCER_EPOCH (another epoch,
@@ -210,7 +207,7 @@ typedef struct sk_txn_info {
     const char *transactional_id; /* in the arena */
     sk_txn_state state;
     int32_t timeout_ms;
-    int64_t start_time_ms;        /* -1 when no transaction ran */
+    int64_t start_time_ms; /* -1 when no transaction ran */
     int64_t producer_id;
     int16_t producer_epoch;
     sk_txn_partition *partitions; /* in the arena, grouped by topic */

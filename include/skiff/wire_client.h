@@ -25,7 +25,7 @@ int sk_wire_connect(const char *host, int port, int timeout_ms);
  * success *answer holds the answer's body after the correlation id
  * (malloc'd, the caller frees) and its length is returned; -1 on a socket
  * error, a timeout, an answer larger than 16 MiB or a wrong correlation id. */
-long sk_wire_call(int fd, int16_t key, int16_t version, const char *client_id, const void *body,
-                  size_t body_len, int timeout_ms, uint8_t **answer);
+long sk_wire_call(int fd, int16_t key, int16_t version, const char *client_id, const void *body, size_t body_len,
+                  int timeout_ms, uint8_t **answer);
 
 #endif

@@ -30,8 +30,9 @@ static rd_kafka_event_t *wait_result(rd_kafka_queue_t *q)
 
 static rd_kafka_ScramMechanism_t mech(const char *s)
 {
-    return !strcmp(s, "256") ? RD_KAFKA_SCRAM_MECHANISM_SHA_256
-           : !strcmp(s, "512") ? RD_KAFKA_SCRAM_MECHANISM_SHA_512 : RD_KAFKA_SCRAM_MECHANISM_UNKNOWN;
+    return !strcmp(s, "256")   ? RD_KAFKA_SCRAM_MECHANISM_SHA_256
+           : !strcmp(s, "512") ? RD_KAFKA_SCRAM_MECHANISM_SHA_512
+                               : RD_KAFKA_SCRAM_MECHANISM_UNKNOWN;
 }
 
 static void print_error(const char *user, const rd_kafka_error_t *err)
@@ -83,8 +84,8 @@ int main(int argc, char **argv)
             for (size_t c = 0; c < rd_kafka_UserScramCredentialsDescription_scramcredentialinfo_count(d[k]); c++) {
                 const rd_kafka_ScramCredentialInfo_t *ci =
                     rd_kafka_UserScramCredentialsDescription_scramcredentialinfo(d[k], c);
-                printf(" %s:%d", rd_kafka_ScramCredentialInfo_mechanism(ci) == RD_KAFKA_SCRAM_MECHANISM_SHA_256 ? "256"
-                                                                                                           : "512",
+                printf(" %s:%d",
+                       rd_kafka_ScramCredentialInfo_mechanism(ci) == RD_KAFKA_SCRAM_MECHANISM_SHA_256 ? "256" : "512",
                        rd_kafka_ScramCredentialInfo_iterations(ci));
             }
             printf("\n");

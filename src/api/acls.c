@@ -46,11 +46,11 @@ static const char *cstr(sk_request *req, kf_str s, bool *oom)
 }
 
 /* A filter from a request's fields (DescribeAcls, a DeleteAcls filter). */
-static sk_acl filter_of(sk_request *req, int8_t rt, kf_str name, int8_t pt, kf_str principal, kf_str host,
-                        int8_t op, int8_t perm, bool *oom)
+static sk_acl filter_of(sk_request *req, int8_t rt, kf_str name, int8_t pt, kf_str principal, kf_str host, int8_t op,
+                        int8_t perm, bool *oom)
 {
-    return (sk_acl){RES(rt), PAT(pt), OP(op), PERM(perm), cstr(req, name, oom), cstr(req, principal, oom),
-                    cstr(req, host, oom)};
+    return (sk_acl){
+        RES(rt), PAT(pt), OP(op), PERM(perm), cstr(req, name, oom), cstr(req, principal, oom), cstr(req, host, oom)};
 }
 
 /* `n` results of struct `desc` (the results of CreateAcls and of
@@ -82,17 +82,19 @@ static void *alter_results(sk_request *req, const kf_struct_desc *desc, int32_t 
     bool on = sk_authz_store(req) != NULL;
     *allowed = on && sk_authz_c(req, SK_OP_ALTER, SK_RES_CLUSTER, SK_ACL_CLUSTER_NAME);
     return results_with(req, desc, n,
-                        !on ? SK_ERR_SECURITY_DISABLED : *allowed ? SK_ERR_NONE : SK_ERR_CLUSTER_AUTHORIZATION_FAILED,
+                        !on        ? SK_ERR_SECURITY_DISABLED
+                        : *allowed ? SK_ERR_NONE
+                                   : SK_ERR_CLUSTER_AUTHORIZATION_FAILED,
                         !on ? NO_AUTHORIZER : NULL);
 }
 
 /* ---- DescribeAcls ------------------------------------------------------- */
 
 typedef struct describe_ctx {
-    sk_request *req; /* the DescribeAcls request (its arena holds the results) */
+    sk_request *req;                 /* the DescribeAcls request (its arena holds the results) */
     kf_describe_acls_response *resp; /* the response being filled */
-    int32_t cap; /* resources allocated in resp->resources */
-    bool oom; /* the arena ran out: answer an error */
+    int32_t cap;                     /* resources allocated in resp->resources */
+    bool oom;                        /* the arena ran out: answer an error */
 } describe_ctx;
 
 static void describe_one(void *arg, const sk_acl *b)
@@ -191,7 +193,8 @@ void sk_api_create_acls(sk_request *req)
     int32_t n = body->creations.n > 0 ? body->creations.n : 0;
     struct sk_acl_store *store = sk_authz_store(req);
     bool allowed;
-    kf_create_acls_response_acl_creation_result *results = alter_results(req, &kf_create_acls_response_acl_creation_result_desc, n, &allowed);
+    kf_create_acls_response_acl_creation_result *results =
+        alter_results(req, &kf_create_acls_response_acl_creation_result_desc, n, &allowed);
     sk_acl *valid = sk_arena_alloc(&req->arena, (size_t)n * sizeof *valid + 1);
     int32_t *index = sk_arena_alloc(&req->arena, (size_t)n * sizeof *index + 1);
     if (!resp || !results || !valid || !index) {
@@ -208,7 +211,7 @@ void sk_api_create_acls(sk_request *req)
     bool oom = false;
     for (int32_t i = 0; i < n; i++) {
         const kf_create_acls_request_acl_creation *c = &body->creations.items[i];
-        sk_acl b = {RES(c->resource_type), PAT(c->resource_pattern_type), OP(c->operation),
+        sk_acl b = {RES(c->resource_type),    PAT(c->resource_pattern_type),     OP(c->operation),
                     PERM(c->permission_type), cstr(req, c->resource_name, &oom), cstr(req, c->principal, &oom),
                     cstr(req, c->host, &oom)};
         char buf[320];
@@ -239,7 +242,7 @@ void sk_api_create_acls(sk_request *req)
 typedef struct delete_ctx {
     sk_request *req; /* the DeleteAcls request (its arena holds the results) */
     kf_delete_acls_response_delete_acls_filter_result *result; /* the result of the filter being applied */
-    bool oom; /* the arena ran out: answer an error */
+    bool oom;                                                  /* the arena ran out: answer an error */
 } delete_ctx;
 
 static void deleted_one(void *arg, const sk_acl *b)
@@ -272,7 +275,8 @@ void sk_api_delete_acls(sk_request *req)
     int32_t n = body->filters.n > 0 ? body->filters.n : 0;
     struct sk_acl_store *store = sk_authz_store(req);
     bool allowed;
-    kf_delete_acls_response_delete_acls_filter_result *results = alter_results(req, &kf_delete_acls_response_delete_acls_filter_result_desc, n, &allowed);
+    kf_delete_acls_response_delete_acls_filter_result *results =
+        alter_results(req, &kf_delete_acls_response_delete_acls_filter_result_desc, n, &allowed);
     if (!resp || !results) {
         sk_request_close(req, "out of memory");
         return;

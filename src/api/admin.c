@@ -58,7 +58,7 @@ kf_str sk_admin_str(sk_request *req, const char *s)
  * without a quadratic scan. */
 typedef struct name_ref {
     const kf_str *name; /* the name in the request */
-    int32_t index; /* its position in the request array */
+    int32_t index;      /* its position in the request array */
 } name_ref;
 
 static int cmp_name_ref(const void *a, const void *b)
@@ -107,7 +107,7 @@ static int cmp_int32(const void *a, const void *b)
  * partition >= 0 with one broker up among them (that partition is named). Returns NONE or
  * INVALID_REPLICA_ASSIGNMENT with Kafka's reason in *msg. */
 int16_t sk_admin_check_replicas(sk_request *req, const int32_t *ids, int32_t n, int32_t rf, int32_t partition,
-                              kf_str *msg)
+                                kf_str *msg)
 {
     sk_broker *b = req->broker;
     if (n <= 0) {
@@ -122,8 +122,10 @@ int16_t sk_admin_check_replicas(sk_request *req, const int32_t *ids, int32_t n, 
     bool up = false;
     for (int32_t i = 0; i < n; i++) {
         if (!sk_cluster_node_id_known(b, sorted[i])) {
-            *msg = sk_admin_printf(req, "The manual partition assignment includes broker %d, but no such broker "
-                                   "is registered.", sorted[i]);
+            *msg = sk_admin_printf(req,
+                                   "The manual partition assignment includes broker %d, but no such broker "
+                                   "is registered.",
+                                   sorted[i]);
             return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
         if (i > 0 && sorted[i] == sorted[i - 1]) {
@@ -134,13 +136,17 @@ int16_t sk_admin_check_replicas(sk_request *req, const int32_t *ids, int32_t n, 
         up = up || sk_cluster_node_up(b, sorted[i]);
     }
     if (rf > 0 && n != rf) {
-        *msg = sk_admin_printf(req, "The manual partition assignment includes a partition with %d replica(s), but "
-                               "this is not consistent with previous partitions, which have %d replica(s).", n, rf);
+        *msg = sk_admin_printf(req,
+                               "The manual partition assignment includes a partition with %d replica(s), but "
+                               "this is not consistent with previous partitions, which have %d replica(s).",
+                               n, rf);
         return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
     }
     if (!up && partition >= 0) {
-        *msg = sk_admin_printf(req, "All brokers specified in the manual partition assignment for partition %d are "
-                               "fenced or in controlled shutdown.", partition);
+        *msg = sk_admin_printf(req,
+                               "All brokers specified in the manual partition assignment for partition %d are "
+                               "fenced or in controlled shutdown.",
+                               partition);
         return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
     }
     return SK_ERR_NONE;

@@ -47,15 +47,15 @@ enum { WHOLE, EACH, FILTER };
 #define NO_ECHO 8        /* the refusal is the error alone, nothing of the request echoed */
 
 typedef struct rule {
-    int16_t api; /* api_key */
+    int16_t api;              /* api_key */
     int16_t min_ver, max_ver; /* the versions the rule applies to */
-    uint8_t kind; /* WHOLE, EACH or FILTER */
-    const char *field; /* WHOLE: string naming the resource, NULL = the cluster; EACH: request array;
+    uint8_t kind;             /* WHOLE, EACH or FILTER */
+    const char *field;        /* WHOLE: string naming the resource, NULL = the cluster; EACH: request array;
                           FILTER: response array */
-    int8_t type, op; /* resource type and operation checked (SK_RES_*, SK_OP_*) */
-    int16_t error; /* error code of a refusal (e.g. TOPIC_AUTHORIZATION_FAILED) */
-    uint8_t place; /* kf_error_place of the refusal */
-    uint8_t flags; /* CLUSTER_GRANTS, RUN_IF_EMPTY */
+    int8_t type, op;          /* resource type and operation checked (SK_RES_*, SK_OP_*) */
+    int16_t error;            /* error code of a refusal (e.g. TOPIC_AUTHORIZATION_FAILED) */
+    uint8_t place;            /* kf_error_place of the refusal */
+    uint8_t flags;            /* CLUSTER_GRANTS, RUN_IF_EMPTY */
 } rule;
 
 #define V_ALL 0, 32767
@@ -86,8 +86,7 @@ static const rule rules[] = {
     {KF_API_DESCRIBE_GROUPS, V_ALL, EACH, "groups", SK_RES_GROUP, SK_OP_DESCRIBE, GROUP_ERR, SHALLOW, 0},
     {KF_API_LIST_GROUPS, V_ALL, FILTER, "groups", SK_RES_GROUP, SK_OP_DESCRIBE, 0, 0, CLUSTER_GRANTS},
     {KF_API_DELETE_GROUPS, V_ALL, EACH, "groups_names", SK_RES_GROUP, SK_OP_DELETE, GROUP_ERR, SHALLOW, 0},
-    {KF_API_CONSUMER_GROUP_HEARTBEAT, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, SHALLOW,
-     NO_ECHO},
+    {KF_API_CONSUMER_GROUP_HEARTBEAT, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, SHALLOW, NO_ECHO},
     {KF_API_CONSUMER_GROUP_HEARTBEAT, V_ALL, EACH, "subscribed_topic_names", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR,
      SHALLOW, ALL_OR_NONE | NO_ECHO},
     {KF_API_CONSUMER_GROUP_DESCRIBE, V_ALL, EACH, "group_ids", SK_RES_GROUP, SK_OP_DESCRIBE, GROUP_ERR, SHALLOW, 0},
@@ -99,8 +98,8 @@ static const rule rules[] = {
     {KF_API_CREATE_PARTITIONS, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_ALTER, TOPIC_ERR, SHALLOW, 0},
     {KF_API_DELETE_RECORDS, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_DELETE, TOPIC_ERR, DEEP, 0},
     {KF_API_OFFSET_FOR_LEADER_EPOCH, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR, DEEP, 0},
-    {KF_API_ADD_PARTITIONS_TO_TXN, 0, 3, WHOLE, "v3_and_below_transactional_id", SK_RES_TRANSACTIONAL_ID,
-     SK_OP_WRITE, TXN_ERR, DEEP, 0},
+    {KF_API_ADD_PARTITIONS_TO_TXN, 0, 3, WHOLE, "v3_and_below_transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE,
+     TXN_ERR, DEEP, 0},
     /* v0-3's WRITE on each topic: the handler (src/api/txn.c), as one refused topic fails the transaction */
     {KF_API_ADD_PARTITIONS_TO_TXN, 4, 32767, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_CLUSTER_ACTION, CLUSTER_ERR, SHALLOW,
      NO_ECHO},
@@ -108,27 +107,25 @@ static const rule rules[] = {
      SHALLOW, 0},
     {KF_API_ADD_OFFSETS_TO_TXN, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, SHALLOW, 0},
     {KF_API_END_TXN, V_ALL, WHOLE, "transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE, TXN_ERR, SHALLOW, 0},
-    {KF_API_TXN_OFFSET_COMMIT, V_ALL, WHOLE, "transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE, TXN_ERR,
-     DEEP, 0},
+    {KF_API_TXN_OFFSET_COMMIT, V_ALL, WHOLE, "transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE, TXN_ERR, DEEP,
+     0},
     {KF_API_TXN_OFFSET_COMMIT, V_ALL, WHOLE, "group_id", SK_RES_GROUP, SK_OP_READ, GROUP_ERR, DEEP, 0},
     {KF_API_TXN_OFFSET_COMMIT, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_READ, TOPIC_ERR, DEEP, 0},
-    {KF_API_INIT_PRODUCER_ID, V_ALL, WHOLE, "transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE, TXN_ERR,
-     SHALLOW, 0},
-    {KF_API_DESCRIBE_PRODUCERS, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_READ, TOPIC_ERR, DEEP, 0},
-    {KF_API_DESCRIBE_TRANSACTIONS, V_ALL, EACH, "transactional_ids", SK_RES_TRANSACTIONAL_ID, SK_OP_DESCRIBE,
-     TXN_ERR, SHALLOW, 0},
-    {KF_API_LIST_TRANSACTIONS, V_ALL, FILTER, "transaction_states", SK_RES_TRANSACTIONAL_ID, SK_OP_DESCRIBE, 0, 0,
+    {KF_API_INIT_PRODUCER_ID, V_ALL, WHOLE, "transactional_id", SK_RES_TRANSACTIONAL_ID, SK_OP_WRITE, TXN_ERR, SHALLOW,
      0},
+    {KF_API_DESCRIBE_PRODUCERS, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_READ, TOPIC_ERR, DEEP, 0},
+    {KF_API_DESCRIBE_TRANSACTIONS, V_ALL, EACH, "transactional_ids", SK_RES_TRANSACTIONAL_ID, SK_OP_DESCRIBE, TXN_ERR,
+     SHALLOW, 0},
+    {KF_API_LIST_TRANSACTIONS, V_ALL, FILTER, "transaction_states", SK_RES_TRANSACTIONAL_ID, SK_OP_DESCRIBE, 0, 0, 0},
     {KF_API_DESCRIBE_CONFIGS, V_ALL, EACH, "resources", T_CONFIG, SK_OP_DESCRIBE_CONFIGS, 0, SHALLOW, 0},
     {KF_API_ALTER_CONFIGS, V_ALL, EACH, "resources", T_CONFIG, SK_OP_ALTER_CONFIGS, 0, SHALLOW, 0},
     {KF_API_INCREMENTAL_ALTER_CONFIGS, V_ALL, EACH, "resources", T_CONFIG, SK_OP_ALTER_CONFIGS, 0, SHALLOW, 0},
     {KF_API_DESCRIBE_LOG_DIRS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_DESCRIBE, CLUSTER_ERR, SHALLOW, 0},
     {KF_API_ELECT_LEADERS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_ALTER, CLUSTER_ERR, DEEP, 0},
     {KF_API_ALTER_PARTITION_REASSIGNMENTS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_ALTER, CLUSTER_ERR, DEEP, 0},
-    {KF_API_LIST_PARTITION_REASSIGNMENTS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_DESCRIBE, CLUSTER_ERR, SHALLOW,
+    {KF_API_LIST_PARTITION_REASSIGNMENTS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_DESCRIBE, CLUSTER_ERR, SHALLOW, 0},
+    {KF_API_DESCRIBE_USER_SCRAM_CREDENTIALS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_DESCRIBE, CLUSTER_ERR, SHALLOW,
      0},
-    {KF_API_DESCRIBE_USER_SCRAM_CREDENTIALS, V_ALL, WHOLE, NULL, SK_RES_CLUSTER, SK_OP_DESCRIBE, CLUSTER_ERR,
-     SHALLOW, 0},
     {KF_API_DESCRIBE_TOPIC_PARTITIONS, V_ALL, EACH, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, TOPIC_ERR, SHALLOW, 0},
     {KF_API_DESCRIBE_TOPIC_PARTITIONS, V_ALL, FILTER, "topics", SK_RES_TOPIC, SK_OP_DESCRIBE, 0, 0, 0},
 };
@@ -137,10 +134,10 @@ static const rule rules[] = {
 #define MAX_MERGES 4
 
 struct sk_authz_ctx {
-    char principal[320]; /* "User:<name>" of the connection */
-    char host[64]; /* the client's IP address */
+    char principal[320];     /* "User:<name>" of the connection */
+    char host[64];           /* the client's IP address */
     void *merge[MAX_MERGES]; /* responses whose echoed top-level arrays are appended */
-    int nmerge; /* entries in merge */
+    int nmerge;              /* entries in merge */
 };
 
 /* The field `name` of `desc` present at `version`, or NULL. */
@@ -156,12 +153,12 @@ static const kf_field *field_at(const kf_struct_desc *desc, const char *name, in
 
 typedef struct arr {
     void *items; /* elements (the generated array's layout, kf_array) */
-    int32_t n; /* element count, -1 = null */
+    int32_t n;   /* element count, -1 = null */
 } arr;
 
 /* The names that carry a resource's name in request and response elements. */
-static const char *const key_names[] = {"name",          "topic",         "group_id",     "transactional_id",
-                                        "resource_name", "topic_name",    "key",          NULL};
+static const char *const key_names[] = {"name",          "topic",      "group_id", "transactional_id",
+                                        "resource_name", "topic_name", "key",      NULL};
 
 /* The resource name of element `e` (a struct of `desc`, or a kf_str when
  * desc is NULL) into `out`; false when it has none that can be checked (an
@@ -180,7 +177,8 @@ static bool elem_name(sk_request *req, const kf_struct_desc *desc, const void *e
         }
         const kf_field *id = field_at(desc, "topic_id", v);
         if (s.len <= 0 && id) {
-            const sk_topic *t = sk_meta_topic_by_id(req->broker->meta, ((const kf_uuid *)((const char *)e + id->offset))->b);
+            const sk_topic *t =
+                sk_meta_topic_by_id(req->broker->meta, ((const kf_uuid *)((const char *)e + id->offset))->b);
             if (!t)
                 return false;
             snprintf(out, len, "%s", t->name);
@@ -235,8 +233,7 @@ static void respond_whole(sk_request *req, int16_t error, uint8_t place, bool ec
         sk_request_close(req, "acks=0 produce refused by the authorizer"); /* as Kafka does */
         return;
     }
-    void *resp = kf_error_response(req->api, req->hdr.api_version, echo ? req->body : NULL, error, place,
-                                   &req->arena);
+    void *resp = kf_error_response(req->api, req->hdr.api_version, echo ? req->body : NULL, error, place, &req->arena);
     if (!resp)
         sk_request_close(req, "out of memory");
     else
@@ -259,8 +256,8 @@ static bool check_whole(sk_request *req, const rule *r)
     }
     if (allowed(req, r->op, type, name))
         return false;
-    sk_info("authz", "conn %llu: %s refused: %s may not %s %s %s", (unsigned long long)req->conn_id,
-             req->api->name, req->authz->principal, sk_acl_operation_name(r->op), sk_acl_resource_name(type), name);
+    sk_info("authz", "conn %llu: %s refused: %s may not %s %s %s", (unsigned long long)req->conn_id, req->api->name,
+            req->authz->principal, sk_acl_operation_name(r->op), sk_acl_resource_name(type), name);
     respond_whole(req, error, r->place, !(r->flags & NO_ECHO));
     return true;
 }
@@ -299,9 +296,8 @@ static bool check_each(sk_request *req, const rule *r)
             !allowed(req, r->op, type, type == SK_RES_CLUSTER ? SK_ACL_CLUSTER_NAME : name)) {
             g = errors[0] == 0 || errors[0] == error ? 0 : 1;
             errors[g] = error;
-            sk_info("authz", "conn %llu: %s: %s may not %s %s %s", (unsigned long long)req->conn_id,
-                     req->api->name, req->authz->principal, sk_acl_operation_name(r->op),
-                     sk_acl_resource_name(type), name);
+            sk_info("authz", "conn %llu: %s: %s may not %s %s %s", (unsigned long long)req->conn_id, req->api->name,
+                    req->authz->principal, sk_acl_operation_name(r->op), sk_acl_resource_name(type), name);
             if (r->flags & ALL_OR_NONE) {
                 respond_whole(req, error, r->place, !(r->flags & NO_ECHO));
                 return true;
@@ -431,8 +427,8 @@ static void fill_ops(sk_request *req, void *resp)
             *value = bits;
     }
     for (uint16_t i = 0; i < d->nfields; i++)
-        if (d->fields[i].type == KF_ARRAY && d->fields[i].elem == KF_STRUCT &&
-            v >= d->fields[i].ver_min && v <= d->fields[i].ver_max)
+        if (d->fields[i].type == KF_ARRAY && d->fields[i].elem == KF_STRUCT && v >= d->fields[i].ver_min &&
+            v <= d->fields[i].ver_max)
             fill_ops_array(req, &d->fields[i], resp);
 }
 
@@ -441,8 +437,8 @@ static void fill_ops(sk_request *req, void *resp)
  * DESCRIBE is left out when every topic was asked for (`all`), else answered
  * after the others with TOPIC_AUTHORIZATION_FAILED and offset -1 in each of
  * its partitions. */
-static void offset_fetch_topics(sk_request *req, const kf_struct_desc *desc, kf_offset_fetch_response_group_topic *topics,
-                                int32_t *n, bool all)
+static void offset_fetch_topics(sk_request *req, const kf_struct_desc *desc,
+                                kf_offset_fetch_response_group_topic *topics, int32_t *n, bool all)
 {
     kf_offset_fetch_response_group_topic *refused = sk_arena_alloc(&req->arena, (size_t)*n * sizeof *refused + 1);
     int32_t kept = 0, nref = 0;
@@ -450,8 +446,7 @@ static void offset_fetch_topics(sk_request *req, const kf_struct_desc *desc, kf_
         return;
     for (int32_t i = 0; i < *n; i++) {
         char name[512];
-        if (!elem_name(req, desc, &topics[i], name, sizeof name) ||
-            allowed(req, SK_OP_DESCRIBE, SK_RES_TOPIC, name)) {
+        if (!elem_name(req, desc, &topics[i], name, sizeof name) || allowed(req, SK_OP_DESCRIBE, SK_RES_TOPIC, name)) {
             topics[kept++] = topics[i];
             continue;
         }
@@ -554,8 +549,7 @@ static bool check_idempotent(sk_request *req)
 {
     const kf_init_producer_id_request *b = req->body;
     if (b->transactional_id.len >= 0 || allowed(req, SK_OP_IDEMPOTENT_WRITE, SK_RES_CLUSTER, SK_ACL_CLUSTER_NAME) ||
-        sk_acl_authorize_any(sk_authz_store(req), req->authz->principal, req->authz->host, SK_OP_WRITE,
-                             SK_RES_TOPIC))
+        sk_acl_authorize_any(sk_authz_store(req), req->authz->principal, req->authz->host, SK_OP_WRITE, SK_RES_TOPIC))
         return false;
     respond_whole(req, CLUSTER_ERR, SHALLOW, true);
     return true;

@@ -105,10 +105,10 @@ static int describe_topic_dirs(sk_request *req, const sk_topic *t, const int32_t
 }
 
 typedef struct all_dirs {
-    sk_request *req; /* the DescribeLogDirs request (arena) */
+    sk_request *req;                                               /* the DescribeLogDirs request (arena) */
     kf_describe_log_dirs_response_describe_log_dirs_topic *topics; /* one entry per topic with a log here */
-    int32_t n; /* entries in topics */
-    int rc; /* -1 when the arena ran out */
+    int32_t n;                                                     /* entries in topics */
+    int rc;                                                        /* -1 when the arena ran out */
 } all_dirs;
 
 static void add_topic_dirs(sk_topic *t, void *arg)
@@ -225,11 +225,11 @@ void sk_api_offset_for_leader_epoch(sk_request *req)
 /* ---- ElectLeaders ------------------------------------------------------- */
 
 typedef struct elect_all {
-    sk_request *req; /* the ElectLeaders request (arena) */
+    sk_request *req;                                            /* the ElectLeaders request (arena) */
     kf_elect_leaders_response_replica_election_result *results; /* one per topic */
-    int32_t n; /* entries in results */
-    bool unclean; /* election_type UNCLEAN (1), else PREFERRED */
-    int rc; /* -1 when the arena ran out */
+    int32_t n;                                                  /* entries in results */
+    bool unclean;                                               /* election_type UNCLEAN (1), else PREFERRED */
+    int rc;                                                     /* -1 when the arena ran out */
 } elect_all;
 
 /* Elects one partition; fills its result. */

@@ -95,12 +95,12 @@ static int16_t check_broker_name(sk_request *req, kf_str name, bool allow_empty,
 /* ---- DescribeConfigs ---------------------------------------------------- */
 
 typedef struct describe_ctx {
-    sk_request *req; /* the DescribeConfigs request (arena) */
-    const kf_describe_configs_request_describe_configs_resource *in; /* the resource being described */
-    bool synonyms;      /* include_synonyms */
-    bool documentation; /* include_documentation */
+    sk_request *req;                                                        /* the DescribeConfigs request (arena) */
+    const kf_describe_configs_request_describe_configs_resource *in;        /* the resource being described */
+    bool synonyms;                                                          /* include_synonyms */
+    bool documentation;                                                     /* include_documentation */
     kf_describe_configs_response_describe_configs_resource_result *entries; /* its configs (arena) */
-    int32_t n; /* results in entries */
+    int32_t n;                                                              /* results in entries */
 } describe_ctx;
 
 /* True when config `name` is asked for (null or empty keys = all). */
@@ -269,8 +269,8 @@ static int16_t describe_broker(describe_ctx *x, kf_str *msg)
             const sk_dynamic_key *k = sk_dynamic_key_find(name);
             sk_config_type type = k ? k->type : SK_CONFIG_TYPE_STRING;
             sk_config_synonym syn = {name, value, SK_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG};
-            if (wanted(x, name) && add_entry(x, name, type == SK_CONFIG_TYPE_PASSWORD ? NULL : value,
-                                             syn.source, false, type, NULL, &syn, 1) < 0)
+            if (wanted(x, name) && add_entry(x, name, type == SK_CONFIG_TYPE_PASSWORD ? NULL : value, syn.source, false,
+                                             type, NULL, &syn, 1) < 0)
                 err = SK_ERR_KAFKA_STORAGE_ERROR;
         }
     } else if (x->entries) {
@@ -329,7 +329,8 @@ static int16_t describe_group(describe_ctx *x, kf_str *msg)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     }
     char node[16];
-    snprintf(node, sizeof node, "%d", req->node_id == SK_NODE_LOCAL ? sk_cluster_node_id(req->broker, 0) : req->node_id);
+    snprintf(node, sizeof node, "%d",
+             req->node_id == SK_NODE_LOCAL ? sk_cluster_node_id(req->broker, 0) : req->node_id);
     int16_t err = SK_ERR_NONE;
     const sk_group_config_def *d;
     for (int i = 0; err == SK_ERR_NONE && (d = sk_group_config_def_at(i)); i++) {
@@ -388,9 +389,9 @@ static int16_t describe_logger(describe_ctx *x, kf_str *msg)
     x->entries = sk_admin_array(x->req, &kf_describe_configs_response_describe_configs_resource_result_desc, 1);
     if (!x->entries)
         return SK_ERR_KAFKA_STORAGE_ERROR;
-    if (wanted(x, ROOT_LOGGER) && add_entry(x, ROOT_LOGGER, log_level_name(),
-                                            SK_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER_CONFIG, false,
-                                            SK_CONFIG_TYPE_UNKNOWN, NULL, NULL, 0) < 0)
+    if (wanted(x, ROOT_LOGGER) &&
+        add_entry(x, ROOT_LOGGER, log_level_name(), SK_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER_CONFIG, false,
+                  SK_CONFIG_TYPE_UNKNOWN, NULL, NULL, 0) < 0)
         return SK_ERR_KAFKA_STORAGE_ERROR;
     return SK_ERR_NONE;
 }
@@ -409,8 +410,8 @@ void sk_api_describe_configs(sk_request *req)
     for (int32_t i = 0; i < n; i++) {
         const kf_describe_configs_request_describe_configs_resource *in = &body->resources.items[i];
         kf_describe_configs_response_describe_configs_result *out = &results[i];
-        describe_ctx x = {.req = req, .in = in, .synonyms = body->include_synonyms,
-                          .documentation = body->include_documentation};
+        describe_ctx x = {
+            .req = req, .in = in, .synonyms = body->include_synonyms, .documentation = body->include_documentation};
         out->resource_type = in->resource_type;
         out->resource_name = in->resource_name;
         switch (in->resource_type) {
@@ -430,10 +431,10 @@ void sk_api_describe_configs(sk_request *req)
             out->error_code = SK_ERR_INVALID_REQUEST;
             /* Types Kafka 4.4 has but skiff does not serve are named; for
              * others Kafka gives its generic message. */
-            out->error_message = strcmp(resource_type_name(in->resource_type), "UNKNOWN")
-                                     ? sk_admin_printf(req, "Unsupported resource type: %s",
-                                                       resource_type_name(in->resource_type))
-                                     : kf_str_c(SK_ERR_MSG_INVALID_REQUEST);
+            out->error_message =
+                strcmp(resource_type_name(in->resource_type), "UNKNOWN")
+                    ? sk_admin_printf(req, "Unsupported resource type: %s", resource_type_name(in->resource_type))
+                    : kf_str_c(SK_ERR_MSG_INVALID_REQUEST);
             break;
         }
         if (out->error_code == SK_ERR_NONE) {
@@ -452,17 +453,17 @@ void sk_api_describe_configs(sk_request *req)
 
 /* One requested change, from either alter API. */
 typedef struct alter_op {
-    kf_str name; /* config key */
+    kf_str name;  /* config key */
     kf_str value; /* new value; null for DELETE */
-    int8_t op; /* OP_*; AlterConfigs sends only SETs */
+    int8_t op;    /* OP_*; AlterConfigs sends only SETs */
 } alter_op;
 
 /* One resource of an alter request. */
 typedef struct alter_resource {
-    int8_t type; /* resource_type (TOPIC, BROKER, ...) */
-    kf_str name; /* resource_name */
+    int8_t type;   /* resource_type (TOPIC, BROKER, ...) */
+    kf_str name;   /* resource_name */
     alter_op *ops; /* the changes, in request order */
-    int32_t nops; /* entries in ops */
+    int32_t nops;  /* entries in ops */
 } alter_resource;
 
 /* The checks every resource gets first (ConfigAdminManager.preprocess):
@@ -554,8 +555,8 @@ static char *list_op(sk_request *req, const char *cur, const char *given_list, i
 }
 
 /* A topic's list config: the current value, else the default, changed by `op`. */
-static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_config_id id, const alter_op *op,
-                             char *msg, size_t msg_len)
+static int16_t apply_list_op(sk_request *req, sk_topic_configs *c, sk_topic_config_id id, const alter_op *op, char *msg,
+                             size_t msg_len)
 {
     const char *cur = c->value[id] ? c->value[id] : sk_topic_config_def_get(id)->default_value;
     char *joined = list_op(req, cur, op->value.p, op->op);
@@ -727,8 +728,8 @@ static int16_t alter_group(sk_request *req, const alter_resource *r, bool replac
         changes[i] = (sk_group_config_change){op->name.p, op->value.p, op->op == OP_DELETE};
     }
     char text[1024];
-    int16_t err = sk_group_configs_alter(req->broker->group_configs, req->broker->config, r->name.p, changes,
-                                         r->nops, replace, validate_only, text, sizeof text);
+    int16_t err = sk_group_configs_alter(req->broker->group_configs, req->broker->config, r->name.p, changes, r->nops,
+                                         replace, validate_only, text, sizeof text);
     if (err != SK_ERR_NONE)
         *msg = sk_admin_str(req, text);
     return err;
@@ -763,8 +764,8 @@ static int16_t alter_logger(sk_request *req, const alter_resource *r, bool valid
             return SK_ERR_INVALID_REQUEST;
         }
         if (op->op != OP_SET && op->op != OP_DELETE) {
-            *msg = sk_admin_printf(req, "Unknown operation type %d is not allowed for the BROKER_LOGGER resource",
-                                   op->op);
+            *msg =
+                sk_admin_printf(req, "Unknown operation type %d is not allowed for the BROKER_LOGGER resource", op->op);
             return SK_ERR_INVALID_REQUEST;
         }
         if (!kf_str_eq(op->name, ROOT_LOGGER)) {
@@ -777,8 +778,10 @@ static int16_t alter_logger(sk_request *req, const alter_resource *r, bool valid
         }
         level = log_level_parse(op->value.p);
         if (level < 0) {
-            *msg = sk_admin_printf(req, "Cannot set the log level of %s to %s as it is not a supported log level. "
-                                   "Valid log levels are " VALID_LOG_LEVELS, op->name.p, op->value.p);
+            *msg = sk_admin_printf(req,
+                                   "Cannot set the log level of %s to %s as it is not a supported log level. "
+                                   "Valid log levels are " VALID_LOG_LEVELS,
+                                   op->name.p, op->value.p);
             return SK_ERR_INVALID_CONFIG;
         }
     }

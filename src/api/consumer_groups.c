@@ -18,7 +18,6 @@
 #include "skiff/errors.h"
 #include "skiff/group.h"
 
-
 /* sk_group_client.may_describe: the request's principal may DESCRIBE the topic. */
 static bool may_describe(void *arg, const char *name)
 {

@@ -93,8 +93,8 @@ bool sk_api_route_coordinator(sk_request *req)
     sk_debug("cluster", "conn %llu: %s for '%.*s' at node %d, coordinator %d: NOT_COORDINATOR",
              (unsigned long long)req->conn_id, req->api->name, key.p ? (int)key.len : 0, key.p ? key.p : "",
              req->node_id, node);
-    void *resp = kf_error_response(req->api, req->hdr.api_version, req->body, SK_ERR_NOT_COORDINATOR,
-                                   KF_ERR_SHALLOWEST, &req->arena);
+    void *resp = kf_error_response(req->api, req->hdr.api_version, req->body, SK_ERR_NOT_COORDINATOR, KF_ERR_SHALLOWEST,
+                                   &req->arena);
     if (!resp)
         sk_request_close(req, "out of memory");
     else

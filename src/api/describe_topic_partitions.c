@@ -74,7 +74,7 @@ static int entry_cmp(const void *x, const void *y)
 
 typedef struct collect_ctx {
     dtp_entry *entries; /* `n` filled of `cap` */
-    int32_t n, cap; /* entries filled, and allocated */
+    int32_t n, cap;     /* entries filled, and allocated */
     kf_str from;        /* the cursor's topic name, "" without a cursor */
 } collect_ctx;
 
@@ -110,8 +110,7 @@ static void collect(sk_request *req, const dtp_request *body, collect_ctx *x)
 /* Kafka's error response for a cursor outside the requested topics. */
 static int answer_invalid_cursor(sk_request *req, const dtp_request *body, dtp_response *resp)
 {
-    dtp_topic *topics =
-        sk_admin_array(req, &kf_describe_topic_partitions_response_topic_desc, body->topics.n);
+    dtp_topic *topics = sk_admin_array(req, &kf_describe_topic_partitions_response_topic_desc, body->topics.n);
     if (!topics)
         return -1;
     sk_debug("api", "DescribeTopicPartitions: cursor topic '%s' is not among the requested topics",
@@ -149,8 +148,7 @@ static void answer_unknown(const dtp_entry *e, dtp_topic *out)
 
 /* Fills `out` with the partitions [start, upper) of e->t that exist
  * (indexes below 0 do not). Returns how many, or -1 when out of memory. */
-static int32_t answer_partitions(sk_request *req, const dtp_entry *e, int64_t start, int64_t upper,
-                                 dtp_topic *out)
+static int32_t answer_partitions(sk_request *req, const dtp_entry *e, int64_t start, int64_t upper, dtp_topic *out)
 {
     int64_t first = start > 0 ? start : 0;
     int32_t count = upper > first ? (int32_t)(upper - first) : 0;
@@ -186,8 +184,7 @@ static int32_t answer_partitions(sk_request *req, const dtp_entry *e, int64_t st
 
 /* Answers the sorted topics within the partition budget. Returns 0 or -1
  * (out of memory). */
-static int answer_page(sk_request *req, const dtp_request *body, const collect_ctx *x,
-                       dtp_response *resp)
+static int answer_page(sk_request *req, const dtp_request *body, const collect_ctx *x, dtp_response *resp)
 {
     dtp_topic *topics = sk_admin_array(req, &kf_describe_topic_partitions_response_topic_desc, x->n);
     if (!topics)

@@ -59,29 +59,29 @@ typedef struct sk_fetch_op fetch_op;
 
 /* One partition to read (from the request, or from the session). */
 typedef struct fetch_part {
-    fetch_op *op; /* the fetch it belongs to */
-    kf_str topic;                 /* name ("" when only the id is known) */
-    kf_uuid topic_id; /* zero when the client used names */
-    int32_t partition; /* partition index */
-    int64_t fetch_offset; /* first offset asked for */
-    int32_t max_bytes;            /* partition_max_bytes */
-    int32_t current_leader_epoch; /* from the request (v9+), -1 = none or from the session */
-    int32_t leader, leader_epoch; /* the partition's leader when this broker is not it (KIP-951) */
+    fetch_op *op;                   /* the fetch it belongs to */
+    kf_str topic;                   /* name ("" when only the id is known) */
+    kf_uuid topic_id;               /* zero when the client used names */
+    int32_t partition;              /* partition index */
+    int64_t fetch_offset;           /* first offset asked for */
+    int32_t max_bytes;              /* partition_max_bytes */
+    int32_t current_leader_epoch;   /* from the request (v9+), -1 = none or from the session */
+    int32_t leader, leader_epoch;   /* the partition's leader when this broker is not it (KIP-951) */
     int32_t preferred_read_replica; /* KIP-392: the replica to fetch from instead (no records read), or -1 */
-    sk_partition *p;              /* NULL when the partition answers an error */
-    int16_t error_code; /* the partition's answer */
+    sk_partition *p;                /* NULL when the partition answers an error */
+    int16_t error_code;             /* the partition's answer */
     int64_t high_watermark, last_stable_offset, log_start_offset; /* read when answered */
-    sk_log_slice slice;           /* the data read */
-    int64_t read_end;             /* offset after the data read */
-    sk_append_listener listener;  /* armed while parked */
+    sk_log_slice slice;                                           /* the data read */
+    int64_t read_end;                                             /* offset after the data read */
+    sk_append_listener listener;                                  /* armed while parked */
 } fetch_part;
 
 struct sk_fetch_op {
-    sk_request *req; /* the Fetch request (owns the arena) */
-    fetch_part *parts; /* in response order (arena) */
-    int32_t nparts; /* entries in parts */
+    sk_request *req;              /* the Fetch request (owns the arena) */
+    fetch_part *parts;            /* in response order (arena) */
+    int32_t nparts;               /* entries in parts */
     int32_t max_bytes, min_bytes; /* the request's response size bounds, bytes */
-    int8_t isolation_level; /* SK_READ_UNCOMMITTED or SK_READ_COMMITTED */
+    int8_t isolation_level;       /* SK_READ_UNCOMMITTED or SK_READ_COMMITTED */
     int32_t session_id;           /* 0: no session */
     bool incremental;             /* answer only partitions with news */
     struct event *timer;          /* while parked */
@@ -417,8 +417,7 @@ static void resolve(fetch_op *op, fetch_part *fp)
      * from any replica; the leader may send it to one in its rack. */
     const kf_fetch_request *body = op->req->body;
     bool consumer_v11 = op->req->hdr.api_version >= 11 && body->replica_id < 0 && body->replica_state.replica_id < 0;
-    if (fp->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER && consumer_v11 &&
-        sk_route_has_replica(&r, op->req->node_id))
+    if (fp->error_code == SK_ERR_NOT_LEADER_OR_FOLLOWER && consumer_v11 && sk_route_has_replica(&r, op->req->node_id))
         fp->error_code = SK_ERR_NONE;
     if (fp->error_code == SK_ERR_NONE && consumer_v11 && r.leader == op->req->node_id)
         fp->preferred_read_replica = sk_cluster_preferred_read_replica(b, &r, body->rack_id);
@@ -585,7 +584,7 @@ void sk_api_fetch(sk_request *req)
     }
     bool error;
     int64_t bytes = fetch_read(op, &error);
-    if (error || bytes >= op->min_bytes || body->max_wait_ms <= 0 || op->nparts == 0 ||
-        req->broker->stopping || fetch_park(op, body->max_wait_ms) < 0)
+    if (error || bytes >= op->min_bytes || body->max_wait_ms <= 0 || op->nparts == 0 || req->broker->stopping ||
+        fetch_park(op, body->max_wait_ms) < 0)
         fetch_complete(op);
 }

@@ -5,9 +5,9 @@
 #include <string.h>
 
 struct sk_fetch_sessions {
-    sk_htab table;               /* sessions by id; buckets reserved for every slot */
+    sk_htab table;                         /* sessions by id; buckets reserved for every slot */
     sk_fetch_session *lru_head, *lru_tail; /* most recently used first; the tail is evicted */
-    int32_t next_id; /* id of the next session (never 0) */
+    int32_t next_id;                       /* id of the next session (never 0) */
 };
 
 sk_fetch_sessions *sk_fetch_sessions_new(void)
@@ -110,8 +110,7 @@ sk_fetch_session *sk_fetch_session_create(sk_fetch_sessions *c)
     return s;
 }
 
-static bool part_matches(const sk_fetch_part_state *p, const char *topic, const uint8_t topic_id[16],
-                         int32_t partition)
+static bool part_matches(const sk_fetch_part_state *p, const char *topic, const uint8_t topic_id[16], int32_t partition)
 {
     if (p->partition != partition)
         return false;

@@ -45,11 +45,11 @@ enum { KEY_TYPE_GROUP = 0, KEY_TYPE_TRANSACTION = 1, KEY_TYPE_SHARE = 2 };
 
 /* One coordinator answer: this node, or an error with Kafka's "no node". */
 typedef struct coordinator_answer {
-    int16_t error_code; /* NONE or why there is no coordinator */
+    int16_t error_code;        /* NONE or why there is no coordinator */
     const char *error_message; /* "NONE" with NONE (Kafka answers "" then) */
-    int32_t node_id; /* -1 with an error */
-    kf_str host; /* "" with an error */
-    int32_t port; /* -1 with an error */
+    int32_t node_id;           /* -1 with an error */
+    kf_str host;               /* "" with an error */
+    int32_t port;              /* -1 with an error */
 } coordinator_answer;
 
 static coordinator_answer find_coordinator(const sk_request *req, int8_t key_type, kf_str key)
@@ -88,8 +88,8 @@ void sk_api_find_coordinator(sk_request *req)
         resp->node_id = a.node_id;
         resp->host = a.host;
         resp->port = a.port;
-        sk_debug("group", "FindCoordinator v%d key type %d '%s' from %s: %s", req->hdr.api_version,
-                 body->key_type, body->key.p ? body->key.p : "", req->peer, sk_err_name(a.error_code));
+        sk_debug("group", "FindCoordinator v%d key type %d '%s' from %s: %s", req->hdr.api_version, body->key_type,
+                 body->key.p ? body->key.p : "", req->peer, sk_err_name(a.error_code));
         sk_request_respond(req, resp);
         return;
     }

@@ -27,8 +27,8 @@ static int16_t lookup(sk_partition *p, int64_t ts, int8_t isolation_level, int64
     *found_ts = -1;
     switch (ts) {
     case SK_LIST_OFFSETS_LATEST:
-        *offset = isolation_level == SK_READ_COMMITTED ? sk_partition_last_stable_offset(p)
-                                                       : sk_partition_high_watermark(p);
+        *offset =
+            isolation_level == SK_READ_COMMITTED ? sk_partition_last_stable_offset(p) : sk_partition_high_watermark(p);
         return SK_ERR_NONE;
     case SK_LIST_OFFSETS_EARLIEST:
     case SK_LIST_OFFSETS_EARLIEST_LOCAL:
@@ -76,8 +76,8 @@ void sk_api_list_offsets(sk_request *req)
                 continue;
             po->error_code = lookup(p, rp->timestamp, body->isolation_level, &po->offset, &po->timestamp);
             if (po->error_code == SK_ERR_NONE && po->offset >= 0)
-                po->leader_epoch = sk_cluster_epoch_at(req->broker, t->name, t->partitions, rp->partition_index,
-                                                       po->offset);
+                po->leader_epoch =
+                    sk_cluster_epoch_at(req->broker, t->name, t->partitions, rp->partition_index, po->offset);
         }
     }
     sk_request_respond(req, resp);

@@ -36,10 +36,10 @@
 #define OPERATIONS_NOT_REQUESTED INT32_MIN
 
 typedef struct metadata_ctx {
-    sk_request *req; /* the Metadata request (arena) */
+    sk_request *req;                    /* the Metadata request (arena) */
     kf_metadata_response_topic *topics; /* answer, `n` filled of `cap` */
-    int32_t n, cap; /* topics filled, and allocated */
-    bool include_ops; /* include_topic_authorized_operations */
+    int32_t n, cap;                     /* topics filled, and allocated */
+    bool include_ops;                   /* include_topic_authorized_operations */
 } metadata_ctx;
 
 /* One partition's route; the lists live in the request arena. */
@@ -68,8 +68,7 @@ static int fill_topic(metadata_ctx *x, kf_metadata_response_topic *out, const sk
     memcpy(out->topic_id.b, t->id, 16);
     out->is_internal = t->internal;
     out->topic_authorized_operations = x->include_ops ? SK_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED;
-    kf_metadata_response_partition *parts =
-        sk_arena_alloc(&x->req->arena, (size_t)t->partitions * sizeof *parts);
+    kf_metadata_response_partition *parts = sk_arena_alloc(&x->req->arena, (size_t)t->partitions * sizeof *parts);
     if (!parts)
         return -1;
     for (int32_t i = 0; i < t->partitions; i++) {

@@ -65,8 +65,8 @@ static int fetch_single(sk_request *req, const kf_offset_fetch_request *body, kf
                         &body->topics, &req->arena) < 0 ||
         fetch_group(req, body->group_id, rg.topics.items, rg.topics.n, body->require_stable, &g) < 0)
         return -1;
-    if (kf_mirror_array(&kf_offset_fetch_response_topic_desc, &resp->topics,
-                        &kf_offset_fetch_response_group_topic_desc, &g.topics, &req->arena) < 0)
+    if (kf_mirror_array(&kf_offset_fetch_response_topic_desc, &resp->topics, &kf_offset_fetch_response_group_topic_desc,
+                        &g.topics, &req->arena) < 0)
         return -1;
     resp->error_code = g.error_code;
     return 0;
@@ -97,10 +97,10 @@ void sk_api_offset_fetch(sk_request *req)
     for (int32_t i = 0; i < n; i++) {
         const kf_offset_fetch_request_group *rg = &body->groups.items[i];
         /* v9: a consumer group's member must be known, at its epoch (KIP-848) */
-        int16_t member_err = !sk_api_coordinates(req, SK_COORD_GROUP, rg->group_id)
-                                 ? SK_ERR_NOT_COORDINATOR
-                                 : sk_cgroup_validate_fetch(req->broker->groups, rg->group_id, rg->member_id,
-                                                            rg->member_epoch);
+        int16_t member_err =
+            !sk_api_coordinates(req, SK_COORD_GROUP, rg->group_id)
+                ? SK_ERR_NOT_COORDINATOR
+                : sk_cgroup_validate_fetch(req->broker->groups, rg->group_id, rg->member_id, rg->member_epoch);
         if (member_err != SK_ERR_NONE) {
             kf_init(&kf_offset_fetch_response_group_desc, &groups[i]);
             groups[i].group_id = rg->group_id;

@@ -82,8 +82,8 @@ static void report_record_errors(sk_request *req, const sk_topic *t, int32_t par
         re[i].batch_index_error_message = kf_str_c(sk_arena_strndup(&req->arena, msg, strlen(msg)));
         if (i < 3) {
             char item[300];
-            int k = snprintf(item, sizeof item, "%sRecordError(batchIndex=%d, message='%s')", i ? ", " : "",
-                             e->index, msg);
+            int k =
+                snprintf(item, sizeof item, "%sRecordError(batchIndex=%d, message='%s')", i ? ", " : "", e->index, msg);
             sk_write_raw(&first3, item, (size_t)k < sizeof item ? (size_t)k : sizeof item - 1);
         }
     }
@@ -103,17 +103,17 @@ static void report_record_errors(sk_request *req, const sk_topic *t, int32_t par
 
 /* A produce request waiting for fsyncs its appends asked for. */
 typedef struct produce_op {
-    sk_request *req; /* the Produce request (owns the response) */
-    kf_produce_response *resp; /* sent when `waiting` reaches 0 */
-    int32_t waiting; /* partitions whose fsync has not completed */
-    int32_t nleaders;                          /* leaders named in current_leader fields (KIP-951) */
+    sk_request *req;                         /* the Produce request (owns the response) */
+    kf_produce_response *resp;               /* sent when `waiting` reaches 0 */
+    int32_t waiting;                         /* partitions whose fsync has not completed */
+    int32_t nleaders;                        /* leaders named in current_leader fields (KIP-951) */
     int32_t leaders[SK_CLUSTER_MAX_BROKERS]; /* their node ids */
 } produce_op;
 
 /* One partition's wait for its fsync. */
 typedef struct flush_wait {
-    sk_flush_waiter waiter; /* registered with the partition */
-    produce_op *op; /* the request it holds back */
+    sk_flush_waiter waiter;             /* registered with the partition */
+    produce_op *op;                     /* the request it holds back */
     kf_produce_response_partition *out; /* the partition's answer (an error if the fsync fails) */
 } flush_wait;
 
@@ -208,8 +208,8 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
         return SK_ERR_UNSUPPORTED_COMPRESSION_TYPE;
     if (first.attributes & SK_BATCH_TRANSACTIONAL) {
         const kf_produce_request *body = req->body;
-        int16_t err = sk_txn_check_produce(b->txns, body->transactional_id.p, first.producer_id,
-                                           first.producer_epoch, t->name, in->index);
+        int16_t err = sk_txn_check_produce(b->txns, body->transactional_id.p, first.producer_id, first.producer_epoch,
+                                           t->name, in->index);
         if (err != SK_ERR_NONE)
             return err;
     }
@@ -219,8 +219,8 @@ static int16_t produce_partition(produce_op *op, const sk_topic *t, const kf_pro
     int64_t now = sk_logstore_now(b->logs);
     int32_t level;
     int codec = sk_topic_compression(t, &level);
-    int16_t err = sk_partition_append_client(p, codec, level, (uint8_t *)in->records.p, (size_t)in->records.len,
-                                             now, &info, &errs);
+    int16_t err = sk_partition_append_client(p, codec, level, (uint8_t *)in->records.p, (size_t)in->records.len, now,
+                                             &info, &errs);
     /* A successful append and LogValidator's refusals (Kafka's
      * RecordValidationException) carry the log start offset; every other
      * error answers -1 (LogAppendInfo.UNKNOWN_LOG_APPEND_INFO). */
@@ -257,8 +257,7 @@ void sk_api_produce(sk_request *req)
     bool acks_valid = acks == -1 || acks == 0 || acks == 1;
     bool any_error = false;
 
-    kf_produce_response_topic *topics =
-        sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics);
+    kf_produce_response_topic *topics = sk_arena_alloc(&req->arena, (size_t)body->topic_data.n * sizeof *topics);
     if (!topics) {
         sk_request_close(req, "out of memory");
         return;

@@ -136,8 +136,8 @@ static int list_partition(list_ctx *x, const sk_topic *t, int32_t index,
 static void list_topic(list_ctx *x, const sk_topic *t, const int32_t *indexes, int32_t nindexes)
 {
     int32_t cap = indexes ? nindexes : t->partitions, n = 0;
-    kf_list_partition_reassignments_response_ongoing_partition_reassignment *parts = sk_admin_array(
-        x->req, &kf_list_partition_reassignments_response_ongoing_partition_reassignment_desc, cap);
+    kf_list_partition_reassignments_response_ongoing_partition_reassignment *parts =
+        sk_admin_array(x->req, &kf_list_partition_reassignments_response_ongoing_partition_reassignment_desc, cap);
     if (!parts) {
         x->rc = -1;
         return;

@@ -47,9 +47,9 @@ void sk_api_delete_records(sk_request *req)
 {
     const kf_delete_records_request *body = req->body;
     kf_delete_records_response *resp = sk_request_response(req);
-    if (!resp || kf_mirror_array(&kf_delete_records_response_delete_records_topic_result_desc, &resp->topics,
-                                 &kf_delete_records_request_delete_records_topic_desc, &body->topics,
-                                 &req->arena) < 0) {
+    if (!resp ||
+        kf_mirror_array(&kf_delete_records_response_delete_records_topic_result_desc, &resp->topics,
+                        &kf_delete_records_request_delete_records_topic_desc, &body->topics, &req->arena) < 0) {
         sk_request_close(req, "out of memory");
         return;
     }

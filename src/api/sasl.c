@@ -31,7 +31,7 @@
 /* A refusal waiting for connection.failed.authentication.delay.ms. */
 typedef struct delayed_reply {
     sk_request *req; /* the SaslAuthenticate request */
-    void *resp; /* its refusal, sent when the timer fires */
+    void *resp;      /* its refusal, sent when the timer fires */
 } delayed_reply;
 
 static void delayed_cb(evutil_socket_t fd, short what, void *arg)

@@ -40,11 +40,11 @@ static sk_scram_store *store_of(sk_request *req)
 
 /* Collects (user, infos) while walking the store. */
 typedef struct describe_ctx {
-    sk_request *req; /* the DescribeUserScramCredentials request (arena) */
-    const char *only;         /* one user, or NULL for all */
-    describe_result *items;   /* grown in the arena */
-    int32_t n, cap; /* items filled, and allocated */
-    bool failed; /* the arena ran out */
+    sk_request *req;        /* the DescribeUserScramCredentials request (arena) */
+    const char *only;       /* one user, or NULL for all */
+    describe_result *items; /* grown in the arena */
+    int32_t n, cap;         /* items filled, and allocated */
+    bool failed;            /* the arena ran out */
 } describe_ctx;
 
 /* A new zeroed result at the end of x->items; NULL when out of memory. */
@@ -146,8 +146,8 @@ static int name_count(const kf_alter_user_scram_credentials_request *body, kf_st
     int count = 0;
     *earlier = false;
     for (int32_t i = 0; i < body->deletions.n + body->upsertions.n; i++) {
-        kf_str other = i < body->deletions.n ? body->deletions.items[i].name
-                                             : body->upsertions.items[i - body->deletions.n].name;
+        kf_str other =
+            i < body->deletions.n ? body->deletions.items[i].name : body->upsertions.items[i - body->deletions.n].name;
         if (same_name(other, name)) {
             count++;
             *earlier |= i < pos;
@@ -222,7 +222,8 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
         if (name_count(body, d->name, i, &earlier) > 1 && earlier)
             continue; /* one result per user, as Kafka answers */
         int16_t err = check_alter(body, d->name, d->mechanism, NULL, refused, &msg);
-        char *user = sk_arena_strndup(&req->arena, d->name.p ? d->name.p : "", d->name.len > 0 ? (size_t)d->name.len : 0);
+        char *user =
+            sk_arena_strndup(&req->arena, d->name.p ? d->name.p : "", d->name.len > 0 ? (size_t)d->name.len : 0);
         if (!user) {
             sk_request_close(req, "out of memory");
             return;
@@ -248,7 +249,8 @@ void sk_api_alter_user_scram_credentials(sk_request *req)
         if (name_count(body, u->name, body->deletions.n + i, &earlier) > 1 && earlier)
             continue;
         int16_t err = check_alter(body, u->name, u->mechanism, &u->iterations, refused, &msg);
-        char *user = sk_arena_strndup(&req->arena, u->name.p ? u->name.p : "", u->name.len > 0 ? (size_t)u->name.len : 0);
+        char *user =
+            sk_arena_strndup(&req->arena, u->name.p ? u->name.p : "", u->name.len > 0 ? (size_t)u->name.len : 0);
         if (!user) {
             sk_request_close(req, "out of memory");
             return;

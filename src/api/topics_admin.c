@@ -102,8 +102,7 @@ static int16_t plan_configs(sk_request *req, const kf_create_topics_request_crea
 }
 
 /* Checks a manual assignment; sets plan->partitions. */
-static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_creatable_topic *in,
-                                topic_plan *plan)
+static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_creatable_topic *in, topic_plan *plan)
 {
     if (in->replication_factor != -1) {
         plan->msg = kf_str_c("A manual partition assignment was specified, but replication factor was not set "
@@ -129,7 +128,8 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
                                         a->partition_index);
             return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
-        int16_t err = sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, rf, a->partition_index, &plan->msg);
+        int16_t err =
+            sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, rf, a->partition_index, &plan->msg);
         if (err != SK_ERR_NONE)
             return err;
         rf = a->broker_ids.n;
@@ -148,8 +148,7 @@ static int16_t plan_assignments(sk_request *req, const kf_create_topics_request_
 }
 
 /* Places the partitions of a created topic as its manual assignment says. */
-static int place_assignments(sk_request *req, const sk_topic *t,
-                             const kf_create_topics_request_creatable_topic *in)
+static int place_assignments(sk_request *req, const sk_topic *t, const kf_create_topics_request_creatable_topic *in)
 {
     for (int32_t i = 0; i < in->assignments.n; i++) {
         const kf_create_topics_request_creatable_replica_assignment *a = &in->assignments.items[i];
@@ -199,7 +198,8 @@ static int16_t plan_topic(sk_request *req, const kf_create_topics_request_creata
     for (int32_t i = 0; i < sk_cluster_size(b); i++)
         up += sk_cluster_node_up(b, sk_cluster_node_id(b, i));
     if (rf > up) {
-        plan->msg = sk_admin_printf(req, "Unable to replicate the partition %d time(s): The target replication "
+        plan->msg = sk_admin_printf(req,
+                                    "Unable to replicate the partition %d time(s): The target replication "
                                     "factor of %d cannot be reached because only %d broker(s) are registered or "
                                     "some brokers have all their log directories cordoned.",
                                     rf, rf, up);
@@ -221,8 +221,8 @@ static int describe_created(sk_request *req, kf_create_topics_response_creatable
     for (int i = 0; i < SK_TC_COUNT; i++) {
         char scratch[128];
         sk_config_source src;
-        const char *v = sk_topic_config_value(configs, req->broker->config, (sk_topic_config_id)i, scratch,
-                                              sizeof scratch, &src);
+        const char *v =
+            sk_topic_config_value(configs, req->broker->config, (sk_topic_config_id)i, scratch, sizeof scratch, &src);
         cfg[i].name = kf_str_c(sk_topic_config_def_get((sk_topic_config_id)i)->name);
         cfg[i].value = sk_admin_str(req, v);
         cfg[i].config_source = (int8_t)src;
@@ -247,7 +247,8 @@ void sk_api_create_topics(sk_request *req)
     topic_plan *plans = sk_arena_alloc(&req->arena, (size_t)n * sizeof *plans);
     uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n);
     if (!resp || !results || !plans || !dup ||
-        (n > 0 && sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
+        (n > 0 &&
+         sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
         sk_request_close(req, "out of memory");
         return;
     }
@@ -291,15 +292,14 @@ void sk_api_create_topics(sk_request *req)
             if (body->validate_only)
                 sk_uuid_random(out->topic_id.b);
             else
-                plan->err = sk_topics_create_with_configs(req->broker, in->name.p, plan->partitions,
-                                                          &plan->configs, &t);
+                plan->err =
+                    sk_topics_create_with_configs(req->broker, in->name.p, plan->partitions, &plan->configs, &t);
             if (t)
                 memcpy(out->topic_id.b, t->id, 16);
             if (t && (sk_cluster_set_replication_factor(req->broker, t->name, plan->rf) < 0 ||
                       place_assignments(req, t, in) < 0))
                 plan->err = SK_ERR_KAFKA_STORAGE_ERROR;
-            if (plan->err == SK_ERR_NONE &&
-                describe_created(req, out, &plan->configs, plan->partitions, plan->rf) < 0)
+            if (plan->err == SK_ERR_NONE && describe_created(req, out, &plan->configs, plan->partitions, plan->rf) < 0)
                 plan->err = SK_ERR_KAFKA_STORAGE_ERROR;
             if (plan->err == SK_ERR_KAFKA_STORAGE_ERROR)
                 plan->msg = kf_str_c("The topic could not be written to the data directory.");
@@ -456,15 +456,17 @@ static int16_t plan_partitions(sk_request *req, const kf_create_partitions_reque
         return SK_ERR_INVALID_PARTITIONS;
     }
     if (in->count < t->partitions) {
-        *msg = sk_admin_printf(req, "The topic %s currently has %d partition(s); %d would not be an increase.",
-                               t->name, t->partitions, in->count);
+        *msg = sk_admin_printf(req, "The topic %s currently has %d partition(s); %d would not be an increase.", t->name,
+                               t->partitions, in->count);
         return SK_ERR_INVALID_PARTITIONS;
     }
     int32_t additional = in->count - t->partitions;
     if (in->assignments.n >= 0) {
         if (in->assignments.n != additional) {
-            *msg = sk_admin_printf(req, "Attempted to add %d additional partition(s), but only %d assignment(s) "
-                                   "were specified.", additional, in->assignments.n);
+            *msg = sk_admin_printf(req,
+                                   "Attempted to add %d additional partition(s), but only %d assignment(s) "
+                                   "were specified.",
+                                   additional, in->assignments.n);
             return SK_ERR_INVALID_REPLICA_ASSIGNMENT;
         }
         /* Every new partition has the replication factor of the first. */
@@ -473,7 +475,7 @@ static int16_t plan_partitions(sk_request *req, const kf_create_partitions_reque
         for (int32_t i = 0; i < in->assignments.n; i++) {
             const kf_create_partitions_request_create_partitions_assignment *a = &in->assignments.items[i];
             int16_t err = sk_admin_check_replicas(req, a->broker_ids.items, a->broker_ids.n, first.nreplicas,
-                                         t->partitions + i, msg);
+                                                  t->partitions + i, msg);
             if (err != SK_ERR_NONE)
                 return err;
         }
@@ -491,7 +493,8 @@ void sk_api_create_partitions(sk_request *req)
     uint8_t *dup = sk_arena_alloc(&req->arena, (size_t)n);
     sk_topic **topics = sk_arena_alloc(&req->arena, (size_t)n * sizeof *topics);
     if (!resp || !results || !dup || !topics ||
-        (n > 0 && sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
+        (n > 0 &&
+         sk_admin_find_duplicates(req, &body->topics.items[0].name, sizeof body->topics.items[0], n, dup) < 0)) {
         sk_request_close(req, "out of memory");
         return;
     }
@@ -531,8 +534,8 @@ void sk_api_create_partitions(sk_request *req)
                                      in->assignments.items[k].broker_ids.items,
                                      in->assignments.items[k].broker_ids.n) < 0)
                     out->error_code = SK_ERR_KAFKA_STORAGE_ERROR;
-            sk_info("api", "conn %llu: CreatePartitions %s to %d: %s", (unsigned long long)req->conn_id,
-                    in->name.p, in->count, sk_err_name(out->error_code));
+            sk_info("api", "conn %llu: CreatePartitions %s to %d: %s", (unsigned long long)req->conn_id, in->name.p,
+                    in->count, sk_err_name(out->error_code));
         }
     }
     resp->results.items = results;

@@ -72,16 +72,15 @@ void sk_api_init_producer_id(sk_request *req)
     if ((body->producer_id == -1) != (body->producer_epoch == -1))
         err = SK_ERR_INVALID_REQUEST;
     else
-        err = sk_txn_init_producer_id(req->broker->txns, str_or_null(body->transactional_id),
-                                      body->transaction_timeout_ms, body->producer_id, body->producer_epoch, &id,
-                                      &epoch);
+        err =
+            sk_txn_init_producer_id(req->broker->txns, str_or_null(body->transactional_id),
+                                    body->transaction_timeout_ms, body->producer_id, body->producer_epoch, &id, &epoch);
     resp->error_code = fenced_for(err, req->hdr.api_version, 4);
     resp->producer_id = err == SK_ERR_NONE ? id : -1;
     resp->producer_epoch = err == SK_ERR_NONE ? epoch : -1;
-    sk_debug("api", "conn %llu: InitProducerId v%d '%s': %s, producer %lld epoch %d",
-             (unsigned long long)req->conn_id, req->hdr.api_version,
-             body->transactional_id.p ? body->transactional_id.p : "(null)", sk_err_name(resp->error_code),
-             (long long)resp->producer_id, resp->producer_epoch);
+    sk_debug("api", "conn %llu: InitProducerId v%d '%s': %s, producer %lld epoch %d", (unsigned long long)req->conn_id,
+             req->hdr.api_version, body->transactional_id.p ? body->transactional_id.p : "(null)",
+             sk_err_name(resp->error_code), (long long)resp->producer_id, resp->producer_epoch);
     sk_request_respond(req, resp);
 }
 
@@ -137,7 +136,7 @@ static int add_partitions(sk_request *req, const char *txn_id, int64_t producer_
         for (int32_t j = 0; j < np; j++, k++) {
             int32_t part = t->partitions.items[j];
             parts[k] = (sk_txn_partition){t->name.p ? t->name.p : "", part};
-            errs[k] = refused ? SK_ERR_TOPIC_AUTHORIZATION_FAILED
+            errs[k] = refused                                    ? SK_ERR_TOPIC_AUTHORIZATION_FAILED
                       : mt && part >= 0 && part < mt->partitions ? SK_ERR_NONE
                                                                  : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             unknown |= errs[k] != SK_ERR_NONE;
@@ -180,9 +179,9 @@ void sk_api_add_partitions_to_txn(sk_request *req)
     if (req->hdr.api_version < 4) {
         int32_t nt = body->v3_and_below_topics.n > 0 ? body->v3_and_below_topics.n : 0;
         kf_add_partitions_to_txn_response_topic_result *out = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *out);
-        if (!out || add_partitions(req, str_or_null(body->v3_and_below_transactional_id),
-                                   body->v3_and_below_producer_id, body->v3_and_below_producer_epoch, false,
-                                   body->v3_and_below_topics.items, nt, out) < 0)
+        if (!out ||
+            add_partitions(req, str_or_null(body->v3_and_below_transactional_id), body->v3_and_below_producer_id,
+                           body->v3_and_below_producer_epoch, false, body->v3_and_below_topics.items, nt, out) < 0)
             goto oom;
         resp->results_by_topic_v3_and_below.items = out;
         resp->results_by_topic_v3_and_below.n = nt;

@@ -28,8 +28,7 @@
 
 /* ---- DescribeProducers ---- */
 
-static int describe_partition(sk_request *req, sk_partition *p,
-                              kf_describe_producers_response_partition_response *out)
+static int describe_partition(sk_request *req, sk_partition *p, kf_describe_producers_response_partition_response *out)
 {
     if (!p) {
         out->error_code = SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -64,8 +63,7 @@ void sk_api_describe_producers(sk_request *req)
     const kf_describe_producers_request *body = req->body;
     kf_describe_producers_response *resp = sk_request_response(req);
     int32_t nt = body->topics.n > 0 ? body->topics.n : 0;
-    kf_describe_producers_response_topic_response *topics =
-        sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics);
+    kf_describe_producers_response_topic_response *topics = sk_arena_alloc(&req->arena, (size_t)nt * sizeof *topics);
     if (!resp || !topics)
         goto oom;
     for (int32_t i = 0; i < nt; i++) {

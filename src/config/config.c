@@ -44,15 +44,15 @@ typedef enum key_type {
 } key_type;
 
 typedef struct key_def {
-    const char *name;             /* Kafka's key name */
-    key_type type; /* the value's type (parsing and bounds) */
-    size_t offset;                /* offsetof(sk_config, field) */
-    const char *def;              /* skiff's default, as text */
-    const char *kafka_def;        /* Kafka's default where skiff's differs, else NULL */
-    int64_t min, max;             /* integers: inclusive range; see key_type for others */
-    const char *const *allowed;   /* KT_ENUM: NULL-terminated values */
+    const char *name;                        /* Kafka's key name */
+    key_type type;                           /* the value's type (parsing and bounds) */
+    size_t offset;                           /* offsetof(sk_config, field) */
+    const char *def;                         /* skiff's default, as text */
+    const char *kafka_def;                   /* Kafka's default where skiff's differs, else NULL */
+    int64_t min, max;                        /* integers: inclusive range; see key_type for others */
+    const char *const *allowed;              /* KT_ENUM: NULL-terminated values */
     const char *(*check)(const char *value); /* extra rule: reason it fails, or NULL */
-    const char *doc;              /* one line: meaning and units */
+    const char *doc;                         /* one line: meaning and units */
 } key_def;
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -66,37 +66,45 @@ static const char *check_rate(const char *value);
 static const char *check_replica_selector(const char *value);
 
 #define F(field) offsetof(sk_config, field)
-#define STR(n, field, def, kdef, minlen, doc) \
-    {n, KT_STRING, F(field), def, kdef, minlen, 0, NULL, NULL, doc}
-#define LISTENERS(n, field, def, kdef, mincount, check, doc) \
-    {n, KT_LISTENERS, F(field), def, kdef, mincount, 0, NULL, check, doc}
-#define ENUM(n, field, def, kdef, allowed, doc) \
-    {n, KT_ENUM, F(field), def, kdef, 0, 0, allowed, NULL, doc}
-#define BOOL(n, field, def, kdef, doc) \
-    {n, KT_BOOL, F(field), def, kdef, 0, 1, NULL, NULL, doc}
-#define INT(type, n, field, def, kdef, lo, hi, doc) \
-    {n, type, F(field), def, kdef, lo, hi, NULL, NULL, doc}
+#define STR(n, field, def, kdef, minlen, doc)                         \
+    {                                                                 \
+        n, KT_STRING, F(field), def, kdef, minlen, 0, NULL, NULL, doc \
+    }
+#define LISTENERS(n, field, def, kdef, mincount, check, doc)                \
+    {                                                                       \
+        n, KT_LISTENERS, F(field), def, kdef, mincount, 0, NULL, check, doc \
+    }
+#define ENUM(n, field, def, kdef, allowed, doc)                   \
+    {                                                             \
+        n, KT_ENUM, F(field), def, kdef, 0, 0, allowed, NULL, doc \
+    }
+#define BOOL(n, field, def, kdef, doc)                         \
+    {                                                          \
+        n, KT_BOOL, F(field), def, kdef, 0, 1, NULL, NULL, doc \
+    }
+#define INT(type, n, field, def, kdef, lo, hi, doc)           \
+    {                                                         \
+        n, type, F(field), def, kdef, lo, hi, NULL, NULL, doc \
+    }
 
 static const key_def keys[] = {
     /* Network */
     LISTENERS("listeners", listeners, "PLAINTEXT://localhost:9092", "PLAINTEXT://:9092", 1, NULL,
               "Addresses to accept connections on, NAME://host:port comma-separated; "
               "empty host = all interfaces, port 0 = any free port"),
-    LISTENERS("advertised.listeners", advertised_listeners, "", "null = the listeners", 0,
-              check_advertised,
+    LISTENERS("advertised.listeners", advertised_listeners, "", "null = the listeners", 0, check_advertised,
               "Addresses given to clients in Metadata; empty = the address each client "
               "connected to"),
     STR("listener.security.protocol.map", listener_security_protocol_map,
         "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", NULL, 1,
         "Security protocol of each listener name, NAME:PROTOCOL comma-separated: PLAINTEXT, "
         "SSL, SASL_PLAINTEXT or SASL_SSL (docs/security.md)"),
-    STR("controller.listener.names", controller_listener_names, "", "none, required with KRaft",
-        0, "Listener names of a KRaft controller: accepted in listeners, never opened"),
-    INT(KT_INT32, "socket.request.max.bytes", socket_request_max_bytes, "104857600", NULL,
-        1, INT32_MAX, "Largest request frame a client may send, bytes"),
-    INT(KT_INT64, "skiff.connection.output.max.bytes", connection_output_max_bytes, "16777216",
-        "no such key", 1, INT64_MAX,
-        "Unsent response bytes per connection before skiff stops reading its requests"),
+    STR("controller.listener.names", controller_listener_names, "", "none, required with KRaft", 0,
+        "Listener names of a KRaft controller: accepted in listeners, never opened"),
+    INT(KT_INT32, "socket.request.max.bytes", socket_request_max_bytes, "104857600", NULL, 1, INT32_MAX,
+        "Largest request frame a client may send, bytes"),
+    INT(KT_INT64, "skiff.connection.output.max.bytes", connection_output_max_bytes, "16777216", "no such key", 1,
+        INT64_MAX, "Unsent response bytes per connection before skiff stops reading its requests"),
     {"skiff.http.listeners", KT_STRING, F(http_listeners), "http://localhost:9644", "no such key", 0, 0, NULL,
      check_http_listener,
      "Address of the HTTP control plane for tests, http://host:port; port 0 = any free port; empty = off"},
@@ -108,8 +116,7 @@ static const key_def keys[] = {
         "This broker's id, given to clients in Metadata and kept in the data directory"),
     STR("log.dirs", log_dirs, "./data", "/tmp/kafka-logs, via log.dir", 1,
         "Data directory; of a comma-separated list only the first is used"),
-    ENUM("log.level", log_level, "info", "no such key", log_levels,
-         "Lowest level of the log lines written to stderr"),
+    ENUM("log.level", log_level, "info", "no such key", log_levels, "Lowest level of the log lines written to stderr"),
     INT(KT_INT32, "skiff.cluster.brokers", cluster_brokers, "1", "no such key", 1, 16,
         "Brokers this process serves over its one log store, node ids node.id and up (docs/cluster.md)"),
     STR("skiff.cluster.ports", cluster_ports, "", "no such key", 0,
@@ -132,111 +139,100 @@ static const key_def keys[] = {
     /* Log store */
     INT(KT_INT64, "log.segment.bytes", log_segment_bytes, "1073741824", NULL, 14, INT32_MAX,
         "Size at which the active segment is closed and a new one rolled, bytes"),
-    INT(KT_INT64, "log.roll.ms", log_roll_ms, "604800000", "null = log.roll.hours 168",
-        1, INT64_MAX, "Age of the active segment at which a new one is rolled, ms"),
-    INT(KT_INT64, "log.retention.ms", log_retention_ms, "604800000",
-        "null = log.retention.hours 168", -1, INT64_MAX,
+    INT(KT_INT64, "log.roll.ms", log_roll_ms, "604800000", "null = log.roll.hours 168", 1, INT64_MAX,
+        "Age of the active segment at which a new one is rolled, ms"),
+    INT(KT_INT64, "log.retention.ms", log_retention_ms, "604800000", "null = log.retention.hours 168", -1, INT64_MAX,
         "Delete segments whose newest record is older than this, ms; -1 = keep forever"),
     INT(KT_INT64, "log.retention.bytes", log_retention_bytes, "-1", NULL, -1, INT64_MAX,
         "Delete the oldest segments while a partition is larger than this, bytes; "
         "-1 = no limit"),
-    INT(KT_INT64, "log.retention.check.interval.ms", log_retention_check_interval_ms, "300000",
-        NULL, 1, INT64_MAX, "How often retention is applied, ms"),
-    INT(KT_INT64, "log.flush.interval.messages", log_flush_interval_messages,
-        "9223372036854775807", NULL, 1, INT64_MAX,
+    INT(KT_INT64, "log.retention.check.interval.ms", log_retention_check_interval_ms, "300000", NULL, 1, INT64_MAX,
+        "How often retention is applied, ms"),
+    INT(KT_INT64, "log.flush.interval.messages", log_flush_interval_messages, "9223372036854775807", NULL, 1, INT64_MAX,
         "fsync a partition once it has this many unflushed messages"),
     INT(KT_INT64, "log.flush.interval.ms", log_flush_interval_ms, "-1",
         "null = never (log.flush.scheduler.interval.ms)", -1, INT64_MAX,
         "fsync a partition whose oldest unflushed message is older than this, ms; "
         "-1 = no time-based fsync"),
-    INT(KT_INT32, "log.index.interval.bytes", log_index_interval_bytes, "4096", NULL,
-        0, INT32_MAX, "Bytes of records between two offset index entries"),
-    INT(KT_INT32, "log.index.size.max.bytes", log_index_size_max_bytes, "10485760", NULL,
-        4, INT32_MAX, "Largest offset or time index file (a full index rolls the segment), bytes"),
+    INT(KT_INT32, "log.index.interval.bytes", log_index_interval_bytes, "4096", NULL, 0, INT32_MAX,
+        "Bytes of records between two offset index entries"),
+    INT(KT_INT32, "log.index.size.max.bytes", log_index_size_max_bytes, "10485760", NULL, 4, INT32_MAX,
+        "Largest offset or time index file (a full index rolls the segment), bytes"),
     INT(KT_INT64, "file.delete.delay.ms", file_delete_delay_ms, "60000", NULL, 0, INT64_MAX,
         "Wait before a segment removed from the log is deleted from disk, ms "
         "(Kafka's broker key: log.segment.delete.delay.ms)"),
-    ENUM("log.message.timestamp.type", log_message_timestamp_type, "CreateTime", NULL,
-         timestamp_types,
+    ENUM("log.message.timestamp.type", log_message_timestamp_type, "CreateTime", NULL, timestamp_types,
          "Keep the producer's timestamps (CreateTime) or stamp the append time (LogAppendTime)"),
-    INT(KT_INT64, "log.message.timestamp.before.max.ms", log_message_timestamp_before_max_ms,
-        "9223372036854775807", NULL, 0, INT64_MAX,
-        "Reject a batch whose CreateTime is further than this in the past, ms"),
-    INT(KT_INT64, "log.message.timestamp.after.max.ms", log_message_timestamp_after_max_ms,
-        "3600000", NULL, 0, INT64_MAX,
-        "Reject a batch whose CreateTime is further than this in the future, ms"),
-    INT(KT_INT32, "producer.id.expiration.ms", producer_id_expiration_ms, "86400000", NULL, 1,
-        INT32_MAX, "Forget an idempotent producer idle on a partition for this long, ms"),
-    INT(KT_INT32, "producer.id.expiration.check.interval.ms", producer_id_expiration_check_interval_ms,
-        "600000", NULL, 1, INT32_MAX, "How often idle producers are looked for, ms"),
+    INT(KT_INT64, "log.message.timestamp.before.max.ms", log_message_timestamp_before_max_ms, "9223372036854775807",
+        NULL, 0, INT64_MAX, "Reject a batch whose CreateTime is further than this in the past, ms"),
+    INT(KT_INT64, "log.message.timestamp.after.max.ms", log_message_timestamp_after_max_ms, "3600000", NULL, 0,
+        INT64_MAX, "Reject a batch whose CreateTime is further than this in the future, ms"),
+    INT(KT_INT32, "producer.id.expiration.ms", producer_id_expiration_ms, "86400000", NULL, 1, INT32_MAX,
+        "Forget an idempotent producer idle on a partition for this long, ms"),
+    INT(KT_INT32, "producer.id.expiration.check.interval.ms", producer_id_expiration_check_interval_ms, "600000", NULL,
+        1, INT32_MAX, "How often idle producers are looked for, ms"),
     /* Log cleaner (compacted topics) */
     BOOL("log.cleaner.enable", log_cleaner_enable, "true", NULL,
          "Run the log cleaner, which compacts topics whose cleanup.policy has compact"),
     INT(KT_INT32, "log.cleaner.threads", log_cleaner_threads, "1", NULL, 0, INT32_MAX,
         "Cleaner threads (accepted; skiff cleans with one background thread)"),
-    INT(KT_INT64, "log.cleaner.dedupe.buffer.size", log_cleaner_dedupe_buffer_size, "134217728",
-        NULL, 1048576, INT64_MAX,
-        "Most memory of the key-to-offset map of one cleaning pass, bytes (24 bytes per key)"),
-    INT(KT_INT32, "log.cleaner.io.buffer.size", log_cleaner_io_buffer_size, "524288", NULL, 1024,
-        INT32_MAX, "Read buffer of the cleaner, bytes"),
+    INT(KT_INT64, "log.cleaner.dedupe.buffer.size", log_cleaner_dedupe_buffer_size, "134217728", NULL, 1048576,
+        INT64_MAX, "Most memory of the key-to-offset map of one cleaning pass, bytes (24 bytes per key)"),
+    INT(KT_INT32, "log.cleaner.io.buffer.size", log_cleaner_io_buffer_size, "524288", NULL, 1024, INT32_MAX,
+        "Read buffer of the cleaner, bytes"),
     INT(KT_INT64, "log.cleaner.backoff.ms", log_cleaner_backoff_ms, "15000", NULL, 0, INT64_MAX,
         "Wait between the cleaner's looks for a log to clean, ms"),
-    {"log.cleaner.io.max.bytes.per.second", KT_STRING, F(log_cleaner_io_max_bytes_per_second),
-     "1.7976931348623157E308", NULL, 1, 0, NULL, check_rate,
+    {"log.cleaner.io.max.bytes.per.second", KT_STRING, F(log_cleaner_io_max_bytes_per_second), "1.7976931348623157E308",
+     NULL, 1, 0, NULL, check_rate,
      "Most bytes a second the cleaner reads and writes, a positive number (the default: no limit)"},
-    {"log.cleaner.min.cleanable.ratio", KT_STRING, F(log_cleaner_min_cleanable_ratio), "0.5", NULL,
-     1, 0, NULL, check_ratio,
-     "Share of uncleaned bytes at which a compacted log is cleaned (topic: min.cleanable.dirty.ratio)"},
-    INT(KT_INT64, "log.cleaner.delete.retention.ms", log_cleaner_delete_retention_ms, "86400000",
-        NULL, 0, INT64_MAX,
+    {"log.cleaner.min.cleanable.ratio", KT_STRING, F(log_cleaner_min_cleanable_ratio), "0.5", NULL, 1, 0, NULL,
+     check_ratio, "Share of uncleaned bytes at which a compacted log is cleaned (topic: min.cleanable.dirty.ratio)"},
+    INT(KT_INT64, "log.cleaner.delete.retention.ms", log_cleaner_delete_retention_ms, "86400000", NULL, 0, INT64_MAX,
         "Tombstones and transaction markers stay this long after their batch was first cleaned, ms"),
-    INT(KT_INT64, "log.cleaner.min.compaction.lag.ms", log_cleaner_min_compaction_lag_ms, "0",
-        NULL, 0, INT64_MAX, "Records stay uncompacted at least this long, ms"),
-    INT(KT_INT64, "log.cleaner.max.compaction.lag.ms", log_cleaner_max_compaction_lag_ms,
-        "9223372036854775807", NULL, 1, INT64_MAX,
-        "A log whose oldest uncleaned record is this old is cleaned whatever its ratio, ms"),
+    INT(KT_INT64, "log.cleaner.min.compaction.lag.ms", log_cleaner_min_compaction_lag_ms, "0", NULL, 0, INT64_MAX,
+        "Records stay uncompacted at least this long, ms"),
+    INT(KT_INT64, "log.cleaner.max.compaction.lag.ms", log_cleaner_max_compaction_lag_ms, "9223372036854775807", NULL,
+        1, INT64_MAX, "A log whose oldest uncleaned record is this old is cleaned whatever its ratio, ms"),
     /* Group coordinator */
-    INT(KT_INT32, "group.initial.rebalance.delay.ms", group_initial_rebalance_delay_ms, "0",
-        "3000", 0, INT32_MAX,
+    INT(KT_INT32, "group.initial.rebalance.delay.ms", group_initial_rebalance_delay_ms, "0", "3000", 0, INT32_MAX,
         "Wait for more members before the first rebalance of an empty group, ms"),
-    INT(KT_INT32, "group.min.session.timeout.ms", group_min_session_timeout_ms, "6000", NULL,
-        0, INT32_MAX, "Smallest session timeout a group member may ask for, ms"),
-    INT(KT_INT32, "group.max.session.timeout.ms", group_max_session_timeout_ms, "1800000", NULL,
-        0, INT32_MAX, "Largest session timeout a group member may ask for, ms"),
+    INT(KT_INT32, "group.min.session.timeout.ms", group_min_session_timeout_ms, "6000", NULL, 0, INT32_MAX,
+        "Smallest session timeout a group member may ask for, ms"),
+    INT(KT_INT32, "group.max.session.timeout.ms", group_max_session_timeout_ms, "1800000", NULL, 0, INT32_MAX,
+        "Largest session timeout a group member may ask for, ms"),
     INT(KT_INT32, "group.max.size", group_max_size, "2147483647", NULL, 1, INT32_MAX,
         "Most members in one consumer group"),
-    INT(KT_INT32, "group.consumer.heartbeat.interval.ms", group_consumer_heartbeat_interval_ms, "500", "5000",
-        1, INT32_MAX, "Heartbeat interval of consumer-protocol members (KIP-848), ms"),
-    INT(KT_INT32, "group.consumer.session.timeout.ms", group_consumer_session_timeout_ms, "10000", "45000",
-        1, INT32_MAX, "A consumer-protocol member silent this long is removed (KIP-848), ms"),
-    INT(KT_INT32, "group.consumer.min.session.timeout.ms", group_consumer_min_session_timeout_ms, "1000", "45000",
-        1, INT32_MAX, "Smallest consumer.session.timeout.ms a group config may set (KIP-848), ms"),
-    INT(KT_INT32, "group.consumer.max.session.timeout.ms", group_consumer_max_session_timeout_ms, "60000", NULL,
-        1, INT32_MAX, "Largest consumer.session.timeout.ms a group config may set (KIP-848), ms"),
-    INT(KT_INT32, "group.consumer.min.heartbeat.interval.ms", group_consumer_min_heartbeat_interval_ms, "100",
-        "5000", 1, INT32_MAX, "Smallest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
-    INT(KT_INT32, "group.consumer.max.heartbeat.interval.ms", group_consumer_max_heartbeat_interval_ms, "15000",
-        NULL, 1, INT32_MAX, "Largest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
-    ENUM("group.consumer.migration.policy", group_consumer_migration_policy, "bidirectional", NULL,
-         migration_policies, "Which way a non-empty group may change protocol while its members stay: classic "
+    INT(KT_INT32, "group.consumer.heartbeat.interval.ms", group_consumer_heartbeat_interval_ms, "500", "5000", 1,
+        INT32_MAX, "Heartbeat interval of consumer-protocol members (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.session.timeout.ms", group_consumer_session_timeout_ms, "10000", "45000", 1,
+        INT32_MAX, "A consumer-protocol member silent this long is removed (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.min.session.timeout.ms", group_consumer_min_session_timeout_ms, "1000", "45000", 1,
+        INT32_MAX, "Smallest consumer.session.timeout.ms a group config may set (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.max.session.timeout.ms", group_consumer_max_session_timeout_ms, "60000", NULL, 1,
+        INT32_MAX, "Largest consumer.session.timeout.ms a group config may set (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.min.heartbeat.interval.ms", group_consumer_min_heartbeat_interval_ms, "100", "5000",
+        1, INT32_MAX, "Smallest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
+    INT(KT_INT32, "group.consumer.max.heartbeat.interval.ms", group_consumer_max_heartbeat_interval_ms, "15000", NULL,
+        1, INT32_MAX, "Largest consumer.heartbeat.interval.ms a group config may set (KIP-848), ms"),
+    ENUM("group.consumer.migration.policy", group_consumer_migration_policy, "bidirectional", NULL, migration_policies,
+         "Which way a non-empty group may change protocol while its members stay: classic "
          "to consumer (upgrade), back (downgrade), both (bidirectional) or neither (disabled)"),
-    INT(KT_INT32, "offsets.topic.num.partitions", offsets_topic_num_partitions, "1", "50",
-        1, INT32_MAX, "Partitions of __consumer_offsets (fixed once it exists)"),
-    INT(KT_INT32, "offsets.retention.minutes", offsets_retention_minutes, "10080", NULL,
-        1, INT32_MAX, "Keep an empty group's committed offsets this long, minutes"),
+    INT(KT_INT32, "offsets.topic.num.partitions", offsets_topic_num_partitions, "1", "50", 1, INT32_MAX,
+        "Partitions of __consumer_offsets (fixed once it exists)"),
+    INT(KT_INT32, "offsets.retention.minutes", offsets_retention_minutes, "10080", NULL, 1, INT32_MAX,
+        "Keep an empty group's committed offsets this long, minutes"),
     /* Transaction coordinator */
-    INT(KT_INT32, "transaction.max.timeout.ms", transaction_max_timeout_ms, "900000", NULL,
-        1, INT32_MAX, "Largest transaction timeout a producer may ask for, ms"),
-    INT(KT_INT32, "transactional.id.expiration.ms", transactional_id_expiration_ms, "604800000",
-        NULL, 1, INT32_MAX, "Forget a transactional id idle for this long, ms"),
-    INT(KT_INT32, "transaction.remove.expired.transaction.cleanup.interval.ms",
-        transaction_cleanup_interval_ms, "3600000", NULL, 1, INT32_MAX,
-        "How often idle transactional ids are looked for, ms"),
-    INT(KT_INT32, "transaction.state.log.num.partitions", transaction_state_log_num_partitions,
-        "1", "50", 1, INT32_MAX, "Partitions of __transaction_state (fixed once it exists)"),
+    INT(KT_INT32, "transaction.max.timeout.ms", transaction_max_timeout_ms, "900000", NULL, 1, INT32_MAX,
+        "Largest transaction timeout a producer may ask for, ms"),
+    INT(KT_INT32, "transactional.id.expiration.ms", transactional_id_expiration_ms, "604800000", NULL, 1, INT32_MAX,
+        "Forget a transactional id idle for this long, ms"),
+    INT(KT_INT32, "transaction.remove.expired.transaction.cleanup.interval.ms", transaction_cleanup_interval_ms,
+        "3600000", NULL, 1, INT32_MAX, "How often idle transactional ids are looked for, ms"),
+    INT(KT_INT32, "transaction.state.log.num.partitions", transaction_state_log_num_partitions, "1", "50", 1, INT32_MAX,
+        "Partitions of __transaction_state (fixed once it exists)"),
     /* Shutdown */
-    INT(KT_INT64, "skiff.shutdown.timeout.ms", shutdown_timeout_ms, "5000", "no such key",
-        0, INT64_MAX, "Longest wait for in-flight requests and flushes at shutdown, ms"),
+    INT(KT_INT64, "skiff.shutdown.timeout.ms", shutdown_timeout_ms, "5000", "no such key", 0, INT64_MAX,
+        "Longest wait for in-flight requests and flushes at shutdown, ms"),
 };
 
 #undef F
@@ -332,8 +328,7 @@ static const char *check_advertised(const char *value)
     for (int i = 0; i < n && i < SK_LISTENERS_MAX; i++) {
         if (addr[i].port == 0)
             return "an advertised port cannot be 0";
-        if (addr[i].host[0] == '\0' || strcmp(addr[i].host, "0.0.0.0") == 0 ||
-            strcmp(addr[i].host, "::") == 0)
+        if (addr[i].host[0] == '\0' || strcmp(addr[i].host, "0.0.0.0") == 0 || strcmp(addr[i].host, "::") == 0)
             return "an advertised host must be an address clients can reach, "
                    "not empty or a wildcard";
     }
@@ -466,8 +461,7 @@ static int set_value(sk_config *c, const key_def *k, const char *text, const cha
             if (k->min == k->max)
                 snprintf(reason, sizeof reason, "must be %" PRId64, k->min);
             else
-                snprintf(reason, sizeof reason, "must be from %" PRId64 " to %" PRId64,
-                         k->min, k->max);
+                snprintf(reason, sizeof reason, "must be from %" PRId64 " to %" PRId64, k->min, k->max);
             why = reason;
             break;
         }
@@ -510,8 +504,7 @@ static int set_value(sk_config *c, const key_def *k, const char *text, const cha
     return 0;
 }
 
-static void warn_unknown(sk_config *c, const char *what, int len, const char *name,
-                         const char *origin)
+static void warn_unknown(sk_config *c, const char *what, int len, const char *name, const char *origin)
 {
     sk_warn("config", "unknown %s \"%.*s\" in %s ignored", what, len, name, origin);
     c->warnings++;
@@ -539,13 +532,13 @@ static int note_ignored(sk_config *c, const char *name, const char *reason)
 /* Alias `name` (of `rank`, in `unit_ms`) sets `target` unless the key or a
  * lower-ranked alias already did; a negative value is -1 (no limit), as in
  * Kafka. */
-static int apply_time_alias(sk_config *c, const char *name, const char *value, const char *target,
-                            int64_t unit_ms, int rank, const char *origin)
+static int apply_time_alias(sk_config *c, const char *name, const char *value, const char *target, int64_t unit_ms,
+                            int rank, const char *origin)
 {
     int64_t v = 0;
     if (parse_int64(value, &v) != 0 || v > INT64_MAX / unit_ms) {
-        sk_error("config", "%s: bad value \"%s\" from %s: must be an integer of at most %" PRId64,
-                 name, value, origin, INT64_MAX / unit_ms);
+        sk_error("config", "%s: bad value \"%s\" from %s: must be an integer of at most %" PRId64, name, value, origin,
+                 INT64_MAX / unit_ms);
         return -1;
     }
     int slot = time_slot(target);
@@ -563,9 +556,13 @@ static int apply_time_alias(sk_config *c, const char *name, const char *value, c
 bool sk_config_is_security_key(const char *name)
 {
     static const char *const prefixes[] = {"ssl.", "sasl.", "listener.name.", NULL};
-    static const char *const exact[] = {"connections.max.reauth.ms", "connection.failed.authentication.delay.ms",
-                                        "skiff.scram.users", "authorizer.class.name", "super.users",
-                                        "allow.everyone.if.no.acl.found", NULL};
+    static const char *const exact[] = {"connections.max.reauth.ms",
+                                        "connection.failed.authentication.delay.ms",
+                                        "skiff.scram.users",
+                                        "authorizer.class.name",
+                                        "super.users",
+                                        "allow.everyone.if.no.acl.found",
+                                        NULL};
     for (const char *const *p = prefixes; *p; p++)
         if (strncmp(name, *p, strlen(*p)) == 0 && name[strlen(*p)] != '\0')
             return true;
@@ -615,8 +612,7 @@ static int set_security(sk_config *c, const char *name, const char *value)
 /* Sets Kafka key `name` from any source: a key of the table, an alias of
  * one, a Kafka key skiff accepts and ignores, or an unknown one (a warning
  * naming `what`). */
-static int apply_key(sk_config *c, const char *name, const char *value, const char *what,
-                     const char *origin)
+static int apply_key(sk_config *c, const char *name, const char *value, const char *what, const char *origin)
 {
     const key_def *k = key_find(name, strlen(name));
     if (k)
@@ -666,8 +662,7 @@ static char *read_file(const char *path)
 /* The text form of one JSON value for key `k`: strings as they are, integral
  * numbers in decimal, booleans as true/false. NULL (and an error logged) for
  * any other JSON type, or a type the key cannot take. */
-static const char *json_value_text(const key_def *k, const cJSON *item, char *buf, size_t len,
-                                   const char *origin)
+static const char *json_value_text(const key_def *k, const cJSON *item, char *buf, size_t len, const char *origin)
 {
     bool is_int = k->type == KT_INT16 || k->type == KT_INT32 || k->type == KT_INT64;
     const char *why;
@@ -687,8 +682,9 @@ static const char *json_value_text(const key_def *k, const cJSON *item, char *bu
     } else if (cJSON_IsBool(item) && k->type == KT_BOOL) {
         return cJSON_IsTrue(item) ? "true" : "false";
     } else {
-        why = is_int ? "expected an integer or a string of digits"
-              : k->type == KT_BOOL ? "expected true, false or a string" : "expected a string";
+        why = is_int               ? "expected an integer or a string of digits"
+              : k->type == KT_BOOL ? "expected true, false or a string"
+                                   : "expected a string";
     }
     char *shown = cJSON_PrintUnformatted(item);
     sk_error("config", "%s: bad value %s from %s: %s", k->name, shown ? shown : "?", origin, why);
@@ -697,7 +693,7 @@ static const char *json_value_text(const key_def *k, const cJSON *item, char *bu
 }
 
 typedef struct props_ctx {
-    sk_config *c; /* the settings being filled */
+    sk_config *c;     /* the settings being filled */
     const char *path; /* the properties file, for messages */
 } props_ctx;
 
@@ -767,7 +763,8 @@ static int load_file(sk_config *c, const char *path)
     } else {
         const cJSON *item;
         rc = 0;
-        cJSON_ArrayForEach(item, root) {
+        cJSON_ArrayForEach(item, root)
+        {
             const key_def *k = key_find(item->string, strlen(item->string));
             if (!k && sk_config_is_security_key(item->string)) {
                 char num[32];
@@ -849,10 +846,8 @@ static int load_kafka_env(sk_config *c, char **envp)
     if (log4j && *log4j) {
         const char *level = sk_kafka_log4j_level(log4j);
         if (!level)
-            warn_unknown(c, "log4j level", (int)strlen(log4j), log4j,
-                         "environment KAFKA_LOG4J_ROOT_LOGLEVEL");
-        else if (set_value(c, key_find("log.level", 9), level,
-                           "environment KAFKA_LOG4J_ROOT_LOGLEVEL") != 0)
+            warn_unknown(c, "log4j level", (int)strlen(log4j), log4j, "environment KAFKA_LOG4J_ROOT_LOGLEVEL");
+        else if (set_value(c, key_find("log.level", 9), level, "environment KAFKA_LOG4J_ROOT_LOGLEVEL") != 0)
             return -1;
     }
     const char *cluster_id = env_get(envp, "CLUSTER_ID");
@@ -945,16 +940,14 @@ static void print_help(void)
             snprintf(values, sizeof values, "true|false");
             break;
         default:
-            if (k->max == (k->type == KT_INT64 ? INT64_MAX : k->type == KT_INT32 ? INT32_MAX
-                                                                                 : INT16_MAX))
+            if (k->max == (k->type == KT_INT64 ? INT64_MAX : k->type == KT_INT32 ? INT32_MAX : INT16_MAX))
                 snprintf(values, sizeof values, "INT >= %" PRId64, k->min);
             else
                 snprintf(values, sizeof values, "INT %" PRId64 "..%" PRId64, k->min, k->max);
             break;
         }
-        printf("  --%s %s  [%s]\n      %s\n      default: \"%s\"%s%s%s\n", k->name, values,
-               env_name, k->doc, k->def, k->kafka_def ? " (Kafka: " : "",
-               k->kafka_def ? k->kafka_def : "", k->kafka_def ? ")" : "");
+        printf("  --%s %s  [%s]\n      %s\n      default: \"%s\"%s%s%s\n", k->name, values, env_name, k->doc, k->def,
+               k->kafka_def ? " (Kafka: " : "", k->kafka_def ? k->kafka_def : "", k->kafka_def ? ")" : "");
     }
 }
 
@@ -964,13 +957,11 @@ enum { ARGS_SCAN, ARGS_APPLY };
  * malformed arguments (warning about unknown flags); ARGS_APPLY sets the
  * keys. Both passes consume values the same way: "--key=value", or
  * "--key value" when the next argument does not start with "--". */
-static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass,
-                                  const char **config_path)
+static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass, const char **config_path)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *next = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[i + 1]
-                                                                               : NULL;
+        const char *next = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[i + 1] : NULL;
         if (pass == ARGS_SCAN && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
             print_help();
             return SK_CONFIG_EXIT;
@@ -991,8 +982,10 @@ static sk_config_status walk_args(sk_config *c, int argc, char **argv, int pass,
             continue;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0' || a[2] == '=') {
-            sk_error("config", "unexpected argument \"%s\" (settings are --KEY=VALUE; see "
-                     "--help)", a);
+            sk_error("config",
+                     "unexpected argument \"%s\" (settings are --KEY=VALUE; see "
+                     "--help)",
+                     a);
             return SK_CONFIG_ERROR;
         }
         const char *name = a + 2;
@@ -1058,13 +1051,14 @@ static int check_consumer_group_bounds(const sk_config *c)
                                                           : NULL;
         if (why) {
             sk_error("config", "%s (%" PRId32 ") must be within %s (%" PRId32 ") and %s (%" PRId32 "): %s",
-                     rules[i].name, rules[i].value, rules[i].min_name, rules[i].min, rules[i].max_name,
-                     rules[i].max, why);
+                     rules[i].name, rules[i].value, rules[i].min_name, rules[i].min, rules[i].max_name, rules[i].max,
+                     why);
             return -1;
         }
     }
     if (c->group_consumer_heartbeat_interval_ms >= c->group_consumer_session_timeout_ms) {
-        sk_error("config", "group.consumer.heartbeat.interval.ms (%" PRId32 ") must be less than "
+        sk_error("config",
+                 "group.consumer.heartbeat.interval.ms (%" PRId32 ") must be less than "
                  "group.consumer.session.timeout.ms (%" PRId32 ")",
                  c->group_consumer_heartbeat_interval_ms, c->group_consumer_session_timeout_ms);
         return -1;
@@ -1076,7 +1070,8 @@ static int check_consumer_group_bounds(const sk_config *c)
 static int check_loaded(sk_config *c)
 {
     if (c->group_min_session_timeout_ms > c->group_max_session_timeout_ms) {
-        sk_error("config", "group.min.session.timeout.ms (%" PRId32 ") must not exceed "
+        sk_error("config",
+                 "group.min.session.timeout.ms (%" PRId32 ") must not exceed "
                  "group.max.session.timeout.ms (%" PRId32 ")",
                  c->group_min_session_timeout_ms, c->group_max_session_timeout_ms);
         return -1;
@@ -1090,15 +1085,19 @@ static int check_loaded(sk_config *c)
     }
     const char *comma = strchr(c->log_dirs, ',');
     if (comma) {
-        sk_warn("config", "log.dirs lists several directories; skiff uses only the first, "
-                "\"%.*s\"", (int)(comma - c->log_dirs), c->log_dirs);
+        sk_warn("config",
+                "log.dirs lists several directories; skiff uses only the first, "
+                "\"%.*s\"",
+                (int)(comma - c->log_dirs), c->log_dirs);
         c->warnings++;
     }
     if (sk_config_resolve_listeners(c) != 0)
         return -1;
     if (c->ignored)
-        sk_info("config", "Kafka keys accepted and ignored (they mean nothing to one skiff "
-                "node): %s", c->ignored);
+        sk_info("config",
+                "Kafka keys accepted and ignored (they mean nothing to one skiff "
+                "node): %s",
+                c->ignored);
     return 0;
 }
 
@@ -1139,8 +1138,7 @@ fail:
 void sk_config_free(sk_config *c)
 {
     for (int i = 0; i < NKEYS; i++) {
-        if (keys[i].type == KT_STRING || keys[i].type == KT_LISTENERS ||
-            keys[i].type == KT_ENUM)
+        if (keys[i].type == KT_STRING || keys[i].type == KT_LISTENERS || keys[i].type == KT_ENUM)
             free(*(char **)key_field(c, &keys[i]));
     }
     for (size_t i = 0; i < c->nsecurity; i++)

@@ -26,9 +26,12 @@
 /* The image's variables that configure the JVM and log4j, not the broker
  * (KafkaDockerWrapper's exclusion list). */
 static const char *const not_server_props[] = {
-    "KAFKA_VERSION", "KAFKA_HEAP_OPTS", "KAFKA_LOG4J_OPTS", "KAFKA_OPTS", "KAFKA_JMX_OPTS",
-    "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_LOG4J_ROOT_LOGLEVEL",
-    "KAFKA_LOG4J_LOGGERS", "KAFKA_TOOLS_LOG4J_LOGLEVEL", "KAFKA_JMX_HOSTNAME", NULL,
+    "KAFKA_VERSION",       "KAFKA_HEAP_OPTS",
+    "KAFKA_LOG4J_OPTS",    "KAFKA_OPTS",
+    "KAFKA_JMX_OPTS",      "KAFKA_JVM_PERFORMANCE_OPTS",
+    "KAFKA_GC_LOG_OPTS",   "KAFKA_LOG4J_ROOT_LOGLEVEL",
+    "KAFKA_LOG4J_LOGGERS", "KAFKA_TOOLS_LOG4J_LOGLEVEL",
+    "KAFKA_JMX_HOSTNAME",  NULL,
 };
 
 int sk_kafka_env_key(const char *name, size_t name_len, char *key, size_t key_len)
@@ -83,8 +86,7 @@ int sk_kafka_listeners_from_advertised(const char *advertised, char *out, size_t
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; i < n; i++) {
-        int w = snprintf(out + used, len - used, "%s%s://0.0.0.0:%d", i ? "," : "", addr[i].name,
-                         addr[i].port);
+        int w = snprintf(out + used, len - used, "%s%s://0.0.0.0:%d", i ? "," : "", addr[i].name, addr[i].port);
         if (w < 0 || (size_t)w >= len - used)
             return -1;
         used += (size_t)w;
@@ -207,10 +209,18 @@ static int unescape(const char *p, const char *end, char *out)
         }
         ch = *p++;
         switch (ch) {
-        case 't': *out++ = '\t'; break;
-        case 'n': *out++ = '\n'; break;
-        case 'r': *out++ = '\r'; break;
-        case 'f': *out++ = '\f'; break;
+        case 't':
+            *out++ = '\t';
+            break;
+        case 'n':
+            *out++ = '\n';
+            break;
+        case 'r':
+            *out++ = '\r';
+            break;
+        case 'f':
+            *out++ = '\f';
+            break;
         case 'u': {
             unsigned cp = 0;
             for (int i = 0; i < 4; i++) {
@@ -232,7 +242,9 @@ static int unescape(const char *p, const char *end, char *out)
             }
             break;
         }
-        default: *out++ = ch; break;
+        default:
+            *out++ = ch;
+            break;
         }
     }
     *out = '\0';
@@ -312,7 +324,7 @@ out:
 
 /* One NAME:PROTOCOL entry of a listener.security.protocol.map, trimmed. */
 typedef struct map_entry {
-    const char *name, *proto; /* listener name and security protocol (not NUL-terminated) */
+    const char *name, *proto;   /* listener name and security protocol (not NUL-terminated) */
     size_t name_len, proto_len; /* their lengths */
 } map_entry;
 
@@ -384,8 +396,8 @@ static bool name_listed(const char *names, const char *name)
 static int append_listener(char *out, size_t len, size_t *used, const sk_listener_addr *a)
 {
     bool v6 = strchr(a->host, ':') != NULL;
-    int w = snprintf(out + *used, len - *used, "%s%s://%s%s%s:%d", *used ? "," : "", a->name,
-                     v6 ? "[" : "", a->host, v6 ? "]" : "", a->port);
+    int w = snprintf(out + *used, len - *used, "%s%s://%s%s%s:%d", *used ? "," : "", a->name, v6 ? "[" : "", a->host,
+                     v6 ? "]" : "", a->port);
     if (w < 0 || (size_t)w >= len - *used)
         return -1;
     *used += (size_t)w;
@@ -408,19 +420,21 @@ static int drop_controllers(sk_config *c, char **field, const char *key, bool ch
         if (name_listed(c->controller_listener_names, addr[i].name)) {
             dropped++;
             if (check_protocols)
-                sk_info("config", "listeners: %s://%s:%d is a KRaft controller listener "
+                sk_info("config",
+                        "listeners: %s://%s:%d is a KRaft controller listener "
                         "(controller.listener.names); skiff has no controller quorum and does "
-                        "not open it", addr[i].name, addr[i].host, addr[i].port);
+                        "not open it",
+                        addr[i].name, addr[i].host, addr[i].port);
             continue;
         }
         if (check_protocols) {
             char proto[32];
-            int found = map_lookup(c->listener_security_protocol_map, addr[i].name, proto,
-                                   sizeof proto);
+            int found = map_lookup(c->listener_security_protocol_map, addr[i].name, proto, sizeof proto);
             if (found <= 0) {
-                sk_error("config", "listeners: listener %s has no security protocol in "
-                         "listener.security.protocol.map (\"%s\")", addr[i].name,
-                         c->listener_security_protocol_map);
+                sk_error("config",
+                         "listeners: listener %s has no security protocol in "
+                         "listener.security.protocol.map (\"%s\")",
+                         addr[i].name, c->listener_security_protocol_map);
                 return -1;
             }
         }
@@ -428,8 +442,10 @@ static int drop_controllers(sk_config *c, char **field, const char *key, bool ch
             return -1;
     }
     if (check_protocols && used == 0) {
-        sk_error("config", "listeners: no listener left for clients once the controller "
-                 "listeners (%s) are set aside", c->controller_listener_names);
+        sk_error("config",
+                 "listeners: no listener left for clients once the controller "
+                 "listeners (%s) are set aside",
+                 c->controller_listener_names);
         return -1;
     }
     if (!dropped)
@@ -466,8 +482,8 @@ int sk_config_resolve_listeners(sk_config *c)
 {
     const char *why = map_check(c->listener_security_protocol_map);
     if (why) {
-        sk_error("config", "listener.security.protocol.map: bad value \"%s\": %s",
-                 c->listener_security_protocol_map, why);
+        sk_error("config", "listener.security.protocol.map: bad value \"%s\": %s", c->listener_security_protocol_map,
+                 why);
         return -1;
     }
     if (drop_controllers(c, &c->listeners, "listeners", true) < 0)

@@ -21,11 +21,24 @@
 
 /* The keys skiff reads (src/security); the first group may be given per listener. */
 static const char *const listener_keys[] = {
-    "ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.key", "ssl.keystore.certificate.chain",
-    "ssl.key.password", "ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.certificates",
-    "ssl.client.auth", "ssl.enabled.protocols", "ssl.cipher.suites", "ssl.principal.mapping.rules",
-    "sasl.enabled.mechanisms", "sasl.jaas.config", "sasl.server.callback.handler.class",
-    "connections.max.reauth.ms", "connection.failed.authentication.delay.ms", NULL,
+    "ssl.keystore.type",
+    "ssl.keystore.location",
+    "ssl.keystore.key",
+    "ssl.keystore.certificate.chain",
+    "ssl.key.password",
+    "ssl.truststore.type",
+    "ssl.truststore.location",
+    "ssl.truststore.certificates",
+    "ssl.client.auth",
+    "ssl.enabled.protocols",
+    "ssl.cipher.suites",
+    "ssl.principal.mapping.rules",
+    "sasl.enabled.mechanisms",
+    "sasl.jaas.config",
+    "sasl.server.callback.handler.class",
+    "connections.max.reauth.ms",
+    "connection.failed.authentication.delay.ms",
+    NULL,
 };
 static const char *const broker_keys[] = {
     "skiff.scram.users", "authorizer.class.name", "super.users", "allow.everyone.if.no.acl.found", NULL,

@@ -21,8 +21,8 @@
 #define CAPTURE_APIS 128
 
 typedef struct sk_capture_entry {
-    uint64_t id;        /* 0 = empty slot */
-    cJSON *json;        /* the entry as served */
+    uint64_t id; /* 0 = empty slot */
+    cJSON *json; /* the entry as served */
 } sk_capture_entry;
 
 typedef struct sk_capture {

@@ -108,8 +108,7 @@ static kf_error_place auto_place(int16_t err)
 
 static bool acks_zero(const sk_request *req)
 {
-    return req->hdr.api_key == KF_API_PRODUCE && req->body &&
-           ((const kf_produce_request *)req->body)->acks == 0;
+    return req->hdr.api_key == KF_API_PRODUCE && req->body && ((const kf_produce_request *)req->body)->acks == 0;
 }
 
 bool sk_control_on_request(sk_request *req)
@@ -128,9 +127,8 @@ bool sk_control_on_request(sk_request *req)
     if (!r)
         return false;
     sk_info("fault", "rule %llu fired (%lld of %lld matches) on %s v%d from conn %llu (client %s)",
-            (unsigned long long)r->id, (long long)r->fired, (long long)r->matched, req->api->name,
-            req->hdr.api_version, (unsigned long long)req->conn_id,
-            req->hdr.client_id.p ? req->hdr.client_id.p : "-");
+            (unsigned long long)r->id, (long long)r->fired, (long long)r->matched, req->api->name, req->hdr.api_version,
+            (unsigned long long)req->conn_id, req->hdr.client_id.p ? req->hdr.client_id.p : "-");
     rc->delay_ms = r->delay_ms;
     rc->throttle_time_ms = r->throttle_time_ms;
     switch (r->kind) {
@@ -141,8 +139,7 @@ bool sk_control_on_request(sk_request *req)
             return true;
         }
         kf_error_place place = r->level >= 0 ? (kf_error_place)r->level : auto_place(r->error_code);
-        void *resp = kf_error_response(req->api, req->hdr.api_version, req->body, r->error_code, place,
-                                       &req->arena);
+        void *resp = kf_error_response(req->api, req->hdr.api_version, req->body, r->error_code, place, &req->arena);
         if (!resp) {
             sk_request_close(req, "out of memory building an injected error");
             return true;
@@ -170,8 +167,7 @@ void sk_control_on_response(sk_request *req, void *response)
 {
     sk_req_ctl *rc = req->ctl;
     if (response && rc->throttle_time_ms >= 0)
-        kf_set_int_field(req->api->response, req->hdr.api_version, response, "throttle_time_ms",
-                         rc->throttle_time_ms);
+        kf_set_int_field(req->api->response, req->hdr.api_version, response, "throttle_time_ms", rc->throttle_time_ms);
     if (rc->capture_id) {
         sk_capture_response(req->broker->control, rc->capture_id, req, response);
         rc->capture_id = 0;

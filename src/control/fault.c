@@ -73,9 +73,9 @@ int sk_api_key_parse(const char *s)
 /* ---- Parsing ------------------------------------------------------------ */
 
 static const char *const rule_fields[] = {
-    "api", "version", "client_id", "topic", "partition", "group_id", "transactional_id", "node_id",
-    "error", "error_level", "delay_ms", "close", "blackhole", "throttle_time_ms",
-    "once", "times", "after", "probability", "seed", "duration_ms", NULL};
+    "api",     "version", "client_id",   "topic",       "partition", "group_id",    "transactional_id",
+    "node_id", "error",   "error_level", "delay_ms",    "close",     "blackhole",   "throttle_time_ms",
+    "once",    "times",   "after",       "probability", "seed",      "duration_ms", NULL};
 
 static void rule_free(sk_fault_rule *r)
 {
@@ -121,9 +121,10 @@ static int parse_match(sk_fault_rule *r, const cJSON *spec, char *detail, size_t
     const cJSON *api = name_or_number(spec, "api", buf, sizeof buf);
     int key = api && api != spec ? sk_api_key_parse(buf) : -1;
     if (key < 0) {
-        snprintf(detail, len, api ? "field \"api\": unknown API \"%s\" (give Kafka's name, e.g. "
-                                    "\"OffsetCommit\", or its key)"
-                                  : "field \"api\" is required%s",
+        snprintf(detail, len,
+                 api ? "field \"api\": unknown API \"%s\" (give Kafka's name, e.g. "
+                       "\"OffsetCommit\", or its key)"
+                     : "field \"api\" is required%s",
                  api && api != spec ? buf : "");
         return -1;
     }
@@ -151,8 +152,9 @@ static int parse_action(sk_fault_rule *r, const cJSON *spec, char *detail, size_
     const cJSON *err = name_or_number(spec, "error", buf, sizeof buf);
     if (err) {
         if (err == spec || sk_err_parse(buf, &r->error_code) < 0 || r->error_code == 0) {
-            snprintf(detail, len, "field \"error\": unknown Kafka error \"%s\" (give its name, e.g. "
-                                  "\"NOT_LEADER_OR_FOLLOWER\", or its non-zero code)",
+            snprintf(detail, len,
+                     "field \"error\": unknown Kafka error \"%s\" (give its name, e.g. "
+                     "\"NOT_LEADER_OR_FOLLOWER\", or its non-zero code)",
                      err == spec ? "" : buf);
             return -1;
         }
@@ -171,8 +173,9 @@ static int parse_action(sk_fault_rule *r, const cJSON *spec, char *detail, size_
     r->level = -1;
     if (level) {
         if (!err || (strcmp(level, "auto") && strcmp(level, "partition") && strcmp(level, "top"))) {
-            snprintf(detail, len, "field \"error_level\" must be \"auto\", \"partition\" or \"top\", "
-                                  "with \"error\"");
+            snprintf(detail, len,
+                     "field \"error_level\" must be \"auto\", \"partition\" or \"top\", "
+                     "with \"error\"");
             return -1;
         }
         r->level = !strcmp(level, "partition") ? KF_ERR_DEEPEST : !strcmp(level, "top") ? KF_ERR_SHALLOWEST : -1;
@@ -196,8 +199,9 @@ static int parse_action(sk_fault_rule *r, const cJSON *spec, char *detail, size_
     r->delay_ms = (int32_t)delay;
     r->throttle_time_ms = (int32_t)throttle;
     if (kinds == 0 && delay == 0 && throttle < 0) {
-        snprintf(detail, len, "no action: give \"error\", \"delay_ms\", \"close\", \"blackhole\" or "
-                              "\"throttle_time_ms\"");
+        snprintf(detail, len,
+                 "no action: give \"error\", \"delay_ms\", \"close\", \"blackhole\" or "
+                 "\"throttle_time_ms\"");
         return -1;
     }
     if ((r->kind == SK_FAULT_BLACKHOLE || r->kind == SK_FAULT_CLOSE_BEFORE) && (delay || throttle >= 0)) {
@@ -462,8 +466,7 @@ sk_fault_rule *sk_faults_fire(sk_control *ctl, const sk_request *req, int64_t no
         if (!rule_matches(r, req))
             continue;
         r->matched++;
-        if (r->matched <= r->after || (r->times && r->fired >= r->times) ||
-            (r->deadline_ms && now_ms > r->deadline_ms))
+        if (r->matched <= r->after || (r->times && r->fired >= r->times) || (r->deadline_ms && now_ms > r->deadline_ms))
             continue;
         if (r->probability < 1.0 && draw(r) >= r->probability)
             continue;

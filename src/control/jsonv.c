@@ -34,8 +34,7 @@ int sk_jsonv_fields(const cJSON *obj, const char *const *allowed, char *detail, 
     return 0;
 }
 
-int sk_jsonv_int(const cJSON *obj, const char *name, int64_t min, int64_t max, int64_t *out, char *detail,
-                 size_t len)
+int sk_jsonv_int(const cJSON *obj, const char *name, int64_t min, int64_t max, int64_t *out, char *detail, size_t len)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (!v)
@@ -76,8 +75,7 @@ int sk_jsonv_bool(const cJSON *obj, const char *name, bool *out, char *detail, s
     return 0;
 }
 
-int sk_jsonv_num(const cJSON *obj, const char *name, double min, double max, double *out, char *detail,
-                 size_t len)
+int sk_jsonv_num(const cJSON *obj, const char *name, double min, double max, double *out, char *detail, size_t len)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (!v)

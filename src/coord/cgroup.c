@@ -122,15 +122,15 @@ typedef struct hb {
     const sk_group_client *client;
     const kf_consumer_group_heartbeat_request *req;
     char *group_id, *member_id, *instance_id, *rack_id, *assignor;
-    char *regex;                 /* NULL = unchanged, "" = none (cleared), else the pattern */
-    void *re;                    /* `regex` compiled, when a pattern */
-    char **topics;               /* subscribed names, sorted, unique; NULL = unchanged */
+    char *regex;   /* NULL = unchanged, "" = none (cleared), else the pattern */
+    void *re;      /* `regex` compiled, when a pattern */
+    char **topics; /* subscribed names, sorted, unique; NULL = unchanged */
     int32_t ntopics;
-    ctps owned;                  /* topic_partitions; valid when has_owned */
+    ctps owned; /* topic_partitions; valid when has_owned */
     bool has_owned;
-    cclassic *classic;           /* a classic member's JoinGroup (cgroup_migrate.c); NULL = a heartbeat */
+    cclassic *classic; /* a classic member's JoinGroup (cgroup_migrate.c); NULL = a heartbeat */
     const char *error_message;
-    char message[320];           /* room for a composed error_message */
+    char message[320]; /* room for a composed error_message */
 } hb;
 
 static char *dup_kf(kf_str s)
@@ -254,7 +254,8 @@ static int16_t validate(hb *h, int16_t version)
         if (!h->has_owned || h->owned.n > 0)
             return invalid(h, "TopicPartitions must be empty when (re-)joining.");
         if (!h->topics && !(h->regex && h->regex[0]))
-            return invalid(h, "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
+            return invalid(h,
+                           "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
     } else if (r->member_epoch == CM_EPOCH_STATIC_LEAVE) {
         if (!h->member_id[0])
             return invalid(h, "MemberId can't be empty.");
@@ -264,8 +265,10 @@ static int16_t validate(hb *h, int16_t version)
         return invalid(h, "MemberEpoch is invalid.");
     }
     if (h->assignor && !cassign_known(h->assignor))
-        return fail(h, SK_ERR_UNSUPPORTED_ASSIGNOR, "ServerAssignor %s is not supported. Supported assignors: "
-                    "uniform, range.", h->assignor);
+        return fail(h, SK_ERR_UNSUPPORTED_ASSIGNOR,
+                    "ServerAssignor %s is not supported. Supported assignors: "
+                    "uniform, range.",
+                    h->assignor);
     return SK_ERR_NONE;
 }
 
@@ -288,7 +291,7 @@ static int16_t check_epoch(hb *h, const cmember *m)
         return SK_ERR_NONE;
     if (e < m->member_epoch && e == m->previous_member_epoch && owned_subset(h, &m->assigned))
         return SK_ERR_NONE;
-return fail(h, SK_ERR_FENCED_MEMBER_EPOCH,
+    return fail(h, SK_ERR_FENCED_MEMBER_EPOCH,
                 "The consumer group member has a %s member epoch (%d) than the one known by the group "
                 "coordinator (%d). The member must abandon all its partitions and rejoin.",
                 e > m->member_epoch ? "greater" : "smaller", e, m->member_epoch);
@@ -476,8 +479,8 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
     u.client_host = (char *)h->client->client_host;
     bool subscription_changed =
         !m || !strs_equal(m->topics, m->ntopics, u.topics, u.ntopics) || !str_eq(m->regex, u.regex);
-    bool changed = subscription_changed || !str_eq(m->instance_id, u.instance_id) ||
-                   !str_eq(m->rack_id, u.rack_id) || m->rebalance_timeout_ms != u.rebalance_timeout_ms ||
+    bool changed = subscription_changed || !str_eq(m->instance_id, u.instance_id) || !str_eq(m->rack_id, u.rack_id) ||
+                   m->rebalance_timeout_ms != u.rebalance_timeout_ms ||
                    !str_eq(m->server_assignor, u.server_assignor) || !str_eq(m->client_id, u.client_id) ||
                    !str_eq(m->client_host, u.client_host) || h->classic;
     /* Kafka resolves a regular expression new to the group in the
@@ -501,8 +504,8 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
         crec_partition_metadata(&b, h->group_id, meta, nmeta);
     if (subscription_changed || meta_changed || !c->has_metadata) {
         crec_group_epoch(&b, h->group_id, c->group_epoch + 1);
-        sk_info("group", "consumer group %s: group epoch bumped to %d (member %s%s%s)", h->group_id,
-                c->group_epoch + 1, h->member_id, m ? "" : " joins", meta_changed ? ", topics changed" : "");
+        sk_info("group", "consumer group %s: group epoch bumped to %d (member %s%s%s)", h->group_id, c->group_epoch + 1,
+                h->member_id, m ? "" : " joins", meta_changed ? ", topics changed" : "");
     }
     int16_t err = sk_coord_write(gs, c->g->partition, &b);
     sk_grecs_free(&b);
@@ -572,8 +575,8 @@ static int16_t step_target(hb *h, cgroup *c)
     err = sk_coord_write(h->gs, c->g->partition, &b);
     sk_grecs_free(&b);
     if (err == SK_ERR_NONE)
-        sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id,
-                 c->assignment_epoch, cgroup_assignor(c));
+        sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id, c->assignment_epoch,
+                 cgroup_assignor(c));
 out:
     for (int32_t i = 0; members && i < c->nmembers; i++)
         ctps_free(&members[i].target);
@@ -700,9 +703,9 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
                !ctps_equal(&n.revoking, &m->revoking) || !m->has_current) {
         grecs b;
         sk_grecs_init(&b);
-        crec_current(&b, h->group_id, m->member_id, n.epoch, n.epoch != m->member_epoch ? n.previous
-                                                                                         : m->previous_member_epoch,
-                     n.state, &n.assigned, &n.revoking);
+        crec_current(&b, h->group_id, m->member_id, n.epoch,
+                     n.epoch != m->member_epoch ? n.previous : m->previous_member_epoch, n.state, &n.assigned,
+                     &n.revoking);
         err = sk_coord_write(h->gs, c->g->partition, &b);
         sk_grecs_free(&b);
         if (err == SK_ERR_NONE) {
@@ -802,9 +805,9 @@ void cmember_touch(sk_groups *gs, cmember *m)
     if (m->session.fn != session_expired)
         sk_coord_timer_init(&m->session, session_expired);
     const char *group = m->group->g->group_id;
-    sk_coord_timer_arm(&gs->timers, &m->session, m->classic ? m->classic->session_timeout_ms
-                                                            : sk_group_consumer_session_timeout_ms(gs->group_configs,
-                                                                                                   gs->cfg, group));
+    sk_coord_timer_arm(&gs->timers, &m->session,
+                       m->classic ? m->classic->session_timeout_ms
+                                  : sk_group_consumer_session_timeout_ms(gs->group_configs, gs->cfg, group));
 }
 
 void cmember_loaded(sk_groups *gs, cmember *m)
@@ -859,8 +862,10 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
 static int16_t replace_static(hb *h, cgroup *c, cmember *old)
 {
     if (old->member_epoch != CM_EPOCH_STATIC_LEAVE)
-        return fail(h, SK_ERR_UNRELEASED_INSTANCE_ID, "Static member %s with instance id %s cannot join the group "
-                    "because the instance id is owned by %s member.", h->member_id, h->instance_id, old->member_id);
+        return fail(h, SK_ERR_UNRELEASED_INSTANCE_ID,
+                    "Static member %s with instance id %s cannot join the group "
+                    "because the instance id is owned by %s member.",
+                    h->member_id, h->instance_id, old->member_id);
     cmember u = *old;
     u.member_id = h->member_id;
     grecs b;
@@ -871,8 +876,8 @@ static int16_t replace_static(hb *h, cgroup *c, cmember *old)
     crec_member(&b, h->group_id, &u);
     crec_target_member(&b, h->group_id, h->member_id, &old->target);
     crec_current(&b, h->group_id, h->member_id, 0, 0, old->state, &old->assigned, &old->revoking);
-    sk_info("group", "consumer group %s: static member with instance id %s rejoins as %s, replacing %s",
-            h->group_id, h->instance_id, h->member_id, old->member_id);
+    sk_info("group", "consumer group %s: static member with instance id %s rejoins as %s, replacing %s", h->group_id,
+            h->instance_id, h->member_id, old->member_id);
     int16_t err = sk_coord_write(h->gs, c->g->partition, &b);
     sk_grecs_free(&b);
     return err;
@@ -886,8 +891,7 @@ static cmember *find_member(hb *h, cgroup *c, int16_t *err)
     if (h->instance_id) {
         cmember *s = cmember_find_static(c, h->instance_id);
         if (join) {
-            if (s && strcmp(s->member_id, h->member_id) &&
-                (*err = replace_static(h, c, s)) == SK_ERR_NONE)
+            if (s && strcmp(s->member_id, h->member_id) && (*err = replace_static(h, c, s)) == SK_ERR_NONE)
                 return cmember_find(c, h->member_id);
             return *err ? NULL : s ? s : cmember_find(c, h->member_id);
         }
@@ -906,8 +910,8 @@ static cmember *find_member(hb *h, cgroup *c, int16_t *err)
     cmember *m = cmember_find(c, h->member_id);
     if (!m) {
         if (!join)
-            *err = fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Member %s is not a member of group %s.", h->member_id,
-                        h->group_id);
+            *err =
+                fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Member %s is not a member of group %s.", h->member_id, h->group_id);
         return NULL;
     }
     *err = check_epoch(h, m);
@@ -973,8 +977,10 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     if (err != SK_ERR_NONE)
         return err;
     if (!m && c->nmembers >= gs->cfg->group_max_size)
-        return fail(h, SK_ERR_GROUP_MAX_SIZE_REACHED, "The consumer group has reached its maximum capacity of %d "
-                    "members.", gs->cfg->group_max_size);
+        return fail(h, SK_ERR_GROUP_MAX_SIZE_REACHED,
+                    "The consumer group has reached its maximum capacity of %d "
+                    "members.",
+                    gs->cfg->group_max_size);
     ctps before = {0};
     if (m && ctps_copy(&before, &m->assigned) < 0)
         return SK_ERR_UNKNOWN_SERVER_ERROR;

@@ -120,14 +120,14 @@ typedef struct run {
     cassign_member *members;
     int32_t nmembers;
     int32_t *owner;
-    int32_t *topic_of;           /* topic index of partition k */
-    int32_t *part_of;            /* partition number of partition k */
+    int32_t *topic_of; /* topic index of partition k */
+    int32_t *part_of;  /* partition number of partition k */
     int32_t nparts;
     int32_t *count;
 } run;
 
-static int run_init(run *r, const cassign_topic *topics, const int32_t *which, int32_t nwhich,
-                    cassign_member *members, int32_t nmembers)
+static int run_init(run *r, const cassign_topic *topics, const int32_t *which, int32_t nwhich, cassign_member *members,
+                    int32_t nmembers)
 {
     memset(r, 0, sizeof *r);
     r->topics = topics;

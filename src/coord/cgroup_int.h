@@ -72,34 +72,34 @@ typedef struct ctps {
 /* A member that speaks the classic protocol in a consumer group (KIP-848
  * migration: ConsumerGroupMemberMetadata's ClassicMemberMetadata). */
 typedef struct cclassic {
-    int32_t session_timeout_ms;  /* its JoinGroup's session timeout, ms */
-    gprotocol *protocols;        /* its JoinGroup's protocols, in preference order */
+    int32_t session_timeout_ms; /* its JoinGroup's session timeout, ms */
+    gprotocol *protocols;       /* its JoinGroup's protocols, in preference order */
     int32_t nprotocols;
 } cclassic;
 
 typedef struct cmember {
     char *member_id;
-    char *instance_id;           /* static member (KIP-345); NULL = dynamic */
-    char *rack_id;               /* NULL = none */
+    char *instance_id; /* static member (KIP-345); NULL = dynamic */
+    char *rack_id;     /* NULL = none */
     char *client_id;
     char *client_host;
-    char **topics;               /* subscribed topic names, sorted, unique */
+    char **topics; /* subscribed topic names, sorted, unique */
     int32_t ntopics;
-    char *regex;                 /* subscribed regular expression; NULL = none */
-    void *re;                    /* `regex` compiled (cgroup_regex.c); NULL when none or invalid */
-    char *server_assignor;       /* NULL = the group's default */
+    char *regex;           /* subscribed regular expression; NULL = none */
+    void *re;              /* `regex` compiled (cgroup_regex.c); NULL when none or invalid */
+    char *server_assignor; /* NULL = the group's default */
     int32_t rebalance_timeout_ms;
-    cclassic *classic;           /* NULL: the member uses the consumer protocol */
+    cclassic *classic; /* NULL: the member uses the consumer protocol */
     /* reconciliation (CurrentMemberAssignment) */
     int32_t member_epoch;
     int32_t previous_member_epoch;
     cmember_state state;
-    ctps assigned;               /* partitions it owns now */
-    ctps revoking;               /* partitions it must give up */
-    ctps target;                 /* target assignment (TargetAssignmentMember) */
-    bool has_current;            /* a CurrentMemberAssignment was applied */
-    gtimer session;              /* group.consumer.session.timeout.ms */
-    gtimer rebalance;            /* rebalance timeout while it revokes */
+    ctps assigned;    /* partitions it owns now */
+    ctps revoking;    /* partitions it must give up */
+    ctps target;      /* target assignment (TargetAssignmentMember) */
+    bool has_current; /* a CurrentMemberAssignment was applied */
+    gtimer session;   /* group.consumer.session.timeout.ms */
+    gtimer rebalance; /* rebalance timeout while it revokes */
     struct cgroup *group;
 } cmember;
 
@@ -111,13 +111,13 @@ typedef struct ctopic_meta {
 } ctopic_meta;
 
 typedef struct cgroup {
-    ggroup *g;                   /* owner: id, partition, offsets */
+    ggroup *g; /* owner: id, partition, offsets */
     int32_t group_epoch;
     int32_t assignment_epoch;
-    bool has_metadata;           /* a ConsumerGroupMetadata was applied */
-    cmember **members;           /* in join order */
+    bool has_metadata; /* a ConsumerGroupMetadata was applied */
+    cmember **members; /* in join order */
     int32_t nmembers, cap;
-    ctopic_meta *topics;         /* subscribed topics' metadata, by name */
+    ctopic_meta *topics; /* subscribed topics' metadata, by name */
     int32_t ntopics;
 } cgroup;
 
@@ -162,7 +162,7 @@ typedef struct cassign_member {
     const int32_t *topics;
     int32_t ntopics;
     const ctps *previous;
-    ctps target;                 /* out: sorted; the caller frees */
+    ctps target; /* out: sorted; the caller frees */
 } cassign_member;
 
 typedef struct cassign_topic {

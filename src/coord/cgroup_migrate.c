@@ -236,10 +236,14 @@ int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen)
     int16_t err = SK_ERR_NONE;
     for (const gmember *gm = g->members; gm; gm = gm->next) {
         if (member_of(gs, g, gm, &members[n++]) < 0) {
-            sk_warn("group", "Cannot upgrade the classic group %s to consumer group because the embedded consumer "
-                    "protocol of member %s is malformed.", g->group_id, gm->member_id);
-            snprintf(msg, msglen, "Cannot upgrade the classic group %s to consumer group because the embedded "
-                     "consumer protocol is malformed.", g->group_id);
+            sk_warn("group",
+                    "Cannot upgrade the classic group %s to consumer group because the embedded consumer "
+                    "protocol of member %s is malformed.",
+                    g->group_id, gm->member_id);
+            snprintf(msg, msglen,
+                     "Cannot upgrade the classic group %s to consumer group because the embedded "
+                     "consumer protocol is malformed.",
+                     g->group_id);
             err = SK_ERR_GROUP_ID_NOT_FOUND;
             break;
         }
@@ -276,8 +280,8 @@ int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen)
         ctps none = {0};
         for (int32_t i = 0; i < n; i++)
             crec_current(&b, gid, members[i].member_id, epoch, epoch, CM_STABLE, &members[i].assigned, &none);
-        sk_info("group", "group %s: upgraded from classic to consumer group at epoch %d with %d members", gid,
-                epoch, n);
+        sk_info("group", "group %s: upgraded from classic to consumer group at epoch %d with %d members", gid, epoch,
+                n);
         err = sk_coord_write(gs, partition, &b); /* `g` may be freed and created again */
         sk_grecs_free(&b);
         ggroup *ng = err == SK_ERR_NONE ? sk_group_find(gs, gid, strlen(gid)) : NULL;
@@ -571,8 +575,8 @@ out:
     if (!m) {
         if (err == SK_ERR_NONE)
             err = SK_ERR_UNKNOWN_SERVER_ERROR;
-        sk_debug("group", "group %.*s: JoinGroup of classic member %s: %s %s", (int)rq->group_id.len,
-                 rq->group_id.p, mid, sk_err_name(err), msg);
+        sk_debug("group", "group %.*s: JoinGroup of classic member %s: %s %s", (int)rq->group_id.len, rq->group_id.p,
+                 mid, sk_err_name(err), msg);
         sk_group_answer_join_error(gs, waiter, mid, err);
         free(mid);
         return;
@@ -598,10 +602,10 @@ bool cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmembe
     for (int32_t i = 0; i < c->nmembers; i++)
         if (c->members[i] != leaving && !c->members[i]->classic)
             return false;
-    const char *why = !policy_allows(gs, false)                    ? "the online downgrade is disabled"
+    const char *why = !policy_allows(gs, false)                   ? "the online downgrade is disabled"
                       : c->nmembers - 1 > gs->cfg->group_max_size ? "its group size is greater than classic group "
-                                                                     "max size"
-                                                                   : NULL;
+                                                                    "max size"
+                                                                  : NULL;
     if (why)
         sk_info("group", "Cannot downgrade consumer group %s to classic group because %s.", c->g->group_id, why);
     return !why;
@@ -634,9 +638,8 @@ static int classic_member_add(ggroup *g, const cmember *cm)
         m->nprotocols = copy->nprotocols;
         free(copy);
     }
-    return m->member_id && (!cm->instance_id || m->group_instance_id) && m->client_id && m->client_host && copy
-               ? 0
-               : -1;
+    return m->member_id && (!cm->instance_id || m->group_instance_id) && m->client_id && m->client_host && copy ? 0
+                                                                                                                : -1;
 }
 
 int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
@@ -677,8 +680,10 @@ int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
         }
         cgroup_tombstones(g, &b);
         sk_grecs_group_metadata(&b, g, false, NULL);
-        sk_info("group", "group %s: downgraded from consumer to classic group at generation %d with %d members "
-                "(member %s left)", g->group_id, g->generation_id, g->nmembers, leaving->member_id);
+        sk_info("group",
+                "group %s: downgraded from consumer to classic group at generation %d with %d members "
+                "(member %s left)",
+                g->group_id, g->generation_id, g->nmembers, leaving->member_id);
         err = sk_coord_write(gs, g->partition, &b); /* replaying the tombstones frees `c` */
         sk_grecs_free(&b);
     }

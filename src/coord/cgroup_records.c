@@ -186,9 +186,8 @@ void crec_target_member_tombstone(grecs *b, const char *group_id, const char *me
 void crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
                   cmember_state state, const ctps *assigned, const ctps *revoking)
 {
-    kf_consumer_group_current_member_assignment_value v = {.member_epoch = epoch,
-                                                           .previous_member_epoch = previous_epoch,
-                                                           .state = (int8_t)state};
+    kf_consumer_group_current_member_assignment_value v = {
+        .member_epoch = epoch, .previous_member_epoch = previous_epoch, .state = (int8_t)state};
     int32_t *ids[2];
     v.assigned_partitions.n = tps_out(assigned, &v.assigned_partitions.items, &ids[0]);
     v.partitions_pending_revocation.n = tps_out(revoking, &v.partitions_pending_revocation.items, &ids[1]);
@@ -465,8 +464,7 @@ int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const s
         break;
     case CREC_TARGET_MEMBER:
         /* Kafka writes a member's metadata before its target */
-        rc = m ? tps_in((const ctopic_parts *)v.target.topic_partitions.items, v.target.topic_partitions.n,
-                        &m->target)
+        rc = m ? tps_in((const ctopic_parts *)v.target.topic_partitions.items, v.target.topic_partitions.n, &m->target)
                : -1;
         break;
     case CREC_CURRENT_ASSIGNMENT:

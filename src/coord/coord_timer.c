@@ -89,8 +89,8 @@ static void on_event(evutil_socket_t fd, short what, void *arg)
     sk_coord_timers_run(arg);
 }
 
-int sk_coord_timers_init(sk_coord_timers *ts, struct event_base *base, int64_t (*now_ms)(void *arg),
-                         void *clock_arg, void *owner)
+int sk_coord_timers_init(sk_coord_timers *ts, struct event_base *base, int64_t (*now_ms)(void *arg), void *clock_arg,
+                         void *owner)
 {
     *ts = (sk_coord_timers){.now_ms = now_ms, .clock_arg = clock_arg, .owner = owner};
     if (base && !(ts->ev = evtimer_new(base, on_event, ts)))

@@ -28,9 +28,9 @@ typedef struct sk_coord_timer sk_coord_timer;
 
 /* A deadline, embedded in its owner (container_of finds the owner). */
 struct sk_coord_timer {
-    int64_t deadline;                          /* ms by the facility's clock */
-    size_t slot;                               /* heap index, SK_COORD_TIMER_IDLE when not armed */
-    uint64_t seq;                              /* arm order (sk_coord_timers.arm_seq) */
+    int64_t deadline;                           /* ms by the facility's clock */
+    size_t slot;                                /* heap index, SK_COORD_TIMER_IDLE when not armed */
+    uint64_t seq;                               /* arm order (sk_coord_timers.arm_seq) */
     void (*fn)(void *owner, sk_coord_timer *t); /* runs once when due (disarmed first); owner as
                                                  * given to sk_coord_timers_init */
 };
@@ -38,20 +38,20 @@ struct sk_coord_timer {
 /* The heap of one coordinator. */
 typedef struct sk_coord_timers {
     /* configuration */
-    int64_t (*now_ms)(void *arg);  /* the clock, ms; NULL = the wall clock (skiff/clock.h) */
-    void *clock_arg;               /* passed to now_ms */
-    void *owner;                   /* passed to every timer's fn */
+    int64_t (*now_ms)(void *arg); /* the clock, ms; NULL = the wall clock (skiff/clock.h) */
+    void *clock_arg;              /* passed to now_ms */
+    void *owner;                  /* passed to every timer's fn */
     /* state */
-    sk_coord_timer **heap;         /* armed timers, min-heap on (deadline, seq) */
+    sk_coord_timer **heap; /* armed timers, min-heap on (deadline, seq) */
     size_t n, cap;
-    uint64_t arm_seq;              /* arms so far: orders equal deadlines, bounds a run */
-    struct event *ev;              /* libevent timer at the earliest deadline; NULL without a base */
+    uint64_t arm_seq; /* arms so far: orders equal deadlines, bounds a run */
+    struct event *ev; /* libevent timer at the earliest deadline; NULL without a base */
 } sk_coord_timers;
 
 /* Sets up `ts` (base may be NULL: timers then run only through
  * sk_coord_timers_run). Returns 0, or -1 when out of memory. */
-int sk_coord_timers_init(sk_coord_timers *ts, struct event_base *base, int64_t (*now_ms)(void *arg),
-                         void *clock_arg, void *owner);
+int sk_coord_timers_init(sk_coord_timers *ts, struct event_base *base, int64_t (*now_ms)(void *arg), void *clock_arg,
+                         void *owner);
 /* Frees the heap and the libevent timer; armed timers are forgotten. */
 void sk_coord_timers_free(sk_coord_timers *ts);
 /* Now, ms, by the facility's clock. */

@@ -426,8 +426,7 @@ static void prepare_rebalance(sk_groups *gs, ggroup *g, const char *reason)
  * its delay) or members are missing (maybeCompleteJoinPhase). */
 static void maybe_complete_join_phase(sk_groups *gs, ggroup *g)
 {
-    if (g->state != SK_GROUP_PREPARING_REBALANCE || g->previous_state == SK_GROUP_EMPTY ||
-        !has_all_members_joined(g))
+    if (g->state != SK_GROUP_PREPARING_REBALANCE || g->previous_state == SK_GROUP_EMPTY || !has_all_members_joined(g))
         return;
     complete_join(gs, g);
 }
@@ -456,8 +455,8 @@ static bool elect_joined_leader(ggroup *g)
             return true;
         }
     }
-    sk_info("group", "group %s: leader %s did not rejoin before the rebalance timeout and no member did",
-            g->group_id, g->leader->member_id);
+    sk_info("group", "group %s: leader %s did not rejoin before the rebalance timeout and no member did", g->group_id,
+            g->leader->member_id);
     return false;
 }
 
@@ -508,8 +507,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
     for (gmember *m = g->members, *next; m; m = next) {
         next = m->next;
         if (!m->join_waiter && !m->group_instance_id) {
-            sk_info("group", "group %s: removing dynamic member %s, which did not rejoin", g->group_id,
-                    m->member_id);
+            sk_info("group", "group %s: removing dynamic member %s, which did not rejoin", g->group_id, m->member_id);
             sk_group_member_remove(gs, m);
         }
     }
@@ -527,7 +525,7 @@ static void complete_join(sk_groups *gs, ggroup *g)
         g->protocol_name = selected ? sk_coord_strdup(selected) : NULL;
         sk_group_compute_subscribed(g);
         sk_group_set_state(gs, g, SK_GROUP_COMPLETING_REBALANCE, "generation %d with %d members, protocol %s",
-                        g->generation_id, g->nmembers, g->protocol_name ? g->protocol_name : "-");
+                           g->generation_id, g->nmembers, g->protocol_name ? g->protocol_name : "-");
     } else {
         sk_group_compute_subscribed(g);
         sk_group_set_state(gs, g, SK_GROUP_EMPTY, "generation %d has no members", g->generation_id);
@@ -620,8 +618,8 @@ void sk_group_member_session_expired(void *owner, gtimer *t)
     ggroup *g = m->group;
     char reason[300];
     snprintf(reason, sizeof reason, "removing member %s on heartbeat expiration", m->member_id);
-    sk_info("group", "group %s: member %s has failed (session timeout %d ms), removing it", g->group_id,
-            m->member_id, m->session_timeout_ms);
+    sk_info("group", "group %s: member %s has failed (session timeout %d ms), removing it", g->group_id, m->member_id,
+            m->session_timeout_ms);
     remove_member_and_update(gs, g, m, reason);
 }
 
@@ -630,8 +628,8 @@ static void pending_session_expired(void *owner, gtimer *t)
     sk_groups *gs = owner;
     gpending *p = (gpending *)((char *)t - offsetof(gpending, timer));
     ggroup *g = p->group;
-    sk_info("group", "group %s: pending member %s did not join within its session timeout, removing it",
-            g->group_id, p->member_id);
+    sk_info("group", "group %s: pending member %s did not join within its session timeout, removing it", g->group_id,
+            p->member_id);
     sk_group_pending_remove(gs, p);
     if (g->state == SK_GROUP_PREPARING_REBALANCE && has_all_members_joined(g))
         complete_join(gs, g);
@@ -654,8 +652,8 @@ static void add_member_then_rebalance(sk_groups *gs, ggroup *g, const sk_group_c
     member_set_join_waiter(gs, m, waiter, version);
     sk_group_reschedule_heartbeat(gs, m, GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS);
     char reason[512];
-    snprintf(reason, sizeof reason, "adding new member %s with group instance id %s; client reason: %s",
-             m->member_id, m->group_instance_id ? m->group_instance_id : "null", join_reason(rq->reason));
+    snprintf(reason, sizeof reason, "adding new member %s with group instance id %s; client reason: %s", m->member_id,
+             m->group_instance_id ? m->group_instance_id : "null", join_reason(rq->reason));
     sk_group_maybe_rebalance(gs, g, reason);
 }
 
@@ -876,9 +874,8 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
         sk_group_answer_join_error(gs, waiter, mid, SK_ERR_INVALID_SESSION_TIMEOUT);
         return;
     }
-    sk_debug("group", "group %s: JoinGroup v%d from member '%s' (client %s at %s); reason: %s", rq->group_id.p,
-             version, mid, c->client_id ? c->client_id : "-", c->client_host ? c->client_host : "-",
-             join_reason(rq->reason));
+    sk_debug("group", "group %s: JoinGroup v%d from member '%s' (client %s at %s); reason: %s", rq->group_id.p, version,
+             mid, c->client_id ? c->client_id : "-", c->client_host ? c->client_host : "-", join_reason(rq->reason));
     ggroup *g = sk_group_find_str(gs, rq->group_id);
     if (!g) {
         if (mid[0]) {

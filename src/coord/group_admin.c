@@ -96,8 +96,8 @@ int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, con
         return -1;
     int32_t n = 0;
     for (const ggroup *g = gs->first; g; g = g->next) {
-        const char *state = g->consumer ? cgroup_state_name(cgroup_state_of(g->consumer))
-                                        : sk_group_state_name(g->state);
+        const char *state =
+            g->consumer ? cgroup_state_name(cgroup_state_of(g->consumer)) : sk_group_state_name(g->state);
         const char *type = g->consumer ? "consumer" : "classic";
         if (!filter_any(states, nstates, state) || !filter_any(types, ntypes, type))
             continue;

@@ -59,7 +59,7 @@ goffset *sk_group_offset_find(const ggroup *g, const char *topic, int32_t partit
 }
 
 int sk_group_offset_put(ggroup *g, const char *topic, int32_t partition, int64_t offset, int32_t leader_epoch,
-               kf_str metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset)
+                        kf_str metadata, int64_t commit_timestamp, int64_t expire_timestamp, int64_t record_offset)
 {
     char *md = sk_coord_memdup(metadata);
     if (!md)
@@ -159,8 +159,7 @@ static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
     } else if (!transactional && g->state != SK_GROUP_EMPTY) {
         return SK_ERR_UNKNOWN_MEMBER_ID;
     }
-    return !transactional && g->state == SK_GROUP_COMPLETING_REBALANCE ? SK_ERR_REBALANCE_IN_PROGRESS
-                                                                       : SK_ERR_NONE;
+    return !transactional && g->state == SK_GROUP_COMPLETING_REBALANCE ? SK_ERR_REBALANCE_IN_PROGRESS : SK_ERR_NONE;
 }
 
 /* Steps `it` to the next partition of `c` (start: t = 0, p = -1) and fills
@@ -279,8 +278,8 @@ void sk_group_commit(sk_groups *gs, const gcommit_req *c)
     } else {
         if (!g)
             sk_info("group", "group %s: created as a simple consumer group by a manual offset commit", group_id);
-        sk_debug("group", "group %s: offsets committed by member '%s' generation %d%s", group_id, mid,
-                 c->generation, transactional ? " in a transaction" : "");
+        sk_debug("group", "group %s: offsets committed by member '%s' generation %d%s", group_id, mid, c->generation,
+                 transactional ? " in a transaction" : "");
     }
     free(group_id);
 }
@@ -319,8 +318,7 @@ static void fill_partition(kf_offset_fetch_response_group_partition *out, int32_
 }
 
 int sk_group_fetch_offsets(sk_groups *gs, kf_str group_id, const kf_offset_fetch_request_group_topic *topics,
-                           int32_t ntopics, bool require_stable, kf_offset_fetch_response_group *out,
-                           sk_arena *arena)
+                           int32_t ntopics, bool require_stable, kf_offset_fetch_response_group *out, sk_arena *arena)
 {
     ggroup *g = sk_group_find_str(gs, group_id);
     const char *gid = group_id.p ? group_id.p : "";
@@ -423,8 +421,8 @@ void sk_groups_topic_deleted(sk_groups *gs, const char *topic)
         int16_t err = sk_coord_write(gs, g->partition, &b);
         sk_grecs_free(&b);
         if (err != SK_ERR_NONE)
-            sk_warn("group", "group %s: cannot store the removal of the offsets of deleted topic %s: %s",
-                    g->group_id, topic, sk_err_name(err));
+            sk_warn("group", "group %s: cannot store the removal of the offsets of deleted topic %s: %s", g->group_id,
+                    topic, sk_err_name(err));
         else if (n > 0)
             sk_info("group", "group %s: %d offsets of deleted topic %s removed", g->group_id, n, topic);
     }
@@ -459,8 +457,8 @@ static bool expire_offsets(const sk_groups *gs, const ggroup *g, int64_t now, gr
         }
         for (int32_t p = gt->n - 1; p >= 0; p--) {
             const goffset *o = &gt->parts[p];
-            int64_t base = since_empty && g->current_state_timestamp >= 0 ? g->current_state_timestamp
-                                                                           : o->commit_timestamp;
+            int64_t base =
+                since_empty && g->current_state_timestamp >= 0 ? g->current_state_timestamp : o->commit_timestamp;
             /* base <= now - retention: a replayed timestamp far in the past cannot overflow now - base. */
             bool expired = o->expire_timestamp >= 0 ? now >= o->expire_timestamp : base <= now - retention_ms;
             if (!expired || sk_group_txn_offset_pending(gs, g->group_id, gt->name, o->partition))
@@ -484,7 +482,7 @@ void sk_groups_expiration_fire(void *owner, gtimer *t)
         bool all = expire_offsets(gs, g, now, &b);
         bool delete = all && g->state == SK_GROUP_EMPTY && (!g->consumer || g->consumer->nmembers == 0) &&
                       !sk_group_txn_offset_pending(gs, g->group_id, NULL, -1);
-        if (delete && g->consumer)
+        if (delete &&g->consumer)
             cgroup_tombstones(g, &b);
         else if (delete)
             sk_grecs_group_tombstone(&b, g->group_id);

@@ -70,8 +70,7 @@ static struct grec *grec_begin(grecs *b)
     return r;
 }
 
-void sk_grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version,
-               const void *value)
+void sk_grecs_add(grecs *b, const kf_record_type *rt, int16_t type, const void *key, int16_t version, const void *value)
 {
     struct grec *r = grec_begin(b);
     if (!r)
@@ -112,9 +111,9 @@ void sk_grecs_group_metadata(grecs *b, const ggroup *g, bool empty, const kf_byt
         x->rebalance_timeout = m->rebalance_timeout_ms;
         x->session_timeout = m->session_timeout_ms;
         x->subscription = (kf_bytes){p ? p->metadata : NULL, p ? p->metadata_len : 0, NULL};
-        x->assignment = assignments ? (kf_bytes){assignments[i].p, assignments[i].len > 0 ? assignments[i].len : 0,
-                                                 NULL}
-                                    : (kf_bytes){m->assignment, m->assignment_len, NULL};
+        x->assignment = assignments
+                            ? (kf_bytes){assignments[i].p, assignments[i].len > 0 ? assignments[i].len : 0, NULL}
+                            : (kf_bytes){m->assignment, m->assignment_len, NULL};
     }
     v.members.items = members;
     v.members.n = i;
@@ -137,7 +136,7 @@ void sk_grecs_offset_commit(grecs *b, const char *group_id, const char *topic, i
                                 .commit_timestamp = o->commit_timestamp,
                                 .expire_timestamp = o->expire_timestamp};
     sk_grecs_add(b, KF_RECORD_OFFSET_COMMIT, KEY_OFFSET_COMMIT, &key,
-              o->expire_timestamp >= 0 ? VALUE_OFFSET_COMMIT_EXPIRE : VALUE_OFFSET_COMMIT, &v);
+                 o->expire_timestamp >= 0 ? VALUE_OFFSET_COMMIT_EXPIRE : VALUE_OFFSET_COMMIT, &v);
 }
 
 void sk_grecs_offset_tombstone(grecs *b, const char *group_id, const char *topic, int32_t partition)
@@ -179,10 +178,10 @@ static int replay_offset(sk_groups *gs, const sk_group_record *rec, int64_t offs
     /* metadata: the bytes exactly (it may hold NULs) */
     if (producer_id >= 0)
         rc = sk_group_txn_offset_put(gs, g, producer_id, topic, key.partition, v.offset, v.leader_epoch, v.metadata,
-                            v.commit_timestamp, offset_in_log);
+                                     v.commit_timestamp, offset_in_log);
     else
         rc = sk_group_offset_put(g, topic, key.partition, v.offset, v.leader_epoch, v.metadata, v.commit_timestamp,
-                        v.expire_timestamp, offset_in_log);
+                                 v.expire_timestamp, offset_in_log);
 out:
     sk_arena_free(&arena);
     return rc;
@@ -279,8 +278,8 @@ static int replay_group(sk_groups *gs, const sk_group_record *rec)
         goto out;
     }
     bool live = gs->writing && g;
-    bool decoded = kf_record_value_decode(KF_RECORD_GROUP_METADATA, rec->value, rec->value_len, &arena, &v,
-                                          &version) == 0;
+    bool decoded =
+        kf_record_value_decode(KF_RECORD_GROUP_METADATA, rec->value, rec->value_len, &arena, &v, &version) == 0;
     if (live) {
         rc = decoded ? replay_group_live(gs, g, &v, &arena) : -1;
         goto out;
@@ -336,8 +335,8 @@ int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, 
     else if (rt)
         rc = cgroup_replay(gs, rt, type, rec);
     if (rc < 0)
-        sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)",
-                type, rec->key_len, rec->value ? "with a value" : "tombstone");
+        sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)", type,
+                rec->key_len, rec->value ? "with a value" : "tombstone");
     return rc;
 }
 
@@ -347,8 +346,8 @@ void sk_groups_replay_batch(sk_groups *gs, int32_t partition, const sk_batch *ba
         sk_txn_marker mk;
         int m = sk_batch_txn_marker(batch, &mk);
         if (m < 0)
-            sk_warn("group", "__consumer_offsets-%d: skipping the unreadable control batch at offset %lld",
-                    partition, (long long)batch->base_offset);
+            sk_warn("group", "__consumer_offsets-%d: skipping the unreadable control batch at offset %lld", partition,
+                    (long long)batch->base_offset);
         else if (m > 0)
             sk_groups_txn_marker(gs, partition, batch->producer_id, mk.type == SK_CONTROL_COMMIT);
         return;

@@ -69,7 +69,7 @@ static int16_t log_append(void *arg, const sk_group_batch *gb, int64_t *base_off
 typedef struct replay_ctx {
     sk_groups *gs;
     int32_t partition;
-    size_t cap;                  /* inflated batch bound */
+    size_t cap; /* inflated batch bound */
 } replay_ctx;
 
 static void replay_batch(void *arg, const sk_batch *batch)

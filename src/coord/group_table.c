@@ -244,8 +244,8 @@ bool sk_group_can_transit(const ggroup *g, sk_group_state to)
 {
     if (transition_valid(g->state, to))
         return true;
-    sk_error("group", "BUG: group %s: illegal transition %s -> %s refused", g->group_id,
-             sk_group_state_name(g->state), sk_group_state_name(to));
+    sk_error("group", "BUG: group %s: illegal transition %s -> %s refused", g->group_id, sk_group_state_name(g->state),
+             sk_group_state_name(to));
     return false;
 }
 
@@ -536,8 +536,10 @@ void sk_group_compute_subscribed(ggroup *g)
     for (const gmember *m = g->members; m; m = m->next) {
         const gprotocol *p = sk_group_member_protocol(m, g->protocol_name);
         if (!p || add_subscription(g, &cap, p->metadata, p->metadata_len) < 0) {
-            sk_warn("group", "group %s: cannot parse the consumer protocol subscription of member %s; "
-                    "the subscribed topics are unknown", g->group_id, m->member_id);
+            sk_warn("group",
+                    "group %s: cannot parse the consumer protocol subscription of member %s; "
+                    "the subscribed topics are unknown",
+                    g->group_id, m->member_id);
             return;
         }
     }

@@ -56,8 +56,8 @@ void sk_group_txn_offsets_drop(sk_groups *gs, const char *group_id, const char *
 }
 
 int sk_group_txn_offset_put(sk_groups *gs, const ggroup *g, int64_t producer_id, const char *topic, int32_t partition,
-                   int64_t offset, int32_t leader_epoch, kf_str metadata, int64_t commit_timestamp,
-                   int64_t record_offset)
+                            int64_t offset, int32_t leader_epoch, kf_str metadata, int64_t commit_timestamp,
+                            int64_t record_offset)
 {
     gtxn_offset *o = NULL;
     for (gtxn_offset *x = gs->txn_offsets; x && !o; x = x->next)
@@ -135,7 +135,8 @@ void sk_groups_txn_marker(sk_groups *gs, int32_t partition, int64_t producer_id,
         if (!g || (cur && cur->record_offset > o->record_offset))
             dropped++;
         else if (sk_group_offset_put(g, o->topic, o->partition, o->offset, o->leader_epoch,
-                            (kf_str){o->metadata, o->metadata_len}, o->commit_timestamp, -1, o->record_offset) == 0)
+                                     (kf_str){o->metadata, o->metadata_len}, o->commit_timestamp, -1,
+                                     o->record_offset) == 0)
             committed++;
         else
             sk_error("group", "group %s: out of memory committing the transactional offset of %s-%d", g->group_id,

@@ -88,30 +88,29 @@ struct txn_meta {
 
 struct sk_txns {
     /* Configuration */
-    const sk_config *cfg;         /* broker configuration (borrowed) */
-    sk_txn_store store;           /* copy of *opts.store */
-    bool has_store;               /* store is set (tests may run without one) */
-    sk_producer_ids *ids;         /* producer id blocks (borrowed) */
-    int32_t num_partitions;       /* of __transaction_state */
-    int64_t marker_retry_ms;      /* wait before a failed marker is written again, ms */
+    const sk_config *cfg;    /* broker configuration (borrowed) */
+    sk_txn_store store;      /* copy of *opts.store */
+    bool has_store;          /* store is set (tests may run without one) */
+    sk_producer_ids *ids;    /* producer id blocks (borrowed) */
+    int32_t num_partitions;  /* of __transaction_state */
+    int64_t marker_retry_ms; /* wait before a failed marker is written again, ms */
     /* State */
-    bool loading;                 /* until sk_txns_loaded */
-    sk_coord_timers timers;       /* every deadline, on the clock of sk_txns_opts.now_ms */
-    sk_coord_timer expiration;    /* next look for idle ids (transaction.cleanup.interval.ms) */
-    sk_htab metas;                /* txn_meta by transactional id */
+    bool loading;              /* until sk_txns_loaded */
+    sk_coord_timers timers;    /* every deadline, on the clock of sk_txns_opts.now_ms */
+    sk_coord_timer expiration; /* next look for idle ids (transaction.cleanup.interval.ms) */
+    sk_htab metas;             /* txn_meta by transactional id */
 };
 
 static const char *const state_names[SK_TXN_NSTATES] = {
-    "Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead",
-    "PrepareEpochFence",
+    "Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead", "PrepareEpochFence",
 };
 
 #define BIT(s) (1u << (s))
 /* Allowed source states of each stored target (TransactionState.validPreviousStates). */
 static const unsigned valid_previous[SK_TXN_NSTATES] = {
     [SK_TXN_EMPTY] = BIT(SK_TXN_EMPTY) | BIT(SK_TXN_COMPLETE_COMMIT) | BIT(SK_TXN_COMPLETE_ABORT),
-    [SK_TXN_ONGOING] = BIT(SK_TXN_ONGOING) | BIT(SK_TXN_EMPTY) | BIT(SK_TXN_COMPLETE_COMMIT) |
-                       BIT(SK_TXN_COMPLETE_ABORT),
+    [SK_TXN_ONGOING] =
+        BIT(SK_TXN_ONGOING) | BIT(SK_TXN_EMPTY) | BIT(SK_TXN_COMPLETE_COMMIT) | BIT(SK_TXN_COMPLETE_ABORT),
     [SK_TXN_PREPARE_COMMIT] = BIT(SK_TXN_ONGOING),
     [SK_TXN_PREPARE_ABORT] = BIT(SK_TXN_ONGOING) | BIT(SK_TXN_PREPARE_EPOCH_FENCE),
     [SK_TXN_COMPLETE_COMMIT] = BIT(SK_TXN_PREPARE_COMMIT),
@@ -291,8 +290,8 @@ static int16_t txn_write(txn_meta *m, const txn_value *v, int64_t at_ms)
     sk_writer_init(&value, 128);
     int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
     if (sk_txn_key_encode(&key, m->id) == 0 && (!v || sk_txn_value_encode(&value, v) == 0)) {
-        err = tc->has_store ? tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions),
-                                               key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0, at_ms)
+        err = tc->has_store ? tc->store.append(tc->store.arg, sk_txn_partition_for(m->id, tc->num_partitions), key.buf,
+                                               key.len, v ? value.buf : NULL, v ? value.len : 0, at_ms)
                             : SK_ERR_NONE;
         if (err == SK_ERR_NONE && sk_txns_replay(tc, key.buf, key.len, v ? value.buf : NULL, v ? value.len : 0) < 0) {
             sk_error("txn", "%s: a record just written does not replay (out of memory?)", m->id);
@@ -336,15 +335,14 @@ static int16_t transit(txn_meta *m, txn_value *v, const char *reason)
     }
     sk_txn_value_free(v);
     if (err != SK_ERR_NONE) {
-        sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[from], state_names[to],
-                sk_err_name(err));
+        sk_warn("txn", "%s: cannot store %s -> %s: %s", m->id, state_names[from], state_names[to], sk_err_name(err));
         return append_error(err);
     }
     /* Not in the record (Kafka's lastProducerEpoch lives in memory): kept
      * across live transitions, -1 after a load. */
     m->last_producer_epoch = last_epoch;
-    sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[from],
-            state_names[m->state], m->producer_id, m->producer_epoch, reason);
+    sk_info("txn", "%s: %s -> %s (producer %" PRId64 " epoch %d): %s", m->id, state_names[from], state_names[m->state],
+            m->producer_id, m->producer_epoch, reason);
     SK_INVARIANT(m->state == to && meta_find(m->tc, m->id) == m, m->id);
     return SK_ERR_NONE;
 }
@@ -390,16 +388,16 @@ static void send_markers(txn_meta *m)
             tp->marked = true;
             continue;
         }
-        int16_t err = tc->store.write_marker(tc->store.arg, tp->topic, tp->partition, m->producer_id,
-                                             m->producer_epoch, commit, now(tc));
+        int16_t err = tc->store.write_marker(tc->store.arg, tp->topic, tp->partition, m->producer_id, m->producer_epoch,
+                                             commit, now(tc));
         if (err == SK_ERR_NONE || err == SK_ERR_UNKNOWN_TOPIC_OR_PARTITION || !sk_err_retriable(err)) {
             if (err != SK_ERR_NONE)
-                sk_warn("txn", "%s: dropping the %s marker of %s-%d: %s", m->id, commit ? "COMMIT" : "ABORT",
-                        tp->topic, tp->partition, sk_err_name(err));
+                sk_warn("txn", "%s: dropping the %s marker of %s-%d: %s", m->id, commit ? "COMMIT" : "ABORT", tp->topic,
+                        tp->partition, sk_err_name(err));
             tp->marked = true;
         } else {
-            sk_warn("txn", "%s: cannot write the %s marker to %s-%d: %s; retrying", m->id,
-                    commit ? "COMMIT" : "ABORT", tp->topic, tp->partition, sk_err_name(err));
+            sk_warn("txn", "%s: cannot write the %s marker to %s-%d: %s; retrying", m->id, commit ? "COMMIT" : "ABORT",
+                    tp->topic, tp->partition, sk_err_name(err));
             pending = true;
         }
     }
@@ -454,8 +452,7 @@ static int16_t end_transaction(txn_meta *m, int64_t producer_id, int16_t epoch, 
  * epoch's writes and requests are fenced. */
 static int16_t fence_and_abort(txn_meta *m, const char *reason)
 {
-    sk_info("txn", "%s: fencing producer %" PRId64 " epoch %d: %s", m->id, m->producer_id, m->producer_epoch,
-            reason);
+    sk_info("txn", "%s: fencing producer %" PRId64 " epoch %d: %s", m->id, m->producer_id, m->producer_epoch, reason);
     if (!m->fence_failed)
         m->producer_epoch++;
     m->last_producer_epoch = -1;
@@ -493,9 +490,9 @@ static void expire_ids(sk_txns *tc)
     for (sk_hnode *n = sk_htab_next(&tc->metas, NULL, &bucket), *next; n; n = next) {
         next = sk_htab_next(&tc->metas, n, &bucket);
         txn_meta *m = meta_of(n);
-        bool idle = (m->state == SK_TXN_EMPTY || m->state == SK_TXN_COMPLETE_COMMIT ||
-                     m->state == SK_TXN_COMPLETE_ABORT) &&
-                    !sk_coord_timer_armed(&m->timer) && m->update_ms <= cutoff;
+        bool idle =
+            (m->state == SK_TXN_EMPTY || m->state == SK_TXN_COMPLETE_COMMIT || m->state == SK_TXN_COMPLETE_ABORT) &&
+            !sk_coord_timer_armed(&m->timer) && m->update_ms <= cutoff;
         if (!idle)
             continue;
         sk_info("txn", "%s: expiring (producer %" PRId64 ", idle since %" PRId64 " ms)", m->id, m->producer_id,
@@ -692,9 +689,8 @@ static int16_t init_transactional(txn_meta *m, int32_t timeout_ms, int64_t produ
     return err;
 }
 
-int16_t sk_txn_init_producer_id(sk_txns *tc, const char *transactional_id, int32_t timeout_ms,
-                                int64_t producer_id, int16_t producer_epoch, int64_t *out_id,
-                                int16_t *out_epoch)
+int16_t sk_txn_init_producer_id(sk_txns *tc, const char *transactional_id, int32_t timeout_ms, int64_t producer_id,
+                                int16_t producer_epoch, int64_t *out_id, int16_t *out_epoch)
 {
     *out_id = -1;
     *out_epoch = 0;
@@ -745,8 +741,8 @@ static int16_t find_checked(sk_txns *tc, const char *id, int64_t producer_id, in
     return SK_ERR_NONE;
 }
 
-int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id,
-                              int16_t producer_epoch, const sk_txn_partition *parts, int32_t n)
+int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
+                              const sk_txn_partition *parts, int32_t n)
 {
     txn_meta *m;
     int16_t err = find_checked(tc, transactional_id, producer_id, producer_epoch, SK_ERR_PRODUCER_FENCED, &m);
@@ -787,9 +783,8 @@ int16_t sk_txn_add_partitions(sk_txns *tc, const char *transactional_id, int64_t
     return err;
 }
 
-int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id,
-                                 int16_t producer_epoch, const sk_txn_partition *parts, int32_t n,
-                                 int16_t *errors)
+int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
+                                 const sk_txn_partition *parts, int32_t n, int16_t *errors)
 {
     txn_meta *m;
     int16_t err = find_checked(tc, transactional_id, producer_id, producer_epoch, SK_ERR_PRODUCER_FENCED, &m);
@@ -802,8 +797,8 @@ int16_t sk_txn_verify_partitions(sk_txns *tc, const char *transactional_id, int6
     return SK_ERR_NONE;
 }
 
-int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t producer_id,
-                             int16_t producer_epoch, const char *topic, int32_t partition)
+int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
+                             const char *topic, int32_t partition)
 {
     if (!tc || !transactional_id)
         return SK_ERR_NONE;
@@ -828,8 +823,7 @@ int16_t sk_txn_check_produce(sk_txns *tc, const char *transactional_id, int64_t 
     }
 }
 
-int16_t sk_txn_end(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch,
-                   bool commit)
+int16_t sk_txn_end(sk_txns *tc, const char *transactional_id, int64_t producer_id, int16_t producer_epoch, bool commit)
 {
     if (!transactional_id || !*transactional_id)
         return SK_ERR_INVALID_REQUEST;
@@ -845,8 +839,7 @@ int16_t sk_txn_check_offset_commit(sk_txns *tc, const char *transactional_id, in
                                    int16_t producer_epoch, int32_t offsets_partition)
 {
     txn_meta *m;
-    int16_t err =
-        find_checked(tc, transactional_id, producer_id, producer_epoch, SK_ERR_INVALID_PRODUCER_EPOCH, &m);
+    int16_t err = find_checked(tc, transactional_id, producer_id, producer_epoch, SK_ERR_INVALID_PRODUCER_EPOCH, &m);
     if (err != SK_ERR_NONE)
         return err;
     if (m->state == SK_TXN_PREPARE_COMMIT || m->state == SK_TXN_PREPARE_ABORT)
@@ -904,8 +897,8 @@ int16_t sk_txn_describe(sk_txns *tc, const char *transactional_id, sk_txn_info *
     return fill_info(m, out, arena, true) < 0 ? SK_ERR_UNKNOWN_SERVER_ERROR : SK_ERR_NONE;
 }
 
-static bool list_match(const txn_meta *m, const sk_txn_state *states, int32_t nstates, const int64_t *ids,
-                       int32_t nids, int64_t min_duration_ms, int64_t t)
+static bool list_match(const txn_meta *m, const sk_txn_state *states, int32_t nstates, const int64_t *ids, int32_t nids,
+                       int64_t min_duration_ms, int64_t t)
 {
     if (m->state == SK_TXN_DEAD)
         return false;

@@ -21,23 +21,23 @@
 
 /* One partition of a transaction. */
 typedef struct txn_part {
-    char *topic;      /* heap */
+    char *topic;       /* heap */
     int32_t partition; /* partition index */
-    bool marked;      /* its marker is written (PrepareCommit/PrepareAbort) */
+    bool marked;       /* its marker is written (PrepareCommit/PrepareAbort) */
 } txn_part;
 
 /* A TransactionLogValue (Kafka's field names). */
 typedef struct txn_value {
-    int64_t producer_id;           /* ProducerId */
-    int64_t previous_producer_id;  /* v1 tag 0; -1 */
-    int64_t next_producer_id;      /* v1 tag 1; -1 */
-    int16_t producer_epoch;        /* ProducerEpoch */
-    int32_t timeout_ms;            /* TransactionTimeoutMs */
-    int8_t state;                  /* TransactionStatus (sk_txn_state) */
-    txn_part *parts;               /* TransactionPartitions (heap; NULL when none) */
-    int32_t nparts;                /* one entry per partition (grouped by topic on the wire) */
-    int64_t update_ms;             /* TransactionLastUpdateTimestampMs */
-    int64_t start_ms;              /* TransactionStartTimestampMs */
+    int64_t producer_id;          /* ProducerId */
+    int64_t previous_producer_id; /* v1 tag 0; -1 */
+    int64_t next_producer_id;     /* v1 tag 1; -1 */
+    int16_t producer_epoch;       /* ProducerEpoch */
+    int32_t timeout_ms;           /* TransactionTimeoutMs */
+    int8_t state;                 /* TransactionStatus (sk_txn_state) */
+    txn_part *parts;              /* TransactionPartitions (heap; NULL when none) */
+    int32_t nparts;               /* one entry per partition (grouped by topic on the wire) */
+    int64_t update_ms;            /* TransactionLastUpdateTimestampMs */
+    int64_t start_ms;             /* TransactionStartTimestampMs */
 } txn_value;
 
 /* Key (TransactionLogKey: int16 version 0, then the transactional id).

@@ -37,8 +37,7 @@ static int16_t log_append(void *arg, int32_t partition, const uint8_t *key, size
         p = sk_logstore_find(b->logs, TXN_TOPIC, partition);
     if (!p)
         return SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-    sk_record_spec rec = {.key = key, .key_len = key_len, .value = value, .value_len = value_len,
-                          .timestamp = now_ms};
+    sk_record_spec rec = {.key = key, .key_len = key_len, .value = value, .value_len = value_len, .timestamp = now_ms};
     sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 128 + key_len + value_len);
@@ -57,8 +56,9 @@ static int16_t write_marker(void *arg, const char *topic, int32_t partition, int
     sk_partition *p = sk_logstore_find(b->logs, topic, partition);
     /* __consumer_offsets exists once the group coordinator first wrote to
      * it: without it there is nothing of this producer to mark. */
-    int16_t err = p ? sk_partition_append_marker(p, producer_id, producer_epoch, 0, commit, now_ms, NULL)
-                    : offsets ? SK_ERR_NONE : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    int16_t err = p         ? sk_partition_append_marker(p, producer_id, producer_epoch, 0, commit, now_ms, NULL)
+                  : offsets ? SK_ERR_NONE
+                            : SK_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     if (err == SK_ERR_NONE && offsets && b->groups)
         sk_groups_txn_marker(b->groups, partition, producer_id, commit);
     return err;
@@ -88,7 +88,10 @@ sk_txns *sk_txns_start(sk_broker *b, const char *log_dir)
     if (!ids)
         return NULL;
     sk_txn_store store = {log_append, write_marker, b};
-    sk_txns_opts opts = {.base = b->base, .store = &store, .ids = ids, .num_partitions = t ? t->partitions : b->config->transaction_state_log_num_partitions};
+    sk_txns_opts opts = {.base = b->base,
+                         .store = &store,
+                         .ids = ids,
+                         .num_partitions = t ? t->partitions : b->config->transaction_state_log_num_partitions};
     sk_txns *tc = sk_txns_open(b->config, &opts);
     if (!tc) {
         sk_error("txn", "cannot start the transaction coordinator: out of memory");

@@ -12,8 +12,8 @@
 #define ARENA_MIN_CHUNK 4096
 
 struct sk_arena_chunk {
-    sk_arena_chunk *next; /* older chunk */
-    size_t size;          /* usable bytes in data */
+    sk_arena_chunk *next;                       /* older chunk */
+    size_t size;                                /* usable bytes in data */
     _Alignas(ARENA_ALIGN) unsigned char data[]; /* the allocations, `size` bytes */
 };
 

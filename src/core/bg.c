@@ -23,30 +23,30 @@
 typedef struct bg_job {
     sk_bg_fn work;       /* runs on the worker thread */
     sk_bg_fn done;       /* runs on the loop thread; may be NULL */
-    void *arg; /* argument of both */
+    void *arg;           /* argument of both */
     struct bg_job *next; /* next job in its queue or on the done list */
 } bg_job;
 
 typedef struct bg_worker {
-    sk_bg *bg; /* the pool it belongs to */
-    pthread_t thread; /* its thread (one per queue) */
-    pthread_cond_t wake;  /* signalled when a job is queued or on stop */
-    bg_job *head, *tail;  /* jobs waiting for this worker (under bg->lock) */
-    bool started; /* the thread was created (joined at free) */
+    sk_bg *bg;           /* the pool it belongs to */
+    pthread_t thread;    /* its thread (one per queue) */
+    pthread_cond_t wake; /* signalled when a job is queued or on stop */
+    bg_job *head, *tail; /* jobs waiting for this worker (under bg->lock) */
+    bool started;        /* the thread was created (joined at free) */
 } bg_worker;
 
 struct sk_bg {
     /* Shared with the workers, under `lock`. */
     pthread_mutex_t lock;
-    pthread_cond_t finished;   /* signalled when a job lands on the done list */
-    bg_job *done_head, *done_tail; /* finished jobs whose done callbacks are due */
-    bool notified;             /* a wake-up byte is in the pipe */
-    bool stop;                 /* workers exit once their queue is empty */
+    pthread_cond_t finished;          /* signalled when a job lands on the done list */
+    bg_job *done_head, *done_tail;    /* finished jobs whose done callbacks are due */
+    bool notified;                    /* a wake-up byte is in the pipe */
+    bool stop;                        /* workers exit once their queue is empty */
     bg_worker workers[SK_BG_NQUEUES]; /* one per job queue (SK_BG_SYNC, SK_BG_DELETE, ...) */
     /* Loop thread only. */
-    int pipe_fd[2];            /* [0] read end watched by `ev`, [1] written by workers */
+    int pipe_fd[2];   /* [0] read end watched by `ev`, [1] written by workers */
     struct event *ev; /* reads pipe_fd[0] and runs the done callbacks */
-    size_t pending;            /* submitted jobs whose completion has not run */
+    size_t pending;   /* submitted jobs whose completion has not run */
 };
 
 static void *worker_main(void *p)
@@ -162,7 +162,7 @@ int sk_bg_submit(sk_bg *bg, sk_bg_queue q, sk_bg_fn work, sk_bg_fn done, void *a
     bg_job *job = malloc(sizeof *job);
     if (!job)
         return -1;
-    *job = (bg_job){ .work = work, .done = done, .arg = arg };
+    *job = (bg_job){.work = work, .done = done, .arg = arg};
     bg_worker *w = &bg->workers[q];
     pthread_mutex_lock(&bg->lock);
     if (w->tail)

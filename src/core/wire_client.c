@@ -99,8 +99,8 @@ static int read_full(int fd, uint8_t *p, size_t len, int64_t deadline)
     return 0;
 }
 
-long sk_wire_call(int fd, int16_t key, int16_t version, const char *client_id, const void *body,
-                  size_t body_len, int timeout_ms, uint8_t **answer)
+long sk_wire_call(int fd, int16_t key, int16_t version, const char *client_id, const void *body, size_t body_len,
+                  int timeout_ms, uint8_t **answer)
 {
     size_t id_len = strlen(client_id);
     sk_writer w;

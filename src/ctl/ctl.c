@@ -22,45 +22,65 @@
 typedef enum flag_type { F_STR, F_INT, F_DUR, F_NUM, F_BOOL, F_LIST, F_NAME } flag_type;
 
 typedef struct ctl_flag {
-    const char *flag;   /* without the leading -- */
-    const char *field;  /* JSON field or query parameter */
-    flag_type type;     /* F_NAME: a string, or an integer when it is all digits (API keys, error codes) */
+    const char *flag;  /* without the leading -- */
+    const char *field; /* JSON field or query parameter */
+    flag_type type;    /* F_NAME: a string, or an integer when it is all digits (API keys, error codes) */
 } ctl_flag;
 
 typedef struct ctl_cmd {
-    const char *words;        /* e.g. "fault add" */
-    const char *method; /* HTTP method */
-    const char *path;         /* with one %s per positional argument */
-    int npos;                 /* positional arguments */
-    const char *usage;        /* positional arguments and flags, for --help */
-    const ctl_flag *flags; /* its flags, ended by a NULL name */
-    bool query;               /* flags go to the query string (GET) */
-    bool wait;                /* a long poll: --timeout sets timeout_ms */
+    const char *words;             /* e.g. "fault add" */
+    const char *method;            /* HTTP method */
+    const char *path;              /* with one %s per positional argument */
+    int npos;                      /* positional arguments */
+    const char *usage;             /* positional arguments and flags, for --help */
+    const ctl_flag *flags;         /* its flags, ended by a NULL name */
+    bool query;                    /* flags go to the query string (GET) */
+    bool wait;                     /* a long poll: --timeout sets timeout_ms */
     void (*human)(const cJSON *j); /* prints the answer for people; NULL: ctl_print_human */
 } ctl_cmd;
 
 static const ctl_flag fault_flags[] = {
-    {"api", "api", F_NAME}, {"version", "version", F_INT}, {"client-id", "client_id", F_STR},
-    {"topic", "topic", F_STR}, {"partition", "partition", F_INT}, {"group", "group_id", F_STR},
-    {"transactional-id", "transactional_id", F_STR}, {"node", "node_id", F_INT}, {"error", "error", F_NAME},
-    {"error-level", "error_level", F_STR}, {"delay", "delay_ms", F_DUR}, {"close", "close", F_STR},
-    {"blackhole", "blackhole", F_BOOL}, {"throttle", "throttle_time_ms", F_DUR}, {"once", "once", F_BOOL},
-    {"times", "times", F_INT}, {"after", "after", F_INT}, {"probability", "probability", F_NUM},
-    {"seed", "seed", F_INT}, {"for", "duration_ms", F_DUR}, {NULL, NULL, F_STR},
+    {"api", "api", F_NAME},
+    {"version", "version", F_INT},
+    {"client-id", "client_id", F_STR},
+    {"topic", "topic", F_STR},
+    {"partition", "partition", F_INT},
+    {"group", "group_id", F_STR},
+    {"transactional-id", "transactional_id", F_STR},
+    {"node", "node_id", F_INT},
+    {"error", "error", F_NAME},
+    {"error-level", "error_level", F_STR},
+    {"delay", "delay_ms", F_DUR},
+    {"close", "close", F_STR},
+    {"blackhole", "blackhole", F_BOOL},
+    {"throttle", "throttle_time_ms", F_DUR},
+    {"once", "once", F_BOOL},
+    {"times", "times", F_INT},
+    {"after", "after", F_INT},
+    {"probability", "probability", F_NUM},
+    {"seed", "seed", F_INT},
+    {"for", "duration_ms", F_DUR},
+    {NULL, NULL, F_STR},
 };
 static const ctl_flag group_wait_flags[] = {
-    {"state", "state", F_STR}, {"members", "members", F_INT}, {"generation", "min_generation", F_INT},
+    {"state", "state", F_STR},
+    {"members", "members", F_INT},
+    {"generation", "min_generation", F_INT},
     {NULL, NULL, F_STR},
 };
 static const ctl_flag topic_wait_flags[] = {{"partitions", "partitions", F_INT}, {NULL, NULL, F_STR}};
 static const ctl_flag partition_wait_flags[] = {
-    {"high-watermark", "high_watermark", F_INT}, {"last-stable-offset", "last_stable_offset", F_INT},
+    {"high-watermark", "high_watermark", F_INT},
+    {"last-stable-offset", "last_stable_offset", F_INT},
     {NULL, NULL, F_STR},
 };
 static const ctl_flag txn_wait_flags[] = {{"state", "state", F_STR}, {NULL, NULL, F_STR}};
 static const ctl_flag timed_flags[] = {{"for", "duration_ms", F_DUR}, {NULL, NULL, F_STR}};
 static const ctl_flag capture_start_flags[] = {
-    {"api", "apis", F_LIST}, {"capacity", "capacity", F_INT}, {"bodies", "bodies", F_BOOL}, {NULL, NULL, F_STR},
+    {"api", "apis", F_LIST},
+    {"capacity", "capacity", F_INT},
+    {"bodies", "bodies", F_BOOL},
+    {NULL, NULL, F_STR},
 };
 static const ctl_flag capture_list_flags[] = {
     {"api", "api", F_STR}, {"client-id", "client_id", F_STR}, {"since", "since", F_INT}, {"limit", "limit", F_INT},
@@ -89,21 +109,19 @@ static const ctl_cmd commands[] = {
     {"fault clear", "DELETE", "/v1/faults", 0, "", no_flags, false, false, NULL},
     {"wait group", "POST", "/v1/waits/group", 1, "GROUP [--state S] [--members N] [--generation N] [--timeout D]",
      group_wait_flags, false, true, human_wait},
-    {"wait topic", "POST", "/v1/waits/topic", 1, "TOPIC [--partitions N] [--timeout D]", topic_wait_flags, false,
-     true, human_wait},
+    {"wait topic", "POST", "/v1/waits/topic", 1, "TOPIC [--partitions N] [--timeout D]", topic_wait_flags, false, true,
+     human_wait},
     {"wait partition", "POST", "/v1/waits/partition", 2,
-     "TOPIC PARTITION [--high-watermark O] [--last-stable-offset O] [--timeout D]", partition_wait_flags, false,
-     true, human_wait},
+     "TOPIC PARTITION [--high-watermark O] [--last-stable-offset O] [--timeout D]", partition_wait_flags, false, true,
+     human_wait},
     {"wait txn", "POST", "/v1/waits/transaction", 1, "TRANSACTIONAL_ID [--state S] [--timeout D]", txn_wait_flags,
      false, true, human_wait},
     {"group describe", "GET", "/v1/groups/%s", 1, "GROUP", no_flags, false, false, NULL},
     {"group rebalance", "POST", "/v1/groups/%s/rebalance", 1, "GROUP", no_flags, false, false, NULL},
-    {"group remove-member", "DELETE", "/v1/groups/%s/members/%s", 2, "GROUP MEMBER_ID", no_flags, false, false,
-     NULL},
+    {"group remove-member", "DELETE", "/v1/groups/%s/members/%s", 2, "GROUP MEMBER_ID", no_flags, false, false, NULL},
     {"topic describe", "GET", "/v1/topics/%s", 1, "TOPIC", no_flags, false, false, NULL},
     {"topic roll", "POST", "/v1/topics/%s/roll", 1, "TOPIC", no_flags, false, false, NULL},
-    {"partition roll", "POST", "/v1/topics/%s/partitions/%s/roll", 2, "TOPIC PARTITION", no_flags, false, false,
-     NULL},
+    {"partition roll", "POST", "/v1/topics/%s/partitions/%s/roll", 2, "TOPIC PARTITION", no_flags, false, false, NULL},
     {"topic compact", "POST", "/v1/topics/%s/compact", 1, "TOPIC [--timeout D]", no_flags, false, true, human_wait},
     {"retention", "POST", "/v1/log/retention", 0, "", no_flags, false, false, NULL},
     {"txn describe", "GET", "/v1/transactions/%s", 1, "TRANSACTIONAL_ID", no_flags, false, false, NULL},
@@ -120,20 +138,20 @@ static const ctl_cmd commands[] = {
     {"capture clear", "DELETE", "/v1/capture", 0, "", no_flags, false, false, NULL},
     {"metrics", "GET", "/metrics", 0, "", no_flags, false, false, NULL},
     {"cluster", "GET", "/v1/cluster", 0, "", no_flags, false, false, NULL},
-    {"cluster down", "POST", "/v1/cluster/brokers/%s/down", 1, "NODE_ID [--leaderless true|false]", down_flags,
-     false, false, NULL},
+    {"cluster down", "POST", "/v1/cluster/brokers/%s/down", 1, "NODE_ID [--leaderless true|false]", down_flags, false,
+     false, NULL},
     {"cluster up", "POST", "/v1/cluster/brokers/%s/up", 1, "NODE_ID", no_flags, false, false, NULL},
     {"cluster shuffle", "POST", "/v1/cluster/leaders/shuffle", 0, "[--seed N]", seed_flags, false, false, NULL},
-    {"partition route", "GET", "/v1/cluster/topics/%s/partitions/%s", 2, "TOPIC PARTITION", no_flags, false,
-     false, NULL},
+    {"partition route", "GET", "/v1/cluster/topics/%s/partitions/%s", 2, "TOPIC PARTITION", no_flags, false, false,
+     NULL},
     {"partition move", "POST", "/v1/cluster/topics/%s/partitions/%s/leader", 2, "TOPIC PARTITION [--node ID]",
      leader_flags, false, false, NULL},
     {"partition leaderless", "POST", "/v1/cluster/topics/%s/partitions/%s/leaderless", 2, "TOPIC PARTITION --for D",
      timed_flags, false, false, NULL},
-    {"group move", "POST", "/v1/cluster/groups/%s/coordinator", 1, "GROUP [--node ID]", leader_flags, false,
-     false, NULL},
-    {"txn move", "POST", "/v1/cluster/transactions/%s/coordinator", 1, "TRANSACTIONAL_ID [--node ID]",
-     leader_flags, false, false, NULL},
+    {"group move", "POST", "/v1/cluster/groups/%s/coordinator", 1, "GROUP [--node ID]", leader_flags, false, false,
+     NULL},
+    {"txn move", "POST", "/v1/cluster/transactions/%s/coordinator", 1, "TRANSACTIONAL_ID [--node ID]", leader_flags,
+     false, false, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, false, false, NULL},
 };
 
@@ -158,9 +176,9 @@ static long long parse_duration(const char *s)
     if (end == s || v < 0)
         return -1;
     double mult = !strcmp(end, "") || !strcmp(end, "ms") ? 1
-                  : !strcmp(end, "s")                  ? 1000
-                  : !strcmp(end, "m")                  ? 60000
-                                                       : -1;
+                  : !strcmp(end, "s")                    ? 1000
+                  : !strcmp(end, "m")                    ? 60000
+                                                         : -1;
     return mult < 0 ? -1 : (long long)(v * mult);
 }
 
@@ -336,10 +354,11 @@ int sk_ctl_main(int argc, char **argv)
             fprintf(stderr, "skiff ctl: %s: unknown flag --%s\n", cmd->words, name);
             goto bad;
         }
-        const char *v = f->type == F_BOOL && (i + 1 >= argc || (strcmp(argv[i + 1], "true") &&
-                                                              strcmp(argv[i + 1], "false")))
-                            ? "true"
-                            : i + 1 < argc ? argv[++i] : NULL;
+        const char *v =
+            f->type == F_BOOL && (i + 1 >= argc || (strcmp(argv[i + 1], "true") && strcmp(argv[i + 1], "false")))
+                ? "true"
+            : i + 1 < argc ? argv[++i]
+                           : NULL;
         if (!v || !add_flag(body, f, v)) {
             fprintf(stderr, "skiff ctl: %s: bad value for --%s\n", cmd->words, name);
             goto bad;
@@ -352,9 +371,15 @@ int sk_ctl_main(int argc, char **argv)
     char path[2048];
     fill_path(path, sizeof path, cmd->path, pos);
     if (cmd->wait) {
-        static const char *const name_fields[] = {"/v1/waits/group", "group_id", "/v1/waits/topic", "topic",
-                                                  "/v1/waits/partition", "topic", "/v1/waits/transaction",
-                                                  "transactional_id", NULL};
+        static const char *const name_fields[] = {"/v1/waits/group",
+                                                  "group_id",
+                                                  "/v1/waits/topic",
+                                                  "topic",
+                                                  "/v1/waits/partition",
+                                                  "topic",
+                                                  "/v1/waits/transaction",
+                                                  "transactional_id",
+                                                  NULL};
         for (int k = 0; name_fields[k]; k += 2)
             if (!strcmp(cmd->path, name_fields[k]))
                 cJSON_AddStringToObject(body, name_fields[k + 1], pos[0]);
@@ -435,8 +460,8 @@ static void human_capture(const cJSON *j)
         const char *client = str_of(e, "client_id");
         printf("%.0f conn %.0f %s v%.0f client %s correlation %.0f: %s, errors %s\n", num_of(e, "id", 0),
                num_of(e, "connection_id", 0), str_of(e, "api") ? str_of(e, "api") : "?", num_of(e, "api_version", 0),
-               client ? client : "-", num_of(e, "correlation_id", 0),
-               str_of(e, "outcome") ? str_of(e, "outcome") : "?", errs ? errs : "[]");
+               client ? client : "-", num_of(e, "correlation_id", 0), str_of(e, "outcome") ? str_of(e, "outcome") : "?",
+               errs ? errs : "[]");
         free(errs);
     }
 }

@@ -181,8 +181,8 @@ int ctl_finish(const ctl_opts *o, ctl_answer *a, void (*human)(const cJSON *j))
         const cJSON *detail = cJSON_GetObjectItemCaseSensitive(a->json, "detail");
         if (o->json)
             printf("%s\n", a->body);
-        fprintf(stderr, "skiff ctl: %s (HTTP %d): %s\n", cJSON_IsString(err) ? err->valuestring : "error",
-                a->status, cJSON_IsString(detail) ? detail->valuestring : a->body);
+        fprintf(stderr, "skiff ctl: %s (HTTP %d): %s\n", cJSON_IsString(err) ? err->valuestring : "error", a->status,
+                cJSON_IsString(detail) ? detail->valuestring : a->body);
         const cJSON *state = cJSON_GetObjectItemCaseSensitive(a->json, "state");
         if (state && !o->json) {
             fprintf(stderr, "state seen:\n");

@@ -11,16 +11,16 @@
 struct cJSON;
 
 typedef struct ctl_opts {
-    const char *url;      /* http://host:port of the control plane */
-    bool json;            /* print the server's JSON as is */
-    int io_timeout_ms;    /* socket timeout, ms (waits add their own timeout) */
-    const char *token;    /* bearer token, or NULL */
+    const char *url;   /* http://host:port of the control plane */
+    bool json;         /* print the server's JSON as is */
+    int io_timeout_ms; /* socket timeout, ms (waits add their own timeout) */
+    const char *token; /* bearer token, or NULL */
 } ctl_opts;
 
 typedef struct ctl_answer {
-    int status;           /* HTTP status, 0 when none */
-    char *body;           /* the body (heap) */
-    struct cJSON *json;   /* the body parsed, or NULL */
+    int status;         /* HTTP status, 0 when none */
+    char *body;         /* the body (heap) */
+    struct cJSON *json; /* the body parsed, or NULL */
 } ctl_answer;
 
 /* Sends one request (`body` may be NULL) and reads the answer. Returns

@@ -92,7 +92,7 @@ typedef bool (*sk_http_wait_check)(sk_broker *b, const void *cond, struct cJSON 
  * timeout_ms pass (408 {"error": "timeout", "detail", "state"}). `cond`
  * (cond_len bytes) is copied. Checked at once, then every few ms. */
 void sk_http_wait_start(sk_http_req *r, sk_http_wait_check check, const void *cond, size_t cond_len, int64_t timeout_ms,
-                  const char *what);
+                        const char *what);
 /* Frees every parked wait (answering 503). */
 void sk_http_waits_close(sk_broker *b);
 

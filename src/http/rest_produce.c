@@ -157,8 +157,8 @@ static const char *parse_data(const cJSON *o, const char *what, rest_data *d, ch
             return msg;
         }
     }
-    if (type && (!cJSON_IsString(type) || (strcmp(type->valuestring, "BINARY") &&
-                                           strcmp(type->valuestring, "JSON") && strcmp(type->valuestring, "STRING")))) {
+    if (type && (!cJSON_IsString(type) || (strcmp(type->valuestring, "BINARY") && strcmp(type->valuestring, "JSON") &&
+                                           strcmp(type->valuestring, "STRING")))) {
         snprintf(msg, size, "%s: type must be BINARY, JSON or STRING", what);
         return msg;
     }
@@ -438,7 +438,7 @@ static void produce_round(sk_http_req *r, produce_ctx *c)
 {
     c->round++;
     int32_t nparts = 0;
-    int32_t *order = calloc((size_t)c->n + 1, sizeof *order);   /* partitions in this round */
+    int32_t *order = calloc((size_t)c->n + 1, sizeof *order); /* partitions in this round */
     size_t *used = calloc((size_t)c->partitions + 1, sizeof *used);
     bool *closed = calloc((size_t)c->partitions + 1, sizeof *closed);
     int32_t *count = calloc((size_t)c->partitions + 1, sizeof *count);
@@ -505,8 +505,8 @@ static void produce_round(sk_http_req *r, produce_ctx *c)
             rest_record *rec = &c->recs[i];
             if (rec->round != c->round || rec->partition != p)
                 continue;
-            specs[m++] = (sk_record_spec){rec->key.p, rec->key.len, rec->value.p, rec->value.len, rec->timestamp,
-                                          rec->headers, rec->nheaders};
+            specs[m++] = (sk_record_spec){rec->key.p,     rec->key.len, rec->value.p, rec->value.len,
+                                          rec->timestamp, rec->headers, rec->nheaders};
         }
         sk_writer w;
         sk_writer_init(&w, used[p] + SK_BATCH_HEADER_SIZE);

@@ -81,8 +81,8 @@ static cJSON *record_json(const sk_batch *b, const sk_record *rec, int32_t parti
 
 /* Adds the records of the batches in buf[0, len) at or after `from`, up to
  * `left`; returns the offset after the last batch looked at. */
-static int64_t add_batches(const uint8_t *buf, size_t len, int64_t from, int32_t partition, size_t cap,
-                           cJSON *arr, int64_t *left, int64_t next)
+static int64_t add_batches(const uint8_t *buf, size_t len, int64_t from, int32_t partition, size_t cap, cJSON *arr,
+                           int64_t *left, int64_t next)
 {
     size_t pos = 0;
     sk_batch b;
@@ -140,8 +140,8 @@ void sk_rest_read(sk_http_req *r)
     sk_topic *t = sk_meta_topic(r->b->meta, name, strlen(name));
     char *end;
     long idx = strtol(r->params[2], &end, 10);
-    sk_partition *p = t && !*end && idx >= 0 && idx < t->partitions ? sk_logstore_find(r->b->logs, name, (int32_t)idx)
-                                                                     : NULL;
+    sk_partition *p =
+        t && !*end && idx >= 0 && idx < t->partitions ? sk_logstore_find(r->b->logs, name, (int32_t)idx) : NULL;
     if (!p) {
         sk_rest_error(r, 404, 40403, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION,
                       "This server does not host this topic-partition: %s-%s", name, r->params[2]);

@@ -223,8 +223,7 @@ static void capture_get(sk_http_req *r)
             return;
         }
     }
-    if (sk_http_query_int(r, "since", 0, INT64_MAX, &since) < 0 ||
-        sk_http_query_int(r, "limit", 1, 100000, &limit) < 0)
+    if (sk_http_query_int(r, "since", 0, INT64_MAX, &since) < 0 || sk_http_query_int(r, "limit", 1, 100000, &limit) < 0)
         return;
     char *client = sk_http_query(r, "client_id");
     cJSON *o = sk_capture_query(r->b, api, client, since, (int)limit);

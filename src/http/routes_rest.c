@@ -251,8 +251,8 @@ static void partition_get(sk_http_req *r)
     char *end;
     long i = strtol(r->params[2], &end, 10);
     if (*end || i < 0 || i >= t->partitions) {
-        sk_rest_error(r, 404, 40402, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION, "Partition %s of %s not found",
-                      r->params[2], t->name);
+        sk_rest_error(r, 404, 40402, SK_ERR_UNKNOWN_TOPIC_OR_PARTITION, "Partition %s of %s not found", r->params[2],
+                      t->name);
         return;
     }
     sk_http_reply_json(r, 200, partition_json(r->b, t, (int32_t)i));
@@ -324,8 +324,8 @@ static void topic_create(sk_http_req *r)
             return;
         }
         cc[k].name = kf_str_c(sk_arena_strndup(a, n->valuestring, strlen(n->valuestring)));
-        cc[k].value = cJSON_IsString(v) ? kf_str_c(sk_arena_strndup(a, v->valuestring, strlen(v->valuestring)))
-                                        : kf_str_c(NULL);
+        cc[k].value =
+            cJSON_IsString(v) ? kf_str_c(sk_arena_strndup(a, v->valuestring, strlen(v->valuestring))) : kf_str_c(NULL);
     }
     ct->configs.items = cc;
     ct->configs.n = nconf;
@@ -369,10 +369,15 @@ static void topic_delete(sk_http_req *r)
     sk_rest_call(r, kreq, deleted, NULL);
 }
 
-static const char *const config_sources[] = {"UNKNOWN", "DYNAMIC_TOPIC_CONFIG", "DYNAMIC_BROKER_CONFIG",
-                                             "DYNAMIC_DEFAULT_BROKER_CONFIG", "STATIC_BROKER_CONFIG",
-                                             "DEFAULT_CONFIG", "DYNAMIC_BROKER_LOGGER_CONFIG",
-                                             "CLIENT_METRICS_CONFIG", "GROUP_CONFIG"};
+static const char *const config_sources[] = {"UNKNOWN",
+                                             "DYNAMIC_TOPIC_CONFIG",
+                                             "DYNAMIC_BROKER_CONFIG",
+                                             "DYNAMIC_DEFAULT_BROKER_CONFIG",
+                                             "STATIC_BROKER_CONFIG",
+                                             "DEFAULT_CONFIG",
+                                             "DYNAMIC_BROKER_LOGGER_CONFIG",
+                                             "CLIENT_METRICS_CONFIG",
+                                             "GROUP_CONFIG"};
 
 static void configs_described(sk_http_req *r, const void *resp_, void *ctx)
 {
@@ -481,7 +486,8 @@ static void configs_alter(sk_http_req *r)
         }
         cs[k].name = kf_str_c(sk_arena_strndup(a, name->valuestring, strlen(name->valuestring)));
         cs[k].config_operation = del ? 1 : 0; /* Kafka's AlterConfigOp.OpType: SET 0, DELETE 1 */
-        cs[k].value = del ? kf_str_c(NULL) : kf_str_c(sk_arena_strndup(a, value->valuestring, strlen(value->valuestring)));
+        cs[k].value =
+            del ? kf_str_c(NULL) : kf_str_c(sk_arena_strndup(a, value->valuestring, strlen(value->valuestring)));
     }
     res->resource_type = RESOURCE_TOPIC;
     res->resource_name = kf_str_c(sk_arena_strndup(a, t->name, strlen(t->name)));
@@ -564,11 +570,12 @@ static void group_get(sk_http_req *r)
 static const cJSON *assigned_to(const cJSON *group, const char *topic, int32_t partition)
 {
     const cJSON *m;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(group, "members")) {
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(group, "members"))
+    {
         const cJSON *p;
-        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "assignment"), topic))
-            if (cJSON_IsNumber(p) && p->valueint == partition)
-                return m;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "assignment"),
+                                                               topic)) if (cJSON_IsNumber(p) &&
+                                                                           p->valueint == partition) return m;
     }
     return NULL;
 }
@@ -688,7 +695,8 @@ static void group_consumers(sk_http_req *r)
     cJSON *o = sk_rest_list("KafkaConsumerList", self, &data);
     cJSON *dg = sk_http_group_json(r->b, r->params[1], true); /* classic or consumer (KIP-848) */
     const cJSON *m;
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(dg, "members")) {
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(dg, "members"))
+    {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "kind", "KafkaConsumer");
         cJSON_AddStringToObject(e, "cluster_id", id);

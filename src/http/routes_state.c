@@ -332,7 +332,7 @@ static void wait_topic(sk_http_req *r)
 
 static void wait_partition(sk_http_req *r)
 {
-    static const char *const fields[] = {"topic", "partition", "high_watermark", "last_stable_offset",
+    static const char *const fields[] = {"topic",      "partition", "high_watermark", "last_stable_offset",
                                          "timeout_ms", NULL};
     wait_cond c;
     int64_t timeout, p = -1;
@@ -359,8 +359,9 @@ static void wait_partition(sk_http_req *r)
 static void wait_txn(sk_http_req *r)
 {
     static const char *const fields[] = {"transactional_id", "state", "timeout_ms", NULL};
-    static const char *const states[] = {"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit",
-                                         "CompleteAbort", "Dead", "PrepareEpochFence", NULL};
+    static const char *const states[] = {"Empty",        "Ongoing",           "PrepareCommit",
+                                         "PrepareAbort", "CompleteCommit",    "CompleteAbort",
+                                         "Dead",         "PrepareEpochFence", NULL};
     wait_cond c;
     int64_t timeout;
     if (!wait_common(r, fields, "transactional_id", &c, &timeout) || !wait_state(r, &c, states))

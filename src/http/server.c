@@ -157,8 +157,8 @@ int sk_http_query_int(sk_http_req *r, const char *name, int64_t min, int64_t max
     bool ok = *v && !*end && errno == 0 && n >= min && n <= max;
     free(v);
     if (!ok) {
-        sk_http_reply_error(r, 400, "bad_request", "query parameter \"%s\" must be an integer from %lld to %lld",
-                            name, (long long)min, (long long)max);
+        sk_http_reply_error(r, 400, "bad_request", "query parameter \"%s\" must be an integer from %lld to %lld", name,
+                            (long long)min, (long long)max);
         return -1;
     }
     *out = n;
@@ -194,9 +194,9 @@ static bool route_match(const char *pattern, const char *path, char **params)
     return !*p && (!*s || !strcmp(s, "/"));
 }
 
-static const sk_http_route *const route_tables[] = {sk_http_routes_core, sk_http_routes_state,
+static const sk_http_route *const route_tables[] = {sk_http_routes_core,    sk_http_routes_state,
                                                     sk_http_routes_metrics, sk_http_routes_cluster,
-                                                    sk_http_routes_rest, sk_http_routes_console};
+                                                    sk_http_routes_rest,    sk_http_routes_console};
 
 static void http_cb(struct evhttp_request *ev, void *arg)
 {
@@ -231,7 +231,7 @@ static void http_cb(struct evhttp_request *ev, void *arg)
     }
     int command = (int)evhttp_request_get_command(ev);
     int method = command == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : command; /* HEAD: GET without the body */
-    int allowed = 0; /* methods of the routes that match the path */
+    int allowed = 0;                                                    /* methods of the routes that match the path */
     for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++) {
         for (const sk_http_route *rt = route_tables[t]; rt->pattern; rt++) {
             char *params[SK_HTTP_PARAMS] = {0};
@@ -282,8 +282,7 @@ static void http_cb(struct evhttp_request *ev, void *arg)
         static const char *const names[] = {"GET, HEAD", "POST", "PUT", "DELETE"};
         for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
             if (allowed & methods[i])
-                snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", *allow ? ", " : "",
-                         names[i]);
+                snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", *allow ? ", " : "", names[i]);
         evhttp_add_header(evhttp_request_get_output_headers(ev), "Allow", allow);
         if (command == EVHTTP_REQ_OPTIONS)
             sk_http_reply_text(r, 204, "application/json", "", 0);
@@ -323,12 +322,11 @@ int sk_http_start(sk_broker *b)
     evhttp_set_max_headers_size(h->http, 16 * 1024);
     /* Every method evhttp knows reaches http_cb (405 with Allow, not evhttp's 501). */
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
-                                            EVHTTP_REQ_TRACE);
+                                            EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH | EVHTTP_REQ_TRACE);
     evhttp_set_timeout(h->http, 3600);
     evhttp_set_gencb(h->http, http_cb, b);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(h->http, a.host[0] ? a.host : "0.0.0.0",
-                                                                      (uint16_t)a.port);
+    struct evhttp_bound_socket *sock =
+        evhttp_bind_socket_with_handle(h->http, a.host[0] ? a.host : "0.0.0.0", (uint16_t)a.port);
     if (!sock) {
         int e = errno;
         evhttp_free(h->http);

@@ -101,7 +101,7 @@ static void closed_cb(struct evhttp_connection *evcon, void *arg)
 }
 
 void sk_http_wait_start(sk_http_req *r, sk_http_wait_check check, const void *cond, size_t cond_len, int64_t timeout_ms,
-                  const char *what)
+                        const char *what)
 {
     sk_http_wait *w = calloc(1, sizeof *w);
     if (w)

@@ -69,7 +69,7 @@ void sk_checkpoint_entries_free(sk_checkpoint_entry *e, int n)
 
 int sk_checkpoint_parse(const char *text, size_t len, sk_checkpoint_entry **out)
 {
-    text_cursor c = { text, text + len };
+    text_cursor c = {text, text + len};
     const char *line;
     size_t n;
     int64_t version, count;
@@ -77,8 +77,7 @@ int sk_checkpoint_parse(const char *text, size_t len, sk_checkpoint_entry **out)
     if (!(line = next_line(&c, &n)) || parse_i64(line, n, &version) < 0 || version != 0)
         return -1;
     /* Each entry takes at least 6 bytes ("t 0 0\n"), which bounds the count. */
-    if (!(line = next_line(&c, &n)) || parse_i64(line, n, &count) < 0 || count < 0 ||
-        count > (int64_t)(len / 6) + 1)
+    if (!(line = next_line(&c, &n)) || parse_i64(line, n, &count) < 0 || count < 0 || count > (int64_t)(len / 6) + 1)
         return -1;
     sk_checkpoint_entry *e = calloc((size_t)count + 1, sizeof *e);
     if (!e)
@@ -90,8 +89,8 @@ int sk_checkpoint_parse(const char *text, size_t len, sk_checkpoint_entry **out)
         const char *sp1 = memchr(line, ' ', n);
         const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - line)) : NULL;
         int64_t part, off;
-        if (!sp1 || !sp2 || sp1 == line || parse_i64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &part) < 0 ||
-            part < 0 || part > INT32_MAX || parse_i64(sp2 + 1, n - (size_t)(sp2 + 1 - line), &off) < 0)
+        if (!sp1 || !sp2 || sp1 == line || parse_i64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &part) < 0 || part < 0 ||
+            part > INT32_MAX || parse_i64(sp2 + 1, n - (size_t)(sp2 + 1 - line), &off) < 0)
             goto bad;
         e[got].topic = strndup(line, (size_t)(sp1 - line));
         if (!e[got].topic)
@@ -129,8 +128,8 @@ int sk_checkpoint_read(const char *path, sk_checkpoint_entry **out)
 }
 
 typedef struct render_ctx {
-    sk_writer w; /* the entry lines rendered so far */
-    int which; /* 0 recovery points, 1 log start offsets, 2 cleaner offsets */
+    sk_writer w;   /* the entry lines rendered so far */
+    int which;     /* 0 recovery points, 1 log start offsets, 2 cleaner offsets */
     int64_t count; /* entries rendered (the header's count) */
 } render_ctx;
 
@@ -163,7 +162,7 @@ static void render_one(sk_partition *p, void *arg)
 
 char *sk_checkpoint_render(sk_logstore *s, int which, size_t *len)
 {
-    render_ctx r = { .which = which };
+    render_ctx r = {.which = which};
     sk_writer_init(&r.w, 256);
     sk_logstore_foreach(s, render_one, &r);
     char head[64];

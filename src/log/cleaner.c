@@ -39,24 +39,24 @@
 typedef struct sk_cleaner sk_cleaner;
 
 struct sk_cleaner {
-    sk_logstore *store; /* the store it cleans */
-    struct event *timer; /* every log.cleaner.backoff.ms; NULL once stopped */
-    int64_t dedupe_buffer_bytes; /* log.cleaner.dedupe.buffer.size */
-    size_t io_buffer_bytes; /* log.cleaner.io.buffer.size */
+    sk_logstore *store;             /* the store it cleans */
+    struct event *timer;            /* every log.cleaner.backoff.ms; NULL once stopped */
+    int64_t dedupe_buffer_bytes;    /* log.cleaner.dedupe.buffer.size */
+    size_t io_buffer_bytes;         /* log.cleaner.io.buffer.size */
     double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
-    bool running;                /* a pass is in flight (one cleaner thread) */
-    atomic_bool stop;            /* the store is closing: a pass in flight gives up */
-    sk_cleaner_stats stats; /* totals since start (sk_logstore_cleaner_stats) */
+    bool running;                   /* a pass is in flight (one cleaner thread) */
+    atomic_bool stop;               /* the store is closing: a pass in flight gives up */
+    sk_cleaner_stats stats;         /* totals since start (sk_logstore_cleaner_stats) */
 };
 
 /* ---- Choosing a log ---- */
 
 typedef struct cleanable {
-    int64_t first_dirty; /* first offset not cleaned yet */
-    size_t nsegs;                /* segments [0, nsegs) lie below the first uncleanable offset */
+    int64_t first_dirty;              /* first offset not cleaned yet */
+    size_t nsegs;                     /* segments [0, nsegs) lie below the first uncleanable offset */
     int64_t dirty_bytes, clean_bytes; /* bytes of the chosen segments from first_dirty on, and below it */
-    double ratio; /* dirty / (clean + dirty) */
-    bool forced;                 /* max.compaction.lag.ms passed */
+    double ratio;                     /* dirty / (clean + dirty) */
+    bool forced;                      /* max.compaction.lag.ms passed */
 } cleanable;
 
 /* Fills `c` for a loaded compacted partition. False when nothing is cleanable. */
@@ -108,9 +108,9 @@ static bool find_cleanable(sk_partition *p, int64_t now, cleanable *c)
 }
 
 typedef struct choose_ctx {
-    int64_t now; /* clock, ms */
+    int64_t now;        /* clock, ms */
     sk_partition *best; /* the dirtiest log so far, or NULL */
-    cleanable best_c; /* what is cleanable in it */
+    cleanable best_c;   /* what is cleanable in it */
 } choose_ctx;
 
 static void consider(sk_partition *p, void *arg)
@@ -118,8 +118,7 @@ static void consider(sk_partition *p, void *arg)
     choose_ctx *ctx = arg;
     cleanable c;
     if (!p->cfg.compact || p->cleaning || p->uncleanable || p->deleted ||
-        sk_partition_ensure_loaded(p) != SK_ERR_NONE ||
-        !find_cleanable(p, ctx->now, &c))
+        sk_partition_ensure_loaded(p) != SK_ERR_NONE || !find_cleanable(p, ctx->now, &c))
         return;
     if (!c.forced && c.ratio <= p->cfg.min_cleanable_ratio)
         return;
@@ -184,8 +183,8 @@ static sk_clean_job *job_new(sk_cleaner *cl, sk_partition *p, const cleanable *c
         sk_segment *seg = p->segs[i];
         if (sk_segment_open(seg) < 0)
             goto fail;
-        job->segs[i] = (sk_clean_seg){ seg->base_offset, sk_partition_segment_end(p, i), seg->size, seg->mtime_ms,
-                                       sk_segment_file_ref(seg->file) };
+        job->segs[i] = (sk_clean_seg){seg->base_offset, sk_partition_segment_end(p, i), seg->size, seg->mtime_ms,
+                                      sk_segment_file_ref(seg->file)};
         job->nsegs++;
     }
     int64_t end = job->upper_bound = job->segs[c->nsegs - 1].end;
@@ -333,8 +332,8 @@ static bool start_pass(sk_cleaner *cl, sk_partition *p, const cleanable *c)
     }
     p->cleaning = true;
     cl->running = true;
-    sk_info("cleaner", "%s: cleaning offsets %" PRId64 " to %" PRId64 " (dirty ratio %.2f%s)", p->dir,
-            c->first_dirty, job->upper_bound, c->ratio, c->forced ? ", max.compaction.lag.ms passed" : "");
+    sk_info("cleaner", "%s: cleaning offsets %" PRId64 " to %" PRId64 " (dirty ratio %.2f%s)", p->dir, c->first_dirty,
+            job->upper_bound, c->ratio, c->forced ? ", max.compaction.lag.ms passed" : "");
     return true;
 }
 
@@ -345,7 +344,7 @@ static void on_cleaner_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (cl->running)
         return;
-    choose_ctx ctx = { .now = sk_logstore_now(cl->store) };
+    choose_ctx ctx = {.now = sk_logstore_now(cl->store)};
     sk_logstore_foreach(cl->store, consider, &ctx);
     if (ctx.best)
         start_pass(cl, ctx.best, &ctx.best_c);
@@ -383,15 +382,14 @@ int sk_cleaner_start(sk_logstore *s, const sk_config *cfg)
     cl->dedupe_buffer_bytes = cfg->log_cleaner_dedupe_buffer_size;
     cl->io_buffer_bytes =
         cfg->log_cleaner_io_buffer_size > 0 ? (size_t)cfg->log_cleaner_io_buffer_size : DEFAULT_IO_BUFFER_BYTES;
-    cl->io_max_bytes_per_second = cfg->log_cleaner_io_max_bytes_per_second
-                                      ? strtod(cfg->log_cleaner_io_max_bytes_per_second, NULL)
-                                      : 0;
+    cl->io_max_bytes_per_second =
+        cfg->log_cleaner_io_max_bytes_per_second ? strtod(cfg->log_cleaner_io_max_bytes_per_second, NULL) : 0;
     if (!(cl->io_max_bytes_per_second > 0))
         cl->io_max_bytes_per_second = DBL_MAX; /* Kafka's default: Double.MAX_VALUE, no throttling */
     if (cfg->log_cleaner_enable && s->base) {
         int64_t every = cfg->log_cleaner_backoff_ms > 0 ? cfg->log_cleaner_backoff_ms : 1;
         cl->timer = event_new(s->base, -1, EV_PERSIST, on_cleaner_timer, cl);
-        struct timeval tv = { .tv_sec = (time_t)(every / 1000), .tv_usec = (suseconds_t)(every % 1000) * 1000 };
+        struct timeval tv = {.tv_sec = (time_t)(every / 1000), .tv_usec = (suseconds_t)(every % 1000) * 1000};
         if (!cl->timer || event_add(cl->timer, &tv) < 0) {
             if (cl->timer)
                 event_free(cl->timer);

@@ -36,8 +36,8 @@
 /* ---- Offset map ---- */
 
 typedef struct map_slot {
-    uint64_t h1, h2;  /* 128-bit hash of the key */
-    int64_t offset;   /* -1: empty slot */
+    uint64_t h1, h2; /* 128-bit hash of the key */
+    int64_t offset;  /* -1: empty slot */
 } map_slot;
 
 static uint64_t mix64(uint64_t k)
@@ -128,7 +128,7 @@ int sk_clean_map_put(sk_clean_map *m, const uint8_t *key, size_t len, int64_t of
     map_slot *s = map_find(m, h1, h2);
     if (s->offset < 0)
         m->count++;
-    *s = (map_slot){ h1, h2, offset };
+    *s = (map_slot){h1, h2, offset};
     return 0;
 }
 
@@ -144,19 +144,19 @@ int64_t sk_clean_map_get(const sk_clean_map *m, const uint8_t *key, size_t len)
 
 typedef struct ongoing_abort {
     const sk_aborted_txn *txn; /* the aborted transaction (the job's list) */
-    bool observed;               /* a batch of it was read in this scan */
+    bool observed;             /* a batch of it was read in this scan */
 } ongoing_abort;
 
 typedef struct txn_scan {
     const sk_aborted_txn *aborted; /* by first offset */
-    size_t naborted, next; /* entries in aborted, and the first not met yet */
-    int64_t from;                /* the scan's first offset: transactions ended before it are skipped */
-    ongoing_abort *ab; /* aborted transactions the scan is inside */
-    size_t nab, abcap; /* entries in ab, and its capacity */
-    int64_t *committed;          /* producers with a committed transaction in progress */
-    size_t ncom, comcap; /* entries in committed, and its capacity */
-    sk_segment *out;             /* the cleaned segment, whose .txnindex gets kept aborts; or NULL */
-    bool oom; /* out of memory: the pass fails */
+    size_t naborted, next;         /* entries in aborted, and the first not met yet */
+    int64_t from;                  /* the scan's first offset: transactions ended before it are skipped */
+    ongoing_abort *ab;             /* aborted transactions the scan is inside */
+    size_t nab, abcap;             /* entries in ab, and its capacity */
+    int64_t *committed;            /* producers with a committed transaction in progress */
+    size_t ncom, comcap;           /* entries in committed, and its capacity */
+    sk_segment *out;               /* the cleaned segment, whose .txnindex gets kept aborts; or NULL */
+    bool oom;                      /* out of memory: the pass fails */
 } txn_scan;
 
 /* Kafka's collectAbortedTransactions(from, ...): the aborted transactions
@@ -200,7 +200,7 @@ static void consume_aborts_to(txn_scan *t, int64_t offset)
             t->ab = n;
             t->abcap = cap;
         }
-        t->ab[t->nab++] = (ongoing_abort){ a, false };
+        t->ab[t->nab++] = (ongoing_abort){a, false};
     }
 }
 
@@ -293,7 +293,7 @@ static void throttle(sk_clean_job *job, int64_t bytes)
     double want = (double)job->throttle_bytes / job->io_max_bytes_per_second;
     if (want > elapsed) {
         double pause = want - elapsed;
-        struct timespec ts = { .tv_sec = (time_t)pause, .tv_nsec = (long)((pause - (double)(time_t)pause) * 1e9) };
+        struct timespec ts = {.tv_sec = (time_t)pause, .tv_nsec = (long)((pause - (double)(time_t)pause) * 1e9)};
         nanosleep(&ts, NULL);
     }
     job->throttle_start = mono_s();
@@ -309,7 +309,7 @@ typedef int (*batch_fn)(void *arg, const sk_batch *b);
 
 static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool check, batch_fn fn, void *arg)
 {
-    sk_log_scan sc = { .fd = sk_segment_file_fd(seg->file), .win_pos = -1, .min_read = job->io_buffer_bytes };
+    sk_log_scan sc = {.fd = sk_segment_file_fd(seg->file), .win_pos = -1, .min_read = job->io_buffer_bytes};
     int rc = 0;
     int64_t next = seg->base;
     for (int64_t pos = 0; pos < seg->size && rc == 0;) {
@@ -348,7 +348,7 @@ static int scan_segment(const sk_clean_job *job, const sk_clean_seg *seg, bool c
 
 typedef struct map_ctx {
     sk_clean_job *job; /* the pass */
-    txn_scan txn; /* transactions met while indexing the dirty range */
+    txn_scan txn;      /* transactions met while indexing the dirty range */
 } map_ctx;
 
 static int map_batch(void *arg, const sk_batch *b)
@@ -370,8 +370,7 @@ static int map_batch(void *arg, const sk_batch *b)
         int r;
         while ((r = sk_record_next(&br.it, &rec)) == 1) {
             int64_t off = b->base_offset + rec.offset_delta;
-            if (rec.key && off >= job->first_dirty &&
-                sk_clean_map_put(m, rec.key, (size_t)rec.key_len, off) < 0) {
+            if (rec.key && off >= job->first_dirty && sk_clean_map_put(m, rec.key, (size_t)rec.key_len, off) < 0) {
                 r = -2;
                 break;
             }
@@ -389,7 +388,7 @@ static int map_batch(void *arg, const sk_batch *b)
 
 static int build_map(sk_clean_job *job)
 {
-    map_ctx c = { .job = job };
+    map_ctx c = {.job = job};
     size_t first = 0;
     while (first < job->nsegs && job->segs[first].end <= job->first_dirty)
         first++;
@@ -414,14 +413,14 @@ static int build_map(sk_clean_job *job)
 
 typedef struct clean_ctx {
     sk_clean_job *job; /* the pass */
-    txn_scan *txn;               /* carried from group to group, as Kafka's */
-    sk_segment *out;             /* the .cleaned segment being written */
-    int fd;                      /* its .log.cleaned */
-    sk_writer buf;               /* bytes not yet written */
-    int64_t written;             /* bytes written to fd */
-    sk_record *kept;             /* records retained from the current batch */
-    size_t kept_cap; /* entries kept can hold */
-    sk_writer area;              /* scratch: rebuilt record area */
+    txn_scan *txn;     /* carried from group to group, as Kafka's */
+    sk_segment *out;   /* the .cleaned segment being written */
+    int fd;            /* its .log.cleaned */
+    sk_writer buf;     /* bytes not yet written */
+    int64_t written;   /* bytes written to fd */
+    sk_record *kept;   /* records retained from the current batch */
+    size_t kept_cap;   /* entries kept can hold */
+    sk_writer area;    /* scratch: rebuilt record area */
 } clean_ctx;
 
 static const sk_clean_producer *find_producer(const sk_clean_job *job, int64_t pid)
@@ -506,7 +505,8 @@ static int rebuild_batch(clean_ctx *c, const sk_batch *b, size_t n, int64_t hori
     }
     if (c->area.err)
         return -1;
-    int16_t attrs = (int16_t)((b->attributes & ~SK_BATCH_DELETE_HORIZON) | (horizon >= 0 ? SK_BATCH_DELETE_HORIZON : 0));
+    int16_t attrs =
+        (int16_t)((b->attributes & ~SK_BATCH_DELETE_HORIZON) | (horizon >= 0 ? SK_BATCH_DELETE_HORIZON : 0));
     size_t start = c->buf.len;
     write_header(&c->buf, b, attrs, base_ts, max_ts, (int32_t)n);
     int codec = b->attributes & SK_BATCH_COMPRESSION_MASK;
@@ -599,8 +599,10 @@ static int filter_batch(void *arg, const sk_batch *b)
         if (all && !need_horizon)
             sk_write_raw(&c->buf, b->data, b->size);
         else
-            rc = rebuild_batch(c, b, n, need_horizon ? now + job->delete_retention_ms
-                                                     : horizon_set ? b->base_timestamp : SK_NO_TIMESTAMP);
+            rc = rebuild_batch(c, b, n,
+                               need_horizon  ? now + job->delete_retention_ms
+                               : horizon_set ? b->base_timestamp
+                                             : SK_NO_TIMESTAMP);
     } else if (rc == 0 && retain_empty) {
         int16_t attrs = b->attributes & (SK_BATCH_TIMESTAMP_TYPE | SK_BATCH_TRANSACTIONAL | SK_BATCH_CONTROL);
         write_header(&c->buf, b, attrs, b->max_timestamp, b->max_timestamp, 0);
@@ -650,7 +652,7 @@ static int fsync_path(const char *path)
 static int clean_group(sk_clean_job *job, sk_clean_group *g, txn_scan *txn)
 {
     const sk_clean_seg *first = &job->segs[g->first];
-    clean_ctx c = { .job = job, .txn = txn, .fd = -1 };
+    clean_ctx c = {.job = job, .txn = txn, .fd = -1};
     char path[4200];
     int rc = -1;
     sk_writer_init(&c.buf, 0);
@@ -684,8 +686,8 @@ static int clean_group(sk_clean_job *job, sk_clean_group *g, txn_scan *txn)
     c.out->size = c.written;
     sk_segment_deactivate(c.out);
     const sk_clean_seg *last = &job->segs[g->first + g->count - 1];
-    struct timespec times[2] = { { .tv_nsec = UTIME_OMIT },
-                                 { .tv_sec = last->mtime_ms / 1000, .tv_nsec = (last->mtime_ms % 1000) * 1000000 } };
+    struct timespec times[2] = {{.tv_nsec = UTIME_OMIT},
+                                {.tv_sec = last->mtime_ms / 1000, .tv_nsec = (last->mtime_ms % 1000) * 1000000}};
     if (fsync(c.fd) < 0 || fsync(c.out->txn_fd) < 0 || futimens(c.fd, times) < 0)
         goto io;
     snprintf(path, sizeof path, "%s.index" SK_CLEANED_SUFFIX, c.out->prefix);
@@ -736,7 +738,7 @@ static int group_segments(sk_clean_job *job, int64_t end)
             bytes += job->segs[j].size;
             j++;
         }
-        job->groups[job->ngroups++] = (sk_clean_group){ .first = i, .count = j - i };
+        job->groups[job->ngroups++] = (sk_clean_group){.first = i, .count = j - i};
         i = j;
     }
     return 0;

@@ -21,7 +21,7 @@ static int64_t swap_last_offset(const char *path, int64_t base)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return base - 1;
-    sk_log_scan sc = { .fd = fd, .win_pos = -1 };
+    sk_log_scan sc = {.fd = fd, .win_pos = -1};
     int64_t last = base - 1;
     sk_batch b;
     const uint8_t *h;

@@ -22,11 +22,11 @@
 
 /* Files (and possibly a whole directory) to unlink after a delay. */
 struct sk_delete_batch {
-    sk_logstore *store; /* the store (its timer base and workers) */
+    sk_logstore *store;      /* the store (its timer base and workers) */
     char **paths;            /* files to unlink */
-    size_t npaths; /* entries in paths */
+    size_t npaths;           /* entries in paths */
     sk_segment_file **files; /* references dropped after unlinking (closes off the loop) */
-    size_t nfiles; /* entries in files */
+    size_t nfiles;           /* entries in files */
     char *tree;              /* a directory to empty and remove, or NULL */
     struct event *timer;     /* pending delay, or NULL */
     sk_delete_batch *next;   /* store->deletes list while the timer runs */
@@ -114,7 +114,7 @@ static void delete_schedule(sk_logstore *s, sk_delete_batch *b, int64_t delay_ms
 {
     if (delay_ms > 0 && s->base) {
         b->timer = evtimer_new(s->base, on_delete_timer, b);
-        struct timeval tv = { .tv_sec = (time_t)(delay_ms / 1000), .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000 };
+        struct timeval tv = {.tv_sec = (time_t)(delay_ms / 1000), .tv_usec = (suseconds_t)(delay_ms % 1000) * 1000};
         if (b->timer && evtimer_add(b->timer, &tv) == 0) {
             b->next = s->deletes;
             s->deletes = b;
@@ -139,19 +139,18 @@ static void delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment
         free(tree);
         return;
     }
-    *b = (sk_delete_batch){ .store = s, .paths = paths, .npaths = npaths, .files = files, .nfiles = nfiles,
-                            .tree = tree };
+    *b =
+        (sk_delete_batch){.store = s, .paths = paths, .npaths = npaths, .files = files, .nfiles = nfiles, .tree = tree};
     delete_schedule(s, b, delay_ms);
 }
 
-void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
-                              size_t nfiles, int64_t delay_ms)
+void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files, size_t nfiles,
+                              int64_t delay_ms)
 {
     delete_later(s, paths, npaths, files, nfiles, NULL, delay_ms);
 }
 
-void sk_logstore_delete_tree_later(sk_logstore *s, char *tree, sk_segment_file **files, size_t nfiles,
-                                   int64_t delay_ms)
+void sk_logstore_delete_tree_later(sk_logstore *s, char *tree, sk_segment_file **files, size_t nfiles, int64_t delay_ms)
 {
     delete_later(s, NULL, 0, files, nfiles, tree, delay_ms);
 }
@@ -182,13 +181,13 @@ void sk_logstore_deletes_drop(sk_logstore *s)
  * holds a reference on the partition; it is skipped once the partition is
  * deleted, so a topic created again under the same name never sees it. */
 typedef struct write_job {
-    sk_logstore *store;  /* set for checkpoint jobs: clears checkpoint_running */
-    sk_partition *p;     /* set for a partition's files (reference held) */
-    int dirfd;           /* the partition directory, -1 for absolute paths */
-    char *paths[3]; /* file names (relative to dirfd) or absolute paths (heap) */
-    char *data[3]; /* each file's whole content (heap) */
-    size_t len[3]; /* bytes of each */
-    int n; /* files in the job (at most 3) */
+    sk_logstore *store; /* set for checkpoint jobs: clears checkpoint_running */
+    sk_partition *p;    /* set for a partition's files (reference held) */
+    int dirfd;          /* the partition directory, -1 for absolute paths */
+    char *paths[3];     /* file names (relative to dirfd) or absolute paths (heap) */
+    char *data[3];      /* each file's whole content (heap) */
+    size_t len[3];      /* bytes of each */
+    int n;              /* files in the job (at most 3) */
 } write_job;
 
 static void write_work(void *arg)
@@ -242,8 +241,7 @@ static void write_done(void *arg)
 void sk_partition_write_later(sk_partition *p, const char *name, char *data, size_t len)
 {
     write_job *j = write_job_new();
-    if (!j || !(j->paths[0] = strdup(name)) ||
-        (j->dirfd = sk_dir_open(p->dir)) < 0) {
+    if (!j || !(j->paths[0] = strdup(name)) || (j->dirfd = sk_dir_open(p->dir)) < 0) {
         sk_error("log", "cannot write %s/%s: %s", p->dir, name, j && j->paths[0] ? strerror(errno) : "out of memory");
         free(data);
         if (j)
@@ -265,7 +263,7 @@ void sk_partition_write_later(sk_partition *p, const char *name, char *data, siz
 /* Renders the checkpoint files into a job. NULL when out of memory. */
 static write_job *checkpoint_job(sk_logstore *s)
 {
-    static const char *const names[3] = { SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE, SK_CLEANER_OFFSET_FILE };
+    static const char *const names[3] = {SK_RECOVERY_POINT_FILE, SK_LOG_START_FILE, SK_CLEANER_OFFSET_FILE};
     write_job *j = write_job_new();
     if (!j)
         return NULL;
@@ -338,8 +336,8 @@ void sk_segment_writeback_later(sk_logstore *s, sk_segment *seg)
     writeback_job *j = malloc(sizeof *j);
     if (!j)
         return;
-    *j = (writeback_job){ .file = sk_segment_file_ref(seg->file), .off = seg->writeback_from,
-                          .len = seg->size - seg->writeback_from };
+    *j = (writeback_job){
+        .file = sk_segment_file_ref(seg->file), .off = seg->writeback_from, .len = seg->size - seg->writeback_from};
     if (sk_bg_submit(s->bg, SK_BG_WRITEBACK, writeback_work, writeback_done, j) < 0) {
         writeback_done(j);
         return;

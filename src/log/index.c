@@ -90,7 +90,7 @@ int sk_index_open(sk_index *ix, const char *path, int64_t max_bytes, bool fresh)
         ix->fd = -1;
     }
     return 0;
-fail: {
+fail : {
     int e = errno;
     close(ix->fd);
     ix->fd = -1;

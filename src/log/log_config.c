@@ -33,7 +33,8 @@ void sk_log_config_from_broker(sk_log_config *lc, const sk_config *cfg)
     lc->delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
     lc->min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
     lc->max_compaction_lag_ms = cfg->log_cleaner_max_compaction_lag_ms;
-    lc->min_cleanable_ratio = cfg->log_cleaner_min_cleanable_ratio ? strtod(cfg->log_cleaner_min_cleanable_ratio, NULL) : 0.5;
+    lc->min_cleanable_ratio =
+        cfg->log_cleaner_min_cleanable_ratio ? strtod(cfg->log_cleaner_min_cleanable_ratio, NULL) : 0.5;
 }
 
 sk_batch_rules sk_log_config_rules(const sk_log_config *lc, sk_append_origin origin)

@@ -15,8 +15,8 @@
 
 /* ---- File names ---- */
 
-const char *const sk_segment_suffixes[SK_SEGMENT_FILES + 1] = { ".log", ".index", ".timeindex", ".txnindex",
-                                                                 SK_SNAPSHOT_SUFFIX };
+const char *const sk_segment_suffixes[SK_SEGMENT_FILES + 1] = {".log", ".index", ".timeindex", ".txnindex",
+                                                               SK_SNAPSHOT_SUFFIX};
 
 bool sk_has_suffix(const char *s, const char *suffix)
 {

@@ -14,8 +14,8 @@
 #include "skiff/htab.h"
 #include "skiff/logstore.h"
 
-#define SK_OFFSET_INDEX_ENTRY 8  /* int32 relative offset, int32 position */
-#define SK_TIME_INDEX_ENTRY 12   /* int64 timestamp, int32 relative offset */
+#define SK_OFFSET_INDEX_ENTRY 8 /* int32 relative offset, int32 position */
+#define SK_TIME_INDEX_ENTRY 12  /* int64 timestamp, int32 relative offset */
 #define SK_CLEAN_SHUTDOWN_FILE ".kafka_cleanshutdown"
 #define SK_RECOVERY_POINT_FILE "recovery-point-offset-checkpoint"
 #define SK_LOG_START_FILE "log-start-offset-checkpoint"
@@ -25,7 +25,7 @@
 #define SK_PARTITION_METADATA_FILE "partition.metadata"
 #define SK_DELETED_SUFFIX ".deleted"
 #define SK_DELETE_DIR_SUFFIX "-delete"
-#define SK_TXN_INDEX_ENTRY 34    /* int16 version, int64 producer id, first, last, last stable offset */
+#define SK_TXN_INDEX_ENTRY 34 /* int16 version, int64 producer id, first, last, last stable offset */
 #define SK_SNAPSHOT_SUFFIX ".snapshot"
 #define SK_CHECKPOINT_INTERVAL_MS 60000 /* Kafka's log.flush.offset.checkpoint.interval.ms */
 #define SK_FLUSH_CHECK_MS 1000          /* how often flush.ms is checked */
@@ -82,35 +82,35 @@ bool sk_time_index_sane(const sk_index *ix, int64_t base, int64_t next_offset);
 
 /* ---- Segment files ---- */
 struct sk_segment_file {
-    int fd;               /* the open .log file */
-    atomic_int refs;      /* the segment's own plus one per reader slice or job (sk_segment_file_ref) */
+    int fd;          /* the open .log file */
+    atomic_int refs; /* the segment's own plus one per reader slice or job (sk_segment_file_ref) */
 };
 
 /* ---- Segments (segment.c) ---- */
 typedef struct sk_segment {
     /* Identity */
-    int64_t base_offset;       /* first offset the segment may hold; its files' name */
-    char *prefix;              /* "<partition dir>/<20-digit base offset>" */
+    int64_t base_offset; /* first offset the segment may hold; its files' name */
+    char *prefix;        /* "<partition dir>/<20-digit base offset>" */
     /* State */
-    sk_segment_file *file;     /* NULL until first use */
-    int64_t size;              /* valid bytes in the .log file */
-    int64_t mtime_ms;          /* .log modification time (retention fallback) */
-    int64_t next_offset;       /* last offset + 1, or -1 when not known yet */
-    sk_index offset_index;     /* .index: offset -> file position, every index.interval.bytes */
-    sk_index time_index;       /* .timeindex: max timestamp -> offset */
-    bool indexes_loaded;       /* both indexes are open (loaded lazily, sk_segment_load_indexes) */
-    bool active;               /* the last segment: writable, preallocated indexes */
-    int64_t max_timestamp;     /* largest batch max timestamp, SK_NO_TIMESTAMP if none */
+    sk_segment_file *file;           /* NULL until first use */
+    int64_t size;                    /* valid bytes in the .log file */
+    int64_t mtime_ms;                /* .log modification time (retention fallback) */
+    int64_t next_offset;             /* last offset + 1, or -1 when not known yet */
+    sk_index offset_index;           /* .index: offset -> file position, every index.interval.bytes */
+    sk_index time_index;             /* .timeindex: max timestamp -> offset */
+    bool indexes_loaded;             /* both indexes are open (loaded lazily, sk_segment_load_indexes) */
+    bool active;                     /* the last segment: writable, preallocated indexes */
+    int64_t max_timestamp;           /* largest batch max timestamp, SK_NO_TIMESTAMP if none */
     int64_t offset_of_max_timestamp; /* last offset of that batch */
-    int64_t rolling_timestamp; /* max timestamp of the first batch, -1 if none/unknown */
-    int64_t created_ms;        /* clock at creation or load, for segment.ms without timestamps */
-    int64_t bytes_since_index; /* bytes appended since the last offset index entry */
-    int64_t writeback_from;    /* .log bytes before this were handed to background writeback */
+    int64_t rolling_timestamp;       /* max timestamp of the first batch, -1 if none/unknown */
+    int64_t created_ms;              /* clock at creation or load, for segment.ms without timestamps */
+    int64_t bytes_since_index;       /* bytes appended since the last offset index entry */
+    int64_t writeback_from;          /* .log bytes before this were handed to background writeback */
     /* Aborted transactions whose markers lie in this segment (.txnindex) */
-    sk_aborted_txn *aborted;   /* in file order (marker offsets ascending) */
+    sk_aborted_txn *aborted;      /* in file order (marker offsets ascending) */
     size_t naborted, aborted_cap; /* entries in `aborted`, and its capacity */
-    bool txn_index_loaded;     /* `aborted` holds the file's entries */
-    int txn_fd;                /* open for appends (then fsynced with the segment), else -1 */
+    bool txn_index_loaded;        /* `aborted` holds the file's entries */
+    int txn_fd;                   /* open for appends (then fsynced with the segment), else -1 */
 } sk_segment;
 
 /* A segment object for base offset `base` in `dir` (no file touched). */
@@ -132,12 +132,12 @@ int sk_segment_load_indexes(sk_segment *seg, const sk_log_config *cfg, int64_t n
  * win_len) of the file in `buf` (recovery and the cleaner). Zero-initialise
  * with fd set, win_pos -1 and min_read (0 = 1 MiB); free `buf` when done. */
 typedef struct sk_log_scan {
-    int fd;                    /* the .log file, borrowed */
-    uint8_t *buf;              /* the window's bytes (heap, the caller frees) */
-    size_t cap;                /* bytes allocated in buf */
-    int64_t win_pos;           /* file position of buf[0], -1 before the first read */
-    size_t win_len;            /* valid bytes in buf */
-    size_t min_read;           /* bytes read at least per refill */
+    int fd;          /* the .log file, borrowed */
+    uint8_t *buf;    /* the window's bytes (heap, the caller frees) */
+    size_t cap;      /* bytes allocated in buf */
+    int64_t win_pos; /* file position of buf[0], -1 before the first read */
+    size_t win_len;  /* valid bytes in buf */
+    size_t min_read; /* bytes read at least per refill */
 } sk_log_scan;
 /* Makes bytes [pos, pos + n) available and returns them, or NULL (I/O error
  * or the file ends first). Valid until the next call. */
@@ -219,47 +219,47 @@ void sk_txn_index_close(sk_segment *seg);
 #define SK_PRODUCER_BATCHES 5 /* Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN */
 
 typedef struct sk_producer_batch {
-    int32_t first_seq, last_seq;    /* sequence range of the batch */
+    int32_t first_seq, last_seq;       /* sequence range of the batch */
     int64_t first_offset, last_offset; /* offsets the batch was stored at */
-    int64_t timestamp;              /* the batch's max timestamp, ms */
+    int64_t timestamp;                 /* the batch's max timestamp, ms */
 } sk_producer_batch;
 
 typedef struct sk_producer_entry {
-    int64_t producer_id;            /* the key */
-    int16_t producer_epoch;         /* -1 until known */
-    int32_t coordinator_epoch;      /* of the last marker, -1 none */
-    int64_t last_timestamp;         /* ms, -1 none */
-    int64_t txn_first_offset;       /* first offset of the open transaction, -1 none */
+    int64_t producer_id;                            /* the key */
+    int16_t producer_epoch;                         /* -1 until known */
+    int32_t coordinator_epoch;                      /* of the last marker, -1 none */
+    int64_t last_timestamp;                         /* ms, -1 none */
+    int64_t txn_first_offset;                       /* first offset of the open transaction, -1 none */
     sk_producer_batch batches[SK_PRODUCER_BATCHES]; /* oldest first */
-    int nbatches;                   /* valid entries in batches (0..SK_PRODUCER_BATCHES) */
-    sk_hnode node;                  /* in the table by producer id */
-    struct sk_producer_entry *txn_prev, *txn_next; /* open-transaction list links */
+    int nbatches;                                   /* valid entries in batches (0..SK_PRODUCER_BATCHES) */
+    sk_hnode node;                                  /* in the table by producer id */
+    struct sk_producer_entry *txn_prev, *txn_next;  /* open-transaction list links */
 } sk_producer_entry;
 
 typedef struct sk_producer_state {
-    sk_htab table;                  /* sk_producer_entry by producer id; table.count entries */
+    sk_htab table;                          /* sk_producer_entry by producer id; table.count entries */
     sk_producer_entry *txn_head, *txn_tail; /* open transactions, by first offset */
 } sk_producer_state;
 
 /* A transaction ended by a marker in an append. */
 typedef struct sk_completed_txn {
-    int64_t producer_id;            /* whose transaction */
+    int64_t producer_id;               /* whose transaction */
     int64_t first_offset, last_offset; /* last = the marker's offset */
-    bool aborted;                   /* an ABORT marker (else COMMIT) */
+    bool aborted;                      /* an ABORT marker (else COMMIT) */
 } sk_completed_txn;
 
 /* The changes of one append, checked but not applied yet (Kafka's
  * ProducerAppendInfo, for every producer of the append). */
 typedef struct sk_producer_staged {
-    sk_producer_entry e;            /* the entry as it will be */
-    int16_t stored_epoch;           /* its epoch before the append (-1: new producer) */
+    sk_producer_entry e;  /* the entry as it will be */
+    int16_t stored_epoch; /* its epoch before the append (-1: new producer) */
 } sk_producer_staged;
 
 typedef struct sk_producer_append {
-    sk_producer_staged *staged;     /* one per producer of the append (heap, sk_producer_append_free) */
-    size_t nstaged, staged_cap;     /* used and allocated entries of staged */
-    sk_completed_txn *done;         /* transactions the markers of the append end */
-    size_t ndone, done_cap;         /* used and allocated entries of done */
+    sk_producer_staged *staged; /* one per producer of the append (heap, sk_producer_append_free) */
+    size_t nstaged, staged_cap; /* used and allocated entries of staged */
+    sk_completed_txn *done;     /* transactions the markers of the append end */
+    size_t ndone, done_cap;     /* used and allocated entries of done */
 } sk_producer_append;
 
 void sk_producer_state_init(sk_producer_state *ps);
@@ -293,8 +293,8 @@ size_t sk_producer_state_expire(sk_producer_state *ps, int64_t now_ms, int64_t e
  * `replay` (rebuilding from the log) skips every check. Returns NONE, an
  * error above, or UNKNOWN_SERVER_ERROR when out of memory. */
 int16_t sk_producer_append_batch(sk_producer_append *pa, const sk_producer_state *ps, const sk_batch *b,
-                                 int64_t first_offset, int64_t max_timestamp, sk_append_origin origin,
-                                 bool replay, sk_producer_batch *dup);
+                                 int64_t first_offset, int64_t max_timestamp, sk_append_origin origin, bool replay,
+                                 sk_producer_batch *dup);
 /* Applies what `pa` staged (after the write succeeded) and fills pa->done.
  * 0, or -1 when out of memory (some producers keep their old state). */
 int sk_producer_append_commit(sk_producer_append *pa, sk_producer_state *ps);
@@ -324,37 +324,37 @@ typedef enum sk_topic_id_state {
 
 struct sk_partition {
     /* Identity and configuration */
-    sk_logstore *store;          /* the store that owns it */
-    char *topic;                 /* topic name (owned) */
-    int32_t index;               /* partition number */
-    char *dir;                   /* "<store dir>/<topic>-<index>" */
-    uint8_t topic_id[16];        /* valid when topic_id_state is SK_TOPIC_ID_KNOWN */
+    sk_logstore *store;               /* the store that owns it */
+    char *topic;                      /* topic name (owned) */
+    int32_t index;                    /* partition number */
+    char *dir;                        /* "<store dir>/<topic>-<index>" */
+    uint8_t topic_id[16];             /* valid when topic_id_state is SK_TOPIC_ID_KNOWN */
     sk_topic_id_state topic_id_state; /* whether topic_id is known (partition.metadata) */
-    sk_log_config cfg;           /* the topic's log settings (sk_partition_set_config) */
-    int32_t leader_epoch;        /* written into each appended batch's partition leader epoch */
+    sk_log_config cfg;                /* the topic's log settings (sk_partition_set_config) */
+    int32_t leader_epoch;             /* written into each appended batch's partition leader epoch */
     /* State */
-    bool loaded;                 /* segments listed and the active one open */
-    sk_segment **segs;           /* sorted by base offset; the last is active */
-    size_t nsegs, segs_cap;      /* segments in segs, and its capacity */
-    int64_t log_start_offset;    /* first offset a client may read (retention, DeleteRecords) */
-    int64_t log_end_offset;      /* offset the next appended record gets */
-    int64_t recovery_point;      /* everything below is fsynced */
-    bool log_start_checkpointed; /* log_start_offset came from the checkpoint (not loaded yet) */
-    int64_t unflushed_messages;  /* records appended since the last scheduled flush */
-    int64_t first_unflushed_ms;  /* clock at the first of them, -1 if none */
-    bool flush_running;          /* an fsync job is in flight */
-    int64_t flush_pending_to;    /* flush requested while one runs, -1 if none */
-    int64_t flush_running_to;    /* recovery point the running fsync job gives */
+    bool loaded;                    /* segments listed and the active one open */
+    sk_segment **segs;              /* sorted by base offset; the last is active */
+    size_t nsegs, segs_cap;         /* segments in segs, and its capacity */
+    int64_t log_start_offset;       /* first offset a client may read (retention, DeleteRecords) */
+    int64_t log_end_offset;         /* offset the next appended record gets */
+    int64_t recovery_point;         /* everything below is fsynced */
+    bool log_start_checkpointed;    /* log_start_offset came from the checkpoint (not loaded yet) */
+    int64_t unflushed_messages;     /* records appended since the last scheduled flush */
+    int64_t first_unflushed_ms;     /* clock at the first of them, -1 if none */
+    bool flush_running;             /* an fsync job is in flight */
+    int64_t flush_pending_to;       /* flush requested while one runs, -1 if none */
+    int64_t flush_running_to;       /* recovery point the running fsync job gives */
     sk_flush_waiter *flush_waiters; /* waiting for a scheduled fsync (sk_partition_await_flush) */
-    bool dir_dirty;              /* a segment file was created since the last flush */
-    sk_append_listener listeners; /* sentinel of the armed listeners */
-    sk_producer_state producers; /* idempotent and transactional producers (producer_state.c) */
-    int64_t cleaner_offset;      /* first dirty offset (cleaner-offset-checkpoint), -1 unknown */
-    bool cleaning;               /* a cleaner pass over this log is in flight */
-    bool uncleanable;            /* a pass failed reading it: skipped until restart (Kafka's uncleanable partitions) */
-    int refs;                    /* store table + in-flight jobs */
-    atomic_bool deleted;         /* removed from the store; queued jobs skip it (read by the sync worker) */
-    sk_hnode node;               /* in the store's table by (topic, index) */
+    bool dir_dirty;                 /* a segment file was created since the last flush */
+    sk_append_listener listeners;   /* sentinel of the armed listeners */
+    sk_producer_state producers;    /* idempotent and transactional producers (producer_state.c) */
+    int64_t cleaner_offset;         /* first dirty offset (cleaner-offset-checkpoint), -1 unknown */
+    bool cleaning;                  /* a cleaner pass over this log is in flight */
+    bool uncleanable;    /* a pass failed reading it: skipped until restart (Kafka's uncleanable partitions) */
+    int refs;            /* store table + in-flight jobs */
+    atomic_bool deleted; /* removed from the store; queued jobs skip it (read by the sync worker) */
+    sk_hnode node;       /* in the store's table by (topic, index) */
 };
 
 sk_partition *sk_partition_new(sk_logstore *s, const char *topic, int32_t index);
@@ -415,10 +415,10 @@ void sk_partition_snapshot_producers(sk_partition *p, bool later);
  * hashes and offsets in an open-addressing table that grows up to the
  * dedupe buffer and fills to 90% of it. */
 typedef struct sk_clean_map {
-    struct map_slot *slots;      /* the table (heap), cap slots */
-    size_t cap, count;           /* slots allocated (a power of two) and keys held */
+    struct map_slot *slots;        /* the table (heap), cap slots */
+    size_t cap, count;             /* slots allocated (a power of two) and keys held */
     size_t max_slots, max_entries; /* the dedupe buffer's bound on cap, and 90% of it on count */
-    int64_t latest;              /* last offset of the last batch indexed, -1 none */
+    int64_t latest;                /* last offset of the last batch indexed, -1 none */
 } sk_clean_map;
 
 void sk_clean_map_init(sk_clean_map *m, int64_t max_bytes);
@@ -432,24 +432,24 @@ int64_t sk_clean_map_get(const sk_clean_map *m, const uint8_t *key, size_t len);
 
 /* One segment of a pass: immutable (never the active one). */
 typedef struct sk_clean_seg {
-    int64_t base, end;           /* offsets [base, end): end = the next segment's base */
-    int64_t size;                /* bytes */
-    int64_t mtime_ms;            /* .log modification time, ms (a group's last one goes to its cleaned segment) */
-    sk_segment_file *file;       /* reference held by the job */
+    int64_t base, end;     /* offsets [base, end): end = the next segment's base */
+    int64_t size;          /* bytes */
+    int64_t mtime_ms;      /* .log modification time, ms (a group's last one goes to its cleaned segment) */
+    sk_segment_file *file; /* reference held by the job */
 } sk_clean_seg;
 
 /* A producer the partition knows (Kafka's lastRecordsOfActiveProducers). */
 typedef struct sk_clean_producer {
-    int64_t producer_id;         /* the key */
-    int64_t last_data_offset;    /* last offset of its last data batch, -1 none */
-    int16_t producer_epoch;      /* its current epoch */
+    int64_t producer_id;      /* the key */
+    int64_t last_data_offset; /* last offset of its last data batch, -1 none */
+    int16_t producer_epoch;   /* its current epoch */
 } sk_clean_producer;
 
 /* Job segments [first, first + count) cleaned into one segment. */
 typedef struct sk_clean_group {
-    size_t first, count;         /* index in the job's segs of its first segment, and how many */
-    int64_t size;                /* bytes of the cleaned segment */
-    bool written;                /* its .cleaned files are complete and synced */
+    size_t first, count; /* index in the job's segs of its first segment, and how many */
+    int64_t size;        /* bytes of the cleaned segment */
+    bool written;        /* its .cleaned files are complete and synced */
 } sk_clean_group;
 
 typedef struct sk_clean_stats {
@@ -457,34 +457,34 @@ typedef struct sk_clean_stats {
 } sk_clean_stats;
 
 typedef struct sk_clean_job {
-    sk_partition *p;             /* reference held; only `deleted` is read on the worker */
-    const atomic_bool *stop;     /* set when the store closes: the pass gives up */
-    char *dir;                   /* copy of p->dir */
-    sk_log_config cfg;           /* copy: segment.bytes, index settings */
-    sk_clean_seg *segs;          /* the log's first segments, up to the first uncleanable one */
-    size_t nsegs;                /* entries in segs */
-    int64_t first_dirty;         /* the dirty range is [first_dirty, upper_bound) */
-    int64_t upper_bound;         /* segs[nsegs-1].end: the round's end (its last batch is kept) */
-    sk_aborted_txn *aborted;     /* aborted transactions starting below that end, by first offset */
-    size_t naborted;             /* entries in aborted */
+    sk_partition *p;              /* reference held; only `deleted` is read on the worker */
+    const atomic_bool *stop;      /* set when the store closes: the pass gives up */
+    char *dir;                    /* copy of p->dir */
+    sk_log_config cfg;            /* copy: segment.bytes, index settings */
+    sk_clean_seg *segs;           /* the log's first segments, up to the first uncleanable one */
+    size_t nsegs;                 /* entries in segs */
+    int64_t first_dirty;          /* the dirty range is [first_dirty, upper_bound) */
+    int64_t upper_bound;          /* segs[nsegs-1].end: the round's end (its last batch is kept) */
+    sk_aborted_txn *aborted;      /* aborted transactions starting below that end, by first offset */
+    size_t naborted;              /* entries in aborted */
     sk_clean_producer *producers; /* by producer id */
-    size_t nproducers;           /* entries in producers */
+    size_t nproducers;            /* entries in producers */
     int64_t now_ms, delete_retention_ms, dedupe_buffer_bytes; /* clock when chosen (ms), delete.retention.ms,
                                                                  log.cleaner.dedupe.buffer.size (bytes) */
     size_t io_buffer_bytes, decompress_cap; /* log.cleaner.io.buffer.size, and the inflate bound of one batch */
-    double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
-    double throttle_start;       /* worker: monotonic seconds of the current measurement window */
-    int64_t throttle_bytes;      /* worker: bytes read and written in it */
-    double dirty_ratio;          /* when chosen, for the log line */
-    int64_t started_ms;          /* clock when the pass started, ms (for its log line) */
+    double io_max_bytes_per_second;         /* log.cleaner.io.max.bytes.per.second */
+    double throttle_start;                  /* worker: monotonic seconds of the current measurement window */
+    int64_t throttle_bytes;                 /* worker: bytes read and written in it */
+    double dirty_ratio;                     /* when chosen, for the log line */
+    int64_t started_ms;                     /* clock when the pass started, ms (for its log line) */
     /* Results (worker) */
-    sk_clean_map map;            /* keys of the dirty range -> their newest offset */
-    int64_t end_offset;          /* the pass cleaned below this; -1 when it failed */
-    sk_clean_group *groups;      /* the cleaned segments to swap in */
+    sk_clean_map map;               /* keys of the dirty range -> their newest offset */
+    int64_t end_offset;             /* the pass cleaned below this; -1 when it failed */
+    sk_clean_group *groups;         /* the cleaned segments to swap in */
     size_t ngroups, groups_written; /* entries in groups, and how many are written */
-    bool failed;                 /* a segment could not be read or written */
-    bool stopped;                /* given up: store closing or partition deleted */
-    sk_clean_stats stats;        /* what the pass read and kept */
+    bool failed;                    /* a segment could not be read or written */
+    bool stopped;                   /* given up: store closing or partition deleted */
+    sk_clean_stats stats;           /* what the pass read and kept */
 } sk_clean_job;
 
 /* Runs the pass (the worker's job function). */
@@ -509,25 +509,25 @@ typedef struct sk_delete_batch sk_delete_batch;
 
 struct sk_logstore {
     /* Configuration */
-    char *dir;                   /* log.dirs (owned) */
-    struct event_base *base;     /* the event loop its timers run on */
-    sk_bg *bg;                   /* workers for fsyncs, deletes and cleaner passes */
-    bool own_bg;                 /* bg was created by the store (freed with it) */
-    int64_t (*now_ms)(void *arg); /* the wall clock, ms (tests pass their own) */
-    void *clock_arg;             /* argument of now_ms */
-    sk_log_config defaults;      /* settings of logs without topic overrides (the broker's log.* keys) */
-    int64_t retention_check_ms;  /* log.retention.check.interval.ms */
-    int64_t producer_expiration_ms;       /* producer.id.expiration.ms */
-    int64_t producer_check_ms;            /* producer.id.expiration.check.interval.ms */
-    bool recover_on_load;        /* the last stop was not clean */
+    char *dir;                      /* log.dirs (owned) */
+    struct event_base *base;        /* the event loop its timers run on */
+    sk_bg *bg;                      /* workers for fsyncs, deletes and cleaner passes */
+    bool own_bg;                    /* bg was created by the store (freed with it) */
+    int64_t (*now_ms)(void *arg);   /* the wall clock, ms (tests pass their own) */
+    void *clock_arg;                /* argument of now_ms */
+    sk_log_config defaults;         /* settings of logs without topic overrides (the broker's log.* keys) */
+    int64_t retention_check_ms;     /* log.retention.check.interval.ms */
+    int64_t producer_expiration_ms; /* producer.id.expiration.ms */
+    int64_t producer_check_ms;      /* producer.id.expiration.check.interval.ms */
+    bool recover_on_load;           /* the last stop was not clean */
     /* State */
-    sk_htab partitions;          /* by (topic, index); buckets reserved at open */
+    sk_htab partitions; /* by (topic, index); buckets reserved at open */
     struct event *retention_ev, *flush_ev, *checkpoint_ev, *producers_ev; /* periodic timers */
     bool checkpoint_running, checkpoint_again; /* a checkpoint job is in flight; another is due after it */
-    sk_delete_batch *deletes;    /* renamed segment files waiting for file.delete.delay.ms */
-    sk_fsync_stats fsync;        /* flush job latencies (sk_logstore_fsync_stats) */
-    uint64_t writeback_jobs;     /* writeback ranges handed to the worker (sk_segment_writeback_later) */
-    struct sk_cleaner *cleaner;  /* the log cleaner (cleaner.c), NULL when disabled */
+    sk_delete_batch *deletes;                  /* renamed segment files waiting for file.delete.delay.ms */
+    sk_fsync_stats fsync;                      /* flush job latencies (sk_logstore_fsync_stats) */
+    uint64_t writeback_jobs;                   /* writeback ranges handed to the worker (sk_segment_writeback_later) */
+    struct sk_cleaner *cleaner;                /* the log cleaner (cleaner.c), NULL when disabled */
 };
 
 /* Adds `p` to the store's table (buckets reserved at open, so it cannot fail). */
@@ -555,8 +555,8 @@ void sk_partition_write_later(sk_partition *p, const char *name, char *data, siz
  * event loop, and moves writeback_from to size. */
 void sk_segment_writeback_later(sk_logstore *s, sk_segment *seg);
 
-void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files,
-                              size_t nfiles, int64_t delay_ms);
+void sk_logstore_delete_later(sk_logstore *s, char **paths, size_t npaths, sk_segment_file **files, size_t nfiles,
+                              int64_t delay_ms);
 /* Queues directory `tree` (a deleted partition's, heap: taken) for removal
  * after `delay_ms`, with file references to drop once it is gone (the
  * array is taken; may be NULL). */
@@ -571,9 +571,9 @@ void sk_logstore_checkpoint_now(sk_logstore *s);
 
 /* ---- Checkpoints and metadata files (checkpoint.c) ---- */
 typedef struct sk_checkpoint_entry {
-    char *topic;                 /* heap (sk_checkpoint_entries_free) */
-    int32_t partition;           /* partition number */
-    int64_t offset;              /* the checkpointed offset */
+    char *topic;       /* heap (sk_checkpoint_entries_free) */
+    int32_t partition; /* partition number */
+    int64_t offset;    /* the checkpointed offset */
 } sk_checkpoint_entry;
 
 /* Parses Kafka's offset checkpoint text ("0\n<n>\n<topic> <partition> <offset>\n"...).
@@ -608,7 +608,7 @@ int16_t sk_log_conform_compression(const sk_log_config *lc, int codec, int32_t l
  * the code they call for (any timestamp error: INVALID_TIMESTAMP). Leaves
  * `out` alone and returns `err` when the refusal was about the batch's
  * structure (no record is named then) or memory ran out. */
-int16_t sk_log_name_record_errors(const sk_log_config *lc, sk_append_origin origin, const uint8_t *batch,
-                                  size_t avail, int64_t now_ms, int16_t err, sk_record_errors *out);
+int16_t sk_log_name_record_errors(const sk_log_config *lc, sk_append_origin origin, const uint8_t *batch, size_t avail,
+                                  int64_t now_ms, int16_t err, sk_record_errors *out);
 
 #endif

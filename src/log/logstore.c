@@ -47,7 +47,7 @@ static void retention_one(sk_partition *p, void *arg)
 
 int sk_logstore_run_retention(sk_logstore *s)
 {
-    retention_ctx r = { .now = sk_logstore_now(s) };
+    retention_ctx r = {.now = sk_logstore_now(s)};
     sk_logstore_foreach(s, retention_one, &r);
     if (r.deleted > 0)
         sk_logstore_checkpoint(s);
@@ -74,7 +74,8 @@ static void expire_producers_one(sk_partition *p, void *arg)
 {
     size_t *removed = arg;
     if (p->loaded)
-        *removed += sk_producer_state_expire(&p->producers, sk_logstore_now(p->store), p->store->producer_expiration_ms);
+        *removed +=
+            sk_producer_state_expire(&p->producers, sk_logstore_now(p->store), p->store->producer_expiration_ms);
 }
 
 size_t sk_logstore_expire_producers(sk_logstore *s)
@@ -119,7 +120,7 @@ static struct event *arm_timer(sk_logstore *s, int64_t every_ms, event_callback_
     if (!s->base || every_ms <= 0)
         return NULL;
     struct event *ev = event_new(s->base, -1, EV_PERSIST, cb, s);
-    struct timeval tv = { .tv_sec = (time_t)(every_ms / 1000), .tv_usec = (suseconds_t)(every_ms % 1000) * 1000 };
+    struct timeval tv = {.tv_sec = (time_t)(every_ms / 1000), .tv_usec = (suseconds_t)(every_ms % 1000) * 1000};
     if (ev && event_add(ev, &tv) < 0) {
         event_free(ev);
         ev = NULL;
@@ -130,7 +131,7 @@ static struct event *arm_timer(sk_logstore *s, int64_t every_ms, event_callback_
 static void stop_timers(sk_logstore *s)
 {
     sk_cleaner_stop(s);
-    struct event **evs[] = { &s->retention_ev, &s->flush_ev, &s->checkpoint_ev, &s->producers_ev };
+    struct event **evs[] = {&s->retention_ev, &s->flush_ev, &s->checkpoint_ev, &s->producers_ev};
     for (size_t i = 0; i < sizeof evs / sizeof *evs; i++) {
         if (*evs[i])
             event_free(*evs[i]);
@@ -220,11 +221,11 @@ static int scan_log_dir(sk_logstore *s, const sk_logstore_opts *opts)
             free(path);
             continue;
         }
-        if (n > strlen(SK_DELETE_DIR_SUFFIX) && strcmp(name + n - strlen(SK_DELETE_DIR_SUFFIX), SK_DELETE_DIR_SUFFIX) == 0) {
+        if (n > strlen(SK_DELETE_DIR_SUFFIX) &&
+            strcmp(name + n - strlen(SK_DELETE_DIR_SUFFIX), SK_DELETE_DIR_SUFFIX) == 0) {
             sk_logstore_delete_tree_later(s, path, NULL, 0, 0);
             continue;
-        } else if (parse_partition_dir(name, topic, sizeof topic, &index) == 0 &&
-                   !sk_logstore_find(s, topic, index)) {
+        } else if (parse_partition_dir(name, topic, sizeof topic, &index) == 0 && !sk_logstore_find(s, topic, index)) {
             sk_partition *p = sk_partition_new(s, topic, index);
             if (p) {
                 if (opts && opts->topic_config && !opts->topic_config(opts->topic_config_arg, topic, &p->cfg))
@@ -304,9 +305,8 @@ sk_logstore *sk_logstore_open(const char *dir, struct event_base *base, const sk
         sk_logstore_foreach(s, load_for_recovery, NULL);
 
     s->retention_ev = arm_timer(s, s->retention_check_ms, on_retention_timer);
-    int64_t flush_every = s->defaults.flush_ms > 0 && s->defaults.flush_ms < SK_FLUSH_CHECK_MS
-                              ? s->defaults.flush_ms
-                              : SK_FLUSH_CHECK_MS;
+    int64_t flush_every =
+        s->defaults.flush_ms > 0 && s->defaults.flush_ms < SK_FLUSH_CHECK_MS ? s->defaults.flush_ms : SK_FLUSH_CHECK_MS;
     s->flush_ev = arm_timer(s, flush_every, on_flush_timer);
     s->checkpoint_ev = arm_timer(s, SK_CHECKPOINT_INTERVAL_MS, on_checkpoint_timer);
     s->producers_ev = arm_timer(s, s->producer_check_ms, on_producers_timer);
@@ -413,9 +413,8 @@ void sk_logstore_close_unclean(sk_logstore *s)
 
 /* ---- Partitions: create, delete, topic id ---- */
 
-int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t index,
-                                     const uint8_t topic_id[16], const sk_log_config *cfg,
-                                     sk_partition **out)
+int16_t sk_logstore_create_partition(sk_logstore *s, const char *topic, int32_t index, const uint8_t topic_id[16],
+                                     const sk_log_config *cfg, sk_partition **out)
 {
     *out = NULL;
     if (!topic_name_valid(topic) || index < 0)

@@ -161,7 +161,8 @@ static int recover_segments(sk_partition *p)
 int sk_partition_init_empty(sk_partition *p)
 {
     sk_segment *seg = sk_segment_new(p->dir, p->log_start_offset);
-    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 || sk_partition_push_segment(p, seg) < 0) {
+    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 ||
+        sk_partition_push_segment(p, seg) < 0) {
         sk_segment_free(seg);
         return -1;
     }
@@ -343,12 +344,12 @@ void sk_partition_fire_listeners(sk_partition *p, const sk_append_info *info)
 
 typedef struct flush_job {
     sk_partition *p; /* reference held until flush_done */
-    int64_t upto;     /* recovery point once done */
-    int *fds;         /* dup'ed descriptors to fsync and close */
-    size_t nfds; /* entries in fds */
-    int dirfd;        /* partition directory to fsync (new files), or -1 */
-    int err;          /* errno of the first failure */
-    double ms;        /* time the fsyncs took (worker thread), ms */
+    int64_t upto;    /* recovery point once done */
+    int *fds;        /* dup'ed descriptors to fsync and close */
+    size_t nfds;     /* entries in fds */
+    int dirfd;       /* partition directory to fsync (new files), or -1 */
+    int err;         /* errno of the first failure */
+    double ms;       /* time the fsyncs took (worker thread), ms */
 } flush_job;
 
 static void flush_job_free(flush_job *j)
@@ -487,8 +488,8 @@ void sk_partition_flush_to(sk_partition *p, int64_t upto)
         sk_segment *seg = p->segs[i];
         if (sk_partition_segment_end(p, i) <= p->recovery_point || seg->base_offset >= upto || !seg->file)
             continue;
-        if (add_fd(j, seg->file->fd) < 0 || add_fd(j, seg->offset_index.fd) < 0 ||
-            add_fd(j, seg->time_index.fd) < 0 || add_fd(j, seg->txn_fd) < 0)
+        if (add_fd(j, seg->file->fd) < 0 || add_fd(j, seg->offset_index.fd) < 0 || add_fd(j, seg->time_index.fd) < 0 ||
+            add_fd(j, seg->txn_fd) < 0)
             j->err = errno;
     }
     if (p->dir_dirty && (j->dirfd = sk_dir_open(p->dir)) < 0)
@@ -558,7 +559,8 @@ int16_t sk_partition_roll(sk_partition *p)
     if (old->size == 0)
         return SK_ERR_NONE;
     sk_segment *seg = sk_segment_new(p->dir, p->log_end_offset);
-    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 || sk_partition_push_segment(p, seg) < 0) {
+    if (!seg || sk_segment_create(seg, &p->cfg, sk_logstore_now(p->store)) < 0 ||
+        sk_partition_push_segment(p, seg) < 0) {
         sk_error("log", "%s: cannot roll a new segment at %" PRId64, p->dir, p->log_end_offset);
         sk_segment_free(seg);
         return SK_ERR_KAFKA_STORAGE_ERROR;
@@ -579,8 +581,8 @@ int16_t sk_partition_roll(sk_partition *p)
 
 /* Appends under `origin`'s rules; when `errors` is set, a batch refused
  * record by record gets its records named there (KIP-467). */
-static int16_t append_records(sk_partition *p, sk_append_origin origin, uint8_t *records, size_t len,
-                              int64_t now_ms, sk_append_info *out, sk_record_errors *errors)
+static int16_t append_records(sk_partition *p, sk_append_origin origin, uint8_t *records, size_t len, int64_t now_ms,
+                              sk_append_info *out, sk_record_errors *errors)
 {
     if (sk_partition_ensure_loaded(p) != SK_ERR_NONE)
         return SK_ERR_KAFKA_STORAGE_ERROR;
@@ -690,14 +692,13 @@ out:
     return err;
 }
 
-int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records,
-                                   size_t len, int64_t now_ms, sk_append_info *out)
+int16_t sk_partition_append_origin(sk_partition *p, sk_append_origin origin, uint8_t *records, size_t len,
+                                   int64_t now_ms, sk_append_info *out)
 {
     return append_records(p, origin, records, len, now_ms, out, NULL);
 }
 
-int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms,
-                            sk_append_info *out)
+int16_t sk_partition_append(sk_partition *p, uint8_t *records, size_t len, int64_t now_ms, sk_append_info *out)
 {
     return append_records(p, SK_APPEND_CLIENT, records, len, now_ms, out, NULL);
 }
@@ -817,8 +818,8 @@ static uint8_t *read_batch(sk_segment *seg, int64_t pos, const sk_batch *hdr, sk
  * is >= `ts` (exact when `ts` is the max timestamp and `exact`). Compressed
  * and LogAppendTime batches answer with their first offset >= min_offset and
  * their max timestamp. Returns 1 when found, 0 when not, -1 on I/O error. */
-static int batch_find_timestamp(sk_segment *seg, int64_t pos, const sk_batch *hdr, int64_t ts,
-                                int64_t min_offset, bool exact, int64_t *offset, int64_t *found)
+static int batch_find_timestamp(sk_segment *seg, int64_t pos, const sk_batch *hdr, int64_t ts, int64_t min_offset,
+                                bool exact, int64_t *offset, int64_t *found)
 {
     if ((hdr->attributes & (SK_BATCH_COMPRESSION_MASK | SK_BATCH_TIMESTAMP_TYPE)) != 0) {
         int64_t first = hdr->base_offset > min_offset ? hdr->base_offset : min_offset;
@@ -872,8 +873,7 @@ static int16_t max_timestamp_offset(sk_partition *p, int64_t *offset, int64_t *f
     return SK_ERR_NONE;
 }
 
-int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, int64_t *offset,
-                                          int64_t *found_ts)
+int16_t sk_partition_offset_for_timestamp(sk_partition *p, int64_t timestamp, int64_t *offset, int64_t *found_ts)
 {
     *offset = -1;
     *found_ts = -1;

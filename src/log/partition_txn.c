@@ -18,8 +18,8 @@ int16_t sk_partition_append_marker(sk_partition *p, int64_t producer_id, int16_t
     sk_put_be16(key + 2, commit ? SK_CONTROL_COMMIT : SK_CONTROL_ABORT);
     sk_put_be16(value, 0);
     sk_put_be32(value + 2, (uint32_t)coordinator_epoch);
-    sk_record_spec rec = {.key = key, .key_len = sizeof key, .value = value, .value_len = sizeof value,
-                          .timestamp = now_ms};
+    sk_record_spec rec = {
+        .key = key, .key_len = sizeof key, .value = value, .value_len = sizeof value, .timestamp = now_ms};
     sk_batch_spec spec = {.attributes = SK_BATCH_TRANSACTIONAL | SK_BATCH_CONTROL,
                           .producer_id = producer_id,
                           .producer_epoch = producer_epoch,

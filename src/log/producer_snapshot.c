@@ -179,8 +179,8 @@ static int rebuild_from(sk_partition *p, int64_t from)
                     sk_batch_header_parse(&b, buf, b.size);
                 }
                 sk_producer_append pa = {0};
-                if (sk_producer_append_batch(&pa, &p->producers, &b, b.base_offset, b.max_timestamp,
-                                             SK_APPEND_CLIENT, true, NULL) != SK_ERR_NONE ||
+                if (sk_producer_append_batch(&pa, &p->producers, &b, b.base_offset, b.max_timestamp, SK_APPEND_CLIENT,
+                                             true, NULL) != SK_ERR_NONE ||
                     sk_partition_apply_producers(p, seg, &pa) < 0)
                     rc = -1;
                 sk_producer_append_free(&pa);

@@ -246,8 +246,8 @@ static int add_done(sk_producer_append *pa, const sk_completed_txn *t)
     return 0;
 }
 
-static int16_t append_marker(sk_producer_append *pa, sk_producer_staged *st, const sk_batch *b,
-                             int64_t offset, bool replay)
+static int16_t append_marker(sk_producer_append *pa, sk_producer_staged *st, const sk_batch *b, int64_t offset,
+                             bool replay)
 {
     sk_producer_entry *e = &st->e;
     sk_txn_marker mk;
@@ -273,8 +273,8 @@ static int16_t append_marker(sk_producer_append *pa, sk_producer_staged *st, con
 }
 
 int16_t sk_producer_append_batch(sk_producer_append *pa, const sk_producer_state *ps, const sk_batch *b,
-                                 int64_t first_offset, int64_t max_timestamp, sk_append_origin origin,
-                                 bool replay, sk_producer_batch *dup)
+                                 int64_t first_offset, int64_t max_timestamp, sk_append_origin origin, bool replay,
+                                 sk_producer_batch *dup)
 {
     const sk_producer_entry *stored = sk_producer_state_find(ps, b->producer_id);
     bool control = (b->attributes & SK_BATCH_CONTROL) != 0;

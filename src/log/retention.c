@@ -73,8 +73,7 @@ int sk_partition_retention(sk_partition *p, int64_t now_ms)
             if (sk_segment_load_indexes(seg, &p->cfg, p->segs[n + 1]->base_offset) < 0)
                 break;
             int64_t age;
-            if (__builtin_sub_overflow(now_ms, sk_segment_largest_timestamp(seg), &age) ||
-                age <= p->cfg.retention_ms)
+            if (__builtin_sub_overflow(now_ms, sk_segment_largest_timestamp(seg), &age) || age <= p->cfg.retention_ms)
                 break;
             n++;
         }

@@ -45,8 +45,7 @@ int sk_partition_scan_batches(sk_partition *p, sk_batch_fn fn, void *arg)
         }
         for (size_t at = 0; at < len;) {
             sk_batch b;
-            if (sk_batch_header_parse(&b, buf + at, len - at) < 0 || b.size < SK_BATCH_HEADER_SIZE ||
-                b.size > len - at)
+            if (sk_batch_header_parse(&b, buf + at, len - at) < 0 || b.size < SK_BATCH_HEADER_SIZE || b.size > len - at)
                 break;
             if (sk_batch_last_offset(&b) >= offset)
                 fn(arg, &b);

@@ -244,7 +244,7 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
     seg->offset_of_max_timestamp = -1;
     seg->rolling_timestamp = SK_NO_TIMESTAMP;
 
-    sk_log_scan sc = { .fd = seg->file->fd, .win_pos = -1 };
+    sk_log_scan sc = {.fd = seg->file->fd, .win_pos = -1};
     int64_t pos = 0;
     int64_t next = seg->base_offset > min_offset ? seg->base_offset : min_offset;
     int64_t first = next;
@@ -281,8 +281,7 @@ int64_t sk_segment_recover(sk_segment *seg, const sk_log_config *cfg, int64_t mi
     seg->size = pos;
     seg->next_offset = pos > 0 ? next : first;
     /* A closed segment's time index ends with its largest timestamp. */
-    sk_time_index_maybe_append(&seg->time_index, seg->base_offset, seg->max_timestamp,
-                               seg->offset_of_max_timestamp);
+    sk_time_index_maybe_append(&seg->time_index, seg->base_offset, seg->max_timestamp, seg->offset_of_max_timestamp);
     if (!seg->active && (sk_index_trim(&seg->offset_index) < 0 || sk_index_trim(&seg->time_index) < 0))
         return -1;
     return truncated;
@@ -346,8 +345,7 @@ void sk_segment_deactivate(sk_segment *seg)
     seg->active = false;
     if (!seg->indexes_loaded)
         return;
-    sk_time_index_maybe_append(&seg->time_index, seg->base_offset, seg->max_timestamp,
-                               seg->offset_of_max_timestamp);
+    sk_time_index_maybe_append(&seg->time_index, seg->base_offset, seg->max_timestamp, seg->offset_of_max_timestamp);
     if (sk_index_trim(&seg->offset_index) < 0 || sk_index_trim(&seg->time_index) < 0)
         sk_warn("log", "%s: cannot trim indexes: %m", seg->prefix);
 }

@@ -28,8 +28,8 @@ int16_t sk_log_conform_compression(const sk_log_config *lc, int codec, int32_t l
     return SK_ERR_NONE;
 }
 
-int16_t sk_log_name_record_errors(const sk_log_config *lc, sk_append_origin origin, const uint8_t *batch,
-                                  size_t avail, int64_t now_ms, int16_t err, sk_record_errors *out)
+int16_t sk_log_name_record_errors(const sk_log_config *lc, sk_append_origin origin, const uint8_t *batch, size_t avail,
+                                  int64_t now_ms, int16_t err, sk_record_errors *out)
 {
     /* First the batch without the per-record rules: a refusal of its
      * structure names no record (Kafka's RecordValidationException carries

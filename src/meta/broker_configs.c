@@ -46,7 +46,8 @@ static const sk_dynamic_key KEYS[] = {
     {"group.streams.assignment.interval.ms", false, SK_CONFIG_TYPE_INT, "1000"},
     {"group.streams.assignor.offload.enable", false, SK_CONFIG_TYPE_BOOLEAN, "true"},
     {"leader.replication.throttled.rate", false, SK_CONFIG_TYPE_LONG, "9223372036854775807"},
-    {"listener.security.protocol.map", true, SK_CONFIG_TYPE_STRING, "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"},
+    {"listener.security.protocol.map", true, SK_CONFIG_TYPE_STRING,
+     "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"},
     {"listeners", true, SK_CONFIG_TYPE_LIST, "PLAINTEXT://:9092"},
     {"log.cleaner.backoff.ms", false, SK_CONFIG_TYPE_LONG, "15000"},
     {"log.cleaner.dedupe.buffer.size", false, SK_CONFIG_TYPE_LONG, "134217728"},
@@ -89,7 +90,8 @@ static const sk_dynamic_key KEYS[] = {
     {"num.network.threads", false, SK_CONFIG_TYPE_INT, "3"},
     {"num.recovery.threads.per.data.dir", false, SK_CONFIG_TYPE_INT, "2"},
     {"num.replica.fetchers", false, SK_CONFIG_TYPE_INT, "1"},
-    {"principal.builder.class", true, SK_CONFIG_TYPE_CLASS, "org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder"},
+    {"principal.builder.class", true, SK_CONFIG_TYPE_CLASS,
+     "org.apache.kafka.common.security.authenticator.DefaultKafkaPrincipalBuilder"},
     {"producer.id.expiration.ms", false, SK_CONFIG_TYPE_INT, "86400000"},
     {"remote.fetch.max.wait.ms", false, SK_CONFIG_TYPE_INT, "500"},
     {"remote.list.offsets.request.timeout.ms", false, SK_CONFIG_TYPE_LONG, "30000"},
@@ -143,7 +145,7 @@ static const sk_dynamic_key KEYS[] = {
 
 /* Listener-level keys that stay cluster-wide (ClusterLevelListenerConfigs). */
 static const char *const CLUSTER_LISTENER_KEYS[] = {"max.connections", "max.connection.creation.rate",
-                                                     "num.network.threads"};
+                                                    "num.network.threads"};
 
 static const sk_dynamic_key *find_exact(const char *name)
 {
@@ -218,8 +220,7 @@ const char *sk_config_type_error(sk_config_type type, const char *value)
     errno = 0;
     switch (type) {
     case SK_CONFIG_TYPE_BOOLEAN:
-        return strcasecmp(buf, "true") && strcasecmp(buf, "false") ? "Expected value to be either true or false"
-                                                                   : NULL;
+        return strcasecmp(buf, "true") && strcasecmp(buf, "false") ? "Expected value to be either true or false" : NULL;
     case SK_CONFIG_TYPE_SHORT:
     case SK_CONFIG_TYPE_INT:
     case SK_CONFIG_TYPE_LONG: {
@@ -254,8 +255,8 @@ static size_t name_set(char *msg, size_t len, size_t o, const char *const *names
     return o + (size_t)snprintf(msg + o, o < len ? len - o : 0, "]");
 }
 
-int16_t sk_dynamic_configs_check(const char *const *names, const char *const *values, int n, bool per_broker,
-                                 char *msg, size_t msg_len)
+int16_t sk_dynamic_configs_check(const char *const *names, const char *const *values, int n, bool per_broker, char *msg,
+                                 size_t msg_len)
 {
     bool any = false;
     for (int i = 0; i < n; i++)
@@ -268,8 +269,8 @@ int16_t sk_dynamic_configs_check(const char *const *names, const char *const *va
     for (int i = 0; i < n && !per_broker; i++)
         any = any || per_broker_only(names[i]);
     if (any) {
-        size_t o = (size_t)snprintf(msg, msg_len,
-                                    "Cannot update these configs at default cluster level, broker id must be specified: ");
+        size_t o = (size_t)snprintf(
+            msg, msg_len, "Cannot update these configs at default cluster level, broker id must be specified: ");
         name_set(msg, msg_len, o, names, n, per_broker_only);
         return SK_ERR_INVALID_REQUEST;
     }

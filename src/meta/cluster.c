@@ -104,13 +104,15 @@ int sk_cluster_open(sk_broker *b)
             return -1;
         }
     if (cfg->cluster_ports && *cfg->cluster_ports && parse_ports(c, cfg->cluster_ports, c->nlisteners) < 0) {
-        sk_error("cluster", "skiff.cluster.ports '%s': want %d comma-separated entries (one per broker), each %d "
-                 "port(s) separated by '/' (one per listener)", cfg->cluster_ports, c->n, c->nlisteners);
+        sk_error("cluster",
+                 "skiff.cluster.ports '%s': want %d comma-separated entries (one per broker), each %d "
+                 "port(s) separated by '/' (one per listener)",
+                 cfg->cluster_ports, c->n, c->nlisteners);
         return -1;
     }
     if (parse_racks(c, cfg->broker_rack) < 0) {
-        sk_error("cluster", "broker.rack '%s': want one rack, or %d comma-separated (one per broker)",
-                 cfg->broker_rack, c->n);
+        sk_error("cluster", "broker.rack '%s': want one rack, or %d comma-separated (one per broker)", cfg->broker_rack,
+                 c->n);
         return -1;
     }
     if (c->n > 1)
@@ -430,8 +432,8 @@ proute *cluster_proute(sk_broker *b, const char *topic, int32_t partitions, int3
             if (cluster_new_epoch(b, t->name, partition, p) < 0) {
                 p->leader = -1; /* stays leaderless */
             } else {
-                sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition,
-                        c->base_id + leader, p->epoch);
+                sk_info("cluster", "%s-%d: leader -1 -> %d, leader epoch %d", t->name, partition, c->base_id + leader,
+                        p->epoch);
                 cluster_flush(b);
             }
         }

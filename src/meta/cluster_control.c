@@ -24,8 +24,8 @@ static int set_leader(sk_broker *b, const troute *t, int32_t partition, proute *
         return -1;
     }
     sk_cluster *c = b->cluster;
-    sk_info("cluster", "%s-%d: leader %d -> %d, leader epoch %d", t->name, partition,
-            old >= 0 ? c->base_id + old : -1, leader >= 0 ? c->base_id + leader : -1, p->epoch);
+    sk_info("cluster", "%s-%d: leader %d -> %d, leader epoch %d", t->name, partition, old >= 0 ? c->base_id + old : -1,
+            leader >= 0 ? c->base_id + leader : -1, p->epoch);
     return 0;
 }
 
@@ -48,9 +48,9 @@ static int lead(sk_broker *b, const troute *t, int32_t partition, proute *p, int
 {
     if (replica_slot(p, i) < 0) {
         int32_t slot = p->leader >= 0 ? replica_slot(p, p->leader) : 0;
-        p->isr &= (uint16_t)~(1u << p->rep[slot]);
-        p->adding &= (uint16_t)~(1u << p->rep[slot]);
-        p->removing &= (uint16_t)~(1u << p->rep[slot]);
+        p->isr &= (uint16_t) ~(1u << p->rep[slot]);
+        p->adding &= (uint16_t) ~(1u << p->rep[slot]);
+        p->removing &= (uint16_t) ~(1u << p->rep[slot]);
         p->rep[slot] = (uint8_t)i;
     }
     p->isr |= (uint16_t)(1u << i);
@@ -261,8 +261,8 @@ int cluster_complete_reassignment(sk_broker *b, const troute *t, int32_t partiti
     return removed ? cluster_new_epoch(b, t->name, partition, p) : 0;
 }
 
-int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition,
-                            const int32_t *ids, int32_t n)
+int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions, int32_t partition, const int32_t *ids,
+                            int32_t n)
 {
     sk_cluster *c = b->cluster;
     if (!c || c->n < 2)
@@ -283,8 +283,8 @@ int16_t sk_cluster_reassign(sk_broker *b, const char *topic, int32_t partitions,
         p->nrep = (uint8_t)m;
         p->isr &= (uint16_t)~p->adding;
         p->adding = p->removing = 0;
-        int rc = p->leader >= 0 && replica_slot(p, p->leader) >= 0 ? 0 : set_leader(b, t, partition, p,
-                                                                                    cluster_elect(c, p));
+        int rc =
+            p->leader >= 0 && replica_slot(p, p->leader) >= 0 ? 0 : set_leader(b, t, partition, p, cluster_elect(c, p));
         c->dirty = true;
         cluster_flush(b);
         return rc == 0 ? SK_ERR_NONE : SK_ERR_KAFKA_STORAGE_ERROR;

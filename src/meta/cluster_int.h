@@ -43,16 +43,16 @@ typedef struct troute {
 } troute;
 
 struct sk_cluster {
-    int32_t n;                   /* brokers */
-    int32_t base_id;             /* node id of broker 0 (node.id) */
-    uint32_t down;               /* bit per broker that is down */
-    char *racks[SK_CLUSTER_MAX_BROKERS];  /* broker.rack per broker, NULL = none (heap) */
-    int32_t nlisteners;          /* entries of `listeners` */
+    int32_t n;                                               /* brokers */
+    int32_t base_id;                                         /* node id of broker 0 (node.id) */
+    uint32_t down;                                           /* bit per broker that is down */
+    char *racks[SK_CLUSTER_MAX_BROKERS];                     /* broker.rack per broker, NULL = none (heap) */
+    int32_t nlisteners;                                      /* entries of `listeners` */
     int32_t ports[SK_CLUSTER_MAX_BROKERS][SK_LISTENERS_MAX]; /* port each broker binds, 0 = ephemeral */
     int32_t bound[SK_CLUSTER_MAX_BROKERS][SK_LISTENERS_MAX]; /* port it bound */
-    sk_htab topics;              /* troute by name */
-    char *dir;                   /* data directory of cluster-routes.json, NULL = not saved (heap) */
-    bool dirty;                  /* routing state changed since it was saved */
+    sk_htab topics;                                          /* troute by name */
+    char *dir;  /* data directory of cluster-routes.json, NULL = not saved (heap) */
+    bool dirty; /* routing state changed since it was saved */
 };
 
 int32_t cluster_index(const sk_cluster *c, int32_t node_id);

@@ -167,8 +167,7 @@ static int load_partition(sk_broker *b, troute *t, int32_t index, const cJSON *o
 {
     sk_cluster *c = b->cluster;
     int64_t leader, epoch;
-    if (!cJSON_IsObject(o) ||
-        !json_int(cJSON_GetObjectItemCaseSensitive(o, "leader"), INT32_MIN, INT32_MAX, &leader) ||
+    if (!cJSON_IsObject(o) || !json_int(cJSON_GetObjectItemCaseSensitive(o, "leader"), INT32_MIN, INT32_MAX, &leader) ||
         !json_int(cJSON_GetObjectItemCaseSensitive(o, "epoch"), 0, INT32_MAX - 1, &epoch))
         return 1;
     p->epoch = (int32_t)epoch;
@@ -181,9 +180,9 @@ static int load_partition(sk_broker *b, troute *t, int32_t index, const cJSON *o
         cluster_assign_partition(b, t, index, p);
         sk_warn("cluster", "%s-%d: saved replicas are not among these brokers; assigned afresh", t->name, index);
     }
-    if (fits && (!load_mask(c, cJSON_GetObjectItemCaseSensitive(o, "adding"), p, &p->adding) ||
-                 !load_mask(c, cJSON_GetObjectItemCaseSensitive(o, "removing"), p, &p->removing) ||
-                 (p->adding & p->removing)))
+    if (fits &&
+        (!load_mask(c, cJSON_GetObjectItemCaseSensitive(o, "adding"), p, &p->adding) ||
+         !load_mask(c, cJSON_GetObjectItemCaseSensitive(o, "removing"), p, &p->removing) || (p->adding & p->removing)))
         return 1;
     int32_t li = leader >= 0 ? cluster_index(c, (int32_t)leader) : -1;
     p->leader = (int8_t)(li >= 0 && (p->isr & (1u << li)) ? li : -1);
@@ -255,8 +254,8 @@ int sk_cluster_load(sk_broker *b, const char *dir)
     free(text);
     const cJSON *topics = root ? cJSON_GetObjectItemCaseSensitive(root, "topics") : NULL;
     int64_t version;
-    int rc = cJSON_IsArray(topics) &&
-             json_int(cJSON_GetObjectItemCaseSensitive(root, "version"), 1, 1, &version) ? 0 : 1;
+    int rc =
+        cJSON_IsArray(topics) && json_int(cJSON_GetObjectItemCaseSensitive(root, "version"), 1, 1, &version) ? 0 : 1;
     int32_t ntopics = 0;
     for (const cJSON *o = topics ? topics->child : NULL; rc == 0 && o; o = o->next, ntopics++)
         rc = load_topic(b, o);

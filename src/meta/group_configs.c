@@ -42,41 +42,110 @@ typedef struct key_rule {
 
 #define T(x) SK_CONFIG_TYPE_##x
 static const key_rule KEYS[] = {
-    {{"consumer.session.timeout.ms", T(INT), "group.consumer.session.timeout.ms", "45000", false}, 1,
-     B_CONSUMER_SESSION, 0, 0, 0, 1},
+    {{"consumer.session.timeout.ms", T(INT), "group.consumer.session.timeout.ms", "45000", false},
+     1,
+     B_CONSUMER_SESSION,
+     0,
+     0,
+     0,
+     1},
     {{"streams.assignor.name", T(STRING), "group.streams.assignors", "sticky", false}, NONE, B_NONE, 0, 0, 22, 15},
-    {{"consumer.assignment.interval.ms", T(INT), "group.consumer.assignment.interval.ms", "1000", false}, 0,
-     B_RANGE, 0, 15000, 2, 2},
+    {{"consumer.assignment.interval.ms", T(INT), "group.consumer.assignment.interval.ms", "1000", false},
+     0,
+     B_RANGE,
+     0,
+     15000,
+     2,
+     2},
     {{"errors.deadletterqueue.copy.record.enable", T(BOOLEAN), NULL, "false", false}, NONE, B_NONE, 0, 0, 26, 99},
     {{"share.auto.offset.reset", T(STRING), NULL, "latest", false}, NONE, B_NONE, 0, 0, 9, 99},
-    {{"streams.rack.aware.assignment.tags", T(LIST), "group.streams.rack.aware.assignment.tags", "", false}, NONE,
-     B_NONE, 0, 0, 17, 99},
+    {{"streams.rack.aware.assignment.tags", T(LIST), "group.streams.rack.aware.assignment.tags", "", false},
+     NONE,
+     B_NONE,
+     0,
+     0,
+     17,
+     99},
     {{"share.renew.acknowledge.enable", T(BOOLEAN), NULL, "true", false}, NONE, B_NONE, 0, 0, 24, 99},
-    {{"streams.initial.rebalance.delay.ms", T(INT), "group.streams.initial.rebalance.delay.ms", "3000", false}, 0,
-     B_NONE, 0, 0, 15, 99},
-    {{"share.session.timeout.ms", T(INT), "group.share.session.timeout.ms", "45000", false}, 1, B_RANGE, 45000,
-     60000, 4, 4},
-    {{"streams.assignment.interval.ms", T(INT), "group.streams.assignment.interval.ms", "1000", false}, 0, B_RANGE,
-     0, 15000, 16, 12},
-    {{"share.heartbeat.interval.ms", T(INT), "group.share.heartbeat.interval.ms", "5000", false}, 1, B_RANGE, 5000,
-     15000, 5, 3},
-    {{"streams.heartbeat.interval.ms", T(INT), "group.streams.heartbeat.interval.ms", "5000", false}, 1, B_RANGE,
-     5000, 15000, 13, 9},
-    {{"share.delivery.count.limit", T(INT), "group.share.delivery.count.limit", "5", false}, 2, B_RANGE, 2, 10, 7,
-     6},
+    {{"streams.initial.rebalance.delay.ms", T(INT), "group.streams.initial.rebalance.delay.ms", "3000", false},
+     0,
+     B_NONE,
+     0,
+     0,
+     15,
+     99},
+    {{"share.session.timeout.ms", T(INT), "group.share.session.timeout.ms", "45000", false},
+     1,
+     B_RANGE,
+     45000,
+     60000,
+     4,
+     4},
+    {{"streams.assignment.interval.ms", T(INT), "group.streams.assignment.interval.ms", "1000", false},
+     0,
+     B_RANGE,
+     0,
+     15000,
+     16,
+     12},
+    {{"share.heartbeat.interval.ms", T(INT), "group.share.heartbeat.interval.ms", "5000", false},
+     1,
+     B_RANGE,
+     5000,
+     15000,
+     5,
+     3},
+    {{"streams.heartbeat.interval.ms", T(INT), "group.streams.heartbeat.interval.ms", "5000", false},
+     1,
+     B_RANGE,
+     5000,
+     15000,
+     13,
+     9},
+    {{"share.delivery.count.limit", T(INT), "group.share.delivery.count.limit", "5", false}, 2, B_RANGE, 2, 10, 7, 6},
     {{"errors.deadletterqueue.topic.name", T(STRING), NULL, "", false}, NONE, B_NONE, 0, 0, 25, 99},
-    {{"consumer.heartbeat.interval.ms", T(INT), "group.consumer.heartbeat.interval.ms", "5000", false}, 1,
-     B_CONSUMER_HEARTBEAT, 0, 0, 1, 0},
-    {{"share.record.lock.duration.ms", T(INT), "group.share.record.lock.duration.ms", "30000", false}, 1000,
-     B_RANGE, 15000, 60000, 6, 5},
-    {{"share.assignment.interval.ms", T(INT), "group.share.assignment.interval.ms", "1000", false}, 0, B_RANGE, 0,
-     15000, 10, 8},
+    {{"consumer.heartbeat.interval.ms", T(INT), "group.consumer.heartbeat.interval.ms", "5000", false},
+     1,
+     B_CONSUMER_HEARTBEAT,
+     0,
+     0,
+     1,
+     0},
+    {{"share.record.lock.duration.ms", T(INT), "group.share.record.lock.duration.ms", "30000", false},
+     1000,
+     B_RANGE,
+     15000,
+     60000,
+     6,
+     5},
+    {{"share.assignment.interval.ms", T(INT), "group.share.assignment.interval.ms", "1000", false},
+     0,
+     B_RANGE,
+     0,
+     15000,
+     10,
+     8},
     {{"share.isolation.level", T(STRING), NULL, "read_uncommitted", false}, NONE, B_NONE, 0, 0, 23, 99},
-    {{"streams.session.timeout.ms", T(INT), "group.streams.session.timeout.ms", "45000", false}, 1, B_RANGE, 45000,
-     60000, 12, 10},
-    {{"share.partition.max.record.locks", T(INT), "group.share.partition.max.record.locks", "2000", false}, 100,
-     B_RANGE, 100, 4000, 8, 7},
-    {{"streams.num.standby.replicas", T(INT), "group.streams.num.standby.replicas", "0", false}, 0, B_MAX, 0, 2, 14,
+    {{"streams.session.timeout.ms", T(INT), "group.streams.session.timeout.ms", "45000", false},
+     1,
+     B_RANGE,
+     45000,
+     60000,
+     12,
+     10},
+    {{"share.partition.max.record.locks", T(INT), "group.share.partition.max.record.locks", "2000", false},
+     100,
+     B_RANGE,
+     100,
+     4000,
+     8,
+     7},
+    {{"streams.num.standby.replicas", T(INT), "group.streams.num.standby.replicas", "0", false},
+     0,
+     B_MAX,
+     0,
+     2,
+     14,
      11},
     /* defineInternal: accepted, not described */
     {{"consumer.assignor.offload.enable", T(BOOLEAN), NULL, "true", true}, NONE, B_NONE, 0, 0, 3, 99},
@@ -116,7 +185,7 @@ static const key_rule *find_key(const char *name)
 }
 
 struct sk_group_configs {
-    char *dir;               /* the log dir holding the store */
+    char *dir;                /* the log dir holding the store */
     sk_broker_configs *store; /* {"<group>": {"key": "value"}} */
 };
 
@@ -207,13 +276,16 @@ static int16_t parse_value(const key_rule *k, const char *v, char *msg, size_t l
         return SK_ERR_INVALID_CONFIG;
     }
     if (!strcmp(name, "share.isolation.level") && strcmp(v, "read_committed") && strcmp(v, "read_uncommitted")) {
-        snprintf(msg, len, "Invalid value %s for configuration %s: String must be one of: read_committed, "
-                 "read_uncommitted", v, name);
+        snprintf(msg, len,
+                 "Invalid value %s for configuration %s: String must be one of: read_committed, "
+                 "read_uncommitted",
+                 v, name);
         return SK_ERR_INVALID_CONFIG;
     }
     if (!strcmp(name, "share.auto.offset.reset") && strcmp(v, "earliest") && strcmp(v, "latest") &&
         !(strncmp(v, "by_duration:", 12) == 0 && iso_duration(v + 12))) {
-        snprintf(msg, len, "Invalid value %s for configuration %s: Invalid value `%s` for configuration %s. The "
+        snprintf(msg, len,
+                 "Invalid value %s for configuration %s: Invalid value `%s` for configuration %s. The "
                  "value must be either 'earliest', 'latest' or of the format 'by_duration:<PnDTnHnMn.nS>'.",
                  v, name, v, name);
         return SK_ERR_INVALID_CONFIG;
@@ -289,8 +361,7 @@ static int16_t check_bounds(const key_rule *k, const sk_config *cfg, const char 
 }
 
 /* GroupConfig.validate on the group's whole set of overrides. */
-static int16_t check_all(const sk_broker_configs *set, const char *group, const sk_config *cfg, char *msg,
-                         size_t len)
+static int16_t check_all(const sk_broker_configs *set, const char *group, const sk_config *cfg, char *msg, size_t len)
 {
     int16_t err = SK_ERR_NONE;
     const char *v;
@@ -303,7 +374,8 @@ static int16_t check_all(const sk_broker_configs *set, const char *group, const 
             if (KEYS[i].check == rank && (v = sk_broker_configs_get(set, group, KEYS[i].def.name)))
                 err = check_bounds(&KEYS[i], cfg, v, msg, len);
     for (size_t p = 0; p < sizeof PAIRS / sizeof PAIRS[0] && err == SK_ERR_NONE; p++) {
-        const char *s = sk_broker_configs_get(set, group, PAIRS[p].session), *h = sk_broker_configs_get(set, group, PAIRS[p].heartbeat);
+        const char *s = sk_broker_configs_get(set, group, PAIRS[p].session),
+                   *h = sk_broker_configs_get(set, group, PAIRS[p].heartbeat);
         if (!s && !h)
             continue;
         int64_t session = p == 0 ? cfg->group_consumer_session_timeout_ms : PAIRS[p].session_default;

@@ -124,8 +124,8 @@ int16_t sk_topic_name_check_msg(const char *name, size_t len, char *msg, size_t 
     }
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
         if (!ok) {
             snprintf(msg, msg_len,
                      "Topic name is invalid: '%.*s' contains one or more characters other than ASCII "
@@ -198,16 +198,14 @@ static int catalog_save(sk_meta *m)
                 continue;
             if (!configs)
                 configs = cJSON_AddObjectToObject(o, "configs");
-            cJSON_AddStringToObject(configs, sk_topic_config_def_get((sk_topic_config_id)c)->name,
-                                    t->configs.value[c]);
+            cJSON_AddStringToObject(configs, sk_topic_config_def_get((sk_topic_config_id)c)->name, t->configs.value[c]);
         }
         cJSON_AddItemToArray(arr, o);
     }
     if (m->ndeletions > 0) {
         cJSON *del = cJSON_AddArrayToObject(root, "deleted");
         for (int32_t i = 0; i < m->ndeletions; i++)
-            cJSON_AddItemToArray(del, topic_json(m->deletions[i].name, m->deletions[i].id,
-                                                 m->deletions[i].partitions));
+            cJSON_AddItemToArray(del, topic_json(m->deletions[i].name, m->deletions[i].id, m->deletions[i].partitions));
     }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -349,10 +347,11 @@ static int properties_load(sk_meta *m, const char *cluster_id)
          * MkU3OEVBNTcwNTJENDM2Qk) and keeps the text as given. */
         static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                      "0123456789-_";
-        if (cluster_id && (strlen(cluster_id) != SK_UUID_STR_LEN ||
-                           strspn(cluster_id, b64url) != SK_UUID_STR_LEN)) {
-            sk_warn("meta", "cluster id \"%s\" is not a Kafka UUID (22 characters of URL-safe "
-                    "base64); a random one is used", cluster_id);
+        if (cluster_id && (strlen(cluster_id) != SK_UUID_STR_LEN || strspn(cluster_id, b64url) != SK_UUID_STR_LEN)) {
+            sk_warn("meta",
+                    "cluster id \"%s\" is not a Kafka UUID (22 characters of URL-safe "
+                    "base64); a random one is used",
+                    cluster_id);
             cluster_id = NULL;
         }
         uint8_t id[16];
@@ -364,8 +363,8 @@ static int properties_load(sk_meta *m, const char *cluster_id)
             sk_uuid_to_string(id, m->cluster_id);
         }
         char body[256];
-        int n = snprintf(body, sizeof body, "#Written by skiff\nversion=1\ncluster.id=%s\nnode.id=%d\n",
-                         m->cluster_id, m->node_id);
+        int n = snprintf(body, sizeof body, "#Written by skiff\nversion=1\ncluster.id=%s\nnode.id=%d\n", m->cluster_id,
+                         m->node_id);
         if (sk_file_write_atomic(path, body, (size_t)n) < 0) {
             sk_error("meta", "cannot write %s: %s", path, strerror(errno));
             return -1;
@@ -394,8 +393,8 @@ static int properties_load(sk_meta *m, const char *cluster_id)
         rc = -1;
     }
     if (!rc && cluster_id && strcmp(cluster_id, m->cluster_id) != 0)
-        sk_warn("meta", "%s was formatted with cluster id %s; the requested %s is not used",
-                path, m->cluster_id, cluster_id);
+        sk_warn("meta", "%s was formatted with cluster id %s; the requested %s is not used", path, m->cluster_id,
+                cluster_id);
     return rc;
 }
 
@@ -453,8 +452,8 @@ const char *sk_meta_dir(const sk_meta *m)
 
 /* ---- Changes ------------------------------------------------------------ */
 
-int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions,
-                             const sk_topic_configs *configs, sk_topic **out)
+int16_t sk_meta_create_topic(sk_meta *m, const char *name, int32_t partitions, const sk_topic_configs *configs,
+                             sk_topic **out)
 {
     size_t len = strlen(name);
     if (sk_topic_name_check(name, len) != SK_ERR_NONE)
@@ -514,8 +513,7 @@ int16_t sk_meta_delete_topic(sk_meta *m, sk_topic *t)
 }
 
 void sk_meta_foreach_deletion(sk_meta *m,
-                              void (*fn)(const char *name, const uint8_t id[16], int32_t partitions,
-                                         void *arg),
+                              void (*fn)(const char *name, const uint8_t id[16], int32_t partitions, void *arg),
                               void *arg)
 {
     for (int32_t i = 0; i < m->ndeletions; i++)

@@ -45,8 +45,7 @@ typedef struct row {
 } row;
 
 static const char *const cleanup_policies[] = {"compact", "delete", NULL};
-static const char *const compression_types[] = {"uncompressed", "zstd", "lz4", "snappy", "gzip",
-                                                "producer", NULL};
+static const char *const compression_types[] = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer", NULL};
 static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
 
 #define ROW(id, n, t, dflt, bkey, syn, synv, chk, lo, hi, allow, doc) \
@@ -59,22 +58,21 @@ static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NUL
     ROW(id, n, SK_CONFIG_TYPE_BOOLEAN, "false", NULL, syn, syn ? "false" : NULL, CHECK_NONE, 0, 0, NULL, doc)
 
 static const row rows[SK_TC_COUNT] = {
-    ROW(SK_TC_CLEANUP_POLICY, "cleanup.policy", SK_CONFIG_TYPE_LIST, "delete", NULL,
-        "log.cleanup.policy", "delete", CHECK_LIST_IN, 0, 0, cleanup_policies,
+    ROW(SK_TC_CLEANUP_POLICY, "cleanup.policy", SK_CONFIG_TYPE_LIST, "delete", NULL, "log.cleanup.policy", "delete",
+        CHECK_LIST_IN, 0, 0, cleanup_policies,
         "What happens to old segments: delete (retention by time and size), compact (keep the "
         "newest record per key), or both"),
     ROW(SK_TC_COMPRESSION_GZIP_LEVEL, "compression.gzip.level", SK_CONFIG_TYPE_INT, "-1", NULL,
         "compression.gzip.level", "-1", CHECK_GZIP_LEVEL, 0, 0, NULL,
         "gzip level used when the broker recompresses to gzip; -1 = zlib's default (6)"),
-    INT_ROW(SK_TC_COMPRESSION_LZ4_LEVEL, "compression.lz4.level", "9", NULL, "compression.lz4.level",
-            "9", 1, 17, "lz4 level used when the broker recompresses to lz4"),
-    ROW(SK_TC_COMPRESSION_TYPE, "compression.type", SK_CONFIG_TYPE_STRING, "producer", NULL,
-        "compression.type", "producer", CHECK_IN, 0, 0, compression_types,
+    INT_ROW(SK_TC_COMPRESSION_LZ4_LEVEL, "compression.lz4.level", "9", NULL, "compression.lz4.level", "9", 1, 17,
+            "lz4 level used when the broker recompresses to lz4"),
+    ROW(SK_TC_COMPRESSION_TYPE, "compression.type", SK_CONFIG_TYPE_STRING, "producer", NULL, "compression.type",
+        "producer", CHECK_IN, 0, 0, compression_types,
         "Codec of the stored batches: producer keeps each batch as it came, any other value "
         "recompresses to that codec"),
-    INT_ROW(SK_TC_COMPRESSION_ZSTD_LEVEL, "compression.zstd.level", "3", NULL,
-            "compression.zstd.level", "3", -131072, 22,
-            "zstd level used when the broker recompresses to zstd"),
+    INT_ROW(SK_TC_COMPRESSION_ZSTD_LEVEL, "compression.zstd.level", "3", NULL, "compression.zstd.level", "3", -131072,
+            22, "zstd level used when the broker recompresses to zstd"),
     LONG_ROW(SK_TC_DELETE_RETENTION_MS, "delete.retention.ms", "86400000", "log.cleaner.delete.retention.ms",
              "log.cleaner.delete.retention.ms", "86400000", 0,
              "How long tombstones stay readable in a compacted topic, ms"),
@@ -84,46 +82,37 @@ static const row rows[SK_TC_COUNT] = {
              "log.segment.delete.delay.ms", "60000", 0,
              "Wait before a segment removed from the log is deleted from disk, ms"),
     LONG_ROW(SK_TC_FLUSH_MESSAGES, "flush.messages", I64_MAX_TEXT, "log.flush.interval.messages",
-             "log.flush.interval.messages", I64_MAX_TEXT, 1,
-             "fsync the log once this many messages are unflushed"),
-    LONG_ROW(SK_TC_FLUSH_MS, "flush.ms", I64_MAX_TEXT, "log.flush.interval.ms",
-             "log.flush.scheduler.interval.ms", I64_MAX_TEXT, 0,
-             "fsync the log once its oldest unflushed message is this old, ms"),
-    ROW(SK_TC_FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "follower.replication.throttled.replicas",
-        SK_CONFIG_TYPE_LIST, "", NULL, NULL, NULL, CHECK_REPLICAS, 0, 0, NULL,
+             "log.flush.interval.messages", I64_MAX_TEXT, 1, "fsync the log once this many messages are unflushed"),
+    LONG_ROW(SK_TC_FLUSH_MS, "flush.ms", I64_MAX_TEXT, "log.flush.interval.ms", "log.flush.scheduler.interval.ms",
+             I64_MAX_TEXT, 0, "fsync the log once its oldest unflushed message is this old, ms"),
+    ROW(SK_TC_FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "follower.replication.throttled.replicas", SK_CONFIG_TYPE_LIST,
+        "", NULL, NULL, NULL, CHECK_REPLICAS, 0, 0, NULL,
         "Replicas whose follower traffic is throttled (accepted; skiff has one replica)"),
     INT_ROW(SK_TC_INDEX_INTERVAL_BYTES, "index.interval.bytes", "4096", "log.index.interval.bytes",
-            "log.index.interval.bytes", "4096", 0, INT32_MAX,
-            "Bytes of records between two offset index entries"),
-    ROW(SK_TC_LEADER_REPLICATION_THROTTLED_REPLICAS, "leader.replication.throttled.replicas",
-        SK_CONFIG_TYPE_LIST, "", NULL, NULL, NULL, CHECK_REPLICAS, 0, 0, NULL,
+            "log.index.interval.bytes", "4096", 0, INT32_MAX, "Bytes of records between two offset index entries"),
+    ROW(SK_TC_LEADER_REPLICATION_THROTTLED_REPLICAS, "leader.replication.throttled.replicas", SK_CONFIG_TYPE_LIST, "",
+        NULL, NULL, NULL, CHECK_REPLICAS, 0, 0, NULL,
         "Replicas whose leader traffic is throttled (accepted; skiff has one replica)"),
-    LONG_ROW(SK_TC_LOCAL_RETENTION_BYTES, "local.retention.bytes", "-2", NULL,
-             "log.local.retention.bytes", "-2", -2,
+    LONG_ROW(SK_TC_LOCAL_RETENTION_BYTES, "local.retention.bytes", "-2", NULL, "log.local.retention.bytes", "-2", -2,
              "Local size limit with tiered storage; -2 = retention.bytes (no tiered storage in skiff)"),
-    LONG_ROW(SK_TC_LOCAL_RETENTION_MS, "local.retention.ms", "-2", NULL, "log.local.retention.ms",
-             "-2", -2,
+    LONG_ROW(SK_TC_LOCAL_RETENTION_MS, "local.retention.ms", "-2", NULL, "log.local.retention.ms", "-2", -2,
              "Local time limit with tiered storage; -2 = retention.ms (no tiered storage in skiff)"),
-    LONG_ROW(SK_TC_MAX_COMPACTION_LAG_MS, "max.compaction.lag.ms", I64_MAX_TEXT,
-             "log.cleaner.max.compaction.lag.ms",
+    LONG_ROW(SK_TC_MAX_COMPACTION_LAG_MS, "max.compaction.lag.ms", I64_MAX_TEXT, "log.cleaner.max.compaction.lag.ms",
              "log.cleaner.max.compaction.lag.ms", I64_MAX_TEXT, 1,
              "Longest a record may stay uncompacted in a compacted topic, ms"),
     INT_ROW(SK_TC_MAX_DECOMPRESSED_MESSAGE_BYTES, "max.decompressed.message.bytes", "2147483639", NULL,
             "max.decompressed.message.bytes", "2147483639", 1, 2147483639,
             "Largest record after decompression, bytes (Kafka 4.4; accepted, skiff does not enforce it)"),
-    INT_ROW(SK_TC_MAX_MESSAGE_BYTES, "max.message.bytes", "1048588", "message.max.bytes",
-            "message.max.bytes", "1048588", 0, INT32_MAX,
-            "Largest record batch accepted, after compression, bytes"),
+    INT_ROW(SK_TC_MAX_MESSAGE_BYTES, "max.message.bytes", "1048588", "message.max.bytes", "message.max.bytes",
+            "1048588", 0, INT32_MAX, "Largest record batch accepted, after compression, bytes"),
     LONG_ROW(SK_TC_MESSAGE_TIMESTAMP_AFTER_MAX_MS, "message.timestamp.after.max.ms", "3600000",
              "log.message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", "3600000", 0,
              "Reject a batch whose CreateTime is further than this in the future, ms"),
     LONG_ROW(SK_TC_MESSAGE_TIMESTAMP_BEFORE_MAX_MS, "message.timestamp.before.max.ms", I64_MAX_TEXT,
-             "log.message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms",
-             I64_MAX_TEXT, 0,
+             "log.message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", I64_MAX_TEXT, 0,
              "Reject a batch whose CreateTime is further than this in the past, ms"),
     ROW(SK_TC_MESSAGE_TIMESTAMP_TYPE, "message.timestamp.type", SK_CONFIG_TYPE_STRING, "CreateTime",
-        "log.message.timestamp.type", "log.message.timestamp.type", "CreateTime", CHECK_IN, 0, 0,
-        timestamp_types,
+        "log.message.timestamp.type", "log.message.timestamp.type", "CreateTime", CHECK_IN, 0, 0, timestamp_types,
         "Keep the producer's timestamps (CreateTime) or stamp the append time (LogAppendTime)"),
     ROW(SK_TC_MIN_CLEANABLE_DIRTY_RATIO, "min.cleanable.dirty.ratio", SK_CONFIG_TYPE_DOUBLE, "0.5",
         "log.cleaner.min.cleanable.ratio", "log.cleaner.min.cleanable.ratio", "0.5", CHECK_UNIT_RANGE, 0, 1, NULL,
@@ -131,12 +120,12 @@ static const row rows[SK_TC_COUNT] = {
     LONG_ROW(SK_TC_MIN_COMPACTION_LAG_MS, "min.compaction.lag.ms", "0", "log.cleaner.min.compaction.lag.ms",
              "log.cleaner.min.compaction.lag.ms", "0", 0,
              "Shortest time a record stays uncompacted in a compacted topic, ms"),
-    INT_ROW(SK_TC_MIN_INSYNC_REPLICAS, "min.insync.replicas", "1", NULL, "min.insync.replicas", "1", 1,
-            INT32_MAX, "Replicas that must acknowledge an acks=all write (accepted; skiff has one)"),
+    INT_ROW(SK_TC_MIN_INSYNC_REPLICAS, "min.insync.replicas", "1", NULL, "min.insync.replicas", "1", 1, INT32_MAX,
+            "Replicas that must acknowledge an acks=all write (accepted; skiff has one)"),
     BOOL_ROW(SK_TC_PREALLOCATE, "preallocate", "log.preallocate",
              "Preallocate segment files (accepted; skiff does not preallocate)"),
-    LONG_ROW(SK_TC_REMOTE_COPY_LAG_BYTES, "remote.copy.lag.bytes", "-1", NULL, "log.remote.copy.lag.bytes", "-1",
-             -1, "Size lag before a segment is copied to tiered storage, bytes (Kafka 4.4; no tiered storage in skiff)"),
+    LONG_ROW(SK_TC_REMOTE_COPY_LAG_BYTES, "remote.copy.lag.bytes", "-1", NULL, "log.remote.copy.lag.bytes", "-1", -1,
+             "Size lag before a segment is copied to tiered storage, bytes (Kafka 4.4; no tiered storage in skiff)"),
     LONG_ROW(SK_TC_REMOTE_COPY_LAG_MS, "remote.copy.lag.ms", "0", NULL, "log.remote.copy.lag.ms", "0", -1,
              "Time lag before a segment is copied to tiered storage, ms (Kafka 4.4; no tiered storage in skiff)"),
     BOOL_ROW(SK_TC_REMOTE_LOG_COPY_DISABLE, "remote.log.copy.disable", NULL,
@@ -148,12 +137,10 @@ static const row rows[SK_TC_COUNT] = {
     ROW(SK_TC_RETENTION_BYTES, "retention.bytes", SK_CONFIG_TYPE_LONG, "-1", "log.retention.bytes",
         "log.retention.bytes", "-1", CHECK_RANGE, INT64_MIN, INT64_MAX, NULL,
         "Delete the oldest segments while a partition is larger than this, bytes; -1 = no limit"),
-    LONG_ROW(SK_TC_RETENTION_MS, "retention.ms", "604800000", "log.retention.ms", "log.retention.hours",
-             "168", -1,
+    LONG_ROW(SK_TC_RETENTION_MS, "retention.ms", "604800000", "log.retention.ms", "log.retention.hours", "168", -1,
              "Delete segments whose newest record is older than this, ms; -1 = keep forever"),
-    INT_ROW(SK_TC_SEGMENT_BYTES, "segment.bytes", "1073741824", "log.segment.bytes",
-            "log.segment.bytes", "1073741824", 1048576, INT32_MAX,
-            "Size at which the active segment is closed and a new one rolled, bytes"),
+    INT_ROW(SK_TC_SEGMENT_BYTES, "segment.bytes", "1073741824", "log.segment.bytes", "log.segment.bytes", "1073741824",
+            1048576, INT32_MAX, "Size at which the active segment is closed and a new one rolled, bytes"),
     INT_ROW(SK_TC_SEGMENT_INDEX_BYTES, "segment.index.bytes", "10485760", "log.index.size.max.bytes",
             "log.index.size.max.bytes", "10485760", 4, INT32_MAX,
             "Largest offset or time index file of a segment, bytes"),
@@ -161,8 +148,7 @@ static const row rows[SK_TC_COUNT] = {
              "Random jitter subtracted from segment.ms (accepted; skiff rolls without jitter)"),
     LONG_ROW(SK_TC_SEGMENT_MS, "segment.ms", "604800000", "log.roll.ms", "log.roll.hours", "168", 1,
              "Age of the active segment at which a new one is rolled, ms"),
-    BOOL_ROW(SK_TC_UNCLEAN_LEADER_ELECTION_ENABLE, "unclean.leader.election.enable",
-             "unclean.leader.election.enable",
+    BOOL_ROW(SK_TC_UNCLEAN_LEADER_ELECTION_ENABLE, "unclean.leader.election.enable", "unclean.leader.election.enable",
              "Let an out-of-sync replica become leader (accepted; skiff has one replica)"),
 };
 
@@ -406,8 +392,8 @@ static bool list_element(const char *e, size_t en, void *arg)
     if (x->r->check == CHECK_LIST_IN && !in_list(x->r->allowed, e, en)) {
         char allowed[128];
         join_allowed(x->r->allowed, allowed, sizeof allowed);
-        snprintf(x->msg, x->msg_len, "Invalid value %.*s for configuration %s: String must be one of: %s",
-                 (int)en, e, x->r->def.name, allowed);
+        snprintf(x->msg, x->msg_len, "Invalid value %.*s for configuration %s: String must be one of: %s", (int)en, e,
+                 x->r->def.name, allowed);
         return false;
     }
     if (x->r->check == CHECK_REPLICAS) {
@@ -424,12 +410,18 @@ static bool list_element(const char *e, size_t en, void *arg)
     return true;
 }
 
-static int parse_list(const row *r, const char *s, size_t n, char *canon, size_t canon_len, char *msg,
-                      size_t msg_len)
+static int parse_list(const row *r, const char *s, size_t n, char *canon, size_t canon_len, char *msg, size_t msg_len)
 {
     char shown[256] = "[";
-    list_ctx x = {.r = r, .canon = canon, .canon_len = canon_len, .all_pairs = true, .msg = msg,
-                  .msg_len = msg_len, .shown = shown, .shown_len = sizeof shown - 1, .so = 1};
+    list_ctx x = {.r = r,
+                  .canon = canon,
+                  .canon_len = canon_len,
+                  .all_pairs = true,
+                  .msg = msg,
+                  .msg_len = msg_len,
+                  .shown = shown,
+                  .shown_len = sizeof shown - 1,
+                  .so = 1};
     canon[0] = '\0';
     if (!list_each(s, n, list_element, &x))
         return -1;
@@ -447,8 +439,8 @@ static int parse_list(const row *r, const char *s, size_t n, char *canon, size_t
     return 0;
 }
 
-int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon, size_t canon_len,
-                          char *msg, size_t msg_len)
+int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon, size_t canon_len, char *msg,
+                          size_t msg_len)
 {
     const row *r = &rows[id];
     const char *name = r->def.name;
@@ -471,10 +463,9 @@ int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon,
         return 0;
     case SK_CONFIG_TYPE_INT:
     case SK_CONFIG_TYPE_LONG:
-        if (!parse_java_long(s, n, &iv) ||
-            (r->def.type == SK_CONFIG_TYPE_INT && (iv < INT32_MIN || iv > INT32_MAX))) {
-            snprintf(msg, msg_len, "Invalid value %s for configuration %s: Not a number of type %s", value,
-                     name, type_name(r->def.type));
+        if (!parse_java_long(s, n, &iv) || (r->def.type == SK_CONFIG_TYPE_INT && (iv < INT32_MIN || iv > INT32_MAX))) {
+            snprintf(msg, msg_len, "Invalid value %s for configuration %s: Not a number of type %s", value, name,
+                     type_name(r->def.type));
             return -1;
         }
         if (r->check == CHECK_RANGE && iv < r->min) {
@@ -484,8 +475,8 @@ int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon,
         }
         if (r->check == CHECK_RANGE && iv > r->max) {
             snprintf(msg, msg_len,
-                     "Invalid value %" PRId64 " for configuration %s: Value must be no more than %" PRId64, iv,
-                     name, r->max);
+                     "Invalid value %" PRId64 " for configuration %s: Value must be no more than %" PRId64, iv, name,
+                     r->max);
             return -1;
         }
         if (r->check == CHECK_GZIP_LEVEL && (iv > SK_GZIP_LEVEL_MAX || (iv < SK_GZIP_LEVEL_MIN && iv != -1))) {
@@ -498,8 +489,7 @@ int sk_topic_config_parse(sk_topic_config_id id, const char *value, char *canon,
         return 0;
     case SK_CONFIG_TYPE_DOUBLE: {
         if (!parse_java_double(s, n, &dv)) {
-            snprintf(msg, msg_len, "Invalid value %s for configuration %s: Not a number of type DOUBLE", value,
-                     name);
+            snprintf(msg, msg_len, "Invalid value %s for configuration %s: Not a number of type DOUBLE", value, name);
             return -1;
         }
         char shown[64];
@@ -559,8 +549,7 @@ int sk_topic_configs_copy(sk_topic_configs *dst, const sk_topic_configs *src)
     return 0;
 }
 
-int16_t sk_topic_configs_set(sk_topic_configs *c, const char *name, const char *value, char *msg,
-                             size_t msg_len)
+int16_t sk_topic_configs_set(sk_topic_configs *c, const char *name, const char *value, char *msg, size_t msg_len)
 {
     int id = sk_topic_config_find(name, strlen(name));
     if (id < 0) {
@@ -598,9 +587,8 @@ bool sk_config_key_is_set(const sk_config *broker, const char *key, char *buf, s
     return false;
 }
 
-const char *sk_topic_config_value(const sk_topic_configs *c, const sk_config *broker,
-                                  sk_topic_config_id id, char *scratch, size_t scratch_len,
-                                  sk_config_source *source)
+const char *sk_topic_config_value(const sk_topic_configs *c, const sk_config *broker, sk_topic_config_id id,
+                                  char *scratch, size_t scratch_len, sk_config_source *source)
 {
     const sk_topic_config_def *d = &rows[id].def;
     sk_config_source src = SK_CONFIG_SOURCE_DEFAULT_CONFIG;
@@ -617,9 +605,8 @@ const char *sk_topic_config_value(const sk_topic_configs *c, const sk_config *br
     return v;
 }
 
-int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker, sk_topic_config_id id,
-                             char *scratch, size_t scratch_len,
-                             sk_config_synonym out[SK_CONFIG_SYNONYMS_MAX])
+int sk_topic_config_synonyms(const sk_topic_configs *c, const sk_config *broker, sk_topic_config_id id, char *scratch,
+                             size_t scratch_len, sk_config_synonym out[SK_CONFIG_SYNONYMS_MAX])
 {
     const sk_topic_config_def *d = &rows[id].def;
     int n = 0;
@@ -647,18 +634,20 @@ static int64_t effective_long(const sk_topic_configs *c, const sk_config *broker
     return strtoll(sk_topic_config_value(c, broker, id, scratch, sizeof scratch, NULL), NULL, 10);
 }
 
-int16_t sk_topic_configs_check(const sk_topic_configs *c, const sk_config *broker, char *msg,
-                               size_t msg_len)
+int16_t sk_topic_configs_check(const sk_topic_configs *c, const sk_config *broker, char *msg, size_t msg_len)
 {
     int64_t min_lag = effective_long(c, broker, SK_TC_MIN_COMPACTION_LAG_MS);
     int64_t max_lag = effective_long(c, broker, SK_TC_MAX_COMPACTION_LAG_MS);
     if (min_lag > max_lag) {
-        snprintf(msg, msg_len, "conflict topic config setting min.compaction.lag.ms (%" PRId64
-                 ") > max.compaction.lag.ms (%" PRId64 ")", min_lag, max_lag);
+        snprintf(msg, msg_len,
+                 "conflict topic config setting min.compaction.lag.ms (%" PRId64 ") > max.compaction.lag.ms (%" PRId64
+                 ")",
+                 min_lag, max_lag);
         return SK_ERR_INVALID_CONFIG;
     }
     if (c && c->value[SK_TC_REMOTE_STORAGE_ENABLE] && !strcmp(c->value[SK_TC_REMOTE_STORAGE_ENABLE], "true")) {
-        snprintf(msg, msg_len, "Tiered Storage functionality is disabled in the broker. Topic cannot be "
+        snprintf(msg, msg_len,
+                 "Tiered Storage functionality is disabled in the broker. Topic cannot be "
                  "configured with remote log storage.");
         return SK_ERR_INVALID_CONFIG;
     }

@@ -147,8 +147,7 @@ int16_t sk_topics_create(sk_broker *b, const char *name, int32_t partitions, sk_
     return sk_topics_create_with_configs(b, name, partitions, NULL, out);
 }
 
-int16_t sk_topics_find_or_create(sk_broker *b, const char *name, size_t len, bool may_create,
-                                 sk_topic **out)
+int16_t sk_topics_find_or_create(sk_broker *b, const char *name, size_t len, bool may_create, sk_topic **out)
 {
     *out = sk_meta_topic(b->meta, name, len);
     if (*out)

@@ -133,8 +133,8 @@ static void log_protocol_error(const sk_conn *c, const char *why, const uint8_t 
     for (size_t i = 0; i < n; i++)
         snprintf(hex + 3 * i, 4, "%02x ", p[i]);
     hex[3 * n] = '\0';
-    sk_warn("net", "conn %llu from %s: %s; closing (%zu bytes: %s%s)", (unsigned long long)c->id, c->peer,
-            why, len, hex, len > n ? "..." : "");
+    sk_warn("net", "conn %llu from %s: %s; closing (%zu bytes: %s%s)", (unsigned long long)c->id, c->peer, why, len,
+            hex, len > n ? "..." : "");
 }
 
 static void reply_free(sk_reply *s)
@@ -232,8 +232,8 @@ static void conn_update_reading(sk_conn *c)
     if (c->reading && (unsent > max || c->inflight >= SK_CONN_MAX_INFLIGHT)) {
         c->reading = false;
         conn_read_off(c);
-        sk_debug("net", "conn %llu: reads paused (%zu bytes unsent, %u owed)", (unsigned long long)c->id,
-                 unsent, c->inflight);
+        sk_debug("net", "conn %llu: reads paused (%zu bytes unsent, %u owed)", (unsigned long long)c->id, unsent,
+                 c->inflight);
     } else if (!c->reading && unsent <= max / 2 && c->inflight < SK_CONN_MAX_INFLIGHT / 2) {
         c->reading = true;
         conn_read_on(c);
@@ -299,7 +299,7 @@ static void conn_sasl_raw_token(sk_conn *c, uint8_t *frame, size_t len)
     int rc = sk_sasl_server_step(c->auth.server, frame, len, &out, &out_len, msg, sizeof msg, why, sizeof why);
     free(frame);
     if (rc == 1 && sk_auth_complete(&c->auth, sk_sasl_server_user(c->auth.server),
-                                     sk_sasl_server_expiry_ms(c->auth.server), msg, sizeof msg) < 0) {
+                                    sk_sasl_server_expiry_ms(c->auth.server), msg, sizeof msg) < 0) {
         snprintf(why, sizeof why, "%s", msg);
         rc = -1;
     }
@@ -310,8 +310,7 @@ static void conn_sasl_raw_token(sk_conn *c, uint8_t *frame, size_t len)
         return;
     }
     sk_reply *slot = conn_new_slot(c);
-    uint8_t size[4] = {(uint8_t)(out_len >> 24), (uint8_t)(out_len >> 16), (uint8_t)(out_len >> 8),
-                       (uint8_t)out_len};
+    uint8_t size[4] = {(uint8_t)(out_len >> 24), (uint8_t)(out_len >> 16), (uint8_t)(out_len >> 8), (uint8_t)out_len};
     if (!slot || !(slot->out = evbuffer_new()) || evbuffer_add(slot->out, size, 4) < 0 ||
         (out_len && evbuffer_add(slot->out, out, out_len) < 0)) {
         free(out);
@@ -383,14 +382,12 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     int16_t key = req->hdr.api_key, version = req->hdr.api_version;
     req->api = kf_api_find(key);
     if (!req->api || !sk_api_handler_find(key)) {
-        sk_warn("net", "conn %llu from %s (client %s): unsupported api key %d v%d; closing",
-                (unsigned long long)c->id, c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", key,
-                version);
+        sk_warn("net", "conn %llu from %s (client %s): unsupported api key %d v%d; closing", (unsigned long long)c->id,
+                c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", key, version);
         goto close;
     }
-    sk_debug("net", "conn %llu from %s (client %s): %s v%d correlation id %d", (unsigned long long)c->id,
-             c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", req->api->name, version,
-             req->hdr.correlation_id);
+    sk_debug("net", "conn %llu from %s (client %s): %s v%d correlation id %d", (unsigned long long)c->id, c->peer,
+             req->hdr.client_id.p ? req->hdr.client_id.p : "-", req->api->name, version, req->hdr.correlation_id);
     int allowed = conn_auth_allows(c, key);
     if (allowed == 0) {
         sk_warn("net", "conn %llu from %s on listener %s: %s %s; closing", (unsigned long long)c->id, c->peer,
@@ -401,9 +398,8 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     }
     bool supported = version >= req->api->min_ver && version <= req->api->max_ver;
     if (!supported && key != KF_API_API_VERSIONS) {
-        sk_warn("net", "conn %llu from %s (client %s): unsupported %s version %d; closing",
-                (unsigned long long)c->id, c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-",
-                req->api->name, version);
+        sk_warn("net", "conn %llu from %s (client %s): unsupported %s version %d; closing", (unsigned long long)c->id,
+                c->peer, req->hdr.client_id.p ? req->hdr.client_id.p : "-", req->api->name, version);
         goto close;
     }
     if (!(req->reply = conn_new_slot(c)))
@@ -411,8 +407,8 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     if (supported) {
         /* ApiVersions at an unknown version is answered without reading its body. */
         req->body = sk_arena_alloc(&req->arena, req->api->request->size);
-        if (!req->body || kf_decode(req->api->request, version, kf_api_flexible(req->api, version), &r,
-                                    &req->arena, req->body) < 0) {
+        if (!req->body ||
+            kf_decode(req->api->request, version, kf_api_flexible(req->api, version), &r, &req->arena, req->body) < 0) {
             log_protocol_error(c, "malformed request body", frame, len);
             sk_request_close(req, NULL);
             return;
@@ -421,11 +417,12 @@ static void conn_handle_frame(sk_conn *c, uint8_t *frame, size_t len)
     if (c->broker->control)
         sk_stats_request(req);
     if (allowed < 0) {
-        sk_warn("net", "conn %llu from %s on listener %s: %s during SASL authentication; answering "
-                "ILLEGAL_SASL_STATE and closing", (unsigned long long)c->id, c->peer, c->auth.listener,
-                req->api->name);
-        void *resp = kf_error_response(req->api, version, req->body, SK_ERR_ILLEGAL_SASL_STATE, KF_ERR_DEEPEST,
-                                       &req->arena);
+        sk_warn("net",
+                "conn %llu from %s on listener %s: %s during SASL authentication; answering "
+                "ILLEGAL_SASL_STATE and closing",
+                (unsigned long long)c->id, c->peer, c->auth.listener, req->api->name);
+        void *resp =
+            kf_error_response(req->api, version, req->body, SK_ERR_ILLEGAL_SASL_STATE, KF_ERR_DEEPEST, &req->arena);
         c->auth.state = SK_AUTH_FAILED;
         if (!resp) {
             sk_request_close(req, "out of memory");
@@ -483,15 +480,18 @@ static void conn_process_input(sk_conn *c)
         int32_t size = (int32_t)sk_be32(hdr);
         /* A TLS record (handshake 0x16, alert 0x15...) starts 0x14-0x17, 0x03. */
         if (!c->seen_bytes && !c->tls && hdr[0] >= 0x14 && hdr[0] <= 0x17 && hdr[1] == 0x03) {
-            sk_warn("net", "conn %llu from %s: a TLS handshake on %s listener %s (is the client configured "
-                    "for SSL?); closing", (unsigned long long)c->id, c->peer,
+            sk_warn("net",
+                    "conn %llu from %s: a TLS handshake on %s listener %s (is the client configured "
+                    "for SSL?); closing",
+                    (unsigned long long)c->id, c->peer,
                     sk_sec_protocol_name(c->auth.sec ? c->auth.sec->protocol : SK_SEC_PLAINTEXT), c->auth.listener);
             sk_conn_close_after_flush(c);
             break;
         }
         c->seen_bytes = true;
         if (size < 0 || size > max) {
-            sk_warn("net", "conn %llu from %s: request size %d is outside 0..%d (socket.request.max.bytes); "
+            sk_warn("net",
+                    "conn %llu from %s: request size %d is outside 0..%d (socket.request.max.bytes); "
                     "closing",
                     (unsigned long long)c->id, c->peer, size, max);
             sk_conn_close_after_flush(c);
@@ -547,8 +547,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (got <= 0) {
         if (got < 0)
-            sk_debug("net", "conn %llu from %s: read error: %s", (unsigned long long)c->id, c->peer,
-                     strerror(errno));
+            sk_debug("net", "conn %llu from %s: read error: %s", (unsigned long long)c->id, c->peer, strerror(errno));
         evbuffer_commit_space(in, v, 0);
         conn_schedule_free(c);
         return;
@@ -650,8 +649,10 @@ static void conn_tls_connected(sk_conn *c)
     char principal[sizeof c->auth.principal];
     sk_tls_principal(c->auth.sec, ssl, principal, sizeof principal);
     if (!principal[0]) {
-        sk_warn("net", "conn %llu from %s on listener %s: no ssl.principal.mapping.rules rule matches the "
-                "client certificate; closing", (unsigned long long)c->id, c->peer, c->auth.listener);
+        sk_warn("net",
+                "conn %llu from %s on listener %s: no ssl.principal.mapping.rules rule matches the "
+                "client certificate; closing",
+                (unsigned long long)c->id, c->peer, c->auth.listener);
         conn_schedule_free(c);
         return;
     }
@@ -738,8 +739,7 @@ void sk_conn_accept(sk_broker *b, sk_listener *l, int fd, const struct sockaddr 
     struct event *rev = NULL;
     if (tls) {
         SSL *ssl = SSL_new(l->sec->ssl_ctx);
-        bev = ssl ? bufferevent_openssl_socket_new(b->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                   BEV_OPT_CLOSE_ON_FREE)
+        bev = ssl ? bufferevent_openssl_socket_new(b->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
                   : NULL;
         if (!bev)
             SSL_free(ssl);

@@ -21,8 +21,7 @@
 
 #define LISTEN_BACKLOG 1024
 
-static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *peer, int peerlen,
-                      void *arg)
+static void accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *peer, int peerlen, void *arg)
 {
     (void)evl;
     sk_listener *l = arg;
@@ -100,8 +99,8 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a, int32_t node, i
         getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST);
         int fd = bind_one(ai->ai_addr, ai->ai_addrlen);
         if (fd < 0) {
-            sk_error("net", "cannot bind %s:%d (listeners entry %s://%s:%d): %s", host, port_used, a->name,
-                     a->host, a->port, strerror(errno));
+            sk_error("net", "cannot bind %s:%d (listeners entry %s://%s:%d): %s", host, port_used, a->name, a->host,
+                     a->port, strerror(errno));
             freeaddrinfo(res);
             return -1;
         }
@@ -123,8 +122,8 @@ static int listen_entry(sk_broker *b, const sk_listener_addr *a, int32_t node, i
             l->addrlen = 0;
         l->index = li;
         sk_cluster_set_bound_port(b, node, li, port_used);
-        l->evl = evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
-                                    LISTEN_BACKLOG, fd);
+        l->evl =
+            evconnlistener_new(b->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, LISTEN_BACKLOG, fd);
         if (!l->evl) {
             sk_error("net", "cannot listen on %s:%d: %s", host, port_used, strerror(errno));
             close(fd);

@@ -32,7 +32,7 @@ typedef struct sk_reply {
 
 typedef struct sk_conn {
     struct sk_conn *prev, *next; /* broker->conns list */
-    sk_broker *broker; /* the broker it serves */
+    sk_broker *broker;           /* the broker it serves */
     struct bufferevent *bev;     /* socket (closed on free); its output buffer sends responses */
     struct event *rev;           /* read readiness of the socket (plaintext; NULL over TLS, where
                                     the bufferevent reads and decrypts) */
@@ -53,26 +53,26 @@ typedef struct sk_conn {
     int32_t node_id;             /* the broker the listener belongs to (skiff/cluster.h) */
     int32_t listener_index;      /* index of the listener in `listeners` */
     /* state */
-    sk_reply *head, *tail;       /* owed answers, oldest first */
-    uint32_t inflight;           /* slots not yet answered */
-    bool reading;                /* reads enabled (not back-pressured) */
-    bool closing;                /* read no more; close once every owed answer is sent */
-    bool free_scheduled;         /* sk_conn_free will run from the loop */
+    sk_reply *head, *tail; /* owed answers, oldest first */
+    uint32_t inflight;     /* slots not yet answered */
+    bool reading;          /* reads enabled (not back-pressured) */
+    bool closing;          /* read no more; close once every owed answer is sent */
+    bool free_scheduled;   /* sk_conn_free will run from the loop */
 } sk_conn;
 
 typedef struct sk_listener {
-    struct sk_listener *next; /* the broker's next listener */
-    sk_broker *broker;          /* the broker accepted connections join */
-    struct evconnlistener *evl; /* owns the socket; NULL while its broker is down */
+    struct sk_listener *next;     /* the broker's next listener */
+    sk_broker *broker;            /* the broker accepted connections join */
+    struct evconnlistener *evl;   /* owns the socket; NULL while its broker is down */
     struct sockaddr_storage addr; /* the bound address, to bind again */
-    socklen_t addrlen; /* bytes of addr */
-    char name[16];              /* listener name, e.g. PLAINTEXT */
-    char host[256];             /* host as configured ("" = all interfaces) */
-    int port;                   /* bound port (the real one when configured as 0) */
-    const sk_sec_listener *sec; /* the listener name's security settings (borrowed from
+    socklen_t addrlen;            /* bytes of addr */
+    char name[16];                /* listener name, e.g. PLAINTEXT */
+    char host[256];               /* host as configured ("" = all interfaces) */
+    int port;                     /* bound port (the real one when configured as 0) */
+    const sk_sec_listener *sec;   /* the listener name's security settings (borrowed from
                                    broker->security; NULL = PLAINTEXT) */
-    int32_t node_id;            /* the broker it belongs to (skiff/cluster.h) */
-    int32_t index;              /* its entry in `listeners` */
+    int32_t node_id;              /* the broker it belongs to (skiff/cluster.h) */
+    int32_t index;                /* its entry in `listeners` */
 } sk_listener;
 
 /* Takes an accepted socket `fd` of listener `l`. */

@@ -21,19 +21,19 @@
 /* A cleanup registered with sk_request_on_free (arena-allocated). */
 typedef struct request_cleanup {
     struct request_cleanup *next; /* registered before this one (run after it) */
-    void (*fn)(void *arg); /* the cleanup */
-    void *arg; /* its argument */
+    void (*fn)(void *arg);        /* the cleanup */
+    void *arg;                    /* its argument */
 } request_cleanup;
 
 /* A hole left by the encoder for a log slice (arena-allocated). */
 typedef struct splice_hole {
-    struct splice_hole *next; /* the next hole, in encoding order */
+    struct splice_hole *next;  /* the next hole, in encoding order */
     size_t at;                 /* position in the encoded bytes */
     const sk_log_slice *slice; /* the bytes to send there */
 } splice_hole;
 
 typedef struct splice_ctx {
-    sk_request *req; /* the request whose response is encoded */
+    sk_request *req;           /* the request whose response is encoded */
     splice_hole *head, **tail; /* holes in encoding order, and where the next is linked */
 } splice_ctx;
 
@@ -100,8 +100,8 @@ static void file_segment_done(struct evbuffer_file_segment const *seg, int flags
  * encrypted from there. */
 static int add_slice(struct evbuffer *out, const sk_log_slice *s, bool tls)
 {
-    struct evbuffer_file_segment *seg = evbuffer_file_segment_new(sk_segment_file_fd(s->file), s->position,
-                                                                  s->length, tls ? EVBUF_FS_DISABLE_MMAP : 0);
+    struct evbuffer_file_segment *seg =
+        evbuffer_file_segment_new(sk_segment_file_fd(s->file), s->position, s->length, tls ? EVBUF_FS_DISABLE_MMAP : 0);
     if (!seg)
         return -1;
     evbuffer_file_segment_add_cleanup_cb(seg, file_segment_done, sk_segment_file_ref(s->file));

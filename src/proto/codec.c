@@ -203,8 +203,7 @@ static void set_struct_defaults(const kf_struct_desc *d, void *out)
 
 /* ---- decoding ---- */
 
-static int decode_struct(const kf_struct_desc *d, int16_t v, bool flex, sk_reader *r,
-                         sk_arena *arena, void *out);
+static int decode_struct(const kf_struct_desc *d, int16_t v, bool flex, sk_reader *r, sk_arena *arena, void *out);
 
 /* Reads a length or count prefix: compact (unsigned varint of n + 1) when
  * flexible, else int16 or int32. Returns n, -1 for null, or -2 when malformed. */
@@ -225,8 +224,8 @@ static int fail(sk_reader *r)
 }
 
 /* Decodes one value of `type` (not an array) into `p`. */
-static int decode_value(uint8_t type, const kf_struct_desc *child, bool nullable, int16_t v,
-                        bool flex, sk_reader *r, sk_arena *arena, void *p)
+static int decode_value(uint8_t type, const kf_struct_desc *child, bool nullable, int16_t v, bool flex, sk_reader *r,
+                        sk_arena *arena, void *p)
 {
     switch (type) {
     case KF_BOOL:
@@ -262,8 +261,7 @@ static int decode_value(uint8_t type, const kf_struct_desc *child, bool nullable
     case KF_STRING: {
         int64_t n = read_length(r, flex, true);
         kf_str s = {NULL, -1};
-        if (n == -2 || (n == -1 && !nullable) || n > INT16_MAX ||
-            (n > 0 && (uint64_t)n > sk_reader_left(r)))
+        if (n == -2 || (n == -1 && !nullable) || n > INT16_MAX || (n > 0 && (uint64_t)n > sk_reader_left(r)))
             return fail(r);
         if (n >= 0) {
             const uint8_t *raw = sk_read_raw(r, (size_t)n);
@@ -296,8 +294,7 @@ static int decode_value(uint8_t type, const kf_struct_desc *child, bool nullable
     return r->err ? -1 : 0;
 }
 
-static int decode_array(const kf_field *f, int16_t v, bool flex, sk_reader *r, sk_arena *arena,
-                        void *p)
+static int decode_array(const kf_field *f, int16_t v, bool flex, sk_reader *r, sk_arena *arena, void *p)
 {
     int64_t n = read_length(r, flex, false);
     kf_array a = {NULL, 0};
@@ -314,8 +311,7 @@ static int decode_array(const kf_field *f, int16_t v, bool flex, sk_reader *r, s
             return fail(r);
         a.n = (int32_t)n;
         for (int32_t i = 0; i < a.n; i++)
-            if (decode_value(f->elem, f->child, false, v, flex, r, arena,
-                             (char *)a.items + (size_t)i * es))
+            if (decode_value(f->elem, f->child, false, v, flex, r, arena, (char *)a.items + (size_t)i * es))
                 return -1;
     }
     store_array(p, a);
@@ -324,8 +320,7 @@ static int decode_array(const kf_field *f, int16_t v, bool flex, sk_reader *r, s
 
 /* A nullable struct: its marker (see the top of this file), then, unless
  * null, the struct in a new arena block whose address is stored at `p`. */
-static int decode_nullable_struct(const kf_field *f, int16_t v, bool flex, sk_reader *r,
-                                  sk_arena *arena, void *p)
+static int decode_nullable_struct(const kf_field *f, int16_t v, bool flex, sk_reader *r, sk_arena *arena, void *p)
 {
     bool is_null = f->tag >= 0 ? (int32_t)sk_read_uvarint(r) <= 0 : sk_read_i8(r) < 0;
     void *child = NULL;
@@ -342,8 +337,7 @@ static int decode_nullable_struct(const kf_field *f, int16_t v, bool flex, sk_re
     return 0;
 }
 
-static int decode_field(const kf_field *f, int16_t v, bool flex, sk_reader *r, sk_arena *arena,
-                        void *p)
+static int decode_field(const kf_field *f, int16_t v, bool flex, sk_reader *r, sk_arena *arena, void *p)
 {
     if (f->type == KF_ARRAY)
         return decode_array(f, v, flex, r, arena, p);
@@ -353,8 +347,7 @@ static int decode_field(const kf_field *f, int16_t v, bool flex, sk_reader *r, s
 }
 
 /* Reads the tagged-field section that ends a flexible struct. */
-static int decode_tagged(const kf_struct_desc *d, int16_t v, sk_reader *r, sk_arena *arena,
-                         void *out)
+static int decode_tagged(const kf_struct_desc *d, int16_t v, sk_reader *r, sk_arena *arena, void *out)
 {
     uint32_t count = sk_read_uvarint(r);
     for (uint32_t i = 0; i < count && !r->err; i++) {
@@ -369,16 +362,14 @@ static int decode_tagged(const kf_struct_desc *d, int16_t v, sk_reader *r, sk_ar
                 continue;
             sk_reader sub;
             sk_reader_init(&sub, raw, size);
-            if (decode_field(f, v, true, &sub, arena, (char *)out + f->offset) ||
-                sk_reader_left(&sub) != 0)
+            if (decode_field(f, v, true, &sub, arena, (char *)out + f->offset) || sk_reader_left(&sub) != 0)
                 return fail(r);
         }
     }
     return r->err ? -1 : 0;
 }
 
-static int decode_struct(const kf_struct_desc *d, int16_t v, bool flex, sk_reader *r,
-                         sk_arena *arena, void *out)
+static int decode_struct(const kf_struct_desc *d, int16_t v, bool flex, sk_reader *r, sk_arena *arena, void *out)
 {
     for (uint16_t i = 0; i < d->nfields; i++) {
         const kf_field *f = &d->fields[i];
@@ -391,8 +382,7 @@ static int decode_struct(const kf_struct_desc *d, int16_t v, bool flex, sk_reade
     return flex ? decode_tagged(d, v, r, arena, out) : 0;
 }
 
-int kf_decode(const kf_struct_desc *desc, int16_t version, bool flexible, sk_reader *r,
-              sk_arena *arena, void *out)
+int kf_decode(const kf_struct_desc *desc, int16_t version, bool flexible, sk_reader *r, sk_arena *arena, void *out)
 {
     if (r->err)
         return -1;
@@ -434,11 +424,9 @@ static bool bytes_null(const kf_bytes *b)
 }
 
 static size_t struct_size(const kf_struct_desc *d, int16_t v, bool flex, const void *msg);
-static void encode_struct(const kf_struct_desc *d, int16_t v, bool flex, const void *msg,
-                          sk_writer *w);
+static void encode_struct(const kf_struct_desc *d, int16_t v, bool flex, const void *msg, sk_writer *w);
 
-static size_t value_size(uint8_t type, const kf_struct_desc *child, bool nullable, int16_t v,
-                         bool flex, const void *p)
+static size_t value_size(uint8_t type, const kf_struct_desc *child, bool nullable, int16_t v, bool flex, const void *p)
 {
     switch (type) {
     case KF_STRING: {
@@ -459,8 +447,8 @@ static size_t value_size(uint8_t type, const kf_struct_desc *child, bool nullabl
     }
 }
 
-static void encode_value(uint8_t type, const kf_struct_desc *child, bool nullable, int16_t v,
-                         bool flex, const void *p, sk_writer *w)
+static void encode_value(uint8_t type, const kf_struct_desc *child, bool nullable, int16_t v, bool flex, const void *p,
+                         sk_writer *w)
 {
     switch (type) {
     case KF_BOOL:
@@ -629,8 +617,7 @@ static size_t struct_size(const kf_struct_desc *d, int16_t v, bool flex, const v
 }
 
 /* Tags are written in increasing order; kfgen makes schema order increasing. */
-static void encode_struct(const kf_struct_desc *d, int16_t v, bool flex, const void *msg,
-                          sk_writer *w)
+static void encode_struct(const kf_struct_desc *d, int16_t v, bool flex, const void *msg, sk_writer *w)
 {
     uint32_t ntags = 0;
     for (uint16_t i = 0; i < d->nfields; i++) {
@@ -664,8 +651,7 @@ size_t kf_size(const kf_struct_desc *desc, int16_t version, bool flexible, const
     return struct_size(desc, version, flexible, msg);
 }
 
-int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const void *msg,
-              sk_writer *w)
+int kf_encode(const kf_struct_desc *desc, int16_t version, bool flexible, const void *msg, sk_writer *w)
 {
     encode_struct(desc, version, flexible, msg, w);
     return w->err ? -1 : 0;

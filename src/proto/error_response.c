@@ -92,9 +92,10 @@ static bool share_key(const kf_struct_desc *a, const kf_struct_desc *b)
 {
     for (uint16_t i = 0; i < a->nfields; i++) {
         const kf_field *f = &a->fields[i];
-        if (is_scalar(f->type) && (in_list(partition_names, f->name) || in_list(topic_names, f->name) ||
-                                   !strcmp(f->name, "key") || !strcmp(f->name, "group_id") ||
-                                   !strcmp(f->name, "transactional_id") || !strcmp(f->name, "resource_name")) &&
+        if (is_scalar(f->type) &&
+            (in_list(partition_names, f->name) || in_list(topic_names, f->name) || !strcmp(f->name, "key") ||
+             !strcmp(f->name, "group_id") || !strcmp(f->name, "transactional_id") ||
+             !strcmp(f->name, "resource_name")) &&
             scalar_source(b, f))
             return true;
     }
@@ -150,10 +151,10 @@ static int pair_array(const kf_struct_desc *dd, const kf_field *df, const kf_str
 }
 
 typedef struct fill_ctx {
-    int16_t version; /* the request's api_version */
-    int16_t error_code; /* the code every element answers */
+    int16_t version;      /* the request's api_version */
+    int16_t error_code;   /* the code every element answers */
     kf_error_place place; /* where the code goes in the response */
-    sk_arena *arena; /* the response's allocations */
+    sk_arena *arena;      /* the response's allocations */
 } fill_ctx;
 
 static int fill_struct(const fill_ctx *x, const kf_struct_desc *dd, void *dst, const kf_struct_desc *sd,
@@ -175,8 +176,8 @@ static int fill_array(const fill_ctx *x, const kf_field *df, void *dp, const kf_
         kf_init(de, e);
         bool got = false;
         if (sf->elem == KF_STRUCT) {
-            if (fill_struct(x, de, e, sf->child, (const char *)in.items + (size_t)i * sf->child->size,
-                            placed_above, &got) < 0)
+            if (fill_struct(x, de, e, sf->child, (const char *)in.items + (size_t)i * sf->child->size, placed_above,
+                            &got) < 0)
                 return -1;
         } else {
             for (uint16_t j = 0; j < de->nfields; j++) {
@@ -218,13 +219,13 @@ static int fill_struct(const fill_ctx *x, const kf_struct_desc *dd, void *dst, c
             const kf_field *sf = scalar_source(sd, df);
             if (sf && present(sf, x->version))
                 memcpy((char *)dst + df->offset, (const char *)src + sf->offset,
-                       df->type == KF_STRING ? sizeof(kf_str)
+                       df->type == KF_STRING                            ? sizeof(kf_str)
                        : df->type == KF_BYTES || df->type == KF_RECORDS ? sizeof(kf_bytes)
-                       : df->type == KF_UUID                         ? sizeof(kf_uuid)
+                       : df->type == KF_UUID                            ? sizeof(kf_uuid)
                        : df->type == KF_INT64 || df->type == KF_FLOAT64 ? 8
-                       : df->type == KF_INT32 || df->type == KF_UINT32 ? 4
-                       : df->type == KF_INT16 || df->type == KF_UINT16 ? 2
-                                                                       : 1);
+                       : df->type == KF_INT32 || df->type == KF_UINT32  ? 4
+                       : df->type == KF_INT16 || df->type == KF_UINT16  ? 2
+                                                                        : 1);
         } else if (array_of_struct(df) && sd->nfields <= 256) {
             int s = pair_array(dd, df, sd, x->version, used);
             if (s < 0)
@@ -281,8 +282,8 @@ int kf_set_int_field(const kf_struct_desc *desc, int16_t version, void *msg, con
     return -1;
 }
 
-void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg,
-                      void (*fn)(int16_t code, void *arg), void *arg)
+void kf_foreach_error(const kf_struct_desc *desc, int16_t version, const void *msg, void (*fn)(int16_t code, void *arg),
+                      void *arg)
 {
     for (uint16_t i = 0; i < desc->nfields; i++) {
         const kf_field *f = &desc->fields[i];

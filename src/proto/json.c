@@ -30,17 +30,17 @@ static cJSON *struct_json(const kf_struct_desc *d, int16_t version, const void *
                 v = cJSON_CreateNull();
             } else {
                 v = cJSON_CreateArray();
-                size_t esz = f->elem == KF_STRUCT ? f->child->size
-                             : f->elem == KF_STRING ? sizeof(kf_str)
-                             : f->elem == KF_INT64  ? 8
+                size_t esz = f->elem == KF_STRUCT                          ? f->child->size
+                             : f->elem == KF_STRING                        ? sizeof(kf_str)
+                             : f->elem == KF_INT64                         ? 8
                              : f->elem == KF_INT32 || f->elem == KF_UINT32 ? 4
                              : f->elem == KF_INT16 || f->elem == KF_UINT16 ? 2
-                             : f->elem == KF_UUID   ? sizeof(kf_uuid)
-                             : f->elem == KF_BYTES  ? sizeof(kf_bytes)
-                                                    : 1;
+                             : f->elem == KF_UUID                          ? sizeof(kf_uuid)
+                             : f->elem == KF_BYTES                         ? sizeof(kf_bytes)
+                                                                           : 1;
                 for (int32_t k = 0; v && k < a.n; k++)
-                    cJSON_AddItemToArray(v, value_json(f->elem, f->child, version,
-                                                       (const char *)a.items + (size_t)k * esz));
+                    cJSON_AddItemToArray(
+                        v, value_json(f->elem, f->child, version, (const char *)a.items + (size_t)k * esz));
             }
         } else if (f->type == KF_NULLABLE_STRUCT) {
             const void *s = *(const void *const *)p;

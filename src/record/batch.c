@@ -38,8 +38,7 @@ bool sk_batch_crc_valid(const uint8_t *batch, size_t size)
 {
     if (size < SK_BATCH_HEADER_SIZE)
         return false;
-    return sk_crc32c(0, batch + SK_BATCH_ATTRIBUTES, size - SK_BATCH_ATTRIBUTES) ==
-           sk_be32(batch + SK_BATCH_CRC);
+    return sk_crc32c(0, batch + SK_BATCH_ATTRIBUTES, size - SK_BATCH_ATTRIBUTES) == sk_be32(batch + SK_BATCH_CRC);
 }
 
 /* ---- Records ---- */
@@ -164,8 +163,7 @@ static int16_t validate_records(sk_batch *b, const sk_batch_rules *r, int64_t no
     return SK_ERR_NONE;
 }
 
-int16_t sk_batch_validate(const uint8_t *p, size_t avail, const sk_batch_rules *rules,
-                          int64_t now_ms, sk_batch *out)
+int16_t sk_batch_validate(const uint8_t *p, size_t avail, const sk_batch_rules *rules, int64_t now_ms, sk_batch *out)
 {
     if (avail <= SK_BATCH_MAGIC)
         return SK_ERR_CORRUPT_MESSAGE;
@@ -207,8 +205,8 @@ int16_t sk_batch_validate(const uint8_t *p, size_t avail, const sk_batch_rules *
     return SK_ERR_NONE;
 }
 
-void sk_batch_assign(uint8_t *batch, size_t size, int64_t base_offset, int32_t leader_epoch,
-                     sk_timestamp_type type, int64_t max_timestamp)
+void sk_batch_assign(uint8_t *batch, size_t size, int64_t base_offset, int32_t leader_epoch, sk_timestamp_type type,
+                     int64_t max_timestamp)
 {
     sk_put_be64(batch + SK_BATCH_BASE_OFFSET, (uint64_t)base_offset);
     sk_put_be32(batch + SK_BATCH_LEADER_EPOCH, (uint32_t)leader_epoch);
@@ -219,8 +217,7 @@ void sk_batch_assign(uint8_t *batch, size_t size, int64_t base_offset, int32_t l
         return;
     sk_put_be16(batch + SK_BATCH_ATTRIBUTES, wanted);
     sk_put_be64(batch + SK_BATCH_MAX_TIMESTAMP, (uint64_t)max_timestamp);
-    sk_put_be32(batch + SK_BATCH_CRC,
-                sk_crc32c(0, batch + SK_BATCH_ATTRIBUTES, size - SK_BATCH_ATTRIBUTES));
+    sk_put_be32(batch + SK_BATCH_CRC, sk_crc32c(0, batch + SK_BATCH_ATTRIBUTES, size - SK_BATCH_ATTRIBUTES));
 }
 
 int sk_batch_txn_marker(const sk_batch *b, sk_txn_marker *out)

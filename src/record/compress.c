@@ -114,9 +114,9 @@ static int none_compress(const uint8_t *in, size_t len, int level, sk_sink *out)
 /* ---- The codec table ---- */
 
 typedef struct sk_codec {
-    const char *name;       /* Kafka's name (CompressionType.name) */
-    int level_min;          /* levels accepted, inclusive; min > max: any */
-    int level_max;          /* (level_min's bound above) */
+    const char *name;  /* Kafka's name (CompressionType.name) */
+    int level_min;     /* levels accepted, inclusive; min > max: any */
+    int level_max;     /* (level_min's bound above) */
     int level_default; /* compression.<codec>.level's default */
     /* Both return an SK_COMPRESS_* status; what the sink refused is added by
      * sk_sink_close. */
@@ -125,14 +125,14 @@ typedef struct sk_codec {
 } sk_codec;
 
 static const sk_codec codecs[SK_COMPRESSION_COUNT] = {
-    [SK_COMPRESSION_NONE] = { "none", 1, 0, 0, none_compress, none_copy },
-    [SK_COMPRESSION_GZIP] = { "gzip", SK_GZIP_LEVEL_MIN, SK_GZIP_LEVEL_MAX, SK_GZIP_LEVEL_DEFAULT,
-                              sk_gzip_compress, sk_gzip_decompress },
-    [SK_COMPRESSION_SNAPPY] = { "snappy", 1, 0, 0, sk_snappy_compress, sk_snappy_decompress },
-    [SK_COMPRESSION_LZ4] = { "lz4", SK_LZ4_LEVEL_MIN, SK_LZ4_LEVEL_MAX, SK_LZ4_LEVEL_DEFAULT,
-                             sk_lz4_compress, sk_lz4_decompress },
-    [SK_COMPRESSION_ZSTD] = { "zstd", SK_ZSTD_LEVEL_MIN, SK_ZSTD_LEVEL_MAX, SK_ZSTD_LEVEL_DEFAULT,
-                              sk_zstd_compress, sk_zstd_decompress },
+    [SK_COMPRESSION_NONE] = {"none", 1, 0, 0, none_compress, none_copy},
+    [SK_COMPRESSION_GZIP] = {"gzip", SK_GZIP_LEVEL_MIN, SK_GZIP_LEVEL_MAX, SK_GZIP_LEVEL_DEFAULT, sk_gzip_compress,
+                             sk_gzip_decompress},
+    [SK_COMPRESSION_SNAPPY] = {"snappy", 1, 0, 0, sk_snappy_compress, sk_snappy_decompress},
+    [SK_COMPRESSION_LZ4] = {"lz4", SK_LZ4_LEVEL_MIN, SK_LZ4_LEVEL_MAX, SK_LZ4_LEVEL_DEFAULT, sk_lz4_compress,
+                            sk_lz4_decompress},
+    [SK_COMPRESSION_ZSTD] = {"zstd", SK_ZSTD_LEVEL_MIN, SK_ZSTD_LEVEL_MAX, SK_ZSTD_LEVEL_DEFAULT, sk_zstd_compress,
+                             sk_zstd_decompress},
 };
 
 static bool codec_known(int codec)

@@ -32,7 +32,7 @@ static void feed(z_stream *zs, const uint8_t **in, size_t *left)
 
 int sk_gzip_compress(const uint8_t *in, size_t len, int level, sk_sink *out)
 {
-    z_stream zs = { 0 };
+    z_stream zs = {0};
     if (deflateInit2(&zs, level, Z_DEFLATED, GZIP_WINDOW_BITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return SK_COMPRESS_NOMEM;
     int st = SK_COMPRESS_OK;
@@ -61,7 +61,7 @@ int sk_gzip_compress(const uint8_t *in, size_t len, int level, sk_sink *out)
 
 int sk_gzip_decompress(const uint8_t *in, size_t len, sk_sink *out)
 {
-    z_stream zs = { 0 };
+    z_stream zs = {0};
     if (inflateInit2(&zs, GZIP_WINDOW_BITS) != Z_OK)
         return SK_COMPRESS_NOMEM;
     int st = SK_COMPRESS_OK;
@@ -82,7 +82,7 @@ int sk_gzip_decompress(const uint8_t *in, size_t len, sk_sink *out)
             break;
         if (rc == Z_STREAM_END) {
             if (zs.avail_in == 0 && len == 0)
-                break; /* the last member ended with the input */
+                break;         /* the last member ended with the input */
             inflateReset(&zs); /* another member follows */
             continue;
         }

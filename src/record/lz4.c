@@ -21,12 +21,12 @@
 #define KAFKA_LZ4_FAST_LEVEL 9 /* Kafka's default level: the fast compressor */
 
 /* Frame descriptor bytes after the 4-byte magic number (LZ4 frame format). */
-#define LZ4_FLG_RESERVED 0x03      /* bits 0-1: must be 0 */
-#define LZ4_FLG_INDEPENDENT 0x20   /* bit 5: blocks are independent */
-#define LZ4_FLG_VERSION_MASK 0xC0  /* bits 6-7: version, must be 01 */
+#define LZ4_FLG_RESERVED 0x03     /* bits 0-1: must be 0 */
+#define LZ4_FLG_INDEPENDENT 0x20  /* bit 5: blocks are independent */
+#define LZ4_FLG_VERSION_MASK 0xC0 /* bits 6-7: version, must be 01 */
 #define LZ4_FLG_VERSION_1 0x40
-#define LZ4_BD_RESERVED 0x8F       /* bits 0-3 and 7: must be 0 */
-#define LZ4_BD_SIZE_SHIFT 4        /* bits 4-6: block maximum size id, 4-7 */
+#define LZ4_BD_RESERVED 0x8F /* bits 0-3 and 7: must be 0 */
+#define LZ4_BD_SIZE_SHIFT 4  /* bits 4-6: block maximum size id, 4-7 */
 
 bool sk_lz4_frame_kafka_readable(const uint8_t *frame, size_t len)
 {
@@ -40,7 +40,7 @@ bool sk_lz4_frame_kafka_readable(const uint8_t *frame, size_t len)
 
 int sk_lz4_compress(const uint8_t *in, size_t len, int level, sk_sink *out)
 {
-    LZ4F_preferences_t prefs = { 0 };
+    LZ4F_preferences_t prefs = {0};
     prefs.frameInfo.blockSizeID = LZ4F_max64KB;
     prefs.frameInfo.blockMode = LZ4F_blockIndependent;
     prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;

@@ -35,8 +35,7 @@ int16_t sk_batch_decompress_records(const sk_batch *b, size_t cap, sk_writer *ou
 {
     if (b->size < SK_BATCH_HEADER_SIZE)
         return SK_ERR_CORRUPT_MESSAGE;
-    int st = sk_decompress(batch_codec(b), b->data + SK_BATCH_HEADER_SIZE,
-                           b->size - SK_BATCH_HEADER_SIZE, cap, out);
+    int st = sk_decompress(batch_codec(b), b->data + SK_BATCH_HEADER_SIZE, b->size - SK_BATCH_HEADER_SIZE, cap, out);
     return sk_compress_status_err(st);
 }
 
@@ -49,8 +48,8 @@ int16_t sk_batch_records_open(sk_batch_records *br, const sk_batch *b, size_t ca
         br->batch = *b;
     } else {
         sk_write_raw(&br->inflated, b->data, SK_BATCH_HEADER_SIZE);
-        int16_t err = br->inflated.err ? SK_ERR_UNKNOWN_SERVER_ERROR
-                                       : sk_batch_decompress_records(b, cap, &br->inflated);
+        int16_t err =
+            br->inflated.err ? SK_ERR_UNKNOWN_SERVER_ERROR : sk_batch_decompress_records(b, cap, &br->inflated);
         if (err == SK_ERR_NONE && br->inflated.len - SK_BATCH_LOG_OVERHEAD > BATCH_LENGTH_MAX)
             err = SK_ERR_INVALID_RECORD; /* only with a cap above 2 GiB */
         if (err != SK_ERR_NONE) {
@@ -132,8 +131,7 @@ bool sk_batch_needs_recompression(const sk_batch *b, int topic_codec)
     return !(codec == SK_COMPRESSION_NONE && (b->attributes & SK_BATCH_CONTROL));
 }
 
-int16_t sk_batch_recompress(const sk_batch *b, int target, int level, size_t cap, bool require_keys,
-                            sk_writer *out)
+int16_t sk_batch_recompress(const sk_batch *b, int target, int level, size_t cap, bool require_keys, sk_writer *out)
 {
     /* A bad target or level is the broker's configuration, not the client's data. */
     if (!sk_compression_level_valid(target, level))

@@ -18,11 +18,11 @@
 #include "compress_int.h"
 
 #define XERIAL_MAGIC_LEN 8
-#define XERIAL_HEADER_LEN 16       /* magic + version + compatible version */
+#define XERIAL_HEADER_LEN 16 /* magic + version + compatible version */
 #define XERIAL_VERSION 1
 #define XERIAL_BLOCK_SIZE (32 * 1024) /* SnappyOutputStream's default block, bytes of input */
 
-static const uint8_t xerial_magic[XERIAL_MAGIC_LEN] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0 };
+static const uint8_t xerial_magic[XERIAL_MAGIC_LEN] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 
 static bool is_xerial_header(const uint8_t *p, size_t len)
 {

@@ -51,7 +51,7 @@ int sk_zstd_decompress(const uint8_t *in, size_t len, sk_sink *out)
     if (!dctx)
         return SK_COMPRESS_NOMEM;
     ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log_max(out->limit - out->start));
-    ZSTD_inBuffer src = { in, len, 0 };
+    ZSTD_inBuffer src = {in, len, 0};
     int st = SK_COMPRESS_OK;
     for (;;) {
         size_t room;
@@ -60,12 +60,12 @@ int sk_zstd_decompress(const uint8_t *in, size_t len, sk_sink *out)
             st = SK_COMPRESS_NOMEM;
             break;
         }
-        ZSTD_outBuffer dst = { p, room, 0 };
+        ZSTD_outBuffer dst = {p, room, 0};
         size_t consumed = src.pos;
         size_t hint = ZSTD_decompressStream(dctx, &dst, &src);
         if (ZSTD_isError(hint)) {
             ZSTD_ErrorCode code = ZSTD_getErrorCode(hint);
-            st = code == ZSTD_error_memory_allocation ? SK_COMPRESS_NOMEM
+            st = code == ZSTD_error_memory_allocation               ? SK_COMPRESS_NOMEM
                  : code == ZSTD_error_frameParameter_windowTooLarge ? SK_COMPRESS_TOO_LARGE
                                                                     : SK_COMPRESS_CORRUPT;
             break;

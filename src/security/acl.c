@@ -24,20 +24,32 @@
 #define FIELD_MAX 4096
 
 struct sk_acl_store {
-    char *path;      /* the file, NULL for a memory-only store */
-    sk_acl *acls;    /* in creation order; strings owned */
+    char *path;   /* the file, NULL for a memory-only store */
+    sk_acl *acls; /* in creation order; strings owned */
     size_t n, cap;
     char **super_users;
     size_t nsuper;
     bool allow_everyone;
 };
 
-static const char *const resource_names[] = {"UNKNOWN",  "ANY",     "TOPIC",            "GROUP",
-                                             "CLUSTER",  "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"};
+static const char *const resource_names[] = {"UNKNOWN",          "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID",
+                                             "DELEGATION_TOKEN", "USER"};
 static const char *const pattern_names[] = {"UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"};
-static const char *const operation_names[] = {
-    "UNKNOWN", "ANY", "ALL", "READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE", "CLUSTER_ACTION",
-    "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "CREATE_TOKENS", "DESCRIBE_TOKENS"};
+static const char *const operation_names[] = {"UNKNOWN",
+                                              "ANY",
+                                              "ALL",
+                                              "READ",
+                                              "WRITE",
+                                              "CREATE",
+                                              "DELETE",
+                                              "ALTER",
+                                              "DESCRIBE",
+                                              "CLUSTER_ACTION",
+                                              "DESCRIBE_CONFIGS",
+                                              "ALTER_CONFIGS",
+                                              "IDEMPOTENT_WRITE",
+                                              "CREATE_TOKENS",
+                                              "DESCRIBE_TOKENS"};
 static const char *const permission_names[] = {"UNKNOWN", "ANY", "DENY", "ALLOW"};
 
 #define COUNT(a) ((int8_t)(sizeof(a) / sizeof(a)[0]))
@@ -52,10 +64,22 @@ static const char *name_of(const char *const *names, int8_t count, int8_t code)
     return names[sk_acl_code(code, (int8_t)(count - 1))];
 }
 
-const char *sk_acl_resource_name(int8_t code) { return name_of(resource_names, COUNT(resource_names), code); }
-const char *sk_acl_pattern_name(int8_t code) { return name_of(pattern_names, COUNT(pattern_names), code); }
-const char *sk_acl_operation_name(int8_t code) { return name_of(operation_names, COUNT(operation_names), code); }
-const char *sk_acl_permission_name(int8_t code) { return name_of(permission_names, COUNT(permission_names), code); }
+const char *sk_acl_resource_name(int8_t code)
+{
+    return name_of(resource_names, COUNT(resource_names), code);
+}
+const char *sk_acl_pattern_name(int8_t code)
+{
+    return name_of(pattern_names, COUNT(pattern_names), code);
+}
+const char *sk_acl_operation_name(int8_t code)
+{
+    return name_of(operation_names, COUNT(operation_names), code);
+}
+const char *sk_acl_permission_name(int8_t code)
+{
+    return name_of(permission_names, COUNT(permission_names), code);
+}
 
 /* The code of `name` in `names`, or -1. */
 static int code_of(const char *const *names, int8_t count, const char *name)
@@ -226,9 +250,9 @@ static void acl_free_strings(sk_acl *b)
 
 static bool same(const sk_acl *a, const sk_acl *b)
 {
-    return a->resource_type == b->resource_type && a->pattern_type == b->pattern_type &&
-           a->operation == b->operation && a->permission == b->permission && !strcmp(a->name, b->name) &&
-           !strcmp(a->principal, b->principal) && !strcmp(a->host, b->host);
+    return a->resource_type == b->resource_type && a->pattern_type == b->pattern_type && a->operation == b->operation &&
+           a->permission == b->permission && !strcmp(a->name, b->name) && !strcmp(a->principal, b->principal) &&
+           !strcmp(a->host, b->host);
 }
 
 /* Appends a copy of `b` in memory; 0, or -1 when out of memory. */

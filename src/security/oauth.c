@@ -33,8 +33,12 @@ static int b64url_decode(const char *in, size_t len, char *out, size_t cap)
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                : c >= '0' && c <= '9' ? c - '0' + 52 : c == '-' ? 62 : c == '_' ? 63 : -1;
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '-'             ? 62
+                : c == '_'             ? 63
+                                       : -1;
         if (v < 0)
             return c == '=' && i + 2 >= len ? (int)o : -1;
         acc = acc << 6 | (uint32_t)v;
@@ -80,15 +84,13 @@ static bool scope_has(const cJSON *scope, const char *want, size_t len)
         return false;
     }
     const cJSON *item;
-    cJSON_ArrayForEach(item, scope)
-        if (cJSON_IsString(item) && strlen(item->valuestring) == len && !memcmp(item->valuestring, want, len))
-            return true;
+    cJSON_ArrayForEach(item, scope) if (cJSON_IsString(item) && strlen(item->valuestring) == len &&
+                                        !memcmp(item->valuestring, want, len)) return true;
     return false;
 }
 
-int sk_oauth_validate(const sk_oauth_options *o, const char *token, size_t len, int64_t now_ms,
-                      char *principal, size_t principal_len, int64_t *expires_ms, const char **status,
-                      char *why, size_t why_len)
+int sk_oauth_validate(const sk_oauth_options *o, const char *token, size_t len, int64_t now_ms, char *principal,
+                      size_t principal_len, int64_t *expires_ms, const char **status, char *why, size_t why_len)
 {
     *status = "invalid_token";
     const char *dot1 = memchr(token, '.', len);

@@ -183,8 +183,9 @@ int sk_principal_map(const sk_principal_rule *rules, size_t n, const char *dn, c
         }
         out[o] = '\0';
         for (size_t k = 0; k < o; k++)
-            out[k] = r->case_fold == 'L' ? (char)tolower((unsigned char)out[k])
-                     : r->case_fold == 'U' ? (char)toupper((unsigned char)out[k]) : out[k];
+            out[k] = r->case_fold == 'L'   ? (char)tolower((unsigned char)out[k])
+                     : r->case_fold == 'U' ? (char)toupper((unsigned char)out[k])
+                                           : out[k];
         return 0;
     }
     return -1;

@@ -23,14 +23,14 @@
 #include "skiff/sasl.h"
 
 struct sk_sasl_server {
-    unsigned mech;               /* sk_sasl_mech bit */
-    const sk_sec_listener *l;    /* borrowed */
-    sk_scram_server *scram;      /* SCRAM exchange (owned) */
-    char user[256];              /* for logs and the principal */
-    int done;                    /* 1 after success or failure */
-    char oauth_error[96];        /* OAUTHBEARER: the error challenge sent, awaiting \x01 ("" none) */
-    char oauth_why[128];         /* OAUTHBEARER: why the token was refused, for the log */
-    int64_t expiry_ms;           /* OAUTHBEARER: the token's exp, wall-clock ms; 0 none */
+    unsigned mech;            /* sk_sasl_mech bit */
+    const sk_sec_listener *l; /* borrowed */
+    sk_scram_server *scram;   /* SCRAM exchange (owned) */
+    char user[256];           /* for logs and the principal */
+    int done;                 /* 1 after success or failure */
+    char oauth_error[96];     /* OAUTHBEARER: the error challenge sent, awaiting \x01 ("" none) */
+    char oauth_why[128];      /* OAUTHBEARER: why the token was refused, for the log */
+    int64_t expiry_ms;        /* OAUTHBEARER: the token's exp, wall-clock ms; 0 none */
 };
 
 sk_sasl_server *sk_sasl_server_new(unsigned mech, const sk_sec_listener *l, const sk_scram_store *store)
@@ -44,8 +44,8 @@ sk_sasl_server *sk_sasl_server_new(unsigned mech, const sk_sec_listener *l, cons
     s->mech = mech;
     s->l = l;
     if (mech == SK_SASL_SCRAM_SHA_256 || mech == SK_SASL_SCRAM_SHA_512) {
-        s->scram = sk_scram_server_new(mech == SK_SASL_SCRAM_SHA_256 ? SK_SCRAM_TYPE_SHA_256
-                                                                     : SK_SCRAM_TYPE_SHA_512, store);
+        s->scram =
+            sk_scram_server_new(mech == SK_SASL_SCRAM_SHA_256 ? SK_SCRAM_TYPE_SHA_256 : SK_SCRAM_TYPE_SHA_512, store);
         if (!s->scram) {
             free(s);
             return NULL;
@@ -75,8 +75,10 @@ int64_t sk_sasl_server_expiry_ms(const sk_sasl_server *s)
 /* Kafka's message for a SaslException (it never tells which part failed). */
 static void generic_message(const sk_sasl_server *s, char *msg, size_t len)
 {
-    snprintf(msg, len, "Authentication failed during authentication due to invalid credentials with SASL "
-             "mechanism %s", sk_sasl_mech_name(s->mech));
+    snprintf(msg, len,
+             "Authentication failed during authentication due to invalid credentials with SASL "
+             "mechanism %s",
+             sk_sasl_mech_name(s->mech));
 }
 
 /* Equal strings, in time that depends on neither's content or length. */
@@ -105,8 +107,7 @@ static int plain_step(sk_sasl_server *s, const uint8_t *in, size_t len, char *ms
     }
     const char *authz = p, *user = nul1 + 1, *pass = nul2 + 1;
     size_t authz_len = (size_t)(nul1 - p), user_len = (size_t)(nul2 - user), pass_len = (size_t)(end - pass);
-    snprintf(s->user, sizeof s->user, "%.*s", (int)(user_len < sizeof s->user ? user_len : sizeof s->user - 1),
-             user);
+    snprintf(s->user, sizeof s->user, "%.*s", (int)(user_len < sizeof s->user ? user_len : sizeof s->user - 1), user);
     const char *fail = NULL;
     if (user_len == 0)
         fail = "Authentication failed: username not specified";
@@ -171,8 +172,10 @@ static int oauth_step(sk_sasl_server *s, const uint8_t *in, size_t len, uint8_t 
         return 0;
     }
     if (authz_len && (authz_len != strlen(s->user) || memcmp(authz, s->user, authz_len))) {
-        snprintf(msg, msg_len, "Authentication failed: Client requested an authorization id (%.*s) that is "
-                 "different from the token's principal name (%s)", (int)authz_len, authz, s->user);
+        snprintf(msg, msg_len,
+                 "Authentication failed: Client requested an authorization id (%.*s) that is "
+                 "different from the token's principal name (%s)",
+                 (int)authz_len, authz, s->user);
         snprintf(why, why_len, "%s", msg);
         return -1;
     }

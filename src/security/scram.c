@@ -19,15 +19,15 @@
 #include "skiff/scram.h"
 
 struct sk_scram_server {
-    int type;                      /* SK_SCRAM_TYPE_* */
-    const sk_scram_store *store;   /* borrowed */
-    int step;                      /* 0: expect client-first, 1: client-final, 2: done */
-    char user[256];                /* unescaped user name */
-    char *client_first_bare;       /* owned */
-    char *server_first;            /* owned */
-    char *gs2_header;              /* owned */
-    char nonce[128];               /* client nonce + server nonce */
-    sk_scram_cred cred;            /* the user's credential (copied at the first step) */
+    int type;                    /* SK_SCRAM_TYPE_* */
+    const sk_scram_store *store; /* borrowed */
+    int step;                    /* 0: expect client-first, 1: client-final, 2: done */
+    char user[256];              /* unescaped user name */
+    char *client_first_bare;     /* owned */
+    char *server_first;          /* owned */
+    char *gs2_header;            /* owned */
+    char nonce[128];             /* client nonce + server nonce */
+    sk_scram_cred cred;          /* the user's credential (copied at the first step) */
 };
 
 size_t sk_scram_key_len(int type)
@@ -42,8 +42,9 @@ const char *sk_scram_type_name(int type)
 
 int sk_scram_type_of(const char *name)
 {
-    return !strcmp(name, "SCRAM-SHA-256") ? SK_SCRAM_TYPE_SHA_256
-           : !strcmp(name, "SCRAM-SHA-512") ? SK_SCRAM_TYPE_SHA_512 : 0;
+    return !strcmp(name, "SCRAM-SHA-256")   ? SK_SCRAM_TYPE_SHA_256
+           : !strcmp(name, "SCRAM-SHA-512") ? SK_SCRAM_TYPE_SHA_512
+                                            : 0;
 }
 
 static const EVP_MD *scram_md(int type)
@@ -51,14 +52,16 @@ static const EVP_MD *scram_md(int type)
     return type == SK_SCRAM_TYPE_SHA_256 ? EVP_sha256() : type == SK_SCRAM_TYPE_SHA_512 ? EVP_sha512() : NULL;
 }
 
-int sk_scram_salted_password(int type, const char *password, size_t password_len, const uint8_t *salt,
-                             size_t salt_len, int32_t iterations, uint8_t *out)
+int sk_scram_salted_password(int type, const char *password, size_t password_len, const uint8_t *salt, size_t salt_len,
+                             int32_t iterations, uint8_t *out)
 {
     const EVP_MD *md = scram_md(type);
     if (!md || iterations < 1 || password_len > INT32_MAX || salt_len > INT32_MAX)
         return -1;
     return PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len, iterations, md,
-                             (int)sk_scram_key_len(type), out) == 1 ? 0 : -1;
+                             (int)sk_scram_key_len(type), out) == 1
+               ? 0
+               : -1;
 }
 
 static int hmac(int type, const uint8_t *key, size_t key_len, const void *data, size_t len, uint8_t *out)
@@ -176,8 +179,9 @@ static int client_first(sk_scram_server *s, const char *msg, size_t len, uint8_t
 {
     /* gs2-header: "n," [ "a=" authzid ] "," */
     if (len < 3 || msg[0] != 'n' || msg[1] != ',')
-        return fail(why, why_len, "client-first-message without the gs2 header \"n,\" (channel binding "
-                                  "is not supported)");
+        return fail(why, why_len,
+                    "client-first-message without the gs2 header \"n,\" (channel binding "
+                    "is not supported)");
     const char *authz = NULL;
     size_t authz_len = 0, pos = 2;
     if (msg[2] == 'a' && len > 3 && msg[3] == '=') {
@@ -205,8 +209,9 @@ static int client_first(sk_scram_server *s, const char *msg, size_t len, uint8_t
     if (authz) {
         char authzid[256];
         if (unescape_name(authz, authz_len, authzid, sizeof authzid) < 0 || strcmp(authzid, s->user))
-            return fail(why, why_len, "Authentication failed: Client requested an authorization id that is "
-                                      "different from username");
+            return fail(why, why_len,
+                        "Authentication failed: Client requested an authorization id that is "
+                        "different from username");
     }
     const sk_scram_cred *cred = s->store ? sk_scram_store_get(s->store, s->user, s->type) : NULL;
     if (!cred)
@@ -294,8 +299,8 @@ static int client_final(sk_scram_server *s, const char *msg, size_t len, uint8_t
     return 1;
 }
 
-int sk_scram_server_step(sk_scram_server *s, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
-                         char *why, size_t why_len)
+int sk_scram_server_step(sk_scram_server *s, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, char *why,
+                         size_t why_len)
 {
     *out = NULL;
     *out_len = 0;

@@ -31,8 +31,8 @@ typedef struct entry {
 } entry;
 
 struct sk_scram_store {
-    char *path;      /* the file, NULL for a memory-only store */
-    entry *entries;  /* sorted by user, then type */
+    char *path;     /* the file, NULL for a memory-only store */
+    entry *entries; /* sorted by user, then type */
     size_t n, cap;
 };
 
@@ -147,8 +147,8 @@ static int load_line(sk_scram_store *s, char *line)
     long iters = strtol(f[2], &end, 10);
     int ulen = sk_base64_decode(f[1], strlen(f[1]), (uint8_t *)user, sizeof user - 1);
     int slen = sk_base64_decode(f[3], strlen(f[3]), cred.salt, sizeof cred.salt);
-    if (!type || ulen <= 0 || memchr(user, '\0', (size_t)ulen) || *end || iters < 1 || iters > INT32_MAX ||
-        slen < 0 || sk_base64_decode(f[4], strlen(f[4]), cred.stored_key, klen) != (int)klen ||
+    if (!type || ulen <= 0 || memchr(user, '\0', (size_t)ulen) || *end || iters < 1 || iters > INT32_MAX || slen < 0 ||
+        sk_base64_decode(f[4], strlen(f[4]), cred.stored_key, klen) != (int)klen ||
         sk_base64_decode(f[5], strlen(f[5]), cred.server_key, klen) != (int)klen)
         return -1;
     user[ulen] = '\0';
@@ -266,10 +266,10 @@ static const char *bootstrap_one(sk_scram_store *s, const char *p, size_t len)
             v++;
             vlen -= 2;
         }
-        char *dst = klen == 4 && !strncmp(q, "name", 4)         ? name
-                    : klen == 8 && !strncmp(q, "password", 8)   ? password
-                    : klen == 4 && !strncmp(q, "salt", 4)       ? salt_text
-                    : NULL;
+        char *dst = klen == 4 && !strncmp(q, "name", 4)       ? name
+                    : klen == 8 && !strncmp(q, "password", 8) ? password
+                    : klen == 4 && !strncmp(q, "salt", 4)     ? salt_text
+                                                              : NULL;
         if (klen == 10 && !strncmp(q, "iterations", 10)) {
             char num[16];
             snprintf(num, sizeof num, "%.*s", (int)(vlen < 15 ? vlen : 15), v);

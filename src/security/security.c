@@ -175,8 +175,10 @@ static int load_plain_users(sk_sec_listener *l, const sk_config *c)
 {
     const char *text = sk_sec_get(c, l->name, "PLAIN", "sasl.jaas.config");
     if (!text) {
-        sk_warn("security", "listener %s: PLAIN is enabled but listener.name.%s.plain.sasl.jaas.config is not "
-                "set: no PLAIN user can log in", l->name, l->name);
+        sk_warn("security",
+                "listener %s: PLAIN is enabled but listener.name.%s.plain.sasl.jaas.config is not "
+                "set: no PLAIN user can log in",
+                l->name, l->name);
         return 0;
     }
     sk_jaas j;
@@ -212,8 +214,10 @@ static int load_plain_users(sk_sec_listener *l, const sk_config *c)
 static int load_oauth_options(sk_sec_listener *l, const sk_config *c)
 {
     if (sk_sec_get(c, l->name, "OAUTHBEARER", "sasl.server.callback.handler.class")) {
-        sk_error("security", "listener %s: OAUTHBEARER: sasl.server.callback.handler.class is set; skiff serves "
-                 "only Kafka's default validator of unsecured tokens", l->name);
+        sk_error("security",
+                 "listener %s: OAUTHBEARER: sasl.server.callback.handler.class is set; skiff serves "
+                 "only Kafka's default validator of unsecured tokens",
+                 l->name);
         return -1;
     }
     const char *text = sk_sec_get(c, l->name, "OAUTHBEARER", "sasl.jaas.config");
@@ -256,8 +260,10 @@ static int setup_sasl(sk_sec_listener *l, const sk_config *c)
     for (const char *p; (p = sk_sec_list_next(&list, &n)) != NULL;) {
         unsigned bit = sk_sasl_mech_parse(p, n);
         if (!bit) {
-            sk_error("security", "listener %s: sasl.enabled.mechanisms: %.*s is not served (skiff serves PLAIN, "
-                     "SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER)", l->name, (int)n, p);
+            sk_error("security",
+                     "listener %s: sasl.enabled.mechanisms: %.*s is not served (skiff serves PLAIN, "
+                     "SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER)",
+                     l->name, (int)n, p);
             return -1;
         }
         if (!(l->mechanisms & bit) && l->nmechanism_names < 8) {
@@ -302,12 +308,13 @@ static int setup_listener(sk_sec_listener *l, const sk_config *c, const char *na
     if (l->protocol != SK_SEC_PLAINTEXT) {
         char mechs_text[128] = "";
         for (int i = 0, n = 0; i < l->nmechanism_names; i++)
-            n += snprintf(mechs_text + n, sizeof mechs_text - (size_t)n, "%s%s", i ? "," : "",
-                          l->mechanism_names[i]);
+            n += snprintf(mechs_text + n, sizeof mechs_text - (size_t)n, "%s%s", i ? "," : "", l->mechanism_names[i]);
         sk_info("security", "listener %s: %s%s%s%s%s", name, sk_sec_protocol_name(l->protocol),
                 sk_sec_is_tls(l->protocol) ? ", ssl.client.auth=" : "",
-                !sk_sec_is_tls(l->protocol) ? "" : l->client_auth == SK_CLIENT_AUTH_REQUIRED ? "required"
-                : l->client_auth == SK_CLIENT_AUTH_REQUESTED ? "requested" : "none",
+                !sk_sec_is_tls(l->protocol)                  ? ""
+                : l->client_auth == SK_CLIENT_AUTH_REQUIRED  ? "required"
+                : l->client_auth == SK_CLIENT_AUTH_REQUESTED ? "requested"
+                                                             : "none",
                 l->mechanisms ? ", mechanisms " : "", mechs_text);
     }
     return 0;
@@ -322,8 +329,10 @@ static int setup_authorizer(sk_security *s, const sk_config *c, const char *data
         return 0;
     if (strcmp(cls, "org.apache.kafka.metadata.authorizer.StandardAuthorizer") &&
         strcmp(cls, "kafka.security.authorizer.AclAuthorizer")) {
-        sk_error("security", "authorizer.class.name: %s is not served (use "
-                 "org.apache.kafka.metadata.authorizer.StandardAuthorizer)", cls);
+        sk_error("security",
+                 "authorizer.class.name: %s is not served (use "
+                 "org.apache.kafka.metadata.authorizer.StandardAuthorizer)",
+                 cls);
         return -1;
     }
     const char *everyone = sk_config_security_get(c, "allow.everyone.if.no.acl.found");

@@ -69,16 +69,20 @@ static int load_keystore(SSL_CTX *ctx, const sk_config *c, const char *listener)
 {
     const char *type = sk_sec_get(c, listener, NULL, "ssl.keystore.type");
     if (type && strcasecmp(type, "PEM") != 0) {
-        sk_error("security", "listener %s: ssl.keystore.type %s is not supported; use PEM (convert a JKS or "
-                 "PKCS12 store with keytool/openssl, see docs/security.md)", listener, type);
+        sk_error("security",
+                 "listener %s: ssl.keystore.type %s is not supported; use PEM (convert a JKS or "
+                 "PKCS12 store with keytool/openssl, see docs/security.md)",
+                 listener, type);
         return -1;
     }
     const char *password = sk_sec_get(c, listener, NULL, "ssl.key.password");
     char *key_pem = pem_text(c, listener, "ssl.keystore.key", "ssl.keystore.location");
     char *chain_pem = pem_text(c, listener, "ssl.keystore.certificate.chain", "ssl.keystore.location");
     if (!key_pem || !chain_pem) {
-        sk_error("security", "listener %s: TLS needs a keystore: ssl.keystore.location (PEM key and "
-                 "certificates), or ssl.keystore.key and ssl.keystore.certificate.chain", listener);
+        sk_error("security",
+                 "listener %s: TLS needs a keystore: ssl.keystore.location (PEM key and "
+                 "certificates), or ssl.keystore.key and ssl.keystore.certificate.chain",
+                 listener);
         free(key_pem);
         free(chain_pem);
         return -1;
@@ -89,8 +93,10 @@ static int load_keystore(SSL_CTX *ctx, const sk_config *c, const char *listener)
     EVP_PKEY *pkey = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, (void *)(password ? password : "")) : NULL;
     X509 *leaf = cb && pkey ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
     if (!pkey) {
-        sk_error("security", "listener %s: cannot read the private key of the keystore (%s; wrong "
-                 "ssl.key.password?)", listener, ssl_error_text(err, sizeof err));
+        sk_error("security",
+                 "listener %s: cannot read the private key of the keystore (%s; wrong "
+                 "ssl.key.password?)",
+                 listener, ssl_error_text(err, sizeof err));
     } else if (!leaf) {
         sk_error("security", "listener %s: no certificate in the keystore (%s)", listener,
                  ssl_error_text(err, sizeof err));
@@ -126,8 +132,10 @@ static int load_truststore(SSL_CTX *ctx, const sk_config *c, const char *listene
     char *pem = pem_text(c, listener, "ssl.truststore.certificates", "ssl.truststore.location");
     if (!pem) {
         if (needed)
-            sk_error("security", "listener %s: ssl.client.auth needs a truststore (ssl.truststore.location "
-                     "or ssl.truststore.certificates, PEM)", listener);
+            sk_error("security",
+                     "listener %s: ssl.client.auth needs a truststore (ssl.truststore.location "
+                     "or ssl.truststore.certificates, PEM)",
+                     listener);
         return needed ? -1 : 0;
     }
     BIO *b = BIO_new_mem_buf(pem, -1);
@@ -165,11 +173,12 @@ static int set_protocols(SSL_CTX *ctx, const sk_config *c, const char *listener)
     int lo = 0, hi = 0;
     size_t n;
     for (const char *p; (p = sk_sec_list_next(&list, &n)) != NULL;) {
-        int v = n == 7 && !strncmp(p, "TLSv1.2", 7) ? TLS1_2_VERSION
-                : n == 7 && !strncmp(p, "TLSv1.3", 7) ? TLS1_3_VERSION : 0;
+        int v = n == 7 && !strncmp(p, "TLSv1.2", 7)   ? TLS1_2_VERSION
+                : n == 7 && !strncmp(p, "TLSv1.3", 7) ? TLS1_3_VERSION
+                                                      : 0;
         if (!v) {
-            sk_error("security", "listener %s: ssl.enabled.protocols: \"%.*s\" is not TLSv1.2 or TLSv1.3",
-                     listener, (int)n, p);
+            sk_error("security", "listener %s: ssl.enabled.protocols: \"%.*s\" is not TLSv1.2 or TLSv1.3", listener,
+                     (int)n, p);
             return -1;
         }
         lo = lo && lo < v ? lo : v;
@@ -209,19 +218,18 @@ static int set_ciphers(SSL_CTX *ctx, const sk_config *c, const char *listener)
             if (v13)
                 n13 += (size_t)snprintf(tls13 + n13, sizeof tls13 - n13, "%s%s", n13 ? ":" : "", std);
             else
-                n12 += (size_t)snprintf(tls12 + n12, sizeof tls12 - n12, "%s%s", n12 ? ":" : "",
-                                        SSL_CIPHER_get_name(ci));
+                n12 +=
+                    (size_t)snprintf(tls12 + n12, sizeof tls12 - n12, "%s%s", n12 ? ":" : "", SSL_CIPHER_get_name(ci));
         }
         if (!found) {
-            sk_error("security", "listener %s: ssl.cipher.suites: %.*s is not a suite this OpenSSL offers",
-                     listener, (int)n, p);
+            sk_error("security", "listener %s: ssl.cipher.suites: %.*s is not a suite this OpenSSL offers", listener,
+                     (int)n, p);
             rc = -1;
         }
     }
     sk_SSL_CIPHER_free(all);
     SSL_free(probe);
-    if (rc == 0 && ((n12 && SSL_CTX_set_cipher_list(ctx, tls12) != 1) ||
-                    (SSL_CTX_set_ciphersuites(ctx, tls13) != 1))) {
+    if (rc == 0 && ((n12 && SSL_CTX_set_cipher_list(ctx, tls12) != 1) || (SSL_CTX_set_ciphersuites(ctx, tls13) != 1))) {
         sk_error("security", "listener %s: ssl.cipher.suites rejected by OpenSSL", listener);
         rc = -1;
     }
@@ -238,8 +246,8 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
     else if (!strcasecmp(auth, "required"))
         l->client_auth = SK_CLIENT_AUTH_REQUIRED;
     else {
-        sk_error("security", "listener %s: ssl.client.auth must be none, requested or required, not \"%s\"",
-                 l->name, auth);
+        sk_error("security", "listener %s: ssl.client.auth must be none, requested or required, not \"%s\"", l->name,
+                 auth);
         return -1;
     }
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -255,8 +263,7 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
      * decrypts every record held (conn_tls_drain in src/net/conn.c). */
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_default_read_buffer_len(ctx, SK_TLS_READ_AHEAD);
-    if (load_keystore(ctx, c, l->name) < 0 || set_protocols(ctx, c, l->name) < 0 ||
-        set_ciphers(ctx, c, l->name) < 0 ||
+    if (load_keystore(ctx, c, l->name) < 0 || set_protocols(ctx, c, l->name) < 0 || set_ciphers(ctx, c, l->name) < 0 ||
         load_truststore(ctx, c, l->name, l->client_auth != SK_CLIENT_AUTH_NONE) < 0)
         return -1;
     /* A client resuming a session (the Java client does) on a listener that
@@ -265,8 +272,9 @@ int sk_sec_tls_setup(sk_sec_listener *l, const sk_config *c)
     if (SSL_CTX_set_session_id_context(ctx, (const unsigned char *)l->name, (unsigned)sid_len) != 1)
         return -1;
     if (l->client_auth != SK_CLIENT_AUTH_NONE)
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (l->client_auth == SK_CLIENT_AUTH_REQUIRED
-                                                   ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), verify_client);
+        SSL_CTX_set_verify(
+            ctx, SSL_VERIFY_PEER | (l->client_auth == SK_CLIENT_AUTH_REQUIRED ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+            verify_client);
     const char *rules = sk_sec_get(c, l->name, NULL, "ssl.principal.mapping.rules");
     if (rules) {
         const char *why = sk_principal_rules_parse(rules, &l->rules, &l->nrules);

@@ -62,8 +62,7 @@ static void fuzz_json(sk_broker *b, const uint8_t *data, size_t size)
     cJSON_Delete(spec);
 }
 
-static void check_error_response(const kf_api *api, int16_t v, const void *body, kf_error_place place,
-                                 sk_arena *arena)
+static void check_error_response(const kf_api *api, int16_t v, const void *body, kf_error_place place, sk_arena *arena)
 {
     void *resp = kf_error_response(api, v, body, 6, place, arena);
     if (!resp)

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static sk_config cfg;
-static char *scratch;          /* holds the producer id block file */
+static char *scratch; /* holds the producer id block file */
 static sk_producer_ids *ids;
 static int64_t now_ms;
 

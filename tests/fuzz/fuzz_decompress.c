@@ -65,11 +65,11 @@ static void batch_mode(int codec, int target, bool require_keys, const uint8_t *
 
     sk_writer w;
     sk_writer_init(&w, SK_BATCH_HEADER_SIZE + size);
-    sk_write_i64(&w, 0);                              /* base offset */
+    sk_write_i64(&w, 0); /* base offset */
     sk_write_i32(&w, (int32_t)(SK_BATCH_HEADER_SIZE - SK_BATCH_LOG_OVERHEAD + size));
-    sk_write_i32(&w, 0);                              /* partition leader epoch */
-    sk_write_i8(&w, 2);                               /* magic */
-    sk_write_u32(&w, 0);                              /* CRC, below */
+    sk_write_i32(&w, 0); /* partition leader epoch */
+    sk_write_i8(&w, 2);  /* magic */
+    sk_write_u32(&w, 0); /* CRC, below */
     sk_write_i16(&w, (int16_t)codec);
     sk_write_i32(&w, count - 1);
     sk_write_i64(&w, 1700000000000LL);

@@ -57,7 +57,7 @@
 #define FUZZ_TOPIC "fuzz"
 #define FUZZ_SEGMENTS 4
 #define FUZZ_MAX_READS 4096
-#define SNAPSHOT_CRC_AT 2   /* producer_state.c: uint32 CRC after the int16 version */
+#define SNAPSHOT_CRC_AT 2 /* producer_state.c: uint32 CRC after the int16 version */
 #define SNAPSHOT_CRC_FROM 6
 
 enum { MODE_CHECKPOINT, MODE_METADATA, MODE_SNAPSHOT, MODE_OFFSET_INDEX, MODE_TIME_INDEX, MODE_TXN_INDEX };
@@ -66,7 +66,7 @@ enum { F_LOG, F_INDEX, F_TIMEINDEX, F_TXNINDEX, F_SNAPSHOT, F_METADATA, F_RECOVE
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static char *scratch;            /* this process's directory */
+static char *scratch; /* this process's directory */
 static sk_config cfg;
 static struct event_base *base;
 static sk_bg *bg;
@@ -223,8 +223,8 @@ static void fuzz_txn_index(const uint8_t *p, size_t n)
 
 typedef struct part_files {
     int64_t bases[FUZZ_SEGMENTS];
-    bool clean;              /* the clean-shutdown marker is written */
-    bool recovery_point;     /* a recovery-point checkpoint is written */
+    bool clean;          /* the clean-shutdown marker is written */
+    bool recovery_point; /* a recovery-point checkpoint is written */
 } part_files;
 
 /* Writes the entries of `p` as files of `dir` (the partition) and `store`. */
@@ -260,7 +260,9 @@ static void write_partition(const char *store, const char *dir, const uint8_t *p
             case F_TIMEINDEX:
             case F_TXNINDEX:
                 snprintf(path, sizeof path, "%s/%020" PRId64 "%s", dir, pf->bases[seg],
-                         type == F_INDEX ? ".index" : type == F_TIMEINDEX ? ".timeindex" : ".txnindex");
+                         type == F_INDEX       ? ".index"
+                         : type == F_TIMEINDEX ? ".timeindex"
+                                               : ".txnindex");
                 write_file(path, body, len);
                 break;
             case F_SNAPSHOT:
@@ -346,8 +348,8 @@ static bool exercise(sk_partition *p, part_offsets *o, bool validated)
     if (sk_partition_producers(p, &arena, &producers, &nproducers) == 0)
         fuzz_check(nproducers >= 0);
     sk_arena_free(&arena);
-    static const int64_t stamps[] = {SK_LIST_OFFSETS_LATEST, SK_LIST_OFFSETS_EARLIEST, SK_LIST_OFFSETS_MAX_TIMESTAMP,
-                                     0, FUZZ_T0, INT64_MAX};
+    static const int64_t stamps[] = {
+        SK_LIST_OFFSETS_LATEST, SK_LIST_OFFSETS_EARLIEST, SK_LIST_OFFSETS_MAX_TIMESTAMP, 0, FUZZ_T0, INT64_MAX};
     for (size_t i = 0; i < sizeof stamps / sizeof *stamps; i++) {
         int64_t off, ts;
         sk_partition_offset_for_timestamp(p, stamps[i], &off, &ts);

@@ -65,9 +65,8 @@ static void check_same_records(const sk_batch *a, const sk_batch *b)
         ry = sk_record_next(&rb.it, &y);
         fuzz_check(rx == ry);
         if (rx == 1) {
-            fuzz_check(x.attributes == y.attributes && x.timestamp == y.timestamp &&
-                       x.offset_delta == y.offset_delta && x.key_len == y.key_len &&
-                       x.value_len == y.value_len && x.header_count == y.header_count &&
+            fuzz_check(x.attributes == y.attributes && x.timestamp == y.timestamp && x.offset_delta == y.offset_delta &&
+                       x.key_len == y.key_len && x.value_len == y.value_len && x.header_count == y.header_count &&
                        x.headers_len == y.headers_len);
             fuzz_check(x.key_len <= 0 || !memcmp(x.key, y.key, (size_t)x.key_len));
             fuzz_check(x.value_len <= 0 || !memcmp(x.value, y.value, (size_t)x.value_len));

@@ -20,8 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Encodes `msg`, checks kf_size, and returns the bytes (the caller frees). */
-static uint8_t *encode_checked(const kf_struct_desc *d, int16_t v, bool flex, const void *msg,
-                               size_t *len)
+static uint8_t *encode_checked(const kf_struct_desc *d, int16_t v, bool flex, const void *msg, size_t *len)
 {
     sk_writer w;
     sk_writer_init(&w, 0);
@@ -33,8 +32,7 @@ static uint8_t *encode_checked(const kf_struct_desc *d, int16_t v, bool flex, co
 }
 
 /* Decodes `body` as `d` at version v; when it decodes, checks the round trip. */
-static void check_message(const kf_struct_desc *d, int16_t v, bool flex, const uint8_t *body,
-                          size_t len)
+static void check_message(const kf_struct_desc *d, int16_t v, bool flex, const uint8_t *body, size_t len)
 {
     sk_arena arena = {0};
     sk_reader r;

@@ -33,9 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static sk_scram_store *store;
 static sk_plain_user users[] = {{"alice", "alice-secret"}, {"bob", "x"}};
-static sk_sec_listener listener = {.name = "SASL_SSL", .protocol = SK_SEC_SASL_SSL,
-                                   .mechanisms = SK_SASL_PLAIN | SK_SASL_OAUTHBEARER, .plain_users = users,
-                                   .nplain_users = 2, .oauth_required_scope = "read"};
+static sk_sec_listener listener = {.name = "SASL_SSL",
+                                   .protocol = SK_SEC_SASL_SSL,
+                                   .mechanisms = SK_SASL_PLAIN | SK_SASL_OAUTHBEARER,
+                                   .plain_users = users,
+                                   .nplain_users = 2,
+                                   .oauth_required_scope = "read"};
 
 static char *text(const uint8_t *p, size_t n)
 {

@@ -69,8 +69,7 @@ START_TEST(test_checks)
     ck_assert_str_eq(msg, "Invalid value 40000 for configuration sasl.login.refresh.buffer.seconds: "
                           "Not a number of type SHORT");
     ck_assert_int_eq(check1("log.cleaner.min.cleanable.ratio", "0.25", false, msg, sizeof msg), SK_ERR_NONE);
-    ck_assert_int_eq(check1("log.cleaner.min.cleanable.ratio", "half", false, msg, sizeof msg),
-                     SK_ERR_INVALID_REQUEST);
+    ck_assert_int_eq(check1("log.cleaner.min.cleanable.ratio", "half", false, msg, sizeof msg), SK_ERR_INVALID_REQUEST);
     ck_assert_int_eq(check1("log.preallocate", "TRUE", false, msg, sizeof msg), SK_ERR_NONE);
     ck_assert_int_eq(check1("log.preallocate", "yes", false, msg, sizeof msg), SK_ERR_INVALID_REQUEST);
     ck_assert_str_eq(msg, "Invalid value yes for configuration log.preallocate: "
@@ -96,7 +95,7 @@ START_TEST(test_store)
     ck_assert_int_eq(sk_broker_configs_set(c, "1", "ssl.cipher.suites", "A,B"), 0);
     ck_assert_int_eq(sk_broker_configs_set(c, "", "log.cleaner.threads", "3"), 0);
     ck_assert_int_eq(sk_broker_configs_set(c, "1", "log.cleaner.threads", "4"), 0); /* replaces */
-    ck_assert_int_eq(sk_broker_configs_set(c, "1", "never.set", NULL), 0);           /* deleting nothing */
+    ck_assert_int_eq(sk_broker_configs_set(c, "1", "never.set", NULL), 0);          /* deleting nothing */
     ck_assert_int_eq(sk_broker_configs_save(c, dir), 0);
     sk_broker_configs_free(c);
 

@@ -66,7 +66,10 @@ static void on_sync_bytes(void *arg, const kf_sync_group_response *r)
 
 static sk_groups *open_consumer_groups(void)
 {
-    sk_groups_opts o = {.now_ms = fake_clock, .store = &test_store, .join_done = on_join, .sync_done = on_sync_bytes,
+    sk_groups_opts o = {.now_ms = fake_clock,
+                        .store = &test_store,
+                        .join_done = on_join,
+                        .sync_done = on_sync_bytes,
                         .topics = &fake_topics};
     return sk_groups_open(&cfg, &o);
 }
@@ -101,11 +104,11 @@ static void tps_string(const ctps *s, char *out, size_t n);
 typedef struct hbreq {
     const char *group, *member, *instance, *assignor;
     int32_t epoch;
-    int32_t rebalance_timeout;  /* 0 = -1 (unchanged) */
-    const char *topics;         /* "t,u"; NULL = unchanged */
-    const char *owned;          /* "t0 t1"; NULL = not sent */
-    const char *regex;          /* SubscribedTopicRegex; NULL = not sent */
-    bool v0;                    /* ConsumerGroupHeartbeat v0 (else v1) */
+    int32_t rebalance_timeout; /* 0 = -1 (unchanged) */
+    const char *topics;        /* "t,u"; NULL = unchanged */
+    const char *owned;         /* "t0 t1"; NULL = not sent */
+    const char *regex;         /* SubscribedTopicRegex; NULL = not sent */
+    bool v0;                   /* ConsumerGroupHeartbeat v0 (else v1) */
 } hbreq;
 
 static answer heartbeat_cg(hbreq q)
@@ -172,8 +175,8 @@ static answer heartbeat_cg(hbreq q)
 /* A member joins "g" subscribed to `topics_` (epoch 0, full request). */
 static answer join_cg(const char *member, const char *topics_)
 {
-    return heartbeat_cg((hbreq){.member = member, .epoch = 0, .rebalance_timeout = 30000, .topics = topics_,
-                                .owned = ""});
+    return heartbeat_cg(
+        (hbreq){.member = member, .epoch = 0, .rebalance_timeout = 30000, .topics = topics_, .owned = ""});
 }
 
 static answer beat(const char *member, int32_t epoch, const char *owned)
@@ -186,8 +189,7 @@ static void tps_string(const ctps *s, char *out, size_t n)
     size_t at = 0;
     out[0] = 0;
     for (int32_t i = 0; i < s->n && at + 8 < n; i++)
-        at += (size_t)snprintf(out + at, n - at, "%s%s%d", i ? " " : "", by_id(NULL, s->v[i].id),
-                               s->v[i].partition);
+        at += (size_t)snprintf(out + at, n - at, "%s%s%d", i ? " " : "", by_id(NULL, s->v[i].id), s->v[i].partition);
 }
 
 /* The coordinator's view of member `m` of "g". */
@@ -267,8 +269,8 @@ START_TEST(test_uniform_balanced_and_sticky)
     /* d joins: it gets one partition from each; a and b lose one only */
     ctps_copy(&prev[0], &two[0].target);
     ctps_copy(&prev[1], &two[1].target);
-    cassign_member three[3] = {{"a", sub_t, 1, &prev[0], {0}}, {"b", sub_t, 1, &prev[1], {0}},
-                               {"d", sub_t, 1, NULL, {0}}};
+    cassign_member three[3] = {
+        {"a", sub_t, 1, &prev[0], {0}}, {"b", sub_t, 1, &prev[1], {0}}, {"d", sub_t, 1, NULL, {0}}};
     run_assignor("uniform", three, 3);
     ck_assert_str_eq(target_str(&three[0]), "t0 t2");
     ck_assert_str_eq(target_str(&three[1]), "t1 t4");
@@ -278,8 +280,8 @@ START_TEST(test_uniform_balanced_and_sticky)
     ctps_copy(&prev[0], &three[0].target);
     ctps_copy(&prev[1], &three[1].target);
     ctps_copy(&prev[2], &three[2].target);
-    cassign_member more[3] = {{"a", sub_tu, 2, &prev[0], {0}}, {"b", sub_tu, 2, &prev[1], {0}},
-                              {"d", sub_tu, 2, &prev[2], {0}}};
+    cassign_member more[3] = {
+        {"a", sub_tu, 2, &prev[0], {0}}, {"b", sub_tu, 2, &prev[1], {0}}, {"d", sub_tu, 2, &prev[2], {0}}};
     run_assignor("uniform", more, 3);
     ck_assert_str_eq(target_str(&more[0]), "t0 t2 u0");
     ck_assert_str_eq(target_str(&more[1]), "t1 t4 u1");
@@ -428,8 +430,8 @@ END_TEST
 
 START_TEST(test_heartbeat_errors)
 {
-    answer r = heartbeat_cg((hbreq){.group = "", .member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t",
-                                    .owned = ""});
+    answer r = heartbeat_cg(
+        (hbreq){.group = "", .member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_int_eq(r.error, SK_ERR_INVALID_REQUEST);
     ck_assert_str_eq(r.message, "GroupId can't be empty.");
     ck_assert_str_eq(r.member_id, "<null>");
@@ -440,7 +442,8 @@ START_TEST(test_heartbeat_errors)
     r = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t"});
     ck_assert_str_eq(r.message, "TopicPartitions must be empty when (re-)joining.");
     r = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .owned = ""});
-    ck_assert_str_eq(r.message, "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
+    ck_assert_str_eq(r.message,
+                     "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
     r = heartbeat_cg((hbreq){.member = "", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_str_eq(r.message, "MemberId can't be empty.");
     r = heartbeat_cg((hbreq){.member = "A", .epoch = -3});
@@ -449,8 +452,8 @@ START_TEST(test_heartbeat_errors)
     ck_assert_str_eq(r.message, "InstanceId can't be null.");
     r = heartbeat_cg((hbreq){.member = "A", .instance = "", .epoch = 1});
     ck_assert_str_eq(r.message, "InstanceId can't be empty.");
-    r = heartbeat_cg((hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
-                             .assignor = "sticky"});
+    r = heartbeat_cg(
+        (hbreq){.member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "sticky"});
     ck_assert_int_eq(r.error, SK_ERR_UNSUPPORTED_ASSIGNOR);
     ck_assert_uint_eq(sk_groups_count(gs), 0);
 
@@ -466,8 +469,7 @@ START_TEST(test_heartbeat_errors)
     ck_assert_int_eq(r.error, SK_ERR_UNKNOWN_MEMBER_ID);
 
     /* v0: the coordinator names a member that joins without an id */
-    r = heartbeat_cg((hbreq){.member = "", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
-                             .v0 = true});
+    r = heartbeat_cg((hbreq){.member = "", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .v0 = true});
     ck_assert_int_eq(r.error, SK_ERR_NONE);
     ck_assert_uint_eq(strlen(r.member_id), 22);
     ck_assert_int_eq(r.epoch, 2);
@@ -475,8 +477,8 @@ START_TEST(test_heartbeat_errors)
     /* a classic group with members is not a consumer group */
     char m[64];
     stable_member("classic", m, sizeof m);
-    r = heartbeat_cg((hbreq){.group = "classic", .member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t",
-                             .owned = ""});
+    r = heartbeat_cg(
+        (hbreq){.group = "classic", .member = "A", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_int_eq(r.error, SK_ERR_GROUP_ID_NOT_FOUND);
     /* and a classic JoinGroup meets a consumer group with members: it may
      * join (cgroup_migrate.c), but not with a malformed subscription */
@@ -490,11 +492,11 @@ END_TEST
 
 START_TEST(test_static_members)
 {
-    answer a = heartbeat_cg((hbreq){.member = "A1", .instance = "ia", .epoch = 0, .rebalance_timeout = 1,
-                                    .topics = "t", .owned = ""});
+    answer a = heartbeat_cg(
+        (hbreq){.member = "A1", .instance = "ia", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_int_eq(a.epoch, 1);
-    answer b = heartbeat_cg((hbreq){.member = "B1", .instance = "ib", .epoch = 0, .rebalance_timeout = 1,
-                                    .topics = "t", .owned = ""});
+    answer b = heartbeat_cg(
+        (hbreq){.member = "B1", .instance = "ib", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_int_eq(b.epoch, 2);
     beat("A1", 1, "t0 t1 t2 t3 t4 t5");
     heartbeat_cg((hbreq){.member = "A1", .instance = "ia", .epoch = 1, .owned = "t0 t1 t2"});
@@ -502,8 +504,8 @@ START_TEST(test_static_members)
     ck_assert_str_eq(b.assignment, "t3 t4 t5");
 
     /* another process with the same instance id while B1 is active */
-    answer x = heartbeat_cg((hbreq){.member = "B2", .instance = "ib", .epoch = 0, .rebalance_timeout = 1,
-                                    .topics = "t", .owned = ""});
+    answer x = heartbeat_cg(
+        (hbreq){.member = "B2", .instance = "ib", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_int_eq(x.error, SK_ERR_UNRELEASED_INSTANCE_ID);
     /* the instance id with another member id */
     x = heartbeat_cg((hbreq){.member = "B2", .instance = "ib", .epoch = 2, .owned = ""});
@@ -521,8 +523,8 @@ START_TEST(test_static_members)
     ck_assert(!a.has_assignment);
 
     /* it comes back as B2: same partitions, no new group epoch */
-    x = heartbeat_cg((hbreq){.member = "B2", .instance = "ib", .epoch = 0, .rebalance_timeout = 1, .topics = "t",
-                             .owned = ""});
+    x = heartbeat_cg(
+        (hbreq){.member = "B2", .instance = "ib", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = ""});
     ck_assert_int_eq(x.error, SK_ERR_NONE);
     ck_assert_int_eq(x.epoch, 2);
     ck_assert_str_eq(x.assignment, "t3 t4 t5");
@@ -585,7 +587,8 @@ START_TEST(test_regex_subscription)
     answer b = join_cg("B", "u");
     ck_assert_str_eq(b.assignment, "u0 u1 u2");
     /* "" clears the regex (librdkafka sends it beside topic names) */
-    a = heartbeat_cg((hbreq){.member = "A", .epoch = 3, .topics = "v", .regex = "", .owned = "t0 t1 t2 t3 t4 t5 v0 v1"});
+    a = heartbeat_cg(
+        (hbreq){.member = "A", .epoch = 3, .topics = "v", .regex = "", .owned = "t0 t1 t2 t3 t4 t5 v0 v1"});
     ck_assert_int_eq(a.error, SK_ERR_NONE);
     ck_assert_ptr_null(member_of("A")->regex);
     ck_assert_int_eq(a.epoch, 3); /* t's partitions to revoke first */
@@ -721,7 +724,7 @@ START_TEST(test_offset_expiration)
     settle();
     ck_assert_ptr_nonnull(cg());
     ck_assert_int_eq(commit_cg("A", 1), SK_ERR_NONE); /* t-0, subscribed: never expires while subscribed */
-    for (int i = 0; i < 2 * 7 * 24 * 6; i++) { /* two weeks of 10-minute checks */
+    for (int i = 0; i < 2 * 7 * 24 * 6; i++) {        /* two weeks of 10-minute checks */
         advance(600000);
         beat("A", 1, "t0 t1 t2 t3 t4 t5");
         settle();
@@ -762,8 +765,13 @@ static void reload(void)
 START_TEST(test_replay_gives_the_same_group)
 {
     join_cg("A", "t");
-    heartbeat_cg((hbreq){.member = "B", .instance = "ib", .epoch = 0, .rebalance_timeout = 1, .topics = "t",
-                         .owned = "", .assignor = "range"});
+    heartbeat_cg((hbreq){.member = "B",
+                         .instance = "ib",
+                         .epoch = 0,
+                         .rebalance_timeout = 1,
+                         .topics = "t",
+                         .owned = "",
+                         .assignor = "range"});
     beat("A", 1, "t0 t1 t2 t3 t4 t5");
     ck_assert_int_eq(member_of("A")->state, CM_UNREVOKED_PARTITIONS);
     cgroup before = *cg();
@@ -1125,13 +1133,13 @@ START_TEST(test_describe)
     ck_assert_str_eq(d.error_message.p, "Group nope not found.");
     ck_assert_str_eq(d.group_state.p, "");
     /* the assignor most members ask for */
-    heartbeat_cg((hbreq){.member = "B", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
-                         .assignor = "range"});
+    heartbeat_cg(
+        (hbreq){.member = "B", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "range"});
     ck_assert_str_eq(cgroup_assignor(cg()), "range");
-    heartbeat_cg((hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
-                         .assignor = "uniform"});
-    heartbeat_cg((hbreq){.member = "D", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "",
-                         .assignor = "uniform"});
+    heartbeat_cg(
+        (hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "uniform"});
+    heartbeat_cg(
+        (hbreq){.member = "D", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "uniform"});
     ck_assert_str_eq(cgroup_assignor(cg()), "uniform");
     sk_arena_free(&a);
 }

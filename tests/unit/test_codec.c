@@ -36,8 +36,14 @@ typedef struct wire_msg {
     kf_str s;
     kf_bytes b;
     kf_bytes rec;
-    struct { int32_t *items; int32_t n; } ints;
-    struct { wire_elem *items; int32_t n; } elems;
+    struct {
+        int32_t *items;
+        int32_t n;
+    } ints;
+    struct {
+        wire_elem *items;
+        int32_t n;
+    } elems;
     kf_uuid id;
     bool flag;
     double f;
@@ -48,8 +54,10 @@ typedef struct wire_msg {
     kf_str tagged_s;
 } wire_msg;
 
-#define WF(name, type, elem, vmin, nmin, tag, def, defnull, child)                               \
-    {#name, type, elem, offsetof(wire_msg, name), vmin, KF_VMAX, nmin, KF_VMAX, tag, def, defnull, child}
+#define WF(name, type, elem, vmin, nmin, tag, def, defnull, child)                                          \
+    {                                                                                                       \
+#name, type, elem, offsetof(wire_msg, name), vmin, KF_VMAX, nmin, KF_VMAX, tag, def, defnull, child \
+    }
 static const kf_field wire_fields[] = {
     WF(s, KF_STRING, 0, 0, 1, -1, 0, false, NULL),
     WF(b, KF_BYTES, 0, 0, 1, -1, 0, false, NULL),
@@ -69,11 +77,13 @@ static const kf_struct_desc wire_desc = {"wire_msg", sizeof(wire_msg), 13, wire_
 
 /* A struct with only an array, to see that nothing is allocated on bad counts. */
 typedef struct count_msg {
-    struct { wire_elem *items; int32_t n; } elems;
+    struct {
+        wire_elem *items;
+        int32_t n;
+    } elems;
 } count_msg;
 static const kf_field count_fields[] = {
-    {"elems", KF_ARRAY, KF_STRUCT, offsetof(count_msg, elems), 0, KF_VMAX, KF_VMAX, -1, -1, 0,
-     false, &wire_elem_desc},
+    {"elems", KF_ARRAY, KF_STRUCT, offsetof(count_msg, elems), 0, KF_VMAX, KF_VMAX, -1, -1, 0, false, &wire_elem_desc},
 };
 static const kf_struct_desc count_desc = {"count_msg", sizeof(count_msg), 1, count_fields};
 
@@ -104,7 +114,7 @@ static void wire_sample(wire_msg *m, wire_elem *e)
 
 #define FIXED_TAIL "000102030405060708090a0b0c0d0e0f 01 3ff8000000000000 fffe 80000000 fe"
 #define NULLS_HEAD "0000 00000000 ffffffff 00000000 " /* "", empty, null, [] */
-#define TAGS_HEAD "01 01 00 01 01 " FIXED_TAIL " "      /* the v2 body before its tags */
+#define TAGS_HEAD "01 01 00 01 01 " FIXED_TAIL " "    /* the v2 body before its tags */
 
 START_TEST(test_wire_plain)
 {
@@ -146,8 +156,7 @@ START_TEST(test_wire_compact_and_tags)
     wire_elem e;
     wire_sample(&m, &e);
     check_hex(&a, &wire_desc, 2, true, &m,
-              "03 6869  04 010203  02 ff  03 00000007 ffffffff  02 0001 02 78 00  " FIXED_TAIL
-              "  00");
+              "03 6869  04 010203  02 ff  03 00000007 ffffffff  02 0001 02 78 00  " FIXED_TAIL "  00");
     /* Tagged fields that differ from their default are written, in tag order. */
     m.tagged_i = 300;
     m.tagged_s = kf_str_c("t");
@@ -173,16 +182,14 @@ START_TEST(test_wire_nulls)
     m.ints.n = -1;
     m.elems.n = 0;
     /* v0 does not allow nulls: written as empty; records are always nullable. */
-    wire_msg *d = check_hex(&a, &wire_desc, 0, false, &m,
-                            "0000 00000000 ffffffff 00000000 00000000 " FIXED_TAIL);
+    wire_msg *d = check_hex(&a, &wire_desc, 0, false, &m, "0000 00000000 ffffffff 00000000 00000000 " FIXED_TAIL);
     assert_str(d->s, "");
     ck_assert_ptr_nonnull(d->b.p);
     ck_assert_int_eq(d->b.len, 0);
     ck_assert_ptr_null(d->rec.p);
     ck_assert_int_eq(d->rec.len, -1);
     ck_assert_int_eq(d->ints.n, 0);
-    d = check_hex(&a, &wire_desc, 1, false, &m,
-                  "ffff ffffffff ffffffff ffffffff 00000000 " FIXED_TAIL);
+    d = check_hex(&a, &wire_desc, 1, false, &m, "ffff ffffffff ffffffff ffffffff 00000000 " FIXED_TAIL);
     assert_str(d->s, NULL);
     ck_assert_ptr_null(d->b.p);
     ck_assert_int_eq(d->b.len, -1);
@@ -205,11 +212,13 @@ START_TEST(test_wire_bool_and_trailing)
     /* Any non-zero byte is true. */
     ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false,
                                 "0000 00000000 ffffffff 00000000 00000000 000102030405060708090a0b0c0d0e0f"
-                                " 02 3ff8000000000000 fffe 80000000 fe", &out), 0);
+                                " 02 3ff8000000000000 fffe 80000000 fe",
+                                &out),
+                     0);
     ck_assert(((wire_msg *)out)->flag);
     /* Trailing bytes are left in the reader for the caller. */
-    ck_assert_int_eq(decode_hex(&a, &wire_desc, 0, false,
-                                "0000 00000000 ffffffff 00000000 00000000 " FIXED_TAIL " 00", &out), 1);
+    ck_assert_int_eq(
+        decode_hex(&a, &wire_desc, 0, false, "0000 00000000 ffffffff 00000000 00000000 " FIXED_TAIL " 00", &out), 1);
     sk_arena_free(&a);
 }
 END_TEST
@@ -315,8 +324,7 @@ START_TEST(test_wire_malformed)
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
         sk_arena a = {0};
         void *out;
-        ck_assert_msg(decode_hex(&a, &wire_desc, malformed[i].v, malformed[i].v >= 2,
-                                 malformed[i].hex, &out) == -1,
+        ck_assert_msg(decode_hex(&a, &wire_desc, malformed[i].v, malformed[i].v >= 2, malformed[i].hex, &out) == -1,
                       "case %zu decoded", i);
         sk_arena_free(&a);
     }
@@ -407,8 +415,7 @@ START_TEST(test_api_versions_response)
     m.api_keys.n = 2;
     m.throttle_time_ms = 5;
     kf_api_versions_response *d =
-        check_hex(&a, &kf_api_versions_response_desc, 0, false, &m,
-                  "0000 00000002 0003 0000 000d 0012 0000 0004");
+        check_hex(&a, &kf_api_versions_response_desc, 0, false, &m, "0000 00000002 0003 0000 000d 0012 0000 0004");
     ck_assert_int_eq(d->throttle_time_ms, 0);
     ck_assert_int_eq(d->api_keys.items[1].api_key, 18);
     ck_assert_int_eq(d->api_keys.items[1].max_version, 4);
@@ -440,8 +447,7 @@ START_TEST(test_api_versions_response)
     ck_assert_int_eq(d->finalized_features.items[0].min_version_level, 1);
     ck_assert(d->zk_migration_ready);
     /* v0-2 never carry them. */
-    check_hex(&a, &kf_api_versions_response_desc, 2, false, &m,
-              "0000 00000002 0003 0000 000d 0012 0000 0004 00000005");
+    check_hex(&a, &kf_api_versions_response_desc, 2, false, &m, "0000 00000002 0003 0000 000d 0012 0000 0004 00000005");
     sk_arena_free(&a);
 }
 END_TEST
@@ -744,8 +750,12 @@ START_TEST(test_request_header_v1)
     ck_assert_uint_eq(sk_reader_left(&r), 1);
 
     /* Short headers and bad client id lengths. */
-    static const char *const bad[] = {"", "0003", "0003 0004 000000", "0003 0004 0000002a",
-                                      "0003 0004 0000002a 00", "0003 0004 0000002a 0002 61",
+    static const char *const bad[] = {"",
+                                      "0003",
+                                      "0003 0004 000000",
+                                      "0003 0004 0000002a",
+                                      "0003 0004 0000002a 00",
+                                      "0003 0004 0000002a 0002 61",
                                       "0003 0004 0000002a fffe 61"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = unhex(bad[i], buf, sizeof buf);

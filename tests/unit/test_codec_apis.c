@@ -64,9 +64,10 @@ START_TEST(test_produce)
     resp.node_endpoints.n = 1;
     check_hex(&a, &kf_produce_response_desc, 0, false, &resp,
               "00000001 0001 74 00000001 00000000 0006 ffffffffffffffff");
-    kf_produce_response *dr = check_hex(&a, &kf_produce_response_desc, 10, true, &resp,
-        "02 0274 02 00000000 0006 ffffffffffffffff ffffffffffffffff ffffffffffffffff 01 00"
-        " 01 00 09 00000002 00000005 00  00  00000000  01 00 0d 02 00000002 0268 00002384 00 00");
+    kf_produce_response *dr =
+        check_hex(&a, &kf_produce_response_desc, 10, true, &resp,
+                  "02 0274 02 00000000 0006 ffffffffffffffff ffffffffffffffff ffffffffffffffff 01 00"
+                  " 01 00 09 00000002 00000005 00  00  00000000  01 00 0d 02 00000002 0268 00002384 00 00");
     ck_assert_int_eq(dr->responses.items[0].partition_responses.items[0].current_leader.leader_epoch, 5);
     ck_assert_int_eq(dr->node_endpoints.n, 1);
     assert_str(dr->node_endpoints.items[0].host, "h");
@@ -84,8 +85,8 @@ START_TEST(test_produce)
     ck_assert_int_eq(dr->responses.items[0].partition_responses.items[0].record_errors.items[0].batch_index, 3);
     assert_str(dr->responses.items[0].partition_responses.items[0].error_message, "invalid record");
     dr = roundtrip(&a, api, false, 8, &resp);
-    assert_str(dr->responses.items[0].partition_responses.items[0].record_errors.items[0]
-                   .batch_index_error_message, "bad");
+    assert_str(dr->responses.items[0].partition_responses.items[0].record_errors.items[0].batch_index_error_message,
+               "bad");
     sk_arena_free(&a);
 }
 END_TEST
@@ -134,8 +135,8 @@ START_TEST(test_fetch)
 
     /* v4 exactly: replica_id, max_wait, min_bytes, max_bytes, isolation, topics. */
     kf_fetch_request *d = check_hex(&a, &kf_fetch_request_desc, 4, false, &req,
-        "ffffffff 000001f4 00000001 7fffffff 01 00000001 0001 74 00000001 00000001"
-        " 0000000000000064 00100000");
+                                    "ffffffff 000001f4 00000001 7fffffff 01 00000001 0001 74 00000001 00000001"
+                                    " 0000000000000064 00100000");
     ck_assert_int_eq(d->topics.items[0].partitions.items[0].current_leader_epoch, -1);
     ck_assert_int_eq(d->session_epoch, -1);
     ck_assert_int_eq(d->forgotten_topics_data.n, 0);
@@ -179,9 +180,10 @@ START_TEST(test_fetch)
     resp.session_id = 9;
     resp.responses.items = &rt;
     resp.responses.n = 1;
-    kf_fetch_response *dr = check_hex(&a, &kf_fetch_response_desc, 4, false, &resp,
-        "00000000 00000001 0001 74 00000001 00000000 0000 0000000000000078 000000000000006e"
-        " 00000001 000000000000002a 000000000000005a 00000003 aabbcc");
+    kf_fetch_response *dr =
+        check_hex(&a, &kf_fetch_response_desc, 4, false, &resp,
+                  "00000000 00000001 0001 74 00000001 00000000 0000 0000000000000078 000000000000006e"
+                  " 00000001 000000000000002a 000000000000005a 00000003 aabbcc");
     ck_assert_int_eq(dr->responses.items[0].partitions.items[0].log_start_offset, -1);
     ck_assert_int_eq(dr->session_id, 0);
     dr = roundtrip(&a, api, false, 12, &resp);
@@ -224,7 +226,7 @@ START_TEST(test_list_offsets)
     check_hex(&a, &kf_list_offsets_request_desc, 2, false, &req,
               "ffffffff 01 00000001 0001 74 00000001 00000000 ffffffffffffffff");
     kf_list_offsets_request *d = check_hex(&a, &kf_list_offsets_request_desc, 6, true, &req,
-              "ffffffff 01 02 0274 02 00000000 ffffffff ffffffffffffffff 00 00 00");
+                                           "ffffffff 01 02 0274 02 00000000 ffffffff ffffffffffffffff 00 00 00");
     ck_assert_int_eq(d->timeout_ms, 0);
     d = roundtrip(&a, api, true, 10, &req);
     ck_assert_int_eq(d->timeout_ms, 1000);
@@ -239,11 +241,12 @@ START_TEST(test_list_offsets)
     kf_init(&kf_list_offsets_response_desc, &resp);
     resp.topics.items = &rt;
     resp.topics.n = 1;
-    kf_list_offsets_response *dr = check_hex(&a, &kf_list_offsets_response_desc, 1, false, &resp,
-        "00000001 0001 74 00000001 00000000 0000 ffffffffffffffff 0000000000000005");
+    kf_list_offsets_response *dr =
+        check_hex(&a, &kf_list_offsets_response_desc, 1, false, &resp,
+                  "00000001 0001 74 00000001 00000000 0000 ffffffffffffffff 0000000000000005");
     ck_assert_int_eq(dr->topics.items[0].partitions.items[0].offset, 5);
     dr = check_hex(&a, &kf_list_offsets_response_desc, 6, true, &resp,
-        "00000000 02 0274 02 00000000 0000 ffffffffffffffff 0000000000000005 00000000 00 00 00");
+                   "00000000 02 0274 02 00000000 0000 ffffffffffffffff 0000000000000005 00000000 00 00 00");
     dr = roundtrip(&a, api, false, 10, &resp);
     ck_assert_int_eq(dr->topics.items[0].partitions.items[0].leader_epoch, 0);
     sk_arena_free(&a);
@@ -284,7 +287,8 @@ START_TEST(test_mirror_array)
     kf_list_offsets_response rs;
     kf_init(&kf_list_offsets_response_desc, &rs);
     ck_assert_int_eq(kf_mirror_array(&kf_list_offsets_response_topic_desc, &rs.topics,
-                                     &kf_list_offsets_request_topic_desc, &rq.topics, &a), 0);
+                                     &kf_list_offsets_request_topic_desc, &rq.topics, &a),
+                     0);
     ck_assert_int_eq(rs.topics.n, 2);
     ck_assert_ptr_eq(rs.topics.items[1].name.p, rt[1].name.p);
     ck_assert_int_eq(rs.topics.items[1].name.len, 2);
@@ -302,16 +306,21 @@ START_TEST(test_mirror_array)
     int32_t idx[2] = {3, 1};
     kf_offset_fetch_request_topic ft2 = {kf_str_c("u"), {idx, 2}};
     kf_offset_fetch_request_topic both[2] = {ft, ft2};
-    struct { kf_offset_fetch_request_topic *items; int32_t n; } in = {both, 2}, none = {NULL, -1};
+    struct {
+        kf_offset_fetch_request_topic *items;
+        int32_t n;
+    } in = {both, 2}, none = {NULL, -1};
     kf_offset_fetch_request_group g;
     ck_assert_int_eq(kf_mirror_array(&kf_offset_fetch_request_group_topic_desc, &g.topics,
-                                     &kf_offset_fetch_request_topic_desc, &in, &a), 0);
+                                     &kf_offset_fetch_request_topic_desc, &in, &a),
+                     0);
     ck_assert_int_eq(g.topics.n, 2);
     ck_assert_int_eq(g.topics.items[0].partition_indexes.n, -1);
     ck_assert_ptr_eq(g.topics.items[1].partition_indexes.items, idx);
     ck_assert_int_eq(g.topics.items[1].partition_indexes.n, 2);
     ck_assert_int_eq(kf_mirror_array(&kf_offset_fetch_request_group_topic_desc, &g.topics,
-                                     &kf_offset_fetch_request_topic_desc, &none, &a), 0);
+                                     &kf_offset_fetch_request_topic_desc, &none, &a),
+                     0);
     ck_assert_int_eq(g.topics.n, -1);
     ck_assert_ptr_null(g.topics.items);
     sk_arena_free(&a);

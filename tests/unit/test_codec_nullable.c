@@ -33,18 +33,16 @@ static const kf_struct_desc opt_child_desc = {"opt_child", sizeof(opt_child), 2,
 
 typedef struct opt_msg {
     int16_t n;
-    opt_child *opt;    /* untagged, every version */
+    opt_child *opt; /* untagged, every version */
     int8_t after;
     opt_child *tagged; /* tag 0, flexible versions */
 } opt_msg;
 
 static const kf_field opt_fields[] = {
     {"n", KF_INT16, 0, offsetof(opt_msg, n), 0, KF_VMAX, KF_VMAX, -1, -1, 0, false, NULL},
-    {"opt", KF_NULLABLE_STRUCT, 0, offsetof(opt_msg, opt), 0, KF_VMAX, 0, KF_VMAX, -1, 0, true,
-     &opt_child_desc},
+    {"opt", KF_NULLABLE_STRUCT, 0, offsetof(opt_msg, opt), 0, KF_VMAX, 0, KF_VMAX, -1, 0, true, &opt_child_desc},
     {"after", KF_INT8, 0, offsetof(opt_msg, after), 0, KF_VMAX, KF_VMAX, -1, -1, 0, false, NULL},
-    {"tagged", KF_NULLABLE_STRUCT, 0, offsetof(opt_msg, tagged), 1, KF_VMAX, 1, KF_VMAX, 0, 0, true,
-     &opt_child_desc},
+    {"tagged", KF_NULLABLE_STRUCT, 0, offsetof(opt_msg, tagged), 1, KF_VMAX, 1, KF_VMAX, 0, 0, true, &opt_child_desc},
 };
 static const kf_struct_desc opt_desc = {"opt_msg", sizeof(opt_msg), 4, opt_fields};
 
@@ -163,8 +161,7 @@ START_TEST(test_tagged)
     ck_assert_int_eq(decode_hex(&a, &opt_desc, 1, true, "0007 ff 05 01 00 05 8080808008", (void **)&d), 0);
     ck_assert_ptr_null(d->tagged);
     /* Any marker from 1 to 2^31 - 1 is present. */
-    ck_assert_int_eq(decode_hex(&a, &opt_desc, 1, true, "0007 ff 05 01 00 05 02 0004 01 00",
-                                (void **)&d), 0);
+    ck_assert_int_eq(decode_hex(&a, &opt_desc, 1, true, "0007 ff 05 01 00 05 02 0004 01 00", (void **)&d), 0);
     ck_assert_int_eq(d->tagged->a, 4);
     assert_str(d->tagged->s, "");
     sk_arena_free(&a);
@@ -197,8 +194,7 @@ START_TEST(test_both_present)
     opt_sample(&m);
     m.opt = &c1;
     m.tagged = &c2;
-    opt_msg *d = check_hex(&a, &opt_desc, 1, true, &m,
-                           "0007 01 0001 03 6162 00 05 01 00 05 01 ffff 01 00");
+    opt_msg *d = check_hex(&a, &opt_desc, 1, true, &m, "0007 01 0001 03 6162 00 05 01 00 05 01 ffff 01 00");
     ck_assert_int_eq(d->opt->a, 1);
     assert_str(d->opt->s, "ab");
     ck_assert_int_eq(d->tagged->a, -1);
@@ -288,11 +284,12 @@ START_TEST(test_dtp_response)
 
     /* Partition: error, index, leader, epoch, replicas [1], isr [1], ELR
      * null, last known ELR null, offline [], tags. */
-#define DTP_TOPIC "02 0000 0261 " TOPIC_UUID_HEX " 00 " \
-                  "02 0000 00000000 00000001 00000000 02 00000001 02 00000001 00 00 01 00 " \
-                  "00000df8 00 "
-    dtp_response *d = check_hex(&a, &kf_describe_topic_partitions_response_desc, 0, true, &resp,
-                                "00000000 " DTP_TOPIC "ff 00");
+#define DTP_TOPIC                                                             \
+    "02 0000 0261 " TOPIC_UUID_HEX " 00 "                                     \
+    "02 0000 00000000 00000001 00000000 02 00000001 02 00000001 00 00 01 00 " \
+    "00000df8 00 "
+    dtp_response *d =
+        check_hex(&a, &kf_describe_topic_partitions_response_desc, 0, true, &resp, "00000000 " DTP_TOPIC "ff 00");
     ck_assert_ptr_null(d->next_topic_partition);
     ck_assert_int_eq(d->topics.items[0].partitions.items[0].eligible_leader_replicas.n, -1);
     ck_assert_int_eq(d->topics.items[0].partitions.items[0].last_known_elr.n, -1);

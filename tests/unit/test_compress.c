@@ -28,11 +28,10 @@
 #define BOMB_CAP (16 * MIB)
 #define BASE_TS 1700000000000LL
 
-static const int all_codecs[] = { SK_COMPRESSION_NONE, SK_COMPRESSION_GZIP, SK_COMPRESSION_SNAPPY,
-                                   SK_COMPRESSION_LZ4, SK_COMPRESSION_ZSTD };
+static const int all_codecs[] = {SK_COMPRESSION_NONE, SK_COMPRESSION_GZIP, SK_COMPRESSION_SNAPPY, SK_COMPRESSION_LZ4,
+                                 SK_COMPRESSION_ZSTD};
 #define N_CODECS 5
-static const int real_codecs[] = { SK_COMPRESSION_GZIP, SK_COMPRESSION_SNAPPY, SK_COMPRESSION_LZ4,
-                                    SK_COMPRESSION_ZSTD };
+static const int real_codecs[] = {SK_COMPRESSION_GZIP, SK_COMPRESSION_SNAPPY, SK_COMPRESSION_LZ4, SK_COMPRESSION_ZSTD};
 
 /* Deterministic mixed data: runs of pseudo-random bytes and of repeated text. */
 static uint8_t *mixed(size_t n, uint32_t seed)
@@ -62,7 +61,7 @@ static uint8_t *mixed(size_t n, uint32_t seed)
 
 START_TEST(test_round_trip)
 {
-    static const size_t sizes[] = { 0, 1, 64 * KIB + 1, MIB };
+    static const size_t sizes[] = {0, 1, 64 * KIB + 1, MIB};
     int codec = all_codecs[_i];
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         size_t n = sizes[s];
@@ -92,11 +91,13 @@ END_TEST
 
 START_TEST(test_levels)
 {
-    static const struct { int codec, level; } cases[] = {
-        { SK_COMPRESSION_GZIP, 1 },  { SK_COMPRESSION_GZIP, 9 },    { SK_COMPRESSION_GZIP, -1 },
-        { SK_COMPRESSION_LZ4, 1 },   { SK_COMPRESSION_LZ4, 3 },     { SK_COMPRESSION_LZ4, 17 },
-        { SK_COMPRESSION_ZSTD, -131072 }, { SK_COMPRESSION_ZSTD, -1 }, { SK_COMPRESSION_ZSTD, 19 },
-        { SK_COMPRESSION_SNAPPY, 42 },
+    static const struct {
+        int codec, level;
+    } cases[] = {
+        {SK_COMPRESSION_GZIP, 1},       {SK_COMPRESSION_GZIP, 9},  {SK_COMPRESSION_GZIP, -1},
+        {SK_COMPRESSION_LZ4, 1},        {SK_COMPRESSION_LZ4, 3},   {SK_COMPRESSION_LZ4, 17},
+        {SK_COMPRESSION_ZSTD, -131072}, {SK_COMPRESSION_ZSTD, -1}, {SK_COMPRESSION_ZSTD, 19},
+        {SK_COMPRESSION_SNAPPY, 42},
     };
     size_t n = 64 * KIB + 1;
     uint8_t *in = mixed(n, 99);
@@ -179,7 +180,7 @@ START_TEST(test_gzip_format)
     sk_writer c;
     sk_writer_init(&c, 0);
     ck_assert_int_eq(sk_compress(SK_COMPRESSION_GZIP, SK_COMPRESSION_LEVEL_DEFAULT, in, n, &c), 0);
-    static const uint8_t head[] = { 0x1f, 0x8b, 8, 0 }; /* magic, deflate, no flags */
+    static const uint8_t head[] = {0x1f, 0x8b, 8, 0}; /* magic, deflate, no flags */
     ck_assert_mem_eq(c.buf, head, sizeof head);
     const uint8_t *t = c.buf + c.len - 8; /* trailer: CRC-32 and size, little-endian */
     uint32_t crc = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
@@ -198,11 +199,11 @@ START_TEST(test_snappy_xerial_format)
     sk_writer c;
     sk_writer_init(&c, 0);
     ck_assert_int_eq(sk_compress(SK_COMPRESSION_SNAPPY, SK_COMPRESSION_LEVEL_DEFAULT, in, n, &c), 0);
-    static const uint8_t head[] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+    static const uint8_t head[] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
     ck_assert_uint_ge(c.len, sizeof head);
     ck_assert_mem_eq(c.buf, head, sizeof head);
     /* Blocks of 32 KiB of input: 32768, 32768, 1. */
-    static const size_t expect[] = { 32768, 32768, 1 };
+    static const size_t expect[] = {32768, 32768, 1};
     size_t pos = sizeof head, out = 0;
     for (int b = 0; b < 3; b++) {
         ck_assert_uint_le(pos + 4, c.len);
@@ -253,10 +254,10 @@ START_TEST(test_snappy_raw_and_xerial_decode)
 
     /* xerial: header, blocks of 40000 + 60000, then a second stream (header
      * + one block of the whole input again). */
-    static const uint8_t head[] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+    static const uint8_t head[] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
     sk_writer x;
     sk_writer_init(&x, 0);
-    const size_t parts[][2] = { { 0, 40000 }, { 40000, 60000 } };
+    const size_t parts[][2] = {{0, 40000}, {40000, 60000}};
     sk_write_raw(&x, head, sizeof head);
     for (int i = 0; i < 2; i++) {
         size_t l = max;
@@ -275,17 +276,13 @@ START_TEST(test_snappy_raw_and_xerial_decode)
     ck_assert_uint_eq(d.len, 2 * n);
     ck_assert_mem_eq(d.buf, in, n);
     ck_assert_mem_eq(d.buf + n, in, n);
-    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, x.buf, x.len, 2 * n - 1, &d),
-                     SK_COMPRESS_TOO_LARGE);
+    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, x.buf, x.len, 2 * n - 1, &d), SK_COMPRESS_TOO_LARGE);
     /* A zero-length block, a block longer than the input, a short header. */
-    static const uint8_t zero_block[] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
-                                          0, 0, 0, 0 };
-    static const uint8_t long_block[] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1,
-                                          0, 0, 0, 9, 1, 0 };
-    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, zero_block, sizeof zero_block, MIB, &d),
-                     SK_COMPRESS_CORRUPT);
-    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, long_block, sizeof long_block, MIB, &d),
-                     SK_COMPRESS_CORRUPT);
+    static const uint8_t zero_block[] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+    static const uint8_t long_block[] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0,
+                                         1,    0,   0,   0,   1,   0,   0,   0, 9, 1, 0};
+    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, zero_block, sizeof zero_block, MIB, &d), SK_COMPRESS_CORRUPT);
+    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, long_block, sizeof long_block, MIB, &d), SK_COMPRESS_CORRUPT);
     ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, head, 12, MIB, &d), SK_COMPRESS_CORRUPT);
     ck_assert_uint_eq(d.len, 2 * n);
     sk_writer_free(&x);
@@ -304,9 +301,9 @@ START_TEST(test_lz4_format)
     ck_assert_int_eq(sk_compress(SK_COMPRESSION_LZ4, SK_COMPRESSION_LEVEL_DEFAULT, in, n, &c), 0);
     /* Kafka's Lz4BlockOutputStream: magic, FLG 0x60 (version 1, independent
      * blocks, no checksums, no content size), BD 0x40 (64 KiB blocks). */
-    static const uint8_t head[] = { 0x04, 0x22, 0x4d, 0x18, 0x60, 0x40 };
+    static const uint8_t head[] = {0x04, 0x22, 0x4d, 0x18, 0x60, 0x40};
     ck_assert_mem_eq(c.buf, head, sizeof head);
-    static const uint8_t end_mark[] = { 0, 0, 0, 0 }; /* and no content checksum after it */
+    static const uint8_t end_mark[] = {0, 0, 0, 0}; /* and no content checksum after it */
     ck_assert_mem_eq(c.buf + c.len - 4, end_mark, 4);
     LZ4F_dctx *dctx;
     LZ4F_frameInfo_t info;
@@ -331,7 +328,7 @@ START_TEST(test_zstd_format)
     sk_writer c;
     sk_writer_init(&c, 0);
     ck_assert_int_eq(sk_compress(SK_COMPRESSION_ZSTD, SK_COMPRESSION_LEVEL_DEFAULT, in, n, &c), 0);
-    static const uint8_t magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+    static const uint8_t magic[] = {0x28, 0xb5, 0x2f, 0xfd};
     ck_assert_mem_eq(c.buf, magic, 4);
     ck_assert_uint_eq(ZSTD_getFrameContentSize(c.buf, c.len), n);
     ck_assert_uint_eq(ZSTD_findFrameCompressedSize(c.buf, c.len), c.len);
@@ -339,7 +336,7 @@ START_TEST(test_zstd_format)
      * (what a streaming producer writes) with a skippable frame before it. */
     size_t first = c.len;
     ck_assert_int_eq(sk_compress(SK_COMPRESSION_ZSTD, 1, in, n, &c), 0);
-    static const uint8_t skippable[] = { 0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'a', 'b', 'c' };
+    static const uint8_t skippable[] = {0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'a', 'b', 'c'};
     sk_write_raw(&c, skippable, sizeof skippable);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
@@ -361,7 +358,7 @@ START_TEST(test_zstd_format)
     /* Frames whose window the cap does not allow are refused before any
      * output: hand-made frames (no content size) with a 1 MiB window and
      * with a 1 GiB one, each holding one raw block "hello". */
-    uint8_t frame[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x29, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o' };
+    uint8_t frame[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x29, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'};
     d.len = 0;
     ck_assert_int_eq(sk_decompress(SK_COMPRESSION_ZSTD, frame, sizeof frame, 100, &d), SK_COMPRESS_OK);
     ck_assert_uint_eq(d.len, 5);
@@ -444,8 +441,7 @@ START_TEST(test_garbage)
     for (int i = 0; i < 4; i++) {
         sk_writer c;
         sk_writer_init(&c, 0);
-        ck_assert_int_eq(sk_compress(real_codecs[i], SK_COMPRESSION_LEVEL_DEFAULT, junk, sizeof junk, &c),
-                         0);
+        ck_assert_int_eq(sk_compress(real_codecs[i], SK_COMPRESSION_LEVEL_DEFAULT, junk, sizeof junk, &c), 0);
         sk_write_raw(&c, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a", 10);
         ck_assert_int_eq(sk_decompress(real_codecs[i], c.buf, c.len, MIB, &d), SK_COMPRESS_CORRUPT);
         sk_writer_free(&c);
@@ -470,7 +466,7 @@ static uint8_t *out_room(sk_writer *w, size_t n)
 
 static void bomb_gzip(sk_writer *w)
 {
-    z_stream zs = { 0 };
+    z_stream zs = {0};
     ck_assert_int_eq(deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
     for (uint64_t done = 0; done < BOMB_SIZE; done += MIB) {
         int flush = done + MIB == BOMB_SIZE ? Z_FINISH : Z_NO_FLUSH;
@@ -489,7 +485,7 @@ static void bomb_gzip(sk_writer *w)
 
 static void bomb_snappy(sk_writer *w)
 {
-    static const uint8_t head[] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1 };
+    static const uint8_t head[] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1};
     size_t blen = snappy_max_compressed_length(MIB);
     char *block = malloc(blen);
     /* xerial blocks may be any size: 1 MiB of zeros per block (snappy's best
@@ -507,7 +503,7 @@ static void bomb_snappy(sk_writer *w)
 static void bomb_lz4(sk_writer *w)
 {
     LZ4F_cctx *cctx;
-    LZ4F_preferences_t prefs = { 0 };
+    LZ4F_preferences_t prefs = {0};
     prefs.frameInfo.blockSizeID = LZ4F_max4MB;
     ck_assert(!LZ4F_isError(LZ4F_createCompressionContext(&cctx, LZ4F_VERSION)));
     size_t bound = LZ4F_compressBound(MIB, &prefs);
@@ -534,10 +530,10 @@ static void bomb_zstd(sk_writer *w)
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
     for (uint64_t done = 0; done < BOMB_SIZE; done += MIB) {
         ZSTD_EndDirective end = done + MIB == BOMB_SIZE ? ZSTD_e_end : ZSTD_e_continue;
-        ZSTD_inBuffer in = { zeros, MIB, 0 };
+        ZSTD_inBuffer in = {zeros, MIB, 0};
         size_t left;
         do {
-            ZSTD_outBuffer out = { out_room(w, 64 * KIB), 64 * KIB, 0 };
+            ZSTD_outBuffer out = {out_room(w, 64 * KIB), 64 * KIB, 0};
             left = ZSTD_compressStream2(cctx, &out, &in, end);
             ck_assert(!ZSTD_isError(left));
             w->len += out.pos;
@@ -546,7 +542,7 @@ static void bomb_zstd(sk_writer *w)
     ZSTD_freeCCtx(cctx);
 }
 
-static void (*const bombs[])(sk_writer *) = { bomb_gzip, bomb_snappy, bomb_lz4, bomb_zstd };
+static void (*const bombs[])(sk_writer *) = {bomb_gzip, bomb_snappy, bomb_lz4, bomb_zstd};
 
 START_TEST(test_bomb)
 {
@@ -565,9 +561,9 @@ START_TEST(test_bomb)
     /* The same stream as a batch's records: the batch helpers map the cap to INVALID_RECORD. */
     sk_writer b;
     sk_writer_init(&b, 0);
-    sk_record_spec r = { .key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = BASE_TS };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1,
-                           .attributes = (int16_t)real_codecs[_i] };
+    sk_record_spec r = {.key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = BASE_TS};
+    sk_batch_spec spec = {
+        .producer_id = -1, .producer_epoch = -1, .base_sequence = -1, .attributes = (int16_t)real_codecs[_i]};
     ck_assert_int_eq(sk_batch_build(&b, &spec, &r, 1), 0);
     b.len = SK_BATCH_HEADER_SIZE;
     sk_write_raw(&b, c.buf, c.len);
@@ -577,8 +573,7 @@ START_TEST(test_bomb)
     ck_assert_int_eq(sk_batch_header_parse(&h, b.buf, b.len), 0);
     ck_assert_int_eq(sk_batch_check_records(&h, BOMB_CAP, false), SK_ERR_INVALID_RECORD);
     sk_writer_init(&d, 0);
-    ck_assert_int_eq(sk_batch_recompress(&h, SK_COMPRESSION_NONE, 0, BOMB_CAP, false, &d),
-                     SK_ERR_INVALID_RECORD);
+    ck_assert_int_eq(sk_batch_recompress(&h, SK_COMPRESSION_NONE, 0, BOMB_CAP, false, &d), SK_ERR_INVALID_RECORD);
     ck_assert_uint_eq(d.len, 0);
     sk_writer_free(&d);
     sk_writer_free(&b);
@@ -589,11 +584,10 @@ END_TEST
 /* A raw snappy block claiming 1 GiB: refused from its length alone. */
 START_TEST(test_bomb_snappy_raw_length)
 {
-    static const uint8_t claim[] = { 0x80, 0x80, 0x80, 0x80, 0x04, 0x00, 0xfe, 0x01, 0x00 };
+    static const uint8_t claim[] = {0x80, 0x80, 0x80, 0x80, 0x04, 0x00, 0xfe, 0x01, 0x00};
     sk_writer d;
     sk_writer_init(&d, 0);
-    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, claim, sizeof claim, BOMB_CAP, &d),
-                     SK_COMPRESS_TOO_LARGE);
+    ck_assert_int_eq(sk_decompress(SK_COMPRESSION_SNAPPY, claim, sizeof claim, BOMB_CAP, &d), SK_COMPRESS_TOO_LARGE);
     ck_assert_ptr_null(d.buf);
     sk_writer_free(&d);
 }
@@ -647,21 +641,31 @@ static void assert_same_records(const sk_batch *a, const sk_batch *b)
 static uint8_t *manifest_batch(size_t *size)
 {
     static char big[2088];
-    static const sk_record_header_spec h0[] = { { .key = "h1", .key_len = 2, .value = "v1", .value_len = 2 } };
-    static const sk_record_header_spec h3[] = { { .key = "h-a", .key_len = 3, .value = "A", .value_len = 1 },
-                                                { .key = "h-b", .key_len = 3, .value = "BB", .value_len = 2 } };
+    static const sk_record_header_spec h0[] = {{.key = "h1", .key_len = 2, .value = "v1", .value_len = 2}};
+    static const sk_record_header_spec h3[] = {{.key = "h-a", .key_len = 3, .value = "A", .value_len = 1},
+                                               {.key = "h-b", .key_len = 3, .value = "BB", .value_len = 2}};
     memcpy(big, "value-3:", 8);
     for (int i = 0; i < 80; i++)
         memcpy(big + 8 + 26 * i, "abcdefghijklmnopqrstuvwxyz", 26);
     sk_record_spec recs[4] = {
-        { .key = "key-0", .key_len = 5, .value = "value-0", .value_len = 7, .timestamp = BASE_TS,
-          .headers = h0, .header_count = 1 },
-        { .key = NULL, .value = "value-1", .value_len = 7, .timestamp = BASE_TS + 1 },
-        { .key = "key-2", .key_len = 5, .value = NULL, .timestamp = BASE_TS + 2 },
-        { .key = "key-3", .key_len = 5, .value = big, .value_len = sizeof big, .timestamp = BASE_TS + 3,
-          .headers = h3, .header_count = 2 },
+        {.key = "key-0",
+         .key_len = 5,
+         .value = "value-0",
+         .value_len = 7,
+         .timestamp = BASE_TS,
+         .headers = h0,
+         .header_count = 1},
+        {.key = NULL, .value = "value-1", .value_len = 7, .timestamp = BASE_TS + 1},
+        {.key = "key-2", .key_len = 5, .value = NULL, .timestamp = BASE_TS + 2},
+        {.key = "key-3",
+         .key_len = 5,
+         .value = big,
+         .value_len = sizeof big,
+         .timestamp = BASE_TS + 3,
+         .headers = h3,
+         .header_count = 2},
     };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, recs, 4), 0);
@@ -672,10 +676,10 @@ static const struct vector {
     const char *file;
     int codec;
 } vectors[] = {
-    { "librdkafka_gzip.bin", SK_COMPRESSION_GZIP },       { "librdkafka_snappy.bin", SK_COMPRESSION_SNAPPY },
-    { "librdkafka_lz4.bin", SK_COMPRESSION_LZ4 },         { "librdkafka_zstd.bin", SK_COMPRESSION_ZSTD },
-    { "kafka_python_gzip.bin", SK_COMPRESSION_GZIP },     { "kafka_python_snappy.bin", SK_COMPRESSION_SNAPPY },
-    { "kafka_python_lz4.bin", SK_COMPRESSION_LZ4 },       { "kafka_python_zstd.bin", SK_COMPRESSION_ZSTD },
+    {"librdkafka_gzip.bin", SK_COMPRESSION_GZIP},   {"librdkafka_snappy.bin", SK_COMPRESSION_SNAPPY},
+    {"librdkafka_lz4.bin", SK_COMPRESSION_LZ4},     {"librdkafka_zstd.bin", SK_COMPRESSION_ZSTD},
+    {"kafka_python_gzip.bin", SK_COMPRESSION_GZIP}, {"kafka_python_snappy.bin", SK_COMPRESSION_SNAPPY},
+    {"kafka_python_lz4.bin", SK_COMPRESSION_LZ4},   {"kafka_python_zstd.bin", SK_COMPRESSION_ZSTD},
 };
 #define N_VECTORS (int)(sizeof vectors / sizeof vectors[0])
 
@@ -693,9 +697,11 @@ static uint8_t *load(const char *name, size_t *size)
 
 static sk_batch_rules lenient_rules(void)
 {
-    sk_batch_rules r = { .max_message_bytes = 1048588, .timestamp_type = SK_TIMESTAMP_CREATE_TIME,
-                         .timestamp_before_max_ms = INT64_MAX, .timestamp_after_max_ms = INT64_MAX,
-                         .origin = SK_APPEND_CLIENT };
+    sk_batch_rules r = {.max_message_bytes = 1048588,
+                        .timestamp_type = SK_TIMESTAMP_CREATE_TIME,
+                        .timestamp_before_max_ms = INT64_MAX,
+                        .timestamp_after_max_ms = INT64_MAX,
+                        .origin = SK_APPEND_CLIENT};
     return r;
 }
 
@@ -766,11 +772,11 @@ END_TEST
 static uint8_t *varied_batch(int n, int codec, int null_key_at, size_t *size)
 {
     sk_record_spec *recs = calloc((size_t)n, sizeof *recs);
-    char (*keys)[16] = calloc((size_t)n, 16);
+    char(*keys)[16] = calloc((size_t)n, 16);
     uint8_t *values = mixed((size_t)n * 300, 11);
     static const sk_record_header_spec hdrs[] = {
-        { .key = "trace", .key_len = 5, .value = "abc", .value_len = 3 },
-        { .key = "nil", .key_len = 3, .value = NULL },
+        {.key = "trace", .key_len = 5, .value = "abc", .value_len = 3},
+        {.key = "nil", .key_len = 3, .value = NULL},
     };
     for (int i = 0; i < n; i++) {
         snprintf(keys[i], 16, "key-%d", i % 37);
@@ -782,9 +788,12 @@ static uint8_t *varied_batch(int n, int codec, int null_key_at, size_t *size)
         recs[i].headers = hdrs;
         recs[i].header_count = i % 3;
     }
-    sk_batch_spec spec = { .base_offset = 0, .partition_leader_epoch = 7,
-                           .attributes = SK_BATCH_TRANSACTIONAL, .producer_id = 4242,
-                           .producer_epoch = 3, .base_sequence = 100 };
+    sk_batch_spec spec = {.base_offset = 0,
+                          .partition_leader_epoch = 7,
+                          .attributes = SK_BATCH_TRANSACTIONAL,
+                          .producer_id = 4242,
+                          .producer_epoch = 3,
+                          .base_sequence = 100};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, recs, n), 0);
@@ -796,8 +805,7 @@ static uint8_t *varied_batch(int n, int codec, int null_key_at, size_t *size)
     sk_writer out;
     sk_writer_init(&out, 0);
     sk_batch h = parse(w.buf, w.len);
-    ck_assert_int_eq(sk_batch_recompress(&h, codec, SK_COMPRESSION_LEVEL_DEFAULT, MIB, false, &out),
-                     SK_ERR_NONE);
+    ck_assert_int_eq(sk_batch_recompress(&h, codec, SK_COMPRESSION_LEVEL_DEFAULT, MIB, false, &out), SK_ERR_NONE);
     sk_writer_free(&w);
     return sk_writer_take(&out, size);
 }
@@ -813,7 +821,7 @@ static void assert_rebuilt(const sk_batch *src, const uint8_t *nb, size_t nsize,
     ck_assert(sk_batch_crc_valid(nb, nsize));
     ck_assert_int_eq(h.attributes & SK_BATCH_COMPRESSION_MASK, target);
     ck_assert_int_eq(h.attributes & ~SK_BATCH_COMPRESSION_MASK, src->attributes & ~SK_BATCH_COMPRESSION_MASK);
-    ck_assert_mem_eq(nb, src->data, SK_BATCH_LENGTH);                              /* base offset */
+    ck_assert_mem_eq(nb, src->data, SK_BATCH_LENGTH);                                   /* base offset */
     ck_assert_mem_eq(nb + SK_BATCH_LEADER_EPOCH, src->data + SK_BATCH_LEADER_EPOCH, 5); /* epoch, magic */
     ck_assert_mem_eq(nb + SK_BATCH_LAST_OFFSET_DELTA, src->data + SK_BATCH_LAST_OFFSET_DELTA,
                      SK_BATCH_HEADER_SIZE - SK_BATCH_LAST_OFFSET_DELTA);
@@ -826,8 +834,8 @@ START_TEST(test_recompress_matrix)
     int target = all_codecs[_i];
     for (int v = 0; v < N_VECTORS + N_CODECS; v++) {
         size_t size;
-        uint8_t *b = v < N_VECTORS ? load(vectors[v].file, &size)
-                                   : varied_batch(120, all_codecs[v - N_VECTORS], -1, &size);
+        uint8_t *b =
+            v < N_VECTORS ? load(vectors[v].file, &size) : varied_batch(120, all_codecs[v - N_VECTORS], -1, &size);
         sk_batch src = parse(b, size);
         sk_writer out;
         sk_writer_init(&out, 0);
@@ -944,9 +952,8 @@ END_TEST
 static uint8_t *batch_with_area(int codec, const uint8_t *area, size_t len, int32_t count, size_t *size)
 {
     sk_writer w;
-    sk_record_spec r = { .key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = BASE_TS };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1,
-                           .attributes = (int16_t)codec };
+    sk_record_spec r = {.key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = BASE_TS};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1, .attributes = (int16_t)codec};
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, &r, 1), 0);
     w.len = SK_BATCH_HEADER_SIZE;
@@ -970,10 +977,10 @@ START_TEST(test_bad_records_inside)
         int32_t count;
         int16_t err;
     } cases[] = {
-        { alen, 4, SK_ERR_NONE },
-        { alen, 5, SK_ERR_INVALID_RECORD },     /* premature end */
-        { alen, 3, SK_ERR_INVALID_RECORD },     /* bytes after the last record */
-        { alen - 1, 4, SK_ERR_INVALID_RECORD }, /* last record cut */
+        {alen, 4, SK_ERR_NONE},
+        {alen, 5, SK_ERR_INVALID_RECORD},     /* premature end */
+        {alen, 3, SK_ERR_INVALID_RECORD},     /* bytes after the last record */
+        {alen - 1, 4, SK_ERR_INVALID_RECORD}, /* last record cut */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *b = batch_with_area(codec, area, cases[i].len, cases[i].count, &size);
@@ -1030,22 +1037,22 @@ END_TEST
 
 START_TEST(test_needs_recompression)
 {
-    uint8_t hdr[SK_BATCH_HEADER_SIZE] = { 0 };
+    uint8_t hdr[SK_BATCH_HEADER_SIZE] = {0};
     sk_batch b;
     struct {
         int16_t attributes;
         int topic;
         bool expect;
     } cases[] = {
-        { SK_COMPRESSION_GZIP, SK_COMPRESSION_PRODUCER, false },
-        { SK_COMPRESSION_NONE, SK_COMPRESSION_PRODUCER, false },
-        { SK_COMPRESSION_GZIP, SK_COMPRESSION_GZIP, false },
-        { SK_COMPRESSION_GZIP, SK_COMPRESSION_ZSTD, true },
-        { SK_COMPRESSION_LZ4, SK_COMPRESSION_NONE, true },
-        { SK_COMPRESSION_NONE, SK_COMPRESSION_SNAPPY, true },
-        { SK_BATCH_CONTROL | SK_COMPRESSION_NONE, SK_COMPRESSION_ZSTD, false },
-        { SK_BATCH_CONTROL | SK_COMPRESSION_GZIP, SK_COMPRESSION_NONE, true },
-        { SK_BATCH_TRANSACTIONAL | SK_COMPRESSION_NONE, SK_COMPRESSION_LZ4, true },
+        {SK_COMPRESSION_GZIP, SK_COMPRESSION_PRODUCER, false},
+        {SK_COMPRESSION_NONE, SK_COMPRESSION_PRODUCER, false},
+        {SK_COMPRESSION_GZIP, SK_COMPRESSION_GZIP, false},
+        {SK_COMPRESSION_GZIP, SK_COMPRESSION_ZSTD, true},
+        {SK_COMPRESSION_LZ4, SK_COMPRESSION_NONE, true},
+        {SK_COMPRESSION_NONE, SK_COMPRESSION_SNAPPY, true},
+        {SK_BATCH_CONTROL | SK_COMPRESSION_NONE, SK_COMPRESSION_ZSTD, false},
+        {SK_BATCH_CONTROL | SK_COMPRESSION_GZIP, SK_COMPRESSION_NONE, true},
+        {SK_BATCH_TRANSACTIONAL | SK_COMPRESSION_NONE, SK_COMPRESSION_LZ4, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sk_put_be16(hdr + SK_BATCH_ATTRIBUTES, (uint16_t)cases[i].attributes);
@@ -1075,8 +1082,7 @@ START_TEST(test_uncompressed_batch_helpers)
     ck_assert_mem_eq(d.buf, m, msize);
     /* A bad target or level is the broker's error. */
     ck_assert_int_eq(sk_batch_recompress(&h, 5, 0, MIB, false, &d), SK_ERR_UNKNOWN_SERVER_ERROR);
-    ck_assert_int_eq(sk_batch_recompress(&h, SK_COMPRESSION_GZIP, 11, MIB, false, &d),
-                     SK_ERR_UNKNOWN_SERVER_ERROR);
+    ck_assert_int_eq(sk_batch_recompress(&h, SK_COMPRESSION_GZIP, 11, MIB, false, &d), SK_ERR_UNKNOWN_SERVER_ERROR);
     ck_assert_uint_eq(d.len, msize);
     /* Too short to be a batch. */
     h.size = 20;

@@ -62,8 +62,7 @@ static sk_config_status load(sk_config *c, int argc, char **argv, char **envp)
 
 /* Loads with file descriptor `fd` (stdout or stderr) sent to a temporary
  * file; returns what was written there. */
-static char *load_captured(int fd, sk_config *c, int argc, char **argv, char **envp,
-                           sk_config_status *status)
+static char *load_captured(int fd, sk_config *c, int argc, char **argv, char **envp, sk_config_status *status)
 {
     char path[64];
     write_temp("", path);
@@ -144,8 +143,7 @@ START_TEST(test_key_table_accessors)
     ck_assert_str_eq(sk_config_key_name(0), "listeners");
     ck_assert_str_eq(sk_config_key_default(0), "PLAINTEXT://localhost:9092");
     ck_assert_ptr_null(sk_config_key_name(-1));
-    ck_assert_int_eq(sk_config_format_value(&c, "log.flush.interval.messages", buf, sizeof buf),
-                     19);
+    ck_assert_int_eq(sk_config_format_value(&c, "log.flush.interval.messages", buf, sizeof buf), 19);
     ck_assert_str_eq(buf, "9223372036854775807");
     ck_assert_int_eq(sk_config_format_value(&c, "auto.create.topics.enable", buf, sizeof buf), 4);
     ck_assert_str_eq(buf, "true");
@@ -208,11 +206,13 @@ END_TEST
 START_TEST(test_precedence)
 {
     char path[64];
-    write_temp("{\"num.partitions\": 3, \"node.id\": 3, \"log.dirs\": \"/f\", \"log.roll.ms\": 3}",
-               path);
-    char *envp[] = {"PATH=/usr/bin", "SKIFF_NUM_PARTITIONS=4", "SKIFF_NODE_ID=4",
+    write_temp("{\"num.partitions\": 3, \"node.id\": 3, \"log.dirs\": \"/f\", \"log.roll.ms\": 3}", path);
+    char *envp[] = {"PATH=/usr/bin",
+                    "SKIFF_NUM_PARTITIONS=4",
+                    "SKIFF_NODE_ID=4",
                     "SKIFF_ADVERTISED_LISTENERS=PLAINTEXT://example.com:19092",
-                    "SKIFF_LOG_MESSAGE_TIMESTAMP_TYPE=LogAppendTime", NULL};
+                    "SKIFF_LOG_MESSAGE_TIMESTAMP_TYPE=LogAppendTime",
+                    NULL};
     char *argv_env[] = {"skiff", "-c", path};
     char *argv_flags[] = {"skiff", "--config=", "--node.id=5", "--log.dirs", "/flag", "-c", path};
     sk_config c;
@@ -244,9 +244,18 @@ END_TEST
 
 START_TEST(test_flag_forms)
 {
-    char *argv[] = {"skiff", "--node.id=7", "--num.partitions", "8", "--log.retention.bytes", "-1",
-                    "--listeners", "PLAINTEXT://[::1]:0", "--advertised.listeners=",
-                    "--auto.create.topics.enable=FALSE", "--log.level", "debug",
+    char *argv[] = {"skiff",
+                    "--node.id=7",
+                    "--num.partitions",
+                    "8",
+                    "--log.retention.bytes",
+                    "-1",
+                    "--listeners",
+                    "PLAINTEXT://[::1]:0",
+                    "--advertised.listeners=",
+                    "--auto.create.topics.enable=FALSE",
+                    "--log.level",
+                    "debug",
                     "--log.dirs=a=b"};
     sk_config c;
     ck_assert_int_eq(load(&c, ARGC(argv), argv, NULL), SK_CONFIG_OK);
@@ -267,8 +276,8 @@ START_TEST(test_unknown_keys_warn)
     char path[64];
     write_temp("{\"num.partitions\": 2, \"no.such.key\": 1, \"zookeeper.connect\": \"x\"}", path);
     char *envp[] = {"SKIFF_NO_SUCH=1", "SKIFF_NUM_PARTITIONS=6", "SKIFFY=1", NULL};
-    char *argv[] = {"skiff", "--bogus", "value", "--also.bogus=1", "--node.id", "9",
-                    "--config", path, "--bare.unknown"};
+    char *argv[] = {"skiff", "--bogus",  "value", "--also.bogus=1", "--node.id",
+                    "9",     "--config", path,    "--bare.unknown"};
     sk_config c;
     sk_config_status st;
     char *logged = load_captured(STDERR_FILENO, &c, ARGC(argv), argv, envp, &st);
@@ -331,12 +340,10 @@ START_TEST(test_bad_flag_values)
         {"--num.partitions", "2147483648", "must be from 1 to 2147483647"},
         {"--log.segment.bytes", "13", "must be from 14 to 2147483647"},
         {"--log.retention.ms", "-2", "must be from -1 to 9223372036854775807"},
-        {"--log.flush.interval.messages", "9223372036854775808",
-         "must be from 1 to 9223372036854775807"},
+        {"--log.flush.interval.messages", "9223372036854775808", "must be from 1 to 9223372036854775807"},
         {"--default.replication.factor", "17", "must be from 1 to 16"},
         {"--auto.create.topics.enable", "yes", "must be true or false"},
-        {"--log.message.timestamp.type", "AppendTime",
-         "must be one of CreateTime, LogAppendTime"},
+        {"--log.message.timestamp.type", "AppendTime", "must be one of CreateTime, LogAppendTime"},
         {"--log.level", "verbose", "must be one of debug, info, warn, error"},
         {"--group.consumer.migration.policy", "both", "must be one of disabled, upgrade, downgrade, bidirectional"},
         {"--log.dirs", "", "must not be empty"},
@@ -356,8 +363,8 @@ START_TEST(test_bad_flag_values)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *argv[] = {"skiff", (char *)bad[i][0], (char *)bad[i][1]};
         char message[256];
-        snprintf(message, sizeof message, "%s: bad value \"%s\" from flag %s: %s",
-                 bad[i][0] + 2, bad[i][1], bad[i][0], bad[i][2]);
+        snprintf(message, sizeof message, "%s: bad value \"%s\" from flag %s: %s", bad[i][0] + 2, bad[i][1], bad[i][0],
+                 bad[i][2]);
         expect_error(ARGC(argv), argv, NULL, message);
     }
     char *argv[] = {"skiff", "--group.min.session.timeout.ms", "1800001"};
@@ -394,8 +401,7 @@ START_TEST(test_bad_arguments)
     expect_error(ARGC(single_dash), single_dash, NULL, "unexpected argument \"-x\"");
     expect_error(ARGC(double_dash), double_dash, NULL, "unexpected argument \"--\"");
     expect_error(ARGC(no_value_end), no_value_end, NULL, "node.id: flag --node.id needs a value");
-    expect_error(ARGC(no_value_flag), no_value_flag, NULL,
-                 "node.id: flag --node.id needs a value");
+    expect_error(ARGC(no_value_flag), no_value_flag, NULL, "node.id: flag --node.id needs a value");
     expect_error(ARGC(no_config), no_config, NULL, "--config needs a file name");
     expect_error(ARGC(no_config_c), no_config_c, NULL, "-c needs a file name");
     expect_error(ARGC(missing_file), missing_file, NULL,
@@ -430,8 +436,7 @@ START_TEST(test_bad_files)
         {"{\"auto.create.topics.enable\": 1}", "expected true, false or a string"},
         {"{\"auto.create.topics.enable\": null}", "bad value null from"},
         {"{\"log.dirs\": [\"/a\"]}", "log.dirs: bad value [\"/a\"] from"},
-        {"{\"log.message.timestamp.type\": \"Now\"}",
-         "must be one of CreateTime, LogAppendTime"},
+        {"{\"log.message.timestamp.type\": \"Now\"}", "must be one of CreateTime, LogAppendTime"},
         {"{\"listeners\": \"PLAINTEXT://h:70000\"}", "port must be a number from 0 to 65535"},
         {"{\"group.max.size\": 0}", "group.max.size: bad value \"0\" from config file"},
     };
@@ -463,8 +468,7 @@ START_TEST(test_help_and_version)
                                       "first is used\n"
                                       "      default: \"./data\" (Kafka: /tmp/kafka-logs, "
                                       "via log.dir)\n"));
-    ck_assert_ptr_nonnull(
-        strstr(out, "\n  --log.level debug|info|warn|error  [SKIFF_LOG_LEVEL]\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\n  --log.level debug|info|warn|error  [SKIFF_LOG_LEVEL]\n"));
     ck_assert_ptr_nonnull(strstr(out, "\n  --default.replication.factor INT 1..16  "
                                       "[SKIFF_DEFAULT_REPLICATION_FACTOR]\n"));
     for (int i = 0; sk_config_key_name(i); i++) {
@@ -492,8 +496,7 @@ START_TEST(test_help_and_version)
 }
 END_TEST
 
-static void expect_listener(const sk_listener_addr *a, const char *name, const char *host,
-                            int port)
+static void expect_listener(const sk_listener_addr *a, const char *name, const char *host, int port)
 {
     ck_assert_str_eq(a->name, name);
     ck_assert_str_eq(a->host, host);
@@ -605,8 +608,8 @@ START_TEST(test_kafka_env_key)
     ck_assert_str_eq(key, "node.id");
 
     static const char *const levels[][2] = {
-        {"TRACE", "debug"}, {"debug", "debug"}, {"Info", "info"}, {"WARN", "warn"},
-        {"ERROR", "error"}, {"FATAL", "error"}, {"OFF", "error"}, {"WARNING", NULL}, {"", NULL},
+        {"TRACE", "debug"}, {"debug", "debug"}, {"Info", "info"},  {"WARN", "warn"}, {"ERROR", "error"},
+        {"FATAL", "error"}, {"OFF", "error"},   {"WARNING", NULL}, {"", NULL},
     };
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         const char *got = sk_kafka_log4j_level(levels[i][0]);
@@ -614,9 +617,9 @@ START_TEST(test_kafka_env_key)
     }
 
     char out[256];
-    ck_assert_int_eq(sk_kafka_listeners_from_advertised(
-                         "PLAINTEXT_HOST://localhost:9092,PLAINTEXT://broker:19092", out, sizeof out),
-                     0);
+    ck_assert_int_eq(
+        sk_kafka_listeners_from_advertised("PLAINTEXT_HOST://localhost:9092,PLAINTEXT://broker:19092", out, sizeof out),
+        0);
     ck_assert_str_eq(out, "PLAINTEXT_HOST://0.0.0.0:9092,PLAINTEXT://0.0.0.0:19092");
     ck_assert_int_eq(sk_kafka_listeners_from_advertised("PLAINTEXT://[::1]:9092", out, sizeof out), 0);
     ck_assert_str_eq(out, "PLAINTEXT://0.0.0.0:9092");
@@ -700,8 +703,8 @@ START_TEST(test_kafka_env_precedence)
     write_temp("{\"num.partitions\": 2, \"log.dirs\": \"/from/file\", \"node.id\": 4}", path);
     /* SKIFF_* wins over KAFKA_* whatever their order; KAFKA_* wins over the
      * file; flags win over both. */
-    char *envp[] = {"SKIFF_NUM_PARTITIONS=5", "KAFKA_NUM_PARTITIONS=3", "KAFKA_LOG_DIRS=/from/kafka",
-                    "KAFKA_NODE_ID=7", NULL};
+    char *envp[] = {"SKIFF_NUM_PARTITIONS=5", "KAFKA_NUM_PARTITIONS=3", "KAFKA_LOG_DIRS=/from/kafka", "KAFKA_NODE_ID=7",
+                    NULL};
     char *argv[] = {"skiff", "--config", path, "--node.id=8"};
     sk_config c;
     ck_assert_int_eq(load(&c, ARGC(argv), argv, envp), SK_CONFIG_OK);
@@ -719,12 +722,12 @@ START_TEST(test_kafka_env_precedence)
         {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT_HOST://localhost:9092,PLAINTEXT://broker:19092",
          "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT",
          "PLAINTEXT_HOST://0.0.0.0:9092,PLAINTEXT://0.0.0.0:19092"},
-        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092",
-         "KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:9092", "PLAINTEXT://127.0.0.1:9092"},
+        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092", "KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:9092",
+         "PLAINTEXT://127.0.0.1:9092"},
         {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092", "KAFKA_PROCESS_ROLES=controller",
          "PLAINTEXT://localhost:9092"},
-        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092",
-         "SKIFF_LISTENERS=PLAINTEXT://127.0.0.1:0", "PLAINTEXT://127.0.0.1:0"},
+        {"KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092", "SKIFF_LISTENERS=PLAINTEXT://127.0.0.1:0",
+         "PLAINTEXT://127.0.0.1:0"},
     };
     for (size_t i = 0; i < sizeof derive / sizeof derive[0]; i++) {
         char *env[] = {(char *)derive[i][0], (char *)derive[i][1], NULL};
@@ -750,8 +753,9 @@ START_TEST(test_kafka_env_precedence)
 
     /* A bad KAFKA_* value stops start-up, naming the variable. */
     char *bad[] = {"KAFKA_NUM_PARTITIONS=many", NULL};
-    expect_error(1, argv, bad, "num.partitions: bad value \"many\" from environment "
-                               "KAFKA_NUM_PARTITIONS: not an integer");
+    expect_error(1, argv, bad,
+                 "num.partitions: bad value \"many\" from environment "
+                 "KAFKA_NUM_PARTITIONS: not an integer");
     unlink(path);
 }
 END_TEST
@@ -794,7 +798,8 @@ START_TEST(test_properties_parse)
     ck_assert_int_eq(bad_line, 0);
     ck_assert_str_eq(seen.text, "4:a=1|5:b=two words  |6:c=3|7:d=4|8:e=5|9:empty=|10:bare=|"
                                 "11:cont=one, two|13:slashes=x\\|"
-                                "14:k=ey x=v\tw" "A\xc3\xa9q|15:url=PLAINTEXT://:9092|16:last=end|");
+                                "14:k=ey x=v\tw"
+                                "A\xc3\xa9q|15:url=PLAINTEXT://:9092|16:last=end|");
 
     props_seen stop = {.text = "", .stop_at = 2};
     ck_assert_int_eq(sk_properties_parse("a=1\nb=2\nc=3\n", props_collect, &stop, &bad_line), 7);
@@ -829,17 +834,16 @@ START_TEST(test_kafka_server_properties)
     ck_assert_int_eq(c.log_retention_ms, 168 * 3600000LL);
     ck_assert_int_eq(c.warnings, 0);
     ck_assert_msg(strstr(logged, "WARN") == NULL, "%s", logged);
-    ck_assert_str_eq(c.ignored,
-                     "process.roles (KRaft), controller.quorum.bootstrap.servers (KRaft), "
-                     "inter.broker.listener.name (KRaft), num.network.threads (JVM tuning), "
-                     "num.io.threads (JVM tuning), socket.send.buffer.bytes (JVM tuning), "
-                     "socket.receive.buffer.bytes (JVM tuning), "
-                     "num.recovery.threads.per.data.dir (JVM tuning), "
-                     "offsets.topic.replication.factor (one replica), "
-                     "share.coordinator.state.topic.replication.factor (one replica), "
-                     "share.coordinator.state.topic.min.isr (one replica), "
-                     "transaction.state.log.replication.factor (one replica), "
-                     "transaction.state.log.min.isr (one replica)");
+    ck_assert_str_eq(c.ignored, "process.roles (KRaft), controller.quorum.bootstrap.servers (KRaft), "
+                                "inter.broker.listener.name (KRaft), num.network.threads (JVM tuning), "
+                                "num.io.threads (JVM tuning), socket.send.buffer.bytes (JVM tuning), "
+                                "socket.receive.buffer.bytes (JVM tuning), "
+                                "num.recovery.threads.per.data.dir (JVM tuning), "
+                                "offsets.topic.replication.factor (one replica), "
+                                "share.coordinator.state.topic.replication.factor (one replica), "
+                                "share.coordinator.state.topic.min.isr (one replica), "
+                                "transaction.state.log.replication.factor (one replica), "
+                                "transaction.state.log.min.isr (one replica)");
     ck_assert_ptr_nonnull(strstr(logged, "listeners: CONTROLLER://:9093 is a KRaft controller "
                                          "listener"));
     free(logged);
@@ -884,8 +888,7 @@ START_TEST(test_time_aliases)
         char *argv[] = {"skiff", "--config", path, (char *)cases[i].flag};
         sk_config c;
         ck_assert_int_eq(load(&c, cases[i].flag ? 4 : 3, argv, envp), SK_CONFIG_OK);
-        ck_assert_msg(c.log_retention_ms == cases[i].retention_ms, "case %zu: %lld", i,
-                      (long long)c.log_retention_ms);
+        ck_assert_msg(c.log_retention_ms == cases[i].retention_ms, "case %zu: %lld", i, (long long)c.log_retention_ms);
         ck_assert_int_eq(c.log_roll_ms, cases[i].roll_ms);
         ck_assert_int_eq(c.warnings, 0);
         if (cases[i].ignored)
@@ -896,14 +899,16 @@ START_TEST(test_time_aliases)
         unlink(path);
     }
     char *bad[] = {"skiff", "--log.retention.hours=x"};
-    expect_error(ARGC(bad), bad, NULL, "log.retention.hours: bad value \"x\" from flag "
-                                       "--log.retention.hours: must be an integer of at most "
-                                       "2562047788015");
+    expect_error(ARGC(bad), bad, NULL,
+                 "log.retention.hours: bad value \"x\" from flag "
+                 "--log.retention.hours: must be an integer of at most "
+                 "2562047788015");
     char *big[] = {"skiff", "--log.retention.minutes=153722867280913"};
     expect_error(ARGC(big), big, NULL, "must be an integer of at most 153722867280912");
     char *zero[] = {"skiff", "--log.roll.hours=0"};
-    expect_error(ARGC(zero), zero, NULL, "log.roll.ms: bad value \"0\" from flag "
-                                         "--log.roll.hours as log.roll.hours: must be from 1");
+    expect_error(ARGC(zero), zero, NULL,
+                 "log.roll.ms: bad value \"0\" from flag "
+                 "--log.roll.hours as log.roll.hours: must be from 1");
 }
 END_TEST
 
@@ -911,7 +916,7 @@ START_TEST(test_file_format)
 {
     static const struct {
         const char *suffix, *text;
-        int partitions;   /* expected num.partitions; 0 = load fails */
+        int partitions; /* expected num.partitions; 0 = load fails */
         const char *error;
     } cases[] = {
         {"", "num.partitions=4\n", 4, NULL},
@@ -920,8 +925,7 @@ START_TEST(test_file_format)
         {".properties", "num.partitions: 6", 6, NULL},
         {".properties", "{\"num.partitions\": 5}", 1, NULL},
         {".json", "num.partitions=4", 0, "invalid JSON near \"num.partitions=4\""},
-        {".properties", "num.partitions=zero", 0,
-         "num.partitions: bad value \"zero\" from config file "},
+        {".properties", "num.partitions=zero", 0, "num.partitions: bad value \"zero\" from config file "},
         {".properties", "a=1\nnum.partitions=\\u00", 0, " line 2: malformed \\uXXXX escape"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -931,8 +935,7 @@ START_TEST(test_file_format)
         if (cases[i].partitions) {
             sk_config c;
             ck_assert_int_eq(load(&c, ARGC(argv), argv, NULL), SK_CONFIG_OK);
-            ck_assert_msg(c.num_partitions == cases[i].partitions, "case %zu: %d", i,
-                          c.num_partitions);
+            ck_assert_msg(c.num_partitions == cases[i].partitions, "case %zu: %d", i, c.num_partitions);
             sk_config_free(&c);
         } else {
             expect_error(ARGC(argv), argv, NULL, cases[i].error);
@@ -966,10 +969,12 @@ START_TEST(test_listener_protocols)
         /* listeners, listener.security.protocol.map, message */
         {"BROKER://:9093", NULL,
          "listeners: listener BROKER has no security protocol in listener.security.protocol.map"},
-        {"A://:1", "A:TLS", "listener.security.protocol.map: bad value \"A:TLS\": a protocol is "
-                            "not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"},
-        {"A://:1", "A", "listener.security.protocol.map: bad value \"A\": expected NAME:PROTOCOL "
-                        "pairs, comma-separated"},
+        {"A://:1", "A:TLS",
+         "listener.security.protocol.map: bad value \"A:TLS\": a protocol is "
+         "not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"},
+        {"A://:1", "A",
+         "listener.security.protocol.map: bad value \"A\": expected NAME:PROTOCOL "
+         "pairs, comma-separated"},
         {"CONTROLLER://:9093", "CONTROLLER:PLAINTEXT",
          "listeners: no listener left for clients once the controller listeners (CONTROLLER) "
          "are set aside"},
@@ -1000,7 +1005,8 @@ START_TEST(test_security_keys)
 {
     char path[64] = "/tmp/skiff-test-XXXXXX";
     write_temp("{\"ssl.keystore.location\": \"/file.pem\", \"connections.max.reauth.ms\": 5000,\n"
-               " \"listener.name.sasl_ssl.plain.sasl.jaas.config\": \"x required;\"}", path);
+               " \"listener.name.sasl_ssl.plain.sasl.jaas.config\": \"x required;\"}",
+               path);
     char *argv[] = {"skiff", "--config", path, "--ssl.keystore.location=/flag.pem", "--sasl.enabled.mechanisms",
                     "PLAIN"};
     char *envp[] = {"KAFKA_SSL_CLIENT_AUTH=required", "KAFKA_SSL_KEYSTORE_LOCATION=/env.pem", NULL};
@@ -1041,8 +1047,8 @@ START_TEST(test_example_file)
     int n = 0;
     for (const char *name; (name = sk_config_key_name(n)) != NULL; n++) {
         char a[64], b[64];
-        ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, name) != NULL,
-                      "%s missing from config.example.json", name);
+        ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, name) != NULL, "%s missing from config.example.json",
+                      name);
         sk_config_format_value(&c, name, a, sizeof a);
         sk_config_format_value(&d, name, b, sizeof b);
         ck_assert_msg(strcmp(a, b) == 0, "%s: example has %s, default is %s", name, a, b);
@@ -1064,8 +1070,7 @@ START_TEST(test_docs_table)
     for (int i = 0; sk_config_key_name(i); i++) {
         char row[256];
         const char *def = sk_config_key_default(i);
-        snprintf(row, sizeof row, "\n| `%s` | `%s` |", sk_config_key_name(i),
-                 *def ? def : "\"\"");
+        snprintf(row, sizeof row, "\n| `%s` | `%s` |", sk_config_key_name(i), *def ? def : "\"\"");
         ck_assert_msg(strstr(text, row) != NULL, "docs/configuration.md lacks the row %s", row + 1);
     }
     free(text);

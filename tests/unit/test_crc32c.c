@@ -75,8 +75,7 @@ START_TEST(test_paths_agree)
     }
     for (int off = 0; off < 8; off++)
         for (int len = 0; len <= N; len += (len < 64 ? 1 : len < 2048 ? 37 : 1021))
-            ck_assert_uint_eq(sk_crc32c_hw(0, buf + off, (size_t)len),
-                              sk_crc32c_sw(0, buf + off, (size_t)len));
+            ck_assert_uint_eq(sk_crc32c_hw(0, buf + off, (size_t)len), sk_crc32c_sw(0, buf + off, (size_t)len));
     static const int edges[] = {767, 768, 775, 1536, 24575, 24576, 24583, 49152, 49159, N};
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
         for (int off = 0; off < 8; off++)

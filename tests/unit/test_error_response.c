@@ -141,8 +141,7 @@ START_TEST(test_keys_and_scalar_arrays)
     ck_assert_str_eq(r->results_by_topic_v3_and_below.items[0].name.p, "t");
     ck_assert_int_eq(r->results_by_topic_v3_and_below.items[0].results_by_partition.n, 2);
     ck_assert_int_eq(r->results_by_topic_v3_and_below.items[0].results_by_partition.items[1].partition_index, 5);
-    ck_assert_int_eq(r->results_by_topic_v3_and_below.items[0].results_by_partition.items[1].partition_error_code,
-                     47);
+    ck_assert_int_eq(r->results_by_topic_v3_and_below.items[0].results_by_partition.items[1].partition_error_code, 47);
     sk_arena_free(&a);
 }
 END_TEST

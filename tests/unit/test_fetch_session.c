@@ -91,7 +91,7 @@ START_TEST(test_eviction_lru)
     for (int i = 2; i < SK_FETCH_SESSION_SLOTS; i++)
         sk_fetch_session_create(c);
     ck_assert_ptr_nonnull(sk_fetch_session_find(c, first)); /* now most recently used */
-    sk_fetch_session *extra = sk_fetch_session_create(c);  /* evicts the least recently used: second */
+    sk_fetch_session *extra = sk_fetch_session_create(c);   /* evicts the least recently used: second */
     ck_assert_ptr_nonnull(extra);
     ck_assert_ptr_null(sk_fetch_session_find(c, second));
     ck_assert_ptr_nonnull(sk_fetch_session_find(c, first));

@@ -28,8 +28,8 @@ typedef struct waiter {
     int16_t error_code;
     char member_id[64];
     int32_t generation_id;
-    char protocol_type[32];  /* "<null>" for null */
-    char protocol_name[32];  /* "<null>" for null */
+    char protocol_type[32]; /* "<null>" for null */
+    char protocol_name[32]; /* "<null>" for null */
     char leader[64];
     int skip_assignment;
     int32_t nmembers;
@@ -42,8 +42,8 @@ typedef struct waiter {
  * 2 COMMIT) the test wrote to the same log. */
 typedef struct stored {
     int32_t partition;
-    int64_t offset;        /* in the partition's log (one counter for all) */
-    int64_t producer_id;   /* of its batch when transactional, else -1 */
+    int64_t offset;      /* in the partition's log (one counter for all) */
+    int64_t producer_id; /* of its batch when transactional, else -1 */
     int marker;
     uint8_t key[256];
     size_t key_len;
@@ -234,8 +234,8 @@ static inline void join_timeouts(waiter *w, int16_t version, const char *group, 
 }
 
 /* Joins with protocols `names` (each with its name as metadata). */
-static inline void join_protocols(waiter *w, int16_t version, const char *group, const char *member,
-                                  const char **names, int n)
+static inline void join_protocols(waiter *w, int16_t version, const char *group, const char *member, const char **names,
+                                  int n)
 {
     kf_join_group_request rq = join_request(group, member, NULL, names[0], names[0]);
     for (int i = 0; i < n; i++) {
@@ -300,8 +300,7 @@ static inline int16_t heartbeat(const char *group, int32_t generation, const cha
 
 /* A one-member group in Stable at generation 1 with timeouts (ms); the
  * member id goes to `out`. */
-static inline void stable_member_timeouts(const char *group, char *out, size_t len, int32_t session,
-                                          int32_t rebalance)
+static inline void stable_member_timeouts(const char *group, char *out, size_t len, int32_t session, int32_t rebalance)
 {
     waiter w = {0}, s = {0};
     join_timeouts(&w, 3, group, "", session, rebalance);
@@ -380,8 +379,8 @@ static inline int16_t commit_one(int16_t version, const char *group, int32_t gen
 }
 
 /* OffsetFetch of one partition (all with topic NULL), arrays in `a`. */
-static inline kf_offset_fetch_response_group fetch(const char *group, const char *topic, int32_t partition,
-                                                   bool stable, sk_arena *a)
+static inline kf_offset_fetch_response_group fetch(const char *group, const char *topic, int32_t partition, bool stable,
+                                                   sk_arena *a)
 {
     static kf_offset_fetch_request_group_topic t;
     static int32_t part;

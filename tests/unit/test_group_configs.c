@@ -24,8 +24,8 @@ static sk_config broker(void)
     return c;
 }
 
-static int16_t set1(sk_group_configs *gc, const sk_config *cfg, const char *group, const char *name,
-                    const char *value, char *msg, size_t len)
+static int16_t set1(sk_group_configs *gc, const sk_config *cfg, const char *group, const char *name, const char *value,
+                    char *msg, size_t len)
 {
     sk_group_config_change ch = {name, value, value == NULL};
     return sk_group_configs_alter(gc, cfg, group, &ch, 1, false, false, msg, len);
@@ -43,8 +43,7 @@ START_TEST(test_alter_apply_reload)
     ck_assert_int_eq(set1(gc, &cfg, "g", "consumer.heartbeat.interval.ms", "99", msg, sizeof msg),
                      SK_ERR_INVALID_CONFIG);
     ck_assert_str_eq(msg, "consumer.heartbeat.interval.ms must be in the range 100 to 15000 inclusive.");
-    ck_assert_int_eq(set1(gc, &cfg, "g", "consumer.session.timeout.ms", "400", msg, sizeof msg),
-                     SK_ERR_INVALID_CONFIG);
+    ck_assert_int_eq(set1(gc, &cfg, "g", "consumer.session.timeout.ms", "400", msg, sizeof msg), SK_ERR_INVALID_CONFIG);
     ck_assert_str_eq(msg, "consumer.session.timeout.ms must be in the range 1000 to 60000 inclusive.");
     /* The session must exceed the heartbeat, the broker's when not overridden. */
     ck_assert_int_eq(set1(gc, &cfg, "g", "consumer.heartbeat.interval.ms", "12000", msg, sizeof msg),

@@ -58,8 +58,7 @@ static int16_t txn_commit_member(int64_t producer_id, const char *group, const c
 }
 
 /* The same from a producer without group membership (v0-2 shape). */
-static int16_t txn_commit(int64_t producer_id, const char *group, const char *topic, int32_t partition,
-                          int64_t offset)
+static int16_t txn_commit(int64_t producer_id, const char *group, const char *topic, int32_t partition, int64_t offset)
 {
     return txn_commit_member(producer_id, group, "", -1, NULL, topic, partition, offset);
 }
@@ -172,9 +171,9 @@ END_TEST
 
 START_TEST(test_pending_survives_restart)
 {
-    ck_assert_int_eq(txn_commit(90, "g", "t", 0, 5), SK_ERR_NONE);    /* stays open */
-    ck_assert_int_eq(txn_commit(91, "g", "t", 1, 6), SK_ERR_NONE);    /* committed */
-    ck_assert_int_eq(txn_commit(92, "g", "t", 2, 7), SK_ERR_NONE);    /* aborted */
+    ck_assert_int_eq(txn_commit(90, "g", "t", 0, 5), SK_ERR_NONE); /* stays open */
+    ck_assert_int_eq(txn_commit(91, "g", "t", 1, 6), SK_ERR_NONE); /* committed */
+    ck_assert_int_eq(txn_commit(92, "g", "t", 2, 7), SK_ERR_NONE); /* aborted */
     store_marker(partition_of("g"), 91, true);
     store_marker(partition_of("g"), 92, false);
     restart();

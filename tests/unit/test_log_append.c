@@ -25,7 +25,7 @@ typedef struct fixture {
 
 static void fx_open(fixture *f)
 {
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f->clock };
+    sk_logstore_opts opts = {.now_ms = test_clock_now, .clock_arg = &f->clock};
     f->store = sk_logstore_open(f->dir, f->base, &f->cfg, &opts);
     ck_assert_ptr_nonnull(f->store);
 }
@@ -210,9 +210,9 @@ static void client_batch(sk_writer *w, unsigned keyed, const int64_t ts[3])
 {
     sk_record_spec recs[3];
     for (int i = 0; i < 3; i++)
-        recs[i] = (sk_record_spec){ .key = (keyed >> i) & 1 ? "k" : NULL, .key_len = 1, .value = "v",
-                                    .value_len = 1, .timestamp = ts[i] };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = SK_NO_SEQUENCE };
+        recs[i] = (sk_record_spec){
+            .key = (keyed >> i) & 1 ? "k" : NULL, .key_len = 1, .value = "v", .value_len = 1, .timestamp = ts[i]};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = SK_NO_SEQUENCE};
     w->len = 0;
     ck_assert_int_eq(sk_batch_build(w, &spec, recs, 3), 0);
 }
@@ -239,9 +239,9 @@ START_TEST(test_client_append_record_errors)
     int codecs[2] = {SK_COMPRESSION_PRODUCER, SK_COMPRESSION_GZIP};
     for (int c = 0; c < 2; c++) {
         client_batch(&w, 0x2, now3);
-        ck_assert_int_eq(sk_partition_append_client(p, codecs[c], SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len, T0,
-                                                    &info, &errs),
-                         SK_ERR_INVALID_RECORD);
+        ck_assert_int_eq(
+            sk_partition_append_client(p, codecs[c], SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len, T0, &info, &errs),
+            SK_ERR_INVALID_RECORD);
         ck_assert_int_eq(errs.n, 2);
         ck_assert_int_eq(errs.items[0].index, 0);
         ck_assert_int_eq(errs.items[0].code, SK_ERR_INVALID_RECORD);
@@ -251,8 +251,8 @@ START_TEST(test_client_append_record_errors)
     /* A timestamp error makes the code INVALID_TIMESTAMP; the key error of
      * another record is named too. */
     client_batch(&w, 0x6, future);
-    ck_assert_int_eq(sk_partition_append_client(p, SK_COMPRESSION_PRODUCER, SK_COMPRESSION_LEVEL_DEFAULT, w.buf,
-                                                w.len, T0, &info, &errs),
+    ck_assert_int_eq(sk_partition_append_client(p, SK_COMPRESSION_PRODUCER, SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len,
+                                                T0, &info, &errs),
                      SK_ERR_INVALID_TIMESTAMP);
     ck_assert_int_eq(errs.n, 2);
     ck_assert_int_eq(errs.items[0].code, SK_ERR_INVALID_RECORD);
@@ -264,8 +264,8 @@ START_TEST(test_client_append_record_errors)
 
     /* A good batch under compression.type=gzip is stored gzip. */
     client_batch(&w, 0x7, now3);
-    ck_assert_int_eq(sk_partition_append_client(p, SK_COMPRESSION_GZIP, SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len,
-                                                T0, &info, &errs),
+    ck_assert_int_eq(sk_partition_append_client(p, SK_COMPRESSION_GZIP, SK_COMPRESSION_LEVEL_DEFAULT, w.buf, w.len, T0,
+                                                &info, &errs),
                      SK_ERR_NONE);
     ck_assert_int_eq(errs.n, 0);
     ck_assert_int_eq(info.base_offset, 0);
@@ -374,7 +374,7 @@ START_TEST(test_sparse_index_lookup)
     }
     /* Max bytes: the longest run of whole batches that fits (the index
      * jump and the header scan must agree), at least one batch. */
-    static const int64_t maxes[] = { 1, 2, 7, 20, 100 };
+    static const int64_t maxes[] = {1, 2, 7, 20, 100};
     for (size_t m = 0; m < sizeof maxes / sizeof *maxes; m++) {
         for (int64_t delta = -1; delta <= 1; delta++) {
             int64_t max = maxes[m] * (int64_t)bs + delta;
@@ -545,11 +545,11 @@ START_TEST(test_offset_for_timestamp)
     ck_assert_int_eq(ts, T0 + 51);
     /* Out-of-order timestamps: the max is in the middle of a batch. */
     sk_record_spec recs[3] = {
-        { .key = "k", .key_len = 1, .value = "a", .value_len = 1, .timestamp = T0 + 100 },
-        { .key = "k", .key_len = 1, .value = "b", .value_len = 1, .timestamp = T0 + 900 },
-        { .key = "k", .key_len = 1, .value = "c", .value_len = 1, .timestamp = T0 + 200 },
+        {.key = "k", .key_len = 1, .value = "a", .value_len = 1, .timestamp = T0 + 100},
+        {.key = "k", .key_len = 1, .value = "b", .value_len = 1, .timestamp = T0 + 900},
+        {.key = "k", .key_len = 1, .value = "c", .value_len = 1, .timestamp = T0 + 200},
     };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 0);
     sk_batch_build(&w, &spec, recs, 3);
@@ -640,10 +640,10 @@ START_TEST(test_listeners)
     fixture f;
     fx_init(&f);
     sk_partition *p = fx_create(&f, NULL);
-    listen_state once = { 0 }, always = { .rearm = true }, removed = { 0 };
-    sk_append_listener l1 = { .fn = on_append, .arg = &once };
-    sk_append_listener l2 = { .fn = on_append, .arg = &always };
-    sk_append_listener l3 = { .fn = on_append, .arg = &removed };
+    listen_state once = {0}, always = {.rearm = true}, removed = {0};
+    sk_append_listener l1 = {.fn = on_append, .arg = &once};
+    sk_append_listener l2 = {.fn = on_append, .arg = &always};
+    sk_append_listener l3 = {.fn = on_append, .arg = &removed};
     always.self = &l2;
     sk_partition_listen(p, &l1);
     sk_partition_listen(p, &l2);
@@ -809,7 +809,8 @@ START_TEST(test_reopen_same_state)
     ck_assert_int_eq(sk_logstore_create_partition(f.store, "orders", 3, id, &lc, &p), SK_ERR_NONE);
     sk_partition *q = NULL;
     ck_assert_int_eq(sk_logstore_create_partition(f.store, "other.topic_x", 0, NULL, &lc, &q), SK_ERR_NONE);
-    ck_assert_int_eq(sk_logstore_create_partition(f.store, "bad/name", 0, NULL, NULL, &q), SK_ERR_INVALID_TOPIC_EXCEPTION);
+    ck_assert_int_eq(sk_logstore_create_partition(f.store, "bad/name", 0, NULL, NULL, &q),
+                     SK_ERR_INVALID_TOPIC_EXCEPTION);
     ck_assert_int_eq(sk_logstore_create_partition(f.store, "..", 0, NULL, NULL, &q), SK_ERR_INVALID_TOPIC_EXCEPTION);
     for (int i = 0; i < 8; i++)
         test_append(p, 2, 50, T0 + i, (uint32_t)i);

@@ -20,9 +20,9 @@ typedef struct job_state {
     pthread_t loop_thread;
     int order[SK_BG_NQUEUES][NJOBS]; /* job ids in the order workers ran them */
     atomic_int ran[SK_BG_NQUEUES];
-    int done;                        /* completions (loop thread only) */
-    int done_off_loop;               /* completions seen on another thread */
-    int worker_on_loop;              /* work seen on the loop thread */
+    int done;           /* completions (loop thread only) */
+    int done_off_loop;  /* completions seen on another thread */
+    int worker_on_loop; /* work seen on the loop thread */
 } job_state;
 
 typedef struct job {
@@ -49,7 +49,7 @@ static void job_done(void *arg)
     j->st->done++;
     if (j->resubmit) {
         job *k = calloc(1, sizeof *k);
-        *k = (job){ .st = j->st, .queue = j->queue, .id = j->id + 1 };
+        *k = (job){.st = j->st, .queue = j->queue, .id = j->id + 1};
         ck_assert_int_eq(sk_bg_submit(j->resubmit, (sk_bg_queue)j->queue, job_work, job_done, k), 0);
     }
     free(j);
@@ -65,7 +65,7 @@ START_TEST(test_fifo_and_drain)
     for (int i = 0; i < NJOBS; i++)
         for (int q = 0; q < SK_BG_NQUEUES; q++) {
             job *j = calloc(1, sizeof *j);
-            *j = (job){ .st = st, .queue = q, .id = i };
+            *j = (job){.st = st, .queue = q, .id = i};
             ck_assert_int_eq(sk_bg_submit(bg, (sk_bg_queue)q, job_work, job_done, j), 0);
         }
     ck_assert_uint_eq(sk_bg_pending(bg), (size_t)NJOBS * SK_BG_NQUEUES);
@@ -90,7 +90,7 @@ START_TEST(test_completion_through_loop)
     job_state *st = calloc(1, sizeof *st);
     st->loop_thread = pthread_self();
     job *j = calloc(1, sizeof *j);
-    *j = (job){ .st = st, .queue = SK_BG_SYNC, .id = 0 };
+    *j = (job){.st = st, .queue = SK_BG_SYNC, .id = 0};
     ck_assert_int_eq(sk_bg_submit(bg, SK_BG_SYNC, job_work, job_done, j), 0);
     /* The loop blocks until the worker's wake-up byte arrives. */
     while (st->done == 0)
@@ -110,7 +110,7 @@ START_TEST(test_resubmit_while_draining_and_free)
     job_state *st = calloc(1, sizeof *st);
     st->loop_thread = pthread_self();
     job *j = calloc(1, sizeof *j);
-    *j = (job){ .st = st, .queue = SK_BG_DELETE, .id = 0, .resubmit = bg };
+    *j = (job){.st = st, .queue = SK_BG_DELETE, .id = 0, .resubmit = bg};
     ck_assert_int_eq(sk_bg_submit(bg, SK_BG_DELETE, job_work, job_done, j), 0);
     /* sk_bg_free drains: the job queued by the completion runs too. */
     sk_bg_free(bg);

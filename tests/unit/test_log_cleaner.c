@@ -40,7 +40,7 @@ static void cleaner_config(sk_config *c)
 
 static void fx_open(fixture *f)
 {
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f->clock };
+    sk_logstore_opts opts = {.now_ms = test_clock_now, .clock_arg = &f->clock};
     f->store = sk_logstore_open(f->dir, f->base, &f->cfg, &opts);
     ck_assert_ptr_nonnull(f->store);
     f->p = sk_logstore_find(f->store, "c", 0);
@@ -77,8 +77,11 @@ static int64_t put_spec(fixture *f, const sk_batch_spec *spec, const char *const
 {
     sk_record_spec recs[64];
     for (int i = 0; i < n; i++)
-        recs[i] = (sk_record_spec){ .key = keys[i], .key_len = strlen(keys[i]), .value = values[i],
-                                    .value_len = values[i] ? strlen(values[i]) : 0, .timestamp = f->clock.now };
+        recs[i] = (sk_record_spec){.key = keys[i],
+                                   .key_len = strlen(keys[i]),
+                                   .value = values[i],
+                                   .value_len = values[i] ? strlen(values[i]) : 0,
+                                   .timestamp = f->clock.now};
     sk_writer w, z;
     sk_writer_init(&w, 0);
     sk_writer_init(&z, 0);
@@ -99,14 +102,14 @@ static int64_t put_spec(fixture *f, const sk_batch_spec *spec, const char *const
 
 static int64_t put(fixture *f, const char *key, const char *value)
 {
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     return put_spec(f, &spec, &key, &value, 1, SK_COMPRESSION_NONE);
 }
 
 static int64_t put_txn(fixture *f, int64_t pid, int32_t seq, const char *key, const char *value)
 {
-    sk_batch_spec spec = { .producer_id = pid, .producer_epoch = 0, .base_sequence = seq,
-                           .attributes = SK_BATCH_TRANSACTIONAL };
+    sk_batch_spec spec = {
+        .producer_id = pid, .producer_epoch = 0, .base_sequence = seq, .attributes = SK_BATCH_TRANSACTIONAL};
     return put_spec(f, &spec, &key, &value, 1, SK_COMPRESSION_NONE);
 }
 
@@ -134,10 +137,10 @@ typedef struct rec_out {
     char key[32];
     char value[64];
     bool tombstone, control;
-    int16_t attributes;        /* of its batch */
-    int64_t base_timestamp;    /* of its batch */
+    int16_t attributes;     /* of its batch */
+    int64_t base_timestamp; /* of its batch */
     int64_t timestamp;
-    int32_t batch_records;     /* of its batch */
+    int32_t batch_records; /* of its batch */
 } rec_out;
 
 /* Every record from the log start offset on (a control batch is one
@@ -163,9 +166,11 @@ static int read_all(sk_partition *p, rec_out *out, int max)
             last_seen = sk_batch_last_offset(&b);
             if (b.record_count == 0 || (b.attributes & SK_BATCH_CONTROL)) {
                 ck_assert_int_lt(n, max);
-                out[n++] = (rec_out){ .offset = b.base_offset, .control = (b.attributes & SK_BATCH_CONTROL) != 0,
-                                      .attributes = b.attributes, .base_timestamp = b.base_timestamp,
-                                      .batch_records = b.record_count };
+                out[n++] = (rec_out){.offset = b.base_offset,
+                                     .control = (b.attributes & SK_BATCH_CONTROL) != 0,
+                                     .attributes = b.attributes,
+                                     .base_timestamp = b.base_timestamp,
+                                     .batch_records = b.record_count};
                 snprintf(out[n - 1].key, sizeof out[n - 1].key, "%s", b.record_count ? "ctl" : "");
             } else {
                 sk_batch_records br;
@@ -174,9 +179,12 @@ static int read_all(sk_partition *p, rec_out *out, int max)
                 while (sk_record_next(&br.it, &rec) == 1) {
                     ck_assert_int_lt(n, max);
                     rec_out *o = &out[n++];
-                    *o = (rec_out){ .offset = b.base_offset + rec.offset_delta, .tombstone = !rec.value,
-                                    .attributes = b.attributes, .base_timestamp = b.base_timestamp,
-                                    .timestamp = rec.timestamp, .batch_records = b.record_count };
+                    *o = (rec_out){.offset = b.base_offset + rec.offset_delta,
+                                   .tombstone = !rec.value,
+                                   .attributes = b.attributes,
+                                   .base_timestamp = b.base_timestamp,
+                                   .timestamp = rec.timestamp,
+                                   .batch_records = b.record_count};
                     snprintf(o->key, sizeof o->key, "%.*s", rec.key_len, (const char *)rec.key);
                     if (rec.value)
                         snprintf(o->value, sizeof o->value, "%.*s", rec.value_len, (const char *)rec.value);
@@ -322,13 +330,13 @@ START_TEST(test_transactions)
 {
     fixture f;
     fx_init(&f);
-    put_txn(&f, 7, 0, "k1", "aborted");    /* 0 */
-    marker(&f, 7, false);                  /* 1: ABORT */
-    put_txn(&f, 7, 1, "k2", "committed");  /* 2 */
-    marker(&f, 7, true);                   /* 3: COMMIT */
-    put(&f, "k3", "plain");                /* 4 */
+    put_txn(&f, 7, 0, "k1", "aborted");   /* 0 */
+    marker(&f, 7, false);                 /* 1: ABORT */
+    put_txn(&f, 7, 1, "k2", "committed"); /* 2 */
+    marker(&f, 7, true);                  /* 3: COMMIT */
+    put(&f, "k3", "plain");               /* 4 */
     roll(&f);
-    put(&f, "f1", "x");                    /* 5 */
+    put(&f, "f1", "x"); /* 5 */
     clean(&f);
     rec_out r[16];
     int n = read_all(f.p, r, 16);
@@ -379,13 +387,13 @@ START_TEST(test_abort_then_commit_across_groups)
 {
     fixture f;
     fx_init(&f);
-    put_txn(&f, 7, 0, "k1", "aborted");    /* 0 */
-    marker(&f, 7, false);                  /* 1 */
+    put_txn(&f, 7, 0, "k1", "aborted"); /* 0 */
+    marker(&f, 7, false);               /* 1 */
     roll(&f);
-    put_txn(&f, 7, 1, "k2", "committed");  /* 2 */
-    marker(&f, 7, true);                   /* 3 */
+    put_txn(&f, 7, 1, "k2", "committed"); /* 2 */
+    marker(&f, 7, true);                  /* 3 */
     roll(&f);
-    put(&f, "z", "z");                     /* 4 */
+    put(&f, "z", "z");                            /* 4 */
     f.lc.segment_bytes = f.p->segs[0]->size + 20; /* one segment per group */
     sk_partition_set_config(f.p, &f.lc);
     clean(&f);
@@ -407,12 +415,12 @@ START_TEST(test_last_batch_of_round_kept_empty)
 {
     fixture f;
     fx_init(&f);
-    put(&f, "a", "a");                     /* 0 */
-    put_txn(&f, 9, 0, "y", "aborted");     /* 1: the round's last batch */
+    put(&f, "a", "a");                 /* 0 */
+    put_txn(&f, 9, 0, "y", "aborted"); /* 1: the round's last batch */
     roll(&f);
-    marker(&f, 9, false);                  /* 2: its ABORT, in the active segment */
-    put_txn(&f, 9, 1, "w", "committed");   /* 3: producer 9's last data */
-    marker(&f, 9, true);                   /* 4 */
+    marker(&f, 9, false);                /* 2: its ABORT, in the active segment */
+    put_txn(&f, 9, 1, "w", "committed"); /* 3: producer 9's last data */
+    marker(&f, 9, true);                 /* 4 */
     clean(&f);
     rec_out r[8];
     int n = read_all(f.p, r, 8);
@@ -431,7 +439,7 @@ START_TEST(test_last_batch_of_producer_kept_empty)
 {
     fixture f;
     fx_init(&f);
-    sk_batch_spec spec = { .producer_id = 5, .producer_epoch = 0, .base_sequence = 0 };
+    sk_batch_spec spec = {.producer_id = 5, .producer_epoch = 0, .base_sequence = 0};
     const char *k = "k", *v1 = "v1", *v2 = "v2";
     put_spec(&f, &spec, &k, &v1, 1, SK_COMPRESSION_NONE); /* 0: idempotent producer 5 */
     spec.base_sequence = 1;
@@ -570,9 +578,9 @@ START_TEST(test_compressed_batches_keep_codec)
 {
     fixture f;
     fx_init(&f);
-    static const int codecs[] = { SK_COMPRESSION_GZIP, SK_COMPRESSION_SNAPPY, SK_COMPRESSION_LZ4, SK_COMPRESSION_ZSTD };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
-    const char *keys[3] = { "a", "b", "c" }, *vals[3] = { "1", "2", "3" };
+    static const int codecs[] = {SK_COMPRESSION_GZIP, SK_COMPRESSION_SNAPPY, SK_COMPRESSION_LZ4, SK_COMPRESSION_ZSTD};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
+    const char *keys[3] = {"a", "b", "c"}, *vals[3] = {"1", "2", "3"};
     for (int i = 0; i < 4; i++)
         put_spec(&f, &spec, keys, vals, 3, codecs[i]);
     put(&f, "a", "new");
@@ -759,7 +767,7 @@ static void copy_file(const char *from, const char *to)
     fclose(b);
 }
 
-static const char *const seg_suffixes[] = { ".log", ".index", ".timeindex", ".txnindex" };
+static const char *const seg_suffixes[] = {".log", ".index", ".timeindex", ".txnindex"};
 
 /* Builds the log: segments [0..3], [4..7], active [8]; keys overwritten so
  * the clean result of the two closed segments is one segment holding
@@ -774,7 +782,7 @@ static void crash_at(int point)
 {
     fixture f;
     fx_init(&f);
-    const char *keys[] = { "a", "b", "c", "a", "a", "a", "b", "c" };
+    const char *keys[] = {"a", "b", "c", "a", "a", "a", "b", "c"};
     for (int i = 0; i < 8; i++) {
         char v[8];
         snprintf(v, sizeof v, "v%d", i);
@@ -808,10 +816,10 @@ static void crash_at(int point)
         snprintf(from, sizeof from, "%s.new/%s.saved", pdir, name);
         if (!test_exists(from))
             continue;
-        const char *tail = point == 0                ? ".cleaned"
-                           : point == 1 && k > 0     ? ".cleaned"
-                           : point == 4 && k == 0    ? ""
-                                                     : ".swap";
+        const char *tail = point == 0             ? ".cleaned"
+                           : point == 1 && k > 0  ? ".cleaned"
+                           : point == 4 && k == 0 ? ""
+                                                  : ".swap";
         if (point >= 3) {
             for (int64_t base = 0; base <= 4; base += 4) {
                 char old[700], dead[720];

@@ -50,8 +50,8 @@ START_TEST(test_offset_index)
     int fd = open(path, O_RDONLY);
     ck_assert_int_eq(read(fd, bytes, sizeof bytes), 24);
     close(fd);
-    static const uint8_t want[24] = { 0, 0, 0, 10, 0, 0, 0x10, 0x68, 0, 0, 0, 20, 0, 0, 0x20, 0xd0,
-                                      0, 0, 0, 30, 0, 0, 0x31, 0x38 };
+    static const uint8_t want[24] = {0, 0, 0,    10,   0, 0, 0x10, 0x68, 0, 0, 0,    20,
+                                     0, 0, 0x20, 0xd0, 0, 0, 0,    30,   0, 0, 0x31, 0x38};
     ck_assert_mem_eq(bytes, want, 24);
 
     /* Read-only reopen; a writable reopen preallocates again. */
@@ -143,18 +143,18 @@ START_TEST(test_checkpoint_parse)
     sk_checkpoint_entries_free(e, 0);
 
     static const char *const bad[] = {
-        "",                          /* empty */
-        "1\n0\n",                    /* unknown version */
-        "0\n2\nt 0 1\n",             /* fewer entries than announced */
-        "0\n1\nt 0 1\nt 1 2\n",      /* more entries than announced */
-        "0\n1\nt 0\n",               /* missing field */
-        "0\n1\nt x 1\n",             /* partition not a number */
-        "0\n1\nt -1 1\n",            /* negative partition */
+        "",                                 /* empty */
+        "1\n0\n",                           /* unknown version */
+        "0\n2\nt 0 1\n",                    /* fewer entries than announced */
+        "0\n1\nt 0 1\nt 1 2\n",             /* more entries than announced */
+        "0\n1\nt 0\n",                      /* missing field */
+        "0\n1\nt x 1\n",                    /* partition not a number */
+        "0\n1\nt -1 1\n",                   /* negative partition */
         "0\n1\nt 0 99999999999999999999\n", /* offset overflow */
-        "0\n1\n 0 1\n",              /* empty topic */
-        "0\n-1\n",                   /* negative count */
-        "0\n999999999\nt 0 1\n",     /* absurd count */
-        "0\n1\nt 0 1 2\n",           /* extra field */
+        "0\n1\n 0 1\n",                     /* empty topic */
+        "0\n-1\n",                          /* negative count */
+        "0\n999999999\nt 0 1\n",            /* absurd count */
+        "0\n1\nt 0 1 2\n",                  /* extra field */
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         ck_assert_msg(sk_checkpoint_parse(bad[i], strlen(bad[i]), &e) == -1, "accepted bad input %zu", i);

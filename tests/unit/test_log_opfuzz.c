@@ -68,8 +68,8 @@ static bool fuzz_topic_config(void *arg, const char *topic, sk_log_config *out)
 
 static void fuzz_open(fuzz *f)
 {
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f->clock,
-                              .topic_config = fuzz_topic_config, .topic_config_arg = f };
+    sk_logstore_opts opts = {
+        .now_ms = test_clock_now, .clock_arg = &f->clock, .topic_config = fuzz_topic_config, .topic_config_arg = f};
     f->store = sk_logstore_open(f->dir, f->base, &f->cfg, &opts);
     ck_assert_ptr_nonnull(f->store);
     f->p = sk_logstore_find(f->store, "fz", 0);
@@ -83,7 +83,7 @@ static void model_set(fuzz *f, int64_t off, uint32_t seed, int32_t index, int ki
         f->model_cap = f->model_cap ? f->model_cap * 2 : 1024;
         f->model = realloc(f->model, f->model_cap * sizeof *f->model);
     }
-    f->model[off] = (model_rec){ seed, index, kind, pid };
+    f->model[off] = (model_rec){seed, index, kind, pid};
 }
 
 /* Replays the model up to the log end (Kafka's rules, as the log must). */
@@ -250,11 +250,13 @@ static void op_producer(fuzz *f)
     char vals[4][32];
     for (int i = 0; i < n; i++) {
         int len = snprintf(vals[i], sizeof vals[i], "v%u-%d", seed, i);
-        recs[i] = (sk_record_spec){ .key = "k", .key_len = 1, .value = vals[i], .value_len = (size_t)len,
-                                    .timestamp = f->clock.now };
+        recs[i] = (sk_record_spec){
+            .key = "k", .key_len = 1, .value = vals[i], .value_len = (size_t)len, .timestamp = f->clock.now};
     }
-    sk_batch_spec spec = { .producer_id = pid, .producer_epoch = 0, .base_sequence = st.next_seq[pid],
-                           .attributes = txn && !misfit ? SK_BATCH_TRANSACTIONAL : 0 };
+    sk_batch_spec spec = {.producer_id = pid,
+                          .producer_epoch = 0,
+                          .base_sequence = st.next_seq[pid],
+                          .attributes = txn && !misfit ? SK_BATCH_TRANSACTIONAL : 0};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, recs, n), 0);
@@ -374,7 +376,7 @@ static void fuzz_run(uint64_t seed, int steps)
     f.lc.index_interval_bytes = 200;
     f.lc.max_index_size_bytes = 64; /* 8 offset entries, 5 time entries */
     f.lc.retention_ms = -1;
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f.clock };
+    sk_logstore_opts opts = {.now_ms = test_clock_now, .clock_arg = &f.clock};
     f.store = sk_logstore_open(f.dir, f.base, &f.cfg, &opts);
     ck_assert_int_eq(sk_logstore_create_partition(f.store, "fz", 0, NULL, &f.lc, &f.p), SK_ERR_NONE);
 
@@ -412,8 +414,7 @@ static void fuzz_run(uint64_t seed, int steps)
             lc.retention_bytes = 12000 + rnd(&f, 40000);
             sk_partition_set_config(f.p, &lc);
             sk_partition_retention(f.p, f.clock.now);
-            ck_assert_int_le(sk_partition_size_bytes(f.p),
-                             lc.retention_bytes + (int64_t)f.p->segs[0]->size);
+            ck_assert_int_le(sk_partition_size_bytes(f.p), lc.retention_bytes + (int64_t)f.p->segs[0]->size);
             lc.retention_bytes = -1;
             sk_partition_set_config(f.p, &lc);
         } else if (op < 93) {

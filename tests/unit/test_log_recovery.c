@@ -32,8 +32,8 @@ static bool fx_topic_config(void *arg, const char *topic, sk_log_config *out)
 
 static void fx_open(fixture *f)
 {
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f->clock,
-                              .topic_config = fx_topic_config, .topic_config_arg = f };
+    sk_logstore_opts opts = {
+        .now_ms = test_clock_now, .clock_arg = &f->clock, .topic_config = fx_topic_config, .topic_config_arg = f};
     f->store = sk_logstore_open(f->dir, f->base, &f->cfg, &opts);
     ck_assert_ptr_nonnull(f->store);
 }
@@ -145,7 +145,7 @@ START_TEST(test_torn_header_and_garbage)
     seg_path(&f, 0, ".log", path, sizeof path);
     /* 30 bytes of zeros (a preallocated or torn tail). */
     int fd = open(path, O_WRONLY | O_APPEND);
-    uint8_t zeros[30] = { 0 };
+    uint8_t zeros[30] = {0};
     ck_assert_int_eq(write(fd, zeros, sizeof zeros), 30);
     close(fd);
     sk_partition *p = fx_reopen(&f);
@@ -279,7 +279,7 @@ START_TEST(test_recovery_point_trusts_older_segments)
 {
     fixture f;
     size_t bs = test_batch_size(2, 50);
-    sk_partition *p = fx_init(&f, 8, 3); /* segments 0, 6, 12 */
+    sk_partition *p = fx_init(&f, 8, 3);  /* segments 0, 6, 12 */
     sk_bg_drain(sk_logstore_bg(f.store)); /* the roll fsyncs complete: recovery point 12 */
     ck_assert_int_eq(sk_partition_recovery_point(p), 12);
     sk_logstore_checkpoint(f.store);

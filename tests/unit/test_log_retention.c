@@ -32,7 +32,7 @@ static void fx_init(fixture *f, int nbatches, void (*tweak)(sk_log_config *lc))
     f->base = event_base_new();
     f->clock.now = T0;
     test_config(&f->cfg);
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f->clock };
+    sk_logstore_opts opts = {.now_ms = test_clock_now, .clock_arg = &f->clock};
     f->store = sk_logstore_open(f->dir, f->base, &f->cfg, &opts);
     ck_assert_ptr_nonnull(f->store);
     f->bs = test_batch_size(2, 50);
@@ -289,7 +289,7 @@ START_TEST(test_retention_after_reopen)
     fixture f;
     fx_init(&f, 4, by_time);
     sk_logstore_close(f.store);
-    sk_logstore_opts opts = { .now_ms = test_clock_now, .clock_arg = &f.clock };
+    sk_logstore_opts opts = {.now_ms = test_clock_now, .clock_arg = &f.clock};
     f.store = sk_logstore_open(f.dir, f.base, &f.cfg, &opts);
     sk_partition *p = sk_logstore_find(f.store, "t", 0);
     ck_assert_int_eq(sk_partition_ensure_loaded(p), SK_ERR_NONE);

@@ -82,7 +82,7 @@ static inline void test_batch_into(sk_writer *w, int n, size_t value_len, int64_
 {
     sk_record_spec recs[64];
     char *vals[64];
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     ck_assert_int_le(n, 64);
     for (int i = 0; i < n; i++) {
         char head[32];
@@ -91,8 +91,7 @@ static inline void test_batch_into(sk_writer *w, int n, size_t value_len, int64_
         vals[i] = malloc(len);
         memset(vals[i], 'x', len);
         memcpy(vals[i], head, (size_t)h);
-        recs[i] = (sk_record_spec){ .key = "key", .key_len = 3, .value = vals[i], .value_len = len,
-                                    .timestamp = ts + i };
+        recs[i] = (sk_record_spec){.key = "key", .key_len = 3, .value = vals[i], .value_len = len, .timestamp = ts + i};
     }
     ck_assert_int_eq(sk_batch_build(w, &spec, recs, n), 0);
     for (int i = 0; i < n; i++)
@@ -139,8 +138,7 @@ static inline int test_exists(const char *path)
 }
 
 /* "<dir>/<topic>-<index>/<20-digit base><suffix>" */
-static inline void test_seg_path(char *out, size_t n, const char *dir, const char *tp, int64_t base,
-                                 const char *suffix)
+static inline void test_seg_path(char *out, size_t n, const char *dir, const char *tp, int64_t base, const char *suffix)
 {
     snprintf(out, n, "%s/%s/%020lld%s", dir, tp, (long long)base, suffix);
 }

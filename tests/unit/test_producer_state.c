@@ -60,9 +60,11 @@ static int16_t produce(fixture *f, int64_t pid, int16_t epoch, int32_t seq, int 
     sk_record_spec recs[16];
     ck_assert_int_le(n, 16);
     for (int i = 0; i < n; i++)
-        recs[i] = (sk_record_spec){.key = "k", .key_len = 1, .value = "value", .value_len = 5,
-                                   .timestamp = f->clock.now + i};
-    sk_batch_spec spec = {.producer_id = pid, .producer_epoch = epoch, .base_sequence = seq,
+        recs[i] =
+            (sk_record_spec){.key = "k", .key_len = 1, .value = "value", .value_len = 5, .timestamp = f->clock.now + i};
+    sk_batch_spec spec = {.producer_id = pid,
+                          .producer_epoch = epoch,
+                          .base_sequence = seq,
                           .attributes = txn ? SK_BATCH_TRANSACTIONAL : 0};
     sk_writer w;
     sk_writer_init(&w, 0);
@@ -320,8 +322,8 @@ START_TEST(test_snapshot_bytes)
     sk_record_spec recs[3] = {{.value = "a", .value_len = 1, .timestamp = 100},
                               {.value = "b", .value_len = 1, .timestamp = 105},
                               {.value = "c", .value_len = 1, .timestamp = 102}};
-    sk_batch_spec spec = {.producer_id = 42, .producer_epoch = 3, .base_sequence = 10,
-                          .attributes = SK_BATCH_TRANSACTIONAL};
+    sk_batch_spec spec = {
+        .producer_id = 42, .producer_epoch = 3, .base_sequence = 10, .attributes = SK_BATCH_TRANSACTIONAL};
     ck_assert_int_eq(sk_batch_build(&w, &spec, recs, 3), 0);
     sk_batch b;
     ck_assert_int_eq(sk_batch_header_parse(&b, w.buf, w.len), 0);
@@ -335,17 +337,17 @@ START_TEST(test_snapshot_bytes)
     uint8_t *snap = sk_producer_snapshot_render(&ps, &len);
     ck_assert_uint_eq(len, 10 + 46);
     memcpy(buf, snap, len);
-    ck_assert_int_eq(sk_be16(buf), 1);                       /* version */
+    ck_assert_int_eq(sk_be16(buf), 1); /* version */
     ck_assert_uint_eq(sk_be32(buf + 2), sk_crc32c(0, buf + 6, len - 6));
-    ck_assert_int_eq(sk_be32(buf + 6), 1);                   /* entries */
-    ck_assert_int_eq((int64_t)sk_be64(buf + 10), 42);        /* producer id */
-    ck_assert_int_eq((int16_t)sk_be16(buf + 18), 3);         /* epoch */
-    ck_assert_int_eq((int32_t)sk_be32(buf + 20), 12);        /* last sequence */
-    ck_assert_int_eq((int64_t)sk_be64(buf + 24), 502);       /* last offset */
-    ck_assert_int_eq((int32_t)sk_be32(buf + 32), 2);         /* offset delta */
-    ck_assert_int_eq((int64_t)sk_be64(buf + 36), 105);       /* timestamp */
-    ck_assert_int_eq((int32_t)sk_be32(buf + 44), -1);        /* coordinator epoch */
-    ck_assert_int_eq((int64_t)sk_be64(buf + 48), 500);       /* open transaction */
+    ck_assert_int_eq(sk_be32(buf + 6), 1);             /* entries */
+    ck_assert_int_eq((int64_t)sk_be64(buf + 10), 42);  /* producer id */
+    ck_assert_int_eq((int16_t)sk_be16(buf + 18), 3);   /* epoch */
+    ck_assert_int_eq((int32_t)sk_be32(buf + 20), 12);  /* last sequence */
+    ck_assert_int_eq((int64_t)sk_be64(buf + 24), 502); /* last offset */
+    ck_assert_int_eq((int32_t)sk_be32(buf + 32), 2);   /* offset delta */
+    ck_assert_int_eq((int64_t)sk_be64(buf + 36), 105); /* timestamp */
+    ck_assert_int_eq((int32_t)sk_be32(buf + 44), -1);  /* coordinator epoch */
+    ck_assert_int_eq((int64_t)sk_be64(buf + 48), 500); /* open transaction */
 
     ck_assert_int_eq(sk_producer_snapshot_parse(&back, snap, len), 0);
     const sk_producer_entry *e = sk_producer_state_find(&back, 42);
@@ -378,9 +380,9 @@ START_TEST(test_snapshot_duplicate_producer)
     sk_put_be32(buf + 6, 2);
     for (int i = 0; i < 2; i++) {
         uint8_t *e = buf + 10 + 46 * i;
-        sk_put_be64(e, 42);                           /* producer id */
+        sk_put_be64(e, 42);                             /* producer id */
         sk_put_be64(e + 14, (uint64_t)(500 + 200 * i)); /* last offset */
-        sk_put_be32(e + 34, UINT32_MAX);              /* coordinator epoch -1 */
+        sk_put_be32(e + 34, UINT32_MAX);                /* coordinator epoch -1 */
         sk_put_be64(e + 38, (uint64_t)(500 + 200 * i)); /* open transaction */
     }
     sk_put_be32(buf + 2, sk_crc32c(0, buf + 6, sizeof buf - 6));

@@ -34,14 +34,16 @@ static uint8_t *build(int n, size_t *size)
     sk_writer w;
     sk_record_spec recs[16];
     char keys[16][16], vals[16][24];
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     ck_assert_int_le(n, 16);
     for (int i = 0; i < n; i++) {
         snprintf(keys[i], sizeof keys[i], "k%d", i);
         snprintf(vals[i], sizeof vals[i], "value-%d", i);
-        recs[i] = (sk_record_spec){ .key = keys[i], .key_len = strlen(keys[i]),
-                                    .value = vals[i], .value_len = strlen(vals[i]),
-                                    .timestamp = NOW + i };
+        recs[i] = (sk_record_spec){.key = keys[i],
+                                   .key_len = strlen(keys[i]),
+                                   .value = vals[i],
+                                   .value_len = strlen(vals[i]),
+                                   .timestamp = NOW + i};
     }
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, recs, n), 0);
@@ -62,37 +64,36 @@ static int16_t validate(const uint8_t *b, size_t size, const sk_batch_rules *r)
 START_TEST(test_build_exact_bytes)
 {
     static const uint8_t expected[] = {
-        0, 0, 0, 0, 0, 0, 0, 0,             /* base offset */
-        0, 0, 0, 0x3c,                      /* batch length 60 */
-        0, 0, 0, 0,                         /* leader epoch */
-        2,                                  /* magic */
-        0xaa, 0xbb, 0xcc, 0xdd,             /* CRC (checked separately) */
-        0, 0,                               /* attributes */
-        0, 0, 0, 0,                         /* last offset delta */
-        0, 0, 0, 0, 0, 0, 0x03, 0xe8,       /* base timestamp 1000 */
-        0, 0, 0, 0, 0, 0, 0x03, 0xe8,       /* max timestamp 1000 */
+        0,    0,    0,    0,    0,    0,    0,    0,    /* base offset */
+        0,    0,    0,    0x3c,                         /* batch length 60 */
+        0,    0,    0,    0,                            /* leader epoch */
+        2,                                              /* magic */
+        0xaa, 0xbb, 0xcc, 0xdd,                         /* CRC (checked separately) */
+        0,    0,                                        /* attributes */
+        0,    0,    0,    0,                            /* last offset delta */
+        0,    0,    0,    0,    0,    0,    0x03, 0xe8, /* base timestamp 1000 */
+        0,    0,    0,    0,    0,    0,    0x03, 0xe8, /* max timestamp 1000 */
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* producer id -1 */
-        0xff, 0xff,                         /* producer epoch -1 */
-        0xff, 0xff, 0xff, 0xff,             /* base sequence -1 */
-        0, 0, 0, 1,                         /* record count */
-        0x14,                               /* record length 10 (zig-zag) */
-        0,                                  /* attributes */
-        0,                                  /* timestamp delta */
-        0,                                  /* offset delta */
-        0x02, 'k',                          /* key length 1 */
-        0x06, 'v', 'a', 'l',                /* value length 3 */
-        0,                                  /* header count */
+        0xff, 0xff,                                     /* producer epoch -1 */
+        0xff, 0xff, 0xff, 0xff,                         /* base sequence -1 */
+        0,    0,    0,    1,                            /* record count */
+        0x14,                                           /* record length 10 (zig-zag) */
+        0,                                              /* attributes */
+        0,                                              /* timestamp delta */
+        0,                                              /* offset delta */
+        0x02, 'k',                                      /* key length 1 */
+        0x06, 'v',  'a',  'l',                          /* value length 3 */
+        0,                                              /* header count */
     };
-    sk_record_spec rec = { .key = "k", .key_len = 1, .value = "val", .value_len = 3, .timestamp = 1000 };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_record_spec rec = {.key = "k", .key_len = 1, .value = "val", .value_len = 3, .timestamp = 1000};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, &rec, 1), 0);
     ck_assert_uint_eq(w.len, sizeof expected);
     ck_assert_mem_eq(w.buf, expected, 17);
     ck_assert_mem_eq(w.buf + 21, expected + 21, sizeof expected - 21);
-    ck_assert_uint_eq(sk_be32(w.buf + SK_BATCH_CRC),
-                      sk_crc32c(0, w.buf + 21, sizeof expected - 21));
+    ck_assert_uint_eq(sk_be32(w.buf + SK_BATCH_CRC), sk_crc32c(0, w.buf + 21, sizeof expected - 21));
     sk_writer_free(&w);
 }
 END_TEST
@@ -135,11 +136,11 @@ END_TEST
 START_TEST(test_headers_and_nulls)
 {
     sk_record_header_spec hdrs[2] = {
-        { .key = "h1", .key_len = 2, .value = "x", .value_len = 1 },
-        { .key = "h2", .key_len = 2, .value = NULL },
+        {.key = "h1", .key_len = 2, .value = "x", .value_len = 1},
+        {.key = "h2", .key_len = 2, .value = NULL},
     };
-    sk_record_spec rec = { .key = NULL, .value = NULL, .timestamp = NOW, .headers = hdrs, .header_count = 2 };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_record_spec rec = {.key = NULL, .value = NULL, .timestamp = NOW, .headers = hdrs, .header_count = 2};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, &rec, 1), 0);
@@ -334,10 +335,10 @@ END_TEST
 
 START_TEST(test_validate_negative_header_key)
 {
-    sk_record_header_spec hdr = { .key = "h", .key_len = 1, .value = "v", .value_len = 1 };
-    sk_record_spec rec = { .key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = NOW,
-                           .headers = &hdr, .header_count = 1 };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_record_header_spec hdr = {.key = "h", .key_len = 1, .value = "v", .value_len = 1};
+    sk_record_spec rec = {
+        .key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = NOW, .headers = &hdr, .header_count = 1};
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, &rec, 1), 0);
@@ -386,10 +387,10 @@ START_TEST(test_validate_timestamps)
      * whatever its timestamp ... */
     free(b);
     sk_record_spec recs[2] = {
-        { .key = NULL, .value = "v", .value_len = 1, .timestamp = NOW + 7200000 },
-        { .key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = NOW },
+        {.key = NULL, .value = "v", .value_len = 1, .timestamp = NOW + 7200000},
+        {.key = "k", .key_len = 1, .value = "v", .value_len = 1, .timestamp = NOW},
     };
-    sk_batch_spec spec = { .producer_id = -1, .producer_epoch = -1, .base_sequence = -1 };
+    sk_batch_spec spec = {.producer_id = -1, .producer_epoch = -1, .base_sequence = -1};
     sk_writer w;
     sk_writer_init(&w, 0);
     ck_assert_int_eq(sk_batch_build(&w, &spec, recs, 2), 0);
@@ -443,7 +444,7 @@ START_TEST(test_assign_create_time)
     memcpy(orig, b, size);
     uint32_t crc = sk_be32(b + SK_BATCH_CRC);
     sk_batch_assign(b, size, 0x0102030405060708LL, 7, SK_TIMESTAMP_CREATE_TIME, NOW + 2);
-    static const uint8_t hdr[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    static const uint8_t hdr[] = {1, 2, 3, 4, 5, 6, 7, 8};
     ck_assert_mem_eq(b, hdr, 8);
     ck_assert_uint_eq(sk_be32(b + SK_BATCH_LEADER_EPOCH), 7);
     /* Everything from the length field on, except the epoch, is unchanged. */

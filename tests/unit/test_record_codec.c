@@ -17,10 +17,10 @@
 #include "unit_run.h"
 
 /* Encodes with `enc` and compares with the expected bytes. */
-#define CHECK_BYTES(w, want)                                                                                          \
-    do {                                                                                                             \
-        ck_assert_uint_eq((w).len, sizeof(want));                                                                    \
-        ck_assert_mem_eq((w).buf, (want), sizeof(want));                                                             \
+#define CHECK_BYTES(w, want)                             \
+    do {                                                 \
+        ck_assert_uint_eq((w).len, sizeof(want));        \
+        ck_assert_mem_eq((w).buf, (want), sizeof(want)); \
     } while (0)
 
 START_TEST(test_find)
@@ -44,12 +44,12 @@ static const uint8_t OFFSET_KEY[] = {0, 1, 0, 2, 'g', '1', 0, 1, 't', 0, 0, 0, 3
 /* OffsetCommitValue v3 {offset 42, leaderEpoch 5, metadata "m", commitTimestamp 1000}. */
 static const uint8_t OFFSET_V3[] = {0, 3, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 5, 0, 1, 'm', 0, 0, 0, 0, 0, 0, 0x03, 0xe8};
 /* v1 {offset 42, metadata "", commitTimestamp 1000, expireTimestamp 2000}. */
-static const uint8_t OFFSET_V1[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 0, 0,
-                                    0, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0, 0, 0x07, 0xd0};
+static const uint8_t OFFSET_V1[] = {0, 1, 0, 0, 0,    0,    0, 0, 0, 42, 0, 0, 0,    0,
+                                    0, 0, 0, 0, 0x03, 0xe8, 0, 0, 0, 0,  0, 0, 0x07, 0xd0};
 /* v4 (flexible) {offset 42, leaderEpoch -1, metadata "m", commitTimestamp
  * 1000}, then a tagged field 0 of Kafka 4's that skiff does not know. */
-static const uint8_t OFFSET_V4[] = {0, 4, 0, 0, 0, 0, 0, 0, 0, 42, 0xff, 0xff, 0xff, 0xff, 2, 'm',
-                                    0, 0, 0, 0, 0, 0, 0x03, 0xe8, 1, 0, 2, 0xab, 0xcd};
+static const uint8_t OFFSET_V4[] = {0,   4, 0, 0, 0, 0, 0, 0,    0,    42, 0xff, 0xff, 0xff, 0xff, 2,
+                                    'm', 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 1,  0,    2,    0xab, 0xcd};
 
 START_TEST(test_offset_commit)
 {
@@ -120,15 +120,16 @@ END_TEST
  * "range", leader "m1", currentStateTimestamp 7, one member {memberId "m1",
  * groupInstanceId null, clientId "c", clientHost "/h", rebalanceTimeout
  * 300, sessionTimeout 100, subscription "s", assignment "a"}. */
-static const uint8_t GROUP_V3[] = {
-    0, 3, 0, 8, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r', 0, 0, 0, 2, 0, 5, 'r', 'a', 'n', 'g', 'e', 0, 2, 'm', '1',
-    0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 2, 'm', '1', 0xff, 0xff, 0, 1, 'c', 0, 2, '/', 'h', 0, 0, 0x01, 0x2c,
-    0, 0, 0, 100, 0, 0, 0, 1, 's', 0, 0, 0, 1, 'a'};
+static const uint8_t GROUP_V3[] = {0,    3,    0,   8,   'c', 'o', 'n', 's',  'u',  'm', 'e', 'r', 0, 0, 0,   2,   0, 5,
+                                   'r',  'a',  'n', 'g', 'e', 0,   2,   'm',  '1',  0,   0,   0,   0, 0, 0,   0,   7, 0,
+                                   0,    0,    1,   0,   2,   'm', '1', 0xff, 0xff, 0,   1,   'c', 0, 2, '/', 'h', 0, 0,
+                                   0x01, 0x2c, 0,   0,   0,   100, 0,   0,    0,    1,   's', 0,   0, 0, 1,   'a'};
 /* The same group as v4 (flexible: compact lengths, a tag section after the
  * member and after the value). */
-static const uint8_t GROUP_V4[] = {0, 4, 9, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r', 0, 0, 0, 2, 6, 'r', 'a', 'n',
-                                   'g', 'e', 3, 'm', '1', 0, 0, 0, 0, 0, 0, 0, 7, 2, 3, 'm', '1', 0, 2, 'c', 3,
-                                   '/', 'h', 0, 0, 0x01, 0x2c, 0, 0, 0, 100, 2, 's', 2, 'a', 0, 0};
+static const uint8_t GROUP_V4[] = {0, 4, 9,    'c',  'o', 'n', 's', 'u', 'm', 'e', 'r', 0,   0,   0,
+                                   2, 6, 'r',  'a',  'n', 'g', 'e', 3,   'm', '1', 0,   0,   0,   0,
+                                   0, 0, 0,    7,    2,   3,   'm', '1', 0,   2,   'c', 3,   '/', 'h',
+                                   0, 0, 0x01, 0x2c, 0,   0,   0,   100, 2,   's', 2,   'a', 0,   0};
 
 static void check_group(const kf_group_metadata_value *v)
 {
@@ -182,14 +183,14 @@ END_TEST
  * value v0 {memberEpoch 3, previousMemberEpoch 2, state 1, assigned
  * [{topic id 0x11.., partitions [0, 1]}], pending revocation []}. */
 static const uint8_t CURRENT_KEY[] = {0, 8, 0, 1, 'g', 0, 1, 'm'};
-static const uint8_t CURRENT_V0[] = {0, 0, 0, 0, 0, 3, 0, 0, 0, 2, 1, 2, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-                                     0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 3, 0, 0, 0, 0,
-                                     0, 0, 0, 1, 0, 1, 0};
+static const uint8_t CURRENT_V0[] = {0,    0,    0,    0,    0,    3,    0,    0,    0,    2,    1,    2,    0x11, 0x11,
+                                     0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                     3,    0,    0,    0,    0,    0,    0,    0,    1,    0,    1,    0};
 /* ConsumerGroupMemberMetadataValue v0 {instanceId null, rackId null,
  * clientId "c", clientHost "h", topics ["t"], regex null, rebalance
  * timeout 5000, serverAssignor "uniform"}. */
-static const uint8_t MEMBER_V0[] = {0, 0, 0, 0, 2, 'c', 2, 'h', 2, 2, 't', 0, 0, 0, 0x13, 0x88,
-                                    8, 'u', 'n', 'i', 'f', 'o', 'r', 'm', 0};
+static const uint8_t MEMBER_V0[] = {0, 0,    0,    0, 2,   'c', 2,   'h', 2,   2,   't', 0, 0,
+                                    0, 0x13, 0x88, 8, 'u', 'n', 'i', 'f', 'o', 'r', 'm', 0};
 
 START_TEST(test_consumer_group_records)
 {
@@ -235,13 +236,12 @@ END_TEST
 
 /* TransactionLogValue v0 {producerId 7, epoch 1, timeout 60000, status 1
  * (Ongoing), partitions [{topic "t", [0, 2]}], lastUpdate 9, start 8}. */
-static const uint8_t TXN_V0[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0, 0xea, 0x60, 1, 0, 0, 0, 1, 0, 1, 't',
-                                 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 8};
+static const uint8_t TXN_V0[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0, 0xea, 0x60, 1, 0, 0, 0, 1, 0, 1, 't', 0, 0,
+                                 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0,    0,    0, 9, 0, 0, 0, 0, 0, 0,   0, 8};
 /* v1 (flexible) of the same, Empty with null partitions and the tagged
  * fields 0 previousProducerId 6 and 2 clientTransactionVersion 2. */
-static const uint8_t TXN_V1[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0, 0xea, 0x60, 0, 0,
-                                 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 8, 0,
-                                 0, 0, 0, 0, 0, 0, 6, 2, 2, 0, 2};
+static const uint8_t TXN_V1[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 1, 0, 0, 0xea, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                 9, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 8, 0, 0, 0,    0,    0, 0, 0, 6, 2, 2, 0, 2};
 
 START_TEST(test_transaction_log)
 {

@@ -34,8 +34,8 @@ static sk_scram_cred cred_for(int type, const char *password, const char *salt_b
     ck_assert_int_gt(n, 0);
     c.salt_len = (size_t)n;
     uint8_t salted[SK_SCRAM_MAX_KEY];
-    ck_assert_int_eq(sk_scram_salted_password(type, password, strlen(password), c.salt, c.salt_len, iterations,
-                                              salted), 0);
+    ck_assert_int_eq(sk_scram_salted_password(type, password, strlen(password), c.salt, c.salt_len, iterations, salted),
+                     0);
     ck_assert_int_eq(sk_scram_keys(type, salted, sk_scram_key_len(type), &c), 0);
     return c;
 }
@@ -75,8 +75,8 @@ END_TEST
 
 /* A SCRAM-SHA-256 client: the client-final-message for the server's first
  * message, and the server signature it must then receive. */
-static void client_final(const char *first, const char *bare, const char *server_first, const char *password, const char *nonce_prefix,
-                         char *final, size_t final_len, char *want_v)
+static void client_final(const char *first, const char *bare, const char *server_first, const char *password,
+                         const char *nonce_prefix, char *final, size_t final_len, char *want_v)
 {
     char copy[512];
     snprintf(copy, sizeof copy, "%s", server_first);
@@ -109,8 +109,7 @@ static void client_final(const char *first, const char *bare, const char *server
 }
 
 /* Runs one exchange; returns the second step's result. */
-static int exchange(sk_scram_store *store, const char *first, const char *password, const char *nonce_prefix,
-                    char *why)
+static int exchange(sk_scram_store *store, const char *first, const char *password, const char *nonce_prefix, char *why)
 {
     sk_scram_server *s = sk_scram_server_new(SK_SCRAM_TYPE_SHA_256, store);
     uint8_t *out;
@@ -125,7 +124,7 @@ static int exchange(sk_scram_store *store, const char *first, const char *passwo
     free(out);
     const char *bare = strstr(first, ",n=") + 1;
     client_final(first, bare, server_first, password, nonce_prefix, final, sizeof final, want_v);
-    rc = sk_scram_server_step(s, (const uint8_t *)final, strlen(final), &out, &out_len, why, 128);
+    rc = sk_scram_server_step(s, (const uint8_t *) final, strlen(final), &out, &out_len, why, 128);
     if (rc == 1) {
         ck_assert_uint_eq(out_len, strlen(want_v));
         ck_assert_mem_eq(out, want_v, out_len);
@@ -176,8 +175,13 @@ START_TEST(test_scram_final_message_checks)
     sk_scram_store_put(store, "user", SK_SCRAM_TYPE_SHA_256, &c);
     /* prefix, nonce or not, suffix */
     static const char *const finals[][3] = {
-        {"", NULL, ""}, {"c=biws", NULL, ""}, {"c=biws,r=x,p=AAAA", NULL, ""}, {"c=eSws,r=", "", ",p=AAAA"},
-        {"r=", "", ",p=AAAA,c=biws"}, {"c=biws,r=", "", ",p=!!!!"}, {"c=biws,r=", "", ",p=AAAA"},
+        {"", NULL, ""},
+        {"c=biws", NULL, ""},
+        {"c=biws,r=x,p=AAAA", NULL, ""},
+        {"c=eSws,r=", "", ",p=AAAA"},
+        {"r=", "", ",p=AAAA,c=biws"},
+        {"c=biws,r=", "", ",p=!!!!"},
+        {"c=biws,r=", "", ",p=AAAA"},
     };
     for (size_t i = 0; i < sizeof finals / sizeof finals[0]; i++) {
         sk_scram_server *s = sk_scram_server_new(SK_SCRAM_TYPE_SHA_256, store);
@@ -185,13 +189,11 @@ START_TEST(test_scram_final_message_checks)
         size_t out_len;
         char why[128], nonce[128], final[256];
         const char *first = "n,,n=user,r=abc";
-        ck_assert_int_eq(sk_scram_server_step(s, (const uint8_t *)first, strlen(first), &out, &out_len, why, 128),
-                         0);
+        ck_assert_int_eq(sk_scram_server_step(s, (const uint8_t *)first, strlen(first), &out, &out_len, why, 128), 0);
         snprintf(nonce, sizeof nonce, "%.*s", (int)(strstr((char *)out, ",s=") - (char *)out - 2), (char *)out + 2);
         free(out);
         snprintf(final, sizeof final, "%s%s%s", finals[i][0], finals[i][1] ? nonce : "", finals[i][2]);
-        ck_assert_int_eq(sk_scram_server_step(s, (const uint8_t *)final, strlen(final), &out, &out_len, why, 128),
-                         -1);
+        ck_assert_int_eq(sk_scram_server_step(s, (const uint8_t *) final, strlen(final), &out, &out_len, why, 128), -1);
         ck_assert_ptr_null(out);
         sk_scram_server_free(s);
     }
@@ -202,8 +204,11 @@ END_TEST
 static sk_sec_listener plain_listener(void)
 {
     static sk_plain_user users[] = {{"alice", "alice-secret"}, {"bob", "b"}};
-    sk_sec_listener l = {.name = "SASL_PLAINTEXT", .protocol = SK_SEC_SASL_PLAINTEXT, .mechanisms = SK_SASL_PLAIN,
-                         .plain_users = users, .nplain_users = 2};
+    sk_sec_listener l = {.name = "SASL_PLAINTEXT",
+                         .protocol = SK_SEC_SASL_PLAINTEXT,
+                         .mechanisms = SK_SASL_PLAIN,
+                         .plain_users = users,
+                         .nplain_users = 2};
     return l;
 }
 
@@ -401,7 +406,8 @@ START_TEST(test_principal_rules)
     size_t n;
     ck_assert_str_eq(sk_principal_rules_parse("RULE:^CN=(.*$/$1/", &r, &n),
                      "a RULE's pattern is not a valid regular expression");
-    ck_assert_str_eq(sk_principal_rules_parse("RULE:abc", &r, &n), "a RULE needs the form RULE:pattern/replacement/[LU]");
+    ck_assert_str_eq(sk_principal_rules_parse("RULE:abc", &r, &n),
+                     "a RULE needs the form RULE:pattern/replacement/[LU]");
     ck_assert_str_eq(sk_principal_rules_parse("DEFAULT,NOPE", &r, &n),
                      "each rule must be DEFAULT or RULE:pattern/replacement/[LU]");
     ck_assert_str_eq(sk_principal_rules_parse("DEFAULT DEFAULT", &r, &n), "rules must be separated by commas");
@@ -421,8 +427,8 @@ static void b64url(const char *json, char *out)
         *pad = '\0';
 }
 
-static int validate(const sk_oauth_options *o, const char *header, const char *claims, const char *sig,
-                    char *principal, const char **status, char *why)
+static int validate(const sk_oauth_options *o, const char *header, const char *claims, const char *sig, char *principal,
+                    const char **status, char *why)
 {
     char h[512], c[512], token[1100];
     b64url(header, h);
@@ -438,8 +444,8 @@ START_TEST(test_oauth_unsecured_jws)
     char principal[64], why[128];
     const char *status;
     const char *alg = "{\"alg\":\"none\"}";
-    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1700000001,\"iat\":1699999000}", "", principal,
-                              &status, why), 0);
+    ck_assert_int_eq(
+        validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1700000001,\"iat\":1699999000}", "", principal, &status, why), 0);
     ck_assert_str_eq(principal, "alice");
     ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1699999999}", "", principal, &status, why), -1);
     ck_assert_str_eq(why, "the token expired");
@@ -447,24 +453,26 @@ START_TEST(test_oauth_unsecured_jws)
     o.clock_skew_ms = 5000;
     ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"alice\",\"exp\":1699999999}", "", principal, &status, why), 0);
     o.clock_skew_ms = 0;
-    ck_assert_int_eq(validate(&o, "{\"alg\":\"HS256\"}", "{\"sub\":\"a\",\"exp\":1800000000}", "", principal, &status,
-                              why), -1);
+    ck_assert_int_eq(
+        validate(&o, "{\"alg\":\"HS256\"}", "{\"sub\":\"a\",\"exp\":1800000000}", "", principal, &status, why), -1);
     ck_assert_str_eq(why, "the header's alg must be \"none\" (an unsecured JWS)");
     ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000}", "sig", principal, &status, why), -1);
     ck_assert_int_eq(validate(&o, alg, "{\"exp\":1800000000}", "", principal, &status, why), -1);
     ck_assert_str_eq(why, "no principal claim \"sub\"");
     ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\"}", "", principal, &status, why), -1);
     ck_assert_str_eq(why, "no expiration time (exp)");
-    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"iat\":1900000000}", "", principal,
-                              &status, why), -1);
+    ck_assert_int_eq(
+        validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"iat\":1900000000}", "", principal, &status, why), -1);
     ck_assert_str_eq(why, "the token was issued after it expires");
     o.required_scope = "read, write";
-    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":\"write read x\"}", "",
-                              principal, &status, why), 0);
+    ck_assert_int_eq(
+        validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":\"write read x\"}", "", principal, &status, why),
+        0);
     ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":[\"read\",\"write\"]}", "",
-                              principal, &status, why), 0);
-    ck_assert_int_eq(validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":\"read\"}", "", principal,
-                              &status, why), -1);
+                              principal, &status, why),
+                     0);
+    ck_assert_int_eq(
+        validate(&o, alg, "{\"sub\":\"a\",\"exp\":1800000000,\"scope\":\"read\"}", "", principal, &status, why), -1);
     ck_assert_str_eq(status, "insufficient_scope");
     ck_assert_str_eq(why, "the token lacks the required scope write");
     o.required_scope = NULL;
@@ -478,20 +486,37 @@ START_TEST(test_oauth_initial_response)
 {
     const char *authz, *token;
     size_t alen, tlen;
-    const char m1[] = "n,,\x01" "auth=Bearer abc.def.\x01\x01";
+    const char m1[] = "n,,\x01"
+                      "auth=Bearer abc.def.\x01\x01";
     ck_assert_ptr_null(sk_oauth_parse_initial(m1, sizeof m1 - 1, &authz, &alen, &token, &tlen));
     ck_assert_ptr_null(authz);
     ck_assert_uint_eq(tlen, 8);
     ck_assert_mem_eq(token, "abc.def.", 8);
-    const char m2[] = "n,a=alice,\x01" "host=h\x01" "auth=bearer t.u.\x01" "port=1\x01\x01";
+    const char m2[] = "n,a=alice,\x01"
+                      "host=h\x01"
+                      "auth=bearer t.u.\x01"
+                      "port=1\x01\x01";
     ck_assert_ptr_null(sk_oauth_parse_initial(m2, sizeof m2 - 1, &authz, &alen, &token, &tlen));
     ck_assert_uint_eq(alen, 5);
     ck_assert_mem_eq(authz, "alice", 5);
     ck_assert_mem_eq(token, "t.u.", 4);
     static const char *const bad[] = {
-        "", "y,,\x01" "auth=Bearer t\x01\x01", "n,,\x01\x01", "n,,\x01" "auth=Basic t\x01\x01",
-        "n,,\x01" "auth=Bearer t\x01", "n,,auth=Bearer t\x01\x01", "n,,\x01=x\x01\x01",
-        "n,,\x01" "auth=Bearer t\x01\x01x", "n,a=x\x01" "auth=Bearer t\x01\x01", "n,,\x01" "au1h=x\x01\x01",
+        "",
+        "y,,\x01"
+        "auth=Bearer t\x01\x01",
+        "n,,\x01\x01",
+        "n,,\x01"
+        "auth=Basic t\x01\x01",
+        "n,,\x01"
+        "auth=Bearer t\x01",
+        "n,,auth=Bearer t\x01\x01",
+        "n,,\x01=x\x01\x01",
+        "n,,\x01"
+        "auth=Bearer t\x01\x01x",
+        "n,a=x\x01"
+        "auth=Bearer t\x01\x01",
+        "n,,\x01"
+        "au1h=x\x01\x01",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_ptr_nonnull(sk_oauth_parse_initial(bad[i], strlen(bad[i]), &authz, &alen, &token, &tlen));

@@ -59,9 +59,9 @@ START_TEST(test_table)
             ck_assert_int_lt(strcmp(sk_topic_config_def_get((sk_topic_config_id)(i - 1))->name, d->name), 0);
         /* Every default is a valid value of its own config, in canonical form. */
         char canon[256], msg[256];
-        ck_assert_msg(sk_topic_config_parse((sk_topic_config_id)i, d->default_value, canon, sizeof canon, msg,
-                                            sizeof msg) == 0,
-                      "%s: %s", d->name, msg);
+        ck_assert_msg(
+            sk_topic_config_parse((sk_topic_config_id)i, d->default_value, canon, sizeof canon, msg, sizeof msg) == 0,
+            "%s: %s", d->name, msg);
         ck_assert_str_eq(canon, d->default_value);
     }
     ck_assert_int_eq(sk_topic_config_find("retention.ms", 12), SK_TC_RETENTION_MS);
@@ -120,7 +120,8 @@ START_TEST(test_parse_strings_and_lists)
 {
     ok("preallocate", " TRUE", "true");
     ok("preallocate", "False", "false");
-    bad("preallocate", "yes", "Invalid value yes for configuration preallocate: Expected value to be either true or false");
+    bad("preallocate", "yes",
+        "Invalid value yes for configuration preallocate: Expected value to be either true or false");
     ok("message.timestamp.type", " LogAppendTime ", "LogAppendTime");
     bad("message.timestamp.type", "logappendtime",
         "Invalid value logappendtime for configuration message.timestamp.type: String must be one of: CreateTime, "
@@ -132,7 +133,8 @@ START_TEST(test_parse_strings_and_lists)
     ok("cleanup.policy", "compact", "compact");
     ok("cleanup.policy", " compact , delete ", "compact,delete");
     ok("cleanup.policy", "", "");
-    bad("cleanup.policy", "compact,", "Invalid value  for configuration cleanup.policy: String must be one of: compact, delete");
+    bad("cleanup.policy", "compact,",
+        "Invalid value  for configuration cleanup.policy: String must be one of: compact, delete");
     bad("cleanup.policy", "compact,remove",
         "Invalid value remove for configuration cleanup.policy: String must be one of: compact, delete");
     ok("leader.replication.throttled.replicas", "*", "*");

@@ -51,8 +51,8 @@ typedef struct fixture {
     int nrecs;
     marker marks[64];
     int nmarks;
-    int16_t append_error;       /* the store answers this when set */
-    int16_t marker_error;       /* markers to `fail_topic` answer this when set */
+    int16_t append_error; /* the store answers this when set */
+    int16_t marker_error; /* markers to `fail_topic` answer this when set */
     char fail_topic[64];
 } fixture;
 
@@ -80,8 +80,8 @@ static int16_t fake_append(void *arg, int32_t partition, const uint8_t *key, siz
     return SK_ERR_NONE;
 }
 
-static int16_t fake_marker(void *arg, const char *topic, int32_t partition, int64_t producer_id,
-                           int16_t producer_epoch, bool commit, int64_t now_ms)
+static int16_t fake_marker(void *arg, const char *topic, int32_t partition, int64_t producer_id, int16_t producer_epoch,
+                           bool commit, int64_t now_ms)
 {
     fixture *f = arg;
     (void)now_ms;
@@ -265,13 +265,13 @@ START_TEST(test_record_bytes)
     ck_assert_uint_eq(s->key_len, sizeof key);
     ck_assert_mem_eq(s->key, key, sizeof key);
     static const uint8_t empty[] = {
-        0, 0,                         /* version 0 */
-        0, 0, 0, 0, 0, 0, 0, 0,       /* producer id 0 */
-        0, 0,                         /* epoch 0 */
-        0, 0, 0xea, 0x60,             /* timeout 60000 */
-        0,                            /* Empty */
-        0xff, 0xff, 0xff, 0xff,       /* partitions: null */
-        0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x05, /* last update T0 + 5 */
+        0,    0,                                        /* version 0 */
+        0,    0,    0,    0,    0,    0,    0,    0,    /* producer id 0 */
+        0,    0,                                        /* epoch 0 */
+        0,    0,    0xea, 0x60,                         /* timeout 60000 */
+        0,                                              /* Empty */
+        0xff, 0xff, 0xff, 0xff,                         /* partitions: null */
+        0,    0,    0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x05, /* last update T0 + 5 */
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* start -1 */
     };
     ck_assert_uint_eq(s->value_len, sizeof empty);
@@ -280,26 +280,26 @@ START_TEST(test_record_bytes)
     f.now = T0 + 6;
     sk_txn_partition parts[] = {P_A0, P_B0, P_A1};
     ck_assert_int_eq(sk_txn_add_partitions(f.tc, "tx", pid, 0, parts, 3), SK_ERR_NONE);
-    static const uint8_t ongoing[] = {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xea, 0x60,
-        1,                            /* Ongoing */
-        0, 0, 0, 2,                   /* 2 topics */
-        0, 1, 'a', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1,
-        0, 1, 'b', 0, 0, 0, 1, 0, 0, 0, 0,
-        0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x06,
-        0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x06, /* started now */
-    };
+    static const uint8_t
+        ongoing
+            [] =
+                {
+                    0,   0, 0,    0,    0,    0,    0,    0,    0, 0, 0, 0,    0,    0,    0xea, 0x60, 1, /* Ongoing */
+                    0,   0, 0,    2,                                                                      /* 2 topics */
+                    0,   1, 'a',  0,    0,    0,    2,    0,    0, 0, 0, 0,    0,    0,    1,    0,    1,
+                    'b', 0, 0,    0,    1,    0,    0,    0,    0, 0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x06,
+                    0,   0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x06, /* started now */
+                };
     s = last_record(&f);
     ck_assert_uint_eq(s->value_len, sizeof ongoing);
     ck_assert_mem_eq(s->value, ongoing, sizeof ongoing);
 
     /* Kafka's flexible v1 value with tagged fields reads too. */
     static const uint8_t v1[] = {
-        0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0, 3, 0, 0, 0x03, 0xe8, 1,
-        2,                            /* one topic (compact) */
-        2, 'a', 2, 0, 0, 0, 4, 0,     /* "a", [4], no tags */
-        0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 8,
-        2, 0, 8, 0, 0, 0, 0, 0, 0, 0, 6, 2, 2, 0, 1, /* tags: previous id 6, client version 1 */
+        0, 1,   0, 0, 0, 0, 0, 0, 0, 7, 0, 3, 0, 0, 0x03, 0xe8, 1, 2, /* one topic (compact) */
+        2, 'a', 2, 0, 0, 0, 4, 0,                                     /* "a", [4], no tags */
+        0, 0,   0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0,    8,    2, 0,
+        8, 0,   0, 0, 0, 0, 0, 0, 6, 2, 2, 0, 1, /* tags: previous id 6, client version 1 */
     };
     txn_value v;
     ck_assert_int_eq(sk_txn_value_decode(v1, sizeof v1, &v), 0);
@@ -402,8 +402,8 @@ START_TEST(test_state_matrix)
         err = sk_txn_end(f.tc, "m", pid, 0, api == API_COMMIT);
         break;
     }
-    ck_assert_msg(err == matrix[row].answer[api], "%s x %d: %s, expected %s", sk_txn_state_name(matrix[row].state),
-                  api, sk_err_name(err), sk_err_name(matrix[row].answer[api]));
+    ck_assert_msg(err == matrix[row].answer[api], "%s x %d: %s, expected %s", sk_txn_state_name(matrix[row].state), api,
+                  sk_err_name(err), sk_err_name(matrix[row].answer[api]));
     ck_assert_int_eq(state_of(&f, "m", NULL), matrix[row].after[api]);
     /* Another producer id or epoch is refused the same way in every state. */
     ck_assert_int_eq(sk_txn_add_partitions(f.tc, "m", pid + 100, 0, &P_A1, 1), SK_ERR_INVALID_PRODUCER_ID_MAPPING);
@@ -626,8 +626,12 @@ START_TEST(test_replay_timeout_and_rotation)
     fx_init(&f);
     /* An Ongoing transaction whose timeout passed while stopped, and an id
      * whose epochs are exhausted. */
-    txn_value v = {.producer_id = 42, .producer_epoch = 3, .timeout_ms = 1000, .state = SK_TXN_ONGOING,
-                   .update_ms = T0 - 5000, .start_ms = T0 - 5000};
+    txn_value v = {.producer_id = 42,
+                   .producer_epoch = 3,
+                   .timeout_ms = 1000,
+                   .state = SK_TXN_ONGOING,
+                   .update_ms = T0 - 5000,
+                   .start_ms = T0 - 5000};
     txn_part part = {"a", 0, false};
     v.parts = &part;
     v.nparts = 1;
@@ -639,8 +643,12 @@ START_TEST(test_replay_timeout_and_rotation)
     sk_txns_close(f.tc);
     f.tc = fx_coordinator(&f);
     ck_assert_int_eq(sk_txns_replay(f.tc, k.buf, k.len, w.buf, w.len), 0);
-    v = (txn_value){.producer_id = 43, .producer_epoch = INT16_MAX - 1, .timeout_ms = 1000,
-                    .state = SK_TXN_COMPLETE_COMMIT, .update_ms = T0, .start_ms = T0};
+    v = (txn_value){.producer_id = 43,
+                    .producer_epoch = INT16_MAX - 1,
+                    .timeout_ms = 1000,
+                    .state = SK_TXN_COMPLETE_COMMIT,
+                    .update_ms = T0,
+                    .start_ms = T0};
     sk_writer_free(&k);
     sk_writer_free(&w);
     sk_writer_init(&k, 0);
