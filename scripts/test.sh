@@ -42,8 +42,8 @@
 #   PYTEST_ARGS="..."      extra pytest arguments, e.g. "-k metadata"
 #   SKIFF_LIBRDKAFKA_DIR=D where librdkafka 2.15 is built (default build/librdkafka-2.15)
 #   SKIFF_CONFORMANCE=0    skip the conformance and Java stages (no JVM)
-#   SKIFF_FORMAT_CHECK=1   check the formatting (scripts/check-format.sh, one
-#                          counted test; off until the tree is reformatted once)
+#   SKIFF_FORMAT_CHECK=0   skip the formatting check (scripts/check-format.sh, one
+#                          counted test, on by default)
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -251,7 +251,7 @@ if ! scripts/install-deps.sh; then
 fi
 
 # Formatting: one counted test, about 10 s (the whole tree, clang-format 14).
-if [[ ${SKIFF_FORMAT_CHECK:-0} != 0 ]]; then
+if [[ ${SKIFF_FORMAT_CHECK:-1} != 0 ]]; then
     stage "format (scripts/check-format.sh)"
     if scripts/check-format.sh >"$LOGS/format.log" 2>&1; then
         passed=$((passed + 1))
