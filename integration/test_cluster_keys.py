@@ -8,19 +8,14 @@ import pytest
 
 import kfs
 from control import Control
-from test_cluster import FENCED_LEADER_EPOCH, NONE, NOT_COORDINATOR, create, move, route, wire
+from test_cluster import FENCED_LEADER_EPOCH, NONE, NOT_COORDINATOR, cluster, create, move, route, wire  # noqa: F401 (cluster: the fixture)
 from test_admin_kafkajs import run_admin, step
-from test_cluster_routes import CLUSTER, produce
+from test_cluster_routes import produce
 
 pytestmark = pytest.mark.librdkafka
 
 FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH = 70, 71
 GROUP_ID_NOT_FOUND, TRANSACTIONAL_ID_NOT_FOUND = 69, 105
-
-
-@pytest.fixture
-def cluster(start_broker):
-    return start_broker(config=CLUSTER)
 
 
 def fetch(cluster, node, session_id, epoch, parts):

@@ -12,22 +12,13 @@ from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 import kfs
 from control import Control
-from test_cluster import FENCED_LEADER_EPOCH, NONE, create, move, route, wire
+from test_cluster import CLUSTER, FENCED_LEADER_EPOCH, NONE, cluster, create, move, route, wire  # noqa: F401 (cluster: the fixture)
 from harness import config_args, run_skiff
 from test_admin_kafkajs import run_admin, step
 from test_produce_fetch import TIMEOUT
 from test_produce_fetch_wire import record_batch
 
 pytestmark = pytest.mark.librdkafka
-
-CLUSTER = {'skiff.cluster.brokers': 3, 'default.replication.factor': 3, 'offsets.topic.num.partitions': 6,
-           'transaction.state.log.num.partitions': 6, 'broker.rack': 'ra,rb,rc'}
-
-
-@pytest.fixture
-def cluster(start_broker):
-    return start_broker(config=CLUSTER)
-
 
 def produce(cluster, topic, partition, leader, values):
     req = {'acks': -1, 'timeout_ms': 5000, 'topic_data': [{'name': topic, 'partition_data': [
