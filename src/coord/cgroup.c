@@ -49,7 +49,7 @@
 
 /* ---- group and members ---- */
 
-cgroup_state cgroup_state_of(const cgroup *c)
+cgroup_state sk_cgroup_state_of(const cgroup *c)
 {
     if (c->nmembers == 0)
         return CG_EMPTY;
@@ -63,13 +63,13 @@ cgroup_state cgroup_state_of(const cgroup *c)
     return CG_STABLE;
 }
 
-const char *cgroup_state_name(cgroup_state s)
+const char *sk_cgroup_state_name(cgroup_state s)
 {
     static const char *const names[] = {"Empty", "Assigning", "Reconciling", "Stable", "Dead"};
     return s <= CG_DEAD ? names[s] : "Unknown";
 }
 
-cmember *cmember_find(const cgroup *c, const char *member_id)
+cmember *sk_cmember_find(const cgroup *c, const char *member_id)
 {
     for (int32_t i = 0; c && i < c->nmembers; i++)
         if (!strcmp(c->members[i]->member_id, member_id))
@@ -77,7 +77,7 @@ cmember *cmember_find(const cgroup *c, const char *member_id)
     return NULL;
 }
 
-cmember *cmember_find_static(const cgroup *c, const char *instance_id)
+cmember *sk_cmember_find_static(const cgroup *c, const char *instance_id)
 {
     for (int32_t i = 0; c && instance_id && i < c->nmembers; i++)
         if (c->members[i]->instance_id && !strcmp(c->members[i]->instance_id, instance_id))
@@ -85,7 +85,7 @@ cmember *cmember_find_static(const cgroup *c, const char *instance_id)
     return NULL;
 }
 
-cgroup *cgroup_of(ggroup *g, bool create)
+cgroup *sk_cgroup_of(ggroup *g, bool create)
 {
     if (g->consumer || !create)
         return g->consumer;
@@ -99,13 +99,13 @@ cgroup *cgroup_of(ggroup *g, bool create)
     return c;
 }
 
-void cgroup_free(sk_groups *gs, ggroup *g)
+void sk_cgroup_free(sk_groups *gs, ggroup *g)
 {
     cgroup *c = g->consumer;
     if (!c)
         return;
     for (int32_t i = 0; i < c->nmembers; i++)
-        cmember_free(gs, c->members[i]);
+        sk_cmember_free(gs, c->members[i]);
     for (int32_t i = 0; i < c->ntopics; i++)
         free(c->topics[i].name);
     free(c->topics);
@@ -151,11 +151,11 @@ static void hb_free(hb *h)
     free(h->rack_id);
     free(h->assignor);
     free(h->regex);
-    cregex_free(h->re);
+    sk_cregex_free(h->re);
     for (int32_t i = 0; i < h->ntopics; i++)
         free(h->topics[i]);
     free(h->topics);
-    ctps_free(&h->owned);
+    sk_ctps_free(&h->owned);
 }
 
 /* Copies the request; -1 when out of memory. */
@@ -198,10 +198,10 @@ static int hb_init(hb *h, sk_groups *gs, const sk_group_client *client, const kf
         for (int32_t i = 0; i < r->topic_partitions.n; i++) {
             const kf_consumer_group_heartbeat_request_topic_partitions *tp = &r->topic_partitions.items[i];
             for (int32_t k = 0; k < tp->partitions.n; k++)
-                if (ctps_add(&h->owned, tp->topic_id.b, tp->partitions.items[k]) < 0)
+                if (sk_ctps_add(&h->owned, tp->topic_id.b, tp->partitions.items[k]) < 0)
                     return -1;
         }
-        ctps_sort(&h->owned);
+        sk_ctps_sort(&h->owned);
     }
     return 0;
 }
@@ -236,7 +236,7 @@ static int16_t validate(hb *h, int16_t version)
         return invalid(h, "RackId can't be empty.");
     if (h->regex && h->regex[0]) {
         char err[200];
-        if (!(h->re = cregex_compile(h->regex, err, sizeof err))) {
+        if (!(h->re = sk_cregex_compile(h->regex, err, sizeof err))) {
             snprintf(h->message, sizeof h->message, "SubscribedTopicRegex `%s` is not a valid regular expression: %s.",
                      h->regex, err);
             h->error_message = h->message;
@@ -264,7 +264,7 @@ static int16_t validate(hb *h, int16_t version)
     } else {
         return invalid(h, "MemberEpoch is invalid.");
     }
-    if (h->assignor && !cassign_known(h->assignor))
+    if (h->assignor && !sk_cassign_known(h->assignor))
         return fail(h, SK_ERR_UNSUPPORTED_ASSIGNOR,
                     "ServerAssignor %s is not supported. Supported assignors: "
                     "uniform, range.",
@@ -278,7 +278,7 @@ static bool owned_subset(const hb *h, const ctps *assigned)
     if (!h->has_owned)
         return false;
     for (int32_t i = 0; i < h->owned.n; i++)
-        if (!ctps_has(assigned, h->owned.v[i].id, h->owned.v[i].partition))
+        if (!sk_ctps_has(assigned, h->owned.v[i].id, h->owned.v[i].partition))
             return false;
     return true;
 }
@@ -302,7 +302,7 @@ static int32_t partition_epoch(const cgroup *c, const uint8_t id[16], int32_t p,
 {
     for (int32_t i = 0; i < c->nmembers; i++) {
         const cmember *m = c->members[i];
-        if (m != except && (ctps_has(&m->assigned, id, p) || ctps_has(&m->revoking, id, p)))
+        if (m != except && (sk_ctps_has(&m->assigned, id, p) || sk_ctps_has(&m->revoking, id, p)))
             return m->member_epoch;
     }
     return -1;
@@ -362,7 +362,7 @@ static void regex_one(void *ctx, const char *name)
     if (r->client && r->client->may_describe && !r->client->may_describe(r->client->arg, name))
         return;
     for (int32_t i = 0; i < r->nre; i++)
-        if (cregex_match(r->re[i], name, strlen(name))) {
+        if (sk_cregex_match(r->re[i], name, strlen(name))) {
             names_add(r->out, name);
             return;
         }
@@ -499,11 +499,11 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
     grecs b;
     sk_grecs_init(&b);
     if (changed)
-        crec_member(&b, h->group_id, &u);
+        sk_crec_member(&b, h->group_id, &u);
     if (meta_changed)
-        crec_partition_metadata(&b, h->group_id, meta, nmeta);
+        sk_crec_partition_metadata(&b, h->group_id, meta, nmeta);
     if (subscription_changed || meta_changed || !c->has_metadata) {
-        crec_group_epoch(&b, h->group_id, c->group_epoch + 1);
+        sk_crec_group_epoch(&b, h->group_id, c->group_epoch + 1);
         sk_info("group", "consumer group %s: group epoch bumped to %d (member %s%s%s)", h->group_id, c->group_epoch + 1,
                 h->member_id, m ? "" : " joins", meta_changed ? ", topics changed" : "");
     }
@@ -515,7 +515,7 @@ static int16_t step_member(hb *h, cgroup *c, const cmember *m)
 
 /* ---- step 2: the target assignment ---- */
 
-const char *cgroup_assignor(const cgroup *c)
+const char *sk_cgroup_assignor(const cgroup *c)
 {
     const char *best = NULL;
     int32_t best_n = 0;
@@ -555,7 +555,7 @@ static int16_t step_target(hb *h, cgroup *c)
         members[i].previous = &m->target;
         members[i].topics = &idx[used];
         for (int32_t t = 0; t < c->ntopics; t++) {
-            bool sub = m->re && cregex_match(m->re, c->topics[t].name, strlen(c->topics[t].name));
+            bool sub = m->re && sk_cregex_match(m->re, c->topics[t].name, strlen(c->topics[t].name));
             for (int32_t k = 0; k < m->ntopics && !sub; k++)
                 sub = !strcmp(m->topics[k], c->topics[t].name);
             if (sub) {
@@ -564,22 +564,22 @@ static int16_t step_target(hb *h, cgroup *c)
             }
         }
     }
-    if (cassign_run(cgroup_assignor(c), topics, c->ntopics, members, c->nmembers) < 0)
+    if (sk_cassign_run(sk_cgroup_assignor(c), topics, c->ntopics, members, c->nmembers) < 0)
         goto out;
     grecs b;
     sk_grecs_init(&b);
     for (int32_t i = 0; i < c->nmembers; i++)
-        if (!ctps_equal(&members[i].target, &c->members[i]->target))
-            crec_target_member(&b, h->group_id, c->members[i]->member_id, &members[i].target);
-    crec_target_epoch(&b, h->group_id, c->group_epoch);
+        if (!sk_ctps_equal(&members[i].target, &c->members[i]->target))
+            sk_crec_target_member(&b, h->group_id, c->members[i]->member_id, &members[i].target);
+    sk_crec_target_epoch(&b, h->group_id, c->group_epoch);
     err = sk_coord_write(h->gs, c->g->partition, &b);
     sk_grecs_free(&b);
     if (err == SK_ERR_NONE)
         sk_debug("group", "consumer group %s: target assignment at epoch %d by %s", h->group_id, c->assignment_epoch,
-                 cgroup_assignor(c));
+                 sk_cgroup_assignor(c));
 out:
     for (int32_t i = 0; members && i < c->nmembers; i++)
-        ctps_free(&members[i].target);
+        sk_ctps_free(&members[i].target);
     free(topics);
     free(members);
     free(idx);
@@ -595,7 +595,7 @@ static bool owns_any(const hb *h, const ctps *revoking)
     if (!h->has_owned)
         return true;
     for (int32_t i = 0; i < h->owned.n; i++)
-        if (ctps_has(revoking, h->owned.v[i].id, h->owned.v[i].partition))
+        if (sk_ctps_has(revoking, h->owned.v[i].id, h->owned.v[i].partition))
             return true;
     return false;
 }
@@ -612,19 +612,19 @@ static int next_compute(const hb *h, const cgroup *c, const cmember *m, int32_t 
     out->assigned.n = out->revoking.n = 0;
     for (int32_t i = 0; i < m->assigned.n; i++) {
         const ctp *p = &m->assigned.v[i];
-        ctps *dst = ctps_has(&m->target, p->id, p->partition) ? &out->assigned : &out->revoking;
-        if (ctps_add(dst, p->id, p->partition) < 0)
+        ctps *dst = sk_ctps_has(&m->target, p->id, p->partition) ? &out->assigned : &out->revoking;
+        if (sk_ctps_add(dst, p->id, p->partition) < 0)
             return -1;
     }
     ctps add = {0};
     for (int32_t i = 0; i < m->target.n; i++) {
         const ctp *p = &m->target.v[i];
-        if (ctps_has(&m->assigned, p->id, p->partition))
+        if (sk_ctps_has(&m->assigned, p->id, p->partition))
             continue;
         if (partition_epoch(c, p->id, p->partition, NULL) != -1)
             unreleased = true;
-        else if (ctps_add(&add, p->id, p->partition) < 0) {
-            ctps_free(&add);
+        else if (sk_ctps_add(&add, p->id, p->partition) < 0) {
+            sk_ctps_free(&add);
             return -1;
         }
     }
@@ -636,15 +636,15 @@ static int next_compute(const hb *h, const cgroup *c, const cmember *m, int32_t 
     } else {
         out->revoking.n = 0;
         for (int32_t i = 0; pending && i < add.n; i++)
-            if (ctps_add(&out->assigned, add.v[i].id, add.v[i].partition) < 0) {
-                ctps_free(&add);
+            if (sk_ctps_add(&out->assigned, add.v[i].id, add.v[i].partition) < 0) {
+                sk_ctps_free(&add);
                 return -1;
             }
-        ctps_sort(&out->assigned);
+        sk_ctps_sort(&out->assigned);
         out->state = unreleased ? CM_UNRELEASED_PARTITIONS : CM_STABLE;
         out->epoch = c->assignment_epoch;
     }
-    ctps_free(&add);
+    sk_ctps_free(&add);
     return 0;
 }
 
@@ -699,13 +699,13 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
         sk_error("group", "consumer group %s: BUG: member %s may not go from state %d to %d; refused", h->group_id,
                  m->member_id, m->state, n.state);
         err = SK_ERR_UNKNOWN_SERVER_ERROR;
-    } else if (n.epoch != m->member_epoch || n.state != m->state || !ctps_equal(&n.assigned, &m->assigned) ||
-               !ctps_equal(&n.revoking, &m->revoking) || !m->has_current) {
+    } else if (n.epoch != m->member_epoch || n.state != m->state || !sk_ctps_equal(&n.assigned, &m->assigned) ||
+               !sk_ctps_equal(&n.revoking, &m->revoking) || !m->has_current) {
         grecs b;
         sk_grecs_init(&b);
-        crec_current(&b, h->group_id, m->member_id, n.epoch,
-                     n.epoch != m->member_epoch ? n.previous : m->previous_member_epoch, n.state, &n.assigned,
-                     &n.revoking);
+        sk_crec_current(&b, h->group_id, m->member_id, n.epoch,
+                        n.epoch != m->member_epoch ? n.previous : m->previous_member_epoch, n.state, &n.assigned,
+                        &n.revoking);
         err = sk_coord_write(h->gs, c->g->partition, &b);
         sk_grecs_free(&b);
         if (err == SK_ERR_NONE) {
@@ -719,8 +719,8 @@ static int16_t step_reconcile(hb *h, cgroup *c, cmember *m)
             }
         }
     }
-    ctps_free(&n.assigned);
-    ctps_free(&n.revoking);
+    sk_ctps_free(&n.assigned);
+    sk_ctps_free(&n.revoking);
     return err;
 }
 
@@ -733,8 +733,8 @@ static void check_exclusive(const cgroup *c)
         for (int32_t k = 0; k < c->members[i]->assigned.n; k++) {
             const ctp *p = &c->members[i]->assigned.v[k];
             for (int32_t j = 0; j < c->nmembers; j++)
-                if (j != i && (ctps_has(&c->members[j]->assigned, p->id, p->partition) ||
-                               ctps_has(&c->members[j]->revoking, p->id, p->partition)))
+                if (j != i && (sk_ctps_has(&c->members[j]->assigned, p->id, p->partition) ||
+                               sk_ctps_has(&c->members[j]->revoking, p->id, p->partition)))
                     sk_error("group", "consumer group %s: BUG: partition %d owned by %s and %s", c->g->group_id,
                              p->partition, c->members[i]->member_id, c->members[j]->member_id);
         }
@@ -747,8 +747,8 @@ static void check_exclusive(const cgroup *c)
  * with the subscribed topics recomputed without it. */
 static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *why)
 {
-    if (cgroup_downgrade_allowed(gs, c, m)) /* the online downgrade (cgroup_migrate.c) */
-        return cgroup_downgrade(gs, c, m);
+    if (sk_cgroup_downgrade_allowed(gs, c, m)) /* the online downgrade (cgroup_migrate.c) */
+        return sk_cgroup_downgrade(gs, c, m);
     const char *gid = c->g->group_id;
     char *mid = sk_coord_strdup(m->member_id);
     if (!mid)
@@ -761,12 +761,12 @@ static int16_t fence_member(sk_groups *gs, cgroup *c, cmember *m, const char *wh
     }
     grecs b;
     sk_grecs_init(&b);
-    crec_current_tombstone(&b, gid, mid);
-    crec_target_member_tombstone(&b, gid, mid);
-    crec_member_tombstone(&b, gid, mid);
+    sk_crec_current_tombstone(&b, gid, mid);
+    sk_crec_target_member_tombstone(&b, gid, mid);
+    sk_crec_member_tombstone(&b, gid, mid);
     if (!metadata_equal(meta, nmeta, c->topics, c->ntopics))
-        crec_partition_metadata(&b, gid, meta, nmeta);
-    crec_group_epoch(&b, gid, c->group_epoch + 1);
+        sk_crec_partition_metadata(&b, gid, meta, nmeta);
+    sk_crec_group_epoch(&b, gid, c->group_epoch + 1);
     int32_t epoch = c->group_epoch + 1;
     int16_t err = sk_coord_write(gs, c->g->partition, &b);
     sk_grecs_free(&b);
@@ -800,7 +800,7 @@ void sk_groups_set_configs(sk_groups *gs, const sk_group_configs *gc)
     gs->group_configs = gc;
 }
 
-void cmember_touch(sk_groups *gs, cmember *m)
+void sk_cmember_touch(sk_groups *gs, cmember *m)
 {
     if (m->session.fn != session_expired)
         sk_coord_timer_init(&m->session, session_expired);
@@ -810,9 +810,9 @@ void cmember_touch(sk_groups *gs, cmember *m)
                                   : sk_group_consumer_session_timeout_ms(gs->group_configs, gs->cfg, group));
 }
 
-void cmember_loaded(sk_groups *gs, cmember *m)
+void sk_cmember_loaded(sk_groups *gs, cmember *m)
 {
-    cmember_touch(gs, m);
+    sk_cmember_touch(gs, m);
     if (m->state == CM_UNREVOKED_PARTITIONS) { /* its revocation deadline starts again, as Kafka's on load */
         sk_coord_timer_init(&m->rebalance, rebalance_expired);
         sk_coord_timer_arm(&gs->timers, &m->rebalance, m->rebalance_timeout_ms > 0 ? m->rebalance_timeout_ms : 0);
@@ -826,11 +826,11 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
     int32_t e = h->req->member_epoch;
     cmember *m;
     if (!h->instance_id) {
-        if (!(m = cmember_find(c, h->member_id)))
+        if (!(m = sk_cmember_find(c, h->member_id)))
             return fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Member %s is not a member of group %s.", h->member_id,
                         h->group_id);
     } else {
-        if (!(m = cmember_find_static(c, h->instance_id)))
+        if (!(m = sk_cmember_find_static(c, h->instance_id)))
             return fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Instance id %s is unknown.", h->instance_id);
         if (strcmp(m->member_id, h->member_id))
             return fail(h, SK_ERR_FENCED_INSTANCE_ID, "Static member %s with instance id %s was fenced by member %s.",
@@ -841,8 +841,8 @@ static int16_t leave(hb *h, cgroup *c, kf_consumer_group_heartbeat_response *res
         grecs b;
         sk_grecs_init(&b);
         ctps none = {0};
-        crec_current(&b, h->group_id, m->member_id, CM_EPOCH_STATIC_LEAVE, m->previous_member_epoch, m->state,
-                     &m->assigned, &none);
+        sk_crec_current(&b, h->group_id, m->member_id, CM_EPOCH_STATIC_LEAVE, m->previous_member_epoch, m->state,
+                        &m->assigned, &none);
         int16_t err = sk_coord_write(h->gs, c->g->partition, &b);
         sk_grecs_free(&b);
         if (err == SK_ERR_NONE)
@@ -870,12 +870,12 @@ static int16_t replace_static(hb *h, cgroup *c, cmember *old)
     u.member_id = h->member_id;
     grecs b;
     sk_grecs_init(&b);
-    crec_current_tombstone(&b, h->group_id, old->member_id);
-    crec_target_member_tombstone(&b, h->group_id, old->member_id);
-    crec_member_tombstone(&b, h->group_id, old->member_id);
-    crec_member(&b, h->group_id, &u);
-    crec_target_member(&b, h->group_id, h->member_id, &old->target);
-    crec_current(&b, h->group_id, h->member_id, 0, 0, old->state, &old->assigned, &old->revoking);
+    sk_crec_current_tombstone(&b, h->group_id, old->member_id);
+    sk_crec_target_member_tombstone(&b, h->group_id, old->member_id);
+    sk_crec_member_tombstone(&b, h->group_id, old->member_id);
+    sk_crec_member(&b, h->group_id, &u);
+    sk_crec_target_member(&b, h->group_id, h->member_id, &old->target);
+    sk_crec_current(&b, h->group_id, h->member_id, 0, 0, old->state, &old->assigned, &old->revoking);
     sk_info("group", "consumer group %s: static member with instance id %s rejoins as %s, replacing %s", h->group_id,
             h->instance_id, h->member_id, old->member_id);
     int16_t err = sk_coord_write(h->gs, c->g->partition, &b);
@@ -889,11 +889,11 @@ static cmember *find_member(hb *h, cgroup *c, int16_t *err)
     bool join = h->req->member_epoch == 0;
     *err = SK_ERR_NONE;
     if (h->instance_id) {
-        cmember *s = cmember_find_static(c, h->instance_id);
+        cmember *s = sk_cmember_find_static(c, h->instance_id);
         if (join) {
             if (s && strcmp(s->member_id, h->member_id) && (*err = replace_static(h, c, s)) == SK_ERR_NONE)
-                return cmember_find(c, h->member_id);
-            return *err ? NULL : s ? s : cmember_find(c, h->member_id);
+                return sk_cmember_find(c, h->member_id);
+            return *err ? NULL : s ? s : sk_cmember_find(c, h->member_id);
         }
         if (!s) {
             *err = fail(h, SK_ERR_UNKNOWN_MEMBER_ID, "Instance id %s is unknown.", h->instance_id);
@@ -907,7 +907,7 @@ static cmember *find_member(hb *h, cgroup *c, int16_t *err)
         *err = check_epoch(h, s);
         return *err ? NULL : s;
     }
-    cmember *m = cmember_find(c, h->member_id);
+    cmember *m = sk_cmember_find(c, h->member_id);
     if (!m) {
         if (!join)
             *err =
@@ -926,14 +926,14 @@ static int fill_assignment(const cmember *m, kf_consumer_group_heartbeat_respons
         return -1;
     kf_init(&kf_consumer_group_heartbeat_response_assignment_desc, a);
     const ctps *s = &m->assigned;
-    int32_t nt = ctps_topic_count(s);
+    int32_t nt = sk_ctps_topic_count(s);
     kf_consumer_group_heartbeat_response_topic_partitions *tp = sk_arena_alloc(arena, (size_t)nt * sizeof *tp + 1);
     int32_t *parts = sk_arena_alloc(arena, (size_t)s->n * sizeof *parts + 1);
     if (!tp || !parts)
         return -1;
     int32_t t = -1;
     for (int32_t i = 0; i < s->n; i++) {
-        if (ctps_topic_starts(s, i)) {
+        if (sk_ctps_topic_starts(s, i)) {
             t++;
             memcpy(tp[t].topic_id.b, s->v[i].id, 16);
             tp[t].partitions.items = &parts[i];
@@ -957,7 +957,7 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     if (!g)
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Consumer group %s not found.", h->group_id);
     if (!g->consumer && e == 0 && g->nmembers > 0) { /* the online upgrade (cgroup_migrate.c) */
-        int16_t err = cgroup_upgrade(gs, g, h->message, sizeof h->message);
+        int16_t err = sk_cgroup_upgrade(gs, g, h->message, sizeof h->message);
         if (err != SK_ERR_NONE) {
             h->error_message = h->message[0] ? h->message : NULL;
             return err;
@@ -967,7 +967,7 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
     }
     if (!g->consumer && (e != 0 || g->nmembers > 0 || g->state != SK_GROUP_EMPTY))
         return fail(h, SK_ERR_GROUP_ID_NOT_FOUND, "Group %s is not a consumer group.", h->group_id);
-    cgroup *c = cgroup_of(g, true);
+    cgroup *c = sk_cgroup_of(g, true);
     if (!c)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     if (e < 0)
@@ -982,33 +982,33 @@ static int16_t heartbeat(hb *h, ggroup *g, kf_consumer_group_heartbeat_response 
                     "members.",
                     gs->cfg->group_max_size);
     ctps before = {0};
-    if (m && ctps_copy(&before, &m->assigned) < 0)
+    if (m && sk_ctps_copy(&before, &m->assigned) < 0)
         return SK_ERR_UNKNOWN_SERVER_ERROR;
     bool had_current = m && m->has_current;
-    if ((err = step_member(h, c, m)) == SK_ERR_NONE && (m = cmember_find(c, h->member_id)) &&
+    if ((err = step_member(h, c, m)) == SK_ERR_NONE && (m = sk_cmember_find(c, h->member_id)) &&
         (err = step_target(h, c)) == SK_ERR_NONE)
         err = step_reconcile(h, c, m);
 #ifndef NDEBUG
     check_exclusive(c);
 #endif
     if (err == SK_ERR_NONE && m) {
-        cmember_touch(gs, m);
+        sk_cmember_touch(gs, m);
         resp->member_epoch = m->member_epoch;
         resp->heartbeat_interval_ms = sk_group_consumer_heartbeat_interval_ms(gs->group_configs, gs->cfg, h->group_id);
         const kf_consumer_group_heartbeat_request *r = h->req;
         bool full = e == 0 || (r->rebalance_timeout_ms != -1 && h->topics && h->has_owned);
-        if ((full || !had_current || !ctps_equal(&before, &m->assigned)) && fill_assignment(m, resp, arena) < 0)
+        if ((full || !had_current || !sk_ctps_equal(&before, &m->assigned)) && fill_assignment(m, resp, arena) < 0)
             *oom = 1;
     } else if (err == SK_ERR_NONE) {
         err = SK_ERR_UNKNOWN_SERVER_ERROR;
     }
-    ctps_free(&before);
+    sk_ctps_free(&before);
     return err;
 }
 
-int16_t cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
-                                 const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
-                                 size_t msglen)
+int16_t sk_cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
+                                    const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
+                                    size_t msglen)
 {
     hb h;
     kf_consumer_group_heartbeat_response resp;
@@ -1028,7 +1028,7 @@ int16_t cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
     return err;
 }
 
-int16_t cmember_remove(sk_groups *gs, cmember *m, const char *why)
+int16_t sk_cmember_remove(sk_groups *gs, cmember *m, const char *why)
 {
     return fence_member(gs, m->group, m, why);
 }

@@ -17,14 +17,14 @@
 static int fill_described(sk_groups *gs, const ctps *s, kf_consumer_group_describe_response_assignment *out,
                           sk_arena *arena)
 {
-    int32_t nt = ctps_topic_count(s);
+    int32_t nt = sk_ctps_topic_count(s);
     kf_consumer_group_describe_response_topic_partitions *tp = sk_arena_alloc(arena, (size_t)nt * sizeof *tp + 1);
     int32_t *parts = sk_arena_alloc(arena, (size_t)s->n * sizeof *parts + 1);
     if (!tp || !parts)
         return -1;
     int32_t t = -1;
     for (int32_t i = 0; i < s->n; i++) {
-        if (ctps_topic_starts(s, i)) {
+        if (sk_ctps_topic_starts(s, i)) {
             t++;
             kf_init(&kf_consumer_group_describe_response_topic_partitions_desc, &tp[t]);
             memcpy(tp[t].topic_id.b, s->v[i].id, 16);
@@ -73,10 +73,10 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
         return 0;
     }
     int oom = 0;
-    out->group_state = kf_str_c(cgroup_state_name(cgroup_state_of(c)));
+    out->group_state = kf_str_c(sk_cgroup_state_name(sk_cgroup_state_of(c)));
     out->group_epoch = c->group_epoch;
     out->assignment_epoch = c->assignment_epoch;
-    out->assignor_name = arena_str(arena, cgroup_assignor(c), &oom);
+    out->assignor_name = arena_str(arena, sk_cgroup_assignor(c), &oom);
     kf_consumer_group_describe_response_member *ms = sk_arena_alloc(arena, (size_t)c->nmembers * sizeof *ms + 1);
     if (!ms)
         return -1;
@@ -110,12 +110,12 @@ int sk_cgroup_describe(sk_groups *gs, kf_str group_id, kf_consumer_group_describ
 
 /* ---- offsets ---- */
 
-int16_t cgroup_validate_commit(const ggroup *g, const char *member_id, int32_t epoch, bool transactional)
+int16_t sk_cgroup_validate_commit(const ggroup *g, const char *member_id, int32_t epoch, bool transactional)
 {
     const cgroup *c = g->consumer;
     if (epoch < 0 && (c->nmembers == 0 || (transactional && !member_id[0])))
         return SK_ERR_NONE; /* the admin client, or a producer without the group's metadata */
-    const cmember *m = cmember_find(c, member_id);
+    const cmember *m = sk_cmember_find(c, member_id);
     if (!m)
         return SK_ERR_UNKNOWN_MEMBER_ID;
     if (epoch != m->member_epoch)
@@ -128,17 +128,17 @@ int16_t sk_cgroup_validate_fetch(sk_groups *gs, kf_str group_id, kf_str member_i
     ggroup *g = sk_group_find_str(gs, group_id);
     if (!g || !g->consumer || !member_id.p)
         return SK_ERR_NONE;
-    const cmember *m = cmember_find(g->consumer, member_id.p);
+    const cmember *m = sk_cmember_find(g->consumer, member_id.p);
     if (!m)
         return SK_ERR_UNKNOWN_MEMBER_ID;
     return member_epoch != m->member_epoch ? SK_ERR_STALE_MEMBER_EPOCH : SK_ERR_NONE;
 }
 
-bool cgroup_is_subscribed(const cgroup *c, const char *topic)
+bool sk_cgroup_is_subscribed(const cgroup *c, const char *topic)
 {
     for (int32_t i = 0; i < c->nmembers; i++) {
         const cmember *m = c->members[i];
-        if (m->re && cregex_match(m->re, topic, strlen(topic)))
+        if (m->re && sk_cregex_match(m->re, topic, strlen(topic)))
             return true;
         for (int32_t k = 0; k < m->ntopics; k++)
             if (!strcmp(m->topics[k], topic))
@@ -149,14 +149,14 @@ bool cgroup_is_subscribed(const cgroup *c, const char *topic)
 
 /* ---- deletion and the classic protocol ---- */
 
-void cgroup_tombstones(const ggroup *g, grecs *b)
+void sk_cgroup_tombstones(const ggroup *g, grecs *b)
 {
-    crec_target_epoch_tombstone(b, g->group_id);
-    crec_partition_metadata_tombstone(b, g->group_id);
-    crec_group_tombstone(b, g->group_id);
+    sk_crec_target_epoch_tombstone(b, g->group_id);
+    sk_crec_partition_metadata_tombstone(b, g->group_id);
+    sk_crec_group_tombstone(b, g->group_id);
 }
 
-int16_t cgroup_classic_join(sk_groups *gs, ggroup *g)
+int16_t sk_cgroup_classic_join(sk_groups *gs, ggroup *g)
 {
     if (!g->consumer)
         return SK_ERR_NONE;
@@ -164,7 +164,7 @@ int16_t cgroup_classic_join(sk_groups *gs, ggroup *g)
         return SK_ERR_INCONSISTENT_GROUP_PROTOCOL; /* no mixed groups (migration) yet */
     grecs b;
     sk_grecs_init(&b);
-    cgroup_tombstones(g, &b);
+    sk_cgroup_tombstones(g, &b);
     int16_t err = sk_coord_write(gs, g->partition, &b);
     sk_grecs_free(&b);
     if (err == SK_ERR_NONE) {

@@ -24,7 +24,7 @@
 
 /* ---- ctps ---- */
 
-int ctps_add(ctps *s, const uint8_t id[16], int32_t partition)
+int sk_ctps_add(ctps *s, const uint8_t id[16], int32_t partition)
 {
     if (s->n == s->cap) {
         int32_t cap = s->cap ? s->cap * 2 : 8;
@@ -49,13 +49,13 @@ static int ctp_cmp(const void *a, const void *b)
     return (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-void ctps_sort(ctps *s)
+void sk_ctps_sort(ctps *s)
 {
     if (s->n > 1)
         qsort(s->v, (size_t)s->n, sizeof *s->v, ctp_cmp);
 }
 
-bool ctps_has(const ctps *s, const uint8_t id[16], int32_t partition)
+bool sk_ctps_has(const ctps *s, const uint8_t id[16], int32_t partition)
 {
     ctp k;
     memcpy(k.id, id, 16);
@@ -63,34 +63,34 @@ bool ctps_has(const ctps *s, const uint8_t id[16], int32_t partition)
     return s->n > 0 && bsearch(&k, s->v, (size_t)s->n, sizeof k, ctp_cmp) != NULL;
 }
 
-int ctps_copy(ctps *dst, const ctps *src)
+int sk_ctps_copy(ctps *dst, const ctps *src)
 {
     dst->n = 0;
     for (int32_t i = 0; i < src->n; i++)
-        if (ctps_add(dst, src->v[i].id, src->v[i].partition) < 0)
+        if (sk_ctps_add(dst, src->v[i].id, src->v[i].partition) < 0)
             return -1;
     return 0;
 }
 
-bool ctps_equal(const ctps *a, const ctps *b)
+bool sk_ctps_equal(const ctps *a, const ctps *b)
 {
     return a->n == b->n && (a->n == 0 || !memcmp(a->v, b->v, (size_t)a->n * sizeof *a->v));
 }
 
-bool ctps_topic_starts(const ctps *s, int32_t i)
+bool sk_ctps_topic_starts(const ctps *s, int32_t i)
 {
     return i == 0 || memcmp(s->v[i].id, s->v[i - 1].id, 16) != 0;
 }
 
-int32_t ctps_topic_count(const ctps *s)
+int32_t sk_ctps_topic_count(const ctps *s)
 {
     int32_t n = 0;
     for (int32_t i = 0; i < s->n; i++)
-        n += ctps_topic_starts(s, i);
+        n += sk_ctps_topic_starts(s, i);
     return n;
 }
 
-void ctps_free(ctps *s)
+void sk_ctps_free(ctps *s)
 {
     free(s->v);
     memset(s, 0, sizeof *s);
@@ -98,7 +98,7 @@ void ctps_free(ctps *s)
 
 /* ---- assignment ---- */
 
-bool cassign_known(const char *name)
+bool sk_cassign_known(const char *name)
 {
     return !strcmp(name, "uniform") || !strcmp(name, "range");
 }
@@ -179,7 +179,7 @@ static void keep_previous(run *r)
         const uint8_t *id = r->topics[r->topic_of[k]].id;
         for (int32_t m = 0; m < r->nmembers; m++) {
             const cassign_member *cm = &r->members[m];
-            if (cm->previous && subscribes(cm, r->topic_of[k]) && ctps_has(cm->previous, id, r->part_of[k])) {
+            if (cm->previous && subscribes(cm, r->topic_of[k]) && sk_ctps_has(cm->previous, id, r->part_of[k])) {
                 r->owner[k] = m;
                 r->count[m]++;
                 break;
@@ -259,13 +259,13 @@ static int run_collect(run *r)
 {
     for (int32_t k = 0; k < r->nparts; k++)
         if (r->owner[k] >= 0 &&
-            ctps_add(&r->members[r->owner[k]].target, r->topics[r->topic_of[k]].id, r->part_of[k]) < 0)
+            sk_ctps_add(&r->members[r->owner[k]].target, r->topics[r->topic_of[k]].id, r->part_of[k]) < 0)
             return -1;
     return 0;
 }
 
-int cassign_run(const char *name, const cassign_topic *topics, int32_t ntopics, cassign_member *members,
-                int32_t nmembers)
+int sk_cassign_run(const char *name, const cassign_topic *topics, int32_t ntopics, cassign_member *members,
+                   int32_t nmembers)
 {
     bool range = name && !strcmp(name, "range");
     for (int32_t m = 0; m < nmembers; m++)
@@ -293,6 +293,6 @@ int cassign_run(const char *name, const cassign_topic *topics, int32_t ntopics, 
     }
     free(all);
     for (int32_t m = 0; m < nmembers; m++)
-        ctps_sort(&members[m].target);
+        sk_ctps_sort(&members[m].target);
     return rc;
 }

@@ -16,7 +16,7 @@
  * Every change of a consumer group's state is made by replaying a record:
  * an operation writes records into a grecs batch, sk_coord_write() appends the
  * batch to __consumer_offsets and, once it is stored, replays each record
- * through cgroup_replay(), which is also what loading at start-up runs.
+ * through sk_cgroup_replay(), which is also what loading at start-up runs.
  */
 #ifndef SKIFF_CGROUP_INT_H
 #define SKIFF_CGROUP_INT_H
@@ -122,37 +122,37 @@ typedef struct cgroup {
 } cgroup;
 
 /* ---- cgroup.c ---- */
-cgroup_state cgroup_state_of(const cgroup *c);
-const char *cgroup_state_name(cgroup_state s);
-cmember *cmember_find(const cgroup *c, const char *member_id);
+cgroup_state sk_cgroup_state_of(const cgroup *c);
+const char *sk_cgroup_state_name(cgroup_state s);
+cmember *sk_cmember_find(const cgroup *c, const char *member_id);
 /* The group's server assignor: the one most members ask for (the first
  * such on a tie; ConsumerGroup.computePreferredServerAssignor), else
  * "uniform". */
-const char *cgroup_assignor(const cgroup *c);
-cmember *cmember_find_static(const cgroup *c, const char *instance_id);
+const char *sk_cgroup_assignor(const cgroup *c);
+cmember *sk_cmember_find_static(const cgroup *c, const char *instance_id);
 /* The consumer part of `g`, created (group epoch 0) when missing; NULL
  * when out of memory. */
-cgroup *cgroup_of(ggroup *g, bool create);
-void cgroup_free(sk_groups *gs, ggroup *g);
+cgroup *sk_cgroup_of(ggroup *g, bool create);
+void sk_cgroup_free(sk_groups *gs, ggroup *g);
 /* Frees a member (timers cancelled); the caller unlinks it (cgroup_records.c). */
-void cmember_free(sk_groups *gs, cmember *m);
+void sk_cmember_free(sk_groups *gs, cmember *m);
 /* Arms a member's session timer (on every heartbeat). */
-void cmember_touch(sk_groups *gs, cmember *m);
+void sk_cmember_touch(sk_groups *gs, cmember *m);
 /* After loading: the session timer, and the rebalance timer of a member
  * that must revoke partitions. */
-void cmember_loaded(sk_groups *gs, cmember *m);
+void sk_cmember_loaded(sk_groups *gs, cmember *m);
 
 /* ---- ctps helpers (cgroup_assign.c) ---- */
-int ctps_add(ctps *s, const uint8_t id[16], int32_t partition);
-void ctps_sort(ctps *s);
-bool ctps_has(const ctps *s, const uint8_t id[16], int32_t partition);
-int ctps_copy(ctps *dst, const ctps *src);
-bool ctps_equal(const ctps *a, const ctps *b);
+int sk_ctps_add(ctps *s, const uint8_t id[16], int32_t partition);
+void sk_ctps_sort(ctps *s);
+bool sk_ctps_has(const ctps *s, const uint8_t id[16], int32_t partition);
+int sk_ctps_copy(ctps *dst, const ctps *src);
+bool sk_ctps_equal(const ctps *a, const ctps *b);
 /* Whether entry `i` of a sorted set starts another topic than entry i - 1. */
-bool ctps_topic_starts(const ctps *s, int32_t i);
+bool sk_ctps_topic_starts(const ctps *s, int32_t i);
 /* The number of distinct topics in a sorted set. */
-int32_t ctps_topic_count(const ctps *s);
-void ctps_free(ctps *s);
+int32_t sk_ctps_topic_count(const ctps *s);
+void sk_ctps_free(ctps *s);
 
 /* ---- cgroup_assign.c ---- */
 /* A member as an assignor sees it: subscribed topics (indexes into the
@@ -171,58 +171,58 @@ typedef struct cassign_topic {
 } cassign_topic;
 
 /* Whether `name` is a server assignor skiff runs ("uniform", "range"). */
-bool cassign_known(const char *name);
+bool sk_cassign_known(const char *name);
 /* Computes the target assignment with assignor `name` ("uniform" or
  * "range"): every partition of a subscribed topic goes to one subscribed
  * member, members keep what they had where balance allows (sticky), and
  * counts differ by at most one among members with the same subscription
  * (uniform: over all their topics; range: per topic). 0, or -1 when out of
  * memory. */
-int cassign_run(const char *name, const cassign_topic *topics, int32_t ntopics, cassign_member *members,
-                int32_t nmembers);
+int sk_cassign_run(const char *name, const cassign_topic *topics, int32_t ntopics, cassign_member *members,
+                   int32_t nmembers);
 
 /* ---- cgroup_records.c ---- */
-void crec_group_epoch(grecs *b, const char *group_id, int32_t epoch);
-void crec_group_tombstone(grecs *b, const char *group_id);
-void crec_partition_metadata(grecs *b, const char *group_id, const ctopic_meta *t, int32_t n);
-void crec_partition_metadata_tombstone(grecs *b, const char *group_id);
-void crec_member(grecs *b, const char *group_id, const cmember *m);
-void crec_member_tombstone(grecs *b, const char *group_id, const char *member_id);
-void crec_target_epoch(grecs *b, const char *group_id, int32_t epoch);
-void crec_target_epoch_tombstone(grecs *b, const char *group_id);
-void crec_target_member(grecs *b, const char *group_id, const char *member_id, const ctps *t);
-void crec_target_member_tombstone(grecs *b, const char *group_id, const char *member_id);
+void sk_crec_group_epoch(grecs *b, const char *group_id, int32_t epoch);
+void sk_crec_group_tombstone(grecs *b, const char *group_id);
+void sk_crec_partition_metadata(grecs *b, const char *group_id, const ctopic_meta *t, int32_t n);
+void sk_crec_partition_metadata_tombstone(grecs *b, const char *group_id);
+void sk_crec_member(grecs *b, const char *group_id, const cmember *m);
+void sk_crec_member_tombstone(grecs *b, const char *group_id, const char *member_id);
+void sk_crec_target_epoch(grecs *b, const char *group_id, int32_t epoch);
+void sk_crec_target_epoch_tombstone(grecs *b, const char *group_id);
+void sk_crec_target_member(grecs *b, const char *group_id, const char *member_id, const ctps *t);
+void sk_crec_target_member_tombstone(grecs *b, const char *group_id, const char *member_id);
 /* A CurrentMemberAssignment of `m` as it will be. */
-void crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
-                  cmember_state state, const ctps *assigned, const ctps *revoking);
-void crec_current_tombstone(grecs *b, const char *group_id, const char *member_id);
+void sk_crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
+                     cmember_state state, const ctps *assigned, const ctps *revoking);
+void sk_crec_current_tombstone(grecs *b, const char *group_id, const char *member_id);
 /* Applies one consumer-group record of record type `rt` (key version
  * `type`, 3-8). Returns 0, or -1 when malformed (skipped, logged by the
  * caller). */
-int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const sk_group_record *rec);
+int sk_cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const sk_group_record *rec);
 
 /* ---- cgroup_regex.c ---- */
 /* Compiles a subscription regex (PCRE2, whole-name match); NULL with a
  * message in `err` when it is not valid. */
-void *cregex_compile(const char *pattern, char *err, size_t errlen);
+void *sk_cregex_compile(const char *pattern, char *err, size_t errlen);
 /* Whether the whole of `name` (`len` bytes) matches. */
-bool cregex_match(void *re, const char *name, size_t len);
-void cregex_free(void *re);
+bool sk_cregex_match(void *re, const char *name, size_t len);
+void sk_cregex_free(void *re);
 
 /* ---- cgroup_admin.c ---- */
 /* OffsetCommit (TxnOffsetCommit when `transactional`) of a consumer group:
  * NONE, UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH (ILLEGAL_GENERATION for a
  * transaction's), as ConsumerGroup.validateOffsetCommit. */
-int16_t cgroup_validate_commit(const ggroup *g, const char *member_id, int32_t epoch, bool transactional);
+int16_t sk_cgroup_validate_commit(const ggroup *g, const char *member_id, int32_t epoch, bool transactional);
 /* Whether a member subscribes to `topic`, by name or regex
  * (ConsumerGroup.isSubscribedToTopic: OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC). */
-bool cgroup_is_subscribed(const cgroup *c, const char *topic);
+bool sk_cgroup_is_subscribed(const cgroup *c, const char *topic);
 /* The records that delete an empty consumer group (offsets aside). */
-void cgroup_tombstones(const ggroup *g, grecs *b);
+void sk_cgroup_tombstones(const ggroup *g, grecs *b);
 /* A classic JoinGroup meets `g`: an empty consumer group becomes classic
  * (its records deleted); one with members answers
  * INCONSISTENT_GROUP_PROTOCOL. NONE when `g` is not a consumer group. */
-int16_t cgroup_classic_join(sk_groups *gs, ggroup *g);
+int16_t sk_cgroup_classic_join(sk_groups *gs, ggroup *g);
 
 /* ---- cgroup_migrate.c (classic members in consumer groups) ---- */
 /* A ConsumerGroupHeartbeat joining the classic group `g` that has members:
@@ -231,34 +231,34 @@ int16_t cgroup_classic_join(sk_groups *gs, ggroup *g);
  * with their assignments, at the group's generation). NONE when converted;
  * GROUP_ID_NOT_FOUND (message in `msg`) when Kafka refuses; `g` may be
  * freed and created again, so the caller looks the group up anew. */
-int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen);
+int16_t sk_cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen);
 /* A classic member's JoinGroup to a consumer group as a heartbeat
  * (cgroup.c): `req` built by cgroup_migrate.c, the member's
  * ClassicMemberMetadata `classic` (borrowed) stored with it. NONE or the
  * heartbeat's error, its message in `msg`. */
-int16_t cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
-                                 const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
-                                 size_t msglen);
+int16_t sk_cgroup_classic_heartbeat(sk_groups *gs, const sk_group_client *client,
+                                    const kf_consumer_group_heartbeat_request *req, cclassic *classic, char *msg,
+                                    size_t msglen);
 /* Removes member `m` as if it left (records tombstoned, group epoch + 1). */
-int16_t cmember_remove(sk_groups *gs, cmember *m, const char *why);
+int16_t sk_cmember_remove(sk_groups *gs, cmember *m, const char *why);
 /* JoinGroup, SyncGroup, Heartbeat and LeaveGroup of a classic member of
  * the consumer group `g` (Kafka's classicGroupJoinToConsumerGroup etc.):
  * answered through the coordinator's join_done / sync_done callbacks, or
  * returned. */
-void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
-                                const kf_join_group_request *rq, void *waiter);
-void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter);
-int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq);
-void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
-                          kf_leave_group_response_member *out);
+void sk_cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
+                                   const kf_join_group_request *rq, void *waiter);
+void sk_cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter);
+int16_t sk_cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq);
+void sk_cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
+                             kf_leave_group_response_member *out);
 /* Whether the consumer-protocol member `leaving` is the last one beside
  * classic members and group.consumer.migration.policy allows a downgrade
  * (validateOnlineDowngradeWithFencedMember). */
-bool cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving);
+bool sk_cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving);
 /* Removes `leaving` and turns the group into a classic group of the other
  * members (convertToClassicGroup): Stable at the group epoch, each member
  * with its target assignment, then a rebalance. NONE or the write's error. */
-int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving);
+int16_t sk_cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving);
 /* A copy of `c` (NULL: NULL); NULL when out of memory. */
 cclassic *cclassic_copy(const cclassic *c);
 void cclassic_free(cclassic *c);

@@ -116,11 +116,11 @@ static int read_partitions(sk_groups *gs, sk_reader *r, ctps *out)
             return -1;
         for (int32_t i = 0; i < np; i++) {
             int32_t p = sk_read_i32(r);
-            if (known && p >= 0 && p < count && !ctps_has(out, id, p) && ctps_add(out, id, p) < 0)
+            if (known && p >= 0 && p < count && !sk_ctps_has(out, id, p) && sk_ctps_add(out, id, p) < 0)
                 return -1;
         }
     }
-    ctps_sort(out);
+    sk_ctps_sort(out);
     return r->err ? -1 : 0;
 }
 
@@ -149,7 +149,7 @@ static int parse_subscription(sk_groups *gs, const gprotocol *p, cmember *m, ctp
     ctps scratch = {0};
     if (version >= 1) {
         int rc = read_partitions(gs, &r, owned ? owned : &scratch);
-        ctps_free(&scratch);
+        sk_ctps_free(&scratch);
         if (rc < 0)
             return -1;
     }
@@ -211,11 +211,11 @@ static void member_of_free(cmember *m)
         free(m->topics[i]);
     free(m->topics);
     free(m->rack_id);
-    ctps_free(&m->assigned);
+    sk_ctps_free(&m->assigned);
     cclassic_free(m->classic);
 }
 
-int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen)
+int16_t sk_cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen)
 {
     const char *why = NULL;
     if (!policy_allows(gs, true))
@@ -272,21 +272,21 @@ int16_t cgroup_upgrade(sk_groups *gs, ggroup *g, char *msg, size_t msglen)
         sk_grecs_init(&b);
         sk_grecs_group_tombstone(&b, gid);
         for (int32_t i = 0; i < n; i++)
-            crec_member(&b, gid, &members[i]);
-        crec_group_epoch(&b, gid, epoch);
+            sk_crec_member(&b, gid, &members[i]);
+        sk_crec_group_epoch(&b, gid, epoch);
         for (int32_t i = 0; i < n; i++)
-            crec_target_member(&b, gid, members[i].member_id, &members[i].assigned);
-        crec_target_epoch(&b, gid, epoch);
+            sk_crec_target_member(&b, gid, members[i].member_id, &members[i].assigned);
+        sk_crec_target_epoch(&b, gid, epoch);
         ctps none = {0};
         for (int32_t i = 0; i < n; i++)
-            crec_current(&b, gid, members[i].member_id, epoch, epoch, CM_STABLE, &members[i].assigned, &none);
+            sk_crec_current(&b, gid, members[i].member_id, epoch, epoch, CM_STABLE, &members[i].assigned, &none);
         sk_info("group", "group %s: upgraded from classic to consumer group at epoch %d with %d members", gid, epoch,
                 n);
         err = sk_coord_write(gs, partition, &b); /* `g` may be freed and created again */
         sk_grecs_free(&b);
         ggroup *ng = err == SK_ERR_NONE ? sk_group_find(gs, gid, strlen(gid)) : NULL;
         for (int32_t i = 0; ng && ng->consumer && i < ng->consumer->nmembers; i++)
-            cmember_touch(gs, ng->consumer->members[i]);
+            sk_cmember_touch(gs, ng->consumer->members[i]);
     }
     for (int32_t i = 0; i < n; i++)
         member_of_free(&members[i]);
@@ -305,11 +305,11 @@ static cmember *classic_member(const cgroup *c, const char *member_id, kf_str in
     if (instance.p) {
         char iid[256];
         snprintf(iid, sizeof iid, "%.*s", (int)instance.len, instance.p);
-        m = cmember_find_static(c, iid);
+        m = sk_cmember_find_static(c, iid);
         if (m && strcmp(m->member_id, member_id))
             *err = SK_ERR_FENCED_INSTANCE_ID;
     } else {
-        m = cmember_find(c, member_id);
+        m = sk_cmember_find(c, member_id);
     }
     if (!*err && (!m || !m->classic))
         *err = SK_ERR_UNKNOWN_MEMBER_ID;
@@ -327,17 +327,17 @@ static bool waiting_on_unreleased(const cgroup *c, const cmember *m)
 {
     for (int32_t k = 0; k < m->target.n; k++) {
         const ctp *p = &m->target.v[k];
-        if (ctps_has(&m->assigned, p->id, p->partition))
+        if (sk_ctps_has(&m->assigned, p->id, p->partition))
             continue;
         for (int32_t i = 0; i < c->nmembers; i++)
-            if (c->members[i] != m && (ctps_has(&c->members[i]->assigned, p->id, p->partition) ||
-                                       ctps_has(&c->members[i]->revoking, p->id, p->partition)))
+            if (c->members[i] != m && (sk_ctps_has(&c->members[i]->assigned, p->id, p->partition) ||
+                                       sk_ctps_has(&c->members[i]->revoking, p->id, p->partition)))
                 return true;
     }
     return false;
 }
 
-int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq)
+int16_t sk_cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request *rq)
 {
     char *mid = kf_dup(rq->member_id);
     if (!mid)
@@ -349,7 +349,7 @@ int16_t cgroup_classic_beat(sk_groups *gs, ggroup *g, const kf_heartbeat_request
         return err;
     if (rq->generation_id != m->member_epoch)
         return SK_ERR_ILLEGAL_GENERATION;
-    cmember_touch(gs, m);
+    sk_cmember_touch(gs, m);
     /* It rejoins when the group moved on, it must revoke, or the partitions
      * it waits for are free. */
     if (m->member_epoch < g->consumer->group_epoch || m->state == CM_UNREVOKED_PARTITIONS ||
@@ -372,11 +372,11 @@ static int16_t protocol_version(const gprotocol *p)
 static int assignment_bytes(sk_groups *gs, const ctps *s, int16_t version, sk_writer *w)
 {
     sk_write_i16(w, version);
-    sk_write_i32(w, ctps_topic_count(s));
+    sk_write_i32(w, sk_ctps_topic_count(s));
     for (int32_t i = 0; i < s->n;) {
         const char *name = gs->topics.by_id ? gs->topics.by_id(gs->topics.arg, s->v[i].id) : NULL;
         int32_t k = i + 1;
-        while (k < s->n && !ctps_topic_starts(s, k))
+        while (k < s->n && !sk_ctps_topic_starts(s, k))
             k++;
         name = name ? name : "";
         sk_write_i16(w, (int16_t)strlen(name));
@@ -389,7 +389,7 @@ static int assignment_bytes(sk_groups *gs, const ctps *s, int16_t version, sk_wr
     return w->err ? -1 : 0;
 }
 
-void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter)
+void sk_cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *rq, void *waiter)
 {
     char *mid = kf_dup(rq->member_id);
     int16_t err = SK_ERR_UNKNOWN_SERVER_ERROR;
@@ -418,7 +418,7 @@ void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *
         sk_group_answer_sync_error(gs, waiter, err);
         return;
     }
-    cmember_touch(gs, m);
+    sk_cmember_touch(gs, m);
     kf_sync_group_response r;
     kf_init(&kf_sync_group_response_desc, &r);
     r.protocol_type = rq->protocol_type;
@@ -429,8 +429,8 @@ void cgroup_classic_sync(sk_groups *gs, ggroup *g, const kf_sync_group_request *
     sk_writer_free(&w);
 }
 
-void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
-                          kf_leave_group_response_member *out)
+void sk_cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request_member *members, int32_t n,
+                             kf_leave_group_response_member *out)
 {
     char *gid = sk_coord_strdup(g->group_id);
     for (int32_t i = 0; i < n; i++) {
@@ -446,7 +446,7 @@ void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request
             if (!mid[0] && rm->group_instance_id.p) { /* removal by instance id */
                 char iid[256];
                 snprintf(iid, sizeof iid, "%.*s", (int)rm->group_instance_id.len, rm->group_instance_id.p);
-                m = cmember_find_static(cur->consumer, iid);
+                m = sk_cmember_find_static(cur->consumer, iid);
                 err = m && m->classic ? SK_ERR_NONE : SK_ERR_UNKNOWN_MEMBER_ID;
                 if (err)
                     m = NULL;
@@ -455,15 +455,15 @@ void cgroup_classic_leave(sk_groups *gs, ggroup *g, const kf_leave_group_request
             }
         }
         if (m)
-            err = cmember_remove(gs, m, "left the group (LeaveGroup)");
+            err = sk_cmember_remove(gs, m, "left the group (LeaveGroup)");
         out[i].error_code = err;
         free(mid);
     }
     free(gid);
 }
 
-void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
-                                const kf_join_group_request *rq, void *waiter)
+void sk_cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client *client, int16_t version,
+                                   const kf_join_group_request *rq, void *waiter)
 {
     cgroup *c = g->consumer;
     char *mid = kf_dup(rq->member_id);
@@ -505,7 +505,7 @@ void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client 
             return;
         }
     }
-    const cmember *old = cmember_find(c, mid);
+    const cmember *old = sk_cmember_find(c, mid);
     cmember sub = {0};
     ctps owned = {0};
     cclassic cl = {rq->session_timeout_ms, NULL, 0};
@@ -540,7 +540,7 @@ void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client 
     hr.rack_id = kf_str_c(sub.rack_id);
     hr.rebalance_timeout_ms = rq->rebalance_timeout_ms > 0 ? rq->rebalance_timeout_ms : rq->session_timeout_ms;
     names = calloc((size_t)sub.ntopics + 1, sizeof *names);
-    ntopic_ids = ctps_topic_count(&owned);
+    ntopic_ids = sk_ctps_topic_count(&owned);
     tps = calloc((size_t)ntopic_ids + 1, sizeof *tps);
     parts = calloc((size_t)owned.n + 1, sizeof *parts);
     if (!names || !tps || !parts)
@@ -550,7 +550,7 @@ void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client 
     hr.subscribed_topic_names.items = names;
     hr.subscribed_topic_names.n = sub.ntopics;
     for (int32_t i = 0; i < owned.n; i++) {
-        if (ctps_topic_starts(&owned, i)) {
+        if (sk_ctps_topic_starts(&owned, i)) {
             t++;
             memcpy(tps[t].topic_id.b, owned.v[i].id, 16);
             tps[t].partitions.items = &parts[i];
@@ -560,7 +560,7 @@ void cgroup_classic_join_member(sk_groups *gs, ggroup *g, const sk_group_client 
     }
     hr.topic_partitions.items = tps;
     hr.topic_partitions.n = t + 1;
-    err = cgroup_classic_heartbeat(gs, client, &hr, &cl, msg, sizeof msg);
+    err = sk_cgroup_classic_heartbeat(gs, client, &hr, &cl, msg, sizeof msg);
 out:
     for (int32_t k = 0; ps && k < rq->protocols.n; k++)
         free(ps[k].name);
@@ -568,10 +568,10 @@ out:
     free(names);
     free(tps);
     free(parts);
-    ctps_free(&owned);
+    sk_ctps_free(&owned);
     member_of_free(&sub);
     ggroup *ng = sk_group_find(gs, rq->group_id.p, (size_t)rq->group_id.len);
-    const cmember *m = err == SK_ERR_NONE && ng && ng->consumer ? cmember_find(ng->consumer, mid) : NULL;
+    const cmember *m = err == SK_ERR_NONE && ng && ng->consumer ? sk_cmember_find(ng->consumer, mid) : NULL;
     if (!m) {
         if (err == SK_ERR_NONE)
             err = SK_ERR_UNKNOWN_SERVER_ERROR;
@@ -595,7 +595,7 @@ out:
 
 /* ---- the downgrade ---- */
 
-bool cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving)
+bool sk_cgroup_downgrade_allowed(const sk_groups *gs, const cgroup *c, const cmember *leaving)
 {
     if (leaving->classic || c->nmembers <= 1)
         return false;
@@ -642,7 +642,7 @@ static int classic_member_add(ggroup *g, const cmember *cm)
                                                                                                                 : -1;
 }
 
-int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
+int16_t sk_cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
 {
     ggroup *g = c->g;
     /* Kafka sets the classic state directly, then writes it: so here too. */
@@ -650,13 +650,13 @@ int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
     for (int32_t i = 0; i < c->nmembers && rc == 0; i++)
         if (c->members[i] != leaving)
             rc = classic_member_add(g, c->members[i]);
-    if (rc == 0 && !g->protocol_type && !(g->protocol_type = sk_coord_strdup("consumer"))) /* cgroup_of sets it */
+    if (rc == 0 && !g->protocol_type && !(g->protocol_type = sk_coord_strdup("consumer"))) /* sk_cgroup_of sets it */
         rc = -1;
     const char *selected = rc == 0 ? sk_group_select_protocol(g) : NULL;
     if (rc == 0 && (!selected || !(g->protocol_name = sk_coord_strdup(selected))))
         rc = -1;
     for (gmember *m = g->members; m && rc == 0; m = m->next) { /* each its target assignment */
-        const cmember *cm = cmember_find(c, m->member_id);
+        const cmember *cm = sk_cmember_find(c, m->member_id);
         sk_writer w;
         sk_writer_init(&w, 64);
         rc = assignment_bytes(gs, &cm->target, protocol_version(sk_group_member_protocol(m, g->protocol_name)), &w);
@@ -674,11 +674,11 @@ int16_t cgroup_downgrade(sk_groups *gs, cgroup *c, cmember *leaving)
         grecs b;
         sk_grecs_init(&b);
         for (int32_t i = 0; i < c->nmembers; i++) {
-            crec_current_tombstone(&b, g->group_id, c->members[i]->member_id);
-            crec_target_member_tombstone(&b, g->group_id, c->members[i]->member_id);
-            crec_member_tombstone(&b, g->group_id, c->members[i]->member_id);
+            sk_crec_current_tombstone(&b, g->group_id, c->members[i]->member_id);
+            sk_crec_target_member_tombstone(&b, g->group_id, c->members[i]->member_id);
+            sk_crec_member_tombstone(&b, g->group_id, c->members[i]->member_id);
         }
-        cgroup_tombstones(g, &b);
+        sk_cgroup_tombstones(g, &b);
         sk_grecs_group_metadata(&b, g, false, NULL);
         sk_info("group",
                 "group %s: downgraded from consumer to classic group at generation %d with %d members "

@@ -48,14 +48,14 @@ static void add(grecs *b, const kf_record_type *rt, const char *group_id, const 
  * topics, or -1 when out of memory. */
 static int32_t tps_out(const ctps *s, ctopic_parts **out, int32_t **ids)
 {
-    int32_t ntopics = ctps_topic_count(s);
+    int32_t ntopics = sk_ctps_topic_count(s);
     *out = calloc(ntopics > 0 ? (size_t)ntopics : 1, sizeof **out);
     *ids = calloc(s->n > 0 ? (size_t)s->n : 1, sizeof **ids);
     if (!*out || !*ids)
         return -1;
     int32_t t = -1;
     for (int32_t i = 0; i < s->n; i++) {
-        if (ctps_topic_starts(s, i)) {
+        if (sk_ctps_topic_starts(s, i)) {
             t++;
             memcpy((*out)[t].topic_id.b, s->v[i].id, 16);
             (*out)[t].partitions.items = *ids + i;
@@ -66,18 +66,18 @@ static int32_t tps_out(const ctps *s, ctopic_parts **out, int32_t **ids)
     return ntopics;
 }
 
-void crec_group_epoch(grecs *b, const char *group_id, int32_t epoch)
+void sk_crec_group_epoch(grecs *b, const char *group_id, int32_t epoch)
 {
     kf_consumer_group_metadata_value v = {.epoch = epoch};
     add(b, KF_RECORD_CONSUMER_GROUP_METADATA, group_id, NULL, &v);
 }
 
-void crec_group_tombstone(grecs *b, const char *group_id)
+void sk_crec_group_tombstone(grecs *b, const char *group_id)
 {
     add(b, KF_RECORD_CONSUMER_GROUP_METADATA, group_id, NULL, NULL);
 }
 
-void crec_partition_metadata(grecs *b, const char *group_id, const ctopic_meta *t, int32_t n)
+void sk_crec_partition_metadata(grecs *b, const char *group_id, const ctopic_meta *t, int32_t n)
 {
     kf_consumer_group_partition_metadata_value v;
     kf_init(&kf_consumer_group_partition_metadata_value_desc, &v);
@@ -97,12 +97,12 @@ void crec_partition_metadata(grecs *b, const char *group_id, const ctopic_meta *
     free(topics);
 }
 
-void crec_partition_metadata_tombstone(grecs *b, const char *group_id)
+void sk_crec_partition_metadata_tombstone(grecs *b, const char *group_id)
 {
     add(b, KF_RECORD_CONSUMER_GROUP_PARTITION_METADATA, group_id, NULL, NULL);
 }
 
-void crec_member(grecs *b, const char *group_id, const cmember *m)
+void sk_crec_member(grecs *b, const char *group_id, const cmember *m)
 {
     kf_consumer_group_member_metadata_value v;
     kf_init(&kf_consumer_group_member_metadata_value_desc, &v);
@@ -146,23 +146,23 @@ void crec_member(grecs *b, const char *group_id, const cmember *m)
     free(topics);
 }
 
-void crec_member_tombstone(grecs *b, const char *group_id, const char *member_id)
+void sk_crec_member_tombstone(grecs *b, const char *group_id, const char *member_id)
 {
     add(b, KF_RECORD_CONSUMER_GROUP_MEMBER_METADATA, group_id, member_id, NULL);
 }
 
-void crec_target_epoch(grecs *b, const char *group_id, int32_t epoch)
+void sk_crec_target_epoch(grecs *b, const char *group_id, int32_t epoch)
 {
     kf_consumer_group_target_assignment_metadata_value v = {.assignment_epoch = epoch};
     add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group_id, NULL, &v);
 }
 
-void crec_target_epoch_tombstone(grecs *b, const char *group_id)
+void sk_crec_target_epoch_tombstone(grecs *b, const char *group_id)
 {
     add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group_id, NULL, NULL);
 }
 
-void crec_target_member(grecs *b, const char *group_id, const char *member_id, const ctps *t)
+void sk_crec_target_member(grecs *b, const char *group_id, const char *member_id, const ctps *t)
 {
     ctopic_parts *topics;
     int32_t *ids;
@@ -178,13 +178,13 @@ void crec_target_member(grecs *b, const char *group_id, const char *member_id, c
     free(ids);
 }
 
-void crec_target_member_tombstone(grecs *b, const char *group_id, const char *member_id)
+void sk_crec_target_member_tombstone(grecs *b, const char *group_id, const char *member_id)
 {
     add(b, KF_RECORD_CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group_id, member_id, NULL);
 }
 
-void crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
-                  cmember_state state, const ctps *assigned, const ctps *revoking)
+void sk_crec_current(grecs *b, const char *group_id, const char *member_id, int32_t epoch, int32_t previous_epoch,
+                     cmember_state state, const ctps *assigned, const ctps *revoking)
 {
     kf_consumer_group_current_member_assignment_value v = {
         .member_epoch = epoch, .previous_member_epoch = previous_epoch, .state = (int8_t)state};
@@ -201,7 +201,7 @@ void crec_current(grecs *b, const char *group_id, const char *member_id, int32_t
     free(ids[1]);
 }
 
-void crec_current_tombstone(grecs *b, const char *group_id, const char *member_id)
+void sk_crec_current_tombstone(grecs *b, const char *group_id, const char *member_id)
 {
     add(b, KF_RECORD_CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group_id, member_id, NULL);
 }
@@ -213,9 +213,9 @@ static int tps_in(const ctopic_parts *t, int32_t n, ctps *out)
     out->n = 0;
     for (int32_t i = 0; i < n; i++)
         for (int32_t k = 0; k < t[i].partitions.n; k++)
-            if (ctps_add(out, t[i].topic_id.b, t[i].partitions.items[k]) < 0)
+            if (sk_ctps_add(out, t[i].topic_id.b, t[i].partitions.items[k]) < 0)
                 return -1;
-    ctps_sort(out);
+    sk_ctps_sort(out);
     return 0;
 }
 
@@ -252,7 +252,7 @@ static void member_strings_free(cmember *m)
     free(m->client_id);
     free(m->client_host);
     free(m->regex);
-    cregex_free(m->re);
+    sk_cregex_free(m->re);
     m->re = NULL;
     free(m->server_assignor);
     for (int32_t i = 0; i < m->ntopics; i++)
@@ -265,21 +265,21 @@ static void member_strings_free(cmember *m)
     m->classic = NULL;
 }
 
-void cmember_free(sk_groups *gs, cmember *m)
+void sk_cmember_free(sk_groups *gs, cmember *m)
 {
     sk_coord_timer_cancel(&gs->timers, &m->session);
     sk_coord_timer_cancel(&gs->timers, &m->rebalance);
     member_strings_free(m);
-    ctps_free(&m->assigned);
-    ctps_free(&m->revoking);
-    ctps_free(&m->target);
+    sk_ctps_free(&m->assigned);
+    sk_ctps_free(&m->revoking);
+    sk_ctps_free(&m->target);
     free(m->member_id);
     free(m);
 }
 
 static void member_remove_at(sk_groups *gs, cgroup *c, int32_t i)
 {
-    cmember_free(gs, c->members[i]);
+    sk_cmember_free(gs, c->members[i]);
     memmove(&c->members[i], &c->members[i + 1], (size_t)(c->nmembers - i - 1) * sizeof *c->members);
     c->nmembers--;
 }
@@ -299,7 +299,7 @@ static bool dup_str(kf_str s, char **out)
 static int replay_member(sk_groups *gs, cgroup *c, const char *member_id,
                          const kf_consumer_group_member_metadata_value *v)
 {
-    cmember *m = cmember_find(c, member_id);
+    cmember *m = sk_cmember_find(c, member_id);
     if (!m && !(m = member_add(gs, c, member_id)))
         return -1;
     member_strings_free(m);
@@ -318,7 +318,7 @@ static int replay_member(sk_groups *gs, cgroup *c, const char *member_id,
         return -1;
     if (m->regex) {
         char err[200];
-        if (!(m->re = cregex_compile(m->regex, err, sizeof err)))
+        if (!(m->re = sk_cregex_compile(m->regex, err, sizeof err)))
             sk_warn("group", "consumer group %s: member %s: regex '%s' ignored: %s", c->g->group_id, member_id,
                     m->regex, err);
     }
@@ -370,12 +370,12 @@ static int replay_current(cmember *m, const kf_consumer_group_current_member_ass
     if (tps_in(v->assigned_partitions.items, v->assigned_partitions.n, &assigned) < 0 ||
         tps_in(v->partitions_pending_revocation.items, v->partitions_pending_revocation.n, &revoking) < 0 ||
         v->state < 0 || v->state > CM_UNKNOWN) {
-        ctps_free(&assigned);
-        ctps_free(&revoking);
+        sk_ctps_free(&assigned);
+        sk_ctps_free(&revoking);
         return -1;
     }
-    ctps_free(&m->assigned);
-    ctps_free(&m->revoking);
+    sk_ctps_free(&m->assigned);
+    sk_ctps_free(&m->revoking);
     m->assigned = assigned;
     m->revoking = revoking;
     m->member_epoch = v->member_epoch;
@@ -395,7 +395,7 @@ typedef union cvalue {
     kf_consumer_group_current_member_assignment_value current;
 } cvalue;
 
-int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const sk_group_record *rec)
+int sk_cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const sk_group_record *rec)
 {
     sk_arena arena = {0};
     ckey key;
@@ -413,11 +413,11 @@ int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const s
         rc = 0;
         if (!c)
             goto out;
-        cmember *m = member_id ? cmember_find(c, member_id) : NULL;
+        cmember *m = member_id ? sk_cmember_find(c, member_id) : NULL;
         if (type == CREC_GROUP_METADATA) {
             c->has_metadata = false;
             if (c->nmembers == 0)
-                cgroup_free(gs, g);
+                sk_cgroup_free(gs, g);
         } else if (type == CREC_PARTITION_METADATA) {
             replay_partition_metadata(c, NULL);
         } else if (type == CREC_TARGET_METADATA) {
@@ -442,10 +442,10 @@ int cgroup_replay(sk_groups *gs, const kf_record_type *rt, int16_t type, const s
         goto out;
     if (!g && !(g = sk_group_create(gs, group_id, strlen(group_id))))
         goto out;
-    cgroup *c = cgroup_of(g, true);
+    cgroup *c = sk_cgroup_of(g, true);
     if (!c)
         goto out;
-    cmember *m = member_id ? cmember_find(c, member_id) : NULL;
+    cmember *m = member_id ? sk_cmember_find(c, member_id) : NULL;
     switch (type) {
     case CREC_GROUP_METADATA:
         c->group_epoch = v.group.epoch;

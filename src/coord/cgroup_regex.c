@@ -21,7 +21,7 @@
 
 #define MATCH_LIMIT 100000
 
-void *cregex_compile(const char *pattern, char *err, size_t errlen)
+void *sk_cregex_compile(const char *pattern, char *err, size_t errlen)
 {
     int code;
     PCRE2_SIZE at;
@@ -43,7 +43,7 @@ void *cregex_compile(const char *pattern, char *err, size_t errlen)
     return re;
 }
 
-bool cregex_match(void *re, const char *name, size_t len)
+bool sk_cregex_match(void *re, const char *name, size_t len)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
@@ -59,7 +59,7 @@ bool cregex_match(void *re, const char *name, size_t len)
     return rc >= 0;
 }
 
-void cregex_free(void *re)
+void sk_cregex_free(void *re)
 {
     pcre2_code_free(re);
 }

@@ -889,10 +889,10 @@ void sk_group_join(sk_groups *gs, const sk_group_client *c, int16_t version, con
         }
     }
     if (g->consumer && g->consumer->nmembers > 0) { /* a mixed group (cgroup_migrate.c) */
-        cgroup_classic_join_member(gs, g, c, version, rq, waiter);
+        sk_cgroup_classic_join_member(gs, g, c, version, rq, waiter);
         return;
     }
-    int16_t cerr = cgroup_classic_join(gs, g);
+    int16_t cerr = sk_cgroup_classic_join(gs, g);
     if (cerr != SK_ERR_NONE) {
         sk_group_answer_join_error(gs, waiter, mid, cerr);
         return;
@@ -982,7 +982,7 @@ void sk_group_sync(sk_groups *gs, int16_t version, const kf_sync_group_request *
     ggroup *g = sk_group_find_str(gs, rq->group_id);
     const char *mid = str_or(rq->member_id, "");
     if (g && g->consumer) {
-        cgroup_classic_sync(gs, g, rq, waiter);
+        sk_cgroup_classic_sync(gs, g, rq, waiter);
         return;
     }
     if (!g || g->state == SK_GROUP_EMPTY) {
@@ -1027,7 +1027,7 @@ int16_t sk_group_heartbeat(sk_groups *gs, const kf_heartbeat_request *rq)
     if (!g)
         return SK_ERR_UNKNOWN_MEMBER_ID;
     if (g->consumer)
-        return cgroup_classic_beat(gs, g, rq);
+        return sk_cgroup_classic_beat(gs, g, rq);
     const char *mid = str_or(rq->member_id, "");
     int16_t err = sk_group_validate_member(g, mid, rq->group_instance_id);
     if (err != SK_ERR_NONE)
@@ -1057,7 +1057,7 @@ int16_t sk_group_leave(sk_groups *gs, kf_str group_id, const kf_leave_group_requ
         return SK_ERR_INVALID_GROUP_ID;
     ggroup *g = sk_group_find_str(gs, group_id);
     if (g && g->consumer) {
-        cgroup_classic_leave(gs, g, members, n, out);
+        sk_cgroup_classic_leave(gs, g, members, n, out);
         return SK_ERR_NONE;
     }
     char left[512] = "";

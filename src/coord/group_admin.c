@@ -97,7 +97,7 @@ int32_t sk_groups_list(sk_groups *gs, const kf_str *states, int32_t nstates, con
     int32_t n = 0;
     for (const ggroup *g = gs->first; g; g = g->next) {
         const char *state =
-            g->consumer ? cgroup_state_name(cgroup_state_of(g->consumer)) : sk_group_state_name(g->state);
+            g->consumer ? sk_cgroup_state_name(sk_cgroup_state_of(g->consumer)) : sk_group_state_name(g->state);
         const char *type = g->consumer ? "consumer" : "classic";
         if (!filter_any(states, nstates, state) || !filter_any(types, ntypes, type))
             continue;
@@ -123,7 +123,7 @@ int16_t sk_group_delete(sk_groups *gs, kf_str group_id)
     /* Pending transactional offsets go too (deleteAllOffsets). */
     int32_t offsets = sk_group_offset_tombstones(gs, g, NULL, &b);
     if (g->consumer)
-        cgroup_tombstones(g, &b);
+        sk_cgroup_tombstones(g, &b);
     else
         sk_grecs_group_tombstone(&b, g->group_id);
     sk_info("group", "group %s: deleting it with %d committed offsets (DeleteGroups)", g->group_id, offsets);

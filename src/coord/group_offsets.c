@@ -147,7 +147,7 @@ static int16_t validate_commit(const ggroup *g, const gcommit_req *c)
     const char *member_id = c->member_id.p ? c->member_id.p : "";
     bool transactional = c->producer_id >= 0;
     if (g->consumer)
-        return cgroup_validate_commit(g, member_id, c->generation, transactional);
+        return sk_cgroup_validate_commit(g, member_id, c->generation, transactional);
     if (c->generation < 0 && g->state == SK_GROUP_EMPTY)
         return SK_ERR_NONE;
     if (c->generation >= 0 || member_id[0] || c->group_instance_id.p) {
@@ -483,7 +483,7 @@ void sk_groups_expiration_fire(void *owner, gtimer *t)
         bool delete = all && g->state == SK_GROUP_EMPTY && (!g->consumer || g->consumer->nmembers == 0) &&
                       !sk_group_txn_offset_pending(gs, g->group_id, NULL, -1);
         if (delete &&g->consumer)
-            cgroup_tombstones(g, &b);
+            sk_cgroup_tombstones(g, &b);
         else if (delete)
             sk_grecs_group_tombstone(&b, g->group_id);
         int n = b.n;

@@ -333,7 +333,7 @@ int sk_groups_replay(sk_groups *gs, const sk_group_record *rec, int64_t offset, 
     else if (rt == KF_RECORD_GROUP_METADATA)
         rc = replay_group(gs, rec);
     else if (rt)
-        rc = cgroup_replay(gs, rt, type, rec);
+        rc = sk_cgroup_replay(gs, rt, type, rec);
     if (rc < 0)
         sk_warn("group", "skipping a malformed __consumer_offsets record (key version %d, %zu key bytes, %s)", type,
                 rec->key_len, rec->value ? "with a value" : "tombstone");
@@ -379,7 +379,7 @@ void sk_groups_loaded(sk_groups *gs)
         for (gmember *m = g->members; m; m = m->next, members++)
             sk_group_reschedule_heartbeat(gs, m, m->session_timeout_ms);
         for (int32_t i = 0; g->consumer && i < g->consumer->nmembers; i++, members++)
-            cmember_loaded(gs, g->consumer->members[i]);
+            sk_cmember_loaded(gs, g->consumer->members[i]);
         if (g->nmembers > gs->cfg->group_max_size) {
             char reason[160];
             snprintf(reason, sizeof reason, "freshly-loaded group (size %d) is over capacity %d", g->nmembers,

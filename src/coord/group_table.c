@@ -212,7 +212,7 @@ void sk_group_destroy(sk_groups *gs, ggroup *g, const char *reason)
     else
         gs->last = g->prev;
     sk_group_offsets_free(g);
-    cgroup_free(gs, g);
+    sk_cgroup_free(gs, g);
     for (int32_t i = 0; i < g->nsubscribed; i++)
         free(g->subscribed[i]);
     free(g->subscribed);
@@ -550,7 +550,7 @@ void sk_group_compute_subscribed(ggroup *g)
 bool sk_group_is_subscribed(const ggroup *g, const char *topic)
 {
     if (g->consumer)
-        return cgroup_is_subscribed(g->consumer, topic);
+        return sk_cgroup_is_subscribed(g->consumer, topic);
     if (!g->subscribed_known)
         return sk_group_uses_consumer_protocol(g);
     return g->nsubscribed > 0 &&

@@ -162,11 +162,11 @@ static answer heartbeat_cg(hbreq q)
         ctps s = {0};
         for (int32_t i = 0; i < resp.assignment->topic_partitions.n; i++)
             for (int32_t k = 0; k < resp.assignment->topic_partitions.items[i].partitions.n; k++)
-                ctps_add(&s, resp.assignment->topic_partitions.items[i].topic_id.b,
-                         resp.assignment->topic_partitions.items[i].partitions.items[k]);
-        ctps_sort(&s);
+                sk_ctps_add(&s, resp.assignment->topic_partitions.items[i].topic_id.b,
+                            resp.assignment->topic_partitions.items[i].partitions.items[k]);
+        sk_ctps_sort(&s);
         tps_string(&s, out.assignment, sizeof out.assignment);
-        ctps_free(&s);
+        sk_ctps_free(&s);
     }
     sk_arena_free(&a);
     return out;
@@ -198,7 +198,7 @@ static cmember *member_of(const char *m)
     ggroup *g = sk_group_find(gs, "g", 1);
     ck_assert_ptr_nonnull(g);
     ck_assert_ptr_nonnull(g->consumer);
-    return cmember_find(g->consumer, m);
+    return sk_cmember_find(g->consumer, m);
 }
 
 static cgroup *cg(void)
@@ -217,8 +217,8 @@ static void assert_exclusive(void)
             const ctps *as[2] = {&a->assigned, &a->revoking};
             for (int k = 0; k < 2; k++)
                 for (int32_t x = 0; x < as[k]->n; x++) {
-                    ck_assert(!ctps_has(&b->assigned, as[k]->v[x].id, as[k]->v[x].partition));
-                    ck_assert(!ctps_has(&b->revoking, as[k]->v[x].id, as[k]->v[x].partition));
+                    ck_assert(!sk_ctps_has(&b->assigned, as[k]->v[x].id, as[k]->v[x].partition));
+                    ck_assert(!sk_ctps_has(&b->revoking, as[k]->v[x].id, as[k]->v[x].partition));
                 }
         }
 }
@@ -237,7 +237,7 @@ static const int32_t sub_t[] = {0}, sub_tu[] = {0, 1};
 
 static void run_assignor(const char *name, cassign_member *m, int32_t n)
 {
-    ck_assert_int_eq(cassign_run(name, at, 2, m, n), 0);
+    ck_assert_int_eq(sk_cassign_run(name, at, 2, m, n), 0);
 }
 
 static const char *target_str(const cassign_member *m)
@@ -260,15 +260,15 @@ START_TEST(test_uniform_balanced_and_sticky)
     /* c leaves: a and b keep theirs and take one of c's each */
     ctps prev[4] = {{0}};
     for (int i = 0; i < 3; i++)
-        ctps_copy(&prev[i], &m[i].target);
+        sk_ctps_copy(&prev[i], &m[i].target);
     cassign_member two[2] = {{"a", sub_t, 1, &prev[0], {0}}, {"b", sub_t, 1, &prev[1], {0}}};
     run_assignor("uniform", two, 2);
     ck_assert_str_eq(target_str(&two[0]), "t0 t2 t3");
     ck_assert_str_eq(target_str(&two[1]), "t1 t4 t5");
 
     /* d joins: it gets one partition from each; a and b lose one only */
-    ctps_copy(&prev[0], &two[0].target);
-    ctps_copy(&prev[1], &two[1].target);
+    sk_ctps_copy(&prev[0], &two[0].target);
+    sk_ctps_copy(&prev[1], &two[1].target);
     cassign_member three[3] = {
         {"a", sub_t, 1, &prev[0], {0}}, {"b", sub_t, 1, &prev[1], {0}}, {"d", sub_t, 1, NULL, {0}}};
     run_assignor("uniform", three, 3);
@@ -277,9 +277,9 @@ START_TEST(test_uniform_balanced_and_sticky)
     ck_assert_str_eq(target_str(&three[2]), "t3 t5");
 
     /* a topic added to everyone's subscription: still balanced (9 over 3) */
-    ctps_copy(&prev[0], &three[0].target);
-    ctps_copy(&prev[1], &three[1].target);
-    ctps_copy(&prev[2], &three[2].target);
+    sk_ctps_copy(&prev[0], &three[0].target);
+    sk_ctps_copy(&prev[1], &three[1].target);
+    sk_ctps_copy(&prev[2], &three[2].target);
     cassign_member more[3] = {
         {"a", sub_tu, 2, &prev[0], {0}}, {"b", sub_tu, 2, &prev[1], {0}}, {"d", sub_tu, 2, &prev[2], {0}}};
     run_assignor("uniform", more, 3);
@@ -287,13 +287,13 @@ START_TEST(test_uniform_balanced_and_sticky)
     ck_assert_str_eq(target_str(&more[1]), "t1 t4 u1");
     ck_assert_str_eq(target_str(&more[2]), "t3 t5 u2");
     for (int i = 0; i < 3; i++) {
-        ctps_free(&m[i].target);
-        ctps_free(&three[i].target);
-        ctps_free(&more[i].target);
-        ctps_free(&prev[i]);
+        sk_ctps_free(&m[i].target);
+        sk_ctps_free(&three[i].target);
+        sk_ctps_free(&more[i].target);
+        sk_ctps_free(&prev[i]);
     }
-    ctps_free(&two[0].target);
-    ctps_free(&two[1].target);
+    sk_ctps_free(&two[0].target);
+    sk_ctps_free(&two[1].target);
 }
 END_TEST
 
@@ -304,8 +304,8 @@ START_TEST(test_uniform_heterogeneous)
     run_assignor("uniform", m, 2);
     ck_assert_str_eq(target_str(&m[0]), "t0 t2 t4 t5");
     ck_assert_str_eq(target_str(&m[1]), "t1 t3 u0 u1 u2");
-    ctps_free(&m[0].target);
-    ctps_free(&m[1].target);
+    sk_ctps_free(&m[0].target);
+    sk_ctps_free(&m[1].target);
     /* nobody subscribed: nothing assigned */
     cassign_member none[1] = {{"a", NULL, 0, NULL, {0}}};
     run_assignor("uniform", none, 1);
@@ -323,18 +323,18 @@ START_TEST(test_range_contiguous_then_sticky)
     ck_assert_str_eq(target_str(&m[0]), "t4 t5 u2");
     /* b leaves: a and c keep theirs */
     ctps pa = {0}, pc = {0};
-    ctps_copy(&pa, &m[1].target);
-    ctps_copy(&pc, &m[0].target);
+    sk_ctps_copy(&pa, &m[1].target);
+    sk_ctps_copy(&pc, &m[0].target);
     cassign_member two[2] = {{"a", sub_tu, 2, &pa, {0}}, {"c", sub_tu, 2, &pc, {0}}};
     run_assignor("range", two, 2);
     ck_assert_str_eq(target_str(&two[0]), "t0 t1 t2 u0 u1");
     ck_assert_str_eq(target_str(&two[1]), "t3 t4 t5 u2");
     for (int i = 0; i < 3; i++)
-        ctps_free(&m[i].target);
-    ctps_free(&two[0].target);
-    ctps_free(&two[1].target);
-    ctps_free(&pa);
-    ctps_free(&pc);
+        sk_ctps_free(&m[i].target);
+    sk_ctps_free(&two[0].target);
+    sk_ctps_free(&two[1].target);
+    sk_ctps_free(&pa);
+    sk_ctps_free(&pc);
 }
 END_TEST
 
@@ -365,7 +365,7 @@ START_TEST(test_join_revoke_then_assign)
     ck_assert_int_eq(a.epoch, 1);
     ck_assert_str_eq(a.assignment, "t0 t1 t2");
     ck_assert_int_eq(member_of("A")->state, CM_UNREVOKED_PARTITIONS);
-    ck_assert_str_eq(cgroup_state_name(cgroup_state_of(cg())), "Reconciling");
+    ck_assert_str_eq(sk_cgroup_state_name(sk_cgroup_state_of(cg())), "Reconciling");
     assert_exclusive();
     /* still owning them: nothing changes, no assignment sent */
     a = beat("A", 1, "t0 t1 t2 t3 t4 t5");
@@ -385,7 +385,7 @@ START_TEST(test_join_revoke_then_assign)
     ck_assert(b.has_assignment);
     ck_assert_str_eq(b.assignment, "t3 t4 t5");
     ck_assert_int_eq(member_of("B")->state, CM_STABLE);
-    ck_assert_str_eq(cgroup_state_name(cgroup_state_of(cg())), "Stable");
+    ck_assert_str_eq(sk_cgroup_state_name(sk_cgroup_state_of(cg())), "Stable");
     assert_exclusive();
 
     /* B leaves (-1): A gets everything back at epoch 3 */
@@ -945,7 +945,7 @@ START_TEST(test_upgrade_keeps_classic_assignments)
     ck_assert_str_eq(c.assignment, "t2 t5");
     assert_exclusive();
     ck_assert_int_eq(heartbeat("g", 2, b, NULL), SK_ERR_NONE);
-    ck_assert_int_eq(cgroup_state_of(cg()), CG_STABLE);
+    ck_assert_int_eq(sk_cgroup_state_of(cg()), CG_STABLE);
 
     /* the records give the same mixed group */
     reload();
@@ -1135,12 +1135,12 @@ START_TEST(test_describe)
     /* the assignor most members ask for */
     heartbeat_cg(
         (hbreq){.member = "B", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "range"});
-    ck_assert_str_eq(cgroup_assignor(cg()), "range");
+    ck_assert_str_eq(sk_cgroup_assignor(cg()), "range");
     heartbeat_cg(
         (hbreq){.member = "C", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "uniform"});
     heartbeat_cg(
         (hbreq){.member = "D", .epoch = 0, .rebalance_timeout = 1, .topics = "t", .owned = "", .assignor = "uniform"});
-    ck_assert_str_eq(cgroup_assignor(cg()), "uniform");
+    ck_assert_str_eq(sk_cgroup_assignor(cg()), "uniform");
     sk_arena_free(&a);
 }
 END_TEST
