@@ -27,9 +27,9 @@ struct sk_acl_store {
     char *path;   /* the file, NULL for a memory-only store */
     sk_acl *acls; /* in creation order; strings owned */
     size_t n, cap;
-    char **super_users;
-    size_t nsuper;
-    bool allow_everyone;
+    char **super_users;  /* super.users principals ("User:alice"), owned */
+    size_t nsuper;       /* entries of super_users */
+    bool allow_everyone; /* allow.everyone.if.no.acl.found */
 };
 
 static const char *const resource_names[] = {"UNKNOWN",          "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID",

@@ -14,7 +14,7 @@
 #include "skiff/security.h"
 
 typedef struct lexer {
-    const char *p;
+    const char *p; /* next unread character of the JAAS text (NUL-terminated, borrowed) */
 } lexer;
 
 static bool word_char(char c)

@@ -25,9 +25,9 @@
 #define STORE_MAX_BYTES (64u << 20)
 
 typedef struct entry {
-    char *user;
-    int type;
-    sk_scram_cred cred;
+    char *user;         /* the user name, owned */
+    int type;           /* SK_SCRAM_TYPE_* (Kafka's ScramMechanism: 1 SHA-256, 2 SHA-512) */
+    sk_scram_cred cred; /* salt, iterations, stored and server keys (never the password) */
 } entry;
 
 struct sk_scram_store {

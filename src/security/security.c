@@ -24,8 +24,8 @@
 #define MECHANISMS_DEFAULT "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
 
 static const struct {
-    unsigned bit;
-    const char *name;
+    unsigned bit;     /* SK_SASL_* flag of the mechanism */
+    const char *name; /* its name in sasl.enabled.mechanisms and SaslHandshake */
 } mechs[] = {
     {SK_SASL_PLAIN, "PLAIN"},
     {SK_SASL_SCRAM_SHA_256, "SCRAM-SHA-256"},
