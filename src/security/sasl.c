@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "skiff/clock.h"
 #include "skiff/oauth.h"
 #include "skiff/sasl.h"
 
@@ -158,11 +158,9 @@ static int oauth_step(sk_sasl_server *s, const uint8_t *in, size_t len, uint8_t 
                           .scope_claim = l->oauth_scope_claim ? l->oauth_scope_claim : "scope",
                           .required_scope = l->oauth_required_scope,
                           .clock_skew_ms = l->oauth_clock_skew_ms};
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     const char *status;
-    if (sk_oauth_validate(&o, token, token_len, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, s->user,
-                          sizeof s->user, &s->expiry_ms, &status, s->oauth_why, sizeof s->oauth_why) < 0) {
+    if (sk_oauth_validate(&o, token, token_len, sk_clock_wall_ms(), s->user, sizeof s->user, &s->expiry_ms, &status,
+                          s->oauth_why, sizeof s->oauth_why) < 0) {
         /* RFC 7628 3.2.2: an error challenge; the client answers \x01. */
         snprintf(s->oauth_error, sizeof s->oauth_error, "{\"status\":\"%s\"}", status);
         *out_len = strlen(s->oauth_error);

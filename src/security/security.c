@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "sec_int.h"
 #include "skiff/acl.h"
+#include "skiff/clock.h"
 #include "skiff/trace.h"
 #include "skiff/sasl.h"
 #include "skiff/scram.h"
@@ -110,9 +110,7 @@ void sk_auth_clear(sk_auth *a)
 
 int64_t sk_auth_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return sk_clock_mono_ms();
 }
 
 int64_t sk_auth_complete(sk_auth *a, const char *user, int64_t credential_expiry_ms, char *msg, size_t msg_len)
@@ -130,9 +128,7 @@ int64_t sk_auth_complete(sk_auth *a, const char *user, int64_t credential_expiry
     sk_auth_clear(a);
     int64_t lifetime = a->sec && a->mechanism ? a->sec->reauth_ms[__builtin_ctz(a->mechanism)] : 0;
     if (credential_expiry_ms) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t left = credential_expiry_ms - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        int64_t left = credential_expiry_ms - sk_clock_wall_ms();
         left = left > 1 ? left : 1;
         lifetime = lifetime > 0 && lifetime < left ? lifetime : left;
     }
