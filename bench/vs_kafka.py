@@ -22,6 +22,7 @@ payload moved. Nothing here asserts a timing.
 """
 
 import argparse
+import base64
 import json
 import os
 import random
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import fmt, log, median_of, proc_cpu_s, proc_status, terminate  # noqa: E402
@@ -112,8 +114,6 @@ def low_port():
 
 def cluster_id():
     """A random Kafka cluster id (base64url of 16 random bytes, not starting with '-')."""
-    import base64
-    import uuid
     while True:
         s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not s.startswith("-"):
