@@ -161,6 +161,10 @@ int main(int argc, char **argv)
     }
     double t0 = now_ms();
     pid_t pid = spawn(child_argv, log_path, out_pipe[1]);
+    for (int k = 0; k < ncmd; k++) /* the child has its copy: free the arguments with the port put in */
+        if (child_argv[k] != cmd[k])
+            free(child_argv[k]);
+    free(child_argv);
     if (pid < 0) {
         perror("startup: fork");
         return 1;
