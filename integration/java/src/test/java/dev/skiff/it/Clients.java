@@ -70,9 +70,9 @@ final class Clients {
         return out;
     }
 
-    /** Waits up to 60 s for `cond`, running `step` between checks. */
+    /** Waits up to 120 s for `cond`, running `step` between checks (MirrorMaker 2 checkpoints can take over 60 s on a loaded machine). */
     static void await(String what, BooleanSupplier cond, Runnable step) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);
