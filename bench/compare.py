@@ -131,6 +131,21 @@ def terminate(proc):
         proc.wait()
 
 
+def wait_listening(proc, kind, host, port, secs, step):
+    """Waits until host:port accepts a connection; raises if `proc` exits
+    first or `secs` pass (polled every `step` s)."""
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} exited with {proc.returncode} at start")
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(step)
+    raise RuntimeError(f"{kind} did not listen within {secs} s")
+
+
 class Broker:
     """One broker process: skiff or the mock cluster launcher."""
 
@@ -168,16 +183,7 @@ class Broker:
             if not self.bootstrap:
                 raise RuntimeError("mock_cluster printed no bootstrap")
         host, port = self.bootstrap.split(":")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode} at start")
-            try:
-                socket.create_connection((host, int(port)), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.005)
-        raise RuntimeError(f"{self.kind} did not listen within 15 s")
+        wait_listening(self.proc, self.kind, host, int(port), 15, 0.005)
 
     def stop(self):
         if self.proc:

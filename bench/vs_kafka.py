@@ -36,7 +36,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import fmt, log, median_of, proc_cpu_s, proc_status, terminate  # noqa: E402
+from compare import fmt, log, median_of, proc_cpu_s, proc_status, terminate, wait_listening  # noqa: E402
 
 GIB = 1 << 30
 KINDS = ("skiff", "kafka")
@@ -159,16 +159,7 @@ class Broker:
         cmd = self.prepare()
         errlog = open(os.path.join(self.workdir, f"{self.kind}.log"), "a")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited with {self.proc.returncode} at start")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.01)
-        raise RuntimeError(f"{self.kind} did not listen within 90 s")
+        wait_listening(self.proc, self.kind, "127.0.0.1", self.port, 90, 0.01)
 
     def stop(self):
         if self.proc:
